@@ -1,0 +1,13 @@
+// Shared Jest settings: swc transforms TypeScript (decorators and metadata on), `@aico/*` maps to lib sources.
+const path = require('node:path');
+const { swcOptions } = require('./tools/build/swc-options.js');
+
+module.exports = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['@swc/jest', swcOptions()] },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper: { '^@aico/(.*)$': path.join(__dirname, 'libs/$1/src/index.ts') },
+  // p-queue is ESM-only; let swc transform it (DESIGN.md §1).
+  transformIgnorePatterns: ['/node_modules/(?!(p-queue)/)'],
+  setupFiles: [path.join(__dirname, 'tools/jest/setup.js')],
+};

@@ -1,0 +1,660 @@
+// BusClient: one process's connection to the aico bus. Publishes typed envelopes through the proxy's XSUB socket,
+// receives through its XPUB socket, correlates request/reply over pub/sub, and never trusts what it receives.
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { create, type DescMessage, type Message, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
+import { anyIs } from '@bufbuild/protobuf/wkt';
+import { Publisher, Subscriber, type Context } from 'zeromq';
+import {
+  isReplyTopic,
+  mayPublish,
+  PingRequestSchema,
+  REPLY_TOPIC_PREFIX,
+  SystemTopics,
+  type Envelope,
+  type EventDefinition,
+  type RequestDefinition,
+  type TopicDefinition,
+  type TopicRegistry,
+} from '@aico/contracts';
+import { currentCorrelationId, runWithCorrelation, type Logger } from '@aico/logging';
+import { BusError, BusErrorCode, RemoteError, toErrorInfo } from '../bus.error';
+import { DropCounter } from './drop-counter';
+import { EnvelopeCodec, IncomingMessage, type IncomingOf, type OutgoingEnvelope } from './envelope-codec';
+import { SendQueue, type Frames } from './send-queue';
+import { uuidv7 } from './uuid-v7';
+
+export interface CurveClientKeys {
+  /** This identity's keypair (Z85). */
+  readonly publicKey: string;
+  readonly secretKey: string;
+  /** The bus proxy's public key (Z85). */
+  readonly serverPublicKey: string;
+}
+
+export interface BusClientOptions {
+  readonly identity: string;
+  readonly instanceId?: string;
+  /** The proxy's XSUB endpoint, where this client publishes. */
+  readonly publishEndpoint: string;
+  /** The proxy's XPUB endpoint, where this client subscribes. */
+  readonly subscribeEndpoint: string;
+  readonly curve: CurveClientKeys;
+  readonly registry: TopicRegistry;
+  readonly logger: Logger;
+  readonly sendHighWaterMark?: number;
+  readonly receiveHighWaterMark?: number;
+  readonly maxEnvelopeBytes?: number;
+  readonly requestTimeoutMs?: number;
+  readonly readyTimeoutMs?: number;
+  readonly maxSendQueue?: number;
+  /** Answer `system.health.ping` requests addressed to this identity (default true). */
+  readonly answerPings?: boolean;
+  /** zeromq context for the sockets (tests isolate with their own). */
+  readonly context?: Context;
+}
+
+export type BusClientState = 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'closing' | 'closed';
+
+export interface PublishOptions {
+  readonly correlationId?: string;
+  readonly attributes?: Readonly<Record<string, string>>;
+  readonly idempotencyKey?: string;
+}
+
+export interface RequestOptions extends PublishOptions {
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface HandleOptions<S extends DescMessage> {
+  /** Return false to leave a request to another responder (no reply is sent). */
+  readonly accept?: (request: IncomingOf<S>) => boolean;
+}
+
+export interface BusClientStats {
+  readonly published: number;
+  readonly received: number;
+  readonly dropped: number;
+  readonly droppedByReason: Record<string, number>;
+  readonly sendQueueLength: number;
+  readonly pendingRequests: number;
+  readonly inFlightHandlers: number;
+}
+
+type Handler = (message: IncomingMessage) => unknown;
+
+interface Subscription {
+  readonly prefix: string;
+  readonly exact: boolean;
+  readonly handler: Handler;
+}
+
+interface PendingRequest {
+  readonly definition: RequestDefinition;
+  readonly resolve: (value: Message) => void;
+  readonly reject: (error: unknown) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+type RequestHandler = (message: IncomingMessage) => Promise<Message | MessageInitShape<DescMessage>>;
+
+interface Responder {
+  readonly definition: RequestDefinition;
+  readonly handler: RequestHandler;
+  readonly accept: ((message: IncomingMessage) => boolean) | undefined;
+}
+
+const DEFAULT_MAX_ENVELOPE_BYTES = 4 * 1024 * 1024;
+
+export class BusClient extends EventEmitter<{ ready: []; disconnected: []; reconnected: [] }> {
+  readonly identity: string;
+  readonly instanceId: string;
+  /** Replies to this client's requests, and its readiness probes, arrive here. */
+  readonly replyTopic: string;
+
+  private readonly logger: Logger;
+  private readonly codec: EnvelopeCodec;
+  private readonly drops: DropCounter;
+  private readonly pub: Publisher;
+  private readonly sub: Subscriber;
+  private readonly queue: SendQueue;
+  private readonly subscriptions: Subscription[] = [];
+  private readonly zmqSubscriptions = new Map<string, number>();
+  private readonly responders = new Map<string, Responder>();
+  private readonly pending = new Map<string, PendingRequest>();
+  private readonly probes = new Map<string, () => void>();
+  private readonly maxEnvelopeBytes: number;
+  private readonly requestTimeoutMs: number;
+  private readonly readyTimeoutMs: number;
+  private stateValue: BusClientState = 'idle';
+  private intakeOpen = true;
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+  private authFailure: ((error: BusError) => void) | undefined;
+  private published = 0;
+  private received = 0;
+  private receiveLoop: Promise<void> | undefined;
+
+  constructor(private readonly options: BusClientOptions) {
+    super();
+    this.identity = options.identity;
+    this.instanceId = options.instanceId ?? randomUUID();
+    this.replyTopic = `${REPLY_TOPIC_PREFIX}${this.instanceId}`;
+    this.logger = options.logger.child({ context: 'BusClient' });
+    this.codec = new EnvelopeCodec(this.identity, this.instanceId);
+    this.drops = new DropCounter(this.logger);
+    this.maxEnvelopeBytes = options.maxEnvelopeBytes ?? DEFAULT_MAX_ENVELOPE_BYTES;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 5_000;
+    this.readyTimeoutMs = options.readyTimeoutMs ?? 15_000;
+
+    const common = {
+      curveServerKey: options.curve.serverPublicKey,
+      curvePublicKey: options.curve.publicKey,
+      curveSecretKey: options.curve.secretKey,
+      reconnectInterval: 100,
+      reconnectMaxInterval: 1_000,
+      // ZMTP heartbeats notice a proxy that vanished without closing the connection (a suspended laptop).
+      heartbeatInterval: 2_000,
+      heartbeatTimeout: 6_000,
+      ...(options.context ? { context: options.context } : {}),
+    };
+    this.pub = new Publisher({ ...common, sendHighWaterMark: options.sendHighWaterMark ?? 10_000, linger: 2_000 });
+    this.sub = new Subscriber({ ...common, receiveHighWaterMark: options.receiveHighWaterMark ?? 10_000, linger: 0 });
+    this.queue = new SendQueue((frames) => this.pub.send(frames as (Buffer | Uint8Array)[]), options.maxSendQueue ?? 100_000);
+    this.watchSocket(this.pub, 'publish');
+    this.watchSocket(this.sub, 'subscribe');
+    this.zmqSubscribe(this.replyTopic);
+    if (options.answerPings ?? true) {
+      this.handle(
+        SystemTopics.ping,
+        (request) => ({ data: request.payload.data, sequence: request.payload.sequence, service: this.identity }),
+        { accept: (request) => request.payload.target === '' || request.payload.target === this.identity },
+      );
+    }
+  }
+
+  get state(): BusClientState {
+    return this.stateValue;
+  }
+
+  get stats(): BusClientStats {
+    return {
+      published: this.published,
+      received: this.received,
+      dropped: this.drops.total,
+      droppedByReason: this.drops.byReason(),
+      sendQueueLength: this.queue.length,
+      pendingRequests: this.pending.size,
+      inFlightHandlers: this.inFlight,
+    };
+  }
+
+  /** Connects and resolves once this client's own probe has travelled through the proxy and back. */
+  async connect(): Promise<void> {
+    if (this.stateValue !== 'idle') throw new BusError(BusErrorCode.NotConnected, `connect() was already called (state ${this.stateValue}).`);
+    this.stateValue = 'connecting';
+    this.pub.connect(this.options.publishEndpoint);
+    this.sub.connect(this.options.subscribeEndpoint);
+    this.receiveLoop = this.receive();
+    const rejected = new Promise<never>((_, reject) => {
+      this.authFailure = reject;
+    });
+    try {
+      await Promise.race([this.probe(this.readyTimeoutMs), rejected]);
+    } catch (error) {
+      await this.close({ drainTimeoutMs: 0 });
+      throw error;
+    } finally {
+      this.authFailure = undefined;
+    }
+    this.stateValue = 'ready';
+    this.logger.info({ identity: this.identity, instanceId: this.instanceId, publishEndpoint: this.options.publishEndpoint, subscribeEndpoint: this.options.subscribeEndpoint }, 'Connected to the bus');
+    this.emit('ready');
+  }
+
+  /** Publishes an event. Throws at once for an unregistered topic, a payload of the wrong type or a topic this identity may not publish. */
+  publish<S extends DescMessage>(definition: EventDefinition<S>, payload: MessageInitShape<S>, options?: PublishOptions): Promise<void>;
+  publish(topic: string, payload: Message, options?: PublishOptions): Promise<void>;
+  publish(target: string | TopicDefinition, payload: Message | MessageInitShape<DescMessage>, options: PublishOptions = {}): Promise<void> {
+    const definition = this.resolveDefinition(target);
+    if (definition.kind !== 'event') {
+      throw new BusError(BusErrorCode.NotARequestTopic, `${definition.topic} is a request topic: use request() so a reply can find its way back.`);
+    }
+    this.assertMayPublish(definition.publishers, definition.topic);
+    return this.send({
+      topic: definition.topic,
+      schema: definition.payload,
+      payload: this.toMessage(definition, payload),
+      contractVersion: definition.contractVersion,
+      correlationId: options.correlationId ?? currentCorrelationId(),
+      attributes: options.attributes,
+      idempotencyKey: options.idempotencyKey,
+    });
+  }
+
+  /** Sends a request and resolves with the typed reply, or rejects with RemoteError (typed error reply) or DEADLINE_EXCEEDED. */
+  request<P extends DescMessage, R extends DescMessage>(
+    definition: RequestDefinition<P, R>,
+    payload: MessageInitShape<P>,
+    options: RequestOptions = {},
+  ): Promise<MessageShape<R>> {
+    this.resolveDefinition(definition);
+    this.assertMayPublish(definition.publishers, definition.topic);
+    const message = this.toMessage(definition, payload);
+    const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
+    const correlationId = uuidv7();
+    return new Promise<MessageShape<R>>((resolve, reject) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.pending.delete(correlationId);
+        options.signal?.removeEventListener('abort', onAbort);
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(
+          new BusError(
+            BusErrorCode.DeadlineExceeded,
+            `No reply to ${definition.topic} within ${timeoutMs} ms (correlation id ${correlationId}). Is a service that answers it running?`,
+            { topic: definition.topic, correlationId },
+          ),
+        );
+      }, timeoutMs);
+      const onAbort = (): void => {
+        finish();
+        reject(new BusError(BusErrorCode.Cancelled, `The request on ${definition.topic} was cancelled.`, { topic: definition.topic, correlationId }));
+      };
+      if (options.signal?.aborted) return onAbort();
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(correlationId, {
+        definition,
+        resolve: (value) => {
+          finish();
+          resolve(value as MessageShape<R>);
+        },
+        reject: (error) => {
+          finish();
+          reject(error);
+        },
+        timer,
+      });
+      this.send({
+        topic: definition.topic,
+        schema: definition.payload,
+        payload: message,
+        contractVersion: definition.contractVersion,
+        correlationId,
+        replyTo: this.replyTopic,
+        deadlineMs: Date.now() + timeoutMs,
+        attributes: { ...options.attributes, ...(currentCorrelationId() ? { caused_by: currentCorrelationId()! } : {}) },
+        idempotencyKey: options.idempotencyKey,
+      }).catch((error: unknown) => this.pending.get(correlationId)?.reject(error));
+    });
+  }
+
+  /** Answers requests on a topic. A thrown error becomes a typed error reply. Returns an unsubscribe function. */
+  handle<P extends DescMessage, R extends DescMessage>(
+    definition: RequestDefinition<P, R>,
+    handler: (request: IncomingOf<P>) => MessageInitShape<R> | MessageShape<R> | Promise<MessageInitShape<R> | MessageShape<R>>,
+    options: HandleOptions<P> = {},
+  ): () => void {
+    this.resolveDefinition(definition);
+    if (!mayPublish(definition.responders, this.identity)) {
+      throw new BusError(BusErrorCode.NotPermitted, `Identity "${this.identity}" may not answer ${definition.topic}.`);
+    }
+    if (this.responders.has(definition.topic)) {
+      throw new BusError(BusErrorCode.InvalidRequest, `A handler for ${definition.topic} is already registered on this client.`);
+    }
+    this.responders.set(definition.topic, {
+      definition,
+      handler: async (message) => handler(message as IncomingOf<P>),
+      accept: options.accept as ((message: IncomingMessage) => boolean) | undefined,
+    });
+    this.zmqSubscribe(definition.topic);
+    return () => {
+      if (this.responders.delete(definition.topic)) this.zmqUnsubscribe(definition.topic);
+    };
+  }
+
+  /** Receives the events of one topic, typed by its definition. */
+  subscribe<S extends DescMessage>(definition: EventDefinition<S>, handler: (event: IncomingOf<S>) => unknown): () => void {
+    this.resolveDefinition(definition);
+    return this.addSubscription({ prefix: definition.topic, exact: true, handler: handler as Handler });
+  }
+
+  /** Receives every registered topic that starts with `prefix` (e.g. `system.`); payloads are typed by the registry. */
+  subscribePrefix(prefix: string, handler: (message: IncomingMessage) => unknown): () => void {
+    return this.addSubscription({ prefix, exact: false, handler });
+  }
+
+  /** Stops delivering new events and requests (replies to this client's own requests still arrive). */
+  stopIntake(): void {
+    this.intakeOpen = false;
+    for (const prefix of [...this.zmqSubscriptions.keys()]) {
+      if (prefix !== this.replyTopic) this.sub.unsubscribe(prefix);
+    }
+  }
+
+  /** Resolves when no handler is running, or after `timeoutMs`. Returns whether it was idle. */
+  waitForHandlers(timeoutMs: number): Promise<boolean> {
+    if (this.inFlight === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  /** Hands queued envelopes to zeromq (up to `drainTimeoutMs`), fails pending requests, closes the sockets. */
+  async close(options: { drainTimeoutMs?: number } = {}): Promise<void> {
+    if (this.stateValue === 'closed' || this.stateValue === 'closing') return;
+    this.stateValue = 'closing';
+    const drainTimeoutMs = options.drainTimeoutMs ?? 2_000;
+    let drained = this.queue.length === 0;
+    if (!drained && drainTimeoutMs > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      drained = await Promise.race([
+        this.queue.drain().then(() => true),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), drainTimeoutMs))),
+      ]);
+      clearTimeout(timer);
+    }
+    if (!drained) this.logger.warn({ unsent: this.queue.length }, 'Closing the bus client with envelopes still queued; they are lost');
+    const closed = new BusError(BusErrorCode.Closed, 'The bus client was closed.');
+    this.queue.close(closed);
+    for (const request of [...this.pending.values()]) request.reject(closed);
+    for (const resolve of this.probes.values()) resolve();
+    this.probes.clear();
+    this.pub.linger = drained ? 2_000 : 0;
+    this.pub.close();
+    this.sub.close();
+    await this.receiveLoop;
+    this.stateValue = 'closed';
+  }
+
+  private resolveDefinition(target: string | TopicDefinition): TopicDefinition {
+    const topic = typeof target === 'string' ? target : target.topic;
+    const definition = this.options.registry.get(topic);
+    if (!definition) {
+      throw new BusError(BusErrorCode.UnknownTopic, `Topic "${topic}" is not in the topic registry; add it to the contracts before publishing or subscribing.`, { topic });
+    }
+    if (typeof target !== 'string' && target.payload.typeName !== definition.payload.typeName) {
+      throw new BusError(BusErrorCode.WrongPayloadType, `Topic "${topic}" is registered with ${definition.payload.typeName}, not ${target.payload.typeName}.`, { topic });
+    }
+    return definition;
+  }
+
+  private toMessage(definition: TopicDefinition, payload: Message | MessageInitShape<DescMessage>): Message {
+    const typeName = (payload as { $typeName?: unknown }).$typeName;
+    if (typeName === undefined) return create(definition.payload, payload as MessageInitShape<DescMessage>);
+    if (typeName !== definition.payload.typeName) {
+      throw new BusError(
+        BusErrorCode.WrongPayloadType,
+        `Topic "${definition.topic}" carries ${definition.payload.typeName}, but the payload is ${String(typeName)}.`,
+        { topic: definition.topic },
+      );
+    }
+    return payload as Message;
+  }
+
+  private assertMayPublish(publishers: TopicDefinition['publishers'], topic: string): void {
+    if (!mayPublish(publishers, this.identity)) {
+      throw new BusError(BusErrorCode.NotPermitted, `Identity "${this.identity}" may not publish on ${topic}.`, { topic });
+    }
+  }
+
+  private send(out: OutgoingEnvelope, priority = false): Promise<void> {
+    if (this.stateValue === 'closed' || this.stateValue === 'closing') {
+      return Promise.reject(new BusError(BusErrorCode.Closed, `Cannot publish on ${out.topic}: the bus client is closed.`));
+    }
+    const { frames } = this.codec.encode(out);
+    if (frames[1].length > this.maxEnvelopeBytes) {
+      throw new BusError(BusErrorCode.PayloadTooLarge, `The envelope for ${out.topic} is ${frames[1].length} bytes; the limit is ${this.maxEnvelopeBytes}.`);
+    }
+    this.published++;
+    const sent = this.queue.enqueue(frames as Frames, priority);
+    // Marks the rejection as handled for fire-and-forget callers; callers that await still see it.
+    sent.catch(() => undefined);
+    return sent;
+  }
+
+  private addSubscription(subscription: Subscription): () => void {
+    this.subscriptions.push(subscription);
+    this.zmqSubscribe(subscription.prefix);
+    return () => {
+      const index = this.subscriptions.indexOf(subscription);
+      if (index >= 0) {
+        this.subscriptions.splice(index, 1);
+        this.zmqUnsubscribe(subscription.prefix);
+      }
+    };
+  }
+
+  private zmqSubscribe(prefix: string): void {
+    const count = this.zmqSubscriptions.get(prefix) ?? 0;
+    this.zmqSubscriptions.set(prefix, count + 1);
+    if (count === 0 && (this.intakeOpen || prefix === this.replyTopic)) this.sub.subscribe(prefix);
+  }
+
+  private zmqUnsubscribe(prefix: string): void {
+    const count = this.zmqSubscriptions.get(prefix) ?? 0;
+    if (count <= 1) {
+      this.zmqSubscriptions.delete(prefix);
+      if (this.stateValue !== 'closed' && this.stateValue !== 'closing') this.sub.unsubscribe(prefix);
+    } else {
+      this.zmqSubscriptions.set(prefix, count - 1);
+    }
+  }
+
+  /** Publishes probes on this client's reply topic until one comes back through the proxy. */
+  private probe(timeoutMs: number): Promise<void> {
+    const probeId = uuidv7();
+    return new Promise<void>((resolve, reject) => {
+      let interval = 10;
+      let retry: NodeJS.Timeout | undefined;
+      const deadline = Number.isFinite(timeoutMs)
+        ? setTimeout(() => {
+            clearTimeout(retry);
+            this.probes.delete(probeId);
+            reject(
+              new BusError(
+                BusErrorCode.BusUnreachable,
+                `The bus did not answer within ${timeoutMs} ms (publish ${this.options.publishEndpoint}, subscribe ${this.options.subscribeEndpoint}). Is the bus process running, with the same master key?`,
+              ),
+            );
+          }, timeoutMs)
+        : undefined;
+      this.probes.set(probeId, () => {
+        clearTimeout(retry);
+        clearTimeout(deadline);
+        this.probes.delete(probeId);
+        resolve();
+      });
+      const sendProbe = (): void => {
+        if (!this.probes.has(probeId)) return;
+        this.send({ topic: this.replyTopic, schema: PingRequestSchema, payload: create(PingRequestSchema), correlationId: probeId }, true).catch(() => undefined);
+        retry = setTimeout(sendProbe, interval);
+        interval = Math.min(interval * 2, 250);
+      };
+      sendProbe();
+    });
+  }
+
+  private watchSocket(socket: Publisher | Subscriber, role: 'publish' | 'subscribe'): void {
+    socket.events.on('disconnect', (event) => {
+      if (this.stateValue !== 'ready') return;
+      this.stateValue = 'reconnecting';
+      this.queue.hold();
+      this.logger.warn({ role, address: event.address }, 'Lost the bus connection; holding outgoing envelopes until it is back');
+      this.emit('disconnected');
+      void this.probe(Number.POSITIVE_INFINITY).then(() => {
+        if (this.stateValue !== 'reconnecting') return;
+        this.stateValue = 'ready';
+        this.queue.release();
+        this.logger.info({ queued: this.queue.length }, 'Bus connection restored');
+        this.emit('reconnected');
+      });
+    });
+    socket.events.on('handshake:error:auth', (event) => {
+      const error = new BusError(
+        BusErrorCode.AuthRejected,
+        `The bus refused the CURVE key of identity "${this.identity}" (status ${event.error.status}). The bus and this service must use the same master key, and the identity must be known to the bus.`,
+      );
+      this.logger.error({ role, address: event.address, status: event.error.status }, error.message);
+      this.authFailure?.(error);
+    });
+    socket.events.on('handshake:error:protocol', (event) => {
+      this.logger.error({ role, address: event.address, code: event.error.code }, 'CURVE handshake with the bus failed');
+    });
+  }
+
+  private async receive(): Promise<void> {
+    try {
+      for await (const frames of this.sub) this.onFrames(frames);
+    } catch (error) {
+      if (this.stateValue !== 'closing' && this.stateValue !== 'closed') this.logger.error({ err: error }, 'The bus receive loop stopped');
+    }
+  }
+
+  private onFrames(frames: Buffer[]): void {
+    this.received++;
+    if (frames.length !== 2) {
+      this.drops.drop('frame_count', { frames: frames.length }, `expected 2 frames [topic, envelope], got ${frames.length}`);
+      return;
+    }
+    const [topicFrame, body] = frames as [Buffer, Buffer];
+    const topic = topicFrame.toString('utf8');
+    if (body.length > this.maxEnvelopeBytes) {
+      this.drops.drop('oversize', { topic, bytes: body.length, limit: this.maxEnvelopeBytes }, `${body.length} bytes exceeds the ${this.maxEnvelopeBytes}-byte limit`);
+      return;
+    }
+    let envelope: Envelope;
+    try {
+      envelope = this.codec.decode(body);
+    } catch (error) {
+      this.drops.drop('malformed', { topic, bytes: body.length, error: (error as Error).message }, 'the envelope frame is not a valid protobuf Envelope');
+      return;
+    }
+    if (envelope.topic !== topic) {
+      this.drops.drop('topic_mismatch', { topic, envelopeTopic: envelope.topic, source: envelope.source }, 'the topic frame and the envelope topic differ');
+      return;
+    }
+    if (isReplyTopic(topic)) {
+      this.onReply(envelope);
+      return;
+    }
+    if (!this.intakeOpen) {
+      this.drops.drop('intake_stopped', { topic }, 'the client is stopping');
+      return;
+    }
+    const definition = this.options.registry.get(topic);
+    if (!definition) {
+      this.drops.drop('unknown_topic', { topic, source: envelope.source }, `topic "${topic}" is not in the registry`);
+      return;
+    }
+    if (envelope.payload && !anyIs(envelope.payload, definition.payload)) {
+      this.drops.drop(
+        'wrong_payload_type',
+        { topic, source: envelope.source, expected: definition.payload.typeName, typeUrl: envelope.payload.typeUrl },
+        `payload is not ${definition.payload.typeName}`,
+      );
+      return;
+    }
+    if (!mayPublish(definition.publishers, envelope.source)) {
+      this.drops.drop('unauthorized_source', { topic, source: envelope.source }, `"${envelope.source}" may not publish on ${topic}`);
+      return;
+    }
+    const message = new IncomingMessage(envelope, definition.payload);
+    if (definition.kind === 'request') this.onRequest(definition, message);
+    for (const subscription of this.subscriptions) {
+      if (subscription.exact ? topic === subscription.prefix : topic.startsWith(subscription.prefix)) {
+        this.run(message, () => subscription.handler(message));
+      }
+    }
+  }
+
+  private onReply(envelope: Envelope): void {
+    if (envelope.topic !== this.replyTopic) return;
+    const probe = this.probes.get(envelope.correlationId);
+    if (probe) {
+      probe();
+      return;
+    }
+    const pending = this.pending.get(envelope.correlationId);
+    if (!pending) {
+      this.drops.drop('late_reply', { correlationId: envelope.correlationId, source: envelope.source }, 'no request is waiting for this reply');
+      return;
+    }
+    if (envelope.error) {
+      const { code, message, details } = envelope.error;
+      pending.reject(new RemoteError(code, message, envelope.source, details));
+      return;
+    }
+    const responseSchema = pending.definition.response;
+    if (envelope.payload && !anyIs(envelope.payload, responseSchema)) {
+      pending.reject(
+        new BusError(
+          BusErrorCode.WrongPayloadType,
+          `The reply to ${pending.definition.topic} from "${envelope.source}" carries ${envelope.payload.typeUrl}, not ${responseSchema.typeName}.`,
+        ),
+      );
+      return;
+    }
+    pending.resolve(new IncomingMessage(envelope, responseSchema).payload);
+  }
+
+  private onRequest(definition: RequestDefinition, request: IncomingMessage): void {
+    const responder = this.responders.get(definition.topic);
+    if (!responder) return;
+    if (!request.replyTo || !isReplyTopic(request.replyTo)) {
+      this.drops.drop('malformed', { topic: definition.topic, source: request.source }, 'a request without a valid reply_to');
+      return;
+    }
+    const deadline = request.deadlineMs;
+    if (deadline !== undefined && deadline < Date.now()) {
+      this.drops.drop('expired_request', { topic: definition.topic, source: request.source, correlationId: request.correlationId }, 'the request passed its deadline before it was handled');
+      return;
+    }
+    if (responder.accept && !responder.accept(request)) return;
+    this.run(request, async () => {
+      const reply: OutgoingEnvelope = { topic: request.replyTo, correlationId: request.correlationId, contractVersion: definition.contractVersion };
+      try {
+        const result = await responder.handler(request);
+        const payload = this.toMessage({ ...definition, payload: definition.response }, result);
+        await this.send({ ...reply, schema: definition.response, payload });
+      } catch (error) {
+        if (error instanceof BusError && error.code === BusErrorCode.Closed) throw error;
+        this.logger.error({ err: error, topic: definition.topic, source: request.source }, 'Request handler failed');
+        await this.send({ ...reply, error: toErrorInfo(error, definition.topic, request.correlationId) });
+      }
+    });
+  }
+
+  /** Runs a handler in the message's correlation scope, counting it in flight and logging what it throws. */
+  private run(message: IncomingMessage, fn: () => unknown): void {
+    this.inFlight++;
+    const settle = (): void => {
+      if (--this.inFlight === 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const resolve of waiters) resolve();
+      }
+    };
+    try {
+      const result = runWithCorrelation(message.correlationId || message.envelope.id, fn);
+      if (result instanceof Promise) {
+        result.then(settle, (error: unknown) => {
+          settle();
+          this.logger.error({ err: error, topic: message.topic }, 'Bus handler failed');
+        });
+        return;
+      }
+    } catch (error) {
+      this.logger.error({ err: error, topic: message.topic }, 'Bus handler failed');
+    }
+    settle();
+  }
+}
+

@@ -1,0 +1,48 @@
+// Counts envelopes the client refused to deliver, by reason, and logs them without letting a flood of garbage
+// flood the log: the first drop of a reason is logged at once, later ones at most once a second with a count.
+import type { Logger } from 'pino';
+
+export type DropReason =
+  | 'frame_count'
+  | 'oversize'
+  | 'malformed'
+  | 'topic_mismatch'
+  | 'unknown_topic'
+  | 'wrong_payload_type'
+  | 'unauthorized_source'
+  | 'late_reply'
+  | 'expired_request'
+  | 'intake_stopped';
+
+const LOG_INTERVAL_MS = 1_000;
+
+export class DropCounter {
+  private readonly counts = new Map<DropReason, number>();
+  private readonly lastLogged = new Map<DropReason, { at: number; countAtLog: number }>();
+  total = 0;
+
+  constructor(private readonly logger: Logger) {}
+
+  drop(reason: DropReason, fields: Record<string, unknown>, message: string): void {
+    const count = (this.counts.get(reason) ?? 0) + 1;
+    this.counts.set(reason, count);
+    this.total++;
+    // Late replies and stopped intake are expected in normal operation; they are counted, logged at debug.
+    const level = reason === 'late_reply' || reason === 'intake_stopped' ? 'debug' : 'warn';
+    const now = Date.now();
+    const last = this.lastLogged.get(reason);
+    if (!last || now - last.at >= LOG_INTERVAL_MS) {
+      const suppressed = last ? count - last.countAtLog - 1 : 0;
+      this.logger[level]({ ...fields, reason, droppedTotal: count, ...(suppressed > 0 ? { suppressed } : {}) }, `Dropped envelope: ${message}`);
+      this.lastLogged.set(reason, { at: now, countAtLog: count });
+    }
+  }
+
+  byReason(): Record<string, number> {
+    return Object.fromEntries(this.counts);
+  }
+
+  count(reason: DropReason): number {
+    return this.counts.get(reason) ?? 0;
+  }
+}

@@ -1,0 +1,66 @@
+// NestJS ClientProxy over the aico bus: `client.send(topic, payload)` is a request with a deadline and a typed
+// reply (or RemoteError); `client.emit(topic, payload)` publishes an event.
+import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
+import type { TopicRegistry } from '@aico/contracts';
+import { BusError, BusErrorCode } from '../bus.error';
+import type { BusClient } from '../client/bus-client';
+import { ProtobufRequestSerializer } from './protobuf.serializers';
+
+export class ZmqClient extends ClientProxy {
+  private readonly messages: ProtobufRequestSerializer;
+
+  constructor(
+    private readonly bus: BusClient,
+    private readonly registry: TopicRegistry,
+    private readonly options: { timeoutMs?: number } = {},
+  ) {
+    super();
+    this.messages = new ProtobufRequestSerializer(registry);
+  }
+
+  async connect(): Promise<BusClient> {
+    if (this.bus.state === 'idle') await this.bus.connect();
+    return this.bus;
+  }
+
+  /** The BusClient belongs to the service bootstrap, which closes it. */
+  close(): void {}
+
+  unwrap<T>(): T {
+    return this.bus as T;
+  }
+
+  override on(): never {
+    throw new Error('The aico bus client has no transport events; subscribe to the BusClient instead.');
+  }
+
+  protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
+    const topic = String(packet.pattern);
+    const definition = this.registry.get(topic);
+    if (definition?.kind !== 'request') {
+      callback({ err: new BusError(BusErrorCode.NotARequestTopic, `"${topic}" is not a registered request topic; use emit() for events.`, { topic }), isDisposed: true });
+      return () => undefined;
+    }
+    const abort = new AbortController();
+    let payload;
+    try {
+      payload = this.messages.serialize(packet);
+    } catch (error) {
+      callback({ err: error, isDisposed: true });
+      return () => undefined;
+    }
+    const timeout = this.options.timeoutMs;
+    this.bus
+      .request(definition, payload, { signal: abort.signal, ...(timeout ? { timeoutMs: timeout } : {}) })
+      .then(
+        (response) => callback({ response, isDisposed: true }),
+        (err: unknown) => callback({ err, isDisposed: true }),
+      );
+    return () => abort.abort();
+  }
+
+  protected async dispatchEvent<T = void>(packet: ReadPacket): Promise<T> {
+    await this.bus.publish(String(packet.pattern), this.messages.serialize(packet));
+    return undefined as T;
+  }
+}

@@ -1,0 +1,88 @@
+// NestJS transport over the aico bus: `@EventPattern('topic')` subscribes to an event topic (or a `prefix.*`),
+// `@MessagePattern('topic')` answers a request topic. The server uses a BusClient owned by the service bootstrap.
+import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
+import { lastValueFrom } from 'rxjs';
+import type { RequestDefinition, TopicRegistry } from '@aico/contracts';
+import { BusError, BusErrorCode } from '../bus.error';
+import type { BusClient } from '../client/bus-client';
+import type { IncomingMessage } from '../client/envelope-codec';
+import { ProtobufDeserializer, ProtobufResponseSerializer } from './protobuf.serializers';
+import { ZmqContext } from './zmq.context';
+
+export const ZMQ_TRANSPORT = Symbol('aico-zmq-transport');
+const PREFIX_WILDCARD = '.*';
+
+export class ZmqServer extends Server implements CustomTransportStrategy {
+  override readonly transportId = ZMQ_TRANSPORT;
+  private readonly teardowns: (() => void)[] = [];
+  private readonly requestTopics: string[] = [];
+
+  constructor(
+    private readonly bus: BusClient,
+    private readonly registry: TopicRegistry,
+  ) {
+    super();
+    this.deserializer = new ProtobufDeserializer();
+  }
+
+  /** Request topics this server answers, for the `system.service.ready` announcement. */
+  get handledTopics(): readonly string[] {
+    return this.requestTopics;
+  }
+
+  async listen(callback: (error?: unknown) => void): Promise<void> {
+    try {
+      if (this.bus.state === 'idle') await this.bus.connect();
+      for (const [pattern, handler] of this.messageHandlers) this.bind(pattern, handler);
+      callback();
+    } catch (error) {
+      callback(error);
+    }
+  }
+
+  close(): void {
+    for (const teardown of this.teardowns.splice(0)) teardown();
+  }
+
+  on(): never {
+    throw new Error('The aico bus transport has no transport events; subscribe to the BusClient instead.');
+  }
+
+  unwrap<T>(): T {
+    return this.bus as T;
+  }
+
+  private bind(pattern: string, handler: MessageHandler): void {
+    if (handler.isEventHandler) {
+      if (pattern.endsWith(PREFIX_WILDCARD)) {
+        const prefix = pattern.slice(0, -1);
+        this.teardowns.push(this.bus.subscribePrefix(prefix, (message) => this.onEvent(pattern, message)));
+        return;
+      }
+      const definition = this.registry.get(pattern);
+      if (definition?.kind !== 'event') {
+        throw new BusError(BusErrorCode.UnknownTopic, `@EventPattern('${pattern}') does not name a registered event topic (or a "prefix.*").`, { topic: pattern });
+      }
+      this.teardowns.push(this.bus.subscribe(definition, (message) => this.onEvent(pattern, message)));
+      return;
+    }
+    const definition = this.registry.get(pattern);
+    if (definition?.kind !== 'request') {
+      throw new BusError(BusErrorCode.NotARequestTopic, `@MessagePattern('${pattern}') does not name a registered request topic.`, { topic: pattern });
+    }
+    this.teardowns.push(this.bus.handle(definition, (message) => this.onRequest(definition, handler, message)));
+    this.requestTopics.push(pattern);
+  }
+
+  private onEvent(pattern: string, message: IncomingMessage): Promise<unknown> {
+    const packet = this.deserializer.deserialize(message) as { pattern: string; data: unknown };
+    return this.handleEvent(pattern, { pattern, data: packet.data }, new ZmqContext([message]));
+  }
+
+  private async onRequest(definition: RequestDefinition, handler: MessageHandler, message: IncomingMessage) {
+    const packet = this.deserializer.deserialize(message) as { data: unknown };
+    const result$ = this.transformToObservable(await handler(packet.data, new ZmqContext([message])));
+    const value: unknown = await lastValueFrom(result$, { defaultValue: undefined });
+    return new ProtobufResponseSerializer(definition.response).serialize(value as never);
+  }
+}

@@ -1,0 +1,5 @@
+export * from './base-config.schema';
+export * from './config-loader';
+export * from './config-values';
+export * from './data-dir';
+export { z } from 'zod';

@@ -1,0 +1,5 @@
+import { SystemTopics } from './system-topics';
+import { TopicRegistry } from './topic-registry';
+
+/** Every topic aico's contracts define. Apps pass this to their bus client. */
+export const defaultTopicRegistry = new TopicRegistry(Object.values(SystemTopics));

@@ -1,0 +1,17 @@
+export enum KeyErrorCode {
+  KeyFileNotFound = 'KEY_FILE_NOT_FOUND',
+  KeyFilePermissions = 'KEY_FILE_PERMISSIONS',
+  KeyFileInvalid = 'KEY_FILE_INVALID',
+  NoKeySource = 'NO_KEY_SOURCE',
+}
+
+/** A key could not be had. The message says what to do; it never contains key material. */
+export class KeyError extends Error {
+  override readonly name = 'KeyError';
+  constructor(
+    readonly code: KeyErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,117 @@
+// Where the master key comes from. The backbone knows two sources (a key file named by configuration, and the
+// development profile's generated file); the security service adds the OS keychain and password unlock behind the
+// same interface.
+import { randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import { chmod, mkdir, open, readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { KeyError, KeyErrorCode } from './key.error';
+import { MASTER_KEY_BYTES } from './purpose-keys';
+
+export interface MasterKeyProvider {
+  /** Where the key comes from, for logs and `aico doctor` (never the key itself). */
+  readonly description: string;
+  /** True for a source that is only fit for development; the caller warns. */
+  readonly developmentOnly: boolean;
+  load(): Promise<Buffer>;
+}
+
+const checkPermissions = process.platform !== 'win32';
+
+/** Reads a 32-byte key stored as 64 hex characters (one trailing newline allowed) or as 32 raw bytes. */
+export class KeyFileProvider implements MasterKeyProvider {
+  readonly developmentOnly: boolean = false;
+  readonly description: string;
+
+  constructor(readonly path: string) {
+    this.description = `key file ${path}`;
+  }
+
+  async load(): Promise<Buffer> {
+    let info;
+    try {
+      info = await stat(this.path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new KeyError(
+          KeyErrorCode.KeyFileNotFound,
+          `The master key file ${this.path} does not exist. Create it (32 random bytes or 64 hex characters, mode 0600) or point AICO_MASTER_KEY_FILE at the right file.`,
+        );
+      }
+      throw new KeyError(KeyErrorCode.KeyFileInvalid, `The master key file ${this.path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}).`);
+    }
+    if (!info.isFile()) {
+      throw new KeyError(KeyErrorCode.KeyFileInvalid, `The master key path ${this.path} is not a regular file.`);
+    }
+    if (checkPermissions && (info.mode & 0o077) !== 0) {
+      throw new KeyError(
+        KeyErrorCode.KeyFilePermissions,
+        `The master key file ${this.path} is readable by other users (mode ${(info.mode & 0o777).toString(8)}). Run "chmod 600 ${this.path}" and start again.`,
+      );
+    }
+    return parseKey(await readFile(this.path), this.path);
+  }
+}
+
+function parseKey(raw: Buffer, path: string): Buffer {
+  const text = raw.toString('latin1').replace(/\r?\n$/, '');
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, 'hex');
+  if (raw.length === MASTER_KEY_BYTES) return Buffer.from(raw);
+  throw new KeyError(
+    KeyErrorCode.KeyFileInvalid,
+    `The master key file ${path} holds ${raw.length} bytes; it must hold ${MASTER_KEY_BYTES} raw bytes or ${MASTER_KEY_BYTES * 2} hex characters.`,
+  );
+}
+
+/**
+ * The development profile's key: generated on first start into `<dataDir>/dev-master.key` (mode 0600) so that
+ * `npm start` on a fresh checkout runs with no prompt. Not for real data: the key sits beside what it protects.
+ */
+export class DevelopmentKeyProvider implements MasterKeyProvider {
+  readonly developmentOnly: boolean = true;
+  readonly description: string;
+  readonly path: string;
+  /** Set by `load()` when it had to create the key. */
+  created = false;
+
+  constructor(dataDir: string) {
+    this.path = join(dataDir, 'dev-master.key');
+    this.description = `development key file ${this.path}`;
+  }
+
+  async load(): Promise<Buffer> {
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+    try {
+      // O_EXCL: two processes starting at once must not each write a different key.
+      const handle = await open(this.path, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
+      try {
+        await handle.writeFile(`${randomBytes(MASTER_KEY_BYTES).toString('hex')}\n`);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      if (checkPermissions) await chmod(this.path, 0o600);
+      this.created = true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    return new KeyFileProvider(this.path).load();
+  }
+}
+
+export interface MasterKeySelection {
+  /** Configuration `masterKeyFile` (environment AICO_MASTER_KEY_FILE). */
+  readonly masterKeyFile?: string | undefined;
+  readonly profile: 'development' | 'production';
+  readonly dataDir: string;
+}
+
+/** Picks the master key source: a configured key file first, then (development profile only) the generated one. */
+export function selectMasterKeyProvider(selection: MasterKeySelection): MasterKeyProvider {
+  if (selection.masterKeyFile) return new KeyFileProvider(selection.masterKeyFile);
+  if (selection.profile === 'development') return new DevelopmentKeyProvider(selection.dataDir);
+  throw new KeyError(
+    KeyErrorCode.NoKeySource,
+    'No master key source is configured for the production profile. Set AICO_MASTER_KEY_FILE to a 0600 key file (e.g. a systemd credential or Docker secret), or use AICO_PROFILE=development for a local development key.',
+  );
+}

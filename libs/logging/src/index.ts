@@ -1,0 +1,4 @@
+export * from './correlation-context';
+export * from './redaction';
+export * from './logger.factory';
+export * from './nest-logger';

@@ -1,0 +1,80 @@
+// One pino logger per process: JSON to stdout (pretty on a terminal), rotating files per service, secrets redacted,
+// and the current correlation id mixed into every line.
+import { join } from 'node:path';
+import pino, { type Logger, type TransportTargetOptions } from 'pino';
+import { currentCorrelationId } from './correlation-context';
+import { REDACTED, redactPaths } from './redaction';
+
+export type { Logger } from 'pino';
+
+export interface LoggerOptions {
+  readonly service: string;
+  readonly instanceId?: string;
+  readonly level: string;
+  /** Pretty console output; defaults to whether stdout is a terminal. */
+  readonly pretty?: boolean | undefined;
+  /** Directory for rotating log files; no file output when absent. */
+  readonly fileDir?: string | undefined;
+  readonly maxFileSize?: string;
+  readonly maxFiles?: number;
+}
+
+export interface ProcessLogger {
+  readonly logger: Logger;
+  /** Flushes and ends the transport worker; call last on shutdown. */
+  close(): Promise<void>;
+}
+
+function baseOptions(options: Pick<LoggerOptions, 'service' | 'instanceId' | 'level'>): pino.LoggerOptions {
+  return {
+    level: options.level,
+    base: { service: options.service, ...(options.instanceId ? { instanceId: options.instanceId } : {}), pid: process.pid },
+    redact: { paths: redactPaths, censor: REDACTED },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    mixin() {
+      const correlationId = currentCorrelationId();
+      return correlationId ? { correlationId } : {};
+    },
+  };
+}
+
+export function createProcessLogger(options: LoggerOptions): ProcessLogger {
+  const pretty = options.pretty ?? process.stdout.isTTY === true;
+  const targets: TransportTargetOptions[] = [
+    pretty
+      ? { target: 'pino-pretty', level: options.level, options: { destination: 1, colorize: true, translateTime: 'SYS:HH:MM:ss.l' } }
+      : { target: 'pino/file', level: options.level, options: { destination: 1 } },
+  ];
+  if (options.fileDir) {
+    targets.push({
+      target: 'pino-roll',
+      level: options.level,
+      options: {
+        file: join(options.fileDir, options.service),
+        extension: '.log',
+        size: options.maxFileSize ?? '10m',
+        limit: { count: options.maxFiles ?? 7 },
+        mkdir: true,
+      },
+    });
+  }
+  const transport = pino.transport({ targets });
+  const logger = pino(baseOptions(options), transport);
+  return {
+    logger,
+    close: () =>
+      new Promise<void>((resolve) => {
+        logger.flush();
+        transport.once('close', () => resolve());
+        transport.end();
+      }),
+  };
+}
+
+/** A logger writing JSON lines to the given stream, synchronously: for tests and tools. */
+export function createStreamLogger(
+  options: Pick<LoggerOptions, 'service' | 'level'> & { instanceId?: string },
+  stream: pino.DestinationStream,
+): Logger {
+  return pino(baseOptions(options), stream);
+}

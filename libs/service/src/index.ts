@@ -1,0 +1,4 @@
+export * from './service.tokens';
+export * from './service-core.module';
+export * from './process-stats';
+export * from './run-service';

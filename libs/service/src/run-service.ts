@@ -1,0 +1,228 @@
+// The bootstrap every aico app's main.ts calls: config → logger → master key → bus client → Nest microservice on
+// the bus transport → `system.service.ready` → heartbeats, and a graceful stop on SIGTERM/SIGINT or a shutdown
+// request that finishes in-flight work and drains the send queue before the process exits.
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { Module, type DynamicModule, type INestMicroservice, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { BusClient, BusExceptionFilter, deriveClientKeys, ZmqServer } from '@aico/bus';
+import { baseConfigSchema, ConfigError, loadConfig, type BaseConfig } from '@aico/config';
+import { defaultTopicRegistry, HealthStatus, SystemTopics, type ServiceIdentity, type TopicRegistry } from '@aico/contracts';
+import { KeyError, KeyRing, selectMasterKeyProvider } from '@aico/keys';
+import { createProcessLogger, NestPinoLogger, type Logger, type ProcessLogger } from '@aico/logging';
+import { ProcessStatsSampler } from './process-stats';
+import { ServiceCoreModule } from './service-core.module';
+import type { ServiceInfo } from './service.tokens';
+
+/** Exit codes the supervisor can tell apart (sysexits.h). */
+export enum ServiceExitCode {
+  Ok = 0,
+  Failure = 1,
+  Unavailable = 69,
+  Config = 78,
+}
+
+export interface ServiceDefinition {
+  readonly identity: ServiceIdentity;
+  /** The app's root module (its handlers and providers). */
+  readonly module: Type<unknown> | DynamicModule;
+  /** The app's config schema: `baseConfigSchema.extend({...})`. Defaults to the base schema. */
+  readonly configSchema?: typeof baseConfigSchema;
+  readonly registry?: TopicRegistry;
+  readonly version?: string;
+  /** Environment to read configuration from (tests); defaults to process.env. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Exit the process after a stop (default true; tests keep their process). */
+  readonly exitOnStop?: boolean;
+}
+
+export interface RunningService {
+  readonly app: INestMicroservice;
+  readonly bus: BusClient;
+  readonly logger: Logger;
+  readonly info: ServiceInfo;
+  /** Stops gracefully; resolves when everything is closed. */
+  stop(reason: string): Promise<void>;
+}
+
+@Module({})
+class ServiceRootModule {}
+
+function fail(message: string, code: ServiceExitCode): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+export async function runService(definition: ServiceDefinition): Promise<RunningService> {
+  const exitOnStop = definition.exitOnStop ?? true;
+  const registry = definition.registry ?? defaultTopicRegistry;
+  const version = definition.version ?? '0.1.0';
+  let config: BaseConfig;
+  try {
+    config = loadConfig({ schema: definition.configSchema ?? baseConfigSchema, ...(definition.env ? { env: definition.env } : {}) }).config;
+  } catch (error) {
+    if (error instanceof ConfigError && exitOnStop) fail(`[${definition.identity}] ${error.message}`, ServiceExitCode.Config);
+    throw error;
+  }
+
+  const info: ServiceInfo = { identity: definition.identity, instanceId: randomUUID(), version, startedAt: new Date() };
+  const processLogger: ProcessLogger = createProcessLogger({
+    service: definition.identity,
+    instanceId: info.instanceId,
+    level: config.log.level,
+    pretty: config.log.pretty,
+    fileDir: config.log.file ? (config.log.dir ?? join(config.dataDir, 'logs')) : undefined,
+    maxFileSize: config.log.maxFileSize,
+    maxFiles: config.log.maxFiles,
+  });
+  const logger = processLogger.logger;
+
+  let keys: KeyRing;
+  try {
+    const provider = selectMasterKeyProvider(config);
+    keys = new KeyRing(await provider.load(), provider.description);
+    if (provider.developmentOnly) {
+      logger.warn({ keySource: provider.description }, 'Using the development master key: it is stored unprotected beside the data and is for development only');
+    } else {
+      logger.info({ keySource: provider.description }, 'Master key loaded');
+    }
+  } catch (error) {
+    logger.fatal({ code: (error as KeyError).code }, (error as Error).message);
+    await processLogger.close();
+    if (error instanceof KeyError && exitOnStop) process.exit(ServiceExitCode.Config);
+    throw error;
+  }
+
+  const bus = new BusClient({
+    identity: definition.identity,
+    instanceId: info.instanceId,
+    publishEndpoint: config.bus.publishEndpoint,
+    subscribeEndpoint: config.bus.subscribeEndpoint,
+    curve: deriveClientKeys(keys, definition.identity),
+    registry,
+    logger,
+    sendHighWaterMark: config.bus.sendHighWaterMark,
+    receiveHighWaterMark: config.bus.receiveHighWaterMark,
+    maxEnvelopeBytes: config.bus.maxEnvelopeBytes,
+    requestTimeoutMs: config.bus.requestTimeoutMs,
+    readyTimeoutMs: config.bus.readyTimeoutMs,
+  });
+  const server = new ZmqServer(bus, registry);
+  const root: DynamicModule = {
+    module: ServiceRootModule,
+    imports: [ServiceCoreModule.forRoot({ config, logger, info, keys, bus, registry }), definition.module],
+  };
+
+  let app: INestMicroservice;
+  try {
+    app = await NestFactory.createMicroservice(root, { strategy: server, logger: new NestPinoLogger(logger) });
+    app.useGlobalFilters(new BusExceptionFilter());
+    await app.listen();
+  } catch (error) {
+    logger.fatal({ err: error }, `${definition.identity} failed to start: ${(error as Error).message}`);
+    await bus.close({ drainTimeoutMs: 0 });
+    await processLogger.close();
+    if (exitOnStop) process.exit(ServiceExitCode.Unavailable);
+    throw error;
+  }
+
+  const stats = new ProcessStatsSampler();
+  let status = HealthStatus.OK;
+  const beat = (): void => {
+    const sample = stats.sample();
+    const busStats = bus.stats;
+    bus
+      .publish(SystemTopics.heartbeat, {
+        service: info.identity,
+        instanceId: info.instanceId,
+        version,
+        status,
+        intervalMs: config.bus.heartbeatIntervalMs,
+        startedAt: timestampFromDate(info.startedAt),
+        process: {
+          pid: sample.pid,
+          uptimeMs: BigInt(sample.uptimeMs),
+          rssBytes: BigInt(sample.rssBytes),
+          heapUsedBytes: BigInt(sample.heapUsedBytes),
+          heapTotalBytes: BigInt(sample.heapTotalBytes),
+          cpuPercent: sample.cpuPercent,
+          eventLoopDelayP99Ms: sample.eventLoopDelayP99Ms,
+        },
+        bus: {
+          published: BigInt(busStats.published),
+          received: BigInt(busStats.received),
+          dropped: BigInt(busStats.dropped),
+          droppedByReason: Object.fromEntries(Object.entries(busStats.droppedByReason).map(([k, v]) => [k, BigInt(v)])),
+          sendQueueLength: busStats.sendQueueLength,
+        },
+      })
+      .catch((error: unknown) => logger.debug({ err: error }, 'Heartbeat not sent'));
+  };
+  const heartbeat = setInterval(beat, config.bus.heartbeatIntervalMs);
+  heartbeat.unref();
+
+  let stopping: Promise<void> | undefined;
+  const stop = (reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      const timeoutMs = config.shutdownTimeoutMs;
+      const force = setTimeout(() => {
+        logger.error({ reason, timeoutMs }, 'Graceful stop took too long; exiting anyway');
+        if (exitOnStop) process.exit(ServiceExitCode.Failure);
+      }, timeoutMs);
+      force.unref();
+      logger.info({ reason }, `${info.identity} stopping`);
+      status = HealthStatus.STOPPING;
+      clearInterval(heartbeat);
+      stats.stop();
+      await bus.publish(SystemTopics.serviceStopping, { service: info.identity, instanceId: info.instanceId, reason }).catch(() => undefined);
+      bus.stopIntake();
+      const idle = await bus.waitForHandlers(timeoutMs / 2);
+      if (!idle) logger.warn('Some handlers were still running when the stop budget ran out');
+      await bus.close({ drainTimeoutMs: timeoutMs / 4 });
+      await app.close();
+      keys.destroy();
+      logger.info({ reason }, `${info.identity} stopped`);
+      clearTimeout(force);
+      await processLogger.close();
+      process.off('SIGTERM', onSigterm);
+      process.off('SIGINT', onSigint);
+    })();
+    return stopping;
+  };
+
+  const onSigterm = (): void => void stop('SIGTERM').then(() => exitOnStop && process.exit(ServiceExitCode.Ok));
+  const onSigint = (): void => void stop('SIGINT').then(() => exitOnStop && process.exit(ServiceExitCode.Ok));
+  process.on('SIGTERM', onSigterm);
+  process.on('SIGINT', onSigint);
+  if (exitOnStop) {
+    process.on('uncaughtException', (error) => {
+      logger.fatal({ err: error }, 'Uncaught exception; exiting so the supervisor restarts this service');
+      void processLogger.close().finally(() => process.exit(ServiceExitCode.Failure));
+    });
+    process.on('unhandledRejection', (error) => {
+      logger.fatal({ err: error }, 'Unhandled promise rejection; exiting so the supervisor restarts this service');
+      void processLogger.close().finally(() => process.exit(ServiceExitCode.Failure));
+    });
+  }
+
+  bus.subscribe(SystemTopics.serviceShutdown, (request) => {
+    const target = request.payload.service;
+    if (target !== '' && target !== info.identity) return;
+    void stop(`shutdown requested by ${request.source}${request.payload.reason ? `: ${request.payload.reason}` : ''}`).then(
+      () => exitOnStop && process.exit(ServiceExitCode.Ok),
+    );
+  });
+
+  await bus.publish(SystemTopics.serviceReady, {
+    service: info.identity,
+    instanceId: info.instanceId,
+    version,
+    pid: process.pid,
+    startedAt: timestampFromDate(info.startedAt),
+    handles: [...server.handledTopics],
+  });
+  beat();
+  logger.info({ handles: server.handledTopics }, `${info.identity} ready`);
+  return { app, bus, logger, info, stop };
+}

@@ -1,0 +1,35 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { BusClient, ZmqClient } from '@aico/bus';
+import type { TopicRegistry } from '@aico/contracts';
+import { KeyRing } from '@aico/keys';
+import type { Logger } from '@aico/logging';
+import { SERVICE_CONFIG, SERVICE_INFO, SERVICE_LOGGER, type ServiceInfo } from './service.tokens';
+
+export interface ServiceCoreOptions {
+  readonly config: unknown;
+  readonly logger: Logger;
+  readonly info: ServiceInfo;
+  readonly keys: KeyRing;
+  readonly bus: BusClient;
+  readonly registry: TopicRegistry;
+}
+
+/** Makes the process-wide objects the bootstrap built injectable everywhere in the app. */
+@Module({})
+export class ServiceCoreModule {
+  static forRoot(options: ServiceCoreOptions): DynamicModule {
+    return {
+      module: ServiceCoreModule,
+      global: true,
+      providers: [
+        { provide: SERVICE_CONFIG, useValue: options.config },
+        { provide: SERVICE_LOGGER, useValue: options.logger },
+        { provide: SERVICE_INFO, useValue: options.info },
+        { provide: KeyRing, useValue: options.keys },
+        { provide: BusClient, useValue: options.bus },
+        { provide: ZmqClient, useValue: new ZmqClient(options.bus, options.registry) },
+      ],
+      exports: [SERVICE_CONFIG, SERVICE_LOGGER, SERVICE_INFO, KeyRing, BusClient, ZmqClient],
+    };
+  }
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// Builds one Node app for `node dist/apps/<app>/apps/<app>/src/main.js`: swc compiles the app and the libs into
+// dist/apps/<app>/, keeping the repository layout so `@aico/*` imports become relative requires. Type checking
+// is the separate `typecheck` target (tsc); swc only strips types, which takes well under a second.
+import { createRequire } from 'node:module';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const swc = require('@swc/core');
+const { swcOptions, workspaceRoot } = require('./swc-options.js');
+
+const app = process.argv[2];
+if (!app) {
+  console.error('usage: build-node-app.mjs <app>');
+  process.exit(2);
+}
+const outDir = join(workspaceRoot, 'dist', 'apps', app);
+const sources = [join(workspaceRoot, 'apps', app, 'src'), ...(await readdir(join(workspaceRoot, 'libs'))).map((lib) => join(workspaceRoot, 'libs', lib, 'src'))];
+const isTestFile = (name) => /\.(spec|contract-spec|e2e-spec)\.ts$/.test(name) || name.endsWith('.test-helpers.ts');
+
+async function* walk(dir) {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* walk(path);
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') && !isTestFile(entry.name)) yield path;
+  }
+}
+
+await rm(outDir, { recursive: true, force: true });
+const options = swcOptions({ resolvePaths: true });
+let count = 0;
+const started = Date.now();
+for (const root of sources) {
+  for await (const file of walk(root)) {
+    const rel = relative(workspaceRoot, file);
+    const target = join(outDir, rel.replace(/\.ts$/, '.js'));
+    const { code, map } = await swc.transformFile(file, { ...options, filename: file, sourceFileName: relative(dirname(target), file) });
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, `${code}\n//# sourceMappingURL=${target.split('/').pop()}.map\n`);
+    if (map) await writeFile(`${target}.map`, map);
+    count++;
+  }
+}
+console.log(`built ${app}: ${count} files in ${Date.now() - started} ms → ${relative(workspaceRoot, outDir)}/apps/${app}/src/main.js`);
