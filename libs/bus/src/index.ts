@@ -11,3 +11,5 @@ export * from './nest/protobuf.serializers';
 export * from './nest/zmq.client';
 export * from './nest/zmq.context';
 export * from './nest/zmq.server';
+export * from './testing/bus-harness';
+export * from './client/socket-events';

@@ -22,6 +22,7 @@ import { BusError, BusErrorCode, RemoteError, toErrorInfo } from '../bus.error';
 import { DropCounter } from './drop-counter';
 import { EnvelopeCodec, IncomingMessage, type IncomingOf, type OutgoingEnvelope } from './envelope-codec';
 import { SendQueue, type Frames } from './send-queue';
+import { watchSocketEvents } from './socket-events';
 import { uuidv7 } from './uuid-v7';
 
 export interface CurveClientKeys {
@@ -164,7 +165,6 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
     this.queue = new SendQueue((frames) => this.pub.send(frames as (Buffer | Uint8Array)[]), options.maxSendQueue ?? 100_000);
     this.watchSocket(this.pub, 'publish');
     this.watchSocket(this.sub, 'subscribe');
-    this.zmqSubscribe(this.replyTopic);
     if (options.answerPings ?? true) {
       this.handle(
         SystemTopics.ping,
@@ -194,6 +194,8 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
   async connect(): Promise<void> {
     if (this.stateValue !== 'idle') throw new BusError(BusErrorCode.NotConnected, `connect() was already called (state ${this.stateValue}).`);
     this.stateValue = 'connecting';
+    // Subscribed last, so the probe that comes back on it proves every earlier subscription reached the proxy.
+    this.zmqSubscribe(this.replyTopic);
     this.pub.connect(this.options.publishEndpoint);
     this.sub.connect(this.options.subscribeEndpoint);
     this.receiveLoop = this.receive();
@@ -483,30 +485,32 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
   }
 
   private watchSocket(socket: Publisher | Subscriber, role: 'publish' | 'subscribe'): void {
-    socket.events.on('disconnect', (event) => {
-      if (this.stateValue !== 'ready') return;
-      this.stateValue = 'reconnecting';
-      this.queue.hold();
-      this.logger.warn({ role, address: event.address }, 'Lost the bus connection; holding outgoing envelopes until it is back');
-      this.emit('disconnected');
-      void this.probe(Number.POSITIVE_INFINITY).then(() => {
-        if (this.stateValue !== 'reconnecting') return;
-        this.stateValue = 'ready';
-        this.queue.release();
-        this.logger.info({ queued: this.queue.length }, 'Bus connection restored');
-        this.emit('reconnected');
-      });
-    });
-    socket.events.on('handshake:error:auth', (event) => {
-      const error = new BusError(
-        BusErrorCode.AuthRejected,
-        `The bus refused the CURVE key of identity "${this.identity}" (status ${event.error.status}). The bus and this service must use the same master key, and the identity must be known to the bus.`,
-      );
-      this.logger.error({ role, address: event.address, status: event.error.status }, error.message);
-      this.authFailure?.(error);
-    });
-    socket.events.on('handshake:error:protocol', (event) => {
-      this.logger.error({ role, address: event.address, code: event.error.code }, 'CURVE handshake with the bus failed');
+    void watchSocketEvents(socket, {
+      disconnect: (event) => {
+        if (this.stateValue !== 'ready') return;
+        this.stateValue = 'reconnecting';
+        this.queue.hold();
+        this.logger.warn({ role, address: event.address }, 'Lost the bus connection; holding outgoing envelopes until it is back');
+        this.emit('disconnected');
+        void this.probe(Number.POSITIVE_INFINITY).then(() => {
+          if (this.stateValue !== 'reconnecting') return;
+          this.stateValue = 'ready';
+          this.queue.release();
+          this.logger.info({ queued: this.queue.length }, 'Bus connection restored');
+          this.emit('reconnected');
+        });
+      },
+      'handshake:error:auth': (event) => {
+        const error = new BusError(
+          BusErrorCode.AuthRejected,
+          `The bus refused the CURVE key of identity "${this.identity}" (status ${event.error.status}). The bus and this service must use the same master key, and the identity must be known to the bus.`,
+        );
+        this.logger.error({ role, address: event.address, status: event.error.status }, error.message);
+        this.authFailure?.(error);
+      },
+      'handshake:error:protocol': (event) => {
+        this.logger.error({ role, address: event.address, code: event.error.code }, 'CURVE handshake with the bus failed');
+      },
     });
   }
 

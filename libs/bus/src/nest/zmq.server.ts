@@ -32,8 +32,9 @@ export class ZmqServer extends Server implements CustomTransportStrategy {
 
   async listen(callback: (error?: unknown) => void): Promise<void> {
     try {
-      if (this.bus.state === 'idle') await this.bus.connect();
+      // Handlers subscribe before the client connects, so "ready" means they are routable.
       for (const [pattern, handler] of this.messageHandlers) this.bind(pattern, handler);
+      if (this.bus.state === 'idle') await this.bus.connect();
       callback();
     } catch (error) {
       callback(error);

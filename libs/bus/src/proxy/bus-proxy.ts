@@ -3,6 +3,7 @@
 import { Context, Proxy, XPublisher, XSubscriber } from 'zeromq';
 import type { CurveKeyPair } from '@aico/keys';
 import type { Logger } from '@aico/logging';
+import { watchSocketEvents } from '../client/socket-events';
 import { ZapAuthenticator } from './zap-authenticator';
 
 export const BUS_ZAP_DOMAIN = 'aico';
@@ -54,15 +55,25 @@ export class BusProxy {
     this.proxy = new Proxy(this.frontend, this.backend);
     for (const [socket, role] of [[this.frontend, 'publish'], [this.backend, 'subscribe']] as const) {
       // Clients without CURVE, or with a broken handshake, never reach ZAP: these events are their only trace.
-      socket.events.on('handshake:error:protocol', (event) => {
-        this.handshakeFailures++;
-        this.logger.warn({ role, address: event.address, reason: event.error.code }, 'Bus client refused: handshake failed');
-      });
-      socket.events.on('handshake:error:other', (event) => {
-        this.handshakeFailures++;
-        this.logger.warn({ role, address: event.address, reason: event.error.message }, 'Bus client refused: handshake failed');
+      void watchSocketEvents(socket, {
+        'handshake:error:protocol': (event) => {
+          this.handshakeFailures++;
+          this.logger.warn({ role, address: event.address, reason: event.error.code }, 'Bus client refused: handshake failed');
+        },
+        'handshake:error:other': (event) => {
+          this.handshakeFailures++;
+          this.logger.warn({ role, address: event.address, reason: event.error.message }, 'Bus client refused: handshake failed');
+        },
       });
     }
+  }
+
+  /** The endpoints actually bound (a `tcp://127.0.0.1:*` wildcard resolves to its port). */
+  get boundEndpoints(): { publishEndpoint: string; subscribeEndpoint: string } {
+    return {
+      publishEndpoint: this.frontend.lastEndpoint ?? this.options.publishEndpoint,
+      subscribeEndpoint: this.backend.lastEndpoint ?? this.options.subscribeEndpoint,
+    };
   }
 
   get stats(): BusProxyStats {
@@ -75,7 +86,7 @@ export class BusProxy {
     await this.backend.bind(this.options.subscribeEndpoint);
     this.running = this.proxy.run();
     this.logger.info(
-      { publishEndpoint: this.options.publishEndpoint, subscribeEndpoint: this.options.subscribeEndpoint, identities: [...this.options.allowedKeys.values()] },
+      { ...this.boundEndpoints, identities: [...this.options.allowedKeys.values()] },
       'Bus proxy running (CURVE, deny by default)',
     );
   }

@@ -1,0 +1,245 @@
+// BusClient against a real CURVE proxy, over tcp and ipc: routing, request/reply, deadlines, typed errors,
+// publish validation, queued sends, and reconnection after the proxy restarts.
+import { create } from '@bufbuild/protobuf';
+import {
+  defaultTopicRegistry,
+  defineRequest,
+  HeartbeatSchema,
+  PingRequestSchema,
+  PingResponseSchema,
+  ServiceReadySchema,
+  SystemTopics,
+} from '@aico/contracts';
+import { BusError, BusErrorCode, RemoteError } from '../bus.error';
+import { nextValue, TEST_TRANSPORTS, TestBus } from '../testing/bus-harness';
+import type { IncomingMessage } from './envelope-codec';
+
+const EchoRequest = defineRequest({
+  topic: 'test.echo.request',
+  payload: PingRequestSchema,
+  response: PingResponseSchema,
+  publishers: 'any',
+  responders: ['storage'],
+  contractVersion: 1,
+  description: 'Test request answered by the storage identity.',
+});
+const registry = defaultTopicRegistry.with([EchoRequest]);
+
+describe.each(TEST_TRANSPORTS)('BusClient over %s', (transport) => {
+  let bus: TestBus;
+
+  beforeEach(async () => {
+    bus = await new TestBus({ transport, registry }).start();
+  });
+  afterEach(() => bus.stop());
+
+  it('routes by topic prefix: a prefix subscriber sees its domain, an exact subscriber only its topic', async () => {
+    const publisher = await bus.connected('monitor');
+    const subscriber = await bus.connected('gateway');
+    const byPrefix: string[] = [];
+    const exact: string[] = [];
+    subscriber.subscribePrefix('system.health.', (message) => void byPrefix.push(message.topic));
+    subscriber.subscribe(SystemTopics.serviceReady, (message) => void exact.push(message.payload.service));
+    const marker = nextValue<void>((deliver) => subscriber.subscribe(SystemTopics.serviceStopping, () => deliver()));
+    // Subscriptions travel to the proxy asynchronously: probe until this client's own subscriptions are live.
+    await waitForSubscription(publisher, subscriber);
+
+    await publisher.publish(SystemTopics.heartbeat, { service: 'monitor' });
+    await publisher.publish(SystemTopics.serviceReady, { service: 'monitor' });
+    await publisher.publish(SystemTopics.logEntry, { message: 'not for this subscriber' });
+    await publisher.publish(SystemTopics.serviceStopping, { service: 'monitor' });
+    await marker;
+
+    expect(byPrefix).toEqual(['system.health.heartbeat']);
+    expect(exact).toEqual(['monitor']);
+  });
+
+  it('answers a request with a typed reply and carries the correlation id', async () => {
+    const responder = await bus.connected('storage');
+    const requester = await bus.connected('gateway');
+    let seenCorrelation = '';
+    responder.handle(EchoRequest, (request) => {
+      seenCorrelation = request.correlationId;
+      return { data: request.payload.data, sequence: request.payload.sequence + 1n, service: 'storage' };
+    });
+    const reply = await requestWhenRoutable((timeoutMs) => requester.request(EchoRequest, { data: Buffer.from('hi'), sequence: 41n }, { timeoutMs }));
+
+    expect(reply.$typeName).toBe('aico.system.v1.PingResponse');
+    expect(Buffer.from(reply.data).toString()).toBe('hi');
+    expect(reply.sequence).toBe(42n);
+    expect(seenCorrelation).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it('answers a targeted ping from the built-in handler of that identity only', async () => {
+    await bus.connected('storage');
+    await bus.connected('monitor');
+    const requester = await bus.connected('gateway');
+    const reply = await requestWhenRoutable((timeoutMs) => requester.request(SystemTopics.ping, { target: 'monitor', sequence: 7n }, { timeoutMs }));
+    expect(reply.service).toBe('monitor');
+    expect(reply.sequence).toBe(7n);
+  });
+
+  it('rejects with DEADLINE_EXCEEDED when nobody answers in time, and counts the late reply', async () => {
+    const responder = await bus.connected('storage');
+    const requester = await bus.connected('gateway');
+    let release!: () => void;
+    const handled = new Promise<void>((resolve) => (release = resolve));
+    const started = nextValue<void>((deliver) =>
+      responder.handle(EchoRequest, async (request) => {
+        // Sequence 0 is waitForSubscription's routability probe; it is answered at once.
+        if (request.payload.sequence === 0n) return { service: 'storage' };
+        deliver();
+        await handled;
+        return { service: 'storage' };
+      }),
+    );
+    await waitForSubscription(requester, responder, EchoRequest.topic);
+
+    const request = requester.request(EchoRequest, { sequence: 1n }, { timeoutMs: 300 });
+    await started;
+    await expect(request).rejects.toMatchObject({ code: BusErrorCode.DeadlineExceeded, name: 'BusError' });
+    expect(requester.stats.pendingRequests).toBe(0);
+
+    // The reply that arrives after the deadline is dropped, counted and logged at debug level.
+    const lateLogged = nextValue<void>((deliver) => {
+      const timer = setInterval(() => {
+        if (requester.stats.droppedByReason['late_reply'] === 1) {
+          clearInterval(timer);
+          deliver();
+        }
+      }, 5);
+    });
+    release();
+    await lateLogged;
+    expect(requester.logLines.some((line) => line.reason === 'late_reply')).toBe(true);
+  });
+
+  it('turns a handler error with a code into a typed error reply, and hides the message of an unexpected one', async () => {
+    const responder = await bus.connected('storage');
+    const requester = await bus.connected('gateway');
+    responder.handle(EchoRequest, (request) => {
+      if (request.payload.sequence === 1n) throw new BusError(BusErrorCode.InvalidRequest, 'sequence 1 is not allowed');
+      throw new Error('database password is hunter2');
+    });
+    const coded = await requestWhenRoutable((timeoutMs) => requester.request(EchoRequest, { sequence: 1n }, { timeoutMs })).catch((error: unknown) => error);
+    expect(coded).toBeInstanceOf(RemoteError);
+    expect(coded).toMatchObject({ code: 'INVALID_REQUEST', message: 'sequence 1 is not allowed', source: 'storage' });
+
+    const unexpected = await requester.request(EchoRequest, { sequence: 2n }).catch((error: unknown) => error);
+    expect(unexpected).toMatchObject({ code: BusErrorCode.HandlerFailed, source: 'storage' });
+    expect((unexpected as Error).message).not.toContain('hunter2');
+    expect((unexpected as Error).message).toContain('correlation id');
+  });
+
+  it('refuses to publish an unregistered topic, a payload of the wrong type, or a topic the identity does not own', async () => {
+    const client = await bus.connected('gateway');
+    expect(() => client.publish('system.nothing.here', create(HeartbeatSchema))).toThrow(
+      expect.objectContaining({ code: BusErrorCode.UnknownTopic, message: expect.stringContaining('system.nothing.here') }),
+    );
+    expect(() => client.publish(SystemTopics.heartbeat.topic, create(ServiceReadySchema))).toThrow(
+      expect.objectContaining({ code: BusErrorCode.WrongPayloadType, message: expect.stringContaining('aico.system.v1.Heartbeat') }),
+    );
+    expect(() => client.publish(SystemTopics.serviceShutdown, { service: 'storage' })).toThrow(
+      expect.objectContaining({ code: BusErrorCode.NotPermitted }),
+    );
+    expect(() => client.publish(SystemTopics.ping.topic, create(PingRequestSchema))).toThrow(
+      expect.objectContaining({ code: BusErrorCode.NotARequestTopic }),
+    );
+    expect(() => client.handle(EchoRequest, () => ({}))).toThrow(expect.objectContaining({ code: BusErrorCode.NotPermitted }));
+  });
+
+  it('queues concurrent publishes through one pending send (no EBUSY) and delivers them all in order', async () => {
+    const publisher = await bus.connected('monitor');
+    const subscriber = await bus.connected('gateway');
+    const received: number[] = [];
+    const total = 3_000;
+    const done = nextValue<void>((deliver) =>
+      subscriber.subscribe(SystemTopics.logEntry, (message) => {
+        if (message.envelope.attributes['probe']) return;
+        received.push(Number(message.payload.message));
+        if (received.length === total) deliver();
+      }),
+    );
+    await waitForSubscription(publisher, subscriber, SystemTopics.logEntry.topic);
+    const sends = Array.from({ length: total }, (_, i) => publisher.publish(SystemTopics.logEntry, { message: String(i) }));
+    await Promise.all(sends);
+    await done;
+    expect(received).toEqual(Array.from({ length: total }, (_, i) => i));
+  });
+
+  it('reconnects after the proxy restarts: holds envelopes while down and delivers them after', async () => {
+    const publisher = await bus.connected('monitor');
+    const subscriber = await bus.connected('gateway');
+    const messages: string[] = [];
+    subscriber.subscribe(SystemTopics.logEntry, (message) => void messages.push(message.payload.message));
+    await waitForSubscription(publisher, subscriber, SystemTopics.logEntry.topic);
+
+    const publisherDown = nextValue<void>((deliver) => publisher.once('disconnected', deliver));
+    await bus.stopProxy();
+    await publisherDown;
+    expect(publisher.state).toBe('reconnecting');
+    const heldWhileDown = publisher.publish(SystemTopics.logEntry, { message: 'sent while the bus was down' });
+
+    const back = Promise.all([
+      nextValue<void>((deliver) => publisher.once('reconnected', deliver)),
+      nextValue<void>((deliver) => subscriber.once('reconnected', deliver)),
+    ]);
+    await bus.start();
+    await back;
+    await heldWhileDown;
+    await waitForSubscription(publisher, subscriber, SystemTopics.logEntry.topic);
+    const arrived = nextValue<void>((deliver) => subscriber.subscribe(SystemTopics.logEntry, (m) => m.payload.message === 'after restart' && deliver()));
+    await publisher.publish(SystemTopics.logEntry, { message: 'after restart' });
+    await arrived;
+    expect(publisher.state).toBe('ready');
+    expect(messages).toContain('after restart');
+  });
+
+  it('fails connect() with AUTH_REJECTED when its key does not come from the bus master key', async () => {
+    const stranger = new TestBus({ transport, registry });
+    const client = bus.client('gateway', { curve: { ...stranger.keys.curveKeyPair('gateway'), serverPublicKey: bus.keys.curveKeyPair('bus').publicKey } });
+    await expect(client.connect()).rejects.toMatchObject({ code: BusErrorCode.AuthRejected });
+    expect(client.state).toBe('closed');
+    expect(bus.proxyLog.lines.some((line) => line.msg === 'Bus client refused' && String(line.reason).startsWith('unknown CURVE public key'))).toBe(true);
+  });
+});
+
+type TestClient = Awaited<ReturnType<TestBus['connected']>>;
+
+/**
+ * Resolves once an envelope that `publisher` publishes on `topic` reaches `subscriber`, i.e. the subscriber's
+ * subscription has propagated through the proxy to the publisher (ZeroMQ's slow-joiner window). A readiness
+ * handshake, not a sleep: it retries until the signal arrives.
+ */
+async function waitForSubscription(publisher: TestClient, subscriber: TestClient, topic: string = SystemTopics.logEntry.topic): Promise<void> {
+  const definition = registry.get(topic)!;
+  if (definition.kind === 'request') {
+    await requestWhenRoutable((timeoutMs) => publisher.request(EchoRequest, {}, { timeoutMs }));
+    return;
+  }
+  const probeId = `probe-${Math.random()}`;
+  let seen = false;
+  const unsubscribe = subscriber.subscribePrefix(topic, (message: IncomingMessage) => {
+    if (message.envelope.attributes['probe'] === probeId) seen = true;
+  });
+  try {
+    for (let attempt = 0; !seen; attempt++) {
+      if (attempt > 500) throw new Error(`The subscription to ${topic} never became routable`);
+      await publisher.publish(topic, create(definition.payload), { attributes: { probe: probeId } });
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  } finally {
+    unsubscribe();
+  }
+}
+
+/** The first request after a responder subscribes may race that subscription through the proxy: retry on a short deadline. */
+async function requestWhenRoutable<T>(send: (timeoutMs: number) => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await send(attempt < 20 ? 250 : 5_000);
+    } catch (error) {
+      if ((error as BusError).code !== BusErrorCode.DeadlineExceeded || attempt >= 20) throw error;
+    }
+  }
+}

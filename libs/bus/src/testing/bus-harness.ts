@@ -1,0 +1,134 @@
+// Test harness: a real CURVE proxy in this process on a fresh tcp port or ipc path, a random master key, and
+// connected BusClients whose log lines are captured for assertions. Used by lib tests and app contract tests.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultTopicRegistry, type TopicRegistry } from '@aico/contracts';
+import { KeyRing } from '@aico/keys';
+import { createStreamLogger, type Logger } from '@aico/logging';
+import { BusClient, type BusClientOptions } from '../client/bus-client';
+import { deriveAllowList, deriveClientKeys, deriveServerKeys } from '../client/bus-identity-keys';
+import { BusProxy } from '../proxy/bus-proxy';
+
+export type TestTransport = 'tcp' | 'ipc';
+export const TEST_TRANSPORTS: readonly TestTransport[] = ['tcp', 'ipc'];
+
+export interface CapturedLog {
+  readonly level: number;
+  readonly msg: string;
+  readonly [field: string]: unknown;
+}
+
+/** A pino logger whose JSON lines land in `lines`. */
+export function captureLogger(service = 'test'): { logger: Logger; lines: CapturedLog[] } {
+  const lines: CapturedLog[] = [];
+  // pino calls write() synchronously: a line is in `lines` as soon as the log call returns.
+  const destination = { write: (line: string) => void lines.push(JSON.parse(line) as CapturedLog) };
+  return { logger: createStreamLogger({ service, level: 'debug' }, destination), lines };
+}
+
+export function testEndpoints(transport: TestTransport): { publishEndpoint: string; subscribeEndpoint: string; cleanup: () => void } {
+  if (transport === 'tcp') return { publishEndpoint: 'tcp://127.0.0.1:*', subscribeEndpoint: 'tcp://127.0.0.1:*', cleanup: () => undefined };
+  const base = join(tmpdir(), `aico-bus-${randomUUID().slice(0, 8)}`);
+  return {
+    publishEndpoint: `ipc://${base}-pub.sock`,
+    subscribeEndpoint: `ipc://${base}-sub.sock`,
+    cleanup: () => {
+      rmSync(`${base}-pub.sock`, { force: true });
+      rmSync(`${base}-sub.sock`, { force: true });
+    },
+  };
+}
+
+export interface TestBusOptions {
+  readonly transport: TestTransport;
+  readonly registry?: TopicRegistry;
+  readonly keys?: KeyRing;
+}
+
+export class TestBus {
+  readonly keys: KeyRing;
+  readonly registry: TopicRegistry;
+  readonly proxyLog = captureLogger('bus');
+  private proxy: BusProxy | undefined;
+  private readonly clients: BusClient[] = [];
+  private endpoints: { publishEndpoint: string; subscribeEndpoint: string };
+  private readonly cleanup: () => void;
+
+  constructor(readonly options: TestBusOptions) {
+    this.keys = options.keys ?? new KeyRing(randomBytes(32), 'test');
+    this.registry = options.registry ?? defaultTopicRegistry;
+    const endpoints = testEndpoints(options.transport);
+    this.endpoints = endpoints;
+    this.cleanup = endpoints.cleanup;
+  }
+
+  get publishEndpoint(): string {
+    return this.endpoints.publishEndpoint;
+  }
+  get subscribeEndpoint(): string {
+    return this.endpoints.subscribeEndpoint;
+  }
+  get proxyStats() {
+    return this.proxy?.stats;
+  }
+
+  /** Starts the proxy; after a stop(), starts it again on the same endpoints. */
+  async start(): Promise<this> {
+    this.proxy = new BusProxy({
+      ...this.endpoints,
+      serverKeys: deriveServerKeys(this.keys),
+      allowedKeys: deriveAllowList(this.keys),
+      logger: this.proxyLog.logger,
+    });
+    await this.proxy.start();
+    this.endpoints = this.proxy.boundEndpoints;
+    return this;
+  }
+
+  async stopProxy(): Promise<void> {
+    await this.proxy?.stop();
+    this.proxy = undefined;
+  }
+
+  /** A client for `identity`, not yet connected. */
+  client(identity: string, overrides: Partial<BusClientOptions> = {}): BusClient & { logLines: CapturedLog[] } {
+    const { logger, lines } = captureLogger(identity);
+    const client = new BusClient({
+      identity,
+      publishEndpoint: this.publishEndpoint,
+      subscribeEndpoint: this.subscribeEndpoint,
+      curve: deriveClientKeys(this.keys, identity),
+      registry: this.registry,
+      logger,
+      readyTimeoutMs: 5_000,
+      ...overrides,
+    });
+    this.clients.push(client);
+    return Object.assign(client, { logLines: lines });
+  }
+
+  async connected(identity: string, overrides: Partial<BusClientOptions> = {}): Promise<BusClient & { logLines: CapturedLog[] }> {
+    const client = this.client(identity, overrides);
+    await client.connect();
+    return client;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.clients.map((client) => client.close({ drainTimeoutMs: 0 })));
+    await this.stopProxy();
+    this.cleanup();
+  }
+}
+
+/** Resolves with the first value `register` delivers; rejects after `timeoutMs` so a broken test fails, not hangs. */
+export function nextValue<T>(register: (deliver: (value: T) => void) => unknown, timeoutMs = 5_000, what = 'value'): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`No ${what} within ${timeoutMs} ms`)), timeoutMs);
+    register((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    });
+  });
+}
