@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Builds one Node app for `node dist/apps/<app>/apps/<app>/src/main.js`: swc compiles the app and the libs into
-// dist/apps/<app>/, keeping the repository layout so `@aico/*` imports become relative requires. Type checking
+// Builds one Node program: `build-node-app.mjs <app>` compiles apps/<app>/src and the libs into dist/apps/<app>/
+// (run `node dist/apps/<app>/apps/<app>/src/main.js`); `build-node-app.mjs <name> <dir>` compiles <dir> and the
+// libs into dist/<name>/ (e2e fixtures, benchmarks). The repository layout is kept, so `@aico/*` imports become
+// relative requires. Type checking
 // is the separate `typecheck` target (tsc); swc only strips types, which takes well under a second.
 import { createRequire } from 'node:module';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
@@ -10,13 +12,13 @@ const require = createRequire(import.meta.url);
 const swc = require('@swc/core');
 const { swcOptions, workspaceRoot } = require('./swc-options.js');
 
-const app = process.argv[2];
+const [app, sourceDir] = process.argv.slice(2);
 if (!app) {
-  console.error('usage: build-node-app.mjs <app>');
+  console.error('usage: build-node-app.mjs <app> | build-node-app.mjs <name> <source dir>');
   process.exit(2);
 }
-const outDir = join(workspaceRoot, 'dist', 'apps', app);
-const sources = [join(workspaceRoot, 'apps', app, 'src'), ...(await readdir(join(workspaceRoot, 'libs'))).map((lib) => join(workspaceRoot, 'libs', lib, 'src'))];
+const outDir = sourceDir ? join(workspaceRoot, 'dist', app) : join(workspaceRoot, 'dist', 'apps', app);
+const sources = [sourceDir ? join(workspaceRoot, sourceDir) : join(workspaceRoot, 'apps', app, 'src'), ...(await readdir(join(workspaceRoot, 'libs'))).map((lib) => join(workspaceRoot, 'libs', lib, 'src'))];
 const isTestFile = (name) => /\.(spec|contract-spec|e2e-spec)\.ts$/.test(name) || name.endsWith('.test-helpers.ts');
 
 async function* walk(dir) {
@@ -42,4 +44,4 @@ for (const root of sources) {
     count++;
   }
 }
-console.log(`built ${app}: ${count} files in ${Date.now() - started} ms → ${relative(workspaceRoot, outDir)}/apps/${app}/src/main.js`);
+console.log(`built ${app}: ${count} files in ${Date.now() - started} ms → ${relative(workspaceRoot, outDir)}/`);

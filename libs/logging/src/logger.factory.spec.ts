@@ -1,0 +1,61 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runWithCorrelation, currentCorrelationId } from './correlation-context';
+import { createProcessLogger, createStreamLogger } from './logger.factory';
+import { NestPinoLogger } from './nest-logger';
+
+function capture() {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createStreamLogger({ service: 'test', level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  return { logger, lines };
+}
+
+describe('logging', () => {
+  it('redacts secrets wherever a log call passes them', () => {
+    const { logger, lines } = capture();
+    logger.info({ password: 'hunter2', user: { name: 'ada', token: 't0k3n' }, nested: { deeper: { masterKey: 'k3y' } } }, 'login');
+    const text = JSON.stringify(lines[0]);
+    for (const secret of ['hunter2', 't0k3n', 'k3y']) expect(text).not.toContain(secret);
+    expect(lines[0]).toMatchObject({ password: '[redacted]', user: { name: 'ada', token: '[redacted]' }, service: 'test', msg: 'login' });
+  });
+
+  it('adds the correlation id of the envelope being handled, across awaits', async () => {
+    const { logger, lines } = capture();
+    await runWithCorrelation('corr-1', async () => {
+      await Promise.resolve();
+      expect(currentCorrelationId()).toBe('corr-1');
+      logger.info('inside');
+    });
+    logger.info('outside');
+    expect(lines[0]).toMatchObject({ msg: 'inside', correlationId: 'corr-1' });
+    expect(lines[1]!['correlationId']).toBeUndefined();
+  });
+
+  it('routes Nest log calls with their context and errors with their stack', () => {
+    const { logger, lines } = capture();
+    const nest = new NestPinoLogger(logger);
+    nest.log('Mapped route', 'RouterExplorer');
+    nest.error('boom', 'Error: boom\n    at x', 'ExceptionHandler');
+    nest.warn(new Error('careful'));
+    expect(lines[0]).toMatchObject({ level: 30, msg: 'Mapped route', context: 'RouterExplorer' });
+    expect(lines[1]).toMatchObject({ level: 50, msg: 'boom', context: 'ExceptionHandler', stack: 'Error: boom\n    at x' });
+    expect(lines[2]).toMatchObject({ level: 40, msg: 'careful' });
+  });
+
+  it('writes JSON lines to a per-service file in the log directory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'aico-logs-'));
+    try {
+      const { logger, close } = createProcessLogger({ service: 'storage', level: 'info', pretty: false, fileDir: dir });
+      logger.info({ apiKey: 'sk-123' }, 'to the file');
+      await close();
+      const files = await readdir(dir);
+      expect(files.some((name) => name.startsWith('storage') && name.endsWith('.log'))).toBe(true);
+      const content = await readFile(join(dir, files.find((name) => name.startsWith('storage'))!), 'utf8');
+      expect(content).toContain('"msg":"to the file"');
+      expect(content).not.toContain('sk-123');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
