@@ -11,7 +11,7 @@ import {
   SystemTopics,
 } from '@aico/contracts';
 import { BusError, BusErrorCode, RemoteError } from '../bus.error';
-import { nextValue, TEST_TRANSPORTS, TestBus } from '../testing/bus-harness';
+import { nextValue, requestWhenRoutable, TEST_TRANSPORTS, TestBus } from '../testing/bus-harness';
 import type { IncomingMessage } from './envelope-codec';
 
 const EchoRequest = defineRequest({
@@ -230,16 +230,5 @@ async function waitForSubscription(publisher: TestClient, subscriber: TestClient
     }
   } finally {
     unsubscribe();
-  }
-}
-
-/** The first request after a responder subscribes may race that subscription through the proxy: retry on a short deadline. */
-async function requestWhenRoutable<T>(send: (timeoutMs: number) => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await send(attempt < 20 ? 250 : 5_000);
-    } catch (error) {
-      if ((error as BusError).code !== BusErrorCode.DeadlineExceeded || attempt >= 20) throw error;
-    }
   }
 }

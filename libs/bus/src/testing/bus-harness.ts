@@ -132,3 +132,17 @@ export function nextValue<T>(register: (deliver: (value: T) => void) => unknown,
     });
   });
 }
+
+/**
+ * The first request after a responder subscribes may race that subscription through the proxy (ZeroMQ's
+ * slow-joiner window): retry on a short deadline until it is answered.
+ */
+export async function requestWhenRoutable<T>(send: (timeoutMs: number) => Promise<T>, attempts = 20): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await send(attempt < attempts ? 250 : 5_000);
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'DEADLINE_EXCEEDED' || attempt >= attempts) throw error;
+    }
+  }
+}
