@@ -352,6 +352,7 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
   /** Hands queued envelopes to zeromq (up to `drainTimeoutMs`), fails pending requests, closes the sockets. */
   async close(options: { drainTimeoutMs?: number } = {}): Promise<void> {
     if (this.stateValue === 'closed' || this.stateValue === 'closing') return;
+    const wasReady = this.stateValue === 'ready';
     this.stateValue = 'closing';
     const drainTimeoutMs = options.drainTimeoutMs ?? 2_000;
     let drained = this.queue.length === 0;
@@ -364,6 +365,11 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
       clearTimeout(timer);
     }
     if (!drained) this.logger.warn({ unsent: this.queue.length }, 'Closing the bus client with envelopes still queued; they are lost');
+    else if (wasReady && drainTimeoutMs > 0) {
+      // Handed to zeromq is not yet through the proxy: one own probe round trip proves everything sent before it
+      // has been forwarded (a publisher's envelopes stay in order through the proxy).
+      await this.probe(Math.min(drainTimeoutMs, 1_000)).catch(() => this.logger.warn('The bus did not confirm the last envelopes before closing'));
+    }
     const closed = new BusError(BusErrorCode.Closed, 'The bus client was closed.');
     this.queue.close(closed);
     for (const request of [...this.pending.values()]) request.reject(closed);
@@ -408,7 +414,7 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
   }
 
   private send(out: OutgoingEnvelope, priority = false): Promise<void> {
-    if (this.stateValue === 'closed' || this.stateValue === 'closing') {
+    if (this.stateValue === 'closed' || (this.stateValue === 'closing' && !priority)) {
       return Promise.reject(new BusError(BusErrorCode.Closed, `Cannot publish on ${out.topic}: the bus client is closed.`));
     }
     const { frames } = this.codec.encode(out);

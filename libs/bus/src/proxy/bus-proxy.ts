@@ -47,7 +47,8 @@ export class BusProxy {
       curveSecretKey: options.serverKeys.secretKey,
       curvePublicKey: options.serverKeys.publicKey,
       zapDomain: BUS_ZAP_DOMAIN,
-      linger: 0,
+      // On stop, envelopes already forwarded get a moment to reach their subscribers.
+      linger: 1_000,
     };
     const hwm = options.highWaterMark ?? 10_000;
     this.frontend = new XSubscriber({ ...curve, receiveHighWaterMark: hwm, sendHighWaterMark: hwm, maxMessageSize: options.maxMessageBytes ?? 16 * 1024 * 1024 });

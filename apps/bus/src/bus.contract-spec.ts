@@ -1,0 +1,92 @@
+// The bus app through its contract: the real app (proxy + its own client) runs in this process; test clients
+// talk to it only with envelopes — a ping it answers, heartbeats it publishes, a shutdown request it obeys.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BusClient, BusErrorCode, captureLogger, deriveClientKeys, nextValue, requestWhenRoutable } from '@aico/bus';
+import { defaultTopicRegistry, HealthStatus, SystemTopics } from '@aico/contracts';
+import { KeyRing } from '@aico/keys';
+import { runService, type RunningService } from '@aico/service';
+import { busAppConfigSchema } from './bus-app.config';
+import { BusAppModule } from './bus-app.module';
+
+describe('bus app contract', () => {
+  let dir: string;
+  let keys: KeyRing;
+  let running: RunningService;
+  let env: NodeJS.ProcessEnv;
+  const clients: BusClient[] = [];
+
+  function client(identity: string, keyRing = keys): BusClient {
+    const bus = new BusClient({
+      identity,
+      publishEndpoint: env['AICO_BUS__PUBLISH_ENDPOINT']!,
+      subscribeEndpoint: env['AICO_BUS__SUBSCRIBE_ENDPOINT']!,
+      curve: { ...deriveClientKeys(keyRing, identity), serverPublicKey: keys.curveKeyPair('bus').publicKey },
+      registry: defaultTopicRegistry,
+      logger: captureLogger(identity).logger,
+      readyTimeoutMs: 5_000,
+    });
+    clients.push(bus);
+    return bus;
+  }
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'aico-bus-app-'));
+    const master = randomBytes(32);
+    keys = new KeyRing(master, 'test');
+    await writeFile(join(dir, 'master.key'), master.toString('hex'), { mode: 0o600 });
+    env = {
+      AICO_PROFILE: 'production',
+      AICO_DATA_DIR: dir,
+      AICO_MASTER_KEY_FILE: join(dir, 'master.key'),
+      AICO_BUS__PUBLISH_ENDPOINT: `ipc://${dir}/pub.sock`,
+      AICO_BUS__SUBSCRIBE_ENDPOINT: `ipc://${dir}/sub.sock`,
+      AICO_BUS__HEARTBEAT_INTERVAL_MS: '200',
+      AICO_LOG__LEVEL: 'warn',
+      AICO_LOG__FILE: 'false',
+      AICO_LOG__PRETTY: 'false',
+    };
+    running = await runService({ identity: 'bus', module: BusAppModule, configSchema: busAppConfigSchema, env, exitOnStop: false });
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close({ drainTimeoutMs: 0 })));
+    await running.stop('test finished');
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('answers a ping addressed to the bus identity', async () => {
+    const cli = client('cli');
+    await cli.connect();
+    const reply = await requestWhenRoutable((timeoutMs) => cli.request(SystemTopics.ping, { target: 'bus', sequence: 5n }, { timeoutMs }));
+    expect(reply).toMatchObject({ service: 'bus', sequence: 5n });
+  });
+
+  it('publishes its own heartbeat with process and bus statistics', async () => {
+    const watcher = client('monitor');
+    const beat = nextValue<import('@aico/bus').IncomingMessage>((deliver) => watcher.subscribe(SystemTopics.heartbeat, (m) => m.source === 'bus' && deliver(m)));
+    await watcher.connect();
+    const heartbeat = (await beat).payload as import('@aico/contracts').Heartbeat;
+    expect(heartbeat).toMatchObject({ service: 'bus', status: HealthStatus.OK, intervalMs: 200 });
+    expect(heartbeat.process!.pid).toBe(process.pid);
+    expect(heartbeat.process!.rssBytes).toBeGreaterThan(0n);
+    expect(heartbeat.bus!.published).toBeGreaterThan(0n);
+  });
+
+  it('refuses a client whose key was not derived from its master key', async () => {
+    const stranger = client('gateway', new KeyRing(randomBytes(32), 'stranger'));
+    await expect(stranger.connect()).rejects.toMatchObject({ code: BusErrorCode.AuthRejected });
+  });
+
+  it('stops gracefully on a shutdown request from the supervisor, announcing it first', async () => {
+    const supervisor = client('supervisor');
+    const stopping = nextValue<import('@aico/bus').IncomingMessage>((deliver) => supervisor.subscribe(SystemTopics.serviceStopping, (m) => m.source === 'bus' && deliver(m)));
+    await supervisor.connect();
+    await supervisor.publish(SystemTopics.serviceShutdown, { service: 'bus', reason: 'contract test' });
+    const announcement = (await stopping).payload as import('@aico/contracts').ServiceStopping;
+    expect(announcement.reason).toBe('shutdown requested by supervisor: contract test');
+    await running.stop('already stopping');
+    expect(running.bus.state).toBe('closed');
+  });
+});
