@@ -1,0 +1,134 @@
+// The real bus process and two real service processes talking through it over tcp with CURVE; the bus is
+// restarted under them and they carry on; a shutdown request and SIGTERM stop everything cleanly.
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BusClient, captureLogger, deriveClientKeys, nextValue } from '@aico/bus';
+import { defaultTopicRegistry, SystemTopics } from '@aico/contracts';
+import { KeyRing } from '@aico/keys';
+import { ServiceProcess } from '../support/service-process';
+
+const BUS = 'dist/apps/bus/apps/bus/src/main.js';
+const PEER = 'dist/e2e-fixtures/e2e/fixtures/ping-peer.service.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe('bus with real processes', () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  let keys: KeyRing;
+  const processes: ServiceProcess[] = [];
+  let observer: BusClient | undefined;
+
+  function start(name: string, script: string, args: string[] = []): ServiceProcess {
+    const child = new ServiceProcess(name, script, args, env);
+    processes.push(child);
+    return child;
+  }
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'aico-e2e-'));
+    const master = randomBytes(32);
+    keys = new KeyRing(master, 'e2e');
+    await writeFile(join(dir, 'master.key'), master.toString('hex'), { mode: 0o600 });
+    env = {
+      AICO_PROFILE: 'production',
+      AICO_DATA_DIR: dir,
+      AICO_MASTER_KEY_FILE: join(dir, 'master.key'),
+      AICO_BUS__PUBLISH_ENDPOINT: `tcp://127.0.0.1:${await freePort()}`,
+      AICO_BUS__SUBSCRIBE_ENDPOINT: `tcp://127.0.0.1:${await freePort()}`,
+      AICO_BUS__HEARTBEAT_INTERVAL_MS: '250',
+      AICO_BUS__READY_TIMEOUT_MS: '20000',
+      AICO_LOG__LEVEL: 'info',
+      AICO_LOG__PRETTY: 'false',
+    };
+  });
+
+  afterAll(async () => {
+    await observer?.close({ drainTimeoutMs: 0 });
+    for (const child of processes) child.signal('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('carries requests between two services, survives a bus restart, and stops cleanly', async () => {
+    const bus = start('bus', BUS);
+    await bus.waitForMessage('bus ready');
+
+    const scheduler = start('scheduler', PEER, ['scheduler', 'monitor']);
+    const monitor = start('monitor', PEER, ['monitor', 'scheduler']);
+    await Promise.all([scheduler.waitForMessage('scheduler ready'), monitor.waitForMessage('monitor ready')]);
+    const schedulerHeard = await scheduler.waitFor((l) => l.msg === 'peer answered' && l['peer'] === 'monitor', 20_000, 'an answer from monitor');
+    await monitor.waitFor((l) => l.msg === 'peer answered' && l['peer'] === 'scheduler', 20_000, 'an answer from scheduler');
+    expect(schedulerHeard['rttMs']).toEqual(expect.any(Number));
+
+    // A third party on the bus sees both services' heartbeats.
+    observer = new BusClient({
+      identity: 'cli',
+      publishEndpoint: env['AICO_BUS__PUBLISH_ENDPOINT']!,
+      subscribeEndpoint: env['AICO_BUS__SUBSCRIBE_ENDPOINT']!,
+      curve: deriveClientKeys(keys, 'cli'),
+      registry: defaultTopicRegistry,
+      logger: captureLogger('cli').logger,
+    });
+    const beats = new Set<string>();
+    const bothBeating = nextValue<void>((deliver) =>
+      observer!.subscribe(SystemTopics.heartbeat, (message) => {
+        beats.add(message.payload.service);
+        if (beats.has('scheduler') && beats.has('monitor')) deliver();
+      }),
+      10_000,
+      'heartbeats from both services',
+    );
+    await observer.connect();
+    await bothBeating;
+
+    // Restart the bus process under the running services.
+    const mark = scheduler.lines.length;
+    expect(await bus.stop()).toEqual({ code: 0, signal: null });
+    await scheduler.waitFor((l) => String(l.msg).startsWith('Lost the bus connection'), 20_000, 'the lost connection', mark);
+    const restarted = start('bus (restarted)', BUS);
+    await restarted.waitForMessage('bus ready');
+    await scheduler.waitForMessage('Bus connection restored', 20_000, mark);
+    const afterRestart = scheduler.lines.length;
+    await scheduler.waitFor((l) => l.msg === 'peer answered' && l['peer'] === 'monitor', 20_000, 'an answer after the restart', afterRestart);
+
+    // A shutdown request over the bus stops one service; SIGTERM stops the others. All exit 0.
+    await observer.close();
+    observer = undefined;
+    const supervisor = new BusClient({
+      identity: 'supervisor',
+      publishEndpoint: env['AICO_BUS__PUBLISH_ENDPOINT']!,
+      subscribeEndpoint: env['AICO_BUS__SUBSCRIBE_ENDPOINT']!,
+      curve: deriveClientKeys(keys, 'supervisor'),
+      registry: defaultTopicRegistry,
+      logger: captureLogger('supervisor').logger,
+    });
+    await supervisor.connect();
+    await supervisor.publish(SystemTopics.serviceShutdown, { service: 'scheduler', reason: 'e2e' });
+    expect(await scheduler.exited).toEqual({ code: 0, signal: null });
+    await supervisor.close();
+    expect(scheduler.lines.some((l) => l.msg === 'scheduler stopped' && String(l['reason']).includes('shutdown requested by supervisor'))).toBe(true);
+    expect(await monitor.stop()).toEqual({ code: 0, signal: null });
+    expect(await restarted.stop()).toEqual({ code: 0, signal: null });
+  });
+
+  it('refuses to start without a master key in the production profile, saying what to do', async () => {
+    const child = new ServiceProcess('bus (no key)', BUS, [], { ...env, AICO_MASTER_KEY_FILE: join(dir, 'missing.key') });
+    processes.push(child);
+    const exit = await child.exited;
+    expect(exit.code).toBe(78);
+    const fatal = child.lines.find((line) => line.level === 60);
+    expect(fatal?.msg).toContain('AICO_MASTER_KEY_FILE');
+  });
+});

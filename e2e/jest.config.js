@@ -1,0 +1,8 @@
+// End-to-end tests start real, built processes (`npm test` builds them first; `nx e2e e2e` builds through Nx).
+module.exports = {
+  ...require('../jest.preset.js'),
+  displayName: 'e2e',
+  rootDir: __dirname,
+  testMatch: ['<rootDir>/**/*.e2e-spec.ts'],
+  testTimeout: 60_000,
+};
