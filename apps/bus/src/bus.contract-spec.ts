@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BusClient, BusErrorCode, captureLogger, deriveClientKeys, nextValue, requestWhenRoutable } from '@aico/bus';
-import { defaultTopicRegistry, HealthStatus, SystemTopics } from '@aico/contracts';
+import { BusClient, BusErrorCode, captureLogger, deriveClientKeys, nextValue, requestWhenRoutable, type IncomingMessage } from '@aico/bus';
+import { defaultTopicRegistry, HealthStatus, SystemTopics, type Heartbeat, type ServiceStopping } from '@aico/contracts';
 import { KeyRing } from '@aico/keys';
 import { runService, type RunningService } from '@aico/service';
 import { busAppConfigSchema } from './bus-app.config';
@@ -65,9 +65,9 @@ describe('bus app contract', () => {
 
   it('publishes its own heartbeat with process and bus statistics', async () => {
     const watcher = client('monitor');
-    const beat = nextValue<import('@aico/bus').IncomingMessage>((deliver) => watcher.subscribe(SystemTopics.heartbeat, (m) => m.source === 'bus' && deliver(m)));
+    const beat = nextValue<IncomingMessage>((deliver) => watcher.subscribe(SystemTopics.heartbeat, (m) => m.source === 'bus' && deliver(m)));
     await watcher.connect();
-    const heartbeat = (await beat).payload as import('@aico/contracts').Heartbeat;
+    const heartbeat = (await beat).payload as Heartbeat;
     expect(heartbeat).toMatchObject({ service: 'bus', status: HealthStatus.OK, intervalMs: 200 });
     expect(heartbeat.process!.pid).toBe(process.pid);
     expect(heartbeat.process!.rssBytes).toBeGreaterThan(0n);
@@ -81,10 +81,10 @@ describe('bus app contract', () => {
 
   it('stops gracefully on a shutdown request from the supervisor, announcing it first', async () => {
     const supervisor = client('supervisor');
-    const stopping = nextValue<import('@aico/bus').IncomingMessage>((deliver) => supervisor.subscribe(SystemTopics.serviceStopping, (m) => m.source === 'bus' && deliver(m)));
+    const stopping = nextValue<IncomingMessage>((deliver) => supervisor.subscribe(SystemTopics.serviceStopping, (m) => m.source === 'bus' && deliver(m)));
     await supervisor.connect();
     await supervisor.publish(SystemTopics.serviceShutdown, { service: 'bus', reason: 'contract test' });
-    const announcement = (await stopping).payload as import('@aico/contracts').ServiceStopping;
+    const announcement = (await stopping).payload as ServiceStopping;
     expect(announcement.reason).toBe('shutdown requested by supervisor: contract test');
     await running.stop('already stopping');
     expect(running.bus.state).toBe('closed');

@@ -7,6 +7,10 @@ export const PAYLOAD_BYTES = 200;
 /** Send and receive high-water marks of every socket, raw and aico alike (BusClient's and BusProxy's defaults). */
 export const HIGH_WATER_MARK = 10_000;
 
+/** Topic names, the same in both stacks (raw reply topics are `reply.<uuid>` like BusClient's). */
+export const FLOOD_TOPIC = 'bench.flood.event';
+export const ECHO_TOPIC = 'bench.echo.request';
+
 /** Byte 0 of a payload says what it is for; raw and aico peers dispatch on it the same way. */
 export const Kind = {
   Hello: 1,

@@ -111,7 +111,9 @@ describe('Nest transport over the bus', () => {
     @Controller()
     class BrokenController {
       @MessagePattern('test.not.registered')
-      handle(): void {}
+      handle(): string {
+        return 'never called';
+      }
     }
     @Module({ controllers: [BrokenController] })
     class BrokenModule {}

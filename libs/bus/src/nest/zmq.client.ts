@@ -23,8 +23,10 @@ export class ZmqClient extends ClientProxy {
     return this.bus;
   }
 
-  /** The BusClient belongs to the service bootstrap, which closes it. */
-  close(): void {}
+  /** The BusClient belongs to the service bootstrap, which closes it; nothing is owned here. */
+  close(): void {
+    return undefined;
+  }
 
   unwrap<T>(): T {
     return this.bus as T;
