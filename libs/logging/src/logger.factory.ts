@@ -1,5 +1,6 @@
 // One pino logger per process: JSON to stdout (pretty on a terminal), rotating files per service, secrets redacted,
 // and the current correlation id mixed into every line.
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger, type TransportTargetOptions } from 'pino';
 import { currentCorrelationId } from './correlation-context';
@@ -46,6 +47,8 @@ export function createProcessLogger(options: LoggerOptions): ProcessLogger {
       : { target: 'pino/file', level: options.level, options: { destination: 1 } },
   ];
   if (options.fileDir) {
+    // Logs can hold personal data: only the user may read them.
+    mkdirSync(options.fileDir, { recursive: true, mode: 0o700 });
     targets.push({
       target: 'pino-roll',
       level: options.level,

@@ -55,7 +55,7 @@ async function main(): Promise<void> {
       roundTripReady: async (args) => {
         for (let attempt = 0; ; attempt++) {
           try {
-            await request(args.via, { data: makePayload(Kind.Request, -1, nowNs()), sequence: -1n }, true);
+            await request(args.via, { data: makePayload(Kind.Request, -1, nowNs()), sequence: 0n }, true);
             return;
           } catch (error) {
             if (attempt >= 50) throw error;

@@ -211,7 +211,7 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
       this.authFailure = undefined;
     }
     this.stateValue = 'ready';
-    this.logger.info({ identity: this.identity, instanceId: this.instanceId, publishEndpoint: this.options.publishEndpoint, subscribeEndpoint: this.options.subscribeEndpoint }, 'Connected to the bus');
+    this.logger.info({ identity: this.identity, publishEndpoint: this.options.publishEndpoint, subscribeEndpoint: this.options.subscribeEndpoint }, 'Connected to the bus');
     this.emit('ready');
   }
 
