@@ -67,8 +67,14 @@ export function createProcessLogger(options: LoggerOptions): ProcessLogger {
     logger,
     close: () =>
       new Promise<void>((resolve) => {
+        // The transport's worker is unref'd: without this ref'd timer the process could exit (with code 0) while
+        // waiting for 'close', before the caller sets its own exit code.
+        const timer = setTimeout(resolve, 2_000);
+        transport.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
         logger.flush();
-        transport.once('close', () => resolve());
         transport.end();
       }),
   };

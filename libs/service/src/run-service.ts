@@ -89,6 +89,7 @@ export async function runService(definition: ServiceDefinition): Promise<Running
     }
   } catch (error) {
     logger.fatal({ code: (error as KeyError).code }, (error as Error).message);
+    if (exitOnStop) process.exitCode = error instanceof KeyError ? ServiceExitCode.Config : ServiceExitCode.Failure;
     await processLogger.close();
     if (error instanceof KeyError && exitOnStop) process.exit(ServiceExitCode.Config);
     throw error;
@@ -121,6 +122,7 @@ export async function runService(definition: ServiceDefinition): Promise<Running
     await app.listen();
   } catch (error) {
     logger.fatal({ err: error }, `${definition.identity} failed to start: ${(error as Error).message}`);
+    if (exitOnStop) process.exitCode = ServiceExitCode.Unavailable;
     await bus.close({ drainTimeoutMs: 0 });
     await processLogger.close();
     if (exitOnStop) process.exit(ServiceExitCode.Unavailable);
