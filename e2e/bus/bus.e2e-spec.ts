@@ -65,14 +65,7 @@ describe('bus with real processes', () => {
     const bus = start('bus', BUS);
     await bus.waitForMessage('bus ready');
 
-    const scheduler = start('scheduler', PEER, ['scheduler', 'monitor']);
-    const monitor = start('monitor', PEER, ['monitor', 'scheduler']);
-    await Promise.all([scheduler.waitForMessage('scheduler ready'), monitor.waitForMessage('monitor ready')]);
-    const schedulerHeard = await scheduler.waitFor((l) => l.msg === 'peer answered' && l['peer'] === 'monitor', 20_000, 'an answer from monitor');
-    await monitor.waitFor((l) => l.msg === 'peer answered' && l['peer'] === 'scheduler', 20_000, 'an answer from scheduler');
-    expect(schedulerHeard['rttMs']).toEqual(expect.any(Number));
-
-    // A third party on the bus sees both services' heartbeats.
+    // A third party on the bus watches the services announce themselves and beat.
     observer = new BusClient({
       identity: 'cli',
       publishEndpoint: env['AICO_BUS__PUBLISH_ENDPOINT']!,
@@ -81,17 +74,39 @@ describe('bus with real processes', () => {
       registry: defaultTopicRegistry,
       logger: captureLogger('cli').logger,
     });
+    const ready = new Map<string, number>();
+    const bothReady = nextValue<void>(
+      (deliver) =>
+        observer!.subscribe(SystemTopics.serviceReady, (message) => {
+          ready.set(message.payload.service, message.payload.pid);
+          if (ready.has('scheduler') && ready.has('monitor')) deliver();
+        }),
+      20_000,
+      'ready announcements from both services',
+    );
     const beats = new Set<string>();
-    const bothBeating = nextValue<void>((deliver) =>
-      observer!.subscribe(SystemTopics.heartbeat, (message) => {
-        beats.add(message.payload.service);
-        if (beats.has('scheduler') && beats.has('monitor')) deliver();
-      }),
-      10_000,
+    const bothBeating = nextValue<void>(
+      (deliver) =>
+        observer!.subscribe(SystemTopics.heartbeat, (message) => {
+          beats.add(message.payload.service);
+          if (beats.has('scheduler') && beats.has('monitor')) deliver();
+        }),
+      20_000,
       'heartbeats from both services',
     );
     await observer.connect();
+
+    const scheduler = start('scheduler', PEER, ['scheduler', 'monitor']);
+    const monitor = start('monitor', PEER, ['monitor', 'scheduler']);
+    await bothReady;
+    expect(ready.get('scheduler')).toBe(scheduler.pid);
+    expect(ready.get('monitor')).toBe(monitor.pid);
     await bothBeating;
+
+    // The two services reach each other through the bus, in both directions.
+    const schedulerHeard = await scheduler.waitFor((l) => l.msg === 'peer answered' && l['peer'] === 'monitor', 20_000, 'an answer from monitor');
+    await monitor.waitFor((l) => l.msg === 'peer answered' && l['peer'] === 'scheduler', 20_000, 'an answer from scheduler');
+    expect(schedulerHeard['rttMs']).toEqual(expect.any(Number));
 
     // Restart the bus process under the running services.
     const mark = scheduler.lines.length;

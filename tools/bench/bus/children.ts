@@ -1,10 +1,15 @@
 // The orchestrator's side of its child processes: fork with an IPC channel, wait for "ready", call commands, and
 // make sure no child outlives the run (close, then SIGKILL; SIGKILL for all of them on any exit of this process).
 import { fork, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildSetup, CommandArgs, ReadyMessage, RpcResponse } from './protocol';
 
 const live = new Set<ChildProcess>();
+
+/** `BENCH_PROFILE=aico-pub,aico-sub` writes V8 CPU profiles of those children to `BENCH_PROFILE_DIR` (or a tmp dir). */
+const profiled = new Set((process.env['BENCH_PROFILE'] ?? '').split(',').filter(Boolean));
+export const PROFILE_DIR = process.env['BENCH_PROFILE_DIR'] ?? join(tmpdir(), 'aico-bench-profiles');
 
 /** SIGKILLs every child still running. Safe to call from an 'exit' handler (synchronous). */
 export function killAllChildren(): void {
@@ -59,7 +64,7 @@ export class BenchChild {
       env: { ...process.env, BENCH_SETUP: JSON.stringify(setup) },
       // The child's stdout goes to our stderr: our stdout carries only the JSON result.
       stdio: ['ignore', 2, 2, 'ipc'],
-      execArgv: [],
+      execArgv: profiled.has(setup.name) ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${setup.name}-${Date.now()}.cpuprofile`] : [],
     });
     live.add(proc);
     const child = new BenchChild(setup.name, proc);
