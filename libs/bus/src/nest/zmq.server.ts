@@ -2,7 +2,7 @@
 // `@MessagePattern('topic')` answers a request topic. The server uses a BusClient owned by the service bootstrap.
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import type { RequestDefinition, TopicRegistry } from '@aico/contracts';
+import type { TopicRegistry } from '@aico/contracts';
 import { BusError, BusErrorCode } from '../bus.error';
 import type { BusClient } from '../client/bus-client';
 import type { IncomingMessage } from '../client/envelope-codec';
@@ -71,7 +71,8 @@ export class ZmqServer extends Server implements CustomTransportStrategy {
     if (definition?.kind !== 'request') {
       throw new BusError(BusErrorCode.NotARequestTopic, `@MessagePattern('${pattern}') does not name a registered request topic.`, { topic: pattern });
     }
-    this.teardowns.push(this.bus.handle(definition, (message) => this.onRequest(definition, handler, message)));
+    const responses = new ProtobufResponseSerializer(definition.response);
+    this.teardowns.push(this.bus.handle(definition, (message) => this.onRequest(responses, handler, message)));
     this.requestTopics.push(pattern);
   }
 
@@ -80,10 +81,10 @@ export class ZmqServer extends Server implements CustomTransportStrategy {
     return this.handleEvent(pattern, { pattern, data: packet.data }, new ZmqContext([message]));
   }
 
-  private async onRequest(definition: RequestDefinition, handler: MessageHandler, message: IncomingMessage) {
+  private async onRequest(responses: ProtobufResponseSerializer, handler: MessageHandler, message: IncomingMessage) {
     const packet = this.deserializer.deserialize(message) as { data: unknown };
     const result$ = this.transformToObservable(await handler(packet.data, new ZmqContext([message])));
     const value: unknown = await lastValueFrom(result$, { defaultValue: undefined });
-    return new ProtobufResponseSerializer(definition.response).serialize(value as never);
+    return responses.serialize(value as never);
   }
 }
