@@ -4,6 +4,8 @@ const { swcOptions } = require('./tools/build/swc-options.js');
 
 module.exports = {
   testEnvironment: 'node',
+  // Generous: tests wait for signals, never for time, but CI shares 2 cores between workers and real processes.
+  testTimeout: 30_000,
   transform: { '^.+\\.ts$': ['@swc/jest', swcOptions()] },
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: { '^@aico/(.*)$': path.join(__dirname, 'libs/$1/src/index.ts') },

@@ -5,8 +5,8 @@ import { createServer } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BusClient, captureLogger, deriveClientKeys, nextValue } from '@aico/bus';
-import { defaultTopicRegistry, SystemTopics } from '@aico/contracts';
+import { createTestClient, nextValue, type BusClient } from '@aico/bus';
+import { SystemTopics } from '@aico/contracts';
 import { KeyRing } from '@aico/keys';
 import { ServiceProcess } from '../support/service-process';
 
@@ -30,6 +30,8 @@ describe('bus with real processes', () => {
   let keys: KeyRing;
   const processes: ServiceProcess[] = [];
   let observer: BusClient | undefined;
+
+  const endpoints = () => ({ publishEndpoint: env['AICO_BUS__PUBLISH_ENDPOINT']!, subscribeEndpoint: env['AICO_BUS__SUBSCRIBE_ENDPOINT']! });
 
   function start(name: string, script: string, args: string[] = []): ServiceProcess {
     const child = new ServiceProcess(name, script, args, env);
@@ -66,14 +68,7 @@ describe('bus with real processes', () => {
     await bus.waitForMessage('bus ready');
 
     // A third party on the bus watches the services announce themselves and beat.
-    observer = new BusClient({
-      identity: 'cli',
-      publishEndpoint: env['AICO_BUS__PUBLISH_ENDPOINT']!,
-      subscribeEndpoint: env['AICO_BUS__SUBSCRIBE_ENDPOINT']!,
-      curve: deriveClientKeys(keys, 'cli'),
-      registry: defaultTopicRegistry,
-      logger: captureLogger('cli').logger,
-    });
+    observer = createTestClient('cli', keys, endpoints());
     const ready = new Map<string, number>();
     const bothReady = nextValue<void>(
       (deliver) =>
@@ -121,14 +116,7 @@ describe('bus with real processes', () => {
     // A shutdown request over the bus stops one service; SIGTERM stops the others. All exit 0.
     await observer.close();
     observer = undefined;
-    const supervisor = new BusClient({
-      identity: 'supervisor',
-      publishEndpoint: env['AICO_BUS__PUBLISH_ENDPOINT']!,
-      subscribeEndpoint: env['AICO_BUS__SUBSCRIBE_ENDPOINT']!,
-      curve: deriveClientKeys(keys, 'supervisor'),
-      registry: defaultTopicRegistry,
-      logger: captureLogger('supervisor').logger,
-    });
+    const supervisor = createTestClient('supervisor', keys, endpoints());
     await supervisor.connect();
     await supervisor.publish(SystemTopics.serviceShutdown, { service: 'scheduler', reason: 'e2e' });
     expect(await scheduler.exited).toEqual({ code: 0, signal: null });

@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BusClient, BusErrorCode, captureLogger, deriveClientKeys, nextValue, requestWhenRoutable, type IncomingMessage } from '@aico/bus';
-import { defaultTopicRegistry, HealthStatus, SystemTopics, type Heartbeat, type ServiceStopping } from '@aico/contracts';
+import { BusErrorCode, createTestClient, nextValue, requestWhenRoutable, type BusClient, type IncomingMessage } from '@aico/bus';
+import { HealthStatus, SystemTopics, type Heartbeat, type ServiceStopping } from '@aico/contracts';
 import { KeyRing } from '@aico/keys';
 import { runService, type RunningService } from '@aico/service';
 import { busAppConfigSchema } from './bus-app.config';
@@ -19,15 +19,9 @@ describe('bus app contract', () => {
   const clients: BusClient[] = [];
 
   function client(identity: string, keyRing = keys): BusClient {
-    const bus = new BusClient({
-      identity,
-      publishEndpoint: env['AICO_BUS__PUBLISH_ENDPOINT']!,
-      subscribeEndpoint: env['AICO_BUS__SUBSCRIBE_ENDPOINT']!,
-      curve: { ...deriveClientKeys(keyRing, identity), serverPublicKey: keys.curveKeyPair('bus').publicKey },
-      registry: defaultTopicRegistry,
-      logger: captureLogger(identity).logger,
-      readyTimeoutMs: 5_000,
-    });
+    const endpoints = { publishEndpoint: env['AICO_BUS__PUBLISH_ENDPOINT']!, subscribeEndpoint: env['AICO_BUS__SUBSCRIBE_ENDPOINT']! };
+    // A stranger derives its own key from another master key, but knows the bus's public key.
+    const bus = createTestClient(identity, keyRing, endpoints, { curve: { ...keyRing.curveKeyPair(identity), serverPublicKey: keys.curveKeyPair('bus').publicKey } });
     clients.push(bus);
     return bus;
   }

@@ -59,14 +59,37 @@ interface CpuSample {
   readonly wallMs: number;
 }
 
-/** Runs `fn` and returns the CPU milliseconds each peer spent meanwhile. */
-async function withCpu<T>(peers: Record<string, BenchChild>, fn: () => Promise<T>): Promise<{ result: T; cpuMs: Record<string, number> }> {
+/** Busy and total CPU milliseconds of the whole machine, all cores. */
+function machineCpuMs(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const { times } of cpus()) {
+    busy += times.user + times.nice + times.sys + times.irq;
+    total += times.user + times.nice + times.sys + times.irq + times.idle;
+  }
+  return { busy, total };
+}
+
+/**
+ * Runs `fn` and returns the CPU milliseconds each peer spent meanwhile, plus `otherProcesses`: CPU the machine spent
+ * outside the bench's processes in that window, as a percentage of all cores. Anything well above 0 means another
+ * workload competed for the cores and the figures are low.
+ */
+async function withCpu<T>(peers: Record<string, BenchChild>, fn: () => Promise<T>): Promise<{ result: T; cpuMs: Record<string, number>; otherProcessesCpuPercent: number }> {
   const names = Object.keys(peers);
   const sample = (): Promise<CpuSample[]> => Promise.all(names.map((name) => peers[name]!.call<CpuSample>('cpu')));
   const before = await sample();
+  const machineBefore = machineCpuMs();
+  const selfBefore = process.cpuUsage();
   const result = await fn();
+  const machineAfter = machineCpuMs();
+  const self = process.cpuUsage(selfBefore);
   const after = await sample();
-  return { result, cpuMs: Object.fromEntries(names.map((name, i) => [name, round(after[i]!.cpuMs - before[i]!.cpuMs)])) };
+  const cpuMs = Object.fromEntries(names.map((name, i) => [name, round(after[i]!.cpuMs - before[i]!.cpuMs)]));
+  const ours = Object.values(cpuMs).reduce((sum, ms) => sum + ms, 0) + (self.user + self.system) / 1000;
+  const other = machineAfter.busy - machineBefore.busy - ours;
+  const otherProcessesCpuPercent = round(Math.max(0, (100 * other) / Math.max(1, machineAfter.total - machineBefore.total)), 1);
+  return { result, cpuMs, otherProcessesCpuPercent };
 }
 
 /** The sender repeats a hello until the receiver sees one: its subscriptions have reached the sender's socket. */
@@ -82,7 +105,7 @@ async function handshake(sender: BenchChild, receiver: BenchChild): Promise<void
 
 async function flood(peers: Peers, args: CommandArgs = {}) {
   await peers.sub.call('reset');
-  const { result, cpuMs } = await withCpu({ publisher: peers.pub, proxy: peers.proxy, subscriber: peers.sub }, async () => {
+  const { result, cpuMs, otherProcessesCpuPercent } = await withCpu({ publisher: peers.pub, proxy: peers.proxy, subscriber: peers.sub }, async () => {
     const sent = await peers.pub.call<FloodSendResult>('flood', { durationMs: CONFIG.flood.seconds * 1000, ...args });
     const got = await peers.sub.call<CollectResult>('collect', { kind: Kind.Flood, expected: sent.sent, idleMs: 300 });
     return { sent, got };
@@ -102,13 +125,14 @@ async function flood(peers: Peers, args: CommandArgs = {}) {
       proxy: round((1000 * cpuMs['proxy']!) / Math.max(1, sent.sent), 2),
       subscriber: round((1000 * cpuMs['subscriber']!) / Math.max(1, got.received), 2),
     },
+    otherProcessesCpuPercent,
   };
 }
 
 async function paced(peers: Peers) {
   await peers.sub.call('reset');
   const { rate, seconds: durationSec, warmupSeconds } = CONFIG.paced;
-  const { result, cpuMs } = await withCpu({ publisher: peers.pub, proxy: peers.proxy, subscriber: peers.sub }, async () => {
+  const { result, cpuMs, otherProcessesCpuPercent } = await withCpu({ publisher: peers.pub, proxy: peers.proxy, subscriber: peers.sub }, async () => {
     const sent = await peers.pub.call<PacedSendResult>('paced', { rate, durationMs: durationSec * 1000, warmupMs: warmupSeconds * 1000 });
     const got = await peers.sub.call<CollectResult>('collect', { kind: Kind.Paced, expected: sent.sent - sent.warmupSent, idleMs: 300 });
     return { sent, got };
@@ -122,6 +146,7 @@ async function paced(peers: Peers) {
     lost: measured - result.got.received,
     latencyMs: result.got.latencyMs as LatencySummary,
     cpuMs,
+    otherProcessesCpuPercent,
   };
 }
 
@@ -139,6 +164,7 @@ async function roundTrips(requester: BenchChild, others: Record<string, BenchChi
     errors: loaded.result.errors,
     latencyMs: loaded.result.latencyMs,
     cpuMs: loaded.cpuMs,
+    otherProcessesCpuPercent: loaded.otherProcessesCpuPercent,
     // One request at a time: the unloaded round-trip time.
     serial: { perSec: round(serial.completed / serial.seconds), latencyMs: serial.latencyMs },
   };
@@ -246,7 +272,13 @@ async function main(): Promise<void> {
     nestRoundTripsPerSec: target(nest.roundTrips.perSec, '>=', TARGETS.roundTripsPerSec),
   };
   const allMet = Object.values(targets).every((t) => t.met);
-  const result = { machine, config: CONFIG, raw, aico, nest, ratio, targets: { ...targets, allMet }, runSeconds: round((performance.now() - started) / 1000, 1) };
+  const other = [raw.flood, raw.paced, raw.roundTrips, aico.flood, aico.floodAwaitEach, aico.paced, aico.roundTrips, nest.roundTrips].map((phase) => phase.otherProcessesCpuPercent);
+  const maxOther = Math.max(...other);
+  Object.assign(machine, { loadAverage1mAtEnd: round(loadavg()[0] ?? 0, 2), otherProcessesCpuPercentMax: maxOther });
+  if (maxOther > 10) {
+    progress(`WARNING: other processes used up to ${maxOther}% of the machine's CPU during a phase; the figures are unreliable. Rerun on an idle machine.`);
+  }
+  const result = { machine, config: CONFIG, raw, aico, nest, ratio, targets: { ...targets, allMet }, validity: maxOther > 10 ? 'other processes competed for the CPU: rerun on an idle machine' : 'ok', runSeconds: round((performance.now() - started) / 1000, 1) };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   progress(`done in ${result.runSeconds} s; targets ${allMet ? 'all met' : 'NOT all met'}`);
 }

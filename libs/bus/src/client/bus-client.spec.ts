@@ -11,7 +11,7 @@ import {
   SystemTopics,
 } from '@aico/contracts';
 import { BusError, BusErrorCode, RemoteError } from '../bus.error';
-import { nextValue, requestWhenRoutable, TEST_TRANSPORTS, TestBus } from '../testing/bus-harness';
+import { nextValue, requestWhenRoutable, TEST_TRANSPORTS, TestBus, type TestClient } from '../testing/bus-harness';
 import type { IncomingMessage } from './envelope-codec';
 
 const EchoRequest = defineRequest({
@@ -203,8 +203,6 @@ describe.each(TEST_TRANSPORTS)('BusClient over %s', (transport) => {
     expect(bus.proxyLog.lines.some((line) => line.msg === 'Bus client refused' && String(line.reason).startsWith('unknown CURVE public key'))).toBe(true);
   });
 });
-
-type TestClient = Awaited<ReturnType<TestBus['connected']>>;
 
 /**
  * Resolves once an envelope that `publisher` publishes on `topic` reaches `subscriber`, i.e. the subscriber's

@@ -41,6 +41,32 @@ export function testEndpoints(transport: TestTransport): { publishEndpoint: stri
   };
 }
 
+export type TestClient = BusClient & { logLines: CapturedLog[] };
+
+/**
+ * A BusClient for `identity` with keys derived from `keys` and its log captured in `logLines`, for a bus at
+ * `endpoints` (an in-process TestBus, or a real bus process in contract and e2e tests). Not yet connected.
+ */
+export function createTestClient(
+  identity: string,
+  keys: KeyRing,
+  endpoints: { readonly publishEndpoint: string; readonly subscribeEndpoint: string },
+  overrides: Partial<BusClientOptions> = {},
+): TestClient {
+  const { logger, lines } = captureLogger(identity);
+  const client = new BusClient({
+    identity,
+    publishEndpoint: endpoints.publishEndpoint,
+    subscribeEndpoint: endpoints.subscribeEndpoint,
+    curve: deriveClientKeys(keys, identity),
+    registry: defaultTopicRegistry,
+    logger,
+    readyTimeoutMs: 5_000,
+    ...overrides,
+  });
+  return Object.assign(client, { logLines: lines });
+}
+
 export interface TestBusOptions {
   readonly transport: TestTransport;
   readonly registry?: TopicRegistry;
@@ -93,23 +119,13 @@ export class TestBus {
   }
 
   /** A client for `identity`, not yet connected. */
-  client(identity: string, overrides: Partial<BusClientOptions> = {}): BusClient & { logLines: CapturedLog[] } {
-    const { logger, lines } = captureLogger(identity);
-    const client = new BusClient({
-      identity,
-      publishEndpoint: this.publishEndpoint,
-      subscribeEndpoint: this.subscribeEndpoint,
-      curve: deriveClientKeys(this.keys, identity),
-      registry: this.registry,
-      logger,
-      readyTimeoutMs: 5_000,
-      ...overrides,
-    });
+  client(identity: string, overrides: Partial<BusClientOptions> = {}): TestClient {
+    const client = createTestClient(identity, this.keys, this, { registry: this.registry, ...overrides });
     this.clients.push(client);
-    return Object.assign(client, { logLines: lines });
+    return client;
   }
 
-  async connected(identity: string, overrides: Partial<BusClientOptions> = {}): Promise<BusClient & { logLines: CapturedLog[] }> {
+  async connected(identity: string, overrides: Partial<BusClientOptions> = {}): Promise<TestClient> {
     const client = this.client(identity, overrides);
     await client.connect();
     return client;
@@ -123,7 +139,7 @@ export class TestBus {
 }
 
 /** Resolves with the first value `register` delivers; rejects after `timeoutMs` so a broken test fails, not hangs. */
-export function nextValue<T>(register: (deliver: (value: T) => void) => unknown, timeoutMs = 5_000, what = 'value'): Promise<T> {
+export function nextValue<T>(register: (deliver: (value: T) => void) => unknown, timeoutMs = 10_000, what = 'value'): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`No ${what} within ${timeoutMs} ms`)), timeoutMs);
     register((value) => {
