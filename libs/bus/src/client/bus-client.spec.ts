@@ -131,6 +131,22 @@ describe.each(TEST_TRANSPORTS)('BusClient over %s', (transport) => {
     expect((unexpected as Error).message).toContain('correlation id');
   });
 
+  it('applies a retried request once: a repeated idempotency key gets the first reply again', async () => {
+    const responder = await bus.connected('storage');
+    const requester = await bus.connected('gateway');
+    let applied = 0;
+    responder.handle(EchoRequest, (request) => {
+      if (request.payload.sequence > 0n) applied++;
+      return { sequence: BigInt(applied), service: 'storage' };
+    });
+    await requestWhenRoutable((timeoutMs) => requester.request(EchoRequest, {}, { timeoutMs }));
+    const first = await requester.request(EchoRequest, { sequence: 1n }, { idempotencyKey: 'write-1' });
+    const retry = await requester.request(EchoRequest, { sequence: 1n }, { idempotencyKey: 'write-1' });
+    const other = await requester.request(EchoRequest, { sequence: 1n }, { idempotencyKey: 'write-2' });
+    expect([first.sequence, retry.sequence, other.sequence]).toEqual([1n, 1n, 2n]);
+    expect(applied).toBe(2);
+  });
+
   it('refuses to publish an unregistered topic, a payload of the wrong type, or a topic the identity does not own', async () => {
     const client = await bus.connected('gateway');
     expect(() => client.publish('system.nothing.here', create(HeartbeatSchema))).toThrow(

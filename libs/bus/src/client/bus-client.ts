@@ -21,6 +21,7 @@ import { currentCorrelationId, runWithCorrelation, type Logger } from '@aico/log
 import { BusError, BusErrorCode, RemoteError, toErrorInfo } from '../bus.error';
 import { DropCounter } from './drop-counter';
 import { EnvelopeCodec, IncomingMessage, type IncomingOf, type OutgoingEnvelope } from './envelope-codec';
+import { IdempotencyCache } from './idempotency-cache';
 import { SendQueue, type Frames } from './send-queue';
 import { watchSocketEvents } from './socket-events';
 import { uuidv7 } from './uuid-v7';
@@ -125,6 +126,7 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
   private readonly responders = new Map<string, Responder>();
   private readonly pending = new Map<string, PendingRequest>();
   private readonly probes = new Map<string, () => void>();
+  private readonly idempotency = new IdempotencyCache<Message | MessageInitShape<DescMessage>>();
   private readonly maxEnvelopeBytes: number;
   private readonly requestTimeoutMs: number;
   private readonly readyTimeoutMs: number;
@@ -631,7 +633,12 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
     this.run(request, async () => {
       const reply: OutgoingEnvelope = { topic: request.replyTo, correlationId: request.correlationId, contractVersion: definition.contractVersion };
       try {
-        const result = await responder.handler(request);
+        const key = request.envelope.idempotencyKey;
+        const { result: pending, replayed } = key
+          ? this.idempotency.run(`${definition.topic}\u0000${request.source}\u0000${key}`, () => responder.handler(request))
+          : { result: responder.handler(request), replayed: false };
+        if (replayed) this.logger.debug({ topic: definition.topic, source: request.source, idempotencyKey: key }, 'Answered a repeated request from the idempotency cache');
+        const result = await pending;
         const payload = this.toMessage({ ...definition, payload: definition.response }, result);
         await this.send({ ...reply, schema: definition.response, payload });
       } catch (error) {
