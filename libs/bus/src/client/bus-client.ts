@@ -3,8 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { create, type DescMessage, type Message, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
-import { anyIs } from '@bufbuild/protobuf/wkt';
-import { Publisher, Subscriber, type Context } from 'zeromq';
+import { Publisher, Subscriber } from 'zeromq';
 import {
   isReplyTopic,
   mayPublish,
@@ -15,74 +14,27 @@ import {
   type EventDefinition,
   type RequestDefinition,
   type TopicDefinition,
-  type TopicRegistry,
 } from '@aico/contracts';
 import { currentCorrelationId, runWithCorrelation, type Logger } from '@aico/logging';
-import { BusError, BusErrorCode, RemoteError, toErrorInfo } from '../bus.error';
+import { BusError, BusErrorCode, toErrorInfo } from '../bus.error';
 import { DropCounter } from './drop-counter';
-import { EnvelopeCodec, IncomingMessage, type IncomingOf, type OutgoingEnvelope } from './envelope-codec';
+import { EnvelopeCodec, type IncomingMessage, type IncomingOf, type OutgoingEnvelope } from './envelope-codec';
+import { judgeInbound } from './inbound-gate';
+import { PendingRequests } from './pending-requests';
 import { IdempotencyCache } from './idempotency-cache';
 import { SendQueue, type Frames } from './send-queue';
 import { watchSocketEvents } from './socket-events';
 import { uuidv7 } from './uuid-v7';
+import type {
+  BusClientOptions,
+  BusClientState,
+  BusClientStats,
+  HandleOptions,
+  PublishOptions,
+  RequestOptions,
+} from './bus-client.types';
 
-export interface CurveClientKeys {
-  /** This identity's keypair (Z85). */
-  readonly publicKey: string;
-  readonly secretKey: string;
-  /** The bus proxy's public key (Z85). */
-  readonly serverPublicKey: string;
-}
-
-export interface BusClientOptions {
-  readonly identity: string;
-  readonly instanceId?: string;
-  /** The proxy's XSUB endpoint, where this client publishes. */
-  readonly publishEndpoint: string;
-  /** The proxy's XPUB endpoint, where this client subscribes. */
-  readonly subscribeEndpoint: string;
-  readonly curve: CurveClientKeys;
-  readonly registry: TopicRegistry;
-  readonly logger: Logger;
-  readonly sendHighWaterMark?: number;
-  readonly receiveHighWaterMark?: number;
-  readonly maxEnvelopeBytes?: number;
-  readonly requestTimeoutMs?: number;
-  readonly readyTimeoutMs?: number;
-  readonly maxSendQueue?: number;
-  /** Answer `system.health.ping` requests addressed to this identity (default true). */
-  readonly answerPings?: boolean;
-  /** zeromq context for the sockets (tests isolate with their own). */
-  readonly context?: Context;
-}
-
-export type BusClientState = 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'closing' | 'closed';
-
-export interface PublishOptions {
-  readonly correlationId?: string;
-  readonly attributes?: Readonly<Record<string, string>>;
-  readonly idempotencyKey?: string;
-}
-
-export interface RequestOptions extends PublishOptions {
-  readonly timeoutMs?: number;
-  readonly signal?: AbortSignal;
-}
-
-export interface HandleOptions<S extends DescMessage> {
-  /** Return false to leave a request to another responder (no reply is sent). */
-  readonly accept?: (request: IncomingOf<S>) => boolean;
-}
-
-export interface BusClientStats {
-  readonly published: number;
-  readonly received: number;
-  readonly dropped: number;
-  readonly droppedByReason: Record<string, number>;
-  readonly sendQueueLength: number;
-  readonly pendingRequests: number;
-  readonly inFlightHandlers: number;
-}
+export type * from './bus-client.types';
 
 type Handler = (message: IncomingMessage) => unknown;
 
@@ -90,13 +42,6 @@ interface Subscription {
   readonly prefix: string;
   readonly exact: boolean;
   readonly handler: Handler;
-}
-
-interface PendingRequest {
-  readonly definition: RequestDefinition;
-  readonly resolve: (value: Message) => void;
-  readonly reject: (error: unknown) => void;
-  readonly timer: NodeJS.Timeout;
 }
 
 type RequestHandler = (message: IncomingMessage) => Promise<Message | MessageInitShape<DescMessage>>;
@@ -124,7 +69,7 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
   private readonly subscriptions: Subscription[] = [];
   private readonly zmqSubscriptions = new Map<string, number>();
   private readonly responders = new Map<string, Responder>();
-  private readonly pending = new Map<string, PendingRequest>();
+  private readonly pending = new PendingRequests();
   private readonly probes = new Map<string, () => void>();
   private readonly idempotency = new IdempotencyCache<Message | MessageInitShape<DescMessage>>();
   private readonly maxEnvelopeBytes: number;
@@ -248,52 +193,19 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
     const message = this.toMessage(definition, payload);
     const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
     const correlationId = uuidv7();
-    return new Promise<MessageShape<R>>((resolve, reject) => {
-      const finish = (): void => {
-        clearTimeout(timer);
-        this.pending.delete(correlationId);
-        options.signal?.removeEventListener('abort', onAbort);
-      };
-      const timer = setTimeout(() => {
-        finish();
-        reject(
-          new BusError(
-            BusErrorCode.DeadlineExceeded,
-            `No reply to ${definition.topic} within ${timeoutMs} ms (correlation id ${correlationId}). Is a service that answers it running?`,
-            { topic: definition.topic, correlationId },
-          ),
-        );
-      }, timeoutMs);
-      const onAbort = (): void => {
-        finish();
-        reject(new BusError(BusErrorCode.Cancelled, `The request on ${definition.topic} was cancelled.`, { topic: definition.topic, correlationId }));
-      };
-      if (options.signal?.aborted) return onAbort();
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      this.pending.set(correlationId, {
-        definition,
-        resolve: (value) => {
-          finish();
-          resolve(value as MessageShape<R>);
-        },
-        reject: (error) => {
-          finish();
-          reject(error);
-        },
-        timer,
-      });
-      this.send({
-        topic: definition.topic,
-        schema: definition.payload,
-        payload: message,
-        contractVersion: definition.contractVersion,
-        correlationId,
-        replyTo: this.replyTopic,
-        deadlineMs: Date.now() + timeoutMs,
-        attributes: { ...options.attributes, ...(currentCorrelationId() ? { caused_by: currentCorrelationId()! } : {}) },
-        idempotencyKey: options.idempotencyKey,
-      }).catch((error: unknown) => this.pending.get(correlationId)?.reject(error));
-    });
+    const reply = this.pending.track(correlationId, definition, timeoutMs, options.signal);
+    this.send({
+      topic: definition.topic,
+      schema: definition.payload,
+      payload: message,
+      contractVersion: definition.contractVersion,
+      correlationId,
+      replyTo: this.replyTopic,
+      deadlineMs: Date.now() + timeoutMs,
+      attributes: { ...options.attributes, ...(currentCorrelationId() ? { caused_by: currentCorrelationId()! } : {}) },
+      idempotencyKey: options.idempotencyKey,
+    }).catch((error: unknown) => this.pending.fail(correlationId, error));
+    return reply as Promise<MessageShape<R>>;
   }
 
   /** Answers requests on a topic. A thrown error becomes a typed error reply. Returns an unsubscribe function. */
@@ -374,7 +286,7 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
     }
     const closed = new BusError(BusErrorCode.Closed, 'The bus client was closed.');
     this.queue.close(closed);
-    for (const request of [...this.pending.values()]) request.reject(closed);
+    this.pending.failAll(closed);
     for (const resolve of this.probes.values()) resolve();
     this.probes.clear();
     this.pub.linger = drained ? 2_000 : 0;
@@ -532,57 +444,22 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
 
   private onFrames(frames: Buffer[]): void {
     this.received++;
-    if (frames.length !== 2) {
-      this.drops.drop('frame_count', { frames: frames.length }, `expected 2 frames [topic, envelope], got ${frames.length}`);
-      return;
-    }
-    const [topicFrame, body] = frames as [Buffer, Buffer];
-    const topic = topicFrame.toString('utf8');
-    if (body.length > this.maxEnvelopeBytes) {
-      this.drops.drop('oversize', { topic, bytes: body.length, limit: this.maxEnvelopeBytes }, `${body.length} bytes exceeds the ${this.maxEnvelopeBytes}-byte limit`);
-      return;
-    }
-    let envelope: Envelope;
-    try {
-      envelope = this.codec.decode(body);
-    } catch (error) {
-      this.drops.drop('malformed', { topic, bytes: body.length, error: (error as Error).message }, 'the envelope frame is not a valid protobuf Envelope');
-      return;
-    }
-    if (envelope.topic !== topic) {
-      this.drops.drop('topic_mismatch', { topic, envelopeTopic: envelope.topic, source: envelope.source }, 'the topic frame and the envelope topic differ');
-      return;
-    }
-    if (isReplyTopic(topic)) {
-      this.onReply(envelope);
-      return;
-    }
-    if (!this.intakeOpen) {
-      this.drops.drop('intake_stopped', { topic }, 'the client is stopping');
-      return;
-    }
-    const definition = this.options.registry.get(topic);
-    if (!definition) {
-      this.drops.drop('unknown_topic', { topic, source: envelope.source }, `topic "${topic}" is not in the registry`);
-      return;
-    }
-    if (envelope.payload && !anyIs(envelope.payload, definition.payload)) {
-      this.drops.drop(
-        'wrong_payload_type',
-        { topic, source: envelope.source, expected: definition.payload.typeName, typeUrl: envelope.payload.typeUrl },
-        `payload is not ${definition.payload.typeName}`,
-      );
-      return;
-    }
-    if (!mayPublish(definition.publishers, envelope.source)) {
-      this.drops.drop('unauthorized_source', { topic, source: envelope.source }, `"${envelope.source}" may not publish on ${topic}`);
-      return;
-    }
-    const message = new IncomingMessage(envelope, definition.payload);
-    if (definition.kind === 'request') this.onRequest(definition, message);
-    for (const subscription of this.subscriptions) {
-      if (subscription.exact ? topic === subscription.prefix : topic.startsWith(subscription.prefix)) {
-        this.run(message, () => subscription.handler(message));
+    const verdict = judgeInbound(frames, { registry: this.options.registry, codec: this.codec, maxEnvelopeBytes: this.maxEnvelopeBytes, intakeOpen: this.intakeOpen });
+    switch (verdict.kind) {
+      case 'drop':
+        this.drops.drop(verdict.reason, verdict.fields, verdict.why);
+        return;
+      case 'reply':
+        this.onReply(verdict.envelope);
+        return;
+      case 'deliver': {
+        const { definition, message } = verdict;
+        if (definition.kind === 'request') this.onRequest(definition, message);
+        for (const subscription of this.subscriptions) {
+          if (subscription.exact ? message.topic === subscription.prefix : message.topic.startsWith(subscription.prefix)) {
+            this.run(message, () => subscription.handler(message));
+          }
+        }
       }
     }
   }
@@ -590,31 +467,10 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
   private onReply(envelope: Envelope): void {
     if (envelope.topic !== this.replyTopic) return;
     const probe = this.probes.get(envelope.correlationId);
-    if (probe) {
-      probe();
-      return;
-    }
-    const pending = this.pending.get(envelope.correlationId);
-    if (!pending) {
+    if (probe) probe();
+    else if (!this.pending.settle(envelope)) {
       this.drops.drop('late_reply', { correlationId: envelope.correlationId, source: envelope.source }, 'no request is waiting for this reply');
-      return;
     }
-    if (envelope.error) {
-      const { code, message, details } = envelope.error;
-      pending.reject(new RemoteError(code, message, envelope.source, details));
-      return;
-    }
-    const responseSchema = pending.definition.response;
-    if (envelope.payload && !anyIs(envelope.payload, responseSchema)) {
-      pending.reject(
-        new BusError(
-          BusErrorCode.WrongPayloadType,
-          `The reply to ${pending.definition.topic} from "${envelope.source}" carries ${envelope.payload.typeUrl}, not ${responseSchema.typeName}.`,
-        ),
-      );
-      return;
-    }
-    pending.resolve(new IncomingMessage(envelope, responseSchema).payload);
   }
 
   private onRequest(definition: RequestDefinition, request: IncomingMessage): void {
