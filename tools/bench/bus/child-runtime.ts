@@ -60,8 +60,9 @@ export function serve(handlers: Record<string, CommandHandler>, ready: Record<st
         (error: unknown) => reply({ id: message.id, ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
       );
   });
-  // The orchestrator is gone (crash, kill): nothing left to measure for.
-  process.on('disconnect', () => process.exit(0));
+  // The orchestrator is gone (crash, kill): nothing left to measure for. Not process.exit(): zeromq's exit hook can
+  // block on a context whose proxy still runs (seen with BusProxy's linger), and an orphan must not survive.
+  process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
   const message: ReadyMessage = { event: 'ready', data: ready };
   process.send?.(message);
 }

@@ -103,7 +103,10 @@ export class BenchChild {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
     clearTimeout(timer);
-    if (!this.exitError) this.proc.kill('SIGKILL');
+    if (!this.exitError) {
+      process.stderr.write(`[bench] ${this.name} did not exit within ${graceMs} ms of close; killing it\n`);
+      this.proc.kill('SIGKILL');
+    }
     await this.exited;
   }
 }

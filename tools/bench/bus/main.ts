@@ -35,12 +35,12 @@ const CONFIG = {
   transport: 'tcp loopback 127.0.0.1, free ports',
   curve: true,
   highWaterMark: HIGH_WATER_MARK,
-  flood: { seconds: seconds('BENCH_FLOOD_SECONDS', 3), aicoAwaitEvery: 256 },
+  flood: { secondsPerRun: seconds('BENCH_FLOOD_SECONDS', 2), runs: 3, aicoAwaitEvery: 256 },
   paced: { rate: 5_000, seconds: seconds('BENCH_PACED_SECONDS', 3), warmupSeconds: 0.5 },
   roundTrips: { concurrency: 64, seconds: seconds('BENCH_RT_SECONDS', 3), warmupSeconds: 0.3, serialSeconds: 1 },
 };
 
-const TARGETS = { floodRatio: 0.7, floodMsgsPerSec: 35_000, pacedP50Ms: 0.5, pacedP99Ms: 5, roundTripsPerSec: 10_000 };
+const TARGETS = { ratio: 0.7, floodMsgsPerSec: 35_000, pacedP50Ms: 0.5, pacedP99Ms: 5, roundTripsPerSec: 10_000 };
 
 const progress = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
 const round = (value: number, digits = 0): number => {
@@ -71,7 +71,7 @@ function machineCpuMs(): { busy: number; total: number } {
 }
 
 /**
- * Runs `fn` and returns the CPU milliseconds each peer spent meanwhile, plus `otherProcesses`: CPU the machine spent
+ * Runs `fn` and returns the CPU milliseconds each peer spent meanwhile, plus `otherProcessesCpuPercent`: CPU the machine spent
  * outside the bench's processes in that window, as a percentage of all cores. Anything well above 0 means another
  * workload competed for the cores and the figures are low.
  */
@@ -103,10 +103,10 @@ async function handshake(sender: BenchChild, receiver: BenchChild): Promise<void
   }
 }
 
-async function flood(peers: Peers, args: CommandArgs = {}) {
+async function floodOnce(peers: Peers, args: CommandArgs) {
   await peers.sub.call('reset');
   const { result, cpuMs, otherProcessesCpuPercent } = await withCpu({ publisher: peers.pub, proxy: peers.proxy, subscriber: peers.sub }, async () => {
-    const sent = await peers.pub.call<FloodSendResult>('flood', { durationMs: CONFIG.flood.seconds * 1000, ...args });
+    const sent = await peers.pub.call<FloodSendResult>('flood', { durationMs: CONFIG.flood.secondsPerRun * 1000, ...args });
     const got = await peers.sub.call<CollectResult>('collect', { kind: Kind.Flood, expected: sent.sent, idleMs: 300 });
     return { sent, got };
   });
@@ -127,6 +127,18 @@ async function flood(peers: Peers, args: CommandArgs = {}) {
     },
     otherProcessesCpuPercent,
   };
+}
+
+/**
+ * Floods `runs` times and reports the run with the median receive rate (plus every run's rate). On 2 cores the three
+ * busy processes share the CPU unevenly from run to run, so a single flood is noisy.
+ */
+async function flood(peers: Peers, args: CommandArgs = {}, runs = CONFIG.flood.runs) {
+  const results = [];
+  for (let i = 0; i < runs; i++) results.push(await floodOnce(peers, args));
+  const sorted = [...results].sort((a, b) => a.msgsPerSec - b.msgsPerSec);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  return { ...median, runsMsgsPerSec: results.map((r) => r.msgsPerSec), otherProcessesCpuPercent: Math.max(...results.map((r) => r.otherProcessesCpuPercent)) };
 }
 
 async function paced(peers: Peers) {
@@ -192,7 +204,7 @@ async function runRaw() {
   );
   try {
     await handshake(peers.pub, peers.sub);
-    progress(`raw: flood ${CONFIG.flood.seconds} s`);
+    progress(`raw: flood ${CONFIG.flood.runs} × ${CONFIG.flood.secondsPerRun} s`);
     const floodResult = await flood(peers);
     progress(`raw: paced ${CONFIG.paced.rate} msg/s for ${CONFIG.paced.seconds} s`);
     const pacedResult = await paced(peers);
@@ -218,10 +230,10 @@ async function runAico() {
   let nestResponder: BenchChild | undefined;
   try {
     await handshake(peers.pub, peers.sub);
-    progress(`aico: flood ${CONFIG.flood.seconds} s (publish, awaiting every ${CONFIG.flood.aicoAwaitEvery}th)`);
+    progress(`aico: flood ${CONFIG.flood.runs} × ${CONFIG.flood.secondsPerRun} s (publish, awaiting every ${CONFIG.flood.aicoAwaitEvery}th)`);
     const floodResult = await flood(peers, { awaitEvery: CONFIG.flood.aicoAwaitEvery });
-    progress(`aico: flood ${CONFIG.flood.seconds} s (awaiting every publish)`);
-    const floodAwaitEach = await flood(peers, { awaitEvery: 1 });
+    progress(`aico: flood ${CONFIG.flood.secondsPerRun} s (awaiting every publish)`);
+    const floodAwaitEach = await flood(peers, { awaitEvery: 1 }, 1);
     progress(`aico: paced ${CONFIG.paced.rate} msg/s for ${CONFIG.paced.seconds} s`);
     const pacedResult = await paced(peers);
     progress(`aico: BusClient.request(), ${CONFIG.roundTrips.concurrency} in flight for ${CONFIG.roundTrips.seconds} s`);
@@ -264,7 +276,8 @@ async function main(): Promise<void> {
     nestRoundTrips: round(nest.roundTrips.perSec / raw.roundTrips.perSec, 3),
   };
   const targets = {
-    floodRatio: target(ratio.flood, '>=', TARGETS.floodRatio),
+    floodRatio: target(ratio.flood, '>=', TARGETS.ratio),
+    roundTripsRatio: target(ratio.roundTrips, '>=', TARGETS.ratio),
     aicoFloodMsgsPerSec: target(aico.flood.msgsPerSec, '>=', TARGETS.floodMsgsPerSec),
     aicoPacedP50Ms: target(aico.paced.latencyMs.p50, '<=', TARGETS.pacedP50Ms),
     aicoPacedP99Ms: target(aico.paced.latencyMs.p99, '<=', TARGETS.pacedP99Ms),
