@@ -331,7 +331,7 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
     if (this.stateValue === 'closed' || (this.stateValue === 'closing' && !priority)) {
       return Promise.reject(new BusError(BusErrorCode.Closed, `Cannot publish on ${out.topic}: the bus client is closed.`));
     }
-    const { frames } = this.codec.encode(out);
+    const frames = this.codec.encode(out);
     if (frames[1].length > this.maxEnvelopeBytes) {
       throw new BusError(BusErrorCode.PayloadTooLarge, `The envelope for ${out.topic} is ${frames[1].length} bytes; the limit is ${this.maxEnvelopeBytes}.`);
     }

@@ -3,6 +3,7 @@
 import { create, fromBinary, toBinary, type DescMessage, type Message, type MessageShape } from '@bufbuild/protobuf';
 import { anyPack, anyUnpack, timestampDate, timestampFromMs, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { EnvelopeSchema, type Envelope, type ErrorInfo } from '@aico/contracts';
+import { EnvelopeWriter } from './envelope-writer';
 import { uuidv7 } from './uuid-v7';
 
 export interface OutgoingEnvelope {
@@ -18,13 +19,46 @@ export interface OutgoingEnvelope {
   readonly idempotencyKey?: string | undefined;
 }
 
+const TYPE_URL_PREFIX = 'type.googleapis.com/';
+const MAX_CACHED_TOPICS = 1_024;
+
 export class EnvelopeCodec {
+  private readonly writer: EnvelopeWriter;
+  private readonly topicFrames = new Map<string, Buffer>();
+
   constructor(
     readonly source: string,
     readonly instanceId: string,
-  ) {}
+  ) {
+    this.writer = new EnvelopeWriter(source, instanceId);
+  }
 
-  encode(out: OutgoingEnvelope): { envelope: Envelope; frames: [Buffer, Uint8Array] } {
+  /** The two frames `[topic, envelope]` of an outgoing message. */
+  encode(out: OutgoingEnvelope): [Buffer, Buffer] {
+    const body = out.error ? this.encodeGeneric(out) : this.encodeFast(out);
+    return [this.topicFrame(out.topic), body];
+  }
+
+  private encodeFast(out: OutgoingEnvelope): Buffer {
+    const now = Date.now();
+    const withPayload = out.payload !== undefined && out.schema !== undefined;
+    return this.writer.write({
+      id: uuidv7(now),
+      topic: out.topic,
+      timestampMs: now,
+      correlationId: out.correlationId ?? '',
+      replyTo: out.replyTo ?? '',
+      contractVersion: out.contractVersion ?? 1,
+      attributes: out.attributes,
+      payloadTypeUrl: withPayload ? TYPE_URL_PREFIX + out.schema!.typeName : undefined,
+      payloadBytes: withPayload ? toBinary(out.schema!, out.payload!) : undefined,
+      deadlineMs: out.deadlineMs,
+      idempotencyKey: out.idempotencyKey ?? '',
+    });
+  }
+
+  /** Error replies are rare: the generic protobuf-es path keeps ErrorInfo's encoding in one place. */
+  private encodeGeneric(out: OutgoingEnvelope): Buffer {
     const now = Date.now();
     const envelope = create(EnvelopeSchema, {
       id: uuidv7(now),
@@ -41,7 +75,18 @@ export class EnvelopeCodec {
     if (out.payload && out.schema) envelope.payload = anyPack(out.schema, out.payload);
     if (out.error) envelope.error = { $typeName: 'aico.bus.v1.ErrorInfo', code: out.error.code, message: out.error.message, details: { ...out.error.details } };
     if (out.deadlineMs !== undefined) envelope.deadline = timestampFromMs(out.deadlineMs);
-    return { envelope, frames: [Buffer.from(out.topic, 'utf8'), toBinary(EnvelopeSchema, envelope)] };
+    const bytes = toBinary(EnvelopeSchema, envelope);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  private topicFrame(topic: string): Buffer {
+    let frame = this.topicFrames.get(topic);
+    if (!frame) {
+      if (this.topicFrames.size >= MAX_CACHED_TOPICS) this.topicFrames.clear();
+      frame = Buffer.from(topic, 'utf8');
+      this.topicFrames.set(topic, frame);
+    }
+    return frame;
   }
 
   /** Throws on bytes that are not an Envelope. */

@@ -52,13 +52,23 @@ export class ZmqClient extends ClientProxy {
       return () => undefined;
     }
     const timeout = this.options.timeoutMs;
+    // rxjs runs the teardown after every completed request too; aborting then would build a DOMException per call.
+    let settled = false;
     this.bus
       .request(definition, payload, { signal: abort.signal, ...(timeout ? { timeoutMs: timeout } : {}) })
       .then(
-        (response) => callback({ response, isDisposed: true }),
-        (err: unknown) => callback({ err, isDisposed: true }),
+        (response) => {
+          settled = true;
+          callback({ response, isDisposed: true });
+        },
+        (err: unknown) => {
+          settled = true;
+          callback({ err, isDisposed: true });
+        },
       );
-    return () => abort.abort();
+    return () => {
+      if (!settled) abort.abort();
+    };
   }
 
   protected async dispatchEvent<T = void>(packet: ReadPacket): Promise<T> {
