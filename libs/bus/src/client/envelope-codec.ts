@@ -1,8 +1,9 @@
 // Encoding and decoding of the two-frame wire format `[topic, Envelope]`. The payload stays packed in its Any until
 // a handler reads it, so routing and dropping never pay for decoding a payload.
-import { create, fromBinary, toBinary, type DescMessage, type Message, type MessageShape } from '@bufbuild/protobuf';
+import { create, toBinary, type DescMessage, type Message, type MessageShape } from '@bufbuild/protobuf';
 import { anyPack, anyUnpack, timestampDate, timestampFromMs, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { EnvelopeSchema, type Envelope, type ErrorInfo } from '@aico/contracts';
+import { readEnvelope } from './envelope-reader';
 import { EnvelopeWriter } from './envelope-writer';
 import { uuidv7 } from './uuid-v7';
 
@@ -91,7 +92,7 @@ export class EnvelopeCodec {
 
   /** Throws on bytes that are not an Envelope. */
   decode(bytes: Uint8Array): Envelope {
-    return fromBinary(EnvelopeSchema, bytes);
+    return readEnvelope(bytes);
   }
 }
 
