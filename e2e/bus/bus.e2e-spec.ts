@@ -1,37 +1,23 @@
 // The real bus process and two real service processes talking through it over tcp with CURVE; the bus is
 // restarted under them and they carry on; a shutdown request and SIGTERM stop everything cleanly.
-import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestClient, nextValue, type BusClient } from '@aico/bus';
 import { SystemTopics } from '@aico/contracts';
-import { KeyRing } from '@aico/keys';
+import type { KeyRing } from '@aico/keys';
+import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service';
 import { ServiceProcess } from '../support/service-process';
 
 const BUS = 'dist/apps/bus/apps/bus/src/main.js';
 const PEER = 'dist/e2e-fixtures/e2e/fixtures/ping-peer.service.js';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 describe('bus with real processes', () => {
-  let dir: string;
+  let environment: ServiceTestEnvironment;
   let env: NodeJS.ProcessEnv;
   let keys: KeyRing;
   const processes: ServiceProcess[] = [];
   let observer: BusClient | undefined;
 
-  const endpoints = () => ({ publishEndpoint: env['AICO_BUS__PUBLISH_ENDPOINT']!, subscribeEndpoint: env['AICO_BUS__SUBSCRIBE_ENDPOINT']! });
+  const endpoints = () => environment.endpoints;
 
   function start(name: string, script: string, args: string[] = []): ServiceProcess {
     const child = new ServiceProcess(name, script, args, env);
@@ -40,27 +26,14 @@ describe('bus with real processes', () => {
   }
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'aico-e2e-'));
-    const master = randomBytes(32);
-    keys = new KeyRing(master, 'e2e');
-    await writeFile(join(dir, 'master.key'), master.toString('hex'), { mode: 0o600 });
-    env = {
-      AICO_PROFILE: 'production',
-      AICO_DATA_DIR: dir,
-      AICO_MASTER_KEY_FILE: join(dir, 'master.key'),
-      AICO_BUS__PUBLISH_ENDPOINT: `tcp://127.0.0.1:${await freePort()}`,
-      AICO_BUS__SUBSCRIBE_ENDPOINT: `tcp://127.0.0.1:${await freePort()}`,
-      AICO_BUS__HEARTBEAT_INTERVAL_MS: '250',
-      AICO_BUS__READY_TIMEOUT_MS: '20000',
-      AICO_LOG__LEVEL: 'info',
-      AICO_LOG__PRETTY: 'false',
-    };
+    environment = await createServiceTestEnvironment('tcp', { AICO_BUS__HEARTBEAT_INTERVAL_MS: '250', AICO_BUS__READY_TIMEOUT_MS: '20000', AICO_LOG__LEVEL: 'info' });
+    ({ env, keys } = environment);
   });
 
   afterAll(async () => {
     await observer?.close({ drainTimeoutMs: 0 });
     for (const child of processes) child.signal('SIGKILL');
-    await rm(dir, { recursive: true, force: true });
+    await environment.cleanup();
   });
 
   it('carries requests between two services, survives a bus restart, and stops cleanly', async () => {
@@ -127,7 +100,7 @@ describe('bus with real processes', () => {
   });
 
   it('refuses to start without a master key in the production profile, saying what to do', async () => {
-    const child = new ServiceProcess('bus (no key)', BUS, [], { ...env, AICO_MASTER_KEY_FILE: join(dir, 'missing.key') });
+    const child = new ServiceProcess('bus (no key)', BUS, [], { ...env, AICO_MASTER_KEY_FILE: join(environment.dir, 'missing.key') });
     processes.push(child);
     const exit = await child.exited;
     expect(exit.code).toBe(78);

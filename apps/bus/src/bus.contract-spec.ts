@@ -1,53 +1,36 @@
 // The bus app through its contract: the real app (proxy + its own client) runs in this process; test clients
 // talk to it only with envelopes — a ping it answers, heartbeats it publishes, a shutdown request it obeys.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { BusErrorCode, createTestClient, nextValue, requestWhenRoutable, type BusClient, type IncomingMessage } from '@aico/bus';
 import { HealthStatus, SystemTopics, type Heartbeat, type ServiceStopping } from '@aico/contracts';
 import { KeyRing } from '@aico/keys';
-import { runService, type RunningService } from '@aico/service';
+import { createServiceTestEnvironment, runService, type RunningService, type ServiceTestEnvironment } from '@aico/service';
 import { busAppConfigSchema } from './bus-app.config';
 import { BusAppModule } from './bus-app.module';
 
 describe('bus app contract', () => {
-  let dir: string;
+  let environment: ServiceTestEnvironment;
   let keys: KeyRing;
   let running: RunningService;
-  let env: NodeJS.ProcessEnv;
   const clients: BusClient[] = [];
 
   function client(identity: string, keyRing = keys): BusClient {
-    const endpoints = { publishEndpoint: env['AICO_BUS__PUBLISH_ENDPOINT']!, subscribeEndpoint: env['AICO_BUS__SUBSCRIBE_ENDPOINT']! };
     // A stranger derives its own key from another master key, but knows the bus's public key.
-    const bus = createTestClient(identity, keyRing, endpoints, { curve: { ...keyRing.curveKeyPair(identity), serverPublicKey: keys.curveKeyPair('bus').publicKey } });
+    const curve = { ...keyRing.curveKeyPair(identity), serverPublicKey: keys.curveKeyPair('bus').publicKey };
+    const bus = createTestClient(identity, keyRing, environment.endpoints, { curve });
     clients.push(bus);
     return bus;
   }
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'aico-bus-app-'));
-    const master = randomBytes(32);
-    keys = new KeyRing(master, 'test');
-    await writeFile(join(dir, 'master.key'), master.toString('hex'), { mode: 0o600 });
-    env = {
-      AICO_PROFILE: 'production',
-      AICO_DATA_DIR: dir,
-      AICO_MASTER_KEY_FILE: join(dir, 'master.key'),
-      AICO_BUS__PUBLISH_ENDPOINT: `ipc://${dir}/pub.sock`,
-      AICO_BUS__SUBSCRIBE_ENDPOINT: `ipc://${dir}/sub.sock`,
-      AICO_BUS__HEARTBEAT_INTERVAL_MS: '200',
-      AICO_LOG__LEVEL: 'warn',
-      AICO_LOG__FILE: 'false',
-      AICO_LOG__PRETTY: 'false',
-    };
-    running = await runService({ identity: 'bus', module: BusAppModule, configSchema: busAppConfigSchema, env, exitOnStop: false });
+    environment = await createServiceTestEnvironment('ipc', { AICO_BUS__HEARTBEAT_INTERVAL_MS: '200', AICO_LOG__LEVEL: 'warn', AICO_LOG__FILE: 'false' });
+    keys = environment.keys;
+    running = await runService({ identity: 'bus', module: BusAppModule, configSchema: busAppConfigSchema, env: environment.env, exitOnStop: false });
   });
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close({ drainTimeoutMs: 0 })));
     await running.stop('test finished');
-    await rm(dir, { recursive: true, force: true });
+    await environment.cleanup();
   });
 
   it('answers a ping addressed to the bus identity', async () => {
