@@ -1,6 +1,7 @@
 // Errors of the bus, as values with codes. A failed request's reply carries its code across the wire (ErrorInfo);
 // the requester turns it back into a RemoteError with the same code.
-import type { ErrorInfo } from '@aico/contracts';
+import { RpcException } from '@nestjs/microservices';
+import { PublicError, type ErrorInfo } from '@aico/contracts';
 
 export enum BusErrorCode {
   UnknownTopic = 'UNKNOWN_TOPIC',
@@ -20,19 +21,19 @@ export enum BusErrorCode {
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
 }
 
-export class BusError extends Error {
+export class BusError extends PublicError {
   override readonly name: string = 'BusError';
   constructor(
     readonly code: BusErrorCode,
     message: string,
-    readonly details: Readonly<Record<string, string>> = {},
+    override readonly details: Readonly<Record<string, string>> = {},
   ) {
     super(message);
   }
 }
 
 /** The typed error reply of a request, as the responder sent it. */
-export class RemoteError extends Error {
+export class RemoteError extends PublicError {
   override readonly name = 'RemoteError';
   constructor(
     /** The responder's code: a BusErrorCode or a domain code such as `STORAGE_NOT_FOUND`. */
@@ -40,42 +41,40 @@ export class RemoteError extends Error {
     message: string,
     /** Identity that answered. */
     readonly source: string,
-    readonly details: Readonly<Record<string, string>> = {},
+    override readonly details: Readonly<Record<string, string>> = {},
   ) {
     super(message);
   }
 }
 
-/** Anything a handler may throw that names its own code: BusError, RemoteError, domain errors, Nest RpcException. */
 interface CodedError {
   code: string;
   message: string;
   details?: Record<string, string>;
 }
 
-function asCodedError(error: unknown): CodedError | undefined {
-  if (error instanceof BusError || error instanceof RemoteError) {
-    return { code: error.code, message: error.message, details: { ...error.details } };
+function isCoded(value: unknown): value is CodedError {
+  return typeof value === 'object' && value !== null && typeof (value as CodedError).code === 'string' && typeof (value as CodedError).message === 'string';
+}
+
+/** The errors whose code and message may go back to the caller: PublicError, Nest's RpcException, a thrown `{ code, message }`. */
+function asPublicError(error: unknown): CodedError | undefined {
+  if (error instanceof PublicError) return { code: error.code, message: error.message, details: { ...error.details } };
+  if (error instanceof RpcException) {
+    const payload = error.getError();
+    return isCoded(payload) ? { code: payload.code, message: payload.message } : undefined;
   }
-  // Domain errors of other libs (KeyError, ConfigError, ...) carry an upper-case string code.
-  const code: unknown = error instanceof Error ? (error as Error & { code?: unknown }).code : undefined;
-  if (error instanceof Error && typeof code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(code)) {
-    return { code, message: error.message };
-  }
-  // Nest's RpcException carries `{ code, message }` from getError(); a plain object of that shape is accepted too.
-  const rpc = (error as { getError?: () => unknown } | null)?.getError?.() ?? error;
-  if (rpc && typeof rpc === 'object' && typeof (rpc as CodedError).code === 'string' && typeof (rpc as CodedError).message === 'string') {
-    return { code: (rpc as CodedError).code, message: (rpc as CodedError).message };
-  }
-  return undefined;
+  // Other Errors (system, driver, programming errors) are never forwarded, whatever code they carry.
+  if (error instanceof Error) return undefined;
+  return isCoded(error) ? { code: error.code, message: error.message } : undefined;
 }
 
 /**
- * What a failed handler sends back. Coded errors keep their code and message (their authors wrote them for the
+ * What a failed handler sends back. Public errors keep their code and message (their authors wrote them for the
  * caller); anything else becomes HANDLER_FAILED without its message, which may hold internals or secrets.
  */
 export function toErrorInfo(error: unknown, topic: string, correlationId: string): Pick<ErrorInfo, 'code' | 'message' | 'details'> {
-  const coded = asCodedError(error);
+  const coded = asPublicError(error);
   if (coded) return { code: coded.code, message: coded.message, details: coded.details ?? {} };
   return {
     code: BusErrorCode.HandlerFailed,

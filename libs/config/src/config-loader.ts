@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { PublicError } from '@aico/contracts';
 import { platformDataDir } from './data-dir';
 
 export const CONFIG_FILE_ENV = 'AICO_CONFIG_FILE';
@@ -16,7 +17,7 @@ export enum ConfigErrorCode {
   Invalid = 'CONFIG_INVALID',
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends PublicError {
   override readonly name = 'ConfigError';
   constructor(
     readonly code: ConfigErrorCode,

@@ -1,4 +1,5 @@
 export * from './identities';
+export * from './public-error';
 export * from './topic-registry';
 export * from './system-topics';
 export * from './default-registry';

@@ -1,3 +1,5 @@
+import { PublicError } from '@aico/contracts';
+
 export enum KeyErrorCode {
   KeyFileNotFound = 'KEY_FILE_NOT_FOUND',
   KeyFilePermissions = 'KEY_FILE_PERMISSIONS',
@@ -6,7 +8,7 @@ export enum KeyErrorCode {
 }
 
 /** A key could not be had. The message says what to do; it never contains key material. */
-export class KeyError extends Error {
+export class KeyError extends PublicError {
   override readonly name = 'KeyError';
   constructor(
     readonly code: KeyErrorCode,

@@ -119,6 +119,7 @@ describe.each(TEST_TRANSPORTS)('BusClient over %s', (transport) => {
     const requester = await bus.connected('gateway');
     responder.handle(EchoRequest, (request) => {
       if (request.payload.sequence === 1n) throw new BusError(BusErrorCode.InvalidRequest, 'sequence 1 is not allowed');
+      if (request.payload.sequence === 3n) throw Object.assign(new Error("ENOENT: no such file, open '/home/ada/notes.db'"), { code: 'ENOENT' });
       throw new Error('database password is hunter2');
     });
     const coded = await requestWhenRoutable((timeoutMs) => requester.request(EchoRequest, { sequence: 1n }, { timeoutMs })).catch((error: unknown) => error);
@@ -129,6 +130,10 @@ describe.each(TEST_TRANSPORTS)('BusClient over %s', (transport) => {
     expect(unexpected).toMatchObject({ code: BusErrorCode.HandlerFailed, source: 'storage' });
     expect((unexpected as Error).message).not.toContain('hunter2');
     expect((unexpected as Error).message).toContain('correlation id');
+    // A system error has a code, but it was not written for the caller: neither its code nor its path goes out.
+    const system = await requester.request(EchoRequest, { sequence: 3n }).catch((error: unknown) => error);
+    expect(system).toMatchObject({ code: BusErrorCode.HandlerFailed });
+    expect((system as Error).message).not.toContain('/home/ada');
   });
 
   it('applies a retried request once: a repeated idempotency key gets the first reply again', async () => {
@@ -209,6 +214,50 @@ describe.each(TEST_TRANSPORTS)('BusClient over %s', (transport) => {
     await arrived;
     expect(publisher.state).toBe('ready');
     expect(messages).toContain('after restart');
+  });
+
+  it('holds envelopes published before connect() and delivers them once the client is ready', async () => {
+    const subscriber = await bus.connected('gateway');
+    const early = nextValue<string>((deliver) => subscriber.subscribe(SystemTopics.logEntry, (m) => deliver(m.payload.message)));
+    const publisher = bus.client('monitor');
+    const sent = publisher.publish(SystemTopics.logEntry, { message: 'published before connect' });
+    await publisher.connect();
+    await sent;
+    expect(await early).toBe('published before connect');
+  });
+
+  it('rejects a request that cannot be sent at once, leaving nothing pending', async () => {
+    const requester = await bus.connected('gateway', { maxEnvelopeBytes: 2_048 });
+    await expect(requester.request(EchoRequest, { data: new Uint8Array(4_096) }, { timeoutMs: 100 })).rejects.toMatchObject({ code: BusErrorCode.PayloadTooLarge });
+    expect(requester.stats.pendingRequests).toBe(0);
+    // A deadline that cannot be kept is a programming error, refused at once like an unknown topic.
+    expect(() => requester.request(EchoRequest, {}, { timeoutMs: Number.POSITIVE_INFINITY })).toThrow(expect.objectContaining({ code: BusErrorCode.InvalidRequest }));
+  });
+
+  it('fails connect() with CLOSED when close() is called while it is still connecting', async () => {
+    await bus.stopProxy();
+    const client = bus.client('gateway');
+    let announcedReady = false;
+    client.on('ready', () => (announcedReady = true));
+    const connecting = client.connect();
+    await client.close();
+    await expect(connecting).rejects.toMatchObject({ code: BusErrorCode.Closed });
+    expect(client.state).toBe('closed');
+    expect(announcedReady).toBe(false);
+    await bus.start();
+  });
+
+  it('delivers envelopes held during an outage when the bus returns while close() is draining', async () => {
+    const publisher = await bus.connected('monitor');
+    const down = nextValue<void>((deliver) => publisher.once('disconnected', deliver));
+    await bus.stopProxy();
+    await down;
+    const held = publisher.publish(SystemTopics.logEntry, { message: 'held' });
+    const closing = publisher.close({ drainTimeoutMs: 10_000 });
+    await bus.start();
+    await held;
+    await closing;
+    expect(publisher.state).toBe('closed');
   });
 
   it('fails connect() with AUTH_REJECTED when its key does not come from the bus master key', async () => {

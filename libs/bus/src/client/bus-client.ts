@@ -53,6 +53,8 @@ interface Responder {
 }
 
 const DEFAULT_MAX_ENVELOPE_BYTES = 4 * 1024 * 1024;
+/** setTimeout's limit (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMEOUT_MS = 2_147_483_647;
 
 export class BusClient extends EventEmitter<{ ready: []; disconnected: []; reconnected: [] }> {
   readonly identity: string;
@@ -70,7 +72,7 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
   private readonly zmqSubscriptions = new Map<string, number>();
   private readonly responders = new Map<string, Responder>();
   private readonly pending = new PendingRequests();
-  private readonly probes = new Map<string, () => void>();
+  private readonly probes = new Map<string, { resolve: () => void; reject: (error: unknown) => void }>();
   private readonly idempotency = new IdempotencyCache<Message | MessageInitShape<DescMessage>>();
   private readonly maxEnvelopeBytes: number;
   private readonly requestTimeoutMs: number;
@@ -83,6 +85,8 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
   private published = 0;
   private received = 0;
   private receiveLoop: Promise<void> | undefined;
+  private connecting: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
 
   constructor(private readonly options: BusClientOptions) {
     super();
@@ -110,6 +114,8 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
     this.pub = new Publisher({ ...common, sendHighWaterMark: options.sendHighWaterMark ?? 10_000, linger: 2_000 });
     this.sub = new Subscriber({ ...common, receiveHighWaterMark: options.receiveHighWaterMark ?? 10_000, linger: 0 });
     this.queue = new SendQueue((frames) => this.pub.send(frames as (Buffer | Uint8Array)[]), options.maxSendQueue ?? 100_000);
+    // Until the first probe returns, the publisher has no subscriptions and libzmq would drop what it sends: hold.
+    this.queue.hold();
     this.watchSocket(this.pub, 'publish');
     this.watchSocket(this.sub, 'subscribe');
     if (options.answerPings ?? true) {
@@ -137,9 +143,19 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
     };
   }
 
-  /** Connects and resolves once this client's own probe has travelled through the proxy and back. */
-  async connect(): Promise<void> {
-    if (this.stateValue !== 'idle') throw new BusError(BusErrorCode.NotConnected, `connect() was already called (state ${this.stateValue}).`);
+  /**
+   * Connects and resolves once this client's own probe has travelled through the proxy and back. Calling it again
+   * while connecting or connected returns the same promise.
+   */
+  connect(): Promise<void> {
+    if (this.stateValue === 'closing' || this.stateValue === 'closed') {
+      return Promise.reject(new BusError(BusErrorCode.Closed, 'The bus client was closed; create a new one to connect again.'));
+    }
+    this.connecting ??= this.establish();
+    return this.connecting;
+  }
+
+  private async establish(): Promise<void> {
     this.stateValue = 'connecting';
     // Subscribed last, so the probe that comes back on it proves every earlier subscription reached the proxy.
     this.zmqSubscribe(this.replyTopic);
@@ -157,7 +173,9 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
     } finally {
       this.authFailure = undefined;
     }
+    if (this.stateValue !== 'connecting') throw new BusError(BusErrorCode.Closed, 'The bus client was closed while it connected.');
     this.stateValue = 'ready';
+    this.queue.release();
     this.logger.info({ identity: this.identity, publishEndpoint: this.options.publishEndpoint, subscribeEndpoint: this.options.subscribeEndpoint }, 'Connected to the bus');
     this.emit('ready');
   }
@@ -192,9 +210,12 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
     this.assertMayPublish(definition.publishers, definition.topic);
     const message = this.toMessage(definition, payload);
     const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
+      throw new BusError(BusErrorCode.InvalidRequest, `A request timeout must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got ${timeoutMs}.`);
+    }
     const correlationId = uuidv7();
     const reply = this.pending.track(correlationId, definition, timeoutMs, options.signal);
-    this.send({
+    this.sendSafely(correlationId, {
       topic: definition.topic,
       schema: definition.payload,
       payload: message,
@@ -204,7 +225,7 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
       deadlineMs: Date.now() + timeoutMs,
       attributes: { ...options.attributes, ...(currentCorrelationId() ? { caused_by: currentCorrelationId()! } : {}) },
       idempotencyKey: options.idempotencyKey,
-    }).catch((error: unknown) => this.pending.fail(correlationId, error));
+    });
     return reply as Promise<MessageShape<R>>;
   }
 
@@ -264,11 +285,14 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
   }
 
   /** Hands queued envelopes to zeromq (up to `drainTimeoutMs`), fails pending requests, closes the sockets. */
-  async close(options: { drainTimeoutMs?: number } = {}): Promise<void> {
-    if (this.stateValue === 'closed' || this.stateValue === 'closing') return;
+  close(options: { drainTimeoutMs?: number } = {}): Promise<void> {
+    this.closing ??= this.shutDown(options.drainTimeoutMs ?? 2_000);
+    return this.closing;
+  }
+
+  private async shutDown(drainTimeoutMs: number): Promise<void> {
     const wasReady = this.stateValue === 'ready';
     this.stateValue = 'closing';
-    const drainTimeoutMs = options.drainTimeoutMs ?? 2_000;
     let drained = this.queue.length === 0;
     if (!drained && drainTimeoutMs > 0) {
       let timer: NodeJS.Timeout | undefined;
@@ -287,7 +311,7 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
     const closed = new BusError(BusErrorCode.Closed, 'The bus client was closed.');
     this.queue.close(closed);
     this.pending.failAll(closed);
-    for (const resolve of this.probes.values()) resolve();
+    for (const probe of [...this.probes.values()]) probe.reject(closed);
     this.probes.clear();
     this.pub.linger = drained ? 2_000 : 0;
     this.pub.close();
@@ -342,6 +366,24 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
     return sent;
   }
 
+  /** Sends a request; a failure to send (even a synchronous one) fails that request instead of escaping. */
+  private sendSafely(correlationId: string, out: OutgoingEnvelope): void {
+    try {
+      this.send(out).catch((error: unknown) => this.pending.fail(correlationId, error));
+    } catch (error) {
+      this.pending.fail(correlationId, error);
+    }
+  }
+
+  /** Emits an event; a listener that throws is logged, never allowed to break reconnection. */
+  private emitSafely(event: 'disconnected' | 'reconnected'): void {
+    try {
+      this.emit(event);
+    } catch (error) {
+      this.logger.error({ err: error, event }, 'A bus client event listener failed');
+    }
+  }
+
   private addSubscription(subscription: Subscription): () => void {
     this.subscriptions.push(subscription);
     this.zmqSubscribe(subscription.prefix);
@@ -376,10 +418,14 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
     return new Promise<void>((resolve, reject) => {
       let interval = 10;
       let retry: NodeJS.Timeout | undefined;
+      const settle = (): void => {
+        clearTimeout(retry);
+        clearTimeout(deadline);
+        this.probes.delete(probeId);
+      };
       const deadline = Number.isFinite(timeoutMs)
         ? setTimeout(() => {
-            clearTimeout(retry);
-            this.probes.delete(probeId);
+            settle();
             reject(
               new BusError(
                 BusErrorCode.BusUnreachable,
@@ -388,11 +434,15 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
             );
           }, timeoutMs)
         : undefined;
-      this.probes.set(probeId, () => {
-        clearTimeout(retry);
-        clearTimeout(deadline);
-        this.probes.delete(probeId);
-        resolve();
+      this.probes.set(probeId, {
+        resolve: () => {
+          settle();
+          resolve();
+        },
+        reject: (error) => {
+          settle();
+          reject(error);
+        },
       });
       const sendProbe = (): void => {
         if (!this.probes.has(probeId)) return;
@@ -411,14 +461,18 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
         this.stateValue = 'reconnecting';
         this.queue.hold();
         this.logger.warn({ role, address: event.address }, 'Lost the bus connection; holding outgoing envelopes until it is back');
-        this.emit('disconnected');
-        void this.probe(Number.POSITIVE_INFINITY).then(() => {
-          if (this.stateValue !== 'reconnecting') return;
-          this.stateValue = 'ready';
-          this.queue.release();
-          this.logger.info({ queued: this.queue.length }, 'Bus connection restored');
-          this.emit('reconnected');
-        });
+        this.probe(Number.POSITIVE_INFINITY).then(
+          () => {
+            // A close() that began meanwhile is draining: let the held envelopes go now that the bus is back.
+            this.queue.release();
+            if (this.stateValue !== 'reconnecting') return;
+            this.stateValue = 'ready';
+            this.logger.info({ queued: this.queue.length }, 'Bus connection restored');
+            this.emitSafely('reconnected');
+          },
+          () => undefined, // rejected only by close()
+        );
+        this.emitSafely('disconnected');
       },
       'handshake:error:auth': (event) => {
         const error = new BusError(
@@ -436,7 +490,14 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
 
   private async receive(): Promise<void> {
     try {
-      for await (const frames of this.sub) this.onFrames(frames);
+      for await (const frames of this.sub) {
+        try {
+          this.onFrames(frames);
+        } catch (error) {
+          // Whatever one message does (a payload that fails to decode in a filter, say), the loop must go on.
+          this.drops.drop('malformed', { error: (error as Error).message }, 'handling the envelope failed');
+        }
+      }
     } catch (error) {
       if (this.stateValue !== 'closing' && this.stateValue !== 'closed') this.logger.error({ err: error }, 'The bus receive loop stopped');
     }
@@ -467,7 +528,7 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
   private onReply(envelope: Envelope): void {
     if (envelope.topic !== this.replyTopic) return;
     const probe = this.probes.get(envelope.correlationId);
-    if (probe) probe();
+    if (probe) probe.resolve();
     else if (!this.pending.settle(envelope)) {
       this.drops.drop('late_reply', { correlationId: envelope.correlationId, source: envelope.source }, 'no request is waiting for this reply');
     }
@@ -485,7 +546,12 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
       this.drops.drop('expired_request', { topic: definition.topic, source: request.source, correlationId: request.correlationId }, 'the request passed its deadline before it was handled');
       return;
     }
-    if (responder.accept && !responder.accept(request)) return;
+    try {
+      if (responder.accept && !responder.accept(request)) return;
+    } catch (error) {
+      this.drops.drop('malformed', { topic: definition.topic, source: request.source, error: (error as Error).message }, 'the request payload does not decode');
+      return;
+    }
     this.run(request, async () => {
       const reply: OutgoingEnvelope = { topic: request.replyTo, correlationId: request.correlationId, contractVersion: definition.contractVersion };
       try {

@@ -3,8 +3,8 @@
 import { create, toBinary, type DescMessage, type MessageInitShape } from '@bufbuild/protobuf';
 import { anyPack } from '@bufbuild/protobuf/wkt';
 import { Publisher } from 'zeromq';
-import { EnvelopeSchema, LogEntrySchema, PingRequestSchema, ShutdownRequestSchema, type LogEntry } from '@aico/contracts';
-import { nextValue, TEST_TRANSPORTS, TestBus } from '../testing/bus-harness';
+import { EnvelopeSchema, LogEntrySchema, PingRequestSchema, ShutdownRequestSchema, SystemTopics, type LogEntry } from '@aico/contracts';
+import { nextValue, requestWhenRoutable, TEST_TRANSPORTS, TestBus } from '../testing/bus-harness';
 
 function envelope<S extends DescMessage>(topic: string, schema: S, payload: MessageInitShape<S>, source = 'monitor'): Uint8Array {
   return toBinary(EnvelopeSchema, create(EnvelopeSchema, { id: `raw-${Math.random()}`, topic, source, payload: anyPack(schema, create(schema, payload)) }));
@@ -69,6 +69,27 @@ describe.each(TEST_TRANSPORTS)('BusClient receiving bad input over %s', (transpo
     expect(dropLines.find((line) => line['reason'] === 'oversize')).toMatchObject({ topic: 'system.log.entry', limit: 2_048 });
     expect(dropLines.find((line) => line['reason'] === 'unauthorized_source')).toMatchObject({ source: 'gateway', topic: 'system.service.shutdown' });
     expect(receiver.state).toBe('ready');
+  });
+
+  it('keeps answering pings after a ping whose payload does not decode', async () => {
+    const receiver = await bus.connected('gateway');
+    const asker = await bus.connected('cli');
+    const ask = (timeoutMs: number) => asker.request(SystemTopics.ping, { target: 'gateway' }, { timeoutMs });
+    await requestWhenRoutable(ask);
+    // A PingRequest Any whose bytes are not a PingRequest: the built-in handler's filter fails to decode it.
+    const bad = create(EnvelopeSchema, {
+      id: 'bad',
+      topic: 'system.health.ping',
+      source: 'monitor',
+      replyTo: asker.replyTopic,
+      correlationId: 'bad-1',
+      payload: { $typeName: 'google.protobuf.Any', typeUrl: 'type.googleapis.com/aico.system.v1.PingRequest', value: new Uint8Array([0x0f, 0xff]) },
+    });
+    await raw.send(['system.health.ping', toBinary(EnvelopeSchema, bad)]);
+    await nextValue<void>((deliver) => {
+      const timer = setInterval(() => receiver.stats.droppedByReason['malformed'] && (clearInterval(timer), deliver()), 5);
+    });
+    expect((await ask(5_000)).service).toBe('gateway');
   });
 
   it('logs a flood of garbage once a second with a count, not once per envelope', async () => {

@@ -19,7 +19,7 @@ export class ZmqClient extends ClientProxy {
   }
 
   async connect(): Promise<BusClient> {
-    if (this.bus.state === 'idle') await this.bus.connect();
+    await this.bus.connect();
     return this.bus;
   }
 

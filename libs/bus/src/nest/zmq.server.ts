@@ -34,7 +34,7 @@ export class ZmqServer extends Server implements CustomTransportStrategy {
     try {
       // Handlers subscribe before the client connects, so "ready" means they are routable.
       for (const [pattern, handler] of this.messageHandlers) this.bind(pattern, handler);
-      if (this.bus.state === 'idle') await this.bus.connect();
+      await this.bus.connect();
       callback();
     } catch (error) {
       callback(error);
@@ -57,14 +57,14 @@ export class ZmqServer extends Server implements CustomTransportStrategy {
     if (handler.isEventHandler) {
       if (pattern.endsWith(PREFIX_WILDCARD)) {
         const prefix = pattern.slice(0, -1);
-        this.teardowns.push(this.bus.subscribePrefix(prefix, (message) => this.onEvent(pattern, message)));
+        this.teardowns.push(this.bus.subscribePrefix(prefix, (message) => this.onEvent(handler, message)));
         return;
       }
       const definition = this.registry.get(pattern);
       if (definition?.kind !== 'event') {
         throw new BusError(BusErrorCode.UnknownTopic, `@EventPattern('${pattern}') does not name a registered event topic (or a "prefix.*").`, { topic: pattern });
       }
-      this.teardowns.push(this.bus.subscribe(definition, (message) => this.onEvent(pattern, message)));
+      this.teardowns.push(this.bus.subscribe(definition, (message) => this.onEvent(handler, message)));
       return;
     }
     const definition = this.registry.get(pattern);
@@ -76,9 +76,14 @@ export class ZmqServer extends Server implements CustomTransportStrategy {
     this.requestTopics.push(pattern);
   }
 
-  private onEvent(pattern: string, message: IncomingMessage): Promise<unknown> {
-    const packet = this.deserializer.deserialize(message) as { pattern: string; data: unknown };
-    return this.handleEvent(pattern, { pattern, data: packet.data }, new ZmqContext([message]));
+  /**
+   * Runs an event handler and waits for its result, so a failure rejects and the bus client logs it. (Nest's own
+   * handleEvent() subscribes to the result through a subject nobody observes, which swallows errors.)
+   */
+  private async onEvent(handler: MessageHandler, message: IncomingMessage): Promise<void> {
+    const packet = this.deserializer.deserialize(message) as { data: unknown };
+    const result$ = this.transformToObservable(await handler(packet.data, new ZmqContext([message])));
+    await lastValueFrom(result$, { defaultValue: undefined });
   }
 
   private async onRequest(responses: ProtobufResponseSerializer, handler: MessageHandler, message: IncomingMessage) {
