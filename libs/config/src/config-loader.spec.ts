@@ -76,8 +76,8 @@ describe('loadConfig', () => {
   });
 
   it('lists AICO_* variables that no setting of this schema uses, without failing', () => {
-    const { unusedEnv } = loadConfig({ schema: baseConfigSchema, env: { AICO_DATA_DIR: dir, AICO_GATEWAY__PORT: '8443' } });
-    expect(unusedEnv).toEqual(['AICO_GATEWAY__PORT']);
+    const { unusedEnv } = loadConfig({ schema: baseConfigSchema, env: { AICO_DATA_DIR: dir, AICO_GATEWAY__PORT: '8443', AICO_CONSTRUCTOR: 'x', AICO_BUS__TO_STRING: 'y' } });
+    expect(unusedEnv).toEqual(['AICO_GATEWAY__PORT', 'AICO_CONSTRUCTOR', 'AICO_BUS__TO_STRING']);
   });
 
   it('supports app sections and comma-separated lists from the environment', () => {

@@ -67,8 +67,9 @@ function schemaHasPath(schema: z.ZodType, path: readonly string[]): boolean {
   let current = unwrap(schema);
   for (const key of path) {
     if (!(current instanceof z.ZodObject)) return false;
-    const child = (current.shape as Record<string, z.ZodType>)[key];
-    if (!child) return false;
+    const shape = current.shape as Record<string, z.ZodType>;
+    if (!Object.hasOwn(shape, key)) return false;
+    const child = shape[key]!;
     current = unwrap(child);
   }
   return true;

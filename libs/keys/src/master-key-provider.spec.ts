@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeyErrorCode } from './key.error';
@@ -51,6 +51,15 @@ describe('master key providers', () => {
     expect(await again.load()).toEqual(first);
     expect(again.created).toBe(false);
     expect((await readFile(provider.path, 'utf8')).trim()).toBe(first.toString('hex'));
+  });
+
+  it('gives every one of several services starting at once the same complete development key', async () => {
+    const dataDir = join(dir, 'race');
+    const providers = Array.from({ length: 8 }, () => new DevelopmentKeyProvider(dataDir));
+    const keys = await Promise.all(providers.map((provider) => provider.load()));
+    for (const key of keys) expect(key).toEqual(keys[0]);
+    expect(providers.filter((provider) => provider.created)).toHaveLength(1);
+    expect((await readdir(dataDir)).sort()).toEqual(['dev-master.key']);
   });
 
   it('prefers a configured key file, falls back to the development key, and refuses production without a source', () => {

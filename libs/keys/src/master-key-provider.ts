@@ -3,7 +3,7 @@
 // same interface.
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { chmod, mkdir, open, readFile, stat } from 'node:fs/promises';
+import { chmod, link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { KeyError, KeyErrorCode } from './key.error';
 import { MASTER_KEY_BYTES } from './purpose-keys';
@@ -49,7 +49,13 @@ export class KeyFileProvider implements MasterKeyProvider {
         `The master key file ${this.path} is readable by other users (mode ${(info.mode & 0o777).toString(8)}). Run "chmod 600 ${this.path}" and start again.`,
       );
     }
-    return parseKey(await readFile(this.path), this.path);
+    let raw: Buffer;
+    try {
+      raw = await readFile(this.path);
+    } catch (error) {
+      throw new KeyError(KeyErrorCode.KeyFileInvalid, `The master key file ${this.path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); check its owner and permissions.`);
+    }
+    return parseKey(raw, this.path);
   }
 }
 
@@ -81,19 +87,24 @@ export class DevelopmentKeyProvider implements MasterKeyProvider {
 
   async load(): Promise<Buffer> {
     await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+    // Written whole to a temporary file, then linked into place: link() fails if the key exists, so when several
+    // services start at once exactly one key wins, and nobody can read a half-written file.
+    const temporary = `${this.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const handle = await open(temporary, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
     try {
-      // O_EXCL: two processes starting at once must not each write a different key.
-      const handle = await open(this.path, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
-      try {
-        await handle.writeFile(`${randomBytes(MASTER_KEY_BYTES).toString('hex')}\n`);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      if (checkPermissions) await chmod(this.path, 0o600);
+      await handle.writeFile(`${randomBytes(MASTER_KEY_BYTES).toString('hex')}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      if (checkPermissions) await chmod(temporary, 0o600);
+      await link(temporary, this.path);
       this.created = true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      await unlink(temporary);
     }
     return new KeyFileProvider(this.path).load();
   }

@@ -115,6 +115,16 @@ export async function runService(definition: ServiceDefinition): Promise<Running
     imports: [ServiceCoreModule.forRoot({ config, logger, info, keys, bus, registry }), definition.module],
   };
 
+  // Subscribed before the client connects, so a supervisor that reacts to `system.service.ready` with a shutdown
+  // request is heard. Until stop() exists, a request is remembered.
+  let requestStop = (reason: string): void => void (earlyStopReason ??= reason);
+  let earlyStopReason: string | undefined;
+  bus.subscribe(SystemTopics.serviceShutdown, (request) => {
+    const target = request.payload.service;
+    if (target !== '' && target !== info.identity) return;
+    requestStop(`shutdown requested by ${request.source}${request.payload.reason ? `: ${request.payload.reason}` : ''}`);
+  });
+
   let app: INestMicroservice;
   try {
     app = await NestFactory.createMicroservice(root, { strategy: server, logger: new NestPinoLogger(logger) });
@@ -177,7 +187,8 @@ export async function runService(definition: ServiceDefinition): Promise<Running
       status = HealthStatus.STOPPING;
       clearInterval(heartbeat);
       stats.stop();
-      await bus.publish(SystemTopics.serviceStopping, { service: info.identity, instanceId: info.instanceId, reason }).catch(() => undefined);
+      // Not awaited: with the bus down it would wait for the bus to return. close() below drains it, bounded.
+      bus.publish(SystemTopics.serviceStopping, { service: info.identity, instanceId: info.instanceId, reason }).catch(() => undefined);
       bus.stopIntake();
       const idle = await bus.waitForHandlers(timeoutMs / 2);
       if (!idle) logger.warn('Some handlers were still running when the stop budget ran out');
@@ -208,13 +219,8 @@ export async function runService(definition: ServiceDefinition): Promise<Running
     });
   }
 
-  bus.subscribe(SystemTopics.serviceShutdown, (request) => {
-    const target = request.payload.service;
-    if (target !== '' && target !== info.identity) return;
-    void stop(`shutdown requested by ${request.source}${request.payload.reason ? `: ${request.payload.reason}` : ''}`).then(
-      () => exitOnStop && process.exit(ServiceExitCode.Ok),
-    );
-  });
+  requestStop = (reason) => void stop(reason).then(() => exitOnStop && process.exit(ServiceExitCode.Ok));
+  if (earlyStopReason) requestStop(earlyStopReason);
 
   await bus.publish(SystemTopics.serviceReady, {
     service: info.identity,

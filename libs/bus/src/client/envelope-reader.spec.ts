@@ -44,6 +44,16 @@ describe('readEnvelope', () => {
     expect(toBinary(EnvelopeSchema, decoded)).toEqual(new Uint8Array(bytes));
   });
 
+  it('agrees with protobuf-es on negative timestamps and invalid UTF-8', () => {
+    const negative = envelope({ topic: 'a.b.c', deadline: { $typeName: 'google.protobuf.Timestamp', seconds: -5n, nanos: -3 } });
+    expect(readEnvelope(negative)).toEqual(fromBinary(EnvelopeSchema, negative));
+    const invalidUtf8 = Buffer.from([0x12, 0x02, 0xc3, 0x28]); // topic = C3 28: a broken two-byte sequence
+    expect(() => fromBinary(EnvelopeSchema, invalidUtf8)).toThrow();
+    expect(() => readEnvelope(invalidUtf8)).toThrow();
+    const replacementChar = envelope({ topic: 'a.b.c', source: 'x\uFFFDy' }); // a real U+FFFD is fine
+    expect(readEnvelope(replacementChar).source).toBe('x\uFFFDy');
+  });
+
   it('throws on bytes that are not an envelope', () => {
     expect(() => readEnvelope(Buffer.from([0x0f, 0xff, 0x00]))).toThrow();
     expect(() => readEnvelope(Buffer.from([0x0a, 0x05, 0x61]))).toThrow('runs past the end');

@@ -45,7 +45,11 @@ class Reader {
 
   string(): string {
     const [start, end] = this.span();
-    return this.buffer.toString('utf8', start, end);
+    const text = this.buffer.toString('utf8', start, end);
+    // Invalid UTF-8 decodes to U+FFFD here but is an error for protobuf-es (and poison for a database's TEXT):
+    // let the generic decoder judge any string that shows a replacement character.
+    if (text.includes('\uFFFD')) throw new NeedsGenericDecoder();
+    return text;
   }
 }
 
@@ -61,6 +65,8 @@ function readTimestamp(reader: Reader): Timestamp {
     else if (tag === ((2 << 3) | WIRE_VARINT)) nanos = inner.varint();
     else throw new NeedsGenericDecoder();
   }
+  // Negative values (two's complement, ten-byte varints) and anything past what a double holds exactly.
+  if (seconds > Number.MAX_SAFE_INTEGER || nanos > 0x7fffffff) throw new NeedsGenericDecoder();
   return { $typeName: 'google.protobuf.Timestamp', seconds: BigInt(seconds), nanos };
 }
 

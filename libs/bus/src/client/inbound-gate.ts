@@ -19,11 +19,17 @@ export interface InboundRules {
   readonly intakeOpen: boolean;
 }
 
+/** Topic names are short (`<domain>.<subject>.<event>`); a huge topic frame is an attack or a bug, not a topic. */
+const MAX_TOPIC_BYTES = 256;
+
 const drop = (reason: DropReason, fields: Record<string, unknown>, why: string): InboundVerdict => ({ kind: 'drop', reason, fields, why });
 
 export function judgeInbound(frames: readonly Buffer[], rules: InboundRules): InboundVerdict {
   if (frames.length !== 2) return drop('frame_count', { frames: frames.length }, `expected 2 frames [topic, envelope], got ${frames.length}`);
   const [topicFrame, body] = frames as [Buffer, Buffer];
+  if (topicFrame.length > MAX_TOPIC_BYTES) {
+    return drop('oversize', { topicBytes: topicFrame.length, limit: MAX_TOPIC_BYTES }, `a ${topicFrame.length}-byte topic frame exceeds the ${MAX_TOPIC_BYTES}-byte limit`);
+  }
   const topic = topicFrame.toString('utf8');
   if (body.length > rules.maxEnvelopeBytes) {
     return drop('oversize', { topic, bytes: body.length, limit: rules.maxEnvelopeBytes }, `${body.length} bytes exceeds the ${rules.maxEnvelopeBytes}-byte limit`);

@@ -47,6 +47,8 @@ export class BusProxy {
       curveSecretKey: options.serverKeys.secretKey,
       curvePublicKey: options.serverKeys.publicKey,
       zapDomain: BUS_ZAP_DOMAIN,
+      // Without a ZAP handler, libzmq would admit every CURVE client: refuse instead (fail closed).
+      zapEnforceDomain: true,
       // On stop, envelopes already forwarded get a moment to reach their subscribers.
       linger: 1_000,
     };

@@ -54,7 +54,10 @@ export class ZapAuthenticator {
       for await (const frames of this.router) {
         // [routing id, empty delimiter, version, request id, domain, address, routing identity, mechanism, credentials...]
         const [routingId, delimiter, version, requestId, domain, address, , mechanism, credentials] = frames;
-        if (!routingId || !delimiter || !requestId) continue;
+        if (frames.length < 8 || !routingId || !delimiter || !requestId) {
+          this.logger.error({ frames: frames.length }, 'Malformed ZAP request from libzmq ignored');
+          continue;
+        }
         const text = (frame: Buffer | undefined): string => frame?.toString('utf8') ?? '';
         let decision: ZapDecision;
         if (text(version) !== ZAP_VERSION) decision = { allowed: false, reason: `unsupported ZAP version "${text(version)}"` };
@@ -78,8 +81,8 @@ export class ZapAuthenticator {
         ]);
       }
     } catch (error) {
-      // Closing the router ends the loop with an error on some platforms; anything else is worth a line.
-      if ((error as { code?: string }).code !== 'EAGAIN') this.logger.debug({ err: error }, 'ZAP handler stopped');
+      // Closing the router ends the loop; anything else leaves every new client unanswered (refused): say so loudly.
+      if (!this.router.closed) this.logger.error({ err: error }, 'The ZAP handler stopped; new bus clients cannot be admitted until the bus restarts');
     }
   }
 }
