@@ -17,6 +17,8 @@ const env = {
   NX_TUI: 'false',
   AICO_PROFILE: process.env.AICO_PROFILE ?? 'development',
   AICO_DATA_DIR: process.env.AICO_DATA_DIR ?? join(root, '.aico-dev'),
+  // The apps write to a pipe here; keep their output readable when this script's own output is a terminal.
+  AICO_LOG__PRETTY: process.env.AICO_LOG__PRETTY ?? String(process.stdout.isTTY === true),
 };
 
 // Boot order: the bus first, then the rest as they appear.
@@ -39,7 +41,7 @@ function startApp(name) {
     children.push({ name, child });
     createInterface({ input: child.stdout }).on('line', (line) => {
       process.stdout.write(`${line}\n`);
-      if (line.includes(`"msg":"${name} ready"`) || line.includes(`${name} ready`)) resolve();
+      if (line.includes(`${name} ready`)) resolve();
     });
     child.once('exit', (code, signal) => {
       reject(new Error(`${name} exited (${signal ?? code}) before it was ready`));
