@@ -43,7 +43,11 @@ export function createProcessLogger(options: LoggerOptions): ProcessLogger {
   const pretty = options.pretty ?? process.stdout.isTTY === true;
   const targets: TransportTargetOptions[] = [
     pretty
-      ? { target: 'pino-pretty', level: options.level, options: { destination: 1, colorize: true, translateTime: 'SYS:HH:MM:ss.l' } }
+      ? {
+          target: 'pino-pretty',
+          level: options.level,
+          options: { destination: 1, colorize: true, translateTime: 'SYS:HH:MM:ss.l', messageFormat: '[{service}] {msg}', ignore: 'pid,hostname,service,instanceId' },
+        }
       : { target: 'pino/file', level: options.level, options: { destination: 1 } },
   ];
   if (options.fileDir) {
