@@ -133,7 +133,7 @@ export function createHeader(fileKey: Uint8Array, chunkSizeLog2 = DEFAULT_CHUNK_
   offset = header.writeUInt8(0, offset);
   offset += keyIdOf(fileKey).copy(header, offset);
   offset += salt.copy(header, offset);
-  offset += noncePrefix.copy(header, offset);
+  noncePrefix.copy(header, offset);
   headerMac(fileKey, salt, header.subarray(0, MAC_OFFSET)).copy(header, MAC_OFFSET);
   return { header, cipher: new ChunkCipher(hkdf(fileKey, salt, 'aico/file/chunk/v1'), noncePrefix, chunkSizeLog2) };
 }
