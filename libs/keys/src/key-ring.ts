@@ -23,6 +23,11 @@ export class KeyRing {
     return deriveCurveKeyPair(this.#master, identity, version);
   }
 
+  /** Lends the raw master key to `fn` (the key manager storing it in the keychain); do not keep a copy. */
+  withMasterKey<T>(fn: (masterKey: Buffer) => T): T {
+    return fn(this.#master);
+  }
+
   /** Overwrites the key in memory; the ring is unusable afterwards. */
   destroy(): void {
     this.#master.fill(0);

@@ -6,27 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultTopicRegistry, type TopicRegistry } from '@aico/contracts';
 import { KeyRing } from '@aico/keys';
-import { createStreamLogger, type Logger } from '@aico/logging';
+import { captureLogger, type CapturedLog } from '@aico/logging';
 import { BusClient, type BusClientOptions } from '../client/bus-client';
 import { deriveAllowList, deriveClientKeys, deriveServerKeys } from '../client/bus-identity-keys';
 import { BusProxy } from '../proxy/bus-proxy';
 
 export type TestTransport = 'tcp' | 'ipc';
 export const TEST_TRANSPORTS: readonly TestTransport[] = ['tcp', 'ipc'];
-
-export interface CapturedLog {
-  readonly level: number;
-  readonly msg: string;
-  readonly [field: string]: unknown;
-}
-
-/** A pino logger whose JSON lines land in `lines`. */
-export function captureLogger(service = 'test'): { logger: Logger; lines: CapturedLog[] } {
-  const lines: CapturedLog[] = [];
-  // pino calls write() synchronously: a line is in `lines` as soon as the log call returns.
-  const destination = { write: (line: string) => void lines.push(JSON.parse(line) as CapturedLog) };
-  return { logger: createStreamLogger({ service, level: 'debug' }, destination), lines };
-}
 
 export function testEndpoints(transport: TestTransport): { publishEndpoint: string; subscribeEndpoint: string; cleanup: () => void } {
   if (transport === 'tcp') return { publishEndpoint: 'tcp://127.0.0.1:*', subscribeEndpoint: 'tcp://127.0.0.1:*', cleanup: () => undefined };

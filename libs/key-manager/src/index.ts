@@ -1,0 +1,5 @@
+export * from './key-manager';
+export * from './key-manager.error';
+export * from './master-key-vault';
+export * from './password-policy';
+export * from './secret-store';

@@ -1,0 +1,24 @@
+import { PublicError } from '@aico/contracts';
+
+export enum KeyManagerErrorCode {
+  WeakPassword = 'KEYS_WEAK_PASSWORD',
+  WrongPassword = 'KEYS_WRONG_PASSWORD',
+  TooManyAttempts = 'KEYS_TOO_MANY_ATTEMPTS',
+  NotSetUp = 'KEYS_NOT_SET_UP',
+  AlreadySetUp = 'KEYS_ALREADY_SET_UP',
+  VaultTampered = 'KEYS_VAULT_TAMPERED',
+  VaultUnsupported = 'KEYS_VAULT_UNSUPPORTED',
+  KeychainUnavailable = 'KEYS_KEYCHAIN_UNAVAILABLE',
+}
+
+/** A key-manager failure; its message tells the user what to do and never contains a password or key. */
+export class KeyManagerError extends PublicError {
+  override readonly name = 'KeyManagerError';
+  constructor(
+    readonly code: KeyManagerErrorCode,
+    message: string,
+    override readonly details: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+  }
+}

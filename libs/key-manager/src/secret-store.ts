@@ -1,0 +1,58 @@
+// Where the unwrapped master key lives so services start without a password: the OS keychain (macOS Keychain,
+// Windows Credential Manager, Linux Secret Service) through @napi-rs/keyring. When it cannot be reached, the
+// reason is kept and said; nothing falls back to a plaintext file silently.
+import { createHash } from 'node:crypto';
+import { Entry } from '@napi-rs/keyring';
+import { KeyManagerError, KeyManagerErrorCode } from './key-manager.error';
+
+export interface SecretStore {
+  /** What the store is, for messages ("OS keychain (Secret Service)"). */
+  readonly description: string;
+  get(account: string): Promise<string | undefined>;
+  set(account: string, secret: string): Promise<void>;
+  delete(account: string): Promise<void>;
+}
+
+const SERVICE = 'aico';
+
+/** One keychain entry per data directory, so two aico installations (or a test run) never share a key. */
+export function keychainAccount(dataDir: string): string {
+  return `master-key:${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`;
+}
+
+function unavailable(action: string, error: unknown): KeyManagerError {
+  const reason = (error as Error).message;
+  const hint =
+    process.platform === 'linux'
+      ? ' On Linux this needs a running Secret Service (GNOME Keyring or KWallet) on the session D-Bus; on a headless machine use AICO_MASTER_KEY_FILE (a systemd credential or Docker secret) or unlock with the password.'
+      : '';
+  return new KeyManagerError(KeyManagerErrorCode.KeychainUnavailable, `The OS keychain could not ${action}: ${reason}.${hint}`, { reason });
+}
+
+export class OsKeychain implements SecretStore {
+  readonly description = 'OS keychain';
+
+  async get(account: string): Promise<string | undefined> {
+    try {
+      return new Entry(SERVICE, account).getPassword() ?? undefined;
+    } catch (error) {
+      throw unavailable('be read', error);
+    }
+  }
+
+  async set(account: string, secret: string): Promise<void> {
+    try {
+      new Entry(SERVICE, account).setPassword(secret);
+    } catch (error) {
+      throw unavailable('store the master key', error);
+    }
+  }
+
+  async delete(account: string): Promise<void> {
+    try {
+      new Entry(SERVICE, account).deletePassword();
+    } catch (error) {
+      throw unavailable('remove the master key', error);
+    }
+  }
+}
