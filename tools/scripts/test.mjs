@@ -44,8 +44,10 @@ mkdirSync(join(root, 'tmp'), { recursive: true });
 rmSync(resultsFile, { force: true });
 console.log('\n=== jest (unit, contract, tools' + (built ? ', e2e' : '; e2e skipped: the build failed') + ')');
 const jestArgs = ['--ci', '--json', `--outputFile=${resultsFile}`, '--maxWorkers=2'];
-if (!built) jestArgs.push('--selectProjects', '@aico/contracts', '@aico/keys', '@aico/config', '@aico/logging', '@aico/bus', '@aico/service', 'bus', 'tools');
-spawnSync(join(bin, 'jest'), jestArgs, { cwd: root, env, stdio: 'inherit' });
+if (!built) jestArgs.push('--selectProjects', 'contracts', 'keys', 'key-manager', 'encrypted-file', 'config', 'logging', 'bus', 'service', 'tools');
+// Inside a private D-Bus session with an unlocked GNOME Keyring where the machine has them (CI installs both), so
+// the keychain tests run against a real Secret Service.
+spawnSync('bash', [join(root, 'tools/scripts/with-secret-service.sh'), join(bin, 'jest'), ...jestArgs], { cwd: root, env, stdio: 'inherit' });
 try {
   const results = JSON.parse(readFileSync(resultsFile, 'utf8'));
   passed += results.numPassedTests;

@@ -3,3 +3,4 @@ export * from './key-manager.error';
 export * from './master-key-vault';
 export * from './password-policy';
 export * from './secret-store';
+export * from './service-keys';

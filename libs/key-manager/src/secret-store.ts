@@ -2,7 +2,7 @@
 // Windows Credential Manager, Linux Secret Service) through @napi-rs/keyring. When it cannot be reached, the
 // reason is kept and said; nothing falls back to a plaintext file silently.
 import { createHash } from 'node:crypto';
-import { Entry } from '@napi-rs/keyring';
+import { Entry, findCredentials } from '@napi-rs/keyring';
 import { KeyManagerError, KeyManagerErrorCode } from './key-manager.error';
 
 export interface SecretStore {
@@ -34,7 +34,12 @@ export class OsKeychain implements SecretStore {
 
   async get(account: string): Promise<string | undefined> {
     try {
-      return new Entry(SERVICE, account).getPassword() ?? undefined;
+      const secret = new Entry(SERVICE, account).getPassword();
+      if (secret) return secret;
+      // getPassword() answers null both for "no entry" and for "no keychain at all" (no D-Bus); listing the
+      // service's entries fails in the second case, with the reason.
+      findCredentials(SERVICE);
+      return undefined;
     } catch (error) {
       throw unavailable('be read', error);
     }

@@ -9,7 +9,8 @@ import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { BusClient, BusExceptionFilter, deriveClientKeys, ZmqServer } from '@aico/bus';
 import { baseConfigSchema, ConfigError, loadConfig, type BaseConfig } from '@aico/config';
 import { defaultTopicRegistry, HealthStatus, SystemTopics, type ServiceIdentity, type TopicRegistry } from '@aico/contracts';
-import { KeyError, KeyRing, selectMasterKeyProvider } from '@aico/keys';
+import { loadServiceKeys, OsKeychain } from '@aico/key-manager';
+import { KeyError, type KeyRing } from '@aico/keys';
 import { createProcessLogger, NestPinoLogger, type Logger, type ProcessLogger } from '@aico/logging';
 import { ProcessStatsSampler } from './process-stats';
 import { ServiceCoreModule } from './service-core.module';
@@ -80,12 +81,13 @@ export async function runService(definition: ServiceDefinition): Promise<Running
 
   let keys: KeyRing;
   try {
-    const provider = selectMasterKeyProvider(config);
-    keys = new KeyRing(await provider.load(), provider.description);
-    if (provider.developmentOnly) {
-      logger.warn({ keySource: provider.description }, 'Using the development master key: it is stored unprotected beside the data and is for development only');
+    const loaded = await loadServiceKeys({ ...config, secretStore: new OsKeychain() });
+    keys = loaded.keys;
+    const fields = { keySource: loaded.source, ...(loaded.keychainReason ? { keychainNotUsed: loaded.keychainReason } : {}) };
+    if (loaded.developmentOnly) {
+      logger.warn(fields, 'Using the development master key: it is stored unprotected beside the data and is for development only');
     } else {
-      logger.info({ keySource: provider.description }, 'Master key loaded');
+      logger.info(fields, 'Master key loaded');
     }
   } catch (error) {
     logger.fatal({ code: (error as KeyError).code }, (error as Error).message);
