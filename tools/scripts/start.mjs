@@ -4,7 +4,7 @@
 // Starts the bus first and each other app once the one before it says it is ready; Ctrl-C stops them in reverse
 // order. The supervisor issue replaces this with `aico start` (restarts, status, OS services).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -21,11 +21,9 @@ const env = {
   AICO_LOG__PRETTY: process.env.AICO_LOG__PRETTY ?? String(process.stdout.isTTY === true),
 };
 
-// Boot order: the bus first, then the rest as they appear.
-const ORDER = ['bus', 'keys', 'storage', 'scheduler', 'monitor', 'gateway'];
-const apps = readdirSync(join(root, 'apps'))
-  .filter((name) => existsSync(join(root, 'apps', name, 'src', 'main.ts')))
-  .sort((a, b) => (ORDER.indexOf(a) + 1 || 99) - (ORDER.indexOf(b) + 1 || 99));
+// The service apps in boot order, the bus first; those not written yet are skipped (the CLI is not a service).
+const SERVICES = ['bus', 'keys', 'storage', 'scheduler', 'monitor', 'gateway'];
+const apps = SERVICES.filter((name) => existsSync(join(root, 'apps', name, 'src', 'main.ts')));
 
 console.log(`Building ${apps.join(', ')} ...`);
 const build = spawnSync(join(bin, 'nx'), ['run-many', '-t', 'build', '--projects', apps.join(','), '--output-style=static'], { cwd: root, env, stdio: 'inherit' });

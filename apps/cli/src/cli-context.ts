@@ -1,0 +1,21 @@
+// What every command needs: the validated configuration (data directory, profile) and the key manager on the OS
+// keychain. Progress goes to stderr, results to stdout.
+import { baseConfigSchema, loadConfig, type BaseConfig } from '@aico/config';
+import { KeyManager, OsKeychain } from '@aico/key-manager';
+
+export interface CliContext {
+  readonly config: BaseConfig;
+  readonly keyManager: KeyManager;
+  out(line: string): void;
+  progress(line: string): void;
+}
+
+export function createCliContext(): CliContext {
+  const { config } = loadConfig({ schema: baseConfigSchema });
+  return {
+    config,
+    keyManager: new KeyManager({ dataDir: config.dataDir, secretStore: new OsKeychain() }),
+    out: (line) => void process.stdout.write(`${line}\n`),
+    progress: (line) => void process.stderr.write(`${line}\n`),
+  };
+}

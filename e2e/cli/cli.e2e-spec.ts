@@ -1,0 +1,113 @@
+// The real `aico` CLI as a user's scripts run it: setup, wrong and right unlocks, back-off, password change,
+// status, exit codes; and a service that starts from the OS keychain with no password when there is one.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WORKSPACE_ROOT, ServiceProcess } from '../support/service-process';
+
+const CLI = join(WORKSPACE_ROOT, 'dist/apps/cli/apps/cli/src/main.js');
+const BUS = 'dist/apps/bus/apps/bus/src/main.js';
+const PASSWORD = 'Correct-Horse-7-battery';
+const NEW_PASSWORD = 'an even longer passphrase, for aico';
+const secretService = process.env['AICO_TEST_SECRET_SERVICE'] === '1';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+describe('aico CLI', () => {
+  let dir: string;
+  const outputs: string[] = [];
+
+  function aico(args: string[], input?: string): Promise<Run> {
+    return new Promise((resolve) => {
+      const child = execFile(process.execPath, [CLI, ...args], { env: { ...process.env, AICO_DATA_DIR: dir, AICO_LOG__FILE: 'false' } }, (error, stdout, stderr) => {
+        outputs.push(stdout, stderr);
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      });
+      child.stdin!.end(input ?? '');
+    });
+  }
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'aico-cli-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('sets up from standard input, showing each step with its time', async () => {
+    const run = await aico(['setup', '--password-stdin'], `${PASSWORD}\n`);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/Deriving the key-encryption key \(Argon2id, 64 MiB, 3 passes\) \.\.\. \d+ ms/);
+    expect(run.stdout).toContain('aico is set up');
+    expect((await stat(join(dir, 'master-key.vault.json'))).mode & 0o777).toBe(0o600);
+    expect(run.stdout).toContain(secretService ? 'The master key is in the OS keychain' : 'Not stored in the OS keychain');
+    expect((await aico(['setup', '--password-stdin'], `${PASSWORD}\n`)).code).toBe(73);
+  });
+
+  it('changes the password from a file, after which only the new one unlocks', async () => {
+    const file = join(dir, 'passwords.txt');
+    await writeFile(file, `${PASSWORD}\n${NEW_PASSWORD}\n`, { mode: 0o600 });
+    expect((await aico(['passwd', '--password-file', file])).code).toBe(0);
+    expect((await aico(['unlock', '--password-stdin'], `${PASSWORD}\n`)).code).toBe(77);
+    const unlocked = await aico(['unlock', '--password-stdin'], `${NEW_PASSWORD}\n`);
+    if (secretService) expect(unlocked).toMatchObject({ code: 0, stdout: expect.stringContaining('Unlocked') });
+    else expect(unlocked).toMatchObject({ code: 69, stderr: expect.stringContaining('The password is right, but the OS keychain is not available') });
+  });
+
+  it('refuses a wrong password (77), then backs off (75)', async () => {
+    for (let i = 0; i < 3; i++) {
+      const wrong = await aico(['unlock', '--password-stdin'], 'Wrong-password-123\n');
+      expect(wrong).toMatchObject({ code: 77, stderr: 'aico: The master password is wrong.\n' });
+    }
+    const blocked = await aico(['unlock', '--password-stdin'], `${PASSWORD}\n`);
+    expect(blocked.code).toBe(75);
+    expect(blocked.stderr).toMatch(/Too many wrong passwords \(3\)\. Try again in \d+ s\./);
+  });
+
+  it('reports status as JSON', async () => {
+    const run = await aico(['keys', 'status', '--json']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ setUp: true, dataDir: dir, keychain: { holdsMasterKey: secretService } });
+  });
+
+  it(secretService ? 'lets a service start from the keychain with no password' : 'refuses to start a production service with no key source, naming the way out', async () => {
+    const bus = new ServiceProcess('bus', BUS, [], {
+      AICO_PROFILE: 'production',
+      AICO_DATA_DIR: dir,
+      AICO_LOG__FILE: 'false',
+      AICO_BUS__PUBLISH_ENDPOINT: `ipc://${dir}/pub.sock`,
+      AICO_BUS__SUBSCRIBE_ENDPOINT: `ipc://${dir}/sub.sock`,
+      ...(process.env['DBUS_SESSION_BUS_ADDRESS'] ? { DBUS_SESSION_BUS_ADDRESS: process.env['DBUS_SESSION_BUS_ADDRESS'] } : {}),
+    });
+    if (secretService) {
+      const loaded = await bus.waitForMessage('Master key loaded');
+      expect(String(loaded['keySource'])).toContain('OS keychain');
+      await bus.waitForMessage('bus ready');
+      expect(await bus.stop()).toEqual({ code: 0, signal: null });
+    } else {
+      expect((await bus.exited).code).toBe(78);
+      expect(bus.lines.find((line) => line.level === 60)?.msg).toMatch(/OS keychain was not used .*aico unlock.*AICO_MASTER_KEY_FILE/);
+    }
+  });
+
+  it('answers bad usage with 64 and a weak password with 65, and never prints a password', async () => {
+    expect((await aico(['frobnicate'])).code).toBe(64);
+    expect((await aico(['unlock'])).code).toBe(64); // no terminal, no --password-* option
+    const weak = await mkdtemp(join(tmpdir(), 'aico-cli-weak-'));
+    const run = await new Promise<Run>((resolve) => {
+      const child = execFile(process.execPath, [CLI, 'setup', '--password-stdin'], { env: { ...process.env, AICO_DATA_DIR: weak } }, (error, stdout, stderr) =>
+        resolve({ code: error ? Number((error as { code?: number }).code) : 0, stdout, stderr }),
+      );
+      child.stdin!.end('password\n');
+    });
+    await rm(weak, { recursive: true, force: true });
+    expect(run).toMatchObject({ code: 65, stderr: expect.stringContaining('The master password is too weak') });
+    const everything = outputs.join('\n') + run.stdout + run.stderr;
+    for (const secret of [PASSWORD, NEW_PASSWORD, 'Wrong-password-123']) expect(everything).not.toContain(secret);
+  });
+});
