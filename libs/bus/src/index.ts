@@ -13,3 +13,4 @@ export * from './nest/zmq.context';
 export * from './nest/zmq.server';
 export * from './testing/bus-harness';
 export * from './client/socket-events';
+export * from './testing/free-port';

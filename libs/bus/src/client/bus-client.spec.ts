@@ -244,7 +244,6 @@ describe.each(TEST_TRANSPORTS)('BusClient over %s', (transport) => {
     await expect(connecting).rejects.toMatchObject({ code: BusErrorCode.Closed });
     expect(client.state).toBe('closed');
     expect(announcedReady).toBe(false);
-    await bus.start();
   });
 
   it('delivers envelopes held during an outage when the bus returns while close() is draining', async () => {

@@ -10,12 +10,15 @@ import { captureLogger, type CapturedLog } from '@aico/logging';
 import { BusClient, type BusClientOptions } from '../client/bus-client';
 import { deriveAllowList, deriveClientKeys, deriveServerKeys } from '../client/bus-identity-keys';
 import { BusProxy } from '../proxy/bus-proxy';
+import { freeTcpPort } from './free-port';
 
 export type TestTransport = 'tcp' | 'ipc';
 export const TEST_TRANSPORTS: readonly TestTransport[] = ['tcp', 'ipc'];
 
-export function testEndpoints(transport: TestTransport): { publishEndpoint: string; subscribeEndpoint: string; cleanup: () => void } {
-  if (transport === 'tcp') return { publishEndpoint: 'tcp://127.0.0.1:*', subscribeEndpoint: 'tcp://127.0.0.1:*', cleanup: () => undefined };
+export async function testEndpoints(transport: TestTransport): Promise<{ publishEndpoint: string; subscribeEndpoint: string; cleanup: () => void }> {
+  if (transport === 'tcp') {
+    return { publishEndpoint: `tcp://127.0.0.1:${await freeTcpPort()}`, subscribeEndpoint: `tcp://127.0.0.1:${await freeTcpPort()}`, cleanup: () => undefined };
+  }
   const base = join(tmpdir(), `aico-bus-${randomUUID().slice(0, 8)}`);
   return {
     publishEndpoint: `ipc://${base}-pub.sock`,
@@ -65,38 +68,52 @@ export class TestBus {
   readonly proxyLog = captureLogger('bus');
   private proxy: BusProxy | undefined;
   private readonly clients: BusClient[] = [];
-  private endpoints: { publishEndpoint: string; subscribeEndpoint: string };
-  private readonly cleanup: () => void;
+  private endpoints: { publishEndpoint: string; subscribeEndpoint: string; cleanup: () => void } | undefined;
 
   constructor(readonly options: TestBusOptions) {
     this.keys = options.keys ?? new KeyRing(randomBytes(32), 'test');
     this.registry = options.registry ?? defaultTopicRegistry;
-    const endpoints = testEndpoints(options.transport);
-    this.endpoints = endpoints;
-    this.cleanup = endpoints.cleanup;
   }
 
   get publishEndpoint(): string {
-    return this.endpoints.publishEndpoint;
+    return this.requireEndpoints().publishEndpoint;
   }
   get subscribeEndpoint(): string {
-    return this.endpoints.subscribeEndpoint;
+    return this.requireEndpoints().subscribeEndpoint;
+  }
+
+  private requireEndpoints() {
+    if (!this.endpoints) throw new Error('TestBus.start() has not run yet');
+    return this.endpoints;
   }
   get proxyStats() {
     return this.proxy?.stats;
   }
 
-  /** Starts the proxy; after a stop(), starts it again on the same endpoints. */
+  /**
+   * Starts the proxy; after a stop(), starts it again on the same endpoints. A restart can find a tcp port taken
+   * for a moment by another process's test, so EADDRINUSE is retried for up to two seconds.
+   */
   async start(): Promise<this> {
-    this.proxy = new BusProxy({
-      ...this.endpoints,
-      serverKeys: deriveServerKeys(this.keys),
-      allowedKeys: deriveAllowList(this.keys),
-      logger: this.proxyLog.logger,
-    });
-    await this.proxy.start();
-    this.endpoints = this.proxy.boundEndpoints;
-    return this;
+    this.endpoints ??= await testEndpoints(this.options.transport);
+    for (let attempt = 0; ; attempt++) {
+      const proxy = new BusProxy({
+        publishEndpoint: this.endpoints.publishEndpoint,
+        subscribeEndpoint: this.endpoints.subscribeEndpoint,
+        serverKeys: deriveServerKeys(this.keys),
+        allowedKeys: deriveAllowList(this.keys),
+        logger: this.proxyLog.logger,
+      });
+      try {
+        await proxy.start();
+        this.proxy = proxy;
+        return this;
+      } catch (error) {
+        await proxy.stop().catch(() => undefined);
+        if ((error as { code?: string }).code !== 'EADDRINUSE' || attempt >= 100) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
   }
 
   async stopProxy(): Promise<void> {
@@ -120,7 +137,7 @@ export class TestBus {
   async stop(): Promise<void> {
     await Promise.all(this.clients.map((client) => client.close({ drainTimeoutMs: 0 })));
     await this.stopProxy();
-    this.cleanup();
+    this.endpoints?.cleanup();
   }
 }
 

@@ -3,9 +3,9 @@
 // and the AICO_* variables that point a service at all of it.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freeTcpPort } from '@aico/bus';
 import { KeyRing } from '@aico/keys';
 
 export interface ServiceTestEnvironment {
@@ -16,17 +16,6 @@ export interface ServiceTestEnvironment {
   /** Environment for runService() or a child process. */
   readonly env: NodeJS.ProcessEnv;
   cleanup(): Promise<void>;
-}
-
-function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function createServiceTestEnvironment(transport: 'tcp' | 'ipc', extraEnv: NodeJS.ProcessEnv = {}): Promise<ServiceTestEnvironment> {
