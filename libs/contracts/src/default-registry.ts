@@ -1,5 +1,6 @@
+import { SecurityTopics } from './security-topics';
 import { SystemTopics } from './system-topics';
 import { TopicRegistry } from './topic-registry';
 
 /** Every topic aico's contracts define. Apps pass this to their bus client. */
-export const defaultTopicRegistry = new TopicRegistry(Object.values(SystemTopics));
+export const defaultTopicRegistry = new TopicRegistry([...Object.values(SystemTopics), ...Object.values(SecurityTopics)]);

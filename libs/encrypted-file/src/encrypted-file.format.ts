@@ -138,9 +138,12 @@ export function createHeader(fileKey: Uint8Array, chunkSizeLog2 = DEFAULT_CHUNK_
   return { header, cipher: new ChunkCipher(hkdf(fileKey, salt, 'aico/file/chunk/v1'), noncePrefix, chunkSizeLog2) };
 }
 
-/** Checks a header (magic, version, key, MAC) and returns the cipher that reads the file's chunks. */
-export function openHeader(fileKey: Uint8Array, header: Uint8Array): ChunkCipher {
-  assertFileKey(fileKey);
+/**
+ * Checks a header (magic, version, key, MAC) and returns the cipher that reads the file's chunks. `fileKeys` are
+ * the current key and older versions still held after a rotation; the header's key id picks the one that wrote it.
+ */
+export function openHeader(fileKeys: readonly Uint8Array[], header: Uint8Array): ChunkCipher {
+  fileKeys.forEach(assertFileKey);
   const bytes = Buffer.from(header.buffer, header.byteOffset, header.byteLength);
   if (bytes.length < MAGIC.length || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) {
     throw new EncryptedFileError(EncryptedFileErrorCode.NotEncryptedFile, 'This is not an aico encrypted file (its first bytes are not the aico header).');
@@ -158,8 +161,9 @@ export function openHeader(fileKey: Uint8Array, header: Uint8Array): ChunkCipher
   const keyId = bytes.subarray(offset, (offset += KEY_ID_BYTES));
   const salt = bytes.subarray(offset, (offset += SALT_BYTES));
   const noncePrefix = bytes.subarray(offset, (offset += NONCE_PREFIX_BYTES));
-  if (!timingSafeEqual(keyId, keyIdOf(fileKey))) {
-    throw new EncryptedFileError(EncryptedFileErrorCode.WrongKey, 'The encrypted file was written under another key (a different master key, or an older key version).');
+  const fileKey = fileKeys.find((candidate) => timingSafeEqual(keyId, keyIdOf(candidate)));
+  if (!fileKey) {
+    throw new EncryptedFileError(EncryptedFileErrorCode.WrongKey, 'The encrypted file was written under another key (a different master key, or a key version no longer held).');
   }
   const expectedMac = headerMac(fileKey, salt, bytes.subarray(0, MAC_OFFSET));
   if (!timingSafeEqual(bytes.subarray(MAC_OFFSET, HEADER_BYTES), expectedMac)) {

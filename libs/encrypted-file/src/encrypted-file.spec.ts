@@ -140,6 +140,19 @@ describe('EncryptedFile', () => {
     });
   });
 
+  it('reads files written before a key rotation with the previous key, and writes under the new one', async () => {
+    const oldKey = randomBytes(32);
+    const newKey = randomBytes(32);
+    const before = join(dir, 'before.enc');
+    await new EncryptedFile(oldKey).writeFile(before, 'written under v1');
+    const rotated = new EncryptedFile({ current: newKey, previous: [oldKey] });
+    expect(await rotated.readFile(before, 'utf8')).toBe('written under v1');
+    // Re-keying a file: read with either, write with the current key.
+    await rotated.writeFile(before, await rotated.readFile(before));
+    expect(await new EncryptedFile(newKey).readFile(before, 'utf8')).toBe('written under v1');
+    await expect(new EncryptedFile(oldKey).readFile(before)).rejects.toMatchObject({ code: EncryptedFileErrorCode.WrongKey });
+  });
+
   it('refuses a key that is not 32 bytes', () => {
     expect(() => new EncryptedFile(randomBytes(16))).toThrow('32 bytes');
   });

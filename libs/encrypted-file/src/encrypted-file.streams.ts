@@ -45,9 +45,12 @@ export class DecryptingStream extends Transform {
   private cipher: ChunkCipher | undefined;
   private readonly input = new ChunkBuffer();
   private counter = 0;
+  private readonly fileKeys: readonly Uint8Array[];
 
-  constructor(private readonly fileKey: Uint8Array) {
+  /** `fileKeys`: the current file key, then any older versions still to be read after a rotation. */
+  constructor(fileKeys: Uint8Array | readonly Uint8Array[]) {
     super();
+    this.fileKeys = fileKeys instanceof Uint8Array ? [fileKeys] : fileKeys;
   }
 
   override _transform(data: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -55,7 +58,7 @@ export class DecryptingStream extends Transform {
     try {
       if (!this.cipher) {
         if (this.input.length < HEADER_BYTES) return callback(this.checkMagicEarly());
-        this.cipher = openHeader(this.fileKey, this.input.take(HEADER_BYTES));
+        this.cipher = openHeader(this.fileKeys, this.input.take(HEADER_BYTES));
       }
       const sealedSize = this.cipher.chunkSize + TAG_BYTES;
       // Strictly more than one sealed chunk: only then is the next one known not to be the final one.
@@ -68,7 +71,7 @@ export class DecryptingStream extends Transform {
 
   override _flush(callback: TransformCallback): void {
     try {
-      this.cipher ??= openHeader(this.fileKey, this.input.take(this.input.length));
+      this.cipher ??= openHeader(this.fileKeys, this.input.take(this.input.length));
       if (this.input.length === 0) {
         throw new EncryptedFileError(EncryptedFileErrorCode.Truncated, `The encrypted file ends after ${this.counter} chunk(s) without its final chunk: the file is truncated.`);
       }

@@ -21,16 +21,27 @@ async function syncDirectory(directory: string): Promise<void> {
   }
 }
 
+/** The file key in use, and older versions that files written before a rotation still need. */
+export interface FileKeys {
+  readonly current: Uint8Array;
+  readonly previous?: readonly Uint8Array[];
+}
+
 export class EncryptedFile {
   readonly #key: Buffer;
+  readonly #readKeys: readonly Buffer[];
 
-  /** `fileKey`: the 32-byte file key (the key manager's purpose key `file`). */
+  /** `fileKey`: the 32-byte file key (the key manager's purpose key `file`), or the current and previous versions. */
   constructor(
-    fileKey: Uint8Array,
+    fileKey: Uint8Array | FileKeys,
     private readonly options: EncryptOptions = {},
   ) {
-    if (fileKey.length !== 32) throw new RangeError(`An encrypted-file key is 32 bytes, got ${fileKey.length}.`);
-    this.#key = Buffer.from(fileKey);
+    const keys = fileKey instanceof Uint8Array ? { current: fileKey } : fileKey;
+    for (const key of [keys.current, ...(keys.previous ?? [])]) {
+      if (key.length !== 32) throw new RangeError(`An encrypted-file key is 32 bytes, got ${key.length}.`);
+    }
+    this.#key = Buffer.from(keys.current);
+    this.#readKeys = [this.#key, ...(keys.previous ?? []).map((key) => Buffer.from(key))];
   }
 
   /** Encrypts `source` into `path`, replacing it atomically once everything is on disk. */
@@ -64,7 +75,7 @@ export class EncryptedFile {
 
   /** A stream of the plaintext of `path`; it errors (EncryptedFileError) at the first chunk that fails. */
   createReadStream(path: string): Readable {
-    const decrypt = new DecryptingStream(this.#key);
+    const decrypt = new DecryptingStream(this.#readKeys);
     // Reads a sealed chunk at a time, so each is decrypted from one buffer.
     const file = createFileReadStream(path, { highWaterMark: 2 ** (this.options.chunkSizeLog2 ?? 16) + TAG_BYTES });
     pipeline(file, decrypt).catch(() => undefined); // errors surface on `decrypt`, which the caller holds
@@ -94,7 +105,7 @@ export class EncryptedFile {
   }
 
   async decrypt(data: Uint8Array): Promise<Buffer> {
-    const decrypt = new DecryptingStream(this.#key);
+    const decrypt = new DecryptingStream(this.#readKeys);
     const done = collect(decrypt);
     decrypt.end(Buffer.from(data));
     return done;

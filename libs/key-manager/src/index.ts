@@ -4,3 +4,4 @@ export * from './master-key-vault';
 export * from './password-policy';
 export * from './secret-store';
 export * from './service-keys';
+export * from './key-version-store';
