@@ -20,6 +20,9 @@ export const moduleBoundaries = [
       { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
       { sourceTag: 'scope:bus', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
       { sourceTag: 'scope:security', onlyDependOnLibsWithTags: ['scope:shared', 'scope:security'] },
+    // App scopes: each app composes the shared, bus and security libs; no app's scope is another's dependency.
+    { sourceTag: 'scope:keys', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
+    { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
     ],
   },
 ];
