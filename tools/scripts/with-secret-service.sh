@@ -14,7 +14,7 @@ if command -v dbus-run-session >/dev/null 2>&1 && command -v gnome-keyring-daemo
     eval "$(printf aico-test-keyring | HOME="$home" XDG_DATA_HOME="$home/data" gnome-keyring-daemon --unlock --components=secrets 2>/dev/null)"
     export GNOME_KEYRING_CONTROL AICO_TEST_SECRET_SERVICE=1
     exec "$@"
-  ' _ "$keyring_home" "$@" 2> >(grep -v "Failed to set fd limit" >&2)
+  ' _ "$keyring_home" "$@"
 else
   exec "$@"
 fi
