@@ -1,6 +1,6 @@
 // The one place access decisions are made. Every decision says why, so the caller can log it and tell the user.
 import { mayPublish, type TopicRegistry } from '@aico/contracts';
-import { Permission, Role, ROLE_PERMISSIONS, ROLE_TOPICS } from './permissions';
+import { type Permission, Role, ROLE_PERMISSIONS, ROLE_TOPICS } from './permissions';
 
 export type Subject = { readonly kind: 'user'; readonly role: string } | { readonly kind: 'service'; readonly identity: string };
 
