@@ -4,10 +4,12 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service';
 import { WORKSPACE_ROOT, ServiceProcess } from '../support/service-process';
 
 const CLI = join(WORKSPACE_ROOT, 'dist/apps/cli/apps/cli/src/main.js');
 const BUS = 'dist/apps/bus/apps/bus/src/main.js';
+const KEYS = 'dist/apps/keys/apps/keys/src/main.js';
 const PASSWORD = 'Correct-Horse-7-battery';
 const NEW_PASSWORD = 'an even longer passphrase, for aico';
 const secretService = process.env['AICO_TEST_SECRET_SERVICE'] === '1';
@@ -109,5 +111,47 @@ describe('aico CLI', () => {
     expect(run).toMatchObject({ code: 65, stderr: expect.stringContaining('The master password is too weak') });
     const everything = outputs.join('\n') + run.stdout + run.stderr;
     for (const secret of [PASSWORD, NEW_PASSWORD, 'Wrong-password-123']) expect(everything).not.toContain(secret);
+  });
+});
+
+describe('aico keys rotate, against running bus and keys processes', () => {
+  let environment: ServiceTestEnvironment;
+  const processes: ServiceProcess[] = [];
+
+  function aicoWith(args: string[]): Promise<Run> {
+    return new Promise((resolve) => {
+      execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...environment.env } }, (error, stdout, stderr) =>
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+  }
+
+  beforeAll(async () => {
+    environment = await createServiceTestEnvironment('tcp', { AICO_LOG__FILE: 'false', AICO_LOG__LEVEL: 'info' });
+  });
+  afterAll(async () => {
+    for (const child of processes) child.signal('SIGKILL');
+    await environment.cleanup();
+  });
+
+  it('says the bus is unreachable (69) when aico is not running', async () => {
+    const run = await aicoWith(['keys', 'rotate', 'file']);
+    expect(run.code).toBe(69);
+    expect(run.stderr).toContain('Cannot reach the aico bus');
+  });
+
+  it('rotates through the keys service, and refuses an unknown purpose (64)', async () => {
+    const bus = new ServiceProcess('bus', BUS, [], environment.env);
+    processes.push(bus);
+    await bus.waitForMessage('bus ready');
+    const keys = new ServiceProcess('keys', KEYS, [], environment.env);
+    processes.push(keys);
+    await keys.waitForMessage('keys ready');
+    const run = await aicoWith(['keys', 'rotate', 'file', '--reason', 'e2e']);
+    expect(run).toMatchObject({ code: 0, stdout: 'The file key is now version 2 (was 1).\n' });
+    expect(keys.lines.some((line) => line.msg === 'Purpose key rotated' && line['requestedBy'] === 'cli' && line['reason'] === 'e2e')).toBe(true);
+    expect((await aicoWith(['keys', 'rotate', 'everything'])).code).toBe(64);
+    expect(await keys.stop()).toEqual({ code: 0, signal: null });
+    expect(await bus.stop()).toEqual({ code: 0, signal: null });
   });
 });

@@ -1,5 +1,6 @@
 // What `aico` exits with, so scripts can tell failures apart (sysexits.h numbers). Every key-manager error code
 // maps to one, exhaustively.
+import { BusError, RemoteError } from '@aico/bus';
 import { ConfigError } from '@aico/config';
 import { KeyManagerError, KeyManagerErrorCode } from '@aico/key-manager';
 import { KeyError } from '@aico/keys';
@@ -50,5 +51,6 @@ export function toCliError(error: unknown): CliError {
   if (error instanceof CliError) return error;
   if (error instanceof KeyManagerError) return new CliError(error.message, exitCodeFor(error.code));
   if (error instanceof ConfigError || error instanceof KeyError) return new CliError(error.message, ExitCode.Config);
+  if (error instanceof RemoteError || error instanceof BusError) return new CliError(`${error.message} (${error.code})`, ExitCode.Unavailable);
   return new CliError(`Unexpected error: ${(error as Error).message ?? String(error)}`, ExitCode.Failure);
 }

@@ -1,0 +1,34 @@
+// For commands that talk to running services: a bus client under the `cli` identity, with the keys a service
+// would use (keychain, AICO_MASTER_KEY_FILE, or the development key). Closed when the command ends.
+import { BusClient, deriveClientKeys } from '@aico/bus';
+import { defaultTopicRegistry } from '@aico/contracts';
+import { loadServiceKeys, OsKeychain } from '@aico/key-manager';
+import { captureLogger } from '@aico/logging';
+import type { CliContext } from './cli-context';
+import { CliError, ExitCode } from './exit-codes';
+
+export async function withBus<T>(cli: CliContext, work: (bus: BusClient) => Promise<T>): Promise<T> {
+  const { keys } = await loadServiceKeys({ ...cli.config, secretStore: new OsKeychain() });
+  const bus = new BusClient({
+    identity: 'cli',
+    publishEndpoint: cli.config.bus.publishEndpoint,
+    subscribeEndpoint: cli.config.bus.subscribeEndpoint,
+    curve: deriveClientKeys(keys, 'cli'),
+    registry: defaultTopicRegistry,
+    // The CLI's own bus chatter is not the user's business; failures surface as errors.
+    logger: captureLogger('cli').logger,
+    readyTimeoutMs: 5_000,
+    answerPings: false,
+  });
+  keys.destroy();
+  try {
+    await bus.connect();
+  } catch (error) {
+    throw new CliError(`Cannot reach the aico bus: ${(error as Error).message} Is aico running ("npm start")?`, ExitCode.Unavailable);
+  }
+  try {
+    return await work(bus);
+  } finally {
+    await bus.close();
+  }
+}
