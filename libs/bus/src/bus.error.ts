@@ -21,29 +21,22 @@ export enum BusErrorCode {
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
 }
 
-export class BusError extends PublicError {
+export class BusError extends PublicError<BusErrorCode> {
   override readonly name: string = 'BusError';
-  constructor(
-    readonly code: BusErrorCode,
-    message: string,
-    override readonly details: Readonly<Record<string, string>> = {},
-  ) {
-    super(message);
-  }
 }
 
 /** The typed error reply of a request, as the responder sent it. */
+/** `code` is the responder's: a BusErrorCode or a domain code such as `STORAGE_NOT_FOUND`. */
 export class RemoteError extends PublicError {
   override readonly name = 'RemoteError';
   constructor(
-    /** The responder's code: a BusErrorCode or a domain code such as `STORAGE_NOT_FOUND`. */
-    readonly code: string,
+    code: string,
     message: string,
     /** Identity that answered. */
     readonly source: string,
-    override readonly details: Readonly<Record<string, string>> = {},
+    details: Readonly<Record<string, string>> = {},
   ) {
-    super(message);
+    super(code, message, details);
   }
 }
 

@@ -17,14 +17,8 @@ export enum ConfigErrorCode {
   Invalid = 'CONFIG_INVALID',
 }
 
-export class ConfigError extends PublicError {
+export class ConfigError extends PublicError<ConfigErrorCode> {
   override readonly name = 'ConfigError';
-  constructor(
-    readonly code: ConfigErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface LoadConfigOptions<S extends z.ZodObject> {

@@ -18,12 +18,6 @@ export enum EncryptedFileErrorCode {
 }
 
 /** The file cannot be read as what it claims to be. No plaintext of a failing chunk has been released. */
-export class EncryptedFileError extends PublicError {
+export class EncryptedFileError extends PublicError<EncryptedFileErrorCode> {
   override readonly name = 'EncryptedFileError';
-  constructor(
-    readonly code: EncryptedFileErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }

@@ -12,13 +12,6 @@ export enum KeyManagerErrorCode {
 }
 
 /** A key-manager failure; its message tells the user what to do and never contains a password or key. */
-export class KeyManagerError extends PublicError {
+export class KeyManagerError extends PublicError<KeyManagerErrorCode> {
   override readonly name = 'KeyManagerError';
-  constructor(
-    readonly code: KeyManagerErrorCode,
-    message: string,
-    override readonly details: Readonly<Record<string, string>> = {},
-  ) {
-    super(message);
-  }
 }

@@ -5,25 +5,12 @@ import { captureLogger } from '@aico/logging';
 import { KeyManager, VAULT_FILE, type SetupPhase } from './key-manager';
 import { KeyManagerErrorCode } from './key-manager.error';
 import { passwordProblems } from './password-policy';
-import { keychainAccount, OsKeychain, type SecretStore } from './secret-store';
+import { keychainAccount, OsKeychain } from './secret-store';
+import { MemoryKeychain } from './testing/memory-keychain';
 
 const PASSWORD = 'Correct-Horse-7-battery';
 const NEW_PASSWORD = 'a much longer passphrase for aico';
 
-/** A keychain at the edge of the unit test: the real one is exercised against Secret Service in CI (issue 3). */
-class MemoryKeychain implements SecretStore {
-  readonly description = 'test keychain';
-  readonly entries = new Map<string, string>();
-  async get(account: string) {
-    return this.entries.get(account);
-  }
-  async set(account: string, secret: string) {
-    this.entries.set(account, secret);
-  }
-  async delete(account: string) {
-    this.entries.delete(account);
-  }
-}
 
 describe('KeyManager', () => {
   let dir: string;

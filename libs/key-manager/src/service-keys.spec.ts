@@ -6,26 +6,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KeyErrorCode, KeyRing } from '@aico/keys';
 import { KeyManager } from './key-manager';
-import { keychainAccount, OsKeychain, type SecretStore } from './secret-store';
+import { keychainAccount, OsKeychain } from './secret-store';
+import { MemoryKeychain } from './testing/memory-keychain';
 import { loadServiceKeys } from './service-keys';
 
 const PASSWORD = 'Correct-Horse-7-battery';
 /** Set by tools/scripts/with-secret-service.sh when the tests run against a real, unlocked Secret Service. */
 const secretServiceAvailable = process.env['AICO_TEST_SECRET_SERVICE'] === '1';
 
-class MemoryKeychain implements SecretStore {
-  readonly description = 'test keychain';
-  readonly entries = new Map<string, string>();
-  async get(account: string) {
-    return this.entries.get(account);
-  }
-  async set(account: string, secret: string) {
-    this.entries.set(account, secret);
-  }
-  async delete(account: string) {
-    this.entries.delete(account);
-  }
-}
 
 describe('loadServiceKeys', () => {
   let dir: string;

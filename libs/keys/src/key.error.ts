@@ -8,12 +8,6 @@ export enum KeyErrorCode {
 }
 
 /** A key could not be had. The message says what to do; it never contains key material. */
-export class KeyError extends PublicError {
+export class KeyError extends PublicError<KeyErrorCode> {
   override readonly name = 'KeyError';
-  constructor(
-    readonly code: KeyErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
