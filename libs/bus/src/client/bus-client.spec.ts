@@ -1,5 +1,6 @@
 // BusClient against a real CURVE proxy, over tcp and ipc: routing, request/reply, deadlines, typed errors,
 // publish validation, queued sends, and reconnection after the proxy restarts.
+import { inspect } from 'node:util';
 import { create } from '@bufbuild/protobuf';
 import {
   defaultTopicRegistry,
@@ -10,6 +11,7 @@ import {
   ServiceReadySchema,
   SystemTopics,
 } from '@aico/contracts';
+import { captureLogger } from '@aico/logging';
 import { BusError, BusErrorCode, RemoteError } from '../bus.error';
 import { nextValue, requestWhenRoutable, TEST_TRANSPORTS, TestBus, type TestClient } from '../testing/bus-harness';
 import type { IncomingMessage } from './envelope-codec';
@@ -257,6 +259,17 @@ describe.each(TEST_TRANSPORTS)('BusClient over %s', (transport) => {
     await held;
     await closing;
     expect(publisher.state).toBe('closed');
+  });
+
+  it('never shows its CURVE secret key in a log line or an inspection', async () => {
+    const client = await bus.connected('gateway');
+    const secret = bus.keys.curveKeyPair('gateway').secretKey;
+    client.logLines.length = 0;
+    const { logger, lines } = captureLogger('test');
+    logger.info({ client, nested: { deeper: { client } } }, 'a careless log call');
+    expect(JSON.stringify(lines)).not.toContain(secret);
+    expect(inspect(client, { depth: 10, showHidden: true })).not.toContain(secret);
+    expect(JSON.stringify(lines[0]!['client'])).toContain('gateway');
   });
 
   it('fails connect() with AUTH_REJECTED when its key does not come from the bus master key', async () => {

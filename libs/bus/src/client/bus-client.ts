@@ -2,6 +2,7 @@
 // receives through its XPUB socket, correlates request/reply over pub/sub, and never trusts what it receives.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { inspect } from 'node:util';
 import { create, type DescMessage, type Message, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
 import { Publisher, Subscriber } from 'zeromq';
 import {
@@ -129,6 +130,15 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
 
   get state(): BusClientState {
     return this.stateValue;
+  }
+
+  /** What a log line shows of a client: never its options, which hold the CURVE secret key. */
+  toJSON(): { identity: string; instanceId: string; state: BusClientState } {
+    return { identity: this.identity, instanceId: this.instanceId, state: this.stateValue };
+  }
+
+  [inspect.custom](): string {
+    return `BusClient(${this.identity}, ${this.stateValue})`;
   }
 
   get stats(): BusClientStats {
