@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KeyRing } from '@aico/keys';
 import { captureLogger } from '@aico/logging';
 import { KeyManager, VAULT_FILE, type SetupPhase } from './key-manager';
 import { KeyManagerErrorCode } from './key-manager.error';
@@ -43,6 +44,13 @@ describe('KeyManager', () => {
     expect(vault).not.toContain(Buffer.from(masterHex, 'hex').toString('base64'));
     expect(JSON.parse(vault)).toMatchObject({ kdf: { algorithm: 'argon2id', memoryKiB: 65_536, iterations: 3, parallelism: 4 } });
     expect(keys.purposeKey('database')).toHaveLength(32);
+  });
+
+  it('adopts an existing master key (the development key services already use) instead of making a new one', async () => {
+    const existing = Buffer.alloc(32, 7);
+    const { keys } = await manager.setup(PASSWORD, undefined, existing);
+    expect(keys.purposeKey('database')).toEqual(new KeyRing(existing, 't').purposeKey('database'));
+    expect((await manager.unlock(PASSWORD)).purposeKey('database')).toEqual(keys.purposeKey('database'));
   });
 
   it('unlocks with the password, and services start from the keychain with the same keys', async () => {

@@ -55,15 +55,19 @@ export class KeyManager {
     return (await readVault(this.vaultPath)) !== undefined;
   }
 
-  /** Creates the master key, wraps it under the password, and stores it in the keychain when there is one. */
-  async setup(password: string, onProgress: (phase: SetupPhase) => void = () => undefined): Promise<SetupResult> {
+  /**
+   * Creates the master key (or adopts `existingKey`, e.g. the development key services already use), wraps it under
+   * the password, and stores it in the keychain when there is one.
+   */
+  async setup(password: string, onProgress: (phase: SetupPhase) => void = () => undefined, existingKey?: Uint8Array): Promise<SetupResult> {
     onProgress('checking-password');
     assertPasswordPolicy(password);
     if (await this.isSetUp()) {
       throw new KeyManagerError(KeyManagerErrorCode.AlreadySetUp, `aico is already set up (${this.vaultPath} exists). Use "aico passwd" to change the password.`);
     }
     await mkdir(this.options.dataDir, { recursive: true, mode: 0o700 });
-    const masterKey = randomBytes(32);
+    if (existingKey && existingKey.length !== 32) throw new RangeError('A master key is 32 bytes.');
+    const masterKey = existingKey ? Buffer.from(existingKey) : randomBytes(32);
     try {
       onProgress('deriving-key');
       const vault = await sealVault(masterKey, password, this.options.kdfCost);

@@ -14,6 +14,9 @@ export interface SecretStore {
 }
 
 const SERVICE = 'aico';
+// On Linux the binding would otherwise fall back to the kernel keyring when the Secret Service does not answer in
+// time: not persistent, and a silent change of where the key lives. Pin the Secret Service and say when it fails.
+const ENTRY_OPTIONS = { linux: { store: 'secret-service' as const } };
 
 /** One keychain entry per data directory, so two aico installations (or a test run) never share a key. */
 export function keychainAccount(dataDir: string): string {
@@ -34,7 +37,7 @@ export class OsKeychain implements SecretStore {
 
   async get(account: string): Promise<string | undefined> {
     try {
-      const secret = new Entry(SERVICE, account).getPassword();
+      const secret = new Entry(SERVICE, account, ENTRY_OPTIONS).getPassword();
       if (secret) return secret;
       // getPassword() answers null both for "no entry" and for "no keychain at all" (no D-Bus); listing the
       // service's entries fails in the second case, with the reason.
@@ -47,7 +50,7 @@ export class OsKeychain implements SecretStore {
 
   async set(account: string, secret: string): Promise<void> {
     try {
-      new Entry(SERVICE, account).setPassword(secret);
+      new Entry(SERVICE, account, ENTRY_OPTIONS).setPassword(secret);
     } catch (error) {
       throw unavailable('store the master key', error);
     }
@@ -55,7 +58,7 @@ export class OsKeychain implements SecretStore {
 
   async delete(account: string): Promise<void> {
     try {
-      new Entry(SERVICE, account).deletePassword();
+      new Entry(SERVICE, account, ENTRY_OPTIONS).deletePassword();
     } catch (error) {
       throw unavailable('remove the master key', error);
     }

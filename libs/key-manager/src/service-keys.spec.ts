@@ -69,7 +69,7 @@ describe('loadServiceKeys', () => {
           const { Entry } = require('@napi-rs/keyring');
           const { createHash, hkdfSync } = require('node:crypto');
           const account = 'master-key:' + createHash('sha256').update(process.argv[1]).digest('hex').slice(0, 16);
-          const master = Buffer.from(new Entry('aico', account).getPassword(), 'hex');
+          const master = Buffer.from(new Entry('aico', account, { linux: { store: 'secret-service' } }).getPassword(), 'hex');
           process.stdout.write(Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), Buffer.from('aico/database/v1'), 32)).toString('hex'));
         `;
         const child = await promisify(execFile)(process.execPath, ['-e', restart, dir]);

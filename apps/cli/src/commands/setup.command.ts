@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { DevelopmentKeyProvider, KeyFileProvider } from '@aico/keys';
 import type { SetupPhase } from '@aico/key-manager';
 import type { CliContext } from '../cli-context';
 import { readPasswords, type PasswordOptions } from '../password-input';
@@ -20,12 +22,23 @@ export function registerSetup(program: Command, context: () => CliContext): void
     .action(async (options: PasswordOptions) => {
       const cli = context();
       const [password] = await readPasswords(options, ['New master password', 'New master password (again)']);
+      // Services of the development profile may already run on the generated development key: keep that key, so
+      // nothing encrypted under it becomes unreadable once services start from the keychain instead.
+      const development = new DevelopmentKeyProvider(cli.config.dataDir);
+      const existingKey = existsSync(development.path) ? await new KeyFileProvider(development.path).load() : undefined;
+      if (existingKey) cli.progress(`Adopting the development master key in ${development.path}`);
       let step: { phase: SetupPhase; started: number } | undefined;
-      const result = await cli.keyManager.setup(password!, (phase) => {
-        // Each step's line ends with how long it took, once the next one begins.
-        if (step) cli.progress(`${PHASES[step.phase]} ... ${Date.now() - step.started} ms`);
-        step = phase === 'done' ? undefined : { phase, started: Date.now() };
-      });
+      const result = await cli.keyManager
+        .setup(
+          password!,
+          (phase) => {
+            // Each step's line ends with how long it took, once the next one begins.
+            if (step) cli.progress(`${PHASES[step.phase]} ... ${Date.now() - step.started} ms`);
+            step = phase === 'done' ? undefined : { phase, started: Date.now() };
+          },
+          existingKey,
+        )
+        .finally(() => existingKey?.fill(0));
       result.keys.destroy();
       cli.out(`aico is set up; the wrapped master key is ${cli.keyManager.vaultPath}.`);
       if (result.keychain.stored) cli.out('The master key is in the OS keychain: services start without a password.');
