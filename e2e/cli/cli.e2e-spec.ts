@@ -1,9 +1,12 @@
 // The real `aico` CLI as a user's scripts run it: setup, wrong and right unlocks, back-off, password change,
 // status, exit codes; and a service that starts from the OS keychain with no password when there is one.
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KeyManager, keychainAccount, OsKeychain } from '@aico/key-manager';
+import { KeyRing } from '@aico/keys';
 import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service';
 import { WORKSPACE_ROOT, ServiceProcess } from '../support/service-process';
 
@@ -111,6 +114,29 @@ describe('aico CLI', () => {
     expect(run).toMatchObject({ code: 65, stderr: expect.stringContaining('The master password is too weak') });
     const everything = outputs.join('\n') + run.stdout + run.stderr;
     for (const secret of [PASSWORD, NEW_PASSWORD, 'Wrong-password-123']) expect(everything).not.toContain(secret);
+  });
+});
+
+describe('aico setup on a development data directory', () => {
+  it('adopts the development key the services already use, so their data stays readable', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'aico-cli-dev-'));
+    try {
+      const developmentKey = randomBytes(32);
+      await writeFile(join(dir, 'dev-master.key'), `${developmentKey.toString('hex')}\n`, { mode: 0o600 });
+      const run = await new Promise<Run>((resolve) => {
+        const child = execFile(process.execPath, [CLI, 'setup', '--password-stdin'], { env: { ...process.env, AICO_DATA_DIR: dir, AICO_PROFILE: 'development' } }, (error, stdout, stderr) =>
+          resolve({ code: error ? Number((error as { code?: number }).code) : 0, stdout, stderr }),
+        );
+        child.stdin!.end(`${PASSWORD}\n`);
+      });
+      expect(run.code).toBe(0);
+      expect(run.stderr).toContain(`Adopting the development master key in ${join(dir, 'dev-master.key')}`);
+      const unlocked = await new KeyManager({ dataDir: dir }).unlock(PASSWORD);
+      expect(unlocked.purposeKey('database')).toEqual(new KeyRing(developmentKey, 'dev').purposeKey('database'));
+      await new OsKeychain().delete(keychainAccount(dir)).catch(() => undefined);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
