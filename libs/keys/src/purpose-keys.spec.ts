@@ -1,4 +1,15 @@
-import { hkdfSha256, deriveCurveKeyPair, derivePurposeKey, purposeKeyInfo, curveKeyInfo, x25519PublicKey } from './purpose-keys';
+import {
+  curveKeyInfo,
+  deriveBackupKey,
+  deriveCurveKeyPair,
+  deriveDatabaseKey,
+  deriveFileEncryptionKey,
+  derivePurposeKey,
+  deriveTokenSigningKey,
+  hkdfSha256,
+  purposeKeyInfo,
+  x25519PublicKey,
+} from './purpose-keys';
 import { z85Decode, z85Encode } from './z85';
 
 const master = Buffer.from('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f', 'hex');
@@ -24,6 +35,13 @@ describe('purpose keys', () => {
     expect(derivePurposeKey(master, 'database', 2)).not.toEqual(database);
     expect(derivePurposeKey(master, 'file')).not.toEqual(database);
     expect(database).toEqual(hkdfSha256(master, 'aico/database/v1'));
+  });
+
+  it('names each purpose key after what it protects', () => {
+    expect(deriveDatabaseKey(master, 2)).toEqual(hkdfSha256(master, 'aico/database/v2'));
+    expect(deriveFileEncryptionKey(master)).toEqual(hkdfSha256(master, 'aico/file/v1'));
+    expect(deriveTokenSigningKey(master)).toEqual(hkdfSha256(master, 'aico/token-signing/v1'));
+    expect(deriveBackupKey(master, 3)).toEqual(hkdfSha256(master, 'aico/backup/v3'));
   });
 
   it('refuses a master key that is not 32 bytes', () => {

@@ -34,6 +34,15 @@ export function derivePurposeKey(master: Uint8Array, purpose: KeyPurpose, versio
   return hkdfSha256(master, purposeKeyInfo(purpose, version));
 }
 
+/** The database encryption key (libSQL `encryptionKey`), "aico/database/v<n>". */
+export const deriveDatabaseKey = (master: Uint8Array, version = 1): Buffer => derivePurposeKey(master, 'database', version);
+/** The encrypted-file key, "aico/file/v<n>". */
+export const deriveFileEncryptionKey = (master: Uint8Array, version = 1): Buffer => derivePurposeKey(master, 'file', version);
+/** The access-token signing key, "aico/token-signing/v<n>". */
+export const deriveTokenSigningKey = (master: Uint8Array, version = 1): Buffer => derivePurposeKey(master, 'token-signing', version);
+/** The backup-archive key, "aico/backup/v<n>". */
+export const deriveBackupKey = (master: Uint8Array, version = 1): Buffer => derivePurposeKey(master, 'backup', version);
+
 /** A CURVE keypair in the Z85 text form zeromq's socket options take. */
 export interface CurveKeyPair {
   readonly publicKey: string;
