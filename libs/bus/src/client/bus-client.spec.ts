@@ -163,7 +163,10 @@ describe.each(TEST_TRANSPORTS)('BusClient over %s', (transport) => {
       expect.objectContaining({ code: BusErrorCode.WrongPayloadType, message: expect.stringContaining('aico.system.v1.Heartbeat') }),
     );
     expect(() => client.publish(SystemTopics.serviceShutdown, { service: 'storage' })).toThrow(
-      expect.objectContaining({ code: BusErrorCode.NotPermitted }),
+      expect.objectContaining({
+        code: BusErrorCode.NotPermitted,
+        message: 'Refused by the access policy: service "gateway" is not among the publishers of system.service.shutdown.',
+      }),
     );
     expect(() => client.publish(SystemTopics.ping.topic, create(PingRequestSchema))).toThrow(
       expect.objectContaining({ code: BusErrorCode.NotARequestTopic }),

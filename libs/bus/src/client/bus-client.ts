@@ -17,6 +17,7 @@ import {
   type TopicDefinition,
 } from '@aico/contracts';
 import { currentCorrelationId, runWithCorrelation, type Logger } from '@aico/logging';
+import { AccessPolicy } from '@aico/policy';
 import { BusError, BusErrorCode, toErrorInfo } from '../bus.error';
 import { DropCounter } from './drop-counter';
 import { EnvelopeCodec, type IncomingMessage, type IncomingOf, type OutgoingEnvelope } from './envelope-codec';
@@ -75,6 +76,7 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
   private readonly pending = new PendingRequests();
   private readonly probes = new Map<string, { resolve: () => void; reject: (error: unknown) => void }>();
   private readonly idempotency = new IdempotencyCache<Message | MessageInitShape<DescMessage>>();
+  private readonly policy: AccessPolicy;
   private readonly maxEnvelopeBytes: number;
   private readonly requestTimeoutMs: number;
   private readonly readyTimeoutMs: number;
@@ -95,6 +97,7 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
     this.instanceId = options.instanceId ?? randomUUID();
     this.replyTopic = `${REPLY_TOPIC_PREFIX}${this.instanceId}`;
     this.logger = options.logger.child({ context: 'BusClient' });
+    this.policy = new AccessPolicy(options.registry);
     this.codec = new EnvelopeCodec(this.identity, this.instanceId);
     this.drops = new DropCounter(this.logger);
     this.maxEnvelopeBytes = options.maxEnvelopeBytes ?? DEFAULT_MAX_ENVELOPE_BYTES;
@@ -356,9 +359,10 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
   }
 
   private assertMayPublish(publishers: TopicDefinition['publishers'], topic: string): void {
-    if (!mayPublish(publishers, this.identity)) {
-      throw new BusError(BusErrorCode.NotPermitted, `Identity "${this.identity}" may not publish on ${topic}.`, { topic });
-    }
+    // The access policy decides; the registry check in front of it keeps the allowed (hot) path allocation-free.
+    if (mayPublish(publishers, this.identity)) return;
+    const decision = this.policy.canPublish({ kind: 'service', identity: this.identity }, topic);
+    if (!decision.allowed) throw new BusError(BusErrorCode.NotPermitted, `Refused by the access policy: ${decision.reason}.`, { topic });
   }
 
   private send(out: OutgoingEnvelope, priority = false): Promise<void> {
