@@ -1,7 +1,7 @@
 // How a service gets its keys at start, with no password (DESIGN.md §5): the OS keychain first; else the key file
 // named by AICO_MASTER_KEY_FILE; else, in the development profile only, the generated development key; else a
 // clear refusal that names the keychain's reason and the ways out. Never a silent plaintext key.
-import { KeyError, KeyErrorCode, KeyRing, selectMasterKeyProvider, type MasterKeySelection } from '@aico/keys';
+import { KeyRing, selectMasterKeyProvider, type MasterKeySelection } from '@aico/keys';
 import { KeyManager } from './key-manager';
 import type { SecretStore } from './secret-store';
 
@@ -18,18 +18,7 @@ export async function loadServiceKeys(selection: MasterKeySelection & { readonly
   const fromKeychain = await new KeyManager({ dataDir: selection.dataDir, secretStore: selection.secretStore }).keysFromKeychain();
   if (fromKeychain.keys) return { keys: fromKeychain.keys, source: `${fromKeychain.keys.source} entry for ${selection.dataDir}`, developmentOnly: false };
   const keychainReason = fromKeychain.reason;
-  let provider;
-  try {
-    provider = selectMasterKeyProvider(selection);
-  } catch (error) {
-    if (error instanceof KeyError && error.code === KeyErrorCode.NoKeySource) {
-      throw new KeyError(
-        KeyErrorCode.NoKeySource,
-        `No master key is available: the OS keychain was not used (${keychainReason}) and AICO_MASTER_KEY_FILE is not set. Run "aico unlock" to unlock with the master password, or set AICO_MASTER_KEY_FILE to a 0600 key file (a systemd credential or Docker secret).`,
-      );
-    }
-    throw error;
-  }
+  const provider = selectMasterKeyProvider(selection, keychainReason);
   const masterKey = await provider.load();
   try {
     return { keys: new KeyRing(masterKey, provider.description), source: provider.description, developmentOnly: provider.developmentOnly, keychainReason };

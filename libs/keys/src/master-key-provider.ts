@@ -117,12 +117,15 @@ export interface MasterKeySelection {
   readonly dataDir: string;
 }
 
-/** Picks the master key source: a configured key file first, then (development profile only) the generated one. */
-export function selectMasterKeyProvider(selection: MasterKeySelection): MasterKeyProvider {
+/**
+ * The file-based master key sources, after the OS keychain: a configured key file, then (development profile only)
+ * the generated one. `keychainReason` says why the keychain did not provide the key, for the refusal's message.
+ */
+export function selectMasterKeyProvider(selection: MasterKeySelection, keychainReason = 'no keychain was consulted'): MasterKeyProvider {
   if (selection.masterKeyFile) return new KeyFileProvider(selection.masterKeyFile);
   if (selection.profile === 'development') return new DevelopmentKeyProvider(selection.dataDir);
   throw new KeyError(
     KeyErrorCode.NoKeySource,
-    'No master key source is configured for the production profile. Set AICO_MASTER_KEY_FILE to a 0600 key file (e.g. a systemd credential or Docker secret), or use AICO_PROFILE=development for a local development key.',
+    `No master key is available: the OS keychain was not used (${keychainReason}) and AICO_MASTER_KEY_FILE is not set. Run "aico unlock" to unlock with the master password, or set AICO_MASTER_KEY_FILE to a 0600 key file (a systemd credential or Docker secret).`,
   );
 }
