@@ -1,7 +1,7 @@
 // The keys app through its bus contract: the real app in this process behind a real CURVE proxy; test clients only
 // send envelopes and read the envelopes that come back.
 import { BusErrorCode, nextValue, requestWhenRoutable, TestBus, type IncomingMessage, type TestClient } from '@aico/bus';
-import { KeyPurpose, SecurityTopics, type KeyRotated, type KeysLocked } from '@aico/contracts';
+import { KeyPurpose, SecurityTopics, type KeyRotated, type KeysLocked, type KeysUnlocked } from '@aico/contracts';
 import { createServiceTestEnvironment, runService, type RunningService, type ServiceTestEnvironment } from '@aico/service';
 import { KeysAppModule } from './keys-app.module';
 
@@ -10,13 +10,22 @@ describe('keys app contract', () => {
   let bus: TestBus;
   let running: RunningService;
   let cli: TestClient;
+  let unlocked: Promise<IncomingMessage>;
 
   beforeAll(async () => {
     environment = await createServiceTestEnvironment('ipc', { AICO_LOG__LEVEL: 'warn', AICO_LOG__FILE: 'false' });
     bus = await new TestBus({ transport: 'ipc', keys: environment.keys }).start();
     const env = { ...environment.env, AICO_BUS__PUBLISH_ENDPOINT: bus.publishEndpoint, AICO_BUS__SUBSCRIBE_ENDPOINT: bus.subscribeEndpoint };
+    const supervisor = await bus.connected('supervisor');
+    unlocked = nextValue<IncomingMessage>((deliver) => supervisor.subscribe(SecurityTopics.unlocked, deliver));
     running = await runService({ identity: 'keys', module: KeysAppModule, env, exitOnStop: false });
     cli = await bus.connected('cli');
+  });
+
+  it('announces that it holds the master key when it starts, naming where the key came from', async () => {
+    const event = (await unlocked).payload as KeysUnlocked;
+    expect(event.keySource).toBe(`key file ${environment.env['AICO_MASTER_KEY_FILE']}`);
+    expect(event.unlockedAt).toBeDefined();
   });
   afterAll(async () => {
     await running.stop('test finished');

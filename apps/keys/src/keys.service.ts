@@ -1,6 +1,6 @@
 // The key service's work: report key state, rotate purpose-key versions (announcing them so owners re-key), and
 // lock (take the master key out of the OS keychain). It never sends key material or passwords over the bus.
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { BusClient } from '@aico/bus';
@@ -13,7 +13,7 @@ import { SERVICE_CONFIG, SERVICE_LOGGER } from '@aico/service';
 import { fromWire, toWire } from './key-purposes';
 
 @Injectable()
-export class KeysService {
+export class KeysService implements OnApplicationBootstrap {
   private readonly keyManager: KeyManager;
   private readonly versions: KeyVersionStore;
   private readonly keychain = new OsKeychain();
@@ -26,6 +26,13 @@ export class KeysService {
   ) {
     this.keyManager = new KeyManager({ dataDir: config.dataDir, secretStore: this.keychain, logger });
     this.versions = new KeyVersionStore(config.dataDir);
+  }
+
+  /** Runs before the bus connects; the client holds the announcement until it is routable. */
+  onApplicationBootstrap(): void {
+    this.bus.publish(SecurityTopics.unlocked, { keySource: this.keys.source, unlockedAt: timestampFromDate(new Date()) }).catch((error: unknown) => {
+      this.logger.warn({ err: error }, 'Could not announce security.keys.unlocked');
+    });
   }
 
   async status(): Promise<MessageInitShape<typeof KeysStatusResponseSchema>> {

@@ -3,6 +3,7 @@
 import {
   KeyRotatedSchema,
   KeysLockedSchema,
+  KeysUnlockedSchema,
   KeysStatusRequestSchema,
   KeysStatusResponseSchema,
   LockRequestSchema,
@@ -46,6 +47,13 @@ export const SecurityTopics = {
     publishers: ['keys'],
     contractVersion: 1,
     description: 'A purpose key has a new version; its owner re-keys.',
+  }),
+  unlocked: defineEvent({
+    topic: 'security.keys.unlocked',
+    payload: KeysUnlockedSchema,
+    publishers: ['keys'],
+    contractVersion: 1,
+    description: 'The keys service holds the master key: services can start and run.',
   }),
   locked: defineEvent({
     topic: 'security.keys.locked',

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file aico/security/v1/keys.proto.
  */
 export const file_aico_security_v1_keys: GenFile = /*@__PURE__*/
-  fileDesc("ChthaWNvL3NlY3VyaXR5L3YxL2tleXMucHJvdG8SEGFpY28uc2VjdXJpdHkudjEifAoKS2V5VmVyc2lvbhItCgdwdXJwb3NlGAEgASgOMhwuYWljby5zZWN1cml0eS52MS5LZXlQdXJwb3NlEg8KB3ZlcnNpb24YAiABKA0SLgoKcm90YXRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiEwoRS2V5c1N0YXR1c1JlcXVlc3QiqAEKEktleXNTdGF0dXNSZXNwb25zZRIOCgZzZXRfdXAYASABKAgSIQoZa2V5Y2hhaW5faG9sZHNfbWFzdGVyX2tleRgCIAEoCBIXCg9rZXljaGFpbl9yZWFzb24YAyABKAkSMgoMa2V5X3ZlcnNpb25zGAQgAygLMhwuYWljby5zZWN1cml0eS52MS5LZXlWZXJzaW9uEhIKCmtleV9zb3VyY2UYBSABKAkiUQoQUm90YXRlS2V5UmVxdWVzdBItCgdwdXJwb3NlGAEgASgOMhwuYWljby5zZWN1cml0eS52MS5LZXlQdXJwb3NlEg4KBnJlYXNvbhgCIAEoCSJYChFSb3RhdGVLZXlSZXNwb25zZRIpCgNrZXkYASABKAsyHC5haWNvLnNlY3VyaXR5LnYxLktleVZlcnNpb24SGAoQcHJldmlvdXNfdmVyc2lvbhgCIAEoDSIdCgtMb2NrUmVxdWVzdBIOCgZyZWFzb24YASABKAkiHwoMTG9ja1Jlc3BvbnNlEg8KB3JlbW92ZWQYASABKAgiYQoKS2V5Um90YXRlZBIpCgNrZXkYASABKAsyHC5haWNvLnNlY3VyaXR5LnYxLktleVZlcnNpb24SGAoQcHJldmlvdXNfdmVyc2lvbhgCIAEoDRIOCgZyZWFzb24YAyABKAkiSwoKS2V5c0xvY2tlZBIOCgZyZWFzb24YASABKAkSLQoJbG9ja2VkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCqQAQoKS2V5UHVycG9zZRIbChdLRVlfUFVSUE9TRV9VTlNQRUNJRklFRBAAEhgKFEtFWV9QVVJQT1NFX0RBVEFCQVNFEAESFAoQS0VZX1BVUlBPU0VfRklMRRACEh0KGUtFWV9QVVJQT1NFX1RPS0VOX1NJR05JTkcQAxIWChJLRVlfUFVSUE9TRV9CQUNLVVAQBGIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChthaWNvL3NlY3VyaXR5L3YxL2tleXMucHJvdG8SEGFpY28uc2VjdXJpdHkudjEifAoKS2V5VmVyc2lvbhItCgdwdXJwb3NlGAEgASgOMhwuYWljby5zZWN1cml0eS52MS5LZXlQdXJwb3NlEg8KB3ZlcnNpb24YAiABKA0SLgoKcm90YXRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiEwoRS2V5c1N0YXR1c1JlcXVlc3QiqAEKEktleXNTdGF0dXNSZXNwb25zZRIOCgZzZXRfdXAYASABKAgSIQoZa2V5Y2hhaW5faG9sZHNfbWFzdGVyX2tleRgCIAEoCBIXCg9rZXljaGFpbl9yZWFzb24YAyABKAkSMgoMa2V5X3ZlcnNpb25zGAQgAygLMhwuYWljby5zZWN1cml0eS52MS5LZXlWZXJzaW9uEhIKCmtleV9zb3VyY2UYBSABKAkiUQoQUm90YXRlS2V5UmVxdWVzdBItCgdwdXJwb3NlGAEgASgOMhwuYWljby5zZWN1cml0eS52MS5LZXlQdXJwb3NlEg4KBnJlYXNvbhgCIAEoCSJYChFSb3RhdGVLZXlSZXNwb25zZRIpCgNrZXkYASABKAsyHC5haWNvLnNlY3VyaXR5LnYxLktleVZlcnNpb24SGAoQcHJldmlvdXNfdmVyc2lvbhgCIAEoDSIdCgtMb2NrUmVxdWVzdBIOCgZyZWFzb24YASABKAkiHwoMTG9ja1Jlc3BvbnNlEg8KB3JlbW92ZWQYASABKAgiYQoKS2V5Um90YXRlZBIpCgNrZXkYASABKAsyHC5haWNvLnNlY3VyaXR5LnYxLktleVZlcnNpb24SGAoQcHJldmlvdXNfdmVyc2lvbhgCIAEoDRIOCgZyZWFzb24YAyABKAkiSwoKS2V5c0xvY2tlZBIOCgZyZWFzb24YASABKAkSLQoJbG9ja2VkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJTCgxLZXlzVW5sb2NrZWQSEgoKa2V5X3NvdXJjZRgBIAEoCRIvCgt1bmxvY2tlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqkAEKCktleVB1cnBvc2USGwoXS0VZX1BVUlBPU0VfVU5TUEVDSUZJRUQQABIYChRLRVlfUFVSUE9TRV9EQVRBQkFTRRABEhQKEEtFWV9QVVJQT1NFX0ZJTEUQAhIdChlLRVlfUFVSUE9TRV9UT0tFTl9TSUdOSU5HEAMSFgoSS0VZX1BVUlBPU0VfQkFDS1VQEARiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * KeyVersion is the version of one purpose key currently in use.
@@ -246,6 +246,33 @@ export type KeysLocked = Message<"aico.security.v1.KeysLocked"> & {
  */
 export const KeysLockedSchema: GenMessage<KeysLocked> = /*@__PURE__*/
   messageDesc(file_aico_security_v1_keys, 8);
+
+/**
+ * KeysUnlocked is published on `security.keys.unlocked` when the keys service has the master key (it started with
+ * it, from the keychain or a key file): services can start and run.
+ *
+ * @generated from message aico.security.v1.KeysUnlocked
+ */
+export type KeysUnlocked = Message<"aico.security.v1.KeysUnlocked"> & {
+  /**
+   * Where the key came from (e.g. "OS keychain entry for ..."), never the key.
+   *
+   * @generated from field: string key_source = 1;
+   */
+  keySource: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp unlocked_at = 2;
+   */
+  unlockedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message aico.security.v1.KeysUnlocked.
+ * Use `create(KeysUnlockedSchema)` to create a new message.
+ */
+export const KeysUnlockedSchema: GenMessage<KeysUnlocked> = /*@__PURE__*/
+  messageDesc(file_aico_security_v1_keys, 9);
 
 /**
  * KeyPurpose names a purpose key derived from the master key (HKDF label "aico/<purpose>/v<version>").
