@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { KeyRing } from '@aico/keys';
 import type { Logger } from '@aico/logging';
 import { KeyManagerError, KeyManagerErrorCode } from './key-manager.error';
-import { openVault, readVault, sealVault, vaultCreatedAt, writeVault, type KdfCost } from './master-key-vault';
+import { writeFileAtomic } from './atomic-file';
+import { openVault, readVault, sealVault, vaultCreatedAt, type KdfCost } from './master-key-vault';
 import { assertPasswordPolicy } from './password-policy';
 import { keychainAccount, type SecretStore } from './secret-store';
 
@@ -72,7 +73,7 @@ export class KeyManager {
       onProgress('deriving-key');
       const vault = await sealVault(masterKey, password, this.options.kdfCost);
       onProgress('writing-vault');
-      await writeVault(this.vaultPath, vault);
+      await writeFileAtomic(this.vaultPath, vault);
       onProgress('storing-in-keychain');
       const keychain = await this.storeInKeychain(masterKey);
       this.options.logger?.info({ vault: this.vaultPath, keychainStored: keychain.stored }, 'Master key created and wrapped under the master password');
@@ -120,7 +121,7 @@ export class KeyManager {
     }
     try {
       await this.resetFailures();
-      await writeVault(this.vaultPath, await sealVault(masterKey, newPassword, this.options.kdfCost, vaultCreatedAt(vault, this.vaultPath)));
+      await writeFileAtomic(this.vaultPath, await sealVault(masterKey, newPassword, this.options.kdfCost, vaultCreatedAt(vault, this.vaultPath)));
       this.options.logger?.info('Master password changed; the master key was re-wrapped');
     } finally {
       masterKey.fill(0);

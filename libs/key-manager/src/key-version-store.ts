@@ -1,9 +1,9 @@
 // Which version of each purpose key is current. Rotation bumps a version (the key itself is derived, never
 // stored: HKDF(master, "aico/<purpose>/v<n>")); owners of data under that purpose re-key from the old version.
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyPurpose } from '@aico/keys';
+import { writeFileAtomic } from './atomic-file';
 
 export const KEY_PURPOSES: readonly KeyPurpose[] = ['database', 'file', 'token-signing', 'backup'];
 
@@ -44,15 +44,7 @@ export class KeyVersionStore {
     const previous = versions[purpose].version;
     const current = { version: previous + 1, rotatedAt: now.toISOString() };
     await mkdir(this.dataDir, { recursive: true, mode: 0o700 });
-    const temporary = `${this.path}.${randomBytes(4).toString('hex')}.tmp`;
-    const handle = await open(temporary, 'wx', 0o600);
-    try {
-      await handle.writeFile(`${JSON.stringify({ ...versions, [purpose]: current }, null, 2)}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, this.path);
+    await writeFileAtomic(this.path, `${JSON.stringify({ ...versions, [purpose]: current }, null, 2)}\n`);
     return { previous, current };
   }
 }

@@ -2,7 +2,7 @@
 // Argon2id, in a small JSON file in the data directory. The password is never stored; the KDF parameters and
 // format are authenticated as GCM associated data; a checksum tells a damaged file from a wrong password.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { hashRaw } from '@node-rs/argon2';
 
 // @node-rs/argon2 declares Algorithm as an ambient const enum, which isolated modules cannot read: Argon2id is 2.
@@ -124,24 +124,6 @@ export async function readVault(path: string): Promise<string | undefined> {
     return await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
-
-/** Replaces the vault atomically (0600 temp file, fsync, rename). */
-export async function writeVault(path: string, text: string): Promise<void> {
-  const temporary = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  const handle = await open(temporary, 'wx', 0o600);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temporary, path);
-  } catch (error) {
-    await unlink(temporary).catch(() => undefined);
     throw error;
   }
 }
