@@ -23,18 +23,24 @@ interface Run {
   stderr: string;
 }
 
+/** Runs the built CLI as a script would: `env` on top of this process's, `input` on standard input. */
+function runCli(args: readonly string[], env: NodeJS.ProcessEnv, input = ''): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+    child.stdin!.end(input);
+  });
+}
+
 describe('aico CLI', () => {
   let dir: string;
   const outputs: string[] = [];
 
-  function aico(args: string[], input?: string): Promise<Run> {
-    return new Promise((resolve) => {
-      const child = execFile(process.execPath, [CLI, ...args], { env: { ...process.env, AICO_DATA_DIR: dir, AICO_LOG__FILE: 'false' } }, (error, stdout, stderr) => {
-        outputs.push(stdout, stderr);
-        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      });
-      child.stdin!.end(input ?? '');
-    });
+  async function aico(args: string[], input?: string): Promise<Run> {
+    const run = await runCli(args, { AICO_DATA_DIR: dir, AICO_LOG__FILE: 'false' }, input);
+    outputs.push(run.stdout, run.stderr);
+    return run;
   }
 
   beforeAll(async () => {
@@ -104,12 +110,7 @@ describe('aico CLI', () => {
     expect((await aico(['frobnicate'])).code).toBe(64);
     expect((await aico(['unlock'])).code).toBe(64); // no terminal, no --password-* option
     const weak = await mkdtemp(join(tmpdir(), 'aico-cli-weak-'));
-    const run = await new Promise<Run>((resolve) => {
-      const child = execFile(process.execPath, [CLI, 'setup', '--password-stdin'], { env: { ...process.env, AICO_DATA_DIR: weak } }, (error, stdout, stderr) =>
-        resolve({ code: error ? Number((error as { code?: number }).code) : 0, stdout, stderr }),
-      );
-      child.stdin!.end('password\n');
-    });
+    const run = await runCli(['setup', '--password-stdin'], { AICO_DATA_DIR: weak }, 'password\n');
     await rm(weak, { recursive: true, force: true });
     expect(run).toMatchObject({ code: 65, stderr: expect.stringContaining('The master password is too weak') });
     const everything = outputs.join('\n') + run.stdout + run.stderr;
@@ -123,12 +124,7 @@ describe('aico setup on a development data directory', () => {
     try {
       const developmentKey = randomBytes(32);
       await writeFile(join(dir, 'dev-master.key'), `${developmentKey.toString('hex')}\n`, { mode: 0o600 });
-      const run = await new Promise<Run>((resolve) => {
-        const child = execFile(process.execPath, [CLI, 'setup', '--password-stdin'], { env: { ...process.env, AICO_DATA_DIR: dir, AICO_PROFILE: 'development' } }, (error, stdout, stderr) =>
-          resolve({ code: error ? Number((error as { code?: number }).code) : 0, stdout, stderr }),
-        );
-        child.stdin!.end(`${PASSWORD}\n`);
-      });
+      const run = await runCli(['setup', '--password-stdin'], { AICO_DATA_DIR: dir, AICO_PROFILE: 'development' }, `${PASSWORD}\n`);
       expect(run.code).toBe(0);
       expect(run.stderr).toContain(`Adopting the development master key in ${join(dir, 'dev-master.key')}`);
       const unlocked = await new KeyManager({ dataDir: dir }).unlock(PASSWORD);
@@ -144,13 +140,7 @@ describe('aico keys rotate, against running bus and keys processes', () => {
   let environment: ServiceTestEnvironment;
   const processes: ServiceProcess[] = [];
 
-  function aicoWith(args: string[]): Promise<Run> {
-    return new Promise((resolve) => {
-      execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...environment.env } }, (error, stdout, stderr) =>
-        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-    });
-  }
+  const aicoWith = (args: string[]): Promise<Run> => runCli(args, environment.env);
 
   beforeAll(async () => {
     environment = await createServiceTestEnvironment('tcp', { AICO_LOG__FILE: 'false', AICO_LOG__LEVEL: 'info' });
