@@ -1,6 +1,9 @@
-// Topics of the `security` domain, answered and published by the keys service. No secret ever travels here: the
-// bus is a broadcast medium (any prefix subscriber would see it), so password operations stay local to the CLI.
+// Topics of the `security` domain, answered and published by the keys service. The bus is a broadcast medium (any
+// prefix subscriber sees every message), so no key ever travels here and passwords travel only sealed to the keys
+// service's CURVE public key (libs/keys sealed-box), under the contexts in `SealedPasswordContext`.
 import {
+  ChangePasswordRequestSchema,
+  ChangePasswordResponseSchema,
   KeyRotatedSchema,
   KeysLockedSchema,
   KeysUnlockedSchema,
@@ -8,8 +11,11 @@ import {
   KeysStatusResponseSchema,
   LockRequestSchema,
   LockResponseSchema,
+  PasswordChangedSchema,
   RotateKeyRequestSchema,
   RotateKeyResponseSchema,
+  UnlockRequestSchema,
+  UnlockResponseSchema,
 } from './gen/aico/security/v1/keys_pb';
 import { defineEvent, defineRequest } from './topic-registry';
 
@@ -41,6 +47,31 @@ export const SecurityTopics = {
     contractVersion: 1,
     description: 'Removes the master key from the OS keychain until the next unlock.',
   }),
+  unlock: defineRequest({
+    topic: 'security.keys.unlock',
+    payload: UnlockRequestSchema,
+    response: UnlockResponseSchema,
+    publishers: ['cli', 'gateway', 'supervisor'],
+    responders: ['keys'],
+    contractVersion: 1,
+    description: 'Verifies the sealed master password and puts the master key back into the OS keychain.',
+  }),
+  changePassword: defineRequest({
+    topic: 'security.keys.password.change',
+    payload: ChangePasswordRequestSchema,
+    response: ChangePasswordResponseSchema,
+    publishers: ['cli', 'gateway'],
+    responders: ['keys'],
+    contractVersion: 1,
+    description: 'Re-wraps the master key under a new (sealed) password; no data is re-encrypted.',
+  }),
+  passwordChanged: defineEvent({
+    topic: 'security.keys.password.changed',
+    payload: PasswordChangedSchema,
+    publishers: ['keys'],
+    contractVersion: 1,
+    description: 'The master password was changed.',
+  }),
   rotated: defineEvent({
     topic: 'security.keys.rotated',
     payload: KeyRotatedSchema,
@@ -62,4 +93,11 @@ export const SecurityTopics = {
     contractVersion: 1,
     description: 'The master key left the OS keychain.',
   }),
+} as const;
+
+/** Sealed-box contexts of the passwords in security requests: a box opens only under the context it was sealed for. */
+export const SealedPasswordContext = {
+  unlock: 'security.keys.unlock/password',
+  currentPassword: 'security.keys.password.change/current',
+  newPassword: 'security.keys.password.change/new',
 } as const;

@@ -7,6 +7,7 @@ export enum KeyManagerErrorCode {
   NotSetUp = 'KEYS_NOT_SET_UP',
   AlreadySetUp = 'KEYS_ALREADY_SET_UP',
   VaultTampered = 'KEYS_VAULT_TAMPERED',
+  VaultMismatch = 'KEYS_VAULT_MISMATCH',
   VaultUnsupported = 'KEYS_VAULT_UNSUPPORTED',
   KeychainUnavailable = 'KEYS_KEYCHAIN_UNAVAILABLE',
 }

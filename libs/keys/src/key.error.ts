@@ -5,6 +5,7 @@ export enum KeyErrorCode {
   KeyFilePermissions = 'KEY_FILE_PERMISSIONS',
   KeyFileInvalid = 'KEY_FILE_INVALID',
   NoKeySource = 'NO_KEY_SOURCE',
+  SealedBoxInvalid = 'SEALED_BOX_INVALID',
 }
 
 /** A key could not be had. The message says what to do; it never contains key material. */

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file aico/security/v1/keys.proto.
  */
 export const file_aico_security_v1_keys: GenFile = /*@__PURE__*/
-  fileDesc("ChthaWNvL3NlY3VyaXR5L3YxL2tleXMucHJvdG8SEGFpY28uc2VjdXJpdHkudjEifAoKS2V5VmVyc2lvbhItCgdwdXJwb3NlGAEgASgOMhwuYWljby5zZWN1cml0eS52MS5LZXlQdXJwb3NlEg8KB3ZlcnNpb24YAiABKA0SLgoKcm90YXRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiEwoRS2V5c1N0YXR1c1JlcXVlc3QiqAEKEktleXNTdGF0dXNSZXNwb25zZRIOCgZzZXRfdXAYASABKAgSIQoZa2V5Y2hhaW5faG9sZHNfbWFzdGVyX2tleRgCIAEoCBIXCg9rZXljaGFpbl9yZWFzb24YAyABKAkSMgoMa2V5X3ZlcnNpb25zGAQgAygLMhwuYWljby5zZWN1cml0eS52MS5LZXlWZXJzaW9uEhIKCmtleV9zb3VyY2UYBSABKAkiUQoQUm90YXRlS2V5UmVxdWVzdBItCgdwdXJwb3NlGAEgASgOMhwuYWljby5zZWN1cml0eS52MS5LZXlQdXJwb3NlEg4KBnJlYXNvbhgCIAEoCSJYChFSb3RhdGVLZXlSZXNwb25zZRIpCgNrZXkYASABKAsyHC5haWNvLnNlY3VyaXR5LnYxLktleVZlcnNpb24SGAoQcHJldmlvdXNfdmVyc2lvbhgCIAEoDSIdCgtMb2NrUmVxdWVzdBIOCgZyZWFzb24YASABKAkiHwoMTG9ja1Jlc3BvbnNlEg8KB3JlbW92ZWQYASABKAgiYQoKS2V5Um90YXRlZBIpCgNrZXkYASABKAsyHC5haWNvLnNlY3VyaXR5LnYxLktleVZlcnNpb24SGAoQcHJldmlvdXNfdmVyc2lvbhgCIAEoDRIOCgZyZWFzb24YAyABKAkiSwoKS2V5c0xvY2tlZBIOCgZyZWFzb24YASABKAkSLQoJbG9ja2VkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJTCgxLZXlzVW5sb2NrZWQSEgoKa2V5X3NvdXJjZRgBIAEoCRIvCgt1bmxvY2tlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqkAEKCktleVB1cnBvc2USGwoXS0VZX1BVUlBPU0VfVU5TUEVDSUZJRUQQABIYChRLRVlfUFVSUE9TRV9EQVRBQkFTRRABEhQKEEtFWV9QVVJQT1NFX0ZJTEUQAhIdChlLRVlfUFVSUE9TRV9UT0tFTl9TSUdOSU5HEAMSFgoSS0VZX1BVUlBPU0VfQkFDS1VQEARiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChthaWNvL3NlY3VyaXR5L3YxL2tleXMucHJvdG8SEGFpY28uc2VjdXJpdHkudjEifAoKS2V5VmVyc2lvbhItCgdwdXJwb3NlGAEgASgOMhwuYWljby5zZWN1cml0eS52MS5LZXlQdXJwb3NlEg8KB3ZlcnNpb24YAiABKA0SLgoKcm90YXRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiEwoRS2V5c1N0YXR1c1JlcXVlc3QiqAEKEktleXNTdGF0dXNSZXNwb25zZRIOCgZzZXRfdXAYASABKAgSIQoZa2V5Y2hhaW5faG9sZHNfbWFzdGVyX2tleRgCIAEoCBIXCg9rZXljaGFpbl9yZWFzb24YAyABKAkSMgoMa2V5X3ZlcnNpb25zGAQgAygLMhwuYWljby5zZWN1cml0eS52MS5LZXlWZXJzaW9uEhIKCmtleV9zb3VyY2UYBSABKAkiUQoQUm90YXRlS2V5UmVxdWVzdBItCgdwdXJwb3NlGAEgASgOMhwuYWljby5zZWN1cml0eS52MS5LZXlQdXJwb3NlEg4KBnJlYXNvbhgCIAEoCSJYChFSb3RhdGVLZXlSZXNwb25zZRIpCgNrZXkYASABKAsyHC5haWNvLnNlY3VyaXR5LnYxLktleVZlcnNpb24SGAoQcHJldmlvdXNfdmVyc2lvbhgCIAEoDSIdCgtMb2NrUmVxdWVzdBIOCgZyZWFzb24YASABKAkiHwoMTG9ja1Jlc3BvbnNlEg8KB3JlbW92ZWQYASABKAgiYQoKS2V5Um90YXRlZBIpCgNrZXkYASABKAsyHC5haWNvLnNlY3VyaXR5LnYxLktleVZlcnNpb24SGAoQcHJldmlvdXNfdmVyc2lvbhgCIAEoDRIOCgZyZWFzb24YAyABKAkiSwoKS2V5c0xvY2tlZBIOCgZyZWFzb24YASABKAkSLQoJbG9ja2VkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJTCgxLZXlzVW5sb2NrZWQSEgoKa2V5X3NvdXJjZRgBIAEoCRIvCgt1bmxvY2tlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiKAoNVW5sb2NrUmVxdWVzdBIXCg9zZWFsZWRfcGFzc3dvcmQYASABKAwiQgoOVW5sb2NrUmVzcG9uc2USFwoPa2V5Y2hhaW5fc3RvcmVkGAEgASgIEhcKD2tleWNoYWluX3JlYXNvbhgCIAEoCSJVChVDaGFuZ2VQYXNzd29yZFJlcXVlc3QSHwoXc2VhbGVkX2N1cnJlbnRfcGFzc3dvcmQYASABKAwSGwoTc2VhbGVkX25ld19wYXNzd29yZBgCIAEoDCJIChZDaGFuZ2VQYXNzd29yZFJlc3BvbnNlEi4KCmNoYW5nZWRfYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIlcKD1Bhc3N3b3JkQ2hhbmdlZBIUCgxyZXF1ZXN0ZWRfYnkYASABKAkSLgoKY2hhbmdlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqkAEKCktleVB1cnBvc2USGwoXS0VZX1BVUlBPU0VfVU5TUEVDSUZJRUQQABIYChRLRVlfUFVSUE9TRV9EQVRBQkFTRRABEhQKEEtFWV9QVVJQT1NFX0ZJTEUQAhIdChlLRVlfUFVSUE9TRV9UT0tFTl9TSUdOSU5HEAMSFgoSS0VZX1BVUlBPU0VfQkFDS1VQEARiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * KeyVersion is the version of one purpose key currently in use.
@@ -273,6 +273,120 @@ export type KeysUnlocked = Message<"aico.security.v1.KeysUnlocked"> & {
  */
 export const KeysUnlockedSchema: GenMessage<KeysUnlocked> = /*@__PURE__*/
   messageDesc(file_aico_security_v1_keys, 9);
+
+/**
+ * UnlockRequest verifies the master password and puts the master key back into the OS keychain
+ * (`security.keys.unlock`), undoing a lock. The password travels sealed to the keys service's CURVE public key
+ * (libs/keys sealed-box, context "security.keys.unlock/password"): every other subscriber sees only ciphertext.
+ *
+ * @generated from message aico.security.v1.UnlockRequest
+ */
+export type UnlockRequest = Message<"aico.security.v1.UnlockRequest"> & {
+  /**
+   * @generated from field: bytes sealed_password = 1;
+   */
+  sealedPassword: Uint8Array;
+};
+
+/**
+ * Describes the message aico.security.v1.UnlockRequest.
+ * Use `create(UnlockRequestSchema)` to create a new message.
+ */
+export const UnlockRequestSchema: GenMessage<UnlockRequest> = /*@__PURE__*/
+  messageDesc(file_aico_security_v1_keys, 10);
+
+/**
+ * UnlockResponse says whether the key is in the keychain again, and if not, why.
+ *
+ * @generated from message aico.security.v1.UnlockResponse
+ */
+export type UnlockResponse = Message<"aico.security.v1.UnlockResponse"> & {
+  /**
+   * @generated from field: bool keychain_stored = 1;
+   */
+  keychainStored: boolean;
+
+  /**
+   * @generated from field: string keychain_reason = 2;
+   */
+  keychainReason: string;
+};
+
+/**
+ * Describes the message aico.security.v1.UnlockResponse.
+ * Use `create(UnlockResponseSchema)` to create a new message.
+ */
+export const UnlockResponseSchema: GenMessage<UnlockResponse> = /*@__PURE__*/
+  messageDesc(file_aico_security_v1_keys, 11);
+
+/**
+ * ChangePasswordRequest re-wraps the master key under a new password (`security.keys.password.change`); no data is
+ * re-encrypted. Both passwords are sealed to the keys service, under contexts "security.keys.password.change/current"
+ * and "security.keys.password.change/new", so one cannot stand in for the other.
+ *
+ * @generated from message aico.security.v1.ChangePasswordRequest
+ */
+export type ChangePasswordRequest = Message<"aico.security.v1.ChangePasswordRequest"> & {
+  /**
+   * @generated from field: bytes sealed_current_password = 1;
+   */
+  sealedCurrentPassword: Uint8Array;
+
+  /**
+   * @generated from field: bytes sealed_new_password = 2;
+   */
+  sealedNewPassword: Uint8Array;
+};
+
+/**
+ * Describes the message aico.security.v1.ChangePasswordRequest.
+ * Use `create(ChangePasswordRequestSchema)` to create a new message.
+ */
+export const ChangePasswordRequestSchema: GenMessage<ChangePasswordRequest> = /*@__PURE__*/
+  messageDesc(file_aico_security_v1_keys, 12);
+
+/**
+ * ChangePasswordResponse confirms the change.
+ *
+ * @generated from message aico.security.v1.ChangePasswordResponse
+ */
+export type ChangePasswordResponse = Message<"aico.security.v1.ChangePasswordResponse"> & {
+  /**
+   * @generated from field: google.protobuf.Timestamp changed_at = 1;
+   */
+  changedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message aico.security.v1.ChangePasswordResponse.
+ * Use `create(ChangePasswordResponseSchema)` to create a new message.
+ */
+export const ChangePasswordResponseSchema: GenMessage<ChangePasswordResponse> = /*@__PURE__*/
+  messageDesc(file_aico_security_v1_keys, 13);
+
+/**
+ * PasswordChanged is published on `security.keys.password.changed`; it carries no secret.
+ *
+ * @generated from message aico.security.v1.PasswordChanged
+ */
+export type PasswordChanged = Message<"aico.security.v1.PasswordChanged"> & {
+  /**
+   * @generated from field: string requested_by = 1;
+   */
+  requestedBy: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp changed_at = 2;
+   */
+  changedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message aico.security.v1.PasswordChanged.
+ * Use `create(PasswordChangedSchema)` to create a new message.
+ */
+export const PasswordChangedSchema: GenMessage<PasswordChanged> = /*@__PURE__*/
+  messageDesc(file_aico_security_v1_keys, 14);
 
 /**
  * KeyPurpose names a purpose key derived from the master key (HKDF label "aico/<purpose>/v<version>").
