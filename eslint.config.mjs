@@ -23,6 +23,7 @@ export const moduleBoundaries = [
     // App scopes: each app composes the shared, bus and security libs; no app's scope is another's dependency.
     { sourceTag: 'scope:keys', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
     { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
+    { sourceTag: 'scope:storage', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
     ],
   },
 ];

@@ -1,6 +1,7 @@
 import { SecurityTopics } from './security-topics';
+import { StorageTopics } from './storage-topics';
 import { SystemTopics } from './system-topics';
 import { TopicRegistry } from './topic-registry';
 
 /** Every topic aico's contracts define. Apps pass this to their bus client. */
-export const defaultTopicRegistry = new TopicRegistry([...Object.values(SystemTopics), ...Object.values(SecurityTopics)]);
+export const defaultTopicRegistry = new TopicRegistry([...Object.values(SystemTopics), ...Object.values(SecurityTopics), ...Object.values(StorageTopics)]);

@@ -5,3 +5,4 @@ export * from './password-policy';
 export * from './secret-store';
 export * from './service-keys';
 export * from './key-version-store';
+export * from './atomic-file';

@@ -1,0 +1,203 @@
+// Opens the one encrypted database: the right key version (healing an interrupted re-key), WAL, migrations (and a
+// refusal when the file is newer than this build), integrity checks, checkpoints, snapshots and re-keying.
+// One connection: libSQL closes a connection only once the garbage collector has finalized its statements, and
+// any second connection makes `journal_mode = DELETE` (needed to re-key) fail with SQLITE_BUSY. Readers therefore
+// share the writer's connection and wait while a write transaction is open, so they never see uncommitted writes.
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createClient, type Client } from '@libsql/client';
+import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
+import { migrate } from 'drizzle-orm/libsql/migrator';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
+import type { Logger } from '@aico/logging';
+import { writeFileAtomic } from '@aico/key-manager';
+import * as schema from './schema';
+import { WriteLane } from './write-lane';
+import { StorageError, StorageErrorCode } from '../storage.error';
+
+export const MIGRATIONS_FOLDER = join(__dirname, 'migrations');
+export type Db = LibSQLDatabase<typeof schema>;
+
+/** The database key of a version, as libSQL takes it (hex). */
+export type DatabaseKeyOf = (version: number) => string;
+
+export interface OpenDatabaseOptions {
+  readonly path: string;
+  readonly keyOf: DatabaseKeyOf;
+  /** The version the key service says is current: the database is re-keyed to it at open if behind. */
+  readonly currentKeyVersion: number;
+  readonly logger: Logger;
+  readonly migrationsFolder?: string;
+}
+
+interface KeyVersionFile {
+  version: number;
+}
+
+const isNotADatabase = (error: unknown): boolean => String((error as { code?: unknown }).code ?? '').startsWith('SQLITE_NOTADB');
+
+export class Database {
+  private constructor(
+    readonly path: string,
+    private readonly client: Client,
+    private keyVersion: number,
+    readonly migration: string,
+    private readonly keyOf: DatabaseKeyOf,
+    private readonly logger: Logger,
+    /** Drizzle for writes: use only inside `lane.run` jobs. */
+    readonly writes: Db,
+    readonly lane: WriteLane,
+  ) {}
+
+  /** Drizzle for reads, once no write transaction is open: what it reads is committed. */
+  async reader(): Promise<Db> {
+    await this.lane.settled();
+    return this.writes;
+  }
+
+  static async open(options: OpenDatabaseOptions): Promise<Database> {
+    const { path, logger } = options;
+    const versionFile = `${path}.key-version.json`;
+    const recorded = await readKeyVersion(versionFile);
+    // After a crash in the middle of a re-key the file may already be under the next version (or still the old).
+    const candidates = [...new Set([recorded, options.currentKeyVersion, recorded + 1, recorded - 1].filter((v) => v >= 1))];
+    let writer: Client | undefined;
+    let keyVersion = recorded;
+    for (const version of candidates) {
+      const client = createClient({ url: `file:${path}`, encryptionKey: options.keyOf(version) });
+      try {
+        await client.execute('SELECT count(*) FROM sqlite_master');
+        writer = client;
+        keyVersion = version;
+        break;
+      } catch (error) {
+        client.close();
+        if (!isNotADatabase(error)) throw error;
+      }
+    }
+    if (!writer) {
+      throw new StorageError(
+        StorageErrorCode.WrongKey,
+        `The database ${path} cannot be read with the database key (versions ${candidates.join(', ')} tried): it belongs to another master key, or it is damaged. Restore a backup ("aico restore") or move the file away to start empty.`,
+      );
+    }
+    if (keyVersion !== recorded) await writeKeyVersion(versionFile, keyVersion);
+    await writer.execute('PRAGMA journal_mode = WAL');
+    await configureConnection(writer);
+
+    const migrationsFolder = options.migrationsFolder ?? MIGRATIONS_FOLDER;
+    const writes = drizzle(writer, { schema });
+    const migration = await applyMigrations(writes, writer, migrationsFolder, path, logger);
+    await configureConnection(writer);
+
+    const database = new Database(path, writer, keyVersion, migration, options.keyOf, logger, writes, new WriteLane(writer, path, logger));
+    if (keyVersion < options.currentKeyVersion) await database.rekey(options.currentKeyVersion);
+    return database;
+  }
+
+  get databaseKeyVersion(): number {
+    return this.keyVersion;
+  }
+
+  /** `PRAGMA integrity_check`: an empty list when the database is sound. */
+  async integrityProblems(): Promise<string[]> {
+    await this.lane.settled();
+    const result = await this.client.execute('PRAGMA integrity_check');
+    const messages = result.rows.map((row) => String(row[0]));
+    return messages.length === 1 && messages[0] === 'ok' ? [] : messages;
+  }
+
+  async sizes(): Promise<{ sizeBytes: number; walBytes: number }> {
+    const size = async (file: string) => (await stat(file).catch(() => undefined))?.size ?? 0;
+    return { sizeBytes: await size(this.path), walBytes: await size(`${this.path}-wal`) };
+  }
+
+  /** Writes a consistent, encrypted (same key) copy of the database to `target`; writes queue meanwhile. */
+  async snapshot(target: string): Promise<number> {
+    return this.lane.exclusive(async () => {
+      await this.client.execute({ sql: 'VACUUM INTO ?', args: [target] });
+      return this.keyVersion;
+    });
+  }
+
+  /** Moves the WAL into the database file and truncates it (after a stop, the file alone is the database). */
+  async checkpoint(): Promise<void> {
+    await this.lane.exclusive(() => this.client.execute('PRAGMA wal_checkpoint(TRUNCATE)'));
+  }
+
+  /**
+   * Re-keys to `version`. libSQL re-keys only outside WAL mode, so: hold the lane (writes queue, none is lost),
+   * checkpoint, journal_mode=DELETE, PRAGMA rekey, back to WAL, record the version.
+   */
+  async rekey(version: number): Promise<{ previous: number; durationMs: number }> {
+    const started = performance.now();
+    const previous = this.keyVersion;
+    if (version === previous) return { previous, durationMs: 0 };
+    await this.lane.exclusive(async () => {
+      await this.client.execute('PRAGMA wal_checkpoint(TRUNCATE)');
+      await this.client.execute('PRAGMA journal_mode = DELETE');
+      await this.client.execute(`PRAGMA rekey = '${this.keyOf(version)}'`);
+      await this.client.execute('PRAGMA journal_mode = WAL');
+      await writeKeyVersion(`${this.path}.key-version.json`, version);
+      this.keyVersion = version;
+    });
+    const durationMs = Math.round(performance.now() - started);
+    this.logger.info({ previous, version, durationMs }, 'Database re-keyed');
+    return { previous, durationMs };
+  }
+
+  /** Lets queued writes commit, checkpoints and closes both connections. */
+  async close(): Promise<void> {
+    await this.lane.close();
+    await this.client.execute('PRAGMA wal_checkpoint(TRUNCATE)').catch((error: unknown) => this.logger.warn({ err: error }, 'Checkpoint at close failed'));
+    this.client.close();
+  }
+}
+
+async function configureConnection(client: Client): Promise<void> {
+  // FULL: a commit is on disk (WAL fsync) before it is acknowledged, which is the contract, not only a crash of
+  // the process but of the machine. foreign_keys and busy_timeout are per connection.
+  await client.execute('PRAGMA synchronous = FULL');
+  await client.execute('PRAGMA foreign_keys = ON');
+  await client.execute('PRAGMA busy_timeout = 5000');
+}
+
+async function applyMigrations(db: Db, client: Client, folder: string, path: string, logger: Logger): Promise<string> {
+  const known = readMigrationFiles({ migrationsFolder: folder });
+  const journal = JSON.parse(await readFile(join(folder, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string; when: number }[] };
+  const latestKnown = known.at(-1);
+  const hasTable = (await client.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'")).rows.length > 0;
+  if (hasTable && latestKnown) {
+    const applied = (await client.execute('SELECT hash, created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 1')).rows[0];
+    if (applied && Number(applied[1]) > latestKnown.folderMillis) {
+      throw new StorageError(
+        StorageErrorCode.DatabaseNewerThanCode,
+        `The database ${path} was migrated by a newer aico (its schema is from ${new Date(Number(applied[1])).toISOString()}, this build knows schemas up to ${new Date(latestKnown.folderMillis).toISOString()}). Upgrade aico; the database was not touched.`,
+      );
+    }
+  }
+  const started = performance.now();
+  try {
+    await migrate(db, { migrationsFolder: folder });
+  } catch (error) {
+    throw new StorageError(StorageErrorCode.MigrationFailed, `Migrating ${path} failed and was rolled back: ${(error as Error).message}`);
+  }
+  const applied = (await client.execute('SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 1')).rows[0];
+  const tag = journal.entries.find((entry) => entry.when === Number(applied?.[0]))?.tag ?? 'none';
+  logger.info({ migration: tag, ms: Math.round(performance.now() - started) }, 'Database schema is current');
+  return tag;
+}
+
+async function readKeyVersion(file: string): Promise<number> {
+  try {
+    const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<KeyVersionFile>;
+    return Number.isInteger(parsed.version) && parsed.version! >= 1 ? parsed.version! : 1;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 1;
+    throw error;
+  }
+}
+
+async function writeKeyVersion(file: string, version: number): Promise<void> {
+  await writeFileAtomic(file, `${JSON.stringify({ version } satisfies KeyVersionFile)}\n`);
+}

@@ -1,0 +1,280 @@
+// Typed records other services keep here: users, sessions, consent history, scheduled tasks and their runs, jobs,
+// settings. One generic put/get/list/delete over a table per kind; each kind's mapping says how a protobuf record
+// becomes a row and back, which field pages by parent, and which identities may write it (RECORD_WRITERS).
+import { Inject, Injectable } from '@nestjs/common';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { timestampFromMs, timestampMs, type Timestamp } from '@bufbuild/protobuf/wkt';
+import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
+import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
+import { RECORD_WRITERS, RecordKind, type Record as WireRecord, type RecordSchema } from '@aico/contracts';
+import { Database, type Db } from './database/database';
+import { consentRecords, jobs, scheduledTasks, sessions, settings, taskRuns, users } from './database/schema';
+import { checkBytes, checkLimit, checkName, checkText, type Limits } from './input';
+import { STORAGE_LIMITS } from './storage.tokens';
+import { StorageError, StorageErrorCode } from './storage.error';
+
+type RecordInit = MessageInitShape<typeof RecordSchema>;
+type Case = NonNullable<WireRecord['kind']['case']>;
+type ValueOf<C extends Case> = Extract<WireRecord['kind'], { case: C }>['value'];
+
+const ms = (timestamp: Timestamp | undefined): number | null => (timestamp ? timestampMs(timestamp) : null);
+const msOrNow = (timestamp: Timestamp | undefined): number => ms(timestamp) ?? Date.now();
+const ts = (value: number | null): Timestamp | undefined => (value === null ? undefined : timestampFromMs(value));
+const optional = <K extends string>(key: K, value: Timestamp | undefined): { [P in K]?: Timestamp } => (value ? ({ [key]: value } as { [P in K]: Timestamp }) : {});
+
+interface Mapping<C extends Case> {
+  readonly case: C;
+  readonly table: SQLiteTable;
+  readonly id: SQLiteColumn;
+  /** The column `parent` of a list request filters on. */
+  readonly parent?: SQLiteColumn;
+  check(value: ValueOf<C>, limits: Limits): void;
+  toRow(value: ValueOf<C>, writer: string): Record<string, unknown>;
+  fromRow(row: Record<string, unknown>): RecordInit;
+}
+
+const ROLES = new Set(['admin', 'user', 'guest']);
+
+const MAPPINGS: { readonly [K in Exclude<RecordKind, RecordKind.UNSPECIFIED>]: Mapping<Case> } = {
+  [RecordKind.USER]: {
+    case: 'user',
+    table: users,
+    id: users.id,
+    check(value, limits) {
+      const user = value as ValueOf<'user'>;
+      checkName('user.username', user.username);
+      checkText('user.display_name', user.displayName, limits);
+      checkText('user.password_hash', user.passwordHash, limits);
+      if (!ROLES.has(user.role)) throw new StorageError(StorageErrorCode.InvalidArgument, `user.role must be admin, user or guest, not "${user.role}".`);
+    },
+    toRow: (value) => {
+      const user = value as ValueOf<'user'>;
+      return { id: user.id, username: user.username, displayName: user.displayName, role: user.role, passwordHash: user.passwordHash, disabled: user.disabled, createdAt: msOrNow(user.createdAt), updatedAt: Date.now() };
+    },
+    fromRow: (row) => {
+      const r = row as typeof users.$inferSelect;
+      return { kind: { case: 'user', value: { id: r.id, username: r.username, displayName: r.displayName, role: r.role, passwordHash: r.passwordHash, disabled: r.disabled, createdAt: ts(r.createdAt)!, updatedAt: ts(r.updatedAt)! } } };
+    },
+  },
+  [RecordKind.SESSION]: {
+    case: 'session',
+    table: sessions,
+    id: sessions.id,
+    parent: sessions.userId,
+    check(value, limits) {
+      const session = value as ValueOf<'session'>;
+      checkName('session.user_id', session.userId);
+      checkName('session.token_hash', session.tokenHash);
+      checkText('session.client', session.client, limits);
+      if (!session.expiresAt) throw new StorageError(StorageErrorCode.InvalidArgument, 'session.expires_at is required.');
+    },
+    toRow: (value) => {
+      const s = value as ValueOf<'session'>;
+      return { id: s.id, userId: s.userId, tokenHash: s.tokenHash, client: s.client, createdAt: msOrNow(s.createdAt), expiresAt: ms(s.expiresAt), revokedAt: ms(s.revokedAt) };
+    },
+    fromRow: (row) => {
+      const r = row as typeof sessions.$inferSelect;
+      return { kind: { case: 'session', value: { id: r.id, userId: r.userId, tokenHash: r.tokenHash, client: r.client, createdAt: ts(r.createdAt)!, expiresAt: ts(r.expiresAt)!, ...optional('revokedAt', ts(r.revokedAt)) } } };
+    },
+  },
+  [RecordKind.CONSENT]: {
+    case: 'consent',
+    table: consentRecords,
+    id: consentRecords.id,
+    parent: consentRecords.userId,
+    check(value, limits) {
+      const consent = value as ValueOf<'consent'>;
+      checkName('consent.user_id', consent.userId);
+      checkName('consent.purpose', consent.purpose);
+      checkText('consent.source', consent.source, limits);
+    },
+    toRow: (value) => {
+      const c = value as ValueOf<'consent'>;
+      return { id: c.id, userId: c.userId, purpose: c.purpose, granted: c.granted, recordedAt: msOrNow(c.recordedAt), source: c.source };
+    },
+    fromRow: (row) => {
+      const r = row as typeof consentRecords.$inferSelect;
+      return { kind: { case: 'consent', value: { id: r.id, userId: r.userId, purpose: r.purpose, granted: r.granted, recordedAt: ts(r.recordedAt)!, source: r.source } } };
+    },
+  },
+  [RecordKind.TASK]: {
+    case: 'task',
+    table: scheduledTasks,
+    id: scheduledTasks.id,
+    check(value, limits) {
+      const task = value as ValueOf<'task'>;
+      checkName('task.schedule', task.schedule);
+      checkName('task.topic', task.topic);
+      checkBytes('task.payload', task.payload, limits);
+    },
+    toRow: (value) => {
+      const t = value as ValueOf<'task'>;
+      return { id: t.id, schedule: t.schedule, enabled: t.enabled, topic: t.topic, payload: Buffer.from(t.payload), maxAttempts: Math.max(1, t.maxAttempts), nextRunAt: ms(t.nextRunAt), updatedAt: Date.now() };
+    },
+    fromRow: (row) => {
+      const r = row as typeof scheduledTasks.$inferSelect;
+      return {
+        kind: { case: 'task', value: { id: r.id, schedule: r.schedule, enabled: r.enabled, topic: r.topic, payload: r.payload, maxAttempts: r.maxAttempts, ...optional('nextRunAt', ts(r.nextRunAt)), updatedAt: ts(r.updatedAt)! } },
+      };
+    },
+  },
+  [RecordKind.TASK_RUN]: {
+    case: 'taskRun',
+    table: taskRuns,
+    id: taskRuns.id,
+    parent: taskRuns.taskId,
+    check(value, limits) {
+      const run = value as ValueOf<'taskRun'>;
+      checkName('task_run.task_id', run.taskId);
+      checkName('task_run.status', run.status);
+      checkText('task_run.error', run.error, limits);
+    },
+    toRow: (value) => {
+      const r = value as ValueOf<'taskRun'>;
+      return { id: r.id, taskId: r.taskId, attempt: r.attempt, status: r.status, scheduledFor: ms(r.scheduledFor), startedAt: ms(r.startedAt), finishedAt: ms(r.finishedAt), error: r.error };
+    },
+    fromRow: (row) => {
+      const r = row as typeof taskRuns.$inferSelect;
+      return {
+        kind: {
+          case: 'taskRun',
+          value: { id: r.id, taskId: r.taskId, attempt: r.attempt, status: r.status, ...optional('scheduledFor', ts(r.scheduledFor)), ...optional('startedAt', ts(r.startedAt)), ...optional('finishedAt', ts(r.finishedAt)), error: r.error },
+        },
+      };
+    },
+  },
+  [RecordKind.JOB]: {
+    case: 'job',
+    table: jobs,
+    id: jobs.id,
+    parent: jobs.status,
+    check(value, limits) {
+      const job = value as ValueOf<'job'>;
+      checkName('job.kind', job.kind);
+      checkName('job.status', job.status);
+      checkBytes('job.payload', job.payload, limits);
+      checkText('job.error', job.error, limits);
+      checkText('job.owner', job.owner, limits);
+    },
+    toRow: (value) => {
+      const j = value as ValueOf<'job'>;
+      return { id: j.id, kind: j.kind, status: j.status, priority: j.priority, payload: Buffer.from(j.payload), owner: j.owner, createdAt: msOrNow(j.createdAt), startedAt: ms(j.startedAt), finishedAt: ms(j.finishedAt), error: j.error };
+    },
+    fromRow: (row) => {
+      const r = row as typeof jobs.$inferSelect;
+      return {
+        kind: {
+          case: 'job',
+          value: { id: r.id, kind: r.kind, status: r.status, priority: r.priority, payload: r.payload, owner: r.owner, createdAt: ts(r.createdAt)!, ...optional('startedAt', ts(r.startedAt)), ...optional('finishedAt', ts(r.finishedAt)), error: r.error },
+        },
+      };
+    },
+  },
+  [RecordKind.SETTING]: {
+    case: 'setting',
+    table: settings,
+    id: settings.id,
+    check(value, limits) {
+      const setting = value as ValueOf<'setting'>;
+      checkText('setting.value_json', setting.valueJson, limits);
+      try {
+        JSON.parse(setting.valueJson);
+      } catch {
+        throw new StorageError(StorageErrorCode.InvalidArgument, `setting.value_json of "${setting.id}" is not JSON.`);
+      }
+    },
+    toRow: (value, writer) => {
+      const s = value as ValueOf<'setting'>;
+      return { id: s.id, valueJson: s.valueJson, updatedAt: Date.now(), updatedBy: writer };
+    },
+    fromRow: (row) => {
+      const r = row as typeof settings.$inferSelect;
+      return { kind: { case: 'setting', value: { id: r.id, valueJson: r.valueJson, updatedAt: ts(r.updatedAt)!, updatedBy: r.updatedBy } } };
+    },
+  },
+};
+
+const KIND_BY_CASE = new Map<Case, Exclude<RecordKind, RecordKind.UNSPECIFIED>>(Object.entries(MAPPINGS).map(([kind, mapping]) => [mapping.case, Number(kind) as Exclude<RecordKind, RecordKind.UNSPECIFIED>]));
+
+function mappingOf(kind: RecordKind): Mapping<Case> {
+  const mapping = (MAPPINGS as Partial<Record<RecordKind, Mapping<Case>>>)[kind];
+  if (!mapping) {
+    throw new StorageError(StorageErrorCode.UnknownRecordKind, `Record kind ${kind} is not one this storage keeps (user, session, consent, task, task_run, job, setting).`);
+  }
+  return mapping;
+}
+
+@Injectable()
+export class RecordStore {
+  constructor(
+    private readonly database: Database,
+    @Inject(STORAGE_LIMITS) private readonly limits: Limits,
+  ) {}
+
+  /** Validates the record and the writer's right to write its kind; returns what `put` needs. */
+  checkPut(record: WireRecord | undefined, writer: string): { kind: RecordKind; value: ValueOf<Case> } {
+    const which = record?.kind;
+    if (!which?.case) throw new StorageError(StorageErrorCode.UnknownRecordKind, 'The record carries no kind this storage knows (an empty or newer record type).');
+    const kind = KIND_BY_CASE.get(which.case)!;
+    const writers: readonly string[] = RECORD_WRITERS[kind];
+    if (!writers.includes(writer)) {
+      throw new StorageError(StorageErrorCode.NotPermitted, `"${writer}" may not write ${which.case} records (writers: ${writers.join(', ')}).`);
+    }
+    const mapping = mappingOf(kind);
+    checkName(`${which.case}.id`, which.value.id);
+    mapping.check(which.value, this.limits);
+    return { kind, value: which.value };
+  }
+
+  /** Inside the write lane only. Returns whether the record is new. */
+  async put(kind: RecordKind, value: ValueOf<Case>, writer: string): Promise<boolean> {
+    const mapping = mappingOf(kind);
+    const db = this.database.writes;
+    const existing = await db.select({ id: mapping.id }).from(mapping.table).where(eq(mapping.id, value.id));
+    const row = mapping.toRow(value, writer);
+    const changes = Object.fromEntries(Object.entries(row).filter(([column]) => column !== 'id'));
+    await db.insert(mapping.table).values(row).onConflictDoUpdate({ target: mapping.id, set: changes });
+    return existing.length === 0;
+  }
+
+  async get(kind: RecordKind, id: string): Promise<RecordInit | undefined> {
+    const mapping = mappingOf(kind);
+    checkName('id', id);
+    const [row] = await (await this.database.reader()).select().from(mapping.table).where(eq(mapping.id, id));
+    return row ? mapping.fromRow(row) : undefined;
+  }
+
+  async list(kind: RecordKind, parent: string, afterId: string, limit: number): Promise<{ records: RecordInit[]; nextId: string }> {
+    const mapping = mappingOf(kind);
+    checkText('parent', parent, this.limits);
+    checkText('after_id', afterId, this.limits);
+    if (parent && !mapping.parent) throw new StorageError(StorageErrorCode.InvalidArgument, `${mapping.case} records are not listed by parent.`);
+    const conditions: SQL[] = [];
+    if (parent && mapping.parent) conditions.push(eq(mapping.parent, parent));
+    if (afterId) conditions.push(gt(mapping.id, afterId));
+    const pageSize = checkLimit(limit);
+    const rows = await (await this.database.reader())
+      .select()
+      .from(mapping.table)
+      .where(and(...conditions))
+      .orderBy(asc(mapping.id))
+      .limit(pageSize + 1);
+    const page = rows.slice(0, pageSize);
+    return { records: page.map((row) => mapping.fromRow(row)), nextId: rows.length > pageSize ? String((page.at(-1) as { id: string }).id) : '' };
+  }
+
+  /** Checks the kind and the writer's right before the lane. */
+  checkDelete(kind: RecordKind, id: string, writer: string): void {
+    const mapping = mappingOf(kind);
+    checkName('id', id);
+    const writers: readonly string[] = RECORD_WRITERS[kind as Exclude<RecordKind, RecordKind.UNSPECIFIED>];
+    if (!writers.includes(writer)) throw new StorageError(StorageErrorCode.NotPermitted, `"${writer}" may not delete ${mapping.case} records.`);
+  }
+
+  /** Inside the write lane only. */
+  async delete(kind: RecordKind, id: string, db: Db = this.database.writes): Promise<boolean> {
+    const mapping = mappingOf(kind);
+    const result = await db.delete(mapping.table).where(eq(mapping.id, id));
+    return result.rowsAffected > 0;
+  }
+}

@@ -1,0 +1,114 @@
+// The storage bus contract: reads answer from the reader connection; writes go through DurableWrites (the write
+// lane, idempotency receipts) and are answered only once committed.
+import { Controller } from '@nestjs/common';
+import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
+import { ZmqContext } from '@aico/bus';
+import {
+  AppendEventsResponseSchema,
+  DeleteRecordResponseSchema,
+  DeleteStateResponseSchema,
+  PutRecordResponseSchema,
+  PutStateResponseSchema,
+  WriteStateResponseSchema,
+  type AppendEventsRequest,
+  type DeleteRecordRequest,
+  type DeleteStateRequest,
+  type GetRecordRequest,
+  type GetStateRequest,
+  type ListRecordsRequest,
+  type ListStateRequest,
+  type PutRecordRequest,
+  type PutStateRequest,
+  type QueryEventsRequest,
+  type QueryLogsRequest,
+  type WriteStateRequest,
+} from '@aico/contracts';
+import { DurableWrites } from './durable-writes';
+import { HistoryStore } from './history.store';
+import { RecordStore } from './records.store';
+import { StateStore } from './state.store';
+import { StorageMaintenance } from './storage-maintenance';
+
+@Controller()
+export class StorageController {
+  constructor(
+    private readonly durable: DurableWrites,
+    private readonly state: StateStore,
+    private readonly records: RecordStore,
+    private readonly history: HistoryStore,
+    private readonly maintenance: StorageMaintenance,
+  ) {}
+
+  @MessagePattern('storage.state.get')
+  getState(@Payload() request: GetStateRequest) {
+    return this.state.get(request.namespace, request.key);
+  }
+
+  @MessagePattern('storage.state.list')
+  listState(@Payload() request: ListStateRequest) {
+    return this.state.list(request);
+  }
+
+  @MessagePattern('storage.state.put')
+  putState(@Payload() request: PutStateRequest, @Ctx() context: ZmqContext) {
+    this.state.checkPut(request);
+    return this.durable.write(context, PutStateResponseSchema, async () => ({ version: await this.state.put(request, context.getSource()) }));
+  }
+
+  @MessagePattern('storage.state.delete')
+  deleteState(@Payload() request: DeleteStateRequest, @Ctx() context: ZmqContext) {
+    this.state.checkDelete(request);
+    return this.durable.write(context, DeleteStateResponseSchema, async () => ({ deleted: await this.state.delete(request) }));
+  }
+
+  @MessagePattern('storage.state.write')
+  writeState(@Payload() request: WriteStateRequest, @Ctx() context: ZmqContext) {
+    this.state.checkBatch(request);
+    return this.durable.write(context, WriteStateResponseSchema, async () => ({ versions: await this.state.write(request, context.getSource()) }));
+  }
+
+  @MessagePattern('storage.records.put')
+  putRecord(@Payload() request: PutRecordRequest, @Ctx() context: ZmqContext) {
+    const { kind, value } = this.records.checkPut(request.record, context.getSource());
+    return this.durable.write(context, PutRecordResponseSchema, async () => ({ created: await this.records.put(kind, value, context.getSource()) }));
+  }
+
+  @MessagePattern('storage.records.get')
+  async getRecord(@Payload() request: GetRecordRequest) {
+    const record = await this.records.get(request.kind, request.id);
+    return record ? { found: true, record } : { found: false };
+  }
+
+  @MessagePattern('storage.records.list')
+  listRecords(@Payload() request: ListRecordsRequest) {
+    return this.records.list(request.kind, request.parent, request.afterId, request.limit);
+  }
+
+  @MessagePattern('storage.records.delete')
+  deleteRecord(@Payload() request: DeleteRecordRequest, @Ctx() context: ZmqContext) {
+    this.records.checkDelete(request.kind, request.id, context.getSource());
+    return this.durable.write(context, DeleteRecordResponseSchema, async () => ({ deleted: await this.records.delete(request.kind, request.id) }));
+  }
+
+  @MessagePattern('storage.logs.query')
+  async queryLogs(@Payload() request: QueryLogsRequest) {
+    return { entries: await this.history.queryLogs(request) };
+  }
+
+  @MessagePattern('storage.events.append')
+  appendEvents(@Payload() request: AppendEventsRequest, @Ctx() context: ZmqContext) {
+    // The appender is the source of record, whatever the events claim.
+    const rows = request.events.map((event) => this.history.eventRow({ ...event, source: context.getSource() }));
+    return this.durable.write(context, AppendEventsResponseSchema, async () => ({ sequences: await this.history.insertEvents(rows) }));
+  }
+
+  @MessagePattern('storage.events.query')
+  async queryEvents(@Payload() request: QueryEventsRequest) {
+    return { events: await this.history.queryEvents(request) };
+  }
+
+  @MessagePattern('storage.database.check')
+  check() {
+    return this.maintenance.check();
+  }
+}

@@ -1,0 +1,54 @@
+import { PublicError } from '@aico/contracts';
+
+export enum StorageErrorCode {
+  WrongKey = 'STORAGE_WRONG_KEY',
+  DatabaseNewerThanCode = 'STORAGE_DATABASE_NEWER',
+  MigrationFailed = 'STORAGE_MIGRATION_FAILED',
+  InvalidText = 'STORAGE_INVALID_TEXT',
+  InvalidArgument = 'STORAGE_INVALID_ARGUMENT',
+  ValueTooLarge = 'STORAGE_VALUE_TOO_LARGE',
+  UnknownRecordKind = 'STORAGE_UNKNOWN_RECORD_KIND',
+  NotPermitted = 'STORAGE_NOT_PERMITTED',
+  VersionConflict = 'STORAGE_VERSION_CONFLICT',
+  Conflict = 'STORAGE_CONSTRAINT',
+  DiskFull = 'STORAGE_DISK_FULL',
+  Io = 'STORAGE_IO',
+  Database = 'STORAGE_DATABASE_ERROR',
+  ShuttingDown = 'STORAGE_SHUTTING_DOWN',
+  Busy = 'STORAGE_BUSY',
+  BackupFailed = 'STORAGE_BACKUP_FAILED',
+  RestoreFailed = 'STORAGE_RESTORE_FAILED',
+}
+
+/** A storage failure a caller can act on; the message never contains stored values or keys. */
+export class StorageError extends PublicError<StorageErrorCode> {
+  override readonly name = 'StorageError';
+}
+
+/**
+ * libSQL reports errors as LibsqlError with an SQLite code (drizzle wraps them, with the query's parameters, which
+ * may be user data, in its message). Map them to errors that name the SQLite code and never carry values.
+ */
+export function translateDatabaseError(error: unknown, path: string): unknown {
+  if (error instanceof PublicError) return error;
+  const sqliteCode = (value: unknown) => String((value as { code?: unknown } | undefined)?.code ?? '');
+  const wrapped = (error as { cause?: unknown }).cause;
+  const cause = sqliteCode(error).startsWith('SQLITE_') || !sqliteCode(wrapped).startsWith('SQLITE_') ? error : wrapped;
+  const text = sqliteCode(cause);
+  if (text.startsWith('SQLITE_FULL')) {
+    return new StorageError(StorageErrorCode.DiskFull, `The disk holding ${path} is full (or its file-size limit is reached); nothing of this write was applied. Free some space and retry.`);
+  }
+  if (text.startsWith('SQLITE_IOERR')) {
+    return new StorageError(StorageErrorCode.Io, `The database ${path} could not be written (${text}); nothing of this write was applied. Check the disk.`);
+  }
+  if (text.startsWith('SQLITE_CONSTRAINT')) {
+    // SQLite's own text names the constraint ("UNIQUE constraint failed: users.username"), never a value.
+    const detail = /constraint failed: [\w., ]+/i.exec((cause as Error).message)?.[0] ?? 'constraint failed';
+    return new StorageError(StorageErrorCode.Conflict, `The write breaks a rule of the database (${text}: ${detail}); nothing of it was applied.`);
+  }
+  if (text.startsWith('SQLITE_BUSY')) {
+    return new StorageError(StorageErrorCode.Busy, `The database ${path} is busy; retry.`);
+  }
+  if (text.startsWith('SQLITE_')) return new StorageError(StorageErrorCode.Database, `The database ${path} refused the operation (${text}).`);
+  return error;
+}
