@@ -5,7 +5,7 @@
 // relative requires. Type checking
 // is the separate `typecheck` target (tsc); swc only strips types, which takes well under a second.
 import { createRequire } from 'node:module';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 
 const require = createRequire(import.meta.url);
@@ -21,11 +21,14 @@ const outDir = sourceDir ? join(workspaceRoot, 'dist', app) : join(workspaceRoot
 const sources = [sourceDir ? join(workspaceRoot, sourceDir) : join(workspaceRoot, 'apps', app, 'src'), ...(await readdir(join(workspaceRoot, 'libs'))).map((lib) => join(workspaceRoot, 'libs', lib, 'src'))];
 const isTestFile = (name) => /\.(spec|contract-spec|e2e-spec)\.ts$/.test(name) || name.endsWith('.test-helpers.ts');
 
+// Files a program reads at run time from beside its code (the storage app's drizzle migrations: SQL and journal).
+const isAsset = (name) => name.endsWith('.sql') || name.endsWith('.json');
+
 async function* walk(dir) {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) yield* walk(path);
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') && !isTestFile(entry.name)) yield path;
+    else if ((entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') && !isTestFile(entry.name)) || isAsset(entry.name)) yield path;
   }
 }
 
@@ -36,6 +39,12 @@ const started = Date.now();
 for (const root of sources) {
   for await (const file of walk(root)) {
     const rel = relative(workspaceRoot, file);
+    if (isAsset(file)) {
+      await mkdir(dirname(join(outDir, rel)), { recursive: true });
+      await copyFile(file, join(outDir, rel));
+      count++;
+      continue;
+    }
     const target = join(outDir, rel.replace(/\.ts$/, '.js'));
     const { code, map } = await swc.transformFile(file, { ...options, filename: file, sourceFileName: relative(dirname(target), file) });
     await mkdir(dirname(target), { recursive: true });

@@ -36,6 +36,7 @@ function step(title, command, args) {
 }
 
 step('protobuf contracts (buf lint, generated code, buf breaking)', process.execPath, [join(root, 'tools/scripts/proto-check.mjs')]);
+step('storage schema and committed migrations agree (drizzle-kit)', process.execPath, [join(root, 'tools/scripts/db-check.mjs')]);
 step('lint and typecheck (every project)', join(bin, 'nx'), ['run-many', '-t', 'lint', 'typecheck', '--output-style=static', '--parallel=2']);
 const built = step('build apps and e2e fixtures', join(bin, 'nx'), ['run-many', '-t', 'build', 'build-fixtures', '--output-style=static', '--parallel=2']);
 
@@ -44,7 +45,7 @@ mkdirSync(join(root, 'tmp'), { recursive: true });
 rmSync(resultsFile, { force: true });
 console.log('\n=== jest (unit, contract, tools' + (built ? ', e2e' : '; e2e skipped: the build failed') + ')');
 const jestArgs = ['--ci', '--json', `--outputFile=${resultsFile}`, '--maxWorkers=2'];
-if (!built) jestArgs.push('--selectProjects', 'contracts', 'keys', 'key-manager', 'encrypted-file', 'config', 'logging', 'bus', 'service', 'tools');
+if (!built) jestArgs.push('--selectProjects', 'contracts', 'keys', 'key-manager', 'encrypted-file', 'backup-archive', 'storage-client', 'config', 'logging', 'bus', 'service', 'tools');
 // Inside a private D-Bus session with an unlocked GNOME Keyring where the machine has them (CI installs both), so
 // the keychain tests run against a real Secret Service.
 spawnSync('bash', [join(root, 'tools/scripts/with-secret-service.sh'), join(bin, 'jest'), ...jestArgs], { cwd: root, env, stdio: 'inherit' });

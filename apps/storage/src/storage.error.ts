@@ -43,7 +43,7 @@ export function translateDatabaseError(error: unknown, path: string): unknown {
   }
   if (text.startsWith('SQLITE_CONSTRAINT')) {
     // SQLite's own text names the constraint ("UNIQUE constraint failed: users.username"), never a value.
-    const detail = /constraint failed: [\w., ]+/i.exec((cause as Error).message)?.[0] ?? 'constraint failed';
+    const detail = /(?:[A-Z]+ )*constraint failed(?:: [\w., ]+)?/.exec((cause as Error).message)?.[0] ?? 'constraint failed';
     return new StorageError(StorageErrorCode.Conflict, `The write breaks a rule of the database (${text}: ${detail}); nothing of it was applied.`);
   }
   if (text.startsWith('SQLITE_BUSY')) {

@@ -3,7 +3,7 @@
 // One connection: libSQL closes a connection only once the garbage collector has finalized its statements, and
 // any second connection makes `journal_mode = DELETE` (needed to re-key) fail with SQLITE_BUSY. Readers therefore
 // share the writer's connection and wait while a write transaction is open, so they never see uncommitted writes.
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createClient, type Client } from '@libsql/client';
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
@@ -39,15 +39,21 @@ const isNotADatabase = (error: unknown): boolean => String((error as { code?: un
 export class Database {
   private constructor(
     readonly path: string,
-    private readonly client: Client,
+    private client: Client,
     private keyVersion: number,
-    readonly migration: string,
+    private migrationTag: string,
     private readonly keyOf: DatabaseKeyOf,
     private readonly logger: Logger,
     /** Drizzle for writes: use only inside `lane.run` jobs. */
-    readonly writes: Db,
+    public writes: Db,
     readonly lane: WriteLane,
+    private readonly migrationsFolder: string,
   ) {}
+
+  /** The last applied migration's tag. */
+  get migration(): string {
+    return this.migrationTag;
+  }
 
   /** Drizzle for reads, once no write transaction is open: what it reads is committed. */
   async reader(): Promise<Db> {
@@ -90,7 +96,7 @@ export class Database {
     const migration = await applyMigrations(writes, writer, migrationsFolder, path, logger);
     await configureConnection(writer);
 
-    const database = new Database(path, writer, keyVersion, migration, options.keyOf, logger, writes, new WriteLane(writer, path, logger));
+    const database = new Database(path, writer, keyVersion, migration, options.keyOf, logger, writes, new WriteLane(writer, path, logger), migrationsFolder);
     if (keyVersion < options.currentKeyVersion) await database.rekey(options.currentKeyVersion);
     return database;
   }
@@ -146,7 +152,60 @@ export class Database {
     return { previous, durationMs };
   }
 
-  /** Lets queued writes commit, checkpoints and closes both connections. */
+  /**
+   * Replaces the database with `stagedPath` (a verified snapshot under key `stagedKeyVersion`): writes queue
+   * meanwhile. The current file is kept as `<path>.pre-restore` until the staged one has opened and migrated; if
+   * it does not, the current file is put back and the error thrown. Re-keys to `currentKeyVersion` if behind.
+   */
+  async replaceWith(stagedPath: string, stagedKeyVersion: number, currentKeyVersion: number): Promise<void> {
+    const versionFile = `${this.path}.key-version.json`;
+    const previous = `${this.path}.pre-restore`;
+    await this.lane.exclusive(async () => {
+      await this.client.execute('PRAGMA wal_checkpoint(TRUNCATE)');
+      this.client.close();
+      // A closed libSQL connection lingers until GC with the old -shm mapped: unlink it so the new file gets its own.
+      await rm(`${this.path}-wal`, { force: true });
+      await rm(`${this.path}-shm`, { force: true });
+      await rename(this.path, previous);
+      const previousKeyVersion = this.keyVersion;
+      try {
+        await rename(stagedPath, this.path);
+        await this.attach(stagedKeyVersion);
+        await writeKeyVersion(versionFile, stagedKeyVersion);
+      } catch (error) {
+        await rm(`${this.path}-wal`, { force: true });
+        await rm(`${this.path}-shm`, { force: true });
+        await rename(previous, this.path);
+        await this.attach(previousKeyVersion);
+        throw error;
+      }
+      await rm(previous, { force: true });
+    });
+    if (this.keyVersion < currentKeyVersion) await this.rekey(currentKeyVersion);
+  }
+
+  /** Opens `this.path` under `version` as this database's connection (inside an exclusive section). */
+  private async attach(version: number): Promise<void> {
+    const client = createClient({ url: `file:${this.path}`, encryptionKey: this.keyOf(version) });
+    try {
+      await client.execute('SELECT count(*) FROM sqlite_master');
+    } catch (error) {
+      client.close();
+      if (isNotADatabase(error)) throw new StorageError(StorageErrorCode.WrongKey, `${this.path} cannot be read with database key version ${version}.`);
+      throw error;
+    }
+    await client.execute('PRAGMA journal_mode = WAL');
+    await configureConnection(client);
+    const writes = drizzle(client, { schema });
+    this.migrationTag = await applyMigrations(writes, client, this.migrationsFolder, this.path, this.logger);
+    await configureConnection(client);
+    this.client = client;
+    this.writes = writes;
+    this.keyVersion = version;
+    this.lane.useClient(client);
+  }
+
+  /** Lets queued writes commit, checkpoints and closes the connection. */
   async close(): Promise<void> {
     await this.lane.close();
     await this.client.execute('PRAGMA wal_checkpoint(TRUNCATE)').catch((error: unknown) => this.logger.warn({ err: error }, 'Checkpoint at close failed'));

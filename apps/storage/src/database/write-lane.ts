@@ -31,7 +31,7 @@ export class WriteLane {
   private failedJobs = 0;
 
   constructor(
-    private readonly client: Client,
+    private client: Client,
     private readonly path: string,
     private readonly logger: Logger,
     private readonly maxBatch = 256,
@@ -60,6 +60,11 @@ export class WriteLane {
       if (this.gate === mine) this.gate = undefined;
       release();
     }
+  }
+
+  /** The connection after a restore replaced the database (called inside `exclusive`). */
+  useClient(client: Client): void {
+    this.client = client;
   }
 
   /** Resolves when no write transaction is open (readers share the connection and must not see one). */

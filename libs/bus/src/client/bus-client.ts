@@ -226,7 +226,11 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
       throw new BusError(BusErrorCode.InvalidRequest, `A request timeout must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got ${timeoutMs}.`);
     }
-    const correlationId = uuidv7();
+    // A caller may choose the id (to match progress events it publishes elsewhere); it must be unique.
+    const correlationId = options.correlationId ?? uuidv7();
+    if (this.pending.has(correlationId)) {
+      throw new BusError(BusErrorCode.InvalidRequest, `A request with correlation id ${correlationId} is already waiting for its reply; use a new id.`);
+    }
     const reply = this.pending.track(correlationId, definition, timeoutMs, options.signal);
     this.sendSafely(correlationId, {
       topic: definition.topic,
@@ -569,6 +573,7 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
     this.run(request, async () => {
       const reply: OutgoingEnvelope = { topic: request.replyTo, correlationId: request.correlationId, contractVersion: definition.contractVersion };
       try {
+        decodeRequestPayload(definition, request);
         const key = request.envelope.idempotencyKey;
         const { result: pending, replayed } = key
           ? this.idempotency.run(`${definition.topic}\u0000${request.source}\u0000${key}`, () => responder.handler(request))
@@ -611,3 +616,16 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
   }
 }
 
+/**
+ * Decodes a request's payload before its handler runs, so a payload protobuf refuses (invalid UTF-8 in a string
+ * field, a truncated message) is answered with INVALID_REQUEST naming why, instead of failing inside the handler.
+ */
+function decodeRequestPayload(definition: RequestDefinition, request: IncomingMessage): void {
+  try {
+    void request.payload;
+  } catch (error) {
+    throw new BusError(BusErrorCode.InvalidRequest, `The ${definition.topic} payload (${definition.payload.typeName}) does not decode: ${(error as Error).message}.`, {
+      topic: definition.topic,
+    });
+  }
+}

@@ -15,6 +15,10 @@ interface PendingRequest {
 export class PendingRequests {
   private readonly pending = new Map<string, PendingRequest>();
 
+  has(correlationId: string): boolean {
+    return this.pending.has(correlationId);
+  }
+
   get size(): number {
     return this.pending.size;
   }

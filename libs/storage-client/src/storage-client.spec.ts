@@ -1,0 +1,70 @@
+// The storage client against a scripted responder on a real CURVE bus: it retries what may succeed later with
+// one idempotency key, gives up at its deadline naming that key, and passes domain errors straight through.
+import { RpcException } from '@nestjs/microservices';
+import { requestWhenRoutable, TestBus, type TestClient } from '@aico/bus';
+import { StorageTopics } from '@aico/contracts';
+import { StorageClient, StorageClientErrorCode } from './storage-client';
+
+describe('StorageClient', () => {
+  let bus: TestBus;
+  let storage: TestClient;
+  let caller: TestClient;
+  let script: (attempt: number) => 'silent' | 'slow' | 'shutting-down' | 'conflict' | 'ok';
+  let seenKeys: string[];
+
+  beforeAll(async () => {
+    bus = await new TestBus({ transport: 'ipc' }).start();
+    storage = await bus.connected('storage');
+    caller = await bus.connected('gateway');
+    storage.handle(StorageTopics.statePut, (request) => {
+      seenKeys.push(request.envelope.idempotencyKey);
+      const step = script(seenKeys.length);
+      if (step === 'silent') return new Promise(() => undefined);
+      if (step === 'slow') return new Promise((resolve) => setTimeout(() => resolve({ version: 7n }), 500));
+      if (step === 'shutting-down') throw new RpcException({ code: 'STORAGE_SHUTTING_DOWN', message: 'stopping' });
+      if (step === 'conflict') throw new RpcException({ code: 'STORAGE_VERSION_CONFLICT', message: 'at version 3' });
+      return { version: BigInt(seenKeys.length) };
+    });
+    storage.handle(StorageTopics.stateGet, () => ({ found: false }));
+    await requestWhenRoutable((timeoutMs) => caller.request(StorageTopics.stateGet, { namespace: 'n', key: 'k' }, { timeoutMs }));
+  });
+  beforeEach(() => {
+    seenKeys = [];
+  });
+  afterAll(() => bus.stop());
+
+  const client = () => new StorageClient(caller, { attemptTimeoutMs: 200, initialBackoffMs: 5, maxBackoffMs: 20 });
+
+  it('retries a write refused for now, with the same idempotency key each time', async () => {
+    script = (attempt) => (attempt <= 2 ? 'shutting-down' : 'ok');
+    const reply = await client().putState('n', 'k', Buffer.from('v'));
+    expect(reply.version).toBe(3n);
+    expect(seenKeys).toHaveLength(3);
+    expect(new Set(seenKeys).size).toBe(1);
+    expect(seenKeys[0]).not.toBe('');
+  });
+
+  it('retries past an attempt timeout; the responder applies the key once and answers the retry', async () => {
+    script = () => 'slow';
+    const reply = await client().putState('n', 'k', Buffer.from('v'));
+    expect(reply.version).toBe(7n);
+    expect(seenKeys).toHaveLength(1);
+  });
+
+  it('does not retry a domain error', async () => {
+    script = () => 'conflict';
+    await expect(client().putState('n', 'k', Buffer.from('v'), { expectedVersion: 1n })).rejects.toMatchObject({ code: 'STORAGE_VERSION_CONFLICT' });
+    expect(seenKeys).toHaveLength(1);
+  });
+
+  it('gives up at its deadline and names the key that finds out whether the write was applied', async () => {
+    script = () => 'silent';
+    const error = await client()
+      .putState('n', 'k', Buffer.from('v'), { deadlineMs: 500, idempotencyKey: 'write-42' })
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: StorageClientErrorCode.NotAcknowledged, details: { idempotencyKey: 'write-42' }, message: expect.stringContaining('write-42') });
+    expect(error).toMatchObject({ details: { attempts: expect.stringMatching(/^([2-9]|\d{2,})$/) } });
+    expect(seenKeys).toEqual(['write-42']); // the repeats joined the first, still running, attempt
+
+  });
+});

@@ -1,0 +1,157 @@
+// The client side of the storage contract, for every other service. Writes get an idempotency key once and are
+// retried with it (timeouts, storage restarting, the bus reconnecting) until acknowledged or the deadline: storage
+// applies a key once, so a write is never lost to a retry nor applied twice. Reads retry the same way; domain
+// errors (a version conflict, bad input) are not retried.
+import { randomUUID } from 'node:crypto';
+import type { DescMessage, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
+import { BusErrorCode, type BusClient } from '@aico/bus';
+import { PublicError, StorageTopics, type RecordKind, type RequestDefinition, type StateOperation } from '@aico/contracts';
+
+export interface StorageClientOptions {
+  /** How long a call may take in all, retries included (default 30 s). */
+  readonly deadlineMs?: number;
+  /** Timeout of one attempt (default 2 s). */
+  readonly attemptTimeoutMs?: number;
+  /** First pause between attempts, doubled up to maxBackoffMs (defaults 50 ms, 1 s). */
+  readonly initialBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+}
+
+export interface CallOptions {
+  readonly deadlineMs?: number;
+  /** Reuse a key to learn the outcome of a write whose acknowledgement was lost earlier. */
+  readonly idempotencyKey?: string;
+}
+
+export enum StorageClientErrorCode {
+  NotAcknowledged = 'STORAGE_NOT_ACKNOWLEDGED',
+}
+
+/** No acknowledgement before the deadline: the write may or may not be applied; retry with `details.idempotencyKey`. */
+export class StorageClientError extends PublicError<StorageClientErrorCode> {
+  override readonly name = 'StorageClientError';
+}
+
+/** Codes after which the same request may succeed: storage not there yet, restarting, or busy. */
+const RETRYABLE = new Set<string>([
+  BusErrorCode.DeadlineExceeded,
+  BusErrorCode.NotConnected,
+  BusErrorCode.BusUnreachable,
+  BusErrorCode.QueueFull,
+  BusErrorCode.NoHandler,
+  'STORAGE_SHUTTING_DOWN',
+  'STORAGE_BUSY',
+  'STORAGE_IO',
+]);
+
+const isRetryable = (error: unknown): boolean => typeof (error as { code?: unknown }).code === 'string' && RETRYABLE.has((error as { code: string }).code);
+
+export class StorageClient {
+  private readonly deadlineMs: number;
+  private readonly attemptTimeoutMs: number;
+  private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
+
+  constructor(
+    private readonly bus: BusClient,
+    options: StorageClientOptions = {},
+  ) {
+    this.deadlineMs = options.deadlineMs ?? 30_000;
+    this.attemptTimeoutMs = options.attemptTimeoutMs ?? 2_000;
+    this.initialBackoffMs = options.initialBackoffMs ?? 50;
+    this.maxBackoffMs = options.maxBackoffMs ?? 1_000;
+  }
+
+  getState(namespace: string, key: string, options?: CallOptions) {
+    return this.call(StorageTopics.stateGet, { namespace, key }, options);
+  }
+
+  putState(namespace: string, key: string, value: Uint8Array, options: CallOptions & { expectedVersion?: bigint } = {}) {
+    const { expectedVersion, ...call } = options;
+    return this.write(StorageTopics.statePut, { namespace, key, value, ...(expectedVersion === undefined ? {} : { expectedVersion }) }, call);
+  }
+
+  deleteState(namespace: string, key: string, options?: CallOptions) {
+    return this.write(StorageTopics.stateDelete, { namespace, key }, options);
+  }
+
+  listState(request: MessageInitShape<typeof StorageTopics.stateList.payload>, options?: CallOptions) {
+    return this.call(StorageTopics.stateList, request, options);
+  }
+
+  /** Puts and deletes applied together or not at all. */
+  writeState(operations: MessageInitShape<typeof StorageTopics.stateWrite.payload>['operations'] | StateOperation[], options?: CallOptions) {
+    return this.write(StorageTopics.stateWrite, { operations: operations ?? [] }, options);
+  }
+
+  putRecord(record: MessageInitShape<typeof StorageTopics.recordPut.payload>['record'], options?: CallOptions) {
+    return this.write(StorageTopics.recordPut, { record }, options);
+  }
+
+  getRecord(kind: RecordKind, id: string, options?: CallOptions) {
+    return this.call(StorageTopics.recordGet, { kind, id }, options);
+  }
+
+  listRecords(request: MessageInitShape<typeof StorageTopics.recordList.payload>, options?: CallOptions) {
+    return this.call(StorageTopics.recordList, request, options);
+  }
+
+  deleteRecord(kind: RecordKind, id: string, options?: CallOptions) {
+    return this.write(StorageTopics.recordDelete, { kind, id }, options);
+  }
+
+  appendEvents(events: MessageInitShape<typeof StorageTopics.eventsAppend.payload>['events'], options?: CallOptions) {
+    return this.write(StorageTopics.eventsAppend, { events: events ?? [] }, options);
+  }
+
+  queryEvents(request: MessageInitShape<typeof StorageTopics.eventsQuery.payload>, options?: CallOptions) {
+    return this.call(StorageTopics.eventsQuery, request, options);
+  }
+
+  queryLogs(request: MessageInitShape<typeof StorageTopics.logsQuery.payload>, options?: CallOptions) {
+    return this.call(StorageTopics.logsQuery, request, options);
+  }
+
+  checkDatabase(options?: CallOptions) {
+    return this.call(StorageTopics.databaseCheck, {}, options);
+  }
+
+  /** A write: one idempotency key for every attempt. */
+  write<P extends DescMessage, R extends DescMessage>(definition: RequestDefinition<P, R>, payload: MessageInitShape<P>, options: CallOptions = {}): Promise<MessageShape<R>> {
+    return this.call(definition, payload, { ...options, idempotencyKey: options.idempotencyKey ?? randomUUID() });
+  }
+
+  /** Any request, retried until answered or the deadline. */
+  async call<P extends DescMessage, R extends DescMessage>(definition: RequestDefinition<P, R>, payload: MessageInitShape<P>, options: CallOptions = {}): Promise<MessageShape<R>> {
+    const deadline = Date.now() + (options.deadlineMs ?? this.deadlineMs);
+    let backoff = this.initialBackoffMs;
+    let attempts = 0;
+    let lastError: unknown;
+    for (;;) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) break;
+      attempts++;
+      try {
+        return await this.bus.request(definition, payload, {
+          timeoutMs: Math.max(1, Math.min(this.attemptTimeoutMs, remaining)),
+          ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+        });
+      } catch (error) {
+        if (!isRetryable(error)) throw error;
+        lastError = error;
+      }
+      const pause = Math.min(backoff, deadline - Date.now());
+      if (pause <= 0) break;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      backoff = Math.min(backoff * 2, this.maxBackoffMs);
+    }
+    const idempotencyKey = options.idempotencyKey ?? '';
+    throw new StorageClientError(
+      StorageClientErrorCode.NotAcknowledged,
+      `Storage did not answer ${definition.topic} within ${options.deadlineMs ?? this.deadlineMs} ms (${attempts} attempts; last: ${(lastError as Error | undefined)?.message ?? 'none'}).${
+        idempotencyKey ? ` The write may or may not be applied: repeat it with idempotency key ${idempotencyKey} to find out.` : ''
+      }`,
+      { topic: definition.topic, attempts: String(attempts), ...(idempotencyKey ? { idempotencyKey } : {}) },
+    );
+  }
+}
