@@ -25,8 +25,12 @@ export class ServiceProcess {
     script: string,
     args: readonly string[],
     env: NodeJS.ProcessEnv,
+    options: { readonly fileSizeLimitKiB?: number } = {},
   ) {
-    this.child = spawn(process.execPath, [join(WORKSPACE_ROOT, script), ...args], {
+    const command = [process.execPath, join(WORKSPACE_ROOT, script), ...args];
+    // A file-size limit (RLIMIT_FSIZE) stands in for a full disk: writes past it fail with EFBIG (Node ignores SIGXFSZ).
+    const [file, ...argv] = options.fileSizeLimitKiB === undefined ? command : ['bash', '-c', `ulimit -f ${options.fileSizeLimitKiB} && exec "$0" "$@"`, ...command];
+    this.child = spawn(file!, argv, {
       env: { PATH: process.env['PATH'], ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -39,7 +39,11 @@ export function translateDatabaseError(error: unknown, path: string): unknown {
     return new StorageError(StorageErrorCode.DiskFull, `The disk holding ${path} is full (or its file-size limit is reached); nothing of this write was applied. Free some space and retry.`);
   }
   if (text.startsWith('SQLITE_IOERR')) {
-    return new StorageError(StorageErrorCode.Io, `The database ${path} could not be written (${text}); nothing of this write was applied. Check the disk.`);
+    // A file-size limit (EFBIG) arrives as SQLITE_IOERR_WRITE, not SQLITE_FULL; SQLite does not pass errno on.
+    return new StorageError(
+      StorageErrorCode.Io,
+      `The database ${path} could not be written (${text}): the disk may be full, a file-size limit reached, or the disk failing. Nothing of this write was applied; free space or check the disk, then retry.`,
+    );
   }
   if (text.startsWith('SQLITE_CONSTRAINT')) {
     // SQLite's own text names the constraint ("UNIQUE constraint failed: users.username"), never a value.

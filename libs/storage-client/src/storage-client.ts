@@ -41,7 +41,6 @@ const RETRYABLE = new Set<string>([
   BusErrorCode.NoHandler,
   'STORAGE_SHUTTING_DOWN',
   'STORAGE_BUSY',
-  'STORAGE_IO',
 ]);
 
 const isRetryable = (error: unknown): boolean => typeof (error as { code?: unknown }).code === 'string' && RETRYABLE.has((error as { code: string }).code);
