@@ -1,0 +1,102 @@
+// Storage throughput and latency over the real bus, with real processes (the bus and the storage service, built),
+// printed as JSON: acknowledged writes per second one at a time, with many in flight (group commit), and batched
+// (storage.state.write, 100 puts per request); reads p50/p99. Every write is acknowledged only after its commit
+// (synchronous=FULL, WAL) and carries an idempotency key, as the storage client sends them.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { createTestClient, requestWhenRoutable } from '@aico/bus';
+import { StorageTopics } from '@aico/contracts';
+import { createServiceTestEnvironment } from '@aico/service';
+import { StorageClient } from '@aico/storage-client';
+
+const root = join(__dirname, '..', '..', '..', '..', '..');
+const VALUE = Buffer.alloc(256, 0x61);
+
+function startProcess(script: string, env: NodeJS.ProcessEnv, readyMessage: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [join(root, script)], { env: { PATH: process.env['PATH'], ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} not ready`)), 30_000);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.includes(`"msg":"${readyMessage}"`)) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  return Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(3));
+}
+
+async function timed(count: number, concurrency: number, op: (i: number) => Promise<unknown>) {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const i = next++;
+        const t0 = performance.now();
+        await op(i);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { operations: count, concurrency, perSecond: Math.round(count / seconds), p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+}
+
+async function main(): Promise<void> {
+  const environment = await createServiceTestEnvironment('ipc', { AICO_LOG__LEVEL: 'warn', AICO_LOG__FILE: 'false' });
+  const children: ChildProcess[] = [];
+  try {
+    children.push(await startProcess('dist/apps/bus/apps/bus/src/main.js', { ...environment.env, AICO_LOG__LEVEL: 'info' }, 'bus ready'));
+    children.push(await startProcess('dist/apps/storage/apps/storage/src/main.js', { ...environment.env, AICO_LOG__LEVEL: 'info' }, 'storage ready'));
+    const bus = createTestClient('scheduler', environment.keys, environment.endpoints);
+    await bus.connect();
+    await requestWhenRoutable((timeoutMs) => bus.request(StorageTopics.databaseCheck, {}, { timeoutMs }));
+    const storage = new StorageClient(bus);
+
+    const single = await timed(2_000, 1, (i) => storage.putState('bench', `single-${i}`, VALUE));
+    const concurrent = await timed(10_000, 64, (i) => storage.putState('bench', `concurrent-${i}`, VALUE));
+    const BATCH = 100;
+    const batched = await timed(200, 1, (i) =>
+      storage.writeState(Array.from({ length: BATCH }, (_, j) => ({ operation: { case: 'put' as const, value: { namespace: 'bench', key: `batch-${i}-${j}`, value: VALUE } } }))),
+    );
+    const reads = await timed(5_000, 1, (i) => storage.getState('bench', `concurrent-${(i * 7919) % 10_000}`));
+    const readsConcurrent = await timed(20_000, 64, (i) => storage.getState('bench', `concurrent-${(i * 7919) % 10_000}`));
+    const check = await storage.checkDatabase();
+    await bus.close({ drainTimeoutMs: 0 });
+
+    console.log(
+      JSON.stringify(
+        {
+          benchmark: 'storage over the bus (ipc, CURVE), real bus and storage processes',
+          machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+          valueBytes: VALUE.length,
+          acknowledgedWrites: {
+            oneAtATime: single,
+            sixtyFourInFlight: concurrent,
+            batched: { ...batched, putsPerRequest: BATCH, putsPerSecond: batched.perSecond * BATCH },
+          },
+          reads: { oneAtATime: reads, sixtyFourInFlight: readsConcurrent },
+          database: { sizeBytes: Number(check.sizeBytes), walBytes: Number(check.walBytes), ok: check.ok },
+        },
+        null,
+        2,
+      ),
+    );
+  } finally {
+    for (const child of children.reverse()) child.kill('SIGTERM');
+    await environment.cleanup();
+  }
+}
+
+void main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
