@@ -175,6 +175,12 @@ describe('storage app contract', () => {
         return found.events.length > 0 ? found : undefined;
       });
       expect(events.events[0]).toMatchObject({ topic: 'system.service.stopping', source: 'scheduler' });
+      // Services publish their own log lines (runService's log tap): storage's start-up lines are kept too.
+      const own = await eventually(async () => {
+        const found = await storage.queryLogs({ service: 'storage', contains: 'storage ready' });
+        return found.entries.length > 0 ? found : undefined;
+      });
+      expect(own.entries[0]!.entry).toMatchObject({ level: LogLevel.INFO, fieldsJson: expect.stringContaining('"handles"') });
     });
   });
 

@@ -15,6 +15,8 @@ export const logConfigSchema = z
     maxFileSize: z.string().regex(/^\d+[kmg]?$/).default('10m'),
     /** Rotated files kept per service. */
     maxFiles: configInteger.min(1).max(1000).default(7),
+    /** Entries at this level and above are also published on the bus (`system.log.entry`), where storage keeps them. */
+    busLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   })
   .strict();
 

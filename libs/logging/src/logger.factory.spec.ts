@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runWithCorrelation, currentCorrelationId } from './correlation-context';
 import { createProcessLogger, createStreamLogger } from './logger.factory';
+import { REDACTED } from './redaction';
 import { NestPinoLogger } from './nest-logger';
 
 function capture() {
@@ -54,6 +55,32 @@ describe('logging', () => {
       const content = await readFile(join(dir, files.find((name) => name.startsWith('storage'))!), 'utf8');
       expect(content).toContain('"msg":"to the file"');
       expect(content).not.toContain('sk-123');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('hands lines at the tap level to a sink attached later, redacted, early ones included, never its own', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'aico-tap-'));
+    try {
+      const { logger, tap, close } = createProcessLogger({ service: 'keys', level: 'warn', pretty: false, fileDir: dir, tapLevel: 'info' });
+      logger.debug('below both');
+      logger.info({ password: 'hunter2' }, 'early, before the sink');
+      const records: Record<string, unknown>[] = [];
+      tap.attach((record) => {
+        records.push(record);
+        logger.info('logged by the sink itself');
+      });
+      logger.warn('after the sink');
+      tap.detach();
+      logger.error('after detaching');
+      await close();
+      expect(records.map((record) => record['msg'])).toEqual(['early, before the sink', 'after the sink']);
+      expect(records[0]).toMatchObject({ level: 30, service: 'keys', password: REDACTED });
+      // The file keeps its own level: info lines the tap wanted are not in it.
+      const file = await readFile(join(dir, (await readdir(dir))[0]!), 'utf8');
+      expect(file).toContain('after the sink');
+      expect(file).not.toContain('early, before the sink');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

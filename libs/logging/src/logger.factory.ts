@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger, type TransportTargetOptions } from 'pino';
 import { currentCorrelationId } from './correlation-context';
+import { LogTap } from './log-tap';
 import { REDACTED, redactPaths } from './redaction';
 
 export type { Logger } from 'pino';
@@ -18,10 +19,14 @@ export interface LoggerOptions {
   readonly fileDir?: string | undefined;
   readonly maxFileSize?: string;
   readonly maxFiles?: number;
+  /** Level of the lines handed to `tap` (default: none). */
+  readonly tapLevel?: string | undefined;
 }
 
 export interface ProcessLogger {
   readonly logger: Logger;
+  /** The lines at `tapLevel` and above, for a sink attached later (the bus). */
+  readonly tap: LogTap;
   /** Flushes and ends the transport worker; call last on shutdown. */
   close(): Promise<void>;
 }
@@ -66,9 +71,21 @@ export function createProcessLogger(options: LoggerOptions): ProcessLogger {
     });
   }
   const transport = pino.transport({ targets });
-  const logger = pino(baseOptions(options), transport);
+  const tap = new LogTap();
+  const tapLevel = options.tapLevel && options.tapLevel !== 'silent' ? options.tapLevel : undefined;
+  // The logger's own level must let through what either destination wants.
+  const levels = pino.levels.values;
+  const loggerLevel = tapLevel && (levels[tapLevel] ?? Infinity) < (levels[options.level] ?? Infinity) ? tapLevel : options.level;
+  const destination = tapLevel
+    ? pino.multistream([
+        ...(options.level === 'silent' ? [] : [{ level: options.level as pino.Level, stream: transport }]),
+        { level: tapLevel as pino.Level, stream: tap },
+      ])
+    : transport;
+  const logger = pino({ ...baseOptions(options), level: loggerLevel }, destination);
   return {
     logger,
+    tap,
     close: () =>
       new Promise<void>((resolve) => {
         // The transport's worker is unref'd: without this ref'd timer the process could exit (with code 0) while

@@ -12,6 +12,7 @@ import { defaultTopicRegistry, HealthStatus, SystemTopics, type ServiceIdentity,
 import { loadServiceKeys, OsKeychain } from '@aico/key-manager';
 import { KeyError, type KeyRing } from '@aico/keys';
 import { createProcessLogger, NestPinoLogger, type Logger, type ProcessLogger } from '@aico/logging';
+import { publishLogRecords } from './log-publisher';
 import { ProcessStatsSampler } from './process-stats';
 import { ServiceCoreModule } from './service-core.module';
 import type { ServiceInfo } from './service.tokens';
@@ -76,6 +77,7 @@ export async function runService(definition: ServiceDefinition): Promise<Running
     fileDir: config.log.file ? (config.log.dir ?? join(config.dataDir, 'logs')) : undefined,
     maxFileSize: config.log.maxFileSize,
     maxFiles: config.log.maxFiles,
+    tapLevel: config.log.busLevel,
   });
   const logger = processLogger.logger;
 
@@ -112,6 +114,8 @@ export async function runService(definition: ServiceDefinition): Promise<Running
     readyTimeoutMs: config.bus.readyTimeoutMs,
   });
   const server = new ZmqServer(bus, registry);
+  // Log lines go on the bus too (held until it is routable), where storage keeps them.
+  processLogger.tap.attach(publishLogRecords(bus));
   const root: DynamicModule = {
     module: ServiceRootModule,
     imports: [ServiceCoreModule.forRoot({ config, logger, info, keys, bus, registry }), definition.module],
@@ -192,6 +196,7 @@ export async function runService(definition: ServiceDefinition): Promise<Running
       // Not awaited: with the bus down it would wait for the bus to return. close() below drains it, bounded.
       bus.publish(SystemTopics.serviceStopping, { service: info.identity, instanceId: info.instanceId, reason }).catch(() => undefined);
       bus.stopIntake();
+      processLogger.tap.detach();
       const idle = await bus.waitForHandlers(timeoutMs / 2);
       if (!idle) logger.warn('Some handlers were still running when the stop budget ran out');
       await bus.close({ drainTimeoutMs: timeoutMs / 4 });
