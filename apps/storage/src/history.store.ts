@@ -70,6 +70,14 @@ export class HistoryStore {
     return sequences;
   }
 
+  /** Inside the write lane only: removes history older than the cut-offs (0: keep). Returns rows removed. */
+  async prune(logsBeforeMs: number, eventsBeforeMs: number): Promise<{ logs: number; events: number }> {
+    const db = this.database.writes;
+    const removedLogs = logsBeforeMs > 0 ? (await db.delete(logs).where(lt(logs.time, logsBeforeMs))).rowsAffected : 0;
+    const removedEvents = eventsBeforeMs > 0 ? (await db.delete(events).where(lt(events.time, eventsBeforeMs))).rowsAffected : 0;
+    return { logs: removedLogs, events: removedEvents };
+  }
+
   async queryLogs(request: QueryLogsRequest): Promise<MessageInitShape<typeof StoredLogEntrySchema>[]> {
     const conditions: SQL[] = [];
     if (request.service) conditions.push(eq(logs.service, checkName('service', request.service)));

@@ -8,6 +8,7 @@ import type { Logger } from '@aico/logging';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@aico/service';
 import { Database } from './database/database';
 import { DurableWrites } from './durable-writes';
+import { HistoryStore } from './history.store';
 import type { StorageConfig } from './storage.config';
 
 const PRUNE_INTERVAL_MS = 60 * 60_000;
@@ -23,6 +24,7 @@ export class StorageMaintenance implements OnApplicationBootstrap, OnApplication
     private readonly bus: BusClient,
     private readonly database: Database,
     private readonly durable: DurableWrites,
+    private readonly history: HistoryStore,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -65,12 +67,19 @@ export class StorageMaintenance implements OnApplicationBootstrap, OnApplication
     }
   }
 
-  private async prune(): Promise<void> {
+  /** Removes write receipts and history past their retention; runs at start and hourly. */
+  async prune(now = Date.now()): Promise<{ receipts: number; logs: number; events: number }> {
+    const { receiptRetentionHours, logRetentionDays, eventRetentionDays } = this.config.storage;
+    const cutoff = (days: number) => (days > 0 ? now - days * 86_400_000 : 0);
     try {
-      const removed = await this.durable.pruneReceipts(this.config.storage.receiptRetentionHours * 3_600_000);
-      if (removed > 0) this.logger.debug({ removed }, 'Old write receipts pruned');
+      const receipts = await this.durable.pruneReceipts(receiptRetentionHours * 3_600_000);
+      const history = await this.database.lane.run(() => this.history.prune(cutoff(logRetentionDays), cutoff(eventRetentionDays)));
+      const removed = { receipts, ...history };
+      if (receipts + history.logs + history.events > 0) this.logger.info(removed, 'Expired write receipts and history removed');
+      return removed;
     } catch (error) {
-      this.logger.warn({ err: error }, 'Pruning write receipts failed');
+      this.logger.warn({ err: error }, 'Pruning expired receipts and history failed');
+      return { receipts: 0, logs: 0, events: 0 };
     }
   }
 }

@@ -17,6 +17,9 @@ export const storageConfigSchema = baseConfigSchema.extend({
       ignoredEventTopics: configList(z.string()).default(['system.health.heartbeat', 'storage.backup.progress']),
       /** Write receipts (idempotency) are kept this long: longer than any caller retries. */
       receiptRetentionHours: configInteger.min(1).default(24),
+      /** Persisted log entries and bus events older than this are removed (0 keeps them forever). */
+      logRetentionDays: configInteger.min(0).default(30),
+      eventRetentionDays: configInteger.min(0).default(90),
     })
     .prefault({}),
 });

@@ -10,6 +10,7 @@ import { KeyPurpose, LogLevel, PutStateRequestSchema, RecordKind, SecurityTopics
 import { createServiceTestEnvironment, runService, type RunningService, type ServiceTestEnvironment } from '@aico/service';
 import { StorageClient } from '@aico/storage-client';
 import { StorageAppModule } from './storage-app.module';
+import { StorageMaintenance } from './storage-maintenance';
 import { storageConfigSchema } from './storage.config';
 
 describe('storage app contract', () => {
@@ -181,6 +182,20 @@ describe('storage app contract', () => {
         return found.entries.length > 0 ? found : undefined;
       });
       expect(own.entries[0]!.entry).toMatchObject({ level: LogLevel.INFO, fieldsJson: expect.stringContaining('"handles"') });
+    });
+  });
+
+  describe('retention', () => {
+    it('removes log entries and events past their retention (30 and 90 days by default)', async () => {
+      const before = (await storage.queryLogs({ limit: 1000 })).entries.length;
+      expect(before).toBeGreaterThan(0);
+      const maintenance = running.app.get(StorageMaintenance);
+      expect(await maintenance.prune(Date.now() + 31 * 86_400_000)).toMatchObject({ logs: expect.any(Number), events: 0 });
+      const after = await storage.queryLogs({ limit: 1000 });
+      // Only lines logged after the prune's own cut-off remain (none were: the cut-off is in the future).
+      expect(after.entries.filter((entry) => entry.entry!.timestamp!.seconds < BigInt(Math.floor(Date.now() / 1000)) - 5n)).toEqual([]);
+      expect((await maintenance.prune(Date.now() + 91 * 86_400_000)).events).toBeGreaterThan(0);
+      expect((await storage.queryEvents({ topicPrefix: 'system.service.stopping' })).events).toEqual([]);
     });
   });
 
