@@ -7,7 +7,12 @@ import { captureLogger } from '@aico/logging';
 import type { CliContext } from './cli-context';
 import { CliError, ExitCode } from './exit-codes';
 
-export async function withBus<T>(cli: CliContext, work: (bus: BusClient) => Promise<T>): Promise<T> {
+export interface WithBusOptions {
+  /** Subscribes before connecting: the connect handshake then proves the subscriptions reached the bus. */
+  readonly beforeConnect?: (bus: BusClient) => void;
+}
+
+export async function withBus<T>(cli: CliContext, work: (bus: BusClient) => Promise<T>, options: WithBusOptions = {}): Promise<T> {
   const { keys } = await loadServiceKeys({ ...cli.config, secretStore: new OsKeychain() });
   const bus = new BusClient({
     identity: 'cli',
@@ -21,6 +26,7 @@ export async function withBus<T>(cli: CliContext, work: (bus: BusClient) => Prom
     answerPings: false,
   });
   keys.destroy();
+  options.beforeConnect?.(bus);
   try {
     await bus.connect();
   } catch (error) {

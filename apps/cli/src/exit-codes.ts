@@ -1,6 +1,7 @@
-// What `aico` exits with, so scripts can tell failures apart (sysexits.h numbers). Every key-manager error code
-// maps to one, exhaustively.
-import { BusError, RemoteError } from '@aico/bus';
+// What `aico` exits with, so scripts can tell failures apart (sysexits.h numbers). Every key-manager and
+// backup-archive error code maps to one, exhaustively; storage's codes (owned by the storage app) by name.
+import { BackupArchiveErrorCode } from '@aico/backup-archive';
+import { BusError, BusErrorCode, RemoteError } from '@aico/bus';
 import { ConfigError } from '@aico/config';
 import { KeyManagerError, KeyManagerErrorCode } from '@aico/key-manager';
 import { KeyError } from '@aico/keys';
@@ -10,9 +11,11 @@ export enum ExitCode {
   Failure = 1,
   Usage = 64,
   DataError = 65,
-  NotSetUp = 66,
+  /** EX_NOINPUT: what was to be read is missing or unreadable (no vault: not set up; no backup archive). */
+  NoInput = 66,
   Unavailable = 69,
   AlreadyExists = 73,
+  IoError = 74,
   TryLater = 75,
   WrongPassword = 77,
   Config = 78,
@@ -22,18 +25,78 @@ export function exitCodeFor(code: KeyManagerErrorCode): ExitCode {
   switch (code) {
     case KeyManagerErrorCode.WeakPassword:
     case KeyManagerErrorCode.VaultTampered:
+    case KeyManagerErrorCode.VaultMismatch:
       return ExitCode.DataError;
     case KeyManagerErrorCode.WrongPassword:
       return ExitCode.WrongPassword;
     case KeyManagerErrorCode.TooManyAttempts:
       return ExitCode.TryLater;
     case KeyManagerErrorCode.NotSetUp:
-      return ExitCode.NotSetUp;
+      return ExitCode.NoInput;
     case KeyManagerErrorCode.AlreadySetUp:
       return ExitCode.AlreadyExists;
     case KeyManagerErrorCode.VaultUnsupported:
     case KeyManagerErrorCode.KeychainUnavailable:
       return ExitCode.Unavailable;
+  }
+}
+
+export function archiveExitCode(code: BackupArchiveErrorCode): ExitCode {
+  switch (code) {
+    case BackupArchiveErrorCode.Foreign:
+    case BackupArchiveErrorCode.WrongKey:
+    case BackupArchiveErrorCode.Tampered:
+    case BackupArchiveErrorCode.Truncated:
+    case BackupArchiveErrorCode.UnsupportedVersion:
+    case BackupArchiveErrorCode.ManifestInvalid:
+    case BackupArchiveErrorCode.ChecksumMismatch:
+    case BackupArchiveErrorCode.UnsafeEntryName:
+      return ExitCode.DataError;
+    case BackupArchiveErrorCode.Unreadable:
+      return ExitCode.NoInput;
+    case BackupArchiveErrorCode.SourceChanged:
+      return ExitCode.TryLater;
+    case BackupArchiveErrorCode.TargetNotEmpty:
+      return ExitCode.Failure;
+  }
+}
+
+const isArchiveCode = (code: string | undefined): code is BackupArchiveErrorCode => (Object.values(BackupArchiveErrorCode) as string[]).includes(code ?? '');
+
+/**
+ * The exit code of an error reply from storage. Its codes are the storage app's StorageErrorCode, which the CLI
+ * may not import (apps never import apps): matched by name. No reply (no storage, no bus) means unavailable;
+ * any other code, such as an unexpected handler failure, is a plain failure.
+ */
+export function storageExitCode(error: RemoteError | BusError): ExitCode {
+  const archiveCode = error.details['archiveCode'];
+  switch (error.code) {
+    case 'STORAGE_INVALID_ARGUMENT':
+      return ExitCode.Usage;
+    case 'STORAGE_BUSY':
+      return ExitCode.TryLater;
+    case 'STORAGE_SHUTTING_DOWN':
+      return ExitCode.Unavailable;
+    case 'STORAGE_DISK_FULL':
+    case 'STORAGE_IO':
+      return ExitCode.IoError;
+    case 'STORAGE_WRONG_KEY':
+    case 'STORAGE_DATABASE_NEWER':
+    case 'STORAGE_MIGRATION_FAILED':
+      return ExitCode.DataError;
+    case 'STORAGE_BACKUP_FAILED':
+    case 'STORAGE_RESTORE_FAILED':
+      if (isArchiveCode(archiveCode)) return archiveExitCode(archiveCode);
+      if (error.details['errno'] !== undefined) return ExitCode.IoError;
+      return error.code === 'STORAGE_RESTORE_FAILED' ? ExitCode.DataError : ExitCode.Failure;
+    case BusErrorCode.DeadlineExceeded:
+    case BusErrorCode.NoHandler:
+    case BusErrorCode.BusUnreachable:
+    case BusErrorCode.NotConnected:
+    case BusErrorCode.Closed:
+      return ExitCode.Unavailable;
+    default:
+      return ExitCode.Failure;
   }
 }
 

@@ -4,6 +4,7 @@ import { KeyVersionStore } from '@aico/key-manager';
 import { KeyRing } from '@aico/keys';
 import type { Logger } from '@aico/logging';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@aico/service';
+import { BackupService } from './backup.service';
 import { Database } from './database/database';
 import { DurableWrites } from './durable-writes';
 import { HistoryRecorder } from './history-recorder';
@@ -43,6 +44,7 @@ import { STORAGE_LIMITS } from './storage.tokens';
     HistoryStore,
     HistoryRecorder,
     StorageMaintenance,
+    BackupService,
   ],
 })
 export class StorageAppModule {}

@@ -11,6 +11,7 @@ import {
   PutStateResponseSchema,
   WriteStateResponseSchema,
   type AppendEventsRequest,
+  type CreateBackupRequest,
   type DeleteRecordRequest,
   type DeleteStateRequest,
   type GetRecordRequest,
@@ -21,8 +22,10 @@ import {
   type PutStateRequest,
   type QueryEventsRequest,
   type QueryLogsRequest,
+  type RestoreBackupRequest,
   type WriteStateRequest,
 } from '@aico/contracts';
+import { BackupService } from './backup.service';
 import { DurableWrites } from './durable-writes';
 import { HistoryStore } from './history.store';
 import { RecordStore } from './records.store';
@@ -37,6 +40,7 @@ export class StorageController {
     private readonly records: RecordStore,
     private readonly history: HistoryStore,
     private readonly maintenance: StorageMaintenance,
+    private readonly backups: BackupService,
   ) {}
 
   @MessagePattern('storage.state.get')
@@ -110,5 +114,15 @@ export class StorageController {
   @MessagePattern('storage.database.check')
   check() {
     return this.maintenance.check();
+  }
+
+  @MessagePattern('storage.backup.create')
+  createBackup(@Payload() request: CreateBackupRequest, @Ctx() context: ZmqContext) {
+    return this.backups.create(request.path, context.getCorrelationId());
+  }
+
+  @MessagePattern('storage.backup.restore')
+  restoreBackup(@Payload() request: RestoreBackupRequest, @Ctx() context: ZmqContext) {
+    return this.backups.restore(request.path, context.getCorrelationId());
   }
 }

@@ -1,7 +1,7 @@
 // The database layer on real encrypted libSQL files: encryption at rest, key versions and re-keying, migrations
 // and the refusal of a newer schema, the write lane's group commit and its failure isolation.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { link, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@libsql/client';
@@ -114,5 +114,28 @@ describe('Database', () => {
     await write;
     expect(db.lane.stats.committedJobs).toBe(1);
     await db.close();
+  });
+
+  it('finishes a restore interrupted after the swap: the restored file opens under its key version', async () => {
+    // The restored snapshot: another database under key version 2.
+    const staged = join(dir, 'staged.db');
+    const other = await Database.open({ path: staged, keyOf, currentKeyVersion: 2, logger });
+    await put(other, 'restored', 'yes');
+    await other.close();
+    const db = await open();
+    await put(db, 'live', 'before the restore');
+    await db.close();
+    // The crash: journal written, the live file linked aside, the staged file renamed in; nothing recorded after.
+    await writeFile(`${path}.restore.json`, JSON.stringify({ stagedKeyVersion: 2, previousKeyVersion: 1 }));
+    await link(path, `${path}.pre-restore`);
+    await rename(staged, path);
+    await rm(`${path}-wal`, { force: true });
+    await rm(`${path}-shm`, { force: true });
+    const reopened = await open(1);
+    expect(reopened.databaseKeyVersion).toBe(2);
+    expect((await (await reopened.reader()).select().from(state)).map((row) => row.key)).toEqual(['restored']);
+    await expect(readFile(`${path}.pre-restore`)).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(readFile(`${path}.restore.json`)).rejects.toMatchObject({ code: 'ENOENT' });
+    await reopened.close();
   });
 });

@@ -3,7 +3,7 @@
 // One connection: libSQL closes a connection only once the garbage collector has finalized its statements, and
 // any second connection makes `journal_mode = DELETE` (needed to re-key) fail with SQLITE_BUSY. Readers therefore
 // share the writer's connection and wait while a write transaction is open, so they never see uncommitted writes.
-import { readFile, rename, rm, stat } from 'node:fs/promises';
+import { link, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createClient, type Client } from '@libsql/client';
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
@@ -32,6 +32,38 @@ export interface OpenDatabaseOptions {
 
 interface KeyVersionFile {
   version: number;
+}
+
+interface RestoreJournal {
+  stagedKeyVersion: number;
+  previousKeyVersion: number;
+}
+
+async function removeWalFiles(path: string): Promise<void> {
+  await rm(`${path}-wal`, { force: true });
+  await rm(`${path}-shm`, { force: true });
+}
+
+/**
+ * A restore interrupted by a crash: the journal exists. If the database file is gone (crash between unlinking and
+ * renaming, which the link-then-rename order avoids, but an older layout could leave), the previous file is put
+ * back. Either file present is a complete database; `open` tries both key versions.
+ */
+async function recoverInterruptedRestore(path: string, logger: Logger): Promise<RestoreJournal | undefined> {
+  let journal: RestoreJournal;
+  try {
+    journal = JSON.parse(await readFile(`${path}.restore.json`, 'utf8')) as RestoreJournal;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const exists = await stat(path).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) await rename(`${path}.pre-restore`, path);
+  logger.warn({ path, restoredFileInPlace: exists }, 'Found an interrupted restore; finishing it with the database file in place');
+  return journal;
 }
 
 const isNotADatabase = (error: unknown): boolean => String((error as { code?: unknown }).code ?? '').startsWith('SQLITE_NOTADB');
@@ -65,8 +97,12 @@ export class Database {
     const { path, logger } = options;
     const versionFile = `${path}.key-version.json`;
     const recorded = await readKeyVersion(versionFile);
-    // After a crash in the middle of a re-key the file may already be under the next version (or still the old).
-    const candidates = [...new Set([recorded, options.currentKeyVersion, recorded + 1, recorded - 1].filter((v) => v >= 1))];
+    const restore = await recoverInterruptedRestore(path, logger);
+    // After a crash in the middle of a re-key the file may already be under the next version (or still the old);
+    // after one in the middle of a restore, under the restored or the previous file's version.
+    const candidates = [
+      ...new Set([recorded, options.currentKeyVersion, recorded + 1, recorded - 1, ...(restore ? [restore.stagedKeyVersion, restore.previousKeyVersion] : [])].filter((v) => v >= 1)),
+    ];
     let writer: Client | undefined;
     let keyVersion = recorded;
     for (const version of candidates) {
@@ -88,6 +124,10 @@ export class Database {
       );
     }
     if (keyVersion !== recorded) await writeKeyVersion(versionFile, keyVersion);
+    if (restore) {
+      await rm(`${path}.pre-restore`, { force: true });
+      await rm(`${path}.restore.json`, { force: true });
+    }
     await writer.execute('PRAGMA journal_mode = WAL');
     await configureConnection(writer);
 
@@ -153,35 +193,48 @@ export class Database {
   }
 
   /**
-   * Replaces the database with `stagedPath` (a verified snapshot under key `stagedKeyVersion`): writes queue
-   * meanwhile. The current file is kept as `<path>.pre-restore` until the staged one has opened and migrated; if
-   * it does not, the current file is put back and the error thrown. Re-keys to `currentKeyVersion` if behind.
+   * Replaces the database with `stagedPath` (a verified snapshot under key `stagedKeyVersion`); writes queue
+   * meanwhile. A restore journal beside the file and a hard link to the current file (`<path>.pre-restore`) make
+   * it crash-safe: the staged file replaces the current one in one rename, and `open` finishes or undoes an
+   * interrupted swap. If the staged file does not open and migrate, the current one is put back and the error
+   * thrown. Re-keys to `currentKeyVersion` afterwards if behind (a failure there is logged: open retries it).
    */
   async replaceWith(stagedPath: string, stagedKeyVersion: number, currentKeyVersion: number): Promise<void> {
-    const versionFile = `${this.path}.key-version.json`;
     const previous = `${this.path}.pre-restore`;
+    const journal = `${this.path}.restore.json`;
     await this.lane.exclusive(async () => {
+      const previousKeyVersion = this.keyVersion;
       await this.client.execute('PRAGMA wal_checkpoint(TRUNCATE)');
+      await writeFileAtomic(journal, `${JSON.stringify({ stagedKeyVersion, previousKeyVersion } satisfies RestoreJournal)}\n`);
+      try {
+        await rm(previous, { force: true });
+        await link(this.path, previous);
+      } catch (error) {
+        await rm(journal, { force: true });
+        throw error;
+      }
       this.client.close();
       // A closed libSQL connection lingers until GC with the old -shm mapped: unlink it so the new file gets its own.
-      await rm(`${this.path}-wal`, { force: true });
-      await rm(`${this.path}-shm`, { force: true });
-      await rename(this.path, previous);
-      const previousKeyVersion = this.keyVersion;
+      await removeWalFiles(this.path);
       try {
         await rename(stagedPath, this.path);
         await this.attach(stagedKeyVersion);
-        await writeKeyVersion(versionFile, stagedKeyVersion);
+        await writeKeyVersion(`${this.path}.key-version.json`, stagedKeyVersion);
       } catch (error) {
-        await rm(`${this.path}-wal`, { force: true });
-        await rm(`${this.path}-shm`, { force: true });
+        await removeWalFiles(this.path);
         await rename(previous, this.path);
         await this.attach(previousKeyVersion);
+        await rm(journal, { force: true });
         throw error;
       }
       await rm(previous, { force: true });
+      await rm(journal, { force: true });
     });
-    if (this.keyVersion < currentKeyVersion) await this.rekey(currentKeyVersion);
+    if (this.keyVersion < currentKeyVersion) {
+      await this.rekey(currentKeyVersion).catch((error: unknown) =>
+        this.logger.error({ err: error, version: currentKeyVersion }, 'The restored database could not be re-keyed now; it will be at the next start'),
+      );
+    }
   }
 
   /** Opens `this.path` under `version` as this database's connection (inside an exclusive section). */
@@ -194,11 +247,16 @@ export class Database {
       if (isNotADatabase(error)) throw new StorageError(StorageErrorCode.WrongKey, `${this.path} cannot be read with database key version ${version}.`);
       throw error;
     }
-    await client.execute('PRAGMA journal_mode = WAL');
-    await configureConnection(client);
     const writes = drizzle(client, { schema });
-    this.migrationTag = await applyMigrations(writes, client, this.migrationsFolder, this.path, this.logger);
-    await configureConnection(client);
+    try {
+      await client.execute('PRAGMA journal_mode = WAL');
+      await configureConnection(client);
+      this.migrationTag = await applyMigrations(writes, client, this.migrationsFolder, this.path, this.logger);
+      await configureConnection(client);
+    } catch (error) {
+      client.close();
+      throw error;
+    }
     this.client = client;
     this.writes = writes;
     this.keyVersion = version;
