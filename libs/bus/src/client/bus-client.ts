@@ -9,6 +9,7 @@ import {
   isReplyTopic,
   mayPublish,
   PingRequestSchema,
+  PublicError,
   REPLY_TOPIC_PREFIX,
   SystemTopics,
   type Envelope,
@@ -584,7 +585,9 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
         await this.send({ ...reply, schema: definition.response, payload });
       } catch (error) {
         if (error instanceof BusError && error.code === BusErrorCode.Closed) throw error;
-        this.logger.error({ err: error, topic: definition.topic, source: request.source }, 'Request handler failed');
+        // A coded (public) error is an answer the caller can act on, not a failure of this service.
+        if (error instanceof PublicError) this.logger.info({ code: error.code, reason: error.message, topic: definition.topic, source: request.source }, 'Request refused');
+        else this.logger.error({ err: error, topic: definition.topic, source: request.source }, 'Request handler failed');
         await this.send({ ...reply, error: toErrorInfo(error, definition.topic, request.correlationId) });
       }
     });
