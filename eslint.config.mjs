@@ -24,6 +24,9 @@ export const moduleBoundaries = [
     { sourceTag: 'scope:keys', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
     { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
     { sourceTag: 'scope:storage', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
+    { sourceTag: 'scope:monitor', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
+    { sourceTag: 'scope:scheduler', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
+    { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
     ],
   },
 ];

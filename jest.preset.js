@@ -9,7 +9,7 @@ module.exports = {
   transform: { '^.+\\.ts$': ['@swc/jest', swcOptions()] },
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: { '^@aico/(.*)$': path.join(__dirname, 'libs/$1/src/index.ts') },
-  // p-queue is ESM-only; let swc transform it (DESIGN.md §1).
-  transformIgnorePatterns: ['/node_modules/(?!(p-queue)/)'],
+  // p-queue and jose are ESM-only; let swc transform them (DESIGN.md §1).
+  transformIgnorePatterns: ['/node_modules/(?!(p-queue|jose)/)'],
   setupFiles: [path.join(__dirname, 'tools/jest/setup.js')],
 };

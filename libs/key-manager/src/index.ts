@@ -6,3 +6,4 @@ export * from './secret-store';
 export * from './service-keys';
 export * from './key-version-store';
 export * from './atomic-file';
+export * from './user-password';

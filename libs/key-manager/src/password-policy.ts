@@ -23,9 +23,9 @@ export function passwordProblems(password: string): string[] {
   return problems;
 }
 
-export function assertPasswordPolicy(password: string): void {
+export function assertPasswordPolicy(password: string, what = 'The master password'): void {
   const problems = passwordProblems(password);
   if (problems.length > 0) {
-    throw new KeyManagerError(KeyManagerErrorCode.WeakPassword, `The master password is too weak: ${problems.join('; ')}.`);
+    throw new KeyManagerError(KeyManagerErrorCode.WeakPassword, `${what} is too weak: ${problems.join('; ')}.`);
   }
 }

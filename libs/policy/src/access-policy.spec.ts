@@ -1,11 +1,8 @@
-import { defaultTopicRegistry, defineEvent, LogEntrySchema } from '@aico/contracts';
+import { defaultTopicRegistry } from '@aico/contracts';
 import { AccessPolicy } from './access-policy';
 import { Permission, Role } from './permissions';
 
-const registry = defaultTopicRegistry.with([
-  defineEvent({ topic: 'conversation.message.received', payload: LogEntrySchema, publishers: ['gateway'], contractVersion: 1, description: 'test' }),
-]);
-const policy = new AccessPolicy(registry);
+const policy = new AccessPolicy(defaultTopicRegistry);
 
 describe('AccessPolicy', () => {
   it('grants each role exactly its permissions and denies everything else', () => {

@@ -3,7 +3,7 @@
 // request that finishes in-flight work and drains the send queue before the process exits.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { Module, type DynamicModule, type INestMicroservice, type Type } from '@nestjs/common';
+import { Module, type DynamicModule, type INestApplication, type INestApplicationContext, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { BusClient, BusExceptionFilter, deriveClientKeys, ZmqServer } from '@aico/bus';
@@ -37,10 +37,24 @@ export interface ServiceDefinition {
   readonly env?: NodeJS.ProcessEnv;
   /** Exit the process after a stop (default true; tests keep their process). */
   readonly exitOnStop?: boolean;
+  /** Also serve HTTP (the gateway): called with the loaded config and keys, before the app is created. */
+  readonly http?: (context: { readonly config: BaseConfig; readonly keys: KeyRing; readonly logger: Logger }) => Promise<HttpServerSetup>;
+}
+
+export interface HttpServerSetup {
+  readonly host: string;
+  /** 0 picks a free port (tests); RunningService.httpAddress says which. */
+  readonly port: number;
+  /** TLS; plain HTTP when absent. */
+  readonly httpsOptions?: { readonly key: string | Buffer; readonly cert: string | Buffer };
+  /** Runs on the HTTP app before it listens: body parsing, filters, WebSocket upgrade handling. */
+  readonly configure?: (app: INestApplication) => void | Promise<void>;
 }
 
 export interface RunningService {
-  readonly app: INestMicroservice;
+  readonly app: INestApplicationContext;
+  /** Where the HTTP server listens, for services that serve HTTP. */
+  readonly httpAddress?: { readonly host: string; readonly port: number; readonly url: string };
   readonly bus: BusClient;
   readonly logger: Logger;
   readonly info: ServiceInfo;
@@ -131,11 +145,30 @@ export async function runService(definition: ServiceDefinition): Promise<Running
     requestStop(`shutdown requested by ${request.source}${request.payload.reason ? `: ${request.payload.reason}` : ''}`);
   });
 
-  let app: INestMicroservice;
+  let app: INestApplicationContext;
+  let httpAddress: RunningService['httpAddress'];
   try {
-    app = await NestFactory.createMicroservice(root, { strategy: server, logger: new NestPinoLogger(logger) });
-    app.useGlobalFilters(new BusExceptionFilter());
-    await app.listen();
+    if (definition.http) {
+      const setup = await definition.http({ config, keys, logger });
+      const httpApp = await NestFactory.create(root, {
+        logger: new NestPinoLogger(logger),
+        bodyParser: false,
+        abortOnError: false,
+        ...(setup.httpsOptions ? { httpsOptions: { key: setup.httpsOptions.key, cert: setup.httpsOptions.cert } } : {}),
+      });
+      httpApp.connectMicroservice({ strategy: server }).useGlobalFilters(new BusExceptionFilter());
+      await setup.configure?.(httpApp);
+      await httpApp.startAllMicroservices();
+      await httpApp.listen(setup.port, setup.host);
+      const port = (httpApp.getHttpServer() as { address(): { port: number } }).address().port;
+      httpAddress = { host: setup.host, port, url: `${setup.httpsOptions ? 'https' : 'http'}://${setup.host}:${port}` };
+      app = httpApp;
+    } else {
+      const microservice = await NestFactory.createMicroservice(root, { strategy: server, logger: new NestPinoLogger(logger) });
+      microservice.useGlobalFilters(new BusExceptionFilter());
+      await microservice.listen();
+      app = microservice;
+    }
   } catch (error) {
     logger.fatal({ err: error }, `${definition.identity} failed to start: ${(error as Error).message}`);
     if (exitOnStop) process.exitCode = ServiceExitCode.Unavailable;
@@ -238,6 +271,6 @@ export async function runService(definition: ServiceDefinition): Promise<Running
     handles: [...server.handledTopics],
   });
   beat();
-  logger.info({ handles: server.handledTopics }, `${info.identity} ready`);
-  return { app, bus, logger, info, stop };
+  logger.info({ handles: server.handledTopics, ...(httpAddress ? { url: httpAddress.url } : {}) }, `${info.identity} ready`);
+  return { app, bus, logger, info, stop, ...(httpAddress ? { httpAddress } : {}) };
 }

@@ -1,0 +1,47 @@
+import { Body, Controller, Get, Param, Put, Req } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { timestampFromMs, timestampMs } from '@bufbuild/protobuf/wkt';
+import type { ConsentCheckRequest } from '@aico/contracts';
+import { Permission } from '@aico/policy';
+import { Access } from '../auth/access.decorator';
+import { Doc } from '../http/openapi';
+import type { AuthenticatedRequest } from '../auth/auth.guard';
+import { ConsentBody } from '../http/schemas';
+import { parseInput } from '../http/validation';
+import { ConsentService } from './consent.service';
+
+@Controller('consent')
+export class ConsentController {
+  constructor(private readonly consent: ConsentService) {}
+
+  @Doc('Consent per purpose for the current user')
+  @Get()
+  @Access(Permission.ConsentManageOwn)
+  async list(@Req() request: AuthenticatedRequest) {
+    return { purposes: await this.consent.states(request.user!.sub) };
+  }
+
+  @Doc('Every consent decision of the current user')
+  @Get('history')
+  @Access(Permission.ConsentManageOwn)
+  async history(@Req() request: AuthenticatedRequest) {
+    const records = await this.consent.history(request.user!.sub);
+    return {
+      history: records.map((record) => ({ purpose: record.purpose, granted: record.granted, source: record.source, recordedAt: record.recordedAt ? new Date(timestampMs(record.recordedAt)).toISOString() : null })),
+    };
+  }
+
+  @Doc('Grant or withdraw consent for a purpose', { body: ConsentBody })
+  @Put(':purpose')
+  @Access(Permission.ConsentManageOwn)
+  decide(@Req() request: AuthenticatedRequest, @Param('purpose') purpose: string, @Body() body: unknown) {
+    return this.consent.decide(request.user!.sub, purpose, parseInput(ConsentBody, body).granted, 'gateway');
+  }
+
+  /** For services that need a purpose: no record means no. */
+  @MessagePattern('privacy.consent.check')
+  async check(@Payload() request: ConsentCheckRequest) {
+    const state = await this.consent.check(request.userId, request.purpose);
+    return { granted: state.granted, essential: state.essential, ...(state.decidedAt ? { decidedAt: timestampFromMs(Date.parse(state.decidedAt)) } : {}) };
+  }
+}

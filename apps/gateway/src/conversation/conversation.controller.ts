@@ -1,0 +1,34 @@
+// A message from the front end goes on the bus for the companion; the answer comes back over the WebSocket under
+// the correlation id returned here.
+import { randomUUID } from 'node:crypto';
+import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
+import { BusClient } from '@aico/bus';
+import { GatewayTopics } from '@aico/contracts';
+import { Permission } from '@aico/policy';
+import { Access } from '../auth/access.decorator';
+import { Doc } from '../http/openapi';
+import type { AuthenticatedRequest } from '../auth/auth.guard';
+import { ConversationMessageBody } from '../http/schemas';
+import { parseInput } from '../http/validation';
+
+@Controller('conversation')
+export class ConversationController {
+  constructor(private readonly bus: BusClient) {}
+
+  @Doc('Send a message to the companion; follow the answer on /ws by the returned correlation id', { body: ConversationMessageBody })
+  @Post('messages')
+  @HttpCode(202)
+  @Access(Permission.ConversationSend)
+  async send(@Req() request: AuthenticatedRequest, @Body() body: unknown) {
+    const input = parseInput(ConversationMessageBody, body);
+    const correlationId = randomUUID();
+    const messageId = randomUUID();
+    await this.bus.publish(
+      GatewayTopics.conversationMessage,
+      { id: messageId, userId: request.user!.sub, text: input.text, client: input.client ?? 'api', receivedAt: timestampFromMs(Date.now()), conversationId: input.conversationId ?? '' },
+      { correlationId, attributes: { user: request.user!.sub } },
+    );
+    return { messageId, correlationId };
+  }
+}

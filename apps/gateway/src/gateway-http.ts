@@ -1,0 +1,38 @@
+// How the gateway serves HTTP: TLS with the locally made certificate (plain HTTP only when configured for a
+// loopback host), the request pipeline, the /api/v1 prefix, and the WebSocket bridge on the same server.
+import type { Server } from 'node:http';
+import type { INestApplication } from '@nestjs/common';
+import type { BaseConfig } from '@aico/config';
+import type { KeyRing } from '@aico/keys';
+import type { Logger } from '@aico/logging';
+import type { HttpServerSetup } from '@aico/service';
+import { setLoginRateLimit } from './auth/rate-limit';
+import type { GatewayConfig } from './gateway.config';
+import { configureHttpPipeline } from './http/http-pipeline';
+import { API_PREFIX } from './http/openapi';
+import { loadOrCreateTlsCertificate } from './tls/tls-certificate';
+import { WsBridge } from './ws/ws-bridge';
+
+export async function gatewayHttp({ config: base, keys, logger }: { config: BaseConfig; keys: KeyRing; logger: Logger }): Promise<HttpServerSetup> {
+  const config = base as GatewayConfig;
+  const { gateway } = config;
+  setLoginRateLimit(gateway.loginRateLimitPerMinute);
+  let httpsOptions: HttpServerSetup['httpsOptions'];
+  if (gateway.tls) {
+    const tls = await loadOrCreateTlsCertificate(config.dataDir, keys.purposeKey('file'), gateway.host, logger);
+    logger.info({ fingerprint: tls.fingerprint, validTo: tls.validTo, created: tls.created }, 'Gateway TLS certificate (SHA-256 fingerprint)');
+    httpsOptions = { key: tls.key, cert: tls.cert };
+  } else {
+    logger.warn({ host: gateway.host }, 'The gateway serves plain HTTP (gateway.tls=false): for loopback development only');
+  }
+  return {
+    host: gateway.host,
+    port: gateway.port,
+    ...(httpsOptions ? { httpsOptions } : {}),
+    configure: (app: INestApplication) => {
+      configureHttpPipeline(app, { maxBodyBytes: gateway.maxBodyBytes, corsOrigins: gateway.corsOrigins, logger });
+      app.setGlobalPrefix(API_PREFIX.slice(1));
+      app.get(WsBridge).attach(app.getHttpServer() as Server);
+    },
+  };
+}

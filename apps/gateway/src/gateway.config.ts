@@ -1,0 +1,40 @@
+import { baseConfigSchema, configBoolean, configInteger, configList, z } from '@aico/config';
+
+export const gatewayConfigSchema = baseConfigSchema.extend({
+  gateway: z
+    .object({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: configInteger.min(0).max(65_535).default(8443),
+      /** TLS with a certificate made at first start. Plain HTTP only on a loopback host, and only when asked. */
+      tls: configBoolean.default(true),
+      /** Lifetime of an access token (JWT, HS256 under the token-signing key). */
+      accessTokenTtlSeconds: configInteger.min(10).max(86_400).default(900),
+      refreshTokenTtlDays: configInteger.min(1).max(365).default(30),
+      /** Largest JSON request body. */
+      maxBodyBytes: configInteger.min(1024).max(4 * 1024 * 1024).default(64 * 1024),
+      /** Failed logins before the account waits (1 s, doubling, up to 15 min). */
+      lockoutFreeAttempts: configInteger.min(1).default(5),
+      /** Requests per client (IP) per route per minute; login has its own, stricter limit. */
+      rateLimitPerMinute: configInteger.min(1).default(600),
+      loginRateLimitPerMinute: configInteger.min(1).default(20),
+      /** Origins allowed by CORS; none by default (the web client is served from the same origin). */
+      corsOrigins: configList(z.string().url()).default([]),
+      /** A WebSocket client whose unsent frames exceed this is disconnected (close code 4008). */
+      wsMaxBufferedBytes: configInteger.min(1024).default(1024 * 1024),
+      wsHeartbeatMs: configInteger.min(100).default(30_000),
+      /** Consent purposes a user may grant; non-essential ones start denied. */
+      consentPurposes: configList(z.string().regex(/^[a-z][a-z0-9_.-]*$/)).default(['conversation.memory', 'voice', 'telemetry']),
+      essentialPurposes: configList(z.string()).default([]),
+      /** Apps that must be up for /health/ready to say ready. */
+      requiredApps: configList(z.string()).default(['keys', 'storage']),
+      /** Heartbeats missed before an app counts as down. */
+      missedHeartbeats: configInteger.min(1).default(3),
+    })
+    .prefault({})
+    .refine((gateway) => gateway.tls || ['127.0.0.1', '::1', 'localhost'].includes(gateway.host), {
+      message: 'plain HTTP (gateway.tls=false) is only allowed on a loopback host',
+      path: ['tls'],
+    }),
+});
+
+export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
