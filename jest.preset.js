@@ -6,7 +6,8 @@ module.exports = {
   testEnvironment: 'node',
   // Generous: tests wait for signals, never for time, but CI shares 2 cores between workers and real processes.
   testTimeout: 30_000,
-  transform: { '^.+\\.ts$': ['@swc/jest', swcOptions()] },
+  // .js too: the ESM-only packages below are compiled to CommonJS like our own code.
+  transform: { '^.+\\.(ts|m?js)$': ['@swc/jest', swcOptions()] },
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: { '^@aico/(.*)$': path.join(__dirname, 'libs/$1/src/index.ts') },
   // p-queue and jose are ESM-only; let swc transform them (DESIGN.md §1).

@@ -1,0 +1,240 @@
+// The gateway with real processes (bus, keys, storage, gateway) and real clients over HTTPS and WSS: logins and
+// tokens, roles, refresh-token reuse, WebSocket subscriptions and relayed bus events, bad input, a slow WebSocket
+// client, and readiness that notices a killed app.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SignJWT } from 'jose';
+import { createTestClient, freeTcpPort, requestWhenRoutable, type BusClient } from '@aico/bus';
+import { StorageTopics, SystemTopics, LogLevel } from '@aico/contracts';
+import { hashUserPassword } from '@aico/key-manager';
+import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service';
+import { StorageClient } from '@aico/storage-client';
+import { ServiceProcess } from '../support/service-process';
+import { FrameReader, GatewayClient, opened } from './https-client';
+
+const app = (name: string) => `dist/apps/${name}/apps/${name}/src/main.js`;
+const ADMIN_PASSWORD = 'Admin-password-2026!';
+const USER_PASSWORD = 'User-password-2026!';
+
+describe('gateway with real processes over HTTPS and WSS', () => {
+  let environment: ServiceTestEnvironment;
+  const processes = new Map<string, ServiceProcess>();
+  let cli: BusClient;
+  let api: GatewayClient;
+
+  const start = async (name: string) => {
+    const child = new ServiceProcess(name, app(name), [], environment.env);
+    processes.set(name, child);
+    await child.waitForMessage(`${name} ready`, 30_000);
+    return child;
+  };
+  const login = async (username: string, password: string) => {
+    const response = await api.call('POST', '/api/v1/auth/login', { json: { username, password } });
+    expect(response.status).toBe(200);
+    return response.body as { accessToken: string; refreshToken: string };
+  };
+
+  beforeAll(async () => {
+    const port = await freeTcpPort();
+    environment = await createServiceTestEnvironment('tcp', {
+      AICO_LOG__LEVEL: 'info',
+      AICO_LOG__FILE: 'false',
+      AICO_BUS__HEARTBEAT_INTERVAL_MS: '250',
+      AICO_GATEWAY__PORT: String(port),
+      AICO_GATEWAY__MAX_BODY_BYTES: '4096',
+      AICO_GATEWAY__WS_MAX_BUFFERED_BYTES: '16384',
+      AICO_GATEWAY__LOCKOUT_FREE_ATTEMPTS: '3',
+    });
+    await start('bus');
+    await Promise.all([start('keys'), start('storage')]);
+    await start('gateway');
+    api = new GatewayClient(`https://127.0.0.1:${port}`, await readFile(join(environment.dir, 'gateway', 'tls-cert.pem'), 'utf8'));
+
+    // The first users, as `aico` would create them (the CLI may write user records).
+    cli = createTestClient('cli', environment.keys, environment.endpoints);
+    await cli.connect();
+    await requestWhenRoutable((timeoutMs) => cli.request(StorageTopics.databaseCheck, {}, { timeoutMs }));
+    const storage = new StorageClient(cli);
+    await storage.putRecord({ kind: { case: 'user', value: { id: 'ada', username: 'ada', role: 'admin', passwordHash: await hashUserPassword(ADMIN_PASSWORD) } } });
+    await storage.putRecord({ kind: { case: 'user', value: { id: 'bob', username: 'bob', role: 'user', passwordHash: await hashUserPassword(USER_PASSWORD) } } });
+  }, 90_000);
+
+  afterAll(async () => {
+    await cli?.close({ drainTimeoutMs: 0 });
+    for (const child of processes.values()) child.signal('SIGKILL');
+    await environment.cleanup();
+  });
+
+  it('serves only with its own certificate, and liveness without a token', async () => {
+    const live = await api.call('GET', '/api/v1/health');
+    expect(live).toMatchObject({ status: 200, body: { status: 'ok', service: 'gateway' } });
+    expect(live.headers['strict-transport-security']).toContain('max-age=');
+    expect(live.headers['x-content-type-options']).toBe('nosniff');
+    expect(live.headers['access-control-allow-origin']).toBeUndefined();
+    await expect(new GatewayClient(api.url, '').call('GET', '/api/v1/health')).rejects.toThrow(/self.signed|certificate/i);
+  });
+
+  it('logs in, lets the role through to what it may do, and answers 403 for what it may not', async () => {
+    const admin = await login('ada', ADMIN_PASSWORD);
+    const users = await api.call('GET', '/api/v1/users', { token: admin.accessToken });
+    expect(users.status).toBe(200);
+    expect(users.body.users.map((user: { id: string }) => user.id)).toEqual(['ada', 'bob']);
+    expect(JSON.stringify(users.body)).not.toContain('argon2');
+
+    const bob = await login('bob', USER_PASSWORD);
+    const forbidden = await api.call('GET', '/api/v1/users', { token: bob.accessToken });
+    expect(forbidden).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
+    expect((await api.call('GET', '/api/v1/system/status', { token: bob.accessToken })).status).toBe(200);
+    expect((await api.call('GET', '/api/v1/logs', { token: bob.accessToken })).status).toBe(403);
+    expect((await api.call('GET', '/api/v1/users')).body.error.code).toBe('TOKEN_MISSING');
+  });
+
+  it('refuses expired and tampered tokens with 401', async () => {
+    const bob = await login('bob', USER_PASSWORD);
+    const [header, payload, signature] = bob.accessToken.split('.');
+    const tampered = `${header}.${payload}.${signature!.slice(0, -2)}${signature!.endsWith('AA') ? 'BB' : 'AA'}`;
+    expect((await api.call('GET', '/api/v1/consent', { token: tampered })).body.error.code).toBe('TOKEN_INVALID');
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as { sid: string };
+    const expired = await new SignJWT({ role: 'user', sid: claims.sid })
+      .setProtectedHeader({ alg: 'HS256', kid: 'v1' })
+      .setSubject('bob')
+      .setIssuer('aico-gateway')
+      .setAudience('aico')
+      .setIssuedAt(Math.floor(Date.now() / 1000) - 3600)
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+      .sign(environment.keys.purposeKey('token-signing', 1));
+    const response = await api.call('GET', '/api/v1/consent', { token: expired });
+    expect(response).toMatchObject({ status: 401, body: { error: { code: 'TOKEN_EXPIRED' } } });
+    // The same claims signed with another key (a forged token) are refused.
+    const forged = await new SignJWT({ role: 'admin', sid: claims.sid }).setProtectedHeader({ alg: 'HS256', kid: 'v1' }).setSubject('bob').setIssuer('aico-gateway').setAudience('aico').setExpirationTime('5m').sign(new Uint8Array(32));
+    expect((await api.call('GET', '/api/v1/users', { token: forged })).body.error.code).toBe('TOKEN_INVALID');
+  });
+
+  it('rotates refresh tokens, and a reused one ends every session of the user', async () => {
+    const first = await login('bob', USER_PASSWORD);
+    const other = await login('bob', USER_PASSWORD);
+    const rotated = await api.call('POST', '/api/v1/auth/refresh', { json: { refreshToken: first.refreshToken } });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.refreshToken).not.toBe(first.refreshToken);
+    const reused = await api.call('POST', '/api/v1/auth/refresh', { json: { refreshToken: first.refreshToken } });
+    expect(reused).toMatchObject({ status: 401, body: { error: { code: 'REFRESH_REUSED' } } });
+    expect((await api.call('POST', '/api/v1/auth/refresh', { json: { refreshToken: rotated.body.refreshToken } })).status).toBe(401);
+    expect((await api.call('GET', '/api/v1/consent', { token: other.accessToken })).body.error.code).toBe('SESSION_ENDED');
+    expect((await api.call('GET', '/api/v1/consent', { token: rotated.body.accessToken })).body.error.code).toBe('SESSION_ENDED');
+  });
+
+  it('logs out (the token stops working) and locks an account after repeated wrong passwords', async () => {
+    const session = await login('bob', USER_PASSWORD);
+    expect((await api.call('POST', '/api/v1/auth/logout', { token: session.accessToken })).status).toBe(204);
+    expect((await api.call('GET', '/api/v1/consent', { token: session.accessToken })).body.error.code).toBe('SESSION_ENDED');
+    await storageUser('eve', 'Eve-password-2026!');
+    for (let i = 0; i < 3; i++) expect((await api.call('POST', '/api/v1/auth/login', { json: { username: 'eve', password: 'wrong-password' } })).body.error.code).toBe('INVALID_CREDENTIALS');
+    const locked = await api.call('POST', '/api/v1/auth/login', { json: { username: 'eve', password: 'Eve-password-2026!' } });
+    expect(locked).toMatchObject({ status: 429, body: { error: { code: 'ACCOUNT_LOCKED' } } });
+    expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it('refuses bad input in one error shape: malformed JSON, oversize bodies, wrong content types, unknown fields', async () => {
+    const bad = [
+      [await api.call('POST', '/api/v1/auth/login', { raw: '{"username": "ada", ' }), 400, 'MALFORMED_JSON'],
+      [await api.call('POST', '/api/v1/auth/login', { raw: JSON.stringify({ username: 'ada', password: 'x'.repeat(5000) }) }), 413, 'BODY_TOO_LARGE'],
+      [await api.call('POST', '/api/v1/auth/login', { raw: 'username=ada', contentType: 'application/x-www-form-urlencoded' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+      [await api.call('POST', '/api/v1/auth/login', { json: { username: 'ada', password: 'x', admin: true } }), 400, 'INVALID_BODY'],
+      [await api.call('GET', '/api/v1/no/such/route'), 404, 'NOT_FOUND'],
+    ] as const;
+    for (const [response, status, code] of bad) {
+      expect(response).toMatchObject({ status, body: { error: { code, message: expect.any(String), requestId: expect.any(String) } } });
+    }
+    expect(bad[3][0].body.error.message).toContain('Unrecognized key: "admin"');
+  });
+
+  it('publishes a conversation message on the bus and returns its correlation id', async () => {
+    const bob = await login('bob', USER_PASSWORD);
+    const observer = createTestClient('monitor', environment.keys, environment.endpoints);
+    await observer.connect();
+    try {
+      const received = new Promise<{ correlationId: string; userId: string; text: string }>((resolve) =>
+        observer.subscribePrefix('conversation.message.', (message) => resolve({ correlationId: message.correlationId, ...(message.payload as unknown as { userId: string; text: string }) })),
+      );
+      await requestWhenRoutable((timeoutMs) => observer.request(StorageTopics.databaseCheck, {}, { timeoutMs }));
+      const sent = await api.call('POST', '/api/v1/conversation/messages', { token: bob.accessToken, json: { text: 'Hello, aico' } });
+      expect(sent.status).toBe(202);
+      const message = await received;
+      expect(message).toMatchObject({ correlationId: sent.body.correlationId, userId: 'bob', text: 'Hello, aico' });
+    } finally {
+      await observer.close({ drainTimeoutMs: 0 });
+    }
+  });
+
+  it('authenticates WebSockets, refuses forbidden topics, and relays permitted bus events as JSON', async () => {
+    expect(await new Promise((resolve) => api.websocket(undefined).once('unexpected-response', (_req, res) => resolve(res.statusCode)))).toBe(401);
+    const bob = await login('bob', USER_PASSWORD);
+    const socket = api.websocket(bob.accessToken);
+    const frames = new FrameReader(socket);
+    await opened(socket);
+    expect(socket.protocol).toBe('aico.v1');
+    socket.send(JSON.stringify({ type: 'subscribe', topic: 'system.log.', id: 'a' }));
+    expect(await frames.next((frame) => frame['id'] === 'a')).toMatchObject({ type: 'error', code: 'FORBIDDEN_TOPIC' });
+    socket.send(JSON.stringify({ type: 'publish', topic: 'system.service.shutdown', payload: {}, id: 'b' }));
+    expect(await frames.next((frame) => frame['id'] === 'b')).toMatchObject({ type: 'error', code: 'FORBIDDEN_TOPIC' });
+    socket.send(JSON.stringify({ type: 'subscribe', topic: 'privacy.', id: 'c' }));
+    expect(await frames.next((frame) => frame['id'] === 'c')).toMatchObject({ type: 'subscribed', topic: 'privacy.' });
+    const granted = await api.call('PUT', '/api/v1/consent/voice', { token: bob.accessToken, json: { granted: true } });
+    expect(granted).toMatchObject({ status: 200, body: { purpose: 'voice', granted: true } });
+    const event = await frames.next((frame) => frame['type'] === 'event');
+    expect(event).toMatchObject({ topic: 'privacy.consent.changed', source: 'gateway', payload: { userId: 'bob', purpose: 'voice', granted: true } });
+    socket.send('not json');
+    expect(await frames.next((frame) => frame['code'] === 'MALFORMED_FRAME')).toMatchObject({ type: 'error' });
+    socket.close();
+  });
+
+  it('drops a WebSocket client that never reads instead of buffering for it', async () => {
+    const admin = await login('ada', ADMIN_PASSWORD);
+    const socket = api.websocket(admin.accessToken);
+    const frames = new FrameReader(socket);
+    await opened(socket);
+    socket.send(JSON.stringify({ type: 'subscribe', topic: 'system.log.', id: 's' }));
+    await frames.next((frame) => frame['id'] === 's');
+    // Stop reading: the kernel buffers fill, then the gateway's send buffer grows past its limit.
+    (socket as unknown as { _socket: { pause(): void } })._socket.pause();
+    const gateway = processes.get('gateway')!;
+    const flood = createTestClient('scheduler', environment.keys, environment.endpoints);
+    await flood.connect();
+    try {
+      const dropped = gateway.waitForMessage('Dropping a WebSocket client that does not keep up', 30_000);
+      const text = 'x'.repeat(2_000);
+      let stop = false;
+      void dropped.then(() => (stop = true));
+      for (let i = 0; i < 20_000 && !stop; i++) {
+        await flood.publish(SystemTopics.logEntry, { service: 'scheduler', level: LogLevel.INFO, message: `${i} ${text}` });
+        if (i % 200 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect((await dropped).bufferedBytes).toBeGreaterThan(16_384);
+      // The gateway stays healthy for everyone else.
+      expect((await api.call('GET', '/api/v1/health')).status).toBe(200);
+    } finally {
+      await flood.close({ drainTimeoutMs: 0 });
+      socket.terminate();
+    }
+  });
+
+  it('reports an app as down on /health/ready within a few heartbeats after it is killed', async () => {
+    const before = await api.call('GET', '/api/v1/health/ready');
+    expect(before).toMatchObject({ status: 200, body: { status: 'ready' } });
+    expect(before.body.bus.roundTripMs).toBeGreaterThan(0);
+    expect(before.body.apps.find((entry: { service: string }) => entry.service === 'storage')).toMatchObject({ status: 'up' });
+    processes.get('storage')!.signal('SIGKILL');
+    const killedAt = Date.now();
+    let after = before;
+    while (after.status !== 503 && Date.now() - killedAt < 10_000) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      after = await api.call('GET', '/api/v1/health/ready');
+    }
+    expect(after).toMatchObject({ status: 503, body: { status: 'not-ready', missing: ['storage'] } });
+    expect(after.body.apps.find((entry: { service: string }) => entry.service === 'storage')).toMatchObject({ status: 'down', reason: expect.stringContaining('no heartbeat') });
+  });
+
+  async function storageUser(id: string, password: string): Promise<void> {
+    await new StorageClient(cli).putRecord({ kind: { case: 'user', value: { id, username: id, role: 'user', passwordHash: await hashUserPassword(password) } } });
+  }
+});
