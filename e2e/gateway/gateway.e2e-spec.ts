@@ -148,6 +148,17 @@ describe('gateway with real processes over HTTPS and WSS', () => {
     expect(bad[3][0].body.error.message).toContain('Unrecognized key: "admin"');
   });
 
+  it('publishes an OpenAPI document of every route with its access rule and body schema', async () => {
+    const document = (await api.call('GET', '/api/v1/openapi.json')).body;
+    expect(document.openapi).toBe('3.1.0');
+    const login = document.paths['/api/v1/auth/login'].post;
+    expect(login).toMatchObject({ 'x-aico-access': 'public', security: [] });
+    expect(login.requestBody.content['application/json'].schema).toMatchObject({ required: ['username', 'password'], additionalProperties: false });
+    expect(document.paths['/api/v1/users/{id}'].patch['x-aico-access']).toBe('users.manage');
+    expect(document.paths['/api/v1/logs'].get.parameters.map((parameter: { name: string }) => parameter.name)).toContain('minLevel');
+    expect(Object.keys(document.paths).length).toBeGreaterThanOrEqual(12);
+  });
+
   it('publishes a conversation message on the bus and returns its correlation id', async () => {
     const bob = await login('bob', USER_PASSWORD);
     const observer = createTestClient('monitor', environment.keys, environment.endpoints);
