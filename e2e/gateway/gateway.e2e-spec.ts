@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { createTestClient, freeTcpPort, requestWhenRoutable, type BusClient } from '@aico/bus';
-import { StorageTopics, SystemTopics, LogLevel } from '@aico/contracts';
+import { GatewayTopics, LogLevel, StorageTopics, SystemTopics } from '@aico/contracts';
 import { hashUserPassword } from '@aico/key-manager';
 import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service';
 import { StorageClient } from '@aico/storage-client';
@@ -194,6 +194,10 @@ describe('gateway with real processes over HTTPS and WSS', () => {
     expect(granted).toMatchObject({ status: 200, body: { purpose: 'voice', granted: true } });
     const event = await frames.next((frame) => frame['type'] === 'event');
     expect(event).toMatchObject({ topic: 'privacy.consent.changed', source: 'gateway', payload: { userId: 'bob', purpose: 'voice', granted: true } });
+    // Services that need a purpose ask the gateway; non-essential purposes start denied.
+    const check = (purpose: string) => cli.request(GatewayTopics.consentCheck, { userId: 'bob', purpose });
+    await expect(check('voice')).resolves.toMatchObject({ granted: true, essential: false });
+    await expect(check('telemetry')).resolves.toMatchObject({ granted: false });
     socket.send('not json');
     expect(await frames.next((frame) => frame['code'] === 'MALFORMED_FRAME')).toMatchObject({ type: 'error' });
     socket.close();
