@@ -7,7 +7,10 @@ import { registerKeys } from './commands/keys-status.command';
 import { registerPasswd } from './commands/passwd.command';
 import { registerRestore } from './commands/restore.command';
 import { registerSetup } from './commands/setup.command';
+import { registerStatus } from './commands/status.command';
+import { registerTasks } from './commands/tasks.command';
 import { registerUnlock } from './commands/unlock.command';
+import { registerUsers } from './commands/users.command';
 import { ExitCode, toCliError } from './exit-codes';
 
 export function createProgram(context: () => CliContext): Command {
@@ -18,6 +21,9 @@ export function createProgram(context: () => CliContext): Command {
   registerKeys(program, context);
   registerBackup(program, context);
   registerRestore(program, context);
+  registerUsers(program, context);
+  registerStatus(program, context);
+  registerTasks(program, context);
   return program;
 }
 

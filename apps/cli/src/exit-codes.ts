@@ -3,6 +3,7 @@
 import { BackupArchiveErrorCode } from '@aico/backup-archive';
 import { BusError, BusErrorCode, RemoteError } from '@aico/bus';
 import { ConfigError } from '@aico/config';
+import { SchedulerErrorCode } from '@aico/contracts';
 import { KeyManagerError, KeyManagerErrorCode } from '@aico/key-manager';
 import { KeyError } from '@aico/keys';
 
@@ -96,6 +97,26 @@ export function storageExitCode(error: RemoteError | BusError): ExitCode {
     case BusErrorCode.Closed:
       return ExitCode.Unavailable;
     default:
+      return ExitCode.Failure;
+  }
+}
+
+const isSchedulerCode = (code: string): code is SchedulerErrorCode => (Object.values(SchedulerErrorCode) as string[]).includes(code);
+
+/** The exit code of an error reply from the scheduler (its codes are part of the contract), or of no reply at all. */
+export function schedulerExitCode(error: RemoteError | BusError): ExitCode {
+  if (!isSchedulerCode(error.code)) return storageExitCode(error);
+  switch (error.code) {
+    case SchedulerErrorCode.UnknownTask:
+      return ExitCode.NoInput;
+    case SchedulerErrorCode.InvalidTask:
+    case SchedulerErrorCode.BuiltIn:
+      return ExitCode.Usage;
+    case SchedulerErrorCode.NameTaken:
+      return ExitCode.AlreadyExists;
+    case SchedulerErrorCode.NotReady:
+      return ExitCode.TryLater;
+    case SchedulerErrorCode.NotPermitted:
       return ExitCode.Failure;
   }
 }

@@ -20,6 +20,7 @@ import { HealthController } from './health/health.controller';
 import { HeartbeatTracker } from './health/heartbeat-tracker';
 import { OpenApiController } from './http/openapi';
 import { SystemController } from './system/system.controller';
+import { TasksController } from './tasks/tasks.controller';
 import { UsersController } from './users/users.controller';
 import { WsBridge } from './ws/ws-bridge';
 
@@ -31,7 +32,7 @@ import { WsBridge } from './ws/ws-bridge';
       useFactory: (config: GatewayConfig) => [{ name: 'default', ttl: 60_000, limit: config.gateway.rateLimitPerMinute }],
     }),
   ],
-  controllers: [HealthController, AuthController, UsersController, ConsentController, SystemController, ConversationController, OpenApiController],
+  controllers: [HealthController, AuthController, UsersController, ConsentController, SystemController, ConversationController, TasksController, OpenApiController],
   providers: [
     { provide: AccessPolicy, useValue: new AccessPolicy(defaultTopicRegistry) },
     // Short deadlines: a person is waiting on the other end of these calls.

@@ -103,18 +103,65 @@ const MAPPINGS: { readonly [K in Exclude<RecordKind, RecordKind.UNSPECIFIED>]: M
     id: scheduledTasks.id,
     check(value, limits) {
       const task = value as ValueOf<'task'>;
-      checkName('task.schedule', task.schedule);
+      // A task runs on a cron expression or a fixed interval.
+      if (task.intervalMs === 0n) checkName('task.schedule', task.schedule);
+      else checkText('task.schedule', task.schedule, limits);
+      if (task.intervalMs > BigInt(Number.MAX_SAFE_INTEGER)) throw new StorageError(StorageErrorCode.InvalidArgument, 'task.interval_ms is too large.');
       checkName('task.topic', task.topic);
       checkBytes('task.payload', task.payload, limits);
+      checkText('task.time_zone', task.timeZone, limits);
+      checkText('task.missed_run_policy', task.missedRunPolicy, limits);
+      checkText('task.owner', task.owner, limits);
+      checkText('task.description', task.description, limits);
+      if (!Number.isFinite(task.backoffJitter)) throw new StorageError(StorageErrorCode.InvalidArgument, 'task.backoff_jitter must be a finite number.');
     },
     toRow: (value) => {
       const t = value as ValueOf<'task'>;
-      return { id: t.id, schedule: t.schedule, enabled: t.enabled, topic: t.topic, payload: Buffer.from(t.payload), maxAttempts: Math.max(1, t.maxAttempts), nextRunAt: ms(t.nextRunAt), updatedAt: Date.now() };
+      return {
+        id: t.id,
+        schedule: t.schedule,
+        enabled: t.enabled,
+        topic: t.topic,
+        payload: Buffer.from(t.payload),
+        maxAttempts: Math.max(1, t.maxAttempts),
+        nextRunAt: ms(t.nextRunAt),
+        updatedAt: Date.now(),
+        intervalMs: Number(t.intervalMs),
+        timeZone: t.timeZone,
+        timeoutMs: t.timeoutMs,
+        backoffInitialMs: t.backoffInitialMs,
+        backoffMaxMs: t.backoffMaxMs,
+        backoffJitter: t.backoffJitter,
+        missedRunPolicy: t.missedRunPolicy,
+        owner: t.owner,
+        description: t.description,
+      };
     },
     fromRow: (row) => {
       const r = row as typeof scheduledTasks.$inferSelect;
       return {
-        kind: { case: 'task', value: { id: r.id, schedule: r.schedule, enabled: r.enabled, topic: r.topic, payload: r.payload, maxAttempts: r.maxAttempts, ...optional('nextRunAt', ts(r.nextRunAt)), updatedAt: ts(r.updatedAt)! } },
+        kind: {
+          case: 'task',
+          value: {
+            id: r.id,
+            schedule: r.schedule,
+            enabled: r.enabled,
+            topic: r.topic,
+            payload: r.payload,
+            maxAttempts: r.maxAttempts,
+            ...optional('nextRunAt', ts(r.nextRunAt)),
+            updatedAt: ts(r.updatedAt)!,
+            intervalMs: BigInt(r.intervalMs),
+            timeZone: r.timeZone,
+            timeoutMs: r.timeoutMs,
+            backoffInitialMs: r.backoffInitialMs,
+            backoffMaxMs: r.backoffMaxMs,
+            backoffJitter: r.backoffJitter,
+            missedRunPolicy: r.missedRunPolicy,
+            owner: r.owner,
+            description: r.description,
+          },
+        },
       };
     },
   },
@@ -128,17 +175,41 @@ const MAPPINGS: { readonly [K in Exclude<RecordKind, RecordKind.UNSPECIFIED>]: M
       checkName('task_run.task_id', run.taskId);
       checkName('task_run.status', run.status);
       checkText('task_run.error', run.error, limits);
+      checkText('task_run.run_id', run.runId, limits);
+      checkText('task_run.trigger', run.trigger, limits);
     },
     toRow: (value) => {
       const r = value as ValueOf<'taskRun'>;
-      return { id: r.id, taskId: r.taskId, attempt: r.attempt, status: r.status, scheduledFor: ms(r.scheduledFor), startedAt: ms(r.startedAt), finishedAt: ms(r.finishedAt), error: r.error };
+      return {
+        id: r.id,
+        taskId: r.taskId,
+        attempt: r.attempt,
+        status: r.status,
+        scheduledFor: ms(r.scheduledFor),
+        startedAt: ms(r.startedAt),
+        finishedAt: ms(r.finishedAt),
+        error: r.error,
+        runId: r.runId,
+        trigger: r.trigger,
+      };
     },
     fromRow: (row) => {
       const r = row as typeof taskRuns.$inferSelect;
       return {
         kind: {
           case: 'taskRun',
-          value: { id: r.id, taskId: r.taskId, attempt: r.attempt, status: r.status, ...optional('scheduledFor', ts(r.scheduledFor)), ...optional('startedAt', ts(r.startedAt)), ...optional('finishedAt', ts(r.finishedAt)), error: r.error },
+          value: {
+            id: r.id,
+            taskId: r.taskId,
+            attempt: r.attempt,
+            status: r.status,
+            ...optional('scheduledFor', ts(r.scheduledFor)),
+            ...optional('startedAt', ts(r.startedAt)),
+            ...optional('finishedAt', ts(r.finishedAt)),
+            error: r.error,
+            runId: r.runId,
+            trigger: r.trigger,
+          },
         },
       };
     },

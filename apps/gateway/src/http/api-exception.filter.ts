@@ -23,7 +23,9 @@ export function toApiError(error: unknown): ApiError {
     if (UNAVAILABLE.has(error.code)) return new ApiError(503, 'SERVICE_UNAVAILABLE', 'A service this request needs did not answer; retry shortly.', { cause: error.code });
     if (CONFLICT.has(error.code)) return new ApiError(409, error.code, error.message);
     if (BAD_INPUT.test(error.code)) return new ApiError(400, error.code, error.message);
-    if (error.code === 'NOT_PERMITTED' || error.code === 'STORAGE_NOT_PERMITTED') return new ApiError(403, 'FORBIDDEN', error.message);
+    if (error.code === 'NOT_PERMITTED' || error.code === 'STORAGE_NOT_PERMITTED' || error.code === 'SCHEDULER_NOT_PERMITTED') return new ApiError(403, 'FORBIDDEN', error.message);
+    if (error.code === 'SCHEDULER_UNKNOWN_TASK') return new ApiError(404, 'NOT_FOUND', error.message);
+    if (error.code === 'SCHEDULER_NOT_READY') return new ApiError(503, 'SERVICE_UNAVAILABLE', error.message);
   }
   return new ApiError(500, 'INTERNAL', 'The request failed inside the gateway; the log has the details under this request id.');
 }

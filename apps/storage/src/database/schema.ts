@@ -2,7 +2,7 @@
 // (`npm run db:generate`); migrations are committed and applied at start. Times are integer milliseconds since the
 // epoch; values other services hand over opaque are BLOBs, never TEXT (DESIGN.md §6: invalid UTF-8 TEXT aborts libSQL).
 import { sql } from 'drizzle-orm';
-import { blob, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { blob, index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 const millis = (name: string) => integer(name, { mode: 'number' });
 
@@ -100,6 +100,15 @@ export const scheduledTasks = sqliteTable('scheduled_tasks', {
   maxAttempts: integer('max_attempts').notNull().default(1),
   nextRunAt: millis('next_run_at'),
   updatedAt: millis('updated_at').notNull(),
+  intervalMs: integer('interval_ms').notNull().default(0),
+  timeZone: text('time_zone').notNull().default(''),
+  timeoutMs: integer('timeout_ms').notNull().default(0),
+  backoffInitialMs: integer('backoff_initial_ms').notNull().default(0),
+  backoffMaxMs: integer('backoff_max_ms').notNull().default(0),
+  backoffJitter: real('backoff_jitter').notNull().default(0),
+  missedRunPolicy: text('missed_run_policy').notNull().default(''),
+  owner: text('owner').notNull().default(''),
+  description: text('description').notNull().default(''),
 });
 
 export const taskRuns = sqliteTable(
@@ -113,6 +122,8 @@ export const taskRuns = sqliteTable(
     startedAt: millis('started_at'),
     finishedAt: millis('finished_at'),
     error: text('error').notNull().default(''),
+    runId: text('run_id').notNull().default(''),
+    trigger: text('trigger').notNull().default(''),
   },
   (table) => [index('task_runs_task').on(table.taskId, table.id)],
 );

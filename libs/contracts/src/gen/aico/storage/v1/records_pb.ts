@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file aico/storage/v1/records.proto.
  */
 export const file_aico_storage_v1_records: GenFile = /*@__PURE__*/
-  fileDesc("Ch1haWNvL3N0b3JhZ2UvdjEvcmVjb3Jkcy5wcm90bxIPYWljby5zdG9yYWdlLnYxItEBCgRVc2VyEgoKAmlkGAEgASgJEhAKCHVzZXJuYW1lGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIMCgRyb2xlGAQgASgJEhUKDXBhc3N3b3JkX2hhc2gYBSABKAkSEAoIZGlzYWJsZWQYBiABKAgSLgoKY3JlYXRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi2gEKB1Nlc3Npb24SCgoCaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRISCgp0b2tlbl9oYXNoGAMgASgJEg4KBmNsaWVudBgEIAEoCRIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpyZXZva2VkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKPAQoNQ29uc2VudFJlY29yZBIKCgJpZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEg8KB3B1cnBvc2UYAyABKAkSDwoHZ3JhbnRlZBgEIAEoCBIvCgtyZWNvcmRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGc291cmNlGAYgASgJItUBCg1TY2hlZHVsZWRUYXNrEgoKAmlkGAEgASgJEhAKCHNjaGVkdWxlGAIgASgJEg8KB2VuYWJsZWQYAyABKAgSDQoFdG9waWMYBCABKAkSDwoHcGF5bG9hZBgFIAEoDBIUCgxtYXhfYXR0ZW1wdHMYBiABKA0SLwoLbmV4dF9ydW5fYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIuoBCgdUYXNrUnVuEgoKAmlkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSDwoHYXR0ZW1wdBgDIAEoDRIOCgZzdGF0dXMYBCABKAkSMQoNc2NoZWR1bGVkX2ZvchgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWVycm9yGAggASgJIoECCgNKb2ISCgoCaWQYASABKAkSDAoEa2luZBgCIAEoCRIOCgZzdGF0dXMYAyABKAkSEAoIcHJpb3JpdHkYBCABKAUSDwoHcGF5bG9hZBgFIAEoDBIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFZXJyb3IYCSABKAkSDQoFb3duZXIYCiABKAkibQoHU2V0dGluZxIKCgJpZBgBIAEoCRISCgp2YWx1ZV9qc29uGAIgASgJEi4KCnVwZGF0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnVwZGF0ZWRfYnkYBCABKAkixwIKBlJlY29yZBIlCgR1c2VyGAEgASgLMhUuYWljby5zdG9yYWdlLnYxLlVzZXJIABIrCgdzZXNzaW9uGAIgASgLMhguYWljby5zdG9yYWdlLnYxLlNlc3Npb25IABIxCgdjb25zZW50GAMgASgLMh4uYWljby5zdG9yYWdlLnYxLkNvbnNlbnRSZWNvcmRIABIuCgR0YXNrGAQgASgLMh4uYWljby5zdG9yYWdlLnYxLlNjaGVkdWxlZFRhc2tIABIsCgh0YXNrX3J1bhgFIAEoCzIYLmFpY28uc3RvcmFnZS52MS5UYXNrUnVuSAASIwoDam9iGAYgASgLMhQuYWljby5zdG9yYWdlLnYxLkpvYkgAEisKB3NldHRpbmcYByABKAsyGC5haWNvLnN0b3JhZ2UudjEuU2V0dGluZ0gAQgYKBGtpbmQiOwoQUHV0UmVjb3JkUmVxdWVzdBInCgZyZWNvcmQYASABKAsyFy5haWNvLnN0b3JhZ2UudjEuUmVjb3JkIiQKEVB1dFJlY29yZFJlc3BvbnNlEg8KB2NyZWF0ZWQYASABKAgiSQoQR2V0UmVjb3JkUmVxdWVzdBIpCgRraW5kGAEgASgOMhsuYWljby5zdG9yYWdlLnYxLlJlY29yZEtpbmQSCgoCaWQYAiABKAkiSwoRR2V0UmVjb3JkUmVzcG9uc2USDQoFZm91bmQYASABKAgSJwoGcmVjb3JkGAIgASgLMhcuYWljby5zdG9yYWdlLnYxLlJlY29yZCJwChJMaXN0UmVjb3Jkc1JlcXVlc3QSKQoEa2luZBgBIAEoDjIbLmFpY28uc3RvcmFnZS52MS5SZWNvcmRLaW5kEg4KBnBhcmVudBgCIAEoCRIQCghhZnRlcl9pZBgDIAEoCRINCgVsaW1pdBgEIAEoDSJQChNMaXN0UmVjb3Jkc1Jlc3BvbnNlEigKB3JlY29yZHMYASADKAsyFy5haWNvLnN0b3JhZ2UudjEuUmVjb3JkEg8KB25leHRfaWQYAiABKAkiTAoTRGVsZXRlUmVjb3JkUmVxdWVzdBIpCgRraW5kGAEgASgOMhsuYWljby5zdG9yYWdlLnYxLlJlY29yZEtpbmQSCgoCaWQYAiABKAkiJwoURGVsZXRlUmVjb3JkUmVzcG9uc2USDwoHZGVsZXRlZBgBIAEoCCrPAQoKUmVjb3JkS2luZBIbChdSRUNPUkRfS0lORF9VTlNQRUNJRklFRBAAEhQKEFJFQ09SRF9LSU5EX1VTRVIQARIXChNSRUNPUkRfS0lORF9TRVNTSU9OEAISFwoTUkVDT1JEX0tJTkRfQ09OU0VOVBADEhQKEFJFQ09SRF9LSU5EX1RBU0sQBBIYChRSRUNPUkRfS0lORF9UQVNLX1JVThAFEhMKD1JFQ09SRF9LSU5EX0pPQhAGEhcKE1JFQ09SRF9LSU5EX1NFVFRJTkcQB2IGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Ch1haWNvL3N0b3JhZ2UvdjEvcmVjb3Jkcy5wcm90bxIPYWljby5zdG9yYWdlLnYxItEBCgRVc2VyEgoKAmlkGAEgASgJEhAKCHVzZXJuYW1lGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIMCgRyb2xlGAQgASgJEhUKDXBhc3N3b3JkX2hhc2gYBSABKAkSEAoIZGlzYWJsZWQYBiABKAgSLgoKY3JlYXRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi2gEKB1Nlc3Npb24SCgoCaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRISCgp0b2tlbl9oYXNoGAMgASgJEg4KBmNsaWVudBgEIAEoCRIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpyZXZva2VkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKPAQoNQ29uc2VudFJlY29yZBIKCgJpZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEg8KB3B1cnBvc2UYAyABKAkSDwoHZ3JhbnRlZBgEIAEoCBIvCgtyZWNvcmRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGc291cmNlGAYgASgJIpwDCg1TY2hlZHVsZWRUYXNrEgoKAmlkGAEgASgJEhAKCHNjaGVkdWxlGAIgASgJEg8KB2VuYWJsZWQYAyABKAgSDQoFdG9waWMYBCABKAkSDwoHcGF5bG9hZBgFIAEoDBIUCgxtYXhfYXR0ZW1wdHMYBiABKA0SLwoLbmV4dF9ydW5fYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2ludGVydmFsX21zGAkgASgEEhEKCXRpbWVfem9uZRgKIAEoCRISCgp0aW1lb3V0X21zGAsgASgNEhoKEmJhY2tvZmZfaW5pdGlhbF9tcxgMIAEoDRIWCg5iYWNrb2ZmX21heF9tcxgNIAEoDRIWCg5iYWNrb2ZmX2ppdHRlchgOIAEoARIZChFtaXNzZWRfcnVuX3BvbGljeRgPIAEoCRINCgVvd25lchgQIAEoCRITCgtkZXNjcmlwdGlvbhgRIAEoCSKLAgoHVGFza1J1bhIKCgJpZBgBIAEoCRIPCgd0YXNrX2lkGAIgASgJEg8KB2F0dGVtcHQYAyABKA0SDgoGc3RhdHVzGAQgASgJEjEKDXNjaGVkdWxlZF9mb3IYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVlcnJvchgIIAEoCRIOCgZydW5faWQYCSABKAkSDwoHdHJpZ2dlchgKIAEoCSKBAgoDSm9iEgoKAmlkGAEgASgJEgwKBGtpbmQYAiABKAkSDgoGc3RhdHVzGAMgASgJEhAKCHByaW9yaXR5GAQgASgFEg8KB3BheWxvYWQYBSABKAwSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWVycm9yGAkgASgJEg0KBW93bmVyGAogASgJIm0KB1NldHRpbmcSCgoCaWQYASABKAkSEgoKdmFsdWVfanNvbhgCIAEoCRIuCgp1cGRhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgp1cGRhdGVkX2J5GAQgASgJIscCCgZSZWNvcmQSJQoEdXNlchgBIAEoCzIVLmFpY28uc3RvcmFnZS52MS5Vc2VySAASKwoHc2Vzc2lvbhgCIAEoCzIYLmFpY28uc3RvcmFnZS52MS5TZXNzaW9uSAASMQoHY29uc2VudBgDIAEoCzIeLmFpY28uc3RvcmFnZS52MS5Db25zZW50UmVjb3JkSAASLgoEdGFzaxgEIAEoCzIeLmFpY28uc3RvcmFnZS52MS5TY2hlZHVsZWRUYXNrSAASLAoIdGFza19ydW4YBSABKAsyGC5haWNvLnN0b3JhZ2UudjEuVGFza1J1bkgAEiMKA2pvYhgGIAEoCzIULmFpY28uc3RvcmFnZS52MS5Kb2JIABIrCgdzZXR0aW5nGAcgASgLMhguYWljby5zdG9yYWdlLnYxLlNldHRpbmdIAEIGCgRraW5kIjsKEFB1dFJlY29yZFJlcXVlc3QSJwoGcmVjb3JkGAEgASgLMhcuYWljby5zdG9yYWdlLnYxLlJlY29yZCIkChFQdXRSZWNvcmRSZXNwb25zZRIPCgdjcmVhdGVkGAEgASgIIkkKEEdldFJlY29yZFJlcXVlc3QSKQoEa2luZBgBIAEoDjIbLmFpY28uc3RvcmFnZS52MS5SZWNvcmRLaW5kEgoKAmlkGAIgASgJIksKEUdldFJlY29yZFJlc3BvbnNlEg0KBWZvdW5kGAEgASgIEicKBnJlY29yZBgCIAEoCzIXLmFpY28uc3RvcmFnZS52MS5SZWNvcmQicAoSTGlzdFJlY29yZHNSZXF1ZXN0EikKBGtpbmQYASABKA4yGy5haWNvLnN0b3JhZ2UudjEuUmVjb3JkS2luZBIOCgZwYXJlbnQYAiABKAkSEAoIYWZ0ZXJfaWQYAyABKAkSDQoFbGltaXQYBCABKA0iUAoTTGlzdFJlY29yZHNSZXNwb25zZRIoCgdyZWNvcmRzGAEgAygLMhcuYWljby5zdG9yYWdlLnYxLlJlY29yZBIPCgduZXh0X2lkGAIgASgJIkwKE0RlbGV0ZVJlY29yZFJlcXVlc3QSKQoEa2luZBgBIAEoDjIbLmFpY28uc3RvcmFnZS52MS5SZWNvcmRLaW5kEgoKAmlkGAIgASgJIicKFERlbGV0ZVJlY29yZFJlc3BvbnNlEg8KB2RlbGV0ZWQYASABKAgqzwEKClJlY29yZEtpbmQSGwoXUkVDT1JEX0tJTkRfVU5TUEVDSUZJRUQQABIUChBSRUNPUkRfS0lORF9VU0VSEAESFwoTUkVDT1JEX0tJTkRfU0VTU0lPThACEhcKE1JFQ09SRF9LSU5EX0NPTlNFTlQQAxIUChBSRUNPUkRfS0lORF9UQVNLEAQSGAoUUkVDT1JEX0tJTkRfVEFTS19SVU4QBRITCg9SRUNPUkRfS0lORF9KT0IQBhIXChNSRUNPUkRfS0lORF9TRVRUSU5HEAdiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * User is a person who may use the companion (gateway login).
@@ -185,19 +185,21 @@ export type ScheduledTask = Message<"aico.storage.v1.ScheduledTask"> & {
   id: string;
 
   /**
-   * A cron expression (croner syntax).
+   * A cron expression (croner syntax); empty when interval_ms is set.
    *
    * @generated from field: string schedule = 2;
    */
   schedule: string;
 
   /**
+   * False while the task is paused.
+   *
    * @generated from field: bool enabled = 3;
    */
   enabled: boolean;
 
   /**
-   * The bus topic the scheduler requests when the task is due.
+   * The bus topic the scheduler requests (or publishes) when the task is due.
    *
    * @generated from field: string topic = 4;
    */
@@ -214,6 +216,8 @@ export type ScheduledTask = Message<"aico.storage.v1.ScheduledTask"> & {
   maxAttempts: number;
 
   /**
+   * The next occurrence the scheduler has not yet handled; one in the past at start was missed.
+   *
    * @generated from field: google.protobuf.Timestamp next_run_at = 7;
    */
   nextRunAt?: Timestamp | undefined;
@@ -222,6 +226,63 @@ export type ScheduledTask = Message<"aico.storage.v1.ScheduledTask"> & {
    * @generated from field: google.protobuf.Timestamp updated_at = 8;
    */
   updatedAt?: Timestamp | undefined;
+
+  /**
+   * A fixed interval instead of a cron expression.
+   *
+   * @generated from field: uint64 interval_ms = 9;
+   */
+  intervalMs: bigint;
+
+  /**
+   * IANA time zone of the cron expression; empty: the scheduler's.
+   *
+   * @generated from field: string time_zone = 10;
+   */
+  timeZone: string;
+
+  /**
+   * Deadline of one attempt.
+   *
+   * @generated from field: uint32 timeout_ms = 11;
+   */
+  timeoutMs: number;
+
+  /**
+   * @generated from field: uint32 backoff_initial_ms = 12;
+   */
+  backoffInitialMs: number;
+
+  /**
+   * @generated from field: uint32 backoff_max_ms = 13;
+   */
+  backoffMaxMs: number;
+
+  /**
+   * Fraction (0 to 1) of random shortening of each backoff.
+   *
+   * @generated from field: double backoff_jitter = 14;
+   */
+  backoffJitter: number;
+
+  /**
+   * run-once or skip.
+   *
+   * @generated from field: string missed_run_policy = 15;
+   */
+  missedRunPolicy: string;
+
+  /**
+   * The identity that registered the task.
+   *
+   * @generated from field: string owner = 16;
+   */
+  owner: string;
+
+  /**
+   * @generated from field: string description = 17;
+   */
+  description: string;
 };
 
 /**
@@ -253,7 +314,7 @@ export type TaskRun = Message<"aico.storage.v1.TaskRun"> & {
   attempt: number;
 
   /**
-   * scheduled, running, succeeded, failed, retrying, missed
+   * running, succeeded, failed (another attempt follows), dead-lettered, skipped, interrupted
    *
    * @generated from field: string status = 4;
    */
@@ -278,6 +339,20 @@ export type TaskRun = Message<"aico.storage.v1.TaskRun"> & {
    * @generated from field: string error = 8;
    */
   error: string;
+
+  /**
+   * All attempts of one run share it.
+   *
+   * @generated from field: string run_id = 9;
+   */
+  runId: string;
+
+  /**
+   * schedule, manual or missed (catching up at start).
+   *
+   * @generated from field: string trigger = 10;
+   */
+  trigger: string;
 };
 
 /**
