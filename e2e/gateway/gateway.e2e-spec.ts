@@ -1,6 +1,8 @@
 // The gateway with real processes (bus, keys, storage, gateway) and real clients over HTTPS and WSS: logins and
 // tokens, roles, refresh-token reuse, WebSocket subscriptions and relayed bus events, bad input, a slow WebSocket
 // client, and readiness that notices a killed app.
+import { execFile } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
@@ -9,7 +11,7 @@ import { GatewayTopics, LogLevel, StorageTopics, SystemTopics } from '@aico/cont
 import { hashUserPassword } from '@aico/key-manager';
 import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service';
 import { StorageClient } from '@aico/storage-client';
-import { ServiceProcess } from '../support/service-process';
+import { ServiceProcess, WORKSPACE_ROOT } from '../support/service-process';
 import { FrameReader, GatewayClient, opened } from './https-client';
 
 const app = (name: string) => `dist/apps/${name}/apps/${name}/src/main.js`;
@@ -50,13 +52,13 @@ describe('gateway with real processes over HTTPS and WSS', () => {
     await start('gateway');
     api = new GatewayClient(`https://127.0.0.1:${port}`, await readFile(join(environment.dir, 'gateway', 'tls-cert.pem'), 'utf8'));
 
-    // The first users, as `aico` would create them (the CLI may write user records).
     cli = createTestClient('cli', environment.keys, environment.endpoints);
     await cli.connect();
     await requestWhenRoutable((timeoutMs) => cli.request(StorageTopics.databaseCheck, {}, { timeoutMs }));
-    const storage = new StorageClient(cli);
-    await storage.putRecord({ kind: { case: 'user', value: { id: 'ada', username: 'ada', role: 'admin', passwordHash: await hashUserPassword(ADMIN_PASSWORD) } } });
-    await storage.putRecord({ kind: { case: 'user', value: { id: 'bob', username: 'bob', role: 'user', passwordHash: await hashUserPassword(USER_PASSWORD) } } });
+    // The first administrator, made with the real `aico users add` (password on stdin), as a person would.
+    expect(await aico(['users', 'add', 'ada', '--role', 'admin', '--password-stdin'], `${ADMIN_PASSWORD}\n`)).toMatchObject({ code: 0, stdout: expect.stringContaining('User ada (admin) created') });
+    expect(await aico(['users', 'add', 'Ada', '--password-stdin'], `${ADMIN_PASSWORD}\n`)).toMatchObject({ code: 73, stderr: expect.stringContaining('exists already') });
+    await storageUser('bob', USER_PASSWORD);
   }, 90_000);
 
   afterAll(async () => {
@@ -72,6 +74,12 @@ describe('gateway with real processes over HTTPS and WSS', () => {
     expect(live.headers['x-content-type-options']).toBe('nosniff');
     expect(live.headers['access-control-allow-origin']).toBeUndefined();
     await expect(new GatewayClient(api.url, '').call('GET', '/api/v1/health')).rejects.toThrow(/self.signed|certificate/i);
+    // `aico status` names the running services and the fingerprint a front end pins.
+    const status = await aico(['status', '--json'], '');
+    expect(status.code).toBe(0);
+    const report = JSON.parse(status.stdout) as { services: { service: string; up: boolean }[]; gateway: { fingerprintSha256: string } };
+    expect(report.services.filter((entry) => entry.up).map((entry) => entry.service)).toEqual(expect.arrayContaining(['gateway', 'keys', 'storage']));
+    expect(report.gateway.fingerprintSha256).toBe(new X509Certificate(await readFile(join(environment.dir, 'gateway', 'tls-cert.pem'))).fingerprint256);
   });
 
   it('logs in, lets the role through to what it may do, and answers 403 for what it may not', async () => {
@@ -248,6 +256,15 @@ describe('gateway with real processes over HTTPS and WSS', () => {
     expect(after).toMatchObject({ status: 503, body: { status: 'not-ready', missing: ['storage'] } });
     expect(after.body.apps.find((entry: { service: string }) => entry.service === 'storage')).toMatchObject({ status: 'down', reason: expect.stringContaining('no heartbeat') });
   });
+
+  function aico(args: string[], input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = execFile(process.execPath, [join(WORKSPACE_ROOT, app('cli')), ...args], { env: { PATH: process.env['PATH'], ...environment.env } }, (error, stdout, stderr) =>
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+      child.stdin!.end(input);
+    });
+  }
 
   async function storageUser(id: string, password: string): Promise<void> {
     await new StorageClient(cli).putRecord({ kind: { case: 'user', value: { id, username: id, role: 'user', passwordHash: await hashUserPassword(password) } } });
