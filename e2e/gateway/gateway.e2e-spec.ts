@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { createTestClient, freeTcpPort, requestWhenRoutable, type BusClient } from '@aico/bus';
-import { GatewayTopics, LogLevel, StorageTopics, SystemTopics } from '@aico/contracts';
+import { ActivityKind, GatewayTopics, LogLevel, MonitorTopics, StorageTopics, SystemTopics } from '@aico/contracts';
 import { hashUserPassword } from '@aico/key-manager';
 import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service';
 import { StorageClient } from '@aico/storage-client';
@@ -180,6 +180,25 @@ describe('gateway with real processes over HTTPS and WSS', () => {
       expect(sent.status).toBe(202);
       const message = await received;
       expect(message).toMatchObject({ correlationId: sent.body.correlationId, userId: 'bob', text: 'Hello, aico' });
+    } finally {
+      await observer.close({ drainTimeoutMs: 0 });
+    }
+  });
+
+  it('reports user activity to the monitor (ui.activity.reported) for authenticated requests', async () => {
+    await storageUser('carol', USER_PASSWORD);
+    const carol = await login('carol', USER_PASSWORD);
+    const observer = createTestClient('monitor', environment.keys, environment.endpoints);
+    await observer.connect();
+    try {
+      const reported = new Promise<{ client: string; kind: number }>((resolve) =>
+        observer.subscribe(MonitorTopics.activityReported, (event) => {
+          if (event.payload.client === 'api:carol') resolve(event.payload);
+        }),
+      );
+      await requestWhenRoutable((timeoutMs) => observer.request(StorageTopics.databaseCheck, {}, { timeoutMs }));
+      expect((await api.call('GET', '/api/v1/consent', { token: carol.accessToken })).status).toBe(200);
+      expect(await reported).toMatchObject({ client: 'api:carol', kind: ActivityKind.INPUT });
     } finally {
       await observer.close({ drainTimeoutMs: 0 });
     }

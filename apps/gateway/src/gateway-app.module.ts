@@ -17,6 +17,7 @@ import { ConsentService } from './consent/consent.service';
 import { ConversationController } from './conversation/conversation.controller';
 import type { GatewayConfig } from './gateway.config';
 import { HealthController } from './health/health.controller';
+import { ActivityReporter } from './health/activity-reporter';
 import { HeartbeatTracker } from './health/heartbeat-tracker';
 import { OpenApiController } from './http/openapi';
 import { SystemController } from './system/system.controller';
@@ -43,6 +44,7 @@ import { WsBridge } from './ws/ws-bridge';
     AuthService,
     ConsentService,
     HeartbeatTracker,
+    ActivityReporter,
     RouteAccessCheck,
     WsBridge,
   ],

@@ -13,8 +13,8 @@ export const storageConfigSchema = baseConfigSchema.extend({
       historyBatchSize: configInteger.min(1).default(500),
       /** ...or this long after the first arrived. */
       historyFlushMs: configInteger.min(1).default(250),
-      /** Events not worth keeping (heartbeats come every few seconds from every service). */
-      ignoredEventTopics: configList(z.string()).default(['system.health.heartbeat', 'storage.backup.progress']),
+      /** Events not worth keeping: heartbeats and resource samples come every few seconds. */
+      ignoredEventTopics: configList(z.string()).default(['system.health.heartbeat', 'system.resources.sample', 'storage.backup.progress']),
       /** Write receipts (idempotency) are kept this long: longer than any caller retries. */
       receiptRetentionHours: configInteger.min(1).default(24),
       /** Persisted log entries and bus events older than this are removed (0 keeps them forever). */

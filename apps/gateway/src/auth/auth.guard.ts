@@ -5,6 +5,7 @@ import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { AccessPolicy } from '@aico/policy';
+import { ActivityReporter } from '../health/activity-reporter';
 import { forbidden, unauthorized } from '../http/api-error';
 import { ACCESS_METADATA, type RouteAccess } from './access.decorator';
 import { AuthService } from './auth.service';
@@ -23,6 +24,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly auth: AuthService,
     private readonly policy: AccessPolicy,
+    private readonly activity: ActivityReporter,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -35,6 +37,7 @@ export class AuthGuard implements CanActivate {
     const token = bearerToken(request.headers.authorization);
     if (!token) throw unauthorized('TOKEN_MISSING', 'Send an access token: Authorization: Bearer <token>.');
     request.user = await this.auth.authenticate(token);
+    this.activity.input(`api:${request.user.sub}`);
     if (access === 'authenticated') return true;
     const decision = this.policy.can({ kind: 'user', role: request.user.role }, access);
     if (!decision.allowed) throw forbidden(`Not allowed: ${decision.reason}.`);

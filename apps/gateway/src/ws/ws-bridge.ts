@@ -14,6 +14,7 @@ import type { Logger } from '@aico/logging';
 import { AccessPolicy } from '@aico/policy';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@aico/service';
 import { AuthService } from '../auth/auth.service';
+import { ActivityReporter } from '../health/activity-reporter';
 import { bearerToken } from '../auth/auth.guard';
 import type { AccessClaims } from '../auth/token.service';
 import type { GatewayConfig } from '../gateway.config';
@@ -25,6 +26,8 @@ const MAX_FRAME_BYTES = 64 * 1024;
 const MAX_SUBSCRIPTIONS = 64;
 
 interface Client {
+  /** For activity reports: one front-end connection. */
+  readonly name: string;
   readonly socket: WebSocket;
   readonly claims: AccessClaims;
   readonly token: string;
@@ -52,6 +55,7 @@ export class WsBridge implements BeforeApplicationShutdown {
   private readonly busSubscriptions = new Map<string, { unsubscribe: () => void; clients: Set<Client> }>();
   private heartbeat: NodeJS.Timeout | undefined;
   private relayed = 0;
+  private connections = 0;
   private droppedSlowClients = 0;
 
   constructor(
@@ -60,6 +64,7 @@ export class WsBridge implements BeforeApplicationShutdown {
     private readonly bus: BusClient,
     private readonly auth: AuthService,
     private readonly policy: AccessPolicy,
+    private readonly activity: ActivityReporter,
   ) {}
 
   get stats(): WsStats {
@@ -97,7 +102,7 @@ export class WsBridge implements BeforeApplicationShutdown {
   }
 
   private connected(socket: WebSocket, claims: AccessClaims, token: string): void {
-    const client: Client = { socket, claims, token, prefixes: new Set(), alive: true };
+    const client: Client = { name: `ws:${claims.sub}:${++this.connections}`, socket, claims, token, prefixes: new Set(), alive: true };
     this.clients.add(client);
     this.logger.info({ userId: claims.sub, role: claims.role, clients: this.clients.size }, 'WebSocket client connected');
     socket.on('pong', () => (client.alive = true));
@@ -107,7 +112,8 @@ export class WsBridge implements BeforeApplicationShutdown {
   }
 
   private disconnected(client: Client): void {
-    this.clients.delete(client);
+    if (!this.clients.delete(client)) return;
+    this.activity.away(client.name);
     for (const prefix of client.prefixes) this.release(prefix, client);
   }
 
@@ -122,6 +128,7 @@ export class WsBridge implements BeforeApplicationShutdown {
       return;
     }
     const id = typeof frame.id === 'string' ? { id: frame.id } : {};
+    if (frame.type !== 'ping') this.activity.input(client.name);
     switch (frame.type) {
       case 'ping':
         this.send(client, { type: 'pong', ...id });

@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// Builds the bus, the monitor and the benchmark, then runs it (Linux only); JSON on stdout. Not part of `npm test`.
+// Usage: node tools/bench/monitor/run.mjs [seconds per configuration, default 30]
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const root = new URL('../../..', import.meta.url).pathname;
+const build = (...args) => spawnSync(process.execPath, [join(root, 'tools/build/build-node-app.mjs'), ...args], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] }).status === 0;
+if (!build('bus') || !build('monitor') || !build('bench-monitor', 'tools/bench/monitor')) process.exit(1);
+const run = spawnSync(process.execPath, [join(root, 'dist/bench-monitor/tools/bench/monitor/main.js'), ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+process.exit(run.status ?? 1);
