@@ -27,6 +27,7 @@ export const moduleBoundaries = [
     { sourceTag: 'scope:monitor', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
     { sourceTag: 'scope:scheduler', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
     { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
+    { sourceTag: 'scope:supervisor', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
     ],
   },
 ];

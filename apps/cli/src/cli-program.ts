@@ -7,6 +7,7 @@ import { registerKeys } from './commands/keys-status.command';
 import { registerPasswd } from './commands/passwd.command';
 import { registerRestore } from './commands/restore.command';
 import { registerSetup } from './commands/setup.command';
+import { registerStartStop } from './commands/start-stop.command';
 import { registerStatus } from './commands/status.command';
 import { registerTasks } from './commands/tasks.command';
 import { registerUnlock } from './commands/unlock.command';
@@ -23,6 +24,7 @@ export function createProgram(context: () => CliContext): Command {
   registerRestore(program, context);
   registerUsers(program, context);
   registerStatus(program, context);
+  registerStartStop(program, context);
   registerTasks(program, context);
   return program;
 }
