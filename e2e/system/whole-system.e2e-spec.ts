@@ -1,0 +1,164 @@
+// The whole system as a user runs it, from a clean data directory: `aico setup` (non-interactive) → `aico start` →
+// every app ready → a request through the gateway to storage and back → each app killed with SIGKILL in turn while
+// writes go on, restarted by the supervisor, nothing acknowledged lost → `aico stop` leaves no process behind.
+// Then the same start-to-stop run inside a network namespace without a network, proving aico works offline.
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestClient, freeTcpPort, type BusClient } from '@aico/bus';
+import { SupervisedAppState, SupervisorTopics } from '@aico/contracts';
+import { KeyRing } from '@aico/keys';
+import { StorageClient } from '@aico/storage-client';
+import { GatewayClient } from '../gateway/https-client';
+import { runAico } from '../support/aico-cli';
+import { WORKSPACE_ROOT } from '../support/service-process';
+
+const PASSWORD = 'Whole-system-2026!';
+const realKeychain = process.env['AICO_TEST_SECRET_SERVICE'] === '1';
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('the whole system, started and stopped like a user does', () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  let client: BusClient | undefined;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'aico-system-'));
+  });
+  afterAll(async () => {
+    await client?.close({ drainTimeoutMs: 0 });
+    await runAico(['stop'], env);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('sets up, starts, serves, survives SIGKILL of every app under load, and stops without leftovers', async () => {
+    const gatewayPort = await freeTcpPort();
+    env = {
+      AICO_DATA_DIR: join(dir, 'data'),
+      // With a real Secret Service (CI), the production path: the master key from the keychain after setup.
+      AICO_PROFILE: realKeychain ? 'production' : 'development',
+      AICO_BUS__PUBLISH_ENDPOINT: `tcp://127.0.0.1:${await freeTcpPort()}`,
+      AICO_BUS__SUBSCRIBE_ENDPOINT: `tcp://127.0.0.1:${await freeTcpPort()}`,
+      AICO_BUS__HEARTBEAT_INTERVAL_MS: '500',
+      AICO_GATEWAY__PORT: String(gatewayPort),
+      AICO_LOG__LEVEL: 'info',
+      AICO_SCHEDULER__BACKUP__ENABLED: 'false',
+      ...(process.env['DBUS_SESSION_BUS_ADDRESS'] ? { DBUS_SESSION_BUS_ADDRESS: process.env['DBUS_SESSION_BUS_ADDRESS'] } : {}),
+    };
+    const setup = await runAico(['setup', '--password-stdin'], env, `${PASSWORD}\n`);
+    expect(setup).toMatchObject({ code: 0 });
+
+    const startedAt = performance.now();
+    const start = await runAico(['start', '--detach'], env);
+    expect(start).toMatchObject({ code: 0, stdout: expect.stringContaining('aico is running') });
+    const coldStartMs = Math.round(performance.now() - startedAt);
+    expect(await runAico(['start', '--detach'], env)).toMatchObject({ code: 75, stderr: expect.stringContaining('already running') });
+
+    expect(await runAico(['users', 'add', 'ada', '--role', 'admin', '--password-stdin'], env, `${PASSWORD}\n`)).toMatchObject({ code: 0 });
+    const api = new GatewayClient(`https://127.0.0.1:${gatewayPort}`, await readFile(join(env['AICO_DATA_DIR']!, 'gateway', 'tls-cert.pem'), 'utf8'));
+    const login = await api.call('POST', '/api/v1/auth/login', { json: { username: 'ada', password: PASSWORD } });
+    expect(login.status).toBe(200);
+    const consent = await api.call('PUT', '/api/v1/consent/voice', { token: login.body.accessToken, json: { granted: true } });
+    expect(consent).toMatchObject({ status: 200, body: { granted: true } });
+    expect((await api.call('GET', '/api/v1/consent', { token: login.body.accessToken })).body.purposes).toEqual(expect.arrayContaining([expect.objectContaining({ purpose: 'voice', granted: true })]));
+
+    // The CLI's identity, with the master key the system runs on (keychain or development key file).
+    const masterKey = realKeychain ? undefined : await readFile(join(env['AICO_DATA_DIR']!, 'dev-master.key'), 'utf8');
+    client = createTestClient('cli', masterKey ? new KeyRing(Buffer.from(masterKey.trim(), 'hex'), 'dev') : await keychainKeys(env), {
+      publishEndpoint: env['AICO_BUS__PUBLISH_ENDPOINT']!,
+      subscribeEndpoint: env['AICO_BUS__SUBSCRIBE_ENDPOINT']!,
+    });
+    await client.connect();
+    const status = () => client!.request(SupervisorTopics.status, {}, { timeoutMs: 2_000 });
+    const writes = new StorageClient(client, { deadlineMs: 60_000, attemptTimeoutMs: 500, initialBackoffMs: 20, maxBackoffMs: 250 });
+    const acknowledged: string[] = [];
+    let running = true;
+    const writers = Array.from({ length: 3 }, async (_, lane) => {
+      for (let i = 0; running; i++) {
+        const id = `w${lane}-${i}`;
+        await writes.appendEvents([{ topic: 'e2e.system.load', messageId: id, payload: Buffer.from(id) }], { idempotencyKey: id });
+        acknowledged.push(id);
+      }
+    });
+
+    const memory: Record<string, number> = {};
+    for (const name of ['storage', 'keys', 'gateway', 'scheduler', 'monitor', 'bus']) {
+      const before = (await eventually(status)).apps.find((app) => app.name === name)!;
+      expect(before.state).toBe(SupervisedAppState.READY);
+      memory[name] = Number(before.rssBytes);
+      const ackedBefore = acknowledged.length;
+      process.kill(before.pid, 'SIGKILL');
+      const after = await eventually(async () => {
+        const app = (await status()).apps.find((candidate) => candidate.name === name)!;
+        return app.state === SupervisedAppState.READY && app.pid !== before.pid ? app : undefined;
+      });
+      expect(after.restarts).toBe(before.restarts + 1);
+      expect(after.lastExit).toBe('signal SIGKILL');
+      // Writes go on after the restart.
+      await eventually(async () => (acknowledged.length > ackedBefore + 20 ? true : undefined));
+    }
+    running = false;
+    await Promise.all(writers);
+
+    const counts = new Map<string, number>();
+    for (let after = 0n; ; ) {
+      const page = await writes.queryEvents({ topicPrefix: 'e2e.system.load', afterSequence: after, limit: 1000 });
+      if (page.events.length === 0) break;
+      for (const event of page.events) counts.set(event.messageId, (counts.get(event.messageId) ?? 0) + 1);
+      after = page.events.at(-1)!.sequence;
+    }
+    expect({ missing: acknowledged.filter((id) => !counts.has(id)), twice: [...counts].filter(([, n]) => n > 1).map(([id]) => id) }).toEqual({ missing: [], twice: [] });
+    expect(acknowledged.length).toBeGreaterThan(120);
+
+    // Through the gateway again, after every app was killed once.
+    const again = await api.call('POST', '/api/v1/auth/login', { json: { username: 'ada', password: PASSWORD } });
+    expect(again.status).toBe(200);
+
+    const final = await status();
+    const pids = [...final.apps.map((app) => app.pid), final.pid];
+    await client.close({ drainTimeoutMs: 0 });
+    client = undefined;
+    expect(await runAico(['stop'], env)).toMatchObject({ code: 0, stdout: expect.stringContaining('aico stopped') });
+    expect(pids.filter(isAlive)).toEqual([]);
+    expect(await runAico(['stop'], env)).toMatchObject({ code: 0, stdout: expect.stringContaining('not running') });
+    process.stdout.write(`${JSON.stringify({ wholeSystem: { coldStartMs, idleMemoryBytes: memory, acknowledgedWrites: acknowledged.length } })}\n`);
+  });
+
+  it('runs offline: the same start, request and stop inside a network namespace with no network', () => {
+    const probe = join(WORKSPACE_ROOT, 'dist/e2e-fixtures/e2e/fixtures/offline-probe.js');
+    // A new network namespace has only a loopback device, down: bring it up and nothing else exists.
+    const result = spawnSync('unshare', ['-n', 'sh', '-c', `ip link set lo up && exec "${process.execPath}" "${probe}"`], {
+      env: { PATH: process.env['PATH'], AICO_TEST_SECRET_SERVICE: process.env['AICO_TEST_SECRET_SERVICE'] ?? '', ...(process.env['DBUS_SESSION_BUS_ADDRESS'] ? { DBUS_SESSION_BUS_ADDRESS: process.env['DBUS_SESSION_BUS_ADDRESS'] } : {}) },
+      encoding: 'utf8',
+      timeout: 180_000,
+    });
+    expect(result.stderr).not.toMatch(/unshare failed/);
+    const report = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+    expect(report).toMatchObject({ internet: 'unreachable', started: true, login: 200, consent: 200, stopped: true, leftover: [] });
+  });
+});
+
+async function keychainKeys(env: NodeJS.ProcessEnv): Promise<KeyRing> {
+  const { KeyManager, OsKeychain } = await import('@aico/key-manager');
+  const found = await new KeyManager({ dataDir: env['AICO_DATA_DIR']!, secretStore: new OsKeychain() }).keysFromKeychain();
+  if (!found.keys) throw new Error(`the keychain holds no master key: ${found.reason}`);
+  return found.keys;
+}
+
+async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
