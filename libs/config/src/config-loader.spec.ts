@@ -40,6 +40,16 @@ describe('loadConfig', () => {
     expect(config.masterKeyFile).toBe('/run/key');
   });
 
+  it('shares one file between apps: other apps\' sections are left alone, unknown keys still fail', async () => {
+    const file = join(dir, 'config.yaml');
+    await writeFile(file, 'gateway:\n  port: 9443\nstorage:\n  maxValueBytes: 10\nlog:\n  level: warn\n');
+    expect(loadConfig({ schema: baseConfigSchema, env: { AICO_DATA_DIR: dir } }).config.log.level).toBe('warn');
+    const gatewaySchema = baseConfigSchema.extend({ gateway: z.object({ port: z.coerce.number() }).strict().prefault({}) });
+    expect(loadConfig({ schema: gatewaySchema, env: { AICO_DATA_DIR: dir } }).config.gateway.port).toBe(9443);
+    await writeFile(file, 'gateway:\n  port: 9443\nlogg:\n  level: warn\n');
+    expect(() => loadConfig({ schema: baseConfigSchema, env: { AICO_DATA_DIR: dir } })).toThrow(expect.objectContaining({ code: ConfigErrorCode.Invalid }));
+  });
+
   it('reads a JSON file named by AICO_CONFIG_FILE', async () => {
     const file = join(dir, 'custom.json');
     await writeFile(file, JSON.stringify({ profile: 'production' }));

@@ -102,6 +102,16 @@ function readConfigFile(path: string): Json {
   return parsed as Json;
 }
 
+/**
+ * One config file serves every app: each reads its own section and the shared ones, and leaves the sections of the
+ * other apps alone (a typo in a key of its own is still an error).
+ */
+export const APP_CONFIG_SECTIONS = ['proxy', 'storage', 'gateway', 'scheduler', 'monitor', 'supervisor'] as const;
+
+function withoutOtherAppsSections(raw: Json, schema: z.ZodType): Json {
+  return Object.fromEntries(Object.entries(raw).filter(([key]) => !(APP_CONFIG_SECTIONS as readonly string[]).includes(key) || schemaHasPath(schema, [key])));
+}
+
 function locateConfigFile(options: LoadConfigOptions<z.ZodObject>, env: NodeJS.ProcessEnv): string | undefined {
   const explicit = options.file ?? env[CONFIG_FILE_ENV];
   if (explicit) return explicit;
@@ -120,7 +130,7 @@ function deepFreeze<T>(value: T): T {
 export function loadConfig<S extends z.ZodObject>(options: LoadConfigOptions<S>): LoadedConfig<Readonly<z.infer<S>>> {
   const env = options.env ?? process.env;
   const file = locateConfigFile(options, env);
-  const raw: Json = file ? readConfigFile(file) : {};
+  const raw: Json = file ? withoutOtherAppsSections(readConfigFile(file), options.schema) : {};
   const sources = new Map<string, string>();
   const unusedEnv: string[] = [];
 
