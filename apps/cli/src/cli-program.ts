@@ -3,9 +3,11 @@
 import { Command, CommanderError } from 'commander';
 import type { CliContext } from './cli-context';
 import { registerBackup } from './commands/backup.command';
+import { registerDoctor } from './commands/doctor.command';
 import { registerKeys } from './commands/keys-status.command';
 import { registerPasswd } from './commands/passwd.command';
 import { registerRestore } from './commands/restore.command';
+import { registerService } from './commands/service.command';
 import { registerSetup } from './commands/setup.command';
 import { registerStartStop } from './commands/start-stop.command';
 import { registerStatus } from './commands/status.command';
@@ -26,6 +28,8 @@ export function createProgram(context: () => CliContext): Command {
   registerStatus(program, context);
   registerStartStop(program, context);
   registerTasks(program, context);
+  registerService(program, context);
+  registerDoctor(program, context);
   return program;
 }
 

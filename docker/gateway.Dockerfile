@@ -1,0 +1,41 @@
+# syntax=docker/dockerfile:1
+# aico/gateway: the HTTPS and WebSocket API, the one part reachable from outside the container network.
+# Build from the repository root: docker build -f docker/gateway.Dockerfile -t aico/gateway .
+# docker/compose.yaml builds and wires every app; docker/README.md explains both.
+ARG NODE_VERSION=20
+
+# Build stage: the whole workspace toolchain, discarded afterwards.
+FROM node:${NODE_VERSION}-bookworm AS build
+WORKDIR /workspace
+# The same two instructions open every aico Dockerfile, so the installed workspace is one cached layer for all.
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci
+COPY tsconfig.base.json ./
+COPY tools/build/ tools/build/
+COPY docker/collect-runtime-modules.mjs docker/
+COPY libs/ libs/
+COPY apps/gateway/ apps/gateway/
+# The build, then only the packages the built gateway requires (docker/collect-runtime-modules.mjs).
+RUN node tools/build/build-node-app.mjs gateway \
+ && node docker/collect-runtime-modules.mjs dist/apps/gateway/apps/gateway/src/main.js /runtime
+
+# Runtime stage: node, the build output and its packages; no npm cache, compiler or sources.
+FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    AICO_PROFILE=production \
+    AICO_DATA_DIR=/data \
+    AICO_LOG__FILE=false \
+    AICO_LOG__PRETTY=false \
+    AICO_GATEWAY__HOST=0.0.0.0
+# Named volumes start as a copy of these directories: they must belong to the user the app runs as.
+RUN mkdir -m 0700 /data && chown node:node /data
+WORKDIR /app
+# Owned by root and read-only to the app: the code cannot be changed by the process running it.
+COPY --from=build /workspace/dist/apps/gateway/ ./
+COPY --from=build /runtime/node_modules/ ./node_modules/
+USER node
+EXPOSE 8443
+# Liveness over TLS against the certificate the gateway made at first start (pinned, not ignored).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "const fs=require('node:fs'),https=require('node:https');let ca;try{ca=fs.readFileSync((process.env.AICO_DATA_DIR||'/data')+'/gateway/tls-cert.pem')}catch{process.exit(1)}https.get({host:'127.0.0.1',port:Number(process.env.AICO_GATEWAY__PORT||8443),path:'/api/v1/health',ca,timeout:4000},(r)=>{r.resume();process.exit(r.statusCode===200?0:1)}).on('timeout',()=>process.exit(1)).on('error',()=>process.exit(1))"]
+CMD ["node", "apps/gateway/src/main.js"]
