@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestClient, freeTcpPort, type BusClient } from '@aico/bus';
 import { SupervisedAppState, SupervisorTopics } from '@aico/contracts';
+import { KeyManager, OsKeychain } from '@aico/key-manager';
 import { KeyRing } from '@aico/keys';
 import { StorageClient } from '@aico/storage-client';
 import { GatewayClient } from '../gateway/https-client';
@@ -147,7 +148,6 @@ describe('the whole system, started and stopped like a user does', () => {
 });
 
 async function keychainKeys(env: NodeJS.ProcessEnv): Promise<KeyRing> {
-  const { KeyManager, OsKeychain } = await import('@aico/key-manager');
   const found = await new KeyManager({ dataDir: env['AICO_DATA_DIR']!, secretStore: new OsKeychain() }).keysFromKeychain();
   if (!found.keys) throw new Error(`the keychain holds no master key: ${found.reason}`);
   return found.keys;

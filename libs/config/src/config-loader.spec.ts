@@ -44,7 +44,7 @@ describe('loadConfig', () => {
     const file = join(dir, 'config.yaml');
     await writeFile(file, 'gateway:\n  port: 9443\nstorage:\n  maxValueBytes: 10\nlog:\n  level: warn\n');
     expect(loadConfig({ schema: baseConfigSchema, env: { AICO_DATA_DIR: dir } }).config.log.level).toBe('warn');
-    const gatewaySchema = baseConfigSchema.extend({ gateway: z.object({ port: z.coerce.number() }).strict().prefault({}) });
+    const gatewaySchema = baseConfigSchema.extend({ gateway: z.object({ port: z.coerce.number().default(8443) }).strict().prefault({}) });
     expect(loadConfig({ schema: gatewaySchema, env: { AICO_DATA_DIR: dir } }).config.gateway.port).toBe(9443);
     await writeFile(file, 'gateway:\n  port: 9443\nlogg:\n  level: warn\n');
     expect(() => loadConfig({ schema: baseConfigSchema, env: { AICO_DATA_DIR: dir } })).toThrow(expect.objectContaining({ code: ConfigErrorCode.Invalid }));
