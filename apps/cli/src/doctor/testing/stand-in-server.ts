@@ -11,7 +11,11 @@ export interface StandIn {
 /** Listens on a free loopback port; close() also ends the connections the stand-in never ends itself. */
 export async function listenOnFreePort(server: Server | HttpServer): Promise<StandIn> {
   const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => sockets.add(socket));
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    // A peer that resets a connection the stand-in already ended is no error of the stand-in (ECONNRESET).
+    socket.on('error', () => undefined);
+  });
   const port = await freeTcpPort();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
