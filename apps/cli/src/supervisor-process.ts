@@ -1,9 +1,10 @@
 // Where the supervisor's build is and how to reach the running one: its pid file in the data directory.
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
-/** dist/apps/cli/apps/cli/src → dist/apps/supervisor/apps/supervisor/src/main.js */
-export const SUPERVISOR_SCRIPT = join(__dirname, '..', '..', '..', '..', 'supervisor', 'apps', 'supervisor', 'src', 'main.js');
+/** The supervisor's build beside the CLI's: dist/apps/cli/apps/cli/src → dist/apps/supervisor/apps/supervisor/src/main.js */
+export const supervisorEntryPointBeside = (cliSourceDir: string): string => resolve(cliSourceDir, '..', '..', '..', '..', 'supervisor', 'apps', 'supervisor', 'src', 'main.js');
+export const SUPERVISOR_SCRIPT = supervisorEntryPointBeside(__dirname);
 
 export interface RunningSupervisor {
   readonly pid: number;

@@ -3,10 +3,11 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { runCommand, type CommandRunner } from './command-runner';
 import type { ServiceDefinition, ServicePlatform } from './service-definition';
 import { ServiceError, ServiceErrorCode } from './service.error';
+import { supervisorEntryPointBeside } from '../supervisor-process';
 
 export interface ServiceHost {
   readonly platform: NodeJS.Platform;
@@ -20,7 +21,6 @@ export interface ServiceHost {
 }
 
 /** Apps build to dist/apps/<app>/apps/<app>/src/main.js, so the supervisor's is four levels above the CLI's src. */
-export const supervisorEntryPointBeside = (cliSourceDir: string): string => resolve(cliSourceDir, '..', '..', '..', '..', 'supervisor', 'apps', 'supervisor', 'src', 'main.js');
 
 export function systemServiceHost(): ServiceHost {
   return {
