@@ -2,7 +2,7 @@
 // RecordKind.TASK records named by the task, each attempt as a RecordKind.TASK_RUN record whose parent is its task.
 import { Injectable } from '@nestjs/common';
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import { RecordKind, type ListRecordsResponse, type ScheduledTask, type ScheduledTaskSchema, type TaskRun } from '@aico/contracts';
+import { RecordKind, type ScheduledTask, type ScheduledTaskSchema, type TaskRun } from '@aico/contracts';
 import { StorageClient } from '@aico/storage-client';
 import { entryFromRecord, entryToRecord, type RunEntry } from './run-entry';
 
@@ -14,9 +14,7 @@ export class TaskStore {
 
   async loadTasks(): Promise<ScheduledTask[]> {
     const tasks: ScheduledTask[] = [];
-    await this.pages(RecordKind.TASK, '', (page) => {
-      for (const record of page.records) if (record.kind.case === 'task') tasks.push(record.kind.value);
-    });
+    for await (const record of this.storage.allRecords(RecordKind.TASK, '', PAGE)) if (record.kind.case === 'task') tasks.push(record.kind.value);
     return tasks;
   }
 
@@ -40,18 +38,7 @@ export class TaskStore {
   /** Every stored entry of one task (or of all tasks, for ''), oldest first. Retention keeps this bounded. */
   async loadRuns(task: string): Promise<RunEntry[]> {
     const entries: RunEntry[] = [];
-    await this.pages(RecordKind.TASK_RUN, task, (page) => {
-      for (const record of page.records) if (record.kind.case === 'taskRun') entries.push(entryFromRecord(record.kind.value as TaskRun));
-    });
+    for await (const record of this.storage.allRecords(RecordKind.TASK_RUN, task, PAGE)) if (record.kind.case === 'taskRun') entries.push(entryFromRecord(record.kind.value as TaskRun));
     return entries;
-  }
-
-  private async pages(kind: RecordKind, parent: string, visit: (page: ListRecordsResponse) => void): Promise<void> {
-    for (let afterId = ''; ; ) {
-      const page = await this.storage.listRecords({ kind, parent, afterId, limit: PAGE });
-      visit(page);
-      if (!page.nextId) return;
-      afterId = page.nextId;
-    }
   }
 }

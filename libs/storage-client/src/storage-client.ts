@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DescMessage, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
 import { BusErrorCode, type BusClient } from '@aico/bus';
-import { PublicError, StorageTopics, type RecordKind, type RequestDefinition, type StateOperation } from '@aico/contracts';
+import { PublicError, StorageTopics, type Record as Record_, type RecordKind, type RequestDefinition, type StateOperation } from '@aico/contracts';
 
 export interface StorageClientOptions {
   /** How long a call may take in all, retries included (default 30 s). */
@@ -93,6 +93,16 @@ export class StorageClient {
 
   listRecords(request: MessageInitShape<typeof StorageTopics.recordList.payload>, options?: CallOptions) {
     return this.call(StorageTopics.recordList, request, options);
+  }
+
+  /** Every record of a kind (of one parent, when given), in id order, page by page. */
+  async *allRecords(kind: RecordKind, parent = '', pageSize = 500): AsyncGenerator<Record_> {
+    for (let afterId = ''; ; ) {
+      const page = await this.listRecords({ kind, parent, afterId, limit: pageSize });
+      yield* page.records;
+      if (!page.nextId) return;
+      afterId = page.nextId;
+    }
   }
 
   deleteRecord(kind: RecordKind, id: string, options?: CallOptions) {

@@ -99,18 +99,14 @@ export class AuthService {
   /** Ends every session of a user (refresh reuse, password change, account disabled or deleted). */
   async revokeAllSessions(userId: string): Promise<number> {
     let revoked = 0;
-    for (let afterId = ''; ; ) {
-      const page = await this.storage.listRecords({ kind: RecordKind.SESSION, parent: userId, afterId, limit: 500 });
-      for (const record of page.records) {
-        if (record.kind.case !== 'session') continue;
-        this.sessions.set(record.kind.value.id, { valid: false, checkedAt: Date.now() });
-        if (record.kind.value.revokedAt) continue;
-        await this.storage.putRecord({ kind: { case: 'session', value: { ...record.kind.value, revokedAt: timestampFromMs(Date.now()) } } });
-        revoked++;
-      }
-      if (!page.nextId) return revoked;
-      afterId = page.nextId;
+    for await (const record of this.storage.allRecords(RecordKind.SESSION, userId)) {
+      if (record.kind.case !== 'session') continue;
+      this.sessions.set(record.kind.value.id, { valid: false, checkedAt: Date.now() });
+      if (record.kind.value.revokedAt) continue;
+      await this.storage.putRecord({ kind: { case: 'session', value: { ...record.kind.value, revokedAt: timestampFromMs(Date.now()) } } });
+      revoked++;
     }
+    return revoked;
   }
 
   /** The claims of a valid access token whose session is still open. */

@@ -28,12 +28,7 @@ export class ConsentService {
 
   async history(userId: string): Promise<ConsentRecord[]> {
     const records: ConsentRecord[] = [];
-    for (let afterId = ''; ; ) {
-      const page = await this.storage.listRecords({ kind: RecordKind.CONSENT, parent: userId, afterId, limit: 1000 });
-      for (const record of page.records) if (record.kind.case === 'consent') records.push(record.kind.value);
-      if (!page.nextId) break;
-      afterId = page.nextId;
-    }
+    for await (const record of this.storage.allRecords(RecordKind.CONSENT, userId, 1000)) if (record.kind.case === 'consent') records.push(record.kind.value);
     return records.sort((a, b) => (a.recordedAt ? timestampMs(a.recordedAt) : 0) - (b.recordedAt ? timestampMs(b.recordedAt) : 0));
   }
 

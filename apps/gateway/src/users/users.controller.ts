@@ -34,12 +34,8 @@ export class UsersController {
   @Access(Permission.UsersManage)
   async list() {
     const users: ReturnType<typeof view>[] = [];
-    for (let afterId = ''; ; ) {
-      const page = await this.storage.listRecords({ kind: RecordKind.USER, afterId, limit: 500 });
-      for (const record of page.records) if (record.kind.case === 'user') users.push(view(record.kind.value));
-      if (!page.nextId) return { users };
-      afterId = page.nextId;
-    }
+    for await (const record of this.storage.allRecords(RecordKind.USER)) if (record.kind.case === 'user') users.push(view(record.kind.value));
+    return { users };
   }
 
   @Doc('Create a user', { body: CreateUserBody })
