@@ -28,6 +28,8 @@ export const moduleBoundaries = [
     { sourceTag: 'scope:scheduler', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
     { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
     { sourceTag: 'scope:supervisor', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
+    // The web client runs in a browser: it may use the contracts, never the Node-side libs.
+    { sourceTag: 'scope:web', onlyDependOnLibsWithTags: ['type:contracts'] },
     ],
   },
 ];
