@@ -260,6 +260,21 @@ describe('gateway with real processes over HTTPS and WSS', () => {
     }
   });
 
+  it('rate-limits logins per client (after every other login of this file)', async () => {
+    const statuses: number[] = [];
+    let limited: { status: number; body: { error: { code: string } }; headers: Record<string, unknown> } | undefined;
+    // Different usernames each time, so the per-account lockout is not what answers.
+    for (let i = 0; i < 40 && !limited; i++) {
+      const response = await api.call('POST', '/api/v1/auth/login', { json: { username: `nobody-${i}`, password: 'wrong-password' } });
+      statuses.push(response.status);
+      if (response.status === 429) limited = response;
+    }
+    expect(limited).toMatchObject({ status: 429, body: { error: { code: 'RATE_LIMITED' } } });
+    expect(statuses.filter((status) => status === 401).length).toBeGreaterThan(0);
+    // Other routes have their own allowance.
+    expect((await api.call('GET', '/api/v1/health')).status).toBe(200);
+  });
+
   it('reports an app as down on /health/ready within a few heartbeats after it is killed', async () => {
     const before = await api.call('GET', '/api/v1/health/ready');
     expect(before).toMatchObject({ status: 200, body: { status: 'ready' } });
