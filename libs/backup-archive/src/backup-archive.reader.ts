@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { EncryptedFile } from '@aico/encrypted-file';
+import { EncryptedFile, syncDirectory } from '@aico/encrypted-file';
 import { BackupArchiveError, BackupArchiveErrorCode } from './backup-archive.error';
 import { invalidManifest, parseArchivePrefix, parseManifest, PREFIX_BYTES, type BackupEntry, type BackupManifest } from './backup-archive.format';
 import { type BackupProgress } from './backup-archive.progress';
@@ -213,15 +213,4 @@ async function removeWritten(target: string, created: string | undefined): Promi
     return;
   }
   for (const name of await readdir(target)) await rm(join(target, name), { recursive: true, force: true });
-}
-
-async function syncDirectory(directory: string): Promise<void> {
-  // Makes the new directory entries durable. Windows cannot open a directory for fsync; NTFS journals them.
-  if (process.platform === 'win32') return;
-  const handle = await open(directory, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

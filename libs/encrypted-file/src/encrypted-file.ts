@@ -10,8 +10,9 @@ import { pipeline } from 'node:stream/promises';
 import { DecryptingStream, EncryptingStream, type EncryptOptions } from './encrypted-file.streams';
 import { TAG_BYTES } from './encrypted-file.format';
 
-async function syncDirectory(directory: string): Promise<void> {
-  // Makes the rename itself durable. Windows cannot open a directory for fsync; NTFS journals the rename.
+/** fsyncs a directory, which makes entries just created or renamed in it durable. */
+export async function syncDirectory(directory: string): Promise<void> {
+  // Makes a rename or a new entry itself durable. Windows cannot open a directory for fsync; NTFS journals the rename.
   if (process.platform === 'win32') return;
   const handle = await open(directory, 'r');
   try {
