@@ -2,12 +2,11 @@
 // and p50/p99 for GET /health/ready, for an authenticated round trip through the bus to storage (GET /consent:
 // token check, session check (cached), consent records from storage), and WebSocket fan-out: bus events relayed to
 // 100 connected clients, messages delivered per second. Printed as JSON.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { startBuiltApp, percentile, machine } from '../support/bench-runtime';
+import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
-import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
 import { createTestClient, freeTcpPort, requestWhenRoutable } from '@aico/bus';
 import { LogLevel, StorageTopics, SystemTopics } from '@aico/contracts';
@@ -15,23 +14,9 @@ import { hashUserPassword } from '@aico/key-manager';
 import { createServiceTestEnvironment } from '@aico/service';
 import { StorageClient } from '@aico/storage-client';
 
-const root = join(__dirname, '..', '..', '..', '..', '..');
 const PASSWORD = 'Bench-password-2026!';
 
-function startProcess(name: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(root, `dist/apps/${name}/apps/${name}/src/main.js`)], { env: { PATH: process.env['PATH'], ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} not ready`)), 30_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (line.includes(`"msg":"${name} ready"`)) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-  });
-}
 
-const percentile = (sorted: number[], p: number) => Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(3));
 
 async function load(url: string, agent: Agent, ca: string, token: string | undefined, count: number, concurrency: number) {
   const latencies: number[] = [];
@@ -69,9 +54,9 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   const env = { ...environment.env, AICO_LOG__LEVEL: 'info' };
   try {
-    children.push(await startProcess('bus', env));
-    children.push(...(await Promise.all([startProcess('keys', env), startProcess('storage', env)])));
-    children.push(await startProcess('gateway', env));
+    children.push(await startBuiltApp('bus', env));
+    children.push(...(await Promise.all([startBuiltApp('keys', env), startBuiltApp('storage', env)])));
+    children.push(await startBuiltApp('gateway', env));
     const cli = createTestClient('cli', environment.keys, environment.endpoints);
     await cli.connect();
     await requestWhenRoutable((timeoutMs) => cli.request(StorageTopics.databaseCheck, {}, { timeoutMs }));
@@ -135,7 +120,7 @@ async function main(): Promise<void> {
       JSON.stringify(
         {
           benchmark: 'gateway over HTTPS (keep-alive, 32 concurrent) with real bus, keys, storage and gateway processes',
-          machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+          machine: machine(),
           healthReady: ready,
           authenticatedRoundTripToStorage: { route: 'GET /api/v1/consent', ...throughStorage },
           webSocketFanOut: { clients: CLIENTS, busEvents: EVENTS, framesDelivered: delivered, framesExpected: expected, seconds: Number(seconds.toFixed(2)), messagesPerSecond: Math.round(delivered / seconds) },

@@ -4,32 +4,18 @@
 // published every 5 s), a baseline with sampling off (what any aico service costs: heartbeats, bus, logging), and
 // everything every second (what the tiers save). Also the cost of one call of each systeminformation source.
 // Linux only (it reads /proc/<pid>/stat). Usage: main.js [seconds per configuration, default 30]
-import { spawn, type ChildProcess } from 'node:child_process';
+import { startBuiltApp } from '../support/bench-runtime';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import * as si from 'systeminformation';
 import { createTestClient } from '@aico/bus';
 import { MonitorTopics } from '@aico/contracts';
 import { createServiceTestEnvironment } from '@aico/service';
 
-const root = join(__dirname, '..', '..', '..', '..', '..');
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
-function startProcess(script: string, env: NodeJS.ProcessEnv, readyMessage: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(root, script)], { env: { PATH: process.env['PATH'], ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} not ready`)), 30_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (line.includes(`"msg":"${readyMessage}"`)) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-  });
-}
 
 /** utime + stime of the process itself, and cutime + cstime of the children it has waited for, in seconds. */
 function cpuSeconds(pid: number): { own: number; children: number } {
@@ -44,8 +30,8 @@ async function measure(name: string, seconds: number, monitorEnv: NodeJS.Process
   const environment = await createServiceTestEnvironment('ipc', { AICO_LOG__LEVEL: 'warn', AICO_LOG__FILE: 'false' });
   const children: ChildProcess[] = [];
   try {
-    children.push(await startProcess('dist/apps/bus/apps/bus/src/main.js', { ...environment.env, AICO_LOG__LEVEL: 'info' }, 'bus ready'));
-    const monitor = await startProcess('dist/apps/monitor/apps/monitor/src/main.js', { ...environment.env, ...monitorEnv, AICO_LOG__LEVEL: 'info' }, 'monitor ready');
+    children.push(await startBuiltApp('bus', { ...environment.env, AICO_LOG__LEVEL: 'info' }));
+    const monitor = await startBuiltApp('monitor', { ...environment.env, ...monitorEnv, AICO_LOG__LEVEL: 'info' });
     children.push(monitor);
     const listener = createTestClient('supervisor', environment.keys, environment.endpoints);
     await listener.connect();

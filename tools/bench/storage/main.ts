@@ -2,34 +2,16 @@
 // printed as JSON: acknowledged writes per second one at a time, with many in flight (group commit), and batched
 // (storage.state.write, 100 puts per request); reads p50/p99. Every write is acknowledged only after its commit
 // (synchronous=FULL, WAL) and carries an idempotency key, as the storage client sends them.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { startBuiltApp, percentile, machine } from '../support/bench-runtime';
+import type { ChildProcess } from 'node:child_process';
 import { createTestClient, requestWhenRoutable } from '@aico/bus';
 import { StorageTopics } from '@aico/contracts';
 import { createServiceTestEnvironment } from '@aico/service';
 import { StorageClient } from '@aico/storage-client';
 
-const root = join(__dirname, '..', '..', '..', '..', '..');
 const VALUE = Buffer.alloc(256, 0x61);
 
-function startProcess(script: string, env: NodeJS.ProcessEnv, readyMessage: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(root, script)], { env: { PATH: process.env['PATH'], ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} not ready`)), 30_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (line.includes(`"msg":"${readyMessage}"`)) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-  });
-}
 
-function percentile(sorted: number[], p: number): number {
-  return Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(3));
-}
 
 async function timed(count: number, concurrency: number, op: (i: number) => Promise<unknown>) {
   const latencies: number[] = [];
@@ -54,8 +36,8 @@ async function main(): Promise<void> {
   const environment = await createServiceTestEnvironment('ipc', { AICO_LOG__LEVEL: 'warn', AICO_LOG__FILE: 'false' });
   const children: ChildProcess[] = [];
   try {
-    children.push(await startProcess('dist/apps/bus/apps/bus/src/main.js', { ...environment.env, AICO_LOG__LEVEL: 'info' }, 'bus ready'));
-    children.push(await startProcess('dist/apps/storage/apps/storage/src/main.js', { ...environment.env, AICO_LOG__LEVEL: 'info' }, 'storage ready'));
+    children.push(await startBuiltApp('bus', { ...environment.env, AICO_LOG__LEVEL: 'info' }));
+    children.push(await startBuiltApp('storage', { ...environment.env, AICO_LOG__LEVEL: 'info' }));
     const bus = createTestClient('scheduler', environment.keys, environment.endpoints);
     await bus.connect();
     await requestWhenRoutable((timeoutMs) => bus.request(StorageTopics.databaseCheck, {}, { timeoutMs }));
@@ -76,7 +58,7 @@ async function main(): Promise<void> {
       JSON.stringify(
         {
           benchmark: 'storage over the bus (ipc, CURVE), real bus and storage processes',
-          machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+          machine: machine(),
           valueBytes: VALUE.length,
           acknowledgedWrites: {
             oneAtATime: single,

@@ -5,6 +5,6 @@ import { join } from 'node:path';
 
 const root = new URL('../../..', import.meta.url).pathname;
 const build = (...args) => spawnSync(process.execPath, [join(root, 'tools/build/build-node-app.mjs'), ...args], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] }).status === 0;
-if (!build('bus') || !build('storage') || !build('bench-storage', 'tools/bench/storage')) process.exit(1);
+if (!build('bus') || !build('storage') || !build('bench-storage', 'tools/bench')) process.exit(1);
 const run = spawnSync(process.execPath, [join(root, 'dist/bench-storage/tools/bench/storage/main.js'), ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
 process.exit(run.status ?? 1);
