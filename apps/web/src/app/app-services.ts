@@ -1,0 +1,108 @@
+// Everything the screens share, made once at start: the app store, the typed API client, the query cache, the
+// WebSocket connection and the live events it feeds. The connection follows the session (opened at login, closed at
+// logout), the access token is refreshed before it expires, and pushes that change server state refresh the cached
+// queries they affect.
+import { QueryClient } from '@tanstack/react-query';
+import { AppStore, type Session } from '../core/app-store';
+import { WsConnection, type ConnectionState, type SocketLike } from '../core/ws-connection';
+import { Api, ApiError, secondsUntilExpiry } from '../api/api-client';
+import { queryKeys } from '../api/queries';
+import { LiveEvents } from '../live/live-events';
+import { ResourceHistory } from '../features/status/resource-history';
+
+export interface AppServices {
+  readonly store: AppStore;
+  readonly api: Api;
+  readonly queryClient: QueryClient;
+  readonly live: LiveEvents;
+  readonly resources: ResourceHistory;
+}
+
+const SESSION_KEY = 'aico.session';
+/** Refresh the access token this long before it expires, so requests and reconnects never carry a stale one. */
+const REFRESH_AHEAD_SECONDS = 60;
+
+export function createAppServices(): AppServices {
+  const darkQuery = window.matchMedia('(prefers-color-scheme: dark)');
+  const store = new AppStore(window.localStorage, darkQuery.matches);
+  darkQuery.addEventListener('change', (event) => store.osThemeChanged(event.matches));
+
+  const currentPage = () => `${location.pathname}${location.search}`;
+  const api = new Api(store, {
+    currentPage,
+    exclusive: (task) => (navigator.locks ? navigator.locks.request('aico.session.refresh', task) : task()),
+    storedSession: () => {
+      try {
+        return (JSON.parse(localStorage.getItem(SESSION_KEY) ?? 'null') as Session | null) ?? undefined;
+      } catch {
+        return undefined;
+      }
+    },
+  });
+
+  const queryClient = new QueryClient({
+    defaultOptions: {
+      queries: {
+        // The gateway is on this machine: the browser's online flag says nothing about it.
+        networkMode: 'always',
+        retry: (failures, error) => error instanceof ApiError && error.info.retryable && failures < 3,
+        retryDelay: (attempt) => Math.min(500 * 2 ** attempt, 5_000),
+        staleTime: 5_000,
+      },
+      mutations: { networkMode: 'always' },
+    },
+  });
+
+  const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+  let previous: ConnectionState = 'closed';
+  const connection = new WsConnection({
+    url: wsUrl,
+    token: () => store.current.session?.accessToken,
+    createSocket: (url, protocols) => new WebSocket(url, protocols) as unknown as SocketLike,
+    // `live` exists before the connection starts (events arrive only after start()).
+    onEvent: (event) => live.dispatch(event),
+    onState: (state, detail) => {
+      // Back after a loss: what changed meanwhile is fetched again.
+      if (state === 'open' && previous === 'reconnecting') void queryClient.invalidateQueries();
+      previous = state;
+      store.connectionChanged(state, detail);
+    },
+    onSessionEnded: () => store.signedOut(currentPage()),
+  });
+  const live = new LiveEvents(connection);
+  live.on('privacy.consent.', () => void queryClient.invalidateQueries({ queryKey: queryKeys.consent }));
+  const resources = new ResourceHistory(5 * 60_000);
+  live.on('system.resources.sample', (event) => resources.add(event.payload));
+
+  let refreshTimer: number | undefined;
+  let connected = false;
+  const followSession = (session: Session | undefined) => {
+    window.clearTimeout(refreshTimer);
+    if (session) {
+      const seconds = secondsUntilExpiry(session.accessToken);
+      if (seconds !== undefined) refreshTimer = window.setTimeout(() => void api.refresh().catch(() => undefined), Math.max(seconds - REFRESH_AHEAD_SECONDS, 5) * 1000);
+      if (!connected) connection.start();
+      connected = true;
+    } else {
+      if (connected) connection.stop();
+      connected = false;
+      queryClient.clear();
+    }
+  };
+  let lastSession = store.current.session;
+  followSession(lastSession);
+  store.subscribe((state) => {
+    if (state.session === lastSession) return;
+    lastSession = state.session;
+    followSession(state.session);
+  });
+  // Another tab logged in, refreshed or logged out: follow it.
+  window.addEventListener('storage', (event) => {
+    if (event.key !== SESSION_KEY) return;
+    const stored = event.newValue ? (JSON.parse(event.newValue) as Session) : undefined;
+    if (stored) store.signedIn(stored);
+    else store.signedOut();
+  });
+
+  return { store, api, queryClient, live, resources };
+}

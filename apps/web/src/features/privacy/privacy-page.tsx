@@ -1,0 +1,80 @@
+// Privacy: consent per purpose (a switch each; essential purposes cannot be switched off) and the history of every
+// decision, newest first. Changes made elsewhere (another tab, a service) arrive as pushes and refresh both.
+import { ApiError } from '../../api/api-client';
+import { useConsent, useConsentHistory, useSetConsent } from '../../api/queries';
+
+const PURPOSE_TEXT: Readonly<Record<string, string>> = {
+  'conversation.memory': 'Remember what we talk about across conversations.',
+  voice: 'Listen to and speak with voice.',
+  telemetry: 'Keep usage statistics on this machine to improve aico.',
+};
+
+export function PrivacyPage() {
+  const consent = useConsent();
+  const history = useConsentHistory();
+  const setConsent = useSetConsent();
+  const error = consent.error ?? history.error ?? setConsent.error;
+  const decisions = [...(history.data?.history ?? [])].reverse();
+
+  return (
+    <section className="page">
+      <h1>Privacy</h1>
+      <p className="hint">Nothing here leaves this machine. A purpose you have not allowed is denied.</p>
+      {error ? (
+        <p role="alert" className="error">
+          {error instanceof ApiError ? error.info.message : 'Consent could not be read or changed.'}
+        </p>
+      ) : null}
+      <ul className="purposes">
+        {(consent.data?.purposes ?? []).map((purpose) => (
+          <li key={purpose.purpose} className="card purpose">
+            <label className="switch-row">
+              <span>
+                <strong>{purpose.purpose}</strong>
+                <span className="hint">{PURPOSE_TEXT[purpose.purpose] ?? ''}</span>
+                {purpose.essential ? <span className="hint">Essential: always on.</span> : null}
+              </span>
+              <input
+                type="checkbox"
+                role="switch"
+                aria-label={purpose.purpose}
+                checked={purpose.granted}
+                disabled={purpose.essential || setConsent.isPending}
+                onChange={(event) => setConsent.mutate({ purpose: purpose.purpose, granted: event.target.checked })}
+              />
+            </label>
+          </li>
+        ))}
+      </ul>
+      <h2>History</h2>
+      <table aria-label="Consent history">
+        <thead>
+          <tr>
+            <th scope="col">When</th>
+            <th scope="col">Purpose</th>
+            <th scope="col">Decision</th>
+            <th scope="col">Made in</th>
+          </tr>
+        </thead>
+        <tbody>
+          {decisions.length === 0 ? (
+            <tr>
+              <td colSpan={4} className="empty">
+                No decisions yet.
+              </td>
+            </tr>
+          ) : (
+            decisions.map((decision, index) => (
+              <tr key={`${decision.recordedAt ?? ''}-${decision.purpose}-${index}`}>
+                <td>{decision.recordedAt ? new Date(decision.recordedAt).toLocaleString() : ''}</td>
+                <td>{decision.purpose}</td>
+                <td className={decision.granted ? 'granted' : 'denied'}>{decision.granted ? 'granted' : 'denied'}</td>
+                <td>{decision.source}</td>
+              </tr>
+            ))
+          )}
+        </tbody>
+      </table>
+    </section>
+  );
+}
