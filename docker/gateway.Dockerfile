@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# aico/gateway: the HTTPS and WebSocket API, the one part reachable from outside the container network.
+# aico/gateway: the HTTPS and WebSocket API and the web client on the same origin, the one part reachable from
+# outside the container network.
 # Build from the repository root: docker build -f docker/gateway.Dockerfile -t aico/gateway .
 # docker/compose.yaml builds and wires every app; docker/README.md explains both.
 ARG NODE_VERSION=20
@@ -14,6 +15,9 @@ COPY tsconfig.base.json ./
 COPY tools/build/ tools/build/
 COPY docker/collect-runtime-modules.mjs docker/
 COPY libs/ libs/
+COPY apps/web/ apps/web/
+# The web client (as `npx nx build web` makes it: Vite into dist/apps/web), served by the gateway.
+RUN npx vite build --config apps/web/vite.config.ts
 COPY apps/gateway/ apps/gateway/
 # The build, then only the packages the built gateway requires (docker/collect-runtime-modules.mjs).
 RUN node tools/build/build-node-app.mjs gateway \
@@ -26,13 +30,15 @@ ENV NODE_ENV=production \
     AICO_DATA_DIR=/data \
     AICO_LOG__FILE=false \
     AICO_LOG__PRETTY=false \
-    AICO_GATEWAY__HOST=0.0.0.0
+    AICO_GATEWAY__HOST=0.0.0.0 \
+    AICO_GATEWAY__WEB_ROOT=/app/web
 # Named volumes start as a copy of these directories: they must belong to the user the app runs as.
 RUN mkdir -m 0700 /data && chown node:node /data
 WORKDIR /app
 # Owned by root and read-only to the app: the code cannot be changed by the process running it.
 COPY --from=build /workspace/dist/apps/gateway/ ./
 COPY --from=build /runtime/node_modules/ ./node_modules/
+COPY --from=build /workspace/dist/apps/web/ ./web/
 USER node
 EXPOSE 8443
 # Liveness over TLS against the certificate the gateway made at first start (pinned, not ignored).

@@ -1,9 +1,11 @@
 // The gateway with real processes (bus, keys, storage, gateway) and real clients over HTTPS and WSS: logins and
-// tokens, roles, refresh-token reuse, WebSocket subscriptions and relayed bus events, bad input, a slow WebSocket
-// client, and readiness that notices a killed app.
+// tokens, roles, refresh-token reuse, sessions ("log out everywhere"), WebSocket subscriptions and relayed bus events,
+// bad input, a slow WebSocket client, the web client on the same origin, and readiness that notices a killed app.
+// Every answer is checked against its route's declared response schema (gateway.validateResponses).
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { createTestClient, freeTcpPort, requestWhenRoutable, type BusClient } from '@aico/bus';
@@ -17,12 +19,16 @@ import { FrameReader, GatewayClient, opened } from './https-client';
 const app = (name: string) => `dist/apps/${name}/apps/${name}/src/main.js`;
 const ADMIN_PASSWORD = 'Admin-password-2026!';
 const USER_PASSWORD = 'User-password-2026!';
+const INDEX_HTML = '<!doctype html><html><head><script type="module" src="/assets/app-abc123.js"></script></head><body><div id="root"></div></body></html>';
+const APP_JS = 'console.log("aico web");';
+const sessionIdOf = (tokens: { refreshToken: string }) => tokens.refreshToken.split('.')[0]!;
 
 describe('gateway with real processes over HTTPS and WSS', () => {
   let environment: ServiceTestEnvironment;
   const processes = new Map<string, ServiceProcess>();
   let cli: BusClient;
   let api: GatewayClient;
+  let webRoot: string;
 
   const start = async (name: string) => {
     const child = new ServiceProcess(name, app(name), [], environment.env);
@@ -38,6 +44,11 @@ describe('gateway with real processes over HTTPS and WSS', () => {
 
   beforeAll(async () => {
     const port = await freeTcpPort();
+    // A built web client in miniature: index.html and one hashed asset.
+    webRoot = await mkdtemp(join(tmpdir(), 'aico-web-'));
+    await mkdir(join(webRoot, 'assets'));
+    await writeFile(join(webRoot, 'index.html'), INDEX_HTML);
+    await writeFile(join(webRoot, 'assets', 'app-abc123.js'), APP_JS);
     environment = await createServiceTestEnvironment('tcp', {
       AICO_LOG__LEVEL: 'info',
       AICO_LOG__FILE: 'false',
@@ -46,6 +57,10 @@ describe('gateway with real processes over HTTPS and WSS', () => {
       AICO_GATEWAY__MAX_BODY_BYTES: '4096',
       AICO_GATEWAY__WS_MAX_BUFFERED_BYTES: '16384',
       AICO_GATEWAY__LOCKOUT_FREE_ATTEMPTS: '3',
+      // Room for the logins of every test before the rate-limit test exhausts it.
+      AICO_GATEWAY__LOGIN_RATE_LIMIT_PER_MINUTE: '30',
+      AICO_GATEWAY__WEB_ROOT: webRoot,
+      AICO_GATEWAY__VALIDATE_RESPONSES: 'true',
     });
     await start('bus');
     await Promise.all([start('keys'), start('storage')]);
@@ -65,6 +80,7 @@ describe('gateway with real processes over HTTPS and WSS', () => {
     await cli?.close({ drainTimeoutMs: 0 });
     for (const child of processes.values()) child.signal('SIGKILL');
     await environment.cleanup();
+    await rm(webRoot, { recursive: true, force: true });
   });
 
   it('serves only with its own certificate, and liveness without a token', async () => {
@@ -165,6 +181,94 @@ describe('gateway with real processes over HTTPS and WSS', () => {
     expect(document.paths['/api/v1/users/{id}'].patch['x-aico-access']).toBe('users.manage');
     expect(document.paths['/api/v1/logs'].get.parameters.map((parameter: { name: string }) => parameter.name)).toContain('minLevel');
     expect(Object.keys(document.paths).length).toBeGreaterThanOrEqual(12);
+    expect(document.paths['/api/v1/auth/sessions'].get.responses['200'].content['application/json'].schema).toMatchObject({ required: ['sessions'] });
+    // The served document is the committed one (tools/scripts/api-check.mjs writes it from the same controllers).
+    expect(document).toEqual(JSON.parse(await readFile(join(WORKSPACE_ROOT, 'apps/gateway/openapi.json'), 'utf8')));
+  });
+
+  it('lists the caller\'s sessions, ends one (its token and WebSocket stop at once), hides other users\' sessions, and logs out everywhere', async () => {
+    await storageUser('dave', USER_PASSWORD);
+    const loginAs = async (client: string) => {
+      const response = await api.call('POST', '/api/v1/auth/login', { json: { username: 'dave', password: USER_PASSWORD, client } });
+      expect(response.status).toBe(200);
+      return response.body as { accessToken: string; refreshToken: string };
+    };
+    const laptop = await loginAs('web');
+    const phone = await loginAs('cli');
+    const listed = await api.call('GET', '/api/v1/auth/sessions', { token: laptop.accessToken });
+    expect(listed.status).toBe(200);
+    const sessions = listed.body.sessions as { id: string; client: string; current: boolean; createdAt: string; expiresAt: string }[];
+    expect(sessions.map((session) => [session.id, session.client, session.current])).toEqual([
+      [sessionIdOf(laptop), 'web', true],
+      [sessionIdOf(phone), 'cli', false],
+    ]);
+    expect(Date.parse(sessions[0]!.expiresAt)).toBeGreaterThan(Date.parse(sessions[0]!.createdAt));
+
+    const socket = api.websocket(phone.accessToken);
+    await opened(socket);
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    expect((await api.call('DELETE', `/api/v1/auth/sessions/${sessionIdOf(phone)}`, { token: laptop.accessToken })).status).toBe(204);
+    // Closed now, not at the next heartbeat (30 s here).
+    expect(await closed).toBe(4001);
+    expect(await api.call('GET', '/api/v1/consent', { token: phone.accessToken })).toMatchObject({ status: 401, body: { error: { code: 'SESSION_ENDED' } } });
+    expect((await api.call('GET', '/api/v1/auth/sessions', { token: laptop.accessToken })).body.sessions.map((session: { id: string }) => session.id)).toEqual([sessionIdOf(laptop)]);
+
+    // Another user's session answers as an unknown one does, and stays open.
+    const bob = await login('bob', USER_PASSWORD);
+    const foreign = await api.call('DELETE', `/api/v1/auth/sessions/${sessionIdOf(bob)}`, { token: laptop.accessToken });
+    const unknown = await api.call('DELETE', '/api/v1/auth/sessions/00000000-0000-4000-8000-000000000000', { token: laptop.accessToken });
+    expect(foreign).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    expect(unknown).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    expect((await api.call('GET', '/api/v1/consent', { token: bob.accessToken })).status).toBe(200);
+
+    const tablet = await loginAs('web');
+    const everywhere = await api.call('POST', '/api/v1/auth/logout-all', { token: laptop.accessToken });
+    expect(everywhere).toMatchObject({ status: 200, body: { ended: 2 } });
+    for (const tokens of [laptop, tablet]) expect((await api.call('GET', '/api/v1/auth/sessions', { token: tokens.accessToken })).body.error.code).toBe('SESSION_ENDED');
+    expect((await api.call('POST', '/api/v1/auth/refresh', { json: { refreshToken: tablet.refreshToken } })).status).toBe(401);
+    expect((await api.call('GET', '/api/v1/consent', { token: bob.accessToken })).status).toBe(200);
+  });
+
+  it('serves the web client on its own origin: the page for every route of it, hashed assets cached for good, the API untouched', async () => {
+    const page = await api.call('GET', '/', { headers: { accept: 'text/html' } });
+    expect(page).toMatchObject({ status: 200, body: INDEX_HTML });
+    expect(page.headers['content-type']).toContain('text/html');
+    expect(page.headers['cache-control']).toBe('no-cache');
+    const csp = String(page.headers['content-security-policy']);
+    for (const directive of ["default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data: blob:", "connect-src 'self'", "worker-src 'self' blob:", "object-src 'none'", "base-uri 'self'", "frame-ancestors 'none'"]) {
+      expect(csp.split(';')).toContain(directive);
+    }
+    // A page of the client, reloaded: index.html, whose router draws it.
+    expect(await api.call('GET', '/status', { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } })).toMatchObject({ status: 200, body: INDEX_HTML });
+    expect(await api.call('GET', '/privacy', { headers: { accept: 'text/html' } })).toMatchObject({ status: 200, body: INDEX_HTML });
+    const asset = await api.call('GET', '/assets/app-abc123.js');
+    expect(asset).toMatchObject({ status: 200, body: APP_JS });
+    expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(asset.headers['content-type']).toContain('javascript');
+    for (const path of ['/assets/missing.js', '/status']) expect(await api.call('GET', path)).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    expect(await api.call('GET', '/assets/missing.js', { headers: { accept: 'text/html' } })).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    const unknownApi = await api.call('GET', '/api/v1/nope', { headers: { accept: 'text/html' } });
+    expect(unknownApi).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND', requestId: expect.any(String) } } });
+    expect(unknownApi.headers['content-type']).toContain('application/json');
+  });
+
+  it('starts without a built web client: one warning naming the path, the page says how to build it, the API works', async () => {
+    const port = await freeTcpPort();
+    const missing = join(webRoot, 'not-built');
+    const bare = new ServiceProcess('gateway-without-web', app('gateway'), [], { ...environment.env, AICO_GATEWAY__PORT: String(port), AICO_GATEWAY__WEB_ROOT: missing });
+    try {
+      const warning = bare.waitForMessage('The web client is not built (no index.html in webRoot): the API works, the page answers 404 until "npx nx build web"', 30_000);
+      await bare.waitForMessage('gateway ready', 30_000);
+      expect(await warning).toMatchObject({ webRoot: missing });
+      const other = new GatewayClient(`https://127.0.0.1:${port}`, await readFile(join(environment.dir, 'gateway', 'tls-cert.pem'), 'utf8'));
+      const page = await other.call('GET', '/', { headers: { accept: 'text/html' } });
+      expect(page).toMatchObject({ status: 404, body: { error: { code: 'WEB_CLIENT_NOT_BUILT', message: expect.stringContaining('npx nx build web') } } });
+      expect(await other.call('GET', '/api/v1/health')).toMatchObject({ status: 200, body: { status: 'ok' } });
+      expect((await other.call('GET', '/api/v1/nope')).body.error.code).toBe('NOT_FOUND');
+    } finally {
+      bare.signal('SIGKILL');
+      await bare.exited;
+    }
   });
 
   it('publishes a conversation message on the bus and returns its correlation id', async () => {

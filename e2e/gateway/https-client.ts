@@ -15,7 +15,7 @@ export class GatewayClient {
     private readonly ca: string,
   ) {}
 
-  call(method: string, path: string, options: { token?: string; json?: unknown; raw?: string | Buffer; contentType?: string } = {}): Promise<ApiResponse> {
+  call(method: string, path: string, options: { token?: string; json?: unknown; raw?: string | Buffer; contentType?: string; headers?: Record<string, string> } = {}): Promise<ApiResponse> {
     const body = options.raw ?? (options.json === undefined ? undefined : JSON.stringify(options.json));
     return new Promise((resolve, reject) => {
       const req = request(
@@ -24,6 +24,7 @@ export class GatewayClient {
           method,
           ca: this.ca,
           headers: {
+            ...options.headers,
             ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
             ...(body !== undefined ? { 'content-type': options.contentType ?? 'application/json', 'content-length': Buffer.byteLength(body) } : {}),
           },

@@ -16,6 +16,8 @@ const dockerDir = join(root, 'docker');
 const APPS = ['bus', 'keys', 'storage', 'scheduler', 'monitor', 'gateway'] as const;
 const IMAGES = [...APPS, 'cli'] as const;
 const SECRET_PATH = '/run/secrets/aico_master_key';
+// The gateway's image also holds the web client it serves on its own origin (built as `npx nx build web` does).
+const WEB_BUILD = 'npx vite build --config apps/web/vite.config.ts';
 
 interface ComposeService {
   build?: { context?: string; dockerfile?: string };
@@ -86,7 +88,7 @@ describe('docker/compose.yaml', () => {
 
   it("gives every app the production profile and aico configuration that parses, with no misspelt AICO_ variable", () => {
     // Variables of an app's own section (the base schema does not know them); anything else unused is a typo.
-    const appSettings: Record<string, string[]> = { gateway: ['AICO_GATEWAY__HOST', 'AICO_GATEWAY__PORT'], scheduler: ['AICO_SCHEDULER__BACKUP__DIRECTORY'] };
+    const appSettings: Record<string, string[]> = { gateway: ['AICO_GATEWAY__HOST', 'AICO_GATEWAY__PORT', 'AICO_GATEWAY__WEB_ROOT'], scheduler: ['AICO_SCHEDULER__BACKUP__DIRECTORY'] };
     for (const image of IMAGES) {
       const env = effectiveEnv(image);
       const { config, unusedEnv } = loadConfig({ schema: baseConfigSchema, env });
@@ -156,6 +158,7 @@ describe('docker/*.Dockerfile', () => {
     const build = stages[0]!.instructions.filter((instruction) => instruction.keyword === 'RUN').map((run) => run.text);
     expect(build).toEqual([
       'npm ci',
+      ...(image === 'gateway' ? [WEB_BUILD] : []),
       `node tools/build/build-node-app.mjs ${image} && node docker/collect-runtime-modules.mjs dist/apps/${image}/apps/${image}/src/main.js /runtime`,
     ]);
     // Everything the build stage copies is in the build context: it exists, and .dockerignore lets it through.
@@ -172,6 +175,7 @@ describe('docker/*.Dockerfile', () => {
     expect(copies.map((copy) => [copy.flags['from'], ...copy.args])).toEqual([
       ['build', `/workspace/dist/apps/${image}/`, './'],
       ['build', '/runtime/node_modules/', './node_modules/'],
+      ...(image === 'gateway' ? [['build', '/workspace/dist/apps/web/', './web/']] : []),
     ]);
     expect(instructions(image, 'ADD')).toEqual([]);
     expect(instructions(image, 'WORKDIR').map((workdir) => workdir.text)).toEqual(['/app']);
@@ -182,6 +186,12 @@ describe('docker/*.Dockerfile', () => {
     const start = stage.findIndex((instruction) => instruction.keyword === (image === 'cli' ? 'ENTRYPOINT' : 'CMD'));
     expect(stage.findIndex((instruction) => instruction.keyword === 'USER')).toBeLessThan(start);
     expect(stage[start]).toEqual(expect.objectContaining({ execForm: true, args: ['node', `apps/${image}/src/main.js`] }));
+  });
+
+  it('gives the gateway the web client it serves, where its web root points', () => {
+    const web = instructions('gateway', 'COPY').find((copy) => copy.args[0] === '/workspace/dist/apps/web/')!;
+    const workdir = instructions('gateway', 'WORKDIR')[0]!.text;
+    expect(effectiveEnv('gateway')['AICO_GATEWAY__WEB_ROOT']).toBe(posix.join(workdir, web.args[1]!).replace(/\/$/, ''));
   });
 
   it('has a TLS health check on the gateway (run for real against the gateway in image-runtime.spec.ts)', () => {

@@ -39,6 +39,7 @@ step('protobuf contracts (buf lint, generated code, buf breaking)', process.exec
 step('storage schema and committed migrations agree (drizzle-kit)', process.execPath, [join(root, 'tools/scripts/db-check.mjs')]);
 step('lint and typecheck (every project)', join(bin, 'nx'), ['run-many', '-t', 'lint', 'typecheck', '--output-style=static', '--parallel=2']);
 const built = step('build apps and e2e fixtures', join(bin, 'nx'), ['run-many', '-t', 'build', 'build-fixtures', '--output-style=static', '--parallel=2']);
+if (built) step('OpenAPI document and web client types match the gateway', process.execPath, [join(root, 'tools/scripts/api-check.mjs')]);
 
 const resultsFile = join(root, 'tmp', 'jest-results.json');
 mkdirSync(join(root, 'tmp'), { recursive: true });

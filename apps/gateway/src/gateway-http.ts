@@ -1,5 +1,6 @@
 // How the gateway serves HTTP: TLS with the locally made certificate (plain HTTP only when configured for a
-// loopback host), the request pipeline, the /api/v1 prefix, and the WebSocket bridge on the same server.
+// loopback host), the request pipeline, the /api/v1 prefix, the web client on every other path, and the WebSocket
+// bridge on the same server.
 import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import type { BaseConfig } from '@aico/config';
@@ -9,7 +10,8 @@ import type { HttpServerSetup } from '@aico/service';
 import { setLoginRateLimit } from './auth/rate-limit';
 import type { GatewayConfig } from './gateway.config';
 import { configureHttpPipeline } from './http/http-pipeline';
-import { API_PREFIX } from './http/openapi';
+import { API_PREFIX } from './http/openapi-document';
+import { serveWebClient } from './http/web-client';
 import { loadOrCreateTlsCertificate } from './tls/tls-certificate';
 import { WsBridge } from './ws/ws-bridge';
 
@@ -31,6 +33,7 @@ export async function gatewayHttp({ config: base, keys, logger }: { config: Base
     ...(httpsOptions ? { httpsOptions } : {}),
     configure: (app: INestApplication) => {
       configureHttpPipeline(app, { maxBodyBytes: gateway.maxBodyBytes, corsOrigins: gateway.corsOrigins, logger });
+      serveWebClient(app, { webRoot: gateway.webRoot, logger });
       app.setGlobalPrefix(API_PREFIX.slice(1));
       app.get(WsBridge).attach(app.getHttpServer() as Server);
     },

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { baseConfigSchema, configBoolean, configInteger, configList, z } from '@aico/config';
 
 export const gatewayConfigSchema = baseConfigSchema.extend({
@@ -29,6 +30,13 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
       requiredApps: configList(z.string()).default(['keys', 'storage']),
       /** Heartbeats missed before an app counts as down. */
       missedHeartbeats: configInteger.min(1).default(3),
+      /**
+       * The built web client (`npx nx build web`), served on the gateway's own origin. By default dist/apps/web beside
+       * this build (dist/apps/gateway/apps/gateway/src → dist/apps/web).
+       */
+      webRoot: z.string().min(1).default(resolve(__dirname, '../../../../web')),
+      /** Check every REST answer against its route's declared response schema (tests; 500 on a mismatch). */
+      validateResponses: configBoolean.default(false),
     })
     .prefault({})
     .refine((gateway) => gateway.tls || ['127.0.0.1', '::1', 'localhost'].includes(gateway.host), {

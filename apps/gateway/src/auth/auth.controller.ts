@@ -1,18 +1,25 @@
-import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
+// Logging in and out, token refresh, and the caller's own sessions: list them, end one, or end them all ("log out
+// everywhere"). A session id of another user answers 404 like an unknown one, so ids cannot be probed.
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { Throttle } from '@nestjs/throttler';
+import { timestampMs, type Timestamp } from '@bufbuild/protobuf/wkt';
+import { notFound } from '../http/api-error';
+import { Doc } from '../http/doc.decorator';
+import { LoginBody, LogoutAllResponse, RefreshBody, SessionsResponse, TokensResponse } from '../http/schemas';
 import { parseInput } from '../http/validation';
-import { LoginBody, RefreshBody } from '../http/schemas';
-import { Doc } from '../http/openapi';
 import { Access } from './access.decorator';
 import type { AuthenticatedRequest } from './auth.guard';
 import { AuthService } from './auth.service';
 import { LOGIN_THROTTLE } from './rate-limit';
 
+// Storage stamps every session with both times.
+const isoTime = (timestamp: Timestamp | undefined) => new Date(timestampMs(timestamp!)).toISOString();
+
 @Controller('auth')
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
-  @Doc('Log in: an access token and a refresh token', { body: LoginBody })
+  @Doc('Log in: an access token and a refresh token', { body: LoginBody, response: TokensResponse })
   @Post('login')
   @HttpCode(200)
   @Access('public')
@@ -22,7 +29,7 @@ export class AuthController {
     return this.auth.login(username, password, client ?? 'api');
   }
 
-  @Doc('Exchange a refresh token for new tokens (the old one is spent)', { body: RefreshBody })
+  @Doc('Exchange a refresh token for new tokens (the old one is spent)', { body: RefreshBody, response: TokensResponse })
   @Post('refresh')
   @HttpCode(200)
   @Access('public')
@@ -37,5 +44,31 @@ export class AuthController {
   @Access('authenticated')
   async logout(@Req() request: AuthenticatedRequest) {
     await this.auth.logout(request.user!.sid);
+  }
+
+  @Doc("The caller's open sessions, this one marked current", { response: SessionsResponse })
+  @Get('sessions')
+  @Access('authenticated')
+  async sessions(@Req() request: AuthenticatedRequest) {
+    const sessions = await this.auth.openSessions(request.user!.sub);
+    return {
+      sessions: sessions.map((session) => ({ id: session.id, client: session.client, createdAt: isoTime(session.createdAt), expiresAt: isoTime(session.expiresAt), current: session.id === request.user!.sid })),
+    };
+  }
+
+  @Doc("End one of the caller's sessions (its tokens and WebSockets stop working)")
+  @Delete('sessions/:id')
+  @HttpCode(204)
+  @Access('authenticated')
+  async endSession(@Req() request: AuthenticatedRequest, @Param('id') id: string) {
+    if (!(await this.auth.endSession(request.user!.sub, id))) throw notFound(`You have no open session "${id}".`);
+  }
+
+  @Doc("Log out everywhere: end every session of the caller, this one included", { response: LogoutAllResponse })
+  @Post('logout-all')
+  @HttpCode(200)
+  @Access('authenticated')
+  async logoutAll(@Req() request: AuthenticatedRequest) {
+    return { ended: await this.auth.revokeAllSessions(request.user!.sub) };
   }
 }

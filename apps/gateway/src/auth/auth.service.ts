@@ -1,7 +1,8 @@
 // Logins, refresh-token rotation with reuse detection, logout, and the lockout that slows password guessing.
 // Users and sessions live in storage (the gateway keeps no state of its own beyond short caches). A refresh token is
 // "<session id>.<secret>"; storage keeps only the secret's SHA-256. Each refresh replaces the secret: presenting a
-// replaced one means the token was copied, and every session of that user is revoked.
+// replaced one means the token was copied, and every session of that user is revoked. Whoever holds a session open
+// elsewhere (the WebSocket bridge) hears at once when sessions end (onSessionsEnded).
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { timestampFromMs, timestampMs } from '@bufbuild/protobuf/wkt';
@@ -37,6 +38,7 @@ export const userIdOf = (username: string) => username.trim().toLowerCase();
 export class AuthService {
   /** Session validity by id, briefly cached; revocations made here update it at once. */
   private readonly sessions = new Map<string, { valid: boolean; checkedAt: number }>();
+  private readonly endedListeners = new Set<(sessionIds: readonly string[]) => void>();
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: GatewayConfig,
@@ -61,8 +63,12 @@ export class AuthService {
     await this.storage.deleteState(LOCKOUT_NAMESPACE, userId);
     const sessionId = randomUUID();
     const secret = randomBytes(32).toString('base64url');
+    const now = Date.now();
     await this.storage.putRecord({
-      kind: { case: 'session', value: { id: sessionId, userId, tokenHash: sha256(secret), client, expiresAt: timestampFromMs(Date.now() + this.config.gateway.refreshTokenTtlDays * 86_400_000) } },
+      kind: {
+        case: 'session',
+        value: { id: sessionId, userId, tokenHash: sha256(secret), client, createdAt: timestampFromMs(now), expiresAt: timestampFromMs(now + this.config.gateway.refreshTokenTtlDays * 86_400_000) },
+      },
     });
     this.logger.info({ userId, sessionId, client }, 'Logged in');
     return this.issue(user, sessionId, secret);
@@ -92,21 +98,49 @@ export class AuthService {
 
   async logout(sessionId: string): Promise<void> {
     const session = await this.session(sessionId);
-    if (session && !session.revokedAt) await this.storage.putRecord({ kind: { case: 'session', value: { ...session, revokedAt: timestampFromMs(Date.now()) } } });
-    this.sessions.set(sessionId, { valid: false, checkedAt: Date.now() });
+    if (session && !session.revokedAt) await this.revoke(session);
+    this.ended([sessionId]);
   }
 
-  /** Ends every session of a user (refresh reuse, password change, account disabled or deleted). */
+  /** The open sessions of a user (not ended, not expired), oldest first. */
+  async openSessions(userId: string): Promise<Session[]> {
+    const open: Session[] = [];
+    for await (const record of this.storage.allRecords(RecordKind.SESSION, userId)) {
+      if (record.kind.case !== 'session') continue;
+      const session = record.kind.value;
+      if (!session.revokedAt && session.expiresAt && timestampMs(session.expiresAt) > Date.now()) open.push(session);
+    }
+    return open.sort((a, b) => (a.createdAt ? timestampMs(a.createdAt) : 0) - (b.createdAt ? timestampMs(b.createdAt) : 0));
+  }
+
+  /** Ends one open session of a user; false when the user has no such session (another user's counts as none). */
+  async endSession(userId: string, sessionId: string): Promise<boolean> {
+    const session = await this.session(sessionId);
+    if (!session || session.userId !== userId || session.revokedAt) return false;
+    await this.revoke(session);
+    this.ended([sessionId]);
+    return true;
+  }
+
+  /** Ends every session of a user (log out everywhere, refresh reuse, password change, account disabled or deleted). */
   async revokeAllSessions(userId: string): Promise<number> {
+    const ids: string[] = [];
     let revoked = 0;
     for await (const record of this.storage.allRecords(RecordKind.SESSION, userId)) {
       if (record.kind.case !== 'session') continue;
-      this.sessions.set(record.kind.value.id, { valid: false, checkedAt: Date.now() });
+      ids.push(record.kind.value.id);
       if (record.kind.value.revokedAt) continue;
-      await this.storage.putRecord({ kind: { case: 'session', value: { ...record.kind.value, revokedAt: timestampFromMs(Date.now()) } } });
+      await this.revoke(record.kind.value);
       revoked++;
     }
+    this.ended(ids);
     return revoked;
+  }
+
+  /** Calls `listener` with the ids of sessions as they end here; returns the unsubscribe. */
+  onSessionsEnded(listener: (sessionIds: readonly string[]) => void): () => void {
+    this.endedListeners.add(listener);
+    return () => this.endedListeners.delete(listener);
   }
 
   /** The claims of a valid access token whose session is still open. */
@@ -121,6 +155,16 @@ export class AuthService {
     }
     if (!valid) throw unauthorized('SESSION_ENDED', 'The session of this token has ended: log in again.');
     return claims;
+  }
+
+  private async revoke(session: Session): Promise<void> {
+    await this.storage.putRecord({ kind: { case: 'session', value: { ...session, revokedAt: timestampFromMs(Date.now()) } } });
+  }
+
+  private ended(sessionIds: readonly string[]): void {
+    for (const id of sessionIds) this.sessions.set(id, { valid: false, checkedAt: Date.now() });
+    if (sessionIds.length === 0) return;
+    for (const listener of this.endedListeners) listener(sessionIds);
   }
 
   private async session(sessionId: string): Promise<Session | undefined> {

@@ -4,9 +4,9 @@ import { timestampFromMs, timestampMs } from '@bufbuild/protobuf/wkt';
 import type { ConsentCheckRequest } from '@aico/contracts';
 import { Permission } from '@aico/policy';
 import { Access } from '../auth/access.decorator';
-import { Doc } from '../http/openapi';
+import { Doc } from '../http/doc.decorator';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
-import { ConsentBody } from '../http/schemas';
+import { ConsentBody, ConsentHistoryResponse, ConsentResponse, PurposeStateResponse } from '../http/schemas';
 import { parseInput } from '../http/validation';
 import { ConsentService } from './consent.service';
 
@@ -14,14 +14,14 @@ import { ConsentService } from './consent.service';
 export class ConsentController {
   constructor(private readonly consent: ConsentService) {}
 
-  @Doc('Consent per purpose for the current user')
+  @Doc('Consent per purpose for the current user', { response: ConsentResponse })
   @Get()
   @Access(Permission.ConsentManageOwn)
   async list(@Req() request: AuthenticatedRequest) {
     return { purposes: await this.consent.states(request.user!.sub) };
   }
 
-  @Doc('Every consent decision of the current user')
+  @Doc('Every consent decision of the current user', { response: ConsentHistoryResponse })
   @Get('history')
   @Access(Permission.ConsentManageOwn)
   async history(@Req() request: AuthenticatedRequest) {
@@ -31,7 +31,7 @@ export class ConsentController {
     };
   }
 
-  @Doc('Grant or withdraw consent for a purpose', { body: ConsentBody })
+  @Doc('Grant or withdraw consent for a purpose', { body: ConsentBody, response: PurposeStateResponse })
   @Put(':purpose')
   @Access(Permission.ConsentManageOwn)
   decide(@Req() request: AuthenticatedRequest, @Param('purpose') purpose: string, @Body() body: unknown) {

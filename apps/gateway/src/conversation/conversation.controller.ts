@@ -7,16 +7,16 @@ import { BusClient } from '@aico/bus';
 import { GatewayTopics } from '@aico/contracts';
 import { Permission } from '@aico/policy';
 import { Access } from '../auth/access.decorator';
-import { Doc } from '../http/openapi';
+import { Doc } from '../http/doc.decorator';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
-import { ConversationMessageBody } from '../http/schemas';
+import { ConversationMessageBody, ConversationMessageResponse } from '../http/schemas';
 import { parseInput } from '../http/validation';
 
 @Controller('conversation')
 export class ConversationController {
   constructor(private readonly bus: BusClient) {}
 
-  @Doc('Send a message to the companion; follow the answer on /ws by the returned correlation id', { body: ConversationMessageBody })
+  @Doc('Send a message to the companion; follow the answer on /ws by the returned correlation id', { body: ConversationMessageBody, response: ConversationMessageResponse })
   @Post('messages')
   @HttpCode(202)
   @Access(Permission.ConversationSend)

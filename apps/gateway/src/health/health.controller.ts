@@ -3,7 +3,8 @@ import type { Response } from 'express';
 import { SERVICE_CONFIG, SERVICE_INFO, type ServiceInfo } from '@aico/service';
 import { Access } from '../auth/access.decorator';
 import type { GatewayConfig } from '../gateway.config';
-import { Doc } from '../http/openapi';
+import { Doc } from '../http/doc.decorator';
+import { LivenessResponse, ReadinessResponse } from '../http/schemas';
 import { HeartbeatTracker } from './heartbeat-tracker';
 
 @Controller('health')
@@ -15,7 +16,7 @@ export class HealthController {
   ) {}
 
   /** Liveness: the gateway answers. */
-  @Doc('Liveness')
+  @Doc('Liveness', { response: LivenessResponse })
   @Get()
   @Access('public')
   @HttpCode(200)
@@ -24,7 +25,7 @@ export class HealthController {
   }
 
   /** Readiness: every required app heartbeating and the bus carrying a round trip; 503 otherwise. */
-  @Doc('Readiness from every app heartbeat and a bus round trip (503 when not ready)')
+  @Doc('Readiness from every app heartbeat and a bus round trip (503 when not ready)', { response: ReadinessResponse, alsoAnswers: [503] })
   @Get('ready')
   @Access('public')
   async ready(@Res({ passthrough: true }) response: Response) {

@@ -6,9 +6,9 @@ import { KeyPurpose, LogLevel, SecurityTopics } from '@aico/contracts';
 import { Permission } from '@aico/policy';
 import { StorageClient } from '@aico/storage-client';
 import { Access } from '../auth/access.decorator';
-import { Doc } from '../http/openapi';
+import { Doc } from '../http/doc.decorator';
 import { HeartbeatTracker } from '../health/heartbeat-tracker';
-import { LogsQuery } from '../http/schemas';
+import { LogsQuery, LogsResponse, SystemStatusResponse } from '../http/schemas';
 import { parseInput } from '../http/validation';
 
 const LEVELS = { trace: LogLevel.TRACE, debug: LogLevel.DEBUG, info: LogLevel.INFO, warn: LogLevel.WARN, error: LogLevel.ERROR, fatal: LogLevel.FATAL } as const;
@@ -23,7 +23,7 @@ export class SystemController {
     private readonly bus: BusClient,
   ) {}
 
-  @Doc('Apps, database and key state')
+  @Doc('Apps, database and key state', { response: SystemStatusResponse })
   @Get('system/status')
   @Access(Permission.SystemStatusRead)
   async status() {
@@ -44,7 +44,7 @@ export class SystemController {
     };
   }
 
-  @Doc('Search the persisted logs, newest first', { query: LogsQuery })
+  @Doc('Search the persisted logs, newest first', { query: LogsQuery, response: LogsResponse })
   @Get('logs')
   @Access(Permission.SystemLogsRead)
   async logs(@Query() query: unknown) {

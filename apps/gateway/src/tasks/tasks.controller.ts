@@ -7,8 +7,11 @@ import { SchedulerTopics } from '@aico/contracts';
 import { Permission } from '@aico/policy';
 import { Access } from '../auth/access.decorator';
 import { badRequest } from '../http/api-error';
-import { Doc } from '../http/openapi';
+import { Doc } from '../http/doc.decorator';
+import { protoJsonSchema } from '../http/proto-json-schema';
 
+const TaskListResponse = protoJsonSchema(SchedulerTopics.list.response);
+const TriggerTaskResponse = protoJsonSchema(SchedulerTopics.trigger.response);
 const TASK_NAME = /^[a-z0-9][a-z0-9._-]{0,127}$/i;
 
 @Controller('tasks')
@@ -17,7 +20,7 @@ export class TasksController {
 
   @Get()
   @Access(Permission.TasksRead)
-  @Doc('Scheduled tasks with their state and next run time')
+  @Doc('Scheduled tasks with their state and next run time', { response: TaskListResponse })
   async list() {
     const response = await this.bus.request(SchedulerTopics.list, {}, { timeoutMs: 3_000 });
     return toJson(SchedulerTopics.list.response, response);
@@ -26,7 +29,7 @@ export class TasksController {
   @Post(':name/trigger')
   @HttpCode(202)
   @Access(Permission.TasksTrigger)
-  @Doc('Run a task now (not twice at once)')
+  @Doc('Run a task now (not twice at once)', { response: TriggerTaskResponse })
   async trigger(@Param('name') name: string) {
     if (!TASK_NAME.test(name)) throw badRequest('INVALID_TASK_NAME', 'A task name is letters, digits, dots, dashes or underscores.');
     const response = await this.bus.request(SchedulerTopics.trigger, { name, wait: false }, { timeoutMs: 3_000 });

@@ -7,10 +7,10 @@ import { hashUserPassword } from '@aico/key-manager';
 import { Permission } from '@aico/policy';
 import { StorageClient } from '@aico/storage-client';
 import { Access } from '../auth/access.decorator';
-import { Doc } from '../http/openapi';
+import { Doc } from '../http/doc.decorator';
 import { AuthService, userIdOf } from '../auth/auth.service';
 import { ApiError, notFound } from '../http/api-error';
-import { CreateUserBody, UpdateUserBody, username as usernameSchema } from '../http/schemas';
+import { CreateUserBody, UpdateUserBody, UserResponse, UsersResponse, username as usernameSchema } from '../http/schemas';
 import { parseInput } from '../http/validation';
 
 const view = (user: User) => ({
@@ -29,7 +29,7 @@ export class UsersController {
     private readonly auth: AuthService,
   ) {}
 
-  @Doc('List users')
+  @Doc('List users', { response: UsersResponse })
   @Get()
   @Access(Permission.UsersManage)
   async list() {
@@ -38,7 +38,7 @@ export class UsersController {
     return { users };
   }
 
-  @Doc('Create a user', { body: CreateUserBody })
+  @Doc('Create a user', { body: CreateUserBody, response: UserResponse })
   @Post()
   @Access(Permission.UsersManage)
   async create(@Body() body: unknown) {
@@ -50,7 +50,7 @@ export class UsersController {
     return view((await this.get(id))!);
   }
 
-  @Doc('Change a user (role, disabled, display name, password)', { body: UpdateUserBody })
+  @Doc('Change a user (role, disabled, display name, password)', { body: UpdateUserBody, response: UserResponse })
   @Patch(':id')
   @Access(Permission.UsersManage)
   async update(@Param('id') id: string, @Body() body: unknown) {

@@ -65,7 +65,10 @@ export class WsBridge implements BeforeApplicationShutdown {
     private readonly auth: AuthService,
     private readonly policy: AccessPolicy,
     private readonly activity: ActivityReporter,
-  ) {}
+  ) {
+    // A session ended here (logout, "log out everywhere", a revoked account) closes its sockets now, not at the next beat.
+    auth.onSessionsEnded((sessionIds) => this.endSessions(new Set(sessionIds)));
+  }
 
   get stats(): WsStats {
     return { clients: this.clients.size, relayed: this.relayed, droppedSlowClients: this.droppedSlowClients };
@@ -261,6 +264,17 @@ export class WsBridge implements BeforeApplicationShutdown {
     client.socket.send(frame);
   }
 
+  private endSessions(sessionIds: ReadonlySet<string>): void {
+    for (const client of [...this.clients]) {
+      if (sessionIds.has(client.claims.sid)) this.sessionEnded(client);
+    }
+  }
+
+  private sessionEnded(client: Client): void {
+    client.socket.close(WsCloseCode.SessionEnded, 'session ended');
+    this.disconnected(client);
+  }
+
   /** Pings every client; one that did not answer the last ping, or whose session ended, is let go. */
   private async beat(): Promise<void> {
     for (const client of [...this.clients]) {
@@ -273,8 +287,7 @@ export class WsBridge implements BeforeApplicationShutdown {
         await this.auth.authenticate(client.token);
       } catch (error) {
         if ((error as { code?: string }).code === 'SESSION_ENDED') {
-          client.socket.close(WsCloseCode.SessionEnded, 'session ended');
-          this.disconnected(client);
+          this.sessionEnded(client);
           continue;
         }
       }

@@ -46,7 +46,7 @@ export class Api {
   }
 
   /** The data of a call, or an ApiError. A session found expired sends the user to log in (page kept). */
-  async call<T>(pending: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+  async call<T>(pending: Promise<{ data?: T | undefined; error?: unknown; response: Response }>): Promise<T> {
     const { data, error, response } = await pending;
     if (response.ok) return data as T;
     const info = fromResponse(response.status, error, response.headers.get('Retry-After'));

@@ -1,0 +1,19 @@
+// Every REST route describes itself for the OpenAPI document: a summary, the zod schemas of its body and query, and
+// the schema of what it answers (none for a 204). The document is built from these (openapi-document.ts), and with
+// gateway.validateResponses every JSON answer is checked against its schema (response-validation.interceptor.ts).
+import { SetMetadata } from '@nestjs/common';
+import type { z } from '@aico/config';
+
+export const DOC_METADATA = 'aico:doc';
+
+export interface RouteDoc {
+  readonly summary: string;
+  readonly body?: z.ZodType;
+  readonly query?: z.ZodType;
+  /** What the route answers with its success status; absent only for a route that answers 204. */
+  readonly response?: z.ZodType;
+  /** Other statuses that answer with the same schema (readiness answers 503 with its report). */
+  readonly alsoAnswers?: readonly number[];
+}
+
+export const Doc = (summary: string, schemas: Omit<RouteDoc, 'summary'> = {}) => SetMetadata(DOC_METADATA, { summary, ...schemas } satisfies RouteDoc);
