@@ -2,6 +2,9 @@
 // mutations that change them (each refreshes what it affects). Types come from the generated API description.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useServices } from '../app/app-context';
+import type { operations } from './gateway-api.generated';
+
+type ConsentList = operations['ConsentController.list']['responses']['200']['content']['application/json'];
 
 export const queryKeys = {
   ready: ['health', 'ready'] as const,
@@ -41,6 +44,17 @@ export function useSetConsent() {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: ({ purpose, granted }: { purpose: string; granted: boolean }) => api.call(api.client.PUT('/api/v1/consent/{purpose}', { params: { path: { purpose } }, body: { granted } })),
+    // The switch moves at once; if the gateway refuses, it moves back and the error is shown.
+    mutationKey: queryKeys.consent,
+    onMutate: ({ purpose, granted }) => {
+      void queryClient.cancelQueries({ queryKey: queryKeys.consentList });
+      const before = queryClient.getQueryData<ConsentList>(queryKeys.consentList);
+      if (before) queryClient.setQueryData<ConsentList>(queryKeys.consentList, { ...before, purposes: before.purposes.map((state) => (state.purpose === purpose ? { ...state, granted } : state)) });
+      return { before };
+    },
+    onError: (_error, _change, context) => {
+      if (context?.before) queryClient.setQueryData(queryKeys.consentList, context.before);
+    },
     onSettled: () => queryClient.invalidateQueries({ queryKey: queryKeys.consent }),
   });
 }

@@ -70,7 +70,11 @@ export function createAppServices(): AppServices {
     onSessionEnded: () => store.signedOut(currentPage()),
   });
   const live = new LiveEvents(connection);
-  live.on('privacy.consent.', () => void queryClient.invalidateQueries({ queryKey: queryKeys.consent }));
+  // A consent change made elsewhere refreshes the privacy page; while this page's own change is on its way, the
+  // refresh waits for it (an earlier answer would move the switch back).
+  live.on('privacy.consent.', () => {
+    if (queryClient.isMutating({ mutationKey: queryKeys.consent }) === 0) void queryClient.invalidateQueries({ queryKey: queryKeys.consent });
+  });
   const resources = new ResourceHistory(5 * 60_000);
   live.on('system.resources.sample', (event) => resources.add(event.payload));
 

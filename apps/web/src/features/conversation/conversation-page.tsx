@@ -42,7 +42,10 @@ export function ConversationPage() {
       }),
     [live],
   );
-  useEffect(() => logEnd.current?.scrollIntoView?.({ block: 'end' }), [events.length]);
+  useEffect(() => {
+    // A block body: scrollIntoView returns a promise in newer browsers, and an effect may return only a cleanup.
+    void logEnd.current?.scrollIntoView?.({ block: 'end' });
+  }, [events.length]);
 
   const submit = async (event?: FormEvent) => {
     event?.preventDefault();

@@ -1,5 +1,6 @@
 // Privacy: consent per purpose (a switch each; essential purposes cannot be switched off) and the history of every
 // decision, newest first. Changes made elsewhere (another tab, a service) arrive as pushes and refresh both.
+import { useState } from 'react';
 import { ApiError } from '../../api/api-client';
 import { useConsent, useConsentHistory, useSetConsent } from '../../api/queries';
 
@@ -13,6 +14,18 @@ export function PrivacyPage() {
   const consent = useConsent();
   const history = useConsentHistory();
   const setConsent = useSetConsent();
+  // The choice shows at once (a controlled checkbox would otherwise snap back until the cache catches up).
+  const [choices, setChoices] = useState<Readonly<Record<string, boolean>>>({});
+  const choose = (purpose: string, granted: boolean) => {
+    setChoices((current) => ({ ...current, [purpose]: granted }));
+    setConsent.mutate(
+      { purpose, granted },
+      {
+        onSettled: () =>
+          setChoices((current) => Object.fromEntries(Object.entries(current).filter(([name]) => name !== purpose))),
+      },
+    );
+  };
   const error = consent.error ?? history.error ?? setConsent.error;
   const decisions = [...(history.data?.history ?? [])].reverse();
 
@@ -38,9 +51,9 @@ export function PrivacyPage() {
                 type="checkbox"
                 role="switch"
                 aria-label={purpose.purpose}
-                checked={purpose.granted}
-                disabled={purpose.essential || setConsent.isPending}
-                onChange={(event) => setConsent.mutate({ purpose: purpose.purpose, granted: event.target.checked })}
+                checked={choices[purpose.purpose] ?? purpose.granted}
+                disabled={purpose.essential}
+                onChange={(event) => choose(purpose.purpose, event.target.checked)}
               />
             </label>
           </li>
