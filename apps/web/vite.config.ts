@@ -18,7 +18,8 @@ export default defineConfig({
     outDir: '../../dist/apps/web',
     emptyOutDir: true,
     reportCompressedSize: true,
-    sourcemap: true,
+    // Maps for debugging, without the comment that would make browsers fetch them.
+    sourcemap: 'hidden',
     target: 'es2022',
   },
   server: {

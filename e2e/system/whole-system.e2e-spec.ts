@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestClient, freeTcpPort, type BusClient } from '@aico/bus';
+import { createTestClient, type BusClient } from '@aico/bus';
 import { SupervisedAppState, SupervisorTopics } from '@aico/contracts';
 import { KeyManager, OsKeychain } from '@aico/key-manager';
 import { KeyRing } from '@aico/keys';
@@ -14,9 +14,9 @@ import { StorageClient } from '@aico/storage-client';
 import { GatewayClient } from '../gateway/https-client';
 import { runAico } from '../support/aico-cli';
 import { WORKSPACE_ROOT } from '../support/service-process';
+import { realKeychain, systemEnv } from '../support/system';
 
 const PASSWORD = 'Whole-system-2026!';
-const realKeychain = process.env['AICO_TEST_SECRET_SERVICE'] === '1';
 const isAlive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -41,19 +41,9 @@ describe('the whole system, started and stopped like a user does', () => {
   });
 
   it('sets up, starts, serves, survives SIGKILL of every app under load, and stops without leftovers', async () => {
-    const gatewayPort = await freeTcpPort();
-    env = {
-      AICO_DATA_DIR: join(dir, 'data'),
-      // With a real Secret Service (CI), the production path: the master key from the keychain after setup.
-      AICO_PROFILE: realKeychain ? 'production' : 'development',
-      AICO_BUS__PUBLISH_ENDPOINT: `tcp://127.0.0.1:${await freeTcpPort()}`,
-      AICO_BUS__SUBSCRIBE_ENDPOINT: `tcp://127.0.0.1:${await freeTcpPort()}`,
-      AICO_BUS__HEARTBEAT_INTERVAL_MS: '500',
-      AICO_GATEWAY__PORT: String(gatewayPort),
-      AICO_LOG__LEVEL: 'info',
-      AICO_SCHEDULER__BACKUP__ENABLED: 'false',
-      ...(process.env['DBUS_SESSION_BUS_ADDRESS'] ? { DBUS_SESSION_BUS_ADDRESS: process.env['DBUS_SESSION_BUS_ADDRESS'] } : {}),
-    };
+    const system = await systemEnv(join(dir, 'data'));
+    env = system.env;
+    const gatewayPort = system.gatewayPort;
     const setup = await runAico(['setup', '--password-stdin'], env, `${PASSWORD}\n`);
     expect(setup).toMatchObject({ code: 0 });
 
