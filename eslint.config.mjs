@@ -30,6 +30,8 @@ export const moduleBoundaries = [
     { sourceTag: 'scope:supervisor', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
     // The web client runs in a browser: it may use the contracts, never the Node-side libs.
     { sourceTag: 'scope:web', onlyDependOnLibsWithTags: ['type:contracts'] },
+    // The avatar page runs in a browser, embedded by any host: the same rule.
+    { sourceTag: 'scope:avatar', onlyDependOnLibsWithTags: ['type:contracts'] },
     ],
   },
 ];

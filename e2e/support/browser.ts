@@ -16,7 +16,7 @@ export const WEB_ARTIFACTS = join(WORKSPACE_ROOT, 'tmp', 'e2e-artifacts', 'web')
  * command line); the flags here are the rest of what DESIGN.md asks for. Without the background-networking flags
  * Chromium floods the closed network with refused connections.
  */
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   try {
     await access(CHROMIUM);
   } catch {
@@ -24,7 +24,7 @@ export async function launchChromium(): Promise<Browser> {
   }
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', ...extraArgs],
   });
 }
 
@@ -98,4 +98,31 @@ export async function imageStats(scratch: Page, png: Buffer): Promise<ImageStats
     const mean = sum / pixels;
     return { width: canvas.width, height: canvas.height, distinctColours: colours.size, meanLuminance: mean, luminanceVariance: sumOfSquares / pixels - mean * mean };
   }, `data:image/png;base64,${png.toString('base64')}`);
+}
+
+/** The share of pixels (0..1) that differ by more than `tolerance` in any channel between two PNGs of one size. */
+export async function imageDifference(scratch: Page, a: Buffer, b: Buffer, tolerance = 8): Promise<number> {
+  return scratch.evaluate(
+    async ([first, second, limit]) => {
+      const pixels = async (dataUrl: string) => {
+        const image = new Image();
+        image.src = dataUrl;
+        await image.decode();
+        const canvas = document.createElement('canvas');
+        canvas.width = image.naturalWidth;
+        canvas.height = image.naturalHeight;
+        const context = canvas.getContext('2d', { willReadFrequently: true })!;
+        context.drawImage(image, 0, 0);
+        return context.getImageData(0, 0, canvas.width, canvas.height).data;
+      };
+      const [x, y] = await Promise.all([pixels(first), pixels(second)]);
+      if (x.length !== y.length) return 1;
+      let differing = 0;
+      for (let i = 0; i < x.length; i += 4) {
+        if (Math.abs(x[i]! - y[i]!) > limit || Math.abs(x[i + 1]! - y[i + 1]!) > limit || Math.abs(x[i + 2]! - y[i + 2]!) > limit) differing++;
+      }
+      return differing / (x.length / 4);
+    },
+    [`data:image/png;base64,${a.toString('base64')}`, `data:image/png;base64,${b.toString('base64')}`, tolerance] as const,
+  );
 }

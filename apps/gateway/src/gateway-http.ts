@@ -33,7 +33,7 @@ export async function gatewayHttp({ config: base, keys, logger }: { config: Base
     ...(httpsOptions ? { httpsOptions } : {}),
     configure: (app: INestApplication) => {
       configureHttpPipeline(app, { maxBodyBytes: gateway.maxBodyBytes, corsOrigins: gateway.corsOrigins, logger });
-      serveWebClient(app, { webRoot: gateway.webRoot, logger });
+      serveWebClient(app, { webRoot: gateway.webRoot, avatarRoot: gateway.avatarRoot, logger });
       app.setGlobalPrefix(API_PREFIX.slice(1));
       app.get(WsBridge).attach(app.getHttpServer() as Server);
     },

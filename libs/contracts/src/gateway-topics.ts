@@ -1,7 +1,8 @@
-// Topics the gateway publishes for the front ends (conversation messages, consent changes) and the consent check it
+// Topics the gateway publishes for the front ends (conversation messages, consent changes, avatar speech) and the consent check it
 // answers for services that need a purpose (storage holds the consent records; the gateway reads them).
 import { ConversationMessageSchema } from './gen/aico/conversation/v1/message_pb';
 import { ConsentChangedSchema, ConsentCheckRequestSchema, ConsentCheckResponseSchema } from './gen/aico/privacy/v1/consent_pb';
+import { AvatarSpeechSchema } from './gen/aico/ui/v1/avatar_pb';
 import { defineEvent, defineRequest } from './topic-registry';
 
 export const GatewayTopics = {
@@ -27,5 +28,13 @@ export const GatewayTopics = {
     responders: ['gateway'],
     contractVersion: 1,
     description: 'Has this user consented to this purpose? No record means no.',
+  }),
+  avatarSpeak: defineEvent({
+    topic: 'ui.avatar.speak',
+    payload: AvatarSpeechSchema,
+    // The gateway on behalf of front ends (a person trying their avatar), and the CLI; a companion service joins here.
+    publishers: ['gateway', 'cli'],
+    contractVersion: 1,
+    description: "Make the user's avatar say something (a companion's reply): front ends speak it with lip-sync.",
   }),
 } as const;

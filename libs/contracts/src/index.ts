@@ -26,4 +26,5 @@ export * from './gen/aico/privacy/v1/consent_pb';
 export * from './gen/aico/monitor/v1/resources_pb';
 export * from './gen/aico/monitor/v1/jobs_pb';
 export * from './gen/aico/ui/v1/activity_pb';
+export * from './gen/aico/ui/v1/avatar_pb';
 export * from './gen/aico/system/v1/supervisor_pb';

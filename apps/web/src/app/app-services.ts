@@ -16,6 +16,8 @@ export interface AppServices {
   readonly queryClient: QueryClient;
   readonly live: LiveEvents;
   readonly resources: ResourceHistory;
+  /** Publishes an event over the WebSocket (the role decides what may be sent); false while not connected. */
+  readonly publish: (topic: string, payload: unknown) => boolean;
 }
 
 const SESSION_KEY = 'aico.session';
@@ -108,5 +110,5 @@ export function createAppServices(): AppServices {
     else store.signedOut();
   });
 
-  return { store, api, queryClient, live, resources };
+  return { store, api, queryClient, live, resources, publish: (topic, payload) => connection.publish(topic, payload) };
 }

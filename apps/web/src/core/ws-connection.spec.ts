@@ -137,4 +137,15 @@ describe('WsConnection', () => {
     expect(noToken.sockets).toHaveLength(0);
     expect(noToken.sessionEnded()).toBe(1);
   });
+
+  it('publishes only while connected, and never queues a publication for later', () => {
+    const { connection, sockets } = harness();
+    connection.start();
+    expect(connection.publish('ui.avatar.speak', { text: 'early' })).toBe(false);
+    sockets[0]!.accept();
+    expect(connection.publish('ui.avatar.speak', { text: 'hello' })).toBe(true);
+    sockets[0]!.drop();
+    expect(connection.publish('ui.avatar.speak', { text: 'lost' })).toBe(false);
+    expect(sockets[0]!.sent).toEqual([{ type: 'publish', topic: 'ui.avatar.speak', payload: { text: 'hello' } }]);
+  });
 });

@@ -76,6 +76,13 @@ export class WsConnection {
     this.send({ type: 'unsubscribe', topic: prefix });
   }
 
+  /** Publishes an event the user's role may send (the gateway checks); false when not connected (nothing queued). */
+  publish(topic: string, payload: unknown): boolean {
+    if (this.socket?.readyState !== OPEN) return false;
+    this.send({ type: 'publish', topic, payload });
+    return true;
+  }
+
   /** The delay before reconnect attempt `attempt` (1-based): doubling from the first, capped, ±20 % jitter. */
   delayFor(attempt: number): number {
     const base = Math.min((this.options.initialDelayMs ?? 500) * 2 ** (attempt - 1), this.options.maxDelayMs ?? 15_000);
