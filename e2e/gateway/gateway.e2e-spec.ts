@@ -21,6 +21,7 @@ const ADMIN_PASSWORD = 'Admin-password-2026!';
 const USER_PASSWORD = 'User-password-2026!';
 const INDEX_HTML = '<!doctype html><html><head><script type="module" src="/assets/app-abc123.js"></script></head><body><div id="root"></div></body></html>';
 const APP_JS = 'console.log("aico web");';
+const AVATAR_HTML = '<!doctype html><html><head><script type="module" src="/avatar/assets/avatar-def456.js"></script></head><body></body></html>';
 const sessionIdOf = (tokens: { refreshToken: string }) => tokens.refreshToken.split('.')[0]!;
 
 describe('gateway with real processes over HTTPS and WSS', () => {
@@ -29,6 +30,7 @@ describe('gateway with real processes over HTTPS and WSS', () => {
   let cli: BusClient;
   let api: GatewayClient;
   let webRoot: string;
+  let avatarRoot: string;
 
   const start = async (name: string) => {
     const child = new ServiceProcess(name, app(name), [], environment.env);
@@ -49,6 +51,11 @@ describe('gateway with real processes over HTTPS and WSS', () => {
     await mkdir(join(webRoot, 'assets'));
     await writeFile(join(webRoot, 'index.html'), INDEX_HTML);
     await writeFile(join(webRoot, 'assets', 'app-abc123.js'), APP_JS);
+    // And the avatar page in miniature.
+    avatarRoot = await mkdtemp(join(tmpdir(), 'aico-avatar-'));
+    await mkdir(join(avatarRoot, 'assets'));
+    await writeFile(join(avatarRoot, 'index.html'), AVATAR_HTML);
+    await writeFile(join(avatarRoot, 'assets', 'avatar-def456.js'), APP_JS);
     environment = await createServiceTestEnvironment('tcp', {
       AICO_LOG__LEVEL: 'info',
       AICO_LOG__FILE: 'false',
@@ -60,6 +67,7 @@ describe('gateway with real processes over HTTPS and WSS', () => {
       // Room for the logins of every test before the rate-limit test exhausts it.
       AICO_GATEWAY__LOGIN_RATE_LIMIT_PER_MINUTE: '30',
       AICO_GATEWAY__WEB_ROOT: webRoot,
+      AICO_GATEWAY__AVATAR_ROOT: avatarRoot,
       AICO_GATEWAY__VALIDATE_RESPONSES: 'true',
     });
     await start('bus');
@@ -81,6 +89,7 @@ describe('gateway with real processes over HTTPS and WSS', () => {
     for (const child of processes.values()) child.signal('SIGKILL');
     await environment.cleanup();
     await rm(webRoot, { recursive: true, force: true });
+    await rm(avatarRoot, { recursive: true, force: true });
   });
 
   it('serves only with its own certificate, and liveness without a token', async () => {
@@ -252,14 +261,31 @@ describe('gateway with real processes over HTTPS and WSS', () => {
     expect(unknownApi.headers['content-type']).toContain('application/json');
   });
 
+  it('serves the avatar page at /avatar/, framable by this origin only and able to load a model the host hands it', async () => {
+    expect(await api.call('GET', '/avatar')).toMatchObject({ status: 308 });
+    const page = await api.call('GET', '/avatar/', { headers: { accept: 'text/html' } });
+    expect(page).toMatchObject({ status: 200, body: AVATAR_HTML });
+    const csp = String(page.headers['content-security-policy']).split(';');
+    expect(csp).toContain("frame-ancestors 'self'");
+    expect(csp).toContain("connect-src 'self' blob: data:");
+    expect(page.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(await api.call('GET', '/avatar/anything', { headers: { accept: 'text/html' } })).toMatchObject({ status: 200, body: AVATAR_HTML });
+    const asset = await api.call('GET', '/avatar/assets/avatar-def456.js');
+    expect(asset).toMatchObject({ status: 200, body: APP_JS });
+    expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(await api.call('GET', '/avatar/assets/missing.js')).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    // The web client itself stays unframable.
+    expect(String((await api.call('GET', '/', { headers: { accept: 'text/html' } })).headers['content-security-policy'])).toContain("frame-ancestors 'none'");
+  });
+
   it('starts without a built web client: one warning naming the path, the page says how to build it, the API works', async () => {
     const port = await freeTcpPort();
     const missing = join(webRoot, 'not-built');
     const bare = new ServiceProcess('gateway-without-web', app('gateway'), [], { ...environment.env, AICO_GATEWAY__PORT: String(port), AICO_GATEWAY__WEB_ROOT: missing });
     try {
-      const warning = bare.waitForMessage('The web client is not built (no index.html in webRoot): the API works, the page answers 404 until "npx nx build web"', 30_000);
+      const warning = bare.waitForMessage('The web client is not built (no index.html in its root): the API works, its page answers 404 until "npx nx build web"', 30_000);
       await bare.waitForMessage('gateway ready', 30_000);
-      expect(await warning).toMatchObject({ webRoot: missing });
+      expect(await warning).toMatchObject({ root: missing });
       const other = new GatewayClient(`https://127.0.0.1:${port}`, await readFile(join(environment.dir, 'gateway', 'tls-cert.pem'), 'utf8'));
       const page = await other.call('GET', '/', { headers: { accept: 'text/html' } });
       expect(page).toMatchObject({ status: 404, body: { error: { code: 'WEB_CLIENT_NOT_BUILT', message: expect.stringContaining('npx nx build web') } } });

@@ -49,7 +49,7 @@ export function serveWebClient(app: INestApplication, options: { readonly webRoo
 function siteHandler(site: Site, logger: Logger) {
   const root = resolve(site.root);
   const index = join(root, 'index.html');
-  if (!existsSync(index)) logger.warn({ root }, `The ${site.name} is not built (no index.html in ${root}): the API works, its page answers 404 until "npx nx build ${site.project}"`);
+  if (!existsSync(index)) logger.warn({ root }, `The ${site.name} is not built (no index.html in its root): the API works, its page answers 404 until "npx nx build ${site.project}"`);
   const files = express.static(root, {
     index: false,
     redirect: false,
