@@ -1,4 +1,4 @@
-// The embeddable avatar page (`nx build avatar` → dist/apps/avatar, served by the gateway at /avatar/). The default
+// The embeddable avatar page (`nx build avatar` → dist/apps/avatar, served by the gateway at /embed/avatar/). The default
 // avatar is not a file in the repository: tools/avatar/generate-default-avatar.mjs builds it, and this config emits
 // it as models/default.glb (and serves it the same way in development), so the shipped model is always the script's.
 import { fileURLToPath } from 'node:url';
@@ -21,7 +21,7 @@ function defaultAvatar(): Plugin {
       this.emitFile({ type: 'asset', fileName: MODEL_PATH, source: await defaultAvatarBytes() });
     },
     configureServer(server) {
-      server.middlewares.use(`/avatar/${MODEL_PATH}`, (_request, response, next) => {
+      server.middlewares.use(`/embed/avatar/${MODEL_PATH}`, (_request, response, next) => {
         defaultAvatarBytes().then((bytes) => {
           response.setHeader('Content-Type', 'model/gltf-binary');
           response.end(bytes);
@@ -33,7 +33,7 @@ function defaultAvatar(): Plugin {
 
 export default defineConfig({
   root,
-  base: '/avatar/',
+  base: '/embed/avatar/',
   cacheDir: '../../node_modules/.vite/apps/avatar',
   plugins: [defaultAvatar()],
   build: {

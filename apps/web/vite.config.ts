@@ -29,7 +29,7 @@ export default defineConfig({
     proxy: {
       '/api': { target: gateway, changeOrigin: true, secure: false },
       '/ws': { target: gateway, ws: true, changeOrigin: true, secure: false },
-      '/avatar': { target: gateway, changeOrigin: true, secure: false },
+      '/embed': { target: gateway, changeOrigin: true, secure: false },
     },
   },
   preview: { host: '127.0.0.1', port: 4300 },

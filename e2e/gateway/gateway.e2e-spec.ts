@@ -21,7 +21,7 @@ const ADMIN_PASSWORD = 'Admin-password-2026!';
 const USER_PASSWORD = 'User-password-2026!';
 const INDEX_HTML = '<!doctype html><html><head><script type="module" src="/assets/app-abc123.js"></script></head><body><div id="root"></div></body></html>';
 const APP_JS = 'console.log("aico web");';
-const AVATAR_HTML = '<!doctype html><html><head><script type="module" src="/avatar/assets/avatar-def456.js"></script></head><body></body></html>';
+const AVATAR_HTML = '<!doctype html><html><head><script type="module" src="/embed/avatar/assets/avatar-def456.js"></script></head><body></body></html>';
 const sessionIdOf = (tokens: { refreshToken: string }) => tokens.refreshToken.split('.')[0]!;
 
 describe('gateway with real processes over HTTPS and WSS', () => {
@@ -261,19 +261,19 @@ describe('gateway with real processes over HTTPS and WSS', () => {
     expect(unknownApi.headers['content-type']).toContain('application/json');
   });
 
-  it('serves the avatar page at /avatar/, framable by this origin only and able to load a model the host hands it', async () => {
-    expect(await api.call('GET', '/avatar')).toMatchObject({ status: 308 });
-    const page = await api.call('GET', '/avatar/', { headers: { accept: 'text/html' } });
+  it('serves the avatar page at /embed/avatar/, framable by this origin only and able to load a model the host hands it', async () => {
+    expect(await api.call('GET', '/embed/avatar')).toMatchObject({ status: 308 });
+    const page = await api.call('GET', '/embed/avatar/', { headers: { accept: 'text/html' } });
     expect(page).toMatchObject({ status: 200, body: AVATAR_HTML });
     const csp = String(page.headers['content-security-policy']).split(';');
     expect(csp).toContain("frame-ancestors 'self'");
     expect(csp).toContain("connect-src 'self' blob: data:");
     expect(page.headers['x-frame-options']).toBe('SAMEORIGIN');
-    expect(await api.call('GET', '/avatar/anything', { headers: { accept: 'text/html' } })).toMatchObject({ status: 200, body: AVATAR_HTML });
-    const asset = await api.call('GET', '/avatar/assets/avatar-def456.js');
+    expect(await api.call('GET', '/embed/avatar/anything', { headers: { accept: 'text/html' } })).toMatchObject({ status: 200, body: AVATAR_HTML });
+    const asset = await api.call('GET', '/embed/avatar/assets/avatar-def456.js');
     expect(asset).toMatchObject({ status: 200, body: APP_JS });
     expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
-    expect(await api.call('GET', '/avatar/assets/missing.js')).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    expect(await api.call('GET', '/embed/avatar/assets/missing.js')).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
     // The web client itself stays unframable.
     expect(String((await api.call('GET', '/', { headers: { accept: 'text/html' } })).headers['content-security-policy'])).toContain("frame-ancestors 'none'");
   });

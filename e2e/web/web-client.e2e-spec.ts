@@ -237,7 +237,8 @@ describe('the web client in a browser', () => {
           await page.waitForFunction(() => document.querySelectorAll('[data-testid="app-status"][data-ready="true"]').length === 6, undefined, { timeout: SLOW_MS });
           await page.waitForFunction(() => Number(document.querySelector('[data-testid="sample-count"]')?.textContent) >= 2, undefined, { timeout: SLOW_MS });
         }
-        if (screen.name === 'avatar') await page.getByText('No avatar yet').waitFor();
+        // The avatar panel embeds the avatar page; wait until it has drawn the default avatar.
+        if (screen.name === 'avatar') await page.getByTestId('avatar-status').and(page.locator('[data-state="ready"]')).waitFor({ timeout: SLOW_MS });
         if (screen.name === 'privacy') await page.getByRole('switch', { name: 'telemetry', exact: true }).waitFor();
         if (screen.name === 'settings') await page.getByRole('list', { name: 'Sessions' }).getByRole('listitem').first().waitFor();
         stats[`${screen.name}-${theme}`] = await imageStats(scratch, (await saveScreenshot(page, `${screen.name}-${theme}`)).png);

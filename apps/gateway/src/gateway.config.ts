@@ -35,7 +35,7 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
        * this build (dist/apps/gateway/apps/gateway/src → dist/apps/web).
        */
       webRoot: z.string().min(1).default(resolve(__dirname, '../../../../web')),
-      /** The built avatar page (`npx nx build avatar`), served at /avatar/; by default dist/apps/avatar beside this build. */
+      /** The built avatar page (`npx nx build avatar`), served at /embed/avatar/; by default dist/apps/avatar beside this build. */
       avatarRoot: z.string().min(1).default(resolve(__dirname, '../../../../avatar')),
       /** Check every REST answer against its route's declared response schema (tests; 500 on a mismatch). */
       validateResponses: configBoolean.default(false),

@@ -1,5 +1,5 @@
 // The built front ends on the gateway's own origin, beside /api and /ws: the web client (apps/web → dist/apps/web) at
-// `/`, and the embeddable avatar page (apps/avatar → dist/apps/avatar) at `/avatar/`. Their hashed files under
+// `/`, and the embeddable avatar page (apps/avatar → dist/apps/avatar) at `/embed/avatar/`. Their hashed files under
 // assets/ are cached for good and index.html is revalidated every time; any other page a person opens or reloads
 // (/status, /privacy) gets the site's index.html, whose router draws it. A gateway without a built site still serves
 // the API, and says how to build the site where the page would be. Only the avatar page may be framed, and only by
@@ -15,7 +15,7 @@ import { sendApiError } from './api-exception.filter';
 const ASSETS = '/assets/';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const NO_CACHE = 'no-cache';
-export const AVATAR_PATH = '/avatar';
+export const AVATAR_PATH = '/embed/avatar';
 
 /** Requests the sites never answer: the API (every version) and the WebSocket path. */
 const isApiPath = (path: string) => path === '/api' || path.startsWith('/api/') || path === '/ws';

@@ -1,4 +1,4 @@
-// The avatar panel: the embeddable avatar page (/avatar/, apps/avatar) in an iframe, driven through the versioned
+// The avatar panel: the embeddable avatar page (/embed/avatar/, apps/avatar) in an iframe, driven through the versioned
 // postMessage bridge (@aico/avatar-protocol). It speaks what arrives on `ui.avatar.speak` over the WebSocket (a
 // companion's replies; "Speak" below publishes there too, so every open front end of the user speaks), and says
 // plainly when there is no avatar (page not built, model refused).
@@ -9,7 +9,7 @@ import { useServices } from '../../app/app-context';
 
 type Status = { kind: 'loading' } | { kind: 'ready'; model: string } | { kind: 'speaking'; model: string } | { kind: 'failed'; message: string };
 
-const AVATAR_PAGE = '/avatar/';
+const AVATAR_PAGE = '/embed/avatar/';
 const READY_TIMEOUT_MS = 20_000;
 
 export function AvatarPanel() {
