@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# aico/gateway: the HTTPS and WebSocket API and the web client on the same origin, the one part reachable from
+# aico/gateway: the HTTPS and WebSocket API, the web client and the avatar page on the same origin, the one part reachable from
 # outside the container network.
 # Build from the repository root: docker build -f docker/gateway.Dockerfile -t aico/gateway .
 # docker/compose.yaml builds and wires every app; docker/README.md explains both.
@@ -16,8 +16,11 @@ COPY tools/build/ tools/build/
 COPY docker/collect-runtime-modules.mjs docker/
 COPY libs/ libs/
 COPY apps/web/ apps/web/
-# The web client (as `npx nx build web` makes it: Vite into dist/apps/web), served by the gateway.
-RUN npx vite build --config apps/web/vite.config.ts
+COPY apps/avatar/ apps/avatar/
+COPY tools/avatar/ tools/avatar/
+# The web client and the avatar page (as `npx nx build web avatar` makes them: Vite into dist/apps/web and
+# dist/apps/avatar, the avatar's default model generated on the way), served by the gateway.
+RUN npx vite build --config apps/web/vite.config.ts && npx vite build --config apps/avatar/vite.config.ts
 COPY apps/gateway/ apps/gateway/
 # The build, then only the packages the built gateway requires (docker/collect-runtime-modules.mjs).
 RUN node tools/build/build-node-app.mjs gateway \
@@ -31,7 +34,8 @@ ENV NODE_ENV=production \
     AICO_LOG__FILE=false \
     AICO_LOG__PRETTY=false \
     AICO_GATEWAY__HOST=0.0.0.0 \
-    AICO_GATEWAY__WEB_ROOT=/app/web
+    AICO_GATEWAY__WEB_ROOT=/app/web \
+    AICO_GATEWAY__AVATAR_ROOT=/app/avatar
 # Named volumes start as a copy of these directories: they must belong to the user the app runs as.
 RUN mkdir -m 0700 /data && chown node:node /data
 WORKDIR /app
@@ -39,6 +43,7 @@ WORKDIR /app
 COPY --from=build /workspace/dist/apps/gateway/ ./
 COPY --from=build /runtime/node_modules/ ./node_modules/
 COPY --from=build /workspace/dist/apps/web/ ./web/
+COPY --from=build /workspace/dist/apps/avatar/ ./avatar/
 USER node
 EXPOSE 8443
 # Liveness over TLS against the certificate the gateway made at first start (pinned, not ignored).

@@ -16,8 +16,8 @@ const dockerDir = join(root, 'docker');
 const APPS = ['bus', 'keys', 'storage', 'scheduler', 'monitor', 'gateway'] as const;
 const IMAGES = [...APPS, 'cli'] as const;
 const SECRET_PATH = '/run/secrets/aico_master_key';
-// The gateway's image also holds the web client it serves on its own origin (built as `npx nx build web` does).
-const WEB_BUILD = 'npx vite build --config apps/web/vite.config.ts';
+// The gateway's image also holds the web client and the avatar page it serves on its own origin (built as `npx nx build web avatar` does).
+const WEB_BUILD = 'npx vite build --config apps/web/vite.config.ts && npx vite build --config apps/avatar/vite.config.ts';
 
 interface ComposeService {
   build?: { context?: string; dockerfile?: string };
@@ -88,7 +88,7 @@ describe('docker/compose.yaml', () => {
 
   it("gives every app the production profile and aico configuration that parses, with no misspelt AICO_ variable", () => {
     // Variables of an app's own section (the base schema does not know them); anything else unused is a typo.
-    const appSettings: Record<string, string[]> = { gateway: ['AICO_GATEWAY__HOST', 'AICO_GATEWAY__PORT', 'AICO_GATEWAY__WEB_ROOT'], scheduler: ['AICO_SCHEDULER__BACKUP__DIRECTORY'] };
+    const appSettings: Record<string, string[]> = { gateway: ['AICO_GATEWAY__AVATAR_ROOT', 'AICO_GATEWAY__HOST', 'AICO_GATEWAY__PORT', 'AICO_GATEWAY__WEB_ROOT'], scheduler: ['AICO_SCHEDULER__BACKUP__DIRECTORY'] };
     for (const image of IMAGES) {
       const env = effectiveEnv(image);
       const { config, unusedEnv } = loadConfig({ schema: baseConfigSchema, env });
@@ -175,7 +175,7 @@ describe('docker/*.Dockerfile', () => {
     expect(copies.map((copy) => [copy.flags['from'], ...copy.args])).toEqual([
       ['build', `/workspace/dist/apps/${image}/`, './'],
       ['build', '/runtime/node_modules/', './node_modules/'],
-      ...(image === 'gateway' ? [['build', '/workspace/dist/apps/web/', './web/']] : []),
+      ...(image === 'gateway' ? [['build', '/workspace/dist/apps/web/', './web/'], ['build', '/workspace/dist/apps/avatar/', './avatar/']] : []),
     ]);
     expect(instructions(image, 'ADD')).toEqual([]);
     expect(instructions(image, 'WORKDIR').map((workdir) => workdir.text)).toEqual(['/app']);
@@ -188,10 +188,12 @@ describe('docker/*.Dockerfile', () => {
     expect(stage[start]).toEqual(expect.objectContaining({ execForm: true, args: ['node', `apps/${image}/src/main.js`] }));
   });
 
-  it('gives the gateway the web client it serves, where its web root points', () => {
-    const web = instructions('gateway', 'COPY').find((copy) => copy.args[0] === '/workspace/dist/apps/web/')!;
+  it('gives the gateway the web client and the avatar page it serves, where its roots point', () => {
     const workdir = instructions('gateway', 'WORKDIR')[0]!.text;
-    expect(effectiveEnv('gateway')['AICO_GATEWAY__WEB_ROOT']).toBe(posix.join(workdir, web.args[1]!).replace(/\/$/, ''));
+    for (const [site, variable] of [['web', 'AICO_GATEWAY__WEB_ROOT'], ['avatar', 'AICO_GATEWAY__AVATAR_ROOT']] as const) {
+      const copy = instructions('gateway', 'COPY').find((candidate) => candidate.args[0] === `/workspace/dist/apps/${site}/`)!;
+      expect(effectiveEnv('gateway')[variable]).toBe(posix.join(workdir, copy.args[1]!).replace(/\/$/, ''));
+    }
   });
 
   it('has a TLS health check on the gateway (run for real against the gateway in image-runtime.spec.ts)', () => {

@@ -2,7 +2,7 @@
 // the default avatar at once and says `ready`; `load` swaps the model, `dispose` frees everything (a later `load`
 // builds a new stage, so a host can cycle without reloading the page). Hosts other than this origin are allowed by
 // `?origins=https://a,https://b` (a WebView's own origin, for instance); anything else is ignored.
-import { AvatarEndpoint, type AvatarCommand } from '@aico/avatar-protocol';
+import { AvatarEndpoint, type AvatarCommand, type AvatarErrorCode, type AvatarReply } from '@aico/avatar-protocol';
 import { AvatarError, AvatarStage } from './stage/avatar-stage';
 
 const DEFAULT_MODEL = `${import.meta.env.BASE_URL}models/default.glb`;
@@ -18,27 +18,32 @@ function stageNow(): AvatarStage {
   return stage;
 }
 
-async function load(url: string, id?: string): Promise<void> {
+/**
+ * Loads a model; says `ready` (with the command's id when a host asked, and an ack so its request completes) or an
+ * error naming what went wrong. A refused model leaves the current avatar in place.
+ */
+async function load(url: string, command?: { id: string; reply: AvatarReply }): Promise<void> {
+  const fail = (code: AvatarErrorCode, message: string) => (command ? command.reply.error(code, message) : endpoint.emit({ type: 'error', code, message }));
   let current: AvatarStage;
   try {
     current = stageNow();
   } catch (error) {
-    endpoint.emit({ type: 'error', code: 'INTERNAL', message: `This browser cannot draw the avatar (no WebGL 2): ${(error as Error).message}`, ...(id ? { id } : {}) });
+    fail('INTERNAL', `This browser cannot draw the avatar (no WebGL 2): ${(error as Error).message}`);
     return;
   }
   try {
     const model = await current.load(url);
-    endpoint.emit({ type: 'ready', ...(id ? { id } : {}), model });
+    endpoint.emit({ type: 'ready', ...(command ? { id: command.id } : {}), model });
+    command?.reply.ack();
   } catch (error) {
-    const known = error instanceof AvatarError;
-    endpoint.emit({ type: 'error', code: known ? error.code : 'MODEL_LOAD_FAILED', message: (error as Error).message, ...(id ? { id } : {}) });
+    fail(error instanceof AvatarError ? error.code : 'MODEL_LOAD_FAILED', (error as Error).message);
   }
 }
 
 endpoint.onCommand((command: AvatarCommand, reply) => {
   switch (command.type) {
     case 'load':
-      loading = load(command.url ?? DEFAULT_MODEL, command.id);
+      loading = load(command.url ?? DEFAULT_MODEL, { id: command.id, reply });
       return;
     case 'dispose':
       stage?.dispose();

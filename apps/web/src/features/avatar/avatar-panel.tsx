@@ -19,6 +19,7 @@ export function AvatarPanel() {
   const [status, setStatus] = useState<Status>({ kind: 'loading' });
   const [text, setText] = useState('');
   const [expression, setExpression] = useState<Expression>('neutral');
+  const [notice, setNotice] = useState<string>();
 
   useEffect(() => {
     const target = frame.current?.contentWindow;
@@ -29,9 +30,8 @@ export function AvatarPanel() {
       avatar.on('ready', (event) => setStatus({ kind: 'ready', model: event.model.name })),
       avatar.on('speechStart', () => setStatus((current) => (current.kind === 'ready' ? { ...current, kind: 'speaking' } : current))),
       avatar.on('speechEnd', () => setStatus((current) => (current.kind === 'speaking' ? { ...current, kind: 'ready' } : current))),
-      avatar.on('error', (event) => {
-        if (!event.id || event.code.startsWith('MODEL_')) setStatus({ kind: 'failed', message: event.message });
-      }),
+      // Without an id the page could not start (no avatar at all); a refused command leaves the avatar as it was.
+      avatar.on('error', (event) => (event.id ? setNotice(event.message) : setStatus({ kind: 'failed', message: event.message }))),
     ];
     // A page that never says ready (not built, or it cannot start) is a failure the user should see, not a spinner.
     const giveUp = window.setTimeout(() => setStatus((current) => (current.kind === 'loading' ? { kind: 'failed', message: 'The avatar page did not start. Is it built (npx nx build avatar)?' } : current)), READY_TIMEOUT_MS);
@@ -65,6 +65,21 @@ export function AvatarPanel() {
       void host.current?.send({ type: 'speak', text: words }).catch(() => undefined);
     }
     setText('');
+  };
+
+  // The user's own Ready Player Me-style model, from their disk: handed to the page as a blob: URL (never uploaded).
+  const loadOwnModel = async (file: File | undefined) => {
+    if (!file || !host.current) return;
+    setNotice(undefined);
+    const url = URL.createObjectURL(file);
+    try {
+      await host.current.send({ type: 'load', url });
+      setNotice(`Loaded ${file.name}.`);
+    } catch (error) {
+      setNotice((error as Error).message);
+    } finally {
+      URL.revokeObjectURL(url);
+    }
   };
 
   return (
@@ -106,6 +121,15 @@ export function AvatarPanel() {
           Stop
         </button>
       </form>
+      <label className="file-row">
+        Your own avatar (a Ready Player Me-style .glb file)
+        <input type="file" accept=".glb,model/gltf-binary" onChange={(event) => void loadOwnModel(event.target.files?.[0])} disabled={status.kind === 'loading' || status.kind === 'failed'} />
+      </label>
+      {notice ? (
+        <p role="status" className="hint" data-testid="avatar-notice">
+          {notice}
+        </p>
+      ) : null}
     </section>
   );
 }
