@@ -72,16 +72,9 @@ export interface ImageStats {
  * image library is needed. `scratch` must be a page without a content security policy (e.g. about:blank).
  */
 export async function imageStats(scratch: Page, png: Buffer): Promise<ImageStats> {
+  await installDecoder(scratch);
   return scratch.evaluate(async (dataUrl) => {
-    const image = new Image();
-    image.src = dataUrl;
-    await image.decode();
-    const canvas = document.createElement('canvas');
-    canvas.width = image.naturalWidth;
-    canvas.height = image.naturalHeight;
-    const context = canvas.getContext('2d', { willReadFrequently: true })!;
-    context.drawImage(image, 0, 0);
-    const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+    const { width, height, data } = await (window as unknown as DecoderWindow).__aicoDecodePng(dataUrl);
     const colours = new Set<number>();
     let sum = 0;
     let sumOfSquares = 0;
@@ -96,26 +89,17 @@ export async function imageStats(scratch: Page, png: Buffer): Promise<ImageStats
       sumOfSquares += luminance * luminance;
     }
     const mean = sum / pixels;
-    return { width: canvas.width, height: canvas.height, distinctColours: colours.size, meanLuminance: mean, luminanceVariance: sumOfSquares / pixels - mean * mean };
+    return { width, height, distinctColours: colours.size, meanLuminance: mean, luminanceVariance: sumOfSquares / pixels - mean * mean };
   }, `data:image/png;base64,${png.toString('base64')}`);
 }
 
 /** The share of pixels (0..1) that differ by more than `tolerance` in any channel between two PNGs of one size. */
 export async function imageDifference(scratch: Page, a: Buffer, b: Buffer, tolerance = 8): Promise<number> {
+  await installDecoder(scratch);
   return scratch.evaluate(
     async ([first, second, limit]) => {
-      const pixels = async (dataUrl: string) => {
-        const image = new Image();
-        image.src = dataUrl;
-        await image.decode();
-        const canvas = document.createElement('canvas');
-        canvas.width = image.naturalWidth;
-        canvas.height = image.naturalHeight;
-        const context = canvas.getContext('2d', { willReadFrequently: true })!;
-        context.drawImage(image, 0, 0);
-        return context.getImageData(0, 0, canvas.width, canvas.height).data;
-      };
-      const [x, y] = await Promise.all([pixels(first), pixels(second)]);
+      const decode = (window as unknown as DecoderWindow).__aicoDecodePng;
+      const [{ data: x }, { data: y }] = await Promise.all([decode(first), decode(second)]);
       if (x.length !== y.length) return 1;
       let differing = 0;
       for (let i = 0; i < x.length; i += 4) {
@@ -125,4 +109,26 @@ export async function imageDifference(scratch: Page, a: Buffer, b: Buffer, toler
     },
     [`data:image/png;base64,${a.toString('base64')}`, `data:image/png;base64,${b.toString('base64')}`, tolerance] as const,
   );
+}
+
+interface DecoderWindow {
+  __aicoDecodePng(dataUrl: string): Promise<{ width: number; height: number; data: Uint8ClampedArray }>;
+}
+
+/** Puts one PNG decoder into the scratch page (an `<img>` from a data URL drawn on a canvas), used by both above. */
+async function installDecoder(scratch: Page): Promise<void> {
+  await scratch.evaluate(() => {
+    const target = window as unknown as DecoderWindow;
+    target.__aicoDecodePng ??= async (dataUrl: string) => {
+      const image = new Image();
+      image.src = dataUrl;
+      await image.decode();
+      const canvas = document.createElement('canvas');
+      canvas.width = image.naturalWidth;
+      canvas.height = image.naturalHeight;
+      const context = canvas.getContext('2d', { willReadFrequently: true })!;
+      context.drawImage(image, 0, 0);
+      return { width: canvas.width, height: canvas.height, data: context.getImageData(0, 0, canvas.width, canvas.height).data };
+    };
+  });
 }

@@ -4,6 +4,7 @@ import { useState, type FormEvent } from 'react';
 import { Navigate, useLocation, useNavigate } from 'react-router';
 import { ApiError } from '../../api/api-client';
 import { useAppState, useInteractiveMark, useServices } from '../../app/app-context';
+import { ErrorAlert } from '../../app/error-alert';
 
 export function LoginPage() {
   const { api } = useServices();
@@ -46,11 +47,7 @@ export function LoginPage() {
           Password
           <input name="password" type="password" autoComplete="current-password" required />
         </label>
-        {error ? (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        ) : null}
+        <ErrorAlert error={error} fallback="Logging in failed. Try again." />
         <button type="submit" className="filled-button" disabled={pending}>
           {pending ? 'Logging in…' : 'Log in'}
         </button>

@@ -6,6 +6,7 @@ import { ApiError } from '../../api/api-client';
 import { useSendMessage } from '../../api/queries';
 import { useServices } from '../../app/app-context';
 import type { LiveEvent } from '../../live/live-events';
+import { ErrorAlert } from '../../app/error-alert';
 
 interface ShownEvent {
   readonly key: string;
@@ -96,11 +97,7 @@ export function ConversationPage() {
           Send
         </button>
       </form>
-      {error ? (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      ) : null}
+      <ErrorAlert error={error} fallback="Sending failed. Try again." />
     </section>
   );
 }

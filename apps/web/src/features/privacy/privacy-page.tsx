@@ -1,8 +1,8 @@
 // Privacy: consent per purpose (a switch each; essential purposes cannot be switched off) and the history of every
 // decision, newest first. Changes made elsewhere (another tab, a service) arrive as pushes and refresh both.
 import { useState } from 'react';
-import { ApiError } from '../../api/api-client';
 import { useConsent, useConsentHistory, useSetConsent } from '../../api/queries';
+import { ErrorAlert } from '../../app/error-alert';
 
 const PURPOSE_TEXT: Readonly<Record<string, string>> = {
   'conversation.memory': 'Remember what we talk about across conversations.',
@@ -33,11 +33,7 @@ export function PrivacyPage() {
     <section className="page">
       <h1>Privacy</h1>
       <p className="hint">Nothing here leaves this machine. A purpose you have not allowed is denied.</p>
-      {error ? (
-        <p role="alert" className="error">
-          {error instanceof ApiError ? error.info.message : 'Consent could not be read or changed.'}
-        </p>
-      ) : null}
+      <ErrorAlert error={error} fallback="Consent could not be read or changed." />
       <ul className="purposes">
         {(consent.data?.purposes ?? []).map((purpose) => (
           <li key={purpose.purpose} className="card purpose">

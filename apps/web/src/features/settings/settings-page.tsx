@@ -1,9 +1,9 @@
 // Settings: the theme (follow the system, light, dark; remembered in this browser) and the account's sessions, each
 // of which can be ended, with "log out everywhere".
 import type { ThemeChoice } from '../../core/app-store';
-import { ApiError } from '../../api/api-client';
 import { useEndSession, useLogoutEverywhere, useSessions } from '../../api/queries';
 import { useAppState, useServices } from '../../app/app-context';
+import { ErrorAlert } from '../../app/error-alert';
 
 const THEMES: readonly { value: ThemeChoice; label: string }[] = [
   { value: 'system', label: 'Follow the system' },
@@ -34,11 +34,7 @@ export function SettingsPage() {
         </div>
       </fieldset>
       <h2>Sessions</h2>
-      {error ? (
-        <p role="alert" className="error">
-          {error instanceof ApiError ? error.info.message : 'Sessions could not be read or ended.'}
-        </p>
-      ) : null}
+      <ErrorAlert error={error} fallback="Sessions could not be read or ended." />
       <ul aria-label="Sessions" className="sessions">
         {(sessions.data?.sessions ?? []).map((session) => (
           <li key={session.id} className="card session">

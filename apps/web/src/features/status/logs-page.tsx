@@ -1,7 +1,7 @@
 // The persisted logs of every service, newest first (administrators only), with a text filter.
 import { useState } from 'react';
-import { ApiError } from '../../api/api-client';
 import { useLogs } from '../../api/queries';
+import { ErrorAlert } from '../../app/error-alert';
 
 export function LogsPage() {
   const [filter, setFilter] = useState('');
@@ -13,11 +13,7 @@ export function LogsPage() {
         Contains
         <input type="search" value={filter} onChange={(event) => setFilter(event.target.value)} />
       </label>
-      {logs.error ? (
-        <p role="alert" className="error">
-          {logs.error instanceof ApiError ? logs.error.info.message : 'The logs could not be read.'}
-        </p>
-      ) : null}
+      <ErrorAlert error={logs.error} fallback="The logs could not be read." />
       <table aria-label="Logs">
         <thead>
           <tr>

@@ -2,10 +2,10 @@
 // that arrive live) and the monitor's resource samples of the last minutes as a chart.
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import type { HeartbeatJson } from '@aico/contracts';
-import { ApiError } from '../../api/api-client';
 import { useReadiness } from '../../api/queries';
 import { useServices } from '../../app/app-context';
 import { ResourceChart } from './resource-chart';
+import { ErrorAlert } from '../../app/error-alert';
 
 const APPS = ['bus', 'keys', 'storage', 'scheduler', 'monitor', 'gateway'] as const;
 
@@ -43,11 +43,7 @@ export function StatusPage() {
       <p className="summary">
         {readiness.isPending ? 'Checking…' : report?.status === 'ready' ? 'aico is ready.' : `aico is not ready${report?.missing?.length ? `: waiting for ${report.missing.join(', ')}` : ''}.`}
       </p>
-      {readiness.error ? (
-        <p role="alert" className="error">
-          {readiness.error instanceof ApiError ? readiness.error.info.message : 'The status could not be read.'}
-        </p>
-      ) : null}
+      <ErrorAlert error={readiness.error} fallback="The status could not be read." />
       <ul className="app-grid" aria-label="Apps">
         {rows.map((row) => (
           <li key={row.name} className="card app-card" data-testid="app-status" data-app={row.name} data-ready={String(row.ready)}>
