@@ -360,6 +360,27 @@ describe('gateway with real processes over HTTPS and WSS', () => {
     socket.close();
   });
 
+  it("relays an event about one user to that user's WebSockets only", async () => {
+    const [ada, bob] = await Promise.all([login('ada', ADMIN_PASSWORD), login('bob', USER_PASSWORD)]);
+    const adaSocket = api.websocket(ada.accessToken);
+    const bobSocket = api.websocket(bob.accessToken);
+    const adaFrames = new FrameReader(adaSocket);
+    const bobFrames = new FrameReader(bobSocket);
+    await Promise.all([opened(adaSocket), opened(bobSocket)]);
+    adaSocket.send(JSON.stringify({ type: 'subscribe', topic: 'ui.avatar.', id: 's' }));
+    bobSocket.send(JSON.stringify({ type: 'subscribe', topic: 'ui.avatar.', id: 's' }));
+    await Promise.all([adaFrames.next((frame) => frame['id'] === 's'), bobFrames.next((frame) => frame['id'] === 's')]);
+    const speak = (socket: typeof adaSocket, text: string) => socket.send(JSON.stringify({ type: 'publish', topic: 'ui.avatar.speak', payload: { text, userId: 'someone-else' } }));
+    // Whatever user id the payload claims, it is the sender's, and only the sender's connections hear it.
+    speak(adaSocket, 'for ada only');
+    expect(await adaFrames.next((frame) => frame['type'] === 'event')).toMatchObject({ topic: 'ui.avatar.speak', payload: { text: 'for ada only', userId: 'ada' } });
+    speak(bobSocket, 'for bob only');
+    expect(await bobFrames.next((frame) => frame['type'] === 'event')).toMatchObject({ topic: 'ui.avatar.speak', payload: { text: 'for bob only', userId: 'bob' } });
+    expect(bobFrames.frames.filter((frame) => frame['type'] === 'event').map((frame) => (frame['payload'] as { text: string }).text)).toEqual(['for bob only']);
+    adaSocket.close();
+    bobSocket.close();
+  });
+
   it('drops a WebSocket client that never reads instead of buffering for it', async () => {
     const admin = await login('ada', ADMIN_PASSWORD);
     const socket = api.websocket(admin.accessToken);

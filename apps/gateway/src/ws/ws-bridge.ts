@@ -217,8 +217,16 @@ export class WsBridge implements BeforeApplicationShutdown {
       this.logger.warn({ err: error, topic: message.topic }, 'A bus event could not be converted to JSON for WebSocket clients');
       return;
     }
-    for (const client of clients) this.sendRaw(client, frame);
-    this.relayed += clients.size;
+    // An event about one user (its payload names the user) goes only to that user's connections: one person's
+    // messages, avatar speech or consent changes are not another's to see.
+    const owner = definition.payload.fields.some((field) => field.localName === 'userId') ? (message.payload as unknown as { userId?: string }).userId : undefined;
+    let sent = 0;
+    for (const client of clients) {
+      if (owner && client.claims.sub !== owner) continue;
+      this.sendRaw(client, frame);
+      sent++;
+    }
+    this.relayed += sent;
   }
 
   private async publish(client: Client, frame: Extract<ClientFrame, { type: 'publish' }>, id: { id?: string }): Promise<void> {
