@@ -34,7 +34,7 @@ const COLOURS = {
   lid: [0.9, 0.67, 0.55, 1],
   hair: [0.23, 0.15, 0.11, 1],
   brow: [0.2, 0.13, 0.1, 1],
-  mouth: [0.42, 0.1, 0.12, 1],
+  mouth: [0.32, 0.07, 0.09, 1],
   eyeWhite: [0.96, 0.96, 0.95, 1],
   iris: [0.18, 0.32, 0.52, 1],
   pupil: [0.03, 0.03, 0.04, 1],
@@ -72,6 +72,35 @@ function ellipsoid({ centre, radii, rings = 24, segments = 32, keep = () => true
       const c = index.get(`${ring + 1}:${segment + 1}`);
       const d = index.get(`${ring}:${segment + 1}`);
       indices.push(a, b, d, b, c, d);
+    }
+  }
+  return { positions, normals, indices };
+}
+
+/**
+ * The part of an ellipsoid above a line around it: from the top down to `limit(phi)` (radians from the top) in every
+ * direction, so the edge is smooth however it curves (hair over the forehead, ears and neck).
+ */
+function cap({ centre, radii, limit, rings = 20, segments = 48 }) {
+  const positions = [];
+  const normals = [];
+  const indices = [];
+  for (let ring = 0; ring <= rings; ring++) {
+    for (let segment = 0; segment <= segments; segment++) {
+      const phi = (segment / segments) * Math.PI * 2;
+      const theta = (ring / rings) * limit(phi);
+      const unit = [Math.sin(theta) * Math.sin(phi), Math.cos(theta), Math.sin(theta) * Math.cos(phi)];
+      positions.push(centre[0] + unit[0] * radii[0], centre[1] + unit[1] * radii[1], centre[2] + unit[2] * radii[2]);
+      const normal = [unit[0] / radii[0], unit[1] / radii[1], unit[2] / radii[2]];
+      const length = Math.hypot(...normal);
+      normals.push(normal[0] / length, normal[1] / length, normal[2] / length);
+    }
+  }
+  for (let ring = 0; ring < rings; ring++) {
+    for (let segment = 0; segment < segments; segment++) {
+      const a = ring * (segments + 1) + segment;
+      const b = a + segments + 1;
+      indices.push(a, b, a + 1, b, b + 1, a + 1);
     }
   }
   return { positions, normals, indices };
@@ -364,13 +393,11 @@ function buildDocument() {
   head.addChild(doc.createNode('Wolf3D_Head').setMesh(face));
 
   // Hair: a cap over the top and back of the head, with a fringe.
-  const hair = ellipsoid({
+  const hair = cap({
     centre: [HEAD.x, HEAD.y + 0.006, HEAD.z - 0.004],
     radii: [HEAD.rx + 0.008, HEAD.ry + 0.008, HEAD.rz + 0.01],
-    rings: 28,
-    segments: 48,
     // Low at the back, over the ears at the sides, a soft fringe in front.
-    keep: (theta, phi) => theta < Math.PI * (0.3 + 0.3 * ((1 - Math.cos(phi)) / 2) ** 0.8),
+    limit: (phi) => Math.PI * (0.3 + 0.3 * ((1 - Math.cos(phi)) / 2) ** 0.8),
   });
   head.addChild(doc.createNode('Wolf3D_Hair').setMesh(doc.createMesh('Wolf3D_Hair').addPrimitive(primitive(doc, buffer, hair, material(doc, 'Hair', COLOURS.hair, 0.8)))));
 
