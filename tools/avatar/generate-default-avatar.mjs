@@ -320,8 +320,10 @@ function primitive(doc, buffer, geometry, mat, targets) {
     .setMaterial(mat);
   for (const [name, delta] of targets ?? []) {
     // Sparse where a morph moves a small part of the face: only its moved vertices are stored.
-    const moved = delta.filter((value) => value !== 0).length;
-    prim.addTarget(doc.createPrimitiveTarget(name).setAttribute('POSITION', accessor(new Float32Array(delta), 'VEC3').setSparse(moved * 2 < delta.length)));
+    const vertices = delta.length / 3;
+    let moved = 0;
+    for (let i = 0; i < delta.length; i += 3) if (delta[i] !== 0 || delta[i + 1] !== 0 || delta[i + 2] !== 0) moved++;
+    prim.addTarget(doc.createPrimitiveTarget(name).setAttribute('POSITION', accessor(new Float32Array(delta), 'VEC3').setSparse(moved * 2 < vertices)));
   }
   return prim;
 }
