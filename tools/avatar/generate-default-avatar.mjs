@@ -11,6 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Document, WebIO } from '@gltf-transform/core';
+import { cap, cylinder, disc, ellipsoid, frontCap, merge, strip } from './shapes.mjs';
 
 export const VISEMES = ['sil', 'PP', 'FF', 'TH', 'DD', 'kk', 'CH', 'SS', 'nn', 'RR', 'aa', 'E', 'I', 'O', 'U'];
 export const EXPRESSION_MORPHS = [
@@ -40,158 +41,6 @@ const COLOURS = {
   pupil: [0.03, 0.03, 0.04, 1],
   top: [0.29, 0.36, 0.72, 1],
 };
-
-// ---- shapes: { positions: number[], normals: number[], indices: number[] } ----
-
-/** An ellipsoid (UV sphere), optionally only the part where keep(theta, phi) holds; `shape` may move each vertex. */
-function ellipsoid({ centre, radii, rings = 24, segments = 32, keep = () => true, shape = (p) => p }) {
-  const positions = [];
-  const normals = [];
-  const indices = [];
-  const index = new Map();
-  for (let ring = 0; ring <= rings; ring++) {
-    const theta = (ring / rings) * Math.PI; // 0 at the top
-    for (let segment = 0; segment <= segments; segment++) {
-      const phi = (segment / segments) * Math.PI * 2; // 0 facing +Z
-      const unit = [Math.sin(theta) * Math.sin(phi), Math.cos(theta), Math.sin(theta) * Math.cos(phi)];
-      const point = shape([centre[0] + unit[0] * radii[0], centre[1] + unit[1] * radii[1], centre[2] + unit[2] * radii[2]], unit);
-      index.set(`${ring}:${segment}`, positions.length / 3);
-      positions.push(...point);
-      const normal = [unit[0] / radii[0], unit[1] / radii[1], unit[2] / radii[2]];
-      const length = Math.hypot(...normal);
-      normals.push(normal[0] / length, normal[1] / length, normal[2] / length);
-    }
-  }
-  for (let ring = 0; ring < rings; ring++) {
-    for (let segment = 0; segment < segments; segment++) {
-      const theta = ((ring + 0.5) / rings) * Math.PI;
-      const phi = ((segment + 0.5) / segments) * Math.PI * 2;
-      if (!keep(theta, phi)) continue;
-      const a = index.get(`${ring}:${segment}`);
-      const b = index.get(`${ring + 1}:${segment}`);
-      const c = index.get(`${ring + 1}:${segment + 1}`);
-      const d = index.get(`${ring}:${segment + 1}`);
-      indices.push(a, b, d, b, c, d);
-    }
-  }
-  return { positions, normals, indices };
-}
-
-/**
- * The part of an ellipsoid above a line around it: from the top down to `limit(phi)` (radians from the top) in every
- * direction, so the edge is smooth however it curves (hair over the forehead, ears and neck).
- */
-function cap({ centre, radii, limit, rings = 20, segments = 48 }) {
-  const positions = [];
-  const normals = [];
-  const indices = [];
-  for (let ring = 0; ring <= rings; ring++) {
-    for (let segment = 0; segment <= segments; segment++) {
-      const phi = (segment / segments) * Math.PI * 2;
-      const theta = (ring / rings) * limit(phi);
-      const unit = [Math.sin(theta) * Math.sin(phi), Math.cos(theta), Math.sin(theta) * Math.cos(phi)];
-      positions.push(centre[0] + unit[0] * radii[0], centre[1] + unit[1] * radii[1], centre[2] + unit[2] * radii[2]);
-      const normal = [unit[0] / radii[0], unit[1] / radii[1], unit[2] / radii[2]];
-      const length = Math.hypot(...normal);
-      normals.push(normal[0] / length, normal[1] / length, normal[2] / length);
-    }
-  }
-  for (let ring = 0; ring < rings; ring++) {
-    for (let segment = 0; segment < segments; segment++) {
-      const a = ring * (segments + 1) + segment;
-      const b = a + segments + 1;
-      indices.push(a, b, a + 1, b, b + 1, a + 1);
-    }
-  }
-  return { positions, normals, indices };
-}
-
-/** A cylinder along Y. */
-function cylinder({ centre, radius, height, segments = 32, flare = 0 }) {
-  const positions = [];
-  const normals = [];
-  const indices = [];
-  for (let level = 0; level <= 1; level++) {
-    const y = centre[1] - height / 2 + level * height;
-    const r = radius * (1 + (1 - level) * flare);
-    for (let segment = 0; segment <= segments; segment++) {
-      const phi = (segment / segments) * Math.PI * 2;
-      positions.push(centre[0] + Math.sin(phi) * r, y, centre[2] + Math.cos(phi) * r);
-      normals.push(Math.sin(phi), 0, Math.cos(phi));
-    }
-  }
-  for (let segment = 0; segment < segments; segment++) {
-    const a = segment;
-    const b = segment + segments + 1;
-    indices.push(a, a + 1, b, a + 1, b + 1, b);
-  }
-  return { positions, normals, indices };
-}
-
-/** A flat ellipse facing +Z (a disc), with rings so it can bend under the morphs. */
-function disc({ centre, radii, rings = 6, segments = 32, curve = 0 }) {
-  const positions = [centre[0], centre[1], centre[2]];
-  const normals = [0, 0, 1];
-  const indices = [];
-  for (let ring = 1; ring <= rings; ring++) {
-    const t = ring / rings;
-    for (let segment = 0; segment < segments; segment++) {
-      const phi = (segment / segments) * Math.PI * 2;
-      const x = Math.cos(phi) * radii[0] * t;
-      positions.push(centre[0] + x, centre[1] + Math.sin(phi) * radii[1] * t, centre[2] - curve * x * x);
-      normals.push(0, 0, 1);
-    }
-  }
-  for (let segment = 0; segment < segments; segment++) {
-    const next = (segment + 1) % segments;
-    indices.push(0, 1 + segment, 1 + next);
-  }
-  for (let ring = 1; ring < rings; ring++) {
-    const inner = 1 + (ring - 1) * segments;
-    const outer = 1 + ring * segments;
-    for (let segment = 0; segment < segments; segment++) {
-      const next = (segment + 1) % segments;
-      indices.push(inner + segment, outer + segment, outer + next, inner + segment, outer + next, inner + next);
-    }
-  }
-  return { positions, normals, indices };
-}
-
-/** A curved strip (an eyebrow): a thin box bent along an arc. */
-function strip({ from, to, width, thickness, arch, segments = 10 }) {
-  const positions = [];
-  const normals = [];
-  const indices = [];
-  for (let i = 0; i <= segments; i++) {
-    const t = i / segments;
-    const x = from[0] + (to[0] - from[0]) * t;
-    const y = from[1] + (to[1] - from[1]) * t + Math.sin(t * Math.PI) * arch;
-    const z = from[2] + (to[2] - from[2]) * t;
-    for (const [dy, dz] of [[width / 2, thickness], [-width / 2, thickness], [-width / 2, 0], [width / 2, 0]]) {
-      positions.push(x, y + dy, z + dz);
-      normals.push(0, dy > 0 ? 0.5 : -0.5, dz > 0 ? 1 : -0.2);
-    }
-  }
-  for (let i = 0; i < segments; i++) {
-    for (let side = 0; side < 4; side++) {
-      const a = i * 4 + side;
-      const b = i * 4 + ((side + 1) % 4);
-      indices.push(a, b, a + 4, b, b + 4, a + 4);
-    }
-  }
-  return { positions, normals, indices };
-}
-
-function merge(...parts) {
-  const merged = { positions: [], normals: [], indices: [] };
-  for (const part of parts) {
-    const offset = merged.positions.length / 3;
-    merged.positions.push(...part.positions);
-    merged.normals.push(...part.normals);
-    merged.indices.push(...part.indices.map((i) => i + offset));
-  }
-  return merged;
-}
 
 // ---- the face's deformations: each morph target is a displacement field over the head's region ----
 
@@ -269,19 +118,78 @@ const FACE = {
 /** The avatar's left is +X (it faces +Z, towards the viewer). */
 const sideOf = (p) => (p[0] >= 0 ? 1 : -1);
 
-/** Upper eyelids: a blink lowers the lid over the eye, wide raises it, a squint lowers it partly. */
-function lid(p, side, amount) {
-  if (sideOf(p) !== side) return [0, 0, 0];
-  return [0, -EYE.r * 1.9 * amount, 0.002 * Math.abs(amount)];
-}
-const LIDS = {
-  eyeBlinkLeft: (p) => lid(p, 1, 1),
-  eyeBlinkRight: (p) => lid(p, -1, 1),
-  eyeWideLeft: (p) => lid(p, 1, -0.35),
-  eyeWideRight: (p) => lid(p, -1, -0.35),
-  eyeSquintLeft: (p) => lid(p, 1, 0.35),
-  eyeSquintRight: (p) => lid(p, -1, 0.35),
+// ---- the eyelids: shells around each eyeball, posed by where their edges are rather than by a displacement ----
+//
+// Angles in degrees around the eye's X axis, 0 straight up, 90 straight ahead, 180 straight down. The iris covers
+// 57-123. A morph target interpolates linearly, so a lid sweeping over the eye cuts the chord of its arc; the closed
+// lid stands further out (bulge) and meets a rising lower lid halfway, so every in-between pose stays outside the
+// eyeball (the spec checks this) instead of sinking into it.
+const LID_REST = { upper: 60, lower: 130, bulge: 0 };
+const LID_POSES = {
+  eyeBlink: { upper: 114, lower: 110, bulge: 0.1 },
+  eyeWide: { upper: 47 },
+  eyeSquint: { upper: 68, lower: 118 },
+  cheekSquint: { lower: 122 },
 };
+const UPPER_RADIUS = 1.1;
+const LOWER_RADIUS = 1.07;
+
+/** A shell around an eye: rows from angle `from` to `to`, each an arc from one eye corner to the other. */
+function lidShell({ centre, radius, from, to, bulge = 0, rows = 8, columns = 18 }) {
+  const positions = [];
+  const normals = [];
+  const indices = [];
+  for (let row = 0; row <= rows; row++) {
+    const t = row / rows;
+    const beta = ((from + (to - from) * t) * Math.PI) / 180;
+    // The bulge grows towards the edge (`to`), where the lid travels furthest.
+    const r = radius * (1 + bulge * t);
+    for (let column = 0; column <= columns; column++) {
+      const psi = (((column / columns) * 2 - 1) * 88 * Math.PI) / 180;
+      const unit = [Math.sin(psi), Math.cos(psi) * Math.cos(beta), Math.cos(psi) * Math.sin(beta)];
+      positions.push(centre[0] + unit[0] * r, centre[1] + unit[1] * r, centre[2] + unit[2] * r);
+      normals.push(...unit);
+    }
+  }
+  // Outward-facing triangles whichever way the rows run.
+  const flip = to < from;
+  for (let row = 0; row < rows; row++) {
+    for (let column = 0; column < columns; column++) {
+      const a = row * (columns + 1) + column;
+      const b = a + columns + 1;
+      if (flip) indices.push(a, a + 1, b, b, a + 1, b + 1);
+      else indices.push(a, b, a + 1, b, b + 1, a + 1);
+    }
+  }
+  return { positions, normals, indices };
+}
+
+/** Both eyes' upper and lower lids, each eye in its own pose ({ upper, lower, bulge }, LID_REST where unset). */
+function lidGeometry(left = LID_REST, right = LID_REST) {
+  return merge(
+    ...[[1, left], [-1, right]].flatMap(([side, pose]) => {
+      const { upper, lower, bulge } = { ...LID_REST, ...pose };
+      const centre = [side * EYE.x, EYE.y, EYE.z];
+      return [
+        lidShell({ centre, radius: EYE.r * UPPER_RADIUS, from: 0, to: upper, bulge }),
+        lidShell({ centre, radius: EYE.r * LOWER_RADIUS, from: 200, to: lower, rows: 6 }),
+      ];
+    }),
+  );
+}
+
+/** The lids' morph targets: the difference between a posed eye and the resting one. */
+function lidTargets() {
+  const rest = lidGeometry();
+  return MORPH_TARGETS.map((name) => {
+    const match = /^(eyeBlink|eyeWide|eyeSquint|cheekSquint)(Left|Right)$/.exec(name);
+    if (!match) return [name, new Array(rest.positions.length).fill(0)];
+    const pose = LID_POSES[match[1]];
+    const posed = match[2] === 'Left' ? lidGeometry(pose, LID_REST) : lidGeometry(LID_REST, pose);
+    // Rounded to 1/10 µm so float noise does not mark unmoved vertices as moved (and keeps the sparse choice stable).
+    return [name, posed.positions.map((value, i) => Math.round((value - rest.positions[i]) * 1e7) / 1e7)];
+  });
+}
 
 /** Brows: inner ends up, whole brow down and in, outer ends up. `inner` is 1 at the nose end, 0 at the outer end. */
 function brow(p, side, up, down, outer) {
@@ -299,7 +207,6 @@ const BROWS = {
 
 /** The displacement of point p of a part under one morph target. */
 function displacement(part, name, p) {
-  if (part === 'lids') return (LIDS[name] ?? (() => [0, 0, 0]))(p);
   if (part === 'brows') return (BROWS[name] ?? (() => [0, 0, 0]))(p);
   return (FACE[name] ?? (() => [0, 0, 0]))(p);
 }
@@ -359,7 +266,8 @@ function headGeometry() {
   return merge(skull, nose, ...ears);
 }
 
-function buildDocument() {
+/** The default avatar as a glTF document (for tests and tools that inspect or extend it). */
+export function buildDefaultAvatar() {
   const doc = new Document();
   const buffer = doc.createBuffer('avatar');
   const scene = doc.createScene('aico default avatar');
@@ -373,15 +281,7 @@ function buildDocument() {
   const parts = [
     ['skin', headGeometry(), material(doc, 'Skin', COLOURS.skin, 0.55)],
     ['mouth', disc({ centre: [0, MOUTH.y, MOUTH.z + 0.0045], radii: [MOUTH.halfWidth, 0.0035], curve: 2.2 }), material(doc, 'Mouth', COLOURS.mouth, 0.4)],
-    [
-      'lids',
-      merge(
-        ...[1, -1].map((side) =>
-          ellipsoid({ centre: [side * EYE.x, EYE.y, EYE.z], radii: [EYE.r * 1.12, EYE.r * 1.12, EYE.r * 1.12], rings: 16, segments: 24, keep: (theta, phi) => theta < Math.PI * 0.42 && Math.cos(phi) > -0.1 }),
-        ),
-      ),
-      material(doc, 'Eyelids', COLOURS.lid, 0.55),
-    ],
+    ['lids', lidGeometry(), material(doc, 'Eyelids', COLOURS.lid, 0.55).setDoubleSided(true)],
     [
       'brows',
       merge(
@@ -390,7 +290,7 @@ function buildDocument() {
       material(doc, 'Brows', COLOURS.brow, 0.9),
     ],
   ];
-  for (const [part, geometry, mat] of parts) face.addPrimitive(primitive(doc, buffer, geometry, mat, targetsOf(part, geometry)));
+  for (const [part, geometry, mat] of parts) face.addPrimitive(primitive(doc, buffer, geometry, mat, part === 'lids' ? lidTargets() : targetsOf(part, geometry)));
   face.setWeights(MORPH_TARGETS.map(() => 0)).setExtras({ targetNames: MORPH_TARGETS });
   head.addChild(doc.createNode('Wolf3D_Head').setMesh(face));
 
@@ -406,8 +306,10 @@ function buildDocument() {
   // Eyes: separate nodes centred on the eyeball, so the page can turn them to look around.
   for (const [name, side] of [['EyeLeft', 1], ['EyeRight', -1]]) {
     const eyeball = ellipsoid({ centre: [0, 0, 0], radii: [EYE.r, EYE.r, EYE.r], rings: 16, segments: 24 });
-    const iris = disc({ centre: [0, 0, EYE.r * 0.97], radii: [EYE.r * 0.55, EYE.r * 0.55], rings: 2, segments: 24 });
-    const pupil = disc({ centre: [0, 0, EYE.r * 0.985], radii: [EYE.r * 0.25, EYE.r * 0.25], rings: 1, segments: 16 });
+    // Iris and pupil hug the eyeball just outside it, by more than a facet sags (a flat disc would let the eyeball's
+    // front poke through).
+    const iris = frontCap({ radius: EYE.r * 1.012, halfAngle: 33.4 });
+    const pupil = frontCap({ radius: EYE.r * 1.02, halfAngle: 14.5 });
     const mesh = doc
       .createMesh(name)
       .addPrimitive(primitive(doc, buffer, eyeball, material(doc, `${name}White`, COLOURS.eyeWhite, 0.2)))
@@ -429,7 +331,7 @@ function buildDocument() {
 /** The default avatar as GLB bytes. */
 export async function buildDefaultAvatarGlb() {
   // WebIO: writing a GLB needs no file system, and this module also runs inside test sandboxes.
-  return new WebIO().writeBinary(buildDocument());
+  return new WebIO().writeBinary(buildDefaultAvatar());
 }
 
 async function main(out) {
