@@ -11,7 +11,6 @@ const allowedOrigins = [location.origin, ...(params.get('origins') ?? '').split(
 
 const endpoint = new AvatarEndpoint({ allowedOrigins, listen: window, parent: window.parent });
 let stage: AvatarStage | undefined;
-let loading: Promise<unknown> = Promise.resolve();
 
 function stageNow(): AvatarStage {
   stage ??= new AvatarStage({ host: document.body });
@@ -43,7 +42,7 @@ async function load(url: string, command?: { id: string; reply: AvatarReply }): 
 endpoint.onCommand((command: AvatarCommand, reply) => {
   switch (command.type) {
     case 'load':
-      loading = load(command.url ?? DEFAULT_MODEL, { id: command.id, reply });
+      void load(command.url ?? DEFAULT_MODEL, { id: command.id, reply });
       return;
     case 'dispose':
       stage?.dispose();
@@ -92,5 +91,4 @@ function heap(): { heapBytes?: number } {
   return memory ? { heapBytes: memory.usedJSHeapSize } : {};
 }
 
-if (params.get('autoload') !== '0') loading = load(DEFAULT_MODEL);
-void loading;
+if (params.get('autoload') !== '0') void load(DEFAULT_MODEL);

@@ -61,8 +61,6 @@ export class AvatarStage {
   private readonly morphs = new Map<string, number>();
   private readonly onVisibility = () => this.schedule();
   private readonly onResize = () => this.resize();
-  /** Milliseconds each of the last frames took to compute and render (for the figures). */
-  readonly frameTimes: number[] = [];
 
   constructor(private readonly options: StageOptions) {
     this.renderer = new WebGLRenderer({ antialias: true, alpha: true, preserveDrawingBuffer: true });
@@ -229,7 +227,6 @@ export class AvatarStage {
   private render(now: number): void {
     const model = this.model;
     if (!model) return;
-    const started = performance.now();
     const idle = this.idle.at(now);
     const weights: Record<string, number> = { ...this.currentExpression(now) };
     if (this.speech) {
@@ -257,8 +254,6 @@ export class AvatarStage {
     for (const eye of model.eyes) eye.rotation.set(-idle.gaze.pitch, idle.gaze.yaw, 0);
     model.root.position.y = idle.breath;
     this.renderer.render(this.scene, this.camera);
-    this.frameTimes.push(performance.now() - started);
-    if (this.frameTimes.length > 600) this.frameTimes.shift();
   }
 }
 

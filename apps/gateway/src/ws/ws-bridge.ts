@@ -6,7 +6,7 @@
 import type { IncomingMessage as HttpRequest, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
-import { fromJson, toJson, type JsonValue } from '@bufbuild/protobuf';
+import { fromJson, toJson, type DescMessage, type JsonValue } from '@bufbuild/protobuf';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { BusClient, type IncomingMessage } from '@aico/bus';
 import { defaultTopicRegistry } from '@aico/contracts';
@@ -219,7 +219,7 @@ export class WsBridge implements BeforeApplicationShutdown {
     }
     // An event about one user (its payload names the user) goes only to that user's connections: one person's
     // messages, avatar speech or consent changes are not another's to see.
-    const owner = definition.payload.fields.some((field) => field.localName === 'userId') ? (message.payload as unknown as { userId?: string }).userId : undefined;
+    const owner = namesUser(definition.payload) ? (message.payload as unknown as { userId?: string }).userId : undefined;
     let sent = 0;
     for (const client of clients) {
       if (owner && client.claims.sub !== owner) continue;
@@ -245,7 +245,7 @@ export class WsBridge implements BeforeApplicationShutdown {
       return;
     }
     // Whoever the payload says, it comes from the authenticated user.
-    if (definition.payload.fields.some((field) => field.localName === 'userId')) (payload as unknown as { userId: string }).userId = client.claims.sub;
+    if (namesUser(definition.payload)) (payload as unknown as { userId: string }).userId = client.claims.sub;
     try {
       await this.bus.publish(topic, payload, { attributes: { user: client.claims.sub } });
       this.send(client, { type: 'published', topic, ...id });
@@ -308,4 +308,9 @@ export class WsBridge implements BeforeApplicationShutdown {
 function refuse(socket: Duplex, status: number, text: string, code: string, message: string): void {
   const body = JSON.stringify({ error: { code, message } });
   socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/** Whether a topic's payload says which user it is about (a `user_id` field). */
+function namesUser(schema: DescMessage): boolean {
+  return schema.fields.some((field) => field.localName === 'userId');
 }

@@ -3,7 +3,7 @@
 // logout), the access token is refreshed before it expires, and pushes that change server state refresh the cached
 // queries they affect.
 import { QueryClient } from '@tanstack/react-query';
-import { AppStore, type Session } from '../core/app-store';
+import { AppStore, SESSION_KEY, type Session } from '../core/app-store';
 import { WsConnection, type ConnectionState, type SocketLike } from '../core/ws-connection';
 import { Api, ApiError, secondsUntilExpiry } from '../api/api-client';
 import { queryKeys } from '../api/queries';
@@ -20,7 +20,6 @@ export interface AppServices {
   readonly publish: (topic: string, payload: unknown) => boolean;
 }
 
-const SESSION_KEY = 'aico.session';
 /** Refresh the access token this long before it expires, so requests and reconnects never carry a stale one. */
 const REFRESH_AHEAD_SECONDS = 60;
 
@@ -33,13 +32,7 @@ export function createAppServices(): AppServices {
   const api = new Api(store, {
     currentPage,
     exclusive: (task) => (navigator.locks ? navigator.locks.request('aico.session.refresh', task) : task()),
-    storedSession: () => {
-      try {
-        return (JSON.parse(localStorage.getItem(SESSION_KEY) ?? 'null') as Session | null) ?? undefined;
-      } catch {
-        return undefined;
-      }
-    },
+    storedSession: () => store.storedSession(),
   });
 
   const queryClient = new QueryClient({
@@ -105,7 +98,7 @@ export function createAppServices(): AppServices {
   // Another tab logged in, refreshed or logged out: follow it.
   window.addEventListener('storage', (event) => {
     if (event.key !== SESSION_KEY) return;
-    const stored = event.newValue ? (JSON.parse(event.newValue) as Session) : undefined;
+    const stored = store.storedSession();
     if (stored) store.signedIn(stored);
     else store.signedOut();
   });

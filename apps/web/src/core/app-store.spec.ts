@@ -1,4 +1,4 @@
-import { AppStore, type AppState, type KeyValueStorage } from './app-store';
+import { AppStore, SESSION_KEY, type AppState, type KeyValueStorage } from './app-store';
 
 class MemoryStorage implements KeyValueStorage {
   readonly values = new Map<string, string>();
@@ -40,6 +40,19 @@ describe('AppStore', () => {
     expect(new AppStore(storage, false).current.session).toBeUndefined();
     storage.setItem('aico.session', '{broken');
     expect(new AppStore(storage, false).current.session).toBeUndefined();
+  });
+
+  it('reads the session another tab stored, and refuses a damaged one', () => {
+    const storage = new MemoryStorage();
+    const store = new AppStore(storage, false);
+    expect(store.storedSession()).toBeUndefined();
+    storage.setItem(SESSION_KEY, JSON.stringify({ ...session, accessToken: 'b' }));
+    expect(store.storedSession()).toEqual({ ...session, accessToken: 'b' });
+    expect(store.current.session).toBeUndefined();
+    storage.setItem(SESSION_KEY, '{"accessToken": 1');
+    expect(store.storedSession()).toBeUndefined();
+    storage.setItem(SESSION_KEY, JSON.stringify({ accessToken: 'a' }));
+    expect(store.storedSession()).toBeUndefined();
   });
 
   it('tells listeners about changes only, and stops when they unsubscribe', () => {

@@ -30,7 +30,8 @@ export interface KeyValueStorage {
 }
 
 const THEME_KEY = 'aico.theme';
-const SESSION_KEY = 'aico.session';
+/** Where the session is kept; other tabs of this browser watch it (storage events). */
+export const SESSION_KEY = 'aico.session';
 
 export class AppStore {
   private state: AppState;
@@ -52,6 +53,11 @@ export class AppStore {
   subscribe(listener: (state: AppState) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** The session as stored now, which another tab may have changed (refreshed tokens, logged in or out). */
+  storedSession(): Session | undefined {
+    return readSession(this.storage);
   }
 
   signedIn(session: Session): void {

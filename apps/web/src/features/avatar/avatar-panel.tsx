@@ -43,15 +43,19 @@ export function AvatarPanel() {
     };
   }, []);
 
+  /** Says `words` with this avatar (in the expression, when one is given); its errors arrive as events. */
+  const speakHere = (words: string, mood: Expression | undefined) => {
+    if (mood) void host.current?.send({ type: 'setExpression', expression: mood, transitionMs: 250 }).catch(() => undefined);
+    void host.current?.send({ type: 'speak', text: words }).catch(() => undefined);
+  };
+
   useEffect(
     () =>
       live.on('ui.avatar.speak', (event) => {
         const speech = event.payload as AvatarSpeechJson | null;
-        if (!speech?.text) return;
-        const mood = EXPRESSIONS.find((name) => name === speech.expression);
-        if (mood) void host.current?.send({ type: 'setExpression', expression: mood, transitionMs: 250 }).catch(() => undefined);
-        void host.current?.send({ type: 'speak', text: speech.text }).catch(() => undefined);
+        if (speech?.text) speakHere(speech.text, EXPRESSIONS.find((name) => name === speech.expression));
       }),
+    // speakHere reads only the host ref, so the subscription need not follow it.
     [live],
   );
 
@@ -60,10 +64,7 @@ export function AvatarPanel() {
     const words = text.trim();
     if (!words) return;
     // Through the gateway, so every front end of this user speaks; straight to the avatar when offline.
-    if (!publish('ui.avatar.speak', { text: words, expression })) {
-      void host.current?.send({ type: 'setExpression', expression, transitionMs: 250 }).catch(() => undefined);
-      void host.current?.send({ type: 'speak', text: words }).catch(() => undefined);
-    }
+    if (!publish('ui.avatar.speak', { text: words, expression })) speakHere(words, expression);
     setText('');
   };
 
