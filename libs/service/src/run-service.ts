@@ -2,6 +2,8 @@
 // the bus transport → `system.service.ready` → heartbeats, and a graceful stop on SIGTERM/SIGINT or a shutdown
 // request that finishes in-flight work and drains the send queue before the process exits.
 import { randomUUID } from 'node:crypto';
+import type { ServerOptions as HttpsServerOptions } from 'node:https';
+import type { HttpsOptions as NestHttpsOptions } from '@nestjs/common/interfaces/external/https-options.interface';
 import { join } from 'node:path';
 import { Module, type DynamicModule, type INestApplication, type INestApplicationContext, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -45,8 +47,8 @@ export interface HttpServerSetup {
   readonly host: string;
   /** 0 picks a free port (tests); RunningService.httpAddress says which. */
   readonly port: number;
-  /** TLS; plain HTTP when absent. */
-  readonly httpsOptions?: { readonly key: string | Buffer; readonly cert: string | Buffer };
+  /** TLS (key and certificate, plus protocol versions, cipher suites and the like); plain HTTP when absent. */
+  readonly httpsOptions?: { readonly key: string | Buffer; readonly cert: string | Buffer } & Readonly<Pick<HttpsServerOptions, 'minVersion' | 'maxVersion' | 'ciphers' | 'honorCipherOrder' | 'ecdhCurve'>>;
   /** Runs on the HTTP app before it listens: body parsing, filters, WebSocket upgrade handling. */
   readonly configure?: (app: INestApplication) => void | Promise<void>;
 }
@@ -154,7 +156,7 @@ export async function runService(definition: ServiceDefinition): Promise<Running
         logger: new NestPinoLogger(logger),
         bodyParser: false,
         abortOnError: false,
-        ...(setup.httpsOptions ? { httpsOptions: { key: setup.httpsOptions.key, cert: setup.httpsOptions.cert } } : {}),
+        ...(setup.httpsOptions ? { httpsOptions: { ...setup.httpsOptions } as NestHttpsOptions } : {}),
       });
       httpApp.connectMicroservice({ strategy: server }).useGlobalFilters(new BusExceptionFilter());
       await setup.configure?.(httpApp);
