@@ -159,7 +159,7 @@ export class WsBridge implements BeforeApplicationShutdown {
     sockets.add(client);
     this.clientsByUser.set(claims.sub, sockets);
     this.scheduleExpiry(client);
-    this.logger.info({ userId: claims.sub, role: claims.role, clients: this.clients.size }, 'WebSocket client connected');
+    this.logger.info({ userId: claims.sub, role: claims.role, client: client.name, clients: this.clients.size }, 'WebSocket client connected');
     socket.on('pong', () => (client.alive = true));
     socket.on('message', (data: RawData, isBinary: boolean) => this.onFrame(client, data, isBinary));
     socket.on('close', () => this.disconnected(client));
@@ -173,6 +173,7 @@ export class WsBridge implements BeforeApplicationShutdown {
     if (sockets?.size === 0) this.clientsByUser.delete(client.claims.sub);
     this.activity.away(sourceOf(client));
     this.relay.releaseAll(client);
+    this.logger.info({ userId: client.claims.sub, client: client.name, clients: this.clients.size }, 'WebSocket client disconnected');
   }
 
   private closeClient(client: Client, code: number, reason: string): void {
