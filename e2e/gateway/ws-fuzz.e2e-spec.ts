@@ -6,7 +6,7 @@
 // so a failure can be replayed.
 import { connect as tcpConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { WsTestSystem, wrap, type TestSocket } from './ws-harness';
+import { WsTestSystem, type TestSocket } from './ws-harness';
 
 const PER_SHAPE = 1_000;
 const FRAME_LIMIT = 64 * 1024;

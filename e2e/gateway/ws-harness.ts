@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SignJWT, decodeJwt } from 'jose';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { createTestClient, freeTcpPort, requestWhenRoutable, type BusClient } from '@aico/bus';
 import { StorageTopics } from '@aico/contracts';
 import { hashUserPassword } from '@aico/key-manager';
