@@ -140,8 +140,8 @@ describe('WebSocket frame fuzzing against the real gateway', () => {
         socket.socket.send(frame, { binary: Buffer.isBuffer(frame) });
         sent++;
       }
-      // Every frame is answered (auth frames after their token was checked): wait for as many answers.
-      const done = await socket.frames.next(() => socket.frames.frames.length - before >= PER_SHAPE, 120_000).catch(() => undefined);
+      // Every frame is answered (auth frames after their token was checked): wait for as many answers, or the end.
+      const done = await Promise.race([socket.frames.next(() => socket.frames.frames.length - before >= PER_SHAPE, 120_000).catch(() => undefined), socket.closed.then(() => undefined)]);
       const answers = socket.frames.frames.slice(before);
       expect([shape, done !== undefined, answers.length]).toEqual([shape, true, PER_SHAPE]);
       const unexpected = answers.filter((answer) => answer['type'] !== 'error' || !EXPECTED_CODES.has(String(answer['code'])));
