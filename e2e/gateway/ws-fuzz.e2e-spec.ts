@@ -11,7 +11,7 @@ import { WsTestSystem, type TestSocket } from './ws-harness';
 const PER_SHAPE = 1_000;
 const FRAME_LIMIT = 64 * 1024;
 /** Codes a malformed frame may be answered with; INTERNAL_ERROR (a defect) is not among them. */
-const EXPECTED_CODES = new Set(['MALFORMED_FRAME', 'BINARY_FRAME', 'UNKNOWN_FRAME', 'INVALID_FRAME', 'INVALID_TOPIC', 'FORBIDDEN_TOPIC', 'INVALID_PAYLOAD', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'AUTH_MISMATCH']);
+const EXPECTED_CODES = new Set(['MALFORMED_FRAME', 'BINARY_FRAME', 'UNKNOWN_FRAME', 'INVALID_FRAME', 'FORBIDDEN_TOPIC', 'INVALID_PAYLOAD', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'AUTH_MISMATCH']);
 const FRAME_TYPES = ['subscribe', 'unsubscribe', 'publish', 'ping', 'auth'];
 const FIELDS = ['type', 'topic', 'payload', 'id', 'token'];
 

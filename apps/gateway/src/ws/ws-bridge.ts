@@ -8,7 +8,6 @@
 import { STATUS_CODES, type IncomingMessage as HttpRequest, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
-import { decodeJwt } from 'jose';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { BusClient } from '@aico/bus';
 import { MonitorTopics } from '@aico/contracts';
@@ -20,7 +19,7 @@ import { bearerToken } from '../auth/auth.guard';
 import type { AccessClaims } from '../auth/token.service';
 import type { GatewayConfig } from '../gateway.config';
 import { ActivityReporter, type ActivitySource } from '../health/activity-reporter';
-import { ApiError } from '../http/api-error';
+import { authFailure, tokenExpiresAtMs, tokenSession } from './ws-auth';
 import { describeZodError, parseClientFrame, type ClientFrame } from './ws-frames';
 import { WsFrameLimiter, type ConnectionAllowance, type FrameVerdict } from './ws-frame-limiter';
 import { WS_PATH, WS_PROTOCOL, WsCloseCode, WsErrorCode } from './ws-protocol';
@@ -273,7 +272,7 @@ export class WsBridge implements BeforeApplicationShutdown {
       const failure = authFailure(error);
       if (!this.clients.has(client)) return;
       this.send(client, { type: 'error', code: failure.code, message: failure.message, ...id });
-      if (failure.code === WsErrorCode.SessionEnded && client.claims.sid === sessionOf(frame.token)) this.closeClient(client, WsCloseCode.SessionEnded, 'session ended');
+      if (failure.code === WsErrorCode.SessionEnded && client.claims.sid === tokenSession(frame.token)) this.closeClient(client, WsCloseCode.SessionEnded, 'session ended');
       return;
     }
     if (!this.clients.has(client)) return;
@@ -302,7 +301,7 @@ export class WsBridge implements BeforeApplicationShutdown {
   private scheduleExpiry(client: Client): void {
     clearTimeout(client.expiryTimer);
     const now = Date.now();
-    client.expiresAtMs = expiresAtMs(client.token) ?? now + this.config.gateway.accessTokenTtlSeconds * 1000;
+    client.expiresAtMs = tokenExpiresAtMs(client.token) ?? now + this.config.gateway.accessTokenTtlSeconds * 1000;
     client.expiryTimer = setTimeout(() => this.checkExpiry(client), Math.min(Math.max(0, client.expiresAtMs - now), MAX_TIMER_MS));
     client.expiryTimer.unref();
   }
@@ -368,32 +367,6 @@ export class WsBridge implements BeforeApplicationShutdown {
 
 function sourceOf(client: Client): ActivitySource {
   return { userId: client.claims.sub, client: client.name };
-}
-
-/** An authentication failure as a code and message a client may see (storage trouble says only "try again"). */
-function authFailure(error: unknown): { status: number; code: string; message: string } {
-  if (error instanceof ApiError) return { status: error.status, code: error.code, message: error.message };
-  return { status: 503, code: WsErrorCode.AuthUnavailable, message: 'The access token could not be checked now; try again.' };
-}
-
-/** When a (verified) access token expires; undefined when it does not say. */
-function expiresAtMs(token: string): number | undefined {
-  try {
-    const { exp } = decodeJwt(token);
-    return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The session a token names, read without verifying (only to decide whether a refusal is about this socket). */
-function sessionOf(token: string): string | undefined {
-  try {
-    const { sid } = decodeJwt(token);
-    return typeof sid === 'string' ? sid : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Answers an upgrade request with an HTTP error in the REST API's error shape, and closes the connection. */

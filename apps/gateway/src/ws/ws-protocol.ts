@@ -29,7 +29,6 @@ export enum WsErrorCode {
   UnknownFrame = 'UNKNOWN_FRAME',
   /** A known frame type with missing, extra or wrongly typed fields. */
   InvalidFrame = 'INVALID_FRAME',
-  InvalidTopic = 'INVALID_TOPIC',
   ForbiddenTopic = 'FORBIDDEN_TOPIC',
   TooManySubscriptions = 'TOO_MANY_SUBSCRIPTIONS',
   InvalidPayload = 'INVALID_PAYLOAD',
