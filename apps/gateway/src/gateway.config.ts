@@ -23,6 +23,20 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
       /** A WebSocket client whose unsent frames exceed this is disconnected (close code 4008). */
       wsMaxBufferedBytes: configInteger.min(1024).default(1024 * 1024),
       wsHeartbeatMs: configInteger.min(100).default(30_000),
+      /** Largest WebSocket frame a client may send; a larger one closes the socket (close code 1009). */
+      wsMaxFrameBytes: configInteger.min(1024).max(1024 * 1024).default(64 * 1024),
+      /**
+       * Frames a WebSocket client may send: a token bucket per connection and one per user (all of that user's
+       * connections). A frame over either is answered RATE_LIMITED and not handled.
+       */
+      wsFramesPerMinute: configInteger.min(1).default(1_200),
+      wsFrameBurst: configInteger.min(1).default(100),
+      wsUserFramesPerMinute: configInteger.min(1).default(3_000),
+      wsUserFrameBurst: configInteger.min(1).default(300),
+      /** RATE_LIMITED answers (less one per frame handled since) before the socket is closed (close code 4029). */
+      wsRateLimitedBeforeClose: configInteger.min(1).default(50),
+      /** Open WebSockets per user; one more is refused with 429 TOO_MANY_CONNECTIONS. */
+      wsMaxConnectionsPerUser: configInteger.min(1).default(16),
       /** Consent purposes a user may grant; non-essential ones start denied. */
       consentPurposes: configList(z.string().regex(/^[a-z][a-z0-9_.-]*$/)).default(['conversation.memory', 'voice', 'telemetry']),
       essentialPurposes: configList(z.string()).default([]),

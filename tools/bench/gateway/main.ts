@@ -50,7 +50,7 @@ async function load(url: string, agent: Agent, ca: string, token: string | undef
 
 async function main(): Promise<void> {
   const port = await freeTcpPort();
-  const environment = await createServiceTestEnvironment('ipc', { AICO_LOG__LEVEL: 'warn', AICO_LOG__FILE: 'false', AICO_GATEWAY__PORT: String(port), AICO_GATEWAY__RATE_LIMIT_PER_MINUTE: '10000000', AICO_LOG__BUS_LEVEL: 'warn' });
+  const environment = await createServiceTestEnvironment('ipc', { AICO_LOG__LEVEL: 'warn', AICO_LOG__FILE: 'false', AICO_GATEWAY__PORT: String(port), AICO_GATEWAY__RATE_LIMIT_PER_MINUTE: '10000000', AICO_GATEWAY__WS_MAX_CONNECTIONS_PER_USER: '1000', AICO_LOG__BUS_LEVEL: 'warn' });
   const children: ChildProcess[] = [];
   const env = { ...environment.env, AICO_LOG__LEVEL: 'info' };
   try {

@@ -37,7 +37,7 @@ export class AuthGuard implements CanActivate {
     const token = bearerToken(request.headers.authorization);
     if (!token) throw unauthorized('TOKEN_MISSING', 'Send an access token: Authorization: Bearer <token>.');
     request.user = await this.auth.authenticate(token);
-    this.activity.input(`api:${request.user.sub}`);
+    this.activity.input({ userId: request.user.sub, client: `api:${request.user.sub}` });
     if (access === 'authenticated') return true;
     const decision = this.policy.can({ kind: 'user', role: request.user.role }, access);
     if (!decision.allowed) throw forbidden(`Not allowed: ${decision.reason}.`);

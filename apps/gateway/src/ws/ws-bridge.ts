@@ -1,62 +1,73 @@
 // The WebSocket side of the gateway (`/ws` on the same server): authenticated at the upgrade (bearer token in the
 // Authorization header, or the subprotocol "aico.bearer.<token>" where a browser cannot set headers), then JSON
-// frames: subscribe/unsubscribe to topic prefixes the role may read, publish events the role may send, and bus
-// events relayed as JSON made from the protobuf schemas (`toJson`). A client that does not keep up is dropped
-// (close 4008) instead of buffering without bound; one that stops answering pings is terminated.
-import type { IncomingMessage as HttpRequest, Server } from 'node:http';
+// frames, each checked against its frame type's schema before anything reads it (ws-frames.ts): subscribe and
+// unsubscribe to topic prefixes the role may read, publish what the role may send (ws-publications.ts), ping, and
+// "auth" with a fresh token of the same session, without which the socket closes when its token expires (4002).
+// Frames are rate-limited per connection and per user (4029 for a client that keeps on), sockets per user are
+// capped, a client that does not keep up is dropped (4008), one that stops answering pings is terminated.
+import { STATUS_CODES, type IncomingMessage as HttpRequest, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
-import { fromJson, toJson, type DescMessage, type JsonValue } from '@bufbuild/protobuf';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { BusClient, type IncomingMessage } from '@aico/bus';
-import { defaultTopicRegistry } from '@aico/contracts';
+import { BusClient } from '@aico/bus';
+import { MonitorTopics } from '@aico/contracts';
 import type { Logger } from '@aico/logging';
 import { AccessPolicy } from '@aico/policy';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@aico/service';
 import { AuthService } from '../auth/auth.service';
-import { ActivityReporter } from '../health/activity-reporter';
 import { bearerToken } from '../auth/auth.guard';
 import type { AccessClaims } from '../auth/token.service';
 import type { GatewayConfig } from '../gateway.config';
+import { ActivityReporter, type ActivitySource } from '../health/activity-reporter';
+import { authFailure, tokenExpiresAtMs, tokenSession } from './ws-auth';
+import { describeZodError, parseClientFrame, type ClientFrame } from './ws-frames';
+import { WsFrameLimiter, type ConnectionAllowance, type FrameVerdict } from './ws-frame-limiter';
+import { WS_PATH, WS_PROTOCOL, WsCloseCode, WsErrorCode } from './ws-protocol';
+import { WS_PUBLICATIONS, type PublicationPorts } from './ws-publications';
+import { MAX_SUBSCRIPTIONS, WsTopicRelay } from './ws-topic-relay';
 
-export const WS_PATH = '/ws';
-export const WS_PROTOCOL = 'aico.v1';
-export const WsCloseCode = { TooSlow: 4008, SessionEnded: 4001, GoingAway: 1001 } as const;
-const MAX_FRAME_BYTES = 64 * 1024;
-const MAX_SUBSCRIPTIONS = 64;
+export { WS_PATH, WS_PROTOCOL, WsCloseCode } from './ws-protocol';
+
+/** setTimeout's longest delay; a later expiry is checked again when this one fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface Client {
-  /** For activity reports: one front-end connection. */
+  /** The gateway's name for this connection (activity reports): a client never chooses it. */
   readonly name: string;
   readonly socket: WebSocket;
-  readonly claims: AccessClaims;
-  readonly token: string;
+  claims: AccessClaims;
+  token: string;
   readonly prefixes: Set<string>;
+  readonly allowance: ConnectionAllowance;
   alive: boolean;
+  expiresAtMs: number;
+  expiryTimer: NodeJS.Timeout | undefined;
 }
-
-type ClientFrame =
-  | { type: 'subscribe'; topic: string; id?: string }
-  | { type: 'unsubscribe'; topic: string; id?: string }
-  | { type: 'publish'; topic: string; payload: JsonValue; id?: string }
-  | { type: 'ping'; id?: string };
 
 export interface WsStats {
   readonly clients: number;
   readonly relayed: number;
   readonly droppedSlowClients: number;
+  readonly rateLimitedFrames: number;
+  readonly refusedConnections: number;
 }
+
+type FrameOf<T extends ClientFrame['type']> = Extract<ClientFrame, { type: T }>;
+type Reply = Record<string, unknown>;
 
 @Injectable()
 export class WsBridge implements BeforeApplicationShutdown {
-  private readonly server = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, handleProtocols: (offered) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false) });
+  private readonly server: WebSocketServer;
   private readonly clients = new Set<Client>();
-  /** Bus subscriptions by prefix, shared by every client subscribed to it. */
-  private readonly busSubscriptions = new Map<string, { unsubscribe: () => void; clients: Set<Client> }>();
+  private readonly clientsByUser = new Map<string, Set<Client>>();
+  private readonly relay: WsTopicRelay<Client>;
+  private readonly limiter: WsFrameLimiter;
+  private readonly ports: PublicationPorts;
   private heartbeat: NodeJS.Timeout | undefined;
-  private relayed = 0;
   private connections = 0;
   private droppedSlowClients = 0;
+  private rateLimitedFrames = 0;
+  private refusedConnections = 0;
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: GatewayConfig,
@@ -66,195 +77,243 @@ export class WsBridge implements BeforeApplicationShutdown {
     private readonly policy: AccessPolicy,
     private readonly activity: ActivityReporter,
   ) {
+    const settings = config.gateway;
+    this.server = new WebSocketServer({ noServer: true, maxPayload: settings.wsMaxFrameBytes, perMessageDeflate: false, handleProtocols: (offered) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false) });
+    this.relay = new WsTopicRelay<Client>(bus, logger, (client, frame) => this.sendRaw(client, frame));
+    this.limiter = new WsFrameLimiter({
+      framesPerMinute: settings.wsFramesPerMinute,
+      frameBurst: settings.wsFrameBurst,
+      userFramesPerMinute: settings.wsUserFramesPerMinute,
+      userFrameBurst: settings.wsUserFrameBurst,
+      refusalsBeforeClose: settings.wsRateLimitedBeforeClose,
+    });
+    this.ports = { bus, activity, now: Date.now };
     // A session ended here (logout, "log out everywhere", a revoked account) closes its sockets now, not at the next beat.
     auth.onSessionsEnded((sessionIds) => this.endSessions(new Set(sessionIds)));
   }
 
   get stats(): WsStats {
-    return { clients: this.clients.size, relayed: this.relayed, droppedSlowClients: this.droppedSlowClients };
+    return { clients: this.clients.size, relayed: this.relay.relayed, droppedSlowClients: this.droppedSlowClients, rateLimitedFrames: this.rateLimitedFrames, refusedConnections: this.refusedConnections };
   }
 
   attach(httpServer: Server): void {
-    httpServer.on('upgrade', (request: HttpRequest, socket: Duplex, head: Buffer) => void this.upgrade(request, socket, head));
-    this.heartbeat = setInterval(() => void this.beat(), this.config.gateway.wsHeartbeatMs);
+    httpServer.on('upgrade', (request: HttpRequest, socket: Duplex, head: Buffer) => {
+      // Node takes its own error listener off an upgraded socket: one reset while the token is checked would
+      // otherwise be an uncaught 'error' event.
+      socket.on('error', (error) => this.logger.debug({ err: error }, 'WebSocket upgrade connection error'));
+      this.upgrade(request, socket, head).catch((error: unknown) => {
+        this.logger.error({ err: error }, 'A WebSocket upgrade failed');
+        refuse(socket, 500, WsErrorCode.Internal, 'The WebSocket could not be opened.');
+      });
+    });
+    this.heartbeat = setInterval(() => {
+      this.beat().catch((error: unknown) => this.logger.error({ err: error }, 'The WebSocket heartbeat failed'));
+    }, this.config.gateway.wsHeartbeatMs);
     this.heartbeat.unref();
   }
 
   beforeApplicationShutdown(): void {
     clearInterval(this.heartbeat);
-    for (const client of this.clients) client.socket.close(WsCloseCode.GoingAway, 'gateway stopping');
-    for (const subscription of this.busSubscriptions.values()) subscription.unsubscribe();
+    for (const client of [...this.clients]) this.closeClient(client, WsCloseCode.GoingAway, 'gateway stopping');
+    this.relay.close();
     this.server.close();
   }
 
   private async upgrade(request: HttpRequest, socket: Duplex, head: Buffer): Promise<void> {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-    if (path !== WS_PATH) return refuse(socket, 404, 'Not Found', 'NOT_FOUND', `WebSocket connections go to ${WS_PATH}.`);
+    if (path !== WS_PATH) return refuse(socket, 404, 'NOT_FOUND', `WebSocket connections go to ${WS_PATH}.`);
     const protocols = String(request.headers['sec-websocket-protocol'] ?? '')
       .split(',')
       .map((value) => value.trim());
     const token = bearerToken(request.headers.authorization) ?? protocols.find((value) => value.startsWith('aico.bearer.'))?.slice('aico.bearer.'.length);
-    if (!token) return refuse(socket, 401, 'Unauthorized', 'TOKEN_MISSING', 'Send an access token (Authorization: Bearer, or the subprotocol aico.bearer.<token>).');
+    if (!token) return refuse(socket, 401, 'TOKEN_MISSING', 'Send an access token (Authorization: Bearer, or the subprotocol aico.bearer.<token>).');
     let claims: AccessClaims;
     try {
       claims = await this.auth.authenticate(token);
     } catch (error) {
-      return refuse(socket, 401, 'Unauthorized', (error as { code?: string }).code ?? 'TOKEN_INVALID', (error as Error).message);
+      const failure = authFailure(error);
+      return refuse(socket, failure.status, failure.code, failure.message);
     }
+    const open = this.clientsByUser.get(claims.sub)?.size ?? 0;
+    if (open >= this.config.gateway.wsMaxConnectionsPerUser) {
+      this.refusedConnections++;
+      this.logger.warn({ userId: claims.sub, open }, 'WebSocket refused: the user has as many connections as allowed');
+      return refuse(socket, 429, 'TOO_MANY_CONNECTIONS', `At most ${this.config.gateway.wsMaxConnectionsPerUser} WebSocket connections per user; close one first.`);
+    }
+    if (socket.destroyed) return;
     this.server.handleUpgrade(request, socket, head, (ws) => this.connected(ws, claims, token));
   }
 
   private connected(socket: WebSocket, claims: AccessClaims, token: string): void {
-    const client: Client = { name: `ws:${claims.sub}:${++this.connections}`, socket, claims, token, prefixes: new Set(), alive: true };
+    socket.on('error', (error) => this.logger.debug({ err: error, userId: claims.sub }, 'WebSocket error'));
+    const sockets = this.clientsByUser.get(claims.sub) ?? new Set<Client>();
+    // Checked again here: the upgrade completes without waiting today, but the cap must not depend on it.
+    if (sockets.size >= this.config.gateway.wsMaxConnectionsPerUser) {
+      this.refusedConnections++;
+      socket.close(WsCloseCode.TooManyConnections, 'too many connections for this user');
+      return;
+    }
+    const client: Client = { name: `ws:${claims.sub}:${++this.connections}`, socket, claims, token, prefixes: new Set(), allowance: this.limiter.connection(claims.sub), alive: true, expiresAtMs: 0, expiryTimer: undefined };
     this.clients.add(client);
-    this.logger.info({ userId: claims.sub, role: claims.role, clients: this.clients.size }, 'WebSocket client connected');
+    sockets.add(client);
+    this.clientsByUser.set(claims.sub, sockets);
+    this.scheduleExpiry(client);
+    this.logger.info({ userId: claims.sub, role: claims.role, client: client.name, clients: this.clients.size }, 'WebSocket client connected');
     socket.on('pong', () => (client.alive = true));
     socket.on('message', (data: RawData, isBinary: boolean) => this.onFrame(client, data, isBinary));
     socket.on('close', () => this.disconnected(client));
-    socket.on('error', (error) => this.logger.debug({ err: error, userId: claims.sub }, 'WebSocket error'));
   }
 
   private disconnected(client: Client): void {
     if (!this.clients.delete(client)) return;
-    this.activity.away(client.name);
-    for (const prefix of client.prefixes) this.release(prefix, client);
+    clearTimeout(client.expiryTimer);
+    const sockets = this.clientsByUser.get(client.claims.sub);
+    sockets?.delete(client);
+    if (sockets?.size === 0) this.clientsByUser.delete(client.claims.sub);
+    this.activity.away(sourceOf(client));
+    this.relay.releaseAll(client);
+    this.logger.info({ userId: client.claims.sub, client: client.name, clients: this.clients.size }, 'WebSocket client disconnected');
   }
 
+  private closeClient(client: Client, code: number, reason: string): void {
+    client.socket.close(code, reason);
+    this.disconnected(client);
+  }
+
+  /** Handles one frame; nothing a client sends may throw out of here (an uncaught error would stop the gateway). */
   private onFrame(client: Client, data: RawData, isBinary: boolean): void {
-    let frame: ClientFrame;
+    if (!this.clients.has(client)) return;
     try {
-      if (isBinary) throw new Error('binary');
-      frame = JSON.parse(String(data)) as ClientFrame;
-      if (typeof frame !== 'object' || frame === null || typeof frame.type !== 'string') throw new Error('shape');
-    } catch {
-      this.send(client, { type: 'error', code: 'MALFORMED_FRAME', message: 'Frames are JSON objects with a "type": subscribe, unsubscribe, publish or ping.' });
-      return;
+      const verdict = this.limiter.admit(client.allowance);
+      if (!verdict.admitted) return this.rateLimited(client, verdict);
+      const parsed = parseClientFrame(data, isBinary);
+      if (!parsed.ok) return this.send(client, { type: 'error', ...parsed.error });
+      this.handle(client, parsed.frame);
+    } catch (error) {
+      this.logger.error({ err: error, userId: client.claims.sub }, 'A WebSocket frame could not be handled');
+      this.send(client, { type: 'error', code: WsErrorCode.Internal, message: 'The frame could not be handled: a defect of the gateway, logged there.' });
     }
-    const id = typeof frame.id === 'string' ? { id: frame.id } : {};
-    if (frame.type !== 'ping') this.activity.input(client.name);
+  }
+
+  private handle(client: Client, frame: ClientFrame): void {
+    const id = frame.id === undefined ? {} : { id: frame.id };
+    // What a person does counts as activity; pings and token renewals are the client's own doing, and an explicit
+    // activity report says for itself what it is.
+    if (frame.type === 'subscribe' || frame.type === 'unsubscribe' || (frame.type === 'publish' && frame.topic !== MonitorTopics.activityReported.topic)) this.activity.input(sourceOf(client));
     switch (frame.type) {
       case 'ping':
-        this.send(client, { type: 'pong', ...id });
-        return;
+        return this.send(client, { type: 'pong', ...id });
       case 'subscribe':
-        this.subscribe(client, String(frame.topic ?? ''), id);
-        return;
+        return this.subscribe(client, frame.topic, id);
       case 'unsubscribe':
-        if (client.prefixes.delete(String(frame.topic))) this.release(String(frame.topic), client);
-        this.send(client, { type: 'unsubscribed', topic: frame.topic, ...id });
-        return;
+        this.relay.release(client, frame.topic);
+        return this.send(client, { type: 'unsubscribed', topic: frame.topic, ...id });
       case 'publish':
-        void this.publish(client, frame, id);
+        this.publish(client, frame, id).catch((error: unknown) => this.failed(client, error, id));
         return;
-      default:
-        this.send(client, { type: 'error', code: 'UNKNOWN_FRAME', message: `Unknown frame type "${String((frame as { type: unknown }).type)}".`, ...id });
+      case 'auth':
+        this.reauthenticate(client, frame, id).catch((error: unknown) => this.failed(client, error, id));
+        return;
+      default: {
+        const unhandled: never = frame;
+        throw new Error(`unhandled frame ${JSON.stringify(unhandled)}`);
+      }
     }
   }
 
-  private subscribe(client: Client, prefix: string, id: { id?: string }): void {
-    if (!/^[a-z][a-z0-9_.-]{0,127}$/.test(prefix)) {
-      this.send(client, { type: 'error', code: 'INVALID_TOPIC', message: 'A topic prefix is lowercase letters, digits, dots, dashes or underscores.', ...id });
-      return;
+  private rateLimited(client: Client, verdict: Extract<FrameVerdict, { admitted: false }>): void {
+    this.rateLimitedFrames++;
+    if (verdict.close) {
+      this.logger.warn({ userId: client.claims.sub, client: client.name, scope: verdict.scope }, 'Closing a WebSocket that kept sending over its frame rate limit');
+      return this.closeClient(client, WsCloseCode.RateLimited, 'too many frames');
     }
+    const { limits } = this.limiter;
+    const allowance = verdict.scope === 'connection' ? `${limits.framesPerMinute} a minute per connection (bursts of ${limits.frameBurst})` : `${limits.userFramesPerMinute} a minute per user (bursts of ${limits.userFrameBurst})`;
+    this.send(client, { type: 'error', code: WsErrorCode.RateLimited, scope: verdict.scope, message: `Too many frames: at most ${allowance}. This frame was not handled; slow down.` });
+  }
+
+  private subscribe(client: Client, prefix: string, id: Reply): void {
     const decision = this.policy.canSubscribe({ kind: 'user', role: client.claims.role }, prefix);
     if (!decision.allowed) {
       this.logger.info({ userId: client.claims.sub, prefix, reason: decision.reason }, 'WebSocket subscription refused');
-      this.send(client, { type: 'error', code: 'FORBIDDEN_TOPIC', message: `Not allowed: ${decision.reason}.`, topic: prefix, ...id });
-      return;
+      return this.send(client, { type: 'error', code: WsErrorCode.ForbiddenTopic, message: `Not allowed: ${decision.reason}.`, topic: prefix, ...id });
     }
-    // Prefixes of one client never overlap, so each bus message reaches a client once.
-    if ([...client.prefixes].some((held) => prefix.startsWith(held))) {
-      this.send(client, { type: 'subscribed', topic: prefix, ...id });
-      return;
+    if (this.relay.follow(client, prefix) === 'too-many') {
+      return this.send(client, { type: 'error', code: WsErrorCode.TooManySubscriptions, message: `At most ${MAX_SUBSCRIPTIONS} subscriptions per connection.`, ...id });
     }
-    if (client.prefixes.size >= MAX_SUBSCRIPTIONS) {
-      this.send(client, { type: 'error', code: 'TOO_MANY_SUBSCRIPTIONS', message: `At most ${MAX_SUBSCRIPTIONS} subscriptions per connection.`, ...id });
-      return;
-    }
-    for (const held of [...client.prefixes]) {
-      if (held.startsWith(prefix)) {
-        client.prefixes.delete(held);
-        this.release(held, client);
-      }
-    }
-    client.prefixes.add(prefix);
-    let subscription = this.busSubscriptions.get(prefix);
-    if (!subscription) {
-      const clients = new Set<Client>();
-      subscription = { clients, unsubscribe: this.bus.subscribePrefix(prefix, (message) => this.relay(message, clients)) };
-      this.busSubscriptions.set(prefix, subscription);
-    }
-    subscription.clients.add(client);
     this.send(client, { type: 'subscribed', topic: prefix, ...id });
   }
 
-  private release(prefix: string, client: Client): void {
-    const subscription = this.busSubscriptions.get(prefix);
-    if (!subscription) return;
-    subscription.clients.delete(client);
-    if (subscription.clients.size === 0) {
-      subscription.unsubscribe();
-      this.busSubscriptions.delete(prefix);
-    }
-  }
-
-  private relay(message: IncomingMessage, clients: ReadonlySet<Client>): void {
-    const definition = defaultTopicRegistry.get(message.topic);
-    // Requests and replies are not events a front end follows.
-    if (!definition || definition.kind !== 'event' || clients.size === 0) return;
-    let frame: string;
-    try {
-      frame = JSON.stringify({
-        type: 'event',
-        topic: message.topic,
-        source: message.source,
-        messageId: message.envelope.id,
-        correlationId: message.correlationId,
-        timestamp: message.envelope.timestamp ? new Date(Number(message.envelope.timestamp.seconds) * 1000 + Math.floor(message.envelope.timestamp.nanos / 1e6)).toISOString() : undefined,
-        payload: toJson(definition.payload, message.payload),
-      });
-    } catch (error) {
-      this.logger.warn({ err: error, topic: message.topic }, 'A bus event could not be converted to JSON for WebSocket clients');
-      return;
-    }
-    // An event about one user (its payload names the user) goes only to that user's connections: one person's
-    // messages, avatar speech or consent changes are not another's to see.
-    const owner = namesUser(definition.payload) ? (message.payload as unknown as { userId?: string }).userId : undefined;
-    let sent = 0;
-    for (const client of clients) {
-      if (owner && client.claims.sub !== owner) continue;
-      this.sendRaw(client, frame);
-      sent++;
-    }
-    this.relayed += sent;
-  }
-
-  private async publish(client: Client, frame: Extract<ClientFrame, { type: 'publish' }>, id: { id?: string }): Promise<void> {
-    const topic = String(frame.topic ?? '');
+  private async publish(client: Client, frame: FrameOf<'publish'>, id: Reply): Promise<void> {
+    const { topic } = frame;
     const decision = this.policy.canPublish({ kind: 'user', role: client.claims.role }, topic);
-    const definition = defaultTopicRegistry.get(topic);
-    if (!decision.allowed || !definition || definition.kind !== 'event') {
-      this.send(client, { type: 'error', code: 'FORBIDDEN_TOPIC', message: `Not allowed: ${decision.reason}.`, topic, ...id });
-      return;
+    const publication = WS_PUBLICATIONS.get(topic);
+    if (!decision.allowed || !publication) {
+      const reason = decision.allowed ? `${topic} is not published over the WebSocket` : decision.reason;
+      return this.send(client, { type: 'error', code: WsErrorCode.ForbiddenTopic, message: `Not allowed: ${reason}.`, topic, ...id });
     }
-    let payload;
+    const input = publication.schema.safeParse(frame.payload);
+    if (!input.success) return this.send(client, { type: 'error', code: WsErrorCode.InvalidPayload, message: `The payload is not valid for ${topic}: ${describeZodError(input.error)}`, topic, ...id });
     try {
-      payload = fromJson(definition.payload, frame.payload ?? {});
+      const answer = await publication.publish(input.data, { userId: client.claims.sub, connection: client.name }, this.ports);
+      this.send(client, { type: 'published', topic, ...answer, ...id });
     } catch (error) {
-      this.send(client, { type: 'error', code: 'INVALID_PAYLOAD', message: `The payload is not a valid ${definition.payload.typeName}: ${(error as Error).message}`, topic, ...id });
-      return;
-    }
-    // Whoever the payload says, it comes from the authenticated user.
-    if (namesUser(definition.payload)) (payload as unknown as { userId: string }).userId = client.claims.sub;
-    try {
-      await this.bus.publish(topic, payload, { attributes: { user: client.claims.sub } });
-      this.send(client, { type: 'published', topic, ...id });
-    } catch (error) {
-      this.send(client, { type: 'error', code: 'PUBLISH_FAILED', message: (error as Error).message, topic, ...id });
+      this.logger.warn({ err: error, userId: client.claims.sub, topic }, 'A WebSocket publication could not be put on the bus');
+      this.send(client, { type: 'error', code: WsErrorCode.PublishFailed, message: 'The event could not be published now; try again.', topic, ...id });
     }
   }
 
-  private send(client: Client, frame: Record<string, unknown>): void {
+  /** A fresh access token of the same user and session: the socket now lives as long as that token does. */
+  private async reauthenticate(client: Client, frame: FrameOf<'auth'>, id: Reply): Promise<void> {
+    let claims: AccessClaims;
+    try {
+      claims = await this.auth.authenticate(frame.token);
+    } catch (error) {
+      const failure = authFailure(error);
+      if (!this.clients.has(client)) return;
+      this.send(client, { type: 'error', code: failure.code, message: failure.message, ...id });
+      if (failure.code === WsErrorCode.SessionEnded && client.claims.sid === tokenSession(frame.token)) this.closeClient(client, WsCloseCode.SessionEnded, 'session ended');
+      return;
+    }
+    if (!this.clients.has(client)) return;
+    if (claims.sub !== client.claims.sub || claims.sid !== client.claims.sid) {
+      this.logger.warn({ userId: client.claims.sub, client: client.name, presentedFor: claims.sub, sameUser: claims.sub === client.claims.sub }, 'WebSocket re-authentication refused: the token is of another user or session');
+      return this.send(client, { type: 'error', code: WsErrorCode.AuthMismatch, message: 'This token is of another user or session: a socket stays with the session it was opened for (open a new one).', ...id });
+    }
+    client.claims = claims;
+    client.token = frame.token;
+    this.scheduleExpiry(client);
+    // The role may have changed since the socket opened: what it may no longer read stops now.
+    for (const prefix of [...client.prefixes]) {
+      const decision = this.policy.canSubscribe({ kind: 'user', role: claims.role }, prefix);
+      if (decision.allowed) continue;
+      this.relay.release(client, prefix);
+      this.send(client, { type: 'unsubscribed', topic: prefix, reason: `Not allowed any more: ${decision.reason}.` });
+    }
+    this.send(client, { type: 'authenticated', expiresAt: new Date(client.expiresAtMs).toISOString(), ...id });
+  }
+
+  private failed(client: Client, error: unknown, id: Reply): void {
+    this.logger.error({ err: error, userId: client.claims.sub }, 'A WebSocket frame failed');
+    this.send(client, { type: 'error', code: WsErrorCode.Internal, message: 'The frame could not be handled: a defect of the gateway, logged there.', ...id });
+  }
+
+  private scheduleExpiry(client: Client): void {
+    clearTimeout(client.expiryTimer);
+    const now = Date.now();
+    client.expiresAtMs = tokenExpiresAtMs(client.token) ?? now + this.config.gateway.accessTokenTtlSeconds * 1000;
+    client.expiryTimer = setTimeout(() => this.checkExpiry(client), Math.min(Math.max(0, client.expiresAtMs - now), MAX_TIMER_MS));
+    client.expiryTimer.unref();
+  }
+
+  private checkExpiry(client: Client): void {
+    if (!this.clients.has(client)) return;
+    if (Date.now() < client.expiresAtMs) return this.scheduleExpiry(client);
+    this.logger.info({ userId: client.claims.sub, client: client.name }, 'Closing a WebSocket whose access token expired');
+    this.closeClient(client, WsCloseCode.TokenExpired, 'access token expired');
+  }
+
+  private send(client: Client, frame: Reply): void {
     this.sendRaw(client, JSON.stringify(frame));
   }
 
@@ -263,10 +322,9 @@ export class WsBridge implements BeforeApplicationShutdown {
     if (client.socket.bufferedAmount > this.config.gateway.wsMaxBufferedBytes) {
       this.droppedSlowClients++;
       this.logger.warn({ userId: client.claims.sub, bufferedBytes: client.socket.bufferedAmount }, 'Dropping a WebSocket client that does not keep up');
-      client.socket.close(WsCloseCode.TooSlow, 'too slow: frames were not read');
+      this.closeClient(client, WsCloseCode.TooSlow, 'too slow: frames were not read');
       // A client that does not read will not read the close frame either.
       setTimeout(() => client.socket.terminate(), 1_000).unref();
-      this.disconnected(client);
       return;
     }
     client.socket.send(frame);
@@ -274,17 +332,13 @@ export class WsBridge implements BeforeApplicationShutdown {
 
   private endSessions(sessionIds: ReadonlySet<string>): void {
     for (const client of [...this.clients]) {
-      if (sessionIds.has(client.claims.sid)) this.sessionEnded(client);
+      if (sessionIds.has(client.claims.sid)) this.closeClient(client, WsCloseCode.SessionEnded, 'session ended');
     }
   }
 
-  private sessionEnded(client: Client): void {
-    client.socket.close(WsCloseCode.SessionEnded, 'session ended');
-    this.disconnected(client);
-  }
-
-  /** Pings every client; one that did not answer the last ping, or whose session ended, is let go. */
+  /** Pings every client; one that did not answer the last ping, whose session ended or whose token expired, is let go. */
   private async beat(): Promise<void> {
+    this.limiter.sweep(new Set(this.clientsByUser.keys()));
     for (const client of [...this.clients]) {
       if (!client.alive) {
         client.socket.terminate();
@@ -294,8 +348,14 @@ export class WsBridge implements BeforeApplicationShutdown {
       try {
         await this.auth.authenticate(client.token);
       } catch (error) {
-        if ((error as { code?: string }).code === 'SESSION_ENDED') {
-          this.sessionEnded(client);
+        const code = authFailure(error).code;
+        if (!this.clients.has(client)) continue;
+        if (code === WsErrorCode.SessionEnded) {
+          this.closeClient(client, WsCloseCode.SessionEnded, 'session ended');
+          continue;
+        }
+        if (code === WsErrorCode.TokenExpired) {
+          this.closeClient(client, WsCloseCode.TokenExpired, 'access token expired');
           continue;
         }
       }
@@ -305,12 +365,13 @@ export class WsBridge implements BeforeApplicationShutdown {
   }
 }
 
-function refuse(socket: Duplex, status: number, text: string, code: string, message: string): void {
-  const body = JSON.stringify({ error: { code, message } });
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+function sourceOf(client: Client): ActivitySource {
+  return { userId: client.claims.sub, client: client.name };
 }
 
-/** Whether a topic's payload says which user it is about (a `user_id` field). */
-function namesUser(schema: DescMessage): boolean {
-  return schema.fields.some((field) => field.localName === 'userId');
+/** Answers an upgrade request with an HTTP error in the REST API's error shape, and closes the connection. */
+function refuse(socket: Duplex, status: number, code: string, message: string): void {
+  if (socket.destroyed) return;
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

@@ -1,4 +1,4 @@
-import { SESSION_ENDED_CLOSE, WsConnection, type ConnectionState, type SocketLike, type Timers } from './ws-connection';
+import { SESSION_ENDED_CLOSE, TOKEN_EXPIRED_CLOSE, WsConnection, type ConnectionState, type SocketLike, type Timers } from './ws-connection';
 
 class FakeSocket implements SocketLike {
   readyState = 0;
@@ -136,6 +136,32 @@ describe('WsConnection', () => {
     noToken.connection.start();
     expect(noToken.sockets).toHaveLength(0);
     expect(noToken.sessionEnded()).toBe(1);
+  });
+
+  it('hands a refreshed token to the open socket in an auth frame, once per token, so the gateway does not close it', () => {
+    let token = 'tok-1';
+    const { connection, sockets, timers } = harness(() => token);
+    connection.start();
+    // Refreshed while connecting: the socket opened with tok-1, so tok-2 follows as soon as it is open.
+    token = 'tok-2';
+    connection.reauthenticate();
+    expect(sockets[0]!.sent).toEqual([]);
+    sockets[0]!.accept();
+    expect(sockets[0]!.sent).toEqual([{ type: 'auth', token: 'tok-2' }]);
+    connection.reauthenticate();
+    token = 'tok-3';
+    connection.reauthenticate();
+    expect(sockets[0]!.sent).toEqual([
+      { type: 'auth', token: 'tok-2' },
+      { type: 'auth', token: 'tok-3' },
+    ]);
+    // Closed for an expired token all the same (a refresh came too late): it reconnects with the current token.
+    token = 'tok-4';
+    sockets[0]!.drop(TOKEN_EXPIRED_CLOSE);
+    timers.fire();
+    expect(sockets[1]!.protocols).toEqual(['aico.v1', 'aico.bearer.tok-4']);
+    sockets[1]!.accept();
+    expect(sockets[1]!.sent).toEqual([]);
   });
 
   it('publishes only while connected, and never queues a publication for later', () => {

@@ -1,6 +1,8 @@
 // The web client's WebSocket to the gateway: connects with the session's token (subprotocol "aico.bearer.<token>",
 // as browsers cannot set headers), reconnects with exponential backoff and jitter after any loss, subscribes again
 // to every topic prefix it held, sends a heartbeat so a dead connection is noticed, and reports its state for the UI.
+// The gateway closes a socket when the token it was opened with expires (4002), so after each token refresh the new
+// token goes to the open socket in an "auth" frame (reauthenticate).
 // The socket factory and the clock are injected, so the logic is tested without a network.
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -37,6 +39,8 @@ export interface WsConnectionOptions {
 
 const OPEN = 1;
 export const SESSION_ENDED_CLOSE = 4001;
+/** The socket's access token expired before a fresh one came: reconnect (with the current token). */
+export const TOKEN_EXPIRED_CLOSE = 4002;
 
 export class WsConnection {
   private socket: SocketLike | undefined;
@@ -45,6 +49,8 @@ export class WsConnection {
   private reconnectTimer: unknown;
   private heartbeatTimer: unknown;
   private awaitingPong = false;
+  /** The token the current socket is authenticated with (opened with, or last sent in an "auth" frame). */
+  private socketToken: string | undefined;
   private stopped = true;
   private readonly timers: Timers;
 
@@ -76,6 +82,17 @@ export class WsConnection {
     this.send({ type: 'unsubscribe', topic: prefix });
   }
 
+  /**
+   * The access token was refreshed: hands it to the open socket, which would otherwise be closed when the token it
+   * was opened with expires. Nothing to do while connecting (the socket opens with whatever token is current).
+   */
+  reauthenticate(): void {
+    const token = this.options.token();
+    if (!token || token === this.socketToken || this.socket?.readyState !== OPEN) return;
+    this.socketToken = token;
+    this.send({ type: 'auth', token });
+  }
+
   /** Publishes an event the user's role may send (the gateway checks); false when not connected (nothing queued). */
   publish(topic: string, payload: unknown): boolean {
     if (this.socket?.readyState !== OPEN) return false;
@@ -99,9 +116,12 @@ export class WsConnection {
     this.options.onState(state);
     const socket = this.options.createSocket(this.options.url, ['aico.v1', `aico.bearer.${token}`]);
     this.socket = socket;
+    this.socketToken = token;
     socket.onopen = () => {
       this.attempts = 0;
       this.options.onState('open');
+      // A refresh while the socket was connecting: the token it opened with is already the old one.
+      this.reauthenticate();
       for (const prefix of this.prefixes) this.send({ type: 'subscribe', topic: prefix });
       this.scheduleHeartbeat();
     };

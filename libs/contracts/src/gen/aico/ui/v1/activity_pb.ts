@@ -12,12 +12,13 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file aico/ui/v1/activity.proto.
  */
 export const file_aico_ui_v1_activity: GenFile = /*@__PURE__*/
-  fileDesc("ChlhaWNvL3VpL3YxL2FjdGl2aXR5LnByb3RvEgphaWNvLnVpLnYxInkKDkFjdGl2aXR5UmVwb3J0EiYKBGtpbmQYASABKA4yGC5haWNvLnVpLnYxLkFjdGl2aXR5S2luZBIvCgtvY2N1cnJlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGY2xpZW50GAMgASgJKnkKDEFjdGl2aXR5S2luZBIdChlBQ1RJVklUWV9LSU5EX1VOU1BFQ0lGSUVEEAASFwoTQUNUSVZJVFlfS0lORF9JTlBVVBABEhkKFUFDVElWSVRZX0tJTkRfUFJFU0VOVBACEhYKEkFDVElWSVRZX0tJTkRfQVdBWRADYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChlhaWNvL3VpL3YxL2FjdGl2aXR5LnByb3RvEgphaWNvLnVpLnYxIooBCg5BY3Rpdml0eVJlcG9ydBImCgRraW5kGAEgASgOMhguYWljby51aS52MS5BY3Rpdml0eUtpbmQSLwoLb2NjdXJyZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBmNsaWVudBgDIAEoCRIPCgd1c2VyX2lkGAQgASgJKnkKDEFjdGl2aXR5S2luZBIdChlBQ1RJVklUWV9LSU5EX1VOU1BFQ0lGSUVEEAASFwoTQUNUSVZJVFlfS0lORF9JTlBVVBABEhkKFUFDVElWSVRZX0tJTkRfUFJFU0VOVBACEhYKEkFDVElWSVRZX0tJTkRfQVdBWRADYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * ActivityReport says that a person is using a front end, or has left it (`ui.activity.reported`, published by
  * the gateway). The monitor counts the user as active for a while after each report and holds background work
- * meanwhile.
+ * meanwhile. The gateway names the user and the client itself (a front end cannot report for another), and relays a
+ * report only to that user's own WebSockets.
  *
  * @generated from message aico.ui.v1.ActivityReport
  */
@@ -35,17 +36,25 @@ export type ActivityReport = Message<"aico.ui.v1.ActivityReport"> & {
   occurredAt?: Timestamp | undefined;
 
   /**
-   * Which front end or connection, e.g. "web:3f2a"; activity is tracked per client.
+   * Which front end or connection, e.g. "ws:ada:3" or "api:ada"; activity is tracked per client.
    *
    * @generated from field: string client = 3;
    */
   client: string;
+
+  /**
+   * The user who is (or was) active, from the access token the gateway checked.
+   *
+   * @generated from field: string user_id = 4;
+   */
+  userId: string;
 };
 
 /**
  * ActivityReport says that a person is using a front end, or has left it (`ui.activity.reported`, published by
  * the gateway). The monitor counts the user as active for a while after each report and holds background work
- * meanwhile.
+ * meanwhile. The gateway names the user and the client itself (a front end cannot report for another), and relays a
+ * report only to that user's own WebSockets.
  *
  * @generated from message aico.ui.v1.ActivityReport
  */
@@ -63,11 +72,18 @@ export type ActivityReportJson = {
   occurredAt?: TimestampJson;
 
   /**
-   * Which front end or connection, e.g. "web:3f2a"; activity is tracked per client.
+   * Which front end or connection, e.g. "ws:ada:3" or "api:ada"; activity is tracked per client.
    *
    * @generated from field: string client = 3;
    */
   client?: string;
+
+  /**
+   * The user who is (or was) active, from the access token the gateway checked.
+   *
+   * @generated from field: string user_id = 4;
+   */
+  userId?: string;
 };
 
 /**

@@ -1,0 +1,74 @@
+// What a front end may publish over its WebSocket, per topic: the payload's schema (with the same limits as the REST
+// route for the same thing — the conversation message body is the REST body schema itself) and how the gateway
+// turns it into a bus event. The gateway, not the client, names the user, the connection and the time; a topic the
+// role may publish but that has no entry here is refused (deny by default).
+import { randomUUID } from 'node:crypto';
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
+import type { BusClient } from '@aico/bus';
+import { ActivityKind, GatewayTopics, MonitorTopics } from '@aico/contracts';
+import { z } from '@aico/config';
+import type { ActivityReporter } from '../health/activity-reporter';
+import { ConversationMessageBody } from '../http/schemas';
+
+/** Who publishes: from the socket's checked token and the gateway's name for the connection. */
+export interface Publisher {
+  readonly userId: string;
+  readonly connection: string;
+}
+
+export interface PublicationPorts {
+  readonly bus: BusClient;
+  readonly activity: ActivityReporter;
+  readonly now: () => number;
+}
+
+export interface Publication<S extends z.ZodType = z.ZodType> {
+  readonly schema: S;
+  /** Publishes the checked payload; answers extra fields for the "published" frame (ids to follow). */
+  readonly publish: (input: z.infer<S>, from: Publisher, ports: PublicationPorts) => Promise<Readonly<Record<string, string>>>;
+}
+
+const publication = <S extends z.ZodType>(schema: S, publish: Publication<S>['publish']): Publication<S> => ({ schema, publish });
+
+const { text, conversationId } = ConversationMessageBody.shape;
+
+/** Exactly the REST body of POST /api/v1/conversation/messages, published the same way. */
+const conversationMessage = publication(ConversationMessageBody, async (input, from, ports) => {
+  const messageId = randomUUID();
+  const correlationId = randomUUID();
+  await ports.bus.publish(
+    GatewayTopics.conversationMessage,
+    { id: messageId, userId: from.userId, text: input.text, client: input.client ?? 'ws', receivedAt: timestampFromMs(ports.now()), conversationId: input.conversationId ?? '' },
+    { correlationId, attributes: { user: from.userId } },
+  );
+  return { messageId, correlationId };
+});
+
+const avatarSpeech = publication(
+  z.strictObject({
+    text,
+    // The expressions of aico.ui.v1.AvatarSpeech (the avatar-protocol lib's list is browser code the gateway cannot load).
+    expression: z.enum(['', 'neutral', 'happy', 'sad', 'surprised', 'thinking']).optional(),
+    conversationId,
+    // Accepted for older front ends and ignored: the speech is always the sender's.
+    userId: z.string().max(128).optional(),
+  }),
+  async (input, from, ports) => {
+    await ports.bus.publish(GatewayTopics.avatarSpeak, { text: input.text, expression: input.expression ?? '', conversationId: input.conversationId ?? '', userId: from.userId }, { attributes: { user: from.userId } });
+    return {};
+  },
+);
+
+const ACTIVITY_KINDS = { ACTIVITY_KIND_INPUT: ActivityKind.INPUT, ACTIVITY_KIND_PRESENT: ActivityKind.PRESENT, ACTIVITY_KIND_AWAY: ActivityKind.AWAY } as const;
+
+/** Only the kind: the client, the user and the time are the gateway's (a "client" or "userId" field is refused). */
+const activityReport = publication(z.strictObject({ kind: z.enum(Object.keys(ACTIVITY_KINDS) as [keyof typeof ACTIVITY_KINDS]) }), (input, from, ports) => {
+  ports.activity.reported(ACTIVITY_KINDS[input.kind], { userId: from.userId, client: from.connection }, ports.now());
+  return Promise.resolve({});
+});
+
+export const WS_PUBLICATIONS: ReadonlyMap<string, Publication> = new Map<string, Publication>([
+  [GatewayTopics.conversationMessage.topic, conversationMessage],
+  [GatewayTopics.avatarSpeak.topic, avatarSpeech],
+  [MonitorTopics.activityReported.topic, activityReport],
+]);

@@ -1,0 +1,86 @@
+// What one user can make the gateway do through WebSockets is bounded: publish payloads have the REST route's limits,
+// frames are rate-limited per connection and per user (RATE_LIMITED, then close 4029 for a client that keeps on), and
+// a user's sockets are capped (429). The limits are set small here and refill once a minute, so the tests count frames
+// instead of depending on how fast anything runs.
+import { WsTestSystem } from './ws-harness';
+
+const LIMITS = {
+  AICO_GATEWAY__WS_FRAMES_PER_MINUTE: '1',
+  AICO_GATEWAY__WS_FRAME_BURST: '6',
+  AICO_GATEWAY__WS_USER_FRAMES_PER_MINUTE: '1',
+  AICO_GATEWAY__WS_USER_FRAME_BURST: '10',
+  AICO_GATEWAY__WS_RATE_LIMITED_BEFORE_CLOSE: '5',
+  AICO_GATEWAY__WS_MAX_CONNECTIONS_PER_USER: '3',
+};
+
+describe('WebSocket limits (real processes, small limits)', () => {
+  let system: WsTestSystem;
+
+  beforeAll(async () => {
+    system = await WsTestSystem.start(LIMITS);
+    // Each test has its own user: the per-user allowance is shared by that user's sockets.
+    await Promise.all(['pat', 'rae', 'sam', 'ted', 'una'].map((id) => system.addUser(id)));
+  }, 90_000);
+
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  it('applies the REST limit to a conversation message published over the socket (16,000 characters)', async () => {
+    const pat = await system.login('pat');
+    const socket = await system.connect(pat.accessToken);
+    const publish = (text: string, id: string) => socket.ask({ type: 'publish', topic: 'conversation.message.received', payload: { text }, id });
+    const refused = await publish('x'.repeat(16_001), 'long');
+    expect(refused).toMatchObject({ type: 'error', code: 'INVALID_PAYLOAD', topic: 'conversation.message.received' });
+    expect(refused['message']).toContain('text: Too big: expected string to have <=16000 characters');
+    expect(await publish('x'.repeat(16_000), 'max')).toMatchObject({ type: 'published', topic: 'conversation.message.received', messageId: expect.any(String), correlationId: expect.any(String) });
+    // The same body the REST route refuses: unknown fields too.
+    expect(await socket.ask({ type: 'publish', topic: 'conversation.message.received', payload: { text: 'hi', id: 'mine' }, id: 'extra' })).toMatchObject({ type: 'error', code: 'INVALID_PAYLOAD' });
+    socket.socket.close();
+  });
+
+  it('answers RATE_LIMITED past the per-connection burst, and closes a socket that keeps sending with 4029', async () => {
+    const rae = await system.login('rae');
+    const socket = await system.connect(rae.accessToken);
+    // Burst of 6, then refusals: 5 are answered, the next closes the socket.
+    for (let i = 0; i < 20; i++) socket.socket.send(JSON.stringify({ type: 'ping', id: `p${i}` }));
+    expect(await socket.closed).toBe(4029);
+    const frames = socket.frames.frames;
+    expect(frames.filter((frame) => frame['type'] === 'pong').map((frame) => frame['id'])).toEqual(['p0', 'p1', 'p2', 'p3', 'p4', 'p5']);
+    const limited = frames.filter((frame) => frame['code'] === 'RATE_LIMITED');
+    expect(limited).toHaveLength(5);
+    expect(limited[0]).toMatchObject({ type: 'error', scope: 'connection', message: expect.stringContaining('at most 1 a minute per connection') });
+  });
+
+  it("shares one allowance between a user's sockets", async () => {
+    const sam = await system.login('sam');
+    const [first, second] = await Promise.all([system.connect(sam.accessToken), system.connect(sam.accessToken)]);
+    // 5 + 5 frames fit the user's burst of 10 (each socket's own burst is 6); the eleventh does not.
+    for (let i = 0; i < 5; i++) expect(await first.ask({ type: 'ping', id: `a${i}` })).toMatchObject({ type: 'pong' });
+    for (let i = 0; i < 5; i++) expect(await second.ask({ type: 'ping', id: `b${i}` })).toMatchObject({ type: 'pong' });
+    first.socket.send(JSON.stringify({ type: 'ping', id: 'over' }));
+    expect(await first.frames.next((frame) => frame['code'] === 'RATE_LIMITED')).toMatchObject({ scope: 'user', message: expect.stringContaining('per user') });
+    // Another user is not held back by this one.
+    const ted = await system.login('ted');
+    const other = await system.connect(ted.accessToken);
+    expect(await other.ask({ type: 'ping', id: 't' })).toEqual({ type: 'pong', id: 't' });
+    for (const socket of [first, second, other]) socket.socket.close();
+  });
+
+  it('refuses a socket beyond the per-user cap with 429 TOO_MANY_CONNECTIONS, and takes one again once a socket closes', async () => {
+    const una = await system.login('una');
+    const sockets = await Promise.all([1, 2, 3].map(() => system.connect(una.accessToken)));
+    expect(await system.refusedUpgrade(una.accessToken)).toEqual({ status: 429, code: 'TOO_MANY_CONNECTIONS' });
+    // Other users still connect.
+    const pat = await system.login('pat');
+    const other = await system.connect(pat.accessToken);
+    other.socket.close();
+    // One closed, and the gateway says it let it go: one more is welcome.
+    const gone = system.gateway.waitFor((line) => line.msg === 'WebSocket client disconnected' && line['userId'] === 'una', 30_000, 'the disconnect of una', system.gateway.lines.length);
+    sockets[0]!.socket.close();
+    await gone;
+    const again = await system.connect(una.accessToken);
+    expect(await again.ask({ type: 'ping', id: 'p' })).toEqual({ type: 'pong', id: 'p' });
+    for (const socket of [...sockets, again]) socket.socket.close();
+  });
+});
