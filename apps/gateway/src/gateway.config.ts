@@ -69,7 +69,6 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
     })
     .prefault({})
     .refine((gateway) => gateway.headersTimeoutMs <= gateway.requestTimeoutMs, { message: 'headersTimeoutMs must not exceed requestTimeoutMs', path: ['headersTimeoutMs'] })
-    .refine((gateway) => gateway.lockoutBaseDelayMs <= gateway.lockoutMaxDelayMs, { message: 'lockoutBaseDelayMs must not exceed lockoutMaxDelayMs', path: ['lockoutBaseDelayMs'] })
     .refine((gateway) => gateway.tls || ['127.0.0.1', '::1', 'localhost'].includes(gateway.host), {
       message: 'plain HTTP (gateway.tls=false) is only allowed on a loopback host',
       path: ['tls'],
