@@ -62,6 +62,8 @@ describe('gateway login and token rules under attack (issue 14)', () => {
     expect(codeOf(await login('target', PASSWORD))).toBe('ACCOUNT_LOCKED');
   });
 
+  // The in-flight case (the right password arriving while wrong ones are still being checked) is timing inside the
+  // gateway; AuthService's unit test holds the checks to show it. Here: the burst after the free attempts are spent.
   it('concurrent lockout: the right password inside a burst of 20 wrong ones does not log in once the free attempts are spent (finding 5)', async () => {
     await stack.putUser('target2', PASSWORD);
     for (let i = 0; i < 5; i++) expect(codeOf(await login('target2', `wrong-password-${i}`))).toBe('INVALID_CREDENTIALS');

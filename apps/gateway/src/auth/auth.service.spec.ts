@@ -25,6 +25,19 @@ describe('AuthService logins', () => {
     expect(hasher.checked).not.toContain(PASSWORD);
   });
 
+  it('counts attempts while their passwords are still being checked: the right password sent meanwhile waits (finding 5)', async () => {
+    const { sut, hasher, addUser } = newAuthTestService({ lockoutFreeAttempts: 5, loginRateLimitPerAccount: 1000, passwordHashConcurrency: 8 });
+    addUser('eve', PASSWORD);
+    hasher.hold();
+    const wrong = Promise.allSettled(Array.from({ length: 20 }, (_, i) => sut.login('eve', `wrong-${i}`, 'test')));
+    while (hasher.running < 5) await new Promise((resolve) => setImmediate(resolve));
+    // Five wrong passwords are being checked, none has failed yet: the free attempts are spent all the same.
+    await expect(sut.login('eve', PASSWORD, 'test')).rejects.toMatchObject({ code: 'ACCOUNT_LOCKED' });
+    hasher.releaseAll();
+    expect(count((await wrong).map(codeOf))).toEqual({ INVALID_CREDENTIALS: 5, ACCOUNT_LOCKED: 15 });
+    expect(hasher.checked).not.toContain(PASSWORD);
+  });
+
   it('waits out the backoff on the injected clock, then allows one attempt and doubles the wait', async () => {
     const { sut, clock, addUser } = newAuthTestService({ lockoutFreeAttempts: 2, lockoutBaseDelayMs: 10_000 });
     addUser('eve', PASSWORD);
