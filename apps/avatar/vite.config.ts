@@ -40,7 +40,8 @@ export default defineConfig({
     outDir: '../../dist/apps/avatar',
     emptyOutDir: true,
     reportCompressedSize: true,
-    sourcemap: 'hidden',
+    // No source maps in what ships: they would hand the original sources to anyone (and the gateway serves no *.map).
+    sourcemap: false,
     target: 'es2022',
     // three.js is most of the page; one chunk is what an embedding WebView wants to cache.
     chunkSizeWarningLimit: 800,

@@ -18,8 +18,8 @@ export default defineConfig({
     outDir: '../../dist/apps/web',
     emptyOutDir: true,
     reportCompressedSize: true,
-    // Maps for debugging, without the comment that would make browsers fetch them.
-    sourcemap: 'hidden',
+    // No source maps in what ships: they would hand the original sources to anyone (and the gateway serves no *.map).
+    sourcemap: false,
     target: 'es2022',
   },
   server: {

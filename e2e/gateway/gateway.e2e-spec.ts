@@ -64,8 +64,13 @@ describe('gateway with real processes over HTTPS and WSS', () => {
       AICO_GATEWAY__MAX_BODY_BYTES: '4096',
       AICO_GATEWAY__WS_MAX_BUFFERED_BYTES: '16384',
       AICO_GATEWAY__LOCKOUT_FREE_ATTEMPTS: '3',
-      // Room for the logins of every test before the rate-limit test exhausts it.
+      // A locked account stays locked for the rest of the file, and rate windows outlast it: nothing races the clock.
+      AICO_GATEWAY__LOCKOUT_BASE_DELAY_MS: String(60 * 60_000),
+      AICO_GATEWAY__LOCKOUT_MAX_DELAY_MS: String(60 * 60_000),
+      AICO_GATEWAY__RATE_LIMIT_WINDOW_MS: String(60 * 60_000),
+      // Room for the logins of every test before the rate-limit test exhausts it (per client, and per account).
       AICO_GATEWAY__LOGIN_RATE_LIMIT_PER_MINUTE: '30',
+      AICO_GATEWAY__LOGIN_RATE_LIMIT_PER_ACCOUNT: '100',
       AICO_GATEWAY__WEB_ROOT: webRoot,
       AICO_GATEWAY__AVATAR_ROOT: avatarRoot,
       AICO_GATEWAY__VALIDATE_RESPONSES: 'true',

@@ -6,8 +6,12 @@ import { defaultTopicRegistry } from '@aico/contracts';
 import { AccessPolicy } from '@aico/policy';
 import { SERVICE_CONFIG } from '@aico/service';
 import { StorageClient } from '@aico/storage-client';
+import { AccountRateLimiter } from './auth/account-rate-limit';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
+import { GATEWAY_CLOCK, systemClock, type Clock } from './auth/clock';
+import { LoginLockout } from './auth/login-lockout';
+import { PasswordHashQueue } from './auth/password-hash-queue';
 import { HttpThrottlerGuard } from './auth/rate-limit';
 import { RouteAccessCheck } from './auth/route-access.check';
 import { TokenService } from './auth/token.service';
@@ -17,6 +21,7 @@ import type { GatewayConfig } from './gateway.config';
 import { ActivityReporter } from './health/activity-reporter';
 import { HeartbeatTracker } from './health/heartbeat-tracker';
 import { ResponseValidationInterceptor } from './http/response-validation.interceptor';
+import { UsersService } from './users/users.service';
 import { WsBridge } from './ws/ws-bridge';
 
 @Module({
@@ -24,7 +29,7 @@ import { WsBridge } from './ws/ws-bridge';
     DiscoveryModule,
     ThrottlerModule.forRootAsync({
       inject: [SERVICE_CONFIG],
-      useFactory: (config: GatewayConfig) => [{ name: 'default', ttl: 60_000, limit: config.gateway.rateLimitPerMinute }],
+      useFactory: (config: GatewayConfig) => [{ name: 'default', ttl: config.gateway.rateLimitWindowMs, limit: config.gateway.rateLimitPerMinute }],
     }),
   ],
   controllers: [...GATEWAY_CONTROLLERS],
@@ -32,11 +37,29 @@ import { WsBridge } from './ws/ws-bridge';
     { provide: AccessPolicy, useValue: new AccessPolicy(defaultTopicRegistry) },
     // Short deadlines: a person is waiting on the other end of these calls.
     { provide: StorageClient, inject: [BusClient], useFactory: (bus: BusClient) => new StorageClient(bus, { deadlineMs: 5_000, attemptTimeoutMs: 1_500 }) },
+    { provide: GATEWAY_CLOCK, useValue: systemClock },
+    {
+      provide: LoginLockout,
+      inject: [StorageClient, SERVICE_CONFIG, GATEWAY_CLOCK],
+      useFactory: (storage: StorageClient, { gateway }: GatewayConfig, clock: Clock) =>
+        new LoginLockout(storage, { freeAttempts: gateway.lockoutFreeAttempts, baseDelayMs: gateway.lockoutBaseDelayMs, maxDelayMs: gateway.lockoutMaxDelayMs }, clock),
+    },
+    {
+      provide: AccountRateLimiter,
+      inject: [SERVICE_CONFIG, GATEWAY_CLOCK],
+      useFactory: ({ gateway }: GatewayConfig, clock: Clock) => new AccountRateLimiter({ limit: gateway.loginRateLimitPerAccount, windowMs: gateway.rateLimitWindowMs }, clock),
+    },
+    {
+      provide: PasswordHashQueue,
+      inject: [SERVICE_CONFIG],
+      useFactory: ({ gateway }: GatewayConfig) => new PasswordHashQueue({ concurrency: gateway.passwordHashConcurrency, maxWaiting: gateway.passwordHashQueueLimit }),
+    },
     { provide: APP_GUARD, useClass: HttpThrottlerGuard },
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_INTERCEPTOR, useClass: ResponseValidationInterceptor },
     TokenService,
     AuthService,
+    UsersService,
     ConsentService,
     HeartbeatTracker,
     ActivityReporter,

@@ -1,6 +1,6 @@
-// How the gateway serves HTTP: TLS with the locally made certificate (plain HTTP only when configured for a
-// loopback host), the request pipeline, the /api/v1 prefix, the web client on every other path, and the WebSocket
-// bridge on the same server.
+// How the gateway serves HTTP: TLS with the locally made certificate and the gateway's TLS policy (plain HTTP only
+// when configured for a loopback host), deadlines and a cap on connections, the request pipeline, the /api/v1
+// prefix, the web client on every other path, and the WebSocket bridge on the same server.
 import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import type { BaseConfig } from '@aico/config';
@@ -9,21 +9,27 @@ import type { Logger } from '@aico/logging';
 import type { HttpServerSetup } from '@aico/service';
 import { setLoginRateLimit } from './auth/rate-limit';
 import type { GatewayConfig } from './gateway.config';
+import { applyConnectionLimits, tlsServerTimeouts } from './http/connection-limits';
 import { configureHttpPipeline } from './http/http-pipeline';
 import { API_PREFIX } from './http/openapi-document';
 import { serveWebClient } from './http/web-client';
 import { loadOrCreateTlsCertificate } from './tls/tls-certificate';
+import { TLS_POLICY } from './tls/tls-policy';
 import { WsBridge } from './ws/ws-bridge';
 
 export async function gatewayHttp({ config: base, keys, logger }: { config: BaseConfig; keys: KeyRing; logger: Logger }): Promise<HttpServerSetup> {
   const config = base as GatewayConfig;
   const { gateway } = config;
-  setLoginRateLimit(gateway.loginRateLimitPerMinute);
+  setLoginRateLimit(gateway.loginRateLimitPerMinute, gateway.rateLimitWindowMs);
   let httpsOptions: HttpServerSetup['httpsOptions'];
   if (gateway.tls) {
     const tls = await loadOrCreateTlsCertificate(config.dataDir, keys.purposeKey('file'), gateway.host, logger);
     logger.info({ fingerprint: tls.fingerprint, validTo: tls.validTo, created: tls.created }, 'Gateway TLS certificate (SHA-256 fingerprint)');
-    httpsOptions = { key: tls.key, cert: tls.cert };
+    // handshakeTimeout and connectionsCheckingInterval take effect only when the server is made. runService hands
+    // httpsOptions to https.createServer whole, but its type names only the TLS options: the object is built apart
+    // and passed as the wider value it is (auth-transport.e2e-spec checks that the handshake deadline holds).
+    const serverOptions = { key: tls.key, cert: tls.cert, ...TLS_POLICY, ...tlsServerTimeouts(gateway) };
+    httpsOptions = serverOptions;
   } else {
     logger.warn({ host: gateway.host }, 'The gateway serves plain HTTP (gateway.tls=false): for loopback development only');
   }
@@ -32,6 +38,7 @@ export async function gatewayHttp({ config: base, keys, logger }: { config: Base
     port: gateway.port,
     ...(httpsOptions ? { httpsOptions } : {}),
     configure: (app: INestApplication) => {
+      applyConnectionLimits(app.getHttpServer() as Server, gateway, logger);
       configureHttpPipeline(app, { maxBodyBytes: gateway.maxBodyBytes, corsOrigins: gateway.corsOrigins, logger });
       serveWebClient(app, { webRoot: gateway.webRoot, avatarRoot: gateway.avatarRoot, logger });
       app.setGlobalPrefix(API_PREFIX.slice(1));

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { baseConfigSchema, configBoolean, configInteger, configList, z } from '@aico/config';
 
@@ -13,11 +14,37 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
       refreshTokenTtlDays: configInteger.min(1).max(365).default(30),
       /** Largest JSON request body. */
       maxBodyBytes: configInteger.min(1024).max(4 * 1024 * 1024).default(64 * 1024),
-      /** Failed logins before the account waits (1 s, doubling, up to 15 min). */
+      /**
+       * Login attempts of an account before it waits (lockoutBaseDelayMs, doubling with every further attempt, up to
+       * lockoutMaxDelayMs). Attempts are counted before the password is checked, so concurrent guesses count too.
+       */
       lockoutFreeAttempts: configInteger.min(1).default(5),
-      /** Requests per client (IP) per route per minute; login has its own, stricter limit. */
+      lockoutBaseDelayMs: configInteger.min(1).default(1_000),
+      lockoutMaxDelayMs: configInteger.min(1).default(15 * 60_000),
+      /**
+       * Requests per client per route per rate window; login and refresh have their own, stricter limit. A client is
+       * an IPv4 address, an IPv6 /64, or the whole loopback (127.0.0.0/8 and ::1 are one client).
+       */
       rateLimitPerMinute: configInteger.min(1).default(600),
       loginRateLimitPerMinute: configInteger.min(1).default(20),
+      /** Login attempts per account (whatever their source) per rate window. */
+      loginRateLimitPerAccount: configInteger.min(1).default(10),
+      /** The window the rate limits count in (a minute; tests lengthen it so no test races the clock). */
+      rateLimitWindowMs: configInteger.min(1_000).default(60_000),
+      /** Password hashes (Argon2id) computed at once, and how many more may wait; beyond that, 503 with Retry-After. */
+      passwordHashConcurrency: configInteger.min(1).default(availableParallelism()),
+      passwordHashQueueLimit: configInteger.min(0).default(32),
+      /** A TLS handshake not finished within this is dropped. */
+      tlsHandshakeTimeoutMs: configInteger.min(100).default(10_000),
+      /** Request headers, and whole requests, must arrive within these. */
+      headersTimeoutMs: configInteger.min(100).default(20_000),
+      requestTimeoutMs: configInteger.min(100).default(60_000),
+      /** A kept-alive connection waiting for its next request is closed after this. */
+      keepAliveTimeoutMs: configInteger.min(100).default(5_000),
+      /** A connection with no traffic for this long (a request never sent, a stalled upload) is closed; WebSockets keep their own heartbeat. */
+      idleTimeoutMs: configInteger.min(100).default(60_000),
+      /** Connections held at once (WebSockets included); more are refused and counted in the log. */
+      maxConnections: configInteger.min(1).default(1_000),
       /** Origins allowed by CORS; none by default (the web client is served from the same origin). */
       corsOrigins: configList(z.string().url()).default([]),
       /** A WebSocket client whose unsent frames exceed this is disconnected (close code 4008). */
@@ -55,6 +82,7 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
       validateResponses: configBoolean.default(false),
     })
     .prefault({})
+    .refine((gateway) => gateway.headersTimeoutMs <= gateway.requestTimeoutMs, { message: 'headersTimeoutMs must not exceed requestTimeoutMs', path: ['headersTimeoutMs'] })
     .refine((gateway) => gateway.tls || ['127.0.0.1', '::1', 'localhost'].includes(gateway.host), {
       message: 'plain HTTP (gateway.tls=false) is only allowed on a loopback host',
       path: ['tls'],

@@ -1,6 +1,7 @@
 // Logging in and out, token refresh, and the caller's own sessions: list them, end one, or end them all ("log out
-// everywhere"). A session id of another user answers 404 like an unknown one, so ids cannot be probed.
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
+// everywhere"). A session id of another user answers 404 like an unknown one, so ids cannot be probed. Answers that
+// carry tokens say no cache may keep them (Cache-Control: no-store; Pragma for HTTP/1.0 caches).
+import { applyDecorators, Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { Throttle } from '@nestjs/throttler';
 import { timestampMs, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { notFound } from '../http/api-error';
@@ -11,6 +12,8 @@ import { Access } from './access.decorator';
 import type { AuthenticatedRequest } from './auth.guard';
 import { AuthService } from './auth.service';
 import { LOGIN_THROTTLE } from './rate-limit';
+
+const NotStored = () => applyDecorators(Header('Cache-Control', 'no-store'), Header('Pragma', 'no-cache'));
 
 // Storage stamps every session with both times.
 const isoTime = (timestamp: Timestamp | undefined) => new Date(timestampMs(timestamp!)).toISOString();
@@ -24,6 +27,7 @@ export class AuthController {
   @HttpCode(200)
   @Access('public')
   @Throttle(LOGIN_THROTTLE)
+  @NotStored()
   login(@Body() body: unknown) {
     const { username, password, client } = parseInput(LoginBody, body);
     return this.auth.login(username, password, client ?? 'api');
@@ -34,6 +38,7 @@ export class AuthController {
   @HttpCode(200)
   @Access('public')
   @Throttle(LOGIN_THROTTLE)
+  @NotStored()
   refresh(@Body() body: unknown) {
     return this.auth.refresh(parseInput(RefreshBody, body).refreshToken);
   }

@@ -1,18 +1,26 @@
-// Logins, refresh-token rotation with reuse detection, logout, and the lockout that slows password guessing.
-// Users and sessions live in storage (the gateway keeps no state of its own beyond short caches). A refresh token is
-// "<session id>.<secret>"; storage keeps only the secret's SHA-256. Each refresh replaces the secret: presenting a
-// replaced one means the token was copied, and every session of that user is revoked. Whoever holds a session open
-// elsewhere (the WebSocket bridge) hears at once when sessions end (onSessionsEnded).
+// Logins, refresh-token rotation with reuse detection, logout, and the checks that slow password guessing.
+// Users and sessions live in storage (the gateway keeps no state of its own beyond short caches and the per-account
+// rate windows). A login passes, in order: the per-account lockout (login-lockout.ts: the attempt is counted before
+// the password is checked), the per-account rate limit, and the bounded password-hashing queue. A refresh token is
+// "<session id>.<secret>"; storage keeps only the secret's SHA-256. Each refresh replaces the secret and remembers the
+// old one as spent: presenting a spent one means the token was copied, and every session of that user is revoked; a
+// secret that was never valid is refused and ends nothing. Whoever holds a session open elsewhere (the WebSocket
+// bridge) hears at once when sessions end (onSessionsEnded).
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { timestampFromMs, timestampMs } from '@bufbuild/protobuf/wkt';
 import { RecordKind, type Session, type User } from '@aico/contracts';
-import { decoyUserPasswordHash, verifyUserPassword } from '@aico/key-manager';
 import type { Logger } from '@aico/logging';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@aico/service';
 import { StorageClient } from '@aico/storage-client';
 import { ApiError, unauthorized } from '../http/api-error';
 import type { GatewayConfig } from '../gateway.config';
+import { AccountRateLimiter } from './account-rate-limit';
+import { GATEWAY_CLOCK, type Clock } from './clock';
+import { KeyedMutex } from './keyed-mutex';
+import { LoginLockout } from './login-lockout';
+import { PasswordHashQueue } from './password-hash-queue';
+import { SpentRefreshSecrets } from './spent-refresh-secrets';
 import { TokenService, type AccessClaims } from './token.service';
 
 export interface IssuedTokens {
@@ -23,47 +31,62 @@ export interface IssuedTokens {
   readonly user: { readonly id: string; readonly username: string; readonly role: string; readonly displayName: string };
 }
 
-interface Lockout {
-  failures: number;
-  lastFailureAt: number;
-}
-
-const LOCKOUT_NAMESPACE = 'gateway.lockout';
 const SESSION_CACHE_MS = 5_000;
-const MAX_LOCKOUT_MS = 15 * 60_000;
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const sameHash = (a: string, b: string) => {
+  const left = Buffer.from(a, 'hex');
+  const right = Buffer.from(b, 'hex');
+  return left.length === right.length && timingSafeEqual(left, right);
+};
 export const userIdOf = (username: string) => username.trim().toLowerCase();
 
 @Injectable()
 export class AuthService {
-  /** Session validity by id, briefly cached; revocations made here update it at once. */
-  private readonly sessions = new Map<string, { valid: boolean; checkedAt: number }>();
+  /** Session validity and owner by id, briefly cached; revocations made here update it at once. */
+  private readonly sessions = new Map<string, { valid: boolean; userId: string; checkedAt: number }>();
   private readonly endedListeners = new Set<(sessionIds: readonly string[]) => void>();
+  /** Refreshes of one session run one at a time, so a secret is spent exactly once. */
+  private readonly refreshes = new KeyedMutex();
+  private readonly spent: SpentRefreshSecrets;
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: GatewayConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
     private readonly storage: StorageClient,
     private readonly tokens: TokenService,
-  ) {}
+    private readonly lockout: LoginLockout,
+    private readonly accountLimit: AccountRateLimiter,
+    private readonly hashing: PasswordHashQueue,
+    @Inject(GATEWAY_CLOCK) private readonly clock: Clock,
+  ) {
+    this.spent = new SpentRefreshSecrets(storage);
+  }
 
   async login(username: string, password: string, client: string): Promise<IssuedTokens> {
     const userId = userIdOf(username);
-    await this.assertNotLockedOut(userId);
-    const found = await this.storage.getRecord(RecordKind.USER, userId);
-    const user = found.record?.kind.case === 'user' ? found.record.kind.value : undefined;
-    // A missing user costs the same Argon2 time as a wrong password, so timing does not tell which it was.
-    const valid = await verifyUserPassword(user?.passwordHash ?? (await decoyUserPasswordHash()), password);
+    await this.lockout.reserve(userId);
+    let user: User | undefined;
+    let valid: boolean;
+    try {
+      this.accountLimit.take(userId);
+      const found = await this.storage.getRecord(RecordKind.USER, userId);
+      user = found.record?.kind.case === 'user' ? found.record.kind.value : undefined;
+      // A missing user costs the same Argon2 time (the decoy) as a wrong password, so timing does not tell which it was.
+      valid = await this.hashing.verify(user?.passwordHash, password);
+    } catch (error) {
+      // Counted but never checked (rate limit, hashing queue full, storage away): the attempt is given back.
+      await this.lockout.release(userId).catch((releaseError: unknown) => this.logger.warn({ userId, err: releaseError }, 'Could not give back an unchecked login attempt'));
+      throw error;
+    }
     if (!user || !valid) {
-      await this.recordFailure(userId);
       this.logger.warn({ userId, client }, 'Login refused: wrong username or password');
       throw unauthorized('INVALID_CREDENTIALS', 'Wrong username or password.');
     }
     if (user.disabled) throw new ApiError(403, 'ACCOUNT_DISABLED', 'This account is disabled; ask an administrator.');
-    await this.storage.deleteState(LOCKOUT_NAMESPACE, userId);
+    await this.lockout.clear(userId);
     const sessionId = randomUUID();
     const secret = randomBytes(32).toString('base64url');
-    const now = Date.now();
+    const now = this.clock.now();
     await this.storage.putRecord({
       kind: {
         case: 'session',
@@ -76,24 +99,33 @@ export class AuthService {
 
   async refresh(refreshToken: string): Promise<IssuedTokens> {
     const [sessionId, secret, extra] = refreshToken.split('.');
-    if (!sessionId || !secret || extra !== undefined) throw unauthorized('REFRESH_INVALID', 'The refresh token is not valid.');
-    const session = await this.session(sessionId);
-    if (!session || session.revokedAt || !session.expiresAt || timestampMs(session.expiresAt) < Date.now()) {
-      throw unauthorized('REFRESH_INVALID', 'The refresh token is not valid, expired, or its session has ended: log in again.');
-    }
-    const presented = Buffer.from(sha256(secret), 'hex');
-    const current = Buffer.from(session.tokenHash, 'hex');
-    if (presented.length !== current.length || !timingSafeEqual(presented, current)) {
-      const revoked = await this.revokeAllSessions(session.userId);
-      this.logger.warn({ userId: session.userId, sessionId, revoked }, 'A replaced refresh token was presented again: every session of the user is revoked');
-      throw unauthorized('REFRESH_REUSED', 'This refresh token was already used. For safety every session of this account has been ended: log in again.');
-    }
-    const found = await this.storage.getRecord(RecordKind.USER, session.userId);
-    const user = found.record?.kind.case === 'user' ? found.record.kind.value : undefined;
-    if (!user || user.disabled) throw unauthorized('REFRESH_INVALID', 'The account of this session no longer exists or is disabled.');
-    const next = randomBytes(32).toString('base64url');
-    await this.storage.putRecord({ kind: { case: 'session', value: { ...session, tokenHash: sha256(next) } } });
-    return this.issue(user, sessionId, next);
+    if (!sessionId || !secret || extra !== undefined || !isSessionId(sessionId)) throw unauthorized('REFRESH_INVALID', 'The refresh token is not valid.');
+    return this.refreshes.run(sessionId, async () => {
+      const session = await this.session(sessionId);
+      if (!session || session.revokedAt || !session.expiresAt || timestampMs(session.expiresAt) < this.clock.now()) {
+        throw unauthorized('REFRESH_INVALID', 'The refresh token is not valid, expired, or its session has ended: log in again.');
+      }
+      const presented = sha256(secret);
+      if (!sameHash(presented, session.tokenHash)) {
+        if (await this.spent.has(sessionId, presented)) {
+          const revoked = await this.revokeAllSessions(session.userId);
+          this.logger.warn({ userId: session.userId, sessionId, revoked }, 'A replaced refresh token was presented again: every session of the user is revoked');
+          throw unauthorized('REFRESH_REUSED', 'This refresh token was already used. For safety every session of this account has been ended: log in again.');
+        }
+        // Never valid for this session: a guess or garbage. Ending sessions here would let anyone who read a session id
+        // (it is in every access token) log its user out everywhere.
+        this.logger.warn({ userId: session.userId, sessionId }, 'Refresh refused: the secret was never valid for this session (nothing revoked)');
+        throw unauthorized('REFRESH_INVALID', 'The refresh token is not valid.');
+      }
+      const found = await this.storage.getRecord(RecordKind.USER, session.userId);
+      const user = found.record?.kind.case === 'user' ? found.record.kind.value : undefined;
+      if (!user || user.disabled) throw unauthorized('REFRESH_INVALID', 'The account of this session no longer exists or is disabled.');
+      const next = randomBytes(32).toString('base64url');
+      // Spent first: should the session write fail, the old secret is still the current one and keeps working.
+      await this.spent.add(sessionId, session.tokenHash);
+      await this.storage.putRecord({ kind: { case: 'session', value: { ...session, tokenHash: sha256(next) } } });
+      return this.issue(user, sessionId, next);
+    });
   }
 
   async logout(sessionId: string): Promise<void> {
@@ -105,10 +137,11 @@ export class AuthService {
   /** The open sessions of a user (not ended, not expired), oldest first. */
   async openSessions(userId: string): Promise<Session[]> {
     const open: Session[] = [];
+    const now = this.clock.now();
     for await (const record of this.storage.allRecords(RecordKind.SESSION, userId)) {
       if (record.kind.case !== 'session') continue;
       const session = record.kind.value;
-      if (!session.revokedAt && session.expiresAt && timestampMs(session.expiresAt) > Date.now()) open.push(session);
+      if (!session.revokedAt && session.expiresAt && timestampMs(session.expiresAt) > now) open.push(session);
     }
     return open.sort((a, b) => (a.createdAt ? timestampMs(a.createdAt) : 0) - (b.createdAt ? timestampMs(b.createdAt) : 0));
   }
@@ -143,32 +176,40 @@ export class AuthService {
     return () => this.endedListeners.delete(listener);
   }
 
-  /** The claims of a valid access token whose session is still open. */
+  /** The claims of a valid access token whose session is still open and belongs to the token's subject. */
   async authenticate(accessToken: string): Promise<AccessClaims> {
     const claims = await this.tokens.verify(accessToken);
-    const cached = this.sessions.get(claims.sid);
-    let valid = cached && Date.now() - cached.checkedAt < SESSION_CACHE_MS ? cached.valid : undefined;
-    if (valid === undefined) {
+    const now = this.clock.now();
+    let known = this.sessions.get(claims.sid);
+    if (!known || now - known.checkedAt >= SESSION_CACHE_MS) {
       const session = await this.session(claims.sid);
-      valid = session !== undefined && !session.revokedAt;
-      this.sessions.set(claims.sid, { valid, checkedAt: Date.now() });
+      const open = session !== undefined && !session.revokedAt && (!session.expiresAt || timestampMs(session.expiresAt) > now);
+      known = { valid: open, userId: session?.userId ?? '', checkedAt: now };
+      this.sessions.set(claims.sid, known);
     }
-    if (!valid) throw unauthorized('SESSION_ENDED', 'The session of this token has ended: log in again.');
+    // A session of another user: the token was not issued by this gateway as it stands (a forgery or a bug).
+    if (known.valid && known.userId !== claims.sub) {
+      this.logger.warn({ sub: claims.sub, sid: claims.sid }, 'Refused an access token whose session belongs to another user');
+      throw unauthorized('TOKEN_INVALID', 'The access token is not valid.');
+    }
+    if (!known.valid) throw unauthorized('SESSION_ENDED', 'The session of this token has ended: log in again.');
     return claims;
   }
 
   private async revoke(session: Session): Promise<void> {
-    await this.storage.putRecord({ kind: { case: 'session', value: { ...session, revokedAt: timestampFromMs(Date.now()) } } });
+    await this.storage.putRecord({ kind: { case: 'session', value: { ...session, revokedAt: timestampFromMs(this.clock.now()) } } });
+    await this.spent.forget(session.id);
   }
 
   private ended(sessionIds: readonly string[]): void {
-    for (const id of sessionIds) this.sessions.set(id, { valid: false, checkedAt: Date.now() });
+    const now = this.clock.now();
+    for (const id of sessionIds) this.sessions.set(id, { valid: false, userId: this.sessions.get(id)?.userId ?? '', checkedAt: now });
     if (sessionIds.length === 0) return;
     for (const listener of this.endedListeners) listener(sessionIds);
   }
 
   private async session(sessionId: string): Promise<Session | undefined> {
-    if (!/^[0-9a-f-]{36}$/.test(sessionId)) return undefined;
+    if (!isSessionId(sessionId)) return undefined;
     const found = await this.storage.getRecord(RecordKind.SESSION, sessionId);
     return found.record?.kind.case === 'session' ? found.record.kind.value : undefined;
   }
@@ -182,36 +223,8 @@ export class AuthService {
       user: { id: user.id, username: user.username, role: user.role, displayName: user.displayName },
     };
   }
+}
 
-  private async assertNotLockedOut(userId: string): Promise<void> {
-    const lockout = await this.readLockout(userId);
-    const waitMs = this.lockoutWaitMs(lockout);
-    if (waitMs > 0) {
-      const retryAfterSeconds = Math.ceil(waitMs / 1000);
-      throw new ApiError(429, 'ACCOUNT_LOCKED', `Too many failed logins for this account; try again in ${retryAfterSeconds} s.`, { retryAfterSeconds });
-    }
-  }
-
-  private lockoutWaitMs(lockout: Lockout | undefined): number {
-    const free = this.config.gateway.lockoutFreeAttempts;
-    if (!lockout || lockout.failures < free) return 0;
-    const backoff = Math.min(1000 * 2 ** (lockout.failures - free), MAX_LOCKOUT_MS);
-    return Math.max(0, lockout.lastFailureAt + backoff - Date.now());
-  }
-
-  private async readLockout(userId: string): Promise<Lockout | undefined> {
-    const entry = await this.storage.getState(LOCKOUT_NAMESPACE, userId);
-    if (!entry.found || !entry.entry) return undefined;
-    try {
-      return JSON.parse(Buffer.from(entry.entry.value).toString('utf8')) as Lockout;
-    } catch {
-      return undefined;
-    }
-  }
-
-  private async recordFailure(userId: string): Promise<void> {
-    const previous = await this.readLockout(userId);
-    const next: Lockout = { failures: (previous?.failures ?? 0) + 1, lastFailureAt: Date.now() };
-    await this.storage.putState(LOCKOUT_NAMESPACE, userId, Buffer.from(JSON.stringify(next)));
-  }
+function isSessionId(text: string): boolean {
+  return /^[0-9a-f-]{36}$/.test(text);
 }

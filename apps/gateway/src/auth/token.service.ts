@@ -1,5 +1,7 @@
 // Access tokens: short-lived JWTs (HS256) signed with the key manager's token-signing key. The key id names the
-// key version, so tokens signed just before a rotation stay valid until they expire.
+// key version, so tokens signed just before a rotation stay valid until they expire. A token must carry its expiry
+// (a token without `exp` would never expire) and its subject, role and session; that the session belongs to the
+// subject is checked where sessions are known (AuthService.authenticate).
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { BusClient } from '@aico/bus';
@@ -66,9 +68,9 @@ export class TokenService implements OnApplicationBootstrap {
           if (!version || Number(version) > this.version || Number(version) < this.version - 1 || Number(version) < 1) throw new errors.JWSSignatureVerificationFailed();
           return this.keys.purposeKey('token-signing', Number(version));
         },
-        { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] },
+        { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], requiredClaims: ['exp', 'iat', 'sub', 'sid', 'role'] },
       );
-      if (typeof payload.sub !== 'string' || typeof payload['role'] !== 'string' || typeof payload['sid'] !== 'string') throw new errors.JWTClaimValidationFailed('missing claims', payload);
+      if (typeof payload.exp !== 'number' || typeof payload.sub !== 'string' || typeof payload['role'] !== 'string' || typeof payload['sid'] !== 'string') throw new errors.JWTClaimValidationFailed('missing claims', payload);
       return { sub: payload.sub, role: payload['role'], sid: payload['sid'] };
     } catch (error) {
       if (error instanceof errors.JWTExpired) throw unauthorized('TOKEN_EXPIRED', 'The access token has expired: refresh it.');

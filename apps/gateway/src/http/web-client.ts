@@ -3,7 +3,8 @@
 // assets/ are cached for good and index.html is revalidated every time; any other page a person opens or reloads
 // (/status, /privacy) gets the site's index.html, whose router draws it. A gateway without a built site still serves
 // the API, and says how to build the site where the page would be. Only the avatar page may be framed, and only by
-// this origin (the web client embeds it).
+// this origin (the web client embeds it). Source maps are never served, even if a build left some behind: they
+// hand out the original sources.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
@@ -16,6 +17,17 @@ const ASSETS = '/assets/';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const NO_CACHE = 'no-cache';
 export const AVATAR_PATH = '/embed/avatar';
+
+/** A source map, also when its name is percent-encoded (the static file server decodes it). */
+const isSourceMap = (path: string) => {
+  let decoded = path;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    // malformed escapes: the static file server refuses these itself
+  }
+  return /\.map$/i.test(decoded) || /\.map$/i.test(path);
+};
 
 /** Requests the sites never answer: the API (every version) and the WebSocket path. */
 const isApiPath = (path: string) => path === '/api' || path.startsWith('/api/') || path === '/ws';
@@ -34,6 +46,7 @@ export function serveWebClient(app: INestApplication, options: { readonly webRoo
   const web = siteHandler({ name: 'web client', root: options.webRoot, project: 'web', code: 'WEB_CLIENT_NOT_BUILT', frameableBySelf: false }, options.logger);
   app.use((request: Request & { id?: string }, response: Response, next: NextFunction) => {
     if ((request.method !== 'GET' && request.method !== 'HEAD') || isApiPath(request.path)) return next();
+    if (isSourceMap(request.path)) return sendApiError(response, new ApiError(404, 'NOT_FOUND', 'No such file.'), request.id);
     if (request.path === AVATAR_PATH) return response.redirect(308, `${AVATAR_PATH}/`);
     if (!request.path.startsWith(`${AVATAR_PATH}/`)) return web(request, response, next);
     // Serve the avatar site with paths relative to its mount; restore the URL for whatever handles it next.

@@ -317,11 +317,11 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Delete a user and end their sessions */
+        /** Delete a user and end their sessions; the last enabled administrator cannot be deleted (409 LAST_ADMIN) */
         delete: operations["UsersController.remove"];
         options?: never;
         head?: never;
-        /** Change a user (role, disabled, display name, password) */
+        /** Change a user (role, disabled, display name, password); the last enabled administrator stays one (409 LAST_ADMIN) */
         patch: operations["UsersController.update"];
         trace?: never;
     };
