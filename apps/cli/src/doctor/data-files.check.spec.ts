@@ -38,12 +38,19 @@ describe('data files check', () => {
     await writeFile(join(dataDir, 'dev-master.key'), 'k', { mode: 0o644 });
     await chmod(join(dataDir, 'dev-master.key'), 0o644);
     await symlink('/etc/hostname', join(dataDir, 'link'));
+    // The certificate is public; the private key beside it is not.
+    await mkdir(join(dataDir, 'gateway'), { mode: 0o700 });
+    await writeFile(join(dataDir, 'gateway', 'tls-cert.pem'), 'c', { mode: 0o644 });
+    await chmod(join(dataDir, 'gateway', 'tls-cert.pem'), 0o644);
+    await writeFile(join(dataDir, 'gateway', 'tls-key.pem'), 'k', { mode: 0o644 });
+    await chmod(join(dataDir, 'gateway', 'tls-key.pem'), 0o644);
     const result = await checkDataFiles(subject);
     expect(result).toMatchObject({ name: 'data-files', status: 'fail', fix: `chmod -R go-rwx '${dataDir}'` });
-    for (const path of ['aico.db', 'aico.db-wal', 'aico.db-shm', 'logs', 'logs/storage.1.log']) expect(result.detail).toContain(`${join(dataDir, path)} (0${path === 'logs' ? '755' : '644'})`);
+    for (const path of ['aico.db', 'aico.db-wal', 'aico.db-shm', 'logs', 'logs/storage.1.log', 'gateway/tls-key.pem']) expect(result.detail).toContain(`${join(dataDir, path)} (0${path === 'logs' ? '755' : '644'})`);
     expect(result.detail).not.toContain('dev-master.key');
     expect(result.detail).not.toContain('link');
     expect(result.detail).not.toContain('storage.log ');
+    expect(result.detail).not.toContain('tls-cert.pem');
     expect(result.detail).toMatch(/^Other users can read what aico keeps in the data directory: /);
   });
 

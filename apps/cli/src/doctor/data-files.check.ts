@@ -1,6 +1,7 @@
 // Everything inside the data directory — the database with its write-ahead log and shared memory, the logs, the
 // gateway's TLS key, pid files — must be closed to other users: services create them 0600 (umask 077), but files
-// made by an older version, a restore or a hand-made copy may not be. Key files have their own check (key-files).
+// made by an older version, a restore or a hand-made copy may not be. Key files have their own check (key-files);
+// the gateway's certificate is public.
 import { join } from 'node:path';
 import { checkResult, errorCode, shellQuote, type CheckResult } from './doctor-check';
 import { exposed, keyFilePaths, mode, type DataDirSubject } from './data-dir.check';
@@ -16,7 +17,8 @@ interface Exposed {
 
 export async function checkDataFiles({ dataDir, platform, fs }: DataDirSubject): Promise<CheckResult> {
   if (platform === 'win32') return checkResult('data-files', 'ok', 'Not checked on Windows: the data directory under %APPDATA% is private to the user by its ACL.');
-  const skip = new Set(keyFilePaths(dataDir));
+  // The gateway's certificate is public (front ends pin its fingerprint); its private key is not, and is checked.
+  const skip = new Set([...keyFilePaths(dataDir), join(dataDir, 'gateway', 'tls-cert.pem')]);
   const open: Exposed[] = [];
   const unreadable: string[] = [];
   const directories = [dataDir];
