@@ -1,6 +1,9 @@
 // `aico status` on a full disk, with the disk's free space stubbed at the edge (statfs) and a real CURVE bus: it
 // says the disk is full, in text and in JSON, and still reports what answers. The same against a real full tmpfs
 // is e2e/cli/full-disk.e2e-spec.ts (where mounting is allowed).
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { TestBus, type TestClient } from '@aico/bus';
 import { baseConfigSchema, loadConfig } from '@aico/config';
@@ -71,6 +74,19 @@ describe('aico status and the disk of the data directory', () => {
     out = [];
     expect(await status(context, freeBytes(2 * 1024 ** 3), '--json')).toBe(ExitCode.Ok);
     expect(JSON.parse(out.join('\n'))).toMatchObject({ disk: { freeBytes: 2 * 1024 ** 3, full: false } });
+  });
+
+  it('never makes a development key (it writes nothing): without one, no service runs and aico is not running (69)', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'aico-status-dev-'));
+    try {
+      const { config } = loadConfig({ schema: baseConfigSchema, env: { AICO_DATA_DIR: dataDir, AICO_PROFILE: 'development', AICO_BUS__PUBLISH_ENDPOINT: `ipc://${dataDir}/pub.sock`, AICO_BUS__SUBSCRIBE_ENDPOINT: `ipc://${dataDir}/sub.sock` } });
+      const development: CliContext = { config, keyManager: new KeyManager({ dataDir }), out: (line) => out.push(line), progress: () => undefined };
+      expect(await status(development, freeBytes(2 * 1024 ** 3))).toBe(ExitCode.Unavailable);
+      expect(errors[0]).toBe(`Cannot reach the aico bus: There is no development key ${join(dataDir, 'dev-master.key')} yet: no aico service has started in the development profile for this data directory. Is aico running ("npm start")?`);
+      expect(await readdir(dataDir)).toEqual([]);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('names the full disk when the bus cannot be reached', async () => {
