@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { TestBus, type TestClient } from '@aico/bus';
 import { baseConfigSchema, loadConfig } from '@aico/config';
 import { KeyManager } from '@aico/key-manager';
+import { removePidFile, writePidFile } from '@aico/pid-files';
 import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service';
 import type { CliContext } from '../cli-context';
 import type { StatFs } from '../disk-space';
@@ -74,6 +75,20 @@ describe('aico status and the disk of the data directory', () => {
     out = [];
     expect(await status(context, freeBytes(2 * 1024 ** 3), '--json')).toBe(ExitCode.Ok);
     expect(JSON.parse(out.join('\n'))).toMatchObject({ disk: { freeBytes: 2 * 1024 ** 3, full: false } });
+  });
+
+  it('names the apps left running without a supervisor (by their pid files), without touching them', async () => {
+    // This test process stands in for an orphaned app: its pid file names it and the script it runs.
+    await writePidFile(environment.dir, 'monitor');
+    try {
+      expect(await status(context, freeBytes(2 * 1024 ** 3), '--json')).toBe(ExitCode.Ok);
+      expect(JSON.parse(out.join('\n'))).toMatchObject({ supervisor: null, withoutSupervisor: [{ name: 'monitor', pid: process.pid }] });
+      out = [];
+      expect(await status(context, freeBytes(2 * 1024 ** 3))).toBe(ExitCode.Ok);
+      expect(out[0]).toBe(`supervisor not running, but aico apps it started still run: monitor (pid ${process.pid}) ("aico stop" stops them)`);
+    } finally {
+      await removePidFile(environment.dir, 'monitor');
+    }
   });
 
   it('never makes a development key (it writes nothing): without one, no service runs and aico is not running (69)', async () => {

@@ -9,7 +9,10 @@ import type { Command } from 'commander';
 import { SERVICE_IDENTITIES, SupervisedAppState, SupervisorTopics, SystemTopics } from '@aico/contracts';
 import { withBus } from '../bus-connection';
 import type { CliContext } from '../cli-context';
+import { isRunning, readPidFiles } from '@aico/pid-files';
 import { freeSpace, type FreeSpace, type StatFs } from '../disk-space';
+import { describeApps } from '../orphaned-apps';
+import { SUPERVISOR_PID_NAME } from '../supervisor-process';
 import { CliError } from '../exit-codes';
 import { formatBytes } from '../storage-operation';
 
@@ -71,7 +74,17 @@ export function registerStatus(program: Command, context: () => CliContext, stat
         if (error instanceof CliError && space.known && space.full) throw new CliError(`The disk of ${cli.config.dataDir} is full (${formatBytes(space.freeBytes)} free). ${error.message}`, error.exitCode);
         throw error;
       });
-      const status = { dataDir: cli.config.dataDir, setUp: await cli.keyManager.isSetUp(), disk, services, supervisor: supervised ?? null, gateway: certificate ?? null };
+      // Without a supervisor, apps it left behind (their pid files); only read here, "aico stop" stops them.
+      const leftBehind = supervised ? [] : (await readPidFiles(cli.config.dataDir)).filter((entry) => entry.name !== SUPERVISOR_PID_NAME && isRunning(entry));
+      const status = {
+        dataDir: cli.config.dataDir,
+        setUp: await cli.keyManager.isSetUp(),
+        disk,
+        services,
+        supervisor: supervised ?? null,
+        withoutSupervisor: leftBehind.map(({ name, pid }) => ({ name, pid })),
+        gateway: certificate ?? null,
+      };
       if (options.json) {
         cli.out(JSON.stringify(status, null, 2));
         return;
@@ -83,6 +96,7 @@ export function registerStatus(program: Command, context: () => CliContext, stat
           cli.out(`${app.name.padEnd(10)} ${app.state.padEnd(10)} ${String(app.pid || '-').padEnd(8)} ${`${Math.round(app.uptimeMs / 1000)} s`.padEnd(10)} ${String(app.restarts).padEnd(9)} ${app.memoryBytes ? `${Math.round(app.memoryBytes / 2 ** 20)} MiB` : '-'}${app.reason ? `  (${app.reason})` : ''}`);
         }
       } else {
+        if (leftBehind.length > 0) cli.out(`supervisor not running, but aico apps it started still run: ${describeApps(leftBehind)} ("aico stop" stops them)`);
         cli.out('supervisor not running ("aico start"); services answering on the bus:');
       }
       for (const entry of services) cli.out(`${entry.service.padEnd(10)} ${entry.up ? `up    ${entry.roundTripMs} ms` : 'not answering'}`);
