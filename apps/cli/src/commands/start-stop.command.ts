@@ -7,10 +7,10 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { SupervisorTopics } from '@aico/contracts';
+import { isRunning } from '@aico/pid-files';
 import { withBus } from '../bus-connection';
 import type { CliContext } from '../cli-context';
 import { CliError, ExitCode } from '../exit-codes';
-import { isRunning } from '@aico/pid-files';
 import { DEFAULT_STOP_TIMINGS, describeApps, findAppProcesses, stopAppProcesses, type StopTimings } from '../orphaned-apps';
 import { runningSupervisor, SUPERVISOR_SCRIPT } from '../supervisor-process';
 
@@ -80,7 +80,12 @@ export function registerStartStop(program: Command, context: () => CliContext, o
       const cli = context();
       const running = await runningSupervisor(cli.config.dataDir, supervisorScript);
       if (running) {
-        process.kill(running.pid, 'SIGTERM');
+        try {
+          process.kill(running.pid, 'SIGTERM');
+        } catch (error) {
+          // Ended between the look and the signal: what it left behind is stopped below.
+          if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+        }
         cli.progress(`Stopping aico (supervisor pid ${running.pid}) ...`);
         const deadline = Date.now() + STOP_TIMEOUT_MS;
         while (isRunning(running)) {
