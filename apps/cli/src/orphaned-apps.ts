@@ -2,7 +2,7 @@
 // under <dataDir>/run and stopped the way the supervisor would have stopped them — SIGTERM, a generous wait, then
 // SIGKILL. A pid is only ever signalled while its process still runs the script its file names, so a pid reused by
 // an unrelated process is never touched.
-import { isRunning, readPidFiles, removePidFile, type PidFileEntry } from '@aico/pid-files';
+import { isAlive, isRunning, readPidFiles, removePidFile, type PidFileEntry } from '@aico/pid-files';
 import { SUPERVISOR_PID_NAME } from './supervisor-process';
 
 export interface StopTimings {
@@ -10,11 +10,16 @@ export interface StopTimings {
   readonly graceMs: number;
   /** How long to wait for the kernel to remove a process after SIGKILL. */
   readonly killWaitMs: number;
+  /**
+   * How long to wait, once a process has ended, for init to reap it (until then its pid still answers, as a zombie).
+   * Not an error when it runs out: some inits reap late or never, and the process has ended either way.
+   */
+  readonly reapWaitMs: number;
   /** How often to look whether the processes are gone (they are not our children: no exit event to wait for). */
   readonly pollMs: number;
 }
 
-export const DEFAULT_STOP_TIMINGS: StopTimings = { graceMs: 60_000, killWaitMs: 10_000, pollMs: 100 };
+export const DEFAULT_STOP_TIMINGS: StopTimings = { graceMs: 60_000, killWaitMs: 10_000, reapWaitMs: 15_000, pollMs: 100 };
 
 export type StopOutcome = 'stopped' | 'killed' | 'survived';
 
@@ -60,6 +65,12 @@ async function waitUntilGone(entries: readonly PidFileEntry[], deadlineMs: numbe
   return left;
 }
 
+/** Waits (at most `timings.reapWaitMs`) until ended processes have also left the process table. */
+export async function waitUntilReaped(pids: readonly number[], timings: Pick<StopTimings, 'reapWaitMs' | 'pollMs'> = DEFAULT_STOP_TIMINGS): Promise<void> {
+  const deadline = Date.now() + timings.reapWaitMs;
+  while (pids.some(isAlive) && Date.now() < deadline) await sleep(timings.pollMs);
+}
+
 /**
  * Stops the processes together (each gets SIGTERM at once, so the whole wait is one grace period, not one per app),
  * SIGKILLs those still running after the grace period, and removes the pid files of those that are gone.
@@ -73,6 +84,7 @@ export async function stopAppProcesses(dataDir: string, entries: readonly PidFil
   for (const { entry, outcome } of results) {
     if (outcome !== 'survived') await removePidFile(dataDir, entry.name, entry.pid).catch(() => undefined);
   }
+  await waitUntilReaped(results.filter((result) => result.outcome !== 'survived').map((result) => result.entry.pid), timings);
   return results;
 }
 

@@ -11,7 +11,7 @@ import { isRunning } from '@aico/pid-files';
 import { withBus } from '../bus-connection';
 import type { CliContext } from '../cli-context';
 import { CliError, ExitCode } from '../exit-codes';
-import { DEFAULT_STOP_TIMINGS, describeApps, findAppProcesses, stopAppProcesses, type StopTimings } from '../orphaned-apps';
+import { DEFAULT_STOP_TIMINGS, describeApps, findAppProcesses, stopAppProcesses, waitUntilReaped, type StopTimings } from '../orphaned-apps';
 import { runningSupervisor, SUPERVISOR_SCRIPT } from '../supervisor-process';
 
 const DETACHED_READY_TIMEOUT_MS = 120_000;
@@ -92,6 +92,7 @@ export function registerStartStop(program: Command, context: () => CliContext, o
           if (Date.now() > deadline) throw new CliError(`The supervisor (pid ${running.pid}) did not stop within ${STOP_TIMEOUT_MS / 1000} s; see ${join(cli.config.dataDir, 'logs')}.`, ExitCode.Failure);
           await sleep(100);
         }
+        await waitUntilReaped([running.pid], orphanTimings);
       }
       // Apps the supervisor could not stop, or all of them when it was gone before: stopped by their pid files.
       const orphans = await stopOrphanedApps(cli, orphanTimings, running ? 'After the supervisor stopped' : 'The supervisor is not running');
