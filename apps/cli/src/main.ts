@@ -5,6 +5,9 @@ import { createCliContext, type CliContext } from './cli-context';
 import { runCli } from './cli-program';
 
 async function main(argv: readonly string[]): Promise<void> {
+  // Whatever the CLI creates (vault, attempt counter, console logs, backups) and whatever it starts (the detached
+  // supervisor and its apps inherit the mask) is private to the user: no file in the data directory for others.
+  process.umask(0o077);
   let context: CliContext | undefined;
   process.exitCode = await runCli(argv, () => (context ??= createCliContext()));
 }

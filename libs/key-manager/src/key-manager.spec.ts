@@ -76,6 +76,18 @@ describe('KeyManager', () => {
     await expect(again.unlock(PASSWORD)).resolves.toBeDefined();
   });
 
+  it('takes its back-off from the options (a long first delay for tests that cross processes), doubling up to the maximum', async () => {
+    await manager.setup(PASSWORD);
+    const slow = new KeyManager({ dataDir: dir, secretStore: keychain, now: () => clock, backoff: { firstDelayMs: 3_600_000, maxDelayMs: 5 * 60_000 } });
+    for (let i = 0; i < 3; i++) await expect(slow.unlock('Wrong-password-123')).rejects.toMatchObject({ code: KeyManagerErrorCode.WrongPassword });
+    clock += 30 * 60_000;
+    await expect(slow.unlock(PASSWORD)).rejects.toMatchObject({ code: KeyManagerErrorCode.TooManyAttempts, message: expect.stringContaining('Try again in 1800 s') });
+    clock += 30 * 60_000;
+    await expect(slow.unlock('Wrong-password-123')).rejects.toMatchObject({ code: KeyManagerErrorCode.WrongPassword });
+    // A first delay above the maximum is not cut down to it: the maximum only caps the doubling.
+    await expect(slow.unlock(PASSWORD)).rejects.toMatchObject({ code: KeyManagerErrorCode.TooManyAttempts, message: expect.stringContaining('Try again in 3600 s') });
+  });
+
   it('changes the password by re-wrapping the same master key', async () => {
     const { keys } = await manager.setup(PASSWORD);
     await expect(manager.changePassword('Wrong-password-123', NEW_PASSWORD)).rejects.toMatchObject({ code: KeyManagerErrorCode.WrongPassword });

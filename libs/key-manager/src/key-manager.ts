@@ -14,9 +14,16 @@ import { keychainAccount, type SecretStore } from './secret-store';
 
 export const VAULT_FILE = 'master-key.vault.json';
 const ATTEMPTS_FILE = 'unlock-attempts.json';
-/** Failures allowed before waiting; then 1 s, 2 s, 4 s … up to 5 minutes between attempts. */
+/** Failures allowed before waiting; then 1 s, 2 s, 4 s … up to 5 minutes between attempts (see UnlockBackoff). */
 const FREE_ATTEMPTS = 3;
-const MAX_BACKOFF_MS = 5 * 60_000;
+
+/** How long to wait after wrong master passwords: `firstDelayMs`, doubling with each further failure, at most `maxDelayMs`. */
+export interface UnlockBackoff {
+  readonly firstDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+export const DEFAULT_UNLOCK_BACKOFF: UnlockBackoff = { firstDelayMs: 1_000, maxDelayMs: 5 * 60_000 };
 
 export type SetupPhase = 'checking-password' | 'deriving-key' | 'writing-vault' | 'storing-in-keychain' | 'done';
 
@@ -28,6 +35,11 @@ export interface KeyManagerOptions {
   /** Argon2id cost; DESIGN.md's 64 MiB, t=3, p=4 unless a benchmark or test says otherwise. */
   readonly kdfCost?: KdfCost;
   readonly now?: () => number;
+  /**
+   * The back-off after wrong passwords. Tests that check it across processes make the first delay long, so that
+   * no machine is slow enough to start the next attempt after it has run out.
+   */
+  readonly backoff?: UnlockBackoff;
 }
 
 export interface SetupResult {
@@ -183,7 +195,8 @@ export class KeyManager {
   private async assertMayAttempt(): Promise<void> {
     const { failures, lastFailureAt } = await this.readAttempts();
     if (failures < FREE_ATTEMPTS) return;
-    const waitMs = Math.min(1_000 * 2 ** (failures - FREE_ATTEMPTS), MAX_BACKOFF_MS);
+    const { firstDelayMs, maxDelayMs } = this.options.backoff ?? DEFAULT_UNLOCK_BACKOFF;
+    const waitMs = Math.min(firstDelayMs * 2 ** (failures - FREE_ATTEMPTS), Math.max(maxDelayMs, firstDelayMs));
     const remainingMs = lastFailureAt + waitMs - this.now();
     if (remainingMs > 0) {
       throw new KeyManagerError(

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeyErrorCode } from './key.error';
@@ -60,6 +60,38 @@ describe('master key providers', () => {
     for (const key of keys) expect(key).toEqual(keys[0]);
     expect(providers.filter((provider) => provider.created)).toHaveLength(1);
     expect((await readdir(dataDir)).sort()).toEqual(['dev-master.key']);
+  });
+
+  it('only reads a development key when told not to create one (the CLI), and says none exists yet', async () => {
+    const dataDir = join(dir, 'cli');
+    await mkdir(dataDir);
+    await expect(new DevelopmentKeyProvider(dataDir, { create: false }).load()).rejects.toMatchObject({
+      code: KeyErrorCode.KeyFileNotFound,
+      message: expect.stringContaining('no aico service has started in the development profile'),
+    });
+    expect(await readdir(dataDir)).toEqual([]);
+    expect(selectMasterKeyProvider({ profile: 'development', dataDir, createDevelopmentKey: false })).toBeInstanceOf(DevelopmentKeyProvider);
+    await expect(selectMasterKeyProvider({ profile: 'development', dataDir, createDevelopmentKey: false }).load()).rejects.toMatchObject({ code: KeyErrorCode.KeyFileNotFound });
+    const key = randomBytes(32);
+    await writeFile(join(dataDir, 'dev-master.key'), `${key.toString('hex')}\n`, { mode: 0o600 });
+    expect(await new DevelopmentKeyProvider(dataDir, { create: false }).load()).toEqual(key);
+  });
+
+  it('retires the development key once adopted: overwritten in place, then removed; a different key stays', async () => {
+    const dataDir = join(dir, 'adopted');
+    const provider = new DevelopmentKeyProvider(dataDir);
+    const key = await provider.load();
+    expect(await provider.retire(randomBytes(32))).toBe('different');
+    expect(await readFile(provider.path, 'utf8')).toBe(`${key.toString('hex')}\n`);
+    // A second name for the same inode shows what the blocks hold after the key's own name is gone.
+    const peek = join(dir, 'peek');
+    await link(provider.path, peek);
+    expect(await provider.retire(key)).toBe('removed');
+    expect(await readdir(dataDir)).toEqual([]);
+    const left = await readFile(peek);
+    expect(left).toHaveLength(65);
+    expect(left.every((byte) => byte === 0)).toBe(true);
+    expect(await provider.retire(key)).toBe('absent');
   });
 
   it('prefers a configured key file, falls back to the development key, and refuses production without a source', () => {

@@ -33,7 +33,7 @@ class StandInKeychain implements SecretStore {
   }
 }
 
-const CHECKS = ['node', 'keychain', 'master-key', 'data-dir', 'key-files', 'disk-space', 'port:bus-publish', 'port:bus-subscribe', 'port:gateway', 'bus', 'services', 'database'];
+const CHECKS = ['node', 'keychain', 'master-key', 'plaintext-key', 'data-dir', 'key-files', 'data-files', 'disk-space', 'port:bus-publish', 'port:bus-subscribe', 'port:gateway', 'bus', 'services', 'database'];
 
 describe('aico doctor', () => {
   let environment: ServiceTestEnvironment;

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { DevelopmentKeyProvider, KeyFileProvider } from '@aico/keys';
 import type { SetupPhase } from '@aico/key-manager';
 import type { CliContext } from '../cli-context';
+import { retireAdoptedKey } from '../development-key';
 import { readPasswords, type PasswordOptions } from '../password-input';
 
 const PHASES: Record<SetupPhase, string> = {
@@ -39,9 +40,13 @@ export function registerSetup(program: Command, context: () => CliContext): void
           existingKey,
         )
         .finally(() => existingKey?.fill(0));
-      result.keys.destroy();
-      cli.out(`aico is set up; the wrapped master key is ${cli.keyManager.vaultPath}.`);
-      if (result.keychain.stored) cli.out('The master key is in the OS keychain: services start without a password.');
-      else cli.out(`Not stored in the OS keychain: ${result.keychain.reason}`);
+      try {
+        cli.out(`aico is set up; the wrapped master key is ${cli.keyManager.vaultPath}.`);
+        if (result.keychain.stored) cli.out('The master key is in the OS keychain: services start without a password.');
+        else cli.out(`Not stored in the OS keychain: ${result.keychain.reason}`);
+        if (existingKey) await retireAdoptedKey(cli, development, result.keys, result.keychain.stored);
+      } finally {
+        result.keys.destroy();
+      }
     });
 }

@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { DevelopmentKeyProvider } from '@aico/keys';
 import type { CliContext } from '../cli-context';
+import { retireAdoptedKey } from '../development-key';
 import { CliError, ExitCode } from '../exit-codes';
 import { readPasswords, type PasswordOptions } from '../password-input';
 
@@ -24,6 +27,9 @@ export function registerUnlock(program: Command, context: () => CliContext): voi
           );
         }
         cli.out('Unlocked: the master key is in the OS keychain; services start without a password.');
+        // A development key left beside the vault (a setup that could not reach the keychain) is no longer needed.
+        const development = new DevelopmentKeyProvider(cli.config.dataDir);
+        if (existsSync(development.path)) await retireAdoptedKey(cli, development, keys, true);
       } finally {
         keys.destroy();
       }

@@ -1,6 +1,6 @@
 // The data-directory checks on real temporary directories; ownership, writability and free space are driven through
 // the injected file system where a test cannot make the real one fail.
-import { chmod, mkdir, mkdtemp, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkDataDirectory, checkDiskSpace, checkKeyFiles, type DataDirSubject, type DoctorFileSystem } from './data-dir.check';
@@ -9,6 +9,7 @@ const realFs: DoctorFileSystem = {
   stat: (path) => stat(path),
   statfs: (path) => statfs(path),
   writeProbe: (dir) => writeFile(join(dir, 'probe'), '', { flag: 'wx' }).then(() => rm(join(dir, 'probe'))),
+  list: async (dir) => (await readdir(dir, { withFileTypes: true })).map((entry) => ({ name: entry.name, kind: entry.isDirectory() ? 'directory' : entry.isFile() ? 'file' : 'other' })),
 };
 const errno = (code: string) => Object.assign(new Error(code), { code });
 
@@ -97,6 +98,12 @@ describe('data directory checks', () => {
     const low = await checkDiskSpace({ ...subject, fs: freeBytes(40 * 1024 ** 2) });
     expect(low).toMatchObject({ status: 'fail', detail: `40.0 MiB free on the file system of ${dataDir}: storage's writes will soon fail.` });
     expect(low.fix).toContain(`nightly backups in ${dataDir}-backups`);
+    expect(await checkDiskSpace({ ...subject, fs: freeBytes(4096) })).toEqual({
+      name: 'disk-space',
+      status: 'fail',
+      detail: `The disk is full: 4.0 KiB free on the file system of ${dataDir}. Storage refuses writes (STORAGE_DISK_FULL) and log lines are dropped until there is room.`,
+      fix: `Free space on that file system now ("df -h ${dataDir}" shows it; old backups in ${dataDir}-backups can go elsewhere), then run "aico doctor" again.`,
+    });
 
     // A data directory not made yet will live on its parent's file system.
     asked.length = 0;

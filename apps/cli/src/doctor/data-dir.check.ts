@@ -3,6 +3,7 @@
 import { basename, dirname, join } from 'node:path';
 import { VAULT_FILE, KeyVersionStore } from '@aico/key-manager';
 import { DevelopmentKeyProvider } from '@aico/keys';
+import { freeSpace } from '../disk-space';
 import { formatBytes } from '../storage-operation';
 import { checkResult, errorCode, shellQuote, worst, type CheckResult, type CheckStatus } from './doctor-check';
 
@@ -11,6 +12,13 @@ export interface DoctorFileSystem {
   statfs(path: string): Promise<{ readonly bavail: number; readonly bsize: number }>;
   /** Creates and removes a file in `dir`: the one sure test of writability (read-only mounts, ACLs, quotas). */
   writeProbe(dir: string): Promise<void>;
+  /** The entries of a directory, without following symbolic links. */
+  list(dir: string): Promise<readonly DirectoryEntry[]>;
+}
+
+export interface DirectoryEntry {
+  readonly name: string;
+  readonly kind: 'file' | 'directory' | 'other';
 }
 
 export interface DataDirSubject {
@@ -26,8 +34,8 @@ export interface DataDirSubject {
 export const WARN_BELOW_BYTES = 1024 ** 3;
 export const FAIL_BELOW_BYTES = 100 * 1024 ** 2;
 
-const mode = (bits: number) => `0${(bits & 0o777).toString(8).padStart(3, '0')}`;
-const exposed = (bits: number) => (bits & 0o077) !== 0;
+export const mode = (bits: number) => `0${(bits & 0o777).toString(8).padStart(3, '0')}`;
+export const exposed = (bits: number) => (bits & 0o077) !== 0;
 
 interface Problem {
   readonly status: CheckStatus;
@@ -113,24 +121,19 @@ export async function checkKeyFiles({ dataDir, platform, fs }: DataDirSubject): 
 
 /** Free space for the user on the file system that holds (or will hold) the data directory. */
 export async function checkDiskSpace({ dataDir, fs }: DataDirSubject): Promise<CheckResult> {
-  let target = dataDir;
-  let space: Awaited<ReturnType<DoctorFileSystem['statfs']>>;
-  for (;;) {
-    try {
-      space = await fs.statfs(target);
-      break;
-    } catch (error) {
-      // A data directory not made yet lives on its nearest existing parent's file system.
-      if (errorCode(error) !== 'ENOENT' || dirname(target) === target) {
-        return checkResult('disk-space', 'warn', `Free space on the file system of ${dataDir} is unknown (${errorCode(error)}).`);
-      }
-      target = dirname(target);
-    }
+  const space = await freeSpace(dataDir, (path) => fs.statfs(path));
+  if (!space.known) return checkResult('disk-space', 'warn', `Free space on the file system of ${dataDir} is unknown (${space.reason}).`);
+  const detail = `${formatBytes(space.freeBytes)} free on the file system of ${dataDir}`;
+  if (space.full) {
+    return checkResult(
+      'disk-space',
+      'fail',
+      `The disk is full: ${detail}. Storage refuses writes (STORAGE_DISK_FULL) and log lines are dropped until there is room.`,
+      `Free space on that file system now ("df -h ${shellQuote(dataDir)}" shows it; old backups in ${shellQuote(`${dataDir}-backups`)} can go elsewhere), then run "aico doctor" again.`,
+    );
   }
-  const free = space.bavail * space.bsize;
-  const detail = `${formatBytes(free)} free on the file system of ${dataDir}`;
   const fix = `Free space there (or move the data with AICO_DATA_DIR): storage needs room for its database, write-ahead log, logs and nightly backups in ${dataDir}-backups.`;
-  if (free < FAIL_BELOW_BYTES) return checkResult('disk-space', 'fail', `${detail}: storage's writes will soon fail.`, fix);
-  if (free < WARN_BELOW_BYTES) return checkResult('disk-space', 'warn', `${detail} (less than ${formatBytes(WARN_BELOW_BYTES)}).`, fix);
+  if (space.freeBytes < FAIL_BELOW_BYTES) return checkResult('disk-space', 'fail', `${detail}: storage's writes will soon fail.`, fix);
+  if (space.freeBytes < WARN_BELOW_BYTES) return checkResult('disk-space', 'warn', `${detail} (less than ${formatBytes(WARN_BELOW_BYTES)}).`, fix);
   return checkResult('disk-space', 'ok', `${detail}.`);
 }

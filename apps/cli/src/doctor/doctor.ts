@@ -1,7 +1,7 @@
 // `aico doctor`'s checks in order, over an environment that tests replace piece by piece: the file system, the
 // network probes, the keychain, the bus connector and the clock.
 import { randomBytes } from 'node:crypto';
-import { stat, statfs, unlink, writeFile } from 'node:fs/promises';
+import { readdir, stat, statfs, unlink, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { BusClient, deriveClientKeys } from '@aico/bus';
@@ -11,12 +11,14 @@ import { KeyVersionStore, OsKeychain, VAULT_FILE, type SecretStore } from '@aico
 import { captureLogger } from '@aico/logging';
 import { checkBus, type BusConnector } from './bus.check';
 import { checkDataDirectory, checkDiskSpace, checkKeyFiles, type DoctorFileSystem } from './data-dir.check';
+import { checkDataFiles } from './data-files.check';
 import { errorCode, type CheckResult } from './doctor-check';
 import { loadGatewayEndpoint } from './gateway-endpoint';
 import { checkKeychain, checkMasterKey, probeKeychain } from './master-key.check';
 import { answersAsGateway, bindProbe, greet } from './network-probes';
 import { checkNodeVersion } from './node-version.check';
 import { checkBusPort, checkGatewayPort, type DoctorNetwork, type GatewayEndpoint } from './ports.check';
+import { checkPlaintextKey } from './plaintext-key.check';
 import { checkDatabase, checkServices } from './services.check';
 
 export interface DoctorEnvironment {
@@ -46,6 +48,7 @@ const nodeFileSystem: DoctorFileSystem = {
     await writeFile(probe, '', { flag: 'wx', mode: 0o600 });
     await unlink(probe);
   },
+  list: async (dir) => (await readdir(dir, { withFileTypes: true })).map((entry) => ({ name: entry.name, kind: entry.isDirectory() ? 'directory' : entry.isFile() ? 'file' : 'other' })),
 };
 
 const connectCliBus: BusConnector = async ({ endpoints, keys, readyTimeoutMs }) => {
@@ -118,7 +121,8 @@ export async function runDoctor(config: DoctorConfig, environment: DoctorEnviron
   const setUp = await exists(fs, join(dataDir, VAULT_FILE));
   const keychain = await probeKeychain(environment.secretStore, dataDir);
   const masterKey = await checkMasterKey(keychain, selection, (path) => exists(fs, path));
-  const files = [await checkDataDirectory(subject), await checkKeyFiles(subject), await checkDiskSpace(subject)];
+  const plaintextKey = await checkPlaintextKey(dataDir, (path) => exists(fs, path));
+  const files = [await checkDataDirectory(subject), await checkKeyFiles(subject), await checkDataFiles(subject), await checkDiskSpace(subject)];
 
   const network = probeOnce(environment.network);
   progress('Checking the bus ...');
@@ -157,7 +161,7 @@ export async function runDoctor(config: DoctorConfig, environment: DoctorEnviron
       dataDir,
       expectedKeyVersion: () => new KeyVersionStore(dataDir).read().then((versions) => versions.database.version, () => undefined),
     });
-    return [node, checkKeychain(keychain, { ...selection, setUp }), masterKey.result, ...files, ...ports, bus.result, services.result, database];
+    return [node, checkKeychain(keychain, { ...selection, setUp }), masterKey.result, plaintextKey, ...files, ...ports, bus.result, services.result, database];
   } finally {
     await bus.bus?.close({ drainTimeoutMs: 0 });
   }
