@@ -9,7 +9,7 @@ import { KeyRing } from '@aico/keys';
 import { captureLogger, type CapturedLog } from '@aico/logging';
 import { BusClient, type BusClientOptions } from '../client/bus-client';
 import { deriveAllowList, deriveClientKeys, deriveServerKeys } from '../client/bus-identity-keys';
-import { BusProxy } from '../proxy/bus-proxy';
+import { BusProxy, type BusProxyOptions, type BusProxyStats } from '../proxy/bus-proxy';
 import { freeTcpPort } from './free-port';
 
 export type TestTransport = 'tcp' | 'ipc';
@@ -60,6 +60,8 @@ export interface TestBusOptions {
   readonly transport: TestTransport;
   readonly registry?: TopicRegistry;
   readonly keys?: KeyRing;
+  /** How the proxy logs refusals (tests of that logging). */
+  readonly proxy?: Pick<BusProxyOptions, 'refusalLogIntervalMs' | 'refusalLogMaxSources'>;
 }
 
 export class TestBus {
@@ -86,9 +88,11 @@ export class TestBus {
     if (!this.endpoints) throw new Error('TestBus.start() has not run yet');
     return this.endpoints;
   }
+  /** The running proxy's counters; after stopProxy(), its final ones. */
   get proxyStats() {
-    return this.proxy?.stats;
+    return this.proxy?.stats ?? this.stoppedStats;
   }
+  private stoppedStats: BusProxyStats | undefined;
 
   /**
    * Starts the proxy; after a stop(), starts it again on the same endpoints. A restart can find a tcp port taken
@@ -103,6 +107,7 @@ export class TestBus {
         serverKeys: deriveServerKeys(this.keys),
         allowedKeys: deriveAllowList(this.keys),
         logger: this.proxyLog.logger,
+        ...this.options.proxy,
       });
       try {
         await proxy.start();
@@ -117,7 +122,9 @@ export class TestBus {
   }
 
   async stopProxy(): Promise<void> {
-    await this.proxy?.stop();
+    if (!this.proxy) return;
+    await this.proxy.stop();
+    this.stoppedStats = this.proxy.stats;
     this.proxy = undefined;
   }
 
