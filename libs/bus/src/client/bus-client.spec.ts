@@ -301,8 +301,10 @@ async function waitForSubscription(publisher: TestClient, subscriber: TestClient
     if (message.envelope.attributes['probe'] === probeId) seen = true;
   });
   try {
-    for (let attempt = 0; !seen; attempt++) {
-      if (attempt > 500) throw new Error(`The subscription to ${topic} never became routable`);
+    // Until the signal, with a deadline (not a count of attempts, which a slow machine would use up sooner).
+    const deadline = Date.now() + 60_000;
+    while (!seen) {
+      if (Date.now() > deadline) throw new Error(`The subscription to ${topic} did not become routable within 60 s`);
       await publisher.publish(topic, create(definition.payload), { attributes: { probe: probeId } });
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
