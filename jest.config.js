@@ -1,8 +1,10 @@
 // Every Jest project in the workspace: unit and contract tests beside the code, tools tests, and e2e (which needs
 // the apps built: `npm test` builds them first).
 module.exports = {
-  // Global in multi-project runs: e2e and tools tests start processes; unit tests wait on signals with their own limits.
-  testTimeout: 60_000,
+  // Jest takes testTimeout from the global config only: in this multi-project run (npm test) the projects' own values
+  // are ignored and this one applies to every test that sets none. The same as jest.preset.js: a deadline for a hung
+  // test, not an expectation of speed (tests wait for signals; e2e files set their own budgets).
+  testTimeout: require('./jest.preset.js').testTimeout,
   projects: [
     '<rootDir>/libs/*/jest.config.js',
     '<rootDir>/apps/*/jest.config.js',

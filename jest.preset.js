@@ -4,8 +4,10 @@ const { swcOptions } = require('./tools/build/swc-options.js');
 
 module.exports = {
   testEnvironment: 'node',
-  // Generous: tests wait for signals, never for time, but CI shares 2 cores between workers and real processes.
-  testTimeout: 30_000,
+  // A deadline for a hung test, not an expectation of speed: tests wait for signals (each wait with its own, shorter
+  // deadline and message), and CI shares 2 cores between workers, real processes and whatever else runs. Jest reads
+  // this only when one project runs alone; in a multi-project run the root config's value applies (the same).
+  testTimeout: 300_000,
   // .js too: the ESM-only packages below are compiled to CommonJS like our own code.
   transform: { '^.+\\.(ts|m?js)$': ['@swc/jest', swcOptions()] },
   moduleFileExtensions: ['ts', 'js', 'json'],

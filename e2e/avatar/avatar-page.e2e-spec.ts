@@ -10,12 +10,20 @@ import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core'
 import { imageDifference, imageStats, launchChromium, newAppContext, submitLogin } from '../support/browser';
 import { WORKSPACE_ROOT } from '../support/service-process';
 import { RunningSystem } from '../support/system';
+import { SIGNAL_TIMEOUT_MS } from '../support/timing';
 
 const USER = { username: 'ada', password: 'Avatar-page-2026!', role: 'admin' } as const;
 const ARTIFACTS = join(WORKSPACE_ROOT, 'tmp', 'e2e-artifacts', 'avatar');
 const PROTOCOL = { protocol: 'aico.avatar', version: 1 } as const;
 /** WebGL through SwiftShader, which Chromium enables only when asked (it is a software renderer). */
 const WEBGL_FLAGS = ['--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
+
+/**
+ * Speech audio of a steady voice lasting `seconds`: the page stretches the text's timeline over it. Speech runs on
+ * the wall clock, so a test that must see it mid-way (or stop it before it ends) makes it long enough that a slow
+ * machine still gets there, instead of hoping a short sentence lasts long enough.
+ */
+const steadyVoice = (seconds: number) => ({ sampleRateHz: 8, envelope: Array<number>(8 * seconds).fill(1) });
 
 interface AvatarMessage {
   readonly type: string;
@@ -25,7 +33,8 @@ interface AvatarMessage {
   readonly [key: string]: unknown;
 }
 
-jest.setTimeout(300_000);
+// Signals under deadlines; the 50 load/dispose cycles in software WebGL are the longest test (a minute when idle).
+jest.setTimeout(600_000);
 
 describe('the avatar page', () => {
   let system: RunningSystem;
@@ -64,7 +73,7 @@ describe('the avatar page', () => {
       ([start, wanted]) =>
         (window as unknown as { __avatarEvents: AvatarMessage[] }).__avatarEvents.slice(start).find((event) => event.id === wanted.id && (wanted.types.length === 0 || wanted.types.includes(event.type))),
       [from, match] as const,
-      { timeout: 60_000 },
+      { timeout: SIGNAL_TIMEOUT_MS },
     );
     return (await handle.jsonValue()) as AvatarMessage;
   };
@@ -78,6 +87,7 @@ describe('the avatar page', () => {
     system = await RunningSystem.start({ password: USER.password, users: [USER] });
     browser = await launchChromium(WEBGL_FLAGS);
     context = await newAppContext(browser, system.baseUrl);
+    context.setDefaultTimeout(SIGNAL_TIMEOUT_MS);
     page = await context.newPage();
     await collectEvents(page);
     await page.setViewportSize({ width: 640, height: 640 });
@@ -93,7 +103,7 @@ describe('the avatar page', () => {
 
   it('loads the default avatar by itself and says ready, with every morph target it drives', async () => {
     await page.goto('/embed/avatar/');
-    const ready = await page.waitForFunction(() => (window as unknown as { __avatarEvents: AvatarMessage[] }).__avatarEvents.find((event) => event.type === 'ready' || event.type === 'error'), undefined, { timeout: 60_000 });
+    const ready = await page.waitForFunction(() => (window as unknown as { __avatarEvents: AvatarMessage[] }).__avatarEvents.find((event) => event.type === 'ready' || event.type === 'error'), undefined, { timeout: SIGNAL_TIMEOUT_MS });
     const event = (await ready.jsonValue()) as AvatarMessage & { model: { name: string; morphTargets: number } };
     expect(event).toMatchObject({ type: 'ready', model: { name: 'default.glb' } });
     expect(event.model.morphTargets).toBeGreaterThanOrEqual(35);
@@ -109,19 +119,21 @@ describe('the avatar page', () => {
 
   it('speaks "Hello there": speechStart, mouth morphs moving mid-speech, speechEnd; rest and mid-speech frames differ', async () => {
     await command({ type: 'setExpression', id: nextId(), expression: 'neutral', intensity: 1, transitionMs: 0 });
-    await page.waitForTimeout(300); // a settled frame, not a measurement
+    // Two frames rendered after the change: the mouth at rest is on screen.
+    await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
     const atRest = await inspect();
     const visemesAtRest = Object.entries(atRest.morphs).filter(([name, value]) => name.startsWith('viseme_') && name !== 'viseme_sil' && value > 0.05);
     expect(visemesAtRest).toEqual([]);
     const rest = await page.screenshot();
 
     const id = nextId();
-    const start = await command({ type: 'speak', id, text: 'Hello there, how are you today?' }, { types: ['speechStart', 'error'] });
+    const start = await command({ type: 'speak', id, text: 'Hello there, how are you today?', audio: steadyVoice(6) }, { types: ['speechStart', 'error'] });
     expect(start['durationMs']).toEqual(expect.any(Number));
-    // Read the mouth back through the bridge while it speaks; keep the frame where it is most open.
+    // Read the mouth back through the bridge while it speaks; keep the frame where it is most open, until it is
+    // clearly open.
     let maxViseme = 0;
     let mid: Buffer | undefined;
-    for (let i = 0; i < 40; i++) {
+    while (maxViseme <= 0.6) {
       const state = await inspect();
       if (!state.speaking) break;
       const open = Math.max(...Object.entries(state.morphs).filter(([name]) => name.startsWith('viseme_') && name !== 'viseme_sil').map(([, value]) => value), 0);
@@ -134,9 +146,9 @@ describe('the avatar page', () => {
     const end = await waitForEvent({ id, types: ['speechEnd'] });
     expect(end).toMatchObject({ type: 'speechEnd', id, interrupted: false });
 
-    // The frame time a viewer gets while the avatar speaks (a second, longer sentence).
+    // The frame time a viewer gets while the avatar speaks (a second sentence, stopped once the frames are counted).
     const timed = nextId();
-    await command({ type: 'speak', id: timed, text: 'I can keep talking for a little while, so that the frames can be counted properly.' }, { types: ['speechStart'] });
+    await command({ type: 'speak', id: timed, text: 'I can keep talking for a little while, so that the frames can be counted properly.', audio: steadyVoice(600) }, { types: ['speechStart'] });
     const frameTimes = await page.evaluate(
       () =>
         new Promise<number[]>((resolve) => {
@@ -151,6 +163,7 @@ describe('the avatar page', () => {
           requestAnimationFrame(step);
         }),
     );
+    await command({ type: 'stop', id: nextId() });
     await waitForEvent({ id: timed, types: ['speechEnd'] });
 
     const restStats = await imageStats(scratch, rest);
@@ -166,7 +179,8 @@ describe('the avatar page', () => {
 
   it('stops speech on "stop" (speechEnd interrupted) and pauses and resumes the render loop', async () => {
     const id = nextId();
-    await command({ type: 'speak', id, text: 'This sentence is long enough to be interrupted before it ends, surely.' }, { types: ['speechStart'] });
+    // Ten minutes of speech: the stop comes before its end however slow the machine.
+    await command({ type: 'speak', id, text: 'This sentence is long enough to be interrupted before it ends, surely.', audio: steadyVoice(600) }, { types: ['speechStart'] });
     await command({ type: 'stop', id: nextId() });
     expect(await waitForEvent({ id, types: ['speechEnd'] })).toMatchObject({ interrupted: true });
     await command({ type: 'pause', id: nextId() });
@@ -221,15 +235,30 @@ describe('the avatar page', () => {
     await web.goto('/avatar');
     await submitLogin(web, USER.username, USER.password);
     const panel = web.getByTestId('avatar-status');
-    await panel.and(web.locator('[data-state="ready"]')).waitFor({ timeout: 60_000 });
+    await panel.and(web.locator('[data-state="ready"]')).waitFor();
+    // Two spoken words can begin and end between two polls of a locator: the page records every state the panel
+    // goes through, and the test waits for that record (a signal), not for a poll to be lucky.
+    await web.evaluate(() => {
+      const states: string[] = [];
+      (window as unknown as { aicoPanelStates: string[] }).aicoPanelStates = states;
+      const check = () => {
+        const state = document.querySelector('[data-testid="avatar-status"]')?.getAttribute('data-state');
+        if (state && states.at(-1) !== state) states.push(state);
+      };
+      check();
+      new MutationObserver(check).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'] });
+    });
     await web.getByRole('textbox', { name: 'Say something' }).fill('Hello there');
     await web.getByRole('button', { name: 'Speak' }).click();
-    await panel.and(web.locator('[data-state="speaking"]')).waitFor({ timeout: 30_000 });
-    await panel.and(web.locator('[data-state="ready"]')).waitFor({ timeout: 30_000 });
+    await web.waitForFunction(() => {
+      const states = (window as unknown as { aicoPanelStates: string[] }).aicoPanelStates;
+      const speaking = states.indexOf('speaking');
+      return speaking >= 0 && states.indexOf('ready', speaking) > speaking;
+    });
     await writeFile(join(ARTIFACTS, 'web-avatar-panel.png'), await web.screenshot());
     // A model of the user's own from disk: one without the morph targets is refused by name, the avatar stays.
     await web.getByLabel('Your own avatar (a Ready Player Me-style .glb file)').setInputFiles({ name: 'mine.glb', mimeType: 'model/gltf-binary', buffer: triangleGlb() });
-    await web.getByTestId('avatar-notice').filter({ hasText: 'viseme_aa' }).waitFor({ timeout: 30_000 });
+    await web.getByTestId('avatar-notice').filter({ hasText: 'viseme_aa' }).waitFor();
     expect(await panel.getAttribute('data-state')).toBe('ready');
     await web.close();
   });

@@ -6,9 +6,13 @@ import { SystemTopics } from '@aico/contracts';
 import type { KeyRing } from '@aico/keys';
 import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service';
 import { ServiceProcess } from '../support/service-process';
+import { LOAD_TOLERANT_ENV, SIGNAL_TIMEOUT_MS } from '../support/timing';
 
 const BUS = 'dist/apps/bus/apps/bus/src/main.js';
 const PEER = 'dist/e2e-fixtures/e2e/fixtures/ping-peer.service.js';
+
+// Three process starts, a bus restart and three stops: seconds when idle, minutes at worst on a loaded machine.
+jest.setTimeout(600_000);
 
 describe('bus with real processes', () => {
   let environment: ServiceTestEnvironment;
@@ -26,7 +30,7 @@ describe('bus with real processes', () => {
   }
 
   beforeAll(async () => {
-    environment = await createServiceTestEnvironment('tcp', { AICO_BUS__HEARTBEAT_INTERVAL_MS: '250', AICO_BUS__READY_TIMEOUT_MS: '20000', AICO_LOG__LEVEL: 'info' });
+    environment = await createServiceTestEnvironment('tcp', { ...LOAD_TOLERANT_ENV, AICO_BUS__HEARTBEAT_INTERVAL_MS: '250', AICO_LOG__LEVEL: 'info' });
     ({ env, keys } = environment);
   });
 
@@ -49,7 +53,7 @@ describe('bus with real processes', () => {
           ready.set(message.payload.service, message.payload.pid);
           if (ready.has('scheduler') && ready.has('monitor')) deliver();
         }),
-      20_000,
+      SIGNAL_TIMEOUT_MS,
       'ready announcements from both services',
     );
     const beats = new Set<string>();
@@ -59,7 +63,7 @@ describe('bus with real processes', () => {
           beats.add(message.payload.service);
           if (beats.has('scheduler') && beats.has('monitor')) deliver();
         }),
-      20_000,
+      SIGNAL_TIMEOUT_MS,
       'heartbeats from both services',
     );
     await observer.connect();
@@ -72,19 +76,19 @@ describe('bus with real processes', () => {
     await bothBeating;
 
     // The two services reach each other through the bus, in both directions.
-    const schedulerHeard = await scheduler.waitFor((l) => l.msg === 'peer answered' && l['peer'] === 'monitor', 20_000, 'an answer from monitor');
-    await monitor.waitFor((l) => l.msg === 'peer answered' && l['peer'] === 'scheduler', 20_000, 'an answer from scheduler');
+    const schedulerHeard = await scheduler.waitFor((l) => l.msg === 'peer answered' && l['peer'] === 'monitor', SIGNAL_TIMEOUT_MS, 'an answer from monitor');
+    await monitor.waitFor((l) => l.msg === 'peer answered' && l['peer'] === 'scheduler', SIGNAL_TIMEOUT_MS, 'an answer from scheduler');
     expect(schedulerHeard['rttMs']).toEqual(expect.any(Number));
 
     // Restart the bus process under the running services.
     const mark = scheduler.lines.length;
     expect(await bus.stop()).toEqual({ code: 0, signal: null });
-    await scheduler.waitFor((l) => String(l.msg).startsWith('Lost the bus connection'), 20_000, 'the lost connection', mark);
+    await scheduler.waitFor((l) => String(l.msg).startsWith('Lost the bus connection'), SIGNAL_TIMEOUT_MS, 'the lost connection', mark);
     const restarted = start('bus (restarted)', BUS);
     await restarted.waitForMessage('bus ready');
-    await scheduler.waitForMessage('Bus connection restored', 20_000, mark);
+    await scheduler.waitForMessage('Bus connection restored', SIGNAL_TIMEOUT_MS, mark);
     const afterRestart = scheduler.lines.length;
-    await scheduler.waitFor((l) => l.msg === 'peer answered' && l['peer'] === 'monitor', 20_000, 'an answer after the restart', afterRestart);
+    await scheduler.waitFor((l) => l.msg === 'peer answered' && l['peer'] === 'monitor', SIGNAL_TIMEOUT_MS, 'an answer after the restart', afterRestart);
 
     // A shutdown request over the bus stops one service; SIGTERM stops the others. All exit 0.
     await observer.close();

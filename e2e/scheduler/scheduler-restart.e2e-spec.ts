@@ -23,12 +23,18 @@ import {
 import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service';
 import { StorageClient } from '@aico/storage-client';
 import { ServiceProcess, WORKSPACE_ROOT } from '../support/service-process';
+import { LOAD_TOLERANT_ENV, SIGNAL_TIMEOUT_MS } from '../support/timing';
 
 const BUS = 'dist/apps/bus/apps/bus/src/main.js';
 const STORAGE = 'dist/apps/storage/apps/storage/src/main.js';
 const SCHEDULER = 'dist/apps/scheduler/apps/scheduler/src/main.js';
 const CLI = join(WORKSPACE_ROOT, 'dist/apps/cli/apps/cli/src/main.js');
 const INTERVAL_MS = 3_000;
+/** A run's own limit: a ping through the bus answered by this test, so generous (a slow run is not the subject). */
+const TASK_TIMEOUT_MS = 60_000;
+
+// Three process starts, a scheduler restart, runs on a 3 s interval, three backups: under a minute when idle.
+jest.setTimeout(600_000);
 
 /** Collects run ends as they are announced; `next` waits for the first unconsumed one that matches. */
 class RunEnds {
@@ -45,7 +51,7 @@ class RunEnds {
     }
   };
 
-  next(match: (event: RunFinished) => boolean, what: string, timeoutMs = 20_000): Promise<RunFinished> {
+  next(match: (event: RunFinished) => boolean, what: string, timeoutMs = SIGNAL_TIMEOUT_MS): Promise<RunFinished> {
     const index = this.seen.findIndex(match);
     if (index >= 0) return Promise.resolve(this.seen.splice(index, 1)[0]!);
     return new Promise((resolve, reject) => {
@@ -87,7 +93,7 @@ describe('scheduler across a restart, with real processes', () => {
     schedule: { kind: { case: 'intervalMs' as const, value: BigInt(INTERVAL_MS) } },
     topic: SystemTopics.ping.topic,
     payload: toBinary(PingRequestSchema, create(PingRequestSchema, { target: 'monitor', data: Buffer.from(name) })),
-    timeoutMs: 5_000,
+    timeoutMs: TASK_TIMEOUT_MS,
     retry: { maxAttempts: 2, initialBackoffMs: 500, maxBackoffMs: 500 },
     missedRunPolicy,
   });
@@ -96,9 +102,9 @@ describe('scheduler across a restart, with real processes', () => {
   beforeAll(async () => {
     backups = await mkdtemp(join(tmpdir(), 'aico-e2e-backups-'));
     environment = await createServiceTestEnvironment('tcp', {
+      ...LOAD_TOLERANT_ENV,
       AICO_LOG__LEVEL: 'info',
       AICO_LOG__FILE: 'false',
-      AICO_BUS__READY_TIMEOUT_MS: '20000',
       AICO_SCHEDULER__BACKUP__DIRECTORY: backups,
       AICO_SCHEDULER__BACKUP__KEEP_LAST: '2',
     });
@@ -143,14 +149,14 @@ describe('scheduler across a restart, with real processes', () => {
     expect(await scheduler.exited).toEqual({ code: 0, signal: null });
 
     // What the real storage kept of the registrations.
-    const storage = new StorageClient(monitor, { attemptTimeoutMs: 1_000 });
+    const storage = new StorageClient(monitor, { attemptTimeoutMs: 5_000, deadlineMs: SIGNAL_TIMEOUT_MS });
     const stored = async (name: string): Promise<ScheduledTask> => {
       const reply = await storage.getRecord(RecordKind.TASK, name);
       if (reply.record?.kind.case !== 'task') throw new Error(`${name} is not stored`);
       return reply.record.kind.value;
     };
     const [catchUp, noCatchUp, dormant] = [await stored('catch-up'), await stored('no-catch-up'), await stored('dormant')];
-    expect(catchUp).toMatchObject({ owner: 'monitor', intervalMs: BigInt(INTERVAL_MS), topic: 'system.health.ping', missedRunPolicy: 'run-once', maxAttempts: 2, backoffInitialMs: 500, timeoutMs: 5_000, enabled: true });
+    expect(catchUp).toMatchObject({ owner: 'monitor', intervalMs: BigInt(INTERVAL_MS), topic: 'system.health.ping', missedRunPolicy: 'run-once', maxAttempts: 2, backoffInitialMs: 500, timeoutMs: TASK_TIMEOUT_MS, enabled: true });
     expect(noCatchUp).toMatchObject({ missedRunPolicy: 'skip', enabled: true });
     expect(dormant).toMatchObject({ enabled: false });
     expect(dormant.nextRunAt).toBeUndefined();
@@ -187,7 +193,7 @@ describe('scheduler across a restart, with real processes', () => {
 
     // Three backups through the real storage (encrypted archives); the newest two are kept.
     for (let i = 0; i < 3; i++) {
-      const run = await cli.request(SchedulerTopics.trigger, { name: 'backup', wait: true }, { timeoutMs: 60_000 });
+      const run = await cli.request(SchedulerTopics.trigger, { name: 'backup', wait: true }, { timeoutMs: SIGNAL_TIMEOUT_MS });
       expect(run.lastAttempt).toMatchObject({ status: RunStatus.SUCCEEDED });
     }
     const archives = (await readdir(backups)).sort();

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { SIGNAL_TIMEOUT_MS } from './timing';
 
 export const WORKSPACE_ROOT = join(__dirname, '..', '..');
 
@@ -53,7 +54,7 @@ export class ServiceProcess {
   }
 
   /** Resolves with the first log line (already seen or future) that matches; rejects after `timeoutMs`. */
-  waitFor(predicate: (line: LogLine) => boolean, timeoutMs = 20_000, what = 'a matching log line', since = 0): Promise<LogLine> {
+  waitFor(predicate: (line: LogLine) => boolean, timeoutMs = SIGNAL_TIMEOUT_MS, what = 'a matching log line', since = 0): Promise<LogLine> {
     const seen = this.lines.slice(since).find(predicate);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
@@ -78,8 +79,8 @@ export class ServiceProcess {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
   }
 
-  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
-  async stop(graceMs = 10_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  /** SIGTERM, then SIGKILL if it has not exited after `graceMs` (beyond the apps' own stop budget in tests). */
+  async stop(graceMs = SIGNAL_TIMEOUT_MS): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     this.signal('SIGTERM');
     const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
     const result = await this.exited;

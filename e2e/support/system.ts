@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeTcpPort } from '@aico/bus';
 import { runAico, type CliRun } from './aico-cli';
+import { LOAD_TOLERANT_ENV, SIGNAL_TIMEOUT_MS } from './timing';
 
 /** CI runs the e2e tests inside a D-Bus session with an unlocked GNOME Keyring: the production key path then. */
 export const realKeychain = process.env['AICO_TEST_SECRET_SERVICE'] === '1';
@@ -27,6 +28,7 @@ export async function systemEnv(dataDir: string, overrides: NodeJS.ProcessEnv = 
     AICO_GATEWAY__PORT: String(gatewayPort),
     AICO_LOG__LEVEL: 'info',
     AICO_SCHEDULER__BACKUP__ENABLED: 'false',
+    ...LOAD_TOLERANT_ENV,
     ...(process.env['DBUS_SESSION_BUS_ADDRESS'] ? { DBUS_SESSION_BUS_ADDRESS: process.env['DBUS_SESSION_BUS_ADDRESS'] } : {}),
     ...overrides,
   };
@@ -81,12 +83,21 @@ export class RunningSystem {
     return run;
   }
 
-  /** The supervisor's view of one app (`aico status --json`). */
-  async app(name: string): Promise<SupervisedAppStatus> {
-    const status = JSON.parse((await this.aico(['status', '--json'])).stdout) as { supervisor: SupervisedAppStatus[] | null };
-    const app = status.supervisor?.find((candidate) => candidate.name === name);
-    if (!app) throw new Error(`the supervisor does not report ${name} (is aico running?)`);
-    return app;
+  /**
+   * The supervisor's view of one app (`aico status --json`). The command gives the supervisor a short deadline
+   * and reports none when it misses it, as it can on a loaded machine: asked again until it answers.
+   */
+  async app(name: string, timeoutMs = SIGNAL_TIMEOUT_MS): Promise<SupervisedAppStatus> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const run = await runAico(['status', '--json'], this.env);
+      if (run.code === 0) {
+        const status = JSON.parse(run.stdout) as { supervisor: SupervisedAppStatus[] | null };
+        const app = status.supervisor?.find((candidate) => candidate.name === name);
+        if (app) return app;
+      }
+      if (Date.now() > deadline) throw new Error(`the supervisor did not report ${name} within ${timeoutMs} ms (is aico running?); last "aico status":\n${run.stdout}\n${run.stderr}`);
+    }
   }
 
   async stop(): Promise<void> {

@@ -2,11 +2,13 @@
 // every app ready → a request through the gateway to storage and back → each app killed with SIGKILL in turn while
 // writes go on, restarted by the supervisor, nothing acknowledged lost → `aico stop` leaves no process behind.
 // Then the same start-to-stop run inside a network namespace without a network, proving aico works offline.
+// Nothing here waits for time: each step waits for an answer (a CLI exit, a status reply, an acknowledged write)
+// under a generous deadline, and each test's timeout fits its work on a loaded machine with a wide margin.
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestClient, type BusClient } from '@aico/bus';
+import { createTestClient, requestWhenRoutable, type BusClient } from '@aico/bus';
 import { SupervisedAppState, SupervisorTopics } from '@aico/contracts';
 import { KeyManager, OsKeychain } from '@aico/key-manager';
 import { KeyRing } from '@aico/keys';
@@ -15,8 +17,16 @@ import { GatewayClient } from '../gateway/https-client';
 import { runAico } from '../support/aico-cli';
 import { WORKSPACE_ROOT } from '../support/service-process';
 import { realKeychain, systemEnv } from '../support/system';
+import { SIGNAL_TIMEOUT_MS } from '../support/timing';
 
 const PASSWORD = 'Whole-system-2026!';
+/**
+ * Setup, start, six SIGKILLs each waited out to a restart and 20 more acknowledged writes, a query of every write,
+ * stop: about 40 s on an idle 2-core machine, a few minutes with both cores busy elsewhere.
+ */
+const WHOLE_SYSTEM_TEST_MS = 900_000;
+/** The offline probe runs its own setup, start, login and stop (each CLI call has a 150 s limit in the probe). */
+const OFFLINE_PROBE_MS = 600_000;
 const isAlive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -36,9 +46,10 @@ describe('the whole system, started and stopped like a user does', () => {
   });
   afterAll(async () => {
     await client?.close({ drainTimeoutMs: 0 });
+    // `aico stop` waits up to 120 s for the supervisor.
     await runAico(['stop'], env);
     await rm(dir, { recursive: true, force: true });
-  });
+  }, 180_000);
 
   it('sets up, starts, serves, survives SIGKILL of every app under load, and stops without leftovers', async () => {
     const system = await systemEnv(join(dir, 'data'));
@@ -68,8 +79,11 @@ describe('the whole system, started and stopped like a user does', () => {
       subscribeEndpoint: env['AICO_BUS__SUBSCRIBE_ENDPOINT']!,
     });
     await client.connect();
-    const status = () => client!.request(SupervisorTopics.status, {}, { timeoutMs: 2_000 });
-    const writes = new StorageClient(client, { deadlineMs: 60_000, attemptTimeoutMs: 500, initialBackoffMs: 20, maxBackoffMs: 250 });
+    // A request that went to a bus being killed is never answered: asked again, each attempt waiting twice as long
+    // as the one before, so a slow machine gets its answer and a lost request costs little.
+    const status = () => requestWhenRoutable((timeoutMs) => client!.request(SupervisorTopics.status, {}, { timeoutMs }), SIGNAL_TIMEOUT_MS);
+    // A write waits out the restart of whatever was killed (storage, the bus); retried attempts keep their key.
+    const writes = new StorageClient(client, { deadlineMs: 600_000, attemptTimeoutMs: 2_000, initialBackoffMs: 20, maxBackoffMs: 1_000 });
     const acknowledged: string[] = [];
     let running = true;
     const writers = Array.from({ length: 3 }, async (_, lane) => {
@@ -121,7 +135,7 @@ describe('the whole system, started and stopped like a user does', () => {
     expect(pids.filter(isAlive)).toEqual([]);
     expect(await runAico(['stop'], env)).toMatchObject({ code: 0, stdout: expect.stringContaining('not running') });
     process.stdout.write(`${JSON.stringify({ wholeSystem: { coldStartMs, idleMemoryBytes: memory, acknowledgedWrites: acknowledged.length } })}\n`);
-  });
+  }, WHOLE_SYSTEM_TEST_MS);
 
   it('runs offline: the same start, request and stop inside a network namespace with no network', () => {
     const probe = join(WORKSPACE_ROOT, 'dist/e2e-fixtures/e2e/fixtures/offline-probe.js');
@@ -129,12 +143,12 @@ describe('the whole system, started and stopped like a user does', () => {
     const result = spawnSync('unshare', ['-n', 'sh', '-c', `ip link set lo up && exec "${process.execPath}" "${probe}"`], {
       env: { PATH: process.env['PATH'], AICO_TEST_SECRET_SERVICE: process.env['AICO_TEST_SECRET_SERVICE'] ?? '', ...(process.env['DBUS_SESSION_BUS_ADDRESS'] ? { DBUS_SESSION_BUS_ADDRESS: process.env['DBUS_SESSION_BUS_ADDRESS'] } : {}) },
       encoding: 'utf8',
-      timeout: 180_000,
+      timeout: OFFLINE_PROBE_MS - 60_000,
     });
     expect(result.stderr).not.toMatch(/unshare failed/);
     const report = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
     expect(report).toMatchObject({ internet: 'unreachable', started: true, login: 200, consent: 200, stopped: true, leftover: [] });
-  });
+  }, OFFLINE_PROBE_MS);
 });
 
 async function keychainKeys(env: NodeJS.ProcessEnv): Promise<KeyRing> {
@@ -143,7 +157,8 @@ async function keychainKeys(env: NodeJS.ProcessEnv): Promise<KeyRing> {
   return found.keys;
 }
 
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+/** Asks `probe` again (every 100 ms) until it gives a value: a wait for a state, with a deadline for a broken run. */
+async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 300_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe().catch(() => undefined);

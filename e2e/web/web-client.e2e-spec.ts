@@ -10,13 +10,16 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { effectiveTheme, imageStats, launchChromium, newAppContext, saveScreenshot, submitLogin, waitForTheme, WEB_ARTIFACTS, type ImageStats } from '../support/browser';
 import { WORKSPACE_ROOT } from '../support/service-process';
 import { RunningSystem } from '../support/system';
+import { SIGNAL_TIMEOUT_MS } from '../support/timing';
 
 const USER = { username: 'ada', password: 'Web-client-2026!', role: 'admin' } as const;
 const WEB_DIST = join(WORKSPACE_ROOT, 'dist', 'apps', 'web');
-/** Waits that span a gateway restart or the monitor's samples; a single action or render gets the default. */
-const SLOW_MS = 90_000;
+/** Waits that span a gateway restart or the monitor's samples (every action and render gets the same deadline). */
+const SLOW_MS = SIGNAL_TIMEOUT_MS;
 
-jest.setTimeout(240_000);
+// Each test waits for signals (a render, a message, a state) under deadlines; the test budget is the sum of a few of
+// them. The whole system is started once, in beforeAll, under the same budget.
+jest.setTimeout(600_000);
 
 describe('the web client in a browser', () => {
   let system: RunningSystem | undefined;
@@ -29,7 +32,8 @@ describe('the web client in a browser', () => {
 
   const newContext = async (colorScheme: 'light' | 'dark' = 'light') => {
     const context = await newAppContext(browser!, system!.baseUrl, colorScheme);
-    context.setDefaultTimeout(30_000);
+    // A deadline for a page to show what the test waits for, not a measure of speed (2 shared, busy cores).
+    context.setDefaultTimeout(SIGNAL_TIMEOUT_MS);
     contexts.push(context);
     return context;
   };

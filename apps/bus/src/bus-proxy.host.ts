@@ -20,6 +20,8 @@ export class BusProxyHost implements OnModuleInit, OnApplicationShutdown {
       logger,
       highWaterMark: config.proxy.highWaterMark,
       maxMessageBytes: config.proxy.maxMessageBytes,
+      refusalLogIntervalMs: config.proxy.refusalLogIntervalMs,
+      refusalLogMaxSources: config.proxy.refusalLogMaxSources,
     });
   }
 

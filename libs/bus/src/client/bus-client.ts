@@ -100,7 +100,7 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
     this.logger = options.logger.child({ context: 'BusClient' });
     this.policy = new AccessPolicy(options.registry);
     this.codec = new EnvelopeCodec(this.identity, this.instanceId);
-    this.drops = new DropCounter(this.logger);
+    this.drops = new DropCounter(this.logger, options.dropLogIntervalMs);
     this.maxEnvelopeBytes = options.maxEnvelopeBytes ?? DEFAULT_MAX_ENVELOPE_BYTES;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5_000;
     this.readyTimeoutMs = options.readyTimeoutMs ?? 15_000;

@@ -29,6 +29,8 @@ export interface BusClientOptions {
   readonly requestTimeoutMs?: number;
   readonly readyTimeoutMs?: number;
   readonly maxSendQueue?: number;
+  /** Dropped envelopes of one reason are logged at most once this often, with a count (default 1 s). */
+  readonly dropLogIntervalMs?: number;
   /** Answer `system.health.ping` requests addressed to this identity (default true). */
   readonly answerPings?: boolean;
   /** zeromq context for the sockets (tests isolate with their own). */

@@ -1,5 +1,6 @@
 // Counts envelopes the client refused to deliver, by reason, and logs them without letting a flood of garbage
-// flood the log: the first drop of a reason is logged at once, later ones at most once a second with a count.
+// flood the log: the first drop of a reason is logged at once, later ones at most once an interval (a second by
+// default) with a count.
 import type { Logger } from 'pino';
 
 export type DropReason =
@@ -14,14 +15,18 @@ export type DropReason =
   | 'expired_request'
   | 'intake_stopped';
 
-const LOG_INTERVAL_MS = 1_000;
+export const DROP_LOG_INTERVAL_MS = 1_000;
 
 export class DropCounter {
   private readonly counts = new Map<DropReason, number>();
   private readonly lastLogged = new Map<DropReason, { at: number; countAtLog: number }>();
   total = 0;
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly intervalMs = DROP_LOG_INTERVAL_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   drop(reason: DropReason, fields: Record<string, unknown>, message: string): void {
     const count = (this.counts.get(reason) ?? 0) + 1;
@@ -29,9 +34,9 @@ export class DropCounter {
     this.total++;
     // Late replies and stopped intake are expected in normal operation; they are counted, logged at debug.
     const level = reason === 'late_reply' || reason === 'intake_stopped' ? 'debug' : 'warn';
-    const now = Date.now();
+    const now = this.now();
     const last = this.lastLogged.get(reason);
-    if (!last || now - last.at >= LOG_INTERVAL_MS) {
+    if (!last || now - last.at >= this.intervalMs) {
       const suppressed = last ? count - last.countAtLog - 1 : 0;
       this.logger[level]({ ...fields, reason, droppedTotal: count, ...(suppressed > 0 ? { suppressed } : {}) }, `Dropped envelope: ${message}`);
       this.lastLogged.set(reason, { at: now, countAtLog: count });

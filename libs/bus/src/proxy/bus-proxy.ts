@@ -1,9 +1,11 @@
 // The bus itself: zeromq's native XSUB/XPUB proxy. Forwarding runs in libzmq's own thread, never in JavaScript.
-// Both sockets are CURVE servers whose ZAP domain is answered by ZapAuthenticator: deny by default.
+// Both sockets are CURVE servers whose ZAP domain is answered by ZapAuthenticator: deny by default. Every refusal
+// (a ZAP "no", or a handshake that failed before ZAP was asked) goes through one RefusalLog.
 import { Context, Proxy, XPublisher, XSubscriber } from 'zeromq';
 import type { CurveKeyPair } from '@aico/keys';
 import type { Logger } from '@aico/logging';
 import { watchSocketEvents } from '../client/socket-events';
+import { BusRefusalReason, RefusalLog } from './refusal-log';
 import { ZapAuthenticator } from './zap-authenticator';
 
 export const BUS_ZAP_DOMAIN = 'aico';
@@ -20,12 +22,18 @@ export interface BusProxyOptions {
   readonly highWaterMark?: number;
   /** A publisher that sends a larger message is disconnected by libzmq. */
   readonly maxMessageBytes?: number;
+  /** Repeated refusals of one source and reason are logged as one line with a count this often (default 10 s). */
+  readonly refusalLogIntervalMs?: number;
+  /** Sources whose refusals are counted apart; beyond, they are counted together (default 100). */
+  readonly refusalLogMaxSources?: number;
 }
 
 export interface BusProxyStats {
   readonly accepted: number;
   readonly rejected: number;
   readonly handshakeFailures: number;
+  /** Refusal lines logged (immediate and aggregated): bounded however many clients are refused. */
+  readonly refusalLines: number;
 }
 
 export class BusProxy {
@@ -35,12 +43,15 @@ export class BusProxy {
   private readonly backend: XPublisher;
   private readonly proxy: Proxy<XSubscriber, XPublisher>;
   private readonly logger: Logger;
+  private readonly refusals: RefusalLog;
+  private readonly watchers: Promise<void>[] = [];
   private running: Promise<void> | undefined;
   private handshakeFailures = 0;
 
   constructor(private readonly options: BusProxyOptions) {
     this.logger = options.logger.child({ context: 'BusProxy' });
-    this.zap = new ZapAuthenticator(this.context, options.allowedKeys, BUS_ZAP_DOMAIN, this.logger);
+    this.refusals = new RefusalLog({ logger: this.logger, intervalMs: options.refusalLogIntervalMs ?? 10_000, ...(options.refusalLogMaxSources ? { maxSources: options.refusalLogMaxSources } : {}) });
+    this.zap = new ZapAuthenticator(this.context, options.allowedKeys, BUS_ZAP_DOMAIN, this.logger, (refusal) => this.refusals.record(refusal));
     const curve = {
       context: this.context,
       curveServer: true,
@@ -57,17 +68,21 @@ export class BusProxy {
     this.backend = new XPublisher({ ...curve, sendHighWaterMark: hwm, receiveHighWaterMark: hwm });
     this.proxy = new Proxy(this.frontend, this.backend);
     for (const [socket, role] of [[this.frontend, 'publish'], [this.backend, 'subscribe']] as const) {
-      // Clients without CURVE, or with a broken handshake, never reach ZAP: these events are their only trace.
-      void watchSocketEvents(socket, {
-        'handshake:error:protocol': (event) => {
-          this.handshakeFailures++;
-          this.logger.warn({ role, address: event.address, reason: event.error.code }, 'Bus client refused: handshake failed');
-        },
-        'handshake:error:other': (event) => {
-          this.handshakeFailures++;
-          this.logger.warn({ role, address: event.address, reason: event.error.message }, 'Bus client refused: handshake failed');
-        },
-      });
+      // Clients without CURVE, or with a broken handshake, never reach ZAP: these events are their only trace. A
+      // ZAP refusal also ends in a 'handshake:error:auth' event; it is the same refusal, already recorded by ZAP
+      // (with the peer's address, which this event lacks), so it is not recorded twice.
+      this.watchers.push(
+        watchSocketEvents(socket, {
+          'handshake:error:protocol': (event) => {
+            this.handshakeFailures++;
+            this.refusals.record({ address: event.address, role, reason: BusRefusalReason.HandshakeProtocol, detail: event.error.code });
+          },
+          'handshake:error:other': (event) => {
+            this.handshakeFailures++;
+            this.refusals.record({ address: event.address, role, reason: BusRefusalReason.HandshakeAborted, detail: event.error.message });
+          },
+        }),
+      );
     }
   }
 
@@ -80,7 +95,7 @@ export class BusProxy {
   }
 
   get stats(): BusProxyStats {
-    return { accepted: this.zap.accepted, rejected: this.zap.rejected, handshakeFailures: this.handshakeFailures };
+    return { accepted: this.zap.accepted, rejected: this.zap.rejected, handshakeFailures: this.handshakeFailures, refusalLines: this.refusals.lines };
   }
 
   async start(): Promise<void> {
@@ -102,7 +117,11 @@ export class BusProxy {
     }
     this.frontend.close();
     this.backend.close();
+    // A closed socket's monitor delivers the events it still holds, then ends: wait for them, so the last
+    // refusals are in the final counts.
+    await Promise.all(this.watchers);
     await this.zap.stop();
+    this.refusals.stop();
     this.logger.info(this.stats, 'Bus proxy stopped');
   }
 }

@@ -9,7 +9,7 @@ import { KeyRing } from '@aico/keys';
 import { captureLogger, type CapturedLog } from '@aico/logging';
 import { BusClient, type BusClientOptions } from '../client/bus-client';
 import { deriveAllowList, deriveClientKeys, deriveServerKeys } from '../client/bus-identity-keys';
-import { BusProxy } from '../proxy/bus-proxy';
+import { BusProxy, type BusProxyOptions, type BusProxyStats } from '../proxy/bus-proxy';
 import { freeTcpPort } from './free-port';
 
 export type TestTransport = 'tcp' | 'ipc';
@@ -50,7 +50,10 @@ export function createTestClient(
     curve: deriveClientKeys(keys, identity),
     registry: defaultTopicRegistry,
     logger,
-    readyTimeoutMs: 5_000,
+    // Deadlines for the probe's round trip and for answers, not measures of speed: generous, since tests share 2
+    // busy cores. A test of a deadline passes its own.
+    readyTimeoutMs: 60_000,
+    requestTimeoutMs: 30_000,
     ...overrides,
   });
   return Object.assign(client, { logLines: lines });
@@ -60,6 +63,8 @@ export interface TestBusOptions {
   readonly transport: TestTransport;
   readonly registry?: TopicRegistry;
   readonly keys?: KeyRing;
+  /** How the proxy logs refusals (tests of that logging). */
+  readonly proxy?: Pick<BusProxyOptions, 'refusalLogIntervalMs' | 'refusalLogMaxSources'>;
 }
 
 export class TestBus {
@@ -86,9 +91,11 @@ export class TestBus {
     if (!this.endpoints) throw new Error('TestBus.start() has not run yet');
     return this.endpoints;
   }
+  /** The running proxy's counters; after stopProxy(), its final ones. */
   get proxyStats() {
-    return this.proxy?.stats;
+    return this.proxy?.stats ?? this.stoppedStats;
   }
+  private stoppedStats: BusProxyStats | undefined;
 
   /**
    * Starts the proxy; after a stop(), starts it again on the same endpoints. A restart can find a tcp port taken
@@ -103,6 +110,7 @@ export class TestBus {
         serverKeys: deriveServerKeys(this.keys),
         allowedKeys: deriveAllowList(this.keys),
         logger: this.proxyLog.logger,
+        ...this.options.proxy,
       });
       try {
         await proxy.start();
@@ -117,7 +125,9 @@ export class TestBus {
   }
 
   async stopProxy(): Promise<void> {
-    await this.proxy?.stop();
+    if (!this.proxy) return;
+    await this.proxy.stop();
+    this.stoppedStats = this.proxy.stats;
     this.proxy = undefined;
   }
 
@@ -141,8 +151,11 @@ export class TestBus {
   }
 }
 
-/** Resolves with the first value `register` delivers; rejects after `timeoutMs` so a broken test fails, not hangs. */
-export function nextValue<T>(register: (deliver: (value: T) => void) => unknown, timeoutMs = 10_000, what = 'value'): Promise<T> {
+/**
+ * Resolves with the first value `register` delivers; rejects after `timeoutMs` so a broken test fails, not hangs.
+ * The default is a generous deadline for a signal (tests share 2 busy cores), not an expectation of speed.
+ */
+export function nextValue<T>(register: (deliver: (value: T) => void) => unknown, timeoutMs = 30_000, what = 'value'): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`No ${what} within ${timeoutMs} ms`)), timeoutMs);
     register((value) => {
@@ -154,14 +167,17 @@ export function nextValue<T>(register: (deliver: (value: T) => void) => unknown,
 
 /**
  * The first request after a responder subscribes may race that subscription through the proxy (ZeroMQ's
- * slow-joiner window): retry on a short deadline until it is answered.
+ * slow-joiner window): retry until it is answered. Each attempt waits twice as long as the one before (250 ms up to
+ * 8 s), so a quick answer comes quickly and a slow machine still gets its answer; after `totalMs` it fails.
  */
-export async function requestWhenRoutable<T>(send: (timeoutMs: number) => Promise<T>, attempts = 20): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
+export async function requestWhenRoutable<T>(send: (timeoutMs: number) => Promise<T>, totalMs = 120_000): Promise<T> {
+  const deadline = Date.now() + totalMs;
+  for (let timeoutMs = 250; ; timeoutMs = Math.min(timeoutMs * 2, 8_000)) {
+    const last = Date.now() + timeoutMs >= deadline;
     try {
-      return await send(attempt < attempts ? 250 : 5_000);
+      return await send(last ? Math.max(deadline - Date.now(), 1) : timeoutMs);
     } catch (error) {
-      if ((error as { code?: unknown }).code !== 'DEADLINE_EXCEEDED' || attempt >= attempts) throw error;
+      if ((error as { code?: unknown }).code !== 'DEADLINE_EXCEEDED' || last) throw error;
     }
   }
 }
