@@ -1,6 +1,6 @@
 // Where the supervisor's build is and how to reach the running one: its pid file in the data directory.
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { isRunning, readPidFile } from '@aico/pid-files';
 
 /** The supervisor's build beside the CLI's: dist/apps/cli/apps/cli/src → dist/apps/supervisor/apps/supervisor/src/main.js */
 export const supervisorEntryPointBeside = (cliSourceDir: string): string => resolve(cliSourceDir, '..', '..', '..', '..', 'supervisor', 'apps', 'supervisor', 'src', 'main.js');
@@ -22,10 +22,6 @@ export function isAlive(pid: number): boolean {
 
 /** The supervisor running for `dataDir`, if its pid file names a live process. */
 export async function runningSupervisor(dataDir: string): Promise<RunningSupervisor | undefined> {
-  try {
-    const parsed = JSON.parse(await readFile(join(dataDir, 'supervisor.pid'), 'utf8')) as Partial<RunningSupervisor>;
-    return typeof parsed.pid === 'number' && isAlive(parsed.pid) ? { pid: parsed.pid, startedAt: String(parsed.startedAt) } : undefined;
-  } catch {
-    return undefined;
-  }
+  const entry = await readPidFile(dataDir, 'supervisor');
+  return entry && isRunning(entry) ? { pid: entry.pid, startedAt: entry.startedAt } : undefined;
 }
