@@ -54,7 +54,10 @@ describe('the whole system on a full disk', () => {
   });
 
   it('keeps every process up, answers STORAGE_DISK_FULL, loses nothing acknowledged, and works again once space is freed', async () => {
+    const phases: Record<string, number> = {};
+    const mark = (phase: string) => (phases[phase] = Math.round(performance.now() - began));
     system = await RunningSystem.start({ password: PASSWORD, users: [{ username: 'ada', password: PASSWORD, role: 'admin' }], env: { AICO_DATA_DIR: dataDir } });
+    mark('started');
     client = await connectAsCli(system.env);
     const bus = client;
     const status = () => bus.request(SupervisorTopics.status, {}, { timeoutMs: 5_000 });
@@ -68,6 +71,14 @@ describe('the whole system on a full disk', () => {
     bus.subscribe(SystemTopics.logEntry, (event) => void logEntries.push({ service: event.payload.service, message: event.payload.message }));
     const api = new GatewayClient(system.baseUrl, await readFile(join(dataDir, 'gateway', 'tls-cert.pem'), 'utf8'));
     const failedLogin = async () => (await api.call('POST', '/api/v1/auth/login', { json: { username: 'ada', password: 'not the password' } })).status;
+    // A WebSocket connection makes the gateway log a line, and unlike logins it is not rate-limited.
+    const { accessToken } = (await api.call('POST', '/api/v1/auth/login', { json: { username: 'ada', password: PASSWORD } })).body as { accessToken: string };
+    const connectOnce = () =>
+      new Promise<void>((resolve, reject) => {
+        const socket = api.websocket(accessToken);
+        socket.once('open', () => (socket.close(), resolve()));
+        socket.once('error', reject);
+      });
 
     // Writers append through storage the whole time; a write is counted only once storage acknowledged it.
     const store = new StorageClient(bus, { deadlineMs: 30_000, attemptTimeoutMs: 2_000 });
@@ -90,7 +101,9 @@ describe('the whole system on a full disk', () => {
     });
     await eventually(async () => (acknowledged.length >= 30 ? true : undefined), 'writes acknowledged before the disk fills');
 
+    mark('loaded');
     await disk.fill(Object.values(pids));
+    mark('filled');
     const ackedWhenFull = acknowledged.length;
     // Failed logins log warnings in the gateway (and try to reach storage): every one is answered.
     const loginStatuses: number[] = [];
@@ -103,6 +116,7 @@ describe('the whole system on a full disk', () => {
       'the gateway saying its log file cannot be written',
     );
 
+    mark('degraded');
     const full = await status();
     expect(full.pid).toBe(pids.supervisor);
     for (const app of full.apps) expect({ name: app.name, pid: app.pid, state: app.state, restarts: app.restarts }).toEqual({ name: app.name, pid: pids[app.name], state: SupervisedAppState.READY, restarts: 0 });
@@ -110,16 +124,19 @@ describe('the whole system on a full disk', () => {
     expect(refusals.get('STORAGE_DISK_FULL') ?? 0).toBeGreaterThan(0);
 
     await disk.free();
+    mark('freed');
     // A write goes through again, and the logs are written again: the gateway's own file and its console log.
     await eventually(async () => (await store.appendEvents([{ topic: 'e2e.fulldisk.after', messageId: 'after', payload: Buffer.from('after') }], { idempotencyKey: 'after' }), true), 'a write after space was freed');
+    mark('written');
     await eventually(async () => {
-      await failedLogin();
+      await connectOnce();
       const logs = join(dataDir, 'logs');
       const files = (await readdir(logs)).filter((name) => /^gateway\.\d+\.log$/.test(name));
       const structured = (await Promise.all(files.map((name) => readFile(join(logs, name), 'utf8')))).join('');
       const consoleLog = await readFile(join(logs, 'gateway.console.log'), 'utf8');
       return /writable again/.test(structured) && /writable again/.test(consoleLog) ? true : undefined;
     }, 'the gateway writing its logs again');
+    mark('recovered');
     writing = false;
     await Promise.all(writers);
     expect(acknowledged.length).toBeGreaterThan(ackedWhenFull);
@@ -136,7 +153,7 @@ describe('the whole system on a full disk', () => {
     const after = await status();
     expect(after.pid).toBe(pids.supervisor);
     expect(after.apps.map((app) => [app.name, app.pid, app.restarts])).toEqual(before.apps.map((app) => [app.name, app.pid, 0]));
-    process.stdout.write(`${JSON.stringify({ fullDisk: { disk: disk.kind, acknowledged: acknowledged.length, refusals: Object.fromEntries(refusals), loginStatuses: [...new Set(loginStatuses)] } })}\n`);
+    process.stdout.write(`${JSON.stringify({ fullDisk: { disk: disk.kind, acknowledged: acknowledged.length, refusals: Object.fromEntries(refusals), loginStatuses: [...new Set(loginStatuses)], phases } })}\n`);
   }, 300_000);
 
   it('every app stops by itself when the supervisor is killed, and removes its pid file', async () => {
@@ -153,5 +170,12 @@ describe('the whole system on a full disk', () => {
     process.kill(current.pid, 'SIGKILL');
     await eventually(async () => (appPids.some(isAlive) ? undefined : true), 'every app to exit after its supervisor died', 120_000);
     expect((await readPidFiles(dataDir)).map((entry) => entry.name)).toEqual(['supervisor']);
+    // Each stopped the graceful way, not by crashing on its broken stdout.
+    const logs = join(dataDir, 'logs');
+    const names = await readdir(logs);
+    for (const app of APPS) {
+      const text = (await Promise.all(names.filter((name) => new RegExp(`^${app}\\.\\d+\\.log$`).test(name)).map((name) => readFile(join(logs, name), 'utf8')))).join('');
+      expect({ app, gone: text.includes('"msg":"The supervisor is gone; stopping"'), stopped: text.includes(`"msg":"${app} stopped"`), crashed: /Uncaught exception|Unhandled promise rejection/.test(text) }).toEqual({ app, gone: true, stopped: true, crashed: false });
+    }
   }, 180_000);
 });
