@@ -17,9 +17,13 @@ export class SmallDisk {
     readonly kind: SmallDiskKind,
   ) {}
 
-  /** Mounts a tmpfs of `sizeBytes` on `dir` (an existing, empty directory), or falls back to file-size limits. */
+  /**
+   * Mounts a tmpfs of `sizeBytes` on `dir` (an existing, empty directory), or falls back to file-size limits (also
+   * when AICO_TEST_SMALL_DISK=fsize, to exercise the fallback where tmpfs works).
+   */
   static mount(dir: string, sizeBytes: number): SmallDisk {
-    const mounted = process.platform === 'linux' && spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeBytes},mode=0700`, 'tmpfs', dir], { encoding: 'utf8' }).status === 0;
+    const tryMount = process.platform === 'linux' && process.env['AICO_TEST_SMALL_DISK'] !== 'fsize';
+    const mounted = tryMount && spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeBytes},mode=0700`, 'tmpfs', dir], { encoding: 'utf8' }).status === 0;
     return new SmallDisk(dir, mounted ? 'tmpfs' : 'fsize');
   }
 

@@ -4,7 +4,7 @@
 // fail at the gateway. Every process keeps running with its pid, storage answers STORAGE_DISK_FULL, the logs degrade
 // to counting what they cannot write, nothing acknowledged is lost, and once space is freed writes and logs work
 // again. Then the supervisor is killed with SIGKILL, and every app notices and stops by itself.
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BusClient } from '@aico/bus';
@@ -177,5 +177,19 @@ describe('the whole system on a full disk', () => {
       const text = (await Promise.all(names.filter((name) => new RegExp(`^${app}\\.\\d+\\.log$`).test(name)).map((name) => readFile(join(logs, name), 'utf8')))).join('');
       expect({ app, gone: text.includes('"msg":"The supervisor is gone; stopping"'), stopped: text.includes(`"msg":"${app} stopped"`), crashed: /Uncaught exception|Unhandled promise rejection/.test(text) }).toEqual({ app, gone: true, stopped: true, crashed: false });
     }
+    // Finding 14: nothing aico made in the data directory (logs, rotated logs, console logs, pid files, the
+    // database, certificates) can be read by anyone but the user.
+    const open: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.name === 'filler.bin') continue;
+        const mode = (await stat(path)).mode & 0o777;
+        if ((mode & 0o077) !== 0) open.push(`${path.slice(dataDir.length + 1)} 0${mode.toString(8)}`);
+        if (entry.isDirectory()) await walk(path);
+      }
+    };
+    await walk(dataDir);
+    expect(open).toEqual([]);
   }, 180_000);
 });
