@@ -16,9 +16,9 @@ import { defaultTopicRegistry, HealthStatus, SystemTopics, type ServiceIdentity,
 import { loadServiceKeys, OsKeychain } from '@aico/key-manager';
 import { KeyError, type KeyRing } from '@aico/keys';
 import { createProcessLogger, guardStandardStreams, NestPinoLogger, type Logger, type ProcessLogger } from '@aico/logging';
-import { removePidFile, writePidFile } from '@aico/pid-files';
 import { publishLogRecords } from './log-publisher';
 import { ProcessStatsSampler } from './process-stats';
+import { ServicePidFile } from './service-pid-file';
 import { ServiceCoreModule } from './service-core.module';
 import type { ServiceInfo } from './service.tokens';
 
@@ -110,7 +110,7 @@ export async function runService(definition: ServiceDefinition): Promise<Running
   if (dataDir.fixedFromMode !== undefined) {
     logger.warn({ dataDir: config.dataDir, mode: `0${dataDir.fixedFromMode.toString(8)}` }, 'The data directory was open to other users; it is now private (mode 0700)');
   }
-  const pidFile = exitOnStop ? new PidFile(config.dataDir, definition.identity, logger) : undefined;
+  const pidFile = exitOnStop ? new ServicePidFile(config.dataDir, definition.identity, logger) : undefined;
   await pidFile?.write();
 
   let keys: KeyRing;
@@ -296,27 +296,6 @@ export async function runService(definition: ServiceDefinition): Promise<Running
   beat();
   logger.info({ handles: server.handledTopics, ...(httpAddress ? { url: httpAddress.url } : {}) }, `${info.identity} ready`);
   return { app, bus, logger, info, stop, ...(httpAddress ? { httpAddress } : {}) };
-}
-
-/** This process's `<dataDir>/run/<app>.pid`. On a full disk it cannot be written: that is logged, never fatal. */
-class PidFile {
-  constructor(
-    private readonly dataDir: string,
-    private readonly name: string,
-    private readonly logger: Logger,
-  ) {}
-
-  async write(): Promise<void> {
-    try {
-      await writePidFile(this.dataDir, this.name);
-    } catch (error) {
-      this.logger.warn({ err: error, code: (error as NodeJS.ErrnoException).code }, `Could not write the pid file of ${this.name}; "aico stop" will not find this process if its supervisor dies`);
-    }
-  }
-
-  async remove(): Promise<void> {
-    await removePidFile(this.dataDir, this.name).catch((error: unknown) => this.logger.warn({ err: error }, `Could not remove the pid file of ${this.name}`));
-  }
 }
 
 /**
