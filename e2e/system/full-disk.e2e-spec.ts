@@ -51,7 +51,7 @@ describe('the whole system on a full disk', () => {
     disk.unmount();
     await rm(base, { recursive: true, force: true });
     process.stdout.write(`${JSON.stringify({ fullDisk: { disk: disk.kind, totalMs: Math.round(performance.now() - began) } })}\n`);
-  });
+  }, 240_000);
 
   it('keeps every process up, answers STORAGE_DISK_FULL, loses nothing acknowledged, and works again once space is freed', async () => {
     const phases: Record<string, number> = {};
