@@ -3,7 +3,7 @@
 // wrapped in a DegradableWriter: a full disk or a broken pipe drops (and counts) lines instead of killing the
 // process, says so once, and says so again with the count when the destination works again.
 import pino, { type Logger } from 'pino';
-import { prettyFactory } from 'pino-pretty';
+import type * as PinoPretty from 'pino-pretty';
 import { currentCorrelationId } from './correlation-context';
 import { DegradableWriter, type DegradedNotice, type RecoveredNotice } from './degradable-writer';
 import { LogTap } from './log-tap';
@@ -77,9 +77,7 @@ export function createProcessLogger(options: LoggerOptions): ProcessLogger {
     onDegraded: (notice: DegradedNotice) => notify('warn', { destination: notice.destination, code: notice.code }, degradedMessage(notice)),
     onRecovered: (notice: RecoveredNotice) => notify('warn', { destination: notice.destination, dropped: notice.dropped, degradedForMs: notice.degradedForMs }, recoveredMessage(notice)),
   };
-  const format = pretty
-    ? prettyFactory({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', messageFormat: '[{service}] {msg}', ignore: 'pid,hostname,service,instanceId' })
-    : undefined;
+  const format = pretty ? prettyFormatter() : undefined;
   const stdout = new DegradableWriter(new StandardOutput('stdout'), writerOptions);
   const files: RotatingFile[] = [];
   const writers: { name: string; writer: DegradableWriter }[] = [{ name: 'stdout', writer: stdout }];
@@ -111,6 +109,13 @@ export function createProcessLogger(options: LoggerOptions): ProcessLogger {
       for (const file of files) file.close();
     },
   };
+}
+
+/** Loaded only for a terminal (development): the services' JSON output never pays for it. */
+function prettyFormatter(): (line: string) => string {
+  // A require, not an import: synchronous (createProcessLogger is) and only on this path.
+  const { prettyFactory } = require('pino-pretty') as typeof PinoPretty;
+  return prettyFactory({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', messageFormat: '[{service}] {msg}', ignore: 'pid,hostname,service,instanceId' });
 }
 
 /** A logger writing JSON lines to the given stream, synchronously: for tests and tools. */
