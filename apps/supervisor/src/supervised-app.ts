@@ -1,29 +1,33 @@
 // One app under supervision: its OS process (started from its build output), its console output captured in a
-// per-app file, its state (starting → ready; backoff → restarted; failed; stopping → stopped) and what the restart
-// policy says after a crash. Readiness comes from outside (the app's `system.service.ready` with its pid, or for
-// the bus its own log line), so this class knows nothing of the bus.
+// per-app rotating file, its state (starting → ready; backoff → restarted; failed; stopping → stopped) and what the
+// restart policy says after a crash. Readiness comes from outside (the app's `system.service.ready` with its pid, or
+// for the bus its own log line), so this class knows nothing of the bus. Nothing here may throw on a full disk or a
+// broken pipe: the console log and the forwarded output degrade to counting what they cannot write.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { SupervisedAppState, type SupervisedAppSchema } from '@aico/contracts';
-import type { Logger } from '@aico/logging';
+import { DegradableWriter, degradedMessage, recoveredMessage, RotatingFile, type Logger } from '@aico/logging';
 import type { RestartPolicy } from './restart-policy';
 
 export interface SupervisedAppOptions {
   readonly name: string;
   readonly script: string;
   readonly env: NodeJS.ProcessEnv;
+  /** `<dataDir>/logs/<app>.console.log`: the current file; older ones beside it as `<app>.console.<n>.log`. */
   readonly consoleLog: string;
-  readonly forwardOutput: boolean;
+  readonly consoleLogMaxBytes: number;
+  readonly consoleLogFiles: number;
+  /** Where to copy the app's stdout and stderr lines (the supervisor's own), when they are copied at all. */
+  readonly forward?: { readonly stdout: DegradableWriter; readonly stderr: DegradableWriter } | undefined;
   readonly policy: RestartPolicy;
   readonly stopTimeoutMs: number;
   readonly logger: Logger;
   /** The app is ready when it logs this message (the bus, which announces readiness before anyone listens). */
   readonly readyLogMessage?: string;
   readonly onChange: (app: SupervisedApp) => void;
+  readonly now?: () => number;
 }
 
 export class SupervisedApp {
@@ -34,11 +38,33 @@ export class SupervisedApp {
   reason = '';
   private child: ChildProcess | undefined;
   private startedAt = 0;
+  private everReady = false;
   private restartTimer: NodeJS.Timeout | undefined;
-  private console: WriteStream | undefined;
+  private readonly consoleFile: RotatingFile;
+  private readonly console: DegradableWriter;
+  private readonly now: () => number;
   private readyWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
 
-  constructor(private readonly options: SupervisedAppOptions) {}
+  constructor(private readonly options: SupervisedAppOptions) {
+    this.now = options.now ?? Date.now;
+    this.consoleFile = new RotatingFile({
+      dir: dirname(options.consoleLog),
+      base: basename(options.consoleLog, '.log'),
+      naming: 'fixed',
+      maxBytes: options.consoleLogMaxBytes,
+      keep: options.consoleLogFiles,
+    });
+    const { logger, name } = options;
+    this.console = new DegradableWriter(this.consoleFile, {
+      onDegraded: (notice) => logger.warn({ app: name, destination: notice.destination, code: notice.code }, degradedMessage(notice)),
+      onRecovered: (notice) => {
+        logger.warn({ app: name, destination: notice.destination, dropped: notice.dropped, degradedForMs: notice.degradedForMs }, recoveredMessage(notice));
+        // The console log itself says where its gap is.
+        const line = { level: 40, time: new Date(this.now()).toISOString(), service: 'supervisor', app: name, dropped: notice.dropped, msg: recoveredMessage(notice) };
+        queueMicrotask(() => this.console.write(`${JSON.stringify(line)}\n`));
+      },
+    });
+  }
 
   get name(): string {
     return this.options.name;
@@ -48,27 +74,32 @@ export class SupervisedApp {
     return this.child?.pid;
   }
 
-  async start(): Promise<void> {
-    if (!this.console) {
-      await mkdir(dirname(this.options.consoleLog), { recursive: true, mode: 0o700 });
-      this.console = createWriteStream(this.options.consoleLog, { flags: 'a', mode: 0o600 });
-    }
+  start(): void {
     // Its own process group: a Ctrl-C in the terminal reaches the supervisor only, which stops the apps in order.
-    const child = spawn(process.execPath, [this.options.script], { env: this.options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // stdin is a pipe the supervisor never writes to: when the supervisor ends, however it ends, the app sees its
+    // stdin end and stops (AICO_SUPERVISED tells it to watch).
+    const child = spawn(process.execPath, [this.options.script], { env: { ...this.options.env, AICO_SUPERVISED: 'true' }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     this.child = child;
-    this.startedAt = Date.now();
+    this.startedAt = this.now();
     this.reason = '';
     this.setState(SupervisedAppState.STARTING);
     this.options.logger.info({ app: this.name, pid: child.pid, restarts: this.restarts }, `Started ${this.name}`);
-    createInterface({ input: child.stdout! }).on('line', (line) => this.onOutput(line, process.stdout));
-    createInterface({ input: child.stderr! }).on('line', (line) => this.onOutput(line, process.stderr));
-    child.once('error', (error) => this.options.logger.error({ app: this.name, err: error }, `${this.name} could not be started`));
-    child.once('exit', (code, signal) => this.onExit(child, code, signal));
+    // A pipe to a process that just died can fail; that is the exit's business, not an uncaught error.
+    for (const stream of [child.stdin!, child.stdout!, child.stderr!]) stream.on('error', () => undefined);
+    createInterface({ input: child.stdout! }).on('line', (line) => this.onOutput(line, 'stdout'));
+    createInterface({ input: child.stderr! }).on('line', (line) => this.onOutput(line, 'stderr'));
+    child.once('error', (error) => {
+      this.options.logger.error({ app: this.name, err: error }, `${this.name} could not be started`);
+      // No process (e.g. EAGAIN, ENOMEM): no 'exit' will follow; treat it as a crash so the policy decides.
+      if (child.pid === undefined) this.onExit(child, `spawn failed (${(error as NodeJS.ErrnoException).code ?? error.message})`);
+    });
+    child.once('exit', (code, signal) => this.onExit(child, signal ? `signal ${signal}` : `exit code ${code}`));
   }
 
   /** The app said it is ready (its `system.service.ready`, or its ready log line). */
   markReady(pid: number): void {
     if (pid !== this.child?.pid || this.state !== SupervisedAppState.STARTING) return;
+    this.everReady = true;
     this.setState(SupervisedAppState.READY);
     const waiters = this.readyWaiters;
     this.readyWaiters = [];
@@ -113,13 +144,16 @@ export class SupervisedApp {
     clearTimeout(killer);
   }
 
-  async closeConsole(): Promise<void> {
-    const stream = this.console;
-    this.console = undefined;
-    if (stream) await new Promise<void>((resolve) => stream.end(resolve));
+  closeConsole(): void {
+    this.consoleFile.close();
   }
 
-  snapshot(now = Date.now()): MessageInitShape<typeof SupervisedAppSchema> {
+  /** Lines of the app's output its console log could not take, over the supervisor's life. */
+  get consoleLinesDropped(): number {
+    return this.console.droppedTotal;
+  }
+
+  snapshot(now = this.now()): MessageInitShape<typeof SupervisedAppSchema> {
     const running = this.state === SupervisedAppState.STARTING || this.state === SupervisedAppState.READY || this.state === SupervisedAppState.STOPPING;
     return {
       name: this.name,
@@ -134,15 +168,15 @@ export class SupervisedApp {
     };
   }
 
-  private onOutput(line: string, forward: NodeJS.WriteStream): void {
-    this.console?.write(`${line}\n`);
-    if (this.options.forwardOutput) forward.write(`${line}\n`);
+  private onOutput(line: string, stream: 'stdout' | 'stderr'): void {
+    this.console.write(`${line}\n`);
+    this.options.forward?.[stream].write(`${line}\n`);
     if (this.options.readyLogMessage && this.state === SupervisedAppState.STARTING && line.includes(`"msg":"${this.options.readyLogMessage}"`)) this.markReady(this.child!.pid!);
   }
 
-  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+  private onExit(child: ChildProcess, exit: string): void {
     if (child !== this.child) return;
-    const exit = signal ? `signal ${signal}` : `exit code ${code}`;
+    this.child = undefined;
     this.lastExit = exit;
     this.rssBytes = 0;
     if (this.state === SupervisedAppState.STOPPING) {
@@ -150,8 +184,8 @@ export class SupervisedApp {
       this.setState(SupervisedAppState.STOPPED);
       return;
     }
-    const ranForMs = Date.now() - this.startedAt;
-    const decision = this.options.policy.afterCrash(this.name, ranForMs, exit);
+    const ranForMs = this.now() - this.startedAt;
+    const decision = this.options.policy.afterCrash(this.name, { ranForMs, exit, everReady: this.everReady });
     if (!decision.restart) {
       this.reason = decision.reason;
       this.options.logger.error({ app: this.name, exit, crashesInARow: decision.crashesInARow }, decision.reason);
@@ -161,12 +195,12 @@ export class SupervisedApp {
       for (const waiter of waiters) waiter.reject(new Error(decision.reason));
       return;
     }
-    this.reason = `crashed (${exit}) after ${ranForMs} ms; restarting in ${decision.delayMs} ms`;
-    this.options.logger.warn({ app: this.name, exit, ranForMs, delayMs: decision.delayMs, crashesInARow: decision.crashesInARow }, `${this.name} crashed; restarting`);
+    this.reason = decision.status;
+    this.options.logger.warn({ app: this.name, exit, ranForMs, delayMs: decision.delayMs, crashesInARow: decision.crashesInARow }, `${this.name} ${decision.status}`);
     this.setState(SupervisedAppState.BACKOFF);
     this.restartTimer = setTimeout(() => {
       this.restarts++;
-      void this.start();
+      this.start();
     }, decision.delayMs);
   }
 

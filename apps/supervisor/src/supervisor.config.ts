@@ -19,7 +19,10 @@ export const supervisorConfigSchema = baseConfigSchema.extend({
       maxRestartDelayMs: configInteger.min(1).default(15_000),
       /** An app up this long counts as stable: its next crash starts the delays over. */
       stableAfterMs: configInteger.min(1).default(30_000),
-      /** Crashes in a row without a stable run before the supervisor gives up on an app. */
+      /**
+       * Crashes in a row, before an app was ever ready, after which the supervisor gives up on it (a configuration or
+       * start-up failure). An app that was ready once is always restarted.
+       */
       maxCrashesInARow: configInteger.min(1).default(10),
       /** How long an app has to announce it is ready. */
       readyTimeoutMs: configInteger.min(1).default(60_000),
@@ -27,6 +30,10 @@ export const supervisorConfigSchema = baseConfigSchema.extend({
       stopTimeoutMs: configInteger.min(1).default(10_000),
       /** Copy the apps' console output to the supervisor's (for `npm start`; off as an OS service). */
       forwardOutput: configBoolean.default(true),
+      /** Each app's console log (`<dataDir>/logs/<app>.console.log`) is rotated before it passes this size. */
+      consoleLogMaxBytes: configInteger.min(1024).default(10 * 1024 * 1024),
+      /** Rotated console logs kept per app: `<app>.console.1.log` (newest) up to `<app>.console.<n>.log`. */
+      consoleLogFiles: configInteger.min(1).max(100).default(3),
     })
     .prefault({}),
 });

@@ -6,7 +6,7 @@ import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { BusClient, deriveClientKeys } from '@aico/bus';
 import { defaultTopicRegistry, SupervisedAppState, SupervisorTopics, SystemTopics } from '@aico/contracts';
 import type { KeyRing } from '@aico/keys';
-import type { Logger } from '@aico/logging';
+import { DegradableWriter, degradedMessage, recoveredMessage, StandardOutput, type Logger } from '@aico/logging';
 import { RestartPolicy } from './restart-policy';
 import { SupervisedApp } from './supervised-app';
 import { consoleLogPath, type SupervisorConfig } from './supervisor.config';
@@ -27,13 +27,16 @@ export class Supervisor {
     env: NodeJS.ProcessEnv = process.env,
   ) {
     const { supervisor } = config;
+    const forward = supervisor.forwardOutput ? { stdout: this.forwardWriter('stdout'), stderr: this.forwardWriter('stderr') } : undefined;
     const make = (name: string) =>
       new SupervisedApp({
         name,
         script: join(supervisor.appsDir, name, 'apps', name, 'src', 'main.js'),
         env,
         consoleLog: consoleLogPath(config.dataDir, name),
-        forwardOutput: supervisor.forwardOutput,
+        consoleLogMaxBytes: supervisor.consoleLogMaxBytes,
+        consoleLogFiles: supervisor.consoleLogFiles,
+        forward,
         policy: new RestartPolicy({
           initialDelayMs: supervisor.initialRestartDelayMs,
           maxDelayMs: supervisor.maxRestartDelayMs,
@@ -71,7 +74,7 @@ export class Supervisor {
     for (const app of [...rest].reverse()) await app.stop();
     await this.bus?.close({ drainTimeoutMs: 1_000 }).catch(() => undefined);
     await busApp!.stop();
-    await Promise.all(this.apps.map((app) => app.closeConsole()));
+    for (const app of this.apps) app.closeConsole();
     this.logger.info({ reason }, 'aico stopped');
   }
 
@@ -81,7 +84,7 @@ export class Supervisor {
   }
 
   private async startAndWait(apps: SupervisedApp[]): Promise<void> {
-    await Promise.all(apps.map((app) => app.start()));
+    for (const app of apps) app.start();
     await Promise.all(apps.map((app) => app.waitReady(this.config.supervisor.readyTimeoutMs)));
   }
 
@@ -104,6 +107,14 @@ export class Supervisor {
     bus.handle(SupervisorTopics.status, () => this.status());
     await bus.connect();
     this.bus = bus;
+  }
+
+  /** The supervisor's own stdout/stderr, for the apps' lines it copies there: a broken pipe or full disk is counted. */
+  private forwardWriter(name: 'stdout' | 'stderr'): DegradableWriter {
+    return new DegradableWriter(new StandardOutput(name), {
+      onDegraded: (notice) => this.logger.warn({ destination: notice.destination, code: notice.code }, degradedMessage(notice)),
+      onRecovered: (notice) => this.logger.warn({ destination: notice.destination, dropped: notice.dropped }, recoveredMessage(notice)),
+    });
   }
 
   private announce(app: SupervisedApp): void {

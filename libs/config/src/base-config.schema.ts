@@ -50,6 +50,11 @@ export const baseConfigSchema = z
     masterKeyFile: z.string().min(1).optional(),
     log: logConfigSchema.prefault({}),
     bus: busConfigSchema.prefault({}),
+    /**
+     * Set by the supervisor for the apps it runs (AICO_SUPERVISED): stdin is a pipe from the supervisor, and its end
+     * means the supervisor is gone, so the app stops instead of living on as an orphan.
+     */
+    supervised: configBoolean.default(false),
     /** Graceful-stop budget before a process exits anyway. */
     shutdownTimeoutMs: configInteger.min(100).default(10_000),
   })

@@ -15,6 +15,8 @@ export enum ConfigErrorCode {
   FileUnreadable = 'CONFIG_FILE_UNREADABLE',
   FileInvalid = 'CONFIG_FILE_INVALID',
   Invalid = 'CONFIG_INVALID',
+  /** The data directory is open to other users and cannot be fixed by this user. */
+  DataDirUnsafe = 'CONFIG_DATA_DIR_UNSAFE',
 }
 
 export class ConfigError extends PublicError<ConfigErrorCode> {

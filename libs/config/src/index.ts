@@ -3,3 +3,4 @@ export * from './config-loader';
 export * from './config-values';
 export * from './data-dir';
 export { z } from 'zod';
+export * from './private-data-dir';

@@ -4,3 +4,6 @@ export * from './logger.factory';
 export * from './nest-logger';
 export * from './testing/capture-logger';
 export * from './log-tap';
+export * from './degradable-writer';
+export * from './rotating-file';
+export * from './standard-output';

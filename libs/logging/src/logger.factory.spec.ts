@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runWithCorrelation, currentCorrelationId } from './correlation-context';
@@ -55,6 +55,34 @@ describe('logging', () => {
       const content = await readFile(join(dir, files.find((name) => name.startsWith('storage'))!), 'utf8');
       expect(content).toContain('"msg":"to the file"');
       expect(content).not.toContain('sk-123');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps logging while its file cannot be written, says so once, and says when it can again with the count of lost lines', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'aico-degrade-'));
+    try {
+      // A file where the log directory should be: every write fails (as on a full disk) until it is gone.
+      await writeFile(join(dir, 'blocked'), '');
+      const { logger, tap, destinations, close } = createProcessLogger({ service: 'gateway', level: 'info', pretty: false, fileDir: join(dir, 'blocked', 'logs'), tapLevel: 'info', retryIntervalMs: 0 });
+      const records: Record<string, unknown>[] = [];
+      tap.attach((record) => void records.push(record));
+      for (let i = 0; i < 3; i++) expect(() => logger.info(`lost ${i}`)).not.toThrow();
+      await Promise.resolve();
+      expect(records.filter((record) => /cannot be written/.test(String(record['msg'])))).toEqual([expect.objectContaining({ level: 40, code: 'ENOTDIR' })]);
+      expect(destinations().find((d) => d.destination !== 'stdout')).toMatchObject({ degraded: true });
+
+      await rm(join(dir, 'blocked'));
+      logger.info('written again');
+      await Promise.resolve();
+      await close();
+      const content = await readFile(join(dir, 'blocked', 'logs', 'gateway.1.log'), 'utf8');
+      const lines = content.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      // The degraded notice itself could not be written either: 3 lines and the notice were lost.
+      expect(lines.map((line) => line['msg'])).toEqual(['written again', expect.stringMatching(/writable again; 4 lines were dropped while it was not$/)]);
+      expect(lines[1]).toMatchObject({ dropped: 4 });
+      expect(destinations().find((d) => d.destination !== 'stdout')).toMatchObject({ degraded: false, droppedTotal: 4 });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

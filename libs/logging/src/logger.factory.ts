@@ -1,11 +1,15 @@
 // One pino logger per process: JSON to stdout (pretty on a terminal), rotating files per service, secrets redacted,
-// and the current correlation id mixed into every line.
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import pino, { type Logger, type TransportTargetOptions } from 'pino';
+// and the current correlation id mixed into every line. Every destination is written in the process itself and
+// wrapped in a DegradableWriter: a full disk or a broken pipe drops (and counts) lines instead of killing the
+// process, says so once, and says so again with the count when the destination works again.
+import pino, { type Logger } from 'pino';
+import type * as PinoPretty from 'pino-pretty';
 import { currentCorrelationId } from './correlation-context';
+import { DegradableWriter, type DegradedNotice, type RecoveredNotice } from './degradable-writer';
 import { LogTap } from './log-tap';
 import { REDACTED, redactPaths } from './redaction';
+import { parseSize, RotatingFile } from './rotating-file';
+import { guardStandardStreams, StandardOutput } from './standard-output';
 
 export type { Logger } from 'pino';
 
@@ -17,17 +21,29 @@ export interface LoggerOptions {
   readonly pretty?: boolean | undefined;
   /** Directory for rotating log files; no file output when absent. */
   readonly fileDir?: string | undefined;
+  /** `10m`, `512k`, `1g`: rotate when a file passes this size. */
   readonly maxFileSize?: string;
+  /** Rotated files kept besides the current one. */
   readonly maxFiles?: number;
   /** Level of the lines handed to `tap` (default: none). */
   readonly tapLevel?: string | undefined;
+  /** How often a destination that failed is tried again (default 1 s). */
+  readonly retryIntervalMs?: number;
+}
+
+export interface LogDestinationState {
+  readonly destination: string;
+  readonly degraded: boolean;
+  readonly droppedTotal: number;
 }
 
 export interface ProcessLogger {
   readonly logger: Logger;
   /** The lines at `tapLevel` and above, for a sink attached later (the bus). */
   readonly tap: LogTap;
-  /** Flushes and ends the transport worker; call last on shutdown. */
+  /** Each destination: whether it is failing now, and how many lines it dropped in all. */
+  destinations(): LogDestinationState[];
+  /** Closes the log files; call last on shutdown. */
   close(): Promise<void>;
 }
 
@@ -44,61 +60,62 @@ function baseOptions(options: Pick<LoggerOptions, 'service' | 'instanceId' | 'le
   };
 }
 
+export const LOG_DEGRADED_MESSAGE = 'cannot be written';
+export const LOG_RECOVERED_MESSAGE = 'writable again';
+
+/** The log line announcing that a destination fails (the same words wherever a destination degrades). */
+export const degradedMessage = (notice: DegradedNotice): string => `Log destination ${notice.destination} ${LOG_DEGRADED_MESSAGE} (${notice.code}); dropping its lines, counted, until it can`;
+export const recoveredMessage = (notice: RecoveredNotice): string => `Log destination ${notice.destination} ${LOG_RECOVERED_MESSAGE}; ${notice.dropped} lines were dropped while it was not`;
+
 export function createProcessLogger(options: LoggerOptions): ProcessLogger {
+  guardStandardStreams();
   const pretty = options.pretty ?? process.stdout.isTTY === true;
-  const targets: TransportTargetOptions[] = [
-    pretty
-      ? {
-          target: 'pino-pretty',
-          level: options.level,
-          options: { destination: 1, colorize: true, translateTime: 'SYS:HH:MM:ss.l', messageFormat: '[{service}] {msg}', ignore: 'pid,hostname,service,instanceId' },
-        }
-      : { target: 'pino/file', level: options.level, options: { destination: 1 } },
-  ];
-  if (options.fileDir) {
-    // Logs can hold personal data: only the user may read them.
-    mkdirSync(options.fileDir, { recursive: true, mode: 0o700 });
-    targets.push({
-      target: 'pino-roll',
-      level: options.level,
-      options: {
-        file: join(options.fileDir, options.service),
-        extension: '.log',
-        size: options.maxFileSize ?? '10m',
-        limit: { count: options.maxFiles ?? 7 },
-        mkdir: true,
-      },
-    });
+  // Set below, once the logger exists; a notice is logged after the write that caused it has returned.
+  let notify: (level: 'warn', fields: Record<string, unknown>, message: string) => void = () => undefined;
+  const writerOptions = {
+    ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
+    onDegraded: (notice: DegradedNotice) => notify('warn', { destination: notice.destination, code: notice.code }, degradedMessage(notice)),
+    onRecovered: (notice: RecoveredNotice) => notify('warn', { destination: notice.destination, dropped: notice.dropped, degradedForMs: notice.degradedForMs }, recoveredMessage(notice)),
+  };
+  const format = pretty ? prettyFormatter() : undefined;
+  const stdout = new DegradableWriter(new StandardOutput('stdout'), writerOptions);
+  const files: RotatingFile[] = [];
+  const writers: { name: string; writer: DegradableWriter }[] = [{ name: 'stdout', writer: stdout }];
+  const streams: pino.StreamEntry[] = [];
+  if (options.level !== 'silent') {
+    streams.push({ level: options.level as pino.Level, stream: { write: (line: string) => void stdout.write(format ? format(line) : line) } });
+    if (options.fileDir) {
+      // Logs can hold personal data: only the user may read them (0700 directory, 0600 files).
+      const file = new RotatingFile({ dir: options.fileDir, base: options.service, naming: 'numbered', maxBytes: parseSize(options.maxFileSize ?? '10m'), keep: options.maxFiles ?? 7 });
+      const writer = new DegradableWriter(file, writerOptions);
+      files.push(file);
+      writers.push({ name: file.name, writer });
+      streams.push({ level: options.level as pino.Level, stream: { write: (line: string) => void writer.write(line) } });
+    }
   }
-  const transport = pino.transport({ targets });
   const tap = new LogTap();
   const tapLevel = options.tapLevel && options.tapLevel !== 'silent' ? options.tapLevel : undefined;
-  // The logger's own level must let through what either destination wants.
+  if (tapLevel) streams.push({ level: tapLevel as pino.Level, stream: tap });
+  // The logger's own level must let through what any destination wants.
   const levels = pino.levels.values;
   const loggerLevel = tapLevel && (levels[tapLevel] ?? Infinity) < (levels[options.level] ?? Infinity) ? tapLevel : options.level;
-  const destination = tapLevel
-    ? pino.multistream([
-        ...(options.level === 'silent' ? [] : [{ level: options.level as pino.Level, stream: transport }]),
-        { level: tapLevel as pino.Level, stream: tap },
-      ])
-    : transport;
-  const logger = pino({ ...baseOptions(options), level: loggerLevel }, destination);
+  const logger = pino({ ...baseOptions(options), level: loggerLevel }, pino.multistream(streams));
+  notify = (level, fields, message) => queueMicrotask(() => logger[level](fields, message));
   return {
     logger,
     tap,
-    close: () =>
-      new Promise<void>((resolve) => {
-        // The transport's worker is unref'd: without this ref'd timer the process could exit (with code 0) while
-        // waiting for 'close', before the caller sets its own exit code.
-        const timer = setTimeout(resolve, 2_000);
-        transport.once('close', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        logger.flush();
-        transport.end();
-      }),
+    destinations: () => writers.map(({ name, writer }) => ({ destination: name, degraded: writer.degraded, droppedTotal: writer.droppedTotal })),
+    close: async () => {
+      for (const file of files) file.close();
+    },
   };
+}
+
+/** Loaded only for a terminal (development): the services' JSON output never pays for it. */
+function prettyFormatter(): (line: string) => string {
+  // A require, not an import: synchronous (createProcessLogger is) and only on this path.
+  const { prettyFactory } = require('pino-pretty') as typeof PinoPretty;
+  return prettyFactory({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', messageFormat: '[{service}] {msg}', ignore: 'pid,hostname,service,instanceId' });
 }
 
 /** A logger writing JSON lines to the given stream, synchronously: for tests and tools. */
@@ -108,3 +125,4 @@ export function createStreamLogger(
 ): Logger {
   return pino(baseOptions(options), stream);
 }
+

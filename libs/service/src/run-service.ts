@@ -1,6 +1,8 @@
 // The bootstrap every aico app's main.ts calls: config → logger → master key → bus client → Nest microservice on
 // the bus transport → `system.service.ready` → heartbeats, and a graceful stop on SIGTERM/SIGINT or a shutdown
-// request that finishes in-flight work and drains the send queue before the process exits.
+// request that finishes in-flight work and drains the send queue before the process exits. A process of its own
+// (exitOnStop) is private by default (umask 077, a 0700 data directory), names itself in <dataDir>/run/<app>.pid,
+// survives a full disk or a broken pipe in its logging, and, when supervised, stops when the supervisor is gone.
 import { randomUUID } from 'node:crypto';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { HttpsOptions as NestHttpsOptions } from '@nestjs/common/interfaces/external/https-options.interface';
@@ -9,13 +11,14 @@ import { Module, type DynamicModule, type INestApplication, type INestApplicatio
 import { NestFactory } from '@nestjs/core';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { BusClient, BusExceptionFilter, deriveClientKeys, ZmqServer } from '@aico/bus';
-import { baseConfigSchema, ConfigError, loadConfig, type BaseConfig } from '@aico/config';
+import { baseConfigSchema, ConfigError, ensurePrivateDataDir, loadConfig, type BaseConfig, type DataDirCheck } from '@aico/config';
 import { defaultTopicRegistry, HealthStatus, SystemTopics, type ServiceIdentity, type TopicRegistry } from '@aico/contracts';
 import { loadServiceKeys, OsKeychain } from '@aico/key-manager';
 import { KeyError, type KeyRing } from '@aico/keys';
-import { createProcessLogger, NestPinoLogger, type Logger, type ProcessLogger } from '@aico/logging';
+import { createProcessLogger, guardStandardStreams, NestPinoLogger, type Logger, type ProcessLogger } from '@aico/logging';
 import { publishLogRecords } from './log-publisher';
 import { ProcessStatsSampler } from './process-stats';
+import { ServicePidFile } from './service-pid-file';
 import { ServiceCoreModule } from './service-core.module';
 import type { ServiceInfo } from './service.tokens';
 
@@ -74,11 +77,19 @@ function fail(message: string, code: ServiceExitCode): never {
 
 export async function runService(definition: ServiceDefinition): Promise<RunningService> {
   const exitOnStop = definition.exitOnStop ?? true;
+  if (exitOnStop) {
+    // Before the first file is made: every file this process creates is the user's alone (0600, directories 0700),
+    // whatever mode a library asks for. Tests running a service in their own process keep their umask.
+    process.umask(0o077);
+    guardStandardStreams();
+  }
   const registry = definition.registry ?? defaultTopicRegistry;
   const version = definition.version ?? '0.1.0';
   let config: BaseConfig;
+  let dataDir: DataDirCheck;
   try {
     config = loadConfig({ schema: definition.configSchema ?? baseConfigSchema, ...(definition.env ? { env: definition.env } : {}) }).config;
+    dataDir = ensurePrivateDataDir(config.dataDir);
   } catch (error) {
     if (error instanceof ConfigError && exitOnStop) fail(`[${definition.identity}] ${error.message}`, ServiceExitCode.Config);
     throw error;
@@ -96,6 +107,11 @@ export async function runService(definition: ServiceDefinition): Promise<Running
     tapLevel: config.log.busLevel,
   });
   const logger = processLogger.logger;
+  if (dataDir.fixedFromMode !== undefined) {
+    logger.warn({ dataDir: config.dataDir, mode: `0${dataDir.fixedFromMode.toString(8)}` }, 'The data directory was open to other users; it is now private (mode 0700)');
+  }
+  const pidFile = exitOnStop ? new ServicePidFile(config.dataDir, definition.identity, logger) : undefined;
+  await pidFile?.write();
 
   let keys: KeyRing;
   try {
@@ -110,6 +126,7 @@ export async function runService(definition: ServiceDefinition): Promise<Running
   } catch (error) {
     logger.fatal({ code: (error as KeyError).code }, (error as Error).message);
     if (exitOnStop) process.exitCode = error instanceof KeyError ? ServiceExitCode.Config : ServiceExitCode.Failure;
+    await pidFile?.remove();
     await processLogger.close();
     if (error instanceof KeyError && exitOnStop) process.exit(ServiceExitCode.Config);
     throw error;
@@ -175,6 +192,7 @@ export async function runService(definition: ServiceDefinition): Promise<Running
     logger.fatal({ err: error }, `${definition.identity} failed to start: ${(error as Error).message}`);
     if (exitOnStop) process.exitCode = ServiceExitCode.Unavailable;
     await bus.close({ drainTimeoutMs: 0 });
+    await pidFile?.remove();
     await processLogger.close();
     if (exitOnStop) process.exit(ServiceExitCode.Unavailable);
     throw error;
@@ -239,6 +257,7 @@ export async function runService(definition: ServiceDefinition): Promise<Running
       keys.destroy();
       logger.info({ reason }, `${info.identity} stopped`);
       clearTimeout(force);
+      await pidFile?.remove();
       await processLogger.close();
       process.off('SIGTERM', onSigterm);
       process.off('SIGINT', onSigint);
@@ -251,18 +270,20 @@ export async function runService(definition: ServiceDefinition): Promise<Running
   process.on('SIGTERM', onSigterm);
   process.on('SIGINT', onSigint);
   if (exitOnStop) {
-    process.on('uncaughtException', (error) => {
-      logger.fatal({ err: error }, 'Uncaught exception; exiting so the supervisor restarts this service');
-      void processLogger.close().finally(() => process.exit(ServiceExitCode.Failure));
-    });
-    process.on('unhandledRejection', (error) => {
-      logger.fatal({ err: error }, 'Unhandled promise rejection; exiting so the supervisor restarts this service');
-      void processLogger.close().finally(() => process.exit(ServiceExitCode.Failure));
-    });
+    const crash = (error: unknown, what: string): void => {
+      logger.fatal({ err: error }, `${what}; exiting so the supervisor restarts this service`);
+      void pidFile!
+        .remove()
+        .then(() => processLogger.close())
+        .finally(() => process.exit(ServiceExitCode.Failure));
+    };
+    process.on('uncaughtException', (error) => crash(error, 'Uncaught exception'));
+    process.on('unhandledRejection', (error) => crash(error, 'Unhandled promise rejection'));
   }
 
   requestStop = (reason) => void stop(reason).then(() => exitOnStop && process.exit(ServiceExitCode.Ok));
   if (earlyStopReason) requestStop(earlyStopReason);
+  if (config.supervised && exitOnStop) watchSupervisor(logger, () => requestStop('the supervisor is gone (its pipe to this app closed)'));
 
   await bus.publish(SystemTopics.serviceReady, {
     service: info.identity,
@@ -275,4 +296,22 @@ export async function runService(definition: ServiceDefinition): Promise<Running
   beat();
   logger.info({ handles: server.handledTopics, ...(httpAddress ? { url: httpAddress.url } : {}) }, `${info.identity} ready`);
   return { app, bus, logger, info, stop, ...(httpAddress ? { httpAddress } : {}) };
+}
+
+/**
+ * The supervisor gives each app a pipe as stdin and never writes to it: when the supervisor ends, however it ends
+ * (SIGKILL included), the operating system closes the pipe and stdin ends here (Linux, macOS and Windows alike).
+ */
+function watchSupervisor(logger: Logger, onGone: () => void): void {
+  let gone = false;
+  const once = (): void => {
+    if (gone) return;
+    gone = true;
+    logger.warn('The supervisor is gone; stopping');
+    onGone();
+  };
+  process.stdin.on('error', once);
+  process.stdin.once('end', once);
+  process.stdin.once('close', once);
+  process.stdin.resume();
 }
