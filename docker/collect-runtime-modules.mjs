@@ -7,7 +7,7 @@
 // It follows the app's relative requires from main.js (the swc build rewrites `@aico/*` to relative paths), takes
 // every package it names, then each package's dependencies, and its optional and peer dependencies that are
 // installed, and copies those package directories to <output dir>/node_modules at the same relative place as in
-// the workspace (nested installs stay nested). pino transport targets (`target: 'pino-roll'` beside a require of
+// the workspace (nested installs stay nested). pino transport targets (`target: '<package>'` beside a require of
 // pino) are loaded by name in a worker thread, not required, so they are taken as well. Prints what it copied as JSON.
 import { cp, mkdir, readFile, stat } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';

@@ -1,9 +1,8 @@
 // Finding 2 of issue 14, the CLI's part: `aico status` and `aico doctor` on a data directory whose file system is
 // full — a small tmpfs mounted on it, filled with a file, the bus and keys services running on it — read only,
-// exit cleanly and say the disk is full. Where tmpfs cannot be mounted (not root, no CAP_SYS_ADMIN) the tests are
-// skipped with a note; apps/cli/src/commands/status.command.spec.ts covers the same with a stubbed statfs.
+// exit cleanly and say the disk is full. Mounting needs root (or CAP_SYS_ADMIN), as the offline whole-system test's
+// network namespace does: CI has it. apps/cli/src/commands/status.command.spec.ts covers the same with a stubbed statfs.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmdirSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,17 +23,6 @@ function unmount(path: string): void {
   spawnSync('umount', [path], { stdio: 'ignore' });
 }
 
-/** Whether this machine lets the tests mount a tmpfs (decided before the tests are declared, so they can be skipped). */
-const canMount = ((): boolean => {
-  const probe = join(tmpdir(), `aico-mount-probe-${process.pid}`);
-  mkdirSync(probe, { recursive: true });
-  const mounted = mountTmpfs(probe, '64k');
-  if (mounted) unmount(probe);
-  rmdirSync(probe);
-  return mounted;
-})();
-if (!canMount) console.warn('full-disk e2e skipped: tmpfs cannot be mounted here; status.command.spec.ts covers it with a stubbed statfs.');
-const itMounted = canMount ? it : it.skip;
 
 /** Writes zeros until the file system refuses (ENOSPC), in big then small pieces, so not a block is left. */
 async function fill(path: string): Promise<void> {
@@ -64,11 +52,10 @@ describe('aico status and aico doctor on a full disk', () => {
   const processes: ServiceProcess[] = [];
 
   beforeAll(async () => {
-    if (!canMount) return;
     root = await mkdtemp(join(tmpdir(), 'aico-full-disk-'));
     mountPoint = join(root, 'disk');
     await mkdir(mountPoint);
-    if (!mountTmpfs(mountPoint, '8m')) throw new Error(`cannot mount a tmpfs on ${mountPoint}`);
+    if (!mountTmpfs(mountPoint, '8m')) throw new Error(`cannot mount a tmpfs on ${mountPoint}: this test needs root (or CAP_SYS_ADMIN) to make a small full disk`);
     dataDir = join(mountPoint, 'data');
     // The development profile: the services make the development key in the data directory, the CLI reads it.
     ({ env } = await systemEnv(dataDir, { AICO_PROFILE: 'development', AICO_LOG__FILE: 'false' }));
@@ -81,7 +68,6 @@ describe('aico status and aico doctor on a full disk', () => {
     await fill(join(mountPoint, 'filler'));
   }, SLOW_TEST_MS);
   afterAll(async () => {
-    if (!canMount) return;
     for (const service of processes) await service.stop();
     unmount(mountPoint);
     await rmdir(mountPoint).catch(() => undefined);
@@ -93,7 +79,7 @@ describe('aico status and aico doctor on a full disk', () => {
     expect(run.stderr).not.toContain('ENOSPC');
   };
 
-  itMounted(
+  it(
     'status answers from a full disk, says so first, and writes nothing',
     async () => {
       const before = (await readdir(dataDir, { recursive: true })).sort();
@@ -114,7 +100,7 @@ describe('aico status and aico doctor on a full disk', () => {
     SLOW_TEST_MS,
   );
 
-  itMounted(
+  it(
     "doctor runs every check on a full disk and fails the free-space check with what to do",
     async () => {
       const run = await runAico(['doctor', '--json'], env);

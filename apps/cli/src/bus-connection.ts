@@ -29,7 +29,8 @@ export async function withBus<T>(cli: CliContext, work: (bus: BusClient) => Prom
     registry: defaultTopicRegistry,
     // The CLI's own bus chatter is not the user's business; failures surface as errors.
     logger: captureLogger('cli').logger,
-    readyTimeoutMs: 5_000,
+    readyTimeoutMs: cli.config.bus.readyTimeoutMs,
+    requestTimeoutMs: cli.config.bus.requestTimeoutMs,
     answerPings: false,
   });
   keys.destroy();

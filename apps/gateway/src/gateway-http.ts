@@ -25,11 +25,8 @@ export async function gatewayHttp({ config: base, keys, logger }: { config: Base
   if (gateway.tls) {
     const tls = await loadOrCreateTlsCertificate(config.dataDir, keys.purposeKey('file'), gateway.host, logger);
     logger.info({ fingerprint: tls.fingerprint, validTo: tls.validTo, created: tls.created }, 'Gateway TLS certificate (SHA-256 fingerprint)');
-    // handshakeTimeout and connectionsCheckingInterval take effect only when the server is made. runService hands
-    // httpsOptions to https.createServer whole, but its type names only the TLS options: the object is built apart
-    // and passed as the wider value it is (auth-transport.e2e-spec checks that the handshake deadline holds).
-    const serverOptions = { key: tls.key, cert: tls.cert, ...TLS_POLICY, ...tlsServerTimeouts(gateway) };
-    httpsOptions = serverOptions;
+    // The handshake deadline takes effect only when the server is made (auth-transport.e2e-spec checks it holds).
+    httpsOptions = { key: tls.key, cert: tls.cert, ...TLS_POLICY, ...tlsServerTimeouts(gateway) };
   } else {
     logger.warn({ host: gateway.host }, 'The gateway serves plain HTTP (gateway.tls=false): for loopback development only');
   }

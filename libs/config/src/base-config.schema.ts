@@ -11,7 +11,7 @@ export const logConfigSchema = z
     /** Write rotating log files into `<dataDir>/logs` (or `dir`). */
     file: configBoolean.default(true),
     dir: z.string().min(1).optional(),
-    /** Rotate when a file passes this size (pino-roll syntax: `10m`, `1g`). */
+    /** Rotate when a file passes this size (`10m`, `1g`, or bytes). */
     maxFileSize: z.string().regex(/^\d+[kmg]?$/).default('10m'),
     /** Rotated files kept per service. */
     maxFiles: configInteger.min(1).max(1000).default(7),

@@ -50,8 +50,13 @@ export interface HttpServerSetup {
   readonly host: string;
   /** 0 picks a free port (tests); RunningService.httpAddress says which. */
   readonly port: number;
-  /** TLS (key and certificate, plus protocol versions, cipher suites and the like); plain HTTP when absent. */
-  readonly httpsOptions?: { readonly key: string | Buffer; readonly cert: string | Buffer } & Readonly<Pick<HttpsServerOptions, 'minVersion' | 'maxVersion' | 'ciphers' | 'honorCipherOrder' | 'ecdhCurve'>>;
+  /**
+   * TLS (key and certificate, protocol versions, cipher suites) and the deadlines that take effect only when the
+   * server is made (handshake, how often header and request deadlines are checked); plain HTTP when absent.
+   */
+  readonly httpsOptions?: { readonly key: string | Buffer; readonly cert: string | Buffer } & Readonly<
+    Pick<HttpsServerOptions, 'minVersion' | 'maxVersion' | 'ciphers' | 'honorCipherOrder' | 'ecdhCurve' | 'handshakeTimeout' | 'connectionsCheckingInterval'>
+  >;
   /** Runs on the HTTP app before it listens: body parsing, filters, WebSocket upgrade handling. */
   readonly configure?: (app: INestApplication) => void | Promise<void>;
 }

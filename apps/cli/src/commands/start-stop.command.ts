@@ -106,7 +106,9 @@ async function startDetached(cli: CliContext, supervisorScript: string): Promise
   mkdirSync(logs, { recursive: true, mode: 0o700 });
   const consoleLog = join(logs, 'supervisor.console.log');
   const output = openSync(consoleLog, 'a', 0o600);
-  const child = spawn(process.execPath, [supervisorScript], { detached: true, stdio: ['ignore', output, output], env: { ...process.env, AICO_SUPERVISOR__FORWARD_OUTPUT: 'false' } });
+  // Its structured log is already written (and rotated) as logs/supervisor.N.log: stdout would only copy it into a
+  // file nothing rotates. Stderr keeps what is said before that log exists (a configuration error, a crash).
+  const child = spawn(process.execPath, [supervisorScript], { detached: true, stdio: ['ignore', 'ignore', output], env: { ...process.env, AICO_SUPERVISOR__FORWARD_OUTPUT: 'false' } });
   closeSync(output);
   child.unref();
   let exited: number | null | undefined;
@@ -117,7 +119,7 @@ async function startDetached(cli: CliContext, supervisorScript: string): Promise
   for (;;) {
     if (exited !== undefined) throw new CliError(`The supervisor exited (code ${exited}) before aico was ready; see ${consoleLog}.`, ExitCode.Failure);
     if (Date.now() > deadline) throw new CliError(`aico was not ready within ${DETACHED_READY_TIMEOUT_MS / 1000} s; it keeps trying (see ${consoleLog}, "aico status").`, ExitCode.TryLater);
-    const status = await withBus(cli, (bus) => bus.request(SupervisorTopics.status, {}, { timeoutMs: 1_000 })).catch(() => undefined);
+    const status = await withBus(cli, (bus) => bus.request(SupervisorTopics.status, {}, { timeoutMs: cli.config.bus.requestTimeoutMs })).catch(() => undefined);
     if (status?.allReady) {
       cli.out(`aico is running: ${status.apps.map((app) => `${app.name} (pid ${app.pid})`).join(', ')}.`);
       return;

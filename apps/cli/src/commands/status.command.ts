@@ -48,14 +48,14 @@ export function registerStatus(program: Command, context: () => CliContext, stat
           SERVICES.map(async (service) => {
             const started = performance.now();
             try {
-              await bus.request(SystemTopics.ping, { target: service }, { timeoutMs: 1_500 });
+              await bus.request(SystemTopics.ping, { target: service }, { timeoutMs: cli.config.bus.requestTimeoutMs });
               return { service, up: true, roundTripMs: Number((performance.now() - started).toFixed(2)) };
             } catch {
               return { service, up: false };
             }
           }),
           ),
-          bus.request(SupervisorTopics.status, {}, { timeoutMs: 1_500 }).then(
+          bus.request(SupervisorTopics.status, {}, { timeoutMs: cli.config.bus.requestTimeoutMs }).then(
             (reply) =>
               reply.apps.map((app) => ({
                 name: app.name,

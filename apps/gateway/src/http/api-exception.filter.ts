@@ -21,6 +21,8 @@ export function toApiError(error: unknown): ApiError {
   }
   if (error instanceof PublicError) {
     if (UNAVAILABLE.has(error.code)) return new ApiError(503, 'SERVICE_UNAVAILABLE', 'A service this request needs did not answer; retry shortly.', { cause: error.code });
+    // A full disk is the one storage failure the person at the keyboard can fix; say so instead of a bare 500.
+    if (error.code === 'STORAGE_DISK_FULL') return new ApiError(503, 'STORAGE_DISK_FULL', 'The disk holding the aico data is full, so nothing could be saved: free some space there, then retry ("aico status" shows the free space).', { retryAfterSeconds: 30 });
     if (CONFLICT.has(error.code)) return new ApiError(409, error.code, error.message);
     if (BAD_INPUT.test(error.code)) return new ApiError(400, error.code, error.message);
     if (error.code === 'NOT_PERMITTED' || error.code === 'STORAGE_NOT_PERMITTED' || error.code === 'SCHEDULER_NOT_PERMITTED') return new ApiError(403, 'FORBIDDEN', error.message);
