@@ -1,7 +1,7 @@
 // The database layer on real encrypted libSQL files: encryption at rest, key versions and re-keying, migrations
 // and the refusal of a newer schema, the write lane's group commit and its failure isolation.
 import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@libsql/client';
@@ -39,6 +39,28 @@ describe('Database', () => {
     expect((await readFile(path)).includes(distinctive)).toBe(false);
     await db.close();
     expect((await readFile(path)).includes(distinctive)).toBe(false);
+  });
+
+  it('creates the database, its WAL and SHM 0600 whatever the umask, and makes files an older version left 0644 private at open', async () => {
+    const modeOf = async (file: string) => (await stat(file)).mode & 0o777;
+    const companions = [path, `${path}-wal`, `${path}-shm`];
+    const umask = process.umask(0o022);
+    try {
+      const db = await open();
+      await put(db, 'k', 'v');
+      expect(await Promise.all(companions.map(modeOf))).toEqual([0o600, 0o600, 0o600]);
+      await db.close();
+      // As an earlier version left them: readable by everyone.
+      for (const file of companions) await writeFile(file, '', { flag: 'a' }).then(() => chmod(file, 0o644));
+      await writeFile(`${path}.key-version.json`, '{"version":1}\n', { mode: 0o644 });
+      await chmod(`${path}.key-version.json`, 0o644);
+      const reopened = await open();
+      await put(reopened, 'k2', 'v2');
+      expect(await Promise.all([...companions, `${path}.key-version.json`].map(modeOf))).toEqual([0o600, 0o600, 0o600, 0o600]);
+      await reopened.close();
+    } finally {
+      process.umask(umask);
+    }
   });
 
   it('refuses a wrong key with a clear error', async () => {
@@ -99,6 +121,20 @@ describe('Database', () => {
     expect(db.lane.stats.committedJobs).toBe(100);
     expect(db.lane.stats.commits).toBeLessThan(100);
     expect((await (await db.reader()).select().from(state)).length).toBe(100);
+    await db.close();
+  });
+
+  it('takes a write queued just as the lane runs dry: whatever the number of steps between a commit and the next write', async () => {
+    const db = await open();
+    // A caller that writes again once its previous write is acknowledged, after `depth` further promise steps, can
+    // land between the lane's last look at its queue and the moment it marks itself idle. Every depth must commit.
+    const chained = async (depth: number) => {
+      let next: Promise<unknown> = put(db, `first-${depth}`, 'v');
+      for (let step = 0; step < depth; step++) next = next.then(() => undefined);
+      await next.then(() => put(db, `second-${depth}`, 'v'));
+    };
+    for (let depth = 0; depth < 16; depth++) await chained(depth);
+    expect((await (await db.reader()).select().from(state)).length).toBe(32);
     await db.close();
   });
 
