@@ -150,9 +150,13 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   return all;
 }
 
-/** Protobuf messages as text: strings as they are, bytes as UTF-8. */
+/** Protobuf messages as text: strings as they are, bytes as UTF-8 (a Buffer's own toJSON would hide them as numbers). */
 function textOf(messages: readonly object[]): string {
-  return JSON.stringify(messages, (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : value));
+  return JSON.stringify(messages, function (this: Record<string, unknown>, key: string, value: unknown) {
+    const original = this[key];
+    if (original instanceof Uint8Array) return Buffer.from(original).toString('utf8');
+    return typeof value === 'bigint' ? String(value) : value;
+  });
 }
 
 /** Polls `probe` until it returns a value (history is written in batches shortly after it arrives). */
