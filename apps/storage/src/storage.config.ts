@@ -16,8 +16,11 @@ export const storageConfigSchema = baseConfigSchema
         historyBatchSize: configInteger.min(1).default(500),
         /** ...or this long after the first arrived. */
         historyFlushMs: configInteger.min(1).default(250),
-        /** Events not worth keeping: heartbeats and resource samples come every few seconds. */
-        ignoredEventTopics: configList(z.string()).default(['system.health.heartbeat', 'system.resources.sample', 'storage.backup.progress']),
+        /**
+         * Events not worth keeping: heartbeats, resource samples and activity reports come every few seconds (and
+         * activity reports would be a record of when each person used aico).
+         */
+        ignoredEventTopics: configList(z.string()).default(['system.health.heartbeat', 'system.resources.sample', 'storage.backup.progress', 'ui.activity.reported']),
         /**
          * Bus history is not recorded while the database holds more than this (pages in use, so pruning brings it
          * back under): history is the part that may be dropped, so that state and records keep the room.
