@@ -1,15 +1,15 @@
 // The database layer on real encrypted libSQL files: encryption at rest, key versions and re-keying, migrations
 // and the refusal of a newer schema, the write lane's group commit and its failure isolation.
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, link, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, cp, link, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@libsql/client';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { captureLogger } from '@aico/logging';
 import { StorageErrorCode } from '../storage.error';
-import { Database } from './database';
-import { state } from './schema';
+import { Database, MIGRATIONS_FOLDER } from './database';
+import { events, state } from './schema';
 
 describe('Database', () => {
   let dir: string;
@@ -61,6 +61,32 @@ describe('Database', () => {
     } finally {
       process.umask(umask);
     }
+  });
+
+  it('drops the payloads bus history kept before it kept metadata only (migration 0002), and keeps what was appended explicitly', async () => {
+    // The migrations up to 0001, as an earlier version had them.
+    const earlier = join(dir, 'migrations-0001');
+    await cp(MIGRATIONS_FOLDER, earlier, { recursive: true });
+    await rm(join(earlier, '0002_history_metadata_only.sql'));
+    const journal = JSON.parse(await readFile(join(earlier, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string }[] };
+    journal.entries = journal.entries.filter((entry) => entry.tag <= '0001');
+    await writeFile(join(earlier, 'meta', '_journal.json'), JSON.stringify(journal));
+    const old = await Database.open({ path, keyOf, currentKeyVersion: 1, logger, migrationsFolder: earlier });
+    await old.lane.run(() => old.writes.run(sql`INSERT INTO events (topic, source, message_id, time, payload) VALUES
+      (${'conversation.message.received'}, 'gateway', 'm1', 1, ${Buffer.from('what a person said')}),
+      (${'ui.avatar.speak'}, 'gateway', 'm2', 2, ${Buffer.from('what the avatar said')}),
+      (${'test.explicit.appended'}, 'scheduler', 'm3', 3, ${Buffer.from('kept on purpose')})`));
+    await old.close();
+
+    const db = await open();
+    expect(db.migration).toBe('0002_history_metadata_only');
+    const rows = await (await db.reader()).select().from(events).orderBy(events.sequence);
+    expect(rows.map((r) => [r.topic, r.payload.toString(), r.payloadBytes, r.recorded])).toEqual([
+      ['conversation.message.received', '', 18, true],
+      ['ui.avatar.speak', '', 20, true],
+      ['test.explicit.appended', 'kept on purpose', 15, false],
+    ]);
+    await db.close();
   });
 
   it('refuses a wrong key with a clear error', async () => {
