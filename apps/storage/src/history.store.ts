@@ -3,7 +3,8 @@
 // Events recorded from the bus keep their metadata only, never their payload: a payload may carry what a person
 // said or did, and keeping that is for the service the person consented to (README: which service enforces which
 // consent purpose), not for a history every topic feeds by default.
-// Query pages are bounded twice: by the request's row limit and by a byte budget, so a reply always fits the bus.
+// Query pages are bounded twice: by the request's row limit and by a byte budget (a single larger row comes alone;
+// the config keeps any row within one envelope), so a reply always fits the bus.
 import { Inject, Injectable } from '@nestjs/common';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromMs, timestampMs, type Timestamp } from '@bufbuild/protobuf/wkt';
@@ -24,7 +25,7 @@ export type EventRow = typeof events.$inferInsert;
 const ROWS_PER_INSERT = 500;
 /**
  * Bytes a row adds to a reply beyond its fields' own bytes: protobuf tags and lengths, the sequence or id, the
- * timestamp, the level, the size and flag of an event. An upper bound, so a page never exceeds its budget.
+ * timestamp, the level, the size and flag of an event (at most ~75). An upper bound, so a page stays within its budget.
  */
 const ROW_OVERHEAD_BYTES = 96;
 
@@ -172,10 +173,11 @@ export class HistoryStore {
       this.pageBytes,
     );
     if (count === 0) return { entries: [], more: false };
+    // Both ends: entries written since the first query (newer, higher ids) belong to no page of this one.
     const rows = await (await this.database.reader())
       .select()
       .from(logs)
-      .where(and(...conditions, gte(logs.id, candidates[count - 1]!.id)))
+      .where(and(...conditions, gte(logs.id, candidates[count - 1]!.id), lte(logs.id, candidates[0]!.id)))
       .orderBy(desc(logs.id))
       .limit(count);
     const entries = rows.map((row) => ({
