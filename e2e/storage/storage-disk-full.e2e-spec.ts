@@ -163,10 +163,14 @@ describe('storage on a real full file system (tmpfs)', () => {
     // Still up and answering, consistent, everything acknowledged readable; failures logged once each.
     expect(await store.checkDatabase()).toMatchObject({ ok: true, problems: [] });
     for (const key of acknowledged) expect((await store.getState('fill', key)).found).toBe(true);
-    await expect(store.putState('fill', 'refused', value)).rejects.toMatchObject({ code: 'STORAGE_DISK_FULL' });
+    for (let i = 0; i < 20; i++) await expect(store.putState('fill', `refused${i}`, value)).rejects.toMatchObject({ code: 'STORAGE_DISK_FULL' });
+    // Twenty refused writes and many dropped history batches, a line or two in the log (not one per failure: the log
+    // may be on the same full disk). More than one only if a small batch happened to fit in between.
     const linesOf = (msg: string) => storage.lines.slice(since).filter((line) => line.msg === msg).length;
-    expect(linesOf('Bus history could not be written; batches are dropped and counted until it works again')).toBe(1);
-    expect(linesOf('A write transaction failed; none of its writes was applied')).toBe(1);
+    expect(linesOf('Bus history could not be written; batches are dropped and counted until it works again')).toBeGreaterThanOrEqual(1);
+    expect(linesOf('Bus history could not be written; batches are dropped and counted until it works again')).toBeLessThanOrEqual(3);
+    expect(linesOf('A write transaction failed; none of its writes was applied')).toBeGreaterThanOrEqual(1);
+    expect(linesOf('A write transaction failed; none of its writes was applied')).toBeLessThanOrEqual(3);
     expect(storage.lines.some((line) => line.level >= 60)).toBe(false);
 
     // Space freed: writes and history work again by themselves.
@@ -174,7 +178,7 @@ describe('storage on a real full file system (tmpfs)', () => {
     await expect(store.putState('fill', 'after-free', value)).resolves.toMatchObject({ version: 1n });
     acknowledged.push('after-free');
     await recordedAgain('after the disk was full', alive);
-    expect(linesOf('Bus history is written again')).toBe(1);
+    expect(linesOf('Bus history is written again')).toBeGreaterThanOrEqual(1);
     expect(await storage.stop(30_000)).toEqual({ code: 0, signal: null });
 
     // 2. With a reserve: history stops while acknowledged writes still have room, and resumes when space returns.
