@@ -1,16 +1,18 @@
 // Backup and restore through the storage bus contract: the real storage app in this process behind a real CURVE
 // proxy, its encrypted database and files in a temporary data directory, archives in another temporary directory.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { createClient } from '@libsql/client';
 import { readBackupArchive, readBackupManifest, writeBackupArchive } from '@aico/backup-archive';
 import { nextValue, requestWhenRoutable, TestBus, type IncomingMessage, type TestClient } from '@aico/bus';
-import { KeyPurpose, SecurityTopics, StorageTopics, type BackupProgress } from '@aico/contracts';
+import { KeyPurpose, RecordKind, SecurityTopics, StorageTopics, type BackupProgress, type Session } from '@aico/contracts';
 import { KeyVersionStore } from '@aico/key-manager';
 import { KeyRing } from '@aico/keys';
 import { createServiceTestEnvironment, runService, type RunningService, type ServiceTestEnvironment } from '@aico/service';
+import { StorageClient } from '@aico/storage-client';
 import { StorageAppModule } from './storage-app.module';
 import { storageConfigSchema } from './storage.config';
 
@@ -254,5 +256,30 @@ describe('storage backup and restore', () => {
     } finally {
       await rm(work, { recursive: true, force: true });
     }
+  });
+
+  it('ends every session of the restored database: one ended after the backup stays ended, one made after it is gone, everyone logs in again', async () => {
+    const gateway = new StorageClient(await bus.connected('gateway'));
+    const expiresAt = timestampFromMs(Date.now() + 86_400_000);
+    const session = (id: string) => ({ kind: { case: 'session' as const, value: { id, userId: 'restored-user', tokenHash: `hash-${id}`, expiresAt } } });
+    await gateway.putRecord({ kind: { case: 'user', value: { id: 'restored-user', username: 'restored-user', role: 'user' } } });
+    await gateway.putRecord(session('open-at-backup'));
+    await gateway.putRecord(session('ended-after-backup'));
+    const archiveWithSessions = join(backups, 'sessions.aico');
+    await backup(archiveWithSessions);
+
+    // After the backup: a logout, and a new login.
+    await gateway.putRecord({ kind: { case: 'session', value: { ...session('ended-after-backup').kind.value, revokedAt: timestampFromMs(Date.now()) } } });
+    await gateway.putRecord(session('made-after-backup'));
+
+    const { reply } = await restore(archiveWithSessions);
+    expect(reply.sessionsRevoked).toBe(2);
+    const sessions = new Map<string, Session>();
+    for await (const record of gateway.allRecords(RecordKind.SESSION, 'restored-user')) if (record.kind.case === 'session') sessions.set(record.kind.value.id, record.kind.value);
+    expect([...sessions.keys()].sort()).toEqual(['ended-after-backup', 'open-at-backup']);
+    expect([...sessions.values()].every((value) => value.revokedAt !== undefined)).toBe(true);
+    // The restored database and its WAL and SHM are private like the one they replaced.
+    const modes = await Promise.all(['aico.db', 'aico.db-wal', 'aico.db-shm'].map(async (name) => (await stat(join(environment.dir, name))).mode & 0o777));
+    expect(modes).toEqual([0o600, 0o600, 0o600]);
   });
 });

@@ -160,7 +160,7 @@ export class BackupService implements OnApplicationBootstrap {
       }
       const stagedKeyVersion = this.checkManifest(manifest, archive);
       const stagedDatabase = join(target, DATABASE_ENTRY);
-      await this.checkStagedDatabase(stagedDatabase, stagedKeyVersion, archive);
+      const sessionsRevoked = await this.prepareStagedDatabase(stagedDatabase, stagedKeyVersion, archive);
       const liveFiles = join(this.dataDir, FILES_DIR);
       if (!(await isDirectoryOrAbsent(liveFiles))) {
         throw new StorageError(StorageErrorCode.RestoreFailed, `${liveFiles} is not a directory, so the backup's files cannot take its place; nothing was changed. Move it away and restore again.`);
@@ -175,10 +175,10 @@ export class BackupService implements OnApplicationBootstrap {
       await swapDirectory(join(target, FILES_DIR), liveFiles, join(staging, 'files.previous'));
       progress.report('done', totalBytes, totalBytes);
       this.logger.info(
-        { archive, entries: manifest.entries.length, backupCreatedAt: manifest.createdAt, databaseKeyVersion: this.database.databaseKeyVersion, ms: Math.round(performance.now() - started) },
+        { archive, entries: manifest.entries.length, backupCreatedAt: manifest.createdAt, databaseKeyVersion: this.database.databaseKeyVersion, sessionsRevoked, ms: Math.round(performance.now() - started) },
         'Backup restored',
       );
-      return { backupCreatedAt: timestampFromDate(new Date(manifest.createdAt)), entries: manifest.entries.length, schemaMigration: this.database.migration };
+      return { backupCreatedAt: timestampFromDate(new Date(manifest.createdAt)), entries: manifest.entries.length, schemaMigration: this.database.migration, sessionsRevoked };
     } catch (error) {
       const outcome = databaseReplaced
         ? `The database was restored from ${archive}, but its files were not swapped in: ${FILES_DIR}/ still holds the files from before the restore`
@@ -286,34 +286,51 @@ export class BackupService implements OnApplicationBootstrap {
     return version;
   }
 
-  /** Opens the staged database alone (a connection of its own, closed again) and runs `PRAGMA integrity_check`. */
-  private async checkStagedDatabase(path: string, keyVersion: number, archive: string): Promise<void> {
+  /**
+   * Opens the staged database alone (a connection of its own, closed again), runs `PRAGMA integrity_check`, and
+   * revokes every session still open in it: the backup knows nothing of the logouts and "log out everywhere" since
+   * it was made, so none of its sessions may come back to life. Done in the staged file, before it replaces the
+   * live one, so a crash during the swap cannot bring the live file in with open sessions. Returns how many.
+   */
+  private async prepareStagedDatabase(path: string, keyVersion: number, archive: string): Promise<number> {
     const key = this.keys.purposeKey('database', keyVersion);
     const client = createClient({ url: `file:${path}`, encryptionKey: key.toString('hex') });
     key.fill(0);
-    let problems: string[];
     try {
-      const rows = (await client.execute('PRAGMA integrity_check')).rows.map((row) => String(row[0]));
-      problems = rows.length === 1 && rows[0] === 'ok' ? [] : rows;
-    } catch (error) {
-      const code = String((error as { code?: unknown }).code ?? '');
-      if (code.startsWith('SQLITE_NOTADB')) {
+      let problems: string[];
+      try {
+        const rows = (await client.execute('PRAGMA integrity_check')).rows.map((row) => String(row[0]));
+        problems = rows.length === 1 && rows[0] === 'ok' ? [] : rows;
+      } catch (error) {
+        const code = String((error as { code?: unknown }).code ?? '');
+        if (code.startsWith('SQLITE_NOTADB')) {
+          throw new StorageError(
+            StorageErrorCode.RestoreFailed,
+            `The database in ${archive} cannot be read with database key version ${keyVersion} of this installation, although the archive itself is intact; nothing was changed. Use another backup.`,
+            { archive, keyVersion: String(keyVersion) },
+          );
+        }
+        throw new StorageError(StorageErrorCode.RestoreFailed, `The database in ${archive} cannot be checked (${code || (error as Error).name}); nothing was changed. Use another backup.`, { archive });
+      }
+      if (problems.length > 0) {
         throw new StorageError(
           StorageErrorCode.RestoreFailed,
-          `The database in ${archive} cannot be read with database key version ${keyVersion} of this installation, although the archive itself is intact; nothing was changed. Use another backup.`,
-          { archive, keyVersion: String(keyVersion) },
+          `The database in ${archive} fails its integrity check (${problems.slice(0, 3).join('; ')}); nothing was changed. Use another backup.`,
+          { archive, problems: String(problems.length) },
         );
       }
-      throw new StorageError(StorageErrorCode.RestoreFailed, `The database in ${archive} cannot be checked (${code || (error as Error).name}); nothing was changed. Use another backup.`, { archive });
+      try {
+        // A rollback journal, not WAL: the commit is in the file itself when it is renamed into place (a libSQL
+        // connection is really closed only by the garbage collector, and a WAL could be left beside the staged file).
+        await client.execute('PRAGMA journal_mode = DELETE');
+        const result = await client.execute({ sql: 'UPDATE sessions SET revoked_at = ? WHERE revoked_at IS NULL', args: [Date.now()] });
+        return result.rowsAffected;
+      } catch (error) {
+        const code = String((error as { code?: unknown }).code ?? (error as Error).name);
+        throw new StorageError(StorageErrorCode.RestoreFailed, `The sessions in the database of ${archive} could not be ended (${code}); nothing was changed.`, { archive });
+      }
     } finally {
       client.close();
-    }
-    if (problems.length > 0) {
-      throw new StorageError(
-        StorageErrorCode.RestoreFailed,
-        `The database in ${archive} fails its integrity check (${problems.slice(0, 3).join('; ')}); nothing was changed. Use another backup.`,
-        { archive, problems: String(problems.length) },
-      );
     }
   }
 

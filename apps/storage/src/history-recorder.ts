@@ -1,13 +1,28 @@
-// Persists what is published on the bus: log entries into `logs`, events into `events`, in batches (a batch is
-// one transaction, written when it is full or after a short delay), and the rest at shutdown.
+// Persists what is published on the bus: log entries into `logs`, events into `events` (metadata only: topic,
+// source, user, size, ids, time; never the payload), in batches (a batch is one transaction, written when it is
+// full or after a short delay), and the rest at shutdown. History gives way first: while the guard says the
+// database is over its budget or the disk under its reserve, batches are dropped (counted, logged once), and a
+// batch the disk refuses is counted, not retried; recording resumes by itself once there is room.
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { BusClient, type IncomingMessage } from '@aico/bus';
 import { defaultTopicRegistry, SystemTopics, type EventDefinition, type LogEntry } from '@aico/contracts';
 import type { Logger } from '@aico/logging';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@aico/service';
 import { Database } from './database/database';
+import { HistoryGuard } from './history-guard';
 import { HistoryStore, type EventRow, type LogRow } from './history.store';
 import type { StorageConfig } from './storage.config';
+
+export interface HistoryCounters {
+  readonly logs: number;
+  readonly events: number;
+  /** Not well-formed (not persisted). */
+  readonly rejected: number;
+  /** In a batch the database refused (a full disk). */
+  readonly lost: number;
+  /** In a batch dropped while recording was paused. */
+  readonly skipped: number;
+}
 
 @Injectable()
 export class HistoryRecorder implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -16,7 +31,12 @@ export class HistoryRecorder implements OnApplicationBootstrap, BeforeApplicatio
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private readonly unsubscribers: (() => void)[] = [];
-  private persisted = { logs: 0, events: 0, rejected: 0, lost: 0 };
+  private persisted = { logs: 0, events: 0, rejected: 0, lost: 0, skipped: 0 };
+  private readonly guard: HistoryGuard;
+  /** Set while paused by the guard: why, and what was dropped meanwhile. */
+  private pause: { reason: string; dropped: number } | undefined;
+  /** Set while batches fail: what was lost meanwhile. */
+  private failure: { lost: number } | undefined;
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: StorageConfig,
@@ -24,7 +44,9 @@ export class HistoryRecorder implements OnApplicationBootstrap, BeforeApplicatio
     private readonly bus: BusClient,
     private readonly database: Database,
     private readonly history: HistoryStore,
-  ) {}
+  ) {
+    this.guard = new HistoryGuard(database, { maxDatabaseBytes: config.storage.historyMaxDatabaseBytes, minFreeDiskBytes: config.storage.historyMinFreeDiskBytes });
+  }
 
   onApplicationBootstrap(): void {
     const ignored = new Set(this.config.storage.ignoredEventTopics);
@@ -41,11 +63,16 @@ export class HistoryRecorder implements OnApplicationBootstrap, BeforeApplicatio
     this.logger.info(this.persisted, 'History recorder stopped');
   }
 
-  get counters(): Readonly<typeof this.persisted> {
+  get counters(): HistoryCounters {
     return this.persisted;
   }
 
-  /** Waits until everything received so far is committed (tests, shutdown). */
+  /** Why recording is paused, or undefined while it records. */
+  get pausedReason(): string | undefined {
+    return this.pause?.reason;
+  }
+
+  /** Waits until everything received so far is committed or dropped (tests, shutdown). */
   flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -54,35 +81,61 @@ export class HistoryRecorder implements OnApplicationBootstrap, BeforeApplicatio
     this.logRows = [];
     this.eventRows = [];
     if (logRows.length === 0 && eventRows.length === 0) return this.flushing;
-    this.flushing = this.flushing
-      .then(() =>
-        this.database.lane.run(async () => {
-          await this.history.insertLogs(logRows);
-          await this.history.insertEvents(eventRows);
-        }),
-      )
-      .then(
-        () => {
-          this.persisted.logs += logRows.length;
-          this.persisted.events += eventRows.length;
-        },
-        (error: unknown) => {
-          this.persisted.lost += logRows.length + eventRows.length;
-          this.logger.error({ err: error, logs: logRows.length, events: eventRows.length }, 'A batch of bus history could not be persisted');
-        },
-      );
+    this.flushing = this.flushing.then(() => this.write(logRows, eventRows));
     return this.flushing;
+  }
+
+  private async write(logRows: LogRow[], eventRows: EventRow[]): Promise<void> {
+    const rows = logRows.length + eventRows.length;
+    let reason: string | undefined;
+    try {
+      reason = await this.database.lane.run(async () => {
+        const verdict = await this.guard.verdict();
+        if (!verdict.record) return verdict.reason;
+        await this.history.insertLogs(logRows);
+        await this.history.insertEvents(eventRows);
+        return undefined;
+      });
+    } catch (error) {
+      this.persisted.lost += rows;
+      if (this.failure) this.failure.lost += rows;
+      else {
+        this.failure = { lost: rows };
+        this.logger.error({ err: error, logs: logRows.length, events: eventRows.length }, 'Bus history could not be written; batches are dropped and counted until it works again');
+      }
+      return;
+    }
+    if (reason !== undefined) {
+      this.persisted.skipped += rows;
+      if (this.pause) this.pause.dropped += rows;
+      else {
+        this.pause = { reason, dropped: rows };
+        this.logger.warn({ reason }, 'Bus history recording paused: log entries and events are dropped (counted) until there is room again');
+      }
+      return;
+    }
+    this.persisted.logs += logRows.length;
+    this.persisted.events += eventRows.length;
+    if (this.pause) {
+      this.logger.info({ dropped: this.pause.dropped }, 'Bus history recording resumed');
+      this.pause = undefined;
+    }
+    if (this.failure) {
+      this.logger.info({ lost: this.failure.lost }, 'Bus history is written again');
+      this.failure = undefined;
+    }
   }
 
   private toEventRow(message: IncomingMessage): EventRow {
     const envelope = message.envelope;
-    return this.history.eventRow({
+    return this.history.recordedEventRow({
       topic: envelope.topic,
       source: envelope.source,
       messageId: envelope.id,
       correlationId: envelope.correlationId,
-      payload: envelope.payload?.value ?? new Uint8Array(),
-      ...(envelope.timestamp ? { timestamp: envelope.timestamp } : {}),
+      user: envelope.attributes['user'] ?? '',
+      payloadBytes: envelope.payload?.value.length ?? 0,
+      timestamp: envelope.timestamp,
     });
   }
 

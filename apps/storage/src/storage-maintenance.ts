@@ -8,6 +8,7 @@ import type { Logger } from '@aico/logging';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@aico/service';
 import { Database } from './database/database';
 import { DurableWrites } from './durable-writes';
+import { HistoryRecorder } from './history-recorder';
 import { HistoryStore } from './history.store';
 import type { StorageConfig } from './storage.config';
 
@@ -25,6 +26,7 @@ export class StorageMaintenance implements OnApplicationBootstrap, OnApplication
     private readonly database: Database,
     private readonly durable: DurableWrites,
     private readonly history: HistoryStore,
+    private readonly recorder: HistoryRecorder,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -54,6 +56,9 @@ export class StorageMaintenance implements OnApplicationBootstrap, OnApplication
       databaseKeyVersion: this.database.databaseKeyVersion,
       sizeBytes: BigInt(sizes.sizeBytes),
       walBytes: BigInt(sizes.walBytes),
+      historyPaused: this.recorder.pausedReason !== undefined,
+      historyPausedReason: this.recorder.pausedReason ?? '',
+      historyDropped: BigInt(this.recorder.counters.skipped + this.recorder.counters.lost),
     };
   }
 

@@ -95,8 +95,8 @@ export class StorageController {
   }
 
   @MessagePattern('storage.logs.query')
-  async queryLogs(@Payload() request: QueryLogsRequest) {
-    return { entries: await this.history.queryLogs(request) };
+  queryLogs(@Payload() request: QueryLogsRequest) {
+    return this.history.queryLogs(request);
   }
 
   @MessagePattern('storage.events.append')
@@ -107,8 +107,8 @@ export class StorageController {
   }
 
   @MessagePattern('storage.events.query')
-  async queryEvents(@Payload() request: QueryEventsRequest) {
-    return { events: await this.history.queryEvents(request) };
+  queryEvents(@Payload() request: QueryEventsRequest) {
+    return this.history.queryEvents(request);
   }
 
   @MessagePattern('storage.database.check')

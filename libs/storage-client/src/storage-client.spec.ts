@@ -26,6 +26,17 @@ describe('StorageClient', () => {
       return { version: BigInt(seenKeys.length) };
     });
     storage.handle(StorageTopics.stateGet, () => ({ found: false }));
+    // Five events, at most two per page (as if by storage's byte budget), whatever the row limit asked.
+    storage.handle(StorageTopics.eventsQuery, (request) => {
+      const after = Number(request.payload.afterSequence);
+      const events = [1, 2, 3, 4, 5].filter((sequence) => sequence > after).slice(0, 2);
+      return { events: events.map((sequence) => ({ sequence: BigInt(sequence), topic: 't.e.s', messageId: `m${sequence}` })), more: events.at(-1)! < 5 };
+    });
+    storage.handle(StorageTopics.logsQuery, (request) => {
+      const before = Number(request.payload.beforeId) || 6;
+      const entries = [5, 4, 3, 2, 1].filter((id) => id < before).slice(0, 2);
+      return { entries: entries.map((id) => ({ id: BigInt(id), entry: { message: `line ${id}` } })), more: entries.at(-1)! > 1 };
+    });
     await requestWhenRoutable((timeoutMs) => caller.request(StorageTopics.stateGet, { namespace: 'n', key: 'k' }, { timeoutMs }));
   });
   beforeEach(() => {
@@ -66,5 +77,14 @@ describe('StorageClient', () => {
     expect(error).toMatchObject({ details: { attempts: expect.stringMatching(/^([2-9]|\d{2,})$/) } });
     expect(seenKeys).toEqual(['write-42']); // the repeats joined the first, still running, attempt
 
+  });
+
+  it('pages through every event and every log entry, following the pages storage cut short', async () => {
+    const events: string[] = [];
+    for await (const event of client().allEvents({ limit: 1000 })) events.push(event.messageId);
+    expect(events).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
+    const lines: string[] = [];
+    for await (const entry of client().allLogs({ limit: 1000 })) lines.push(entry.entry!.message);
+    expect(lines).toEqual(['line 5', 'line 4', 'line 3', 'line 2', 'line 1']);
   });
 });

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DescMessage, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
 import { BusErrorCode, type BusClient } from '@aico/bus';
-import { PublicError, StorageTopics, type Record as Record_, type RecordKind, type RequestDefinition, type StateOperation } from '@aico/contracts';
+import { PublicError, StorageTopics, type Record as Record_, type RecordKind, type RequestDefinition, type QueryEventsRequest, type QueryLogsRequest, type StateOperation, type StoredEvent, type StoredLogEntry } from '@aico/contracts';
 
 export interface StorageClientOptions {
   /** How long a call may take in all, retries included (default 30 s). */
@@ -119,6 +119,29 @@ export class StorageClient {
 
   queryLogs(request: MessageInitShape<typeof StorageTopics.logsQuery.payload>, options?: CallOptions) {
     return this.call(StorageTopics.logsQuery, request, options);
+  }
+
+  /**
+   * Every event matching `request` from its `afterSequence` on, page by page. A page ends at the row limit or at
+   * storage's byte budget, whichever comes first; `more` says whether to ask again.
+   */
+  async *allEvents(request: Partial<Omit<QueryEventsRequest, '$typeName' | '$unknown'>> = {}): AsyncGenerator<StoredEvent> {
+    for (let afterSequence = request.afterSequence ?? 0n; ; ) {
+      const page = await this.queryEvents({ ...request, afterSequence });
+      yield* page.events;
+      if (!page.more || page.events.length === 0) return;
+      afterSequence = page.events.at(-1)!.sequence;
+    }
+  }
+
+  /** Every log entry matching `request`, newest first, page by page (like `allEvents`). */
+  async *allLogs(request: Partial<Omit<QueryLogsRequest, '$typeName' | '$unknown'>> = {}): AsyncGenerator<StoredLogEntry> {
+    for (let beforeId = request.beforeId ?? 0n; ; ) {
+      const page = await this.queryLogs({ ...request, beforeId });
+      yield* page.entries;
+      if (!page.more || page.entries.length === 0) return;
+      beforeId = page.entries.at(-1)!.id;
+    }
   }
 
   checkDatabase(options?: CallOptions) {

@@ -1,15 +1,15 @@
 // The database layer on real encrypted libSQL files: encryption at rest, key versions and re-keying, migrations
 // and the refusal of a newer schema, the write lane's group commit and its failure isolation.
 import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, link, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@libsql/client';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { captureLogger } from '@aico/logging';
 import { StorageErrorCode } from '../storage.error';
-import { Database } from './database';
-import { state } from './schema';
+import { Database, MIGRATIONS_FOLDER } from './database';
+import { events, state } from './schema';
 
 describe('Database', () => {
   let dir: string;
@@ -39,6 +39,54 @@ describe('Database', () => {
     expect((await readFile(path)).includes(distinctive)).toBe(false);
     await db.close();
     expect((await readFile(path)).includes(distinctive)).toBe(false);
+  });
+
+  it('creates the database, its WAL and SHM 0600 whatever the umask, and makes files an older version left 0644 private at open', async () => {
+    const modeOf = async (file: string) => (await stat(file)).mode & 0o777;
+    const companions = [path, `${path}-wal`, `${path}-shm`];
+    const umask = process.umask(0o022);
+    try {
+      const db = await open();
+      await put(db, 'k', 'v');
+      expect(await Promise.all(companions.map(modeOf))).toEqual([0o600, 0o600, 0o600]);
+      await db.close();
+      // As an earlier version left them: readable by everyone.
+      for (const file of companions) await writeFile(file, '', { flag: 'a' }).then(() => chmod(file, 0o644));
+      await writeFile(`${path}.key-version.json`, '{"version":1}\n', { mode: 0o644 });
+      await chmod(`${path}.key-version.json`, 0o644);
+      const reopened = await open();
+      await put(reopened, 'k2', 'v2');
+      expect(await Promise.all([...companions, `${path}.key-version.json`].map(modeOf))).toEqual([0o600, 0o600, 0o600, 0o600]);
+      await reopened.close();
+    } finally {
+      process.umask(umask);
+    }
+  });
+
+  it('drops the payloads bus history kept before it kept metadata only (migration 0002), and keeps what was appended explicitly', async () => {
+    // The migrations up to 0001, as an earlier version had them.
+    const earlier = join(dir, 'migrations-0001');
+    await cp(MIGRATIONS_FOLDER, earlier, { recursive: true });
+    await rm(join(earlier, '0002_history_metadata_only.sql'));
+    const journal = JSON.parse(await readFile(join(earlier, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string }[] };
+    journal.entries = journal.entries.filter((entry) => entry.tag <= '0001');
+    await writeFile(join(earlier, 'meta', '_journal.json'), JSON.stringify(journal));
+    const old = await Database.open({ path, keyOf, currentKeyVersion: 1, logger, migrationsFolder: earlier });
+    await old.lane.run(() => old.writes.run(sql`INSERT INTO events (topic, source, message_id, time, payload) VALUES
+      (${'conversation.message.received'}, 'gateway', 'm1', 1, ${Buffer.from('what a person said')}),
+      (${'ui.avatar.speak'}, 'gateway', 'm2', 2, ${Buffer.from('what the avatar said')}),
+      (${'test.explicit.appended'}, 'scheduler', 'm3', 3, ${Buffer.from('kept on purpose')})`));
+    await old.close();
+
+    const db = await open();
+    expect(db.migration).toBe('0002_history_metadata_only');
+    const rows = await (await db.reader()).select().from(events).orderBy(events.sequence);
+    expect(rows.map((r) => [r.topic, r.payload.toString(), r.payloadBytes, r.recorded])).toEqual([
+      ['conversation.message.received', '', 18, true],
+      ['ui.avatar.speak', '', 20, true],
+      ['test.explicit.appended', 'kept on purpose', 15, false],
+    ]);
+    await db.close();
   });
 
   it('refuses a wrong key with a clear error', async () => {
@@ -99,6 +147,20 @@ describe('Database', () => {
     expect(db.lane.stats.committedJobs).toBe(100);
     expect(db.lane.stats.commits).toBeLessThan(100);
     expect((await (await db.reader()).select().from(state)).length).toBe(100);
+    await db.close();
+  });
+
+  it('takes a write queued just as the lane runs dry: whatever the number of steps between a commit and the next write', async () => {
+    const db = await open();
+    // A caller that writes again once its previous write is acknowledged, after `depth` further promise steps, can
+    // land between the lane's last look at its queue and the moment it marks itself idle. Every depth must commit.
+    const chained = async (depth: number) => {
+      let next: Promise<unknown> = put(db, `first-${depth}`, 'v');
+      for (let step = 0; step < depth; step++) next = next.then(() => undefined);
+      await next.then(() => put(db, `second-${depth}`, 'v'));
+    };
+    for (let depth = 0; depth < 16; depth++) await chained(depth);
+    expect((await (await db.reader()).select().from(state)).length).toBe(32);
     await db.close();
   });
 

@@ -3,7 +3,7 @@
 // One connection: libSQL closes a connection only once the garbage collector has finalized its statements, and
 // any second connection makes `journal_mode = DELETE` (needed to re-key) fail with SQLITE_BUSY. Readers therefore
 // share the writer's connection and wait while a write transaction is open, so they never see uncommitted writes.
-import { link, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, link, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createClient, type Client } from '@libsql/client';
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
@@ -37,6 +37,28 @@ interface KeyVersionFile {
 interface RestoreJournal {
   stagedKeyVersion: number;
   previousKeyVersion: number;
+}
+
+/** The database and the files beside it hold everything: only the user may read them (DESIGN.md: 0600 files). */
+export const DATABASE_FILE_MODE = 0o600;
+const COMPANION_SUFFIXES = ['', '-wal', '-shm', '-journal', '.key-version.json', '.restore.json', '.pre-restore'];
+
+/**
+ * Makes the database file and its companions 0600. A database created before files were made 0600 (or by a process
+ * without a restrictive umask) keeps the mode it was created with, and SQLite gives a new -wal or -shm the mode of
+ * the database file: so this runs before the file is opened, and again after (for files the opening created).
+ * A file that cannot be changed (another owner) is logged, not fatal: the database still works.
+ */
+export async function restrictDatabaseFiles(path: string, logger: Logger): Promise<void> {
+  for (const suffix of COMPANION_SUFFIXES) {
+    const file = `${path}${suffix}`;
+    try {
+      await chmod(file, DATABASE_FILE_MODE);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') logger.warn({ file, code }, 'A database file could not be made private (mode 0600); change its owner or mode');
+    }
+  }
 }
 
 async function removeWalFiles(path: string): Promise<void> {
@@ -96,8 +118,11 @@ export class Database {
   static async open(options: OpenDatabaseOptions): Promise<Database> {
     const { path, logger } = options;
     const versionFile = `${path}.key-version.json`;
+    await restrictDatabaseFiles(path, logger);
     const recorded = await readKeyVersion(versionFile);
     const restore = await recoverInterruptedRestore(path, logger);
+    // A new database starts as an empty file created 0600 (SQLite would create it with the umask's mode).
+    await (await open(path, 'a', DATABASE_FILE_MODE)).close();
     // After a crash in the middle of a re-key the file may already be under the next version (or still the old);
     // after one in the middle of a restore, under the restored or the previous file's version.
     const candidates = [
@@ -135,6 +160,8 @@ export class Database {
     const writes = drizzle(writer, { schema });
     const migration = await applyMigrations(writes, writer, migrationsFolder, path, logger);
     await configureConnection(writer);
+    // The file may be new (created with the process's umask), and the WAL and SHM with it.
+    await restrictDatabaseFiles(path, logger);
 
     const database = new Database(path, writer, keyVersion, migration, options.keyOf, logger, writes, new WriteLane(writer, path, logger), migrationsFolder);
     if (keyVersion < options.currentKeyVersion) await database.rekey(options.currentKeyVersion);
@@ -158,10 +185,20 @@ export class Database {
     return { sizeBytes: await size(this.path), walBytes: await size(`${this.path}-wal`) };
   }
 
+  /**
+   * Bytes in pages that hold data (free pages excluded, so it shrinks when history is pruned). Use inside a lane
+   * job or after `reader()`: it reads on the writer's connection.
+   */
+  async usedBytes(): Promise<number> {
+    const pragma = async (name: string) => Number((await this.client.execute(`PRAGMA ${name}`)).rows[0]?.[0] ?? 0);
+    return ((await pragma('page_count')) - (await pragma('freelist_count'))) * (await pragma('page_size'));
+  }
+
   /** Writes a consistent, encrypted (same key) copy of the database to `target`; writes queue meanwhile. */
   async snapshot(target: string): Promise<number> {
     return this.lane.exclusive(async () => {
       await this.client.execute({ sql: 'VACUUM INTO ?', args: [target] });
+      await chmod(target, DATABASE_FILE_MODE);
       return this.keyVersion;
     });
   }
@@ -261,6 +298,7 @@ export class Database {
     this.writes = writes;
     this.keyVersion = version;
     this.lane.useClient(client);
+    await restrictDatabaseFiles(this.path, this.logger);
   }
 
   /** Lets queued writes commit, checkpoints and closes the connection. */

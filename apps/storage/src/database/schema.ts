@@ -44,7 +44,13 @@ export const events = sqliteTable(
     messageId: text('message_id').notNull(),
     time: millis('time').notNull(),
     correlationId: text('correlation_id').notNull().default(''),
+    /** Appended events only: recorded bus events keep no payload (it may carry what a person said). */
     payload: blob('payload', { mode: 'buffer' }).notNull(),
+    /** The user the event is about (envelope attribute `user`); '' when none. */
+    userId: text('user_id').notNull().default(''),
+    payloadBytes: integer('payload_bytes').notNull().default(0),
+    /** Recorded from the bus by the history recorder (metadata only), not appended explicitly. */
+    recorded: integer('recorded', { mode: 'boolean' }).notNull().default(false),
   },
   (table) => [index('events_topic_sequence').on(table.topic, table.sequence), index('events_message_id').on(table.messageId), index('events_time').on(table.time)],
 );

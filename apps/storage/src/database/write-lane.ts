@@ -29,6 +29,8 @@ export class WriteLane {
   private committedJobs = 0;
   private commits = 0;
   private failedJobs = 0;
+  /** Transactions failed in a row (since the last commit). */
+  private failedCommits = 0;
 
   constructor(
     private client: Client,
@@ -42,8 +44,21 @@ export class WriteLane {
     if (this.closed) return Promise.reject(new StorageError(StorageErrorCode.ShuttingDown, 'Storage is shutting down and takes no new writes; retry after it restarts.'));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ run: job, resolve, reject } as QueuedJob);
-      this.running ??= this.drain().finally(() => (this.running = undefined));
+      this.startDraining();
     });
+  }
+
+  /**
+   * Starts the drain loop unless it runs. A job queued after the loop's last look at the queue but before it is
+   * marked idle (a caller resuming from an earlier acknowledgement can land there) is picked up by a new loop.
+   */
+  private startDraining(): void {
+    if (this.running) return;
+    const running = this.drain().finally(() => {
+      if (this.running === running) this.running = undefined;
+      if (this.queue.length > 0) this.startDraining();
+    });
+    this.running = running;
   }
 
   /** Waits for queued and running writes, then runs `fn` with the lane to itself (re-keying, restore, checkpoint). */
@@ -76,7 +91,7 @@ export class WriteLane {
   async close(): Promise<void> {
     this.closed = true;
     await this.gate;
-    await this.running;
+    while (this.running) await this.running;
   }
 
   get stats(): WriteLaneStats {
@@ -134,9 +149,16 @@ export class WriteLane {
     } catch (error) {
       await this.client.execute('ROLLBACK').catch(() => undefined);
       const translated = translateDatabaseError(error, this.path);
-      this.logger.error({ err: translated, jobs: batch.length }, 'A write transaction failed; none of its writes was applied');
+      // On a full disk every batch fails until space is freed: the first is logged, the rest counted (each caller
+      // gets its error anyway), so the log does not fill what is left of the disk.
+      if (this.failedCommits === 0) this.logger.error({ err: translated, jobs: batch.length }, 'A write transaction failed; none of its writes was applied');
+      this.failedCommits++;
       this.rejectAll(batch, translated);
       return;
+    }
+    if (this.failedCommits > 0) {
+      this.logger.info({ failedTransactions: this.failedCommits }, 'Write transactions commit again');
+      this.failedCommits = 0;
     }
     this.commits++;
     for (const [index, job] of batch.entries()) {

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file aico/storage/v1/history.proto.
  */
 export const file_aico_storage_v1_history: GenFile = /*@__PURE__*/
-  fileDesc("Ch1haWNvL3N0b3JhZ2UvdjEvaGlzdG9yeS5wcm90bxIPYWljby5zdG9yYWdlLnYxIkUKDlN0b3JlZExvZ0VudHJ5EgoKAmlkGAEgASgEEicKBWVudHJ5GAIgASgLMhguYWljby5zeXN0ZW0udjEuTG9nRW50cnki8gEKEFF1ZXJ5TG9nc1JlcXVlc3QSDwoHc2VydmljZRgBIAEoCRIrCgltaW5fbGV2ZWwYAiABKA4yGC5haWNvLnN5c3RlbS52MS5Mb2dMZXZlbBIpCgVzaW5jZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoFdW50aWwYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGNvbnRhaW5zGAUgASgJEhYKDmNvcnJlbGF0aW9uX2lkGAYgASgJEhEKCWJlZm9yZV9pZBgHIAEoBBINCgVsaW1pdBgIIAEoDSJFChFRdWVyeUxvZ3NSZXNwb25zZRIwCgdlbnRyaWVzGAEgAygLMh8uYWljby5zdG9yYWdlLnYxLlN0b3JlZExvZ0VudHJ5IqoBCgtTdG9yZWRFdmVudBIQCghzZXF1ZW5jZRgBIAEoBBINCgV0b3BpYxgCIAEoCRIOCgZzb3VyY2UYAyABKAkSEgoKbWVzc2FnZV9pZBgEIAEoCRItCgl0aW1lc3RhbXAYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDmNvcnJlbGF0aW9uX2lkGAYgASgJEg8KB3BheWxvYWQYByABKAwiQwoTQXBwZW5kRXZlbnRzUmVxdWVzdBIsCgZldmVudHMYASADKAsyHC5haWNvLnN0b3JhZ2UudjEuU3RvcmVkRXZlbnQiKQoUQXBwZW5kRXZlbnRzUmVzcG9uc2USEQoJc2VxdWVuY2VzGAEgAygEImUKElF1ZXJ5RXZlbnRzUmVxdWVzdBIUCgx0b3BpY19wcmVmaXgYASABKAkSFgoOYWZ0ZXJfc2VxdWVuY2UYAiABKAQSDQoFbGltaXQYAyABKA0SEgoKbWVzc2FnZV9pZBgEIAEoCSJDChNRdWVyeUV2ZW50c1Jlc3BvbnNlEiwKBmV2ZW50cxgBIAMoCzIcLmFpY28uc3RvcmFnZS52MS5TdG9yZWRFdmVudGIGcHJvdG8z", [file_aico_system_v1_log, file_google_protobuf_timestamp]);
+  fileDesc("Ch1haWNvL3N0b3JhZ2UvdjEvaGlzdG9yeS5wcm90bxIPYWljby5zdG9yYWdlLnYxIkUKDlN0b3JlZExvZ0VudHJ5EgoKAmlkGAEgASgEEicKBWVudHJ5GAIgASgLMhguYWljby5zeXN0ZW0udjEuTG9nRW50cnki8gEKEFF1ZXJ5TG9nc1JlcXVlc3QSDwoHc2VydmljZRgBIAEoCRIrCgltaW5fbGV2ZWwYAiABKA4yGC5haWNvLnN5c3RlbS52MS5Mb2dMZXZlbBIpCgVzaW5jZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoFdW50aWwYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGNvbnRhaW5zGAUgASgJEhYKDmNvcnJlbGF0aW9uX2lkGAYgASgJEhEKCWJlZm9yZV9pZBgHIAEoBBINCgVsaW1pdBgIIAEoDSJTChFRdWVyeUxvZ3NSZXNwb25zZRIwCgdlbnRyaWVzGAEgAygLMh8uYWljby5zdG9yYWdlLnYxLlN0b3JlZExvZ0VudHJ5EgwKBG1vcmUYAiABKAgi4QEKC1N0b3JlZEV2ZW50EhAKCHNlcXVlbmNlGAEgASgEEg0KBXRvcGljGAIgASgJEg4KBnNvdXJjZRgDIAEoCRISCgptZXNzYWdlX2lkGAQgASgJEi0KCXRpbWVzdGFtcBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOY29ycmVsYXRpb25faWQYBiABKAkSDwoHcGF5bG9hZBgHIAEoDBIMCgR1c2VyGAggASgJEhUKDXBheWxvYWRfYnl0ZXMYCSABKAQSEAoIcmVjb3JkZWQYCiABKAgiQwoTQXBwZW5kRXZlbnRzUmVxdWVzdBIsCgZldmVudHMYASADKAsyHC5haWNvLnN0b3JhZ2UudjEuU3RvcmVkRXZlbnQiKQoUQXBwZW5kRXZlbnRzUmVzcG9uc2USEQoJc2VxdWVuY2VzGAEgAygEImUKElF1ZXJ5RXZlbnRzUmVxdWVzdBIUCgx0b3BpY19wcmVmaXgYASABKAkSFgoOYWZ0ZXJfc2VxdWVuY2UYAiABKAQSDQoFbGltaXQYAyABKA0SEgoKbWVzc2FnZV9pZBgEIAEoCSJRChNRdWVyeUV2ZW50c1Jlc3BvbnNlEiwKBmV2ZW50cxgBIAMoCzIcLmFpY28uc3RvcmFnZS52MS5TdG9yZWRFdmVudBIMCgRtb3JlGAIgASgIYgZwcm90bzM", [file_aico_system_v1_log, file_google_protobuf_timestamp]);
 
 /**
  * StoredLogEntry is a persisted log line with its row id.
@@ -175,7 +175,8 @@ export const QueryLogsRequestSchema: GenMessage<QueryLogsRequest, {jsonType: Que
   messageDesc(file_aico_storage_v1_history, 1);
 
 /**
- * QueryLogsResponse is one page, newest first.
+ * QueryLogsResponse is one page, newest first. A page ends at the request's limit or at storage's page byte budget,
+ * whichever comes first (a single entry larger than the budget comes alone).
  *
  * @generated from message aico.storage.v1.QueryLogsResponse
  */
@@ -184,10 +185,18 @@ export type QueryLogsResponse = Message<"aico.storage.v1.QueryLogsResponse"> & {
    * @generated from field: repeated aico.storage.v1.StoredLogEntry entries = 1;
    */
   entries: StoredLogEntry[];
+
+  /**
+   * More entries match: ask again with before_id = the last entry's id.
+   *
+   * @generated from field: bool more = 2;
+   */
+  more: boolean;
 };
 
 /**
- * QueryLogsResponse is one page, newest first.
+ * QueryLogsResponse is one page, newest first. A page ends at the request's limit or at storage's page byte budget,
+ * whichever comes first (a single entry larger than the budget comes alone).
  *
  * @generated from message aico.storage.v1.QueryLogsResponse
  */
@@ -196,6 +205,13 @@ export type QueryLogsResponseJson = {
    * @generated from field: repeated aico.storage.v1.StoredLogEntry entries = 1;
    */
   entries?: StoredLogEntryJson[];
+
+  /**
+   * More entries match: ask again with before_id = the last entry's id.
+   *
+   * @generated from field: bool more = 2;
+   */
+  more?: boolean;
 };
 
 /**
@@ -206,7 +222,8 @@ export const QueryLogsResponseSchema: GenMessage<QueryLogsResponse, {jsonType: Q
   messageDesc(file_aico_storage_v1_history, 2);
 
 /**
- * StoredEvent is an event envelope's facts and payload as persisted.
+ * StoredEvent is an event as persisted. Events storage records from the bus on its own keep only their metadata
+ * (never the payload: it may carry what a person said); events appended explicitly keep their payload.
  *
  * @generated from message aico.storage.v1.StoredEvent
  */
@@ -246,15 +263,37 @@ export type StoredEvent = Message<"aico.storage.v1.StoredEvent"> & {
   correlationId: string;
 
   /**
-   * The protobuf payload as it was on the bus (its type is the topic's).
+   * The protobuf payload (its type is the topic's): only for appended events, empty for recorded ones.
    *
    * @generated from field: bytes payload = 7;
    */
   payload: Uint8Array;
+
+  /**
+   * The user the event is about: the envelope attribute `user` (the gateway sets it for what a person sent).
+   *
+   * @generated from field: string user = 8;
+   */
+  user: string;
+
+  /**
+   * The size of the payload as it was published or appended.
+   *
+   * @generated from field: uint64 payload_bytes = 9;
+   */
+  payloadBytes: bigint;
+
+  /**
+   * Recorded from the bus by storage's history (metadata only), not appended over `storage.events.append`.
+   *
+   * @generated from field: bool recorded = 10;
+   */
+  recorded: boolean;
 };
 
 /**
- * StoredEvent is an event envelope's facts and payload as persisted.
+ * StoredEvent is an event as persisted. Events storage records from the bus on its own keep only their metadata
+ * (never the payload: it may carry what a person said); events appended explicitly keep their payload.
  *
  * @generated from message aico.storage.v1.StoredEvent
  */
@@ -294,11 +333,32 @@ export type StoredEventJson = {
   correlationId?: string;
 
   /**
-   * The protobuf payload as it was on the bus (its type is the topic's).
+   * The protobuf payload (its type is the topic's): only for appended events, empty for recorded ones.
    *
    * @generated from field: bytes payload = 7;
    */
   payload?: string;
+
+  /**
+   * The user the event is about: the envelope attribute `user` (the gateway sets it for what a person sent).
+   *
+   * @generated from field: string user = 8;
+   */
+  user?: string;
+
+  /**
+   * The size of the payload as it was published or appended.
+   *
+   * @generated from field: uint64 payload_bytes = 9;
+   */
+  payloadBytes?: string;
+
+  /**
+   * Recorded from the bus by storage's history (metadata only), not appended over `storage.events.append`.
+   *
+   * @generated from field: bool recorded = 10;
+   */
+  recorded?: boolean;
 };
 
 /**
@@ -309,8 +369,8 @@ export const StoredEventSchema: GenMessage<StoredEvent, {jsonType: StoredEventJs
   messageDesc(file_aico_storage_v1_history, 3);
 
 /**
- * AppendEventsRequest appends events explicitly and durably (`storage.events.append`); bus events are also
- * persisted on their own, in batches.
+ * AppendEventsRequest appends events explicitly and durably (`storage.events.append`), payload included; bus events
+ * are also recorded on their own, in batches, as metadata only. `recorded` and `payload_bytes` are set by storage.
  *
  * @generated from message aico.storage.v1.AppendEventsRequest
  */
@@ -322,8 +382,8 @@ export type AppendEventsRequest = Message<"aico.storage.v1.AppendEventsRequest">
 };
 
 /**
- * AppendEventsRequest appends events explicitly and durably (`storage.events.append`); bus events are also
- * persisted on their own, in batches.
+ * AppendEventsRequest appends events explicitly and durably (`storage.events.append`), payload included; bus events
+ * are also recorded on their own, in batches, as metadata only. `recorded` and `payload_bytes` are set by storage.
  *
  * @generated from message aico.storage.v1.AppendEventsRequest
  */
@@ -442,7 +502,8 @@ export const QueryEventsRequestSchema: GenMessage<QueryEventsRequest, {jsonType:
   messageDesc(file_aico_storage_v1_history, 6);
 
 /**
- * QueryEventsResponse is one page in sequence order.
+ * QueryEventsResponse is one page in sequence order. A page ends at the request's limit or at storage's page byte
+ * budget, whichever comes first (a single event larger than the budget comes alone).
  *
  * @generated from message aico.storage.v1.QueryEventsResponse
  */
@@ -451,10 +512,18 @@ export type QueryEventsResponse = Message<"aico.storage.v1.QueryEventsResponse">
    * @generated from field: repeated aico.storage.v1.StoredEvent events = 1;
    */
   events: StoredEvent[];
+
+  /**
+   * More events match: ask again with after_sequence = the last event's sequence.
+   *
+   * @generated from field: bool more = 2;
+   */
+  more: boolean;
 };
 
 /**
- * QueryEventsResponse is one page in sequence order.
+ * QueryEventsResponse is one page in sequence order. A page ends at the request's limit or at storage's page byte
+ * budget, whichever comes first (a single event larger than the budget comes alone).
  *
  * @generated from message aico.storage.v1.QueryEventsResponse
  */
@@ -463,6 +532,13 @@ export type QueryEventsResponseJson = {
    * @generated from field: repeated aico.storage.v1.StoredEvent events = 1;
    */
   events?: StoredEventJson[];
+
+  /**
+   * More events match: ask again with after_sequence = the last event's sequence.
+   *
+   * @generated from field: bool more = 2;
+   */
+  more?: boolean;
 };
 
 /**

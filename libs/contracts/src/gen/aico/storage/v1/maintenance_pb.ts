@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file aico/storage/v1/maintenance.proto.
  */
 export const file_aico_storage_v1_maintenance: GenFile = /*@__PURE__*/
-  fileDesc("CiFhaWNvL3N0b3JhZ2UvdjEvbWFpbnRlbmFuY2UucHJvdG8SD2FpY28uc3RvcmFnZS52MSIWChRDaGVja0RhdGFiYXNlUmVxdWVzdCKUAQoVQ2hlY2tEYXRhYmFzZVJlc3BvbnNlEgoKAm9rGAEgASgIEhAKCHByb2JsZW1zGAIgAygJEhgKEHNjaGVtYV9taWdyYXRpb24YAyABKAkSHAoUZGF0YWJhc2Vfa2V5X3ZlcnNpb24YBCABKA0SEgoKc2l6ZV9ieXRlcxgFIAEoBBIRCgl3YWxfYnl0ZXMYBiABKAQiIwoTQ3JlYXRlQmFja3VwUmVxdWVzdBIMCgRwYXRoGAEgASgJInkKFENyZWF0ZUJhY2t1cFJlc3BvbnNlEgwKBHBhdGgYASABKAkSEgoKc2l6ZV9ieXRlcxgCIAEoBBIPCgdlbnRyaWVzGAMgASgNEi4KCmNyZWF0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIiQKFFJlc3RvcmVCYWNrdXBSZXF1ZXN0EgwKBHBhdGgYASABKAkieQoVUmVzdG9yZUJhY2t1cFJlc3BvbnNlEjUKEWJhY2t1cF9jcmVhdGVkX2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdlbnRyaWVzGAIgASgNEhgKEHNjaGVtYV9taWdyYXRpb24YAyABKAkiewoOQmFja3VwUHJvZ3Jlc3MSEQoJb3BlcmF0aW9uGAEgASgJEg0KBXBoYXNlGAIgASgJEhIKCmRvbmVfYnl0ZXMYAyABKAQSEwoLdG90YWxfYnl0ZXMYBCABKAQSHgoWcmVxdWVzdF9jb3JyZWxhdGlvbl9pZBgFIAEoCSJRCg9EYXRhYmFzZVJla2V5ZWQSGAoQcHJldmlvdXNfdmVyc2lvbhgBIAEoDRIPCgd2ZXJzaW9uGAIgASgNEhMKC2R1cmF0aW9uX21zGAMgASgEYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("CiFhaWNvL3N0b3JhZ2UvdjEvbWFpbnRlbmFuY2UucHJvdG8SD2FpY28uc3RvcmFnZS52MSIWChRDaGVja0RhdGFiYXNlUmVxdWVzdCLkAQoVQ2hlY2tEYXRhYmFzZVJlc3BvbnNlEgoKAm9rGAEgASgIEhAKCHByb2JsZW1zGAIgAygJEhgKEHNjaGVtYV9taWdyYXRpb24YAyABKAkSHAoUZGF0YWJhc2Vfa2V5X3ZlcnNpb24YBCABKA0SEgoKc2l6ZV9ieXRlcxgFIAEoBBIRCgl3YWxfYnl0ZXMYBiABKAQSFgoOaGlzdG9yeV9wYXVzZWQYByABKAgSHQoVaGlzdG9yeV9wYXVzZWRfcmVhc29uGAggASgJEhcKD2hpc3RvcnlfZHJvcHBlZBgJIAEoBCIjChNDcmVhdGVCYWNrdXBSZXF1ZXN0EgwKBHBhdGgYASABKAkieQoUQ3JlYXRlQmFja3VwUmVzcG9uc2USDAoEcGF0aBgBIAEoCRISCgpzaXplX2J5dGVzGAIgASgEEg8KB2VudHJpZXMYAyABKA0SLgoKY3JlYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiJAoUUmVzdG9yZUJhY2t1cFJlcXVlc3QSDAoEcGF0aBgBIAEoCSKTAQoVUmVzdG9yZUJhY2t1cFJlc3BvbnNlEjUKEWJhY2t1cF9jcmVhdGVkX2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdlbnRyaWVzGAIgASgNEhgKEHNjaGVtYV9taWdyYXRpb24YAyABKAkSGAoQc2Vzc2lvbnNfcmV2b2tlZBgEIAEoDSJ7Cg5CYWNrdXBQcm9ncmVzcxIRCglvcGVyYXRpb24YASABKAkSDQoFcGhhc2UYAiABKAkSEgoKZG9uZV9ieXRlcxgDIAEoBBITCgt0b3RhbF9ieXRlcxgEIAEoBBIeChZyZXF1ZXN0X2NvcnJlbGF0aW9uX2lkGAUgASgJIlEKD0RhdGFiYXNlUmVrZXllZBIYChBwcmV2aW91c192ZXJzaW9uGAEgASgNEg8KB3ZlcnNpb24YAiABKA0SEwoLZHVyYXRpb25fbXMYAyABKARiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * CheckDatabaseRequest runs `PRAGMA integrity_check` (`storage.database.check`).
@@ -76,6 +76,27 @@ export type CheckDatabaseResponse = Message<"aico.storage.v1.CheckDatabaseRespon
    * @generated from field: uint64 wal_bytes = 6;
    */
   walBytes: bigint;
+
+  /**
+   * Bus history recording is paused: the database is over its size budget or the disk under its free-space reserve.
+   *
+   * @generated from field: bool history_paused = 7;
+   */
+  historyPaused: boolean;
+
+  /**
+   * Why it is paused (empty while recording).
+   *
+   * @generated from field: string history_paused_reason = 8;
+   */
+  historyPausedReason: string;
+
+  /**
+   * Bus log entries and events not recorded since storage started: paused, or failed (a full disk).
+   *
+   * @generated from field: uint64 history_dropped = 9;
+   */
+  historyDropped: bigint;
 };
 
 /**
@@ -117,6 +138,27 @@ export type CheckDatabaseResponseJson = {
    * @generated from field: uint64 wal_bytes = 6;
    */
   walBytes?: string;
+
+  /**
+   * Bus history recording is paused: the database is over its size budget or the disk under its free-space reserve.
+   *
+   * @generated from field: bool history_paused = 7;
+   */
+  historyPaused?: boolean;
+
+  /**
+   * Why it is paused (empty while recording).
+   *
+   * @generated from field: string history_paused_reason = 8;
+   */
+  historyPausedReason?: string;
+
+  /**
+   * Bus log entries and events not recorded since storage started: paused, or failed (a full disk).
+   *
+   * @generated from field: uint64 history_dropped = 9;
+   */
+  historyDropped?: string;
 };
 
 /**
@@ -275,6 +317,14 @@ export type RestoreBackupResponse = Message<"aico.storage.v1.RestoreBackupRespon
    * @generated from field: string schema_migration = 3;
    */
   schemaMigration: string;
+
+  /**
+   * Sessions of the backup that were open, now revoked: a session ended after the backup was made must not come
+   * back, so everyone logs in again after a restore.
+   *
+   * @generated from field: uint32 sessions_revoked = 4;
+   */
+  sessionsRevoked: number;
 };
 
 /**
@@ -297,6 +347,14 @@ export type RestoreBackupResponseJson = {
    * @generated from field: string schema_migration = 3;
    */
   schemaMigration?: string;
+
+  /**
+   * Sessions of the backup that were open, now revoked: a session ended after the backup was made must not come
+   * back, so everyone logs in again after a restore.
+   *
+   * @generated from field: uint32 sessions_revoked = 4;
+   */
+  sessionsRevoked?: number;
 };
 
 /**
