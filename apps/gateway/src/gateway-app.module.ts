@@ -9,6 +9,7 @@ import { StorageClient } from '@aico/storage-client';
 import { AccountRateLimiter } from './auth/account-rate-limit';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
+import { RestoreListener } from './auth/restore-listener';
 import { GATEWAY_CLOCK, systemClock, type Clock } from './auth/clock';
 import { LoginLockout } from './auth/login-lockout';
 import { PasswordHashQueue } from './auth/password-hash-queue';
@@ -59,6 +60,7 @@ import { WsBridge } from './ws/ws-bridge';
     { provide: APP_INTERCEPTOR, useClass: ResponseValidationInterceptor },
     TokenService,
     AuthService,
+    RestoreListener,
     UsersService,
     ConsentService,
     HeartbeatTracker,

@@ -1,3 +1,4 @@
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { SignJWT } from 'jose';
 import type { ApiError } from '../http/api-error';
 import { newAuthTestService } from './auth.test-helpers';
@@ -136,5 +137,20 @@ describe('AuthService access tokens', () => {
     await expect(sut.authenticate(bob.accessToken)).resolves.toMatchObject({ sub: 'bob', sid: bobSession });
     await expect(sut.authenticate(crafted)).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
     await expect(sut.authenticate(mallory.accessToken)).resolves.toMatchObject({ sub: 'mallory' });
+  });
+});
+
+describe('AuthService after a restore', () => {
+  it('asks storage again once the cache is dropped: a session revoked behind its back stops at once', async () => {
+    const { sut, addUser, storage } = newAuthTestService();
+    addUser('ada', PASSWORD);
+    const tokens = await sut.login('ada', PASSWORD, 'web');
+    await expect(sut.authenticate(tokens.accessToken)).resolves.toMatchObject({ sub: 'ada' });
+    // What a restore does to the restored database: the session is revoked there, not through this gateway.
+    const sessionId = tokens.refreshToken.split('.')[0]!;
+    storage.sessions.set(sessionId, { ...storage.sessions.get(sessionId)!, revokedAt: timestampFromMs(Date.now()) });
+    await expect(sut.authenticate(tokens.accessToken)).resolves.toMatchObject({ sub: 'ada' });
+    sut.forgetCachedSessions();
+    await expect(sut.authenticate(tokens.accessToken)).rejects.toMatchObject({ code: 'SESSION_ENDED' });
   });
 });

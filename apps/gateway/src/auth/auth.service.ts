@@ -176,6 +176,14 @@ export class AuthService {
     return () => this.endedListeners.delete(listener);
   }
 
+  /**
+   * Forgets every cached session validity: the next use of each token asks storage again. After a restore, sessions
+   * were revoked in the restored database behind this cache's back.
+   */
+  forgetCachedSessions(): void {
+    this.sessions.clear();
+  }
+
   /** The claims of a valid access token whose session is still open and belongs to the token's subject. */
   async authenticate(accessToken: string): Promise<AccessClaims> {
     const claims = await this.tokens.verify(accessToken);
