@@ -7,6 +7,7 @@ import { createServiceTestEnvironment, runService, type RunningService, type Ser
 import { ManualClock } from './manual-clock.test-helpers';
 import { SchedulerAppModule } from './scheduler-app.module';
 import { schedulerConfigSchema } from './scheduler.config';
+import { SIGNAL_TIMEOUT_MS } from './signal-timeout.test-helpers';
 import { StorageStandIn } from './storage-stand-in.test-helpers';
 
 export const TestTopics = {
@@ -40,7 +41,7 @@ export class Inbox<T> {
     this.items.push(item);
   };
 
-  next(predicate: (item: T) => boolean = () => true, timeoutMs = 10_000, what = 'message'): Promise<T> {
+  next(predicate: (item: T) => boolean = () => true, timeoutMs = SIGNAL_TIMEOUT_MS, what = 'message'): Promise<T> {
     const index = this.items.findIndex(predicate);
     if (index >= 0) return Promise.resolve(this.items.splice(index, 1)[0]!);
     return nextValue<T>((deliver) => this.waiters.push({ predicate, resolve: deliver }), timeoutMs, what);
