@@ -82,6 +82,8 @@ describe('monitor app contract', () => {
     environment = await createServiceTestEnvironment('ipc', {
       AICO_LOG__LEVEL: 'info',
       AICO_LOG__FILE: 'false',
+      // The app's own wait for its bus client to be ready is a deadline a loaded machine could exhaust: the signal's.
+      AICO_BUS__READY_TIMEOUT_MS: String(SIGNAL_TIMEOUT_MS),
       AICO_MONITOR__SAMPLE_INTERVAL_MS: '200',
       AICO_MONITOR__PUBLISH_INTERVAL_MS: '200',
       AICO_MONITOR__PROCESS_INTERVAL_MS: '400',

@@ -66,7 +66,8 @@ export interface SchedulerHarness {
 }
 
 export async function startSchedulerHarness(extraEnv: NodeJS.ProcessEnv = {}): Promise<SchedulerHarness> {
-  const environment = await createServiceTestEnvironment('ipc', { AICO_LOG__LEVEL: 'warn', AICO_LOG__FILE: 'false', ...extraEnv });
+  // The app's own wait for its bus client to be ready is a deadline a loaded machine could exhaust: the signal's.
+  const environment = await createServiceTestEnvironment('ipc', { AICO_LOG__LEVEL: 'warn', AICO_LOG__FILE: 'false', AICO_BUS__READY_TIMEOUT_MS: String(SIGNAL_TIMEOUT_MS), ...extraEnv });
   const bus = await new TestBus({ transport: 'ipc', keys: environment.keys, registry: testRegistry }).start();
   const storage = await StorageStandIn.start(bus);
   const clock = new ManualClock(T0);
