@@ -6,9 +6,9 @@ import { readdir, readFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
-import { SignJWT } from 'jose';
+import type { GatewayResponse } from '../support/gateway-client';
+import { GatewayStack, STACK_START_TIMEOUT_MS } from '../support/gateway-stack';
 import { WORKSPACE_ROOT } from '../support/service-process';
-import { GatewayStack, type GatewayResponse } from '../support/gateway-stack';
 
 const PASSWORD = 'Right-password-2026!';
 const HOUR = String(60 * 60_000);
@@ -22,10 +22,6 @@ describe('gateway login and token rules under attack (issue 14)', () => {
 
   const login = (username: string, password: string, localAddress?: string) =>
     stack.call('POST', '/api/v1/auth/login', { json: { username, password }, ...(localAddress ? { localAddress } : {}) });
-  const signToken = (claims: { sub: string; sid: string; role?: string }, expires = true) => {
-    const token = new SignJWT({ role: claims.role ?? 'user', sid: claims.sid }).setProtectedHeader({ alg: 'HS256', kid: 'v1' }).setSubject(claims.sub).setIssuer('aico-gateway').setAudience('aico').setIssuedAt();
-    return (expires ? token.setExpirationTime('5m') : token).sign(stack.environment.keys.purposeKey('token-signing', 1));
-  };
 
   beforeAll(async () => {
     webRoot = await mkdtemp(join(tmpdir(), 'aico-web-'));
@@ -44,7 +40,7 @@ describe('gateway login and token rules under attack (issue 14)', () => {
       AICO_GATEWAY__WEB_ROOT: webRoot,
       AICO_GATEWAY__VALIDATE_RESPONSES: 'true',
     });
-  }, 90_000);
+  }, STACK_START_TIMEOUT_MS);
 
   afterAll(async () => {
     await stack?.stop();
@@ -84,8 +80,8 @@ describe('gateway login and token rules under attack (issue 14)', () => {
 
   it('answers a wrong refresh secret for a real session id with REFRESH_INVALID and ends nothing; a rotated secret presented again ends every session (finding 11)', async () => {
     await stack.putUser('henry', PASSWORD);
-    const web = (await login('henry', PASSWORD)).body as { accessToken: string; refreshToken: string };
-    const phone = (await login('henry', PASSWORD)).body as { accessToken: string; refreshToken: string };
+    const web = await stack.login('henry', PASSWORD);
+    const phone = await stack.login('henry', PASSWORD);
     // What anyone who saw an access token knows: the session id. With a made-up secret:
     const guessed = await stack.call('POST', '/api/v1/auth/refresh', { json: { refreshToken: `${sessionIdOf(web)}.${'A'.repeat(43)}` } });
     expect(guessed).toMatchObject({ status: 401, body: { error: { code: 'REFRESH_INVALID' } } });
@@ -104,10 +100,10 @@ describe('gateway login and token rules under attack (issue 14)', () => {
     const ivan = await stack.login('ivan', PASSWORD);
     const mallory = await stack.login('mallory', PASSWORD);
     const ivanSession = sessionIdOf(ivan);
-    expect((await stack.call('GET', '/api/v1/consent', { token: await signToken({ sub: 'ivan', sid: ivanSession }) })).status).toBe(200);
-    const forever = await stack.call('GET', '/api/v1/consent', { token: await signToken({ sub: 'ivan', sid: ivanSession }, false) });
+    expect((await stack.call('GET', '/api/v1/consent', { token: await stack.signToken({ sub: 'ivan', sid: ivanSession }) })).status).toBe(200);
+    const forever = await stack.call('GET', '/api/v1/consent', { token: await stack.signToken({ sub: 'ivan', sid: ivanSession }, { expiresAt: null }) });
     expect(forever).toMatchObject({ status: 401, body: { error: { code: 'TOKEN_INVALID' } } });
-    const borrowed = await stack.call('GET', '/api/v1/consent', { token: await signToken({ sub: 'mallory', sid: ivanSession }) });
+    const borrowed = await stack.call('GET', '/api/v1/consent', { token: await stack.signToken({ sub: 'mallory', sid: ivanSession }) });
     expect(borrowed).toMatchObject({ status: 401, body: { error: { code: 'TOKEN_INVALID' } } });
     expect((await stack.call('GET', '/api/v1/consent', { token: mallory.accessToken })).status).toBe(200);
   });

@@ -1,74 +1,61 @@
 // `ui.activity.reported` over WebSockets with two users: a report names its user and connection as the gateway knows
 // them (a front end cannot report for another), and reaches only its own user's sockets.
-import { createTestClient, requestWhenRoutable, type BusClient } from '@aico/bus';
+import { createTestClient, nextValue, requestWhenRoutable, type BusClient } from '@aico/bus';
 import { ActivityKind, MonitorTopics, StorageTopics, type ActivityReport } from '@aico/contracts';
-import { WsTestSystem, type TestSocket } from './ws-harness';
+import { speakUntilHeard, type Frame } from '../support/gateway-client';
+import { GatewayStack, STACK_START_TIMEOUT_MS } from '../support/gateway-stack';
+import { SIGNAL_TIMEOUT_MS } from '../support/timing';
 
-type Frame = Record<string, unknown>;
+const PASSWORD = 'Ws-test-password-2026!';
 const isActivity = (frame: Frame) => frame['type'] === 'event' && frame['topic'] === 'ui.activity.reported';
 const payloadOf = (frame: Frame) => frame['payload'] as { userId?: string; client?: string; kind?: string; text?: string };
 const away = (id: string) => ({ type: 'publish', topic: 'ui.activity.reported', payload: { kind: 'ACTIVITY_KIND_AWAY' }, id });
 
 describe('activity reports over WebSockets (real processes, two users)', () => {
-  let system: WsTestSystem;
+  let stack: GatewayStack;
+  const addUser = (id: string, role: 'admin' | 'user' | 'guest' = 'user') => stack.putUser(id, PASSWORD, role);
+  const login = (username: string) => stack.login(username, PASSWORD);
   let monitor: BusClient;
   const reports: ActivityReport[] = [];
   let waiters: { match: (report: ActivityReport) => boolean; resolve: (report: ActivityReport) => void }[] = [];
-  /** The first report (seen since index `since`, or to come) that matches; the test's deadline bounds the wait. */
+  /** The first report (seen since index `since`, or to come) that matches. */
   const report = (match: (report: ActivityReport) => boolean, since = 0) =>
-    new Promise<ActivityReport>((resolve) => {
+    nextValue<ActivityReport>((resolve) => {
       const seen = reports.slice(since).find(match);
       if (seen) resolve(seen);
       else waiters.push({ match, resolve });
-    });
+    }, SIGNAL_TIMEOUT_MS, 'a matching activity report');
 
   beforeAll(async () => {
-    system = await WsTestSystem.start({});
-    await Promise.all([system.addUser('ada'), system.addUser('bob')]);
+    stack = await GatewayStack.start({});
+    await Promise.all([addUser('ada'), addUser('bob')]);
     // Where the reports go: the monitor, as a real bus subscriber would see them.
-    monitor = createTestClient('monitor', system.environment.keys, system.environment.endpoints);
+    monitor = createTestClient('monitor', stack.environment.keys, stack.environment.endpoints);
     await monitor.connect();
     monitor.subscribe(MonitorTopics.activityReported, (event) => {
       reports.push(event.payload);
       waiters = waiters.filter((waiter) => (waiter.match(event.payload) ? (waiter.resolve(event.payload), false) : true));
     });
-    await requestWhenRoutable((timeoutMs) => monitor.request(StorageTopics.databaseCheck, {}, { timeoutMs }));
-  }, 90_000);
+    await requestWhenRoutable((timeoutMs) => monitor.request(StorageTopics.databaseCheck, {}, { timeoutMs }), SIGNAL_TIMEOUT_MS);
+  }, STACK_START_TIMEOUT_MS);
 
   afterAll(async () => {
     await monitor?.close({ drainTimeoutMs: 0 });
-    await system?.stop();
+    await stack?.stop();
   });
 
-  /**
-   * Avatar speech of the socket's own user, which comes back to it under "ui." like activity does: once it is
-   * heard, everything published on the bus before it has been relayed too. The first tries may beat the bus
-   * subscription, so it speaks again until heard.
-   */
-  async function barrier(socket: TestSocket, label: string): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const text = `${label} ${attempt}`;
-      expect(await socket.ask({ type: 'publish', topic: 'ui.avatar.speak', payload: { text }, id: text })).toMatchObject({ type: 'published' });
-      try {
-        await socket.frames.next((frame) => frame['type'] === 'event' && frame['topic'] === 'ui.avatar.speak' && String(payloadOf(frame).text).startsWith(`${label} `), 3_000);
-        return;
-      } catch (error) {
-        if (attempt >= 10) throw error;
-      }
-    }
-  }
-
   it("relays a user's activity to that user's sockets only, stamped with the user and the connection by the gateway", async () => {
-    const [ada, bob] = await Promise.all([system.login('ada'), system.login('bob')]);
-    const [adaSocket, bobSocket] = await Promise.all([system.connect(ada.accessToken), system.connect(bob.accessToken)]);
+    const [ada, bob] = await Promise.all([login('ada'), login('bob')]);
+    const [adaSocket, bobSocket] = await Promise.all([stack.connect(ada.accessToken), stack.connect(bob.accessToken)]);
     for (const socket of [adaSocket, bobSocket]) expect(await socket.ask({ type: 'subscribe', topic: 'ui.', id: 's' })).toMatchObject({ type: 'subscribed' });
-    await barrier(adaSocket, 'ada ready');
+    // A barrier: once a socket hears its own avatar speech, every event published on the bus before it has been relayed.
+    await speakUntilHeard(adaSocket, 'ada ready');
 
     expect(await adaSocket.ask(away('ada-away'))).toMatchObject({ type: 'published' });
-    await barrier(bobSocket, 'bob sync');
+    await speakUntilHeard(bobSocket, 'bob sync');
     expect(await bobSocket.ask(away('bob-away'))).toMatchObject({ type: 'published' });
-    await barrier(adaSocket, 'ada sync');
-    await barrier(bobSocket, 'bob sync again');
+    await speakUntilHeard(adaSocket, 'ada sync');
+    await speakUntilHeard(bobSocket, 'bob sync again');
 
     const adaActivity = adaSocket.frames.frames.filter(isActivity).map(payloadOf);
     const bobActivity = bobSocket.frames.frames.filter(isActivity).map(payloadOf);
@@ -81,9 +68,9 @@ describe('activity reports over WebSockets (real processes, two users)', () => {
   });
 
   it("refuses a report that names a client, a user or a time, so no one can report for another's connection", async () => {
-    const [ada, bob] = await Promise.all([system.login('ada'), system.login('bob')]);
+    const [ada, bob] = await Promise.all([login('ada'), login('bob')]);
     const since = reports.length;
-    const [adaSocket, bobSocket] = await Promise.all([system.connect(ada.accessToken), system.connect(bob.accessToken)]);
+    const [adaSocket, bobSocket] = await Promise.all([stack.connect(ada.accessToken), stack.connect(bob.accessToken)]);
     expect(await adaSocket.ask({ type: 'subscribe', topic: 'conversation.', id: 's' })).toMatchObject({ type: 'subscribed' });
     const adaClient = (await report((entry) => entry.userId === 'ada' && entry.kind === ActivityKind.INPUT && entry.client.startsWith('ws:'), since)).client;
     expect(adaClient).toMatch(/^ws:ada:\d+$/);
@@ -104,8 +91,8 @@ describe('activity reports over WebSockets (real processes, two users)', () => {
   });
 
   it('names the user in the reports of REST requests too', async () => {
-    const bob = await system.login('bob');
-    expect((await system.api.call('GET', '/api/v1/consent', { token: bob.accessToken })).status).toBe(200);
+    const bob = await login('bob');
+    expect((await stack.api.call('GET', '/api/v1/consent', { token: bob.accessToken })).status).toBe(200);
     expect(await report((entry) => entry.client === 'api:bob')).toMatchObject({ userId: 'bob', kind: ActivityKind.INPUT });
   });
 });

@@ -6,8 +6,11 @@
 // so a failure can be replayed.
 import { connect as tcpConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { WsTestSystem, type TestSocket } from './ws-harness';
+import { speakUntilHeard, type TestSocket } from '../support/gateway-client';
+import { GatewayStack, STACK_START_TIMEOUT_MS } from '../support/gateway-stack';
+import { SIGNAL_TIMEOUT_MS } from '../support/timing';
 
+const PASSWORD = 'Ws-test-password-2026!';
 const PER_SHAPE = 1_000;
 const FRAME_LIMIT = 64 * 1024;
 /** Codes a malformed frame may be answered with; INTERNAL_ERROR (a defect) is not among them. */
@@ -110,27 +113,29 @@ const SHAPES: Record<string, () => string | Buffer> = {
 };
 
 describe('WebSocket frame fuzzing against the real gateway', () => {
-  let system: WsTestSystem;
+  let stack: GatewayStack;
+  const addUser = (id: string, role: 'admin' | 'user' | 'guest' = 'user') => stack.putUser(id, PASSWORD, role);
+  const login = (username: string) => stack.login(username, PASSWORD);
   let token: string;
 
   beforeAll(async () => {
     // Limits out of the way: here every malformed frame must reach the parser.
-    system = await WsTestSystem.start({ AICO_GATEWAY__WS_FRAMES_PER_MINUTE: '100000000', AICO_GATEWAY__WS_FRAME_BURST: '100000000', AICO_GATEWAY__WS_USER_FRAMES_PER_MINUTE: '100000000', AICO_GATEWAY__WS_USER_FRAME_BURST: '100000000' });
+    stack = await GatewayStack.start({ AICO_GATEWAY__WS_FRAMES_PER_MINUTE: '100000000', AICO_GATEWAY__WS_FRAME_BURST: '100000000', AICO_GATEWAY__WS_USER_FRAMES_PER_MINUTE: '100000000', AICO_GATEWAY__WS_USER_FRAME_BURST: '100000000' });
     // A user (not a guest) may publish on every WebSocket topic, so every payload check is reached.
-    await system.addUser('mallory', 'user');
-    token = (await system.login('mallory')).accessToken;
-  }, 90_000);
+    await addUser('mallory', 'user');
+    token = (await login('mallory')).accessToken;
+  }, STACK_START_TIMEOUT_MS);
 
   afterAll(async () => {
-    await system?.stop();
+    await stack?.stop();
   });
 
   it(`answers ${PER_SHAPE} malformed frames of every shape with error frames, stays the same process, and still serves a normal client`, async () => {
-    const gateway = system.gateway;
+    const gateway = stack.gateway.process;
     const pid = gateway.pid;
     let exited = false;
     void gateway.exited.then(() => (exited = true));
-    const socket = await system.connect(token);
+    const socket = await stack.connect(token);
     let sent = 0;
 
     for (const [shape, make] of Object.entries(SHAPES)) {
@@ -141,7 +146,7 @@ describe('WebSocket frame fuzzing against the real gateway', () => {
         sent++;
       }
       // Every frame is answered (auth frames after their token was checked): wait for as many answers, or the end.
-      const done = await Promise.race([socket.frames.next(() => socket.frames.frames.length - before >= PER_SHAPE, 120_000).catch(() => undefined), socket.closed.then(() => undefined)]);
+      const done = await Promise.race([socket.frames.next(() => socket.frames.frames.length - before >= PER_SHAPE, SIGNAL_TIMEOUT_MS).catch(() => undefined), socket.closed.then(() => undefined)]);
       const answers = socket.frames.frames.slice(before);
       expect([shape, done !== undefined, answers.length]).toEqual([shape, true, PER_SHAPE]);
       const unexpected = answers.filter((answer) => answer['type'] !== 'error' || !EXPECTED_CODES.has(String(answer['code'])));
@@ -153,7 +158,7 @@ describe('WebSocket frame fuzzing against the real gateway', () => {
     // Abuse that closes the socket with a code: a frame over the size limit, text that is not UTF-8.
     const closes: number[] = [];
     for (let i = 0; i < 20; i++) {
-      const abuser = await system.connect(token);
+      const abuser = await stack.connect(token);
       if (i % 2 === 0) abuser.socket.send(JSON.stringify({ type: 'ping', id: 'x'.repeat(FRAME_LIMIT + random.int(10_000)) }));
       else abuser.socket.send(Buffer.from([0x7b, 0xff, 0xfe, 0xc0, 0x7d]), { binary: false });
       closes.push(await abuser.closed);
@@ -161,7 +166,7 @@ describe('WebSocket frame fuzzing against the real gateway', () => {
     expect(new Set(closes)).toEqual(new Set([1009, 1007]));
 
     // Connections that go away in the middle of the upgrade, while the gateway checks their token.
-    for (let i = 0; i < 100; i++) await upgradeThenReset(system, token);
+    for (let i = 0; i < 100; i++) await upgradeThenReset(stack, token);
 
     // The same process, never exited, and a normal client is served as before.
     expect(exited).toBe(false);
@@ -169,37 +174,28 @@ describe('WebSocket frame fuzzing against the real gateway', () => {
     expect(() => process.kill(pid, 0)).not.toThrow();
     expect(gateway.lines.filter((line) => line.msg === 'gateway ready')).toHaveLength(1);
     expect(gateway.lines.filter((line) => line.level >= 50)).toEqual([]);
-    await normalClientWorks(system, token);
-    await normalClientWorks(system, token, socket);
+    await normalClientWorks(stack, token);
+    await normalClientWorks(stack, token, socket);
     socket.socket.close();
   }, 600_000);
 });
 
-async function normalClientWorks(system: WsTestSystem, token: string, existing?: TestSocket): Promise<void> {
-  const client = existing ?? (await system.connect(token));
+async function normalClientWorks(stack: GatewayStack, token: string, existing?: TestSocket): Promise<void> {
+  const client = existing ?? (await stack.connect(token));
   expect(await client.ask({ type: 'subscribe', topic: 'ui.avatar.', id: 'sub' })).toMatchObject({ type: 'subscribed', topic: 'ui.avatar.' });
   expect(await client.ask({ type: 'publish', topic: 'conversation.message.received', payload: { text: 'still here' }, id: 'msg' })).toMatchObject({ type: 'published', correlationId: expect.any(String) });
-  // Its own avatar speech comes back to it (the first may beat the bus subscription: speak until heard).
-  const since = client.frames.frames.length;
-  for (let attempt = 0; ; attempt++) {
-    expect(await client.ask({ type: 'publish', topic: 'ui.avatar.speak', payload: { text: `heard ${attempt}` }, id: `speak-${attempt}` })).toMatchObject({ type: 'published' });
-    const heard = await client.frames.next((frame) => frame['type'] === 'event' && frame['topic'] === 'ui.avatar.speak' && client.frames.frames.indexOf(frame) >= since, 3_000).catch(() => undefined);
-    if (heard) {
-      expect(heard).toMatchObject({ source: 'gateway', payload: { userId: 'mallory', text: expect.stringMatching(/^heard \d+$/) } });
-      break;
-    }
-    if (attempt >= 10) throw new Error('the subscribed socket never received its own event');
-  }
+  // Its own avatar speech comes back to it.
+  expect(await speakUntilHeard(client, 'heard')).toMatchObject({ source: 'gateway', payload: { userId: 'mallory', text: expect.stringMatching(/^heard \d+$/) } });
   if (!existing) client.socket.close();
 }
 
 /** A TLS connection that asks for a WebSocket with a valid token, then resets before the gateway has answered. */
-function upgradeThenReset(system: WsTestSystem, token: string): Promise<void> {
-  const { hostname, port } = new URL(system.api.url);
+function upgradeThenReset(stack: GatewayStack, token: string): Promise<void> {
+  const { hostname, port } = new URL(stack.api.url);
   return new Promise((resolve) => {
     const raw = tcpConnect(Number(port), hostname);
     raw.on('error', () => undefined);
-    const secure = tlsConnect({ socket: raw, ca: system.certificate, checkServerIdentity: () => undefined }, () => {
+    const secure = tlsConnect({ socket: raw, ca: stack.ca, checkServerIdentity: () => undefined }, () => {
       const key = Buffer.from('0123456789abcdef').toString('base64');
       secure.write(`GET /ws HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: aico.v1, aico.bearer.${token}\r\n\r\n`, () => {
         raw.resetAndDestroy();

@@ -11,8 +11,9 @@ import type { BusClient } from '@aico/bus';
 import { SupervisedAppState, SupervisorTopics, SystemTopics } from '@aico/contracts';
 import { readPidFiles } from '@aico/pid-files';
 import { StorageClient } from '@aico/storage-client';
-import { GatewayClient } from '../gateway/https-client';
+import { GatewayClient } from '../support/gateway-client';
 import { SmallDisk } from '../support/small-disk';
+import { storedCensus } from '../support/stored-events';
 import { connectAsCli, eventually, isAlive } from '../support/system-bus';
 import { RunningSystem } from '../support/system';
 
@@ -142,14 +143,7 @@ describe('the whole system on a full disk', () => {
     await Promise.all(writers);
     expect(acknowledged.length).toBeGreaterThan(ackedWhenFull);
 
-    const counts = new Map<string, number>();
-    for (let after = 0n; ; ) {
-      const page = await store.queryEvents({ topicPrefix: 'e2e.fulldisk.load', afterSequence: after, limit: 500 });
-      if (page.events.length === 0) break;
-      for (const event of page.events) counts.set(event.messageId, (counts.get(event.messageId) ?? 0) + 1);
-      after = page.events.at(-1)!.sequence;
-    }
-    expect({ missing: acknowledged.filter((id) => !counts.has(id)), twice: [...counts].filter(([, n]) => n > 1).map(([id]) => id) }).toEqual({ missing: [], twice: [] });
+    expect(await storedCensus(store, 'e2e.fulldisk.load', acknowledged)).toEqual({ missing: [], twice: [] });
 
     const after = await status();
     expect(after.pid).toBe(pids.supervisor);

@@ -8,15 +8,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestClient, requestWhenRoutable, type BusClient } from '@aico/bus';
+import { requestWhenRoutable, type BusClient } from '@aico/bus';
 import { SupervisedAppState, SupervisorTopics } from '@aico/contracts';
-import { KeyManager, OsKeychain } from '@aico/key-manager';
-import { KeyRing } from '@aico/keys';
 import { StorageClient } from '@aico/storage-client';
-import { GatewayClient } from '../gateway/https-client';
+import { GatewayClient } from '../support/gateway-client';
 import { runAico } from '../support/aico-cli';
 import { WORKSPACE_ROOT } from '../support/service-process';
-import { realKeychain, systemEnv } from '../support/system';
+import { storedCensus } from '../support/stored-events';
+import { systemEnv } from '../support/system';
+import { connectAsCli, eventually, isAlive } from '../support/system-bus';
 import { SIGNAL_TIMEOUT_MS } from '../support/timing';
 
 const PASSWORD = 'Whole-system-2026!';
@@ -27,14 +27,8 @@ const PASSWORD = 'Whole-system-2026!';
 const WHOLE_SYSTEM_TEST_MS = 900_000;
 /** The offline probe runs its own setup, start, login and stop (each CLI call has a 150 s limit in the probe). */
 const OFFLINE_PROBE_MS = 600_000;
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+/** A state of the supervised system (an app restarted, writes going on again): its deadline. */
+const STATE_TIMEOUT_MS = 300_000;
 
 describe('the whole system, started and stopped like a user does', () => {
   let dir: string;
@@ -73,12 +67,7 @@ describe('the whole system, started and stopped like a user does', () => {
     expect((await api.call('GET', '/api/v1/consent', { token: login.body.accessToken })).body.purposes).toEqual(expect.arrayContaining([expect.objectContaining({ purpose: 'voice', granted: true })]));
 
     // The CLI's identity, with the master key the system runs on (keychain or development key file).
-    const masterKey = realKeychain ? undefined : await readFile(join(env['AICO_DATA_DIR']!, 'dev-master.key'), 'utf8');
-    client = createTestClient('cli', masterKey ? new KeyRing(Buffer.from(masterKey.trim(), 'hex'), 'dev') : await keychainKeys(env), {
-      publishEndpoint: env['AICO_BUS__PUBLISH_ENDPOINT']!,
-      subscribeEndpoint: env['AICO_BUS__SUBSCRIBE_ENDPOINT']!,
-    });
-    await client.connect();
+    client = await connectAsCli(env);
     // A request that went to a bus being killed is never answered: asked again, each attempt waiting twice as long
     // as the one before, so a slow machine gets its answer and a lost request costs little.
     const status = () => requestWhenRoutable((timeoutMs) => client!.request(SupervisorTopics.status, {}, { timeoutMs }), SIGNAL_TIMEOUT_MS);
@@ -96,7 +85,7 @@ describe('the whole system, started and stopped like a user does', () => {
 
     const memory: Record<string, number> = {};
     for (const name of ['storage', 'keys', 'gateway', 'scheduler', 'monitor', 'bus']) {
-      const before = (await eventually(status)).apps.find((app) => app.name === name)!;
+      const before = (await eventually(status, "the supervisor's status", STATE_TIMEOUT_MS)).apps.find((app) => app.name === name)!;
       expect(before.state).toBe(SupervisedAppState.READY);
       memory[name] = Number(before.rssBytes);
       const ackedBefore = acknowledged.length;
@@ -104,23 +93,16 @@ describe('the whole system, started and stopped like a user does', () => {
       const after = await eventually(async () => {
         const app = (await status()).apps.find((candidate) => candidate.name === name)!;
         return app.state === SupervisedAppState.READY && app.pid !== before.pid ? app : undefined;
-      });
+      }, `${name} restarted and ready`, STATE_TIMEOUT_MS);
       expect(after.restarts).toBe(before.restarts + 1);
       expect(after.lastExit).toBe('signal SIGKILL');
       // Writes go on after the restart.
-      await eventually(async () => (acknowledged.length > ackedBefore + 20 ? true : undefined));
+      await eventually(async () => (acknowledged.length > ackedBefore + 20 ? true : undefined), `writes going on after ${name} restarted`, STATE_TIMEOUT_MS);
     }
     running = false;
     await Promise.all(writers);
 
-    const counts = new Map<string, number>();
-    for (let after = 0n; ; ) {
-      const page = await writes.queryEvents({ topicPrefix: 'e2e.system.load', afterSequence: after, limit: 1000 });
-      if (page.events.length === 0) break;
-      for (const event of page.events) counts.set(event.messageId, (counts.get(event.messageId) ?? 0) + 1);
-      after = page.events.at(-1)!.sequence;
-    }
-    expect({ missing: acknowledged.filter((id) => !counts.has(id)), twice: [...counts].filter(([, n]) => n > 1).map(([id]) => id) }).toEqual({ missing: [], twice: [] });
+    expect(await storedCensus(writes, 'e2e.system.load', acknowledged, 1000)).toEqual({ missing: [], twice: [] });
     expect(acknowledged.length).toBeGreaterThan(120);
 
     // Through the gateway again, after every app was killed once.
@@ -147,23 +129,7 @@ describe('the whole system, started and stopped like a user does', () => {
     });
     expect(result.stderr).not.toMatch(/unshare failed/);
     const report = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
-    expect(report).toMatchObject({ internet: 'unreachable', started: true, login: 200, consent: 200, stopped: true, leftover: [] });
+    // The supervisor and its six apps (their pid files), none left after the stop.
+    expect(report).toMatchObject({ internet: 'unreachable', started: true, login: 200, consent: 200, processes: 7, stopped: true, leftover: [] });
   }, OFFLINE_PROBE_MS);
 });
-
-async function keychainKeys(env: NodeJS.ProcessEnv): Promise<KeyRing> {
-  const found = await new KeyManager({ dataDir: env['AICO_DATA_DIR']!, secretStore: new OsKeychain() }).keysFromKeychain();
-  if (!found.keys) throw new Error(`the keychain holds no master key: ${found.reason}`);
-  return found.keys;
-}
-
-/** Asks `probe` again (every 100 ms) until it gives a value: a wait for a state, with a deadline for a broken run. */
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 300_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

@@ -25,6 +25,7 @@ import {
 import { createServiceTestEnvironment, runService, type RunningService, type ServiceTestEnvironment } from '@aico/service';
 import { MonitorAppModule } from './monitor-app.module';
 import { monitorConfigSchema } from './monitor.config';
+import { SIGNAL_TIMEOUT_MS } from './monitor.test-helpers';
 
 /** What Linux itself says: a power supply of type Battery that powers the system (not a mouse's). */
 function linuxHasSystemBattery(): boolean {
@@ -62,7 +63,7 @@ class Heard {
     const test = (message: IncomingMessage) => message.topic === topic && match(message.payload as T);
     const seen = this.messages.find(test);
     if (seen) return Promise.resolve(seen.payload as T);
-    return nextValue<IncomingMessage>((deliver) => this.waiters.push({ match: test, resolve: deliver }), 10_000, what).then((message) => message.payload as T);
+    return nextValue<IncomingMessage>((deliver) => this.waiters.push({ match: test, resolve: deliver }), SIGNAL_TIMEOUT_MS, what).then((message) => message.payload as T);
   }
 }
 
@@ -81,6 +82,8 @@ describe('monitor app contract', () => {
     environment = await createServiceTestEnvironment('ipc', {
       AICO_LOG__LEVEL: 'info',
       AICO_LOG__FILE: 'false',
+      // The app's own wait for its bus client to be ready is a deadline a loaded machine could exhaust: the signal's.
+      AICO_BUS__READY_TIMEOUT_MS: String(SIGNAL_TIMEOUT_MS),
       AICO_MONITOR__SAMPLE_INTERVAL_MS: '200',
       AICO_MONITOR__PUBLISH_INTERVAL_MS: '200',
       AICO_MONITOR__PROCESS_INTERVAL_MS: '400',
@@ -96,7 +99,7 @@ describe('monitor app contract', () => {
     const watcher = await bus.connected('supervisor');
     heard = new Heard(watcher, 'jobs.');
     logs = new Heard(watcher, SystemTopics.logEntry.topic);
-    firstState = nextValue<IncomingMessage>((deliver) => watcher.subscribe(MonitorTopics.resourceState, deliver)).then((message) => message.payload as ResourceStateChanged);
+    firstState = nextValue<IncomingMessage>((deliver) => watcher.subscribe(MonitorTopics.resourceState, deliver), SIGNAL_TIMEOUT_MS, 'the first resource state').then((message) => message.payload as ResourceStateChanged);
     running = await runService({ identity: 'monitor', module: MonitorAppModule, configSchema: monitorConfigSchema, env, exitOnStop: false });
     scheduler = await bus.connected('scheduler');
     gateway = await bus.connected('gateway');
@@ -119,7 +122,7 @@ describe('monitor app contract', () => {
           deliver(message.payload);
         }
       });
-    }, 10_000, what);
+    }, SIGNAL_TIMEOUT_MS, what);
 
   it('publishes samples of this machine: CPU, memory, load average, and whether it has a battery (this machine: none)', async () => {
     const sample = await nextSample((candidate) => candidate.cpu !== undefined, 'a sample');
@@ -242,7 +245,7 @@ describe('monitor app contract', () => {
 });
 
 /** Polls until `probe` returns a value: for state that the monitor reaches on its own schedule. */
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = SIGNAL_TIMEOUT_MS): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

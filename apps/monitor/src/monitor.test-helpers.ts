@@ -6,6 +6,12 @@ import { monitorConfigSchema, type MonitorSettings } from './monitor.config';
 import type { Clock } from './monitor.tokens';
 import type { ResourceReading } from './resources/resource-reading';
 
+/**
+ * How long a test waits for one signal from the running app (a sample, an event, a state it reaches on its own
+ * schedule) before it fails: a deadline, not a measure of speed, generous because tests share 2 busy cores.
+ */
+export const SIGNAL_TIMEOUT_MS = 60_000;
+
 type Overrides = { [K in keyof MonitorSettings]?: Partial<MonitorSettings[K]> };
 
 export function monitorSettings(overrides: Overrides = {}): MonitorSettings {

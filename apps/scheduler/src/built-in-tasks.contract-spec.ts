@@ -19,6 +19,7 @@ import {
   type RunFinished,
 } from '@aico/contracts';
 import { collect, Inbox, startSchedulerHarness, type SchedulerHarness } from './scheduler-harness.test-helpers';
+import { SIGNAL_TIMEOUT_MS } from './signal-timeout.test-helpers';
 
 describe('scheduler built-in tasks', () => {
   let h: SchedulerHarness;
@@ -127,7 +128,7 @@ describe('scheduler built-in tasks', () => {
     h.storage.databaseProblems = ['row 3 missing from index sessions_user'];
     const started = await gateway.request(SchedulerTopics.trigger, { name: 'database-check' });
     // The built-in retry policy: 4 attempts, first wait 60 s, jitter 0.2 (drawn 0.5): 54 s.
-    await h.clock.waitForTimer((timer) => timer.delayMs === 54_000, 10_000, 'the first backoff');
+    await h.clock.waitForTimer((timer) => timer.delayMs === 54_000, SIGNAL_TIMEOUT_MS, 'the first backoff');
     const entries = (await gateway.request(SchedulerTopics.history, { name: 'database-check' })).entries;
     expect(entries[0]).toMatchObject({ runId: started.runId, attempt: 1, status: RunStatus.FAILED, error: expect.stringContaining('row 3 missing from index sessions_user') });
     h.storage.databaseProblems = [];

@@ -2,6 +2,7 @@
 // (waitForTimer: a signal, not a sleep), check its delay, and advance time to fire it. Real I/O (the bus) still
 // runs on real time, so after advancing a test waits for the envelope the fired timer causes.
 import type { Clock, Timer } from './clock';
+import { SIGNAL_TIMEOUT_MS } from './signal-timeout.test-helpers';
 
 export interface PendingTimer {
   /** When it fires, in clock milliseconds. */
@@ -43,7 +44,7 @@ export class ManualClock implements Clock {
   }
 
   /** Resolves with the first armed timer (already armed or armed later) that matches; rejects after `timeoutMs` of real time. */
-  waitForTimer(predicate: (timer: PendingTimer) => boolean, timeoutMs = 10_000, what = 'a matching timer'): Promise<PendingTimer> {
+  waitForTimer(predicate: (timer: PendingTimer) => boolean, timeoutMs = SIGNAL_TIMEOUT_MS, what = 'a matching timer'): Promise<PendingTimer> {
     const armed = this.timers.find(predicate);
     if (armed) return Promise.resolve({ dueAt: armed.dueAt, delayMs: armed.delayMs });
     return new Promise((resolve, reject) => {

@@ -7,6 +7,7 @@ import { createServiceTestEnvironment, runService, type RunningService, type Ser
 import { ManualClock } from './manual-clock.test-helpers';
 import { SchedulerAppModule } from './scheduler-app.module';
 import { schedulerConfigSchema } from './scheduler.config';
+import { SIGNAL_TIMEOUT_MS } from './signal-timeout.test-helpers';
 import { StorageStandIn } from './storage-stand-in.test-helpers';
 
 export const TestTopics = {
@@ -40,7 +41,7 @@ export class Inbox<T> {
     this.items.push(item);
   };
 
-  next(predicate: (item: T) => boolean = () => true, timeoutMs = 10_000, what = 'message'): Promise<T> {
+  next(predicate: (item: T) => boolean = () => true, timeoutMs = SIGNAL_TIMEOUT_MS, what = 'message'): Promise<T> {
     const index = this.items.findIndex(predicate);
     if (index >= 0) return Promise.resolve(this.items.splice(index, 1)[0]!);
     return nextValue<T>((deliver) => this.waiters.push({ predicate, resolve: deliver }), timeoutMs, what);
@@ -65,7 +66,8 @@ export interface SchedulerHarness {
 }
 
 export async function startSchedulerHarness(extraEnv: NodeJS.ProcessEnv = {}): Promise<SchedulerHarness> {
-  const environment = await createServiceTestEnvironment('ipc', { AICO_LOG__LEVEL: 'warn', AICO_LOG__FILE: 'false', ...extraEnv });
+  // The app's own wait for its bus client to be ready is a deadline a loaded machine could exhaust: the signal's.
+  const environment = await createServiceTestEnvironment('ipc', { AICO_LOG__LEVEL: 'warn', AICO_LOG__FILE: 'false', AICO_BUS__READY_TIMEOUT_MS: String(SIGNAL_TIMEOUT_MS), ...extraEnv });
   const bus = await new TestBus({ transport: 'ipc', keys: environment.keys, registry: testRegistry }).start();
   const storage = await StorageStandIn.start(bus);
   const clock = new ManualClock(T0);

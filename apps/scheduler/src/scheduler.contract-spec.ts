@@ -17,6 +17,7 @@ import {
   type TaskDefinitionSchema,
 } from '@aico/contracts';
 import { collect, startSchedulerHarness, TestTopics, Worker, type Inbox, type SchedulerHarness } from './scheduler-harness.test-helpers';
+import { SIGNAL_TIMEOUT_MS } from './signal-timeout.test-helpers';
 
 const HOUR = 3_600_000;
 const ms = (timestamp: Timestamp | undefined): number | undefined => (timestamp ? timestampMs(timestamp) : undefined);
@@ -50,8 +51,8 @@ describe('scheduler app contract', () => {
   const unregister = (name: string) => worker.client.request(SchedulerTopics.unregister, { name });
   const history = async (name: string) => (await cli.request(SchedulerTopics.history, { name })).entries;
   const listed = async (name: string) => (await cli.request(SchedulerTopics.list, {})).tasks.find((info) => info.definition?.name === name);
-  const ended = (name: string, status?: RunStatus) => finished.next((event) => event.lastAttempt?.task === name && (status === undefined || event.lastAttempt.status === status), 10_000, `the end of a run of ${name}`);
-  const requestFor = (name: string) => worker.requests.next((request) => request.payload.target === name, 10_000, `a request of ${name}`);
+  const ended = (name: string, status?: RunStatus) => finished.next((event) => event.lastAttempt?.task === name && (status === undefined || event.lastAttempt.status === status), SIGNAL_TIMEOUT_MS, `the end of a run of ${name}`);
+  const requestFor = (name: string) => worker.requests.next((request) => request.payload.target === name, SIGNAL_TIMEOUT_MS, `a request of ${name}`);
 
   beforeAll(async () => {
     h = await startSchedulerHarness({
@@ -155,7 +156,7 @@ describe('scheduler app contract', () => {
     await h.clock.advance(60_000);
     await requestFor('flaky');
     for (const waitMs of [900, 1_800, 2_700]) {
-      const backoff = await h.clock.waitForTimer((timer) => timer.delayMs === waitMs, 10_000, `a ${waitMs} ms backoff`);
+      const backoff = await h.clock.waitForTimer((timer) => timer.delayMs === waitMs, SIGNAL_TIMEOUT_MS, `a ${waitMs} ms backoff`);
       expect(backoff.dueAt - h.clock.now()).toBe(waitMs);
       await h.clock.advance(waitMs - 1);
       expect(h.clock.pending()).toContainEqual({ dueAt: backoff.dueAt, delayMs: waitMs }); // not a millisecond early
@@ -188,7 +189,7 @@ describe('scheduler app contract', () => {
     const triggered = await cli.request(SchedulerTopics.trigger, { name: 'slow' });
     expect(triggered).toMatchObject({ started: true, skippedReason: '' });
     await requestFor('slow');
-    await h.clock.waitForTimer((timer) => timer.delayMs === 2_000, 10_000, 'the attempt deadline');
+    await h.clock.waitForTimer((timer) => timer.delayMs === 2_000, SIGNAL_TIMEOUT_MS, 'the attempt deadline');
     await h.clock.advance(2_000);
     const { lastAttempt } = await ended('slow');
     expect(lastAttempt).toMatchObject({ runId: triggered.runId, status: RunStatus.DEAD_LETTERED, trigger: RunTrigger.MANUAL, error: 'Timed out after 2000 ms.' });
@@ -230,7 +231,7 @@ describe('scheduler app contract', () => {
     // broken fails at 10 s and waits 30 s to retry: its occurrences at 20 s and 30 s find it still going.
     for (let round = 1; round <= 4; round++) {
       await h.clock.advance(10_000);
-      expect(await announced.next((event) => event.target === 'steady', 10_000, `steady's event in round ${round}`)).toBeDefined();
+      expect(await announced.next((event) => event.target === 'steady', SIGNAL_TIMEOUT_MS, `steady's event in round ${round}`)).toBeDefined();
       expect((await ended('steady')).lastAttempt).toMatchObject({ status: RunStatus.SUCCEEDED });
       if (round === 2 || round === 3) expect((await ended('broken')).lastAttempt).toMatchObject({ status: RunStatus.SKIPPED });
     }

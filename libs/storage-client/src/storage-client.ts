@@ -15,6 +15,8 @@ export interface StorageClientOptions {
   /** First pause between attempts, doubled up to maxBackoffMs (defaults 50 ms, 1 s). */
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;
+  /** The clock the deadline is measured on, in ms (default Date.now); a test injects its own to control the deadline. */
+  readonly now?: () => number;
 }
 
 export interface CallOptions {
@@ -50,6 +52,7 @@ export class StorageClient {
   private readonly attemptTimeoutMs: number;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly bus: BusClient,
@@ -59,6 +62,7 @@ export class StorageClient {
     this.attemptTimeoutMs = options.attemptTimeoutMs ?? 2_000;
     this.initialBackoffMs = options.initialBackoffMs ?? 50;
     this.maxBackoffMs = options.maxBackoffMs ?? 1_000;
+    this.now = options.now ?? Date.now;
   }
 
   getState(namespace: string, key: string, options?: CallOptions) {
@@ -155,12 +159,12 @@ export class StorageClient {
 
   /** Any request, retried until answered or the deadline. */
   async call<P extends DescMessage, R extends DescMessage>(definition: RequestDefinition<P, R>, payload: MessageInitShape<P>, options: CallOptions = {}): Promise<MessageShape<R>> {
-    const deadline = Date.now() + (options.deadlineMs ?? this.deadlineMs);
+    const deadline = this.now() + (options.deadlineMs ?? this.deadlineMs);
     let backoff = this.initialBackoffMs;
     let attempts = 0;
     let lastError: unknown;
     for (;;) {
-      const remaining = deadline - Date.now();
+      const remaining = deadline - this.now();
       if (remaining <= 0) break;
       attempts++;
       try {
@@ -172,7 +176,7 @@ export class StorageClient {
         if (!isRetryable(error)) throw error;
         lastError = error;
       }
-      const pause = Math.min(backoff, deadline - Date.now());
+      const pause = Math.min(backoff, deadline - this.now());
       if (pause <= 0) break;
       await new Promise((resolve) => setTimeout(resolve, pause));
       backoff = Math.min(backoff * 2, this.maxBackoffMs);

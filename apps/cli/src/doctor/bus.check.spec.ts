@@ -13,6 +13,14 @@ import { listenOnFreePort } from './testing/stand-in-server';
 
 const realConnect = createDoctorEnvironment().connectBus;
 const notAsked: BusConnector = () => Promise.reject(new Error('connect was not expected'));
+/**
+ * Deadlines for what does happen (a handshake with the real bus, a greeting from a listener): generous, since a
+ * loaded machine is only slower. Where the handshake can never complete (no socket, another master key, a foreign
+ * program), the test sets the ready timeout it waits out instead: the outcome is the same however fast the machine.
+ */
+const READY_DEADLINE_MS = 30_000;
+const GREETING_DEADLINE_MS = 10_000;
+const HANDSHAKE_NEVER_COMPLETES_MS = 1_000;
 
 describe('bus check', () => {
   let bus: TestBus;
@@ -28,8 +36,8 @@ describe('bus check', () => {
       dataDir: '/home/ada/.local/share/aico',
       keys: bus.keys,
       connect: realConnect,
-      network: { bind: bindProbe, greet: (endpoint) => greet(endpoint, 500) },
-      readyTimeoutMs: 1_000,
+      network: { bind: bindProbe, greet: (endpoint) => greet(endpoint, GREETING_DEADLINE_MS) },
+      readyTimeoutMs: READY_DEADLINE_MS,
       now: () => performance.now(),
     };
   });
@@ -62,13 +70,13 @@ describe('bus check', () => {
 
   it('says "not running" for ipc endpoints with no socket, after the connect gives up', async () => {
     const base = join(tmpdir(), `aico-doctor-${randomBytes(4).toString('hex')}`);
-    const outcome = await checkBus({ ...subject, endpoints: { publishEndpoint: `ipc://${base}-pub.sock`, subscribeEndpoint: `ipc://${base}-sub.sock` } });
+    const outcome = await checkBus({ ...subject, endpoints: { publishEndpoint: `ipc://${base}-pub.sock`, subscribeEndpoint: `ipc://${base}-sub.sock` }, readyTimeoutMs: HANDSHAKE_NEVER_COMPLETES_MS });
     expect(outcome.result).toMatchObject({ status: 'warn', detail: expect.stringMatching(/^aico is not running: nothing listens on ipc:/) });
   });
 
   it('reports a refused handshake when the bus runs under another master key', async () => {
     const stranger = new KeyRing(randomBytes(32), 'key file /etc/aico/other.key');
-    const outcome = await checkBus({ ...subject, keys: stranger });
+    const outcome = await checkBus({ ...subject, keys: stranger, readyTimeoutMs: HANDSHAKE_NEVER_COMPLETES_MS });
     expect(outcome.connected).toBe(false);
     expect(outcome.bus).toBeUndefined();
     expect(outcome.result).toEqual({
@@ -89,7 +97,8 @@ describe('bus check', () => {
     const foreign = await listenOnFreePort(createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n')));
     try {
       const endpoints = { publishEndpoint: `tcp://127.0.0.1:${foreign.port}`, subscribeEndpoint: bus.subscribeEndpoint };
-      const outcome = await checkBus({ ...subject, endpoints });
+      // A foreign program never completes a CURVE handshake: the connect waits out its ready timeout.
+      const outcome = await checkBus({ ...subject, endpoints, readyTimeoutMs: HANDSHAKE_NEVER_COMPLETES_MS });
       expect(outcome.result).toMatchObject({ status: 'fail', detail: `tcp://127.0.0.1:${foreign.port} is held by another program (it answered "HTTP/1.1 400 Bad Request").` });
     } finally {
       await foreign.close();

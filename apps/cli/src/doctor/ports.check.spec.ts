@@ -12,11 +12,14 @@ import { answersAsGateway, bindProbe, greet, type Endpoint } from './network-pro
 import { checkBusPort, checkGatewayPort, type DoctorNetwork, type PortSubject } from './ports.check';
 import { listenOnFreePort, type StandIn } from './testing/stand-in-server';
 
+/** Deadlines for an answer that comes (a banner, a greeting, the liveness route): generous, a loaded machine is only slower. */
+const ANSWER_DEADLINE_MS = 10_000;
+/** Where the peer stays silent, its silence is decided by this deadline: what the test waits out, short to keep it quick. */
+const SILENCE_MS = 300;
 const network: DoctorNetwork = {
   bind: bindProbe,
-  // A peer that accepts and stays silent is decided by this deadline; short keeps the suite quick.
-  greet: (endpoint: Endpoint) => greet(endpoint, 300),
-  answersAsGateway,
+  greet: (endpoint: Endpoint) => greet(endpoint, ANSWER_DEADLINE_MS),
+  answersAsGateway: (host, port, tls) => answersAsGateway(host, port, tls, ANSWER_DEADLINE_MS),
 };
 const subject: PortSubject = { network, platform: 'linux', busConnected: undefined };
 
@@ -60,7 +63,7 @@ describe('port checks', () => {
 
   it('tells a silent program and a ZeroMQ server without CURVE from aico\'s bus', async () => {
     const silent = await standIn(createServer(() => undefined));
-    const quiet = await checkBusPort('publish', `tcp://127.0.0.1:${silent}`, { ...subject, platform: 'darwin' });
+    const quiet = await checkBusPort('publish', `tcp://127.0.0.1:${silent}`, { ...subject, platform: 'darwin', network: { ...network, greet: (endpoint) => greet(endpoint, SILENCE_MS) } });
     expect(quiet.detail).toBe(`The bus publish endpoint tcp://127.0.0.1:${silent} is held by another program (it does not speak ZeroMQ).`);
     expect(quiet.fix).toContain(`lsof -nP -iTCP:${silent} -sTCP:LISTEN`);
 

@@ -32,10 +32,11 @@ describe('services and database checks', () => {
     afterAll(() => storage.close({ drainTimeoutMs: 0 }));
 
     it('lists who answers a ping and who does not', async () => {
-      const { result, answering } = await checkServices(cli, dataDir, now);
+      // Storage must answer within the deadline the others wait out: a generous one, so a loaded machine only waits longer.
+      const { result, answering } = await checkServices(cli, dataDir, now, 10_000);
       expect([...answering]).toEqual(['storage']);
       expect(result.status).toBe('warn');
-      expect(result.detail).toMatch(/^Not answering within 1\.5 s: gateway, keys, scheduler, monitor\. Answering: storage \(\d+\.\d ms\)\.$/);
+      expect(result.detail).toMatch(/^Not answering within 10 s: gateway, keys, scheduler, monitor\. Answering: storage \(\d+\.\d ms\)\.$/);
       expect(result.fix).toBe(`Start them ("npm start" runs every service) or read their logs in ${dataDir}/logs.`);
       expect(PINGED_SERVICES).toEqual(['gateway', 'keys', 'storage', 'scheduler', 'monitor']);
     });

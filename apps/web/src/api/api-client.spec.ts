@@ -60,15 +60,26 @@ describe('Api (the typed gateway client)', () => {
 
   it('shares one refresh between calls that find the token expired together', async () => {
     let refreshes = 0;
+    // The refresh stays in flight until all three calls have met their 401 and asked for a refresh: a signal, so the
+    // test does not depend on how soon the others get there.
+    let asked = 0;
+    let everyoneAsked!: () => void;
+    const allAsked = new Promise<void>((resolve) => (everyoneAsked = resolve));
     const { api } = setup({
       'GET /api/v1/consent': (request) => (request.headers.get('Authorization') === 'Bearer access-2' ? json(200, { purposes: [] }) : json(401, { error: { code: 'TOKEN_EXPIRED', message: 'expired' } })),
       'POST /api/v1/auth/refresh': async () => {
         refreshes++;
-        await new Promise((resolve) => setTimeout(resolve, 10));
+        await allAsked;
         return json(200, { ...session(2), tokenType: 'Bearer', expiresIn: 900 });
       },
     });
+    const refresh = api.refresh.bind(api);
+    jest.spyOn(api, 'refresh').mockImplementation(() => {
+      if (++asked === 3) everyoneAsked();
+      return refresh();
+    });
     await Promise.all([api.call(api.client.GET('/api/v1/consent')), api.call(api.client.GET('/api/v1/consent')), api.call(api.client.GET('/api/v1/consent'))]);
+    expect(asked).toBe(3);
     expect(refreshes).toBe(1);
   });
 
