@@ -8,6 +8,7 @@ import { LogLevel, StorageTopics, SystemTopics } from '@aico/contracts';
 import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service';
 import { StorageClient } from '@aico/storage-client';
 import { ServiceProcess } from '../support/service-process';
+import { eventually } from '../support/system-bus';
 import { Tmpfs } from '../support/tmpfs';
 
 const BUS = 'dist/apps/bus/apps/bus/src/main.js';
@@ -131,7 +132,7 @@ describe('storage on a real full file system (tmpfs)', () => {
       alive();
       await client.publish(SystemTopics.logEntry, { service: 'marker', level: LogLevel.INFO, message: marker, timestamp: timestampFromMs(Date.now()) });
       return (await store.queryLogs({ service: 'marker', contains: marker, limit: 1 })).entries[0];
-    });
+    }, `the marker "${marker}" recorded`);
   const putUntilRefused = async (namespace: string, acknowledged: string[]) => {
     for (let i = 0; i < 500; i++) {
       try {
@@ -159,7 +160,7 @@ describe('storage on a real full file system (tmpfs)', () => {
     const filler = await tmpfs.fill();
     expect(await putUntilRefused('fill', acknowledged)).toMatchObject({ code: 'STORAGE_DISK_FULL', message: expect.stringContaining('is full'), source: 'storage' });
     // Its history batches fail too, counted.
-    await eventually(async () => (alive(), (await store.checkDatabase()).historyDropped > 0n ? true : undefined));
+    await eventually(async () => (alive(), (await store.checkDatabase()).historyDropped > 0n ? true : undefined), 'history dropped and counted');
     // Still up and answering, consistent, everything acknowledged readable; failures logged once each.
     expect(await store.checkDatabase()).toMatchObject({ ok: true, problems: [] });
     for (const key of acknowledged) expect((await store.getState('fill', key)).found).toBe(true);
@@ -189,7 +190,7 @@ describe('storage on a real full file system (tmpfs)', () => {
       alive();
       const check = await store.checkDatabase();
       return check.historyPaused ? check : undefined;
-    });
+    }, 'history paused for the reserve');
     expect(paused).toMatchObject({ ok: true, historyPausedReason: expect.stringContaining('storage.historyMinFreeDiskBytes') });
     for (let i = 0; i < 5; i++) {
       await store.putState('fill', `reserved${i}`, value);
@@ -225,7 +226,7 @@ describe('storage on a real full file system (tmpfs)', () => {
       alive();
       expect(refusal).toMatchObject({ code: 'STORAGE_DISK_FULL' });
     }
-    await eventually(async () => (alive(), (await store.checkDatabase()).historyDropped > 0n ? true : undefined));
+    await eventually(async () => (alive(), (await store.checkDatabase()).historyDropped > 0n ? true : undefined), 'history dropped and counted');
     alive();
     await tmpfs.free(filler);
     await expect(store.putState('logs-full', 'after-free', value)).resolves.toMatchObject({ version: 1n });
@@ -234,14 +235,3 @@ describe('storage on a real full file system (tmpfs)', () => {
     expect(await storage.stop(30_000)).toEqual({ code: 0, signal: null });
   }, 300_000);
 });
-
-/** Polls `probe` until it returns a value. */
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Not there within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

@@ -60,9 +60,10 @@ export class GatewayStack {
   /**
    * Bus, keys, storage and one gateway, ready to serve. `gatewayEnv` (AICO_GATEWAY__* and any other AICO_* setting)
    * goes to that gateway alone; a gateway started later with startGateway() has only its own settings.
+   * `everyAppEnv` goes to every app (log level and files, storage settings).
    */
-  static async start(gatewayEnv: NodeJS.ProcessEnv = {}): Promise<GatewayStack> {
-    const environment = await createServiceTestEnvironment('tcp', { ...LOAD_TOLERANT_ENV, AICO_LOG__LEVEL: 'info', AICO_LOG__FILE: 'false', AICO_BUS__HEARTBEAT_INTERVAL_MS: '250' });
+  static async start(gatewayEnv: NodeJS.ProcessEnv = {}, everyAppEnv: NodeJS.ProcessEnv = {}): Promise<GatewayStack> {
+    const environment = await createServiceTestEnvironment('tcp', { ...LOAD_TOLERANT_ENV, AICO_LOG__LEVEL: 'info', AICO_LOG__FILE: 'false', AICO_BUS__HEARTBEAT_INTERVAL_MS: '250', ...everyAppEnv });
     const processes = new Map<string, ServiceProcess>();
     const start = async (name: string, env: NodeJS.ProcessEnv = {}) => {
       const child = new ServiceProcess(name, builtApp(name), [], { ...environment.env, ...env });
