@@ -16,6 +16,7 @@ import { SmallDisk } from '../support/small-disk';
 import { storedCensus } from '../support/stored-events';
 import { connectAsCli, eventually, isAlive } from '../support/system-bus';
 import { RunningSystem } from '../support/system';
+import { SIGNAL_TIMEOUT_MS } from '../support/timing';
 
 const PASSWORD = 'Full-disk-2026!';
 const APPS = ['bus', 'keys', 'storage', 'scheduler', 'monitor', 'gateway'];
@@ -57,11 +58,20 @@ describe('the whole system on a full disk', () => {
   it('keeps every process up, answers STORAGE_DISK_FULL, loses nothing acknowledged, and works again once space is freed', async () => {
     const phases: Record<string, number> = {};
     const mark = (phase: string) => (phases[phase] = Math.round(performance.now() - began));
-    system = await RunningSystem.start({ password: PASSWORD, users: [{ username: 'ada', password: PASSWORD, role: 'admin' }], env: { AICO_DATA_DIR: dataDir } });
+    system = await RunningSystem.start({
+      password: PASSWORD,
+      users: [{ username: 'ada', password: PASSWORD, role: 'admin' }],
+      env: {
+        AICO_DATA_DIR: dataDir,
+        // A log file that failed while the disk was full is tried again at the next line, not a second later: the
+        // lines of the supervisor's death below come right after space was freed, and must not fall in that second.
+        AICO_LOG__RETRY_INTERVAL_MS: '0',
+      },
+    });
     mark('started');
     client = await connectAsCli(system.env);
     const bus = client;
-    const status = () => bus.request(SupervisorTopics.status, {}, { timeoutMs: 5_000 });
+    const status = () => bus.request(SupervisorTopics.status, {}, { timeoutMs: SIGNAL_TIMEOUT_MS });
     const before = await status();
     expect(before.allReady).toBe(true);
     const pids: Record<string, number> = { supervisor: before.pid, ...Object.fromEntries(before.apps.map((app) => [app.name, app.pid])) };
@@ -153,7 +163,7 @@ describe('the whole system on a full disk', () => {
 
   it('every app stops by itself when the supervisor is killed, and removes its pid file', async () => {
     const bus = client!;
-    const current = await bus.request(SupervisorTopics.status, {}, { timeoutMs: 5_000 });
+    const current = await bus.request(SupervisorTopics.status, {}, { timeoutMs: SIGNAL_TIMEOUT_MS });
     const appPids = current.apps.map((app) => app.pid);
     for (const pid of [...appPids, current.pid]) everyPid.add(pid);
     // Every process has its pid file in <dataDir>/run, naming the pid the supervisor reports.

@@ -36,6 +36,7 @@ async function main(): Promise<void> {
     fileDir: config.log.file ? (config.log.dir ?? `${config.dataDir}/logs`) : undefined,
     maxFileSize: config.log.maxFileSize,
     maxFiles: config.log.maxFiles,
+    retryIntervalMs: config.log.retryIntervalMs,
   });
   const logger = processLogger.logger;
   if (fixedFromMode !== undefined) logger.warn({ dataDir: config.dataDir, mode: `0${fixedFromMode.toString(8)}` }, 'The data directory was open to other users; it is now private (mode 0700)');

@@ -15,6 +15,11 @@ export const logConfigSchema = z
     maxFileSize: z.string().regex(/^\d+[kmg]?$/).default('10m'),
     /** Rotated files kept per service. */
     maxFiles: configInteger.min(1).max(1000).default(7),
+    /**
+     * While a log destination cannot be written (a full disk, a broken pipe), lines are dropped and counted and a
+     * write is tried again at most this often (0: at every line).
+     */
+    retryIntervalMs: configInteger.min(0).max(3_600_000).default(1_000),
     /** Entries at this level and above are also published on the bus (`system.log.entry`), where storage keeps them. */
     busLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   })

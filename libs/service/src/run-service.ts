@@ -110,6 +110,7 @@ export async function runService(definition: ServiceDefinition): Promise<Running
     maxFileSize: config.log.maxFileSize,
     maxFiles: config.log.maxFiles,
     tapLevel: config.log.busLevel,
+    retryIntervalMs: config.log.retryIntervalMs,
   });
   const logger = processLogger.logger;
   if (dataDir.fixedFromMode !== undefined) {
