@@ -2,13 +2,13 @@
 // settings. One generic put/get/list/delete over a table per kind; each kind's mapping says how a protobuf record
 // becomes a row and back, which field pages by parent, and which identities may write it (RECORD_WRITERS).
 import { Inject, Injectable } from '@nestjs/common';
-import type { MessageInitShape } from '@bufbuild/protobuf';
+import { fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromMs, timestampMs, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
-import { RECORD_WRITERS, RecordKind, type Record as WireRecord, type RecordSchema } from '@aico/contracts';
+import { CatalogModelSchema, RECORD_WRITERS, RecordKind, type Record as WireRecord, type RecordSchema } from '@aico/contracts';
 import { Database, type Db } from './database/database';
-import { consentRecords, jobs, scheduledTasks, sessions, settings, taskRuns, users } from './database/schema';
+import { consentRecords, jobs, models, scheduledTasks, sessions, settings, taskRuns, users } from './database/schema';
 import { checkBytes, checkLimit, checkName, checkText, type Limits } from './input';
 import { STORAGE_LIMITS } from './storage.tokens';
 import { StorageError, StorageErrorCode } from './storage.error';
@@ -263,6 +263,26 @@ const MAPPINGS: { readonly [K in Exclude<RecordKind, RecordKind.UNSPECIFIED>]: M
       return { kind: { case: 'setting', value: { id: r.id, valueJson: r.valueJson, updatedAt: ts(r.updatedAt)!, updatedBy: r.updatedBy } } };
     },
   },
+  [RecordKind.MODEL]: {
+    case: 'model',
+    table: models,
+    id: models.id,
+    check(value, limits) {
+      const model = value as ValueOf<'model'>;
+      // A file name inside the models directory, never a path out of it.
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/.test(model.file)) throw new StorageError(StorageErrorCode.InvalidArgument, `model.file must be a plain file name, not "${model.file.slice(0, 80)}".`);
+      if (model.sha256 !== '' && !/^[0-9a-f]{64}$/.test(model.sha256)) throw new StorageError(StorageErrorCode.InvalidArgument, 'model.sha256 must be 64 lowercase hex digits.');
+      for (const [field, text] of [['architecture', model.architecture], ['quantization', model.quantization], ['source', model.source], ['display_name', model.displayName]] as const) checkText(`model.${field}`, text, limits);
+    },
+    toRow: (value) => {
+      const model = value as ValueOf<'model'>;
+      return { id: model.id, entry: Buffer.from(toBinary(CatalogModelSchema, model)), updatedAt: Date.now() };
+    },
+    fromRow: (row) => {
+      const r = row as typeof models.$inferSelect;
+      return { kind: { case: 'model', value: fromBinary(CatalogModelSchema, r.entry) } };
+    },
+  },
 };
 
 const KIND_BY_CASE = new Map<Case, Exclude<RecordKind, RecordKind.UNSPECIFIED>>(Object.entries(MAPPINGS).map(([kind, mapping]) => [mapping.case, Number(kind) as Exclude<RecordKind, RecordKind.UNSPECIFIED>]));
@@ -270,7 +290,7 @@ const KIND_BY_CASE = new Map<Case, Exclude<RecordKind, RecordKind.UNSPECIFIED>>(
 function mappingOf(kind: RecordKind): Mapping<Case> {
   const mapping = (MAPPINGS as Partial<Record<RecordKind, Mapping<Case>>>)[kind];
   if (!mapping) {
-    throw new StorageError(StorageErrorCode.UnknownRecordKind, `Record kind ${kind} is not one this storage keeps (user, session, consent, task, task_run, job, setting).`);
+    throw new StorageError(StorageErrorCode.UnknownRecordKind, `Record kind ${kind} is not one this storage keeps (user, session, consent, task, task_run, job, setting, model).`);
   }
   return mapping;
 }

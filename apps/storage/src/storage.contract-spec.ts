@@ -6,7 +6,7 @@ import { create } from '@bufbuild/protobuf';
 import { WireType } from '@bufbuild/protobuf/wire';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { nextValue, requestWhenRoutable, TestBus, type IncomingMessage, type TestClient } from '@aico/bus';
-import { KeyPurpose, LogLevel, PutStateRequestSchema, RecordKind, SecurityTopics, StorageTopics, SystemTopics, type DatabaseRekeyed } from '@aico/contracts';
+import { KeyPurpose, LogLevel, ModelPurpose, PutStateRequestSchema, RecordKind, SecurityTopics, StorageTopics, SystemTopics, type DatabaseRekeyed } from '@aico/contracts';
 import { createServiceTestEnvironment, runService, type RunningService, type ServiceTestEnvironment } from '@aico/service';
 import { StorageClient } from '@aico/storage-client';
 import { StorageAppModule } from './storage-app.module';
@@ -119,7 +119,7 @@ describe('storage app contract', () => {
         message: expect.stringContaining('payload (aico.storage.v1.PutStateRequest) does not decode: The encoded data was not valid for encoding utf-8'),
       });
       expect((await storage.listState({ namespace: 'bad' })).entries).toEqual([]);
-      expect(await storage.checkDatabase()).toMatchObject({ ok: true, problems: [], schemaMigration: expect.stringMatching(/^0002_/) });
+      expect(await storage.checkDatabase()).toMatchObject({ ok: true, problems: [], schemaMigration: expect.stringMatching(/^0003_/) });
     });
   });
 
@@ -149,6 +149,13 @@ describe('storage app contract', () => {
         code: 'STORAGE_NOT_PERMITTED',
         message: expect.stringContaining('"monitor" may not write user records'),
       });
+      // Catalog models: only the models service writes them; a file name never leads out of the models directory.
+      const models = new StorageClient(await bus.connected('models'));
+      const model = { id: 'tiny', file: 'tiny.gguf', sizeBytes: 1024n, sha256: 'a'.repeat(64), architecture: 'llama', quantization: 'F16', contextLength: 256, usedFor: [ModelPurpose.CHAT] };
+      expect((await models.putRecord({ kind: { case: 'model', value: model } })).created).toBe(true);
+      expect((await storage.getRecord(RecordKind.MODEL, 'tiny')).record?.kind).toMatchObject({ case: 'model', value: model });
+      await expect(models.putRecord({ kind: { case: 'model', value: { ...model, id: 'evil', file: '../../aico.db' } } })).rejects.toMatchObject({ code: 'STORAGE_INVALID_ARGUMENT', message: expect.stringContaining('plain file name') });
+      await expect(storage.putRecord({ kind: { case: 'model', value: { ...model, id: 'other' } } })).rejects.toMatchObject({ code: 'STORAGE_NOT_PERMITTED' });
       // Deleting a user removes their sessions and consent (ON DELETE CASCADE).
       expect((await storage.deleteRecord(RecordKind.USER, 'u-1')).deleted).toBe(true);
       expect((await storage.listRecords({ kind: RecordKind.SESSION, parent: 'u-1' })).records).toEqual([]);

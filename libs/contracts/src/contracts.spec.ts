@@ -49,7 +49,10 @@ describe('generated messages round-trip through their binary form', () => {
     const message = create(schema);
     // Fill every scalar field with a non-default value so the round trip proves each one is carried.
     for (const field of schema.fields) {
-      if (field.fieldKind === 'scalar') (message as Record<string, unknown>)[field.localName] = sampleScalar(field.scalar);
+      if (field.fieldKind !== 'scalar') continue;
+      // A member of a oneof lives in the oneof's { case, value }; the last scalar member set is the one carried.
+      if (field.oneof) (message as Record<string, unknown>)[field.oneof.localName] = { case: field.localName, value: sampleScalar(field.scalar) };
+      else (message as Record<string, unknown>)[field.localName] = sampleScalar(field.scalar);
     }
     const decoded = fromBinary(schema, toBinary(schema, message));
     expect(decoded).toEqual(message);

@@ -7,6 +7,7 @@ export const SERVICE_IDENTITIES = [
   'storage',
   'scheduler',
   'monitor',
+  'models',
   'supervisor',
   'cli',
 ] as const;

@@ -10,6 +10,8 @@ import {
   JobDecisionSchema,
   ListJobsRequestSchema,
   ListJobsResponseSchema,
+  RenewJobRequestSchema,
+  RenewJobResponseSchema,
   SubmitJobRequestSchema,
   SubmitJobResponseSchema,
 } from './gen/aico/monitor/v1/jobs_pb';
@@ -40,6 +42,7 @@ export const MonitorTopics = {
   resourceStatus: defineRequest({ topic: 'system.resources.status', payload: ResourceStatusRequestSchema, response: ResourceStatusResponseSchema, publishers: 'any', responders: monitor, contractVersion: 1, description: 'The latest sample, the resource state and why, and user activity (including whether OS idle time can be read).' }),
   jobSubmit: defineRequest({ topic: 'jobs.job.submit', payload: SubmitJobRequestSchema, response: SubmitJobResponseSchema, publishers: 'any', responders: monitor, contractVersion: 1, description: 'Asks for admission of a job (interactive, llm or background, with a priority); answered with the job queued, paused or running.' }),
   jobComplete: defineRequest({ topic: 'jobs.job.complete', payload: CompleteJobRequestSchema, response: CompleteJobResponseSchema, publishers: 'any', responders: monitor, contractVersion: 1, description: 'The submitter ends a running job, which frees its slot.' }),
+  jobRenew: defineRequest({ topic: 'jobs.job.renew', payload: RenewJobRequestSchema, response: RenewJobResponseSchema, publishers: 'any', responders: monitor, contractVersion: 1, description: 'The submitter extends a running job’s lease (long streaming work renews while it runs).' }),
   jobCancel: defineRequest({ topic: 'jobs.job.cancel', payload: CancelJobRequestSchema, response: CancelJobResponseSchema, publishers: 'any', responders: monitor, contractVersion: 1, description: 'Removes a queued or paused job, or takes back a running job’s slot (submitter or operator).' }),
   queueList: defineRequest({ topic: 'jobs.queue.list', payload: ListJobsRequestSchema, response: ListJobsResponseSchema, publishers: 'any', responders: monitor, contractVersion: 1, description: 'Jobs in admission order with their states and reasons, recent finished ones, and how admission works now.' }),
   queueChanged: defineEvent({ topic: 'jobs.queue.changed', payload: AdmissionChangedSchema, publishers: monitor, contractVersion: 1, description: 'Admission changed: slots, or a job class held or released, and why.' }),

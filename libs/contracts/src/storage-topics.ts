@@ -78,4 +78,5 @@ export const RECORD_WRITERS: Readonly<Record<Exclude<RecordKind, RecordKind.UNSP
   [RecordKind.TASK_RUN]: ['scheduler'],
   [RecordKind.JOB]: ['monitor', 'scheduler'],
   [RecordKind.SETTING]: ['gateway', 'cli', 'supervisor'],
+  [RecordKind.MODEL]: ['models'],
 };

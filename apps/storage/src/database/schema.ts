@@ -158,6 +158,16 @@ export const settings = sqliteTable('settings', {
   updatedBy: text('updated_by').notNull(),
 });
 
+/**
+ * The models service's catalog: one model file each (the weights stay in <dataDir>/models, outside the database and
+ * its backups). The entry is kept whole as protobuf bytes (a BLOB: the text in it is never read back as TEXT).
+ */
+export const models = sqliteTable('models', {
+  id: text('id').primaryKey(),
+  entry: blob('entry', { mode: 'buffer' }).notNull(),
+  updatedAt: millis('updated_at').notNull(),
+});
+
 /** The reply to an acknowledged write, by idempotency key: a retried write is answered from here, not applied again. */
 export const writeReceipts = sqliteTable(
   'write_receipts',

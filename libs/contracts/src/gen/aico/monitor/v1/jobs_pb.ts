@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file aico/monitor/v1/jobs.proto.
  */
 export const file_aico_monitor_v1_jobs: GenFile = /*@__PURE__*/
-  fileDesc("ChphaWNvL21vbml0b3IvdjEvam9icy5wcm90bxIPYWljby5tb25pdG9yLnYxIqYDCglKb2JTdGF0dXMSCgoCaWQYASABKAkSLAoJam9iX2NsYXNzGAIgASgOMhkuYWljby5tb25pdG9yLnYxLkpvYkNsYXNzEhAKCHByaW9yaXR5GAMgASgFEgwKBGtpbmQYBCABKAkSEQoJc3VibWl0dGVyGAUgASgJEh0KFXN1Ym1pdHRlcl9pbnN0YW5jZV9pZBgGIAEoCRIoCgVzdGF0ZRgHIAEoDjIZLmFpY28ubW9uaXRvci52MS5Kb2JTdGF0ZRIOCgZyZWFzb24YCCABKAkSFQoNcGF1c2VfYWR2aXNlZBgJIAEoCBIQCghsZWFzZV9tcxgKIAEoDRIWCg5xdWV1ZV9wb3NpdGlvbhgLIAEoDRIwCgxzdWJtaXR0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2FkbWl0dGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAifgoQU3VibWl0Sm9iUmVxdWVzdBIKCgJpZBgBIAEoCRIsCglqb2JfY2xhc3MYAiABKA4yGS5haWNvLm1vbml0b3IudjEuSm9iQ2xhc3MSEAoIcHJpb3JpdHkYAyABKAUSDAoEa2luZBgEIAEoCRIQCghsZWFzZV9tcxgFIAEoDSI8ChFTdWJtaXRKb2JSZXNwb25zZRInCgNqb2IYASABKAsyGi5haWNvLm1vbml0b3IudjEuSm9iU3RhdHVzIkIKEkNvbXBsZXRlSm9iUmVxdWVzdBIKCgJpZBgBIAEoCRIRCglzdWNjZWVkZWQYAiABKAgSDQoFZXJyb3IYAyABKAkiPgoTQ29tcGxldGVKb2JSZXNwb25zZRInCgNqb2IYASABKAsyGi5haWNvLm1vbml0b3IudjEuSm9iU3RhdHVzIi4KEENhbmNlbEpvYlJlcXVlc3QSCgoCaWQYASABKAkSDgoGcmVhc29uGAIgASgJIjwKEUNhbmNlbEpvYlJlc3BvbnNlEicKA2pvYhgBIAEoCzIaLmFpY28ubW9uaXRvci52MS5Kb2JTdGF0dXMiTwoPTGlzdEpvYnNSZXF1ZXN0EikKBnN0YXRlcxgBIAMoDjIZLmFpY28ubW9uaXRvci52MS5Kb2JTdGF0ZRIRCglzdWJtaXR0ZXIYAiABKAkicQoQTGlzdEpvYnNSZXNwb25zZRIoCgRqb2JzGAEgAygLMhouYWljby5tb25pdG9yLnYxLkpvYlN0YXR1cxIzCglhZG1pc3Npb24YAiABKAsyIC5haWNvLm1vbml0b3IudjEuQWRtaXNzaW9uU3RhdHVzItEBCg9BZG1pc3Npb25TdGF0dXMSNgoOcmVzb3VyY2Vfc3RhdGUYASABKA4yHi5haWNvLm1vbml0b3IudjEuUmVzb3VyY2VTdGF0ZRITCgtjb25jdXJyZW5jeRgCIAEoDRIPCgdydW5uaW5nGAMgASgNEg4KBnF1ZXVlZBgEIAEoDRIOCgZwYXVzZWQYBSABKA0SGAoQYmFja2dyb3VuZF9ob2xkcxgGIAMoCRIRCglsbG1faG9sZHMYByADKAkSEwoLdXNlcl9hY3RpdmUYCCABKAgidgoLSm9iRGVjaXNpb24SJwoDam9iGAEgASgLMhouYWljby5tb25pdG9yLnYxLkpvYlN0YXR1cxIOCgZyZWFzb24YAiABKAkSLgoKZGVjaWRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAihwEKEEFkbWlzc2lvbkNoYW5nZWQSMwoJYWRtaXNzaW9uGAEgASgLMiAuYWljby5tb25pdG9yLnYxLkFkbWlzc2lvblN0YXR1cxIOCgZyZWFzb24YAiABKAkSLgoKY2hhbmdlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqbQoISm9iQ2xhc3MSGQoVSk9CX0NMQVNTX1VOU1BFQ0lGSUVEEAASGQoVSk9CX0NMQVNTX0lOVEVSQUNUSVZFEAESEQoNSk9CX0NMQVNTX0xMTRACEhgKFEpPQl9DTEFTU19CQUNLR1JPVU5EEAMqxwEKCEpvYlN0YXRlEhkKFUpPQl9TVEFURV9VTlNQRUNJRklFRBAAEhQKEEpPQl9TVEFURV9RVUVVRUQQARIUChBKT0JfU1RBVEVfUEFVU0VEEAISFQoRSk9CX1NUQVRFX1JVTk5JTkcQAxIXChNKT0JfU1RBVEVfU1VDQ0VFREVEEAQSFAoQSk9CX1NUQVRFX0ZBSUxFRBAFEhcKE0pPQl9TVEFURV9DQU5DRUxMRUQQBhIVChFKT0JfU1RBVEVfRVhQSVJFRBAHYgZwcm90bzM", [file_aico_monitor_v1_resources, file_google_protobuf_timestamp]);
+  fileDesc("ChphaWNvL21vbml0b3IvdjEvam9icy5wcm90bxIPYWljby5tb25pdG9yLnYxIqYDCglKb2JTdGF0dXMSCgoCaWQYASABKAkSLAoJam9iX2NsYXNzGAIgASgOMhkuYWljby5tb25pdG9yLnYxLkpvYkNsYXNzEhAKCHByaW9yaXR5GAMgASgFEgwKBGtpbmQYBCABKAkSEQoJc3VibWl0dGVyGAUgASgJEh0KFXN1Ym1pdHRlcl9pbnN0YW5jZV9pZBgGIAEoCRIoCgVzdGF0ZRgHIAEoDjIZLmFpY28ubW9uaXRvci52MS5Kb2JTdGF0ZRIOCgZyZWFzb24YCCABKAkSFQoNcGF1c2VfYWR2aXNlZBgJIAEoCBIQCghsZWFzZV9tcxgKIAEoDRIWCg5xdWV1ZV9wb3NpdGlvbhgLIAEoDRIwCgxzdWJtaXR0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2FkbWl0dGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAifgoQU3VibWl0Sm9iUmVxdWVzdBIKCgJpZBgBIAEoCRIsCglqb2JfY2xhc3MYAiABKA4yGS5haWNvLm1vbml0b3IudjEuSm9iQ2xhc3MSEAoIcHJpb3JpdHkYAyABKAUSDAoEa2luZBgEIAEoCRIQCghsZWFzZV9tcxgFIAEoDSI8ChFTdWJtaXRKb2JSZXNwb25zZRInCgNqb2IYASABKAsyGi5haWNvLm1vbml0b3IudjEuSm9iU3RhdHVzIkIKEkNvbXBsZXRlSm9iUmVxdWVzdBIKCgJpZBgBIAEoCRIRCglzdWNjZWVkZWQYAiABKAgSDQoFZXJyb3IYAyABKAkiPgoTQ29tcGxldGVKb2JSZXNwb25zZRInCgNqb2IYASABKAsyGi5haWNvLm1vbml0b3IudjEuSm9iU3RhdHVzIi8KD1JlbmV3Sm9iUmVxdWVzdBIKCgJpZBgBIAEoCRIQCghsZWFzZV9tcxgCIAEoDSI7ChBSZW5ld0pvYlJlc3BvbnNlEicKA2pvYhgBIAEoCzIaLmFpY28ubW9uaXRvci52MS5Kb2JTdGF0dXMiLgoQQ2FuY2VsSm9iUmVxdWVzdBIKCgJpZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiPAoRQ2FuY2VsSm9iUmVzcG9uc2USJwoDam9iGAEgASgLMhouYWljby5tb25pdG9yLnYxLkpvYlN0YXR1cyJPCg9MaXN0Sm9ic1JlcXVlc3QSKQoGc3RhdGVzGAEgAygOMhkuYWljby5tb25pdG9yLnYxLkpvYlN0YXRlEhEKCXN1Ym1pdHRlchgCIAEoCSJxChBMaXN0Sm9ic1Jlc3BvbnNlEigKBGpvYnMYASADKAsyGi5haWNvLm1vbml0b3IudjEuSm9iU3RhdHVzEjMKCWFkbWlzc2lvbhgCIAEoCzIgLmFpY28ubW9uaXRvci52MS5BZG1pc3Npb25TdGF0dXMi0QEKD0FkbWlzc2lvblN0YXR1cxI2Cg5yZXNvdXJjZV9zdGF0ZRgBIAEoDjIeLmFpY28ubW9uaXRvci52MS5SZXNvdXJjZVN0YXRlEhMKC2NvbmN1cnJlbmN5GAIgASgNEg8KB3J1bm5pbmcYAyABKA0SDgoGcXVldWVkGAQgASgNEg4KBnBhdXNlZBgFIAEoDRIYChBiYWNrZ3JvdW5kX2hvbGRzGAYgAygJEhEKCWxsbV9ob2xkcxgHIAMoCRITCgt1c2VyX2FjdGl2ZRgIIAEoCCJ2CgtKb2JEZWNpc2lvbhInCgNqb2IYASABKAsyGi5haWNvLm1vbml0b3IudjEuSm9iU3RhdHVzEg4KBnJlYXNvbhgCIAEoCRIuCgpkZWNpZGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKHAQoQQWRtaXNzaW9uQ2hhbmdlZBIzCglhZG1pc3Npb24YASABKAsyIC5haWNvLm1vbml0b3IudjEuQWRtaXNzaW9uU3RhdHVzEg4KBnJlYXNvbhgCIAEoCRIuCgpjaGFuZ2VkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCptCghKb2JDbGFzcxIZChVKT0JfQ0xBU1NfVU5TUEVDSUZJRUQQABIZChVKT0JfQ0xBU1NfSU5URVJBQ1RJVkUQARIRCg1KT0JfQ0xBU1NfTExNEAISGAoUSk9CX0NMQVNTX0JBQ0tHUk9VTkQQAyrHAQoISm9iU3RhdGUSGQoVSk9CX1NUQVRFX1VOU1BFQ0lGSUVEEAASFAoQSk9CX1NUQVRFX1FVRVVFRBABEhQKEEpPQl9TVEFURV9QQVVTRUQQAhIVChFKT0JfU1RBVEVfUlVOTklORxADEhcKE0pPQl9TVEFURV9TVUNDRUVERUQQBBIUChBKT0JfU1RBVEVfRkFJTEVEEAUSFwoTSk9CX1NUQVRFX0NBTkNFTExFRBAGEhUKEUpPQl9TVEFURV9FWFBJUkVEEAdiBnByb3RvMw", [file_aico_monitor_v1_resources, file_google_protobuf_timestamp]);
 
 /**
  * JobStatus is one unit of work in admission and where it stands.
@@ -404,6 +404,84 @@ export const CompleteJobResponseSchema: GenMessage<CompleteJobResponse, {jsonTyp
   messageDesc(file_aico_monitor_v1_jobs, 4);
 
 /**
+ * RenewJobRequest extends a running job's lease (`jobs.job.renew`): work that streams for long (a generation)
+ * renews while it runs, so a crashed submitter's slot still comes back when its lease ends. Only the submitter may.
+ *
+ * @generated from message aico.monitor.v1.RenewJobRequest
+ */
+export type RenewJobRequest = Message<"aico.monitor.v1.RenewJobRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The lease from now on; 0: the job's own lease again.
+   *
+   * @generated from field: uint32 lease_ms = 2;
+   */
+  leaseMs: number;
+};
+
+/**
+ * RenewJobRequest extends a running job's lease (`jobs.job.renew`): work that streams for long (a generation)
+ * renews while it runs, so a crashed submitter's slot still comes back when its lease ends. Only the submitter may.
+ *
+ * @generated from message aico.monitor.v1.RenewJobRequest
+ */
+export type RenewJobRequestJson = {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id?: string;
+
+  /**
+   * The lease from now on; 0: the job's own lease again.
+   *
+   * @generated from field: uint32 lease_ms = 2;
+   */
+  leaseMs?: number;
+};
+
+/**
+ * Describes the message aico.monitor.v1.RenewJobRequest.
+ * Use `create(RenewJobRequestSchema)` to create a new message.
+ */
+export const RenewJobRequestSchema: GenMessage<RenewJobRequest, {jsonType: RenewJobRequestJson}> = /*@__PURE__*/
+  messageDesc(file_aico_monitor_v1_jobs, 5);
+
+/**
+ * RenewJobResponse gives the job with its new lease.
+ *
+ * @generated from message aico.monitor.v1.RenewJobResponse
+ */
+export type RenewJobResponse = Message<"aico.monitor.v1.RenewJobResponse"> & {
+  /**
+   * @generated from field: aico.monitor.v1.JobStatus job = 1;
+   */
+  job?: JobStatus | undefined;
+};
+
+/**
+ * RenewJobResponse gives the job with its new lease.
+ *
+ * @generated from message aico.monitor.v1.RenewJobResponse
+ */
+export type RenewJobResponseJson = {
+  /**
+   * @generated from field: aico.monitor.v1.JobStatus job = 1;
+   */
+  job?: JobStatusJson;
+};
+
+/**
+ * Describes the message aico.monitor.v1.RenewJobResponse.
+ * Use `create(RenewJobResponseSchema)` to create a new message.
+ */
+export const RenewJobResponseSchema: GenMessage<RenewJobResponse, {jsonType: RenewJobResponseJson}> = /*@__PURE__*/
+  messageDesc(file_aico_monitor_v1_jobs, 6);
+
+/**
  * CancelJobRequest removes a queued or paused job, or takes back a running job's slot (`jobs.job.cancel`).
  *
  * @generated from message aico.monitor.v1.CancelJobRequest
@@ -442,7 +520,7 @@ export type CancelJobRequestJson = {
  * Use `create(CancelJobRequestSchema)` to create a new message.
  */
 export const CancelJobRequestSchema: GenMessage<CancelJobRequest, {jsonType: CancelJobRequestJson}> = /*@__PURE__*/
-  messageDesc(file_aico_monitor_v1_jobs, 5);
+  messageDesc(file_aico_monitor_v1_jobs, 7);
 
 /**
  * CancelJobResponse gives the cancelled job.
@@ -473,7 +551,7 @@ export type CancelJobResponseJson = {
  * Use `create(CancelJobResponseSchema)` to create a new message.
  */
 export const CancelJobResponseSchema: GenMessage<CancelJobResponse, {jsonType: CancelJobResponseJson}> = /*@__PURE__*/
-  messageDesc(file_aico_monitor_v1_jobs, 6);
+  messageDesc(file_aico_monitor_v1_jobs, 8);
 
 /**
  * ListJobsRequest asks for the jobs the monitor knows and its admission state (`jobs.queue.list`).
@@ -522,7 +600,7 @@ export type ListJobsRequestJson = {
  * Use `create(ListJobsRequestSchema)` to create a new message.
  */
 export const ListJobsRequestSchema: GenMessage<ListJobsRequest, {jsonType: ListJobsRequestJson}> = /*@__PURE__*/
-  messageDesc(file_aico_monitor_v1_jobs, 7);
+  messageDesc(file_aico_monitor_v1_jobs, 9);
 
 /**
  * ListJobsResponse lists queued, paused and running jobs in admission order, then recently finished ones.
@@ -563,7 +641,7 @@ export type ListJobsResponseJson = {
  * Use `create(ListJobsResponseSchema)` to create a new message.
  */
 export const ListJobsResponseSchema: GenMessage<ListJobsResponse, {jsonType: ListJobsResponseJson}> = /*@__PURE__*/
-  messageDesc(file_aico_monitor_v1_jobs, 8);
+  messageDesc(file_aico_monitor_v1_jobs, 10);
 
 /**
  * AdmissionStatus is how admission currently works, and why.
@@ -672,7 +750,7 @@ export type AdmissionStatusJson = {
  * Use `create(AdmissionStatusSchema)` to create a new message.
  */
 export const AdmissionStatusSchema: GenMessage<AdmissionStatus, {jsonType: AdmissionStatusJson}> = /*@__PURE__*/
-  messageDesc(file_aico_monitor_v1_jobs, 9);
+  messageDesc(file_aico_monitor_v1_jobs, 11);
 
 /**
  * JobDecision announces an admission decision about one job, on the topic that names it (`jobs.job.queued`,
@@ -725,7 +803,7 @@ export type JobDecisionJson = {
  * Use `create(JobDecisionSchema)` to create a new message.
  */
 export const JobDecisionSchema: GenMessage<JobDecision, {jsonType: JobDecisionJson}> = /*@__PURE__*/
-  messageDesc(file_aico_monitor_v1_jobs, 10);
+  messageDesc(file_aico_monitor_v1_jobs, 12);
 
 /**
  * AdmissionChanged announces a change of how admission works (`jobs.queue.changed`): slots, or a class held or
@@ -778,7 +856,7 @@ export type AdmissionChangedJson = {
  * Use `create(AdmissionChangedSchema)` to create a new message.
  */
 export const AdmissionChangedSchema: GenMessage<AdmissionChanged, {jsonType: AdmissionChangedJson}> = /*@__PURE__*/
-  messageDesc(file_aico_monitor_v1_jobs, 11);
+  messageDesc(file_aico_monitor_v1_jobs, 13);
 
 /**
  * JobClass decides how a job is admitted.
