@@ -189,6 +189,9 @@ describe('monitor app contract', () => {
 
   it('completing frees the slot for the next job; only the submitter completes; an operator cancels; errors are typed', async () => {
     await expect(gateway.request(MonitorTopics.jobComplete, { id: 'llm-1', succeeded: true })).rejects.toMatchObject({ code: 'JOBS_NOT_PERMITTED', source: 'monitor' });
+    // Streaming work renews its lease while it runs; only its submitter may.
+    expect((await scheduler.request(MonitorTopics.jobRenew, { id: 'llm-1', leaseMs: 0 })).job).toMatchObject({ id: 'llm-1', state: JobState.RUNNING });
+    await expect(gateway.request(MonitorTopics.jobRenew, { id: 'llm-1', leaseMs: 0 })).rejects.toMatchObject({ code: 'JOBS_NOT_PERMITTED', source: 'monitor' });
     const done = await scheduler.request(MonitorTopics.jobComplete, { id: 'llm-1', succeeded: true });
     expect(done.job).toMatchObject({ state: JobState.SUCCEEDED, reason: 'completed by scheduler' });
     expect((await heard.first<JobDecision>(MonitorTopics.jobFinished.topic, (event) => event.job!.id === 'llm-1')).job!.state).toBe(JobState.SUCCEEDED);

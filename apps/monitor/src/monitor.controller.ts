@@ -4,7 +4,7 @@ import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { ZmqContext } from '@aico/bus';
-import type { ActivityReport, CancelJobRequest, CompleteJobRequest, Heartbeat, ListJobsRequest, ServiceReady, ServiceStopping, SubmitJobRequest } from '@aico/contracts';
+import type { ActivityReport, CancelJobRequest, CompleteJobRequest, Heartbeat, ListJobsRequest, RenewJobRequest, ServiceReady, ServiceStopping, SubmitJobRequest } from '@aico/contracts';
 import { JobAdmission } from './jobs/job-admission';
 import { MonitorService } from './monitor.service';
 
@@ -49,6 +49,11 @@ export class MonitorController {
   @MessagePattern('jobs.job.complete')
   complete(@Payload() request: CompleteJobRequest, @Ctx() context: ZmqContext) {
     return { job: this.admission.complete(request, context.getSource()) };
+  }
+
+  @MessagePattern('jobs.job.renew')
+  renew(@Payload() request: RenewJobRequest, @Ctx() context: ZmqContext) {
+    return { job: this.admission.renew(request, context.getSource()) };
   }
 
   @MessagePattern('jobs.job.cancel')

@@ -212,6 +212,23 @@ describe('job admission', () => {
         expect.objectContaining({ code: 'JOBS_ALREADY_FINISHED', message: expect.stringContaining('expired: not completed within its 60000 ms lease') }),
       );
     });
+
+    it('keeps a running job whose submitter renews its lease, and takes the slot back once renewals stop', async () => {
+      const { submit, sut, clock, states } = newTestAdmission({ normalConcurrency: 1 });
+      submit(job('stream', LLM, 0, 60_000));
+      for (let i = 0; i < 3; i++) {
+        sut.expireLeases(clock.advance(50_000));
+        expect(sut.renew({ id: 'stream', leaseMs: 0 } as never, 'scheduler')).toMatchObject({ state: JobState.RUNNING, leaseMs: 60_000 });
+      }
+      expect(() => sut.renew({ id: 'stream', leaseMs: 0 } as never, 'gateway')).toThrow(expect.objectContaining({ code: 'JOBS_NOT_PERMITTED' }));
+      expect(() => sut.renew({ id: 'stream', leaseMs: 10 } as never, 'scheduler')).toThrow(expect.objectContaining({ code: 'JOBS_INVALID_ARGUMENT' }));
+      sut.expireLeases(clock.advance(59_999));
+      expect(states()).toMatchObject({ stream: 'RUNNING' });
+      sut.expireLeases(clock.advance(1));
+      await settle();
+      expect(states()).toMatchObject({ stream: 'EXPIRED' });
+      expect(() => sut.renew({ id: 'stream', leaseMs: 0 } as never, 'scheduler')).toThrow(expect.objectContaining({ code: 'JOBS_ALREADY_FINISHED' }));
+    });
   });
 
   describe('submissions it refuses', () => {

@@ -16,13 +16,14 @@ import {
   type CompleteJobRequest,
   type JobStatus,
   type ListJobsRequest,
+  type RenewJobRequest,
   type SubmitJobRequest,
 } from '@aico/contracts';
 import type { UserActivity } from '../activity/activity-tracker';
 import type { JobSettings } from '../monitor.config';
 import type { Clock } from '../monitor.tokens';
 import { stateName } from '../resources/resource-policy';
-import { checkSubmission, className, clipText, isActive, queuePriority, toJobStatus, type JobEntry } from './job-entry';
+import { checkLease, checkSubmission, className, clipText, isActive, queuePriority, toJobStatus, type JobEntry } from './job-entry';
 import { JobsError, JobsErrorCode } from './jobs.error';
 
 export type JobDecisionKind = 'queued' | 'admitted' | 'paused' | 'resumed' | 'cancelled' | 'finished';
@@ -132,6 +133,17 @@ export class JobAdmission {
     return this.statusOf(entry);
   }
 
+  /** The submitter extends a running job's lease from now (long streaming work renews while it runs). */
+  renew(request: RenewJobRequest, source: string): JobStatus {
+    const entry = this.find(request.id);
+    if (entry.submitter !== source) throw new JobsError(JobsErrorCode.NotPermitted, `Job "${entry.id}" was submitted by ${entry.submitter}; only it may renew its lease.`);
+    if (!isActive(entry.state)) throw new JobsError(JobsErrorCode.AlreadyFinished, `Job "${entry.id}" already ended (${describeState(entry.state)}: ${entry.reason}).`);
+    if (entry.state !== JobState.RUNNING) throw new JobsError(JobsErrorCode.NotRunning, `Job "${entry.id}" is ${describeState(entry.state)}, not running: only a running job holds a lease.`);
+    entry.leaseMs = checkLease(request.leaseMs, entry.leaseMs, this.settings);
+    entry.renewedAtMs = this.clock.now();
+    return this.statusOf(entry);
+  }
+
   cancel(id: string, reason: string, source: string): JobStatus {
     const entry = this.find(id);
     if (entry.submitter !== source && !JOB_OPERATORS.includes(source as (typeof JOB_OPERATORS)[number])) {
@@ -156,7 +168,7 @@ export class JobAdmission {
   /** Takes back the slots of running jobs whose lease has ended. */
   expireLeases(nowMs: number): void {
     for (const entry of [...this.active.values()]) {
-      if (entry.state === JobState.RUNNING && nowMs - entry.admittedAtMs! >= entry.leaseMs) {
+      if (entry.state === JobState.RUNNING && nowMs - (entry.renewedAtMs ?? entry.admittedAtMs!) >= entry.leaseMs) {
         this.finish(entry, JobState.EXPIRED, `not completed within its ${entry.leaseMs} ms lease; the slot was taken back`, 'cancelled');
       }
     }

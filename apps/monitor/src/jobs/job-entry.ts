@@ -17,7 +17,10 @@ export interface JobEntry {
   readonly kind: string;
   readonly submitter: string;
   readonly submitterInstanceId: string;
-  readonly leaseMs: number;
+  /** How long the job may hold its slot from its admission, or from its latest renewal. */
+  leaseMs: number;
+  /** When the lease was last renewed (jobs.job.renew); the lease counts from here once set. */
+  renewedAtMs?: number;
   readonly submittedAtMs: number;
   state: JobState;
   reason: string;
@@ -77,11 +80,16 @@ export function checkSubmission(request: SubmitJobRequest, settings: JobSettings
   if (request.priority < MIN_PRIORITY || request.priority > MAX_PRIORITY) {
     throw new JobsError(JobsErrorCode.InvalidArgument, `Priority ${request.priority} is outside ${MIN_PRIORITY}..${MAX_PRIORITY}.`);
   }
-  if (request.leaseMs === 0) return settings.defaultLeaseMs;
-  if (request.leaseMs < MIN_LEASE_MS || request.leaseMs > settings.maxLeaseMs) {
-    throw new JobsError(JobsErrorCode.InvalidArgument, `A lease of ${request.leaseMs} ms is outside ${MIN_LEASE_MS}..${settings.maxLeaseMs} ms (0 takes the default, ${settings.defaultLeaseMs} ms).`);
+  return checkLease(request.leaseMs, settings.defaultLeaseMs, settings);
+}
+
+/** A requested lease within the limits; 0 takes `fallbackMs`. */
+export function checkLease(leaseMs: number, fallbackMs: number, settings: JobSettings): number {
+  if (leaseMs === 0) return fallbackMs;
+  if (leaseMs < MIN_LEASE_MS || leaseMs > settings.maxLeaseMs) {
+    throw new JobsError(JobsErrorCode.InvalidArgument, `A lease of ${leaseMs} ms is outside ${MIN_LEASE_MS}..${settings.maxLeaseMs} ms (0 takes the default, ${settings.defaultLeaseMs} ms).`);
   }
-  return request.leaseMs;
+  return leaseMs;
 }
 
 export function toJobStatus(entry: JobEntry, queuePosition = 0): JobStatus {
