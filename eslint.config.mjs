@@ -25,6 +25,7 @@ export const moduleBoundaries = [
     { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
     { sourceTag: 'scope:storage', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
     { sourceTag: 'scope:monitor', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
+    { sourceTag: 'scope:models', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
     { sourceTag: 'scope:scheduler', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
     { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
     { sourceTag: 'scope:supervisor', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },

@@ -33,7 +33,7 @@ async function* walk(dir) {
 }
 
 await rm(outDir, { recursive: true, force: true });
-const options = swcOptions({ resolvePaths: true });
+const options = swcOptions({ resolvePaths: true, keepDynamicImport: true });
 let count = 0;
 const started = Date.now();
 for (const root of sources) {

@@ -4,7 +4,11 @@ const path = require('node:path');
 
 const workspaceRoot = path.resolve(__dirname, '..', '..');
 
-/** @param {{ resolvePaths?: boolean }} [options] */
+/**
+ * @param {{ resolvePaths?: boolean, keepDynamicImport?: boolean }} [options] keepDynamicImport leaves `import()` as
+ * it is instead of turning it into require(): node-llama-cpp is ESM with top-level await, which require() cannot
+ * load (ERR_REQUIRE_ASYNC_MODULE, DESIGN.md §9). Builds keep it; Jest (CommonJS, no VM modules) cannot.
+ */
 function swcOptions(options = {}) {
   return {
     jsc: {
@@ -19,7 +23,7 @@ function swcOptions(options = {}) {
           }
         : {}),
     },
-    module: { type: 'commonjs', strictMode: true },
+    module: { type: 'commonjs', strictMode: true, ...(options.keepDynamicImport ? { ignoreDynamic: true } : {}) },
     sourceMaps: true,
   };
 }

@@ -1,0 +1,45 @@
+// The models service's settings: which back end runs models, where the catalog's files are, how a model is loaded
+// (GPU, threads, context, parallel sequences), how long it stays loaded, and how generations wait.
+import { join } from 'node:path';
+import { baseConfigSchema, configInteger, z } from '@aico/config';
+
+export const modelsConfigSchema = baseConfigSchema.extend({
+  models: z
+    .object({
+      /** llama.cpp in this process (node-llama-cpp), or an Ollama server the user already runs. */
+      backend: z.enum(['llama.cpp', 'ollama']).default('llama.cpp'),
+      /** The Ollama server (backend: ollama); loopback unless the user says otherwise. */
+      ollamaUrl: z.string().url().default('http://127.0.0.1:11434'),
+      /** The catalog's weight files; by default <dataDir>/models. */
+      dir: z.string().min(1).optional(),
+      /** auto: the GPU the prebuilt llama.cpp finds (Metal, CUDA, Vulkan), else the CPU. */
+      gpu: z.enum(['auto', 'cpu', 'cuda', 'vulkan', 'metal']).default('auto'),
+      /**
+       * Threads for decoding; 0 picks the measured default. llama.cpp's threads spin at barriers: more threads than
+       * free cores makes decoding many times slower (DESIGN.md §9).
+       */
+      threads: configInteger.min(0).max(256).default(0),
+      /** Context size of a loaded model in tokens; 0: the model's trained length, capped at maxContextSize. */
+      contextSize: configInteger.min(0).default(0),
+      maxContextSize: configInteger.min(64).default(8_192),
+      /** Generations that run at once on one loaded model (context sequences); more wait in order. */
+      sequences: configInteger.min(1).max(64).default(1),
+      /** Generations that may wait; more are refused (MODELS_BUSY). */
+      maxWaiting: configInteger.min(0).default(32),
+      /** A model nobody uses is unloaded after this; on battery after keepAliveOnBatteryMs. */
+      keepAliveMs: configInteger.min(0).default(5 * 60_000),
+      keepAliveOnBatteryMs: configInteger.min(0).default(60_000),
+      /** Tokens a generation may write when the request does not say. */
+      defaultMaxTokens: configInteger.min(1).default(1_024),
+      /** Memory kept free beyond what a model and its context are estimated to need (the fit check). */
+      memoryHeadroomBytes: configInteger.min(0).default(512 * 1024 * 1024),
+      /** A generation's monitor lease, renewed while it streams. */
+      jobLeaseMs: configInteger.min(1_000).default(60_000),
+    })
+    .prefault({}),
+});
+
+export type ModelsConfig = z.infer<typeof modelsConfigSchema>;
+
+/** Where the catalog's weight files are. */
+export const modelsDir = (config: ModelsConfig): string => config.models.dir ?? join(config.dataDir, 'models');
