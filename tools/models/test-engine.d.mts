@@ -13,7 +13,11 @@ export declare class EngineLog {
   clear(): void;
 }
 
-export declare function openTestEngine(options?: {
-  maxThreads?: number;
-  logLevel?: `${LlamaLogLevel}`;
-}): Promise<{ api: typeof import('node-llama-cpp'); llama: Llama; log: EngineLog }>;
+export interface TestEngine {
+  /** node-llama-cpp's module namespace (LlamaCompletion, LlamaChatSession, readGgufFileInfo, …). */
+  api: typeof import('node-llama-cpp');
+  llama: Llama;
+  log: EngineLog;
+}
+
+export declare function openTestEngine(options?: { maxThreads?: number; logLevel?: `${LlamaLogLevel}` }): Promise<TestEngine>;
