@@ -47,7 +47,7 @@ class ActiveResponseStream implements ResponseStream {
         ? undefined
         : setTimeout(
             () =>
-              this.abort(
+              this.abandon(
                 new BusError(
                   BusErrorCode.RequesterGone,
                   `"${request.source}" stopped listening to ${definition.topic}: no keep-alive for ${requesterIdleMs} ms (correlation id ${request.correlationId}).`,
@@ -61,7 +61,7 @@ class ActiveResponseStream implements ResponseStream {
       deadlineMs === undefined
         ? undefined
         : setTimeout(
-            () => this.abort(new BusError(BusErrorCode.DeadlineExceeded, `The deadline of ${definition.topic} passed (correlation id ${request.correlationId}).`, this.details())),
+            () => this.abandon(new BusError(BusErrorCode.DeadlineExceeded, `The deadline of ${definition.topic} passed (correlation id ${request.correlationId}).`, this.details())),
             Math.min(Math.max(deadlineMs - Date.now(), 0), MAX_TIMER_MS),
           );
     // The first beat at once: the requester learns who answers (and that someone does) before any delta.
@@ -137,6 +137,15 @@ class ActiveResponseStream implements ResponseStream {
     clearTimeout(this.watchdog);
     clearTimeout(this.deadline);
     if (!this.controller.signal.aborted) this.controller.abort(reason);
+  }
+
+  /**
+   * Nobody listens any more (the deadline passed, the requester is gone): stop beating too. After a cancel the
+   * beats go on, since a requester that asked its responder to stop still waits for the final reply.
+   */
+  private abandon(reason: BusError): void {
+    clearInterval(this.beat);
+    this.abort(reason);
   }
 
   /** Sends the final reply (payload or error), which says how many deltas went before it. */
