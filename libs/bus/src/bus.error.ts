@@ -19,6 +19,14 @@ export enum BusErrorCode {
   Closed = 'CLOSED',
   QueueFull = 'SEND_QUEUE_FULL',
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
+  /** handleStream()/requestStream() on a request topic that declares no `stream` type. */
+  NotAStreamTopic = 'NOT_A_STREAM_TOPIC',
+  /** A streamed request heard nothing (no delta, no keep-alive) for its idle timeout: the responder died or none runs. */
+  StreamStalled = 'STREAM_STALLED',
+  /** Deltas of a stream were lost on the way (a sequence number was skipped). */
+  StreamGap = 'STREAM_GAP',
+  /** The responder of a stream heard no keep-alive from its requester for the idle timeout: the requester is gone. */
+  RequesterGone = 'REQUESTER_GONE',
 }
 
 export class BusError extends PublicError<BusErrorCode> {

@@ -4,6 +4,7 @@ export * from './client/bus-identity-keys';
 export * from './client/drop-counter';
 export * from './client/envelope-codec';
 export * from './client/uuid-v7';
+export { DEFAULT_STREAM_IDLE_TIMEOUT_MS, MIN_STREAM_IDLE_TIMEOUT_MS } from './client/stream-protocol';
 export * from './proxy/bus-proxy';
 export * from './proxy/refusal-log';
 export * from './proxy/zap-authenticator';

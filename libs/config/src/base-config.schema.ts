@@ -41,6 +41,11 @@ export const busConfigSchema = z
     maxEnvelopeBytes: configInteger.min(1024).default(4 * 1024 * 1024),
     /** Default deadline of a request. */
     requestTimeoutMs: configInteger.min(1).default(5_000),
+    /**
+     * A streamed request fails with STREAM_STALLED after this long without a delta or keep-alive (the responder
+     * died): seconds, so a loaded machine's pauses are not taken for a death. Its responder beats 4x as often.
+     */
+    streamIdleTimeoutMs: configInteger.min(100).default(10_000),
     /** How long a client waits for its own probe to come back through the proxy before it reports the bus down. */
     readyTimeoutMs: configInteger.min(100).default(15_000),
     heartbeatIntervalMs: configInteger.min(100).default(5_000),

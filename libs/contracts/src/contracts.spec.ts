@@ -5,7 +5,9 @@ import { EnvelopeSchema, ErrorInfoSchema } from './gen/aico/bus/v1/envelope_pb';
 import { HeartbeatSchema } from './gen/aico/system/v1/heartbeat_pb';
 import { isServiceIdentity, SERVICE_IDENTITIES } from './identities';
 import { SystemTopics } from './system-topics';
-import { defineEvent, isReplyTopic, mayPublish, TopicRegistry, TopicRegistryError } from './topic-registry';
+import { LogEntrySchema } from './gen/aico/system/v1/log_pb';
+import { PingRequestSchema, PingResponseSchema } from './gen/aico/system/v1/ping_pb';
+import { defineEvent, defineRequest, isReplyTopic, isStreamRequest, mayPublish, TopicRegistry, TopicRegistryError } from './topic-registry';
 
 describe('topic registry', () => {
   it('maps every system topic to its payload schema and publishers', () => {
@@ -35,6 +37,18 @@ describe('topic registry', () => {
     expect(defaultTopicRegistry.with([defineEvent({ ...base, topic: 'ui.state.changed' })]).has('ui.state.changed')).toBe(true);
   });
 
+  it('carries the delta type of a streamed request, and tells streamed from unary requests', () => {
+    const base = { payload: PingRequestSchema, response: PingResponseSchema, publishers: 'any' as const, responders: 'any' as const, contractVersion: 1, description: '' };
+    const streamed = defineRequest({ ...base, topic: 'test.stream.request', stream: LogEntrySchema });
+    const unary = defineRequest({ ...base, topic: 'test.unary.request' });
+    const registry = defaultTopicRegistry.with([streamed, unary]);
+    expect(registry.get('test.stream.request')).toMatchObject({ kind: 'request', response: PingResponseSchema, stream: LogEntrySchema });
+    expect(isStreamRequest(registry.get('test.stream.request'))).toBe(true);
+    expect(isStreamRequest(registry.get('test.unary.request'))).toBe(false);
+    expect(isStreamRequest(SystemTopics.heartbeat)).toBe(false);
+    expect(isStreamRequest(undefined)).toBe(false);
+  });
+
   it('recognises reply topics', () => {
     expect(isReplyTopic('reply.0193-abc')).toBe(true);
     expect(isReplyTopic('reply.')).toBe(false);
@@ -43,7 +57,7 @@ describe('topic registry', () => {
 });
 
 describe('generated messages round-trip through their binary form', () => {
-  const schemas: DescMessage[] = [EnvelopeSchema, ErrorInfoSchema, ...defaultTopicRegistry.topics().flatMap((t) => (t.kind === 'request' ? [t.payload, t.response] : [t.payload]))];
+  const schemas: DescMessage[] = [EnvelopeSchema, ErrorInfoSchema, ...defaultTopicRegistry.topics().flatMap((t) => (t.kind === 'request' ? [t.payload, t.response, ...(t.stream ? [t.stream] : [])] : [t.payload]))];
 
   it.each(schemas.map((schema) => [schema.typeName, schema] as const))('%s', (_name, schema) => {
     const message = create(schema);

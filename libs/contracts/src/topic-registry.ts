@@ -27,9 +27,21 @@ export interface EventDefinition<P extends DescMessage = DescMessage> extends To
 export interface RequestDefinition<P extends DescMessage = DescMessage, R extends DescMessage = DescMessage>
   extends TopicDefinitionBase<P> {
   readonly kind: 'request';
+  /** The final reply (the only reply of a unary request). */
   readonly response: R;
   /** Who may answer. */
   readonly responders: Publishers;
+  /**
+   * Set for a streamed request: the type of the deltas the responder sends, in order and to the requester only,
+   * before its final `response`.
+   */
+  readonly stream?: DescMessage | undefined;
+}
+
+/** A request answered by a stream of sequence-numbered `D` deltas, then a final `R`. */
+export interface StreamRequestDefinition<P extends DescMessage = DescMessage, R extends DescMessage = DescMessage, D extends DescMessage = DescMessage>
+  extends RequestDefinition<P, R> {
+  readonly stream: D;
 }
 
 export type TopicDefinition = EventDefinition | RequestDefinition;
@@ -38,10 +50,17 @@ export function defineEvent<P extends DescMessage>(def: Omit<EventDefinition<P>,
   return Object.freeze({ ...def, kind: 'event' as const });
 }
 
-export function defineRequest<P extends DescMessage, R extends DescMessage>(
-  def: Omit<RequestDefinition<P, R>, 'kind'>,
-): RequestDefinition<P, R> {
+export function defineRequest<P extends DescMessage, R extends DescMessage, D extends DescMessage>(
+  def: Omit<StreamRequestDefinition<P, R, D>, 'kind'>,
+): StreamRequestDefinition<P, R, D>;
+export function defineRequest<P extends DescMessage, R extends DescMessage>(def: Omit<RequestDefinition<P, R>, 'kind' | 'stream'>): RequestDefinition<P, R>;
+export function defineRequest<P extends DescMessage, R extends DescMessage>(def: Omit<RequestDefinition<P, R>, 'kind'>): RequestDefinition<P, R> {
   return Object.freeze({ ...def, kind: 'request' as const });
+}
+
+/** Whether a topic is a streamed request (deltas, then a final reply). */
+export function isStreamRequest(definition: TopicDefinition | undefined): definition is StreamRequestDefinition {
+  return definition?.kind === 'request' && definition.stream !== undefined;
 }
 
 export function isReplyTopic(topic: string): boolean {

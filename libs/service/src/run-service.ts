@@ -150,6 +150,7 @@ export async function runService(definition: ServiceDefinition): Promise<Running
     receiveHighWaterMark: config.bus.receiveHighWaterMark,
     maxEnvelopeBytes: config.bus.maxEnvelopeBytes,
     requestTimeoutMs: config.bus.requestTimeoutMs,
+    streamIdleTimeoutMs: config.bus.streamIdleTimeoutMs,
     readyTimeoutMs: config.bus.readyTimeoutMs,
   });
   const server = new ZmqServer(bus, registry);

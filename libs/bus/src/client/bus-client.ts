@@ -7,6 +7,7 @@ import { create, type DescMessage, type Message, type MessageInitShape, type Mes
 import { Publisher, Subscriber } from 'zeromq';
 import {
   isReplyTopic,
+  isStreamRequest,
   mayPublish,
   PingRequestSchema,
   PublicError,
@@ -15,6 +16,7 @@ import {
   type Envelope,
   type EventDefinition,
   type RequestDefinition,
+  type StreamRequestDefinition,
   type TopicDefinition,
 } from '@aico/contracts';
 import { currentCorrelationId, runWithCorrelation, type Logger } from '@aico/logging';
@@ -24,17 +26,23 @@ import { DropCounter } from './drop-counter';
 import { EnvelopeCodec, type IncomingMessage, type IncomingOf, type OutgoingEnvelope } from './envelope-codec';
 import { judgeInbound } from './inbound-gate';
 import { PendingRequests } from './pending-requests';
+import { PendingStreams } from './pending-streams';
 import { IdempotencyCache } from './idempotency-cache';
+import { ResponseStreams, type ActiveResponseStream } from './response-streams';
 import { SendQueue, type Frames } from './send-queue';
 import { watchSocketEvents } from './socket-events';
+import { DEFAULT_STREAM_IDLE_TIMEOUT_MS, isStreamControl, MAX_TIMER_MS, MIN_STREAM_IDLE_TIMEOUT_MS, StreamAttribute, type StreamControl } from './stream-protocol';
 import { uuidv7 } from './uuid-v7';
 import type {
   BusClientOptions,
   BusClientState,
   BusClientStats,
   HandleOptions,
+  HandleStreamOptions,
   PublishOptions,
   RequestOptions,
+  ResponseStream,
+  StreamRequestOptions,
 } from './bus-client.types';
 
 export type * from './bus-client.types';
@@ -47,17 +55,19 @@ interface Subscription {
   readonly handler: Handler;
 }
 
-type RequestHandler = (message: IncomingMessage) => Promise<Message | MessageInitShape<DescMessage>>;
+type RequestHandler = (message: IncomingMessage, stream: ResponseStream | undefined) => Promise<Message | MessageInitShape<DescMessage>>;
 
 interface Responder {
   readonly definition: RequestDefinition;
   readonly handler: RequestHandler;
   readonly accept: ((message: IncomingMessage) => boolean) | undefined;
+  /** Set for a streamed topic: the handler gets a ResponseStream (and the keep-alive pace it asked for). */
+  readonly stream: { readonly keepAliveIntervalMs: number | undefined } | undefined;
 }
 
 const DEFAULT_MAX_ENVELOPE_BYTES = 4 * 1024 * 1024;
 /** setTimeout's limit (2^31 - 1 ms, about 24.8 days). */
-const MAX_TIMEOUT_MS = 2_147_483_647;
+const MAX_TIMEOUT_MS = MAX_TIMER_MS;
 
 export class BusClient extends EventEmitter<{ ready: []; disconnected: []; reconnected: [] }> {
   readonly identity: string;
@@ -75,11 +85,14 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
   private readonly zmqSubscriptions = new Map<string, number>();
   private readonly responders = new Map<string, Responder>();
   private readonly pending = new PendingRequests();
+  private readonly streams: PendingStreams;
+  private readonly responseStreams: ResponseStreams;
   private readonly probes = new Map<string, { resolve: () => void; reject: (error: unknown) => void }>();
   private readonly idempotency = new IdempotencyCache<Message | MessageInitShape<DescMessage>>();
   private readonly policy: AccessPolicy;
   private readonly maxEnvelopeBytes: number;
   private readonly requestTimeoutMs: number;
+  private readonly streamIdleTimeoutMs: number;
   private readonly readyTimeoutMs: number;
   private stateValue: BusClientState = 'idle';
   private intakeOpen = true;
@@ -103,6 +116,14 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
     this.drops = new DropCounter(this.logger, options.dropLogIntervalMs);
     this.maxEnvelopeBytes = options.maxEnvelopeBytes ?? DEFAULT_MAX_ENVELOPE_BYTES;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5_000;
+    this.streamIdleTimeoutMs = options.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS;
+    const drop = this.drops.drop.bind(this.drops);
+    this.streams = new PendingStreams(drop);
+    this.responseStreams = new ResponseStreams({
+      send: (out) => this.send(out),
+      toDelta: (definition, delta) => this.toMessage({ ...definition, payload: definition.stream }, delta),
+      drop,
+    });
     this.readyTimeoutMs = options.readyTimeoutMs ?? 15_000;
 
     const common = {
@@ -152,7 +173,7 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
       dropped: this.drops.total,
       droppedByReason: this.drops.byReason(),
       sendQueueLength: this.queue.length,
-      pendingRequests: this.pending.size,
+      pendingRequests: this.pending.size + this.streams.size,
       inFlightHandlers: this.inFlight,
     };
   }
@@ -214,24 +235,25 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
     });
   }
 
-  /** Sends a request and resolves with the typed reply, or rejects with RemoteError (typed error reply) or DEADLINE_EXCEEDED. */
+  /**
+   * Sends a request and resolves with the typed reply, or rejects with RemoteError (typed error reply) or
+   * DEADLINE_EXCEEDED. On a streamed topic it waits for the final reply and ignores the deltas (as requestStream
+   * without onDelta; streams are not idempotent, so an idempotency key is not sent).
+   */
   request<P extends DescMessage, R extends DescMessage>(
     definition: RequestDefinition<P, R>,
     payload: MessageInitShape<P>,
     options: RequestOptions = {},
   ): Promise<MessageShape<R>> {
-    this.resolveDefinition(definition);
+    const registered = this.resolveDefinition(definition);
+    if (isStreamRequest(registered)) {
+      const { correlationId, attributes, timeoutMs, signal } = options;
+      return this.requestStream(registered as StreamRequestDefinition<P, R>, payload, { correlationId, attributes, timeoutMs, signal });
+    }
     this.assertMayPublish(definition.publishers, definition.topic);
     const message = this.toMessage(definition, payload);
-    const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
-      throw new BusError(BusErrorCode.InvalidRequest, `A request timeout must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got ${timeoutMs}.`);
-    }
-    // A caller may choose the id (to match progress events it publishes elsewhere); it must be unique.
-    const correlationId = options.correlationId ?? uuidv7();
-    if (this.pending.has(correlationId)) {
-      throw new BusError(BusErrorCode.InvalidRequest, `A request with correlation id ${correlationId} is already waiting for its reply; use a new id.`);
-    }
+    const timeoutMs = checkedTimeout('A request timeout', options.timeoutMs ?? this.requestTimeoutMs, 1);
+    const correlationId = this.newCorrelationId(options.correlationId);
     const reply = this.pending.track(correlationId, definition, timeoutMs, options.signal);
     this.sendSafely(correlationId, {
       topic: definition.topic,
@@ -247,28 +269,86 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
     return reply as Promise<MessageShape<R>>;
   }
 
-  /** Answers requests on a topic. A thrown error becomes a typed error reply. Returns an unsubscribe function. */
+  /**
+   * Answers requests on a topic. A thrown error becomes a typed error reply. Returns an unsubscribe function. On a
+   * streamed topic the handler's return value is the final reply, with keep-alives sent while it works.
+   */
   handle<P extends DescMessage, R extends DescMessage>(
     definition: RequestDefinition<P, R>,
     handler: (request: IncomingOf<P>) => MessageInitShape<R> | MessageShape<R> | Promise<MessageInitShape<R> | MessageShape<R>>,
     options: HandleOptions<P> = {},
   ): () => void {
-    this.resolveDefinition(definition);
-    if (!mayPublish(definition.responders, this.identity)) {
-      throw new BusError(BusErrorCode.NotPermitted, `Identity "${this.identity}" may not answer ${definition.topic}.`);
-    }
-    if (this.responders.has(definition.topic)) {
-      throw new BusError(BusErrorCode.InvalidRequest, `A handler for ${definition.topic} is already registered on this client.`);
-    }
-    this.responders.set(definition.topic, {
-      definition,
-      handler: async (message) => handler(message as IncomingOf<P>),
-      accept: options.accept as ((message: IncomingMessage) => boolean) | undefined,
+    const registered = this.resolveDefinition(definition);
+    return this.addResponder(definition, async (message) => handler(message as IncomingOf<P>), options.accept, isStreamRequest(registered) ? { keepAliveIntervalMs: undefined } : undefined);
+  }
+
+  /**
+   * Answers a streamed request: `stream.send(delta)` sends deltas to the requester only, numbered in order; the
+   * handler's return value is the final reply (a thrown error, the typed error reply). Keep-alives go out while
+   * nothing else does, and `stream.signal` aborts when the requester cancels or goes away, at the deadline, or when
+   * this client stops. Streams are not answered from the idempotency cache: a retry is a new request.
+   */
+  handleStream<P extends DescMessage, R extends DescMessage, D extends DescMessage>(
+    definition: StreamRequestDefinition<P, R, D>,
+    handler: (request: IncomingOf<P>, stream: ResponseStream<D>) => MessageInitShape<R> | MessageShape<R> | Promise<MessageInitShape<R> | MessageShape<R>>,
+    options: HandleStreamOptions<P> = {},
+  ): () => void {
+    const registered = this.resolveDefinition(definition);
+    if (!isStreamRequest(registered)) throw notAStreamTopic(definition.topic);
+    return this.addResponder(definition, async (message, stream) => handler(message as IncomingOf<P>, stream as ResponseStream<D>), options.accept, {
+      keepAliveIntervalMs: options.keepAliveIntervalMs,
     });
-    this.zmqSubscribe(definition.topic);
-    return () => {
-      if (this.responders.delete(definition.topic)) this.zmqUnsubscribe(definition.topic);
+  }
+
+  /**
+   * Sends a streamed request: `onDelta` gets each delta in sequence order, and the promise resolves with the final
+   * reply. It rejects with RemoteError (the responder's typed error, after the deltas it sent), DEADLINE_EXCEEDED,
+   * STREAM_STALLED (no message for `idleTimeoutMs`: the responder died or none runs — long before the deadline),
+   * STREAM_GAP (deltas lost on the way), CANCELLED (`signal`), or what onDelta threw; each tells the responder to
+   * stop. `stopSignal` asks the responder to stop and still resolves with its final reply.
+   */
+  requestStream<P extends DescMessage, R extends DescMessage, D extends DescMessage>(
+    definition: StreamRequestDefinition<P, R, D>,
+    payload: MessageInitShape<P>,
+    options: StreamRequestOptions<D> = {},
+  ): Promise<MessageShape<R>> {
+    const registered = this.resolveDefinition(definition);
+    if (!isStreamRequest(registered)) throw notAStreamTopic(definition.topic);
+    this.assertMayPublish(registered.publishers, registered.topic);
+    const message = this.toMessage(registered, payload);
+    const timeoutMs = checkedTimeout('A request timeout', options.timeoutMs ?? this.requestTimeoutMs, 1);
+    const idleTimeoutMs = checkedTimeout('A stream idle timeout', options.idleTimeoutMs ?? this.streamIdleTimeoutMs, MIN_STREAM_IDLE_TIMEOUT_MS);
+    const correlationId = this.newCorrelationId(options.correlationId);
+    if (options.signal?.aborted) {
+      return Promise.reject(new BusError(BusErrorCode.Cancelled, `The request on ${registered.topic} was cancelled before it was sent.`, { topic: registered.topic, correlationId }));
+    }
+    const reply = this.streams.track({
+      correlationId,
+      definition: registered,
+      timeoutMs,
+      idleTimeoutMs,
+      signal: options.signal,
+      stopSignal: options.stopSignal,
+      onDelta: options.onDelta as ((delta: Message, sequence: number) => unknown) | undefined,
+      control: (kind) => this.sendStreamControl(registered, correlationId, kind),
+    });
+    const out: OutgoingEnvelope = {
+      topic: registered.topic,
+      schema: registered.payload,
+      payload: message,
+      contractVersion: registered.contractVersion,
+      correlationId,
+      replyTo: this.replyTopic,
+      deadlineMs: Date.now() + timeoutMs,
+      attributes: { ...options.attributes, ...(currentCorrelationId() ? { caused_by: currentCorrelationId()! } : {}), [StreamAttribute.idleTimeoutMs]: String(idleTimeoutMs) },
     };
+    try {
+      this.send(out).catch((error: unknown) => this.streams.fail(correlationId, error));
+      this.streams.requestSent(correlationId);
+    } catch (error) {
+      this.streams.fail(correlationId, error);
+    }
+    return reply as Promise<MessageShape<R>>;
   }
 
   /** Receives the events of one topic, typed by its definition. */
@@ -282,9 +362,13 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
     return this.addSubscription({ prefix, exact: false, handler });
   }
 
-  /** Stops delivering new events and requests (replies to this client's own requests still arrive). */
+  /**
+   * Stops delivering new events and requests (replies to this client's own requests still arrive). Streams this
+   * client answers are asked to wind down (their signal aborts with CLOSED); their final replies still go out.
+   */
   stopIntake(): void {
     this.intakeOpen = false;
+    this.responseStreams.abortAll(new BusError(BusErrorCode.Closed, `The ${this.identity} service is stopping.`));
     for (const prefix of [...this.zmqSubscriptions.keys()]) {
       if (prefix !== this.replyTopic) this.sub.unsubscribe(prefix);
     }
@@ -302,7 +386,11 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
     });
   }
 
-  /** Hands queued envelopes to zeromq (up to `drainTimeoutMs`), fails pending requests, closes the sockets. */
+  /**
+   * Hands queued envelopes to zeromq (up to `drainTimeoutMs`), fails pending requests, closes the sockets. Streams
+   * still open end first: with a drain, the ones this client answers get a CLOSED error reply and the ones it waits
+   * on tell their responders to stop; with `drainTimeoutMs: 0`, nothing more is sent (as if the process died).
+   */
   close(options: { drainTimeoutMs?: number } = {}): Promise<void> {
     this.closing ??= this.shutDown(options.drainTimeoutMs ?? 2_000);
     return this.closing;
@@ -310,6 +398,11 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
 
   private async shutDown(drainTimeoutMs: number): Promise<void> {
     const wasReady = this.stateValue === 'ready';
+    const stopping = new BusError(BusErrorCode.Closed, `The ${this.identity} service is stopping; try again when it is back.`);
+    const closed = new BusError(BusErrorCode.Closed, 'The bus client was closed.');
+    // Before 'closing', which refuses normal sends: the last words of each stream go out with the drain.
+    this.responseStreams.endAll(stopping, drainTimeoutMs > 0 ? { code: stopping.code, message: stopping.message, details: {} } : undefined);
+    this.streams.failAll(closed, drainTimeoutMs > 0);
     this.stateValue = 'closing';
     let drained = this.queue.length === 0;
     if (!drained && drainTimeoutMs > 0) {
@@ -326,7 +419,6 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
       // has been forwarded (a publisher's envelopes stay in order through the proxy).
       await this.probe(Math.min(drainTimeoutMs, 1_000)).catch(() => this.logger.warn('The bus did not confirm the last envelopes before closing'));
     }
-    const closed = new BusError(BusErrorCode.Closed, 'The bus client was closed.');
     this.queue.close(closed);
     this.pending.failAll(closed);
     for (const probe of [...this.probes.values()]) probe.reject(closed);
@@ -534,7 +626,11 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
         return;
       case 'deliver': {
         const { definition, message } = verdict;
-        if (definition.kind === 'request') this.onRequest(definition, message);
+        if (definition.kind === 'request') {
+          // A requester's keep-alive or cancel of a stream: for the responder of that stream, not for subscribers.
+          if (isStreamControl(message.envelope.attributes[StreamAttribute.control])) return this.responseStreams.control(message);
+          this.onRequest(definition, message);
+        }
         for (const subscription of this.subscriptions) {
           if (subscription.exact ? message.topic === subscription.prefix : message.topic.startsWith(subscription.prefix)) {
             this.run(message, () => subscription.handler(message));
@@ -548,7 +644,7 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
     if (envelope.topic !== this.replyTopic) return;
     const probe = this.probes.get(envelope.correlationId);
     if (probe) probe.resolve();
-    else if (!this.pending.settle(envelope)) {
+    else if (!this.pending.settle(envelope) && !this.streams.receive(envelope)) {
       this.drops.drop('late_reply', { correlationId: envelope.correlationId, source: envelope.source }, 'no request is waiting for this reply');
     }
   }
@@ -571,26 +667,78 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
       this.drops.drop('malformed', { topic: definition.topic, source: request.source, error: (error as Error).message }, 'the request payload does not decode');
       return;
     }
+    let stream: ActiveResponseStream | undefined;
+    if (responder.stream) {
+      stream = this.responseStreams.open(request, definition as StreamRequestDefinition, responder.stream.keepAliveIntervalMs);
+      if (!stream) {
+        this.drops.drop('malformed', { topic: definition.topic, source: request.source, correlationId: request.correlationId }, 'a second streamed request with the id of one still answered');
+        return;
+      }
+    }
+    const answer = (out: OutgoingEnvelope): Promise<void> => (stream ? stream.finish(out) : this.send(out));
     this.run(request, async () => {
       const reply: OutgoingEnvelope = { topic: request.replyTo, correlationId: request.correlationId, contractVersion: definition.contractVersion };
       try {
         decodeRequestPayload(definition, request);
         const key = request.envelope.idempotencyKey;
-        const { result: pending, replayed } = key
-          ? this.idempotency.run(`${definition.topic}\u0000${request.source}\u0000${key}`, () => responder.handler(request))
-          : { result: responder.handler(request), replayed: false };
+        // A stream is not replayed from the cache: its deltas went to the first requester only.
+        const { result: pending, replayed } =
+          key && !stream
+            ? this.idempotency.run(`${definition.topic}\u0000${request.source}\u0000${key}`, () => responder.handler(request, undefined))
+            : { result: responder.handler(request, stream), replayed: false };
         if (replayed) this.logger.debug({ topic: definition.topic, source: request.source, idempotencyKey: key }, 'Answered a repeated request from the idempotency cache');
         const result = await pending;
         const payload = this.toMessage({ ...definition, payload: definition.response }, result);
-        await this.send({ ...reply, schema: definition.response, payload });
+        await answer({ ...reply, schema: definition.response, payload });
       } catch (error) {
-        if (error instanceof BusError && error.code === BusErrorCode.Closed) throw error;
+        // Sending failed because this client is closing: there is no one left to tell.
+        if (error instanceof BusError && error.code === BusErrorCode.Closed && this.stateValue !== 'ready' && this.stateValue !== 'reconnecting') throw error;
         // A coded (public) error is an answer the caller can act on, not a failure of this service.
         if (error instanceof PublicError) this.logger.info({ code: error.code, reason: error.message, topic: definition.topic, source: request.source }, 'Request refused');
         else this.logger.error({ err: error, topic: definition.topic, source: request.source }, 'Request handler failed');
-        await this.send({ ...reply, error: toErrorInfo(error, definition.topic, request.correlationId) });
+        await answer({ ...reply, error: toErrorInfo(error, definition.topic, request.correlationId) });
+      } finally {
+        // A handler that failed before answering (or whose answer could not be sent) leaves nothing running.
+        stream?.end();
       }
     });
+  }
+
+  private addResponder(
+    definition: RequestDefinition,
+    handler: RequestHandler,
+    accept: ((request: never) => boolean) | undefined,
+    stream: Responder['stream'],
+  ): () => void {
+    if (!mayPublish(definition.responders, this.identity)) {
+      throw new BusError(BusErrorCode.NotPermitted, `Identity "${this.identity}" may not answer ${definition.topic}.`);
+    }
+    if (this.responders.has(definition.topic)) {
+      throw new BusError(BusErrorCode.InvalidRequest, `A handler for ${definition.topic} is already registered on this client.`);
+    }
+    this.responders.set(definition.topic, { definition, handler, accept: accept as ((message: IncomingMessage) => boolean) | undefined, stream });
+    this.zmqSubscribe(definition.topic);
+    return () => {
+      if (this.responders.delete(definition.topic)) this.zmqUnsubscribe(definition.topic);
+    };
+  }
+
+  /** A caller may choose the id (to match progress events it publishes elsewhere); it must be unique. */
+  private newCorrelationId(chosen: string | undefined): string {
+    const correlationId = chosen ?? uuidv7();
+    if (this.pending.has(correlationId) || this.streams.has(correlationId)) {
+      throw new BusError(BusErrorCode.InvalidRequest, `A request with correlation id ${correlationId} is already waiting for its reply; use a new id.`);
+    }
+    return correlationId;
+  }
+
+  /** A keep-alive or cancel of a stream this client waits on, on the request's topic: best effort, never throws. */
+  private sendStreamControl(definition: StreamRequestDefinition, correlationId: string, kind: StreamControl): void {
+    try {
+      this.send({ topic: definition.topic, correlationId, contractVersion: definition.contractVersion, attributes: { [StreamAttribute.control]: kind } }).catch(() => undefined);
+    } catch {
+      // A control envelope has no payload; it cannot be too large. Nothing else throws here.
+    }
   }
 
   /** Runs a handler in the message's correlation scope, counting it in flight and logging what it throws. */
@@ -617,6 +765,17 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
     }
     settle();
   }
+}
+
+function checkedTimeout(what: string, ms: number, min: number): number {
+  if (!Number.isInteger(ms) || ms < min || ms > MAX_TIMEOUT_MS) {
+    throw new BusError(BusErrorCode.InvalidRequest, `${what} must be a whole number of milliseconds from ${min} to ${MAX_TIMEOUT_MS}, got ${ms}.`);
+  }
+  return ms;
+}
+
+function notAStreamTopic(topic: string): BusError {
+  return new BusError(BusErrorCode.NotAStreamTopic, `${topic} is not a streamed request topic (its definition declares no \`stream\` type); use request() and handle().`, { topic });
 }
 
 /**

@@ -13,7 +13,13 @@ export type DropReason =
   | 'unauthorized_source'
   | 'late_reply'
   | 'expired_request'
-  | 'intake_stopped';
+  | 'intake_stopped'
+  /** A delta whose sequence number was already delivered. */
+  | 'stream_duplicate'
+  /** A message of a stream from another responder instance than the one that answered first. */
+  | 'stream_foreign'
+  /** A delta the responder sent after its stream ended (final sent, cancelled, deadline, requester gone). */
+  | 'stream_after_end';
 
 export const DROP_LOG_INTERVAL_MS = 1_000;
 
@@ -32,8 +38,9 @@ export class DropCounter {
     const count = (this.counts.get(reason) ?? 0) + 1;
     this.counts.set(reason, count);
     this.total++;
-    // Late replies and stopped intake are expected in normal operation; they are counted, logged at debug.
-    const level = reason === 'late_reply' || reason === 'intake_stopped' ? 'debug' : 'warn';
+    // Late replies, stopped intake and deltas a cancelled handler still sent are expected in normal operation; they
+    // are counted, logged at debug.
+    const level = reason === 'late_reply' || reason === 'intake_stopped' || reason === 'stream_after_end' ? 'debug' : 'warn';
     const now = this.now();
     const last = this.lastLogged.get(reason);
     if (!last || now - last.at >= this.intervalMs) {

@@ -65,21 +65,9 @@ export class PendingRequests {
   settle(reply: Envelope): boolean {
     const pending = this.pending.get(reply.correlationId);
     if (!pending) return false;
-    if (reply.error) {
-      pending.reject(new RemoteError(reply.error.code, reply.error.message, reply.source, reply.error.details));
-      return true;
-    }
-    const schema = pending.definition.response;
-    if (reply.payload && !anyIs(reply.payload, schema)) {
-      pending.reject(
-        new BusError(
-          BusErrorCode.WrongPayloadType,
-          `The reply to ${pending.definition.topic} from "${reply.source}" carries ${reply.payload.typeUrl}, not ${schema.typeName}.`,
-        ),
-      );
-      return true;
-    }
-    pending.resolve(new IncomingMessage(reply, schema).payload);
+    const outcome = replyOutcome(reply, pending.definition);
+    if ('error' in outcome) pending.reject(outcome.error);
+    else pending.resolve(outcome.value);
     return true;
   }
 
@@ -90,4 +78,19 @@ export class PendingRequests {
   failAll(error: unknown): void {
     for (const request of [...this.pending.values()]) request.reject(error);
   }
+}
+
+/** What a (final) reply means for its request: the typed response, or the error to reject with. */
+export function replyOutcome(reply: Envelope, definition: RequestDefinition): { value: Message } | { error: unknown } {
+  if (reply.error) return { error: new RemoteError(reply.error.code, reply.error.message, reply.source, reply.error.details) };
+  const schema = definition.response;
+  if (reply.payload && !anyIs(reply.payload, schema)) {
+    return {
+      error: new BusError(
+        BusErrorCode.WrongPayloadType,
+        `The reply to ${definition.topic} from "${reply.source}" carries ${reply.payload.typeUrl}, not ${schema.typeName}.`,
+      ),
+    };
+  }
+  return { value: new IncomingMessage(reply, schema).payload };
 }

@@ -1,9 +1,10 @@
-// The Nest transport end to end over a real proxy: @MessagePattern answers requests sent with ZmqClient,
-// @EventPattern receives events (exact and prefix), and coded errors come back as typed error replies.
+// The Nest transport end to end over a real proxy: @MessagePattern answers requests sent with ZmqClient (on a
+// streamed topic with deltas through ctx.getStream()), @EventPattern receives events (exact and prefix), and coded
+// errors come back as typed error replies.
 import { Controller, Module, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Ctx, EventPattern, MessagePattern, Payload, RpcException } from '@nestjs/microservices';
-import { lastValueFrom } from 'rxjs';
+import { lastValueFrom, toArray } from 'rxjs';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import {
   defaultTopicRegistry,
@@ -32,7 +33,17 @@ const Echo = defineRequest({
   description: 'Echo for transport tests.',
 });
 const NoteCreated = defineEvent({ topic: 'test.note.created', payload: LogEntrySchema, publishers: 'any', contractVersion: 1, description: 'Test event.' });
-const registry = defaultTopicRegistry.with([Echo, NoteCreated]);
+const Count = defineRequest({
+  topic: 'test.count.stream',
+  payload: PingRequestSchema,
+  response: PingResponseSchema,
+  stream: LogEntrySchema,
+  publishers: 'any',
+  responders: 'any',
+  contractVersion: 1,
+  description: 'Streamed request for transport tests: counts to `sequence` in deltas.',
+});
+const registry = defaultTopicRegistry.with([Echo, NoteCreated, Count]);
 
 const received: { message: string; source: string; via: string }[] = [];
 let onEvent: (() => void) | undefined;
@@ -43,7 +54,15 @@ class EchoController {
   echo(@Payload() request: PingRequest, @Ctx() context: ZmqContext): MessageInitShape<typeof PingResponseSchema> {
     if (request.sequence === 13n) throw new RpcException({ code: 'TEST_UNLUCKY', message: 'Thirteen is refused; pick another number.' });
     if (request.sequence === 14n) throw new BusError(BusErrorCode.InvalidRequest, 'Fourteen is not a valid sequence.');
+    if (request.sequence === 15n) context.getStream(); // not a streamed topic: throws NOT_A_STREAM_TOPIC
     return { data: request.data, sequence: request.sequence + 1n, service: context.getSource() };
+  }
+
+  @MessagePattern('test.count.stream')
+  async count(@Payload() request: PingRequest, @Ctx() context: ZmqContext): Promise<MessageInitShape<typeof PingResponseSchema>> {
+    const stream = context.getStream<typeof LogEntrySchema>();
+    for (let i = 1n; i <= request.sequence; i++) await stream.send({ message: `count ${i}` });
+    return { sequence: BigInt(stream.sent), service: 'counter' };
   }
 
   @EventPattern('test.note.created')
@@ -92,6 +111,18 @@ describe('Nest transport over the bus', () => {
     expect(unlucky).toMatchObject({ code: 'TEST_UNLUCKY', message: 'Thirteen is refused; pick another number.', source: 'storage' });
     const invalid = await lastValueFrom(client.send('test.echo.request', { sequence: 14n })).catch((error: unknown) => error);
     expect(invalid).toMatchObject({ code: BusErrorCode.InvalidRequest, message: 'Fourteen is not a valid sequence.' });
+  });
+
+  it('streams the deltas a @MessagePattern handler sends through ctx.getStream(), then its final reply, to client.send()', async () => {
+    const values = await lastValueFrom(client.send('test.count.stream', { sequence: 3n }).pipe(toArray()));
+    expect(values).toEqual([
+      expect.objectContaining({ $typeName: 'aico.system.v1.LogEntry', message: 'count 1' }),
+      expect.objectContaining({ $typeName: 'aico.system.v1.LogEntry', message: 'count 2' }),
+      expect.objectContaining({ $typeName: 'aico.system.v1.LogEntry', message: 'count 3' }),
+      expect.objectContaining({ $typeName: 'aico.system.v1.PingResponse', sequence: 3n, service: 'counter' }),
+    ]);
+    const notStreamed = await lastValueFrom(client.send('test.echo.request', { sequence: 15n })).catch((error: unknown) => error);
+    expect(notStreamed).toMatchObject({ code: BusErrorCode.NotAStreamTopic, message: expect.stringContaining('test.echo.request is not a streamed request topic') });
   });
 
   it('delivers client.emit() to the exact and the prefix @EventPattern handlers', async () => {

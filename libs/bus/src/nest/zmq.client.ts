@@ -1,7 +1,8 @@
 // NestJS ClientProxy over the aico bus: `client.send(topic, payload)` is a request with a deadline and a typed
-// reply (or RemoteError); `client.emit(topic, payload)` publishes an event.
+// reply (or RemoteError); on a streamed topic the Observable emits each delta, then the final reply, and
+// unsubscribing cancels the stream. `client.emit(topic, payload)` publishes an event.
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
-import type { TopicRegistry } from '@aico/contracts';
+import { isStreamRequest, type TopicRegistry } from '@aico/contracts';
 import { BusError, BusErrorCode } from '../bus.error';
 import type { BusClient } from '../client/bus-client';
 import { ProtobufRequestSerializer } from './protobuf.serializers';
@@ -52,11 +53,13 @@ export class ZmqClient extends ClientProxy {
       return () => undefined;
     }
     const timeout = this.options.timeoutMs;
+    const options = { signal: abort.signal, ...(timeout ? { timeoutMs: timeout } : {}) };
     // rxjs runs the teardown after every completed request too; aborting then would build a DOMException per call.
     let settled = false;
-    this.bus
-      .request(definition, payload, { signal: abort.signal, ...(timeout ? { timeoutMs: timeout } : {}) })
-      .then(
+    (isStreamRequest(definition)
+      ? this.bus.requestStream(definition, payload, { ...options, onDelta: (response) => callback({ response, isDisposed: false }) })
+      : this.bus.request(definition, payload, options)
+    ).then(
         (response) => {
           settled = true;
           callback({ response, isDisposed: true });

@@ -1,10 +1,14 @@
 // NestJS transport over the aico bus: `@EventPattern('topic')` subscribes to an event topic (or a `prefix.*`),
 // `@MessagePattern('topic')` answers a request topic. The server uses a BusClient owned by the service bootstrap.
+// On a streamed topic the handler sends its deltas with `ctx.getStream().send(…)` and returns the final reply; a
+// returned Observable is not turned into deltas (nothing could tell its deltas from its final value without holding
+// each value back until the next one arrives, which would delay every delta).
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import type { TopicRegistry } from '@aico/contracts';
+import { isStreamRequest, type TopicRegistry } from '@aico/contracts';
 import { BusError, BusErrorCode } from '../bus.error';
 import type { BusClient } from '../client/bus-client';
+import type { ResponseStream } from '../client/bus-client.types';
 import type { IncomingMessage } from '../client/envelope-codec';
 import { ProtobufDeserializer, ProtobufResponseSerializer } from './protobuf.serializers';
 import { ZmqContext } from './zmq.context';
@@ -72,7 +76,11 @@ export class ZmqServer extends Server implements CustomTransportStrategy {
       throw new BusError(BusErrorCode.NotARequestTopic, `@MessagePattern('${pattern}') does not name a registered request topic.`, { topic: pattern });
     }
     const responses = new ProtobufResponseSerializer(definition.response);
-    this.teardowns.push(this.bus.handle(definition, (message) => this.onRequest(responses, handler, message)));
+    this.teardowns.push(
+      isStreamRequest(definition)
+        ? this.bus.handleStream(definition, (message, stream) => this.onRequest(responses, handler, message, stream))
+        : this.bus.handle(definition, (message) => this.onRequest(responses, handler, message)),
+    );
     this.requestTopics.push(pattern);
   }
 
@@ -86,9 +94,9 @@ export class ZmqServer extends Server implements CustomTransportStrategy {
     await lastValueFrom(result$, { defaultValue: undefined });
   }
 
-  private async onRequest(responses: ProtobufResponseSerializer, handler: MessageHandler, message: IncomingMessage) {
+  private async onRequest(responses: ProtobufResponseSerializer, handler: MessageHandler, message: IncomingMessage, stream?: ResponseStream) {
     const packet = this.deserializer.deserialize(message) as { data: unknown };
-    const result$ = this.transformToObservable(await handler(packet.data, new ZmqContext([message])));
+    const result$ = this.transformToObservable(await handler(packet.data, new ZmqContext(stream ? [message, stream] : [message])));
     const value: unknown = await lastValueFrom(result$, { defaultValue: undefined });
     return responses.serialize(value as never);
   }
