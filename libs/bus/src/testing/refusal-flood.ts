@@ -59,6 +59,9 @@ async function refusedAttempt(options: RefusalFloodOptions, kind: 'plain' | 'wro
         'handshake:error:protocol': (event) => settle(`protocol:${event.error.code}`),
         'handshake:error:auth': (event) => settle(`auth:${event.error.status}`),
         'handshake:error:other': (event) => settle(`other:${event.error.message}`),
+        // The bus may close the connection right after its refusal: on a busy machine the client can see the
+        // disconnect before (or instead of) the refusal itself. Either way the attempt has ended, refused.
+        disconnect: () => settle('disconnected'),
         handshake: () => {
           clearTimeout(timer);
           reject(new Error(`a ${kind} client was admitted by the bus`));
