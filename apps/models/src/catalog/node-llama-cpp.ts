@@ -13,4 +13,17 @@ export type NodeLlamaCppLoader = () => Promise<NodeLlamaCpp>;
 let loading: Promise<NodeLlamaCpp> | undefined;
 
 /** The loader of a built app: a real import(), once per process (its native binding loads once). */
-export const importNodeLlamaCpp: NodeLlamaCppLoader = () => (loading ??= import('node-llama-cpp'));
+export const importNodeLlamaCpp: NodeLlamaCppLoader = () =>
+  (loading ??= import('node-llama-cpp').then((module) => {
+    keepFileSizeLimitErrors();
+    return module;
+  }));
+
+/**
+ * Loading llama.cpp's binding resets SIGXFSZ to its default action (measured: Node starts with it ignored, and after
+ * the import it is not): a write past a file-size limit (RLIMIT_FSIZE) would then kill the process instead of
+ * failing with EFBIG, which the catalog reports as DISK_FULL. A listener makes the signal harmless again.
+ */
+export function keepFileSizeLimitErrors(): void {
+  if (process.platform !== 'win32' && process.listenerCount('SIGXFSZ') === 0) process.on('SIGXFSZ', () => undefined);
+}
