@@ -5,6 +5,7 @@ import type { CliContext } from './cli-context';
 import { registerBackup } from './commands/backup.command';
 import { registerDoctor } from './commands/doctor.command';
 import { registerKeys } from './commands/keys-status.command';
+import { registerModels } from './commands/models.command';
 import { registerPasswd } from './commands/passwd.command';
 import { registerRestore } from './commands/restore.command';
 import { registerService } from './commands/service.command';
@@ -28,6 +29,7 @@ export function createProgram(context: () => CliContext): Command {
   registerStatus(program, context);
   registerStartStop(program, context);
   registerTasks(program, context);
+  registerModels(program, context);
   registerService(program, context);
   registerDoctor(program, context);
   return program;

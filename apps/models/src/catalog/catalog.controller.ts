@@ -1,0 +1,61 @@
+// The catalog's bus contract (`models.catalog.*`): parse, call the catalog, map the answer. A pull runs as long as
+// the download takes; its progress is logged for now and goes to `onProgress`, which becomes the stream of
+// PullProgress to the requester once the bus streams replies (one line: `onProgress: (p) => stream.send(p)`).
+import { Controller, Inject } from '@nestjs/common';
+import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
+import { ZmqContext } from '@aico/bus';
+import type { ImportModelRequest, PullModelRequest, RemoveModelRequest, UseModelRequest } from '@aico/contracts';
+import type { Logger } from '@aico/logging';
+import { SERVICE_LOGGER } from '@aico/service';
+import type { DownloadProgress } from './download/model-downloader';
+import { ModelCatalog } from './model-catalog';
+
+@Controller()
+export class CatalogController {
+  constructor(
+    private readonly catalog: ModelCatalog,
+    @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  @MessagePattern('models.catalog.list')
+  list() {
+    return this.catalog.list();
+  }
+
+  @MessagePattern('models.catalog.import')
+  async import(@Payload() request: ImportModelRequest) {
+    return { model: await this.catalog.import({ path: request.path, name: request.name, sha256: request.sha256 }) };
+  }
+
+  @MessagePattern('models.catalog.pull')
+  async pull(@Payload() request: PullModelRequest, @Ctx() context: ZmqContext) {
+    // Past the requester's deadline nobody hears the answer: the download stops there (its .part kept for a resume).
+    const deadline = context.getMessage().deadlineMs;
+    const signal = deadline === undefined ? undefined : AbortSignal.timeout(Math.max(0, deadline - Date.now()));
+    const model = await this.catalog.pull({ source: request.source, name: request.name, sha256: request.sha256 }, { onProgress: this.progressLog(request.name || request.source), ...(signal ? { signal } : {}) });
+    return { model };
+  }
+
+  @MessagePattern('models.catalog.remove')
+  remove(@Payload() request: RemoveModelRequest) {
+    return this.catalog.remove(request.name);
+  }
+
+  @MessagePattern('models.catalog.use')
+  async use(@Payload() request: UseModelRequest) {
+    return { model: await this.catalog.use(request.name, request.purpose) };
+  }
+
+  /** Logs each phase, and the download every tenth of the way. */
+  private progressLog(what: string): (progress: DownloadProgress) => void {
+    let phase = '';
+    let tenth = -1;
+    return (progress) => {
+      const now = progress.totalBytes > 0 ? Math.floor((progress.doneBytes / progress.totalBytes) * 10) : tenth;
+      if (progress.phase === phase && now === tenth) return;
+      phase = progress.phase;
+      tenth = now;
+      this.logger.info({ pull: what.slice(0, 200), ...progress }, `Pull ${progress.phase}`);
+    };
+  }
+}
