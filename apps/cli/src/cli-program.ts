@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import type { CliContext } from './cli-context';
 import { registerBackup } from './commands/backup.command';
 import { registerDoctor } from './commands/doctor.command';
+import { registerGenerate } from './commands/generate.command';
 import { registerKeys } from './commands/keys-status.command';
 import { registerPasswd } from './commands/passwd.command';
 import { registerRestore } from './commands/restore.command';
@@ -30,6 +31,7 @@ export function createProgram(context: () => CliContext): Command {
   registerTasks(program, context);
   registerService(program, context);
   registerDoctor(program, context);
+  registerGenerate(program, context);
   return program;
 }
 

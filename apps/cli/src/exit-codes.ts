@@ -3,7 +3,7 @@
 import { BackupArchiveErrorCode } from '@aico/backup-archive';
 import { BusError, BusErrorCode, RemoteError } from '@aico/bus';
 import { ConfigError } from '@aico/config';
-import { SchedulerErrorCode } from '@aico/contracts';
+import { ModelsErrorCode, SchedulerErrorCode } from '@aico/contracts';
 import { KeyManagerError, KeyManagerErrorCode } from '@aico/key-manager';
 import { KeyError } from '@aico/keys';
 
@@ -117,6 +117,40 @@ export function schedulerExitCode(error: RemoteError | BusError): ExitCode {
     case SchedulerErrorCode.NotReady:
       return ExitCode.TryLater;
     case SchedulerErrorCode.NotPermitted:
+      return ExitCode.Failure;
+  }
+}
+
+const isModelsCode = (code: string): code is ModelsErrorCode => (Object.values(ModelsErrorCode) as string[]).includes(code);
+
+/** The exit code of an error reply from the models service (its codes are part of the contract), or of no reply. */
+export function modelsExitCode(error: RemoteError | BusError): ExitCode {
+  if (error.code === BusErrorCode.StreamStalled) return ExitCode.Unavailable;
+  if (!isModelsCode(error.code)) return storageExitCode(error);
+  switch (error.code) {
+    case ModelsErrorCode.InvalidArgument:
+      return ExitCode.Usage;
+    case ModelsErrorCode.NoModel:
+    case ModelsErrorCode.UnknownModel:
+      return ExitCode.NoInput;
+    case ModelsErrorCode.AlreadyExists:
+      return ExitCode.AlreadyExists;
+    case ModelsErrorCode.NotGguf:
+    case ModelsErrorCode.Damaged:
+    case ModelsErrorCode.UnknownArchitecture:
+    case ModelsErrorCode.ChecksumMismatch:
+    case ModelsErrorCode.PromptTooLong:
+      return ExitCode.DataError;
+    case ModelsErrorCode.DiskFull:
+      return ExitCode.IoError;
+    case ModelsErrorCode.Busy:
+    case ModelsErrorCode.NotAdmitted:
+    case ModelsErrorCode.DoesNotFit:
+      return ExitCode.TryLater;
+    case ModelsErrorCode.BackendUnavailable:
+    case ModelsErrorCode.DownloadFailed:
+      return ExitCode.Unavailable;
+    case ModelsErrorCode.LoadFailed:
       return ExitCode.Failure;
   }
 }
