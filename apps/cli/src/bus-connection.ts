@@ -31,6 +31,8 @@ export async function withBus<T>(cli: CliContext, work: (bus: BusClient) => Prom
     logger: captureLogger('cli').logger,
     readyTimeoutMs: cli.config.bus.readyTimeoutMs,
     requestTimeoutMs: cli.config.bus.requestTimeoutMs,
+    // A streamed answer (aico generate) fails within this long when its service dies, not at its deadline.
+    streamIdleTimeoutMs: cli.config.bus.streamIdleTimeoutMs,
     answerPings: false,
   });
   keys.destroy();

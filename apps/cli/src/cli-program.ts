@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import type { CliContext } from './cli-context';
 import { registerBackup } from './commands/backup.command';
 import { registerDoctor } from './commands/doctor.command';
+import { registerGenerate } from './commands/generate.command';
 import { registerKeys } from './commands/keys-status.command';
 import { registerModels } from './commands/models.command';
 import { registerPasswd } from './commands/passwd.command';
@@ -32,6 +33,7 @@ export function createProgram(context: () => CliContext): Command {
   registerModels(program, context);
   registerService(program, context);
   registerDoctor(program, context);
+  registerGenerate(program, context);
   return program;
 }
 

@@ -125,6 +125,7 @@ const isModelsCode = (code: string): code is ModelsErrorCode => (Object.values(M
 
 /** The exit code of an error reply from the models service (its codes are part of the contract), or of no reply. */
 export function modelsExitCode(error: RemoteError | BusError): ExitCode {
+  if (error.code === BusErrorCode.StreamStalled) return ExitCode.Unavailable;
   if (!isModelsCode(error.code)) return storageExitCode(error);
   switch (error.code) {
     case ModelsErrorCode.InvalidArgument:

@@ -35,6 +35,19 @@ export const modelsConfigSchema = baseConfigSchema.extend({
       memoryHeadroomBytes: configInteger.min(0).default(512 * 1024 * 1024),
       /** A generation's monitor lease, renewed while it streams. */
       jobLeaseMs: configInteger.min(1_000).default(60_000),
+      /** Temperature when a request does not say (0 is greedy). */
+      defaultTemperature: z.coerce.number().min(0).max(2).default(0.7),
+      /**
+       * A generation ends (stop reason DEADLINE, with its text so far) this long before its request's deadline, so
+       * the final reply reaches the requester before the requester gives up.
+       */
+      deadlineMarginMs: configInteger.min(0).default(1_000),
+      /** How long the monitor may take to answer a job submit before it counts as not answering. */
+      admissionTimeoutMs: configInteger.min(100).default(5_000),
+      /** llama.cpp's log lines from this level up go to the service log (errors and warnings as such, the rest at debug). */
+      engineLogLevel: z.enum(['error', 'warn', 'info', 'debug']).default('warn'),
+      /** How long a failed load waits for llama.cpp's reason to reach its log. */
+      failureReasonWaitMs: configInteger.min(0).default(5_000),
     })
     .prefault({}),
 });

@@ -1,4 +1,5 @@
-// The catalog feature: its bus handlers and the ModelCatalog service, which it exports for the engine (resolve).
+// The catalog feature: its bus handlers and the ModelCatalog service, which it exports for the engine (resolve), with
+// the node-llama-cpp loader both use.
 // The engine provides MODEL_RESIDENCY (looked up when a model is removed; none means nothing is ever loaded).
 import { Inject, Module, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
@@ -12,7 +13,7 @@ import { CatalogRecords, StorageCatalogRecords } from './catalog-records';
 import { CatalogController } from './catalog.controller';
 import { ModelCatalog } from './model-catalog';
 import { MODEL_RESIDENCY, noModelResidency, type ModelResidency } from './model-residency';
-import { importNodeLlamaCpp, NODE_LLAMA_CPP, type NodeLlamaCppLoader } from './node-llama-cpp';
+import { importNodeLlamaCpp, NODE_LLAMA_CPP, type NodeLlamaCppLoader } from '../node-llama-cpp';
 
 @Module({
   controllers: [CatalogController],
@@ -27,7 +28,7 @@ import { importNodeLlamaCpp, NODE_LLAMA_CPP, type NodeLlamaCppLoader } from './n
         new ModelCatalog({ modelsDir: modelsDir(config), records, events, logger: logger.child({ context: 'ModelCatalog' }), nodeLlamaCpp, residency: () => residencyOf(modules) }),
     },
   ],
-  exports: [ModelCatalog],
+  exports: [ModelCatalog, NODE_LLAMA_CPP],
 })
 export class CatalogModule implements OnApplicationBootstrap, BeforeApplicationShutdown {
   constructor(@Inject(ModelCatalog) private readonly catalog: ModelCatalog) {}

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertFits, checkFit, estimateMemory, type FitInput } from './fit-check';
-import { ModelsErrorCode } from './models.error';
+import { ModelsErrorCode } from '../models.error';
 import { makeTestModel, openTestEngine, type TestEngine } from './testing/test-models.test-helpers';
 
 const GiB = 1024 ** 3;

@@ -3,10 +3,9 @@
 // size; the numbers come from node-llama-cpp's GGUF insights (estimateMemory: llama.cpp's own estimate, no weights
 // loaded). A refusal says the numbers and what to try instead: a smaller context, a smaller quantization or model,
 // closing other applications, fewer GPU layers.
-import type { Llama } from 'node-llama-cpp';
+import type { Llama, NodeLlamaCpp } from '../node-llama-cpp';
 import { formatBytes } from './model-files';
-import { ModelsError, ModelsErrorCode } from './models.error';
-import type { NodeLlamaCpp } from './node-llama-cpp';
+import { ModelsError, ModelsErrorCode } from '../models.error';
 
 export interface MemoryEstimate {
   readonly modelRamBytes: number;

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GGML_TYPE_SIZES } from './ggml-type-sizes';
 import { inspectGgufFile, supportedArchitectures } from './gguf-inspection';
-import { ModelsErrorCode } from './models.error';
-import type { NodeLlamaCpp } from './node-llama-cpp';
+import { ModelsErrorCode } from '../models.error';
+import type { NodeLlamaCpp } from '../node-llama-cpp';
 import { importNodeLlamaCpp, makeTestModel, openTestEngine } from './testing/test-models.test-helpers';
 
 let dir: string;

@@ -6,8 +6,8 @@
 import { open, stat } from 'node:fs/promises';
 import type { GgufFileInfo } from 'node-llama-cpp';
 import { tensorDataBytes } from './ggml-type-sizes';
-import { ModelsError, ModelsErrorCode } from './models.error';
-import type { NodeLlamaCpp } from './node-llama-cpp';
+import { ModelsError, ModelsErrorCode } from '../models.error';
+import type { NodeLlamaCpp } from '../node-llama-cpp';
 
 /** The facts a catalog entry keeps about its file. */
 export interface GgufFacts {

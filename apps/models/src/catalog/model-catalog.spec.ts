@@ -8,7 +8,7 @@ import { captureLogger } from '@aico/logging';
 import { CatalogEvents, type CatalogChange } from './catalog-events';
 import { InMemoryCatalogRecords } from './catalog-records';
 import { ModelCatalog, type ModelCatalogOptions } from './model-catalog';
-import { ModelsErrorCode } from './models.error';
+import { ModelsErrorCode } from '../models.error';
 import { LoopbackFileServer } from './testing/loopback-file-server.test-helpers';
 import { importNodeLlamaCpp, makeTestModel, type TestModel } from './testing/test-models.test-helpers';
 

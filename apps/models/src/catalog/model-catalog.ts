@@ -17,8 +17,8 @@ import { inspectGgufFile, type GgufFacts } from './gguf-inspection';
 import { checkFreeSpace, checksumMismatch, copyWithSha256, isTemporaryFileName, normalizeSha256, placeAtomically, statfsFreeSpace, temporaryPathFor, type FreeSpace } from './model-files';
 import { checkModelName, modelFileName, nameFromFileName } from './model-name';
 import type { ModelResidency } from './model-residency';
-import { ModelsError, ModelsErrorCode } from './models.error';
-import type { NodeLlamaCppLoader } from './node-llama-cpp';
+import { ModelsError, ModelsErrorCode } from '../models.error';
+import type { NodeLlamaCppLoader } from '../node-llama-cpp';
 
 export interface ModelCatalogOptions {
   readonly modelsDir: string;

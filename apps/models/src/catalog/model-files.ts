@@ -7,7 +7,7 @@ import { open, rename, rm, statfs } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ModelsError, ModelsErrorCode } from './models.error';
+import { ModelsError, ModelsErrorCode } from '../models.error';
 
 /** Bytes left free beyond a model file, so the database and the logs on the same disk keep room to write. */
 export const DISK_RESERVE_BYTES = 64 * 1024 * 1024;

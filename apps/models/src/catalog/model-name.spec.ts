@@ -1,5 +1,5 @@
 import { checkModelName, modelFileName, nameFromFileName } from './model-name';
-import { ModelsErrorCode } from './models.error';
+import { ModelsErrorCode } from '../models.error';
 
 describe('model names', () => {
   it('accepts lowercase letters, digits, dots, dashes and underscores from a letter or digit', () => {

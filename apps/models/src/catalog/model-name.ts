@@ -1,7 +1,7 @@
 // A catalog model's name, which people type and requests carry: lowercase letters, digits, dots, dashes and
 // underscores, starting with a letter or digit. It also names the weight file (<name>.gguf in the models directory),
 // so it can never lead out of that directory.
-import { ModelsError, ModelsErrorCode } from './models.error';
+import { ModelsError, ModelsErrorCode } from '../models.error';
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 export const MAX_NAME_LENGTH = 64;

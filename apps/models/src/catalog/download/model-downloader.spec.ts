@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ModelsErrorCode } from '../models.error';
+import { ModelsErrorCode } from '../../models.error';
 import { LoopbackFileServer } from '../testing/loopback-file-server.test-helpers';
 import { makeTestModel, type TestModel } from '../testing/test-models.test-helpers';
 import { downloadModelFile, type DownloadProgress } from './model-downloader';

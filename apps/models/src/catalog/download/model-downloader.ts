@@ -16,7 +16,7 @@ import { request as httpsRequest } from 'node:https';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { checkFreeSpace, checksumMismatch, diskFullError, flush, formatBytes, HashingCounter, isDiskFull, placeAtomically, sha256OfFile, statfsFreeSpace, type FreeSpace } from '../model-files';
-import { ModelsError, ModelsErrorCode } from '../models.error';
+import { ModelsError, ModelsErrorCode } from '../../models.error';
 import { checkDownloadUrl, shownUrl } from './pull-source';
 
 export type DownloadPhase = 'checking' | 'downloading' | 'verifying' | 'done';

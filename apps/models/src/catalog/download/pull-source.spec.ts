@@ -1,4 +1,4 @@
-import { ModelsErrorCode } from '../models.error';
+import { ModelsErrorCode } from '../../models.error';
 import { parsePullSource, shownUrl } from './pull-source';
 
 describe('parsePullSource', () => {

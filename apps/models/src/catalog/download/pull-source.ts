@@ -1,7 +1,7 @@
 // Where a pull may download from: an https URL, or `hf:<owner>/<repo>/<file>.gguf` (a file in a Hugging Face
 // repository, its main branch). Plain http only on loopback (a server on this machine; tests), because anything on
 // the way could swap the model. URLs are shown without credentials or query (signed download links carry tokens).
-import { ModelsError, ModelsErrorCode } from '../models.error';
+import { ModelsError, ModelsErrorCode } from '../../models.error';
 
 export interface PullSource {
   readonly url: URL;

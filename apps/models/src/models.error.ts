@@ -1,5 +1,4 @@
-// The models service's refusals, as values with codes (ModelsErrorCode is part of the contract, so every edge — bus
-// reply, CLI exit code — maps each code). The engine throws these too.
+// The models service's refusals: a code from the contract (ModelsErrorCode) and a message that says what to do.
 import { ModelsErrorCode, PublicError } from '@aico/contracts';
 
 export { ModelsErrorCode };

@@ -1,0 +1,49 @@
+// What the model reads: a raw prompt as it is (with the beginning-of-text token the model wants), or chat messages
+// through the model's chat template (the wrapper node-llama-cpp resolves from the GGUF's tokenizer.chat_template),
+// ending in the assistant's turn. Counted the way the engine will evaluate it, so a prompt that does not fit the
+// context is refused (PROMPT_TOO_LONG) instead of being cut silently from the front, as the engine would.
+import { ModelsError, ModelsErrorCode } from '../models.error';
+import type { ChatHistoryItem, LlamaModel, NodeLlamaCpp } from '../node-llama-cpp';
+import type { GenerationInput } from './generation-spec';
+
+/** The chat as node-llama-cpp's history, ending in the model's turn (with what it already wrote, when resuming). */
+export function chatHistory(messages: Extract<GenerationInput, { kind: 'chat' }>['messages'], continuation = ''): ChatHistoryItem[] {
+  const history: ChatHistoryItem[] = messages.map((message): ChatHistoryItem => {
+    switch (message.role) {
+      case 'system':
+        return { type: 'system', text: message.content };
+      case 'user':
+        return { type: 'user', text: message.content };
+      case 'assistant':
+        return { type: 'model', response: [message.content] };
+    }
+  });
+  const last = history.at(-1);
+  if (last?.type === 'model') {
+    // An assistant message last: the model continues it.
+    last.response = [`${last.response.join('')}${continuation}`];
+  } else {
+    history.push({ type: 'model', response: continuation ? [continuation] : [] });
+  }
+  return history;
+}
+
+/** Tokens the engine evaluates for `input` (plus text the model already wrote, when resuming). */
+export function countPromptTokens(api: NodeLlamaCpp, model: LlamaModel, input: GenerationInput, continuation = ''): number {
+  if (input.kind === 'raw') {
+    const bos = model.tokens.shouldPrependBosToken && model.tokens.bos !== null;
+    return model.tokenize(input.prompt + continuation, false, bos ? 'trimLeadingSpace' : undefined).length + (bos ? 1 : 0);
+  }
+  const wrapper = api.resolveChatWrapper(model);
+  return wrapper.generateContextState({ chatHistory: chatHistory(input.messages, continuation) }).contextText.tokenize(model.tokenizer).length;
+}
+
+/** Refuses a prompt that leaves no room for a single token of answer. */
+export function assertFits(promptTokens: number, contextSize: number, modelName: string): void {
+  if (promptTokens < contextSize) return;
+  throw new ModelsError(
+    ModelsErrorCode.PromptTooLong,
+    `The prompt is ${promptTokens} tokens, and model "${modelName}" reads at most ${contextSize} at once (the prompt and the answer together). Shorten the prompt, or raise models.contextSize if the model was trained for more.`,
+    { promptTokens: String(promptTokens), contextSize: String(contextSize), model: modelName },
+  );
+}

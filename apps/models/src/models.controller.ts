@@ -1,0 +1,49 @@
+// The models service's bus contract: generate (streamed to the requester), cancel, token counts, embeddings, status.
+// The catalog's topics (models.catalog.*) have their own controller in catalog/.
+import { Controller, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
+import type { ZmqContext } from '@aico/bus';
+import type { CancelGenerateRequest, CountTokensRequest, EmbedRequest, GenerateDeltaSchema, GenerateRequest } from '@aico/contracts';
+import { ModelsService } from './models.service';
+
+@Controller()
+export class ModelsController implements OnModuleInit, OnApplicationShutdown {
+  constructor(private readonly models: ModelsService) {}
+
+  onModuleInit(): void {
+    this.models.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.models.stop();
+  }
+
+  @MessagePattern('models.text.generate')
+  generate(@Payload() request: GenerateRequest, @Ctx() context: ZmqContext) {
+    return this.models.generate(request, context.getStream<typeof GenerateDeltaSchema>(), {
+      id: context.getCorrelationId(),
+      source: context.getSource(),
+      deadlineMs: context.getMessage().deadlineMs,
+    });
+  }
+
+  @MessagePattern('models.text.cancel')
+  cancel(@Payload() request: CancelGenerateRequest, @Ctx() context: ZmqContext) {
+    return this.models.cancel(request, context.getSource());
+  }
+
+  @MessagePattern('models.tokens.count')
+  countTokens(@Payload() request: CountTokensRequest) {
+    return this.models.countTokens(request);
+  }
+
+  @MessagePattern('models.embeddings.create')
+  embed(@Payload() request: EmbedRequest, @Ctx() context: ZmqContext) {
+    return this.models.embed(request, context.getMessage().deadlineMs);
+  }
+
+  @MessagePattern('models.service.status')
+  status() {
+    return this.models.status();
+  }
+}
