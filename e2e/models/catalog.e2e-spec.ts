@@ -182,7 +182,7 @@ describe('the model catalog through the bus', () => {
 
     // The models process again, now with a file-size limit below the model's size: writes past it fail (EFBIG),
     // as on a full disk, while the free space it reads is plenty (so the check against Content-Length passes). The
-    // process must survive it: loading llama.cpp made SIGXFSZ deadly again (see importNodeLlamaCpp).
+    // process must survive it: importing node-llama-cpp made SIGXFSZ deadly (see keepFileSizeLimitErrors).
     models.signal('SIGTERM');
     expect(await models.exited).toEqual({ code: 0, signal: null });
     models = await start('models', { fileSizeLimitKiB: 256 });

@@ -32,11 +32,16 @@ export const importNodeLlamaCpp: NodeLlamaCppLoader = () =>
     return module;
   }));
 
+let fileSizeLimitListener: (() => void) | undefined;
+
 /**
- * Loading llama.cpp's binding resets SIGXFSZ to its default action (measured: Node starts with it ignored, and after
- * the import it is not): a write past a file-size limit (RLIMIT_FSIZE) would then kill the process instead of
- * failing with EFBIG, which the catalog reports as DISK_FULL. A listener makes the signal harmless again.
+ * Importing node-llama-cpp turns SIGXFSZ from ignored (Node's default) into deadly (measured): a signal-exit style
+ * listener re-raises it when no other listener is there. A write past a file-size limit (RLIMIT_FSIZE) would then
+ * kill the process instead of failing with EFBIG, which the catalog reports as DISK_FULL. A listener of our own
+ * makes the signal harmless again.
  */
 export function keepFileSizeLimitErrors(): void {
-  if (process.platform !== 'win32' && process.listenerCount('SIGXFSZ') === 0) process.on('SIGXFSZ', () => undefined);
+  if (process.platform === 'win32' || fileSizeLimitListener) return;
+  fileSizeLimitListener = () => undefined;
+  process.on('SIGXFSZ', fileSizeLimitListener);
 }

@@ -1,10 +1,9 @@
 // The catalog's bus contract (`models.catalog.*`): parse, call the catalog, map the answer. A pull runs as long as
-// the download takes; its progress is logged for now and goes to `onProgress`, which becomes the stream of
-// PullProgress to the requester once the bus streams replies (one line: `onProgress: (p) => stream.send(p)`).
+// the download takes; its progress streams to the requester (PullProgress deltas) and each phase is logged.
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { ZmqContext } from '@aico/bus';
-import type { ImportModelRequest, PullModelRequest, RemoveModelRequest, UseModelRequest } from '@aico/contracts';
+import type { ImportModelRequest, PullModelRequest, PullProgressSchema, RemoveModelRequest, UseModelRequest } from '@aico/contracts';
 import type { Logger } from '@aico/logging';
 import { SERVICE_LOGGER } from '@aico/service';
 import type { DownloadProgress } from './download/model-downloader';
@@ -29,10 +28,16 @@ export class CatalogController {
 
   @MessagePattern('models.catalog.pull')
   async pull(@Payload() request: PullModelRequest, @Ctx() context: ZmqContext) {
-    // Past the requester's deadline nobody hears the answer: the download stops there (its .part kept for a resume).
-    const deadline = context.getMessage().deadlineMs;
-    const signal = deadline === undefined ? undefined : AbortSignal.timeout(Math.max(0, deadline - Date.now()));
-    const model = await this.catalog.pull({ source: request.source, name: request.name, sha256: request.sha256 }, { onProgress: this.progressLog(request.name || request.source), ...(signal ? { signal } : {}) });
+    // The stream's signal aborts at the requester's deadline, on its cancel, or when it is gone (Ctrl-C, killed):
+    // the download stops there, its .part kept for a resume.
+    const stream = context.getStream<typeof PullProgressSchema>();
+    const log = this.progressLog(request.name || request.source);
+    const onProgress = (progress: DownloadProgress) => {
+      log(progress);
+      const delta = { phase: progress.phase, doneBytes: BigInt(progress.doneBytes), totalBytes: BigInt(progress.totalBytes), resumedFromBytes: BigInt(progress.resumedFromBytes) };
+      stream.send(delta).catch((error: unknown) => this.logger.debug({ err: error }, 'A pull progress delta was not sent'));
+    };
+    const model = await this.catalog.pull({ source: request.source, name: request.name, sha256: request.sha256 }, { onProgress, signal: stream.signal });
     return { model };
   }
 
