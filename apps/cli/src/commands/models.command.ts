@@ -83,10 +83,29 @@ export function registerModels(program: Command, context: () => CliContext): voi
       if (!Number.isInteger(minutes) || minutes < 1 || minutes > 30 * 24 * 60) throw new CliError(`--timeout takes a whole number of minutes (1 to 43200), not "${options.timeout}".`, ExitCode.Usage);
       const cli = context();
       cli.progress(`Pulling ${source}${options.sha256 ? '' : ' (no --sha256 given: the file is checked as a GGUF model only)'}…`);
-      // The service streams PullProgress once the bus streams replies; until then only the final answer comes.
+      // The service streams PullProgress: a line per phase and per 5 % of the download. Ctrl-C stops the download
+      // (the service keeps what arrived for a resume).
+      let shown = '';
+      const interrupted = new AbortController();
+      const onInterrupt = () => interrupted.abort();
+      process.once('SIGINT', onInterrupt);
       const { model } = await withModels(cli, (bus) =>
-        bus.request(ModelsTopics.catalogPull, { source, sha256: options.sha256 ?? '', name: options.name ?? '' }, { timeoutMs: minutes * 60_000 }),
-      );
+        bus.requestStream(
+          ModelsTopics.catalogPull,
+          { source, sha256: options.sha256 ?? '', name: options.name ?? '' },
+          {
+            timeoutMs: minutes * 60_000,
+            signal: interrupted.signal,
+            onDelta: (progress) => {
+              const total = Number(progress.totalBytes);
+              const step = `${progress.phase}:${total > 0 ? Math.floor((Number(progress.doneBytes) * 20) / total) : ''}`;
+              if (step === shown) return;
+              shown = step;
+              cli.progress(progressLine(progress));
+            },
+          },
+        ),
+      ).finally(() => process.off('SIGINT', onInterrupt));
       report(cli, 'Pulled', model!);
     });
 
