@@ -1,4 +1,4 @@
-// The models service's settings: which back end runs models, where the catalog's files are, how a model is loaded
+// The models service's settings (llama.cpp in this process, node-llama-cpp; an Ollama back end is not built yet): where the catalog's files are, how a model is loaded
 // (GPU, threads, context, parallel sequences), how long it stays loaded, and how generations wait.
 import { join } from 'node:path';
 import { baseConfigSchema, configInteger, z } from '@aico/config';
@@ -6,10 +6,6 @@ import { baseConfigSchema, configInteger, z } from '@aico/config';
 export const modelsConfigSchema = baseConfigSchema.extend({
   models: z
     .object({
-      /** llama.cpp in this process (node-llama-cpp), or an Ollama server the user already runs. */
-      backend: z.enum(['llama.cpp', 'ollama']).default('llama.cpp'),
-      /** The Ollama server (backend: ollama); loopback unless the user says otherwise. */
-      ollamaUrl: z.string().url().default('http://127.0.0.1:11434'),
       /** The catalog's weight files; by default <dataDir>/models. */
       dir: z.string().min(1).optional(),
       /** auto: the GPU the prebuilt llama.cpp finds (Metal, CUDA, Vulkan), else the CPU. */

@@ -165,7 +165,7 @@ export class ModelsService {
     const resident = this.engine.resident;
     const waiting = [...this.generations.values()].filter((generation) => generation.phase !== 'running' && generation.phase !== 'ended').length;
     return {
-      backend: this.settings.backend,
+      backend: 'llama.cpp',
       loaded: resident ? [this.loadedModel(resident, scheduled.unloadAtMs)] : [],
       running: scheduled.running,
       waiting: Math.max(waiting, scheduled.waiting),
