@@ -176,6 +176,11 @@ export class Generation {
           const runStarted = performance.now();
           startedAt ??= runStarted;
           this.runTokens = 0;
+          // What this run streamed. Once the generation has ended, text the engine still writes before it stops is
+          // neither sent nor kept (a stream the requester stopped takes no more deltas), and a run that was stopped
+          // keeps what it streamed (not text the engine held back): the result is always the deltas joined, and a
+          // paused generation resumes from exactly what its requester has.
+          const streamed = { text: '', tokens: 0 };
           const outcome = await runGeneration({
             api,
             resident: slot.resident,
@@ -184,10 +189,16 @@ export class Generation {
             maxTokens,
             grammar,
             stop: runStop,
-            onText: (text, tokens) => this.sendText(text, tokens),
+            onText: (text, tokens) => {
+              if (this.ended) return;
+              streamed.text += text;
+              streamed.tokens = tokens;
+              this.sendText(text, tokens);
+            },
           });
-          this.text += outcome.text;
-          this.completionTokens += outcome.completionTokens;
+          const kept = this.ended || outcome.stop === 'aborted' ? streamed : { text: outcome.text, tokens: outcome.completionTokens };
+          this.text += kept.text;
+          this.completionTokens += kept.tokens;
           firstTextAt ??= outcome.firstTextAt;
           if (outcome.firstTextAt !== undefined) decodeMs += performance.now() - outcome.firstTextAt;
           if (outcome.stop !== 'aborted') stop = STOP_REASONS[outcome.stop];

@@ -1,0 +1,277 @@
+// Generation through the bus with the real engine (llama.cpp through node-llama-cpp) on the project's generated test
+// models, whose greedy output is known in advance: bus, storage, monitor and the built models app as real processes,
+// one thread, one slot. A raw completion comes in ordered deltas with the exact predicted text, a chat is answered,
+// cancel (by models.text.cancel, and by the requester's stop) ends with "cancelled" and the partial text and the
+// models process's CPU falls back to idle, a deadline ends a generation with its text so far, a second request
+// waits for the one slot and says where, and every bad input gets its own code while the process stays up.
+//
+// Nothing here depends on the machine's speed: long generations are long in tokens (a context of 64K tokens, far
+// more than any machine writes before the test acts on a delta), and every step waits for a delta or a reply.
+import { randomUUID } from 'node:crypto';
+import { requestWhenRoutable } from '@aico/bus';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ModelPurpose, ModelsErrorCode, ModelsTopics, StopReason, type GenerateDelta, type GenerateRequestSchema } from '@aico/contracts';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { cpuTicks, MODELS_TEST_ENV, ModelsStack, predictContinuation, textOf, type Generated } from './models-stack';
+import { SIGNAL_TIMEOUT_MS } from '../support/timing';
+
+// Three process starts and a restart of the models app, a few model loads of a fraction of a second.
+jest.setTimeout(10 * SIGNAL_TIMEOUT_MS);
+
+/** A context no generation here fills before the test acts on it (each token is a fraction of a millisecond). */
+const LONG_CONTEXT = 65_536;
+/** How far before its request's deadline a generation ends (so its reply surely arrives in time on a busy machine). */
+const DEADLINE_MARGIN_MS = 5_000;
+/** The interval over which the models process's CPU time is read after a stop (a measurement, not a wait). */
+const IDLE_INTERVAL_MS = 3_000;
+/** CPU ticks (1/100 s on Linux) an idle models process may use in IDLE_INTERVAL_MS: 10 % of a core; generating uses all of one. */
+const IDLE_TICKS = 30;
+
+type GenerateRequestInit = MessageInitShape<typeof GenerateRequestSchema>;
+
+/** A greedy raw completion of `prompt`. */
+const raw = (prompt: string, fields: Omit<GenerateRequestInit, 'input' | '$typeName'> = {}): GenerateRequestInit => ({ temperature: 0, ...fields, input: { case: 'prompt', value: prompt } });
+
+const textDeltas = (deltas: readonly GenerateDelta[]) => deltas.filter((delta) => delta.kind.case === 'text');
+const waitingDeltas = (deltas: readonly GenerateDelta[]) => deltas.flatMap((delta) => (delta.kind.case === 'waiting' ? [delta.kind.value] : []));
+
+/** The deltas' sequence numbers are 1, 2, 3, … in arrival order. */
+function expectContiguous(deltas: readonly GenerateDelta[]): void {
+  expect(deltas.map((delta) => Number(delta.sequence))).toEqual(deltas.map((_, index) => index + 1));
+}
+
+describe('generation through the bus with the real engine', () => {
+  let stack: ModelsStack;
+  const figures: Record<string, unknown> = {};
+
+  beforeAll(async () => {
+    stack = await ModelsStack.start({
+      modelsEnv: { AICO_MODELS__SEQUENCES: '1', AICO_MODELS__MAX_CONTEXT_SIZE: String(LONG_CONTEXT), AICO_MODELS__DEADLINE_MARGIN_MS: String(DEADLINE_MARGIN_MS) },
+    });
+    // "long" is the chat model; "tiny" (its trained context: 1024 tokens) is for a prompt longer than its context.
+    await stack.addModel('long', { context: LONG_CONTEXT }, [ModelPurpose.CHAT, ModelPurpose.EMBEDDING]);
+    await stack.addModel('tiny', { seed: 2 });
+  }, 6 * SIGNAL_TIMEOUT_MS);
+  afterAll(async () => {
+    await stack?.stop();
+    // Figures for the report (never asserted): tokens/s on the test model, CPU ticks after a stop.
+    process.stdout.write(`generation e2e figures: ${JSON.stringify(figures)}\n`);
+  });
+
+  /** A long generation on "long", stopped by `stop` once `afterTexts` text deltas have arrived. */
+  async function stoppedGeneration(afterTexts: number, stop: (generationId: string) => Promise<void>): Promise<Generated & { generationId: string }> {
+    const generationId = randomUUID();
+    let texts = 0;
+    let stopping: Promise<void> | undefined;
+    const generated = await stack.generate(raw('abc', { model: 'long', maxTokens: LONG_CONTEXT - 16 }), {
+      correlationId: generationId,
+      onDelta: (delta) => {
+        if (delta.kind.case === 'text' && ++texts === afterTexts) stopping = stop(generationId);
+      },
+    });
+    await stopping;
+    return { ...generated, generationId };
+  }
+
+  /** CPU ticks the models process uses over IDLE_INTERVAL_MS, read after the generation ended. */
+  async function ticksAfterStop(): Promise<number> {
+    const pid = stack.process('models').pid;
+    const before = await cpuTicks(pid);
+    await delay(IDLE_INTERVAL_MS);
+    return (await cpuTicks(pid)) - before;
+  }
+
+  it('streams a raw completion of a known prompt: the exact predicted text in ordered deltas, with its stop reason and usage', async () => {
+    const { result, deltas, streamed } = await stack.generate(raw('abc', { model: 'long', maxTokens: 40 }));
+    const expected = await predictContinuation('abc', 40);
+    expect(result).toMatchObject({ text: expected, stopReason: StopReason.MAX_TOKENS, model: 'long', error: '' });
+    expect(result.jobId).not.toBe('');
+    expectContiguous(deltas);
+    expect(streamed).toBe(expected);
+    // The model was loaded on demand: the deltas before the text say so, the text deltas count the tokens so far.
+    const texts = textDeltas(deltas);
+    expect(texts.length).toBeGreaterThan(1);
+    const counts = texts.map((delta) => delta.completionTokens);
+    expect(counts).toEqual([...counts].sort((a, b) => a - b));
+    expect(counts.at(-1)).toBe(40);
+    const usage = result.usage!;
+    // <s> and one token per character.
+    expect(usage).toMatchObject({ promptTokens: 4, completionTokens: 40 });
+    expect(usage.timeToFirstTokenMs).toBeGreaterThan(0);
+    expect(usage.tokensPerSecond).toBeGreaterThan(0);
+    expect(usage.generationMs).toBeGreaterThanOrEqual(usage.timeToFirstTokenMs);
+    figures['rawTokensPerSecond'] = usage.tokensPerSecond;
+    figures['rawTimeToFirstTokenMs'] = usage.timeToFirstTokenMs;
+  });
+
+  it('answers a chat through the model’s chat template', async () => {
+    const { result, deltas, streamed } = await stack.generate({ input: { case: 'chat', value: { messages: [{ role: 'system', content: 'You recite.' }, { role: 'user', content: 'Recite.' }] } }, temperature: 0, maxTokens: 12 });
+    // The ChatML template ends in "<|im_start|>assistant\n": the answer continues after the newline.
+    const expected = await predictContinuation('\n', 12);
+    expect(expected.startsWith('abcdef')).toBe(true);
+    expect(result).toMatchObject({ text: expected, stopReason: StopReason.MAX_TOKENS, model: 'long' });
+    expect(result.usage).toMatchObject({ completionTokens: 12 });
+    expect(result.usage!.promptTokens).toBeGreaterThan(10);
+    expectContiguous(deltas);
+    expect(streamed).toBe(expected);
+  });
+
+  it('ends a generation cancelled mid-stream (models.text.cancel, and the requester’s stop) with its partial text, and the CPU falls back to idle', async () => {
+    const pid = stack.process('models').pid;
+    const busy = { before: 0, after: 0 };
+    const cancelled = await stoppedGeneration(20, async (generationId) => {
+      busy.before = await cpuTicks(pid);
+      const answer = await stack.requester.request(ModelsTopics.generateCancel, { generationId, reason: 'the test stops it' }, { timeoutMs: SIGNAL_TIMEOUT_MS });
+      busy.after = await cpuTicks(pid);
+      expect(answer).toMatchObject({ found: true });
+    });
+    expect(cancelled.result.stopReason).toBe(StopReason.CANCELLED);
+    expectContiguous(cancelled.deltas);
+    expect(cancelled.streamed).toBe(cancelled.result.text);
+    const tokens = cancelled.result.usage!.completionTokens;
+    expect(tokens).toBeGreaterThanOrEqual(20);
+    expect(tokens).toBeLessThan(LONG_CONTEXT - 16);
+    expect(cancelled.result.text).toBe(await predictContinuation('abc', tokens));
+    const idleAfterCancel = await ticksAfterStop();
+    expect(idleAfterCancel).toBeLessThanOrEqual(IDLE_TICKS);
+    // A generation that is not (or no longer) there is not found.
+    await expect(stack.requester.request(ModelsTopics.generateCancel, { generationId: cancelled.generationId }, { timeoutMs: SIGNAL_TIMEOUT_MS })).resolves.toMatchObject({ found: false });
+
+    // The requester stops the stream itself: the same end, and its reply still comes with the text so far.
+    const stopper = new AbortController();
+    const generationId = randomUUID();
+    let texts = 0;
+    const stopped = await stack.generate(raw('abc', { model: 'long', maxTokens: LONG_CONTEXT - 16 }), {
+      correlationId: generationId,
+      stopSignal: stopper.signal,
+      onDelta: (delta) => {
+        if (delta.kind.case === 'text' && ++texts === 20) stopper.abort();
+      },
+    });
+    expect(stopped.result.stopReason).toBe(StopReason.CANCELLED);
+    expect(stopped.streamed).toBe(stopped.result.text);
+    expect(stopped.result.usage!.completionTokens).toBeGreaterThanOrEqual(20);
+    expect(stopped.result.text).toBe(await predictContinuation('abc', stopped.result.usage!.completionTokens));
+    const idleAfterStop = await ticksAfterStop();
+    expect(idleAfterStop).toBeLessThanOrEqual(IDLE_TICKS);
+    Object.assign(figures, { cancelledAfterTokens: tokens, ticksWhileCancelling: busy.after - busy.before, idleTicksAfterCancel: idleAfterCancel, idleTicksAfterStop: idleAfterStop, idleIntervalMs: IDLE_INTERVAL_MS });
+  });
+
+  it('ends a generation whose deadline passes mid-stream with stop reason "deadline" and its text so far', async () => {
+    let firstText = false;
+    // The request's deadline: the generation ends DEADLINE_MARGIN_MS before it, the reply arrives before it.
+    const { result, deltas, streamed } = await stack.generate(raw('abc', { model: 'long', maxTokens: LONG_CONTEXT - 16 }), {
+      timeoutMs: DEADLINE_MARGIN_MS + 5_000,
+      onDelta: (delta) => void (firstText ||= delta.kind.case === 'text'),
+    });
+    expect(firstText).toBe(true);
+    expect(result.stopReason).toBe(StopReason.DEADLINE);
+    expectContiguous(deltas);
+    expect(streamed).toBe(result.text);
+    const tokens = result.usage!.completionTokens;
+    expect(tokens).toBeGreaterThan(0);
+    expect(tokens).toBeLessThan(LONG_CONTEXT - 16);
+    expect(result.text).toBe(await predictContinuation('abc', tokens));
+    figures['tokensBeforeDeadline'] = tokens;
+    figures['deadlineTokensPerSecond'] = result.usage!.tokensPerSecond;
+  });
+
+  it('with one slot, lets a second request wait, saying where it stands, and runs it after the first', async () => {
+    const firstId = randomUUID();
+    let firstStarted!: () => void;
+    const started = new Promise<void>((resolve) => (firstStarted = resolve));
+    const first = stack.generate(raw('abc', { model: 'long', maxTokens: LONG_CONTEXT - 16 }), { correlationId: firstId, onDelta: (delta) => void (delta.kind.case === 'text' && firstStarted()) });
+    first.catch(() => undefined);
+    await started;
+
+    let statusWhileWaiting: unknown;
+    let cancelling: Promise<unknown> | undefined;
+    const second = await stack.generate(raw('abc', { model: 'long', maxTokens: 10 }), {
+      onDelta: (delta) => {
+        if (delta.kind.case !== 'waiting' || delta.kind.value.stage !== 'queued' || cancelling) return;
+        // Waiting for the one slot: the status says so, then the first generation is stopped to free it.
+        cancelling = stack.requester
+          .request(ModelsTopics.status, {}, { timeoutMs: SIGNAL_TIMEOUT_MS })
+          .then((status) => (statusWhileWaiting = status))
+          .then(() => stack.requester.request(ModelsTopics.generateCancel, { generationId: firstId }, { timeoutMs: SIGNAL_TIMEOUT_MS }));
+      },
+    });
+    await cancelling;
+    const waited = waitingDeltas(second.deltas);
+    expect(waited[0]).toMatchObject({ stage: 'queued', position: 1, reason: '1 of 1 generation slots in use' });
+    expect(statusWhileWaiting).toMatchObject({ running: 1, waiting: 1, loaded: [{ name: 'long', sequences: 1, threads: 1 }] });
+    expect(second.result).toMatchObject({ text: await predictContinuation('abc', 10), stopReason: StopReason.MAX_TOKENS });
+    expectContiguous(second.deltas);
+    // The waiting deltas came before any text.
+    expect(second.deltas.findIndex((delta) => delta.kind.case === 'text')).toBeGreaterThan(second.deltas.findIndex((delta) => delta.kind.case === 'waiting'));
+    expect(textOf(second.deltas)).toBe(second.result.text);
+    const firstResult = (await first).result;
+    expect(firstResult.stopReason).toBe(StopReason.CANCELLED);
+    expect(second.result.usage!.queuedMs).toBeGreaterThan(0);
+  });
+
+  it('refuses bad input with its own code and message, and stays up', async () => {
+    const generate = (request: GenerateRequestInit) => stack.generate(request);
+    // "tiny" reads 1024 tokens at once; a prompt of 1500 characters is 1501 tokens.
+    await expect(generate(raw('abcdefghij'.repeat(150), { model: 'tiny', maxTokens: 4 }))).rejects.toMatchObject({
+      code: ModelsErrorCode.PromptTooLong,
+      message: expect.stringContaining('The prompt is 1501 tokens, and model "tiny" reads at most 1024 at once'),
+      source: 'models',
+    });
+    await expect(generate(raw('abc', { model: 'nobody' }))).rejects.toMatchObject({ code: ModelsErrorCode.UnknownModel, message: expect.stringContaining('nobody') });
+    await expect(generate(raw('abc', { model: 'long', temperature: 5 }))).rejects.toMatchObject({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('temperature must be from 0 (greedy) to 2, not 5') });
+    await expect(generate(raw('abc', { model: 'long', topP: 0 }))).rejects.toMatchObject({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('top_p must be above 0 and at most 1, not 0') });
+    await expect(generate(raw('', { model: 'long' }))).rejects.toMatchObject({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('The prompt is empty') });
+    await expect(generate({ input: { case: 'chat', value: { messages: [{ role: 'wizard', content: 'hi' }] } }, model: 'long' })).rejects.toMatchObject({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('chat.messages[0].role is "wizard"') });
+    await expect(generate(raw('abc', { model: 'long', jsonSchema: '{not json' }))).rejects.toMatchObject({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('json_schema is not JSON') });
+
+    // Still up, still generating.
+    const after = await generate(raw('abc', { model: 'long', maxTokens: 5 }));
+    expect(after.result).toMatchObject({ text: await predictContinuation('abc', 5), stopReason: StopReason.MAX_TOKENS });
+    expect(stack.process('models').lines.filter((line) => line.level >= 50)).toEqual([]);
+  });
+
+  it('counts tokens, embeds texts, and shows the loaded model in its status', async () => {
+    const request = <T>(send: (timeoutMs: number) => Promise<T>) => send(SIGNAL_TIMEOUT_MS);
+    const counted = await request((timeoutMs) => stack.requester.request(ModelsTopics.tokensCount, { input: { case: 'text', value: 'abcdefghij' }, model: 'tiny' }, { timeoutMs }));
+    expect(counted).toMatchObject({ model: 'tiny', contextSize: 1024 });
+    expect(counted.tokens).toBeGreaterThanOrEqual(10);
+    expect(counted.tokens).toBeLessThanOrEqual(11);
+    const chat = await request((timeoutMs) => stack.requester.request(ModelsTopics.tokensCount, { input: { case: 'chat', value: { messages: [{ role: 'user', content: 'abc' }] } } }, { timeoutMs }));
+    expect(chat).toMatchObject({ model: 'long', contextSize: LONG_CONTEXT });
+    expect(chat.tokens).toBeGreaterThan(counted.tokens - 7);
+    await expect(request((timeoutMs) => stack.requester.request(ModelsTopics.tokensCount, { model: 'long' }, { timeoutMs }))).rejects.toMatchObject({ code: ModelsErrorCode.InvalidArgument });
+
+    const embedded = await request((timeoutMs) => stack.requester.request(ModelsTopics.embed, { texts: ['abc', 'abc', 'xyz'] }, { timeoutMs }));
+    expect(embedded).toMatchObject({ model: 'long', dimensions: 64 });
+    expect(embedded.embeddings.map((embedding) => embedding.values.length)).toEqual([64, 64, 64]);
+    const [a, again, other] = embedded.embeddings.map((embedding) => embedding.values);
+    expect(again).toEqual(a);
+    expect(other).not.toEqual(a);
+    expect(a!.every(Number.isFinite)).toBe(true);
+    await expect(request((timeoutMs) => stack.requester.request(ModelsTopics.embed, { texts: [] }, { timeoutMs }))).rejects.toMatchObject({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('at least one text') });
+
+    const status = await request((timeoutMs) => stack.requester.request(ModelsTopics.status, {}, { timeoutMs }));
+    expect(status).toMatchObject({ backend: 'llama.cpp', running: 0, waiting: 0, loaded: [{ name: 'long', contextSize: LONG_CONTEXT, sequences: 1, threads: 1, gpu: 'cpu', gpuLayers: 0 }] });
+    expect(status.loaded[0]!.memoryBytes).toBeGreaterThan(0n);
+    expect(status.loaded[0]!.unloadAt).toBeDefined();
+    expect(status.rssBytes).toBeGreaterThan(0n);
+  });
+
+  it('refuses a model that does not fit before loading it, with the numbers, and stays up', async () => {
+    // The models app again, now keeping 1 TiB free beyond what a model needs: nothing fits.
+    await stack.process('models').stop();
+    await stack.startApp('models', { ...MODELS_TEST_ENV, AICO_MODELS__MEMORY_HEADROOM_BYTES: String(1024 ** 4) });
+    await requestWhenRoutable((timeoutMs) => stack.requester.request(ModelsTopics.status, {}, { timeoutMs }), SIGNAL_TIMEOUT_MS);
+    await expect(stack.generate(raw('abc', { model: 'tiny', maxTokens: 4 }))).rejects.toMatchObject({
+      code: ModelsErrorCode.DoesNotFit,
+      message: expect.stringMatching(/tiny/),
+      details: expect.objectContaining({ model: 'tiny', neededRamBytes: expect.any(String), freeRamBytes: expect.any(String), shortByBytes: expect.any(String) }),
+    });
+    const status = await stack.requester.request(ModelsTopics.status, {}, { timeoutMs: SIGNAL_TIMEOUT_MS });
+    expect(status).toMatchObject({ loaded: [], running: 0, waiting: 0 });
+    // Counting tokens reads the vocabulary alone: it still answers.
+    await expect(stack.requester.request(ModelsTopics.tokensCount, { input: { case: 'text', value: 'abc' }, model: 'tiny' }, { timeoutMs: SIGNAL_TIMEOUT_MS })).resolves.toMatchObject({ model: 'tiny' });
+    expect(stack.process('models').lines.filter((line) => line.level >= 50)).toEqual([]);
+  });
+});
