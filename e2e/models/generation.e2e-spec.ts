@@ -117,14 +117,11 @@ describe('generation through the bus with the real engine', () => {
   });
 
   it('ends a generation cancelled mid-stream (models.text.cancel, and the requester’s stop) with its partial text, and the CPU falls back to idle', async () => {
-    const pid = stack.process('models').pid;
-    const busy = { before: 0, after: 0 };
+    let answer: unknown;
     const cancelled = await stoppedGeneration(20, async (generationId) => {
-      busy.before = await cpuTicks(pid);
-      const answer = await stack.requester.request(ModelsTopics.generateCancel, { generationId, reason: 'the test stops it' }, { timeoutMs: SIGNAL_TIMEOUT_MS });
-      busy.after = await cpuTicks(pid);
-      expect(answer).toMatchObject({ found: true });
+      answer = await stack.requester.request(ModelsTopics.generateCancel, { generationId, reason: 'the test stops it' }, { timeoutMs: SIGNAL_TIMEOUT_MS });
     });
+    expect(answer).toMatchObject({ found: true });
     expect(cancelled.result.stopReason).toBe(StopReason.CANCELLED);
     expectContiguous(cancelled.deltas);
     expect(cancelled.streamed).toBe(cancelled.result.text);
@@ -154,16 +151,20 @@ describe('generation through the bus with the real engine', () => {
     expect(stopped.result.text).toBe(await predictContinuation('abc', stopped.result.usage!.completionTokens));
     const idleAfterStop = await ticksAfterStop();
     expect(idleAfterStop).toBeLessThanOrEqual(IDLE_TICKS);
-    Object.assign(figures, { cancelledAfterTokens: tokens, ticksWhileCancelling: busy.after - busy.before, idleTicksAfterCancel: idleAfterCancel, idleTicksAfterStop: idleAfterStop, idleIntervalMs: IDLE_INTERVAL_MS });
+    Object.assign(figures, { cancelledAfterTokens: tokens, idleTicksAfterCancel: idleAfterCancel, idleTicksAfterStop: idleAfterStop, idleIntervalMs: IDLE_INTERVAL_MS });
   });
 
   it('ends a generation whose deadline passes mid-stream with stop reason "deadline" and its text so far', async () => {
     let firstText = false;
+    const pid = stack.process('models').pid;
+    const ticksBefore = await cpuTicks(pid);
     // The request's deadline: the generation ends DEADLINE_MARGIN_MS before it, the reply arrives before it.
     const { result, deltas, streamed } = await stack.generate(raw('abc', { model: 'long', maxTokens: LONG_CONTEXT - 16 }), {
-      timeoutMs: DEADLINE_MARGIN_MS + 5_000,
+      timeoutMs: DEADLINE_MARGIN_MS + 8_000,
       onDelta: (delta) => void (firstText ||= delta.kind.case === 'text'),
     });
+    figures['ticksWhileGenerating'] = (await cpuTicks(pid)) - ticksBefore;
+    figures['generatingMs'] = result.usage!.generationMs;
     expect(firstText).toBe(true);
     expect(result.stopReason).toBe(StopReason.DEADLINE);
     expectContiguous(deltas);
@@ -250,9 +251,17 @@ describe('generation through the bus with the real engine', () => {
     expect(other).not.toEqual(a);
     expect(a!.every(Number.isFinite)).toBe(true);
     await expect(request((timeoutMs) => stack.requester.request(ModelsTopics.embed, { texts: [] }, { timeoutMs }))).rejects.toMatchObject({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('at least one text') });
+    // "tiny" reads 1024 tokens at once: a longer text is refused with the numbers, a text just short of it embeds.
+    await expect(request((timeoutMs) => stack.requester.request(ModelsTopics.embed, { texts: ['abc', 'abcdefghij'.repeat(150)], model: 'tiny' }, { timeoutMs }))).rejects.toMatchObject({
+      code: ModelsErrorCode.PromptTooLong,
+      message: expect.stringContaining('texts[1] is 150'),
+    });
+    const nearlyFull = await request((timeoutMs) => stack.requester.request(ModelsTopics.embed, { texts: ['abcdefghij'.repeat(100)], model: 'tiny' }, { timeoutMs }));
+    expect(nearlyFull).toMatchObject({ model: 'tiny', dimensions: 64 });
+    expect(nearlyFull.embeddings[0]!.values).toHaveLength(64);
 
     const status = await request((timeoutMs) => stack.requester.request(ModelsTopics.status, {}, { timeoutMs }));
-    expect(status).toMatchObject({ backend: 'llama.cpp', running: 0, waiting: 0, loaded: [{ name: 'long', contextSize: LONG_CONTEXT, sequences: 1, threads: 1, gpu: 'cpu', gpuLayers: 0 }] });
+    expect(status).toMatchObject({ backend: 'llama.cpp', running: 0, waiting: 0, loaded: [{ name: 'tiny', contextSize: 1024, sequences: 1, threads: 1, gpu: 'cpu', gpuLayers: 0 }], lastUnloadReason: 'replaced' });
     expect(status.loaded[0]!.memoryBytes).toBeGreaterThan(0n);
     expect(status.loaded[0]!.unloadAt).toBeDefined();
     expect(status.rssBytes).toBeGreaterThan(0n);
