@@ -116,6 +116,14 @@ describe('generation through the bus with the real engine', () => {
     expect(streamed).toBe(expected);
   });
 
+  it('follows a JSON schema given with the request', async () => {
+    const schema = { type: 'object', properties: { answer: { enum: ['yes', 'no'] } }, required: ['answer'] };
+    const { result, streamed } = await stack.generate(raw('abc', { model: 'long', maxTokens: 64, jsonSchema: JSON.stringify(schema) }));
+    expect(streamed).toBe(result.text);
+    expect(result.stopReason).toBe(StopReason.END_OF_SEQUENCE);
+    expect(JSON.parse(result.text)).toEqual({ answer: expect.stringMatching(/^(yes|no)$/) });
+  });
+
   it('ends a generation cancelled mid-stream (models.text.cancel, and the requester’s stop) with its partial text, and the CPU falls back to idle', async () => {
     let answer: unknown;
     const cancelled = await stoppedGeneration(20, async (generationId) => {
@@ -274,11 +282,13 @@ describe('generation through the bus with the real engine', () => {
     await requestWhenRoutable((timeoutMs) => stack.requester.request(ModelsTopics.status, {}, { timeoutMs }), SIGNAL_TIMEOUT_MS);
     await expect(stack.generate(raw('abc', { model: 'tiny', maxTokens: 4 }))).rejects.toMatchObject({
       code: ModelsErrorCode.DoesNotFit,
-      message: expect.stringMatching(/tiny/),
+      message: expect.stringMatching(/^Model "tiny" does not fit: it needs about .+ of memory \(the model .+, a context of 1024 tokens .+, .+ kept free\) and .+ is available\. Try .+/),
       details: expect.objectContaining({ model: 'tiny', neededRamBytes: expect.any(String), freeRamBytes: expect.any(String), shortByBytes: expect.any(String) }),
     });
+    // Refused before loading: nothing is in memory, and nothing was loaded.
     const status = await stack.requester.request(ModelsTopics.status, {}, { timeoutMs: SIGNAL_TIMEOUT_MS });
     expect(status).toMatchObject({ loaded: [], running: 0, waiting: 0 });
+    expect(stack.process('models').lines.filter((line) => line.msg === 'Model loaded')).toEqual([]);
     // Counting tokens reads the vocabulary alone: it still answers.
     await expect(stack.requester.request(ModelsTopics.tokensCount, { input: { case: 'text', value: 'abc' }, model: 'tiny' }, { timeoutMs: SIGNAL_TIMEOUT_MS })).resolves.toMatchObject({ model: 'tiny' });
     expect(stack.process('models').lines.filter((line) => line.level >= 50)).toEqual([]);
