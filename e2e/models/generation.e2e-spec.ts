@@ -7,12 +7,15 @@
 //
 // Nothing here depends on the machine's speed: long generations are long in tokens (a context of 64K tokens, far
 // more than any machine writes before the test acts on a delta), and every step waits for a delta or a reply.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { requestWhenRoutable } from '@aico/bus';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ModelPurpose, ModelsErrorCode, ModelsTopics, StopReason, type GenerateDelta, type GenerateRequestSchema } from '@aico/contracts';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { cpuTicks, MODELS_TEST_ENV, ModelsStack, predictContinuation, textOf, type Generated } from './models-stack';
+import { AICO_CLI } from '../support/aico-cli';
 import { SIGNAL_TIMEOUT_MS } from '../support/timing';
 
 // Three process starts and a restart of the models app, a few model loads of a fraction of a second.
@@ -160,6 +163,37 @@ describe('generation through the bus with the real engine', () => {
     const idleAfterStop = await ticksAfterStop();
     expect(idleAfterStop).toBeLessThanOrEqual(IDLE_TICKS);
     Object.assign(figures, { cancelledAfterTokens: tokens, idleTicksAfterCancel: idleAfterCancel, idleTicksAfterStop: idleAfterStop, idleIntervalMs: IDLE_INTERVAL_MS });
+  });
+
+  it('stops a generation whose requester is killed mid-stream (aico generate, kill -9), and the CPU falls back to idle', async () => {
+    const models = stack.process('models');
+    const since = models.lines.length;
+    const cli = spawn(process.execPath, [AICO_CLI, 'generate', '--raw', '--model', 'long', '--max-tokens', String(LONG_CONTEXT - 16), '--temperature', '0', 'abc'], {
+      env: { PATH: process.env['PATH'], ...stack.environment.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = once(cli, 'exit');
+    let printed = '';
+    // The command prints the text as it streams: kill it once 20 characters are on the screen.
+    await new Promise<void>((resolve, reject) => {
+      cli.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        printed += chunk;
+        if (printed.length >= 20) resolve();
+      });
+      cli.on('error', reject);
+      cli.on('exit', (code) => reject(new Error(`aico generate exited (${code}) before it printed 20 characters: ${printed}`)));
+    });
+    cli.kill('SIGKILL');
+    const killedAt = Date.now();
+    await exited;
+    expect(await predictContinuation('abc', printed.length)).toBe(printed);
+    // The models service notices the requester is gone (it stops sending keep-alives) and ends the generation.
+    const ended = await models.waitFor((line) => line.msg === 'Generation ended' && line['why'] === 'the requester went away', SIGNAL_TIMEOUT_MS, 'the end of the killed requester’s generation', since);
+    expect(ended).toMatchObject({ model: 'long', stop: 'CANCELLED' });
+    const idle = await ticksAfterStop();
+    expect(idle).toBeLessThanOrEqual(IDLE_TICKS);
+    Object.assign(figures, { idleTicksAfterRequesterKilled: idle, msFromKillToEnd: new Date(ended['time'] as string | number).getTime() - killedAt });
+    await expect(stack.requester.request(ModelsTopics.status, {}, { timeoutMs: SIGNAL_TIMEOUT_MS })).resolves.toMatchObject({ running: 0, waiting: 0 });
   });
 
   it('ends a generation whose deadline passes mid-stream with stop reason "deadline" and its text so far', async () => {
