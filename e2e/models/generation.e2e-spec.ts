@@ -219,6 +219,28 @@ describe('generation through the bus with the real engine', () => {
     figures['deadlineTokensPerSecond'] = result.usage!.tokensPerSecond;
   });
 
+  it('answers at the deadline with the text so far while the monitor does not answer (its bookkeeping never holds a reply)', async () => {
+    const monitor = stack.process('monitor');
+    let stopped = false;
+    try {
+      const { result, streamed } = await stack.generate(raw('abc', { model: 'long', maxTokens: LONG_CONTEXT - 16 }), {
+        timeoutMs: DEADLINE_MARGIN_MS + 8_000,
+        onDelta: (delta) => {
+          // Admitted and streaming: now the monitor stops answering (its job requests wait their whole timeout).
+          if (delta.kind.case !== 'text' || stopped) return;
+          stopped = true;
+          monitor.signal('SIGSTOP');
+        },
+      });
+      expect(stopped).toBe(true);
+      expect(result.stopReason).toBe(StopReason.DEADLINE);
+      expect(result.text).toBe(streamed);
+      expect(result.text).toBe(await predictContinuation('abc', result.usage!.completionTokens));
+    } finally {
+      monitor.signal('SIGCONT');
+    }
+  });
+
   it('with one slot, lets a second request wait, saying where it stands, and runs it after the first', async () => {
     const firstId = randomUUID();
     let firstStarted!: () => void;

@@ -81,12 +81,12 @@ function fakeEngine(onChunk: (count: number) => void) {
   return { api: { LlamaCompletion } as unknown as NodeLlamaCpp, resident };
 }
 
-function generationWith(onChunk: (generation: Generation, count: number) => void) {
+function generationWith(onChunk: (generation: Generation, count: number) => void, complete: () => Promise<void> = async () => undefined) {
   const { stream, controller, delivered } = fakeStream();
   // The engine's chunk callback needs the generation, which needs the engine: a holder ties the knot.
   const holder: { generation?: Generation } = {};
   const { api, resident } = fakeEngine((count) => onChunk(holder.generation!, count));
-  const ticket = { id: 'job-1', pauseAdvised: false, complete: async () => undefined } as unknown as JobTicket;
+  const ticket = { id: 'job-1', pauseAdvised: false, complete } as unknown as JobTicket;
   const deps: GenerationDeps = {
     api: async () => ({ api, llama: { createGrammarForJsonSchema: () => Promise.reject(new Error('no grammar here')) } }),
     acquire: async (): Promise<Slot> => ({ resident, evicted: new AbortController().signal, release: () => undefined }),
@@ -122,6 +122,22 @@ describe('Generation', () => {
     expect(result).toMatchObject({ text: joined(delivered), stopReason: StopReason.CANCELLED });
     expect(result.text).toBe('def');
     expect(delivered.map((delta) => Number(delta.sequence))).toEqual([1, 2, 3]);
+  });
+
+  it('answers without waiting for the monitor to take the job’s completion', async () => {
+    // A monitor that does not answer (stopped, or gone mid-generation): the job request would wait its whole timeout.
+    let completions = 0;
+    const { generation } = generationWith(
+      (self, count) => {
+        if (count === 3) self.end({ kind: 'deadline', reason: 'the request deadline passed' });
+      },
+      () => {
+        completions++;
+        return new Promise<void>(() => undefined);
+      },
+    );
+    await expect(generation.run()).resolves.toMatchObject({ text: 'def', stopReason: StopReason.DEADLINE });
+    expect(completions).toBe(1);
   });
 
   it('keeps every token when the model ends it', async () => {

@@ -210,7 +210,9 @@ export class Generation {
       }
       const stopReason = stop ?? END_REASONS[this.ended!.kind];
       const endedAt = performance.now();
-      await this.ticket.complete(true);
+      // The monitor's bookkeeping does not hold the reply: a monitor that is slow or gone would keep a finished
+      // answer from its requester (past its deadline) for as long as the job request may take.
+      void this.ticket.complete(true);
       this.phase = 'ended';
       this.deps.logger.info({ generation: this.id, model: this.model.name, stop: StopReason[stopReason], completionTokens: this.completionTokens, ...(this.ended ? { why: this.ended.reason } : {}) }, 'Generation ended');
       return {
@@ -222,7 +224,7 @@ export class Generation {
       };
     } catch (error) {
       this.phase = 'ended';
-      await this.ticket?.complete(false, (error as Error).message);
+      void this.ticket?.complete(false, (error as Error).message);
       throw error;
     } finally {
       this.stream.signal.removeEventListener('abort', onStreamAbort);
