@@ -119,6 +119,18 @@ describe('generation through the bus with the real engine', () => {
     expect(streamed).toBe(expected);
   });
 
+  it('stops before a stop string, and samples the same text twice with the same seed', async () => {
+    const stopped = await stack.generate(raw('abc', { model: 'long', maxTokens: 40, stop: ['ijk', 'zzz'] }));
+    expect(stopped.result).toMatchObject({ text: 'defgh', stopReason: StopReason.STOP_STRING });
+    expect(stopped.streamed).toBe('defgh');
+
+    const sampled = () => stack.generate(raw('abc', { model: 'long', maxTokens: 20, temperature: 1.5, topK: 40, topP: 0.95, seed: 7 }));
+    const [once, twice] = [await sampled(), await sampled()];
+    expect(once.result.text).toBe(twice.result.text);
+    expect(once.result.usage!.completionTokens).toBe(20);
+    expect(once.streamed).toBe(once.result.text);
+  });
+
   it('follows a JSON schema given with the request', async () => {
     const schema = { type: 'object', properties: { answer: { enum: ['yes', 'no'] } }, required: ['answer'] };
     const { result, streamed } = await stack.generate(raw('abc', { model: 'long', maxTokens: 64, jsonSchema: JSON.stringify(schema) }));
@@ -329,6 +341,34 @@ describe('generation through the bus with the real engine', () => {
     expect(status.loaded[0]!.memoryBytes).toBeGreaterThan(0n);
     expect(status.loaded[0]!.unloadAt).toBeDefined();
     expect(status.rssBytes).toBeGreaterThan(0n);
+  });
+
+  it('runs two generations at once with two sequences, each with its exact text', async () => {
+    await stack.process('models').stop();
+    await stack.startApp('models', { ...MODELS_TEST_ENV, AICO_MODELS__SEQUENCES: '2', AICO_MODELS__MAX_CONTEXT_SIZE: String(LONG_CONTEXT) });
+    await requestWhenRoutable((timeoutMs) => stack.requester.request(ModelsTopics.status, {}, { timeoutMs }), SIGNAL_TIMEOUT_MS);
+    const firstId = randomUUID();
+    let firstStarted!: () => void;
+    const started = new Promise<void>((resolve) => (firstStarted = resolve));
+    const first = stack.generate(raw('abc', { model: 'long', maxTokens: LONG_CONTEXT - 16 }), { correlationId: firstId, onDelta: (delta) => void (delta.kind.case === 'text' && firstStarted()) });
+    first.catch(() => undefined);
+    await started;
+
+    // The first one still runs (it has tens of thousands of tokens to go): the second gets the other sequence.
+    let running: unknown;
+    const second = await stack.generate(raw('ABC', { model: 'long', maxTokens: 30 }), {
+      onDelta: (delta) => {
+        if (delta.kind.case === 'text' && running === undefined) running = stack.requester.request(ModelsTopics.status, {}, { timeoutMs: SIGNAL_TIMEOUT_MS });
+      },
+    });
+    expect(second.result).toMatchObject({ text: await predictContinuation('ABC', 30), stopReason: StopReason.MAX_TOKENS });
+    expect(waitingDeltas(second.deltas).filter((state) => state.stage === 'queued')).toEqual([]);
+    await expect(running).resolves.toMatchObject({ running: 2, waiting: 0, loaded: [{ name: 'long', sequences: 2 }] });
+
+    await stack.requester.request(ModelsTopics.generateCancel, { generationId: firstId }, { timeoutMs: SIGNAL_TIMEOUT_MS });
+    const { result } = await first;
+    expect(result.stopReason).toBe(StopReason.CANCELLED);
+    expect(result.text).toBe(await predictContinuation('abc', result.usage!.completionTokens));
   });
 
   it('refuses a model that does not fit before loading it, with the numbers, and stays up', async () => {
