@@ -302,6 +302,12 @@ describe('generation through the bus with the real engine', () => {
     await expect(generate({ input: { case: 'chat', value: { messages: [{ role: 'wizard', content: 'hi' }] } }, model: 'long' })).rejects.toMatchObject({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('chat.messages[0].role is "wizard"') });
     await expect(generate(raw('abc', { model: 'long', jsonSchema: '{not json' }))).rejects.toMatchObject({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('json_schema is not JSON') });
 
+    // Files in the catalog that cannot be loaded (changed on disk after their import): llama.cpp's own reason.
+    await stack.addModel('cut', { truncate: true, seed: 3 });
+    await stack.addModel('alien', { architecture: 'aico-unknown', seed: 4 });
+    await expect(generate(raw('abc', { model: 'cut', maxTokens: 4 }))).rejects.toMatchObject({ code: ModelsErrorCode.Damaged, message: expect.stringContaining('data is not within the file bounds') });
+    await expect(generate(raw('abc', { model: 'alien', maxTokens: 4 }))).rejects.toMatchObject({ code: ModelsErrorCode.UnknownArchitecture, message: expect.stringContaining('aico-unknown') });
+
     // Still up, still generating.
     const after = await generate(raw('abc', { model: 'long', maxTokens: 5 }));
     expect(after.result).toMatchObject({ text: await predictContinuation('abc', 5), stopReason: StopReason.MAX_TOKENS });
