@@ -140,6 +140,33 @@ describe('Generation', () => {
     expect(completions).toBe(1);
   });
 
+  describe('its deadline', () => {
+    afterEach(() => jest.useRealTimers());
+
+    const endsAfter = (deadlineInMs: number, marginMs: number): number => {
+      jest.useFakeTimers({ now: 1_000_000 });
+      const { generation } = generationWith(() => undefined);
+      const end = jest.spyOn(generation, 'end');
+      generation.expireAt(Date.now() + deadlineInMs, marginMs);
+      let elapsed = 0;
+      while (end.mock.calls.length === 0 && elapsed <= deadlineInMs) {
+        jest.advanceTimersByTime(1);
+        elapsed++;
+      }
+      expect(end).toHaveBeenCalledWith({ kind: 'deadline', reason: 'the request deadline passed' });
+      return elapsed;
+    };
+
+    it('ends it the margin before the request’s deadline', () => {
+      expect(endsAfter(30_000, 1_000)).toBe(29_000);
+    });
+
+    it('ends it halfway to a deadline nearer than twice the margin, not at once', () => {
+      expect(endsAfter(800, 1_000)).toBe(400);
+      expect(endsAfter(3_000, 5_000)).toBe(1_500);
+    });
+  });
+
   it('keeps every token when the model ends it', async () => {
     const { generation, delivered } = generationWith(() => undefined);
     const result = await generation.run();

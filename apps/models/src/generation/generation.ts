@@ -92,10 +92,15 @@ export class Generation {
     return source === this.requester || (JOB_OPERATORS as readonly string[]).includes(source);
   }
 
-  /** Ends it at `deadlineMs` minus `marginMs`, so the final reply reaches the requester before its own deadline. */
+  /**
+   * Ends it `marginMs` before `deadlineMs`, so the final reply reaches the requester before its own deadline — or
+   * halfway to it when the deadline is nearer than twice the margin: a request with a short deadline still gets the
+   * text that fits in it, not an empty answer at once.
+   */
   expireAt(deadlineMs: number | undefined, marginMs: number): void {
     if (deadlineMs === undefined) return;
-    const timer = setTimeout(() => this.end({ kind: 'deadline', reason: 'the request deadline passed' }), Math.max(0, deadlineMs - marginMs - Date.now()));
+    const left = Math.max(0, deadlineMs - Date.now());
+    const timer = setTimeout(() => this.end({ kind: 'deadline', reason: 'the request deadline passed' }), left - Math.min(marginMs, left / 2));
     timer.unref();
     this.timers.push(timer);
   }
