@@ -253,7 +253,7 @@ describe('generation through the bus with the real engine', () => {
     }
   });
 
-  it('with one slot, lets a second request wait, saying where it stands, and runs it after the first', async () => {
+  it('with one slot, lets later requests wait, saying where they stand, and runs them in order after the first', async () => {
     const firstId = randomUUID();
     let firstStarted!: () => void;
     const started = new Promise<void>((resolve) => (firstStarted = resolve));
@@ -261,12 +261,18 @@ describe('generation through the bus with the real engine', () => {
     first.catch(() => undefined);
     await started;
 
+    // The second waits behind the running first; the third, sent once the second is queued, waits behind both.
+    let secondQueued!: () => void;
+    const queued = new Promise<void>((resolve) => (secondQueued = resolve));
+    const second = stack.generate(raw('abc', { model: 'long', maxTokens: 10 }), { onDelta: (delta) => void (delta.kind.case === 'waiting' && delta.kind.value.stage === 'queued' && secondQueued()) });
+    second.catch(() => undefined);
+    await queued;
     let statusWhileWaiting: unknown;
     let cancelling: Promise<unknown> | undefined;
-    const second = await stack.generate(raw('abc', { model: 'long', maxTokens: 10 }), {
+    const third = await stack.generate(raw('ABC', { model: 'long', maxTokens: 10 }), {
       onDelta: (delta) => {
-        if (delta.kind.case !== 'waiting' || delta.kind.value.stage !== 'queued' || cancelling) return;
-        // Waiting for the one slot: the status says so, then the first generation is stopped to free it.
+        if (delta.kind.case !== 'waiting' || delta.kind.value.position !== 2 || cancelling) return;
+        // Both wait for the one slot: the status says so, then the first generation is stopped to free it.
         cancelling = stack.requester
           .request(ModelsTopics.status, {}, { timeoutMs: SIGNAL_TIMEOUT_MS })
           .then((status) => (statusWhileWaiting = status))
@@ -274,17 +280,27 @@ describe('generation through the bus with the real engine', () => {
       },
     });
     await cancelling;
-    const waited = waitingDeltas(second.deltas);
-    expect(waited[0]).toMatchObject({ stage: 'queued', position: 1, reason: '1 of 1 generation slots in use' });
-    expect(statusWhileWaiting).toMatchObject({ running: 1, waiting: 1, loaded: [{ name: 'long', sequences: 1, threads: 1 }] });
-    expect(second.result).toMatchObject({ text: await predictContinuation('abc', 10), stopReason: StopReason.MAX_TOKENS });
-    expectContiguous(second.deltas);
-    // The waiting deltas came before any text.
-    expect(second.deltas.findIndex((delta) => delta.kind.case === 'text')).toBeGreaterThan(second.deltas.findIndex((delta) => delta.kind.case === 'waiting'));
-    expect(textOf(second.deltas)).toBe(second.result.text);
-    const firstResult = (await first).result;
-    expect(firstResult.stopReason).toBe(StopReason.CANCELLED);
-    expect(second.result.usage!.queuedMs).toBeGreaterThan(0);
+    const secondResult = await second;
+    expect(statusWhileWaiting).toMatchObject({ running: 1, waiting: 2, loaded: [{ name: 'long', sequences: 1, threads: 1 }] });
+
+    expect(waitingDeltas(secondResult.deltas)).toEqual([expect.objectContaining({ stage: 'queued', position: 1, reason: '1 of 1 generation slots in use' })]);
+    // The third moved up when the second took the slot.
+    expect(waitingDeltas(third.deltas).map(({ stage, position }) => [stage, position])).toEqual([
+      ['queued', 2],
+      ['queued', 1],
+    ]);
+    for (const [later, prompt] of [
+      [secondResult, 'abc'],
+      [third, 'ABC'],
+    ] as const) {
+      expect(later.result).toMatchObject({ text: await predictContinuation(prompt, 10), stopReason: StopReason.MAX_TOKENS });
+      expectContiguous(later.deltas);
+      // The waiting deltas came before any text.
+      expect(later.deltas.findIndex((delta) => delta.kind.case === 'text')).toBeGreaterThan(later.deltas.findLastIndex((delta) => delta.kind.case === 'waiting'));
+      expect(textOf(later.deltas)).toBe(later.result.text);
+      expect(later.result.usage!.queuedMs).toBeGreaterThan(0);
+    }
+    expect((await first).result.stopReason).toBe(StopReason.CANCELLED);
   });
 
   it('refuses bad input with its own code and message, and stays up', async () => {
