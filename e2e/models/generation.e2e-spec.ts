@@ -117,6 +117,10 @@ describe('generation through the bus with the real engine', () => {
     expect(result.usage!.promptTokens).toBeGreaterThan(10);
     expectContiguous(deltas);
     expect(streamed).toBe(expected);
+
+    // A chat that ends with the assistant's words: the model continues them.
+    const continued = await stack.generate({ input: { case: 'chat', value: { messages: [{ role: 'user', content: 'Recite.' }, { role: 'assistant', content: 'abc' }] } }, temperature: 0, maxTokens: 6 });
+    expect(continued.result).toMatchObject({ text: await predictContinuation('abc', 6), stopReason: StopReason.MAX_TOKENS });
   });
 
   it('stops before a stop string, and samples the same text twice with the same seed', async () => {
