@@ -8,13 +8,12 @@
 // Nothing here depends on the machine's speed: long generations are long in tokens (a context of 64K tokens, far
 // more than any machine writes before the test acts on a delta), and every step waits for a delta or a reply.
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { requestWhenRoutable } from '@aico/bus';
+import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ModelPurpose, ModelsErrorCode, ModelsTopics, StopReason, type GenerateDelta, type GenerateRequestSchema } from '@aico/contracts';
-import type { MessageInitShape } from '@bufbuild/protobuf';
-import { cpuTicks, MODELS_TEST_ENV, ModelsStack, predictContinuation, textOf, type Generated } from './models-stack';
+import { requestWhenRoutable } from '@aico/bus';
+import { ModelPurpose, ModelsErrorCode, ModelsTopics, StopReason, type GenerateDelta } from '@aico/contracts';
+import { cpuTicks, MODELS_TEST_ENV, ModelsStack, predictContinuation, raw, textDeltas, textOf, waitingDeltas, type Generated, type GenerateRequestInit } from './models-stack';
 import { AICO_CLI } from '../support/aico-cli';
 import { SIGNAL_TIMEOUT_MS } from '../support/timing';
 
@@ -29,14 +28,6 @@ const DEADLINE_MARGIN_MS = 5_000;
 const IDLE_INTERVAL_MS = 3_000;
 /** CPU ticks (1/100 s on Linux) an idle models process may use in IDLE_INTERVAL_MS: 10 % of a core; generating uses all of one. */
 const IDLE_TICKS = 30;
-
-type GenerateRequestInit = MessageInitShape<typeof GenerateRequestSchema>;
-
-/** A greedy raw completion of `prompt`. */
-const raw = (prompt: string, fields: Omit<GenerateRequestInit, 'input' | '$typeName'> = {}): GenerateRequestInit => ({ temperature: 0, ...fields, input: { case: 'prompt', value: prompt } });
-
-const textDeltas = (deltas: readonly GenerateDelta[]) => deltas.filter((delta) => delta.kind.case === 'text');
-const waitingDeltas = (deltas: readonly GenerateDelta[]) => deltas.flatMap((delta) => (delta.kind.case === 'waiting' ? [delta.kind.value] : []));
 
 /** The deltas' sequence numbers are 1, 2, 3, … in arrival order. */
 function expectContiguous(deltas: readonly GenerateDelta[]): void {
