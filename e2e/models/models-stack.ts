@@ -207,6 +207,16 @@ export function testModels<T>(name: 'makeTestModel' | 'predictContinuation', ...
 /** The exact greedy continuation of `prompt` by a test model (its vocabulary chain). */
 export const predictContinuation = (prompt: string, tokens: number): Promise<string> => testModels<string>('predictContinuation', prompt, tokens);
 
+export type GenerateRequestInit = MessageInitShape<typeof GenerateRequestSchema>;
+
+/** A greedy raw completion of `prompt` (the test models' output is then known: predictContinuation). */
+export const raw = (prompt: string, fields: Omit<GenerateRequestInit, 'input' | '$typeName'> = {}): GenerateRequestInit => ({ temperature: 0, ...fields, input: { case: 'prompt', value: prompt } });
+
+export const textDeltas = (deltas: readonly GenerateDelta[]): GenerateDelta[] => deltas.filter((delta) => delta.kind.case === 'text');
+
+/** The queue states of the waiting deltas, in order. */
+export const waitingDeltas = (deltas: readonly GenerateDelta[]) => deltas.flatMap((delta) => (delta.kind.case === 'waiting' ? [delta.kind.value] : []));
+
 export const textOf = (deltas: readonly GenerateDelta[]): string => deltas.map((delta) => (delta.kind.case === 'text' ? delta.kind.value : '')).join('');
 
 /** CPU ticks (user + system) a process has used so far, from /proc/<pid>/stat. */

@@ -35,7 +35,7 @@ export const modelsConfigSchema = baseConfigSchema.extend({
       defaultTemperature: z.coerce.number().min(0).max(2).default(0.7),
       /**
        * A generation ends (stop reason DEADLINE, with its text so far) this long before its request's deadline, so
-       * the final reply reaches the requester before the requester gives up.
+       * the final reply reaches the requester before the requester gives up (halfway to a deadline nearer than twice this).
        */
       deadlineMarginMs: configInteger.min(0).default(1_000),
       /** How long the monitor may take to answer a job submit before it counts as not answering. */

@@ -92,10 +92,15 @@ export class Generation {
     return source === this.requester || (JOB_OPERATORS as readonly string[]).includes(source);
   }
 
-  /** Ends it at `deadlineMs` minus `marginMs`, so the final reply reaches the requester before its own deadline. */
+  /**
+   * Ends it `marginMs` before `deadlineMs`, so the final reply reaches the requester before its own deadline — or
+   * halfway to it when the deadline is nearer than twice the margin: a request with a short deadline still gets the
+   * text that fits in it, not an empty answer at once.
+   */
   expireAt(deadlineMs: number | undefined, marginMs: number): void {
     if (deadlineMs === undefined) return;
-    const timer = setTimeout(() => this.end({ kind: 'deadline', reason: 'the request deadline passed' }), Math.max(0, deadlineMs - marginMs - Date.now()));
+    const left = Math.max(0, deadlineMs - Date.now());
+    const timer = setTimeout(() => this.end({ kind: 'deadline', reason: 'the request deadline passed' }), left - Math.min(marginMs, left / 2));
     timer.unref();
     this.timers.push(timer);
   }
@@ -176,6 +181,11 @@ export class Generation {
           const runStarted = performance.now();
           startedAt ??= runStarted;
           this.runTokens = 0;
+          // What this run streamed. Once the generation has ended, text the engine still writes before it stops is
+          // neither sent nor kept (a stream the requester stopped takes no more deltas), and a run that was stopped
+          // keeps what it streamed (not text the engine held back): the result is always the deltas joined, and a
+          // paused generation resumes from exactly what its requester has.
+          const streamed = { text: '', tokens: 0 };
           const outcome = await runGeneration({
             api,
             resident: slot.resident,
@@ -184,10 +194,16 @@ export class Generation {
             maxTokens,
             grammar,
             stop: runStop,
-            onText: (text, tokens) => this.sendText(text, tokens),
+            onText: (text, tokens) => {
+              if (this.ended) return;
+              streamed.text += text;
+              streamed.tokens = tokens;
+              this.sendText(text, tokens);
+            },
           });
-          this.text += outcome.text;
-          this.completionTokens += outcome.completionTokens;
+          const kept = this.ended || outcome.stop === 'aborted' ? streamed : { text: outcome.text, tokens: outcome.completionTokens };
+          this.text += kept.text;
+          this.completionTokens += kept.tokens;
           firstTextAt ??= outcome.firstTextAt;
           if (outcome.firstTextAt !== undefined) decodeMs += performance.now() - outcome.firstTextAt;
           if (outcome.stop !== 'aborted') stop = STOP_REASONS[outcome.stop];
@@ -199,7 +215,9 @@ export class Generation {
       }
       const stopReason = stop ?? END_REASONS[this.ended!.kind];
       const endedAt = performance.now();
-      await this.ticket.complete(true);
+      // The monitor's bookkeeping does not hold the reply: a monitor that is slow or gone would keep a finished
+      // answer from its requester (past its deadline) for as long as the job request may take.
+      void this.ticket.complete(true);
       this.phase = 'ended';
       this.deps.logger.info({ generation: this.id, model: this.model.name, stop: StopReason[stopReason], completionTokens: this.completionTokens, ...(this.ended ? { why: this.ended.reason } : {}) }, 'Generation ended');
       return {
@@ -211,7 +229,7 @@ export class Generation {
       };
     } catch (error) {
       this.phase = 'ended';
-      await this.ticket?.complete(false, (error as Error).message);
+      void this.ticket?.complete(false, (error as Error).message);
       throw error;
     } finally {
       this.stream.signal.removeEventListener('abort', onStreamAbort);
