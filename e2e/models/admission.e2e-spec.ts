@@ -19,8 +19,8 @@ const PROMPT = 'abc';
 
 const waitingOf = (deltas: readonly GenerateDelta[]) => deltas.flatMap((delta) => (delta.kind.case === 'waiting' ? [delta.kind.value] : []));
 
-/** Resolves with the first delta that matches (the onDelta hook of a generation feeds it). */
-function deltaWatch(): { onDelta: (delta: GenerateDelta) => void; next: (predicate: (delta: GenerateDelta) => boolean) => Promise<GenerateDelta> } {
+/** Resolves with the first delta that matches (the onDelta hook of a generation feeds it); rejects after the e2e deadline. */
+function deltaWatch(): { onDelta: (delta: GenerateDelta) => void; next: (what: string, predicate: (delta: GenerateDelta) => boolean) => Promise<GenerateDelta> } {
   const seen: GenerateDelta[] = [];
   let waiters: { predicate: (delta: GenerateDelta) => boolean; resolve: (delta: GenerateDelta) => void }[] = [];
   return {
@@ -28,12 +28,24 @@ function deltaWatch(): { onDelta: (delta: GenerateDelta) => void; next: (predica
       seen.push(delta);
       waiters = waiters.filter((waiter) => (waiter.predicate(delta) ? (waiter.resolve(delta), false) : true));
     },
-    next: (predicate) => {
+    next: (what, predicate) => {
       const found = seen.find(predicate);
-      return found ? Promise.resolve(found) : new Promise((resolve) => waiters.push({ predicate, resolve }));
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ${what} delta within ${SIGNAL_TIMEOUT_MS} ms; deltas: ${JSON.stringify(seen.map((delta) => delta.kind))}`)), SIGNAL_TIMEOUT_MS);
+        waiters.push({
+          predicate,
+          resolve: (delta) => {
+            clearTimeout(timer);
+            resolve(delta);
+          },
+        });
+      });
     },
   };
 }
+
+const waitingAt = (stage: string) => (delta: GenerateDelta) => delta.kind.case === 'waiting' && delta.kind.value.stage === stage;
 
 describe('generations admitted by the monitor', () => {
   let stack: ModelsStack;
@@ -61,9 +73,9 @@ describe('generations admitted by the monitor', () => {
     const second = generate(16, { jobClass: JobClass.LLM, onDelta: background.onDelta });
     // The requester hears why it waits: the interactive one is admitted by the monitor and waits for the model
     // (resources critical), the llm one is held by the monitor itself.
-    const held = await interactive.next((delta) => delta.kind.case === 'waiting' && delta.kind.value.stage === 'admission');
+    const held = await interactive.next('waiting (admission)', waitingAt('admission'));
     expect(held.kind.value).toMatchObject({ reason: expect.stringContaining('resources are critical') });
-    const paused = await background.next((delta) => delta.kind.case === 'waiting' && delta.kind.value.stage === 'paused');
+    const paused = await background.next('waiting (paused)', waitingAt('paused'));
     expect(paused.kind.value).toMatchObject({ reason: expect.stringContaining('critical') });
     const waiting = await statusUntil(stack, 'two waiting generations', (status) => status.waiting === 2);
     expect(waiting).toMatchObject({ loaded: [], running: 0 });
@@ -92,7 +104,7 @@ describe('generations admitted by the monitor', () => {
 
     const watch = deltaWatch();
     const pending = generate(20, { onDelta: watch.onDelta });
-    await watch.next((delta) => delta.kind.case === 'waiting' && delta.kind.value.stage === 'admission');
+    await watch.next('waiting (admission)', waitingAt('admission'));
     expect(observer.events.slice(since).filter((event) => event.topic === 'loaded')).toEqual([]);
 
     const beforeRecovery = observer.events.length;
@@ -106,7 +118,7 @@ describe('generations admitted by the monitor', () => {
     const maxTokens = 3000;
     const watch = deltaWatch();
     const pending = generate(maxTokens, { jobClass: JobClass.BACKGROUND, onDelta: watch.onDelta });
-    await watch.next((delta) => delta.kind.case === 'text');
+    await watch.next('text', (delta) => delta.kind.case === 'text');
     // A person starts typing (the gateway's report): the monitor holds background work and asks running jobs to pause.
     const since = observer.events.length;
     await stack.requester.publish(MonitorTopics.activityReported, { kind: ActivityKind.INPUT, occurredAt: timestampFromMs(Date.now()), client: 'e2e:admission' });
@@ -114,7 +126,7 @@ describe('generations admitted by the monitor', () => {
     await stack.process('models').waitForMessage('Generation paused on the monitor’s advice');
     // The slot is free while it waits, and the requester hears that it is paused.
     await statusUntil(stack, 'the generation paused', (status) => status.running === 0 && status.waiting === 1);
-    const pausedAt = await watch.next((delta) => delta.kind.case === 'waiting' && delta.kind.value.stage === 'paused');
+    const pausedAt = await watch.next('waiting (paused)', waitingAt('paused'));
     expect(pausedAt.completionTokens).toBeLessThan(maxTokens);
 
     await stack.requester.publish(MonitorTopics.activityReported, { kind: ActivityKind.AWAY, occurredAt: timestampFromMs(Date.now()), client: 'e2e:admission' });
