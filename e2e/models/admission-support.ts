@@ -1,11 +1,65 @@
-// Helpers for the models admission e2e (admission.e2e-spec.ts), beside models-stack.ts: an observer on the bus that
-// keeps the models and monitor events it hears and lets a test wait for one, the monitor restarted with another
-// policy (critical or normal, judged from real samples), and the models status awaited until it says what a test
-// expects. Every wait is for a signal, with the e2e deadline.
+// Helpers for the models admission e2e (admission.e2e-spec.ts), beside models-stack.ts: the machine the monitor reads
+// as recorded samples (a file the monitor reads at every reading: critical or normal as the test writes it), an
+// observer on the bus that keeps the models and monitor events it hears and lets a test wait for one, the monitor
+// restarted with other settings, and the models status awaited until it says what a test expects. Every wait is for
+// a signal, with the e2e deadline.
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createTestClient, type BusClient } from '@aico/bus';
 import { ModelsTopics, MonitorTopics, type JobDecision, type ModelLoaded, type ModelsStatusResponse, type ModelUnloaded, type ResourceStateChanged } from '@aico/contracts';
 import type { ModelsStack } from './models-stack';
 import { SIGNAL_TIMEOUT_MS } from '../support/timing';
+
+const GIB = 1024 ** 3;
+
+/**
+ * The machine as the monitor reads it (`monitor.samplesFile`): a recorded sample the test rewrites (atomically) to
+ * make resources critical or normal under the monitor's default policy (critical below 5 % available memory).
+ */
+export class RecordedMachine {
+  readonly file: string;
+
+  private constructor(private readonly dir: string) {
+    this.file = join(dir, 'recorded-sample.json');
+  }
+
+  /** A machine in its own directory (the monitor reads it from its first reading on, before the stack exists). */
+  static async create(): Promise<RecordedMachine> {
+    return new RecordedMachine(await mkdtemp(join(tmpdir(), 'aico-recorded-')));
+  }
+
+  /** The monitor's settings: this machine, read every 200 ms, each rule holding (and clearing) at its first reading. */
+  get monitorEnv(): NodeJS.ProcessEnv {
+    return {
+      AICO_MONITOR__SAMPLES_FILE: this.file,
+      AICO_MONITOR__SAMPLE_INTERVAL_MS: '200',
+      AICO_MONITOR__PUBLISH_INTERVAL_MS: '500',
+      AICO_MONITOR__POLICY__ENTER_AFTER_SAMPLES: '1',
+      AICO_MONITOR__POLICY__EXIT_AFTER_SAMPLES: '1',
+      AICO_MONITOR__ACTIVITY__OS_IDLE: 'false',
+    };
+  }
+
+  /** 3 % of 16 GiB available: memory_critical. */
+  critical(): Promise<void> {
+    return this.record({ cpuPercent: 30, memory: { totalBytes: 16 * GIB, availableBytes: Math.round(0.03 * 16 * GIB) } });
+  }
+
+  /** 60 % available, the CPU 10 % busy, no battery: every rule within its limits. */
+  normal(): Promise<void> {
+    return this.record({ cpuPercent: 10, memory: { totalBytes: 16 * GIB, availableBytes: Math.round(0.6 * 16 * GIB) } });
+  }
+
+  async remove(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  private async record(sample: object): Promise<void> {
+    await writeFile(`${this.file}.tmp`, JSON.stringify(sample));
+    await rename(`${this.file}.tmp`, this.file);
+  }
+}
 
 export type Observed =
   | { readonly topic: 'loaded'; readonly payload: ModelLoaded }
@@ -68,15 +122,15 @@ export class BusObserver {
 }
 
 /**
- * Stops the monitor and starts it again with `env` (a policy that reads the real samples of this machine as critical,
- * or as normal); resolves once the models service logged that it took the new state in (`expect`), when given.
+ * Stops the monitor, does `meanwhile` (while no monitor runs), and starts it again with `env`; resolves once the
+ * models service logged that it took the new monitor's word in (`expect`), when given.
  */
-export async function restartMonitor(stack: ModelsStack, env: NodeJS.ProcessEnv, expect?: 'critical' | 'recovered'): Promise<void> {
-  const models = stack.process('models');
-  const since = models.lines.length;
+export async function restartMonitor(stack: ModelsStack, env: NodeJS.ProcessEnv, options: { readonly meanwhile?: () => Promise<void>; readonly expect?: 'critical' | 'recovered' } = {}): Promise<void> {
+  const since = stack.process('models').lines.length;
   await stack.process('monitor').stop();
+  await options.meanwhile?.();
   await stack.startApp('monitor', env);
-  if (expect) await modelsHeard(stack, expect, since);
+  if (options.expect) await modelsHeard(stack, options.expect, since);
 }
 
 /** Waits for the models service's own word that resources turned critical, or recovered (from log line `since`). */

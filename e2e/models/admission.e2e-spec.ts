@@ -1,14 +1,14 @@
 // Every generation under the monitor's word, with real processes (bus, storage, monitor, models) and the real engine
 // on a generated model: while the monitor judges resources critical a generation waits (and says so) and starts when
-// they recover; a background generation asked to pause stops at its next token and resumes to the full predicted
-// text; the model leaves memory after its keep-alive and when resources turn critical, and loads again on demand.
-// The monitor is made critical or normal deterministically by its policy over the real samples of this machine
-// (CRITICAL_MONITOR_ENV: less than 100 % of the memory is always available, and that is the critical limit), and
-// restarted with the other policy to change it; the user activity the gateway reports holds background work.
+// they recover; a generation waiting when the monitor restarts is submitted again and runs; a background generation
+// asked to pause stops at its next token and resumes to the full predicted text; the model leaves memory after its
+// keep-alive and when resources turn critical, and loads again on demand. The monitor reads the machine from a
+// recorded sample (monitor.samplesFile) that the test rewrites: 3 % of the memory available is critical under its
+// default policy, 60 % is normal. The user activity the gateway reports holds background work.
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { ActivityKind, JobClass, MonitorTopics, StopReason, type GenerateDelta } from '@aico/contracts';
-import { CRITICAL_MONITOR_ENV, ModelsStack, MODELS_TEST_ENV, NORMAL_MONITOR_ENV, predictContinuation, textOf, type Generated } from './models-stack';
-import { BusObserver, modelsHeard, restartMonitor, statusUntil } from './admission-support';
+import { ModelsStack, MODELS_TEST_ENV, predictContinuation, textOf, type Generated } from './models-stack';
+import { BusObserver, modelsHeard, RecordedMachine, restartMonitor, statusUntil } from './admission-support';
 import { SIGNAL_TIMEOUT_MS } from '../support/timing';
 
 // Process starts and restarts, each a signal away; generations of a few hundred tokens on one thread.
@@ -50,19 +50,29 @@ const waitingAt = (stage: string) => (delta: GenerateDelta) => delta.kind.case =
 describe('generations admitted by the monitor', () => {
   let stack: ModelsStack;
   let observer: BusObserver;
+  let machine: RecordedMachine;
+  /** Makes the recorded machine critical or normal; resolves once the models service heard it. */
+  const turn = async (state: 'critical' | 'recovered') => {
+    const since = stack.process('models').lines.length;
+    await (state === 'critical' ? machine.critical() : machine.normal());
+    await modelsHeard(stack, state, since);
+  };
 
   const generate = (maxTokens: number, extra: { jobClass?: JobClass; onDelta?: (delta: GenerateDelta) => void } = {}): Promise<Generated> =>
     stack.generate({ input: { case: 'prompt', value: PROMPT }, model: MODEL, maxTokens, temperature: 0, ...(extra.jobClass ? { jobClass: extra.jobClass } : {}) }, extra.onDelta ? { onDelta: extra.onDelta } : {});
 
   beforeAll(async () => {
-    // The monitor starts critical: the first test begins there.
-    stack = await ModelsStack.start({ monitorEnv: CRITICAL_MONITOR_ENV, modelsEnv: { AICO_MODELS__MAX_CONTEXT_SIZE: '4096' } });
+    // The machine starts critical: the first test begins there.
+    machine = await RecordedMachine.create();
+    await machine.critical();
+    stack = await ModelsStack.start({ monitorEnv: machine.monitorEnv, modelsEnv: { AICO_MODELS__MAX_CONTEXT_SIZE: '4096' } });
     observer = await BusObserver.start(stack);
     await stack.addModel(MODEL, { context: 4096 });
   }, 6 * SIGNAL_TIMEOUT_MS);
   afterAll(async () => {
     await observer?.close();
     await stack?.stop();
+    await machine?.remove();
   });
 
   it('holds a generation while the monitor reads resources as critical, and runs it to the predicted text once they recover', async () => {
@@ -80,7 +90,7 @@ describe('generations admitted by the monitor', () => {
     const waiting = await statusUntil(stack, 'two waiting generations', (status) => status.waiting === 2);
     expect(waiting).toMatchObject({ loaded: [], running: 0 });
 
-    await restartMonitor(stack, NORMAL_MONITOR_ENV, 'recovered');
+    await turn('recovered');
     const [one, two] = await Promise.all([first, second]);
     expect(one.result).toMatchObject({ text: await predictContinuation(PROMPT, 24), stopReason: StopReason.MAX_TOKENS });
     expect(one.streamed).toBe(one.result.text);
@@ -97,7 +107,7 @@ describe('generations admitted by the monitor', () => {
   it('unloads the model when resources turn critical; a request then waits, and loads it again once they recover', async () => {
     await statusUntil(stack, 'the model loaded', (status) => status.loaded.length === 1);
     const since = observer.events.length;
-    await restartMonitor(stack, CRITICAL_MONITOR_ENV, 'critical');
+    await turn('critical');
     await observer.unloaded('critical', since);
     const unloaded = await statusUntil(stack, 'nothing loaded', (status) => status.loaded.length === 0);
     expect(unloaded.lastUnloadReason).toBe('critical');
@@ -108,10 +118,24 @@ describe('generations admitted by the monitor', () => {
     expect(observer.events.slice(since).filter((event) => event.topic === 'loaded')).toEqual([]);
 
     const beforeRecovery = observer.events.length;
-    await restartMonitor(stack, NORMAL_MONITOR_ENV, 'recovered');
+    await turn('recovered');
     const { result } = await pending;
     expect(result).toMatchObject({ text: await predictContinuation(PROMPT, 20), stopReason: StopReason.MAX_TOKENS });
     await observer.loaded(beforeRecovery);
+  });
+
+  it('submits a generation held by a monitor that stops again to the monitor that starts next, which runs it', async () => {
+    await turn('critical');
+    const watch = deltaWatch();
+    const pending = generate(16, { jobClass: JobClass.LLM, onDelta: watch.onDelta });
+    await watch.next('waiting (paused)', waitingAt('paused'));
+    const models = stack.process('models');
+    const since = models.lines.length;
+    // The monitor that holds it goes away, and the one that comes up knows nothing of it (and the machine recovered).
+    await restartMonitor(stack, machine.monitorEnv, { meanwhile: () => machine.normal(), expect: 'recovered' });
+    const { result } = await pending;
+    expect(result).toMatchObject({ text: await predictContinuation(PROMPT, 16), stopReason: StopReason.MAX_TOKENS });
+    await models.waitForMessage('A monitor started; submitting a waiting job again', SIGNAL_TIMEOUT_MS, since);
   });
 
   it('stops a background generation at its next token when the monitor asks it to pause, and resumes it to the full predicted text', async () => {
