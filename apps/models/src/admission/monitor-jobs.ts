@@ -1,6 +1,8 @@
 // Every generation is a monitor job (jobs.*): submitted, started only once admitted, its lease renewed while it
 // streams, paused and resumed on the monitor's advice, stopped when cancelled, completed at the end. The job events
-// are subscribed once at start, so an admission announced before the submit's reply is never missed.
+// are subscribed once at start, so an admission announced before the submit's reply is never missed. A monitor that
+// starts (again) knows none of our jobs: those waiting for admission, and those paused while running (which would
+// otherwise wait for a "resumed" nobody will send), are submitted to it again.
 //
 // When the monitor does not answer: interactive work runs anyway (a person waits, and the monitor admits interactive
 // work at once in every state, so its absence changes no decision; the service's own gate on critical resources
