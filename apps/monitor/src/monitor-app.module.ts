@@ -11,6 +11,7 @@ import { MonitorController } from './monitor.controller';
 import { MonitorService } from './monitor.service';
 import { CLOCK, IDLE_PROBE_CANDIDATES, SYSTEM_PROBE, systemClock, type Clock } from './monitor.tokens';
 import { ResourcePolicy } from './resources/resource-policy';
+import { RecordedSampleProbe } from './resources/recorded-sample-probe';
 import { ResourceSampler } from './resources/resource-sampler';
 import { ServiceProcessTable } from './resources/service-processes';
 import { SystemInformationProbe, type SystemProbe } from './resources/system-probe';
@@ -19,7 +20,16 @@ import { SystemInformationProbe, type SystemProbe } from './resources/system-pro
   controllers: [MonitorController],
   providers: [
     { provide: CLOCK, useValue: systemClock },
-    { provide: SYSTEM_PROBE, useFactory: (): SystemProbe => new SystemInformationProbe() },
+    {
+      provide: SYSTEM_PROBE,
+      inject: [SERVICE_CONFIG, SERVICE_LOGGER],
+      useFactory: (config: MonitorConfig, logger: Logger): SystemProbe => {
+        const file = config.monitor.samplesFile;
+        if (!file) return new SystemInformationProbe();
+        logger.warn({ samplesFile: file }, 'Reading CPU, memory and battery from a recorded sample, not from this machine (monitor.samplesFile)');
+        return new RecordedSampleProbe(file);
+      },
+    },
     { provide: IDLE_PROBE_CANDIDATES, useFactory: (): IdleProbe[] => platformIdleProbes(process.platform, execCommandRunner(), process.getuid?.()) },
     { provide: ServiceProcessTable, useFactory: () => new ServiceProcessTable() },
     {

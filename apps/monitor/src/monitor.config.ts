@@ -13,6 +13,11 @@ export const monitorConfigSchema = baseConfigSchema.extend({
       batteryIntervalMs: configInteger.min(100).default(30_000),
       /** aico's processes are looked up this often (/proc on Linux; elsewhere systeminformation lists every process). */
       processIntervalMs: configInteger.min(100).default(10_000),
+      /**
+       * Read CPU load, memory and battery from this JSON file (a recorded sample, read again at every reading)
+       * instead of the machine: for tests and demonstrations of the policies. Unset on a real installation.
+       */
+      samplesFile: z.string().min(1).optional(),
       policy: z
         .object({
           /** CPU busier than this (all cores together) makes the state constrained... */

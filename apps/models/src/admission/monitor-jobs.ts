@@ -1,6 +1,8 @@
 // Every generation is a monitor job (jobs.*): submitted, started only once admitted, its lease renewed while it
 // streams, paused and resumed on the monitor's advice, stopped when cancelled, completed at the end. The job events
-// are subscribed once at start, so an admission announced before the submit's reply is never missed.
+// are subscribed once at start, so an admission announced before the submit's reply is never missed. A monitor that
+// starts (again) knows none of our jobs: those waiting for admission, and those paused while running (which would
+// otherwise wait for a "resumed" nobody will send), are submitted to it again.
 //
 // When the monitor does not answer: interactive work runs anyway (a person waits, and the monitor admits interactive
 // work at once in every state, so its absence changes no decision; the service's own gate on critical resources
@@ -41,6 +43,8 @@ const NOT_ANSWERING = new Set<string>([BusErrorCode.DeadlineExceeded, BusErrorCo
 export class JobTicket {
   state: 'waiting' | 'running' | 'ended' = 'waiting';
   pauseAdvised = false;
+  /** Paused while running when its monitor went away: submitted again, its admission means "resume". */
+  private rejoining = false;
   private renewTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -67,7 +71,12 @@ export class JobTicket {
           this.state = 'running';
           this.pauseAdvised = false;
           this.startRenewing();
-          this.listener.admitted();
+          if (this.rejoining) {
+            this.rejoining = false;
+            this.listener.resumed();
+          } else {
+            this.listener.admitted();
+          }
         }
         return;
       case 'paused':
@@ -111,6 +120,20 @@ export class JobTicket {
     this.renewTimer.unref();
   }
 
+  /**
+   * @internal A new monitor knows nothing of this job: one still waiting is submitted again as it is; one paused
+   * while running waits for admission again (staying paused), and resumes when admitted. Returns whether to submit.
+   */
+  rejoin(): boolean {
+    if (!this.managed || this.state === 'ended') return false;
+    if (this.state === 'waiting') return true;
+    if (!this.pauseAdvised) return false;
+    this.stopRenewing();
+    this.state = 'waiting';
+    this.rejoining = true;
+    return true;
+  }
+
   /** @internal stop renewing (the monitor forgot the job, or it ended) */
   stopRenewing(): void {
     if (this.renewTimer) clearInterval(this.renewTimer);
@@ -145,12 +168,14 @@ export class MonitorJobs {
     bus.subscribe(MonitorTopics.jobResumed, route('resumed'));
     bus.subscribe(MonitorTopics.jobCancelled, route('cancelled'));
     bus.subscribe(MonitorTopics.jobFinished, route('finished'));
-    // A new monitor instance knows none of our jobs: those still waiting for admission are submitted again.
+    // A new monitor instance knows none of our jobs: those waiting for admission (or paused) are submitted again.
+    // Usually the monitor started before this service, so the first ready heard may well be a restart: any ready
+    // from an instance not heard before counts (a monitor that does know a job answers its submit with it as it is).
     bus.subscribe(SystemTopics.serviceReady, (event) => {
       if (event.source !== 'monitor' || event.payload.service !== 'monitor') return;
-      const restarted = this.monitorInstance !== undefined && this.monitorInstance !== event.payload.instanceId;
+      if (this.monitorInstance === event.payload.instanceId) return;
       this.monitorInstance = event.payload.instanceId;
-      if (restarted) void this.resubmitWaiting();
+      void this.resubmitWaiting();
     });
   }
 
@@ -226,8 +251,8 @@ export class MonitorJobs {
 
   private async resubmitWaiting(): Promise<void> {
     for (const ticket of [...this.tickets.values()]) {
-      if (ticket.state !== 'waiting' || !ticket.managed) continue;
-      this.logger.info({ job: ticket.spec.id }, 'The monitor restarted; submitting a waiting job again');
+      if (!ticket.rejoin()) continue;
+      this.logger.info({ job: ticket.spec.id }, 'A monitor started; submitting a waiting job again');
       await this.send(ticket).catch((error: unknown) => this.logger.warn({ job: ticket.spec.id, err: error }, 'Submitting again failed; the job waits for the next monitor'));
     }
   }

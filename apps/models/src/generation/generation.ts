@@ -55,6 +55,7 @@ export class Generation {
   private ended: EndCause | undefined;
   private readonly endController = new AbortController();
   private pauseController: AbortController | undefined;
+  private pauseReason = '';
   private resumeWaiter: (() => void) | undefined;
   private admittedWaiter: (() => void) | undefined;
   private admitted = false;
@@ -119,6 +120,7 @@ export class Generation {
   pause(reason: string): void {
     if (this.ended) return;
     this.deps.logger.info({ generation: this.id, reason }, 'Generation paused on the monitor’s advice');
+    this.pauseReason = reason;
     this.pauseController?.abort(new Error('paused'));
     if (this.phase !== 'running') this.sendWaiting({ stage: 'paused', position: 0, reason });
   }
@@ -148,6 +150,8 @@ export class Generation {
       while (!this.ended && stop === undefined) {
         if (this.ticket.pauseAdvised) {
           this.phase = 'paused';
+          // A run stopped by the pause: the requester hears why the text stopped.
+          this.sendWaiting({ stage: 'paused', position: 0, reason: this.pauseReason });
           await new Promise<void>((resolve) => {
             this.resumeWaiter = resolve;
             if (!this.ticket!.pauseAdvised || this.ended) resolve();
