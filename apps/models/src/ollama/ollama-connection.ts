@@ -27,8 +27,8 @@ export class OllamaConnection {
       if (status === 400) return new ModelsError(ModelsErrorCode.InvalidArgument, `Ollama at ${this.url} refused the request: ${message.slice(0, 500)}`);
       return new ModelsError(ModelsErrorCode.LoadFailed, `Ollama at ${this.url} failed (HTTP ${status}): ${message.slice(0, 500)}`);
     }
-    // fetch's own failures (refused, reset, cut short) are TypeErrors; other errors are Ollama's words in a stream.
-    if (!(error instanceof TypeError)) return new ModelsError(ModelsErrorCode.LoadFailed, `Ollama at ${this.url} failed: ${message.slice(0, 500)}`);
+    // fetch's own failures (refused, reset, cut short) are TypeErrors (by name: jest runs tests in another realm); other errors are Ollama's words in a stream.
+    if ((error as Error)?.name !== 'TypeError') return new ModelsError(ModelsErrorCode.LoadFailed, `Ollama at ${this.url} failed: ${message.slice(0, 500)}`);
     return new ModelsError(ModelsErrorCode.BackendUnavailable, `Ollama at ${this.url} does not answer (${message.slice(0, 200)}${causeOf(error)}): is Ollama running? (ollama serve)`, { url: this.url });
   }
 }
