@@ -12,9 +12,19 @@ import { FakeOllamaServer } from './testing/fake-ollama-server.test-helpers';
 
 const silent = { info: () => undefined, debug: () => undefined, warn: () => undefined, error: () => undefined, child: () => silent } as unknown as Logger;
 
-/** The bus as the service uses it: the monitor admits every job at once; nothing else answers. */
+type Handler = (event: { source: string; payload: unknown }) => void;
+const handlers = new Map<string, Handler[]>();
+/** A monitor event, as the bus would deliver it. */
+const emit = (definition: { topic: string }, payload: unknown): void => {
+  for (const handler of handlers.get(definition.topic) ?? []) handler({ source: 'monitor', payload });
+};
+
+/** The bus as the service uses it: the monitor admits every job at once; its events are sent by hand (emit). */
 const admittingBus = {
-  subscribe: () => () => undefined,
+  subscribe: (definition: { topic: string }, handler: Handler) => {
+    handlers.set(definition.topic, [...(handlers.get(definition.topic) ?? []), handler]);
+    return () => undefined;
+  },
   publish: () => Promise.resolve(),
   request: (definition: { topic: string }, payload: { id?: string }) => {
     if (definition.topic === MonitorTopics.jobSubmit.topic) {
@@ -47,6 +57,7 @@ describe('OllamaModelsService against a server speaking Ollama’s API', () => {
   let models: OllamaModelsService;
 
   beforeEach(async () => {
+    handlers.clear();
     server = new FakeOllamaServer();
     models = service(await server.start());
   });
@@ -115,6 +126,25 @@ describe('OllamaModelsService against a server speaking Ollama’s API', () => {
     while (server.script.loaded.length > 0) await new Promise((resolve) => setImmediate(resolve));
     expect(server.requests.find((entry) => entry.body['keep_alive'] === 0)!.body).toMatchObject({ model: 'llama3.2:3b', prompt: '', keep_alive: 0 });
     expect((await models.status()).lastUnloadReason).toBe('critical');
+  });
+
+  it('a pause advice aborts the request; on resume it continues from the prompt plus the text so far', async () => {
+    server.script.hang = true;
+    const { stream, delivered } = fakeStream();
+    const id = meta();
+    const running = models.generate(create(GenerateRequestSchema, { input: { case: 'prompt', value: 'Once' }, model: 'llama3.2:3b', jobClass: JobClass.LLM }), stream, id);
+    await server.chunksSent(3);
+    while ((await models.status()).running === 0) await new Promise((resolve) => setImmediate(resolve));
+    const job = create(JobStatusSchema, { id: id.id, jobClass: JobClass.LLM, state: JobState.RUNNING, submitter: 'models', submitterInstanceId: 'models-1' });
+    emit(MonitorTopics.jobPaused, { job, reason: 'the user is active' });
+    await server.closedEarly();
+    server.script.hang = false;
+    server.script.chunks = [' again'];
+    emit(MonitorTopics.jobResumed, { job, reason: 'the user is idle' });
+    const result = await running;
+    expect(result).toMatchObject({ text: 'Hello, world again', stopReason: StopReason.END_OF_SEQUENCE });
+    expect(delivered.some((delta) => delta.kind.case === 'waiting' && delta.kind.value.stage === 'paused')).toBe(true);
+    expect(server.requests.filter((entry) => entry.path === '/api/generate').map((entry) => entry.body['prompt'])).toEqual(['Once', 'OnceHello, world']);
   });
 
   it('a model Ollama does not have is MODELS_UNKNOWN_MODEL, naming it and `ollama pull`', async () => {
