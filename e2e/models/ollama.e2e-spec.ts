@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { RemoteError } from '@aico/bus';
 import { ModelsErrorCode, ModelsTopics, StopReason } from '@aico/contracts';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- test tooling: the same fake Ollama server the unit spec uses
 import { FakeOllamaServer } from '../../apps/models/src/ollama/testing/fake-ollama-server.test-helpers';
 import { ModelsStack, raw, textDeltas } from './models-stack';
 import { SIGNAL_TIMEOUT_MS } from '../support/timing';
