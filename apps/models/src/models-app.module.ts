@@ -9,6 +9,8 @@ import { MODEL_RESOLVER, type ModelResolver } from './engine/model-resolver';
 import type { ModelsConfig } from './models.config';
 import { ModelsController } from './models.controller';
 import { ModelsService } from './models.service';
+import { MODELS_BACKEND, type ModelsBackend } from './models-backend';
+import { OllamaModelsService } from './ollama/ollama-models.service';
 import { NODE_LLAMA_CPP, type NodeLlamaCppLoader } from './node-llama-cpp';
 
 /**
@@ -36,12 +38,16 @@ import { NODE_LLAMA_CPP, type NodeLlamaCppLoader } from './node-llama-cpp';
       useFactory: (config: ModelsConfig, loader: NodeLlamaCppLoader): BeforeLoadHook => new FitCheckBeforeLoad({ loader, headroomBytes: config.models.memoryHeadroomBytes }),
     },
     {
-      provide: ModelsService,
+      // models.backend: ollama answers the same bus contract with an Ollama server the user runs; llama.cpp (the
+      // default) with the engine in this process.
+      provide: MODELS_BACKEND,
       inject: [SERVICE_CONFIG, BusClient, SERVICE_LOGGER, SERVICE_INFO, MODEL_RESOLVER, BEFORE_LOAD_HOOK, NODE_LLAMA_CPP],
-      useFactory: (config: ModelsConfig, bus: BusClient, logger: Logger, info: ServiceInfo, resolver: ModelResolver, beforeLoad: BeforeLoadHook, loader: NodeLlamaCppLoader) =>
-        new ModelsService({ config, bus, logger: logger.child({ context: 'ModelsService' }), instanceId: info.instanceId, resolver, beforeLoad, loader }),
+      useFactory: (config: ModelsConfig, bus: BusClient, logger: Logger, info: ServiceInfo, resolver: ModelResolver, beforeLoad: BeforeLoadHook, loader: NodeLlamaCppLoader): ModelsBackend =>
+        config.models.backend === 'ollama'
+          ? new OllamaModelsService({ config, bus, logger: logger.child({ context: 'OllamaModelsService' }), instanceId: info.instanceId })
+          : new ModelsService({ config, bus, logger: logger.child({ context: 'ModelsService' }), instanceId: info.instanceId, resolver, beforeLoad, loader }),
     },
-    { provide: MODEL_RESIDENCY, inject: [ModelsService], useFactory: (service: ModelsService): ModelResidency => ({ release: (name) => service.unloadModel(name) }) },
+    { provide: MODEL_RESIDENCY, inject: [MODELS_BACKEND], useFactory: (backend: ModelsBackend): ModelResidency => ({ release: (name) => backend.unloadModel(name) }) },
   ],
 })
 export class ModelsAppModule {}

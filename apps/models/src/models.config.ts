@@ -1,11 +1,22 @@
-// The models service's settings (llama.cpp in this process, node-llama-cpp; an Ollama back end is not built yet): where the catalog's files are, how a model is loaded
-// (GPU, threads, context, parallel sequences), how long it stays loaded, and how generations wait.
+// The models service's settings: which back end runs the models (llama.cpp in this process through node-llama-cpp,
+// or an Ollama server the user already runs), where the catalog's files are, how a model is loaded (GPU, threads,
+// context, parallel sequences), how long it stays loaded, and how generations wait.
 import { join } from 'node:path';
 import { baseConfigSchema, configInteger, z } from '@aico/config';
 
 export const modelsConfigSchema = baseConfigSchema.extend({
   models: z
     .object({
+      /**
+       * llama.cpp: models from aico's catalog, in this process. ollama: models of an Ollama server the user runs
+       * (Ollama's own names, e.g. llama3.2:3b; aico's catalog does not apply), at ollamaUrl.
+       */
+      backend: z.enum(['llama.cpp', 'ollama']).default('llama.cpp'),
+      /** The Ollama server (backend: ollama): http only on this machine (loopback), https anywhere. */
+      ollamaUrl: z
+        .url()
+        .default('http://127.0.0.1:11434')
+        .refine((url) => isLoopbackOrHttps(url), { message: 'models.ollamaUrl must be https, or http on this machine (127.0.0.1, ::1, localhost): prompts and answers would cross the network in clear text.' }),
       /** The catalog's weight files; by default <dataDir>/models. */
       dir: z.string().min(1).optional(),
       /** auto: the GPU the prebuilt llama.cpp finds (Metal, CUDA, Vulkan), else the CPU. */
@@ -49,6 +60,14 @@ export const modelsConfigSchema = baseConfigSchema.extend({
 });
 
 export type ModelsConfig = z.infer<typeof modelsConfigSchema>;
+
+/** Whether an Ollama URL keeps prompts off the network in clear text. */
+export function isLoopbackOrHttps(text: string): boolean {
+  const url = new URL(text);
+  if (url.protocol === 'https:') return true;
+  if (url.protocol !== 'http:') return false;
+  return ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
+}
 
 /** Where the catalog's weight files are. */
 export const modelsDir = (config: ModelsConfig): string => config.models.dir ?? join(config.dataDir, 'models');

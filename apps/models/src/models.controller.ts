@@ -1,14 +1,15 @@
-// The models service's bus contract: generate (streamed to the requester), cancel, token counts, embeddings, status.
+// The models service's bus contract: generate (streamed to the requester), cancel, token counts, embeddings, status,
+// answered by the configured back end (llama.cpp or Ollama).
 // The catalog's topics (models.catalog.*) have their own controller in catalog/.
-import { Controller, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Controller, Inject, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import type { ZmqContext } from '@aico/bus';
 import type { CancelGenerateRequest, CountTokensRequest, EmbedRequest, GenerateDeltaSchema, GenerateRequest } from '@aico/contracts';
-import { ModelsService } from './models.service';
+import { MODELS_BACKEND, type ModelsBackend } from './models-backend';
 
 @Controller()
 export class ModelsController implements OnModuleInit, OnApplicationShutdown {
-  constructor(private readonly models: ModelsService) {}
+  constructor(@Inject(MODELS_BACKEND) private readonly models: ModelsBackend) {}
 
   onModuleInit(): void {
     this.models.start();

@@ -17,6 +17,7 @@ import {
 } from '@aico/contracts';
 import type { Logger } from '@aico/logging';
 import type { ModelsConfig } from './models.config';
+import type { ModelsBackend } from './models-backend';
 import { ModelsError, ModelsErrorCode } from './models.error';
 import { MonitorJobs } from './admission/monitor-jobs';
 import { ResourceWatch } from './admission/resource-watch';
@@ -40,7 +41,7 @@ export interface ModelsServiceDeps {
   readonly loader: NodeLlamaCppLoader;
 }
 
-export class ModelsService {
+export class ModelsService implements ModelsBackend {
   readonly engine: LlamaEngine;
   readonly scheduler: ModelScheduler;
   private readonly jobs: MonitorJobs;
