@@ -36,6 +36,11 @@ describe('the models app with the Ollama back end', () => {
     expect(ollama.requests.find((entry) => entry.path === '/api/generate')!.body).toMatchObject({ prompt: 'Once upon', raw: true, options: { num_predict: 8, temperature: 0 } });
     const status = await stack.requester.request(ModelsTopics.status, {}, { timeoutMs: SIGNAL_TIMEOUT_MS });
     expect(status.backend).toBe('ollama');
+    // The aico catalog serves llama.cpp only: under Ollama a change to it is refused, saying where models live.
+    await expect(stack.requester.request(ModelsTopics.catalogUse, { name: 'anything' }, { timeoutMs: SIGNAL_TIMEOUT_MS })).rejects.toMatchObject({
+      code: ModelsErrorCode.InvalidArgument,
+      message: expect.stringContaining('Ollama keeps its own models ("ollama pull <model>"'),
+    });
   });
 
   it('a cancel through the bus closes the HTTP request to Ollama and ends cancelled with the text so far', async () => {

@@ -5,7 +5,9 @@ import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { ZmqContext } from '@aico/bus';
 import type { ImportModelRequest, PullModelRequest, PullProgressSchema, RemoveModelRequest, UseModelRequest } from '@aico/contracts';
 import type { Logger } from '@aico/logging';
-import { SERVICE_LOGGER } from '@aico/service';
+import { SERVICE_CONFIG, SERVICE_LOGGER } from '@aico/service';
+import type { ModelsConfig } from '../models.config';
+import { ModelsError, ModelsErrorCode } from '../models.error';
 import type { DownloadProgress } from './download/model-downloader';
 import { ModelCatalog } from './model-catalog';
 
@@ -14,7 +16,17 @@ export class CatalogController {
   constructor(
     private readonly catalog: ModelCatalog,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+    @Inject(SERVICE_CONFIG) private readonly config: ModelsConfig,
   ) {}
+
+  /** Under the Ollama back end the catalog's files would be used by nothing: changes are refused, saying why. */
+  private refuseUnderOllama(): void {
+    if (this.config.models.backend !== 'ollama') return;
+    throw new ModelsError(
+      ModelsErrorCode.InvalidArgument,
+      'The models service uses Ollama (models.backend: ollama): Ollama keeps its own models ("ollama pull <model>", "ollama list"), and requests name them. The aico catalog serves the llama.cpp back end only.',
+    );
+  }
 
   @MessagePattern('models.catalog.list')
   list() {
@@ -23,11 +35,13 @@ export class CatalogController {
 
   @MessagePattern('models.catalog.import')
   async import(@Payload() request: ImportModelRequest) {
+    this.refuseUnderOllama();
     return { model: await this.catalog.import({ path: request.path, name: request.name, sha256: request.sha256 }) };
   }
 
   @MessagePattern('models.catalog.pull')
   async pull(@Payload() request: PullModelRequest, @Ctx() context: ZmqContext) {
+    this.refuseUnderOllama();
     // The stream's signal aborts at the requester's deadline, on its cancel, or when it is gone (Ctrl-C, killed):
     // the download stops there, its .part kept for a resume.
     const stream = context.getStream<typeof PullProgressSchema>();
@@ -48,6 +62,7 @@ export class CatalogController {
 
   @MessagePattern('models.catalog.use')
   async use(@Payload() request: UseModelRequest) {
+    this.refuseUnderOllama();
     return { model: await this.catalog.use(request.name, request.purpose) };
   }
 
