@@ -155,7 +155,7 @@ function outcome(cli: CliContext, result: GenerateResult, interrupted: boolean):
 }
 
 function describe(error: RemoteError | BusError): string {
-  if (error.code === BusErrorCode.StreamStalled) return `The models service stopped answering (${error.message}). Is aico running with the models app ("aico status")?`;
+  if (error.code === BusErrorCode.StreamStalled) return `The models service stopped answering (${error.message}). Is aico running with the models app ("aico status")? (${error.code})`;
   return `${error.message} (${error.code})`;
 }
 
