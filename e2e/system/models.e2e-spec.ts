@@ -160,7 +160,7 @@ describe('the models app in the whole system', () => {
     figures['cliExitAfterKillMs'] = Date.now() - killedAt;
     expect(killed).toBe(true);
     expect(stdout).toMatch(/^d/);
-    expect({ code, stderr }).toEqual({ code: 69, stderr: expect.stringMatching(/the models app ended \(signal SIGKILL\) .*\(MODELS_APP_ENDED\)/i) });
+    expect({ code, stderr }).toEqual({ code: 69, stderr: expect.stringMatching(/the models app ended \(signal SIGKILL\) .*\(RESPONDER_GONE\)/i) });
     expect(waitedMs).toBeLessThan(LONG_DEADLINE_MS);
 
     const after = await restartedAfter(before);
