@@ -342,6 +342,9 @@ async function main() {
             },
             ratioDecodeTokensPerSecondBusToInProcess: round(b.decodeTokensPerSecond / a.decodeTokensPerSecond, 3),
             addedTimeToFirstTokenMs: round(b.timeToFirstTokenMs - a.timeToFirstTokenMs, 1),
+            // Per round (both measured minutes apart at most), less sensitive to the machine's drift than the medians' difference.
+            addedTimeToFirstTokenMsMedianOfRounds: median(rows.map((row) => row.bus.timeToFirstTokenMs - row.inProcess.timeToFirstTokenMs)),
+            ratioDecodeTokensPerSecondMedianOfRounds: round(median(rows.map((row) => row.bus.decodeTokensPerSecond / row.inProcess.decodeTokensPerSecond)), 3),
             cancelToIdleMs: { inProcess: median(cancels.map((c) => c.inProcess.idleAfterMs)), bus: median(cancels.map((c) => c.bus.idleAfterMs)) },
             cancelToFinalResultMs: { inProcess: median(cancels.map((c) => c.inProcess.resultAfterMs)), bus: median(cancels.map((c) => c.bus.resultAfterMs)) },
           },
