@@ -27,6 +27,8 @@ export enum BusErrorCode {
   StreamGap = 'STREAM_GAP',
   /** The responder of a stream heard no keep-alive from its requester for the idle timeout: the requester is gone. */
   RequesterGone = 'REQUESTER_GONE',
+  /** The process answering a stream ended before its final reply (its supervisor reported the crash). */
+  ResponderGone = 'RESPONDER_GONE',
 }
 
 export class BusError extends PublicError<BusErrorCode> {

@@ -2,10 +2,12 @@
 // completion from the models service, streamed to stdout as the model writes it (then a newline). Without --raw the
 // prompt is a user message through the model's chat template; with it, the text is completed as it is. Where the
 // request waits (queue position, admission, loading) goes to stderr; --verbose adds the usage at the end. Ctrl-C
-// stops the model (the text so far is printed) and exits 130; a second Ctrl-C leaves at once.
+// stops the model (the text so far is printed) and exits 130; a second Ctrl-C leaves at once. Should the models app
+// die mid-generation, the supervisor's crash report ends the command at once (exit 69, RESPONDER_GONE) instead of
+// the bus's idle timeout (STREAM_STALLED, seconds later), which stays the fallback when no supervisor runs.
 import type { Command } from 'commander';
-import { BusError, BusErrorCode, RemoteError } from '@aico/bus';
-import { JobClass, ModelsTopics, StopReason, type GenerateDelta, type GenerateResult } from '@aico/contracts';
+import { BusError, BusErrorCode, RemoteError, type BusClient } from '@aico/bus';
+import { JobClass, ModelsTopics, StopReason, SupervisedAppState, SupervisorTopics, type GenerateDelta, type GenerateResult } from '@aico/contracts';
 import { withBus } from '../bus-connection';
 import type { CliContext } from '../cli-context';
 import { CliError, ExitCode, modelsExitCode } from '../exit-codes';
@@ -39,12 +41,27 @@ export function registerGenerate(program: Command, context: () => CliContext): v
       const request = toRequest(prompt, options);
       const timeoutMs = wholeNumber(options.timeout, '--timeout', 1) * 1_000;
       const cli = context();
-      const code = await withBus(cli, (bus) => generate(cli, options, (hooks) => bus.requestStream(ModelsTopics.generate, request, { timeoutMs, ...hooks })));
+      const code = await withBus(cli, (bus) => generate(cli, options, (hooks) => bus.requestStream(ModelsTopics.generate, request, { timeoutMs, ...hooks })), {
+        // Subscribed before connecting: the connect handshake proves the subscription reached the bus.
+        beforeConnect: followModelsCrashes,
+      });
       if (code !== ExitCode.Ok) process.exitCode = code;
     });
 }
 
 type Hooks = { onDelta: (delta: GenerateDelta) => void; stopSignal: AbortSignal; signal: AbortSignal };
+
+/**
+ * Ends the generation with RESPONDER_GONE when the supervisor reports the models app crashed (backoff, or failed for
+ * good): the bus client abandons the stream (the request, if not answered yet, reached no one either, since the
+ * restarted app starts after the report). A graceful stop is not a crash: the stopping app answers with its own error.
+ */
+function followModelsCrashes(bus: BusClient): void {
+  bus.subscribe(SupervisorTopics.appChanged, ({ payload: { app } }) => {
+    if (app?.name !== 'models' || (app.state !== SupervisedAppState.BACKOFF && app.state !== SupervisedAppState.FAILED)) return;
+    bus.abandonStreamsFrom('models', app.lastExit ? `it ended: ${app.lastExit}` : 'it ended');
+  });
+}
 
 async function generate(cli: CliContext, options: GenerateOptions, send: (hooks: Hooks) => Promise<GenerateResult>): Promise<number> {
   const stop = new AbortController();
@@ -86,6 +103,7 @@ async function generate(cli: CliContext, options: GenerateOptions, send: (hooks:
   } catch (error) {
     if (printed) process.stdout.write('\n');
     if (interrupted && error instanceof BusError && error.code === BusErrorCode.Cancelled) return INTERRUPTED_EXIT;
+    if (error instanceof BusError && error.code === BusErrorCode.ResponderGone) throw new CliError(describe(error), ExitCode.Unavailable);
     if (error instanceof RemoteError || error instanceof BusError) throw new CliError(describe(error), modelsExitCode(error));
     throw error;
   } finally {
@@ -117,7 +135,11 @@ function outcome(cli: CliContext, result: GenerateResult, interrupted: boolean):
 }
 
 function describe(error: RemoteError | BusError): string {
-  if (error.code === BusErrorCode.StreamStalled) return `The models service stopped answering (${error.message}). Is aico running with the models app ("aico status")?`;
+  if (error.code === BusErrorCode.ResponderGone) {
+    const how = /\(it ended: ([^;]+);/.exec(error.message)?.[1];
+    return `The models app ended${how ? ` (${how})` : ''} in the middle of the generation; the supervisor restarts it: try again in a moment ("aico status" shows it) (${error.code}).`;
+  }
+  if (error.code === BusErrorCode.StreamStalled) return `The models service stopped answering (${error.message}). Is aico running with the models app ("aico status")? (${error.code})`;
   return `${error.message} (${error.code})`;
 }
 

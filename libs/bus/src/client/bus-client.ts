@@ -12,6 +12,8 @@ import {
   PingRequestSchema,
   PublicError,
   REPLY_TOPIC_PREFIX,
+  SupervisedAppState,
+  SupervisorTopics,
   SystemTopics,
   type Envelope,
   type EventDefinition,
@@ -144,6 +146,12 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
     this.queue.hold();
     this.watchSocket(this.pub, 'publish');
     this.watchSocket(this.sub, 'subscribe');
+    if (options.followSupervisor) {
+      // Only the supervisor may publish this topic (the proxy's policy): a crashed app's streams are lost for certain.
+      this.subscribe(SupervisorTopics.appChanged, ({ payload: { app } }) => {
+        if (app && (app.state === SupervisedAppState.BACKOFF || app.state === SupervisedAppState.FAILED)) this.abandonStreamsFrom(app.name, app.lastExit ? `it ended: ${app.lastExit}` : 'it ended');
+      });
+    }
     if (options.answerPings ?? true) {
       this.handle(
         SystemTopics.ping,
@@ -349,6 +357,15 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
       this.streams.fail(correlationId, error);
     }
     return reply as Promise<MessageShape<R>>;
+  }
+
+  /**
+   * Fails with RESPONDER_GONE every stream this client waits on that depended on the process of identity `source`,
+   * which has ended (`why` says how): the one answering it, or, unanswered yet, the only identity that answers its
+   * topic. Returns how many. `followSupervisor` calls it when the supervisor reports a crash.
+   */
+  abandonStreamsFrom(source: string, why: string): number {
+    return this.streams.responderGone(source, why);
   }
 
   /** Receives the events of one topic, typed by its definition. */

@@ -36,6 +36,11 @@ export interface BusClientOptions {
    * STREAM_STALLED, unless the call sets its own (default 10 s). The responder beats four times as often.
    */
   readonly streamIdleTimeoutMs?: number;
+  /**
+   * Fail the streams this client waits on with RESPONDER_GONE as soon as the supervisor reports that the app
+   * answering them crashed (`system.supervisor.app_changed`), instead of after the idle timeout (default false).
+   */
+  readonly followSupervisor?: boolean;
   /** Answer `system.health.ping` requests addressed to this identity (default true). */
   readonly answerPings?: boolean;
   /** zeromq context for the sockets (tests isolate with their own). */

@@ -89,6 +89,23 @@ class PendingStream {
     if (this.end(cancelResponder)) this.settle({ error });
   }
 
+  /**
+   * Whether the process of identity `source` that ended took this stream with it: the one answering it, or, before
+   * any answer came, the only identity that may answer its topic (a request sent while none ran reached nobody).
+   */
+  dependsOn(source: string): boolean {
+    if (this.responder) return this.responder.source === source;
+    const responders = this.spec.definition.responders;
+    return responders !== 'any' && responders.length === 1 && responders[0] === source;
+  }
+
+  /** Fails this stream with RESPONDER_GONE (nothing is sent: its responder is gone). */
+  responderGone(source: string, why: string): void {
+    const { definition, correlationId } = this.spec;
+    const message = `"${source}" ended before it finished ${definition.topic} (${why}; correlation id ${correlationId}). The request was abandoned; try again once it is back.`;
+    this.fail(new BusError(BusErrorCode.ResponderGone, message, { ...this.details(), source }), false);
+  }
+
   /** Called once the request is queued: a stop asked before then goes out after it, so the responder can act on it. */
   requestSent(): void {
     if (this.spec.stopSignal?.aborted) this.onStop();
@@ -228,6 +245,13 @@ export class PendingStreams {
   /** Fails one stream without telling its responder (its request never went out). */
   fail(correlationId: string, error: unknown): void {
     this.streams.get(correlationId)?.fail(error, false);
+  }
+
+  /** Fails each stream that depended on a process of identity `source` that ended; returns how many. */
+  responderGone(source: string, why: string): number {
+    const gone = [...this.streams.values()].filter((stream) => stream.dependsOn(source));
+    for (const stream of gone) stream.responderGone(source, why);
+    return gone.length;
   }
 
   /** Fails every stream; with `cancelResponders`, tells each responder to stop first. */

@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// Builds the apps the LLM benchmark runs (bus, storage, monitor, models, cli) and the benchmark, generates the
+// ~100M-parameter bench model (tools/models, about 207 MB, deterministic) in a temporary directory that is removed
+// afterwards, and runs tools/bench/llm/main.ts (Linux only); JSON on stdout, a line per round on stderr. Not part of
+// `npm test`. Usage: node tools/bench/llm/run.mjs [threads, default 1] [tokens, default 128] [rounds, default 7]
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeBenchModel } from '../../models/make-test-model.mjs';
+
+const root = new URL('../../..', import.meta.url).pathname;
+const build = (...args) => spawnSync(process.execPath, [join(root, 'tools/build/build-node-app.mjs'), ...args], { cwd: root, stdio: ['ignore', 2, 2] }).status === 0; // stdout is the JSON
+for (const app of ['bus', 'storage', 'monitor', 'models', 'cli']) if (!build(app)) process.exit(1);
+if (!build('bench-llm', 'tools/bench')) process.exit(1);
+
+const dir = mkdtempSync(join(tmpdir(), 'aico-bench-llm-'));
+try {
+  const started = performance.now();
+  const model = makeBenchModel(join(dir, 'bench-model.gguf'));
+  process.stderr.write(`bench model: ${model.parameters} parameters, ${model.bytes} bytes, made in ${Math.round(performance.now() - started)} ms\n`);
+  const run = spawnSync(process.execPath, [join(root, 'dist/bench-llm/tools/bench/llm/main.js'), model.path, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+  process.exitCode = run.status ?? 1;
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
