@@ -1,6 +1,7 @@
 // The models service: the engine, the scheduler in front of it, admission by the monitor, and the bus operations
 // (generate, cancel, count tokens, embed, status). Wiring and bookkeeping only: a generation's life is in
 // generation/generation.ts, the model's residency in generation/model-scheduler.ts.
+import { totalmem } from 'node:os';
 import { timestampFromDate, timestampFromMs } from '@bufbuild/protobuf/wkt';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { BusClient, ResponseStream } from '@aico/bus';
@@ -62,7 +63,8 @@ export class ModelsService implements ModelsBackend {
     const s = this.settings;
     this.engine = new LlamaEngine(
       { gpu: s.gpu, threads: s.threads, contextSize: s.contextSize, maxContextSize: s.maxContextSize, sequences: s.sequences, logLevel: s.engineLogLevel, failureReasonWaitMs: s.failureReasonWaitMs },
-      deps.beforeLoad,
+      // The fit check keeps the monitor's critical memory limit free (the monitor tells its limits in its status).
+      { beforeLoad: (plan, llama) => deps.beforeLoad.beforeLoad({ ...plan, memoryFloorBytes: this.resources.memoryFloorBytes(totalmem()) }, llama) },
       deps.logger.child({ context: 'LlamaEngine' }),
       deps.loader,
     );
