@@ -51,6 +51,11 @@ export class RecordedMachine {
     return this.record({ cpuPercent: 10, memory: { totalBytes: 16 * GIB, availableBytes: Math.round(0.6 * 16 * GIB) } });
   }
 
+  /** All of 16 GiB available: within any memory limit, however high. */
+  roomy(): Promise<void> {
+    return this.record({ cpuPercent: 10, memory: { totalBytes: 16 * GIB, availableBytes: 16 * GIB } });
+  }
+
   async remove(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
   }

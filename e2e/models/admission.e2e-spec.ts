@@ -6,7 +6,7 @@
 // recorded sample (monitor.samplesFile) that the test rewrites: 3 % of the memory available is critical under its
 // default policy, 60 % is normal. The user activity the gateway reports holds background work.
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
-import { ActivityKind, JobClass, MonitorTopics, StopReason, type GenerateDelta } from '@aico/contracts';
+import { ActivityKind, JobClass, ModelsErrorCode, ModelsTopics, MonitorTopics, StopReason, type GenerateDelta } from '@aico/contracts';
 import { ModelsStack, MODELS_TEST_ENV, predictContinuation, textOf, type Generated } from './models-stack';
 import { BusObserver, modelsHeard, RecordedMachine, restartMonitor, statusUntil } from './admission-support';
 import { SIGNAL_TIMEOUT_MS } from '../support/timing';
@@ -181,5 +181,25 @@ describe('generations admitted by the monitor', () => {
     const second = await generate(12);
     expect(second.result).toMatchObject({ text: await predictContinuation(PROMPT, 12), stopReason: StopReason.MAX_TOKENS });
     await observer.loaded(again);
+  });
+
+  it('refuses to load a model that would take available memory below the monitor’s critical limit, and loads it once the limit allows', async () => {
+    const models = stack.process('models');
+    const limits = 'The monitor’s memory limits: a model load leaves its critical share of memory available';
+    await statusUntil(stack, 'nothing loaded', (status) => status.loaded.length === 0);
+    // A monitor whose memory turns critical below 99 % available (the recorded machine has all of it available, so
+    // resources are not critical): a model must leave 99 % of this machine's real memory available, which none can.
+    let since = models.lines.length;
+    const tight = { ...machine.monitorEnv, AICO_MONITOR__POLICY__MIN_AVAILABLE_MEMORY_PERCENT: '99', AICO_MONITOR__POLICY__CRITICAL_AVAILABLE_MEMORY_PERCENT: '99' };
+    await restartMonitor(stack, tight, { meanwhile: () => machine.roomy() });
+    await models.waitForMessage(limits, SIGNAL_TIMEOUT_MS, since);
+    const refused = await generate(8).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: ModelsErrorCode.DoesNotFit, message: expect.stringMatching(/does not fit: it needs about .+ of memory .+ and 0 B is available/) });
+    expect((await stack.requester.request(ModelsTopics.status, {}, { timeoutMs: SIGNAL_TIMEOUT_MS })).loaded).toEqual([]);
+
+    since = models.lines.length;
+    await restartMonitor(stack, machine.monitorEnv, { meanwhile: () => machine.normal() });
+    await models.waitForMessage(limits, SIGNAL_TIMEOUT_MS, since);
+    expect((await generate(8)).result.text).toBe(await predictContinuation(PROMPT, 8));
   });
 });

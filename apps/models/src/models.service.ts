@@ -1,6 +1,7 @@
 // The models service: the engine, the scheduler in front of it, admission by the monitor, and the bus operations
 // (generate, cancel, count tokens, embed, status). Wiring and bookkeeping only: a generation's life is in
 // generation/generation.ts, the model's residency in generation/model-scheduler.ts.
+import { totalmem } from 'node:os';
 import { timestampFromDate, timestampFromMs } from '@bufbuild/protobuf/wkt';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { BusClient, ResponseStream } from '@aico/bus';
@@ -27,6 +28,7 @@ import type { ModelResolver } from './engine/model-resolver';
 import type { NodeLlamaCppLoader } from './node-llama-cpp';
 import { checkEmbedTexts, embedTexts } from './generation/embeddings';
 import { Generation, type GenerateResultInit } from './generation/generation';
+import { GenerationRegistry } from './generation/generation-registry';
 import { toChatInput, toGenerationSpec } from './generation/generation-spec';
 import { ModelScheduler, type UnloadReason } from './generation/model-scheduler';
 import { countPromptTokens } from './generation/prompt-tokens';
@@ -46,7 +48,7 @@ export class ModelsService implements ModelsBackend {
   readonly scheduler: ModelScheduler;
   private readonly jobs: MonitorJobs;
   private readonly resources: ResourceWatch;
-  private readonly generations = new Map<string, Generation>();
+  private readonly generations: GenerationRegistry<Generation>;
   private order = 0;
   private readonly settings: ModelsConfig['models'];
   private readonly logger: Logger;
@@ -61,7 +63,8 @@ export class ModelsService implements ModelsBackend {
     const s = this.settings;
     this.engine = new LlamaEngine(
       { gpu: s.gpu, threads: s.threads, contextSize: s.contextSize, maxContextSize: s.maxContextSize, sequences: s.sequences, logLevel: s.engineLogLevel, failureReasonWaitMs: s.failureReasonWaitMs },
-      deps.beforeLoad,
+      // The fit check keeps the monitor's critical memory limit free (the monitor tells its limits in its status).
+      { beforeLoad: (plan, llama) => deps.beforeLoad.beforeLoad({ ...plan, memoryFloorBytes: this.resources.memoryFloorBytes(totalmem()) }, llama) },
       deps.logger.child({ context: 'LlamaEngine' }),
       deps.loader,
     );
@@ -72,6 +75,7 @@ export class ModelsService implements ModelsBackend {
       deps.logger.child({ context: 'ModelScheduler' }),
     );
     this.jobs = new MonitorJobs(deps.bus, { leaseMs: s.jobLeaseMs, submitTimeoutMs: s.admissionTimeoutMs }, deps.instanceId, deps.logger.child({ context: 'MonitorJobs' }));
+    this.generations = new GenerationRegistry(s, this.jobs);
     this.resources = new ResourceWatch(
       deps.bus,
       { critical: (reason) => this.scheduler.setCritical(reason), onBattery: (onBattery) => this.scheduler.setOnBattery(onBattery) },
@@ -88,7 +92,7 @@ export class ModelsService implements ModelsBackend {
   async generate(request: GenerateRequest, stream: ResponseStream<typeof GenerateDeltaSchema>, meta: { id: string; source: string; deadlineMs: number | undefined }): Promise<GenerateResultInit> {
     const receivedAt = performance.now();
     const spec = toGenerationSpec(request, { maxTokens: this.settings.defaultMaxTokens, temperature: this.settings.defaultTemperature });
-    this.refuseWhenBusy();
+    this.generations.refuseWhenBusy((waiting) => waiting === 0 && this.scheduler.runningCount < this.settings.sequences);
     const model = await this.resolver.resolve(spec.model);
     const generation = new Generation(meta.id, meta.source, spec, model, ++this.order, stream, {
       api: async () => {
@@ -96,36 +100,14 @@ export class ModelsService implements ModelsBackend {
         return { api, llama };
       },
       acquire: (slotRequest) => this.scheduler.acquire(slotRequest),
-      submit: (owner) =>
-        this.jobs.submit(
-          { id: owner.id, jobClass: spec.jobClass, priority: spec.priority, kind: 'llm.generate' },
-          {
-            waiting: (position, reason) => owner.waiting(position, reason),
-            admitted: () => owner.admittedNow(),
-            paused: (reason) => owner.pause(reason),
-            resumed: () => owner.resume(),
-            cancelled: (reason) => owner.end({ kind: 'cancelled', reason: `the monitor cancelled its job: ${reason}` }),
-          },
-        ),
+      submit: (owner) => this.generations.submit(owner),
       logger: this.logger.child({ context: 'Generation' }),
     }, receivedAt);
-    generation.expireAt(meta.deadlineMs, this.settings.deadlineMarginMs);
-    this.generations.set(meta.id, generation);
-    try {
-      return await generation.run();
-    } finally {
-      this.generations.delete(meta.id);
-    }
+    return this.generations.run(generation, meta.deadlineMs);
   }
 
   cancel(request: CancelGenerateRequest, source: string): { found: boolean } {
-    const generation = this.generations.get(request.generationId);
-    if (!generation) return { found: false };
-    if (!generation.mayCancel(source)) {
-      throw new ModelsError(ModelsErrorCode.InvalidArgument, `Generation ${request.generationId} was requested by ${generation.requester}; only it or an operator may cancel it.`);
-    }
-    generation.end({ kind: 'cancelled', reason: `cancelled by ${source}${request.reason ? `: ${request.reason.slice(0, 200)}` : ''}` });
-    return { found: true };
+    return this.generations.cancel(request, source);
   }
 
   async countTokens(request: CountTokensRequest): Promise<{ tokens: number; contextSize: number; model: string }> {
@@ -164,7 +146,7 @@ export class ModelsService implements ModelsBackend {
   status(): MessageInitShape<typeof ModelsStatusResponseSchema> {
     const scheduled = this.scheduler.status();
     const resident = this.engine.resident;
-    const waiting = [...this.generations.values()].filter((generation) => generation.phase !== 'running' && generation.phase !== 'ended').length;
+    const waiting = this.generations.waiting();
     return {
       backend: 'llama.cpp',
       loaded: resident ? [this.loadedModel(resident, scheduled.unloadAtMs)] : [],
@@ -181,17 +163,9 @@ export class ModelsService implements ModelsBackend {
   }
 
   async stop(): Promise<void> {
-    for (const generation of this.generations.values()) generation.end({ kind: 'cancelled', reason: 'the models service is stopping' });
+    this.generations.endAll();
     await this.scheduler.unloadNow('stopping');
     await this.engine.close();
-  }
-
-  private refuseWhenBusy(): void {
-    const waiting = [...this.generations.values()].filter((generation) => generation.phase !== 'running' && generation.phase !== 'ended').length;
-    const free = waiting === 0 && this.scheduler.runningCount < this.settings.sequences;
-    if (waiting >= this.settings.maxWaiting && !free) {
-      throw new ModelsError(ModelsErrorCode.Busy, `${waiting} generations are already waiting (at most ${this.settings.maxWaiting}); try again when some have finished.`, { waiting: String(waiting) });
-    }
   }
 
   private loadedModel(resident: ResidentModel, unloadAtMs: number | undefined): MessageInitShape<typeof LoadedModelSchema> {

@@ -159,6 +159,8 @@ describe('monitor app contract', () => {
     expect(state.conditions.map((condition) => [condition.code, condition.level, condition.threshold])).toEqual([['memory_low', ResourceState.CONSTRAINED, 100]]);
     const status = await scheduler.request(MonitorTopics.resourceStatus, {});
     expect(status).toMatchObject({ state: ResourceState.CONSTRAINED, stateSince: expect.anything(), sample: { memory: expect.anything() } });
+    // Its memory limits, for services that keep their own memory use inside them (the models service's fit check).
+    expect(status.memoryLimits).toMatchObject({ constrainedAvailablePercent: 100, criticalAvailablePercent: 0 });
   });
 
   it('admits jobs over the bus: llm in the one constrained slot, the next queued, background paused with the reason, interactive at once', async () => {

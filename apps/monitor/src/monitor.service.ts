@@ -136,6 +136,7 @@ export class MonitorService implements OnApplicationBootstrap, OnApplicationShut
       conditions: [...(verdict?.conditions ?? [])],
       ...(this.stateSinceMs !== undefined ? { stateSince: timestampFromMs(this.stateSinceMs) } : {}),
       activity: this.activity.status(this.clock.now()),
+      memoryLimits: { constrainedAvailablePercent: this.settings.policy.minAvailableMemoryPercent, criticalAvailablePercent: this.settings.policy.criticalAvailableMemoryPercent },
     });
   }
 }

@@ -19,6 +19,7 @@ export class ResourceWatch {
   private state = ResourceState.UNSPECIFIED;
   private battery = false;
   private reason = '';
+  private criticalAvailablePercent = 0;
 
   constructor(
     private readonly bus: BusClient,
@@ -41,12 +42,25 @@ export class ResourceWatch {
     return this.battery;
   }
 
+  /**
+   * Memory a model must leave available: the monitor's critical limit (a share of `totalBytes`). A load that took
+   * available memory below it would make resources critical, and the model would be unloaded at once.
+   */
+  memoryFloorBytes(totalBytes: number): number {
+    return Math.round((totalBytes * this.criticalAvailablePercent) / 100);
+  }
+
   /** Asks the monitor how things stand (best effort: without a monitor, nothing is known to be critical). */
   async ask(): Promise<void> {
     try {
       const status = await this.bus.request(MonitorTopics.resourceStatus, {}, { timeoutMs: this.statusTimeoutMs });
       this.apply(status.state, describe(status.conditions, ''));
       this.applyBattery(status.sample?.battery);
+      const critical = Math.min(100, Math.max(0, status.memoryLimits?.criticalAvailablePercent ?? 0));
+      if (critical !== this.criticalAvailablePercent) {
+        this.criticalAvailablePercent = critical;
+        this.logger.info({ criticalAvailablePercent: critical }, 'The monitor’s memory limits: a model load leaves its critical share of memory available');
+      }
     } catch (error) {
       this.logger.debug({ err: error }, 'The monitor did not say how resources stand (yet)');
     }

@@ -10,6 +10,8 @@ export interface LoadPlan {
   readonly contextSize: number;
   readonly sequences: number;
   readonly gpuLayers: number | 'auto';
+  /** Memory the load must leave available (the monitor's critical limit); 0 when no monitor said. */
+  readonly memoryFloorBytes?: number;
 }
 
 export interface BeforeLoadHook {

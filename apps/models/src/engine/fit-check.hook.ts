@@ -1,5 +1,6 @@
 // The fit check before every load (Deliver 2): llama.cpp's estimate of what the model and its context take (GGUF
-// insights, from the header alone) against the memory there is, minus the configured headroom. A model that does
+// insights, from the header alone) against the memory there is, less the monitor's critical limit (a model that
+// took memory below it would be unloaded at once), minus the configured headroom. A model that does
 // not fit is refused with the numbers and what to try (catalog/fit-check.ts) before a byte of it is loaded.
 import { freemem } from 'node:os';
 import { assertFits, estimateMemory } from '../catalog/fit-check';
@@ -22,7 +23,7 @@ export class FitCheckBeforeLoad implements BeforeLoadHook {
     // alone and held against RAM and free VRAM together, so the check refuses only what fits nowhere.
     const estimate = await estimateMemory(api, llama, plan.model.absolutePath, { contextSize: plan.contextSize, sequences: plan.sequences, gpuLayers: typeof plan.gpuLayers === 'number' ? plan.gpuLayers : 0 });
     const freeVramBytes = llama.gpu === false ? 0 : (await llama.getVramState()).free;
-    const freeRamBytes = (this.options.availableMemory ?? freemem)();
+    const freeRamBytes = usableMemory((this.options.availableMemory ?? freemem)(), plan.memoryFloorBytes ?? 0);
     assertFits({
       model: { name: plan.model.name, quantization: plan.model.quantization, parameters: plan.model.parameters },
       estimate,
@@ -31,4 +32,9 @@ export class FitCheckBeforeLoad implements BeforeLoadHook {
       headroomBytes: this.options.headroomBytes,
     });
   }
+}
+
+/** Available memory that a model may take: what is available less what the monitor's critical limit keeps free. */
+export function usableMemory(availableBytes: number, floorBytes: number): number {
+  return Math.max(0, availableBytes - Math.max(0, floorBytes));
 }

@@ -8,8 +8,8 @@
 // when the hold ends the generation queues again in its first place and continues from the prompt plus the text it
 // already wrote (node-llama-cpp evaluates that prefix again: a few hundred ms of prefill for a long prompt, the price
 // of freeing the slot and the memory of a paused sequence for work a person waits for).
-import { BusError, BusErrorCode, type ResponseStream } from '@aico/bus';
-import { JOB_OPERATORS, StopReason, type GenerateDeltaSchema, type GenerateResultSchema, type UsageSchema } from '@aico/contracts';
+import type { ResponseStream } from '@aico/bus';
+import { StopReason, type GenerateDeltaSchema, type UsageSchema } from '@aico/contracts';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { Logger } from '@aico/logging';
 import { ModelsError, ModelsErrorCode } from '../models.error';
@@ -19,16 +19,11 @@ import type { JobTicket } from '../admission/monitor-jobs';
 import type { Slot, WaitingState } from './model-scheduler';
 import type { GenerationSpec } from './generation-spec';
 import { runGeneration, type RunStop } from './generation-runner';
+import { END_REASONS, GenerationControl, type GenerateResultInit } from './generation-control';
 import { assertFits, countPromptTokens } from './prompt-tokens';
 
-export type GenerateResultInit = MessageInitShape<typeof GenerateResultSchema>;
+export type { EndCause, GenerateResultInit, Phase } from './generation-control';
 type UsageInit = MessageInitShape<typeof UsageSchema>;
-type DeltaBody = { kind: { case: 'text'; value: string } | { case: 'waiting'; value: { stage: string; position: number; reason: string } }; completionTokens: number };
-
-/** Why a generation ended before the model did. */
-export type EndCause = { readonly kind: 'cancelled'; readonly reason: string } | { readonly kind: 'deadline'; readonly reason: string } | { readonly kind: 'unloaded'; readonly reason: string };
-
-export type Phase = 'admission' | 'queued' | 'paused' | 'running' | 'ended';
 
 /** What a generation needs from the service around it. */
 export interface GenerationDeps {
@@ -44,97 +39,31 @@ const STOP_REASONS: Readonly<Record<Exclude<RunStop, 'aborted'>, StopReason>> = 
   'stop-string': StopReason.STOP_STRING,
 };
 
-const END_REASONS: Readonly<Record<EndCause['kind'], StopReason>> = {
-  cancelled: StopReason.CANCELLED,
-  deadline: StopReason.DEADLINE,
-  unloaded: StopReason.UNLOADED,
-};
-
-export class Generation {
-  phase: Phase = 'admission';
-  private ended: EndCause | undefined;
-  private readonly endController = new AbortController();
+export class Generation extends GenerationControl {
   private pauseController: AbortController | undefined;
-  private pauseReason = '';
-  private resumeWaiter: (() => void) | undefined;
-  private admittedWaiter: (() => void) | undefined;
-  private admitted = false;
-  private ticket: JobTicket | undefined;
-  private deltaSequence = 0;
-  private lastWaiting = '';
-  private text = '';
-  private completionTokens = 0;
-  private runTokens = 0;
-  private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(
-    readonly id: string,
-    readonly requester: string,
-    readonly spec: GenerationSpec,
+    id: string,
+    requester: string,
+    spec: GenerationSpec,
     readonly model: ResolvedModel,
     /** Its place in line (kept across pauses). */
     readonly order: number,
-    private readonly stream: ResponseStream<typeof GenerateDeltaSchema>,
+    stream: ResponseStream<typeof GenerateDeltaSchema>,
     private readonly deps: GenerationDeps,
-    private readonly receivedAt: number,
-  ) {}
-
-  /** Ends the generation now (it still answers with its text so far). */
-  end(cause: EndCause): void {
-    if (this.ended) return;
-    this.ended = cause;
-    this.endController.abort(cause);
-    this.admittedWaiter?.();
-    this.resumeWaiter?.();
+    receivedAt: number,
+  ) {
+    super(id, requester, spec, stream, deps.logger, receivedAt);
   }
 
-  /** Whether `source` may cancel it: its requester or an operator. */
-  mayCancel(source: string): boolean {
-    return source === this.requester || (JOB_OPERATORS as readonly string[]).includes(source);
-  }
-
-  /**
-   * Ends it `marginMs` before `deadlineMs`, so the final reply reaches the requester before its own deadline — or
-   * halfway to it when the deadline is nearer than twice the margin: a request with a short deadline still gets the
-   * text that fits in it, not an empty answer at once.
-   */
-  expireAt(deadlineMs: number | undefined, marginMs: number): void {
-    if (deadlineMs === undefined) return;
-    const left = Math.max(0, deadlineMs - Date.now());
-    const timer = setTimeout(() => this.end({ kind: 'deadline', reason: 'the request deadline passed' }), left - Math.min(marginMs, left / 2));
-    timer.unref();
-    this.timers.push(timer);
-  }
-
-  // ---- what the monitor says (JobListener) ----
-
-  waiting(position: number, reason: string): void {
-    this.sendWaiting(position === 0 ? { stage: 'paused', position: 0, reason } : { stage: 'admission', position, reason });
-  }
-
-  admittedNow(): void {
-    this.admitted = true;
-    this.admittedWaiter?.();
-  }
-
-  pause(reason: string): void {
-    if (this.ended) return;
-    this.deps.logger.info({ generation: this.id, reason }, 'Generation paused on the monitor’s advice');
-    this.pauseReason = reason;
+  protected stopRun(): void {
     this.pauseController?.abort(new Error('paused'));
-    if (this.phase !== 'running') this.sendWaiting({ stage: 'paused', position: 0, reason });
-  }
-
-  resume(): void {
-    this.resumeWaiter?.();
   }
 
   /** Runs it to the end; throws only for refusals (bad input, a model that fails to load, a prompt too long, not admitted). */
   async run(): Promise<GenerateResultInit> {
     const signal = this.endController.signal;
-    const onStreamAbort = (): void => this.end(streamEnd(this.stream.signal.reason));
-    if (this.stream.signal.aborted) onStreamAbort();
-    else this.stream.signal.addEventListener('abort', onStreamAbort, { once: true });
+    const unfollowStream = this.followStream();
     let startedAt: number | undefined;
     let firstTextAt: number | undefined;
     let decodeMs = 0;
@@ -143,20 +72,12 @@ export class Generation {
     let stop: StopReason | undefined;
     try {
       this.ticket = await this.deps.submit(this);
-      if (!this.admitted && !this.ended) await new Promise<void>((resolve) => (this.admittedWaiter = resolve));
-      this.admittedWaiter = undefined;
+      await this.until(() => this.admitted);
       const { api, llama } = await this.deps.api();
       if (this.spec.jsonSchema) grammar = await jsonGrammar(llama, this.spec.jsonSchema);
       while (!this.ended && stop === undefined) {
         if (this.ticket.pauseAdvised) {
-          this.phase = 'paused';
-          // A run stopped by the pause: the requester hears why the text stopped.
-          this.sendWaiting({ stage: 'paused', position: 0, reason: this.pauseReason });
-          await new Promise<void>((resolve) => {
-            this.resumeWaiter = resolve;
-            if (!this.ticket!.pauseAdvised || this.ended) resolve();
-          });
-          this.resumeWaiter = undefined;
+          await this.waitWhilePaused();
           continue;
         }
         this.phase = 'queued';
@@ -184,7 +105,6 @@ export class Generation {
           const runStop = AbortSignal.any([signal, slot.evicted, this.pauseController.signal]);
           const runStarted = performance.now();
           startedAt ??= runStarted;
-          this.runTokens = 0;
           // What this run streamed. Once the generation has ended, text the engine still writes before it stops is
           // neither sent nor kept (a stream the requester stopped takes no more deltas), and a run that was stopped
           // keeps what it streamed (not text the engine held back): the result is always the deltas joined, and a
@@ -202,7 +122,7 @@ export class Generation {
               if (this.ended) return;
               streamed.text += text;
               streamed.tokens = tokens;
-              this.sendText(text, tokens);
+              this.sendText(text, this.completionTokens + tokens);
             },
           });
           const kept = this.ended || outcome.stop === 'aborted' ? streamed : { text: outcome.text, tokens: outcome.completionTokens };
@@ -223,7 +143,7 @@ export class Generation {
       // answer from its requester (past its deadline) for as long as the job request may take.
       void this.ticket.complete(true);
       this.phase = 'ended';
-      this.deps.logger.info({ generation: this.id, model: this.model.name, stop: StopReason[stopReason], completionTokens: this.completionTokens, ...(this.ended ? { why: this.ended.reason } : {}) }, 'Generation ended');
+      this.logger.info({ generation: this.id, model: this.model.name, stop: StopReason[stopReason], completionTokens: this.completionTokens, ...(this.ended ? { why: this.ended.reason } : {}) }, 'Generation ended');
       return {
         text: this.text,
         stopReason,
@@ -236,8 +156,7 @@ export class Generation {
       void this.ticket?.complete(false, (error as Error).message);
       throw error;
     } finally {
-      this.stream.signal.removeEventListener('abort', onStreamAbort);
-      for (const timer of this.timers) clearTimeout(timer);
+      unfollowStream();
     }
   }
 
@@ -253,39 +172,6 @@ export class Generation {
       generationMs: Math.round(endedAt - started),
       tokensPerSecond: Math.round(rate * 10) / 10,
     };
-  }
-
-  private sendText(text: string, runTokens: number): void {
-    this.runTokens = runTokens;
-    this.send({ kind: { case: 'text', value: text }, completionTokens: this.completionTokens + runTokens });
-  }
-
-  private sendWaiting(state: { stage: string; position: number; reason: string }): void {
-    if (this.ended || this.phase === 'running') return;
-    const key = `${state.stage}|${state.position}|${state.reason}`;
-    if (key === this.lastWaiting) return;
-    this.lastWaiting = key;
-    this.send({ kind: { case: 'waiting', value: state }, completionTokens: this.completionTokens });
-  }
-
-  private send(delta: DeltaBody): void {
-    if (delta.kind.case === 'text') this.lastWaiting = '';
-    this.stream.send({ ...delta, sequence: BigInt(++this.deltaSequence) }).catch((error: unknown) => this.deps.logger.debug({ generation: this.id, err: error }, 'A delta was not sent'));
-  }
-}
-
-/** Why the stream's signal ended the generation. */
-function streamEnd(reason: unknown): EndCause {
-  const code = reason instanceof BusError ? reason.code : undefined;
-  switch (code) {
-    case BusErrorCode.DeadlineExceeded:
-      return { kind: 'deadline', reason: 'the request deadline passed' };
-    case BusErrorCode.RequesterGone:
-      return { kind: 'cancelled', reason: 'the requester went away' };
-    case BusErrorCode.Closed:
-      return { kind: 'cancelled', reason: 'the models service is stopping' };
-    default:
-      return { kind: 'cancelled', reason: 'the requester stopped it' };
   }
 }
 

@@ -4,12 +4,12 @@
 // a pause advice, resources turning critical — aborts the HTTP request, so Ollama sees the connection close and
 // stops generating. A paused generation continues when the hold ends from the prompt plus the text it wrote (raw: as
 // one prompt; chat: as the assistant's message so far, which Ollama continues).
-import { BusError, BusErrorCode, type ResponseStream } from '@aico/bus';
-import { JOB_OPERATORS, StopReason, type GenerateDeltaSchema } from '@aico/contracts';
+import type { ResponseStream } from '@aico/bus';
+import { StopReason, type GenerateDeltaSchema } from '@aico/contracts';
 import type { Logger } from '@aico/logging';
 import type { ChatResponse, GenerateResponse, Options } from 'ollama';
 import type { JobTicket } from '../admission/monitor-jobs';
-import type { EndCause, GenerateResultInit, Phase } from '../generation/generation';
+import { END_REASONS, GenerationControl, type GenerateResultInit } from '../generation/generation-control';
 import type { GenerationSpec } from '../generation/generation-spec';
 import { isAbort, type OllamaConnection } from './ollama-connection';
 
@@ -25,51 +25,23 @@ export interface OllamaGenerationDeps {
 
 type Final = Pick<GenerateResponse, 'done_reason' | 'prompt_eval_count' | 'eval_count' | 'eval_duration'>;
 
-const END_REASONS: Readonly<Record<EndCause['kind'], StopReason>> = { cancelled: StopReason.CANCELLED, deadline: StopReason.DEADLINE, unloaded: StopReason.UNLOADED };
-
-export class OllamaGeneration {
-  phase: Phase = 'admission';
-  private ended: EndCause | undefined;
-  private readonly endController = new AbortController();
+export class OllamaGeneration extends GenerationControl {
   private runController: AbortController | undefined;
-  private waiter: (() => void) | undefined;
-  private admitted = false;
-  private pauseReason = '';
-  private ticket: JobTicket | undefined;
-  private deltaSequence = 0;
-  private lastWaiting = '';
-  private text = '';
-  private completionTokens = 0;
-  private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(
-    readonly id: string,
-    readonly requester: string,
-    readonly spec: GenerationSpec,
+    id: string,
+    requester: string,
+    spec: GenerationSpec,
     readonly model: string,
-    private readonly stream: ResponseStream<typeof GenerateDeltaSchema>,
+    stream: ResponseStream<typeof GenerateDeltaSchema>,
     private readonly deps: OllamaGenerationDeps,
-    private readonly receivedAt: number,
-  ) {}
-
-  end(cause: EndCause): void {
-    if (this.ended) return;
-    this.ended = cause;
-    this.endController.abort(cause);
-    this.waiter?.();
+    receivedAt: number,
+  ) {
+    super(id, requester, spec, stream, deps.logger, receivedAt);
   }
 
-  mayCancel(source: string): boolean {
-    return source === this.requester || (JOB_OPERATORS as readonly string[]).includes(source);
-  }
-
-  /** As generation.ts: ends it `marginMs` before the deadline (halfway to a deadline nearer than twice that). */
-  expireAt(deadlineMs: number | undefined, marginMs: number): void {
-    if (deadlineMs === undefined) return;
-    const left = Math.max(0, deadlineMs - Date.now());
-    const timer = setTimeout(() => this.end({ kind: 'deadline', reason: 'the request deadline passed' }), left - Math.min(marginMs, left / 2));
-    timer.unref();
-    this.timers.push(timer);
+  protected stopRun(): void {
+    this.runController?.abort(new Error('paused'));
   }
 
   /** Resources turned critical: a running request stops now (ends UNLOADED); waiting ones wait for recovery. */
@@ -77,31 +49,8 @@ export class OllamaGeneration {
     if (this.phase === 'running') this.end({ kind: 'unloaded', reason: `resources are critical: ${reason}` });
   }
 
-  // ---- what the monitor says (JobListener) ----
-  waiting(position: number, reason: string): void {
-    this.sendWaiting(position === 0 ? { stage: 'paused', position: 0, reason } : { stage: 'admission', position, reason });
-  }
-
-  admittedNow(): void {
-    this.admitted = true;
-    this.waiter?.();
-  }
-
-  pause(reason: string): void {
-    if (this.ended) return;
-    this.pauseReason = reason;
-    this.runController?.abort(new Error('paused'));
-    if (this.phase !== 'running') this.sendWaiting({ stage: 'paused', position: 0, reason });
-  }
-
-  resume(): void {
-    this.waiter?.();
-  }
-
   async run(): Promise<GenerateResultInit> {
-    const onStreamAbort = (): void => this.end(streamEnd(this.stream.signal.reason));
-    if (this.stream.signal.aborted) onStreamAbort();
-    else this.stream.signal.addEventListener('abort', onStreamAbort, { once: true });
+    const unfollowStream = this.followStream();
     let startedAt: number | undefined;
     let firstTextAt: number | undefined;
     let promptTokens: number | undefined;
@@ -113,9 +62,7 @@ export class OllamaGeneration {
       await this.until(() => this.admitted);
       while (!this.ended && stop === undefined) {
         if (this.ticket.pauseAdvised) {
-          this.phase = 'paused';
-          this.sendWaiting({ stage: 'paused', position: 0, reason: this.pauseReason });
-          await this.until(() => !this.ticket!.pauseAdvised);
+          await this.waitWhilePaused();
           continue;
         }
         this.phase = 'queued';
@@ -132,7 +79,7 @@ export class OllamaGeneration {
             firstTextAt ??= performance.now();
             runTokens += 1;
             this.text += chunk;
-            this.send({ kind: { case: 'text', value: chunk }, completionTokens: this.completionTokens + runTokens });
+            this.sendText(chunk, this.completionTokens + runTokens);
           });
           promptTokens ??= final.prompt_eval_count;
           evalNs += final.eval_duration ?? 0;
@@ -150,7 +97,7 @@ export class OllamaGeneration {
       const endedAt = performance.now();
       void this.ticket.complete(true);
       this.phase = 'ended';
-      this.deps.logger.info({ generation: this.id, model: this.model, stop: StopReason[stopReason], completionTokens: this.completionTokens, ...(this.ended ? { why: this.ended.reason } : {}) }, 'Generation ended (Ollama)');
+      this.logger.info({ generation: this.id, model: this.model, stop: StopReason[stopReason], completionTokens: this.completionTokens, ...(this.ended ? { why: this.ended.reason } : {}) }, 'Generation ended (Ollama)');
       const started = startedAt ?? endedAt;
       return {
         text: this.text,
@@ -172,8 +119,7 @@ export class OllamaGeneration {
       void this.ticket?.complete(false, (error as Error).message);
       throw error;
     } finally {
-      this.stream.signal.removeEventListener('abort', onStreamAbort);
-      for (const timer of this.timers) clearTimeout(timer);
+      unfollowStream();
     }
   }
 
@@ -213,38 +159,5 @@ export class OllamaGeneration {
     if (signal.aborted) throw signal.reason instanceof Error && isAbort(signal.reason) ? signal.reason : new DOMException('aborted', 'AbortError');
     if (!final) throw new Error('Ollama ended the stream without its last chunk');
     return final;
-  }
-
-  /** Waits until `ready()` holds or the generation ends (woken by admittedNow/resume/end). */
-  private async until(ready: () => boolean): Promise<void> {
-    while (!ready() && !this.ended) await new Promise<void>((resolve) => (this.waiter = resolve));
-    this.waiter = undefined;
-  }
-
-  private sendWaiting(state: { stage: string; position: number; reason: string }): void {
-    if (this.ended || this.phase === 'running') return;
-    const key = `${state.stage}|${state.position}|${state.reason}`;
-    if (key === this.lastWaiting) return;
-    this.lastWaiting = key;
-    this.send({ kind: { case: 'waiting', value: state }, completionTokens: this.completionTokens });
-  }
-
-  private send(delta: { kind: { case: 'text'; value: string } | { case: 'waiting'; value: { stage: string; position: number; reason: string } }; completionTokens: number }): void {
-    if (delta.kind.case === 'text') this.lastWaiting = '';
-    this.stream.send({ ...delta, sequence: BigInt(++this.deltaSequence) }).catch((error: unknown) => this.deps.logger.debug({ generation: this.id, err: error }, 'A delta was not sent'));
-  }
-}
-
-function streamEnd(reason: unknown): EndCause {
-  const code = reason instanceof BusError ? reason.code : undefined;
-  switch (code) {
-    case BusErrorCode.DeadlineExceeded:
-      return { kind: 'deadline', reason: 'the request deadline passed' };
-    case BusErrorCode.RequesterGone:
-      return { kind: 'cancelled', reason: 'the requester went away' };
-    case BusErrorCode.Closed:
-      return { kind: 'cancelled', reason: 'the models service is stopping' };
-    default:
-      return { kind: 'cancelled', reason: 'the requester stopped it' };
   }
 }

@@ -14,9 +14,10 @@ import type { ModelsBackend } from '../models-backend';
 import { MonitorJobs } from '../admission/monitor-jobs';
 import { ResourceWatch } from '../admission/resource-watch';
 import { checkEmbedTexts } from '../generation/embeddings';
-import type { GenerateResultInit } from '../generation/generation';
+import type { GenerateResultInit } from '../generation/generation-control';
 import { toGenerationSpec } from '../generation/generation-spec';
 import { OllamaConnection } from './ollama-connection';
+import { GenerationRegistry } from '../generation/generation-registry';
 import { OllamaGeneration } from './ollama-generation';
 
 export interface OllamaModelsServiceDeps {
@@ -30,7 +31,7 @@ export class OllamaModelsService implements ModelsBackend {
   readonly connection: OllamaConnection;
   private readonly jobs: MonitorJobs;
   private readonly resources: ResourceWatch;
-  private readonly generations = new Map<string, OllamaGeneration>();
+  private readonly generations: GenerationRegistry<OllamaGeneration>;
   private readonly settings: ModelsConfig['models'];
   private readonly logger: Logger;
   private critical: string | undefined;
@@ -43,6 +44,7 @@ export class OllamaModelsService implements ModelsBackend {
     this.logger = deps.logger;
     this.connection = new OllamaConnection(this.settings.ollamaUrl);
     this.jobs = new MonitorJobs(deps.bus, { leaseMs: this.settings.jobLeaseMs, submitTimeoutMs: this.settings.admissionTimeoutMs }, deps.instanceId, deps.logger.child({ context: 'MonitorJobs' }));
+    this.generations = new GenerationRegistry(this.settings, this.jobs);
     this.resources = new ResourceWatch(
       deps.bus,
       { critical: (reason) => this.setCritical(reason), onBattery: (onBattery) => (this.onBattery = onBattery) },
@@ -60,42 +62,19 @@ export class OllamaModelsService implements ModelsBackend {
     const receivedAt = performance.now();
     const spec = toGenerationSpec(request, { maxTokens: this.settings.defaultMaxTokens, temperature: this.settings.defaultTemperature });
     const model = this.modelName(spec.model.name);
-    const waiting = [...this.generations.values()].filter((generation) => generation.phase !== 'running' && generation.phase !== 'ended').length;
-    if (waiting >= this.settings.maxWaiting) throw new ModelsError(ModelsErrorCode.Busy, `${waiting} generations are already waiting (at most ${this.settings.maxWaiting}); try again when some have finished.`, { waiting: String(waiting) });
+    this.generations.refuseWhenBusy();
     const generation = new OllamaGeneration(meta.id, meta.source, spec, model, stream, {
       connection: this.connection,
-      submit: (owner) =>
-        this.jobs.submit(
-          { id: owner.id, jobClass: spec.jobClass, priority: spec.priority, kind: 'llm.generate' },
-          {
-            waiting: (position, reason) => owner.waiting(position, reason),
-            admitted: () => owner.admittedNow(),
-            paused: (reason) => owner.pause(reason),
-            resumed: () => owner.resume(),
-            cancelled: (reason) => owner.end({ kind: 'cancelled', reason: `the monitor cancelled its job: ${reason}` }),
-          },
-        ),
+      submit: (owner) => this.generations.submit(owner),
       resourcesOk: (signal, onWaiting) => this.resourcesOk(signal, onWaiting),
       keepAlive: () => this.keepAlive(),
       logger: this.logger.child({ context: 'OllamaGeneration' }),
     }, receivedAt);
-    generation.expireAt(meta.deadlineMs, this.settings.deadlineMarginMs);
-    this.generations.set(meta.id, generation);
-    try {
-      return await generation.run();
-    } finally {
-      this.generations.delete(meta.id);
-    }
+    return this.generations.run(generation, meta.deadlineMs);
   }
 
   cancel(request: CancelGenerateRequest, source: string): { found: boolean } {
-    const generation = this.generations.get(request.generationId);
-    if (!generation) return { found: false };
-    if (!generation.mayCancel(source)) {
-      throw new ModelsError(ModelsErrorCode.InvalidArgument, `Generation ${request.generationId} was requested by ${generation.requester}; only it or an operator may cancel it.`);
-    }
-    generation.end({ kind: 'cancelled', reason: `cancelled by ${source}${request.reason ? `: ${request.reason.slice(0, 200)}` : ''}` });
-    return { found: true };
+    return this.generations.cancel(request, source);
   }
 
   /** Ollama has no tokenize endpoint: counting would mean evaluating the prompt with the model, unadmitted. */
@@ -127,7 +106,7 @@ export class OllamaModelsService implements ModelsBackend {
     } catch (error) {
       throw this.connection.failure(error);
     }
-    const running = [...this.generations.values()].filter((generation) => generation.phase === 'running').length;
+    const waiting = this.generations.waiting();
     return {
       backend: 'ollama',
       loaded: loaded.map((model) => ({
@@ -136,8 +115,8 @@ export class OllamaModelsService implements ModelsBackend {
         gpu: (model.size_vram ?? 0) > 0 ? 'ollama (gpu)' : 'ollama',
         ...(model.expires_at ? { unloadAt: timestampFromDate(new Date(model.expires_at)) } : {}),
       })),
-      running,
-      waiting: this.generations.size - running,
+      running: [...this.generations.values()].filter((generation) => generation.phase === 'running').length,
+      waiting,
       lastUnloadReason: this.lastUnloadReason,
       rssBytes: BigInt(process.memoryUsage.rss()),
     };
@@ -153,7 +132,7 @@ export class OllamaModelsService implements ModelsBackend {
   }
 
   async stop(): Promise<void> {
-    for (const generation of this.generations.values()) generation.end({ kind: 'cancelled', reason: 'the models service is stopping' });
+    this.generations.endAll();
     await Promise.resolve();
   }
 

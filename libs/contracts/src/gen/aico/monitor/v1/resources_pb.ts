@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file aico/monitor/v1/resources.proto.
  */
 export const file_aico_monitor_v1_resources: GenFile = /*@__PURE__*/
-  fileDesc("Ch9haWNvL21vbml0b3IvdjEvcmVzb3VyY2VzLnByb3RvEg9haWNvLm1vbml0b3IudjEirQIKDlJlc291cmNlU2FtcGxlEi4KCnNhbXBsZWRfYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKA2NwdRgCIAEoCzIZLmFpY28ubW9uaXRvci52MS5DcHVVc2FnZRIsCgZtZW1vcnkYAyABKAsyHC5haWNvLm1vbml0b3IudjEuTWVtb3J5VXNhZ2USLwoHYmF0dGVyeRgEIAEoCzIeLmFpY28ubW9uaXRvci52MS5CYXR0ZXJ5U3RhdHVzEjIKDGxvYWRfYXZlcmFnZRgFIAEoCzIcLmFpY28ubW9uaXRvci52MS5Mb2FkQXZlcmFnZRIwCglwcm9jZXNzZXMYBiADKAsyHS5haWNvLm1vbml0b3IudjEuUHJvY2Vzc1VzYWdlIl0KCENwdVVzYWdlEhQKDGxvYWRfcGVyY2VudBgBIAEoARIUCgx1c2VyX3BlcmNlbnQYAiABKAESFgoOc3lzdGVtX3BlcmNlbnQYAyABKAESDQoFY29yZXMYBCABKA0iiQEKC01lbW9yeVVzYWdlEhMKC3RvdGFsX2J5dGVzGAEgASgEEhcKD2F2YWlsYWJsZV9ieXRlcxgCIAEoBBIZChFhdmFpbGFibGVfcGVyY2VudBgDIAEoARIYChBzd2FwX3RvdGFsX2J5dGVzGAQgASgEEhcKD3N3YXBfdXNlZF9ieXRlcxgFIAEoBCKoAQoNQmF0dGVyeVN0YXR1cxITCgtoYXNfYmF0dGVyeRgBIAEoCBIPCgdwZXJjZW50GAIgASgBEhQKDGFjX2Nvbm5lY3RlZBgDIAEoCBIQCghjaGFyZ2luZxgEIAEoCBIZChFtaW51dGVzX3JlbWFpbmluZxgFIAEoDRIuCgpzYW1wbGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJjCgtMb2FkQXZlcmFnZRIRCglhdmFpbGFibGUYASABKAgSEgoKb25lX21pbnV0ZRgCIAEoARIUCgxmaXZlX21pbnV0ZXMYAyABKAESFwoPZmlmdGVlbl9taW51dGVzGAQgASgBIqgBCgxQcm9jZXNzVXNhZ2USDwoHc2VydmljZRgBIAEoCRITCgtpbnN0YW5jZV9pZBgCIAEoCRILCgNwaWQYAyABKA0SDQoFZm91bmQYBCABKAgSEwoLY3B1X3BlcmNlbnQYBSABKAESEQoJcnNzX2J5dGVzGAYgASgEEi4KCnNhbXBsZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIoMBChFSZXNvdXJjZUNvbmRpdGlvbhIMCgRjb2RlGAEgASgJEi0KBWxldmVsGAIgASgOMh4uYWljby5tb25pdG9yLnYxLlJlc291cmNlU3RhdGUSDQoFdmFsdWUYAyABKAESEQoJdGhyZXNob2xkGAQgASgBEg8KB21lc3NhZ2UYBSABKAki7wEKFFJlc291cmNlU3RhdGVDaGFuZ2VkEi0KBXN0YXRlGAEgASgOMh4uYWljby5tb25pdG9yLnYxLlJlc291cmNlU3RhdGUSMAoIcHJldmlvdXMYAiABKA4yHi5haWNvLm1vbml0b3IudjEuUmVzb3VyY2VTdGF0ZRI2Cgpjb25kaXRpb25zGAMgAygLMiIuYWljby5tb25pdG9yLnYxLlJlc291cmNlQ29uZGl0aW9uEg4KBnJlYXNvbhgEIAEoCRIuCgpjaGFuZ2VkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIXChVSZXNvdXJjZVN0YXR1c1JlcXVlc3QilAIKFlJlc291cmNlU3RhdHVzUmVzcG9uc2USLwoGc2FtcGxlGAEgASgLMh8uYWljby5tb25pdG9yLnYxLlJlc291cmNlU2FtcGxlEi0KBXN0YXRlGAIgASgOMh4uYWljby5tb25pdG9yLnYxLlJlc291cmNlU3RhdGUSNgoKY29uZGl0aW9ucxgDIAMoCzIiLmFpY28ubW9uaXRvci52MS5SZXNvdXJjZUNvbmRpdGlvbhIvCgtzdGF0ZV9zaW5jZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoIYWN0aXZpdHkYBSABKAsyHy5haWNvLm1vbml0b3IudjEuQWN0aXZpdHlTdGF0dXMi4gEKDkFjdGl2aXR5U3RhdHVzEhMKC3VzZXJfYWN0aXZlGAEgASgIEg4KBnJlYXNvbhgCIAEoCRI0ChBsYXN0X2FjdGl2aXR5X2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5hY3RpdmVfY2xpZW50cxgEIAMoCRIZChFvc19pZGxlX2F2YWlsYWJsZRgFIAEoCBIVCg1vc19pZGxlX3Byb2JlGAYgASgJEhcKD29zX2lkbGVfcHJvYmxlbRgHIAEoCRISCgpvc19pZGxlX21zGAggASgEKocBCg1SZXNvdXJjZVN0YXRlEh4KGlJFU09VUkNFX1NUQVRFX1VOU1BFQ0lGSUVEEAASGQoVUkVTT1VSQ0VfU1RBVEVfTk9STUFMEAESHgoaUkVTT1VSQ0VfU1RBVEVfQ09OU1RSQUlORUQQAhIbChdSRVNPVVJDRV9TVEFURV9DUklUSUNBTBADYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Ch9haWNvL21vbml0b3IvdjEvcmVzb3VyY2VzLnByb3RvEg9haWNvLm1vbml0b3IudjEirQIKDlJlc291cmNlU2FtcGxlEi4KCnNhbXBsZWRfYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKA2NwdRgCIAEoCzIZLmFpY28ubW9uaXRvci52MS5DcHVVc2FnZRIsCgZtZW1vcnkYAyABKAsyHC5haWNvLm1vbml0b3IudjEuTWVtb3J5VXNhZ2USLwoHYmF0dGVyeRgEIAEoCzIeLmFpY28ubW9uaXRvci52MS5CYXR0ZXJ5U3RhdHVzEjIKDGxvYWRfYXZlcmFnZRgFIAEoCzIcLmFpY28ubW9uaXRvci52MS5Mb2FkQXZlcmFnZRIwCglwcm9jZXNzZXMYBiADKAsyHS5haWNvLm1vbml0b3IudjEuUHJvY2Vzc1VzYWdlIl0KCENwdVVzYWdlEhQKDGxvYWRfcGVyY2VudBgBIAEoARIUCgx1c2VyX3BlcmNlbnQYAiABKAESFgoOc3lzdGVtX3BlcmNlbnQYAyABKAESDQoFY29yZXMYBCABKA0iiQEKC01lbW9yeVVzYWdlEhMKC3RvdGFsX2J5dGVzGAEgASgEEhcKD2F2YWlsYWJsZV9ieXRlcxgCIAEoBBIZChFhdmFpbGFibGVfcGVyY2VudBgDIAEoARIYChBzd2FwX3RvdGFsX2J5dGVzGAQgASgEEhcKD3N3YXBfdXNlZF9ieXRlcxgFIAEoBCKoAQoNQmF0dGVyeVN0YXR1cxITCgtoYXNfYmF0dGVyeRgBIAEoCBIPCgdwZXJjZW50GAIgASgBEhQKDGFjX2Nvbm5lY3RlZBgDIAEoCBIQCghjaGFyZ2luZxgEIAEoCBIZChFtaW51dGVzX3JlbWFpbmluZxgFIAEoDRIuCgpzYW1wbGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJjCgtMb2FkQXZlcmFnZRIRCglhdmFpbGFibGUYASABKAgSEgoKb25lX21pbnV0ZRgCIAEoARIUCgxmaXZlX21pbnV0ZXMYAyABKAESFwoPZmlmdGVlbl9taW51dGVzGAQgASgBIqgBCgxQcm9jZXNzVXNhZ2USDwoHc2VydmljZRgBIAEoCRITCgtpbnN0YW5jZV9pZBgCIAEoCRILCgNwaWQYAyABKA0SDQoFZm91bmQYBCABKAgSEwoLY3B1X3BlcmNlbnQYBSABKAESEQoJcnNzX2J5dGVzGAYgASgEEi4KCnNhbXBsZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIoMBChFSZXNvdXJjZUNvbmRpdGlvbhIMCgRjb2RlGAEgASgJEi0KBWxldmVsGAIgASgOMh4uYWljby5tb25pdG9yLnYxLlJlc291cmNlU3RhdGUSDQoFdmFsdWUYAyABKAESEQoJdGhyZXNob2xkGAQgASgBEg8KB21lc3NhZ2UYBSABKAki7wEKFFJlc291cmNlU3RhdGVDaGFuZ2VkEi0KBXN0YXRlGAEgASgOMh4uYWljby5tb25pdG9yLnYxLlJlc291cmNlU3RhdGUSMAoIcHJldmlvdXMYAiABKA4yHi5haWNvLm1vbml0b3IudjEuUmVzb3VyY2VTdGF0ZRI2Cgpjb25kaXRpb25zGAMgAygLMiIuYWljby5tb25pdG9yLnYxLlJlc291cmNlQ29uZGl0aW9uEg4KBnJlYXNvbhgEIAEoCRIuCgpjaGFuZ2VkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIXChVSZXNvdXJjZVN0YXR1c1JlcXVlc3QiygIKFlJlc291cmNlU3RhdHVzUmVzcG9uc2USLwoGc2FtcGxlGAEgASgLMh8uYWljby5tb25pdG9yLnYxLlJlc291cmNlU2FtcGxlEi0KBXN0YXRlGAIgASgOMh4uYWljby5tb25pdG9yLnYxLlJlc291cmNlU3RhdGUSNgoKY29uZGl0aW9ucxgDIAMoCzIiLmFpY28ubW9uaXRvci52MS5SZXNvdXJjZUNvbmRpdGlvbhIvCgtzdGF0ZV9zaW5jZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoIYWN0aXZpdHkYBSABKAsyHy5haWNvLm1vbml0b3IudjEuQWN0aXZpdHlTdGF0dXMSNAoNbWVtb3J5X2xpbWl0cxgGIAEoCzIdLmFpY28ubW9uaXRvci52MS5NZW1vcnlMaW1pdHMiWQoMTWVtb3J5TGltaXRzEiUKHWNvbnN0cmFpbmVkX2F2YWlsYWJsZV9wZXJjZW50GAEgASgBEiIKGmNyaXRpY2FsX2F2YWlsYWJsZV9wZXJjZW50GAIgASgBIuIBCg5BY3Rpdml0eVN0YXR1cxITCgt1c2VyX2FjdGl2ZRgBIAEoCBIOCgZyZWFzb24YAiABKAkSNAoQbGFzdF9hY3Rpdml0eV9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOYWN0aXZlX2NsaWVudHMYBCADKAkSGQoRb3NfaWRsZV9hdmFpbGFibGUYBSABKAgSFQoNb3NfaWRsZV9wcm9iZRgGIAEoCRIXCg9vc19pZGxlX3Byb2JsZW0YByABKAkSEgoKb3NfaWRsZV9tcxgIIAEoBCqHAQoNUmVzb3VyY2VTdGF0ZRIeChpSRVNPVVJDRV9TVEFURV9VTlNQRUNJRklFRBAAEhkKFVJFU09VUkNFX1NUQVRFX05PUk1BTBABEh4KGlJFU09VUkNFX1NUQVRFX0NPTlNUUkFJTkVEEAISGwoXUkVTT1VSQ0VfU1RBVEVfQ1JJVElDQUwQA2IGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * ResourceSample is one reading of the machine and of aico's own processes (`system.resources.sample`).
@@ -731,6 +731,15 @@ export type ResourceStatusResponse = Message<"aico.monitor.v1.ResourceStatusResp
    * @generated from field: aico.monitor.v1.ActivityStatus activity = 5;
    */
   activity?: ActivityStatus | undefined;
+
+  /**
+   * The available-memory limits of the policy (percent of total memory): below `constrained` the state is
+   * constrained, below `critical` critical (0: the rule is off). Lets a service keep its own memory use inside them
+   * (the models service's fit check).
+   *
+   * @generated from field: aico.monitor.v1.MemoryLimits memory_limits = 6;
+   */
+  memoryLimits?: MemoryLimits | undefined;
 };
 
 /**
@@ -765,6 +774,15 @@ export type ResourceStatusResponseJson = {
    * @generated from field: aico.monitor.v1.ActivityStatus activity = 5;
    */
   activity?: ActivityStatusJson;
+
+  /**
+   * The available-memory limits of the policy (percent of total memory): below `constrained` the state is
+   * constrained, below `critical` critical (0: the rule is off). Lets a service keep its own memory use inside them
+   * (the models service's fit check).
+   *
+   * @generated from field: aico.monitor.v1.MemoryLimits memory_limits = 6;
+   */
+  memoryLimits?: MemoryLimitsJson;
 };
 
 /**
@@ -773,6 +791,47 @@ export type ResourceStatusResponseJson = {
  */
 export const ResourceStatusResponseSchema: GenMessage<ResourceStatusResponse, {jsonType: ResourceStatusResponseJson}> = /*@__PURE__*/
   messageDesc(file_aico_monitor_v1_resources, 9);
+
+/**
+ * MemoryLimits are the monitor's available-memory thresholds, in percent of total memory.
+ *
+ * @generated from message aico.monitor.v1.MemoryLimits
+ */
+export type MemoryLimits = Message<"aico.monitor.v1.MemoryLimits"> & {
+  /**
+   * @generated from field: double constrained_available_percent = 1;
+   */
+  constrainedAvailablePercent: number;
+
+  /**
+   * @generated from field: double critical_available_percent = 2;
+   */
+  criticalAvailablePercent: number;
+};
+
+/**
+ * MemoryLimits are the monitor's available-memory thresholds, in percent of total memory.
+ *
+ * @generated from message aico.monitor.v1.MemoryLimits
+ */
+export type MemoryLimitsJson = {
+  /**
+   * @generated from field: double constrained_available_percent = 1;
+   */
+  constrainedAvailablePercent?: number | "NaN" | "Infinity" | "-Infinity";
+
+  /**
+   * @generated from field: double critical_available_percent = 2;
+   */
+  criticalAvailablePercent?: number | "NaN" | "Infinity" | "-Infinity";
+};
+
+/**
+ * Describes the message aico.monitor.v1.MemoryLimits.
+ * Use `create(MemoryLimitsSchema)` to create a new message.
+ */
+export const MemoryLimitsSchema: GenMessage<MemoryLimits, {jsonType: MemoryLimitsJson}> = /*@__PURE__*/
+  messageDesc(file_aico_monitor_v1_resources, 10);
 
 /**
  * ActivityStatus says whether the user is taken to be active, and what the monitor can see of it.
@@ -893,7 +952,7 @@ export type ActivityStatusJson = {
  * Use `create(ActivityStatusSchema)` to create a new message.
  */
 export const ActivityStatusSchema: GenMessage<ActivityStatus, {jsonType: ActivityStatusJson}> = /*@__PURE__*/
-  messageDesc(file_aico_monitor_v1_resources, 10);
+  messageDesc(file_aico_monitor_v1_resources, 11);
 
 /**
  * ResourceState is the monitor's verdict on the machine, derived from samples by the resource policy.
