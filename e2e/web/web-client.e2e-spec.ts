@@ -130,8 +130,10 @@ describe('the web client in a browser', () => {
       expect(await page.getByRole('radiogroup', { name: 'Theme' }).getByRole('radio', { name: pick, exact: true }).isChecked()).toBe(true);
     }
     await page.emulateMedia({ colorScheme: 'light' });
-    // Settings also lists this session.
-    expect(await page.getByRole('list', { name: 'Sessions' }).getByRole('listitem').filter({ hasText: 'this device' }).count()).toBe(1);
+    // Settings also lists this session (the list loads after the page: wait for it, then count).
+    const thisDevice = page.getByRole('list', { name: 'Sessions' }).getByRole('listitem').filter({ hasText: 'this device' });
+    await thisDevice.first().waitFor({ timeout: SLOW_MS });
+    expect(await thisDevice.count()).toBe(1);
   });
 
   it('(d) grants and then withdraws a consent; the newest history row says denied', async () => {
