@@ -94,7 +94,9 @@ export class Generation extends GenerationControl {
             promptTokens = countPromptTokens(api, slot.resident.llamaModel, this.spec.input);
             assertFits(promptTokens, slot.resident.contextSize, this.model.name);
           }
-          const room = slot.resident.contextSize - countPromptTokens(api, slot.resident.llamaModel, this.spec.input, this.text);
+          // The prompt as the engine reads it now: counted above on the first run, with the text so far on a resumed one.
+          const reading = this.text === '' ? promptTokens : countPromptTokens(api, slot.resident.llamaModel, this.spec.input, this.text);
+          const room = slot.resident.contextSize - reading;
           const maxTokens = Math.min(this.spec.maxTokens - this.completionTokens, room);
           if (maxTokens <= 0) {
             stop = StopReason.MAX_TOKENS;
