@@ -19,7 +19,7 @@ const env = {
   AICO_LOG__PRETTY: process.env.AICO_LOG__PRETTY ?? String(process.stdout.isTTY === true),
 };
 
-const PROJECTS = ['bus', 'keys', 'storage', 'scheduler', 'monitor', 'models', 'gateway', 'supervisor', 'cli', 'web'];
+const PROJECTS = ['bus', 'keys', 'storage', 'scheduler', 'monitor', 'models', 'conversation', 'gateway', 'supervisor', 'cli', 'web'];
 const started = Date.now();
 console.log(`Building ${PROJECTS.join(', ')} ...`);
 const build = spawnSync(join(bin, 'nx'), ['run-many', '-t', 'build', '--projects', PROJECTS.join(','), '--output-style=static'], { cwd: root, env, stdio: 'inherit' });

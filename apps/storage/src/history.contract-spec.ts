@@ -7,7 +7,7 @@ import { toBinary } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { createClient } from '@libsql/client';
 import { requestWhenRoutable, TestBus, type TestClient } from '@aico/bus';
-import { GatewayTopics, LogLevel, QueryEventsResponseSchema, QueryLogsResponseSchema, StorageTopics, SystemTopics } from '@aico/contracts';
+import { ConversationTopics, GatewayTopics, LogLevel, QueryEventsResponseSchema, QueryLogsResponseSchema, StorageTopics, SystemTopics } from '@aico/contracts';
 import { createServiceTestEnvironment, runService, type RunningService, type ServiceTestEnvironment } from '@aico/service';
 import { StorageClient } from '@aico/storage-client';
 import { HistoryRecorder } from './history-recorder';
@@ -46,8 +46,9 @@ describe('bus history: metadata only, and query pages bounded by bytes', () => {
 
   it('records a conversation message and avatar speech as topic, source, user, size and ids: the text is in no row of any table', async () => {
     const said = `DISTINCTIVE-${randomUUID()}-what-a-person-said`;
-    await gateway.publish(
-      GatewayTopics.conversationMessage,
+    const conversation = await bus.connected('conversation');
+    await conversation.publish(
+      ConversationTopics.messageReceived,
       { id: 'm-1', userId: 'u-7', text: said, client: 'web', receivedAt: timestampFromMs(Date.now()) },
       { correlationId: 'corr-conversation', attributes: { user: 'u-7' } },
     );
@@ -56,7 +57,7 @@ describe('bus history: metadata only, and query pages bounded by bytes', () => {
       const page = await storage.queryEvents({ topicPrefix: 'conversation.message.received' });
       return page.events[0];
     });
-    expect(recorded).toMatchObject({ topic: 'conversation.message.received', source: 'gateway', user: 'u-7', correlationId: 'corr-conversation', recorded: true, messageId: expect.any(String) });
+    expect(recorded).toMatchObject({ topic: 'conversation.message.received', source: 'conversation', user: 'u-7', correlationId: 'corr-conversation', recorded: true, messageId: expect.any(String) });
     expect(recorded.payload).toHaveLength(0);
     expect(Number(recorded.payloadBytes)).toBeGreaterThan(said.length);
     await eventually(async () => (await storage.queryEvents({ topicPrefix: 'ui.avatar.speak' })).events[0]);

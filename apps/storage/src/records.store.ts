@@ -6,9 +6,9 @@ import { fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf'
 import { timestampFromMs, timestampMs, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
-import { CatalogModelSchema, RECORD_WRITERS, RecordKind, type Record as WireRecord, type RecordSchema } from '@aico/contracts';
+import { CatalogModelSchema, MemoryFactSchema, PersonaSchema, RECORD_WRITERS, ThreadMessageSchema, ThreadSchema, RecordKind, type Record as WireRecord, type RecordSchema } from '@aico/contracts';
 import { Database, type Db } from './database/database';
-import { consentRecords, jobs, models, scheduledTasks, sessions, settings, taskRuns, users } from './database/schema';
+import { consentRecords, jobs, memoryFacts, models, personas, scheduledTasks, sessions, settings, taskRuns, threadMessages, threads, users } from './database/schema';
 import { checkBytes, checkLimit, checkName, checkText, type Limits } from './input';
 import { STORAGE_LIMITS } from './storage.tokens';
 import { StorageError, StorageErrorCode } from './storage.error';
@@ -283,6 +283,71 @@ const MAPPINGS: { readonly [K in Exclude<RecordKind, RecordKind.UNSPECIFIED>]: M
       return { kind: { case: 'model', value: fromBinary(CatalogModelSchema, r.entry) } };
     },
   },
+  [RecordKind.THREAD]: {
+    case: 'thread',
+    table: threads,
+    id: threads.id,
+    parent: threads.ownerId,
+    check(value, limits) {
+      const thread = value as ValueOf<'thread'>;
+      checkName('thread.owner_id', thread.ownerId);
+      for (const [field, text] of [['title', thread.title], ['summary', thread.summary], ['summarized_through', thread.summarizedThrough]] as const) checkText(`thread.${field}`, text, limits);
+    },
+    toRow: (value) => {
+      const thread = value as ValueOf<'thread'>;
+      return { id: thread.id, ownerId: thread.ownerId, entry: Buffer.from(toBinary(ThreadSchema, thread)), updatedAt: Date.now() };
+    },
+    fromRow: (row) => ({ kind: { case: 'thread', value: fromBinary(ThreadSchema, (row as typeof threads.$inferSelect).entry) } }),
+  },
+  [RecordKind.THREAD_MESSAGE]: {
+    case: 'threadMessage',
+    table: threadMessages,
+    id: threadMessages.id,
+    parent: threadMessages.threadId,
+    check(value, limits) {
+      const message = value as ValueOf<'threadMessage'>;
+      checkName('thread_message.thread_id', message.threadId);
+      checkName('thread_message.owner_id', message.ownerId);
+      for (const [field, text] of [['text', message.text], ['model', message.model], ['error_message', message.errorMessage]] as const) checkText(`thread_message.${field}`, text, limits);
+    },
+    toRow: (value) => {
+      const message = value as ValueOf<'threadMessage'>;
+      return { id: message.id, threadId: message.threadId, entry: Buffer.from(toBinary(ThreadMessageSchema, message)), updatedAt: Date.now() };
+    },
+    fromRow: (row) => ({ kind: { case: 'threadMessage', value: fromBinary(ThreadMessageSchema, (row as typeof threadMessages.$inferSelect).entry) } }),
+  },
+  [RecordKind.MEMORY_FACT]: {
+    case: 'memoryFact',
+    table: memoryFacts,
+    id: memoryFacts.id,
+    parent: memoryFacts.ownerId,
+    check(value, limits) {
+      const fact = value as ValueOf<'memoryFact'>;
+      checkName('memory_fact.owner_id', fact.ownerId);
+      checkText('memory_fact.text', fact.text, limits);
+      checkText('memory_fact.source_thread_id', fact.sourceThreadId, limits);
+      if (fact.embedding.length > 8192 || fact.embedding.some((x) => !Number.isFinite(x))) throw new StorageError(StorageErrorCode.InvalidArgument, 'memory_fact.embedding must be at most 8192 finite numbers.');
+    },
+    toRow: (value) => {
+      const fact = value as ValueOf<'memoryFact'>;
+      return { id: fact.id, ownerId: fact.ownerId, entry: Buffer.from(toBinary(MemoryFactSchema, fact)), updatedAt: Date.now() };
+    },
+    fromRow: (row) => ({ kind: { case: 'memoryFact', value: fromBinary(MemoryFactSchema, (row as typeof memoryFacts.$inferSelect).entry) } }),
+  },
+  [RecordKind.PERSONA]: {
+    case: 'persona',
+    table: personas,
+    id: personas.id,
+    check(value, limits) {
+      const persona = value as ValueOf<'persona'>;
+      for (const [field, text] of [['name', persona.name], ['system_prompt', persona.systemPrompt], ['expression', persona.expression], ['updated_by', persona.updatedBy]] as const) checkText(`persona.${field}`, text, limits);
+    },
+    toRow: (value) => {
+      const persona = value as ValueOf<'persona'>;
+      return { id: persona.id, entry: Buffer.from(toBinary(PersonaSchema, persona)), updatedAt: Date.now() };
+    },
+    fromRow: (row) => ({ kind: { case: 'persona', value: fromBinary(PersonaSchema, (row as typeof personas.$inferSelect).entry) } }),
+  },
 };
 
 const KIND_BY_CASE = new Map<Case, Exclude<RecordKind, RecordKind.UNSPECIFIED>>(Object.entries(MAPPINGS).map(([kind, mapping]) => [mapping.case, Number(kind) as Exclude<RecordKind, RecordKind.UNSPECIFIED>]));
@@ -290,7 +355,7 @@ const KIND_BY_CASE = new Map<Case, Exclude<RecordKind, RecordKind.UNSPECIFIED>>(
 function mappingOf(kind: RecordKind): Mapping<Case> {
   const mapping = (MAPPINGS as Partial<Record<RecordKind, Mapping<Case>>>)[kind];
   if (!mapping) {
-    throw new StorageError(StorageErrorCode.UnknownRecordKind, `Record kind ${kind} is not one this storage keeps (user, session, consent, task, task_run, job, setting, model).`);
+    throw new StorageError(StorageErrorCode.UnknownRecordKind, `Record kind ${kind} is not one this storage keeps (user, session, consent, task, task_run, job, setting, model, thread, thread_message, memory_fact, persona).`);
   }
   return mapping;
 }
@@ -354,18 +419,28 @@ export class RecordStore {
     return { records: page.map((row) => mapping.fromRow(row)), nextId: rows.length > pageSize ? String((page.at(-1) as { id: string }).id) : '' };
   }
 
-  /** Checks the kind and the writer's right before the lane. */
-  checkDelete(kind: RecordKind, id: string, writer: string): void {
+  /** Checks the kind and the writer's right before the lane: one id, or (with `parent`) every record under a parent. */
+  checkDelete(kind: RecordKind, id: string, writer: string, parent = ''): void {
     const mapping = mappingOf(kind);
-    checkName('id', id);
+    if (parent) {
+      if (id) throw new StorageError(StorageErrorCode.InvalidArgument, 'Delete names one id or one parent, not both.');
+      checkName('parent', parent);
+      if (!mapping.parent) throw new StorageError(StorageErrorCode.InvalidArgument, `${mapping.case} records are not deleted by parent.`);
+    } else checkName('id', id);
     const writers: readonly string[] = RECORD_WRITERS[kind as Exclude<RecordKind, RecordKind.UNSPECIFIED>];
     if (!writers.includes(writer)) throw new StorageError(StorageErrorCode.NotPermitted, `"${writer}" may not delete ${mapping.case} records.`);
   }
 
   /** Inside the write lane only. */
   async delete(kind: RecordKind, id: string, db: Db = this.database.writes): Promise<boolean> {
+    return (await this.deleteWhere(kind, { id }, db)) > 0;
+  }
+
+  /** Inside the write lane only: one record by id, or every record under a parent (in the lane's transaction). */
+  async deleteWhere(kind: RecordKind, which: { id: string } | { parent: string }, db: Db = this.database.writes): Promise<number> {
     const mapping = mappingOf(kind);
-    const result = await db.delete(mapping.table).where(eq(mapping.id, id));
-    return result.rowsAffected > 0;
+    const condition = 'parent' in which && mapping.parent ? eq(mapping.parent, which.parent) : eq(mapping.id, 'id' in which ? which.id : '');
+    const result = await db.delete(mapping.table).where(condition);
+    return result.rowsAffected;
   }
 }

@@ -6,7 +6,7 @@ import { create } from '@bufbuild/protobuf';
 import { WireType } from '@bufbuild/protobuf/wire';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { nextValue, requestWhenRoutable, TestBus, type IncomingMessage, type TestClient } from '@aico/bus';
-import { KeyPurpose, LogLevel, ModelPurpose, PutStateRequestSchema, RecordKind, SecurityTopics, StorageTopics, SystemTopics, type DatabaseRekeyed } from '@aico/contracts';
+import { KeyPurpose, LogLevel, MessageRole, ModelPurpose, PutStateRequestSchema, RecordKind, SecurityTopics, StorageTopics, SystemTopics, type DatabaseRekeyed } from '@aico/contracts';
 import { createServiceTestEnvironment, runService, type RunningService, type ServiceTestEnvironment } from '@aico/service';
 import { StorageClient } from '@aico/storage-client';
 import { StorageAppModule } from './storage-app.module';
@@ -159,6 +159,22 @@ describe('storage app contract', () => {
       // Deleting a user removes their sessions and consent (ON DELETE CASCADE).
       expect((await storage.deleteRecord(RecordKind.USER, 'u-1')).deleted).toBe(true);
       expect((await storage.listRecords({ kind: RecordKind.SESSION, parent: 'u-1' })).records).toEqual([]);
+    });
+
+    it("keeps the conversation service's threads and messages, lists them by parent, and deletes a thread's messages in one request", async () => {
+      const conversation = new StorageClient(await bus.connected('conversation'));
+      await conversation.putRecord({ kind: { case: 'thread', value: { id: 't-1', ownerId: 'u-5', title: 'Plans' } } });
+      for (const id of ['m-1', 'm-2', 'm-3']) await conversation.putRecord({ kind: { case: 'threadMessage', value: { id, threadId: 't-1', ownerId: 'u-5', text: `said ${id}`, role: MessageRole.USER } } });
+      await conversation.putRecord({ kind: { case: 'threadMessage', value: { id: 'm-9', threadId: 't-2', ownerId: 'u-5', text: 'elsewhere' } } });
+      expect((await storage.listRecords({ kind: RecordKind.THREAD, parent: 'u-5' })).records.map((r) => r.kind.value?.id)).toEqual(['t-1']);
+      const messages = await storage.listRecords({ kind: RecordKind.THREAD_MESSAGE, parent: 't-1' });
+      expect(messages.records.map((r) => r.kind.case === 'threadMessage' && r.kind.value.text)).toEqual(['said m-1', 'said m-2', 'said m-3']);
+      // Only the conversation service writes them, and a delete names one id or one parent.
+      await expect(storage.putRecord({ kind: { case: 'thread', value: { id: 't-3', ownerId: 'u-5' } } })).rejects.toMatchObject({ code: 'STORAGE_NOT_PERMITTED' });
+      await expect(conversation.deleteRecordsOf(RecordKind.PERSONA, 'x')).rejects.toMatchObject({ code: 'STORAGE_INVALID_ARGUMENT', message: expect.stringContaining('not deleted by parent') });
+      expect(await conversation.deleteRecordsOf(RecordKind.THREAD_MESSAGE, 't-1')).toMatchObject({ deleted: true, count: 3 });
+      expect((await storage.listRecords({ kind: RecordKind.THREAD_MESSAGE, parent: 't-1' })).records).toEqual([]);
+      expect((await storage.listRecords({ kind: RecordKind.THREAD_MESSAGE, parent: 't-2' })).records).toHaveLength(1);
     });
   });
 

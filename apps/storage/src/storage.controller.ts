@@ -90,8 +90,11 @@ export class StorageController {
 
   @MessagePattern('storage.records.delete')
   deleteRecord(@Payload() request: DeleteRecordRequest, @Ctx() context: ZmqContext) {
-    this.records.checkDelete(request.kind, request.id, context.getSource());
-    return this.durable.write(context, DeleteRecordResponseSchema, async () => ({ deleted: await this.records.delete(request.kind, request.id) }));
+    this.records.checkDelete(request.kind, request.id, context.getSource(), request.parent);
+    return this.durable.write(context, DeleteRecordResponseSchema, async () => {
+      const count = await this.records.deleteWhere(request.kind, request.parent ? { parent: request.parent } : { id: request.id });
+      return { deleted: count > 0, count };
+    });
   }
 
   @MessagePattern('storage.logs.query')

@@ -108,7 +108,7 @@ function readConfigFile(path: string): Json {
  * One config file serves every app: each reads its own section and the shared ones, and leaves the sections of the
  * other apps alone (a typo in a key of its own is still an error).
  */
-export const APP_CONFIG_SECTIONS = ['proxy', 'storage', 'gateway', 'scheduler', 'monitor', 'models', 'supervisor', 'cli'] as const;
+export const APP_CONFIG_SECTIONS = ['proxy', 'storage', 'gateway', 'scheduler', 'monitor', 'models', 'conversation', 'supervisor', 'cli'] as const;
 
 function withoutOtherAppsSections(raw: Json, schema: z.ZodType): Json {
   return Object.fromEntries(Object.entries(raw).filter(([key]) => !(APP_CONFIG_SECTIONS as readonly string[]).includes(key) || schemaHasPath(schema, [key])));

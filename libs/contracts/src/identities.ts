@@ -8,6 +8,7 @@ export const SERVICE_IDENTITIES = [
   'scheduler',
   'monitor',
   'models',
+  'conversation',
   'supervisor',
   'cli',
 ] as const;

@@ -79,4 +79,8 @@ export const RECORD_WRITERS: Readonly<Record<Exclude<RecordKind, RecordKind.UNSP
   [RecordKind.JOB]: ['monitor', 'scheduler'],
   [RecordKind.SETTING]: ['gateway', 'cli', 'supervisor'],
   [RecordKind.MODEL]: ['models'],
+  [RecordKind.THREAD]: ['conversation'],
+  [RecordKind.THREAD_MESSAGE]: ['conversation'],
+  [RecordKind.MEMORY_FACT]: ['conversation'],
+  [RecordKind.PERSONA]: ['conversation'],
 };

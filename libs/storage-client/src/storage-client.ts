@@ -113,6 +113,11 @@ export class StorageClient {
     return this.write(StorageTopics.recordDelete, { kind, id }, options);
   }
 
+  /** Deletes every record of a kind under one parent (a thread's messages) in one transaction; answers the count. */
+  deleteRecordsOf(kind: RecordKind, parent: string, options?: CallOptions) {
+    return this.write(StorageTopics.recordDelete, { kind, parent }, options);
+  }
+
   appendEvents(events: MessageInitShape<typeof StorageTopics.eventsAppend.payload>['events'], options?: CallOptions) {
     return this.write(StorageTopics.eventsAppend, { events: events ?? [] }, options);
   }

@@ -2,9 +2,8 @@
 // the correlation id returned here.
 import { randomUUID } from 'node:crypto';
 import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
-import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { BusClient } from '@aico/bus';
-import { GatewayTopics } from '@aico/contracts';
+import { ConversationTopics } from '@aico/contracts';
 import { Permission } from '@aico/policy';
 import { Access } from '../auth/access.decorator';
 import { Doc } from '../http/doc.decorator';
@@ -23,12 +22,8 @@ export class ConversationController {
   async send(@Req() request: AuthenticatedRequest, @Body() body: unknown) {
     const input = parseInput(ConversationMessageBody, body);
     const correlationId = randomUUID();
-    const messageId = randomUUID();
-    await this.bus.publish(
-      GatewayTopics.conversationMessage,
-      { id: messageId, userId: request.user!.sub, text: input.text, client: input.client ?? 'api', receivedAt: timestampFromMs(Date.now()), conversationId: input.conversationId ?? '' },
-      { correlationId, attributes: { user: request.user!.sub } },
-    );
-    return { messageId, correlationId };
+    // SEAM (issue 16): the gateway helper turns this into the full route (errors mapped, thread and reply ids answered).
+    const sent = await this.bus.request(ConversationTopics.messageSend, { userId: request.user!.sub, text: input.text, client: input.client ?? 'api', threadId: input.conversationId ?? '' }, { correlationId, attributes: { user: request.user!.sub } });
+    return { messageId: sent.message?.id ?? '', correlationId };
   }
 }

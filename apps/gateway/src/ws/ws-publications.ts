@@ -2,8 +2,6 @@
 // route for the same thing — the conversation message body is the REST body schema itself) and how the gateway
 // turns it into a bus event. The gateway, not the client, names the user, the connection and the time; a topic the
 // role may publish but that has no entry here is refused (deny by default).
-import { randomUUID } from 'node:crypto';
-import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import type { BusClient } from '@aico/bus';
 import { ActivityKind, GatewayTopics, MonitorTopics } from '@aico/contracts';
 import { z } from '@aico/config';
@@ -32,18 +30,6 @@ const publication = <S extends z.ZodType>(schema: S, publish: Publication<S>['pu
 
 const { text, conversationId } = ConversationMessageBody.shape;
 
-/** Exactly the REST body of POST /api/v1/conversation/messages, published the same way. */
-const conversationMessage = publication(ConversationMessageBody, async (input, from, ports) => {
-  const messageId = randomUUID();
-  const correlationId = randomUUID();
-  await ports.bus.publish(
-    GatewayTopics.conversationMessage,
-    { id: messageId, userId: from.userId, text: input.text, client: input.client ?? 'ws', receivedAt: timestampFromMs(ports.now()), conversationId: input.conversationId ?? '' },
-    { correlationId, attributes: { user: from.userId } },
-  );
-  return { messageId, correlationId };
-});
-
 const avatarSpeech = publication(
   z.strictObject({
     text,
@@ -68,7 +54,6 @@ const activityReport = publication(z.strictObject({ kind: z.enum(Object.keys(ACT
 });
 
 export const WS_PUBLICATIONS: ReadonlyMap<string, Publication> = new Map<string, Publication>([
-  [GatewayTopics.conversationMessage.topic, conversationMessage],
   [GatewayTopics.avatarSpeak.topic, avatarSpeech],
   [MonitorTopics.activityReported.topic, activityReport],
 ]);

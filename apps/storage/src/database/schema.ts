@@ -168,6 +168,34 @@ export const models = sqliteTable('models', {
   updatedAt: millis('updated_at').notNull(),
 });
 
+/**
+ * The conversation service's records, each kept whole as its protobuf (an opaque BLOB) beside the columns it is
+ * found by: threads by owner, messages by thread (ids sort by time), memory facts by owner, the persona by id.
+ */
+export const threads = sqliteTable(
+  'threads',
+  { id: text('id').primaryKey(), ownerId: text('owner_id').notNull(), entry: blob('entry', { mode: 'buffer' }).notNull(), updatedAt: millis('updated_at').notNull() },
+  (table) => [index('threads_owner').on(table.ownerId, table.id)],
+);
+
+export const threadMessages = sqliteTable(
+  'thread_messages',
+  { id: text('id').primaryKey(), threadId: text('thread_id').notNull(), entry: blob('entry', { mode: 'buffer' }).notNull(), updatedAt: millis('updated_at').notNull() },
+  (table) => [index('thread_messages_thread').on(table.threadId, table.id)],
+);
+
+export const memoryFacts = sqliteTable(
+  'memory_facts',
+  { id: text('id').primaryKey(), ownerId: text('owner_id').notNull(), entry: blob('entry', { mode: 'buffer' }).notNull(), updatedAt: millis('updated_at').notNull() },
+  (table) => [index('memory_facts_owner').on(table.ownerId, table.id)],
+);
+
+export const personas = sqliteTable('personas', {
+  id: text('id').primaryKey(),
+  entry: blob('entry', { mode: 'buffer' }).notNull(),
+  updatedAt: millis('updated_at').notNull(),
+});
+
 /** The reply to an acknowledged write, by idempotency key: a retried write is answered from here, not applied again. */
 export const writeReceipts = sqliteTable(
   'write_receipts',

@@ -12,11 +12,12 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file aico/conversation/v1/message.proto.
  */
 export const file_aico_conversation_v1_message: GenFile = /*@__PURE__*/
-  fileDesc("CiJhaWNvL2NvbnZlcnNhdGlvbi92MS9tZXNzYWdlLnByb3RvEhRhaWNvLmNvbnZlcnNhdGlvbi52MSKaAQoTQ29udmVyc2F0aW9uTWVzc2FnZRIKCgJpZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEgwKBHRleHQYAyABKAkSDgoGY2xpZW50GAQgASgJEi8KC3JlY2VpdmVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg9jb252ZXJzYXRpb25faWQYBiABKAliBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CiJhaWNvL2NvbnZlcnNhdGlvbi92MS9tZXNzYWdlLnByb3RvEhRhaWNvLmNvbnZlcnNhdGlvbi52MSKsAQoTQ29udmVyc2F0aW9uTWVzc2FnZRIKCgJpZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEgwKBHRleHQYAyABKAkSDgoGY2xpZW50GAQgASgJEi8KC3JlY2VpdmVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg9jb252ZXJzYXRpb25faWQYBiABKAkSEAoIcmVwbHlfaWQYByABKAliBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
- * ConversationMessage is a message the user sent from a front end (`conversation.message.received`), published by
- * the gateway; the correlation id of its envelope is what the front end got back and follows the answer by.
+ * ConversationMessage says a user's message was taken into a thread (`conversation.message.received`), published by
+ * the conversation service once the user's turn is stored, so every front end of that user shows it. The correlation
+ * id of its envelope is the one of the `conversation.message.send` request that brought it.
  *
  * @generated from message aico.conversation.v1.ConversationMessage
  */
@@ -37,7 +38,7 @@ export type ConversationMessage = Message<"aico.conversation.v1.ConversationMess
   text: string;
 
   /**
-   * The front end that sent it, e.g. "web".
+   * The front end that sent it, e.g. "web", "cli".
    *
    * @generated from field: string client = 4;
    */
@@ -49,16 +50,24 @@ export type ConversationMessage = Message<"aico.conversation.v1.ConversationMess
   receivedAt?: Timestamp | undefined;
 
   /**
-   * A conversation the message continues (empty: a new one).
+   * The thread the message belongs to.
    *
    * @generated from field: string conversation_id = 6;
    */
   conversationId: string;
+
+  /**
+   * The assistant's reply that answers it (its deltas carry this id).
+   *
+   * @generated from field: string reply_id = 7;
+   */
+  replyId: string;
 };
 
 /**
- * ConversationMessage is a message the user sent from a front end (`conversation.message.received`), published by
- * the gateway; the correlation id of its envelope is what the front end got back and follows the answer by.
+ * ConversationMessage says a user's message was taken into a thread (`conversation.message.received`), published by
+ * the conversation service once the user's turn is stored, so every front end of that user shows it. The correlation
+ * id of its envelope is the one of the `conversation.message.send` request that brought it.
  *
  * @generated from message aico.conversation.v1.ConversationMessage
  */
@@ -79,7 +88,7 @@ export type ConversationMessageJson = {
   text?: string;
 
   /**
-   * The front end that sent it, e.g. "web".
+   * The front end that sent it, e.g. "web", "cli".
    *
    * @generated from field: string client = 4;
    */
@@ -91,11 +100,18 @@ export type ConversationMessageJson = {
   receivedAt?: TimestampJson;
 
   /**
-   * A conversation the message continues (empty: a new one).
+   * The thread the message belongs to.
    *
    * @generated from field: string conversation_id = 6;
    */
   conversationId?: string;
+
+  /**
+   * The assistant's reply that answers it (its deltas carry this id).
+   *
+   * @generated from field: string reply_id = 7;
+   */
+  replyId?: string;
 };
 
 /**

@@ -4,6 +4,8 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { MemoryFact, MemoryFactJson, Persona, PersonaJson, Thread, ThreadJson, ThreadMessage, ThreadMessageJson } from "../../conversation/v1/thread_pb";
+import { file_aico_conversation_v1_thread } from "../../conversation/v1/thread_pb";
 import type { CatalogModel, CatalogModelJson } from "../../models/v1/catalog_pb";
 import { file_aico_models_v1_catalog } from "../../models/v1/catalog_pb";
 import type { Timestamp, TimestampJson } from "@bufbuild/protobuf/wkt";
@@ -14,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file aico/storage/v1/records.proto.
  */
 export const file_aico_storage_v1_records: GenFile = /*@__PURE__*/
-  fileDesc("Ch1haWNvL3N0b3JhZ2UvdjEvcmVjb3Jkcy5wcm90bxIPYWljby5zdG9yYWdlLnYxItEBCgRVc2VyEgoKAmlkGAEgASgJEhAKCHVzZXJuYW1lGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIMCgRyb2xlGAQgASgJEhUKDXBhc3N3b3JkX2hhc2gYBSABKAkSEAoIZGlzYWJsZWQYBiABKAgSLgoKY3JlYXRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi2gEKB1Nlc3Npb24SCgoCaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRISCgp0b2tlbl9oYXNoGAMgASgJEg4KBmNsaWVudBgEIAEoCRIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpyZXZva2VkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKPAQoNQ29uc2VudFJlY29yZBIKCgJpZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEg8KB3B1cnBvc2UYAyABKAkSDwoHZ3JhbnRlZBgEIAEoCBIvCgtyZWNvcmRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGc291cmNlGAYgASgJIpwDCg1TY2hlZHVsZWRUYXNrEgoKAmlkGAEgASgJEhAKCHNjaGVkdWxlGAIgASgJEg8KB2VuYWJsZWQYAyABKAgSDQoFdG9waWMYBCABKAkSDwoHcGF5bG9hZBgFIAEoDBIUCgxtYXhfYXR0ZW1wdHMYBiABKA0SLwoLbmV4dF9ydW5fYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2ludGVydmFsX21zGAkgASgEEhEKCXRpbWVfem9uZRgKIAEoCRISCgp0aW1lb3V0X21zGAsgASgNEhoKEmJhY2tvZmZfaW5pdGlhbF9tcxgMIAEoDRIWCg5iYWNrb2ZmX21heF9tcxgNIAEoDRIWCg5iYWNrb2ZmX2ppdHRlchgOIAEoARIZChFtaXNzZWRfcnVuX3BvbGljeRgPIAEoCRINCgVvd25lchgQIAEoCRITCgtkZXNjcmlwdGlvbhgRIAEoCSKLAgoHVGFza1J1bhIKCgJpZBgBIAEoCRIPCgd0YXNrX2lkGAIgASgJEg8KB2F0dGVtcHQYAyABKA0SDgoGc3RhdHVzGAQgASgJEjEKDXNjaGVkdWxlZF9mb3IYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVlcnJvchgIIAEoCRIOCgZydW5faWQYCSABKAkSDwoHdHJpZ2dlchgKIAEoCSKBAgoDSm9iEgoKAmlkGAEgASgJEgwKBGtpbmQYAiABKAkSDgoGc3RhdHVzGAMgASgJEhAKCHByaW9yaXR5GAQgASgFEg8KB3BheWxvYWQYBSABKAwSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWVycm9yGAkgASgJEg0KBW93bmVyGAogASgJIm0KB1NldHRpbmcSCgoCaWQYASABKAkSEgoKdmFsdWVfanNvbhgCIAEoCRIuCgp1cGRhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgp1cGRhdGVkX2J5GAQgASgJIvYCCgZSZWNvcmQSJQoEdXNlchgBIAEoCzIVLmFpY28uc3RvcmFnZS52MS5Vc2VySAASKwoHc2Vzc2lvbhgCIAEoCzIYLmFpY28uc3RvcmFnZS52MS5TZXNzaW9uSAASMQoHY29uc2VudBgDIAEoCzIeLmFpY28uc3RvcmFnZS52MS5Db25zZW50UmVjb3JkSAASLgoEdGFzaxgEIAEoCzIeLmFpY28uc3RvcmFnZS52MS5TY2hlZHVsZWRUYXNrSAASLAoIdGFza19ydW4YBSABKAsyGC5haWNvLnN0b3JhZ2UudjEuVGFza1J1bkgAEiMKA2pvYhgGIAEoCzIULmFpY28uc3RvcmFnZS52MS5Kb2JIABIrCgdzZXR0aW5nGAcgASgLMhguYWljby5zdG9yYWdlLnYxLlNldHRpbmdIABItCgVtb2RlbBgIIAEoCzIcLmFpY28ubW9kZWxzLnYxLkNhdGFsb2dNb2RlbEgAQgYKBGtpbmQiOwoQUHV0UmVjb3JkUmVxdWVzdBInCgZyZWNvcmQYASABKAsyFy5haWNvLnN0b3JhZ2UudjEuUmVjb3JkIiQKEVB1dFJlY29yZFJlc3BvbnNlEg8KB2NyZWF0ZWQYASABKAgiSQoQR2V0UmVjb3JkUmVxdWVzdBIpCgRraW5kGAEgASgOMhsuYWljby5zdG9yYWdlLnYxLlJlY29yZEtpbmQSCgoCaWQYAiABKAkiSwoRR2V0UmVjb3JkUmVzcG9uc2USDQoFZm91bmQYASABKAgSJwoGcmVjb3JkGAIgASgLMhcuYWljby5zdG9yYWdlLnYxLlJlY29yZCJwChJMaXN0UmVjb3Jkc1JlcXVlc3QSKQoEa2luZBgBIAEoDjIbLmFpY28uc3RvcmFnZS52MS5SZWNvcmRLaW5kEg4KBnBhcmVudBgCIAEoCRIQCghhZnRlcl9pZBgDIAEoCRINCgVsaW1pdBgEIAEoDSJQChNMaXN0UmVjb3Jkc1Jlc3BvbnNlEigKB3JlY29yZHMYASADKAsyFy5haWNvLnN0b3JhZ2UudjEuUmVjb3JkEg8KB25leHRfaWQYAiABKAkiTAoTRGVsZXRlUmVjb3JkUmVxdWVzdBIpCgRraW5kGAEgASgOMhsuYWljby5zdG9yYWdlLnYxLlJlY29yZEtpbmQSCgoCaWQYAiABKAkiJwoURGVsZXRlUmVjb3JkUmVzcG9uc2USDwoHZGVsZXRlZBgBIAEoCCrmAQoKUmVjb3JkS2luZBIbChdSRUNPUkRfS0lORF9VTlNQRUNJRklFRBAAEhQKEFJFQ09SRF9LSU5EX1VTRVIQARIXChNSRUNPUkRfS0lORF9TRVNTSU9OEAISFwoTUkVDT1JEX0tJTkRfQ09OU0VOVBADEhQKEFJFQ09SRF9LSU5EX1RBU0sQBBIYChRSRUNPUkRfS0lORF9UQVNLX1JVThAFEhMKD1JFQ09SRF9LSU5EX0pPQhAGEhcKE1JFQ09SRF9LSU5EX1NFVFRJTkcQBxIVChFSRUNPUkRfS0lORF9NT0RFTBAIYgZwcm90bzM", [file_aico_models_v1_catalog, file_google_protobuf_timestamp]);
+  fileDesc("Ch1haWNvL3N0b3JhZ2UvdjEvcmVjb3Jkcy5wcm90bxIPYWljby5zdG9yYWdlLnYxItEBCgRVc2VyEgoKAmlkGAEgASgJEhAKCHVzZXJuYW1lGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIMCgRyb2xlGAQgASgJEhUKDXBhc3N3b3JkX2hhc2gYBSABKAkSEAoIZGlzYWJsZWQYBiABKAgSLgoKY3JlYXRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi2gEKB1Nlc3Npb24SCgoCaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRISCgp0b2tlbl9oYXNoGAMgASgJEg4KBmNsaWVudBgEIAEoCRIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpyZXZva2VkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKPAQoNQ29uc2VudFJlY29yZBIKCgJpZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEg8KB3B1cnBvc2UYAyABKAkSDwoHZ3JhbnRlZBgEIAEoCBIvCgtyZWNvcmRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGc291cmNlGAYgASgJIpwDCg1TY2hlZHVsZWRUYXNrEgoKAmlkGAEgASgJEhAKCHNjaGVkdWxlGAIgASgJEg8KB2VuYWJsZWQYAyABKAgSDQoFdG9waWMYBCABKAkSDwoHcGF5bG9hZBgFIAEoDBIUCgxtYXhfYXR0ZW1wdHMYBiABKA0SLwoLbmV4dF9ydW5fYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2ludGVydmFsX21zGAkgASgEEhEKCXRpbWVfem9uZRgKIAEoCRISCgp0aW1lb3V0X21zGAsgASgNEhoKEmJhY2tvZmZfaW5pdGlhbF9tcxgMIAEoDRIWCg5iYWNrb2ZmX21heF9tcxgNIAEoDRIWCg5iYWNrb2ZmX2ppdHRlchgOIAEoARIZChFtaXNzZWRfcnVuX3BvbGljeRgPIAEoCRINCgVvd25lchgQIAEoCRITCgtkZXNjcmlwdGlvbhgRIAEoCSKLAgoHVGFza1J1bhIKCgJpZBgBIAEoCRIPCgd0YXNrX2lkGAIgASgJEg8KB2F0dGVtcHQYAyABKA0SDgoGc3RhdHVzGAQgASgJEjEKDXNjaGVkdWxlZF9mb3IYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVlcnJvchgIIAEoCRIOCgZydW5faWQYCSABKAkSDwoHdHJpZ2dlchgKIAEoCSKBAgoDSm9iEgoKAmlkGAEgASgJEgwKBGtpbmQYAiABKAkSDgoGc3RhdHVzGAMgASgJEhAKCHByaW9yaXR5GAQgASgFEg8KB3BheWxvYWQYBSABKAwSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWVycm9yGAkgASgJEg0KBW93bmVyGAogASgJIm0KB1NldHRpbmcSCgoCaWQYASABKAkSEgoKdmFsdWVfanNvbhgCIAEoCRIuCgp1cGRhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgp1cGRhdGVkX2J5GAQgASgJItAECgZSZWNvcmQSJQoEdXNlchgBIAEoCzIVLmFpY28uc3RvcmFnZS52MS5Vc2VySAASKwoHc2Vzc2lvbhgCIAEoCzIYLmFpY28uc3RvcmFnZS52MS5TZXNzaW9uSAASMQoHY29uc2VudBgDIAEoCzIeLmFpY28uc3RvcmFnZS52MS5Db25zZW50UmVjb3JkSAASLgoEdGFzaxgEIAEoCzIeLmFpY28uc3RvcmFnZS52MS5TY2hlZHVsZWRUYXNrSAASLAoIdGFza19ydW4YBSABKAsyGC5haWNvLnN0b3JhZ2UudjEuVGFza1J1bkgAEiMKA2pvYhgGIAEoCzIULmFpY28uc3RvcmFnZS52MS5Kb2JIABIrCgdzZXR0aW5nGAcgASgLMhguYWljby5zdG9yYWdlLnYxLlNldHRpbmdIABItCgVtb2RlbBgIIAEoCzIcLmFpY28ubW9kZWxzLnYxLkNhdGFsb2dNb2RlbEgAEi4KBnRocmVhZBgJIAEoCzIcLmFpY28uY29udmVyc2F0aW9uLnYxLlRocmVhZEgAEj0KDnRocmVhZF9tZXNzYWdlGAogASgLMiMuYWljby5jb252ZXJzYXRpb24udjEuVGhyZWFkTWVzc2FnZUgAEjcKC21lbW9yeV9mYWN0GAsgASgLMiAuYWljby5jb252ZXJzYXRpb24udjEuTWVtb3J5RmFjdEgAEjAKB3BlcnNvbmEYDCABKAsyHS5haWNvLmNvbnZlcnNhdGlvbi52MS5QZXJzb25hSABCBgoEa2luZCI7ChBQdXRSZWNvcmRSZXF1ZXN0EicKBnJlY29yZBgBIAEoCzIXLmFpY28uc3RvcmFnZS52MS5SZWNvcmQiJAoRUHV0UmVjb3JkUmVzcG9uc2USDwoHY3JlYXRlZBgBIAEoCCJJChBHZXRSZWNvcmRSZXF1ZXN0EikKBGtpbmQYASABKA4yGy5haWNvLnN0b3JhZ2UudjEuUmVjb3JkS2luZBIKCgJpZBgCIAEoCSJLChFHZXRSZWNvcmRSZXNwb25zZRINCgVmb3VuZBgBIAEoCBInCgZyZWNvcmQYAiABKAsyFy5haWNvLnN0b3JhZ2UudjEuUmVjb3JkInAKEkxpc3RSZWNvcmRzUmVxdWVzdBIpCgRraW5kGAEgASgOMhsuYWljby5zdG9yYWdlLnYxLlJlY29yZEtpbmQSDgoGcGFyZW50GAIgASgJEhAKCGFmdGVyX2lkGAMgASgJEg0KBWxpbWl0GAQgASgNIlAKE0xpc3RSZWNvcmRzUmVzcG9uc2USKAoHcmVjb3JkcxgBIAMoCzIXLmFpY28uc3RvcmFnZS52MS5SZWNvcmQSDwoHbmV4dF9pZBgCIAEoCSJcChNEZWxldGVSZWNvcmRSZXF1ZXN0EikKBGtpbmQYASABKA4yGy5haWNvLnN0b3JhZ2UudjEuUmVjb3JkS2luZBIKCgJpZBgCIAEoCRIOCgZwYXJlbnQYAyABKAkiNgoURGVsZXRlUmVjb3JkUmVzcG9uc2USDwoHZGVsZXRlZBgBIAEoCBINCgVjb3VudBgCIAEoDSrUAgoKUmVjb3JkS2luZBIbChdSRUNPUkRfS0lORF9VTlNQRUNJRklFRBAAEhQKEFJFQ09SRF9LSU5EX1VTRVIQARIXChNSRUNPUkRfS0lORF9TRVNTSU9OEAISFwoTUkVDT1JEX0tJTkRfQ09OU0VOVBADEhQKEFJFQ09SRF9LSU5EX1RBU0sQBBIYChRSRUNPUkRfS0lORF9UQVNLX1JVThAFEhMKD1JFQ09SRF9LSU5EX0pPQhAGEhcKE1JFQ09SRF9LSU5EX1NFVFRJTkcQBxIVChFSRUNPUkRfS0lORF9NT0RFTBAIEhYKElJFQ09SRF9LSU5EX1RIUkVBRBAJEh4KGlJFQ09SRF9LSU5EX1RIUkVBRF9NRVNTQUdFEAoSGwoXUkVDT1JEX0tJTkRfTUVNT1JZX0ZBQ1QQCxIXChNSRUNPUkRfS0lORF9QRVJTT05BEAxiBnByb3RvMw", [file_aico_conversation_v1_thread, file_aico_models_v1_catalog, file_google_protobuf_timestamp]);
 
 /**
  * User is a person who may use the companion (gateway login).
@@ -932,6 +934,30 @@ export type Record = Message<"aico.storage.v1.Record"> & {
      */
     value: CatalogModel;
     case: "model";
+  } | {
+    /**
+     * @generated from field: aico.conversation.v1.Thread thread = 9;
+     */
+    value: Thread;
+    case: "thread";
+  } | {
+    /**
+     * @generated from field: aico.conversation.v1.ThreadMessage thread_message = 10;
+     */
+    value: ThreadMessage;
+    case: "threadMessage";
+  } | {
+    /**
+     * @generated from field: aico.conversation.v1.MemoryFact memory_fact = 11;
+     */
+    value: MemoryFact;
+    case: "memoryFact";
+  } | {
+    /**
+     * @generated from field: aico.conversation.v1.Persona persona = 12;
+     */
+    value: Persona;
+    case: "persona";
   } | { case: undefined; value?: undefined };
 };
 
@@ -980,6 +1006,26 @@ export type RecordJson = {
    * @generated from field: aico.models.v1.CatalogModel model = 8;
    */
   model?: CatalogModelJson;
+
+  /**
+   * @generated from field: aico.conversation.v1.Thread thread = 9;
+   */
+  thread?: ThreadJson;
+
+  /**
+   * @generated from field: aico.conversation.v1.ThreadMessage thread_message = 10;
+   */
+  threadMessage?: ThreadMessageJson;
+
+  /**
+   * @generated from field: aico.conversation.v1.MemoryFact memory_fact = 11;
+   */
+  memoryFact?: MemoryFactJson;
+
+  /**
+   * @generated from field: aico.conversation.v1.Persona persona = 12;
+   */
+  persona?: PersonaJson;
 };
 
 /**
@@ -1254,6 +1300,13 @@ export type DeleteRecordRequest = Message<"aico.storage.v1.DeleteRecordRequest">
    * @generated from field: string id = 2;
    */
   id: string;
+
+  /**
+   * Instead of one id: every record of the kind under this parent, in one transaction (a thread's messages).
+   *
+   * @generated from field: string parent = 3;
+   */
+  parent: string;
 };
 
 /**
@@ -1271,6 +1324,13 @@ export type DeleteRecordRequestJson = {
    * @generated from field: string id = 2;
    */
   id?: string;
+
+  /**
+   * Instead of one id: every record of the kind under this parent, in one transaction (a thread's messages).
+   *
+   * @generated from field: string parent = 3;
+   */
+  parent?: string;
 };
 
 /**
@@ -1290,6 +1350,13 @@ export type DeleteRecordResponse = Message<"aico.storage.v1.DeleteRecordResponse
    * @generated from field: bool deleted = 1;
    */
   deleted: boolean;
+
+  /**
+   * How many records went (1 or 0 for one id).
+   *
+   * @generated from field: uint32 count = 2;
+   */
+  count: number;
 };
 
 /**
@@ -1302,6 +1369,13 @@ export type DeleteRecordResponseJson = {
    * @generated from field: bool deleted = 1;
    */
   deleted?: boolean;
+
+  /**
+   * How many records went (1 or 0 for one id).
+   *
+   * @generated from field: uint32 count = 2;
+   */
+  count?: number;
 };
 
 /**
@@ -1363,6 +1437,29 @@ export enum RecordKind {
    * @generated from enum value: RECORD_KIND_MODEL = 8;
    */
   MODEL = 8,
+
+  /**
+   * A conversation thread (parent: its owner), its messages (parent: the thread), what the companion remembers of a
+   * user (parent: the user) and the persona: written by the conversation service only.
+   *
+   * @generated from enum value: RECORD_KIND_THREAD = 9;
+   */
+  THREAD = 9,
+
+  /**
+   * @generated from enum value: RECORD_KIND_THREAD_MESSAGE = 10;
+   */
+  THREAD_MESSAGE = 10,
+
+  /**
+   * @generated from enum value: RECORD_KIND_MEMORY_FACT = 11;
+   */
+  MEMORY_FACT = 11,
+
+  /**
+   * @generated from enum value: RECORD_KIND_PERSONA = 12;
+   */
+  PERSONA = 12,
 }
 
 /**
@@ -1370,7 +1467,7 @@ export enum RecordKind {
  *
  * @generated from enum aico.storage.v1.RecordKind
  */
-export type RecordKindJson = "RECORD_KIND_UNSPECIFIED" | "RECORD_KIND_USER" | "RECORD_KIND_SESSION" | "RECORD_KIND_CONSENT" | "RECORD_KIND_TASK" | "RECORD_KIND_TASK_RUN" | "RECORD_KIND_JOB" | "RECORD_KIND_SETTING" | "RECORD_KIND_MODEL";
+export type RecordKindJson = "RECORD_KIND_UNSPECIFIED" | "RECORD_KIND_USER" | "RECORD_KIND_SESSION" | "RECORD_KIND_CONSENT" | "RECORD_KIND_TASK" | "RECORD_KIND_TASK_RUN" | "RECORD_KIND_JOB" | "RECORD_KIND_SETTING" | "RECORD_KIND_MODEL" | "RECORD_KIND_THREAD" | "RECORD_KIND_THREAD_MESSAGE" | "RECORD_KIND_MEMORY_FACT" | "RECORD_KIND_PERSONA";
 
 /**
  * Describes the enum aico.storage.v1.RecordKind.

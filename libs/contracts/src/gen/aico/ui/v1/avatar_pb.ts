@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file aico/ui/v1/avatar.proto.
  */
 export const file_aico_ui_v1_avatar: GenFile = /*@__PURE__*/
-  fileDesc("ChdhaWNvL3VpL3YxL2F2YXRhci5wcm90bxIKYWljby51aS52MSJaCgxBdmF0YXJTcGVlY2gSDAoEdGV4dBgBIAEoCRISCgpleHByZXNzaW9uGAIgASgJEg8KB3VzZXJfaWQYAyABKAkSFwoPY29udmVyc2F0aW9uX2lkGAQgASgJYgZwcm90bzM");
+  fileDesc("ChdhaWNvL3VpL3YxL2F2YXRhci5wcm90bxIKYWljby51aS52MSJaCgxBdmF0YXJTcGVlY2gSDAoEdGV4dBgBIAEoCRISCgpleHByZXNzaW9uGAIgASgJEg8KB3VzZXJfaWQYAyABKAkSFwoPY29udmVyc2F0aW9uX2lkGAQgASgJIjYKCkF2YXRhclN0b3ASDwoHdXNlcl9pZBgBIAEoCRIXCg9jb252ZXJzYXRpb25faWQYAiABKAliBnByb3RvMw");
 
 /**
  * AvatarSpeech asks the user's avatar to say something (`ui.avatar.speak`): a companion's reply, or a person trying
@@ -90,4 +90,45 @@ export type AvatarSpeechJson = {
  */
 export const AvatarSpeechSchema: GenMessage<AvatarSpeech, {jsonType: AvatarSpeechJson}> = /*@__PURE__*/
   messageDesc(file_aico_ui_v1_avatar, 0);
+
+/**
+ * AvatarStop silences the user's avatar at once (`ui.avatar.stop`): the reply it was speaking was stopped.
+ *
+ * @generated from message aico.ui.v1.AvatarStop
+ */
+export type AvatarStop = Message<"aico.ui.v1.AvatarStop"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: string conversation_id = 2;
+   */
+  conversationId: string;
+};
+
+/**
+ * AvatarStop silences the user's avatar at once (`ui.avatar.stop`): the reply it was speaking was stopped.
+ *
+ * @generated from message aico.ui.v1.AvatarStop
+ */
+export type AvatarStopJson = {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId?: string;
+
+  /**
+   * @generated from field: string conversation_id = 2;
+   */
+  conversationId?: string;
+};
+
+/**
+ * Describes the message aico.ui.v1.AvatarStop.
+ * Use `create(AvatarStopSchema)` to create a new message.
+ */
+export const AvatarStopSchema: GenMessage<AvatarStop, {jsonType: AvatarStopJson}> = /*@__PURE__*/
+  messageDesc(file_aico_ui_v1_avatar, 1);
 
