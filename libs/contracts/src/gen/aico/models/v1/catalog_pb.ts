@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file aico/models/v1/catalog.proto.
  */
 export const file_aico_models_v1_catalog: GenFile = /*@__PURE__*/
-  fileDesc("ChxhaWNvL21vZGVscy92MS9jYXRhbG9nLnByb3RvEg5haWNvLm1vZGVscy52MSLyAgoMQ2F0YWxvZ01vZGVsEgoKAmlkGAEgASgJEgwKBGZpbGUYAiABKAkSEgoKc2l6ZV9ieXRlcxgDIAEoBBIOCgZzaGEyNTYYBCABKAkSFAoMYXJjaGl0ZWN0dXJlGAUgASgJEhIKCnBhcmFtZXRlcnMYBiABKAQSFAoMcXVhbnRpemF0aW9uGAcgASgJEhYKDmNvbnRleHRfbGVuZ3RoGAggASgNEhkKEWhhc19jaGF0X3RlbXBsYXRlGAkgASgIEhgKEGVtYmVkZGluZ19sZW5ndGgYCiABKA0SEwoLYmxvY2tfY291bnQYCyABKA0SDgoGc291cmNlGAwgASgJEiwKCGFkZGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgh1c2VkX2ZvchgOIAMoDjIcLmFpY28ubW9kZWxzLnYxLk1vZGVsUHVycG9zZRIUCgxkaXNwbGF5X25hbWUYDyABKAkiEwoRTGlzdE1vZGVsc1JlcXVlc3QibQoSTGlzdE1vZGVsc1Jlc3BvbnNlEiwKBm1vZGVscxgBIAMoCzIcLmFpY28ubW9kZWxzLnYxLkNhdGFsb2dNb2RlbBISCgptb2RlbHNfZGlyGAIgASgJEhUKDW1pc3NpbmdfZmlsZXMYAyADKAkiQAoSSW1wb3J0TW9kZWxSZXF1ZXN0EgwKBHBhdGgYASABKAkSDAoEbmFtZRgCIAEoCRIOCgZzaGEyNTYYAyABKAkiQgoTSW1wb3J0TW9kZWxSZXNwb25zZRIrCgVtb2RlbBgBIAEoCzIcLmFpY28ubW9kZWxzLnYxLkNhdGFsb2dNb2RlbCJAChBQdWxsTW9kZWxSZXF1ZXN0Eg4KBnNvdXJjZRgBIAEoCRIOCgZzaGEyNTYYAiABKAkSDAoEbmFtZRgDIAEoCSJiCgxQdWxsUHJvZ3Jlc3MSDQoFcGhhc2UYASABKAkSEgoKZG9uZV9ieXRlcxgCIAEoBBITCgt0b3RhbF9ieXRlcxgDIAEoBBIaChJyZXN1bWVkX2Zyb21fYnl0ZXMYBCABKAQiQAoRUHVsbE1vZGVsUmVzcG9uc2USKwoFbW9kZWwYASABKAsyHC5haWNvLm1vZGVscy52MS5DYXRhbG9nTW9kZWwiIgoSUmVtb3ZlTW9kZWxSZXF1ZXN0EgwKBG5hbWUYASABKAkiOwoTUmVtb3ZlTW9kZWxSZXNwb25zZRIPCgdyZW1vdmVkGAEgASgIEhMKC2ZyZWVkX2J5dGVzGAIgASgEIk4KD1VzZU1vZGVsUmVxdWVzdBIMCgRuYW1lGAEgASgJEi0KB3B1cnBvc2UYAiABKA4yHC5haWNvLm1vZGVscy52MS5Nb2RlbFB1cnBvc2UiPwoQVXNlTW9kZWxSZXNwb25zZRIrCgVtb2RlbBgBIAEoCzIcLmFpY28ubW9kZWxzLnYxLkNhdGFsb2dNb2RlbCJNCg5DYXRhbG9nQ2hhbmdlZBIOCgZjaGFuZ2UYASABKAkSKwoFbW9kZWwYAiABKAsyHC5haWNvLm1vZGVscy52MS5DYXRhbG9nTW9kZWwqgAEKDE1vZGVsUHVycG9zZRIdChlNT0RFTF9QVVJQT1NFX1VOU1BFQ0lGSUVEEAASFgoSTU9ERUxfUFVSUE9TRV9DSEFUEAESHAoYTU9ERUxfUFVSUE9TRV9CQUNLR1JPVU5EEAISGwoXTU9ERUxfUFVSUE9TRV9FTUJFRERJTkcQA2IGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChxhaWNvL21vZGVscy92MS9jYXRhbG9nLnByb3RvEg5haWNvLm1vZGVscy52MSLyAgoMQ2F0YWxvZ01vZGVsEgoKAmlkGAEgASgJEgwKBGZpbGUYAiABKAkSEgoKc2l6ZV9ieXRlcxgDIAEoBBIOCgZzaGEyNTYYBCABKAkSFAoMYXJjaGl0ZWN0dXJlGAUgASgJEhIKCnBhcmFtZXRlcnMYBiABKAQSFAoMcXVhbnRpemF0aW9uGAcgASgJEhYKDmNvbnRleHRfbGVuZ3RoGAggASgNEhkKEWhhc19jaGF0X3RlbXBsYXRlGAkgASgIEhgKEGVtYmVkZGluZ19sZW5ndGgYCiABKA0SEwoLYmxvY2tfY291bnQYCyABKA0SDgoGc291cmNlGAwgASgJEiwKCGFkZGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgh1c2VkX2ZvchgOIAMoDjIcLmFpY28ubW9kZWxzLnYxLk1vZGVsUHVycG9zZRIUCgxkaXNwbGF5X25hbWUYDyABKAkiJQoRTGlzdE1vZGVsc1JlcXVlc3QSEAoId2l0aF9maXQYASABKAgiaAoITW9kZWxGaXQSDQoFbW9kZWwYASABKAkSDAoEZml0cxgCIAEoCBIWCg5yZXF1aXJlZF9ieXRlcxgDIAEoBBIXCg9hdmFpbGFibGVfYnl0ZXMYBCABKAQSDgoGYWR2aWNlGAUgASgJIpUBChJMaXN0TW9kZWxzUmVzcG9uc2USLAoGbW9kZWxzGAEgAygLMhwuYWljby5tb2RlbHMudjEuQ2F0YWxvZ01vZGVsEhIKCm1vZGVsc19kaXIYAiABKAkSFQoNbWlzc2luZ19maWxlcxgDIAMoCRImCgRmaXRzGAQgAygLMhguYWljby5tb2RlbHMudjEuTW9kZWxGaXQiQAoSSW1wb3J0TW9kZWxSZXF1ZXN0EgwKBHBhdGgYASABKAkSDAoEbmFtZRgCIAEoCRIOCgZzaGEyNTYYAyABKAkiQgoTSW1wb3J0TW9kZWxSZXNwb25zZRIrCgVtb2RlbBgBIAEoCzIcLmFpY28ubW9kZWxzLnYxLkNhdGFsb2dNb2RlbCJAChBQdWxsTW9kZWxSZXF1ZXN0Eg4KBnNvdXJjZRgBIAEoCRIOCgZzaGEyNTYYAiABKAkSDAoEbmFtZRgDIAEoCSJiCgxQdWxsUHJvZ3Jlc3MSDQoFcGhhc2UYASABKAkSEgoKZG9uZV9ieXRlcxgCIAEoBBITCgt0b3RhbF9ieXRlcxgDIAEoBBIaChJyZXN1bWVkX2Zyb21fYnl0ZXMYBCABKAQiQAoRUHVsbE1vZGVsUmVzcG9uc2USKwoFbW9kZWwYASABKAsyHC5haWNvLm1vZGVscy52MS5DYXRhbG9nTW9kZWwiIgoSUmVtb3ZlTW9kZWxSZXF1ZXN0EgwKBG5hbWUYASABKAkiOwoTUmVtb3ZlTW9kZWxSZXNwb25zZRIPCgdyZW1vdmVkGAEgASgIEhMKC2ZyZWVkX2J5dGVzGAIgASgEIk4KD1VzZU1vZGVsUmVxdWVzdBIMCgRuYW1lGAEgASgJEi0KB3B1cnBvc2UYAiABKA4yHC5haWNvLm1vZGVscy52MS5Nb2RlbFB1cnBvc2UiPwoQVXNlTW9kZWxSZXNwb25zZRIrCgVtb2RlbBgBIAEoCzIcLmFpY28ubW9kZWxzLnYxLkNhdGFsb2dNb2RlbCJNCg5DYXRhbG9nQ2hhbmdlZBIOCgZjaGFuZ2UYASABKAkSKwoFbW9kZWwYAiABKAsyHC5haWNvLm1vZGVscy52MS5DYXRhbG9nTW9kZWwqgAEKDE1vZGVsUHVycG9zZRIdChlNT0RFTF9QVVJQT1NFX1VOU1BFQ0lGSUVEEAASFgoSTU9ERUxfUFVSUE9TRV9DSEFUEAESHAoYTU9ERUxfUFVSUE9TRV9CQUNLR1JPVU5EEAISGwoXTU9ERUxfUFVSUE9TRV9FTUJFRERJTkcQA2IGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * CatalogModel is one model file in the catalog (`<dataDir>/models/`), with what its GGUF metadata says. Catalog
@@ -237,6 +237,12 @@ export const CatalogModelSchema: GenMessage<CatalogModel, {jsonType: CatalogMode
  * @generated from message aico.models.v1.ListModelsRequest
  */
 export type ListModelsRequest = Message<"aico.models.v1.ListModelsRequest"> & {
+  /**
+   * Also say, per model, whether it fits this machine now (a memory estimate; no weights are loaded).
+   *
+   * @generated from field: bool with_fit = 1;
+   */
+  withFit: boolean;
 };
 
 /**
@@ -245,6 +251,12 @@ export type ListModelsRequest = Message<"aico.models.v1.ListModelsRequest"> & {
  * @generated from message aico.models.v1.ListModelsRequest
  */
 export type ListModelsRequestJson = {
+  /**
+   * Also say, per model, whether it fits this machine now (a memory estimate; no weights are loaded).
+   *
+   * @generated from field: bool with_fit = 1;
+   */
+  withFit?: boolean;
 };
 
 /**
@@ -253,6 +265,87 @@ export type ListModelsRequestJson = {
  */
 export const ListModelsRequestSchema: GenMessage<ListModelsRequest, {jsonType: ListModelsRequestJson}> = /*@__PURE__*/
   messageDesc(file_aico_models_v1_catalog, 1);
+
+/**
+ * ModelFit says whether a model with its default context fits the memory this machine has free now.
+ *
+ * @generated from message aico.models.v1.ModelFit
+ */
+export type ModelFit = Message<"aico.models.v1.ModelFit"> & {
+  /**
+   * @generated from field: string model = 1;
+   */
+  model: string;
+
+  /**
+   * @generated from field: bool fits = 2;
+   */
+  fits: boolean;
+
+  /**
+   * What loading it would take, and what there is (free memory plus free VRAM, less the monitor's critical share
+   * and the configured headroom).
+   *
+   * @generated from field: uint64 required_bytes = 3;
+   */
+  requiredBytes: bigint;
+
+  /**
+   * @generated from field: uint64 available_bytes = 4;
+   */
+  availableBytes: bigint;
+
+  /**
+   * When it does not fit: what to try (a smaller context, a smaller quantization, memory to free).
+   *
+   * @generated from field: string advice = 5;
+   */
+  advice: string;
+};
+
+/**
+ * ModelFit says whether a model with its default context fits the memory this machine has free now.
+ *
+ * @generated from message aico.models.v1.ModelFit
+ */
+export type ModelFitJson = {
+  /**
+   * @generated from field: string model = 1;
+   */
+  model?: string;
+
+  /**
+   * @generated from field: bool fits = 2;
+   */
+  fits?: boolean;
+
+  /**
+   * What loading it would take, and what there is (free memory plus free VRAM, less the monitor's critical share
+   * and the configured headroom).
+   *
+   * @generated from field: uint64 required_bytes = 3;
+   */
+  requiredBytes?: string;
+
+  /**
+   * @generated from field: uint64 available_bytes = 4;
+   */
+  availableBytes?: string;
+
+  /**
+   * When it does not fit: what to try (a smaller context, a smaller quantization, memory to free).
+   *
+   * @generated from field: string advice = 5;
+   */
+  advice?: string;
+};
+
+/**
+ * Describes the message aico.models.v1.ModelFit.
+ * Use `create(ModelFitSchema)` to create a new message.
+ */
+export const ModelFitSchema: GenMessage<ModelFit, {jsonType: ModelFitJson}> = /*@__PURE__*/
+  messageDesc(file_aico_models_v1_catalog, 2);
 
 /**
  * ListModelsResponse lists the catalog, by name.
@@ -279,6 +372,13 @@ export type ListModelsResponse = Message<"aico.models.v1.ListModelsResponse"> & 
    * @generated from field: repeated string missing_files = 3;
    */
   missingFiles: string[];
+
+  /**
+   * With with_fit: one per listed model whose file is present.
+   *
+   * @generated from field: repeated aico.models.v1.ModelFit fits = 4;
+   */
+  fits: ModelFit[];
 };
 
 /**
@@ -306,6 +406,13 @@ export type ListModelsResponseJson = {
    * @generated from field: repeated string missing_files = 3;
    */
   missingFiles?: string[];
+
+  /**
+   * With with_fit: one per listed model whose file is present.
+   *
+   * @generated from field: repeated aico.models.v1.ModelFit fits = 4;
+   */
+  fits?: ModelFitJson[];
 };
 
 /**
@@ -313,7 +420,7 @@ export type ListModelsResponseJson = {
  * Use `create(ListModelsResponseSchema)` to create a new message.
  */
 export const ListModelsResponseSchema: GenMessage<ListModelsResponse, {jsonType: ListModelsResponseJson}> = /*@__PURE__*/
-  messageDesc(file_aico_models_v1_catalog, 2);
+  messageDesc(file_aico_models_v1_catalog, 3);
 
 /**
  * ImportModelRequest copies a local GGUF file into the catalog (`models.catalog.import`): for machines without a
@@ -378,7 +485,7 @@ export type ImportModelRequestJson = {
  * Use `create(ImportModelRequestSchema)` to create a new message.
  */
 export const ImportModelRequestSchema: GenMessage<ImportModelRequest, {jsonType: ImportModelRequestJson}> = /*@__PURE__*/
-  messageDesc(file_aico_models_v1_catalog, 3);
+  messageDesc(file_aico_models_v1_catalog, 4);
 
 /**
  * ImportModelResponse is the new catalog entry.
@@ -409,7 +516,7 @@ export type ImportModelResponseJson = {
  * Use `create(ImportModelResponseSchema)` to create a new message.
  */
 export const ImportModelResponseSchema: GenMessage<ImportModelResponse, {jsonType: ImportModelResponseJson}> = /*@__PURE__*/
-  messageDesc(file_aico_models_v1_catalog, 4);
+  messageDesc(file_aico_models_v1_catalog, 5);
 
 /**
  * PullModelRequest downloads a GGUF file into the catalog (`models.catalog.pull`), only when a person asks:
@@ -470,7 +577,7 @@ export type PullModelRequestJson = {
  * Use `create(PullModelRequestSchema)` to create a new message.
  */
 export const PullModelRequestSchema: GenMessage<PullModelRequest, {jsonType: PullModelRequestJson}> = /*@__PURE__*/
-  messageDesc(file_aico_models_v1_catalog, 5);
+  messageDesc(file_aico_models_v1_catalog, 6);
 
 /**
  * PullProgress is streamed to the requester of a pull.
@@ -543,7 +650,7 @@ export type PullProgressJson = {
  * Use `create(PullProgressSchema)` to create a new message.
  */
 export const PullProgressSchema: GenMessage<PullProgress, {jsonType: PullProgressJson}> = /*@__PURE__*/
-  messageDesc(file_aico_models_v1_catalog, 6);
+  messageDesc(file_aico_models_v1_catalog, 7);
 
 /**
  * PullModelResponse is the new catalog entry.
@@ -574,7 +681,7 @@ export type PullModelResponseJson = {
  * Use `create(PullModelResponseSchema)` to create a new message.
  */
 export const PullModelResponseSchema: GenMessage<PullModelResponse, {jsonType: PullModelResponseJson}> = /*@__PURE__*/
-  messageDesc(file_aico_models_v1_catalog, 7);
+  messageDesc(file_aico_models_v1_catalog, 8);
 
 /**
  * RemoveModelRequest removes a model and its file (`models.catalog.remove`); a loaded one is unloaded first.
@@ -605,7 +712,7 @@ export type RemoveModelRequestJson = {
  * Use `create(RemoveModelRequestSchema)` to create a new message.
  */
 export const RemoveModelRequestSchema: GenMessage<RemoveModelRequest, {jsonType: RemoveModelRequestJson}> = /*@__PURE__*/
-  messageDesc(file_aico_models_v1_catalog, 8);
+  messageDesc(file_aico_models_v1_catalog, 9);
 
 /**
  * RemoveModelResponse says what was removed.
@@ -646,7 +753,7 @@ export type RemoveModelResponseJson = {
  * Use `create(RemoveModelResponseSchema)` to create a new message.
  */
 export const RemoveModelResponseSchema: GenMessage<RemoveModelResponse, {jsonType: RemoveModelResponseJson}> = /*@__PURE__*/
-  messageDesc(file_aico_models_v1_catalog, 9);
+  messageDesc(file_aico_models_v1_catalog, 10);
 
 /**
  * UseModelRequest makes a model the default for a purpose (`models.catalog.use`).
@@ -691,7 +798,7 @@ export type UseModelRequestJson = {
  * Use `create(UseModelRequestSchema)` to create a new message.
  */
 export const UseModelRequestSchema: GenMessage<UseModelRequest, {jsonType: UseModelRequestJson}> = /*@__PURE__*/
-  messageDesc(file_aico_models_v1_catalog, 10);
+  messageDesc(file_aico_models_v1_catalog, 11);
 
 /**
  * UseModelResponse is the model as it is now.
@@ -722,7 +829,7 @@ export type UseModelResponseJson = {
  * Use `create(UseModelResponseSchema)` to create a new message.
  */
 export const UseModelResponseSchema: GenMessage<UseModelResponse, {jsonType: UseModelResponseJson}> = /*@__PURE__*/
-  messageDesc(file_aico_models_v1_catalog, 11);
+  messageDesc(file_aico_models_v1_catalog, 12);
 
 /**
  * CatalogChanged announces a change of the catalog (`models.catalog.changed`).
@@ -767,7 +874,7 @@ export type CatalogChangedJson = {
  * Use `create(CatalogChangedSchema)` to create a new message.
  */
 export const CatalogChangedSchema: GenMessage<CatalogChanged, {jsonType: CatalogChangedJson}> = /*@__PURE__*/
-  messageDesc(file_aico_models_v1_catalog, 12);
+  messageDesc(file_aico_models_v1_catalog, 13);
 
 /**
  * ModelPurpose is what a catalog model is used for when a request names no model.
