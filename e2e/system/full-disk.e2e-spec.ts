@@ -19,7 +19,7 @@ import { RunningSystem } from '../support/system';
 import { SIGNAL_TIMEOUT_MS } from '../support/timing';
 
 const PASSWORD = 'Full-disk-2026!';
-const APPS = ['bus', 'keys', 'storage', 'scheduler', 'monitor', 'models', 'gateway'];
+const APPS = ['bus', 'keys', 'storage', 'scheduler', 'monitor', 'models', 'conversation', 'gateway'];
 const DISK_BYTES = 96 * 1024 * 1024;
 
 interface LogEntrySeen {

@@ -129,7 +129,7 @@ describe('the whole system, started and stopped like a user does', () => {
     });
     expect(result.stderr).not.toMatch(/unshare failed/);
     const report = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
-    // The supervisor and its seven apps (their pid files), none left after the stop.
-    expect(report).toMatchObject({ internet: 'unreachable', started: true, login: 200, consent: 200, processes: 8, stopped: true, leftover: [] });
+    // The supervisor and its eight apps (their pid files), none left after the stop.
+    expect(report).toMatchObject({ internet: 'unreachable', started: true, login: 200, consent: 200, processes: 9, stopped: true, leftover: [] });
   }, OFFLINE_PROBE_MS);
 });

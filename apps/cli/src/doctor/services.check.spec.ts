@@ -38,7 +38,7 @@ describe('services and database checks', () => {
       expect(result.status).toBe('warn');
       expect(result.detail).toMatch(/^Not answering within 10 s: gateway, keys, scheduler, monitor, models\. Answering: storage \(\d+\.\d ms\)\.$/);
       expect(result.fix).toBe(`Start them ("npm start" runs every service) or read their logs in ${dataDir}/logs.`);
-      expect(PINGED_SERVICES).toEqual(['gateway', 'keys', 'storage', 'scheduler', 'monitor', 'models']);
+      expect(PINGED_SERVICES).toEqual(['gateway', 'keys', 'storage', 'scheduler', 'monitor', 'models', 'conversation']);
     });
 
     it('reports integrity, key version, schema and size from storage', async () => {
