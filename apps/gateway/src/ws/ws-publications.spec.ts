@@ -44,7 +44,7 @@ describe('what a front end may publish over its WebSocket', () => {
   it('stops the sender\'s own avatar only: a user named in the payload is refused', async () => {
     const stop = publication(GatewayTopics.avatarStop.topic);
     expect(stop.schema.safeParse({ userId: 'bob' }).success).toBe(false);
-    expect(stop.schema.safeParse({ conversationId: 'x'.repeat(65) }).success).toBe(false);
+    expect(stop.schema.safeParse({ conversationId: 'x'.repeat(129) }).success).toBe(false);
     const { ports, published } = newTestPorts();
     await stop.publish(stop.schema.parse({ conversationId: 't1' }), from, ports);
     await stop.publish(stop.schema.parse({}), from, ports);

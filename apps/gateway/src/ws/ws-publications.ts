@@ -6,7 +6,7 @@ import type { BusClient } from '@aico/bus';
 import { ActivityKind, GatewayTopics, MonitorTopics } from '@aico/contracts';
 import { z } from '@aico/config';
 import type { ActivityReporter } from '../health/activity-reporter';
-import { ConversationMessageBody } from '../http/schemas';
+import { MAX_ID_CHARS } from '../http/conversation-schemas';
 
 /** Who publishes: from the socket's checked token and the gateway's name for the connection. */
 export interface Publisher {
@@ -28,7 +28,9 @@ export interface Publication<S extends z.ZodType = z.ZodType> {
 
 const publication = <S extends z.ZodType>(schema: S, publish: Publication<S>['publish']): Publication<S> => ({ schema, publish });
 
-const { text, conversationId } = ConversationMessageBody.shape;
+/** What an avatar may be asked to say at once, and the thread it belongs to. */
+const text = z.string().min(1).max(16_000);
+const conversationId = z.string().max(MAX_ID_CHARS).optional();
 
 const avatarSpeech = publication(
   z.strictObject({
