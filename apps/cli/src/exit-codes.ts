@@ -173,8 +173,7 @@ export function conversationExitCode(error: { readonly code: string; readonly de
     case ConversationErrorCode.ThreadNotFound:
     case ConversationErrorCode.FactNotFound:
     case ConversationErrorCode.NothingToRegenerate:
-    // No model to answer with: one must be imported or pulled first ("aico models").
-    case ConversationErrorCode.NoModel:
+    case ConversationErrorCode.NoModel: // one must be imported or pulled first ("aico models")
       return ExitCode.NoInput;
     // Worth trying again in a moment: the other reply ends, the queue drains, the restarted app answers.
     case ConversationErrorCode.ReplyInProgress:
