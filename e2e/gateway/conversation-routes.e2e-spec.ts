@@ -24,7 +24,7 @@ describe('conversation routes of the gateway (real processes, stand-in conversat
   let models: BusClient;
   const received: { topic: string; payload: Record<string, unknown> }[] = [];
   let replies = 0;
-  let running = new Set<string>();
+  const running = new Set<string>();
 
   beforeAll(async () => {
     stack = await GatewayStack.start({ AICO_GATEWAY__VALIDATE_RESPONSES: 'true' });
