@@ -75,6 +75,15 @@ describe('conversation routes of the gateway (real processes, stand-in conversat
         ? { fileName: 'Hello there.json', contentType: 'application/json; charset=utf-8', content: '{"title":"Hello there"}' }
         : { fileName: 'Hello there.md', contentType: 'text/markdown; charset=utf-8', content: '# Hello there\n' };
     });
+    conversation.handle(ConversationTopics.threadRename, ({ payload: { userId, threadId, title } }) => ({ thread: { ...ownThread(userId, threadId), title } }));
+    conversation.handle(ConversationTopics.threadDelete, ({ payload: { userId, threadId } }) => {
+      ownThread(userId, threadId);
+      return { deletedMessages: 2 };
+    });
+    conversation.handle(ConversationTopics.replyRegenerate, ({ payload: { userId, threadId } }) => ({ thread: ownThread(userId, threadId), replyId: `reply-${++replies}` }));
+    conversation.handle(ConversationTopics.memoryUpdate, ({ payload: { factId } }) => {
+      throw new StandInError(ConversationErrorCode.FactNotFound, `You have no remembered fact "${factId}".`);
+    });
     conversation.handle(ConversationTopics.personaGet, () => ({ persona: { id: 'default', name: 'Aico', systemPrompt: 'You are Aico.', expression: 'neutral' } }));
     conversation.handle(ConversationTopics.personaUpdate, ({ payload: { persona, updatedBy } }) => {
       record('persona', { name: persona?.name, temperature: persona?.temperature, updatedBy });
@@ -184,6 +193,9 @@ describe('conversation routes of the gateway (real processes, stand-in conversat
         ['GET', `/api/v1/conversation/threads/${id}/messages`, undefined],
         ['GET', `/api/v1/conversation/threads/${id}/export`, undefined],
         ['POST', `/api/v1/conversation/threads/${id}/stop`, {}],
+        ['POST', `/api/v1/conversation/threads/${id}/regenerate`, undefined],
+        ['PATCH', `/api/v1/conversation/threads/${id}`, { title: 'mine now' }],
+        ['DELETE', `/api/v1/conversation/threads/${id}`, undefined],
       ] as const) {
         const answer = await stack.call(method, path, { token: bob, ...(json ? { json } : {}) });
         // A 200-character id is not even a valid conversationId in the body (400): the point is it is never the thread.
@@ -192,6 +204,18 @@ describe('conversation routes of the gateway (real processes, stand-in conversat
       }
     }
     expect(await stack.call('GET', '/api/v1/conversation/threads/thread-of-bob', { token: bob })).toMatchObject({ status: 200, body: { thread: { id: 'thread-of-bob' } } });
+  });
+
+  it('renames (a blank title is 400), regenerates (202 like a message) and deletes own threads (answering how many messages went)', async () => {
+    for (const title of ['', '   ', 'x'.repeat(201)]) expect((await stack.call('PATCH', '/api/v1/conversation/threads/thread-of-bob', { token: bob, json: { title } })).status).toBe(400);
+    expect(await stack.call('PATCH', '/api/v1/conversation/threads/thread-of-bob', { token: bob, json: { title: ' Plans ' } })).toMatchObject({ status: 200, body: { thread: { title: 'Plans' } } });
+    expect(await stack.call('POST', '/api/v1/conversation/threads/thread-of-bob/regenerate', { token: bob })).toMatchObject({ status: 202, body: { threadId: 'thread-of-bob', replyId: expect.stringMatching(/^reply-/), correlationId: expect.any(String) } });
+    expect(await stack.call('DELETE', '/api/v1/conversation/threads/thread-of-bob', { token: bob })).toMatchObject({ status: 200, body: { deletedMessages: 2 } });
+  });
+
+  it('refuses an empty fact (400) and answers an unknown one 404 CONVERSATION_FACT_NOT_FOUND', async () => {
+    expect((await stack.call('PATCH', '/api/v1/memory/facts/f1', { token: bob, json: { text: ' ' } })).status).toBe(400);
+    expect(await stack.call('PATCH', '/api/v1/memory/facts/f1', { token: bob, json: { text: 'likes tea' } })).toMatchObject({ status: 404, body: { error: { code: ConversationErrorCode.FactNotFound } } });
   });
 
   it('stops a running reply (200 with its id), and answers a stop after the end with 409 CONVERSATION_REPLY_NOT_RUNNING', async () => {
