@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { createTestClient, nextValue, requestWhenRoutable } from '@aico/bus';
-import { ActivityKind, GatewayTopics, LogLevel, MonitorTopics, StorageTopics, SystemTopics } from '@aico/contracts';
+import { ActivityKind, ConversationTopics, GatewayTopics, LogLevel, MonitorTopics, StorageTopics, SystemTopics } from '@aico/contracts';
 import { runAico } from '../support/aico-cli';
 import { GatewayClient, type GatewayResponse } from '../support/gateway-client';
 import { GatewayStack, STACK_START_TIMEOUT_MS } from '../support/gateway-stack';
@@ -268,23 +268,23 @@ describe('gateway with real processes over HTTPS and WSS', () => {
     }
   });
 
-  it('publishes a conversation message on the bus and returns its correlation id', async () => {
+  it('asks the conversation service to take a message for the caller, under the correlation id it returns', async () => {
     const bob = await login('bob', USER_PASSWORD);
-    const observer = createTestClient('monitor', stack.environment.keys, stack.environment.endpoints);
-    await observer.connect();
+    // The conversation service at the edge: what the gateway sends it.
+    const conversation = createTestClient('conversation', stack.environment.keys, stack.environment.endpoints);
+    const asked: { correlationId: string; userId: string; text: string }[] = [];
+    conversation.handle(ConversationTopics.messageSend, (request) => {
+      asked.push({ correlationId: request.correlationId, userId: request.payload.userId, text: request.payload.text });
+      return { thread: { id: 't1', ownerId: request.payload.userId, title: request.payload.text }, message: { id: 'm1', threadId: 't1', text: request.payload.text }, replyId: 'r1' };
+    });
+    await conversation.connect();
     try {
-      const received = nextValue<{ correlationId: string; userId: string; text: string }>(
-        (resolve) => observer.subscribePrefix('conversation.message.', (message) => resolve({ correlationId: message.correlationId, ...(message.payload as unknown as { userId: string; text: string }) })),
-        SIGNAL_TIMEOUT_MS,
-        'the conversation message on the bus',
-      );
-      await requestWhenRoutable((timeoutMs) => observer.request(StorageTopics.databaseCheck, {}, { timeoutMs }), SIGNAL_TIMEOUT_MS);
+      await requestWhenRoutable((timeoutMs) => stack.bus.request(ConversationTopics.messageSend, { userId: 'probe', text: 'probe' }, { timeoutMs }), SIGNAL_TIMEOUT_MS);
       const sent = await api.call('POST', '/api/v1/conversation/messages', { token: bob.accessToken, json: { text: 'Hello, aico' } });
-      expect(sent.status).toBe(202);
-      const message = await received;
-      expect(message).toMatchObject({ correlationId: sent.body.correlationId, userId: 'bob', text: 'Hello, aico' });
+      expect(sent).toMatchObject({ status: 202, body: { threadId: 't1', messageId: 'm1', replyId: 'r1' } });
+      expect(asked.at(-1)).toEqual({ correlationId: sent.body.correlationId, userId: 'bob', text: 'Hello, aico' });
     } finally {
-      await observer.close({ drainTimeoutMs: 0 });
+      await conversation.close({ drainTimeoutMs: 0 });
     }
   });
 

@@ -183,7 +183,7 @@ describe('WebSocket frame fuzzing against the real gateway', () => {
 async function normalClientWorks(stack: GatewayStack, token: string, existing?: TestSocket): Promise<void> {
   const client = existing ?? (await stack.connect(token));
   expect(await client.ask({ type: 'subscribe', topic: 'ui.avatar.', id: 'sub' })).toMatchObject({ type: 'subscribed', topic: 'ui.avatar.' });
-  expect(await client.ask({ type: 'publish', topic: 'conversation.message.received', payload: { text: 'still here' }, id: 'msg' })).toMatchObject({ type: 'published', correlationId: expect.any(String) });
+  expect(await client.ask({ type: 'publish', topic: 'ui.avatar.stop', payload: { conversationId: 'still-here' }, id: 'msg' })).toMatchObject({ type: 'published', topic: 'ui.avatar.stop' });
   // Its own avatar speech comes back to it.
   expect(await speakUntilHeard(client, 'heard')).toMatchObject({ source: 'gateway', payload: { userId: 'mallory', text: expect.stringMatching(/^heard \d+$/) } });
   if (!existing) client.socket.close();

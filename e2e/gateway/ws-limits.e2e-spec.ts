@@ -30,16 +30,17 @@ describe('WebSocket limits (real processes, small limits)', () => {
     await stack?.stop();
   });
 
-  it('applies the REST limit to a conversation message published over the socket (16,000 characters)', async () => {
+  it('limits avatar speech published over the socket to 16,000 characters, and takes no conversation message (POST only)', async () => {
     const pat = await login('pat');
     const socket = await stack.connect(pat.accessToken);
-    const publish = (text: string, id: string) => socket.ask({ type: 'publish', topic: 'conversation.message.received', payload: { text }, id });
+    const publish = (text: string, id: string) => socket.ask({ type: 'publish', topic: 'ui.avatar.speak', payload: { text }, id });
     const refused = await publish('x'.repeat(16_001), 'long');
-    expect(refused).toMatchObject({ type: 'error', code: 'INVALID_PAYLOAD', topic: 'conversation.message.received' });
+    expect(refused).toMatchObject({ type: 'error', code: 'INVALID_PAYLOAD', topic: 'ui.avatar.speak' });
     expect(refused['message']).toContain('text: Too big: expected string to have <=16000 characters');
-    expect(await publish('x'.repeat(16_000), 'max')).toMatchObject({ type: 'published', topic: 'conversation.message.received', messageId: expect.any(String), correlationId: expect.any(String) });
-    // The same body the REST route refuses: unknown fields too.
-    expect(await socket.ask({ type: 'publish', topic: 'conversation.message.received', payload: { text: 'hi', id: 'mine' }, id: 'extra' })).toMatchObject({ type: 'error', code: 'INVALID_PAYLOAD' });
+    expect(await publish('x'.repeat(16_000), 'max')).toMatchObject({ type: 'published', topic: 'ui.avatar.speak' });
+    // Unknown fields are refused.
+    expect(await socket.ask({ type: 'publish', topic: 'ui.avatar.speak', payload: { text: 'hi', id: 'mine' }, id: 'extra' })).toMatchObject({ type: 'error', code: 'INVALID_PAYLOAD' });
+    expect(await socket.ask({ type: 'publish', topic: 'conversation.message.received', payload: { text: 'hi' }, id: 'message' })).toMatchObject({ type: 'error', code: 'FORBIDDEN_TOPIC', topic: 'conversation.message.received' });
     socket.socket.close();
   });
 

@@ -1,13 +1,19 @@
-// Consent off, message sent: nothing of what the person said is kept. Real bus, keys, storage and gateway
-// processes; a user whose conversation.memory consent is withdrawn sends messages over REST and over the WebSocket
-// and has their avatar speak. Storage records that the events happened (topic, source, user, size, correlation),
-// and then, with storage stopped cleanly (WAL checkpointed), no byte of any file in the data directory (database,
-// WAL, SHM, log files), no row of any table read with the database key, and no answer of storage's history queries
-// holds the text.
+// Consent off, message sent: bus history keeps nothing of what the person said or what the companion answered.
+// Real bus, keys, storage and gateway processes; a user whose conversation.memory consent is withdrawn sends a
+// message over REST (the one way in: the WebSocket refuses conversation messages) and has their avatar speak over the
+// WebSocket. The conversation service is a stand-in on the real bus (the edge of this test) that publishes, for that
+// message, what the real one publishes: the stored message, the reply's deltas and completion, and the avatar's
+// sentence, each holding the text. Storage records that the events happened (topic, source, user, size,
+// correlation), and then, with storage stopped cleanly (WAL checkpointed), no byte of any file in the data directory
+// (database, WAL, SHM, log files), no row of any table read with the database key, and no answer of storage's
+// history queries holds the text. (The real service keeps the thread itself as its encrypted records: that is the
+// thread, not history, and e2e/system shows it is deleted with the thread.)
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createClient } from '@libsql/client';
+import { createTestClient, requestWhenRoutable, type BusClient } from '@aico/bus';
+import { ConversationTopics, GatewayTopics, MessageStatus } from '@aico/contracts';
 import { GatewayStack, STACK_START_TIMEOUT_MS } from '../support/gateway-stack';
 import { eventually } from '../support/system-bus';
 import { SIGNAL_TIMEOUT_MS } from '../support/timing';
@@ -16,12 +22,32 @@ const PASSWORD = 'Dora-password-2026!';
 
 describe('bus history with consent withdrawn: no trace of what a person said', () => {
   let stack: GatewayStack;
+  let conversation: BusClient;
 
   beforeAll(async () => {
     // Debug level into the log files: not even a debug line may carry the text.
     stack = await GatewayStack.start({}, { AICO_LOG__LEVEL: 'debug', AICO_LOG__FILE: 'true', AICO_STORAGE__HISTORY_FLUSH_MS: '50' });
+    conversation = createTestClient('conversation', stack.environment.keys, stack.environment.endpoints);
+    // For a message: the stored message, a reply that echoes it in two deltas, its completion, the avatar's sentence.
+    conversation.handle(ConversationTopics.messageSend, async (request) => {
+      const { userId, text, client } = request.payload;
+      const options = { correlationId: request.correlationId, attributes: { user: userId } };
+      const [threadId, messageId, replyId] = ['thread-1', 'message-1', 'reply-1'];
+      const answer = `You said: ${text}`;
+      await conversation.publish(ConversationTopics.messageReceived, { id: messageId, userId, text, client, conversationId: threadId, replyId }, options);
+      await conversation.publish(ConversationTopics.replyDelta, { userId, threadId, replyId, sequence: 1n, kind: { case: 'text', value: 'You said: ' } }, options);
+      await conversation.publish(ConversationTopics.replyDelta, { userId, threadId, replyId, sequence: 2n, kind: { case: 'text', value: text } }, options);
+      await conversation.publish(GatewayTopics.avatarSpeak, { userId, text: answer, conversationId: threadId }, options);
+      await conversation.publish(ConversationTopics.replyCompleted, { userId, threadId, replyId, status: MessageStatus.COMPLETE, text: answer, deltas: 2n }, options);
+      return { thread: { id: threadId, ownerId: userId, title: text.slice(0, 40) }, message: { id: messageId, threadId, ownerId: userId, text }, replyId };
+    });
+    await conversation.connect();
+    await requestWhenRoutable((timeoutMs) => stack.bus.request(ConversationTopics.messageSend, { userId: 'probe', text: 'probe' }, { timeoutMs }), SIGNAL_TIMEOUT_MS);
   }, STACK_START_TIMEOUT_MS);
-  afterAll(() => stack?.stop());
+  afterAll(async () => {
+    await conversation?.close({ drainTimeoutMs: 0 });
+    await stack?.stop();
+  });
 
   it('keeps only that the messages were sent: the text is in no file, no table and no query answer', async () => {
     const { storage, api, environment } = stack;
@@ -35,16 +61,21 @@ describe('bus history with consent withdrawn: no trace of what a person said', (
     const sent = await api.call('POST', '/api/v1/conversation/messages', { token, json: { text: said.rest } });
     expect(sent.status).toBe(202);
     const client = await stack.connect(token);
-    expect(await client.ask({ type: 'publish', topic: 'conversation.message.received', payload: { text: said.ws }, id: 'message' })).toMatchObject({ type: 'published' });
+    // One way in: a message over the socket is refused, so it cannot go around the conversation service.
+    expect(await client.ask({ type: 'publish', topic: 'conversation.message.received', payload: { text: said.ws }, id: 'message' })).toMatchObject({ type: 'error', code: 'FORBIDDEN_TOPIC' });
     expect(await client.ask({ type: 'publish', topic: 'ui.avatar.speak', payload: { text: said.spoken }, id: 'speech' })).toMatchObject({ type: 'published' });
     client.socket.close();
 
-    // Storage has recorded the three events (by topic: only dora sends any here).
+    // Storage has recorded dora's six events: the companion's five for her message, and her avatar's speech.
+    const topics = ['conversation.message.received', 'conversation.reply.delta', 'conversation.reply.completed', 'ui.avatar.speak'];
     const recorded = await eventually(async () => {
       const events = await collect(storage.allEvents({ limit: 1000 }));
-      const sentHere = events.filter((event) => ['conversation.message.received', 'ui.avatar.speak'].includes(event.topic));
-      return sentHere.length === 3 ? sentHere : undefined;
-    }, 'the three events in the history');
+      const sentHere = events.filter((event) => event.user === 'dora' && topics.includes(event.topic));
+      return sentHere.length === 6 ? sentHere : undefined;
+    }, 'the six events in the history');
+    expect(recorded.map((event) => `${event.source} ${event.topic}`).sort()).toEqual(
+      ['conversation conversation.message.received', 'conversation conversation.reply.completed', 'conversation conversation.reply.delta', 'conversation conversation.reply.delta', 'conversation ui.avatar.speak', 'gateway ui.avatar.speak'].sort(),
+    );
 
     // No answer of storage's history holds the text.
     const answers = [...(await collect(storage.allEvents({ limit: 1000 }))), ...(await collect(storage.allLogs({ limit: 1000 })))];
@@ -53,11 +84,17 @@ describe('bus history with consent withdrawn: no trace of what a person said', (
 
     // What is kept is that they happened: who, what kind, how large, tied to the request.
     for (const event of recorded) {
-      expect(event).toMatchObject({ source: 'gateway', user: 'dora', recorded: true });
+      expect(event).toMatchObject({ user: 'dora', recorded: true });
       expect(event.payload).toHaveLength(0);
-      expect(Number(event.payloadBytes)).toBeGreaterThan(secret.length);
     }
-    expect(recorded.find((event) => event.correlationId === sent.body.correlationId)).toMatchObject({ topic: 'conversation.message.received' });
+    // Each held the text (all but the first delta, "You said: ", which is shorter than it).
+    const holdingText = recorded.filter((entry) => entry.topic !== 'conversation.reply.delta' || entry.payloadBytes > 40n);
+    expect(holdingText).toHaveLength(5);
+    for (const event of holdingText) expect(Number(event.payloadBytes)).toBeGreaterThan(secret.length);
+    // Tied to the request that brought the message.
+    expect(recorded.filter((event) => event.correlationId === sent.body.correlationId).map((event) => event.topic).sort()).toEqual(
+      ['conversation.message.received', 'conversation.reply.completed', 'conversation.reply.delta', 'conversation.reply.delta', 'ui.avatar.speak'].sort(),
+    );
 
     // Stopped cleanly: the WAL is checkpointed into the database file.
     for (const name of ['gateway', 'storage']) {

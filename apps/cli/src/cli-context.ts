@@ -9,6 +9,8 @@ export interface CliContext {
   readonly keyManager: KeyManager;
   out(line: string): void;
   progress(line: string): void;
+  /** Text as it streams (no newline added); stdout when absent. */
+  write?(text: string): void;
 }
 
 export function createCliContext(): CliContext {
@@ -18,5 +20,6 @@ export function createCliContext(): CliContext {
     keyManager: new KeyManager({ dataDir: config.dataDir, secretStore: new OsKeychain(), backoff: { ...DEFAULT_UNLOCK_BACKOFF, firstDelayMs: config.cli.unlockBackoffMs } }),
     out: (line) => void process.stdout.write(`${line}\n`),
     progress: (line) => void process.stderr.write(`${line}\n`),
+    write: (text) => void process.stdout.write(text),
   };
 }

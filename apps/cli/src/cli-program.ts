@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import type { CliContext } from './cli-context';
 import { registerBackup } from './commands/backup.command';
+import { registerChat } from './commands/chat.command';
 import { registerDoctor } from './commands/doctor.command';
 import { registerGenerate } from './commands/generate.command';
 import { registerKeys } from './commands/keys-status.command';
@@ -34,6 +35,7 @@ export function createProgram(context: () => CliContext): Command {
   registerService(program, context);
   registerDoctor(program, context);
   registerGenerate(program, context);
+  registerChat(program, context);
   return program;
 }
 

@@ -3,7 +3,7 @@
 import { BackupArchiveErrorCode } from '@aico/backup-archive';
 import { BusError, BusErrorCode, RemoteError } from '@aico/bus';
 import { ConfigError } from '@aico/config';
-import { ModelsErrorCode, SchedulerErrorCode } from '@aico/contracts';
+import { ConversationErrorCode, ModelsErrorCode, SchedulerErrorCode } from '@aico/contracts';
 import { KeyManagerError, KeyManagerErrorCode } from '@aico/key-manager';
 import { KeyError } from '@aico/keys';
 
@@ -152,6 +152,38 @@ export function modelsExitCode(error: RemoteError | BusError): ExitCode {
     case ModelsErrorCode.BackendUnavailable:
       return ExitCode.Unavailable;
     case ModelsErrorCode.LoadFailed:
+      return ExitCode.Failure;
+  }
+}
+
+const isConversationCode = (code: string): code is ConversationErrorCode => (Object.values(ConversationErrorCode) as string[]).includes(code);
+
+/**
+ * The exit code of a conversation error (a refused request, or a reply that failed with this code), a models error
+ * the reply failed with, or no answer at all.
+ */
+export function conversationExitCode(error: { readonly code: string; readonly details?: Readonly<Record<string, string>> }): ExitCode {
+  if (isModelsCode(error.code)) return modelsExitCode(error as RemoteError);
+  if (!isConversationCode(error.code)) return error.code === BusErrorCode.StreamStalled || error.code === BusErrorCode.ResponderGone ? ExitCode.Unavailable : storageExitCode({ details: {}, ...error } as RemoteError);
+  switch (error.code) {
+    case ConversationErrorCode.InvalidArgument:
+    case ConversationErrorCode.EmptyMessage:
+    case ConversationErrorCode.MessageTooLong:
+      return ExitCode.Usage;
+    case ConversationErrorCode.ThreadNotFound:
+    case ConversationErrorCode.FactNotFound:
+    case ConversationErrorCode.NothingToRegenerate:
+    case ConversationErrorCode.NoModel: // one must be imported or pulled first ("aico models")
+      return ExitCode.NoInput;
+    // Worth trying again in a moment: the other reply ends, the queue drains, the restarted app answers.
+    case ConversationErrorCode.ReplyInProgress:
+    case ConversationErrorCode.Busy:
+    case ConversationErrorCode.Interrupted:
+      return ExitCode.TryLater;
+    case ConversationErrorCode.ModelsUnavailable:
+    case ConversationErrorCode.StorageUnavailable:
+      return ExitCode.Unavailable;
+    case ConversationErrorCode.ReplyNotRunning:
       return ExitCode.Failure;
   }
 }

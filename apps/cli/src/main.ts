@@ -4,6 +4,7 @@ import 'reflect-metadata';
 import { guardStandardStreams } from '@aico/logging';
 import { createCliContext, type CliContext } from './cli-context';
 import { runCli } from './cli-program';
+import { ExitCode } from './exit-codes';
 
 async function main(argv: readonly string[]): Promise<void> {
   // Whatever the CLI creates (vault, attempt counter, console logs, backups) and whatever it starts (the detached
@@ -12,7 +13,9 @@ async function main(argv: readonly string[]): Promise<void> {
   // `aico status | head` closes the pipe early: an EPIPE on stdout must not become an uncaught exception.
   guardStandardStreams();
   let context: CliContext | undefined;
-  process.exitCode = await runCli(argv, () => (context ??= createCliContext()));
+  const code = await runCli(argv, () => (context ??= createCliContext()));
+  // A command that ended normally may have set its own code (130 for a reply or generation stopped with Ctrl-C).
+  if (code !== ExitCode.Ok || !process.exitCode) process.exitCode = code;
 }
 
 void main(process.argv);

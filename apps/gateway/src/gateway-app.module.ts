@@ -9,6 +9,7 @@ import { StorageClient } from '@aico/storage-client';
 import { AccountRateLimiter } from './auth/account-rate-limit';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
+import { FirstRunSetup } from './auth/first-run-setup';
 import { RestoreListener } from './auth/restore-listener';
 import { GATEWAY_CLOCK, systemClock, type Clock } from './auth/clock';
 import { LoginLockout } from './auth/login-lockout';
@@ -22,6 +23,7 @@ import type { GatewayConfig } from './gateway.config';
 import { ActivityReporter } from './health/activity-reporter';
 import { HeartbeatTracker } from './health/heartbeat-tracker';
 import { ResponseValidationInterceptor } from './http/response-validation.interceptor';
+import { ModelPulls, USER_FRAMES } from './models/model-pulls';
 import { UsersService } from './users/users.service';
 import { WsBridge } from './ws/ws-bridge';
 
@@ -67,6 +69,10 @@ import { WsBridge } from './ws/ws-bridge';
     ActivityReporter,
     RouteAccessCheck,
     WsBridge,
+    FirstRunSetup,
+    // Pull progress goes to the WebSockets of the user who started the pull.
+    { provide: USER_FRAMES, useExisting: WsBridge },
+    ModelPulls,
   ],
 })
 export class GatewayAppModule {}

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { BusClient } from '@aico/bus';
 import type { Logger } from '@aico/logging';
 import { SERVICE_CONFIG, SERVICE_INFO, SERVICE_LOGGER, type ServiceInfo } from '@aico/service';
-import { CatalogModule, MODEL_RESIDENCY, ModelCatalog, type ModelResidency } from './catalog';
+import { CatalogModule, MODEL_FIT, MODEL_RESIDENCY, ModelCatalog, type ModelFitCheck, type ModelResidency } from './catalog';
 import { BEFORE_LOAD_HOOK, type BeforeLoadHook } from './engine/before-load.hook';
 import { FitCheckBeforeLoad } from './engine/fit-check.hook';
 import { MODEL_RESOLVER, type ModelResolver } from './engine/model-resolver';
@@ -45,7 +45,22 @@ import { NODE_LLAMA_CPP, type NodeLlamaCppLoader } from './node-llama-cpp';
       useFactory: (config: ModelsConfig, bus: BusClient, logger: Logger, info: ServiceInfo, resolver: ModelResolver, beforeLoad: BeforeLoadHook, loader: NodeLlamaCppLoader): ModelsBackend =>
         config.models.backend === 'ollama'
           ? new OllamaModelsService({ config, bus, logger: logger.child({ context: 'OllamaModelsService' }), instanceId: info.instanceId })
-          : new ModelsService({ config, bus, logger: logger.child({ context: 'ModelsService' }), instanceId: info.instanceId, resolver, beforeLoad, loader }),
+          : new ModelsService({ config, bus, logger: logger.child({ context: 'ModelsService' }), instanceId: info.instanceId, resolver, beforeLoad, loader, ...(beforeLoad instanceof FitCheckBeforeLoad ? { fitCheck: beforeLoad } : {}) }),
+    },
+    {
+      // with_fit in the catalog listing: the engine's fit check without loading (null under Ollama: no fits listed).
+      provide: MODEL_FIT,
+      inject: [MODELS_BACKEND],
+      useFactory: (backend: ModelsBackend): ModelFitCheck | null =>
+        backend instanceof ModelsService
+          ? {
+              fit: async (model) => {
+                const decision = await backend.fitOf(model);
+                if (!decision) throw new Error('the fit check is not configured');
+                return decision;
+              },
+            }
+          : null,
     },
     { provide: MODEL_RESIDENCY, inject: [MODELS_BACKEND], useFactory: (backend: ModelsBackend): ModelResidency => ({ release: (name) => backend.unloadModel(name) }) },
   ],

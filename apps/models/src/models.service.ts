@@ -23,8 +23,10 @@ import { ModelsError, ModelsErrorCode } from './models.error';
 import { MonitorJobs } from './admission/monitor-jobs';
 import { ResourceWatch } from './admission/resource-watch';
 import type { BeforeLoadHook } from './engine/before-load.hook';
+import type { FitCheckBeforeLoad } from './engine/fit-check.hook';
+import type { FitDecision } from './catalog/fit-check';
 import { LlamaEngine, type ResidentModel } from './engine/llama-engine';
-import type { ModelResolver } from './engine/model-resolver';
+import type { ModelResolver, ResolvedModel } from './engine/model-resolver';
 import type { NodeLlamaCppLoader } from './node-llama-cpp';
 import { checkEmbedTexts, embedTexts } from './generation/embeddings';
 import { Generation, type GenerateResultInit } from './generation/generation';
@@ -41,6 +43,8 @@ export interface ModelsServiceDeps {
   readonly resolver: ModelResolver;
   readonly beforeLoad: BeforeLoadHook;
   readonly loader: NodeLlamaCppLoader;
+  /** The fit check's decision without loading (the catalog's with_fit listing); absent: no fits are listed. */
+  readonly fitCheck?: FitCheckBeforeLoad;
 }
 
 export class ModelsService implements ModelsBackend {
@@ -54,8 +58,10 @@ export class ModelsService implements ModelsBackend {
   private readonly logger: Logger;
   private readonly bus: BusClient;
   private readonly resolver: ModelResolver;
+  private readonly fitCheck: FitCheckBeforeLoad | undefined;
 
   constructor(deps: ModelsServiceDeps) {
+    this.fitCheck = deps.fitCheck;
     this.settings = deps.config.models;
     this.logger = deps.logger;
     this.bus = deps.bus;
@@ -104,6 +110,17 @@ export class ModelsService implements ModelsBackend {
       logger: this.logger.child({ context: 'Generation' }),
     }, receivedAt);
     return this.generations.run(generation, meta.deadlineMs);
+  }
+
+  /**
+   * Whether a model would fit if it were loaded now, with the context and GPU layers a load would use: the fit check's
+   * estimate from the GGUF header (the engine's runtime starts if it has not; no weights are read).
+   */
+  async fitOf(model: ResolvedModel): Promise<FitDecision | undefined> {
+    if (!this.fitCheck) return undefined;
+    const { llama } = await this.engine.runtime();
+    const plan = { model, contextSize: this.engine.contextSizeFor(model.contextLength), sequences: this.settings.sequences, gpuLayers: llama.gpu === false ? (0 as const) : ('auto' as const), memoryFloorBytes: this.resources.memoryFloorBytes(totalmem()) };
+    return this.fitCheck.check(plan, llama);
   }
 
   cancel(request: CancelGenerateRequest, source: string): { found: boolean } {

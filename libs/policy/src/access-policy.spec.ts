@@ -13,6 +13,16 @@ describe('AccessPolicy', () => {
     expect(policy.can({ kind: 'user', role: Role.Guest }, Permission.ConversationSend).allowed).toBe(true);
   });
 
+  it('lets only admins change the persona and the models', () => {
+    for (const permission of [Permission.PersonaManage, Permission.ModelsManage]) {
+      expect([permission, policy.can({ kind: 'user', role: Role.Admin }, permission).allowed]).toEqual([permission, true]);
+      expect([permission, policy.can({ kind: 'user', role: Role.User }, permission).allowed]).toEqual([permission, false]);
+      expect([permission, policy.can({ kind: 'user', role: Role.Guest }, permission).allowed]).toEqual([permission, false]);
+    }
+    expect(Permission.PersonaManage).toBe('persona.manage');
+    expect(Permission.ModelsManage).toBe('models.manage');
+  });
+
   it('denies by default: unknown roles, unknown permissions, services asking for user permissions', () => {
     expect(policy.can({ kind: 'user', role: 'superuser' }, Permission.ConversationSend)).toEqual({ allowed: false, reason: 'role "superuser" is not a known role' });
     expect(policy.can({ kind: 'user', role: Role.Admin }, 'payments.send').allowed).toBe(false);
@@ -33,7 +43,10 @@ describe('AccessPolicy', () => {
     expect(policy.canSubscribe({ kind: 'user', role: Role.User }, 'system.log.').allowed).toBe(false);
     expect(policy.canSubscribe({ kind: 'user', role: Role.User }, 'system.health.heartbeat').allowed).toBe(true);
     expect(policy.canSubscribe({ kind: 'user', role: Role.Guest }, 'security.').allowed).toBe(false);
-    expect(policy.canPublish({ kind: 'user', role: Role.Guest }, 'conversation.message.received').allowed).toBe(true);
+    // Messages go by POST /conversation/messages only: no role publishes them over the WebSocket.
+    for (const role of [Role.Admin, Role.User, Role.Guest]) expect(policy.canPublish({ kind: 'user', role }, 'conversation.message.received').allowed).toBe(false);
+    expect(policy.canPublish({ kind: 'user', role: Role.User }, 'ui.avatar.stop').allowed).toBe(true);
+    expect(policy.canPublish({ kind: 'user', role: Role.Guest }, 'ui.avatar.speak').allowed).toBe(false);
     expect(policy.canPublish({ kind: 'user', role: Role.Guest }, 'system.service.shutdown').allowed).toBe(false);
     expect(policy.canSubscribe({ kind: 'user', role: 'nobody' }, 'conversation.').allowed).toBe(false);
   });

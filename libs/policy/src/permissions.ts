@@ -11,6 +11,10 @@ export enum Permission {
   TasksTrigger = 'tasks.trigger',
   KeysRotate = 'keys.rotate',
   KeysLock = 'keys.lock',
+  /** Change the companion's persona (name, system prompt, sampling, expression). */
+  PersonaManage = 'persona.manage',
+  /** Import, pull, remove and choose models (the Models page). */
+  ModelsManage = 'models.manage',
 }
 
 export enum Role {
@@ -21,6 +25,7 @@ export enum Role {
 
 const GUEST: readonly Permission[] = [Permission.ConversationSend, Permission.ConversationRead];
 const USER: readonly Permission[] = [...GUEST, Permission.ConsentManageOwn, Permission.SystemStatusRead, Permission.TasksRead];
+// Everything, persona.manage and models.manage included: those two are the admin's alone.
 const ADMIN: readonly Permission[] = Object.values(Permission);
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {

@@ -84,16 +84,21 @@ export class AuthService {
     }
     if (user.disabled) throw new ApiError(403, 'ACCOUNT_DISABLED', 'This account is disabled; ask an administrator.');
     await this.lockout.clear(userId);
+    return this.openSession(user, client);
+  }
+
+  /** A new session of a user whose password was just checked (a login) or just set (the first run's admin). */
+  async openSession(user: User, client: string): Promise<IssuedTokens> {
     const sessionId = randomUUID();
     const secret = randomBytes(32).toString('base64url');
     const now = this.clock.now();
     await this.storage.putRecord({
       kind: {
         case: 'session',
-        value: { id: sessionId, userId, tokenHash: sha256(secret), client, createdAt: timestampFromMs(now), expiresAt: timestampFromMs(now + this.config.gateway.refreshTokenTtlDays * 86_400_000) },
+        value: { id: sessionId, userId: user.id, tokenHash: sha256(secret), client, createdAt: timestampFromMs(now), expiresAt: timestampFromMs(now + this.config.gateway.refreshTokenTtlDays * 86_400_000) },
       },
     });
-    this.logger.info({ userId, sessionId, client }, 'Logged in');
+    this.logger.info({ userId: user.id, sessionId, client }, 'Logged in');
     return this.issue(user, sessionId, secret);
   }
 

@@ -4,6 +4,8 @@ import 'reflect-metadata';
 import { Controller, Get, Module, Post } from '@nestjs/common';
 import { DiscoveryModule, NestFactory } from '@nestjs/core';
 import { Permission } from '@aico/policy';
+import { GATEWAY_CONTROLLERS } from '../gateway-controllers';
+import { declaredRoutes } from '../http/declared-routes';
 import { Access } from './access.decorator';
 import { RouteAccessCheck } from './route-access.check';
 
@@ -50,5 +52,34 @@ describe('RouteAccessCheck', () => {
     await expect(NestFactory.createApplicationContext(ForgetfulModule, { logger: false, abortOnError: false })).rejects.toThrow(
       'Routes without a declared access rule (add @Access(...)): POST /things/:id/forgotten (ForgetfulController.forgotten)',
     );
+  });
+
+  it("declares the gateway's conversation, persona, memory, models and first-run routes with the permission each needs", () => {
+    const access = Object.fromEntries(declaredRoutes(GATEWAY_CONTROLLERS).map((route) => [`${route.method} ${route.path}`, route.access]));
+    expect(access).toMatchObject({
+      'POST /conversation/messages': 'conversation.send',
+      'GET /conversation/threads': 'conversation.read',
+      'GET /conversation/threads/:id': 'conversation.read',
+      'GET /conversation/threads/:id/messages': 'conversation.read',
+      'PATCH /conversation/threads/:id': 'conversation.send',
+      'DELETE /conversation/threads/:id': 'conversation.send',
+      'GET /conversation/threads/:id/export': 'conversation.read',
+      'POST /conversation/threads/:id/stop': 'conversation.send',
+      'POST /conversation/threads/:id/regenerate': 'conversation.send',
+      'GET /persona': 'authenticated',
+      'PUT /persona': 'persona.manage',
+      'GET /memory': 'conversation.read',
+      'PATCH /memory/facts/:id': 'conversation.read',
+      'DELETE /memory/facts/:id': 'conversation.read',
+      'DELETE /memory': 'conversation.read',
+      'GET /models': 'system.status.read',
+      'POST /models/import': 'models.manage',
+      'POST /models/pull': 'models.manage',
+      'PUT /models/active': 'models.manage',
+      'DELETE /models/:name': 'models.manage',
+      'GET /auth/setup': 'public',
+      'POST /auth/setup': 'public',
+    });
+    expect(Object.entries(access).filter(([, declared]) => declared === undefined)).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { PublicError } from '@aico/contracts';
+import { ConversationErrorCode, ModelsErrorCode, PublicError } from '@aico/contracts';
 import { toApiError } from './api-exception.filter';
 
 class StandInError extends PublicError<string> {}
@@ -17,5 +17,33 @@ describe('toApiError', () => {
     expect(error.status).toBe(500);
     expect(error.code).toBe('INTERNAL');
     expect(error.message).not.toMatch(/secret/);
+  });
+
+  it('gives every conversation and models error code a status of its own, never 500, and keeps the code and message', () => {
+    const statuses = [...Object.values(ConversationErrorCode), ...Object.values(ModelsErrorCode)].map((code) => {
+      const error = toApiError(new StandInError(code, `what happened: ${code}`));
+      expect([code, error.code, error.message]).toEqual([code, code, `what happened: ${code}`]);
+      return [code, error.status] as const;
+    });
+    expect(statuses.filter(([, status]) => status === 500)).toEqual([]);
+    expect(Object.fromEntries(statuses)).toMatchObject({
+      CONVERSATION_EMPTY_MESSAGE: 400,
+      CONVERSATION_MESSAGE_TOO_LONG: 400,
+      CONVERSATION_THREAD_NOT_FOUND: 404,
+      CONVERSATION_FACT_NOT_FOUND: 404,
+      CONVERSATION_REPLY_IN_PROGRESS: 409,
+      CONVERSATION_REPLY_NOT_RUNNING: 409,
+      CONVERSATION_NO_MODEL: 409,
+      CONVERSATION_MODELS_UNAVAILABLE: 503,
+      MODELS_UNKNOWN_MODEL: 404,
+      MODELS_ALREADY_EXISTS: 409,
+      MODELS_NOT_GGUF: 400,
+      MODELS_DISK_FULL: 507,
+      MODELS_DOWNLOAD_FAILED: 502,
+    });
+  });
+
+  it('asks to retry after a while when the conversation service is busy', () => {
+    expect(toApiError(new StandInError('CONVERSATION_BUSY', 'Too many replies wait.')).details).toEqual({ retryAfterSeconds: 5 });
   });
 });

@@ -1,11 +1,13 @@
 // Every error leaving the REST API in the one shape (see ApiError). Bus and storage errors keep their code when a
-// caller can act on it (bad input, conflicts, not found) and become 503 when a service did not answer; anything
+// caller can act on it (bad input, conflicts, not found; the conversation and models codes by domain-error-status.ts)
+// and become 503 when a service did not answer; anything
 // else is a 500 that names only the request id (the log has the rest).
 import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { PublicError } from '@aico/contracts';
 import type { Logger } from '@aico/logging';
 import { ApiError } from './api-error';
+import { domainErrorStatus } from './domain-error-status';
 
 const UNAVAILABLE = new Set(['DEADLINE_EXCEEDED', 'NOT_CONNECTED', 'BUS_UNREACHABLE', 'STORAGE_NOT_ACKNOWLEDGED', 'STORAGE_SHUTTING_DOWN', 'STORAGE_BUSY', 'NO_HANDLER']);
 const CONFLICT = new Set(['STORAGE_VERSION_CONFLICT', 'STORAGE_CONSTRAINT']);
@@ -28,6 +30,9 @@ export function toApiError(error: unknown): ApiError {
     if (error.code === 'NOT_PERMITTED' || error.code === 'STORAGE_NOT_PERMITTED' || error.code === 'SCHEDULER_NOT_PERMITTED') return new ApiError(403, 'FORBIDDEN', error.message);
     if (error.code === 'SCHEDULER_UNKNOWN_TASK') return new ApiError(404, 'NOT_FOUND', error.message);
     if (error.code === 'SCHEDULER_NOT_READY') return new ApiError(503, 'SERVICE_UNAVAILABLE', error.message);
+    // The conversation and models services' own codes, with their message (written for people, no secrets).
+    const domain = domainErrorStatus(error.code);
+    if (domain) return new ApiError(domain.status, error.code, error.message, domain.retryAfterSeconds ? { retryAfterSeconds: domain.retryAfterSeconds } : undefined);
   }
   return new ApiError(500, 'INTERNAL', 'The request failed inside the gateway; the log has the details under this request id.');
 }

@@ -12,6 +12,11 @@ export interface RouteDoc {
   readonly query?: z.ZodType;
   /** What the route answers with its success status; absent only for a route that answers 204. */
   readonly response?: z.ZodType;
+  /**
+   * For a route that answers a file rather than JSON (a thread's export): its content types. The body is the file's
+   * text (`response` is then z.string()).
+   */
+  readonly fileTypes?: readonly string[];
   /** Other statuses that answer with the same schema (readiness answers 503 with its report). */
   readonly alsoAnswers?: readonly number[];
 }

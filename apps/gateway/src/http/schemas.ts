@@ -14,7 +14,6 @@ export const RefreshBody = z.strictObject({ refreshToken: z.string().min(1).max(
 export const CreateUserBody = z.strictObject({ username, password, role, displayName: z.string().max(128).optional() });
 export const UpdateUserBody = z.strictObject({ role: role.optional(), disabled: z.boolean().optional(), displayName: z.string().max(128).optional(), password: password.optional() });
 export const ConsentBody = z.strictObject({ granted: z.boolean() });
-export const ConversationMessageBody = z.strictObject({ text: z.string().min(1).max(16_000), conversationId: z.string().max(64).optional(), client: z.string().max(64).optional() });
 export const LogsQuery = z.strictObject({
   service: z.string().max(64).optional(),
   minLevel: logLevel.optional(),
@@ -64,8 +63,6 @@ export const ConsentResponse = z.strictObject({ purposes: z.array(PurposeStateRe
 export const ConsentHistoryResponse = z.strictObject({
   history: z.array(z.strictObject({ purpose: z.string(), granted: z.boolean(), source: z.string(), recordedAt: time.nullable() })),
 });
-
-export const ConversationMessageResponse = z.strictObject({ messageId: z.uuid(), correlationId: z.uuid() });
 
 export const SystemStatusResponse = z.strictObject({
   apps: z.array(AppHealth),

@@ -313,6 +313,18 @@ export class WsBridge implements BeforeApplicationShutdown {
     this.closeClient(client, WsCloseCode.TokenExpired, 'access token expired');
   }
 
+  /**
+   * Sends a frame the gateway made (not a bus event: a model pull's progress) to every open socket of one user, and
+   * to nobody else. Answers how many sockets it went to.
+   */
+  sendToUser(userId: string, frame: Reply): number {
+    const sockets = this.clientsByUser.get(userId);
+    if (!sockets || sockets.size === 0) return 0;
+    const text = JSON.stringify(frame);
+    for (const client of sockets) this.sendRaw(client, text);
+    return sockets.size;
+  }
+
   private send(client: Client, frame: Reply): void {
     this.sendRaw(client, JSON.stringify(frame));
   }

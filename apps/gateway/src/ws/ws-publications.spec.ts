@@ -2,7 +2,6 @@ import type { BusClient } from '@aico/bus';
 import { ActivityKind, GatewayTopics, MonitorTopics } from '@aico/contracts';
 import { ROLE_TOPICS } from '@aico/policy';
 import { ActivityReporter } from '../health/activity-reporter';
-import { ConversationMessageBody } from '../http/schemas';
 import { WS_PUBLICATIONS, type PublicationPorts } from './ws-publications';
 
 /** The bus at the edge: what would have been published. */
@@ -27,13 +26,9 @@ describe('what a front end may publish over its WebSocket', () => {
     expect(new Set(WS_PUBLICATIONS.keys())).toEqual(publishable);
   });
 
-  it('takes a conversation message with exactly the REST route\'s body schema (16,000 characters at most)', () => {
-    const message = publication(GatewayTopics.conversationMessage.topic);
-    expect(message.schema).toBe(ConversationMessageBody);
-    expect(message.schema.safeParse({ text: 'x'.repeat(16_000) }).success).toBe(true);
-    expect(message.schema.safeParse({ text: 'x'.repeat(16_001) }).success).toBe(false);
-    expect(message.schema.safeParse({ text: '' }).success).toBe(false);
-    expect(message.schema.safeParse({ text: 'hi', userId: 'bob' }).success).toBe(false);
+  it('refuses conversation messages: they go by POST /conversation/messages only', () => {
+    expect(WS_PUBLICATIONS.has('conversation.message.received')).toBe(false);
+    expect(WS_PUBLICATIONS.has('conversation.message.send')).toBe(false);
   });
 
   it('limits avatar speech to the same text length, and speaks for the sender whatever the payload says', async () => {
@@ -46,12 +41,17 @@ describe('what a front end may publish over its WebSocket', () => {
     expect(published).toEqual([{ topic: 'ui.avatar.speak', payload: { text: 'hello', expression: 'happy', conversationId: '', userId: 'ada' }, options: { attributes: { user: 'ada' } } }]);
   });
 
-  it('publishes a conversation message as the REST route does: the gateway names the user and the time, and returns ids to follow', async () => {
+  it('stops the sender\'s own avatar only: a user named in the payload is refused', async () => {
+    const stop = publication(GatewayTopics.avatarStop.topic);
+    expect(stop.schema.safeParse({ userId: 'bob' }).success).toBe(false);
+    expect(stop.schema.safeParse({ conversationId: 'x'.repeat(129) }).success).toBe(false);
     const { ports, published } = newTestPorts();
-    const message = publication(GatewayTopics.conversationMessage.topic);
-    const answer = await message.publish(message.schema.parse({ text: 'hello' }), from, ports);
-    expect(answer).toEqual({ messageId: expect.any(String), correlationId: expect.any(String) });
-    expect(published[0]).toMatchObject({ topic: 'conversation.message.received', payload: { id: answer['messageId'], userId: 'ada', text: 'hello', client: 'ws', conversationId: '' }, options: { correlationId: answer['correlationId'] } });
+    await stop.publish(stop.schema.parse({ conversationId: 't1' }), from, ports);
+    await stop.publish(stop.schema.parse({}), from, ports);
+    expect(published).toEqual([
+      { topic: 'ui.avatar.stop', payload: { userId: 'ada', conversationId: 't1' }, options: { attributes: { user: 'ada' } } },
+      { topic: 'ui.avatar.stop', payload: { userId: 'ada', conversationId: '' }, options: { attributes: { user: 'ada' } } },
+    ]);
   });
 
   it('reports activity of the sending connection only: a client or user named in the payload is refused', async () => {

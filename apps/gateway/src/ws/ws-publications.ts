@@ -1,12 +1,12 @@
 // What a front end may publish over its WebSocket, per topic: the payload's schema (with the same limits as the REST
-// route for the same thing — the conversation message body is the REST body schema itself) and how the gateway
-// turns it into a bus event. The gateway, not the client, names the user, the connection and the time; a topic the
+// route for the same thing) and how the gateway turns it into a bus event. Conversation messages are not here: they
+// go by POST /conversation/messages only, so the conversation service answers each one (one way in). The gateway, not the client, names the user, the connection and the time; a topic the
 // role may publish but that has no entry here is refused (deny by default).
 import type { BusClient } from '@aico/bus';
 import { ActivityKind, GatewayTopics, MonitorTopics } from '@aico/contracts';
 import { z } from '@aico/config';
 import type { ActivityReporter } from '../health/activity-reporter';
-import { ConversationMessageBody } from '../http/schemas';
+import { MAX_ID_CHARS } from '../http/conversation-schemas';
 
 /** Who publishes: from the socket's checked token and the gateway's name for the connection. */
 export interface Publisher {
@@ -28,7 +28,9 @@ export interface Publication<S extends z.ZodType = z.ZodType> {
 
 const publication = <S extends z.ZodType>(schema: S, publish: Publication<S>['publish']): Publication<S> => ({ schema, publish });
 
-const { text, conversationId } = ConversationMessageBody.shape;
+/** What an avatar may be asked to say at once, and the thread it belongs to. */
+const text = z.string().min(1).max(16_000);
+const conversationId = z.string().max(MAX_ID_CHARS).optional();
 
 const avatarSpeech = publication(
   z.strictObject({
@@ -45,6 +47,12 @@ const avatarSpeech = publication(
   },
 );
 
+/** Silences the sender's own avatar (a front end's stop button); the user is always the sender. */
+const avatarStop = publication(z.strictObject({ conversationId }), async (input, from, ports) => {
+  await ports.bus.publish(GatewayTopics.avatarStop, { userId: from.userId, conversationId: input.conversationId ?? '' }, { attributes: { user: from.userId } });
+  return {};
+});
+
 const ACTIVITY_KINDS = { ACTIVITY_KIND_INPUT: ActivityKind.INPUT, ACTIVITY_KIND_PRESENT: ActivityKind.PRESENT, ACTIVITY_KIND_AWAY: ActivityKind.AWAY } as const;
 
 /** Only the kind: the client, the user and the time are the gateway's (a "client" or "userId" field is refused). */
@@ -55,5 +63,6 @@ const activityReport = publication(z.strictObject({ kind: z.enum(Object.keys(ACT
 
 export const WS_PUBLICATIONS: ReadonlyMap<string, Publication> = new Map<string, Publication>([
   [GatewayTopics.avatarSpeak.topic, avatarSpeech],
+  [GatewayTopics.avatarStop.topic, avatarStop],
   [MonitorTopics.activityReported.topic, activityReport],
 ]);

@@ -87,11 +87,13 @@ export class WsTopicRelay<C extends RelayClient> {
       return;
     }
     // An event about one user (its payload names the user) goes only to that user's connections: one person's
-    // messages, avatar speech, activity or consent changes are not another's to see.
-    const owner = namesUser(definition.payload) ? (message.payload as unknown as { userId?: string }).userId : undefined;
+    // messages, replies, memory, avatar speech, activity or consent changes are not another's to see. Such an event
+    // that names nobody (an empty user id) reaches nobody: a publisher's slip must not broadcast one person's text.
+    const personal = namesUser(definition.payload);
+    const owner = personal ? ((message.payload as unknown as { userId?: string }).userId ?? '') : undefined;
     let sent = 0;
     for (const client of clients) {
-      if (owner && client.claims.sub !== owner) continue;
+      if (personal && client.claims.sub !== owner) continue;
       this.deliver(client, frame);
       sent++;
     }
@@ -100,6 +102,6 @@ export class WsTopicRelay<C extends RelayClient> {
 }
 
 /** Whether a topic's payload says which user it is about (a `user_id` field). */
-function namesUser(schema: DescMessage): boolean {
+export function namesUser(schema: DescMessage): boolean {
   return schema.fields.some((field) => field.localName === 'userId');
 }

@@ -1,15 +1,17 @@
 // The catalog's bus contract (`models.catalog.*`): parse, call the catalog, map the answer. A pull runs as long as
 // the download takes; its progress streams to the requester (PullProgress deltas) and each phase is logged.
 import { Controller, Inject } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { ZmqContext } from '@aico/bus';
-import type { ImportModelRequest, PullModelRequest, PullProgressSchema, RemoveModelRequest, UseModelRequest } from '@aico/contracts';
+import type { ImportModelRequest, ListModelsRequest, PullModelRequest, PullProgressSchema, RemoveModelRequest, UseModelRequest } from '@aico/contracts';
 import type { Logger } from '@aico/logging';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@aico/service';
 import type { ModelsConfig } from '../models.config';
 import { ModelsError, ModelsErrorCode } from '../models.error';
 import type { DownloadProgress } from './download/model-downloader';
-import { ModelCatalog } from './model-catalog';
+import { ModelCatalog, type CatalogListing } from './model-catalog';
+import { fitsOf, MODEL_FIT, type ModelFitCheck, type ModelFitInit } from './model-fit';
 
 @Controller()
 export class CatalogController {
@@ -17,7 +19,17 @@ export class CatalogController {
     private readonly catalog: ModelCatalog,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
     @Inject(SERVICE_CONFIG) private readonly config: ModelsConfig,
+    private readonly modules: ModuleRef,
   ) {}
+
+  /** The engine's fit check, provided beside the engine (none under the Ollama back end: no fits are listed then). */
+  private fitCheck(): ModelFitCheck | undefined {
+    try {
+      return this.modules.get<ModelFitCheck>(MODEL_FIT, { strict: false });
+    } catch {
+      return undefined;
+    }
+  }
 
   /** Under the Ollama back end the catalog's files would be used by nothing: changes are refused, saying why. */
   private refuseUnderOllama(): void {
@@ -29,8 +41,11 @@ export class CatalogController {
   }
 
   @MessagePattern('models.catalog.list')
-  list() {
-    return this.catalog.list();
+  async list(@Payload() request: ListModelsRequest): Promise<CatalogListing & { fits?: ModelFitInit[] }> {
+    const listing = await this.catalog.list();
+    const fit = request.withFit ? this.fitCheck() : undefined;
+    if (!fit) return listing;
+    return { ...listing, fits: await fitsOf(listing, fit, this.logger) };
   }
 
   @MessagePattern('models.catalog.import')

@@ -102,6 +102,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether aico still needs its first administrator (no user exists yet) */
+        get: operations["SetupController.needed"];
+        put?: never;
+        /** Create the first administrator (only from this machine, only while no user exists) and log in */
+        post: operations["SetupController.create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/consent": {
         parameters: {
             query?: never;
@@ -162,8 +180,112 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send a message to the companion; follow the answer on /ws by the returned correlation id */
+        /** Send a message to the companion (a new thread without conversationId); the reply streams over /ws as conversation.reply.delta events under replyId */
         post: operations["ConversationController.send"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversation/threads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's threads, most recently updated first */
+        get: operations["ConversationController.threads"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversation/threads/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of the caller's threads */
+        get: operations["ConversationController.thread"];
+        put?: never;
+        post?: never;
+        /** Delete a thread and its messages from the database */
+        delete: operations["ConversationController.remove"];
+        options?: never;
+        head?: never;
+        /** Rename a thread */
+        patch: operations["ConversationController.rename"];
+        trace?: never;
+    };
+    "/api/v1/conversation/threads/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A thread as a file to download: Markdown (default) or JSON */
+        get: operations["ConversationController.export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversation/threads/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A thread's messages, oldest first, after afterId */
+        get: operations["ConversationController.messages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversation/threads/{id}/regenerate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Write a thread's last reply again; it streams like a new one */
+        post: operations["ConversationController.regenerate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversation/threads/{id}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop the reply being written in a thread (and the avatar speaking it) */
+        post: operations["ConversationController.stop"];
         delete?: never;
         options?: never;
         head?: never;
@@ -221,6 +343,127 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/memory": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the companion remembers of you: each fact with its source thread */
+        get: operations["MemoryController.list"];
+        put?: never;
+        post?: never;
+        /** Forget everything remembered of you (facts and summaries) */
+        delete: operations["MemoryController.forget"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/memory/facts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete one remembered fact */
+        delete: operations["MemoryController.remove"];
+        options?: never;
+        head?: never;
+        /** Edit one remembered fact */
+        patch: operations["MemoryController.edit"];
+        trace?: never;
+    };
+    "/api/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The installed models, whether each fits this machine now, and the models service status */
+        get: operations["ModelsController.list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/active": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Use a model for chat */
+        put: operations["ModelsController.use"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import a GGUF file the models service can read into the catalog */
+        post: operations["ModelsController.import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/pull": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Download a model (https URL or hf:owner/repo/file.gguf); progress goes to your WebSockets as models.catalog.pull.progress / .completed frames with pullId */
+        post: operations["ModelsController.pull"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a model and its file */
+        delete: operations["ModelsController.remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -231,6 +474,24 @@ export interface paths {
         /** This document */
         get: operations["OpenApiController.openapi"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/persona": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The companion's persona */
+        get: operations["PersonaController.get"];
+        /** Change the companion's persona (admins) */
+        put: operations["PersonaController.update"];
         post?: never;
         delete?: never;
         options?: never;
@@ -571,6 +832,87 @@ export interface operations {
             };
         };
     };
+    "SetupController.needed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        needed: boolean;
+                    };
+                };
+            };
+            /** @description An error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "SetupController.create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    username: string;
+                    password: string;
+                    displayName?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        accessToken: string;
+                        /** @constant */
+                        tokenType: "Bearer";
+                        expiresIn: number;
+                        refreshToken: string;
+                        user: {
+                            id: string;
+                            username: string;
+                            /** @enum {string} */
+                            role: "admin" | "user" | "guest";
+                            displayName: string;
+                        };
+                    };
+                };
+            };
+            /** @description An error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     "ConsentController.list": {
         parameters: {
             query?: never;
@@ -709,10 +1051,381 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** Format: uuid */
+                        threadId: string;
                         messageId: string;
+                        replyId: string;
                         /** Format: uuid */
                         correlationId: string;
+                        thread: {
+                            id?: string;
+                            ownerId?: string;
+                            title?: string;
+                            /** Format: date-time */
+                            createdAt?: string;
+                            /** Format: date-time */
+                            updatedAt?: string;
+                            messageCount?: number;
+                            summary?: string;
+                            summarizedThrough?: string;
+                        };
+                    };
+                };
+            };
+            /** @description An error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "ConversationController.threads": {
+        parameters: {
+            query?: {
+                limit?: number;
+                pageToken?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        threads?: {
+                            id?: string;
+                            ownerId?: string;
+                            title?: string;
+                            /** Format: date-time */
+                            createdAt?: string;
+                            /** Format: date-time */
+                            updatedAt?: string;
+                            messageCount?: number;
+                            summary?: string;
+                            summarizedThrough?: string;
+                        }[];
+                        nextPageToken?: string;
+                    };
+                };
+            };
+            /** @description An error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "ConversationController.thread": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        thread?: {
+                            id?: string;
+                            ownerId?: string;
+                            title?: string;
+                            /** Format: date-time */
+                            createdAt?: string;
+                            /** Format: date-time */
+                            updatedAt?: string;
+                            messageCount?: number;
+                            summary?: string;
+                            summarizedThrough?: string;
+                        };
+                    };
+                };
+            };
+            /** @description An error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "ConversationController.remove": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        deletedMessages?: number;
+                    };
+                };
+            };
+            /** @description An error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "ConversationController.rename": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    title: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        thread?: {
+                            id?: string;
+                            ownerId?: string;
+                            title?: string;
+                            /** Format: date-time */
+                            createdAt?: string;
+                            /** Format: date-time */
+                            updatedAt?: string;
+                            messageCount?: number;
+                            summary?: string;
+                            summarizedThrough?: string;
+                        };
+                    };
+                };
+            };
+            /** @description An error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "ConversationController.export": {
+        parameters: {
+            query?: {
+                format?: "markdown" | "json";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/markdown": string;
+                    "application/json": string;
+                };
+            };
+            /** @description An error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "ConversationController.messages": {
+        parameters: {
+            query?: {
+                afterId?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        messages?: {
+                            id?: string;
+                            threadId?: string;
+                            ownerId?: string;
+                            /** @enum {string} */
+                            role?: "MESSAGE_ROLE_UNSPECIFIED" | "MESSAGE_ROLE_USER" | "MESSAGE_ROLE_ASSISTANT";
+                            text?: string;
+                            /** @enum {string} */
+                            status?: "MESSAGE_STATUS_UNSPECIFIED" | "MESSAGE_STATUS_COMPLETE" | "MESSAGE_STATUS_STREAMING" | "MESSAGE_STATUS_STOPPED" | "MESSAGE_STATUS_FAILED";
+                            model?: string;
+                            usage?: {
+                                promptTokens?: number;
+                                completionTokens?: number;
+                                queuedMs?: number;
+                                timeToFirstTokenMs?: number;
+                                generationMs?: number;
+                                tokensPerSecond?: number;
+                            };
+                            /** Format: date-time */
+                            createdAt?: string;
+                            /** Format: date-time */
+                            updatedAt?: string;
+                            /** @enum {string} */
+                            stopReason?: "STOP_REASON_UNSPECIFIED" | "STOP_REASON_END_OF_SEQUENCE" | "STOP_REASON_MAX_TOKENS" | "STOP_REASON_STOP_STRING" | "STOP_REASON_CANCELLED" | "STOP_REASON_DEADLINE" | "STOP_REASON_UNLOADED" | "STOP_REASON_ERROR";
+                            errorCode?: string;
+                            errorMessage?: string;
+                        }[];
+                        nextId?: string;
+                    };
+                };
+            };
+            /** @description An error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "ConversationController.regenerate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        threadId: string;
+                        messageId: string;
+                        replyId: string;
+                        /** Format: uuid */
+                        correlationId: string;
+                        thread: {
+                            id?: string;
+                            ownerId?: string;
+                            title?: string;
+                            /** Format: date-time */
+                            createdAt?: string;
+                            /** Format: date-time */
+                            updatedAt?: string;
+                            messageCount?: number;
+                            summary?: string;
+                            summarizedThrough?: string;
+                        };
+                    };
+                };
+            };
+            /** @description An error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "ConversationController.stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    replyId?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        replyId?: string;
                     };
                 };
             };
@@ -886,6 +1599,430 @@ export interface operations {
             };
         };
     };
+    "MemoryController.list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        enabled?: boolean;
+                        facts?: {
+                            fact?: {
+                                id?: string;
+                                ownerId?: string;
+                                text?: string;
+                                sourceThreadId?: string;
+                                /** Format: date-time */
+                                createdAt?: string;
+                                /** Format: date-time */
+                                updatedAt?: string;
+                                embedding?: number[];
+                                edited?: boolean;
+                            };
+                            sourceThreadTitle?: string;
+                        }[];
+                        summaries?: number;
+                    };
+                };
+            };
+            /** @description An error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "MemoryController.forget": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        deletedFacts?: number;
+                        deletedSummaries?: number;
+                    };
+                };
+            };
+            /** @description An error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "MemoryController.remove": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; no content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "MemoryController.edit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    text: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        fact?: {
+                            fact?: {
+                                id?: string;
+                                ownerId?: string;
+                                text?: string;
+                                sourceThreadId?: string;
+                                /** Format: date-time */
+                                createdAt?: string;
+                                /** Format: date-time */
+                                updatedAt?: string;
+                                embedding?: number[];
+                                edited?: boolean;
+                            };
+                            sourceThreadTitle?: string;
+                        };
+                    };
+                };
+            };
+            /** @description An error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "ModelsController.list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        catalog: {
+                            models?: {
+                                id?: string;
+                                file?: string;
+                                sizeBytes?: string;
+                                sha256?: string;
+                                architecture?: string;
+                                parameters?: string;
+                                quantization?: string;
+                                contextLength?: number;
+                                hasChatTemplate?: boolean;
+                                embeddingLength?: number;
+                                blockCount?: number;
+                                source?: string;
+                                /** Format: date-time */
+                                addedAt?: string;
+                                usedFor?: ("MODEL_PURPOSE_UNSPECIFIED" | "MODEL_PURPOSE_CHAT" | "MODEL_PURPOSE_BACKGROUND" | "MODEL_PURPOSE_EMBEDDING")[];
+                                displayName?: string;
+                            }[];
+                            modelsDir?: string;
+                            missingFiles?: string[];
+                            fits?: {
+                                model?: string;
+                                fits?: boolean;
+                                requiredBytes?: string;
+                                availableBytes?: string;
+                                advice?: string;
+                            }[];
+                        };
+                        status: {
+                            backend?: string;
+                            loaded?: {
+                                name?: string;
+                                contextSize?: number;
+                                sequences?: number;
+                                threads?: number;
+                                gpu?: string;
+                                gpuLayers?: number;
+                                memoryBytes?: string;
+                                /** Format: date-time */
+                                loadedAt?: string;
+                                /** Format: date-time */
+                                unloadAt?: string;
+                                loadMs?: number;
+                            }[];
+                            running?: number;
+                            waiting?: number;
+                            lastUnloadReason?: string;
+                            rssBytes?: string;
+                        } | null;
+                    };
+                };
+            };
+            /** @description An error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "ModelsController.use": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        model?: {
+                            id?: string;
+                            file?: string;
+                            sizeBytes?: string;
+                            sha256?: string;
+                            architecture?: string;
+                            parameters?: string;
+                            quantization?: string;
+                            contextLength?: number;
+                            hasChatTemplate?: boolean;
+                            embeddingLength?: number;
+                            blockCount?: number;
+                            source?: string;
+                            /** Format: date-time */
+                            addedAt?: string;
+                            usedFor?: ("MODEL_PURPOSE_UNSPECIFIED" | "MODEL_PURPOSE_CHAT" | "MODEL_PURPOSE_BACKGROUND" | "MODEL_PURPOSE_EMBEDDING")[];
+                            displayName?: string;
+                        };
+                    };
+                };
+            };
+            /** @description An error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "ModelsController.import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    path: string;
+                    name?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        model?: {
+                            id?: string;
+                            file?: string;
+                            sizeBytes?: string;
+                            sha256?: string;
+                            architecture?: string;
+                            parameters?: string;
+                            quantization?: string;
+                            contextLength?: number;
+                            hasChatTemplate?: boolean;
+                            embeddingLength?: number;
+                            blockCount?: number;
+                            source?: string;
+                            /** Format: date-time */
+                            addedAt?: string;
+                            usedFor?: ("MODEL_PURPOSE_UNSPECIFIED" | "MODEL_PURPOSE_CHAT" | "MODEL_PURPOSE_BACKGROUND" | "MODEL_PURPOSE_EMBEDDING")[];
+                            displayName?: string;
+                        };
+                    };
+                };
+            };
+            /** @description An error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "ModelsController.pull": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    source: string;
+                    name?: string;
+                    sha256?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        pullId: string;
+                    };
+                };
+            };
+            /** @description An error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "ModelsController.remove": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        removed?: boolean;
+                        freedBytes?: string;
+                    };
+                };
+            };
+            /** @description An error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     "OpenApiController.openapi": {
         parameters: {
             query?: never;
@@ -917,6 +2054,105 @@ export interface operations {
                         };
                     } & {
                         [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description An error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "PersonaController.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        persona?: {
+                            id?: string;
+                            name?: string;
+                            systemPrompt?: string;
+                            temperature?: number;
+                            topP?: number;
+                            topK?: number;
+                            maxTokens?: number;
+                            expression?: string;
+                            /** Format: date-time */
+                            updatedAt?: string;
+                            updatedBy?: string;
+                        };
+                    };
+                };
+            };
+            /** @description An error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "PersonaController.update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    systemPrompt: string;
+                    temperature?: number;
+                    topP?: number;
+                    topK?: number;
+                    maxTokens?: number;
+                    /** @enum {string} */
+                    expression: "neutral" | "happy" | "sad" | "surprised" | "thinking";
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        persona?: {
+                            id?: string;
+                            name?: string;
+                            systemPrompt?: string;
+                            temperature?: number;
+                            topP?: number;
+                            topK?: number;
+                            maxTokens?: number;
+                            expression?: string;
+                            /** Format: date-time */
+                            updatedAt?: string;
+                            updatedBy?: string;
+                        };
                     };
                 };
             };

@@ -1,0 +1,37 @@
+// The first run in the browser: whether setup is needed, and creating the first administrator (see first-run-setup.ts).
+import { Body, Controller, Get, Header, HttpCode, Post, Req } from '@nestjs/common';
+import { Throttle } from '@nestjs/throttler';
+import type { Request } from 'express';
+import { SetupBody, SetupNeededResponse } from '../http/conversation-schemas';
+import { Doc } from '../http/doc.decorator';
+import { TokensResponse } from '../http/schemas';
+import { parseInput } from '../http/validation';
+import { Access } from './access.decorator';
+import { FirstRunSetup } from './first-run-setup';
+import { LOGIN_THROTTLE } from './rate-limit';
+
+@Controller('auth')
+export class SetupController {
+  constructor(private readonly setup: FirstRunSetup) {}
+
+  @Doc('Whether aico still needs its first administrator (no user exists yet)', { response: SetupNeededResponse })
+  @Get('setup')
+  @Access('public')
+  @Header('Cache-Control', 'no-store')
+  async needed() {
+    return { needed: await this.setup.needed() };
+  }
+
+  @Doc('Create the first administrator (only from this machine, only while no user exists) and log in', { body: SetupBody, response: TokensResponse })
+  @Post('setup')
+  @HttpCode(200)
+  @Access('public')
+  @Throttle(LOGIN_THROTTLE)
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
+  create(@Req() request: Request, @Body() body: unknown) {
+    const input = parseInput(SetupBody, body);
+    // The TCP peer, not request.ip: a forwarded-for header must not make a remote caller look local.
+    return this.setup.createFirstAdmin(input, request.socket.remoteAddress);
+  }
+}

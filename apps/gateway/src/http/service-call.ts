@@ -1,0 +1,23 @@
+// A bus request of a REST route to another service, with what a front end needs when that service does not answer:
+// 503 with a code naming the service (CONVERSATION_SERVICE_UNAVAILABLE, MODELS_SERVICE_UNAVAILABLE) and a
+// Retry-After, instead of a generic failure. Every other error keeps its own code (api-exception.filter.ts).
+import { PublicError } from '@aico/contracts';
+import { ApiError } from './api-error';
+
+/** Bus codes that mean nobody answered (not running, not reachable, too slow, died mid-answer). */
+const NO_ANSWER = new Set(['DEADLINE_EXCEEDED', 'NO_HANDLER', 'NOT_CONNECTED', 'BUS_UNREACHABLE', 'RESPONDER_GONE', 'STREAM_STALLED', 'SEND_QUEUE_FULL', 'CLOSED']);
+
+export type ServiceName = 'conversation' | 'models';
+
+export function serviceUnavailable(service: ServiceName, cause: string): ApiError {
+  return new ApiError(503, `${service.toUpperCase()}_SERVICE_UNAVAILABLE`, `The ${service} service did not answer; retry shortly ("aico status" shows whether it runs).`, { cause, retryAfterSeconds: 5 });
+}
+
+export async function callService<T>(service: ServiceName, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof PublicError && NO_ANSWER.has(error.code)) throw serviceUnavailable(service, error.code);
+    throw error;
+  }
+}
