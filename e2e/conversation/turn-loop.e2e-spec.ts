@@ -8,6 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { ConversationErrorCode, ConversationTopics, MessageStatus, StopReason, type AvatarSpeech, type ReplyCompleted, type ReplyDelta } from '@aico/contracts';
 import { cpuTicks } from '../models/models-stack';
 import { CONVERSATION_STACK_START_TIMEOUT_MS, ConversationStack, predictedReply, type RecordedEvent } from '../support/conversation-stack';
+import { eventually } from '../support/system-bus';
 import { SIGNAL_TIMEOUT_MS } from '../support/timing';
 
 // Seven process starts, two kills and restarts, a few model loads.
@@ -41,7 +42,8 @@ describe('the conversation turn loop with real processes', () => {
   }
 
   beforeAll(async () => {
-    stack = await ConversationStack.start();
+    // The reply so far is saved after every piece, so a kill of the conversation app keeps a known part of it.
+    stack = await ConversationStack.start({ conversationEnv: { AICO_CONVERSATION__CHECKPOINT_MS: '0' } });
   }, CONVERSATION_STACK_START_TIMEOUT_MS);
   afterAll(async () => {
     await stack?.stop();
@@ -122,13 +124,18 @@ describe('the conversation turn loop with real processes', () => {
     const sent = await stack.send('ann', 'and now a story');
     const threadId = sent.thread!.id;
     await stack.events.textDelta(sent.replyId, MID_REPLY_DELTAS);
+    // The text so far is saved as the reply is written (checkpointMs 0 here): wait until some is stored.
+    await eventually(async () => ((await stored('ann', threadId))[1]?.text ? true : undefined), 'the reply so far saved', SIGNAL_TIMEOUT_MS);
     const models = stack.process('models');
     const since = models.lines.length;
     await stack.kill('conversation');
     await stack.startConversation();
     const completed: ReplyCompleted = await stack.events.completion(sent.replyId);
     expect(completed).toMatchObject({ userId: 'ann', threadId, status: MessageStatus.FAILED, errorCode: ConversationErrorCode.Interrupted, errorMessage: expect.stringMatching(/stopped while it wrote this reply/) });
-    expect((await stored('ann', threadId))[1]).toMatchObject({ status: MessageStatus.FAILED, errorCode: ConversationErrorCode.Interrupted });
+    // What was saved before the kill is kept: the start of what the model wrote.
+    expect(completed.text.length).toBeGreaterThan(0);
+    expect(completed.text).toBe(await predictedReply(completed.text.length));
+    expect((await stored('ann', threadId))[1]).toMatchObject({ status: MessageStatus.FAILED, errorCode: ConversationErrorCode.Interrupted, text: completed.text });
     // The restarted service cancelled the generation it had asked for (else the models service would end it once its
     // requester stayed silent): the models process stops writing and its CPU falls back to idle.
     const ended = await models.waitFor((line) => line.msg === 'Generation ended', SIGNAL_TIMEOUT_MS, 'the end of the interrupted generation', since);

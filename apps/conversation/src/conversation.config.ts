@@ -19,6 +19,16 @@ export const conversationConfigSchema = baseConfigSchema.extend({
        * CONVERSATION_MODELS_UNAVAILABLE. A crash the supervisor reports ends the reply at once instead.
        */
       modelsIdleTimeoutMs: configInteger.min(1_000).default(10_000),
+      /**
+       * How long counting a prompt's tokens may take. The first count after the models app starts waits for its
+       * runtime and the model's tokenizer to load: seconds on a busy machine, beyond the bus's usual request timeout.
+       */
+      countTimeoutMs: configInteger.min(1_000).default(60_000),
+      /**
+       * How often the text of a reply being written is saved (still marked streaming), so that a crash of this
+       * service keeps what was written; 0: whenever the previous save has finished.
+       */
+      checkpointMs: configInteger.min(0).default(2_000),
       /** Turns of a thread read to build a prompt (the newest ones); the model's context usually holds fewer. */
       maxPromptTurns: configInteger.min(1).default(200),
     })

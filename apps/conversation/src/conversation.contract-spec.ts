@@ -43,7 +43,7 @@ describe('conversation app contract', () => {
   }
 
   beforeAll(async () => {
-    h = await ConversationHarness.start({ AICO_CONVERSATION__MAX_REPLIES: '3', AICO_CONVERSATION__DEFAULT_MAX_TOKENS: '100' });
+    h = await ConversationHarness.start({ AICO_CONVERSATION__MAX_REPLIES: '3', AICO_CONVERSATION__DEFAULT_MAX_TOKENS: '100', AICO_CONVERSATION__CHECKPOINT_MS: '0' });
   });
   afterAll(async () => {
     await h?.stop();
@@ -212,6 +212,17 @@ describe('conversation app contract', () => {
     expect(await h.completion(sent.replyId)).toMatchObject({ status: MessageStatus.FAILED, errorCode: ConversationErrorCode.ModelsUnavailable, text: 'part' });
   });
 
+  it('waits for a slow first token count (the models app loading its runtime and tokenizer) beyond the bus’s usual request timeout', async () => {
+    // Longer than the bus's default request timeout (5 s), far shorter than the count's own (60 s).
+    h.models.countDelayMs = 6_000;
+    try {
+      const { completed } = await exchange('ivy', 'hello after a restart', ['hi']);
+      expect(completed).toMatchObject({ status: MessageStatus.COMPLETE, text: 'hi' });
+    } finally {
+      h.models.countDelayMs = 0;
+    }
+  });
+
   it('ends a reply at once when the supervisor reports the models app crashed', async () => {
     const supervisor = await h.bus.connected('supervisor');
     const seen = h.models.generations.length;
@@ -312,6 +323,10 @@ describe('conversation app contract', () => {
     const seen = h.models.generations.length;
     const sent = await send('gus', 'are you there?');
     const interrupted = await h.models.next(seen);
+    // The text so far is saved while the reply is written (checkpointMs 0 here: after every piece).
+    const saved = h.storage.written((record) => record.kind.case === 'threadMessage' && record.kind.value.id === sent.replyId && record.kind.value.text === 'so far');
+    interrupted.write('so far');
+    await saved;
     // The process "dies" mid-reply: its in-flight list and the streaming reply stay in storage as they were.
     const inFlight = new Map(h.storage.state);
     const streaming = h.storage.records.get(`${RecordKind.THREAD_MESSAGE}/${sent.replyId}`)!;
@@ -321,8 +336,8 @@ describe('conversation app contract', () => {
     const before = h.of('conversation.reply.completed').length;
     await h.startApp();
     const completed = await h.waitFor((e) => h.of('conversation.reply.completed').length > before && e.topic === 'conversation.reply.completed' && (e.payload as { replyId: string }).replyId === sent.replyId && (e.payload as { errorCode: string }).errorCode === ConversationErrorCode.Interrupted, 'the interrupted completion');
-    expect(completed).toMatchObject({ user: 'gus', payload: { userId: 'gus', status: MessageStatus.FAILED } });
-    expect((await messages('gus', sent.thread!.id))[1]).toMatchObject({ status: MessageStatus.FAILED, errorCode: ConversationErrorCode.Interrupted });
+    expect(completed).toMatchObject({ user: 'gus', payload: { userId: 'gus', status: MessageStatus.FAILED, text: 'so far' } });
+    expect((await messages('gus', sent.thread!.id))[1]).toMatchObject({ status: MessageStatus.FAILED, errorCode: ConversationErrorCode.Interrupted, text: 'so far' });
     expect([...h.storage.state.keys()].filter((key) => key.includes(sent.replyId))).toEqual([]);
     // The generation still running for it is cancelled at once (not left to the models service's idle timeout).
     expect(h.models.cancelled).toContain(interrupted.correlationId);

@@ -67,10 +67,13 @@ export class ModelsStandIn {
   contextSize = 4096;
   /** Set: every request is refused with this (e.g. no model installed). */
   refusal: { code: string; message: string } | undefined;
+  /** Set: token counts answer this late (a tokenizer loading on a busy machine). */
+  countDelayMs = 0;
   private waiters: ((generation: ScriptedGeneration) => void)[] = [];
 
   constructor(client: BusClient) {
-    client.handle(ModelsTopics.tokensCount, ({ payload }) => {
+    client.handle(ModelsTopics.tokensCount, async ({ payload }) => {
+      if (this.countDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.countDelayMs));
       if (this.refusal) throw new ModelsRefusal(this.refusal.code, this.refusal.message);
       const tokens = payload.input.case === 'chat' ? payload.input.value.messages.reduce((sum, message) => sum + message.content.length + 4, 0) : (payload.input.value ?? '').length;
       return { tokens, contextSize: this.contextSize, model: 'scripted' };

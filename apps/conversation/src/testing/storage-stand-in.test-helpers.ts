@@ -13,6 +13,7 @@ export class StorageStandIn {
   readonly state = new Map<string, StateEntry>();
   /** Set: every record write is refused (storage refusing a write, e.g. the disk is full). */
   refuseWrites = false;
+  private putWaiters: { predicate: (record: StoredRecord) => boolean; resolve: () => void }[] = [];
 
   constructor(client: BusClient) {
     client.handle(StorageTopics.recordPut, ({ payload: { record } }) => {
@@ -20,6 +21,7 @@ export class StorageStandIn {
       const key = recordKey(record!);
       const created = !this.records.has(key);
       this.records.set(key, record!);
+      this.putWaiters = this.putWaiters.filter((waiter) => (waiter.predicate(record!) ? (waiter.resolve(), false) : true));
       return { created };
     });
     client.handle(StorageTopics.recordGet, ({ payload }) => {
@@ -52,6 +54,11 @@ export class StorageStandIn {
       const entries = [...this.state.values()].filter((entry) => entry.namespace === payload.namespace && entry.key.startsWith(payload.prefix) && entry.key > payload.afterKey).sort((a, b) => (a.key < b.key ? -1 : 1));
       return { entries, nextKey: '' };
     });
+  }
+
+  /** Resolves once a record that matches is written (from now on). */
+  written(predicate: (record: StoredRecord) => boolean): Promise<void> {
+    return new Promise((resolve) => this.putWaiters.push({ predicate, resolve }));
   }
 
   /** [id, record] of a kind under a parent, in id order. */

@@ -59,6 +59,20 @@ export class ReplyWriter {
     const events = new ReplyEvents(this.bus, run);
     let streamed = '';
     let outcome: Outcome;
+    // The text so far is saved now and then (one save at a time); the final save waits for the last one.
+    let saving: Promise<void> | undefined;
+    let savedAt = Date.now();
+    const checkpoint = (): void => {
+      if (saving || Date.now() - savedAt < this.config.conversation.checkpointMs) return;
+      const partial = create(ThreadMessageSchema, { ...placeholder, text: streamed, updatedAt: timestampNow() });
+      saving = this.store
+        .putMessage(partial)
+        .catch((error: unknown) => this.logger.warn({ err: error, replyId: run.replyId }, 'The reply so far was not saved'))
+        .finally(() => {
+          saving = undefined;
+          savedAt = Date.now();
+        });
+    };
     try {
       const persona = await this.persona.current();
       const splitter = new SentenceSplitter();
@@ -66,6 +80,7 @@ export class ReplyWriter {
         if (delta.kind.case === 'text') {
           streamed += delta.kind.value;
           events.delta({ case: 'text', value: delta.kind.value });
+          checkpoint();
           // After a stop the avatar says nothing more (a few deltas may still come before the model stops).
           if (!run.stopRequested) for (const sentence of splitter.push(delta.kind.value)) events.speak(sentence, persona.expression);
         } else if (delta.kind.case === 'waiting') events.delta({ case: 'waiting', value: delta.kind.value });
@@ -77,6 +92,7 @@ export class ReplyWriter {
       if (!(error instanceof ConversationError)) this.logger.warn({ err: error, replyId: run.replyId, code: failure.code }, 'A reply failed');
       outcome = { status: MessageStatus.FAILED, stopReason: StopReason.ERROR, text: streamed, model: '', errorCode: failure.code, errorMessage: failure.message };
     }
+    await saving;
     const stored = create(ThreadMessageSchema, { ...placeholder, ...outcome, updatedAt: timestampNow() });
     await this.finish(run, stored, events.sequence, ended);
   }
@@ -115,7 +131,7 @@ export class ReplyWriter {
     });
     const maxTokens = persona.maxTokens || this.config.conversation.defaultMaxTokens;
     const window = await fitPromptWindow(systemTurn(persona, memory), turns.map(chatTurn), maxTokens, async (messages) => {
-      const counted = await this.bus.request(ModelsTopics.tokensCount, { input: { case: 'chat', value: { messages: [...messages] } }, purpose: ModelPurpose.CHAT });
+      const counted = await this.bus.request(ModelsTopics.tokensCount, { input: { case: 'chat', value: { messages: [...messages] } }, purpose: ModelPurpose.CHAT }, { timeoutMs: this.config.conversation.countTimeoutMs });
       return { tokens: counted.tokens, contextSize: counted.contextSize };
     });
     const room = window.contextSize - window.promptTokens;
