@@ -1,5 +1,5 @@
-// The conversation service's settings: how long a message and a reply may be, how much of the model's context a
-// prompt may fill, and how memory work is paced.
+// The conversation service's settings: how long a reply may be and take, how many replies may be written at once,
+// and how the reply's generation is asked of the models service.
 import { baseConfigSchema, configInteger, z } from '@aico/config';
 import { memoryConfigSchema } from './memory/memory.config';
 
@@ -8,8 +8,22 @@ export const conversationConfigSchema = baseConfigSchema.extend({
     .object({
       /** Memory (only with `conversation.memory` consent): its pacing and bounds (memory/memory.config.ts). */
       memory: memoryConfigSchema,
-      /** Tokens a reply may write when the persona does not say. */
+      /** Tokens a reply may write when the persona does not say (its maxTokens is 0). */
       defaultMaxTokens: configInteger.min(1).default(512),
+      /**
+       * Replies being written at once, all users together; a message beyond them is refused with
+       * CONVERSATION_BUSY. The models service runs them one after another anyway: this bounds the queue a person waits in.
+       */
+      maxReplies: configInteger.min(1).default(8),
+      /** The longest a reply may take, waiting for the model included; then it ends with the text so far. */
+      replyTimeoutMs: configInteger.min(1_000).default(600_000),
+      /**
+       * How long the models service may stay silent (no text, no keep-alive) before a reply fails with
+       * CONVERSATION_MODELS_UNAVAILABLE. A crash the supervisor reports ends the reply at once instead.
+       */
+      modelsIdleTimeoutMs: configInteger.min(1_000).default(10_000),
+      /** Turns of a thread read to build a prompt (the newest ones); the model's context usually holds fewer. */
+      maxPromptTurns: configInteger.min(1).default(200),
     })
     .prefault({}),
 });
