@@ -7,6 +7,7 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
 import { createTestClient, requestWhenRoutable, type BusClient, type IncomingMessage } from '@aico/bus';
 import {
   ConversationTopics,
+  GatewayTopics,
   ModelPurpose,
   type AvatarSpeech,
   type ConversationMessage,
@@ -24,6 +25,9 @@ import { SIGNAL_TIMEOUT_MS } from './timing';
  * The chat model's vocabulary: its chain (what greedy decoding writes after a chat template's generation prompt)
  * reads "abcdefghijklmnopqrstuvwxyz. abcdefghijklmnopqrstuvwxyz. …", so replies have sentence ends the avatar speaks.
  */
+/** The events a front end follows (requests on the same prefixes are not recorded). */
+const EVENT_TOPICS = new Set([...Object.values(ConversationTopics), GatewayTopics.avatarSpeak, GatewayTopics.avatarStop].filter((d) => d.kind === 'event').map((d) => d.topic));
+
 export const SENTENCE_VOCABULARY = 'abcdefghijklmnopqrstuvwxyz. ';
 /** The catalog name of the stack's chat model. */
 export const CHAT_MODEL = 'chat';
@@ -66,6 +70,7 @@ export class ConversationEvents {
   private waiters: { predicate: (event: RecordedEvent) => boolean; resolve: (event: RecordedEvent) => void }[] = [];
 
   record(message: IncomingMessage): void {
+    if (!EVENT_TOPICS.has(message.topic)) return;
     const event: RecordedEvent = { topic: message.topic, payload: message.payload, attributes: { ...message.envelope.attributes }, source: message.source };
     this.all.push(event);
     this.waiters = this.waiters.filter((waiter) => (waiter.predicate(event) ? (waiter.resolve(event), false) : true));

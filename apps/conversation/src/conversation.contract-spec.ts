@@ -1,0 +1,327 @@
+// The conversation app through its bus contract: the real app in this process behind a real CURVE proxy; storage and
+// the models service stood in for at the edge (the e2e tests run the real ones), each generation scripted by the test.
+import { create } from '@bufbuild/protobuf';
+import { timestampNow } from '@bufbuild/protobuf/wkt';
+import {
+  ConversationErrorCode,
+  ConversationTopics,
+  ExportFormat,
+  JobClass,
+  MAX_CONVERSATION_MESSAGE_CHARS,
+  MessageRole,
+  MessageStatus,
+  ModelsErrorCode,
+  RecordSchema,
+  RecordKind,
+  StopReason,
+  SupervisedAppState,
+  SupervisorTopics,
+  ThreadSchema,
+  type AvatarSpeech,
+  type ConversationMessage,
+  type ReplyDelta,
+  type ThreadChanged,
+} from '@aico/contracts';
+import { ConversationHarness } from './testing/conversation-harness.test-helpers';
+import { NO_MODEL } from './testing/models-stand-in.test-helpers';
+
+jest.setTimeout(120_000);
+
+describe('conversation app contract', () => {
+  let h: ConversationHarness;
+  const send = (userId: string, text: string, threadId = '') => h.gateway.request(ConversationTopics.messageSend, { userId, text, threadId, client: 'test' });
+  const messages = async (userId: string, threadId: string) => (await h.gateway.request(ConversationTopics.messagesList, { userId, threadId })).messages;
+  const stop = (userId: string, threadId: string, replyId = '') => h.gateway.request(ConversationTopics.replyStop, { userId, threadId, replyId });
+  /** Sends, lets the scripted model write `pieces` and end, and waits for the completion. */
+  async function exchange(userId: string, text: string, pieces: string[], threadId = '') {
+    const seen = h.models.generations.length;
+    const sent = await send(userId, text, threadId);
+    const generation = await h.models.next(seen);
+    generation.write(...pieces);
+    generation.end();
+    return { sent, generation, completed: await h.completion(sent.replyId) };
+  }
+
+  beforeAll(async () => {
+    h = await ConversationHarness.start({ AICO_CONVERSATION__MAX_REPLIES: '3', AICO_CONVERSATION__DEFAULT_MAX_TOKENS: '100' });
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('takes a message into a new thread, streams the reply in order to that user, speaks each sentence as it completes, and stores the reply', async () => {
+    const sent = await h.gateway.request(ConversationTopics.messageSend, { userId: 'ann', text: '  Hello   Aico,\nhow are you?', client: 'web' }, { correlationId: 'corr-1' });
+    expect(sent.thread).toMatchObject({ ownerId: 'ann', title: 'Hello Aico, how are you?', messageCount: 2 });
+    expect(sent.message).toMatchObject({ role: MessageRole.USER, status: MessageStatus.COMPLETE, text: '  Hello   Aico,\nhow are you?', threadId: sent.thread!.id });
+    expect(sent.replyId > sent.message!.id).toBe(true); // ids sort by creation: the reply after the message
+    const threadId = sent.thread!.id;
+
+    const received = await h.waitFor((e) => e.topic === 'conversation.message.received', 'message received');
+    expect(received).toMatchObject({ user: 'ann', correlationId: 'corr-1', payload: { id: sent.message!.id, userId: 'ann', conversationId: threadId, replyId: sent.replyId, client: 'web' } });
+    expect(((await h.waitFor((e) => e.topic === 'conversation.thread.changed', 'thread created')).payload as ThreadChanged).thread?.id).toBe(threadId);
+
+    const generation = await h.models.next(0);
+    // The prompt: the default persona's system prompt and the user's turn; interactive, for that user, with its sampling.
+    expect(generation.request).toMatchObject({ jobClass: JobClass.INTERACTIVE, userId: 'ann', temperature: expect.closeTo(0.7, 5), maxTokens: 100 });
+    const chat = generation.request.input.case === 'chat' ? generation.request.input.value.messages : [];
+    expect(chat.map((m) => m.role)).toEqual(['system', 'user']);
+    expect(chat[0]!.content).toContain('You are Aico');
+    expect(chat[1]!.content).toBe('  Hello   Aico,\nhow are you?');
+
+    generation.write('I am fine', '. How', ' are you?');
+    // The first sentence is spoken while the reply is still being written (the generation has not ended).
+    const speech = await h.waitFor((e) => e.topic === 'ui.avatar.speak', 'the first sentence spoken');
+    expect(speech).toMatchObject({ user: 'ann', payload: { text: 'I am fine.', expression: 'happy', userId: 'ann', conversationId: threadId } });
+    expect(h.of('conversation.reply.completed')).toHaveLength(0);
+    generation.write(' Good');
+    generation.end();
+    const completed = await h.completion(sent.replyId);
+    expect(completed).toMatchObject({ userId: 'ann', threadId, status: MessageStatus.COMPLETE, stopReason: StopReason.END_OF_SEQUENCE, text: 'I am fine. How are you? Good', model: 'scripted', errorCode: '', usage: { promptTokens: 10 } });
+
+    const deltas = h.deltas(sent.replyId);
+    expect(deltas.map((d) => Number(d.sequence))).toEqual([1, 2, 3, 4, 5]);
+    expect(deltas[0]!.kind).toMatchObject({ case: 'waiting', value: { stage: 'queued' } });
+    expect(deltas.map((d) => (d.kind.case === 'text' ? d.kind.value : '')).join('')).toBe(completed.text);
+    expect(completed.deltas).toBe(5n);
+    expect(h.of<AvatarSpeech>('ui.avatar.speak').map((s) => s.text)).toEqual(['I am fine.', 'How are you?', 'Good']);
+    expect(h.seen.every((e) => e.user === 'ann')).toBe(true);
+
+    const stored = await messages('ann', threadId);
+    expect(stored.map((m) => [m.role, m.status, m.text])).toEqual([
+      [MessageRole.USER, MessageStatus.COMPLETE, '  Hello   Aico,\nhow are you?'],
+      [MessageRole.ASSISTANT, MessageStatus.COMPLETE, 'I am fine. How are you? Good'],
+    ]);
+    expect(stored[1]).toMatchObject({ id: sent.replyId, model: 'scripted', stopReason: StopReason.END_OF_SEQUENCE });
+  });
+
+  it('answers the next message with the thread so far in the prompt', async () => {
+    const first = await exchange('ann', 'one', ['reply one']);
+    const second = await exchange('ann', 'two', ['reply two'], first.sent.thread!.id);
+    const chat = second.generation.request.input.case === 'chat' ? second.generation.request.input.value.messages : [];
+    expect(chat.slice(1).map((m) => `${m.role}:${m.content}`)).toEqual(['user:one', 'assistant:reply one', 'user:two']);
+    expect(second.sent.thread?.messageCount).toBe(4);
+  });
+
+  it('leaves out the oldest turns that do not fit the context beside the reply, and always keeps the newest', async () => {
+    const first = await exchange('ann', 'a'.repeat(300), ['b'.repeat(300)]);
+    h.models.contextSize = 900; // room for the reply (100) and about two turns of 300
+    try {
+      const second = await exchange('ann', 'c'.repeat(300), ['ok'], first.sent.thread!.id);
+      const chat = second.generation.request.input.case === 'chat' ? second.generation.request.input.value.messages : [];
+      expect(chat.slice(1).map((m) => m.content[0])).toEqual(['c']);
+      h.models.contextSize = 100_000;
+      const third = await exchange('ann', 'd', ['ok'], first.sent.thread!.id);
+      const all = third.generation.request.input.case === 'chat' ? third.generation.request.input.value.messages : [];
+      expect(all.slice(1).map((m) => m.content[0])).toEqual(['a', 'b', 'c', 'o', 'd']);
+    } finally {
+      h.models.contextSize = 4096;
+    }
+  });
+
+  it('refuses bad input with specific codes: empty, too long, no user, another user’s thread, an unknown thread', async () => {
+    await expect(send('ann', '  \n\t ')).rejects.toMatchObject({ code: ConversationErrorCode.EmptyMessage });
+    await expect(send('ann', 'x'.repeat(MAX_CONVERSATION_MESSAGE_CHARS + 1))).rejects.toMatchObject({ code: ConversationErrorCode.MessageTooLong });
+    await expect(send('', 'hi')).rejects.toMatchObject({ code: ConversationErrorCode.InvalidArgument });
+    const { sent } = await exchange('ann', 'mine', ['yes']);
+    const threadId = sent.thread!.id;
+    for (const attempt of [
+      send('bob', 'let me in', threadId),
+      send('ann', 'hi', '0190aaaa-0000-7000-8000-000000000000'),
+      h.gateway.request(ConversationTopics.threadGet, { userId: 'bob', threadId }),
+      h.gateway.request(ConversationTopics.messagesList, { userId: 'bob', threadId }),
+      h.gateway.request(ConversationTopics.threadRename, { userId: 'bob', threadId, title: 'mine now' }),
+      h.gateway.request(ConversationTopics.threadDelete, { userId: 'bob', threadId }),
+      h.gateway.request(ConversationTopics.threadExport, { userId: 'bob', threadId, format: ExportFormat.JSON }),
+      stop('bob', threadId),
+      h.gateway.request(ConversationTopics.replyRegenerate, { userId: 'bob', threadId }),
+    ]) {
+      await expect(attempt).rejects.toMatchObject({ code: ConversationErrorCode.ThreadNotFound });
+    }
+    expect((await h.gateway.request(ConversationTopics.threadsList, { userId: 'bob' })).threads).toEqual([]);
+  });
+
+  it('refuses a second message while a reply streams in the thread, and more replies than configured at once', async () => {
+    const seen = h.models.generations.length;
+    const first = await send('ann', 'first');
+    await expect(send('ann', 'again', first.thread!.id)).rejects.toMatchObject({ code: ConversationErrorCode.ReplyInProgress });
+    await expect(h.gateway.request(ConversationTopics.replyRegenerate, { userId: 'ann', threadId: first.thread!.id })).rejects.toMatchObject({ code: ConversationErrorCode.ReplyInProgress });
+    await expect(h.gateway.request(ConversationTopics.threadDelete, { userId: 'ann', threadId: first.thread!.id })).rejects.toMatchObject({ code: ConversationErrorCode.ReplyInProgress });
+    const second = await send('bob', 'second');
+    const third = await send('cid', 'third');
+    await expect(send('dee', 'fourth')).rejects.toMatchObject({ code: ConversationErrorCode.Busy });
+    for (const [i, sent] of [first, second, third].entries()) {
+      const generation = await h.models.next(seen + i);
+      generation.end();
+      await h.completion(sent.replyId);
+    }
+    // Freed before the completion went out: the next message in the thread is taken at once.
+    const next = await send('ann', 'again', first.thread!.id);
+    (await h.models.next(seen + 3)).end();
+    await h.completion(next.replyId);
+  });
+
+  it('stops a reply mid-stream: stored stopped with its partial text, the avatar told to stop and silent after; a stop after the end is refused', async () => {
+    await expect(stop('ann', (await exchange('ann', 'done already', ['fine.'])).sent.thread!.id)).rejects.toMatchObject({ code: ConversationErrorCode.ReplyNotRunning });
+    const seen = h.models.generations.length;
+    const sent = await send('ann', 'tell me a long story');
+    const threadId = sent.thread!.id;
+    const generation = await h.models.next(seen);
+    generation.write('Once upon a time', ' there was');
+    await h.waitFor((e) => e.topic === 'conversation.reply.delta' && (e.payload as ReplyDelta).replyId === sent.replyId && (e.payload as ReplyDelta).kind.value === ' there was', 'the second piece');
+    await expect(stop('ann', threadId, 'some-other-reply')).rejects.toMatchObject({ code: ConversationErrorCode.ReplyNotRunning });
+    expect(await stop('ann', threadId, sent.replyId)).toMatchObject({ replyId: sent.replyId });
+    const completed = await h.completion(sent.replyId);
+    expect(completed).toMatchObject({ status: MessageStatus.STOPPED, stopReason: StopReason.CANCELLED, text: 'Once upon a time there was' });
+    expect(h.of<{ conversationId: string; userId: string }>('ui.avatar.stop')).toContainEqual(expect.objectContaining({ conversationId: threadId, userId: 'ann' }));
+    expect(h.of<AvatarSpeech>('ui.avatar.speak').filter((s) => s.conversationId === threadId)).toEqual([]);
+    expect((await messages('ann', threadId))[1]).toMatchObject({ status: MessageStatus.STOPPED, text: 'Once upon a time there was' });
+    await expect(stop('ann', threadId, sent.replyId)).rejects.toMatchObject({ code: ConversationErrorCode.ReplyNotRunning });
+  });
+
+  it('regenerates the last reply in its place, and refuses a thread with no message of the user', async () => {
+    const { sent } = await exchange('ann', 'pick a number', ['four']);
+    const threadId = sent.thread!.id;
+    const seen = h.models.generations.length;
+    const again = await h.gateway.request(ConversationTopics.replyRegenerate, { userId: 'ann', threadId });
+    expect(again.message?.id).toBe(sent.message!.id);
+    const generation = await h.models.next(seen);
+    generation.write('seven');
+    generation.end();
+    expect(await h.completion(again.replyId)).toMatchObject({ status: MessageStatus.COMPLETE, text: 'seven' });
+    expect((await messages('ann', threadId)).map((m) => m.text)).toEqual(['pick a number', 'seven']);
+
+    const empty = create(ThreadSchema, { id: '0190aaaa-0000-7000-8000-0000000000ee', ownerId: 'ann', title: 'empty', createdAt: timestampNow(), updatedAt: timestampNow() });
+    h.storage.records.set(`${RecordKind.THREAD}/${empty.id}`, create(RecordSchema, { kind: { case: 'thread', value: empty } }));
+    await expect(h.gateway.request(ConversationTopics.replyRegenerate, { userId: 'ann', threadId: empty.id })).rejects.toMatchObject({ code: ConversationErrorCode.NothingToRegenerate });
+  });
+
+  it('fails a reply with NO_MODEL when no model is installed, and with MODELS_UNAVAILABLE when the models service fails', async () => {
+    h.models.refusal = NO_MODEL;
+    try {
+      const sent = await send('ann', 'anyone there?');
+      expect(await h.completion(sent.replyId)).toMatchObject({ status: MessageStatus.FAILED, errorCode: ConversationErrorCode.NoModel, errorMessage: expect.stringContaining('No model is installed') });
+      expect((await messages('ann', sent.thread!.id))[1]).toMatchObject({ status: MessageStatus.FAILED, errorCode: ConversationErrorCode.NoModel });
+    } finally {
+      h.models.refusal = undefined;
+    }
+    const seen = h.models.generations.length;
+    const sent = await send('ann', 'try again');
+    const generation = await h.models.next(seen);
+    generation.write('part');
+    generation.fail(ModelsErrorCode.LoadFailed, 'The model could not be loaded.');
+    expect(await h.completion(sent.replyId)).toMatchObject({ status: MessageStatus.FAILED, errorCode: ConversationErrorCode.ModelsUnavailable, text: 'part' });
+  });
+
+  it('ends a reply at once when the supervisor reports the models app crashed', async () => {
+    const supervisor = await h.bus.connected('supervisor');
+    const seen = h.models.generations.length;
+    const sent = await send('ann', 'still there?');
+    const generation = await h.models.next(seen);
+    generation.write('half');
+    await h.waitFor((e) => e.topic === 'conversation.reply.delta' && (e.payload as ReplyDelta).replyId === sent.replyId && e.payload !== undefined && (e.payload as ReplyDelta).kind.case === 'text', 'the first text');
+    await supervisor.publish(SupervisorTopics.appChanged, { app: { name: 'models', state: SupervisedAppState.BACKOFF, lastExit: 'signal SIGKILL' } });
+    const completed = await h.completion(sent.replyId);
+    expect(completed).toMatchObject({ status: MessageStatus.FAILED, errorCode: ConversationErrorCode.ModelsUnavailable, text: 'half', errorMessage: expect.stringContaining('models app ended') });
+    generation.end();
+  });
+
+  it('lists a user’s threads most recently updated first, page by page, and pages a thread’s messages oldest first', async () => {
+    const ids: string[] = [];
+    for (const text of ['t1', 't2', 't3']) ids.push((await exchange('eve', text, ['r'])).sent.thread!.id);
+    // Updating the oldest moves it to the front.
+    await exchange('eve', 'bump', ['r'], ids[0]);
+    const first = await h.gateway.request(ConversationTopics.threadsList, { userId: 'eve', limit: 2 });
+    expect(first.threads.map((t) => t.id)).toEqual([ids[0], ids[2]]);
+    const second = await h.gateway.request(ConversationTopics.threadsList, { userId: 'eve', limit: 2, pageToken: first.nextPageToken });
+    expect(second.threads.map((t) => t.id)).toEqual([ids[1]]);
+    expect(second.nextPageToken).toBe('');
+    await expect(h.gateway.request(ConversationTopics.threadsList, { userId: 'eve', pageToken: 'garbage' })).rejects.toMatchObject({ code: ConversationErrorCode.InvalidArgument });
+
+    const page = await h.gateway.request(ConversationTopics.messagesList, { userId: 'eve', threadId: ids[0]!, limit: 3 });
+    expect(page.messages.map((m) => m.text)).toEqual(['t1', 'r', 'bump']);
+    const rest = await h.gateway.request(ConversationTopics.messagesList, { userId: 'eve', threadId: ids[0]!, afterId: page.nextId, limit: 3 });
+    expect(rest).toMatchObject({ messages: [expect.objectContaining({ text: 'r' })], nextId: '' });
+    expect((await h.gateway.request(ConversationTopics.threadGet, { userId: 'eve', threadId: ids[0]! })).thread).toMatchObject({ id: ids[0], messageCount: 4 });
+  });
+
+  it('renames (title checked), exports as Markdown and JSON, and deletes a thread with its messages, telling the owner each time', async () => {
+    const { sent } = await exchange('fay', 'Plans for the weekend', ['Hiking sounds good.']);
+    const threadId = sent.thread!.id;
+    await expect(h.gateway.request(ConversationTopics.threadRename, { userId: 'fay', threadId, title: '   ' })).rejects.toMatchObject({ code: ConversationErrorCode.InvalidArgument, details: { field: 'title' } });
+    await expect(h.gateway.request(ConversationTopics.threadRename, { userId: 'fay', threadId, title: 'x'.repeat(201) })).rejects.toMatchObject({ code: ConversationErrorCode.InvalidArgument });
+    const since = h.seen.length;
+    expect((await h.gateway.request(ConversationTopics.threadRename, { userId: 'fay', threadId, title: ' Weekend ' })).thread).toMatchObject({ title: 'Weekend' });
+    await h.waitFor((e) => h.seen.indexOf(e) >= since && e.topic === 'conversation.thread.changed' && (e.payload as ThreadChanged).thread?.title === 'Weekend', 'the rename told');
+
+    const markdown = await h.gateway.request(ConversationTopics.threadExport, { userId: 'fay', threadId, format: ExportFormat.MARKDOWN });
+    expect(markdown).toMatchObject({ fileName: 'conversation-weekend.md', contentType: 'text/markdown; charset=utf-8' });
+    expect(markdown.content).toMatch(/^# Weekend\n[\s\S]*## You \([^)]+\)\n\nPlans for the weekend\n\n## Aico \([^)]+\)\n\nHiking sounds good\.\n/);
+    const json = await h.gateway.request(ConversationTopics.threadExport, { userId: 'fay', threadId, format: ExportFormat.JSON });
+    expect(json).toMatchObject({ fileName: 'conversation-weekend.json', contentType: 'application/json; charset=utf-8' });
+    const parsed = JSON.parse(json.content) as { thread: { title: string }; messages: { role: string; text: string; status: string }[] };
+    expect(parsed.thread.title).toBe('Weekend');
+    expect(parsed.messages.map((m) => [m.role, m.text, m.status])).toEqual([
+      ['MESSAGE_ROLE_USER', 'Plans for the weekend', 'MESSAGE_STATUS_COMPLETE'],
+      ['MESSAGE_ROLE_ASSISTANT', 'Hiking sounds good.', 'MESSAGE_STATUS_COMPLETE'],
+    ]);
+
+    expect(await h.gateway.request(ConversationTopics.threadDelete, { userId: 'fay', threadId })).toMatchObject({ deletedMessages: 2 });
+    await h.waitFor((e) => e.topic === 'conversation.thread.changed' && (e.payload as ThreadChanged).deleted && (e.payload as ThreadChanged).thread?.id === threadId, 'the delete told');
+    await expect(h.gateway.request(ConversationTopics.threadGet, { userId: 'fay', threadId })).rejects.toMatchObject({ code: ConversationErrorCode.ThreadNotFound });
+    expect([...h.storage.records.values()].filter((r) => r.kind.case === 'threadMessage' && r.kind.value.threadId === threadId)).toEqual([]);
+  });
+
+  it('has a default persona until an admin saves one; every field is checked and named when wrong', async () => {
+    expect((await h.gateway.request(ConversationTopics.personaGet, {})).persona).toMatchObject({ name: 'Aico', expression: 'happy', temperature: expect.closeTo(0.7, 5) });
+    const valid = { name: 'Mira', systemPrompt: 'You are Mira.', temperature: 0.2, topP: 0.9, topK: 40, maxTokens: 64, expression: 'thinking' };
+    for (const [field, value] of [
+      ['name', ''],
+      ['name', 'x'.repeat(65)],
+      ['systemPrompt', 'x'.repeat(4001)],
+      ['temperature', 2.5],
+      ['topP', 1.5],
+      ['topK', 1001],
+      ['maxTokens', 4097],
+      ['expression', 'angry'],
+    ] as const) {
+      await expect(h.gateway.request(ConversationTopics.personaUpdate, { persona: { ...valid, [field]: value } })).rejects.toMatchObject({ code: ConversationErrorCode.InvalidArgument, details: { field } });
+    }
+    const saved = await h.gateway.request(ConversationTopics.personaUpdate, { persona: valid, updatedBy: 'admin-1' });
+    expect(saved.persona).toMatchObject({ id: 'default', name: 'Mira', updatedBy: 'admin-1', expression: 'thinking', maxTokens: 64 });
+    const { generation, sent } = await exchange('ann', 'who are you?', ['I am Mira. Hi']);
+    expect(generation.request).toMatchObject({ maxTokens: 64, topK: 40, temperature: expect.closeTo(0.2, 5) });
+    expect(generation.request.input.case === 'chat' && generation.request.input.value.messages[0]!.content).toBe('You are Mira.');
+    expect(h.of<AvatarSpeech>('ui.avatar.speak').filter((s) => s.conversationId === sent.thread!.id).map((s) => s.expression)).toEqual(['thinking', 'thinking']);
+    await h.gateway.request(ConversationTopics.personaUpdate, { persona: { name: 'Aico', systemPrompt: 'You are Aico.', temperature: 0.7, expression: 'happy' } });
+  });
+
+  it('on start, marks the replies a crash interrupted as failed and tells their users', async () => {
+    const seen = h.models.generations.length;
+    const sent = await send('gus', 'are you there?');
+    await h.models.next(seen);
+    // The process "dies" mid-reply: its in-flight list and the streaming reply stay in storage as they were.
+    const inFlight = new Map(h.storage.state);
+    const streaming = h.storage.records.get(`${RecordKind.THREAD_MESSAGE}/${sent.replyId}`)!;
+    await h.running.stop('the test restarts it');
+    for (const [key, entry] of inFlight) h.storage.state.set(key, entry);
+    h.storage.records.set(`${RecordKind.THREAD_MESSAGE}/${sent.replyId}`, streaming);
+    const before = h.of('conversation.reply.completed').length;
+    await h.startApp();
+    const completed = await h.waitFor((e) => h.of('conversation.reply.completed').length > before && e.topic === 'conversation.reply.completed' && (e.payload as { replyId: string }).replyId === sent.replyId && (e.payload as { errorCode: string }).errorCode === ConversationErrorCode.Interrupted, 'the interrupted completion');
+    expect(completed).toMatchObject({ user: 'gus', payload: { userId: 'gus', status: MessageStatus.FAILED } });
+    expect((await messages('gus', sent.thread!.id))[1]).toMatchObject({ status: MessageStatus.FAILED, errorCode: ConversationErrorCode.Interrupted });
+    expect([...h.storage.state.keys()].filter((key) => key.includes(sent.replyId))).toEqual([]);
+    // And the next message works.
+    const next = h.models.generations.length;
+    const again = await send('gus', 'hello?', sent.thread!.id);
+    const generation = await h.models.next(next);
+    generation.write('yes');
+    generation.end();
+    expect(await h.completion(again.replyId)).toMatchObject({ status: MessageStatus.COMPLETE, text: 'yes' });
+  });
+
+  it('publishes every event to its own user only (payload and envelope name the user)', () => {
+    for (const event of h.seen) expect((event.payload as { userId: string }).userId).toBe(event.user);
+    expect(h.of<ConversationMessage>('conversation.message.received').length).toBeGreaterThan(0);
+  });
+});
