@@ -28,7 +28,7 @@ export class ConversationStoreModule {}
 
 /** The conversation service: the companion's turn loop, threads, persona and consent-gated memory. */
 @Module({
-  imports: [ConversationStoreModule, MemoryModule],
+  imports: [ConversationStoreModule, MemoryModule.register({ imports: [ConversationStoreModule] })],
   controllers: [ConversationController],
   providers: [ThreadsService, InFlightReplies, ReplyWriter, TurnLoopService],
 })
