@@ -46,13 +46,21 @@ describe('ConsentGate', () => {
     expect(await slow.granted('ada')).toBe(false);
   });
 
-  it('counts a check without an answer as no, and asks again next time', async () => {
+  it('counts a check without an answer as no for the cache period, then asks again', async () => {
     const failures: unknown[] = [];
     let fail = true;
     const consent = new ConsentGate(() => (fail ? Promise.reject(new Error('no gateway')) : Promise.resolve(true)), { cacheMs: 1_000, now: () => now, onCheckFailed: (error) => failures.push(error) });
     expect(await consent.granted('ada')).toBe(false);
     fail = false;
+    expect(await consent.granted('ada')).toBe(false);
+    now = 1_000;
     expect(await consent.granted('ada')).toBe(true);
     expect(failures).toHaveLength(1);
+    // A decision is not waited out.
+    fail = true;
+    now = 2_000;
+    expect(await consent.granted('bea')).toBe(false);
+    consent.decided('bea', true);
+    expect(await consent.granted('bea')).toBe(true);
   });
 });

@@ -287,6 +287,27 @@ describe('consent withdrawn', () => {
     expect(await h.service.promptContext('ada', 't3', 'my cat?')).toEqual([]);
   });
 
+  it('deletes memory it finds without consent when the memory page is listed (a withdrawal whose deletion failed)', async () => {
+    const h = memoryHarness();
+    h.threads.addThread('ada', 't1');
+    h.threads.threads.get('t1')!.summary = 'Lyon.';
+    fact(h, 'ada', 'f1', 'The user plays the cello.');
+    const deleteAll = jest.spyOn(h.facts, 'deleteAll').mockRejectedValueOnce(Object.assign(new Error('storage did not answer'), { code: 'STORAGE_NOT_ACKNOWLEDGED' }));
+    await h.service.consentChanged({ userId: 'ada', purpose: MEMORY_CONSENT_PURPOSE, granted: false });
+    expect(h.facts.facts.size).toBe(1);
+    expect(h.logs.find((line) => line.level === 50)).toMatchObject({ user: 'ada', code: 'STORAGE_NOT_ACKNOWLEDGED' });
+    deleteAll.mockRestore();
+    // A consent check without an answer deletes nothing.
+    const noAnswer = memoryHarness({}, { failConsent: true });
+    fact(noAnswer, 'ada', 'f1', 'The user plays the cello.');
+    expect(await noAnswer.service.list('ada')).toMatchObject({ enabled: false, summaries: 0 });
+    expect(noAnswer.facts.facts.size).toBe(1);
+    expect(await h.service.list('ada')).toMatchObject({ enabled: false, facts: [], summaries: 0 });
+    expect(h.facts.facts.size).toBe(0);
+    expect(h.threads.threads.get('t1')!.summary).toBe('');
+    expect(h.published).toEqual([{ userId: 'ada', reason: 'consent_withdrawn', facts: 0, deletedFacts: 1, deletedSummaries: 1 }]);
+  });
+
   it('ignores other purposes and grants', async () => {
     const h = memoryHarness();
     fact(h, 'ada', 'f1', 'The user plays the cello.');

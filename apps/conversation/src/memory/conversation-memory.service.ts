@@ -90,7 +90,14 @@ export class ConversationMemoryService implements ConversationMemoryPort {
   }
 
   async list(userId: string): Promise<ListMemoryResponse> {
-    const [enabled, facts, threads] = await Promise.all([this.deps.consent.granted(userId), this.deps.facts.list(userId), this.deps.threads.allThreads(userId)]);
+    const [consent, facts, threads] = await Promise.all([this.deps.consent.answer(userId), this.deps.facts.list(userId), this.deps.threads.allThreads(userId)]);
+    const enabled = consent.granted;
+    if (!enabled && consent.answered && (facts.length > 0 || threads.some((thread) => thread.summary !== ''))) {
+      // Memory kept without consent: its deletion when consent was withdrawn failed (storage did not answer then).
+      // Only on an answered no: a consent check that got no answer deletes nothing.
+      await this.forget(userId, 'consent_withdrawn');
+      return create(ListMemoryResponseSchema, { enabled, facts: [], summaries: 0 });
+    }
     const titles = new Map(threads.map((thread) => [thread.id, thread.title]));
     return create(ListMemoryResponseSchema, {
       enabled,
@@ -153,7 +160,14 @@ export class ConversationMemoryService implements ConversationMemoryPort {
   async consentChanged(event: Pick<ConsentChanged, 'userId' | 'purpose' | 'granted'>): Promise<void> {
     if (event.purpose !== MEMORY_CONSENT_PURPOSE || event.userId === '') return;
     this.deps.consent.decided(event.userId, event.granted);
-    if (!event.granted) await this.forget(event.userId, 'consent_withdrawn');
+    if (event.granted) return;
+    try {
+      await this.forget(event.userId, 'consent_withdrawn');
+    } catch (error) {
+      // Nothing is read or kept from now on (the decision holds); what is stored goes when the memory page is next
+      // listed (list deletes memory it finds without consent).
+      this.deps.logger.error({ user: event.userId, ...errorFacts(error) }, 'Memory not deleted after consent was withdrawn; it is deleted when the memory page is next listed');
+    }
   }
 
   stop(): Promise<void> {

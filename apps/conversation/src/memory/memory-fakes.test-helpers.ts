@@ -172,7 +172,7 @@ export interface MemoryHarness {
   runJobs(): Promise<void>;
 }
 
-export function memoryHarness(settings: Partial<MemoryConfig> = {}): MemoryHarness {
+export function memoryHarness(settings: Partial<MemoryConfig> = {}, options: { readonly failConsent?: boolean } = {}): MemoryHarness {
   const config = { ...memoryConfigSchema.parse({}), ...settings };
   const threads = new FakeThreads();
   const facts = new FakeFacts();
@@ -185,6 +185,7 @@ export function memoryHarness(settings: Partial<MemoryConfig> = {}): MemoryHarne
   const gate = new ConsentGate(
     (userId) => {
       consentChecks.push(userId);
+      if (options.failConsent) return Promise.reject(Object.assign(new Error('no answer'), { code: 'BUS_DEADLINE_EXCEEDED' }));
       return Promise.resolve(consent.get(userId) ?? false);
     },
     { cacheMs: 0 },

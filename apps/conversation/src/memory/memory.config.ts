@@ -25,8 +25,11 @@ export const memoryConfigSchema = z
     promptSummaries: configInteger.min(0).default(3),
     /** How long a consent answer is trusted (a `privacy.consent.changed` event clears it at once). */
     consentCacheMs: configInteger.min(0).default(30_000),
-    /** How long the consent check, the job's generation and an embedding may take. */
-    consentTimeoutMs: configInteger.min(100).default(5_000),
+    /**
+     * How long the consent check, the job's generation and an embedding may take. A consent check that gets no
+     * answer counts as no (for consentCacheMs): a reply waits at most this long for it.
+     */
+    consentTimeoutMs: configInteger.min(100).default(2_000),
     jobTimeoutMs: configInteger.min(1_000).default(10 * 60_000),
     embedTimeoutMs: configInteger.min(100).default(5_000),
   })
