@@ -9,6 +9,7 @@ import {
   ConversationTopics,
   GatewayTopics,
   ModelPurpose,
+  ModelsTopics,
   type AvatarSpeech,
   type ConversationMessage,
   type ReplyCompleted,
@@ -17,7 +18,7 @@ import {
   type ThreadChanged,
   type UpdatePersonaRequestSchema,
 } from '@aico/contracts';
-import { ModelsStack, NORMAL_MONITOR_ENV, testModels, type TestModel, type TestModelOptions } from '../models/models-stack';
+import { MODELS_TEST_ENV, ModelsStack, NORMAL_MONITOR_ENV, testModels, type TestModel, type TestModelOptions } from '../models/models-stack';
 import type { ServiceProcess } from './service-process';
 import { SIGNAL_TIMEOUT_MS } from './timing';
 
@@ -138,6 +139,7 @@ export class ConversationEvents {
 export class ConversationStack {
   readonly events = new ConversationEvents();
   private conversationEnv: NodeJS.ProcessEnv;
+  private modelsEnv: NodeJS.ProcessEnv = {};
 
   private constructor(
     /** Bus, storage, monitor and the models app (its `requester`, `catalog`, `addModel`, `process`). */
@@ -151,13 +153,15 @@ export class ConversationStack {
 
   /** Every process started and ready, the chat model in the catalog, the conversation service answering. */
   static async start(options: ConversationStackOptions = {}): Promise<ConversationStack> {
+    const modelsEnv = { AICO_MODELS__MAX_CONTEXT_SIZE: String(CHAT_MODEL_CONTEXT), ...options.modelsEnv };
     const models = await ModelsStack.start({
-      modelsEnv: { AICO_MODELS__MAX_CONTEXT_SIZE: String(CHAT_MODEL_CONTEXT), ...options.modelsEnv },
+      modelsEnv,
       monitorEnv: options.monitorEnv ?? NORMAL_MONITOR_ENV,
       ...(options.everyAppEnv ? { everyAppEnv: options.everyAppEnv } : {}),
     });
     const gateway = createTestClient('gateway', models.environment.keys, models.environment.endpoints, { requestTimeoutMs: SIGNAL_TIMEOUT_MS });
     const stack = new ConversationStack(models, gateway, { AICO_CONVERSATION__DEFAULT_MAX_TOKENS: String(LONG_REPLY_TOKENS), ...options.conversationEnv });
+    stack.modelsEnv = modelsEnv;
     try {
       gateway.subscribePrefix('conversation.', (message) => stack.events.record(message));
       gateway.subscribePrefix('ui.avatar.', (message) => stack.events.record(message));
@@ -183,6 +187,13 @@ export class ConversationStack {
     this.conversationEnv = { ...this.conversationEnv, ...env };
     const child = await this.models.startApp('conversation', this.conversationEnv);
     await requestWhenRoutable((timeoutMs) => this.gateway.request(ConversationTopics.personaGet, {}, { timeoutMs }), SIGNAL_TIMEOUT_MS);
+    return child;
+  }
+
+  /** Starts the models app again (after a kill) with the stack's settings, and waits until it answers. */
+  async restartModels(): Promise<ServiceProcess> {
+    const child = await this.models.startApp('models', { ...MODELS_TEST_ENV, ...this.modelsEnv });
+    await requestWhenRoutable((timeoutMs) => this.gateway.request(ModelsTopics.status, {}, { timeoutMs }), SIGNAL_TIMEOUT_MS);
     return child;
   }
 

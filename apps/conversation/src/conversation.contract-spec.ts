@@ -298,7 +298,7 @@ describe('conversation app contract', () => {
   it('on start, marks the replies a crash interrupted as failed and tells their users', async () => {
     const seen = h.models.generations.length;
     const sent = await send('gus', 'are you there?');
-    await h.models.next(seen);
+    const interrupted = await h.models.next(seen);
     // The process "dies" mid-reply: its in-flight list and the streaming reply stay in storage as they were.
     const inFlight = new Map(h.storage.state);
     const streaming = h.storage.records.get(`${RecordKind.THREAD_MESSAGE}/${sent.replyId}`)!;
@@ -311,6 +311,8 @@ describe('conversation app contract', () => {
     expect(completed).toMatchObject({ user: 'gus', payload: { userId: 'gus', status: MessageStatus.FAILED } });
     expect((await messages('gus', sent.thread!.id))[1]).toMatchObject({ status: MessageStatus.FAILED, errorCode: ConversationErrorCode.Interrupted });
     expect([...h.storage.state.keys()].filter((key) => key.includes(sent.replyId))).toEqual([]);
+    // The generation still running for it is cancelled at once (not left to the models service's idle timeout).
+    expect(h.models.cancelled).toContain(interrupted.correlationId);
     // And the next message works.
     const next = h.models.generations.length;
     const again = await send('gus', 'hello?', sent.thread!.id);

@@ -61,6 +61,8 @@ export class ScriptedGeneration {
 export class ModelsStandIn {
   readonly generations: ScriptedGeneration[] = [];
   readonly counted: GenerateRequest['input'][] = [];
+  /** Generation ids models.text.cancel named, in order. */
+  readonly cancelled: string[] = [];
   /** The context size token counts report; a token is a character here. */
   contextSize = 4096;
   /** Set: every request is refused with this (e.g. no model installed). */
@@ -72,6 +74,10 @@ export class ModelsStandIn {
       if (this.refusal) throw new ModelsRefusal(this.refusal.code, this.refusal.message);
       const tokens = payload.input.case === 'chat' ? payload.input.value.messages.reduce((sum, message) => sum + message.content.length + 4, 0) : (payload.input.value ?? '').length;
       return { tokens, contextSize: this.contextSize, model: 'scripted' };
+    });
+    client.handle(ModelsTopics.generateCancel, ({ payload }) => {
+      this.cancelled.push(payload.generationId);
+      return { found: this.generations.some((generation) => generation.correlationId === payload.generationId) };
     });
     client.handleStream(ModelsTopics.generate, (message, stream) => {
       if (this.refusal) throw new ModelsRefusal(this.refusal.code, this.refusal.message);

@@ -89,10 +89,11 @@ export class ReplyWriter {
         changed.updatedAt = timestampNow();
       });
       this.threads.changed(run.userId, thread);
+      // Only once the reply is stored: until then the next start must find it and mark it.
+      await this.inFlight.remove(run.replyId);
     } catch (error) {
-      this.logger.error({ err: error, replyId: run.replyId }, 'The ended reply could not be stored');
+      this.logger.error({ err: error, replyId: run.replyId }, 'The ended reply could not be stored (or left the in-flight list); the next start marks it');
     }
-    await this.inFlight.remove(run.replyId).catch((error: unknown) => this.logger.warn({ err: error, replyId: run.replyId }, 'The reply stays in the in-flight list; the next start marks it'));
     // Freed before the completion goes out: a front end may send the next message the moment it sees it.
     ended();
     await publishCompleted(this.bus, stored, deltas);

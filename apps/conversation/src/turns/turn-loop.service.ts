@@ -10,6 +10,7 @@ import {
   MAX_CONVERSATION_MESSAGE_CHARS,
   MessageRole,
   MessageStatus,
+  ModelsTopics,
   StopReason,
   ThreadMessageSchema,
   ThreadSchema,
@@ -31,6 +32,9 @@ import { newMessageId } from './message-ids';
 import { publishCompleted, ReplyWriter } from './reply-writer';
 import { ReplyRun } from './reply-run';
 import { threadTitle } from './thread-title';
+
+/** How long a restart waits for the models service to cancel an interrupted generation (it may be down too). */
+const CANCEL_TIMEOUT_MS = 5_000;
 
 type SendAnswer = Omit<SendMessageResponse, '$typeName'>;
 
@@ -169,6 +173,11 @@ export class TurnLoopService implements OnApplicationBootstrap {
   /** Replies that were being written when this service last died: failed (interrupted), and their users told. */
   private async markInterrupted(): Promise<void> {
     for (const entry of await this.inFlight.all()) {
+      // The models service ends a generation whose requester went silent, but only after its idle timeout: ending it
+      // now frees the model (and a core) at once. The same identity asks, so it may.
+      if (entry.generationId) {
+        await this.bus.request(ModelsTopics.generateCancel, { generationId: entry.generationId, reason: 'the conversation service restarted' }, { timeoutMs: CANCEL_TIMEOUT_MS }).catch(() => undefined);
+      }
       const reply = await this.store.getMessage(entry.replyId);
       if (reply?.status === MessageStatus.STREAMING) {
         const failed = create(ThreadMessageSchema, {
