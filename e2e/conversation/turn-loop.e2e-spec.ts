@@ -73,7 +73,9 @@ describe('the conversation turn loop with real processes', () => {
     const firstSpeech = at((e) => e.topic === 'ui.avatar.speak' && (e.payload as AvatarSpeech).conversationId === sent.thread!.id);
     const lastText = stack.events.all.findLastIndex((e) => e.topic === 'conversation.reply.delta' && (e.payload as ReplyDelta).replyId === sent.replyId && (e.payload as ReplyDelta).kind.case === 'text');
     expect(firstSpeech).toBeLessThan(lastText);
-    figures['shortReplyMs'] = Date.now() - startedAt;
+    // Figures for the report (never asserted): from the request to the first text delta, the first sentence, the end.
+    const firstText = stack.events.all.find((e) => e.topic === 'conversation.reply.delta' && (e.payload as ReplyDelta).replyId === sent.replyId && (e.payload as ReplyDelta).kind.case === 'text')!;
+    Object.assign(figures, { msToFirstTextDelta: firstText.receivedAt - startedAt, msToFirstSentenceSpoken: stack.events.all[firstSpeech]!.receivedAt - startedAt, msToCompleted: stack.events.all.find((e) => e.topic === 'conversation.reply.completed' && (e.payload as ReplyCompleted).replyId === sent.replyId)!.receivedAt - startedAt });
   });
 
   it('stops a reply mid-stream: stored stopped with its partial text, the avatar told to stop, and the models process falls idle', async () => {

@@ -63,6 +63,8 @@ export interface RecordedEvent {
   /** Envelope attributes (the conversation service names the user in `user`). */
   readonly attributes: Readonly<Record<string, string>>;
   readonly source: string;
+  /** When this process received it (Date.now()), for figures only. */
+  readonly receivedAt: number;
 }
 
 /** Every `conversation.*` and `ui.avatar.*` event in arrival order, and waits for the next that matches. */
@@ -72,7 +74,7 @@ export class ConversationEvents {
 
   record(message: IncomingMessage): void {
     if (!EVENT_TOPICS.has(message.topic)) return;
-    const event: RecordedEvent = { topic: message.topic, payload: message.payload, attributes: { ...message.envelope.attributes }, source: message.source };
+    const event: RecordedEvent = { topic: message.topic, payload: message.payload, attributes: { ...message.envelope.attributes }, source: message.source, receivedAt: Date.now() };
     this.all.push(event);
     this.waiters = this.waiters.filter((waiter) => (waiter.predicate(event) ? (waiter.resolve(event), false) : true));
   }

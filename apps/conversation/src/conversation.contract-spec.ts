@@ -225,6 +225,19 @@ describe('conversation app contract', () => {
     generation.end();
   });
 
+  it('answers STORAGE_UNAVAILABLE when storage refuses a write, and leaves the thread free for the next message', async () => {
+    const { sent } = await exchange('hal', 'first', ['ok']);
+    h.storage.refuseWrites = true;
+    try {
+      await expect(send('hal', 'second', sent.thread!.id)).rejects.toMatchObject({ code: ConversationErrorCode.StorageUnavailable, message: expect.not.stringContaining('disk') });
+      await expect(h.gateway.request(ConversationTopics.personaUpdate, { persona: { name: 'Aico', systemPrompt: '', expression: 'happy' } })).rejects.toMatchObject({ code: ConversationErrorCode.StorageUnavailable });
+    } finally {
+      h.storage.refuseWrites = false;
+    }
+    const again = await exchange('hal', 'second', ['ok'], sent.thread!.id);
+    expect(again.completed.status).toBe(MessageStatus.COMPLETE);
+  });
+
   it('lists a user’s threads most recently updated first, page by page, and pages a thread’s messages oldest first', async () => {
     const ids: string[] = [];
     for (const text of ['t1', 't2', 't3']) ids.push((await exchange('eve', text, ['r'])).sent.thread!.id);

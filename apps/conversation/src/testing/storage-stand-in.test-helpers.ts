@@ -4,14 +4,19 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampNow } from '@bufbuild/protobuf/wkt';
 import type { BusClient } from '@aico/bus';
-import { RecordKind, StateEntrySchema, StorageTopics, type Record as StoredRecord, type StateEntry } from '@aico/contracts';
+import { PublicError, RecordKind, StateEntrySchema, StorageTopics, type Record as StoredRecord, type StateEntry } from '@aico/contracts';
+
+class StorageRefusal extends PublicError {}
 
 export class StorageStandIn {
   readonly records = new Map<string, StoredRecord>();
   readonly state = new Map<string, StateEntry>();
+  /** Set: every record write is refused (storage refusing a write, e.g. the disk is full). */
+  refuseWrites = false;
 
   constructor(client: BusClient) {
     client.handle(StorageTopics.recordPut, ({ payload: { record } }) => {
+      if (this.refuseWrites) throw new StorageRefusal('STORAGE_DISK_FULL', 'The disk is full.');
       const key = recordKey(record!);
       const created = !this.records.has(key);
       this.records.set(key, record!);

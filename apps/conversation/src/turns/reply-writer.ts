@@ -97,13 +97,22 @@ export class ReplyWriter {
     // Freed before the completion goes out: a front end may send the next message the moment it sees it.
     ended();
     await publishCompleted(this.bus, stored, deltas);
-    if (stored.status !== MessageStatus.FAILED) this.memory.exchangeCompleted(run.userId, run.threadId);
+    if (stored.status === MessageStatus.FAILED) return;
+    try {
+      this.memory.exchangeCompleted(run.userId, run.threadId);
+    } catch (error) {
+      this.logger.warn({ err: error, replyId: run.replyId }, 'Memory did not take the exchange');
+    }
   }
 
   /** The generation's final reply, or undefined when the user stopped the reply before it started. */
   private async generate(run: ReplyRun, persona: Persona, latestText: string, onDelta: (delta: GenerateDelta) => void): Promise<GenerateResult | undefined> {
     const turns = (await this.store.messages(run.threadId)).filter((message) => message.id !== run.replyId && inPrompt(message)).slice(-this.config.conversation.maxPromptTurns);
-    const memory = await this.memory.promptContext(run.userId, run.threadId, latestText);
+    // A failing memory must not cost the user the reply: it is answered without what memory would add.
+    const memory = await this.memory.promptContext(run.userId, run.threadId, latestText).catch((error: unknown) => {
+      this.logger.warn({ err: error, replyId: run.replyId }, 'Memory gave no prompt context; the reply is written without it');
+      return [];
+    });
     const maxTokens = persona.maxTokens || this.config.conversation.defaultMaxTokens;
     const window = await fitPromptWindow(systemTurn(persona, memory), turns.map(chatTurn), maxTokens, async (messages) => {
       const counted = await this.bus.request(ModelsTopics.tokensCount, { input: { case: 'chat', value: { messages: [...messages] } }, purpose: ModelPurpose.CHAT });
