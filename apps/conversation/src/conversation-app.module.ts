@@ -9,7 +9,7 @@ import { TurnLoopService } from './turns/turn-loop.service';
 
 /** The conversation service: the companion's turn loop, threads, persona and consent-gated memory. */
 @Module({
-  imports: [ConversationStoreModule, MemoryModule.register({ imports: [ConversationStoreModule] })],
+  imports: [ConversationStoreModule, MemoryModule],
   controllers: [ConversationController],
   providers: [ThreadsService, InFlightReplies, ReplyWriter, TurnLoopService],
 })
