@@ -1,10 +1,13 @@
 // The conversation service's settings: how long a reply may be and take, how many replies may be written at once,
 // and how the reply's generation is asked of the models service.
 import { baseConfigSchema, configInteger, z } from '@aico/config';
+import { memoryConfigSchema } from './memory/memory.config';
 
 export const conversationConfigSchema = baseConfigSchema.extend({
   conversation: z
     .object({
+      /** Memory (only with `conversation.memory` consent): its pacing and bounds (memory/memory.config.ts). */
+      memory: memoryConfigSchema,
       /** Tokens a reply may write when the persona does not say (its maxTokens is 0). */
       defaultMaxTokens: configInteger.min(1).default(512),
       /**

@@ -53,6 +53,11 @@ export const modelsConfigSchema = baseConfigSchema.extend({
       admissionTimeoutMs: configInteger.min(100).default(5_000),
       /** llama.cpp's log lines from this level up go to the service log (errors and warnings as such, the rest at debug). */
       engineLogLevel: z.enum(['error', 'warn', 'info', 'debug']).default('warn'),
+      /**
+       * A diagnostic for tests and debugging, off by default: every rendered prompt (the text the model received,
+       * what people said included) is appended to this file as a JSON line, mode 0600. Never set it for normal use.
+       */
+      promptLogFile: z.string().min(1).optional(),
       /** How long a failed load waits for llama.cpp's reason to reach its log. */
       failureReasonWaitMs: configInteger.min(0).default(5_000),
     })

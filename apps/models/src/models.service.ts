@@ -33,6 +33,7 @@ import { Generation, type GenerateResultInit } from './generation/generation';
 import { GenerationRegistry } from './generation/generation-registry';
 import { toChatInput, toGenerationSpec } from './generation/generation-spec';
 import { ModelScheduler, type UnloadReason } from './generation/model-scheduler';
+import { PromptLog } from './generation/prompt-log';
 import { countPromptTokens } from './generation/prompt-tokens';
 
 export interface ModelsServiceDeps {
@@ -59,6 +60,7 @@ export class ModelsService implements ModelsBackend {
   private readonly bus: BusClient;
   private readonly resolver: ModelResolver;
   private readonly fitCheck: FitCheckBeforeLoad | undefined;
+  private readonly promptLog: PromptLog | undefined;
 
   constructor(deps: ModelsServiceDeps) {
     this.fitCheck = deps.fitCheck;
@@ -67,6 +69,7 @@ export class ModelsService implements ModelsBackend {
     this.bus = deps.bus;
     this.resolver = deps.resolver;
     const s = this.settings;
+    this.promptLog = s.promptLogFile ? new PromptLog(s.promptLogFile, deps.logger.child({ context: 'PromptLog' })) : undefined;
     this.engine = new LlamaEngine(
       { gpu: s.gpu, threads: s.threads, contextSize: s.contextSize, maxContextSize: s.maxContextSize, sequences: s.sequences, logLevel: s.engineLogLevel, failureReasonWaitMs: s.failureReasonWaitMs },
       // The fit check keeps the monitor's critical memory limit free (the monitor tells its limits in its status).
@@ -108,6 +111,7 @@ export class ModelsService implements ModelsBackend {
       acquire: (slotRequest) => this.scheduler.acquire(slotRequest),
       submit: (owner) => this.generations.submit(owner),
       logger: this.logger.child({ context: 'Generation' }),
+      promptLog: this.promptLog ? (entry) => this.promptLog!.write(entry) : undefined,
     }, receivedAt);
     return this.generations.run(generation, meta.deadlineMs);
   }
@@ -183,6 +187,7 @@ export class ModelsService implements ModelsBackend {
     this.generations.endAll();
     await this.scheduler.unloadNow('stopping');
     await this.engine.close();
+    await this.promptLog?.close();
   }
 
   private loadedModel(resident: ResidentModel, unloadAtMs: number | undefined): MessageInitShape<typeof LoadedModelSchema> {

@@ -81,7 +81,7 @@ function fakeEngine(onChunk: (count: number) => void) {
   return { api: { LlamaCompletion } as unknown as NodeLlamaCpp, resident };
 }
 
-function generationWith(onChunk: (generation: Generation, count: number) => void, complete: () => Promise<void> = async () => undefined) {
+function generationWith(onChunk: (generation: Generation, count: number) => void, complete: () => Promise<void> = async () => undefined, extra: Partial<GenerationDeps> = {}) {
   const { stream, controller, delivered } = fakeStream();
   // The engine's chunk callback needs the generation, which needs the engine: a holder ties the knot.
   const holder: { generation?: Generation } = {};
@@ -95,6 +95,7 @@ function generationWith(onChunk: (generation: Generation, count: number) => void
       return ticket;
     },
     logger: silent,
+    ...extra,
   };
   const generation = new Generation('gen-1', 'gateway', spec, { name: 'fake' } as ResolvedModel, 1, stream, deps, performance.now());
   holder.generation = generation;
@@ -165,6 +166,13 @@ describe('Generation', () => {
       expect(endsAfter(800, 1_000)).toBe(400);
       expect(endsAfter(3_000, 5_000)).toBe(1_500);
     });
+  });
+
+  it('tells the prompt log (models.promptLogFile) the prompt once, as the model reads it', async () => {
+    const logged: unknown[] = [];
+    const { generation } = generationWith(() => undefined, undefined, { promptLog: (entry) => logged.push(entry) });
+    await generation.run();
+    expect(logged).toEqual([{ generation: 'gen-1', requester: 'gateway', model: 'fake', prompt: 'abc' }]);
   });
 
   it('keeps every token when the model ends it', async () => {

@@ -20,7 +20,8 @@ import type { Slot, WaitingState } from './model-scheduler';
 import type { GenerationSpec } from './generation-spec';
 import { runGeneration, type RunStop } from './generation-runner';
 import { END_REASONS, GenerationControl, type GenerateResultInit } from './generation-control';
-import { assertFits, countPromptTokens } from './prompt-tokens';
+import type { PromptLogEntry } from './prompt-log';
+import { assertFits, countPromptTokens, renderPrompt } from './prompt-tokens';
 
 export type { EndCause, GenerateResultInit, Phase } from './generation-control';
 type UsageInit = MessageInitShape<typeof UsageSchema>;
@@ -31,6 +32,8 @@ export interface GenerationDeps {
   readonly acquire: (request: { model: ResolvedModel; order: number; onWaiting: (state: WaitingState) => void; signal: AbortSignal }) => Promise<Slot>;
   readonly submit: (generation: Generation) => Promise<JobTicket>;
   readonly logger: Logger;
+  /** `models.promptLogFile`: told the rendered prompt once, before the first run (unset: nothing is rendered). */
+  readonly promptLog?: ((entry: PromptLogEntry) => void) | undefined;
 }
 
 const STOP_REASONS: Readonly<Record<Exclude<RunStop, 'aborted'>, StopReason>> = {
@@ -92,6 +95,7 @@ export class Generation extends GenerationControl {
           if (this.ended || this.ticket.pauseAdvised) continue;
           if (promptTokens === undefined) {
             promptTokens = countPromptTokens(api, slot.resident.llamaModel, this.spec.input);
+            this.deps.promptLog?.({ generation: this.id, requester: this.requester, model: this.model.name, prompt: renderPrompt(api, slot.resident.llamaModel, this.spec.input) });
             assertFits(promptTokens, slot.resident.contextSize, this.model.name);
           }
           // The prompt as the engine reads it now: counted above on the first run, with the text so far on a resumed one.

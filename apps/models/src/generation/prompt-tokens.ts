@@ -38,6 +38,12 @@ export function countPromptTokens(api: NodeLlamaCpp, model: LlamaModel, input: G
   return wrapper.generateContextState({ chatHistory: chatHistory(input.messages, continuation) }).contextText.tokenize(model.tokenizer).length;
 }
 
+/** The prompt as the engine reads it, as text (special tokens as their text): what `models.promptLogFile` keeps. */
+export function renderPrompt(api: NodeLlamaCpp, model: LlamaModel, input: GenerationInput): string {
+  if (input.kind === 'raw') return input.prompt;
+  return api.resolveChatWrapper(model).generateContextState({ chatHistory: chatHistory(input.messages) }).contextText.toString();
+}
+
 /** Refuses a prompt that leaves no room for a single token of answer. */
 export function assertFits(promptTokens: number, contextSize: number, modelName: string): void {
   if (promptTokens < contextSize) return;
