@@ -118,6 +118,8 @@ export const stateEventSchema = message('state', {
   morphs: z.record(z.string(), unit),
   renderer: z.strictObject({ geometries: count, textures: count, programs: count }),
   heapBytes: z.exactOptional(count),
+  /** What the avatar is saying now (absent when silent): a host, or a test, reads back what it was asked to say. */
+  speechText: z.exactOptional(z.string().check(z.maxLength(MAX_SPEAK_TEXT_LENGTH))),
 });
 
 export const avatarEventSchema = z.discriminatedUnion('type', [

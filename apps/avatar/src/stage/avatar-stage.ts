@@ -34,6 +34,7 @@ interface LoadedModel {
 
 interface Speech {
   readonly id: string;
+  readonly text: string;
   readonly timeline: VisemeTimeline;
   readonly startedAt: number;
   readonly onEnd: (interrupted: boolean) => void;
@@ -119,7 +120,7 @@ export class AvatarStage {
   speak(id: string, text: string, audio: { sampleRateHz: number; envelope: readonly number[] } | undefined, onEnd: (interrupted: boolean) => void): number {
     this.stop();
     const timeline = audio ? withAmplitude(textToVisemes(text), { sampleRateHz: audio.sampleRateHz, envelope: [...audio.envelope] }) : textToVisemes(text);
-    this.speech = { id, timeline, startedAt: performance.now(), onEnd };
+    this.speech = { id, text, timeline, startedAt: performance.now(), onEnd };
     this.schedule();
     return timeline.durationMs;
   }
@@ -154,6 +155,7 @@ export class AvatarStage {
       expression: this.expression.name,
       morphs: Object.fromEntries(this.morphs),
       renderer: { geometries: info.memory.geometries, textures: info.memory.textures, programs: info.programs?.length ?? 0 },
+      ...(this.speech ? { speechText: this.speech.text } : {}),
     };
   }
 
