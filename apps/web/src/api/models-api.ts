@@ -1,7 +1,7 @@
 // The Models page's routes (issue 16's route spec): the catalog with whether each model fits this machine, the
 // models service's status, import, pull (progress over the WebSocket), use for chat, remove. Answers are the protobuf
 // JSON of proto/aico/models/v1.
-import type { CatalogModelJson, ImportModelResponseJson, ListModelsResponseJson, ModelFitJson, ModelsStatusResponseJson, PullProgressJson, RemoveModelResponseJson, UseModelResponseJson } from '@aico/contracts';
+import type { CatalogModelJson, ImportModelResponseJson, ListModelsResponseJson, ModelsStatusResponseJson, PullProgressJson, RemoveModelResponseJson, UseModelResponseJson } from '@aico/contracts';
 import type { Api } from './api-client';
 
 export type { CatalogModelJson, ListModelsResponseJson, ModelFitJson, ModelsStatusResponseJson, PullProgressJson } from '@aico/contracts';

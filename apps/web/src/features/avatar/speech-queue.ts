@@ -37,11 +37,11 @@ export class SpeechQueue {
     if (!this.speaking) void this.pump();
   }
 
-  /** Forgets every waiting sentence and stops the one being said. */
+  /** Forgets every waiting sentence and stops the avatar (whatever it is saying, queued here or not). */
   clear(): void {
     this.generation++;
     this.waiting.length = 0;
-    if (this.speaking) this.speaker.stop();
+    this.speaker.stop();
     this.speaking = false;
   }
 

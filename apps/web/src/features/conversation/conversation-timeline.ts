@@ -20,6 +20,8 @@ export interface ShownMessage {
   /** A reply's waiting state in words, before its first text. */
   readonly waiting?: string | undefined;
   readonly error?: string | undefined;
+  /** A failed reply's code (CONVERSATION_NO_MODEL, …). */
+  readonly errorCode?: string | undefined;
   readonly model?: string | undefined;
 }
 
@@ -118,7 +120,7 @@ export class ConversationTimeline {
     this.set(
       next.map((message) =>
         message.id === replyId
-          ? { ...message, text: event.text ?? message.text, status, waiting: undefined, model: event.model || message.model, error: status === 'failed' ? (event.errorMessage || event.errorCode || 'The reply failed.') : undefined }
+          ? { ...message, text: event.text ?? message.text, status, waiting: undefined, model: event.model || message.model, error: status === 'failed' ? (event.errorMessage || event.errorCode || 'The reply failed.') : undefined, errorCode: event.errorCode || undefined }
           : message,
       ),
     );
@@ -151,6 +153,13 @@ export class ConversationTimeline {
     const last = [...this.messages].reverse().find((message) => message.threadId === threadId && message.role === 'assistant');
     const rest = last && last.id !== replyId ? this.messages.filter((message) => message !== last) : this.messages;
     this.set(this.withReply(rest, replyId, threadId));
+  }
+
+  /** Signed out: everything goes. */
+  reset(): void {
+    this.buffers.clear();
+    this.ended.clear();
+    this.set([]);
   }
 
   /** A thread was deleted: its messages go. */
@@ -188,5 +197,6 @@ function fromStored(threadId: string, message: ThreadMessageJson): ShownMessage 
     status,
     model: message.model || undefined,
     error: status === 'failed' ? (message.errorMessage || message.errorCode || 'The reply failed.') : undefined,
+    errorCode: message.errorCode || undefined,
   };
 }
