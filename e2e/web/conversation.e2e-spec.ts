@@ -24,6 +24,7 @@ const VOCABULARY = 'abcdefgh. ';
 const SENTENCE = 'abcdefgh.';
 /** A context no reply here fills before the test stops it (a token of the test model takes a fraction of a millisecond). */
 const LONG_CONTEXT = 65_536;
+/** The conversation service's default reply length (a persona without max tokens): longer than any test waits for. */
 const LONG_REPLY_TOKENS = LONG_CONTEXT - 4_096;
 const SHORT_REPLY_TOKENS = 40;
 
@@ -62,8 +63,8 @@ describe('the conversation in a browser', () => {
   const log = (page: Page) => page.getByRole('log', { name: 'Conversation' });
   const lastReply = (page: Page) => log(page).locator('[data-testid="message"][data-role="assistant"]').last();
 
-  /** Sets the persona's longest reply (and greedy sampling) through the settings page. */
-  const setReplyLength = async (page: Page, maxTokens: number) => {
+  /** Sets the persona's longest reply (empty: the service's default) and greedy sampling through the settings page. */
+  const setReplyLength = async (page: Page, maxTokens: number | '') => {
     await openScreen(page, 'Settings', 'Settings');
     const form = page.getByRole('form', { name: 'Persona' });
     await page.waitForFunction(() => (document.querySelector<HTMLInputElement>('[name="persona-name"]')?.value ?? '') !== '');
@@ -85,7 +86,7 @@ describe('the conversation in a browser', () => {
     );
 
   beforeAll(async () => {
-    system = await RunningSystem.start({ password: MASTER_PASSWORD, users: [], env: { AICO_MODELS__MAX_CONTEXT_SIZE: String(LONG_CONTEXT) } });
+    system = await RunningSystem.start({ password: MASTER_PASSWORD, users: [], env: { AICO_MODELS__MAX_CONTEXT_SIZE: String(LONG_CONTEXT), AICO_CONVERSATION__DEFAULT_MAX_TOKENS: String(LONG_REPLY_TOKENS) } });
     chatModelPath = join(system.dir, 'companion.gguf');
     await testModels('makeTestModel', chatModelPath, { context: LONG_CONTEXT, vocabulary: VOCABULARY, name: 'aico companion test model' });
     const pulledPath = join(system.dir, 'pulled.gguf');
@@ -182,9 +183,15 @@ describe('the conversation in a browser', () => {
     await form.getByRole('button', { name: 'Save persona' }).click();
     await form.locator('[role="alert"][data-field="temperature"]').waitFor();
     await form.getByLabel('Expression').selectOption('happy');
-    await setReplyLength(page, LONG_REPLY_TOKENS);
-    const stored = JSON.parse((await gatewayFetch(page, 'GET', '/api/v1/persona')).body) as { persona: { maxTokens?: number; expression?: string } };
-    expect(stored.persona).toMatchObject({ maxTokens: LONG_REPLY_TOKENS, expression: 'happy' });
+    // Beyond what the conversation service allows a persona: refused in the form, before anything is sent.
+    await form.getByLabel('Max tokens').fill('5000');
+    await form.getByRole('button', { name: 'Save persona' }).click();
+    await form.locator('[role="alert"][data-field="maxTokens"]').waitFor();
+    await setReplyLength(page, '');
+    const stored = JSON.parse((await gatewayFetch(page, 'GET', '/api/v1/persona')).body) as { persona: { maxTokens?: number; expression?: string; temperature?: number } };
+    expect(stored.persona).toMatchObject({ expression: 'happy' });
+    expect(stored.persona.maxTokens ?? 0).toBe(0);
+    expect(stored.persona.temperature ?? 0).toBe(0);
   });
 
   it('(reply) a typed message: the reply grows on screen, the avatar says the first sentence before it completes, and Stop stops both', async () => {

@@ -8,11 +8,17 @@ describe('validatePersonaForm', () => {
   });
 
   it('names each field that is out of range or not a number', () => {
-    const result = validatePersonaForm({ ...form, name: ' ', temperature: '3', topP: 'x', topK: '1.5', maxTokens: '-1', expression: 'angry' });
+    const result = validatePersonaForm({ ...form, name: ' ', systemPrompt: ' ', temperature: '3', topP: 'x', topK: '1.5', maxTokens: '-1', expression: 'angry' });
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(Object.keys(result.errors).sort()).toEqual(['expression', 'maxTokens', 'name', 'temperature', 'topK', 'topP']);
+    expect(Object.keys(result.errors).sort()).toEqual(['expression', 'maxTokens', 'name', 'systemPrompt', 'temperature', 'topK', 'topP']);
     expect(result.errors.temperature).toMatch(/from 0 to 2/);
+  });
+
+  it('holds the limits both the gateway and the conversation service keep (top-p above 0, top-k from 1, at most 4096 tokens)', () => {
+    const result = validatePersonaForm({ ...form, topP: '0', topK: '0', maxTokens: '4097', systemPrompt: 'x'.repeat(4001) });
+    expect(result.ok ? [] : Object.keys(result.errors).sort()).toEqual(['maxTokens', 'systemPrompt', 'topK', 'topP']);
+    expect(validatePersonaForm({ ...form, topP: '1', topK: '1', maxTokens: '4096' }).ok).toBe(true);
   });
 
   it('fills the form from a stored persona (JSON leaves defaults out)', () => {
