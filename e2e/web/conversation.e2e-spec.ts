@@ -15,7 +15,7 @@ import { launchChromium, newAppContext } from '../support/browser';
 import { ModelFileServer } from '../support/model-file-server';
 import { RunningSystem } from '../support/system';
 import { SIGNAL_TIMEOUT_MS } from '../support/timing';
-import { testModels } from '../models/models-stack';
+import { NORMAL_MONITOR_ENV, testModels } from '../models/models-stack';
 
 const ADMIN = { username: 'grace', password: 'First-admin-2026!', displayName: 'Grace Hopper' } as const;
 /** The system's own master password (aico setup), not an account's. */
@@ -86,7 +86,19 @@ describe('the conversation in a browser', () => {
     );
 
   beforeAll(async () => {
-    system = await RunningSystem.start({ password: MASTER_PASSWORD, users: [], env: { AICO_MODELS__MAX_CONTEXT_SIZE: String(LONG_CONTEXT), AICO_CONVERSATION__DEFAULT_MAX_TOKENS: String(LONG_REPLY_TOKENS) } });
+    system = await RunningSystem.start({
+      password: MASTER_PASSWORD,
+      users: [],
+      // The monitor would hold the model's work while the shared cores are busy (what this test does not check); one
+      // model thread, as every models test here.
+      env: {
+        ...NORMAL_MONITOR_ENV,
+        AICO_MODELS__GPU: 'cpu',
+        AICO_MODELS__THREADS: '1',
+        AICO_MODELS__MAX_CONTEXT_SIZE: String(LONG_CONTEXT),
+        AICO_CONVERSATION__DEFAULT_MAX_TOKENS: String(LONG_REPLY_TOKENS),
+      },
+    });
     chatModelPath = join(system.dir, 'companion.gguf');
     await testModels('makeTestModel', chatModelPath, { context: LONG_CONTEXT, vocabulary: VOCABULARY, name: 'aico companion test model' });
     const pulledPath = join(system.dir, 'pulled.gguf');

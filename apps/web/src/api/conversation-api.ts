@@ -58,9 +58,19 @@ export class ConversationApi {
     const response = await this.api.raw('GET', `${BASE}/threads/${encodeURIComponent(threadId)}/export?format=${format}`);
     if (!response.ok) throw await this.api.errorOf(response);
     const disposition = response.headers.get('Content-Disposition') ?? '';
-    const named = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition)?.[1];
-    const fileName = named ? decodeURIComponent(named) : `conversation.${format === 'json' ? 'json' : 'md'}`;
+    // RFC 6266: the UTF-8 filename* wins over the plain (ASCII) filename.
+    const utf8 = /filename\*=UTF-8''([^;]+)/i.exec(disposition)?.[1];
+    const plain = /filename="?([^";]+)"?/i.exec(disposition)?.[1];
+    const fileName = utf8 ? safeDecode(utf8) : (plain ?? `conversation.${format === 'json' ? 'json' : 'md'}`);
     return { fileName, blob: await response.blob() };
+  }
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
   }
 }
 

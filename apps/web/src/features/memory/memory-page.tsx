@@ -5,7 +5,7 @@ import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { MemoryFactViewJson } from '@aico/contracts';
-import { queryKeys } from '../../api/queries';
+import { queryKeys, useConsent } from '../../api/queries';
 import { useAppState, useServices } from '../../app/app-context';
 import { ErrorAlert } from '../../app/error-alert';
 
@@ -13,6 +13,10 @@ export function MemoryPage() {
   const { memory } = useServices();
   const queryClient = useQueryClient();
   const list = useQuery({ queryKey: queryKeys.memory, queryFn: () => memory.list() });
+  // Whether memory is on is the consent's to say (the privacy page's own list), so it shows even when the memory
+  // cannot be read; the memory list's own flag stands in until the consent list has come.
+  const consent = useConsent();
+  const memoryConsent = consent.data?.purposes.find((purpose) => purpose.purpose === 'conversation.memory');
   const withdrawn = useAppState((state) => state.memoryWithdrawn);
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -40,12 +44,13 @@ export function MemoryPage() {
     });
 
   const facts = list.data?.facts ?? [];
-  const enabled = list.data?.enabled === true;
+  const enabled = memoryConsent ? memoryConsent.granted : list.data?.enabled === true;
+  const known = memoryConsent !== undefined || list.data !== undefined;
 
   return (
     <section className="page memory">
       <h1>Memory</h1>
-      {list.data ? (
+      {known ? (
         <p className="card" data-testid="memory-consent" data-enabled={enabled}>
           {enabled ? (
             <>

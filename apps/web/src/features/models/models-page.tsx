@@ -1,22 +1,15 @@
 // The Models page (admins): the installed models with size, quantization, context and whether each fits this machine
 // now; the one chat uses (and making another the one); import a GGUF file by its path on this machine; pull one from
 // a source with a progress bar (the gateway streams the pull's progress to this user's WebSocket); remove one.
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { CatalogModelJson } from '@aico/contracts';
-import { isChatModel, pullError, PULL_COMPLETED_TOPIC, PULL_PROGRESS_TOPIC, type PullCompletedEvent, type PullProgressEvent } from '../../api/models-api';
+import { isChatModel, PULL_COMPLETED_TOPIC, PULL_PROGRESS_TOPIC, type PullCompletedEvent, type PullProgressEvent } from '../../api/models-api';
 import { queryKeys } from '../../api/queries';
 import { useServices } from '../../app/app-context';
 import { ErrorAlert } from '../../app/error-alert';
 import { formatBytes, pullView } from './pull-progress';
-
-interface Pull {
-  readonly pullId: string;
-  readonly source: string;
-  readonly progress?: PullProgressEvent;
-  readonly error?: string;
-  readonly done?: boolean;
-}
+import { PullTracker, type Pull } from './pull-tracker';
 
 export function ModelsPage() {
   const { models, live } = useServices();
@@ -29,23 +22,17 @@ export function ModelsPage() {
   const [importName, setImportName] = useState('');
   const [source, setSource] = useState('');
   const [pullName, setPullName] = useState('');
+  const tracker = useRef(new PullTracker());
   const [pulls, setPulls] = useState<readonly Pull[]>([]);
   const refresh = () => queryClient.invalidateQueries({ queryKey: queryKeys.models });
 
   useEffect(() => {
-    const update = (pullId: string | undefined, change: (pull: Pull) => Pull) => setPulls((current) => current.map((pull) => (pull.pullId === pullId ? change(pull) : pull)));
     const stops = [
-      live.on(PULL_PROGRESS_TOPIC, (event) => {
-        const progress = event.payload as PullProgressEvent;
-        update(progress.pullId, (pull) => ({ ...pull, progress }));
-      }),
-      live.on(PULL_COMPLETED_TOPIC, (event) => {
-        const completed = event.payload as PullCompletedEvent;
-        const failure = pullError(completed);
-        update(completed.pullId, (pull) => (failure ? { ...pull, error: failure } : { ...pull, done: true, progress: { ...pull.progress, phase: 'done' } }));
+      live.listen(PULL_PROGRESS_TOPIC, (event) => setPulls(tracker.current.progress(event.payload as PullProgressEvent))),
+      live.listen(PULL_COMPLETED_TOPIC, (event) => {
+        setPulls(tracker.current.completed(event.payload as PullCompletedEvent));
         void queryClient.invalidateQueries({ queryKey: queryKeys.models });
       }),
-      live.on('models.catalog.changed', () => void queryClient.invalidateQueries({ queryKey: queryKeys.models })),
     ];
     return () => {
       for (const stop of stops) stop();
@@ -80,7 +67,7 @@ export function ModelsPage() {
     const from = source.trim();
     await run('pull', async () => {
       const { pullId } = await models.pull(from, pullName.trim() || undefined);
-      setPulls((current) => [...current, { pullId, source: from }]);
+      setPulls(tracker.current.started(pullId, from));
       setSource('');
       setPullName('');
     });
