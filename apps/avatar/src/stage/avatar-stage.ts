@@ -55,6 +55,8 @@ export class AvatarStage {
   private readonly idle: IdleLife;
   private model: LoadedModel | undefined;
   private speech: Speech | undefined;
+  /** What it says or said last: a host reads it back even when a short sentence has ended before it asked. */
+  private lastSpeechText: string | undefined;
   private expression = { name: 'neutral' as Expression, from: NEUTRAL, to: NEUTRAL, startedAt: 0, durationMs: 0 };
   private frameRequest: number | undefined;
   private paused = false;
@@ -121,6 +123,7 @@ export class AvatarStage {
     this.stop();
     const timeline = audio ? withAmplitude(textToVisemes(text), { sampleRateHz: audio.sampleRateHz, envelope: [...audio.envelope] }) : textToVisemes(text);
     this.speech = { id, text, timeline, startedAt: performance.now(), onEnd };
+    this.lastSpeechText = text;
     this.schedule();
     return timeline.durationMs;
   }
@@ -155,7 +158,7 @@ export class AvatarStage {
       expression: this.expression.name,
       morphs: Object.fromEntries(this.morphs),
       renderer: { geometries: info.memory.geometries, textures: info.memory.textures, programs: info.programs?.length ?? 0 },
-      ...(this.speech ? { speechText: this.speech.text } : {}),
+      ...(this.lastSpeechText !== undefined ? { speechText: this.lastSpeechText } : {}),
     };
   }
 

@@ -2,7 +2,7 @@
 // order, whatever order its pieces arrive in), a composer, Stop while a reply is written, Regenerate on the last
 // reply, and the avatar beside it when the user wants (remembered). A message sent shows once: the timeline matches
 // the POST's answer and the WebSocket's event by the message id, whichever comes first.
-import { useEffect, useMemo, useRef, useState, useSyncExternalStore, type FormEvent, type KeyboardEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore, type FormEvent, type KeyboardEvent } from 'react';
 import { useSearchParams } from 'react-router';
 import { useQueryClient } from '@tanstack/react-query';
 import type { ThreadJson } from '@aico/contracts';
@@ -35,10 +35,10 @@ export function ConversationPage() {
   const [acting, setActing] = useState(false);
   const logEnd = useRef<HTMLLIElement>(null);
 
-  const all = useSyncExternalStore(
-    (listener) => timeline.subscribe(listener),
-    () => timeline.current,
-  );
+  // A reply arrives as hundreds of pieces a second: the screen follows them once per frame, not once per piece (a
+  // render per piece kept the browser's main thread busy, the avatar's page with it).
+  const subscribe = useCallback((listener: () => void) => timeline.subscribe(oncePerFrame(listener)), [timeline]);
+  const all = useSyncExternalStore(subscribe, () => timeline.current);
   const messages = useMemo(() => all.filter((message) => message.threadId === selected), [all, selected]);
   const streaming = messages.find((message) => message.role === 'assistant' && message.status === 'streaming');
   const history = useThreadMessages(selected);
@@ -168,6 +168,19 @@ export function ConversationPage() {
       </div>
     </section>
   );
+}
+
+/** Calls `listener` at the next animation frame, once however often it is asked before then. */
+function oncePerFrame(listener: () => void): () => void {
+  let pending = false;
+  return () => {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      listener();
+    });
+  };
 }
 
 const STATUS_TEXT: Partial<Record<ShownMessage['status'], string>> = { sending: 'sending…', 'not-sent': 'not sent', stopped: 'stopped', failed: 'failed' };
