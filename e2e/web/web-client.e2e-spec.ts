@@ -234,6 +234,8 @@ describe('the web client in a browser', () => {
       { name: 'privacy', link: 'Privacy', heading: 'Privacy' },
       { name: 'settings', link: 'Settings', heading: 'Settings' },
       { name: 'avatar', link: 'Avatar', heading: 'Avatar' },
+      { name: 'memory', link: 'Memory', heading: 'Memory' },
+      { name: 'models', link: 'Models', heading: 'Models' },
     ] as const;
     const stats: Record<string, ImageStats> = {};
     for (const theme of ['light', 'dark'] as const) {
@@ -249,6 +251,8 @@ describe('the web client in a browser', () => {
         if (screen.name === 'avatar') await page.getByTestId('avatar-status').and(page.locator('[data-state="ready"]')).waitFor({ timeout: SLOW_MS });
         if (screen.name === 'privacy') await page.getByRole('switch', { name: 'telemetry', exact: true }).waitFor();
         if (screen.name === 'settings') await page.getByRole('list', { name: 'Sessions' }).getByRole('listitem').first().waitFor();
+        if (screen.name === 'memory') await page.getByTestId('memory-consent').waitFor();
+        if (screen.name === 'models') await page.getByRole('table', { name: 'Installed models' }).getByRole('row').nth(1).waitFor();
         stats[`${screen.name}-${theme}`] = await imageStats(scratch, (await saveScreenshot(page, `${screen.name}-${theme}`)).png);
       }
       // The login page of a visitor whose system asks for this theme.
