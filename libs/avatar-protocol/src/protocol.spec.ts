@@ -107,6 +107,7 @@ describe('parseEvent', () => {
       morphs: { viseme_aa: 0.7, mouthSmileLeft: 0.8 },
       renderer: { geometries: 3, textures: 2, programs: 4 },
       heapBytes: 12_000_000,
+      speechText: 'Hello there.',
     },
   };
 
@@ -123,6 +124,7 @@ describe('parseEvent', () => {
     ['a morph weight over 1', event({ ...valid.state, morphs: { viseme_aa: 2 } })],
     ['a renderer without programs', event({ ...valid.state, renderer: { geometries: 1, textures: 1 } })],
     ['a speechEnd without interrupted', event({ type: 'speechEnd', id: 'c1' })],
+    ['a speech text longer than a speak command takes', event({ ...valid.state, speechText: 'x'.repeat(2001) })],
   ])('refuses %s with INVALID_MESSAGE', (_name, data) => {
     const result = parseEvent(data);
     expect(!result.ok && result.error.code).toBe('INVALID_MESSAGE');

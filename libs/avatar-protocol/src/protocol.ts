@@ -118,6 +118,11 @@ export const stateEventSchema = message('state', {
   morphs: z.record(z.string(), unit),
   renderer: z.strictObject({ geometries: count, textures: count, programs: count }),
   heapBytes: z.exactOptional(count),
+  /**
+   * What the avatar says now (`speaking`) or said last (absent before its first speech): a host, or a test, reads back
+   * what it was asked to say, even after a short sentence has ended.
+   */
+  speechText: z.exactOptional(z.string().check(z.maxLength(MAX_SPEAK_TEXT_LENGTH))),
 });
 
 export const avatarEventSchema = z.discriminatedUnion('type', [

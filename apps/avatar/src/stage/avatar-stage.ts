@@ -34,6 +34,7 @@ interface LoadedModel {
 
 interface Speech {
   readonly id: string;
+  readonly text: string;
   readonly timeline: VisemeTimeline;
   readonly startedAt: number;
   readonly onEnd: (interrupted: boolean) => void;
@@ -54,6 +55,8 @@ export class AvatarStage {
   private readonly idle: IdleLife;
   private model: LoadedModel | undefined;
   private speech: Speech | undefined;
+  /** What it says or said last: a host reads it back even when a short sentence has ended before it asked. */
+  private lastSpeechText: string | undefined;
   private expression = { name: 'neutral' as Expression, from: NEUTRAL, to: NEUTRAL, startedAt: 0, durationMs: 0 };
   private frameRequest: number | undefined;
   private paused = false;
@@ -119,7 +122,8 @@ export class AvatarStage {
   speak(id: string, text: string, audio: { sampleRateHz: number; envelope: readonly number[] } | undefined, onEnd: (interrupted: boolean) => void): number {
     this.stop();
     const timeline = audio ? withAmplitude(textToVisemes(text), { sampleRateHz: audio.sampleRateHz, envelope: [...audio.envelope] }) : textToVisemes(text);
-    this.speech = { id, timeline, startedAt: performance.now(), onEnd };
+    this.speech = { id, text, timeline, startedAt: performance.now(), onEnd };
+    this.lastSpeechText = text;
     this.schedule();
     return timeline.durationMs;
   }
@@ -154,6 +158,7 @@ export class AvatarStage {
       expression: this.expression.name,
       morphs: Object.fromEntries(this.morphs),
       renderer: { geometries: info.memory.geometries, textures: info.memory.textures, programs: info.programs?.length ?? 0 },
+      ...(this.lastSpeechText !== undefined ? { speechText: this.lastSpeechText } : {}),
     };
   }
 

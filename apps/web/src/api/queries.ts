@@ -13,6 +13,12 @@ export const queryKeys = {
   consentHistory: ['consent', 'history'] as const,
   sessions: ['auth', 'sessions'] as const,
   logs: (contains: string) => ['logs', contains] as const,
+  threads: ['conversation', 'threads'] as const,
+  messages: (threadId: string) => ['conversation', 'messages', threadId] as const,
+  models: ['models'] as const,
+  memory: ['memory'] as const,
+  persona: ['persona'] as const,
+  setup: ['auth', 'setup'] as const,
 };
 
 /** Readiness of every app. A 503 still carries the per-app report, so it is data here, not an error. */
@@ -88,11 +94,6 @@ export function useLogout() {
     // Logged out locally whatever the gateway said: the user asked to leave.
     onSettled: () => store.signedOut(),
   });
-}
-
-export function useSendMessage() {
-  const { api } = useServices();
-  return useMutation({ mutationFn: (text: string) => api.call(api.client.POST('/api/v1/conversation/messages', { body: { text, client: 'web' } })) });
 }
 
 export function useLogs(contains: string) {

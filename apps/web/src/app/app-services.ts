@@ -9,6 +9,14 @@ import { Api, ApiError, secondsUntilExpiry } from '../api/api-client';
 import { queryKeys } from '../api/queries';
 import { LiveEvents } from '../live/live-events';
 import { ResourceHistory } from '../features/status/resource-history';
+import type { ConversationMessageJson, MemoryChangedJson, ReplyCompletedJson, ReplyDeltaJson, ThreadChangedJson } from '@aico/contracts';
+import { ConversationApi } from '../api/conversation-api';
+import { MemoryApi } from '../api/memory-api';
+import { ModelsApi } from '../api/models-api';
+import { PersonaApi } from '../api/persona-api';
+import { SetupApi } from '../api/setup-api';
+import { ConversationTimeline } from '../features/conversation/conversation-timeline';
+import { describeWaiting } from '../features/conversation/reply-reorder-buffer';
 
 export interface AppServices {
   readonly store: AppStore;
@@ -16,6 +24,13 @@ export interface AppServices {
   readonly queryClient: QueryClient;
   readonly live: LiveEvents;
   readonly resources: ResourceHistory;
+  readonly conversation: ConversationApi;
+  readonly models: ModelsApi;
+  readonly memory: MemoryApi;
+  readonly persona: PersonaApi;
+  readonly setup: SetupApi;
+  /** What the conversation screen shows; fed by the conversation's events for as long as the session lasts. */
+  readonly timeline: ConversationTimeline;
   /** Publishes an event over the WebSocket (the role decides what may be sent); false while not connected. */
   readonly publish: (topic: string, payload: unknown) => boolean;
 }
@@ -70,6 +85,25 @@ export function createAppServices(): AppServices {
   live.on('privacy.consent.', () => {
     if (queryClient.isMutating({ mutationKey: queryKeys.consent }) === 0) void queryClient.invalidateQueries({ queryKey: queryKeys.consent });
   });
+  // The conversation's events feed one timeline for the whole session, so a reply keeps streaming while the user
+  // looks at another screen; thread and memory changes refresh what shows them.
+  const timeline = new ConversationTimeline((progress) => describeWaiting(progress.waiting));
+  live.on('conversation.message.received', (event) => timeline.received(event.payload as ConversationMessageJson));
+  live.on('conversation.reply.delta', (event) => timeline.delta(event.payload as ReplyDeltaJson));
+  live.on('conversation.reply.completed', (event) => {
+    timeline.completed(event.payload as ReplyCompletedJson);
+    void queryClient.invalidateQueries({ queryKey: queryKeys.threads });
+  });
+  live.on('conversation.thread.changed', (event) => {
+    const change = event.payload as ThreadChangedJson | null;
+    if (change?.deleted && change.thread?.id) timeline.forget(change.thread.id);
+    void queryClient.invalidateQueries({ queryKey: queryKeys.threads });
+  });
+  live.on('conversation.memory.changed', (event) => {
+    const change = event.payload as MemoryChangedJson | null;
+    if (change?.reason === 'consent_withdrawn') store.memoryWithdrawn(change.deletedFacts ?? 0);
+    void queryClient.invalidateQueries({ queryKey: queryKeys.memory });
+  });
   const resources = new ResourceHistory(5 * 60_000);
   live.on('system.resources.sample', (event) => resources.add(event.payload));
 
@@ -88,6 +122,8 @@ export function createAppServices(): AppServices {
       if (connected) connection.stop();
       connected = false;
       queryClient.clear();
+      // Nothing of one account's conversation stays on screen for the next one to sign in here.
+      timeline.reset();
     }
   };
   let lastSession = store.current.session;
@@ -105,5 +141,18 @@ export function createAppServices(): AppServices {
     else store.signedOut();
   });
 
-  return { store, api, queryClient, live, resources, publish: (topic, payload) => connection.publish(topic, payload) };
+  return {
+    store,
+    api,
+    queryClient,
+    live,
+    resources,
+    conversation: new ConversationApi(api),
+    models: new ModelsApi(api),
+    memory: new MemoryApi(api),
+    persona: new PersonaApi(api),
+    setup: new SetupApi(api),
+    timeline,
+    publish: (topic, payload) => connection.publish(topic, payload),
+  };
 }

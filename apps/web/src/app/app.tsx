@@ -5,6 +5,8 @@ import { createBrowserRouter, RouterProvider } from 'react-router';
 import { LoginPage } from '../features/auth/login-page';
 import { AvatarPanel } from '../features/avatar/avatar-panel';
 import { ConversationPage } from '../features/conversation/conversation-page';
+import { MemoryPage } from '../features/memory/memory-page';
+import { ModelsPage } from '../features/models/models-page';
 import { PrivacyPage } from '../features/privacy/privacy-page';
 import { SettingsPage } from '../features/settings/settings-page';
 import { LogsPage } from '../features/status/logs-page';
@@ -34,6 +36,15 @@ const router = createBrowserRouter([
         ),
       },
       { path: 'privacy', element: <PrivacyPage /> },
+      { path: 'memory', element: <MemoryPage /> },
+      {
+        path: 'models',
+        element: (
+          <RequireAdmin>
+            <ModelsPage />
+          </RequireAdmin>
+        ),
+      },
       { path: 'settings', element: <SettingsPage /> },
       { path: 'avatar', element: <AvatarPanel /> },
       { path: '*', element: <NotFoundPage /> },

@@ -7,6 +7,7 @@ import { useAppState, useInteractiveMark } from './app-context';
 const LINKS = [
   { to: '/', label: 'Conversation' },
   { to: '/status', label: 'Status' },
+  { to: '/memory', label: 'Memory' },
   { to: '/privacy', label: 'Privacy' },
   { to: '/settings', label: 'Settings' },
   { to: '/avatar', label: 'Avatar' },
@@ -42,6 +43,7 @@ export function Shell() {
             {link.label}
           </NavLink>
         ))}
+        {user?.role === 'admin' ? <NavLink to="/models">Models</NavLink> : null}
         {user?.role === 'admin' ? <NavLink to="/status/logs">Logs</NavLink> : null}
       </nav>
       {connection === 'reconnecting' ? (

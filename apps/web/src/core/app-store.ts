@@ -20,6 +20,11 @@ export interface AppState {
   readonly effectiveTheme: 'light' | 'dark';
   readonly connection: ConnectionState;
   readonly connectionDetail: string | undefined;
+  /**
+   * Memory consent was withdrawn in this session and the companion deleted what it remembered (the number of facts
+   * deleted), so the memory and privacy pages can say so.
+   */
+  readonly memoryWithdrawn: { readonly deletedFacts: number } | undefined;
 }
 
 /** Where choices persist (localStorage in the browser). */
@@ -43,7 +48,7 @@ export class AppStore {
   ) {
     const stored = storage.getItem(THEME_KEY);
     const theme: ThemeChoice = stored === 'light' || stored === 'dark' ? stored : 'system';
-    this.state = { session: readSession(storage), returnTo: undefined, theme, effectiveTheme: effective(theme, osPrefersDark), connection: 'closed', connectionDetail: undefined };
+    this.state = { session: readSession(storage), returnTo: undefined, theme, effectiveTheme: effective(theme, osPrefersDark), connection: 'closed', connectionDetail: undefined, memoryWithdrawn: undefined };
   }
 
   get current(): AppState {
@@ -68,7 +73,7 @@ export class AppStore {
   /** The session ended (logout, expiry, revocation): forget it, remembering where the user was. */
   signedOut(returnTo?: string): void {
     this.storage.removeItem(SESSION_KEY);
-    this.update({ session: undefined, returnTo });
+    this.update({ session: undefined, returnTo, memoryWithdrawn: undefined });
   }
 
   chooseTheme(theme: ThemeChoice): void {
@@ -81,6 +86,16 @@ export class AppStore {
   osThemeChanged(prefersDark: boolean): void {
     this.osPrefersDark = prefersDark;
     this.update({ effectiveTheme: effective(this.state.theme, prefersDark) });
+  }
+
+  /** `conversation.memory.changed` with reason consent_withdrawn: the memory was deleted. */
+  memoryWithdrawn(deletedFacts: number): void {
+    this.update({ memoryWithdrawn: { deletedFacts } });
+  }
+
+  /** Memory consent was given again: the notice of the deletion is old news. */
+  memoryNoticeSeen(): void {
+    this.update({ memoryWithdrawn: undefined });
   }
 
   connectionChanged(connection: ConnectionState, detail?: string): void {

@@ -19,6 +19,19 @@ describe('LiveEvents', () => {
     expect(ws.calls).toEqual(['+conversation.', '-conversation.']);
   });
 
+  it('hands frames the gateway sends unasked to their listeners without subscribing', () => {
+    const ws = connection();
+    const live = new LiveEvents(ws);
+    const seen: string[] = [];
+    const stop = live.listen('models.catalog.pull.', (event) => seen.push(event.topic));
+    live.dispatch({ topic: 'models.catalog.pull.progress', payload: {} });
+    live.dispatch({ topic: 'models.catalog.changed', payload: {} });
+    stop();
+    live.dispatch({ topic: 'models.catalog.pull.completed', payload: {} });
+    expect(seen).toEqual(['models.catalog.pull.progress']);
+    expect(ws.calls).toEqual([]);
+  });
+
   it('delivers an event to the listeners of every matching prefix only', () => {
     const live = new LiveEvents(connection());
     const seen: string[] = [];

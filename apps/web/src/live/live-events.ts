@@ -17,6 +17,7 @@ type Handler = (event: LiveEvent) => void;
 
 export class LiveEvents {
   private readonly handlers = new Map<string, Set<Handler>>();
+  private readonly unasked = new Set<{ readonly prefix: string; readonly handler: Handler }>();
 
   constructor(private readonly connection: TopicSubscriber) {}
 
@@ -37,10 +38,21 @@ export class LiveEvents {
     };
   }
 
+  /**
+   * Calls `handler` with frames the gateway sends this user unasked (a model pull's progress goes to whoever started
+   * it): nothing is subscribed, so the gateway is not asked for a topic it does not offer for subscription.
+   */
+  listen(prefix: string, handler: Handler): () => void {
+    const entry = { prefix, handler };
+    this.unasked.add(entry);
+    return () => void this.unasked.delete(entry);
+  }
+
   dispatch(event: LiveEvent): void {
     for (const [prefix, handlers] of this.handlers) {
       if (!event.topic.startsWith(prefix)) continue;
       for (const handler of [...handlers]) handler(event);
     }
+    for (const entry of [...this.unasked]) if (event.topic.startsWith(entry.prefix)) entry.handler(event);
   }
 }

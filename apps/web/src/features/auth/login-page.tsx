@@ -1,13 +1,20 @@
 // Login: username and password, errors said plainly (wrong password, locked out for a while, aico unreachable),
-// then back to the page the user came for (or the one their session expired on).
+// then back to the page the user came for (or the one their session expired on). On first run (no account exists
+// yet, the gateway says), it offers to create the first admin account instead; never once a user exists.
 import { useState, type FormEvent } from 'react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Navigate, useLocation, useNavigate } from 'react-router';
 import { ApiError } from '../../api/api-client';
 import { useAppState, useInteractiveMark, useServices } from '../../app/app-context';
 import { ErrorAlert } from '../../app/error-alert';
+import { queryKeys } from '../../api/queries';
+import { FirstRunForm } from './first-run-form';
 
 export function LoginPage() {
-  const { api } = useServices();
+  const { api, setup } = useServices();
+  const queryClient = useQueryClient();
+  // Asked once per visit of the login page; a gateway that does not know the route answers an error: no setup then.
+  const setupNeeded = useQuery({ queryKey: queryKeys.setup, queryFn: () => setup.needed(), retry: false, staleTime: 0 });
   const signedIn = useAppState((state) => state.session !== undefined);
   const returnTo = useAppState((state) => state.returnTo);
   const location = useLocation();
@@ -33,6 +40,23 @@ export function LoginPage() {
       setPending(false);
     }
   };
+
+  if (setupNeeded.data === true) {
+    return (
+      <main className="login">
+        <FirstRunForm
+          onDone={() => {
+            queryClient.setQueryData(queryKeys.setup, false);
+            void navigate('/', { replace: true });
+          }}
+          onAlreadyDone={() => {
+            queryClient.setQueryData(queryKeys.setup, false);
+            setError('An account exists already: log in with it.');
+          }}
+        />
+      </main>
+    );
+  }
 
   return (
     <main className="login">

@@ -1,21 +1,37 @@
 // The avatar panel: the embeddable avatar page (/embed/avatar/, apps/avatar) in an iframe, driven through the versioned
-// postMessage bridge (@aico/avatar-protocol). It speaks what arrives on `ui.avatar.speak` over the WebSocket (a
-// companion's replies; "Speak" below publishes there too, so every open front end of the user speaks), and says
-// plainly when there is no avatar (page not built, model refused).
+// postMessage bridge (@aico/avatar-protocol). It speaks what arrives on `ui.avatar.speak` over the WebSocket (the
+// companion's replies, sentence by sentence while the model writes; "Speak" below publishes there too, so every open
+// front end of the user speaks), one sentence after another (SpeechQueue); `ui.avatar.stop` and Stop empty the queue
+// and stop the avatar. It says plainly when there is no avatar (page not built, model refused). Beside the
+// conversation it shows only the avatar, follows that conversation's speech, and stops with its Stop button.
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import type { AvatarSpeechJson } from '@aico/contracts';
+import type { AvatarSpeechJson, AvatarStopJson } from '@aico/contracts';
 import { AvatarHost, EXPRESSIONS, type Expression } from '@aico/avatar-protocol';
 import { useServices } from '../../app/app-context';
+import { avatarSpeaker } from './avatar-speaker';
+import { SpeechQueue } from './speech-queue';
 
 type Status = { kind: 'loading' } | { kind: 'ready'; model: string } | { kind: 'speaking'; model: string } | { kind: 'failed'; message: string };
 
 const AVATAR_PAGE = '/embed/avatar/';
 const READY_TIMEOUT_MS = 20_000;
 
-export function AvatarPanel() {
+export interface AvatarPanelProps {
+  /** Shown beside the conversation: the avatar only, following that thread's speech. */
+  readonly beside?: boolean;
+  /** The conversation shown beside it: speech of other threads is not said here. */
+  readonly threadId?: string | undefined;
+  /** Bumped by the conversation's Stop button: the queue empties and the avatar stops. */
+  readonly stopSignal?: number;
+}
+
+export function AvatarPanel({ beside = false, threadId, stopSignal = 0 }: AvatarPanelProps) {
   const { live, publish } = useServices();
   const frame = useRef<HTMLIFrameElement>(null);
   const host = useRef<AvatarHost | undefined>(undefined);
+  const queue = useRef<SpeechQueue>(new SpeechQueue(avatarSpeaker(() => host.current)));
+  const thread = useRef(threadId);
+  thread.current = threadId;
   const [status, setStatus] = useState<Status>({ kind: 'loading' });
   const [text, setText] = useState('');
   const [expression, setExpression] = useState<Expression>('neutral');
@@ -35,36 +51,45 @@ export function AvatarPanel() {
     ];
     // A page that never says ready (not built, or it cannot start) is a failure the user should see, not a spinner.
     const giveUp = window.setTimeout(() => setStatus((current) => (current.kind === 'loading' ? { kind: 'failed', message: 'The avatar page did not start. Is it built (npx nx build avatar)?' } : current)), READY_TIMEOUT_MS);
+    const speech = queue.current;
     return () => {
       window.clearTimeout(giveUp);
+      speech.clear();
       for (const stop of stops) stop();
       avatar.dispose();
       host.current = undefined;
     };
   }, []);
 
-  /** Says `words` with this avatar (in the expression, when one is given); its errors arrive as events. */
-  const speakHere = (words: string, mood: Expression | undefined) => {
-    if (mood) void host.current?.send({ type: 'setExpression', expression: mood, transitionMs: 250 }).catch(() => undefined);
-    void host.current?.send({ type: 'speak', text: words }).catch(() => undefined);
-  };
+  /** Beside a conversation, speech that names another thread is not for this panel. */
+  const forThisPanel = (conversationId: string | undefined) => !beside || !thread.current || !conversationId || conversationId === thread.current;
 
-  useEffect(
-    () =>
+  useEffect(() => {
+    const stops = [
       live.on('ui.avatar.speak', (event) => {
         const speech = event.payload as AvatarSpeechJson | null;
-        if (speech?.text) speakHere(speech.text, EXPRESSIONS.find((name) => name === speech.expression));
+        if (speech?.text && forThisPanel(speech.conversationId)) queue.current.enqueue(speech.text, speech.expression);
       }),
-    // speakHere reads only the host ref, so the subscription need not follow it.
-    [live],
-  );
+      live.on('ui.avatar.stop', (event) => {
+        if (forThisPanel((event.payload as AvatarStopJson | null)?.conversationId)) queue.current.clear();
+      }),
+    ];
+    return () => {
+      for (const stop of stops) stop();
+    };
+    // forThisPanel reads refs and a prop fixed for the panel's life, so the subscriptions need not follow it.
+  }, [live]);
+
+  useEffect(() => {
+    if (stopSignal > 0) queue.current.clear();
+  }, [stopSignal]);
 
   const speak = (event: FormEvent) => {
     event.preventDefault();
     const words = text.trim();
     if (!words) return;
     // Through the gateway, so every front end of this user speaks; straight to the avatar when offline.
-    if (!publish('ui.avatar.speak', { text: words, expression })) speakHere(words, expression);
+    if (!publish('ui.avatar.speak', { text: words, expression })) queue.current.enqueue(words, expression);
     setText('');
   };
 
@@ -83,23 +108,35 @@ export function AvatarPanel() {
     }
   };
 
+  const stage = (
+    <div className="card avatar-stage" data-testid="avatar-status" data-state={status.kind}>
+      <iframe ref={frame} src={AVATAR_PAGE} title="aico avatar" className={status.kind === 'failed' ? 'hidden' : ''} />
+      {status.kind === 'failed' ? (
+        <div className="empty-state">
+          <p>
+            <strong>No avatar yet</strong>
+          </p>
+          <p role="alert" className="hint">
+            {status.message}
+          </p>
+        </div>
+      ) : null}
+      {status.kind === 'loading' ? <p className="hint overlay">Loading the avatar…</p> : null}
+    </div>
+  );
+
+  if (beside) {
+    return (
+      <aside className="avatar-beside" aria-label="Avatar">
+        {stage}
+      </aside>
+    );
+  }
+
   return (
     <section className="page avatar">
       <h1>Avatar</h1>
-      <div className="card avatar-stage" data-testid="avatar-status" data-state={status.kind}>
-        <iframe ref={frame} src={AVATAR_PAGE} title="aico avatar" className={status.kind === 'failed' ? 'hidden' : ''} />
-        {status.kind === 'failed' ? (
-          <div className="empty-state">
-            <p>
-              <strong>No avatar yet</strong>
-            </p>
-            <p role="alert" className="hint">
-              {status.message}
-            </p>
-          </div>
-        ) : null}
-        {status.kind === 'loading' ? <p className="hint overlay">Loading the avatar…</p> : null}
-      </div>
+      {stage}
       <form className="composer" onSubmit={speak}>
         <label className="grow">
           Say something
@@ -118,7 +155,7 @@ export function AvatarPanel() {
         <button type="submit" className="filled-button" disabled={status.kind === 'loading' || status.kind === 'failed' || text.trim() === ''}>
           Speak
         </button>
-        <button type="button" className="outlined-button" onClick={() => void host.current?.send({ type: 'stop' }).catch(() => undefined)} disabled={status.kind !== 'speaking'}>
+        <button type="button" className="outlined-button" onClick={() => queue.current.clear()} disabled={status.kind !== 'speaking'}>
           Stop
         </button>
       </form>

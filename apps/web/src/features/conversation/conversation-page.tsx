@@ -1,64 +1,85 @@
-// The conversation: send a message (REST), and see the conversation's events arrive live over the WebSocket.
-// A sent message shows as "sending" until its own event comes back with the correlation id the gateway returned.
-import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import type { ConversationMessageJson } from '@aico/contracts';
+// The conversation: the user's threads, the selected thread's messages with the reply growing as it streams (in
+// order, whatever order its pieces arrive in), a composer, Stop while a reply is written, Regenerate on the last
+// reply, and the avatar beside it when the user wants (remembered). A message sent shows once: the timeline matches
+// the POST's answer and the WebSocket's event by the message id, whichever comes first.
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore, type FormEvent, type KeyboardEvent } from 'react';
+import { useSearchParams } from 'react-router';
+import { useQueryClient } from '@tanstack/react-query';
+import type { ThreadJson } from '@aico/contracts';
 import { ApiError } from '../../api/api-client';
-import { useSendMessage } from '../../api/queries';
+import { MAX_MESSAGE_CHARS } from '../../api/conversation-api';
+import { queryKeys } from '../../api/queries';
 import { useServices } from '../../app/app-context';
-import type { LiveEvent } from '../../live/live-events';
 import { ErrorAlert } from '../../app/error-alert';
+import { AvatarPanel } from '../avatar/avatar-panel';
+import { useNoModel, useThreadMessages, useThreads } from './conversation-queries';
+import type { ShownMessage } from './conversation-timeline';
+import { NoModelNotice } from './no-model-notice';
+import { ThreadHeader } from './thread-header';
+import { ThreadList } from './thread-list';
 
-interface ShownEvent {
-  readonly key: string;
-  readonly topic: string;
-  readonly text: string;
-  readonly at: string;
-  readonly correlationId: string | undefined;
-}
-
-const MAX_SHOWN = 200;
+const AVATAR_BESIDE_KEY = 'aico.conversation.avatarBeside';
+const NO_MODEL = 'CONVERSATION_NO_MODEL';
 
 export function ConversationPage() {
-  const { live } = useServices();
-  const [events, setEvents] = useState<readonly ShownEvent[]>([]);
-  const [pending, setPending] = useState<ReadonlyMap<string, string>>(new Map());
+  const { conversation, timeline } = useServices();
+  const queryClient = useQueryClient();
+  const [params, setParams] = useSearchParams();
+  const selected = params.get('thread') ?? undefined;
+  const select = (threadId: string | undefined) => setParams(threadId ? { thread: threadId } : {}, { replace: false });
   const [draft, setDraft] = useState('');
-  const [error, setError] = useState<string>();
-  const send = useSendMessage();
+  const [error, setError] = useState<unknown>();
+  const [sendErrorCode, setSendErrorCode] = useState<string>();
+  const [avatarBeside, setAvatarBeside] = useState(() => localStorage.getItem(AVATAR_BESIDE_KEY) === '1');
+  const [stopSignal, setStopSignal] = useState(0);
+  const [acting, setActing] = useState(false);
   const logEnd = useRef<HTMLLIElement>(null);
 
-  useEffect(
-    () =>
-      live.on('conversation.', (event: LiveEvent) => {
-        const shown = toShown(event);
-        setEvents((current) => [...current, shown].slice(-MAX_SHOWN));
-        if (shown.correlationId) {
-          setPending((current) => {
-            if (!current.has(shown.correlationId!)) return current;
-            const next = new Map(current);
-            next.delete(shown.correlationId!);
-            return next;
-          });
-        }
-      }),
-    [live],
-  );
+  // A reply arrives as hundreds of pieces a second: the screen follows them once per frame, not once per piece (a
+  // render per piece kept the browser's main thread busy, the avatar's page with it).
+  const subscribe = useCallback((listener: () => void) => timeline.subscribe(oncePerFrame(listener)), [timeline]);
+  const all = useSyncExternalStore(subscribe, () => timeline.current);
+  const messages = useMemo(() => all.filter((message) => message.threadId === selected), [all, selected]);
+  const streaming = messages.find((message) => message.role === 'assistant' && message.status === 'streaming');
+  const history = useThreadMessages(selected);
+  const threads = useThreads();
+  const thread: ThreadJson | undefined = useMemo(() => {
+    if (!selected) return undefined;
+    const listed = (threads.data?.pages ?? []).flatMap((page) => page.threads ?? []).find((candidate) => candidate.id === selected);
+    return listed ?? { id: selected, title: messages.find((message) => message.role === 'user')?.text.slice(0, 80) ?? '' };
+  }, [threads.data, selected, messages]);
+  const noModelInstalled = useNoModel();
+  const noModel = noModelInstalled === true || sendErrorCode === NO_MODEL || messages.some((message) => message.errorCode === NO_MODEL);
+
   useEffect(() => {
     // A block body: scrollIntoView returns a promise in newer browsers, and an effect may return only a cleanup.
     void logEnd.current?.scrollIntoView?.({ block: 'end' });
-  }, [events.length]);
+  }, [messages.length, messages.at(-1)?.text.length]);
+
+  const toggleAvatar = () => {
+    const next = !avatarBeside;
+    localStorage.setItem(AVATAR_BESIDE_KEY, next ? '1' : '0');
+    setAvatarBeside(next);
+  };
 
   const submit = async (event?: FormEvent) => {
     event?.preventDefault();
     const text = draft.trim();
-    if (!text) return;
+    if (!text || streaming) return;
     setError(undefined);
+    setSendErrorCode(undefined);
+    const key = timeline.sending(text, selected);
+    setDraft('');
     try {
-      const { correlationId } = await send.mutateAsync(text);
-      setPending((current) => new Map(current).set(correlationId, text));
-      setDraft('');
+      const answer = await conversation.send(text, selected);
+      timeline.sent(key, answer);
+      if (answer.threadId !== selected) select(answer.threadId);
+      void queryClient.invalidateQueries({ queryKey: queryKeys.threads });
     } catch (caught) {
-      setError(caught instanceof ApiError ? caught.info.message : 'Sending failed. Try again.');
+      const message = caught instanceof ApiError ? caught.info.message : 'Sending failed. Try again.';
+      timeline.notSent(key, message);
+      setSendErrorCode(caught instanceof ApiError ? caught.info.code : undefined);
+      setError(caught);
     }
   };
   // Enter sends, Shift+Enter starts a new line.
@@ -69,47 +90,126 @@ export function ConversationPage() {
     }
   };
 
+  const act = async (task: () => Promise<void>) => {
+    setActing(true);
+    setError(undefined);
+    try {
+      await task();
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setActing(false);
+    }
+  };
+
+  const stop = () => {
+    // The avatar stops at once, whatever the gateway answers.
+    setStopSignal((count) => count + 1);
+    if (!selected || !streaming) return;
+    void act(async () => {
+      try {
+        await conversation.stop(selected, streaming.id);
+      } catch (caught) {
+        // The reply ended meanwhile: nothing left to stop.
+        if (!(caught instanceof ApiError && caught.info.code === 'CONVERSATION_REPLY_NOT_RUNNING')) throw caught;
+      }
+    });
+  };
+
+  const regenerate = () => {
+    if (!selected) return;
+    void act(async () => {
+      const answer = await conversation.regenerate(selected);
+      timeline.regenerating(selected, answer.replyId);
+    });
+  };
+
+  const lastReply = messages.at(-1)?.role === 'assistant' ? messages.at(-1) : undefined;
+
   return (
     <section className="page conversation">
-      <h1>Conversation</h1>
-      <ol role="log" aria-label="Conversation" aria-live="polite" className="conversation-log">
-        {events.length === 0 && pending.size === 0 ? <li className="empty">No messages yet. Say hello.</li> : null}
-        {events.map((event) => (
-          <li key={event.key} className="bubble" data-testid="conversation-event" data-topic={event.topic}>
-            <span className="bubble-text">{event.text}</span>
-            <time dateTime={event.at}>{new Date(event.at).toLocaleTimeString()}</time>
-          </li>
-        ))}
-        {[...pending].map(([correlationId, text]) => (
-          <li key={correlationId} className="bubble pending" aria-busy="true">
-            <span className="bubble-text">{text}</span>
-            <span className="hint">sending…</span>
-          </li>
-        ))}
-        <li ref={logEnd} aria-hidden="true" className="log-end" />
-      </ol>
-      <form className="composer" onSubmit={(event) => void submit(event)}>
-        <label className="grow">
-          Message
-          <textarea name="message" rows={2} value={draft} maxLength={16_000} onChange={(event) => setDraft(event.target.value)} onKeyDown={onKeyDown} />
-        </label>
-        <button type="submit" className="filled-button" disabled={send.isPending || draft.trim() === ''}>
-          Send
+      <div className="page-title-row">
+        <h1>Conversation</h1>
+        <button type="button" className="outlined-button" aria-pressed={avatarBeside} onClick={toggleAvatar}>
+          {avatarBeside ? 'Hide the avatar' : 'Show the avatar beside'}
         </button>
-      </form>
-      <ErrorAlert error={error} fallback="Sending failed. Try again." />
+      </div>
+      <div className={`conversation-layout${avatarBeside ? ' with-avatar' : ''}`}>
+        <ThreadList selected={selected} onSelect={(chosen) => select(chosen.id)} onNew={() => select(undefined)} />
+        <div className="thread">
+          {thread ? <ThreadHeader key={thread.id} thread={thread} onDeleted={() => select(undefined)} /> : <h2>New conversation</h2>}
+          {noModel ? <NoModelNotice /> : null}
+          <ErrorAlert error={history.error} fallback="This conversation could not be read." />
+          <ol role="log" aria-label="Conversation" aria-live="polite" className="conversation-log">
+            {messages.length === 0 && !history.isLoading ? <li className="empty">No messages yet. Say hello.</li> : null}
+            {messages.map((message) => (
+              <MessageBubble key={message.key} message={message} canRegenerate={message === lastReply && !streaming && !acting} onRegenerate={regenerate} />
+            ))}
+            <li ref={logEnd} aria-hidden="true" className="log-end" />
+          </ol>
+          <form className="composer" onSubmit={(event) => void submit(event)}>
+            <label className="grow">
+              Message
+              <textarea name="message" rows={2} value={draft} maxLength={MAX_MESSAGE_CHARS} onChange={(event) => setDraft(event.target.value)} onKeyDown={onKeyDown} />
+            </label>
+            {streaming ? (
+              <button type="button" className="filled-button danger" onClick={stop} disabled={acting}>
+                Stop
+              </button>
+            ) : (
+              <button type="submit" className="filled-button" disabled={draft.trim() === ''}>
+                Send
+              </button>
+            )}
+          </form>
+          <ErrorAlert error={error} fallback="That did not work. Try again." />
+        </div>
+        {avatarBeside ? <AvatarPanel beside threadId={selected} stopSignal={stopSignal} /> : null}
+      </div>
     </section>
   );
 }
 
-let sequence = 0;
-function toShown(event: LiveEvent): ShownEvent {
-  const message = event.payload as ConversationMessageJson | null;
-  return {
-    key: `${event.correlationId ?? 'event'}-${++sequence}`,
-    topic: event.topic,
-    text: typeof message?.text === 'string' ? message.text : event.topic,
-    at: new Date().toISOString(),
-    correlationId: event.correlationId,
+/** Calls `listener` at the next animation frame, once however often it is asked before then. */
+function oncePerFrame(listener: () => void): () => void {
+  let pending = false;
+  return () => {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      listener();
+    });
   };
+}
+
+const STATUS_TEXT: Partial<Record<ShownMessage['status'], string>> = { sending: 'sending…', 'not-sent': 'not sent', stopped: 'stopped', failed: 'failed' };
+
+function MessageBubble({ message, canRegenerate, onRegenerate }: { message: ShownMessage; canRegenerate: boolean; onRegenerate: () => void }) {
+  const hint = message.status === 'streaming' ? (message.text ? undefined : (message.waiting ?? 'starting…')) : STATUS_TEXT[message.status];
+  return (
+    <li
+      className={`bubble ${message.role}${message.status === 'sending' ? ' pending' : ''}`}
+      data-testid="message"
+      data-role={message.role}
+      data-status={message.status}
+      data-message-id={message.id}
+      aria-busy={message.status === 'sending' || message.status === 'streaming'}
+    >
+      <span className="bubble-text" data-testid="message-text">
+        {message.text}
+      </span>
+      {hint ? <span className="hint" data-testid="message-hint">{hint}</span> : null}
+      {message.error ? (
+        <span role="alert" className="error">
+          {message.error}
+        </span>
+      ) : null}
+      {canRegenerate ? (
+        <button type="button" className="text-button" onClick={onRegenerate}>
+          Regenerate
+        </button>
+      ) : null}
+    </li>
+  );
 }

@@ -1,6 +1,8 @@
 // Privacy: consent per purpose (a switch each; essential purposes cannot be switched off) and the history of every
 // decision, newest first. Changes made elsewhere (another tab, a service) arrive as pushes and refresh both.
 import { useState } from 'react';
+import { Link } from 'react-router';
+import { useAppState } from '../../app/app-context';
 import { useConsent, useConsentHistory, useSetConsent } from '../../api/queries';
 import { ErrorAlert } from '../../app/error-alert';
 
@@ -14,6 +16,7 @@ export function PrivacyPage() {
   const consent = useConsent();
   const history = useConsentHistory();
   const setConsent = useSetConsent();
+  const memoryWithdrawn = useAppState((state) => state.memoryWithdrawn);
   // The choice shows at once (a controlled checkbox would otherwise snap back until the cache catches up).
   const [choices, setChoices] = useState<Readonly<Record<string, boolean>>>({});
   const choose = (purpose: string, granted: boolean) => {
@@ -34,6 +37,11 @@ export function PrivacyPage() {
       <h1>Privacy</h1>
       <p className="hint">Nothing here leaves this machine. A purpose you have not allowed is denied.</p>
       <ErrorAlert error={error} fallback="Consent could not be read or changed." />
+      {memoryWithdrawn ? (
+        <p role="status" className="card notice" data-testid="memory-withdrawn">
+          Memory is off: everything aico remembered about you was deleted ({memoryWithdrawn.deletedFacts} facts). <Link to="/memory">See the memory page.</Link>
+        </p>
+      ) : null}
       <ul className="purposes">
         {(consent.data?.purposes ?? []).map((purpose) => (
           <li key={purpose.purpose} className="card purpose">

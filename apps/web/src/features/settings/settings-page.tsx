@@ -1,9 +1,10 @@
-// Settings: the theme (follow the system, light, dark; remembered in this browser) and the account's sessions, each
-// of which can be ended, with "log out everywhere".
+// Settings: the theme (follow the system, light, dark; remembered in this browser), the companion's persona (admins),
+// and the account's sessions, each of which can be ended, with "log out everywhere".
 import type { ThemeChoice } from '../../core/app-store';
 import { useEndSession, useLogoutEverywhere, useSessions } from '../../api/queries';
 import { useAppState, useServices } from '../../app/app-context';
 import { ErrorAlert } from '../../app/error-alert';
+import { PersonaSettings } from './persona-settings';
 
 const THEMES: readonly { value: ThemeChoice; label: string }[] = [
   { value: 'system', label: 'Follow the system' },
@@ -14,6 +15,7 @@ const THEMES: readonly { value: ThemeChoice; label: string }[] = [
 export function SettingsPage() {
   const { store } = useServices();
   const theme = useAppState((state) => state.theme);
+  const admin = useAppState((state) => state.session?.user.role === 'admin');
   const sessions = useSessions();
   const endSession = useEndSession();
   const logoutEverywhere = useLogoutEverywhere();
@@ -33,6 +35,7 @@ export function SettingsPage() {
           ))}
         </div>
       </fieldset>
+      {admin ? <PersonaSettings /> : null}
       <h2>Sessions</h2>
       <ErrorAlert error={error} fallback="Sessions could not be read or ended." />
       <ul aria-label="Sessions" className="sessions">

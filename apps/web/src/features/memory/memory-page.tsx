@@ -1,0 +1,146 @@
+// The memory page: what the companion remembers of this user (only with `conversation.memory` consent), every fact
+// with the conversation it came from; each can be edited or deleted, or everything forgotten at once. It says whether
+// memory is on (the switch is on the privacy page), and, when consent was withdrawn, that the memory was deleted.
+import { useState, type FormEvent } from 'react';
+import { Link } from 'react-router';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import type { MemoryFactViewJson } from '@aico/contracts';
+import { queryKeys, useConsent } from '../../api/queries';
+import { useAppState, useServices } from '../../app/app-context';
+import { ErrorAlert } from '../../app/error-alert';
+
+export function MemoryPage() {
+  const { memory } = useServices();
+  const queryClient = useQueryClient();
+  const list = useQuery({ queryKey: queryKeys.memory, queryFn: () => memory.list() });
+  // Whether memory is on is the consent's to say (the privacy page's own list), so it shows even when the memory
+  // cannot be read; the memory list's own flag stands in until the consent list has come.
+  const consent = useConsent();
+  const memoryConsent = consent.data?.purposes.find((purpose) => purpose.purpose === 'conversation.memory');
+  const withdrawn = useAppState((state) => state.memoryWithdrawn);
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const [confirmForget, setConfirmForget] = useState(false);
+  const [forgotten, setForgotten] = useState<string>();
+
+  const run = async (task: () => Promise<void>) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await task();
+      await queryClient.invalidateQueries({ queryKey: queryKeys.memory });
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const forget = () =>
+    void run(async () => {
+      const result = await memory.forget();
+      setForgotten(`Forgotten: ${result.deletedFacts ?? 0} facts and ${result.deletedSummaries ?? 0} conversation summaries.`);
+      setConfirmForget(false);
+    });
+
+  const facts = list.data?.facts ?? [];
+  const enabled = memoryConsent ? memoryConsent.granted : list.data?.enabled === true;
+  const known = memoryConsent !== undefined || list.data !== undefined;
+
+  return (
+    <section className="page memory">
+      <h1>Memory</h1>
+      {known ? (
+        <p className="card" data-testid="memory-consent" data-enabled={enabled}>
+          {enabled ? (
+            <>
+              <strong>Memory is on.</strong> After each exchange aico notes facts about you and summarises the conversation, on this machine only.
+            </>
+          ) : (
+            <>
+              <strong>Memory is off.</strong> Nothing of one conversation reaches another.
+            </>
+          )}{' '}
+          <Link to="/privacy">Change this on the privacy page.</Link>
+        </p>
+      ) : null}
+      {withdrawn && !enabled ? (
+        <p role="status" className="card notice" data-testid="memory-withdrawn">
+          You withdrew consent to memory: everything aico remembered about you was deleted ({withdrawn.deletedFacts} facts).
+        </p>
+      ) : null}
+      {forgotten ? (
+        <p role="status" className="hint">
+          {forgotten}
+        </p>
+      ) : null}
+      <ErrorAlert error={list.error ?? error} fallback="The memory could not be read or changed." />
+      <ul aria-label="Remembered facts" className="facts">
+        {facts.length === 0 && list.isSuccess ? <li className="hint empty">aico remembers nothing about you.</li> : null}
+        {facts.map((view) => (
+          <FactRow key={view.fact?.id} view={view} busy={busy} onSave={(text) => run(async () => void (await memory.update(view.fact!.id!, text)))} onDelete={() => void run(() => memory.remove(view.fact!.id!))} />
+        ))}
+      </ul>
+      {list.data?.summaries ? <p className="hint">{list.data.summaries} conversations have a summary.</p> : null}
+      {confirmForget ? (
+        <div role="alertdialog" aria-label="Forget everything?" className="card confirm">
+          <p>Forget every fact and every conversation summary? The conversations themselves stay.</p>
+          <button type="button" className="filled-button danger" onClick={forget} disabled={busy}>
+            Forget for good
+          </button>
+          <button type="button" className="text-button" onClick={() => setConfirmForget(false)} disabled={busy}>
+            Cancel
+          </button>
+        </div>
+      ) : (
+        <button type="button" className="outlined-button danger" onClick={() => setConfirmForget(true)} disabled={busy || (facts.length === 0 && !list.data?.summaries)}>
+          Forget everything
+        </button>
+      )}
+    </section>
+  );
+}
+
+function FactRow({ view, busy, onSave, onDelete }: { view: MemoryFactViewJson; busy: boolean; onSave: (text: string) => Promise<void>; onDelete: () => void }) {
+  const [editing, setEditing] = useState(false);
+  const [text, setText] = useState(view.fact?.text ?? '');
+  const save = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!text.trim()) return;
+    await onSave(text.trim());
+    setEditing(false);
+  };
+  return (
+    <li className="card fact" data-testid="fact" data-fact-id={view.fact?.id}>
+      {editing ? (
+        <form onSubmit={(event) => void save(event)} className="rename">
+          <label className="grow">
+            Fact
+            <input value={text} maxLength={1000} autoFocus onChange={(event) => setText(event.target.value)} />
+          </label>
+          <button type="submit" className="filled-button" disabled={busy || !text.trim()}>
+            Save
+          </button>
+          <button type="button" className="text-button" onClick={() => setEditing(false)}>
+            Cancel
+          </button>
+        </form>
+      ) : (
+        <>
+          <span className="fact-text">{view.fact?.text}</span>
+          <span className="hint">
+            {' '}
+            from {view.sourceThreadTitle ? `“${view.sourceThreadTitle}”` : 'a deleted conversation'}
+            {view.fact?.edited ? ', edited by you' : ''}
+          </span>
+          <button type="button" className="text-button" onClick={() => (setText(view.fact?.text ?? ''), setEditing(true))} disabled={busy}>
+            Edit
+          </button>
+          <button type="button" className="text-button danger" onClick={onDelete} disabled={busy}>
+            Delete
+          </button>
+        </>
+      )}
+    </li>
+  );
+}
