@@ -119,7 +119,7 @@ describe('storage app contract', () => {
         message: expect.stringContaining('payload (aico.storage.v1.PutStateRequest) does not decode: The encoded data was not valid for encoding utf-8'),
       });
       expect((await storage.listState({ namespace: 'bad' })).entries).toEqual([]);
-      expect(await storage.checkDatabase()).toMatchObject({ ok: true, problems: [], schemaMigration: expect.stringMatching(/^0003_/) });
+      expect(await storage.checkDatabase()).toMatchObject({ ok: true, problems: [], schemaMigration: expect.stringMatching(/^0004_/) });
     });
   });
 

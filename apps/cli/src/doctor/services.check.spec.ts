@@ -36,7 +36,7 @@ describe('services and database checks', () => {
       const { result, answering } = await checkServices(cli, dataDir, now, 10_000);
       expect([...answering]).toEqual(['storage']);
       expect(result.status).toBe('warn');
-      expect(result.detail).toMatch(/^Not answering within 10 s: gateway, keys, scheduler, monitor, models\. Answering: storage \(\d+\.\d ms\)\.$/);
+      expect(result.detail).toMatch(/^Not answering within 10 s: gateway, keys, scheduler, monitor, models, conversation\. Answering: storage \(\d+\.\d ms\)\.$/);
       expect(result.fix).toBe(`Start them ("npm start" runs every service) or read their logs in ${dataDir}/logs.`);
       expect(PINGED_SERVICES).toEqual(['gateway', 'keys', 'storage', 'scheduler', 'monitor', 'models', 'conversation']);
     });

@@ -6,7 +6,7 @@
 // No text of the user's reaches a log line or an error message here: logs name codes and counts only.
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampNow } from '@bufbuild/protobuf/wkt';
-import { MEMORY_CONSENT_PURPOSE, MemoryFactSchema, type ConsentChanged, type ForgetMemoryResponse, type MemoryChangedSchema, type MemoryFact, type MemoryFactView, type ListMemoryResponse, MemoryFactViewSchema, ListMemoryResponseSchema } from '@aico/contracts';
+import { MAX_MEMORY_FACT_CHARS, MEMORY_CONSENT_PURPOSE, MemoryFactSchema, type ConsentChanged, type ForgetMemoryResponse, type MemoryChangedSchema, type MemoryFact, type MemoryFactView, type ListMemoryResponse, MemoryFactViewSchema, ListMemoryResponseSchema } from '@aico/contracts';
 import type { Logger } from '@aico/logging';
 import { ConversationError, ConversationErrorCode } from '../conversation.error';
 import type { ThreadStorePort } from '../threads/thread-store.port';
@@ -20,7 +20,7 @@ import { cosine, rankFacts, recentSummaries, withinBudget } from './memory-relev
 import type { MemoryConfig } from './memory.config';
 
 /** The longest fact a user may write (characters). */
-export const MAX_FACT_CHARS = 500;
+const MAX_FACT_CHARS = MAX_MEMORY_FACT_CHARS;
 /** Two facts this similar (cosine of their embeddings) say the same thing: the newer one is not kept. */
 const DUPLICATE_SIMILARITY = 0.95;
 

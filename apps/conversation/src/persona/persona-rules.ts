@@ -1,15 +1,11 @@
 // What a persona may be, and the one aico ships with until an admin saves another.
 import { create } from '@bufbuild/protobuf';
-import { PersonaSchema, type Persona } from '@aico/contracts';
+import { PERSONA_EXPRESSIONS, PERSONA_LIMITS, PersonaSchema, type Persona } from '@aico/contracts';
 import { ConversationError, ConversationErrorCode } from '../conversation.error';
 
 export const PERSONA_ID = 'default';
-/** The avatar's expressions (libs/avatar-protocol EXPRESSIONS, a browser-typed lib; a spec holds the two together). */
-export const EXPRESSIONS = ['neutral', 'happy', 'sad', 'surprised', 'thinking'] as const;
-export const MAX_PERSONA_NAME_CHARS = 64;
-export const MAX_SYSTEM_PROMPT_CHARS = 4000;
-export const MAX_PERSONA_TOP_K = 1000;
-export const MAX_PERSONA_TOKENS = 4096;
+export const EXPRESSIONS = PERSONA_EXPRESSIONS;
+const { nameChars: MAX_PERSONA_NAME_CHARS, systemPromptChars: MAX_SYSTEM_PROMPT_CHARS, topK: MAX_PERSONA_TOP_K, maxTokens: MAX_PERSONA_TOKENS } = PERSONA_LIMITS;
 
 /** The persona until an admin saves one: warm, brief, honest about being an AI running on this machine. */
 export function defaultPersona(): Persona {

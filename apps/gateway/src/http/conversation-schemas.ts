@@ -1,7 +1,7 @@
 // Request and answer schemas of the conversation, persona, memory, models and first-run routes. Answers are the
 // protobuf JSON of the contract's messages (protoJsonSchema reads them from the descriptors), so the OpenAPI document
 // and the web client's types say exactly what the services answer.
-import { MAX_CONVERSATION_MESSAGE_CHARS } from '@aico/contracts';
+import { MAX_CONVERSATION_MESSAGE_CHARS, MAX_MEMORY_FACT_CHARS, PERSONA_EXPRESSIONS, PERSONA_LIMITS } from '@aico/contracts';
 import {
   DeleteThreadResponseSchema,
   ForgetMemoryResponseSchema,
@@ -38,18 +38,17 @@ export const MessagesQuery = z.strictObject({ afterId: z.string().max(MAX_ID_CHA
 export const RenameThreadBody = z.strictObject({ title: z.string().trim().min(1).max(200) });
 export const ExportQuery = z.strictObject({ format: z.enum(['markdown', 'json']).optional() });
 export const StopReplyBody = z.strictObject({ replyId: z.string().min(1).max(MAX_ID_CHARS).optional() });
-export const PERSONA_EXPRESSIONS = ['neutral', 'happy', 'sad', 'surprised', 'thinking'] as const;
 export const PersonaBody = z.strictObject({
-  name: z.string().trim().min(1).max(64),
-  systemPrompt: z.string().trim().min(1).max(8000),
+  name: z.string().trim().min(1).max(PERSONA_LIMITS.nameChars),
+  systemPrompt: z.string().trim().min(1).max(PERSONA_LIMITS.systemPromptChars),
   temperature: z.number().min(0).max(2).optional(),
   topP: z.number().gt(0).max(1).optional(),
-  topK: z.number().int().min(1).max(1000).optional(),
+  topK: z.number().int().min(1).max(PERSONA_LIMITS.topK).optional(),
   /** 0: the service's default. */
-  maxTokens: z.number().int().min(0).max(32_768).optional(),
+  maxTokens: z.number().int().min(0).max(PERSONA_LIMITS.maxTokens).optional(),
   expression: z.enum(PERSONA_EXPRESSIONS),
 });
-export const MemoryFactBody = z.strictObject({ text: z.string().trim().min(1).max(1000) });
+export const MemoryFactBody = z.strictObject({ text: z.string().trim().min(1).max(MAX_MEMORY_FACT_CHARS) });
 export const ImportModelBody = z.strictObject({ path: z.string().min(1).max(4096), name: z.string().min(1).max(128).optional() });
 export const PullModelBody = z.strictObject({ source: z.string().min(1).max(2048), name: z.string().min(1).max(128).optional(), sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, '64 hex digits').optional() });
 export const UseModelBody = z.strictObject({ name: z.string().min(1).max(128) });

@@ -1,8 +1,13 @@
-import { personaFormValues, validatePersonaForm } from './persona-form';
+import { PERSONA_LIMITS } from '@aico/contracts';
+import { MAX_PERSONA_NAME_CHARS, MAX_PERSONA_TOKENS, MAX_SYSTEM_PROMPT_CHARS, personaFormValues, validatePersonaForm } from './persona-form';
 
 const form = { name: 'Aico', systemPrompt: 'You are Aico.', temperature: '0.7', topP: '', topK: '40', maxTokens: '512', expression: 'happy' };
 
 describe('validatePersonaForm', () => {
+  it('checks the limits the conversation service enforces', () => {
+    expect({ nameChars: MAX_PERSONA_NAME_CHARS, systemPromptChars: MAX_SYSTEM_PROMPT_CHARS, maxTokens: MAX_PERSONA_TOKENS }).toEqual({ nameChars: PERSONA_LIMITS.nameChars, systemPromptChars: PERSONA_LIMITS.systemPromptChars, maxTokens: PERSONA_LIMITS.maxTokens });
+  });
+
   it('turns a valid form into the PUT body, leaving out empty sampling fields', () => {
     expect(validatePersonaForm(form)).toEqual({ ok: true, input: { name: 'Aico', systemPrompt: 'You are Aico.', expression: 'happy', temperature: 0.7, topK: 40, maxTokens: 512 } });
   });

@@ -18,6 +18,7 @@ export interface PersonaFormValues {
 export type PersonaFormErrors = Partial<Record<keyof PersonaFormValues, string>>;
 export type PersonaFormResult = { readonly ok: true; readonly input: PersonaInput } | { readonly ok: false; readonly errors: PersonaFormErrors };
 
+// PERSONA_LIMITS of @aico/contracts (a value import would bundle every contract into the page; the spec holds them equal).
 export const MAX_PERSONA_NAME_CHARS = 64;
 export const MAX_SYSTEM_PROMPT_CHARS = 4000;
 export const MAX_PERSONA_TOKENS = 4096;
