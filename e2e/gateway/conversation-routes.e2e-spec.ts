@@ -89,7 +89,7 @@ describe('conversation routes of the gateway (real processes, stand-in conversat
       record('persona', { name: persona?.name, temperature: persona?.temperature, updatedBy });
       return { persona: { id: 'default', name: persona?.name ?? '', systemPrompt: persona?.systemPrompt ?? '', expression: persona?.expression ?? '', updatedBy } };
     });
-    conversation.handle(ConversationTopics.memoryList, ({ payload: { userId } }) => ({ enabled: false, facts: [], summaries: userId === 'ada' ? 1 : 0 }));
+    conversation.handle(ConversationTopics.memoryList, ({ payload: { userId } }) => ({ enabled: false, facts: [], summaries: userId === adminName ? 1 : 0 }));
     models = createTestClient('models', stack.environment.keys, stack.environment.endpoints);
     models.handle(ModelsTopics.catalogList, ({ payload: { withFit } }) => {
       record('models.list', { withFit });
@@ -109,6 +109,8 @@ describe('conversation routes of the gateway (real processes, stand-in conversat
   }
 
   let admin = '';
+  /** Whoever of the two concurrent first-run setups won (ada or mallory): the admin of every later test. */
+  let adminName = '';
   let bob = '';
   const bearer = (token: string) => ({ token });
 
@@ -133,6 +135,8 @@ describe('conversation routes of the gateway (real processes, stand-in conversat
     expect(users.body.users).toHaveLength(1);
     // The one made can log in with its password.
     const username = made.body.user.username as string;
+    expect(['ada', 'mallory']).toContain(username);
+    adminName = username;
     admin = (await stack.login(username, ADMIN_PASSWORD)).accessToken;
     await stack.putUser('bob', PASSWORD, 'user');
     bob = (await stack.login('bob', PASSWORD)).accessToken;
@@ -157,13 +161,13 @@ describe('conversation routes of the gateway (real processes, stand-in conversat
     expect(await stack.call('POST', '/api/v1/conversation/messages', { token: admin, json: { text: 'hi', userId: 'bob' } })).toMatchObject({ status: 400, body: { error: { code: 'INVALID_BODY' } } });
     const sent = await stack.call('POST', '/api/v1/conversation/messages', { token: admin, json: { text: 'Hello there', client: 'web' } });
     expect(sent.status).toBe(202);
-    expect(sent.body).toEqual({ threadId: 'thread-of-ada', messageId: expect.stringMatching(/^message-/), replyId: expect.stringMatching(/^reply-/), correlationId: expect.any(String), thread: expect.objectContaining({ id: 'thread-of-ada', ownerId: 'ada' }) });
-    expect(received.at(-1)).toEqual({ topic: 'send', payload: { userId: 'ada', threadId: '', text: 'Hello there', client: 'web' } });
+    expect(sent.body).toEqual({ threadId: `thread-of-${adminName}`, messageId: expect.stringMatching(/^message-/), replyId: expect.stringMatching(/^reply-/), correlationId: expect.any(String), thread: expect.objectContaining({ id: `thread-of-${adminName}`, ownerId: adminName }) });
+    expect(received.at(-1)).toEqual({ topic: 'send', payload: { userId: adminName, threadId: '', text: 'Hello there', client: 'web' } });
     const second = await adaSocket.frames.next((frame) => isEvent('conversation.reply.delta')(frame) && payloadOf(frame)['sequence'] === '2');
-    expect(payloadOf(second)).toMatchObject({ userId: 'ada', replyId: sent.body.replyId, text: 'ada.' });
+    expect(payloadOf(second)).toMatchObject({ userId: adminName, replyId: sent.body.replyId, text: `${adminName}.` });
     const echoed = await adaSocket.frames.next(isEvent('conversation.message.received'));
     // The POST's answer and the event carry the same message id (a front end dedupes by it).
-    expect(payloadOf(echoed)).toMatchObject({ id: sent.body.messageId, conversationId: 'thread-of-ada', replyId: sent.body.replyId });
+    expect(payloadOf(echoed)).toMatchObject({ id: sent.body.messageId, conversationId: `thread-of-${adminName}`, replyId: sent.body.replyId });
     await speakUntilHeard(bobSocket, 'bob sync');
     expect(bobSocket.frames.frames.filter((frame) => frame['type'] === 'event' && String(frame['topic']).startsWith('conversation.'))).toEqual([]);
     // A WebSocket cannot post a message (one way in: POST).
@@ -186,7 +190,7 @@ describe('conversation routes of the gateway (real processes, stand-in conversat
   });
 
   it("answers another user's thread and an unknown one with 404 CONVERSATION_THREAD_NOT_FOUND on every route", async () => {
-    for (const id of ['thread-of-ada', 'no-such-thread', 'x'.repeat(200)]) {
+    for (const id of [`thread-of-${adminName}`, 'no-such-thread', 'x'.repeat(200)]) {
       for (const [method, path, json] of [
         ['POST', '/api/v1/conversation/messages', { text: 'hi', conversationId: id }],
         ['GET', `/api/v1/conversation/threads/${id}`, undefined],
@@ -255,8 +259,8 @@ describe('conversation routes of the gateway (real processes, stand-in conversat
       expect([bad, answer.status, answer.body.error.code]).toEqual([bad, 400, 'INVALID_BODY']);
     }
     const changed = await stack.call('PUT', '/api/v1/persona', { token: admin, json: persona });
-    expect(changed).toMatchObject({ status: 200, body: { persona: { name: 'Aico', expression: 'happy', updatedBy: 'ada' } } });
-    expect(received.filter((entry) => entry.topic === 'persona')).toEqual([{ topic: 'persona', payload: { name: 'Aico', temperature: expect.closeTo(0.7, 5), updatedBy: 'ada' } }]);
+    expect(changed).toMatchObject({ status: 200, body: { persona: { name: 'Aico', expression: 'happy', updatedBy: adminName } } });
+    expect(received.filter((entry) => entry.topic === 'persona')).toEqual([{ topic: 'persona', payload: { name: 'Aico', temperature: expect.closeTo(0.7, 5), updatedBy: adminName } }]);
   });
 
   it("answers the caller's memory with enabled always present", async () => {
