@@ -31,12 +31,20 @@ class Watched {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
-  /** Resolves once `text` appears at or after `since` in the output; rejects after the deadline showing the output. */
+  /**
+   * Resolves with the offset just past `text` once it appears at or after `since` (not the end of the output: what
+   * came in the same chunk after it is still to be waited for); rejects after the deadline showing the output.
+   */
   waitFor(text: string, since = 0): Promise<number> {
-    if (this.output.indexOf(text, since) >= 0) return Promise.resolve(this.output.length);
+    const found = () => {
+      const at = this.output.indexOf(text, since);
+      return at >= 0 ? at + text.length : undefined;
+    };
+    const now = found();
+    if (now !== undefined) return Promise.resolve(now);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`"${text}" did not appear within ${SIGNAL_TIMEOUT_MS} ms; output:\n${this.output}`)), SIGNAL_TIMEOUT_MS);
-      this.waiters.push({ text, since, resolve: () => (clearTimeout(timer), resolve(this.output.length)) });
+      this.waiters.push({ text, since, resolve: () => (clearTimeout(timer), resolve(found()!)) });
     });
   }
 }
