@@ -15,6 +15,8 @@ export const conversationConfigSchema = baseConfigSchema.extend({
        * CONVERSATION_BUSY. The models service runs them one after another anyway: this bounds the queue a person waits in.
        */
       maxReplies: configInteger.min(1).default(8),
+      /** Of those, one user's at once (their many threads must not take every slot from the others). */
+      maxRepliesPerUser: configInteger.min(1).default(3),
       /** The longest a reply may take, waiting for the model included; then it ends with the text so far. */
       replyTimeoutMs: configInteger.min(1_000).default(600_000),
       /**

@@ -43,7 +43,7 @@ describe('conversation app contract', () => {
   }
 
   beforeAll(async () => {
-    h = await ConversationHarness.start({ AICO_CONVERSATION__MAX_REPLIES: '3', AICO_CONVERSATION__DEFAULT_MAX_TOKENS: '100', AICO_CONVERSATION__CHECKPOINT_MS: '0' });
+    h = await ConversationHarness.start({ AICO_CONVERSATION__MAX_REPLIES: '3', AICO_CONVERSATION__MAX_REPLIES_PER_USER: '2', AICO_CONVERSATION__DEFAULT_MAX_TOKENS: '100', AICO_CONVERSATION__CHECKPOINT_MS: '0' });
   });
   afterAll(async () => {
     await h?.stop();
@@ -210,6 +210,56 @@ describe('conversation app contract', () => {
     generation.write('part');
     generation.fail(ModelsErrorCode.LoadFailed, 'The model could not be loaded.');
     expect(await h.completion(sent.replyId)).toMatchObject({ status: MessageStatus.FAILED, errorCode: ConversationErrorCode.ModelsUnavailable, text: 'part' });
+  });
+
+  it('keeps new turns out of a thread being deleted (nothing of them stays), and one user from taking every reply slot', async () => {
+    const { sent } = await exchange('jo', 'first', ['ok']);
+    const threadId = sent.thread!.id;
+    let release = () => undefined as void;
+    h.storage.holdDeletes = new Promise<void>((resolve) => (release = resolve));
+    const arrived = h.storage.deleteArrived();
+    const deleting = h.gateway.request(ConversationTopics.threadDelete, { userId: 'jo', threadId });
+    try {
+      await arrived;
+      // The thread is still in storage, but no turn may start in it now.
+      await expect(send('jo', 'too late', threadId)).rejects.toMatchObject({ code: ConversationErrorCode.ThreadNotFound });
+      await expect(h.gateway.request(ConversationTopics.replyRegenerate, { userId: 'jo', threadId })).rejects.toMatchObject({ code: ConversationErrorCode.ThreadNotFound });
+    } finally {
+      h.storage.holdDeletes = undefined;
+      release();
+    }
+    expect(await deleting).toMatchObject({ deletedMessages: 2 });
+    expect([...h.storage.records.values()].filter((record) => record.kind.case === 'threadMessage' && record.kind.value.threadId === threadId)).toEqual([]);
+
+    // Per user (AICO_CONVERSATION__MAX_REPLIES_PER_USER=2): a third of jo's replies at once waits; others still get one.
+    const seen = h.models.generations.length;
+    const one = await send('jo', 'one');
+    const two = await send('jo', 'two');
+    await expect(send('jo', 'three')).rejects.toMatchObject({ code: ConversationErrorCode.Busy, message: expect.stringContaining('of your replies') });
+    const other = await send('kay', 'mine');
+    for (const [i, sentNow] of [one, two, other].entries()) {
+      (await h.models.next(seen + i)).end();
+      await h.completion(sentNow.replyId);
+    }
+  });
+
+  it('ends a reply stopped while it waits for its first token count at once, stopped', async () => {
+    // The count answers far later than the test lasts: only the stop can end the wait.
+    h.models.countDelayMs = 600_000;
+    const seen = h.models.generations.length;
+    try {
+      const sent = await send('liv', 'hello while the tokenizer loads');
+      await expect(stop('liv', sent.thread!.id, sent.replyId)).resolves.toMatchObject({ replyId: sent.replyId });
+      expect(await h.completion(sent.replyId)).toMatchObject({ status: MessageStatus.STOPPED, text: '' });
+      expect(h.models.generations).toHaveLength(seen);
+    } finally {
+      h.models.countDelayMs = 0;
+    }
+  });
+
+  it('refuses a forged page token (a time past what a date can hold) as invalid, not as a failure', async () => {
+    const forged = Buffer.from(JSON.stringify({ t: 1e300, i: 'x' })).toString('base64url');
+    await expect(h.gateway.request(ConversationTopics.threadsList, { userId: 'ann', pageToken: forged })).rejects.toMatchObject({ code: ConversationErrorCode.InvalidArgument });
   });
 
   it('waits for a slow first token count (the models app loading its runtime and tokenizer) beyond the bus’s usual request timeout', async () => {

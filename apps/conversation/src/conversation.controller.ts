@@ -69,7 +69,7 @@ export class ConversationController {
 
   @MessagePattern('conversation.threads.delete')
   async delete(@Payload() request: DeleteThreadRequest) {
-    return { deletedMessages: await this.threads.delete(user(request.userId), request.threadId, (threadId) => this.turns.isWriting(threadId)) };
+    return { deletedMessages: await this.threads.delete(user(request.userId), request.threadId, (threadId, work) => this.turns.whileNoReply(threadId, work)) };
   }
 
   @MessagePattern('conversation.threads.export')

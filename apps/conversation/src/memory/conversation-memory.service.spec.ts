@@ -308,6 +308,26 @@ describe('consent withdrawn', () => {
     expect(h.published).toEqual([{ userId: 'ada', reason: 'consent_withdrawn', facts: 0, deletedFacts: 1, deletedSummaries: 1 }]);
   });
 
+  it('deletes memory it finds without consent when a prompt is built (a withdrawal this process never heard), and says so', async () => {
+    const h = memoryHarness();
+    h.threads.addThread('ada', 't1');
+    h.threads.threads.get('t1')!.summary = 'Lyon.';
+    fact(h, 'ada', 'f1', 'The user plays the cello.');
+    // No consentChanged event: the service was down when consent was withdrawn.
+    expect(await h.service.promptContext('ada', 't2', 'hello')).toEqual([]);
+    await h.service.jobs.whenIdle();
+    for (let i = 0; i < 20 && h.published.length === 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(h.facts.facts.size).toBe(0);
+    expect(h.threads.threads.get('t1')!.summary).toBe('');
+    expect(h.published).toEqual([{ userId: 'ada', reason: 'consent_withdrawn', facts: 0, deletedFacts: 1, deletedSummaries: 1 }]);
+    // A consent check without an answer deletes nothing.
+    const noAnswer = memoryHarness({}, { failConsent: true });
+    fact(noAnswer, 'ada', 'f1', 'The user plays the cello.');
+    expect(await noAnswer.service.promptContext('ada', 't2', 'hello')).toEqual([]);
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(noAnswer.facts.facts.size).toBe(1);
+  });
+
   it('ignores other purposes and grants', async () => {
     const h = memoryHarness();
     fact(h, 'ada', 'f1', 'The user plays the cello.');

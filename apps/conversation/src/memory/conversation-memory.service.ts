@@ -6,7 +6,7 @@
 // No text of the user's reaches a log line or an error message here: logs name codes and counts only.
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampNow } from '@bufbuild/protobuf/wkt';
-import { MAX_MEMORY_FACT_CHARS, MEMORY_CONSENT_PURPOSE, MemoryFactSchema, type ConsentChanged, type ForgetMemoryResponse, type MemoryChangedSchema, type MemoryFact, type MemoryFactView, type ListMemoryResponse, MemoryFactViewSchema, ListMemoryResponseSchema } from '@aico/contracts';
+import { MAX_MEMORY_FACT_CHARS, MEMORY_CONSENT_PURPOSE, MemoryFactSchema, type ConsentChanged, type ForgetMemoryResponse, type MemoryChangedSchema, type MemoryFact, type MemoryFactView, type ListMemoryResponse, type Thread, MemoryFactViewSchema, ListMemoryResponseSchema } from '@aico/contracts';
 import type { Logger } from '@aico/logging';
 import { ConversationError, ConversationErrorCode } from '../conversation.error';
 import type { ThreadStorePort } from '../threads/thread-store.port';
@@ -46,6 +46,8 @@ export const errorFacts = (error: unknown): { error: string; code?: string } => 
 
 export class ConversationMemoryService implements ConversationMemoryPort {
   readonly jobs: MemoryJobQueue;
+  /** Users whose answered "no" was already followed by a look for memory kept without consent (once a run). */
+  private readonly checkedWithoutConsent = new Set<string>();
   /** Bumped when a user's memory is wiped (forget, consent withdrawn): a job that began before does not write after. */
   private readonly epochs = new Map<string, number>();
   /** One change of a user's memory at a time (a job's writes, forget, edits): a wipe never races a write. */
@@ -60,7 +62,16 @@ export class ConversationMemoryService implements ConversationMemoryPort {
   }
 
   async promptContext(userId: string, threadId: string, latestText: string): Promise<readonly string[]> {
-    if (!(await this.deps.consent.granted(userId))) return [];
+    const consent = await this.deps.consent.answer(userId);
+    if (!consent.granted) {
+      // A withdrawal this process never heard (it was down, or storage failed then) is caught up on here, once a run.
+      if (consent.answered && !this.checkedWithoutConsent.has(userId)) {
+        this.checkedWithoutConsent.add(userId);
+        void this.deleteKeptWithoutConsent(userId).catch((error: unknown) => this.deps.logger.warn(errorFacts(error), 'Memory kept without consent not deleted yet; the memory page deletes it'));
+      }
+      return [];
+    }
+    this.checkedWithoutConsent.delete(userId);
     const { config } = this.deps;
     try {
       const [facts, threads] = await Promise.all([this.deps.facts.list(userId), config.promptSummaries > 0 ? this.deps.threads.allThreads(userId) : Promise.resolve([])]);
@@ -79,6 +90,12 @@ export class ConversationMemoryService implements ConversationMemoryPort {
     });
   }
 
+  /** After an answered no: memory still kept (a withdrawal that was missed or failed) is deleted and the user told. */
+  private async deleteKeptWithoutConsent(userId: string): Promise<void> {
+    const [facts, threads] = await Promise.all([this.deps.facts.list(userId), this.deps.threads.allThreads(userId)]);
+    if (keptAnything(facts, threads)) await this.forget(userId, 'consent_withdrawn');
+  }
+
   async threadDeleted(userId: string, threadId: string): Promise<void> {
     this.jobs.cancel(userId, threadId);
     const deleted = await this.exclusive(userId, async () => {
@@ -92,7 +109,7 @@ export class ConversationMemoryService implements ConversationMemoryPort {
   async list(userId: string): Promise<ListMemoryResponse> {
     const [consent, facts, threads] = await Promise.all([this.deps.consent.answer(userId), this.deps.facts.list(userId), this.deps.threads.allThreads(userId)]);
     const enabled = consent.granted;
-    if (!enabled && consent.answered && (facts.length > 0 || threads.some((thread) => thread.summary !== ''))) {
+    if (!enabled && consent.answered && keptAnything(facts, threads)) {
       // Memory kept without consent: its deletion when consent was withdrawn failed (storage did not answer then).
       // Only on an answered no: a consent check that got no answer deletes nothing.
       await this.forget(userId, 'consent_withdrawn');
@@ -316,4 +333,8 @@ export class ConversationMemoryService implements ConversationMemoryPort {
     });
     return next;
   }
+}
+
+function keptAnything(facts: readonly MemoryFact[], threads: readonly Pick<Thread, 'summary'>[]): boolean {
+  return facts.length > 0 || threads.some((thread) => thread.summary !== '');
 }

@@ -73,7 +73,7 @@ export class ModelsStandIn {
 
   constructor(client: BusClient) {
     client.handle(ModelsTopics.tokensCount, async ({ payload }) => {
-      if (this.countDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.countDelayMs));
+      if (this.countDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.countDelayMs).unref());
       if (this.refusal) throw new ModelsRefusal(this.refusal.code, this.refusal.message);
       const tokens = payload.input.case === 'chat' ? payload.input.value.messages.reduce((sum, message) => sum + message.content.length + 4, 0) : (payload.input.value ?? '').length;
       return { tokens, contextSize: this.contextSize, model: 'scripted' };

@@ -13,6 +13,9 @@ export class StorageStandIn {
   readonly state = new Map<string, StateEntry>();
   /** Set: every record write is refused (storage refusing a write, e.g. the disk is full). */
   refuseWrites = false;
+  /** Set: record deletes wait for it (a delete in progress); `deleteArrived` resolves when one comes in. */
+  holdDeletes: Promise<void> | undefined;
+  private deleteWaiters: (() => void)[] = [];
   private putWaiters: { predicate: (record: StoredRecord) => boolean; resolve: () => void }[] = [];
 
   constructor(client: BusClient) {
@@ -34,7 +37,11 @@ export class StorageStandIn {
       const page = all.slice(0, limit);
       return { records: page.map(([, record]) => record), nextId: all.length > limit ? page.at(-1)![0] : '' };
     });
-    client.handle(StorageTopics.recordDelete, ({ payload }) => {
+    client.handle(StorageTopics.recordDelete, async ({ payload }) => {
+      if (this.holdDeletes) {
+        for (const arrived of this.deleteWaiters.splice(0)) arrived();
+        await this.holdDeletes;
+      }
       const ids = payload.parent ? this.of(payload.kind, payload.parent).map(([id]) => id) : this.records.has(`${payload.kind}/${payload.id}`) ? [payload.id] : [];
       for (const id of ids) this.records.delete(`${payload.kind}/${id}`);
       return { deleted: ids.length > 0, count: ids.length };
@@ -54,6 +61,11 @@ export class StorageStandIn {
       const entries = [...this.state.values()].filter((entry) => entry.namespace === payload.namespace && entry.key.startsWith(payload.prefix) && entry.key > payload.afterKey).sort((a, b) => (a.key < b.key ? -1 : 1));
       return { entries, nextKey: '' };
     });
+  }
+
+  /** Resolves once a record delete comes in while deletes are held. */
+  deleteArrived(): Promise<void> {
+    return new Promise((resolve) => this.deleteWaiters.push(resolve));
   }
 
   /** Resolves once a record that matches is written (from now on). */

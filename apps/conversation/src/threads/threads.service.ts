@@ -55,12 +55,17 @@ export class ThreadsService {
     return thread;
   }
 
-  /** Refused while a reply is being written in it (`writing`): stop it first. */
-  async delete(userId: string, threadId: string, writing: (threadId: string) => boolean): Promise<number> {
+  /**
+   * `whileNoReply` refuses while a reply is being written in the thread (stop it first) and keeps new replies out
+   * until the delete ends. The facts learnt from the thread go first: once the thread is gone a retry would be
+   * THREAD_NOT_FOUND, and facts left behind would stay for good.
+   */
+  async delete(userId: string, threadId: string, whileNoReply: <T>(threadId: string, work: () => Promise<T>) => Promise<T>): Promise<number> {
     const thread = await this.store.getThread(userId, threadId);
-    if (writing(threadId)) throw new ConversationError(ConversationErrorCode.ReplyInProgress, 'A reply is being written in this conversation; stop it, then delete the conversation.', { threadId });
-    const deleted = await this.store.deleteThread(userId, threadId);
-    await this.memory.threadDeleted(userId, threadId);
+    const deleted = await whileNoReply(threadId, async () => {
+      await this.memory.threadDeleted(userId, threadId);
+      return this.store.deleteThread(userId, threadId);
+    });
     this.changed(userId, thread, true);
     return deleted;
   }
@@ -93,7 +98,7 @@ function encodePageToken(thread: Thread): string {
 function decodePageToken(token: string): Pick<Thread, 'updatedAt' | 'id'> {
   try {
     const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { t?: unknown; i?: unknown };
-    if (typeof parsed.t === 'number' && typeof parsed.i === 'string') return { id: parsed.i, updatedAt: timestampFromMs(parsed.t) };
+    if (Number.isSafeInteger(parsed.t) && (parsed.t as number) >= 0 && typeof parsed.i === 'string' && parsed.i.length <= 128) return { id: parsed.i, updatedAt: timestampFromMs(parsed.t as number) };
   } catch {
     // Falls through to the refusal below.
   }

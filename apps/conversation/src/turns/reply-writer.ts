@@ -130,10 +130,18 @@ export class ReplyWriter {
       return [];
     });
     const maxTokens = persona.maxTokens || this.config.conversation.defaultMaxTokens;
-    const window = await fitPromptWindow(systemTurn(persona, memory), turns.map(chatTurn), maxTokens, async (messages) => {
-      const counted = await this.bus.request(ModelsTopics.tokensCount, { input: { case: 'chat', value: { messages: [...messages] } }, purpose: ModelPurpose.CHAT }, { timeoutMs: this.config.conversation.countTimeoutMs });
-      return { tokens: counted.tokens, contextSize: counted.contextSize };
-    });
+    if (run.stopRequested) return undefined;
+    let window: Awaited<ReturnType<typeof fitPromptWindow>>;
+    try {
+      window = await fitPromptWindow(systemTurn(persona, memory), turns.map(chatTurn), maxTokens, async (messages) => {
+        // The first count after the models service starts loads its tokenizer (up to countTimeoutMs): a stop ends the wait.
+        const counted = await this.bus.request(ModelsTopics.tokensCount, { input: { case: 'chat', value: { messages: [...messages] } }, purpose: ModelPurpose.CHAT }, { timeoutMs: this.config.conversation.countTimeoutMs, signal: run.stopSignal });
+        return { tokens: counted.tokens, contextSize: counted.contextSize };
+      });
+    } catch (error) {
+      if (run.stopRequested) return undefined;
+      throw error;
+    }
     const room = window.contextSize - window.promptTokens;
     if (room < 1) throw new ConversationError(ConversationErrorCode.MessageTooLong, "The message does not fit the model's context; send a shorter one.");
     if (run.stopRequested) return undefined;

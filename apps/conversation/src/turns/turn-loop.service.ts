@@ -42,6 +42,8 @@ type SendAnswer = Omit<SendMessageResponse, '$typeName'>;
 export class TurnLoopService implements OnApplicationBootstrap {
   /** The reply being written per thread id. */
   private readonly running = new Map<string, ReplyRun>();
+  /** Threads being deleted: no reply may start in one until the delete has ended. */
+  private readonly deleting = new Set<string>();
   private readonly logger: Logger;
 
   constructor(
@@ -61,14 +63,26 @@ export class TurnLoopService implements OnApplicationBootstrap {
     void this.markInterrupted().catch((error: unknown) => this.logger.error({ err: error }, 'Replies interrupted by the last stop could not be marked; the next start tries again'));
   }
 
-  isWriting(threadId: string): boolean {
-    return this.running.has(threadId);
+  /**
+   * Runs `work` (a delete) on a thread no reply is being written in, and keeps new replies out of the thread until it
+   * ends: a message that passed its ownership check just before would otherwise store its turn after the delete.
+   */
+  async whileNoReply<T>(threadId: string, work: () => Promise<T>): Promise<T> {
+    if (this.running.has(threadId) || this.deleting.has(threadId)) {
+      throw new ConversationError(ConversationErrorCode.ReplyInProgress, 'A reply is being written in this conversation; stop it, then delete the conversation.', { threadId });
+    }
+    this.deleting.add(threadId);
+    try {
+      return await work();
+    } finally {
+      this.deleting.delete(threadId);
+    }
   }
 
   async send(request: SendMessageRequest, correlationId: string): Promise<SendAnswer> {
     const userId = requireUser(request.userId);
     const text = checkMessage(request.text);
-    this.checkCapacity();
+    this.checkCapacity(userId);
     const now = timestampNow();
     const existing = request.threadId ? await this.store.getThread(userId, request.threadId) : undefined;
     const thread = existing ?? create(ThreadSchema, { id: newMessageId(), ownerId: userId, title: threadTitle(text), createdAt: now, updatedAt: now });
@@ -77,7 +91,9 @@ export class TurnLoopService implements OnApplicationBootstrap {
     let stored: Thread;
     let placeholder: ThreadMessage;
     try {
-      if (!existing) await this.store.createThread(thread);
+      // Reserved now, the thread cannot be deleted any more; it may have been between the check above and here.
+      if (existing) await this.store.getThread(userId, thread.id);
+      else await this.store.createThread(thread);
       await this.store.putMessage(message);
       placeholder = await this.storePlaceholder(run);
       stored = await this.store.updateThread(userId, thread.id, (changed) => {
@@ -85,7 +101,7 @@ export class TurnLoopService implements OnApplicationBootstrap {
         changed.updatedAt = now;
       });
     } catch (error) {
-      this.running.delete(thread.id);
+      await this.undo(run, [message.id]);
       throw error;
     }
     await this.bus
@@ -99,9 +115,10 @@ export class TurnLoopService implements OnApplicationBootstrap {
   async regenerate(request: RegenerateReplyRequest): Promise<SendAnswer> {
     const userId = requireUser(request.userId);
     const thread = await this.store.getThread(userId, request.threadId);
-    this.checkCapacity();
+    this.checkCapacity(userId);
     const run = this.reserve(userId, thread.id, newMessageId());
     try {
+      await this.store.getThread(userId, thread.id);
       const messages = await this.store.messages(thread.id);
       const lastUser = messages.findLastIndex((message) => message.role === MessageRole.USER);
       if (lastUser < 0) throw new ConversationError(ConversationErrorCode.NothingToRegenerate, 'This conversation has no message of yours to answer again; send one.', { threadId: thread.id });
@@ -116,9 +133,19 @@ export class TurnLoopService implements OnApplicationBootstrap {
       this.start(run, placeholder, messages[lastUser]!.text);
       return { thread: stored, message: messages[lastUser]!, replyId: run.replyId };
     } catch (error) {
-      this.running.delete(thread.id);
+      await this.undo(run, []);
       throw error;
     }
+  }
+
+  /**
+   * A send or regenerate that failed half-way: what it stored goes (best effort; storage may be what failed), so no
+   * turn is left in a thread that was deleted meanwhile, and the thread is free again.
+   */
+  private async undo(run: ReplyRun, messageIds: readonly string[]): Promise<void> {
+    for (const id of [...messageIds, run.replyId]) await this.store.deleteMessage(id).catch(() => undefined);
+    await this.inFlight.remove(run.replyId).catch(() => undefined);
+    if (this.running.get(run.threadId) === run) this.running.delete(run.threadId);
   }
 
   /** Stops the reply being written in the thread (and the avatar speaking it); the reply keeps its text so far. */
@@ -134,16 +161,22 @@ export class TurnLoopService implements OnApplicationBootstrap {
     return run.replyId;
   }
 
-  private checkCapacity(): void {
+  private checkCapacity(userId: string): void {
     if (this.running.size >= this.config.conversation.maxReplies) {
       throw new ConversationError(ConversationErrorCode.Busy, `${this.running.size} replies are being written already; try again in a moment.`);
+    }
+    // One person's many threads at once must not take every slot from the others.
+    const own = [...this.running.values()].filter((run) => run.userId === userId).length;
+    if (own >= this.config.conversation.maxRepliesPerUser) {
+      throw new ConversationError(ConversationErrorCode.Busy, `${own} of your replies are being written already; wait for one, or stop it.`);
     }
   }
 
   /** Claims the thread for a reply; checked and set with no await between, so two messages cannot both start one. */
   private reserve(userId: string, threadId: string, replyId: string): ReplyRun {
     if (this.running.has(threadId)) throw new ConversationError(ConversationErrorCode.ReplyInProgress, 'A reply is being written in this conversation; wait for it or stop it.', { threadId });
-    this.checkCapacity();
+    if (this.deleting.has(threadId)) throw new ConversationError(ConversationErrorCode.ThreadNotFound, 'This conversation is being deleted.', { threadId });
+    this.checkCapacity(userId);
     const run = new ReplyRun(userId, threadId, replyId);
     this.running.set(threadId, run);
     return run;
@@ -173,6 +206,8 @@ export class TurnLoopService implements OnApplicationBootstrap {
   /** Replies that were being written when this service last died: failed (interrupted), and their users told. */
   private async markInterrupted(): Promise<void> {
     for (const entry of await this.inFlight.all()) {
+      // A reply started by this process after it began serving (the listing may already hold it): not interrupted.
+      if ([...this.running.values()].some((run) => run.replyId === entry.replyId)) continue;
       // The models service ends a generation whose requester went silent, but only after its idle timeout: ending it
       // now frees the model (and a core) at once. The same identity asks, so it may.
       if (entry.generationId) {

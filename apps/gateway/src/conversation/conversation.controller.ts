@@ -69,6 +69,12 @@ const answered = (sent: SendMessageAnswer, correlationId: string) => ({
   thread: sent.thread ? toJson(ThreadSchema, sent.thread) : {},
 });
 
+/**
+ * Sending and regenerating store several records one after another before they answer: on a busy machine that can
+ * pass the bus's default 5 s, and a 503 for a message that was in fact stored is what made a front end show it twice.
+ */
+const STORING_TIMEOUT_MS = 30_000;
+
 @Controller('conversation')
 export class ConversationController {
   constructor(private readonly bus: BusClient) {}
@@ -82,7 +88,7 @@ export class ConversationController {
     const userId = request.user!.sub;
     const correlationId = randomUUID();
     const sent = await callService('conversation', () =>
-      this.bus.request(ConversationTopics.messageSend, { userId, text: input.text, client: input.client ?? 'api', threadId: input.conversationId ?? '' }, { correlationId, attributes: { user: userId } }),
+      this.bus.request(ConversationTopics.messageSend, { userId, text: input.text, client: input.client ?? 'api', threadId: input.conversationId ?? '' }, { correlationId, attributes: { user: userId }, timeoutMs: STORING_TIMEOUT_MS }),
     );
     return answered(sent, correlationId);
   }
@@ -171,7 +177,7 @@ export class ConversationController {
   async regenerate(@Req() request: AuthenticatedRequest, @Param('id') id: string) {
     const userId = request.user!.sub;
     const correlationId = randomUUID();
-    const sent = await callService('conversation', () => this.bus.request(ConversationTopics.replyRegenerate, { userId, threadId: checkedThreadId(id) }, { correlationId, attributes: { user: userId } }));
+    const sent = await callService('conversation', () => this.bus.request(ConversationTopics.replyRegenerate, { userId, threadId: checkedThreadId(id) }, { correlationId, attributes: { user: userId }, timeoutMs: STORING_TIMEOUT_MS }));
     return answered(sent, correlationId);
   }
 }

@@ -130,6 +130,9 @@ export function createAppServices(): AppServices {
   followSession(lastSession);
   store.subscribe((state) => {
     if (state.session === lastSession) return;
+    // Another user signed in (in another tab): the first one's conversation leaves the screen and their socket
+    // closes (the gateway would refuse to hand it to someone else), as after a sign-out.
+    if (lastSession && state.session && lastSession.user.id !== state.session.user.id) followSession(undefined);
     lastSession = state.session;
     followSession(state.session);
   });

@@ -18,6 +18,15 @@ describe('ConversationTimeline: a sent message is shown once', () => {
     expect(timeline.current.filter((message) => message.role === 'assistant').map((message) => message.id)).toEqual(['r-1']);
   });
 
+  it('a POST that timed out although the message was stored: the event turns the copy marked not sent into the message', () => {
+    const timeline = new ConversationTimeline();
+    const key = timeline.sending('Hello', THREAD);
+    timeline.notSent(key, 'The companion did not answer in time.');
+    timeline.received(receivedEvent);
+    expect(users(timeline)).toEqual([{ id: 'm-1', text: 'Hello', status: 'sent' }]);
+    expect(timeline.current.find((message) => message.role === 'user')?.error).toBeUndefined();
+  });
+
   it('the POST answer before the event: one message', () => {
     const timeline = new ConversationTimeline();
     const key = timeline.sending('Hello', THREAD);

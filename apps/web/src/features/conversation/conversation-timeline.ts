@@ -87,9 +87,10 @@ export class ConversationTimeline {
     if (this.messages.some((message) => message.id === id)) {
       next = this.messages.map((message) => (message.id === id && message.status === 'sending' ? { ...message, status: 'sent' as const } : message));
     } else {
-      const local = this.messages.find((message) => message.id === undefined && message.status === 'sending' && message.text === event.text && (message.threadId === threadId || message.threadId === undefined));
+      // A copy marked not sent may have been stored all the same (its POST timed out): the event says it was.
+      const local = this.messages.find((message) => message.id === undefined && (message.status === 'sending' || message.status === 'not-sent') && message.text === event.text && (message.threadId === threadId || message.threadId === undefined));
       next = local
-        ? this.messages.map((message) => (message === local ? { ...message, id, threadId, status: 'sent' as const } : message))
+        ? this.messages.map((message) => (message === local ? { ...message, id, threadId, status: 'sent' as const, error: undefined } : message))
         : [...this.messages, { key: id, id, threadId, role: 'user', text: event.text ?? '', status: 'sent' }];
     }
     this.set(event.replyId && threadId ? this.withReply(next, event.replyId, threadId) : next);
