@@ -68,6 +68,16 @@ async function direct(bus: BusClient): Promise<{ firstTokenMs: number; totalMs: 
   return { firstTokenMs: round(firstTokenMs), totalMs: round(performance.now() - started) };
 }
 
+/** (c) pieces of the path on their own, from the cli identity: a token count of the same chat, a thread's messages. */
+async function pieces(bus: BusClient, threadId: string): Promise<{ tokenCountMs: number; messagesListMs: number }> {
+  let started = performance.now();
+  await bus.request(ModelsTopics.tokensCount, { input: { case: 'chat', value: { messages: [{ role: 'system', content: SYSTEM_PROMPT }, { role: 'user', content: MESSAGE }] } }, purpose: ModelPurpose.CHAT }, { timeoutMs: DEADLINE_MS });
+  const tokenCountMs = round(performance.now() - started);
+  started = performance.now();
+  await bus.request(ConversationTopics.messagesList, { userId: 'bench', threadId }, { timeoutMs: DEADLINE_MS });
+  return { tokenCountMs, messagesListMs: round(performance.now() - started) };
+}
+
 class Conversation {
   private waiter: { match: (frame: Frame) => boolean; resolve: (frame: Frame) => void } | undefined;
 
@@ -115,6 +125,8 @@ class Conversation {
   }
 
   /** (b): one message in a new thread, timed at the client until its completion. */
+  lastThreadId = '';
+
   async send(): Promise<{ acceptedMs: number; firstTokenMs: number; firstSentenceMs: number; totalMs: number }> {
     const started = performance.now();
     const times = { acceptedMs: 0, firstTokenMs: 0, firstSentenceMs: 0 };
@@ -136,6 +148,7 @@ class Conversation {
         times.acceptedMs = round(performance.now() - started);
         replyId = String(accepted.body['replyId']);
         threadId = String(accepted.body['threadId']);
+        this.lastThreadId = threadId;
         // Frames that came before the POST's answer, seen again now that the reply's id is known.
         for (const frame of early.splice(0)) if (see(frame)) resolve();
       });
@@ -201,7 +214,7 @@ async function main(): Promise<void> {
     await direct(cli);
     await chat.send();
 
-    const rows: { round: number; loadAverage1m: number; generate: Awaited<ReturnType<typeof direct>>; conversation: Awaited<ReturnType<Conversation['send']>> }[] = [];
+    const rows: { round: number; loadAverage1m: number; generate: Awaited<ReturnType<typeof direct>>; conversation: Awaited<ReturnType<Conversation['send']>>; pieces: Awaited<ReturnType<typeof pieces>> }[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const loadAverage1m = round(loadavg()[0]!, 2);
       let generate: Awaited<ReturnType<typeof direct>>;
@@ -213,7 +226,7 @@ async function main(): Promise<void> {
         through = await chat.send();
         generate = await direct(cli);
       }
-      rows.push({ round: r, loadAverage1m, generate, conversation: through });
+      rows.push({ round: r, loadAverage1m, generate, conversation: through, pieces: await pieces(cli, chat.lastThreadId) });
       process.stderr.write(`${JSON.stringify(rows.at(-1))}\n`);
     }
     const generateFirst = median(rows.map((row) => row.generate.firstTokenMs));
@@ -234,6 +247,8 @@ async function main(): Promise<void> {
             conversationTimeToFirstSentenceMs: median(rows.map((row) => row.conversation.firstSentenceMs)),
             generateTotalMs: median(rows.map((row) => row.generate.totalMs)),
             conversationTotalMs: median(rows.map((row) => row.conversation.totalMs)),
+            tokenCountRoundTripMs: median(rows.map((row) => row.pieces.tokenCountMs)),
+            messagesListRoundTripMs: median(rows.map((row) => row.pieces.messagesListMs)),
           },
           rows,
         },

@@ -5,7 +5,7 @@
 // already written (the chat: the assistant's turn so far), so its output joins on.
 import type { LlamaGrammar, NodeLlamaCpp } from '../node-llama-cpp';
 import type { ResidentModel } from '../engine/llama-engine';
-import { chatHistory } from './prompt-tokens';
+import { chatHistory, chatWrapperOf } from './prompt-tokens';
 import type { GenerationSpec } from './generation-spec';
 
 export type RunStop = 'end-of-sequence' | 'max-tokens' | 'stop-string' | 'aborted';
@@ -78,7 +78,7 @@ export async function runGeneration(input: RunInput): Promise<RunOutcome> {
         completion.dispose();
       }
     }
-    const chat = new api.LlamaChat({ contextSequence: sequence });
+    const chat = new api.LlamaChat({ contextSequence: sequence, chatWrapper: chatWrapperOf(api, sequence.model) });
     try {
       const { response, metadata } = await chat.generateResponse(chatHistory(spec.input.messages, input.continuation), { ...sampling, trimWhitespaceSuffix: false });
       return { text: response, stop: toRunStop(metadata.stopReason), completionTokens: sequence.tokenMeter.diff(meter).usedOutputTokens, firstTextAt };

@@ -28,20 +28,36 @@ export function chatHistory(messages: Extract<GenerationInput, { kind: 'chat' }>
   return history;
 }
 
+type ChatWrapper = NonNullable<ReturnType<NodeLlamaCpp['resolveChatWrapper']>>;
+const chatWrappers = new WeakMap<LlamaModel, ChatWrapper>();
+
+/**
+ * node-llama-cpp's chat wrapper for a model, resolved once per loaded model: resolving a GGUF's Jinja template tries
+ * it on sample chats, which took most of a 145 ms token-count round trip on the bench model, and LlamaChat resolved it
+ * again for every generation. Wrappers only turn a history into text, so one serves every sequence of the model.
+ */
+export function chatWrapperOf(api: NodeLlamaCpp, model: LlamaModel): ChatWrapper {
+  let wrapper = chatWrappers.get(model);
+  if (!wrapper) {
+    wrapper = api.resolveChatWrapper(model);
+    chatWrappers.set(model, wrapper);
+  }
+  return wrapper;
+}
+
 /** Tokens the engine evaluates for `input` (plus text the model already wrote, when resuming). */
 export function countPromptTokens(api: NodeLlamaCpp, model: LlamaModel, input: GenerationInput, continuation = ''): number {
   if (input.kind === 'raw') {
     const bos = model.tokens.shouldPrependBosToken && model.tokens.bos !== null;
     return model.tokenize(input.prompt + continuation, false, bos ? 'trimLeadingSpace' : undefined).length + (bos ? 1 : 0);
   }
-  const wrapper = api.resolveChatWrapper(model);
-  return wrapper.generateContextState({ chatHistory: chatHistory(input.messages, continuation) }).contextText.tokenize(model.tokenizer).length;
+  return chatWrapperOf(api, model).generateContextState({ chatHistory: chatHistory(input.messages, continuation) }).contextText.tokenize(model.tokenizer).length;
 }
 
 /** The prompt as the engine reads it, as text (special tokens as their text): what `models.promptLogFile` keeps. */
 export function renderPrompt(api: NodeLlamaCpp, model: LlamaModel, input: GenerationInput): string {
   if (input.kind === 'raw') return input.prompt;
-  return api.resolveChatWrapper(model).generateContextState({ chatHistory: chatHistory(input.messages) }).contextText.toString();
+  return chatWrapperOf(api, model).generateContextState({ chatHistory: chatHistory(input.messages) }).contextText.toString();
 }
 
 /** Refuses a prompt that leaves no room for a single token of answer. */
