@@ -3,6 +3,7 @@
 // becomes a row and back, which field pages by parent, and which identities may write it (RECORD_WRITERS).
 import { Inject, Injectable } from '@nestjs/common';
 import { fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
+import type { GenMessage } from '@bufbuild/protobuf/codegenv2';
 import { timestampFromMs, timestampMs, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
@@ -31,6 +32,31 @@ interface Mapping<C extends Case> {
   check(value: ValueOf<C>, limits: Limits): void;
   toRow(value: ValueOf<C>, writer: string): Record<string, unknown>;
   fromRow(row: Record<string, unknown>): RecordInit;
+}
+
+/** A kind kept whole as its protobuf (`entry`) beside the columns it is found by: id, and the parent it is listed by. */
+function entryMapping<C extends Case>(
+  which: C,
+  schema: GenMessage<ValueOf<C>>,
+  table: SQLiteTable & { id: SQLiteColumn; entry: SQLiteColumn },
+  parent: SQLiteColumn | undefined,
+  check: (value: ValueOf<C>, limits: Limits) => void,
+): Mapping<Case> {
+  const parentKey = parent ? (Object.entries(table).find(([, column]) => column === parent)?.[0] ?? '') : '';
+  return {
+    case: which,
+    table,
+    id: table.id,
+    ...(parent ? { parent } : {}),
+    check: (value, limits) => check(value as ValueOf<C>, limits),
+    toRow: (value) => {
+      const typed = value as ValueOf<C>;
+      const row: Record<string, unknown> = { id: typed.id, entry: Buffer.from(toBinary(schema, typed)), updatedAt: Date.now() };
+      if (parentKey) row[parentKey] = (typed as unknown as Record<string, unknown>)[parentKey];
+      return row;
+    },
+    fromRow: (row) => ({ kind: { case: which, value: fromBinary(schema, row['entry'] as Uint8Array) } }) as RecordInit,
+  };
 }
 
 const ROLES = new Set(['admin', 'user', 'guest']);
@@ -263,91 +289,30 @@ const MAPPINGS: { readonly [K in Exclude<RecordKind, RecordKind.UNSPECIFIED>]: M
       return { kind: { case: 'setting', value: { id: r.id, valueJson: r.valueJson, updatedAt: ts(r.updatedAt)!, updatedBy: r.updatedBy } } };
     },
   },
-  [RecordKind.MODEL]: {
-    case: 'model',
-    table: models,
-    id: models.id,
-    check(value, limits) {
-      const model = value as ValueOf<'model'>;
-      // A file name inside the models directory, never a path out of it.
-      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/.test(model.file)) throw new StorageError(StorageErrorCode.InvalidArgument, `model.file must be a plain file name, not "${model.file.slice(0, 80)}".`);
-      if (model.sha256 !== '' && !/^[0-9a-f]{64}$/.test(model.sha256)) throw new StorageError(StorageErrorCode.InvalidArgument, 'model.sha256 must be 64 lowercase hex digits.');
-      for (const [field, text] of [['architecture', model.architecture], ['quantization', model.quantization], ['source', model.source], ['display_name', model.displayName]] as const) checkText(`model.${field}`, text, limits);
-    },
-    toRow: (value) => {
-      const model = value as ValueOf<'model'>;
-      return { id: model.id, entry: Buffer.from(toBinary(CatalogModelSchema, model)), updatedAt: Date.now() };
-    },
-    fromRow: (row) => {
-      const r = row as typeof models.$inferSelect;
-      return { kind: { case: 'model', value: fromBinary(CatalogModelSchema, r.entry) } };
-    },
-  },
-  [RecordKind.THREAD]: {
-    case: 'thread',
-    table: threads,
-    id: threads.id,
-    parent: threads.ownerId,
-    check(value, limits) {
-      const thread = value as ValueOf<'thread'>;
-      checkName('thread.owner_id', thread.ownerId);
-      for (const [field, text] of [['title', thread.title], ['summary', thread.summary], ['summarized_through', thread.summarizedThrough]] as const) checkText(`thread.${field}`, text, limits);
-    },
-    toRow: (value) => {
-      const thread = value as ValueOf<'thread'>;
-      return { id: thread.id, ownerId: thread.ownerId, entry: Buffer.from(toBinary(ThreadSchema, thread)), updatedAt: Date.now() };
-    },
-    fromRow: (row) => ({ kind: { case: 'thread', value: fromBinary(ThreadSchema, (row as typeof threads.$inferSelect).entry) } }),
-  },
-  [RecordKind.THREAD_MESSAGE]: {
-    case: 'threadMessage',
-    table: threadMessages,
-    id: threadMessages.id,
-    parent: threadMessages.threadId,
-    check(value, limits) {
-      const message = value as ValueOf<'threadMessage'>;
-      checkName('thread_message.thread_id', message.threadId);
-      checkName('thread_message.owner_id', message.ownerId);
-      for (const [field, text] of [['text', message.text], ['model', message.model], ['error_message', message.errorMessage]] as const) checkText(`thread_message.${field}`, text, limits);
-    },
-    toRow: (value) => {
-      const message = value as ValueOf<'threadMessage'>;
-      return { id: message.id, threadId: message.threadId, entry: Buffer.from(toBinary(ThreadMessageSchema, message)), updatedAt: Date.now() };
-    },
-    fromRow: (row) => ({ kind: { case: 'threadMessage', value: fromBinary(ThreadMessageSchema, (row as typeof threadMessages.$inferSelect).entry) } }),
-  },
-  [RecordKind.MEMORY_FACT]: {
-    case: 'memoryFact',
-    table: memoryFacts,
-    id: memoryFacts.id,
-    parent: memoryFacts.ownerId,
-    check(value, limits) {
-      const fact = value as ValueOf<'memoryFact'>;
-      checkName('memory_fact.owner_id', fact.ownerId);
-      checkText('memory_fact.text', fact.text, limits);
-      checkText('memory_fact.source_thread_id', fact.sourceThreadId, limits);
-      if (fact.embedding.length > 8192 || fact.embedding.some((x) => !Number.isFinite(x))) throw new StorageError(StorageErrorCode.InvalidArgument, 'memory_fact.embedding must be at most 8192 finite numbers.');
-    },
-    toRow: (value) => {
-      const fact = value as ValueOf<'memoryFact'>;
-      return { id: fact.id, ownerId: fact.ownerId, entry: Buffer.from(toBinary(MemoryFactSchema, fact)), updatedAt: Date.now() };
-    },
-    fromRow: (row) => ({ kind: { case: 'memoryFact', value: fromBinary(MemoryFactSchema, (row as typeof memoryFacts.$inferSelect).entry) } }),
-  },
-  [RecordKind.PERSONA]: {
-    case: 'persona',
-    table: personas,
-    id: personas.id,
-    check(value, limits) {
-      const persona = value as ValueOf<'persona'>;
-      for (const [field, text] of [['name', persona.name], ['system_prompt', persona.systemPrompt], ['expression', persona.expression], ['updated_by', persona.updatedBy]] as const) checkText(`persona.${field}`, text, limits);
-    },
-    toRow: (value) => {
-      const persona = value as ValueOf<'persona'>;
-      return { id: persona.id, entry: Buffer.from(toBinary(PersonaSchema, persona)), updatedAt: Date.now() };
-    },
-    fromRow: (row) => ({ kind: { case: 'persona', value: fromBinary(PersonaSchema, (row as typeof personas.$inferSelect).entry) } }),
-  },
+  [RecordKind.MODEL]: entryMapping('model', CatalogModelSchema, models, undefined, (model, limits) => {
+    // A file name inside the models directory, never a path out of it.
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/.test(model.file)) throw new StorageError(StorageErrorCode.InvalidArgument, `model.file must be a plain file name, not "${model.file.slice(0, 80)}".`);
+    if (model.sha256 !== '' && !/^[0-9a-f]{64}$/.test(model.sha256)) throw new StorageError(StorageErrorCode.InvalidArgument, 'model.sha256 must be 64 lowercase hex digits.');
+    for (const [field, text] of [['architecture', model.architecture], ['quantization', model.quantization], ['source', model.source], ['display_name', model.displayName]] as const) checkText(`model.${field}`, text, limits);
+  }),
+  [RecordKind.THREAD]: entryMapping('thread', ThreadSchema, threads, threads.ownerId, (thread, limits) => {
+    checkName('thread.owner_id', thread.ownerId);
+    for (const [field, text] of [['title', thread.title], ['summary', thread.summary], ['summarized_through', thread.summarizedThrough]] as const) checkText(`thread.${field}`, text, limits);
+  }),
+  [RecordKind.THREAD_MESSAGE]: entryMapping('threadMessage', ThreadMessageSchema, threadMessages, threadMessages.threadId, (message, limits) => {
+    checkName('thread_message.thread_id', message.threadId);
+    checkName('thread_message.owner_id', message.ownerId);
+    for (const [field, text] of [['text', message.text], ['model', message.model], ['error_message', message.errorMessage]] as const) checkText(`thread_message.${field}`, text, limits);
+  }),
+  [RecordKind.MEMORY_FACT]: entryMapping('memoryFact', MemoryFactSchema, memoryFacts, memoryFacts.ownerId, (fact, limits) => {
+    checkName('memory_fact.owner_id', fact.ownerId);
+    checkText('memory_fact.text', fact.text, limits);
+    checkText('memory_fact.source_thread_id', fact.sourceThreadId, limits);
+    if (fact.embedding.length > 8192 || fact.embedding.some((x) => !Number.isFinite(x))) throw new StorageError(StorageErrorCode.InvalidArgument, 'memory_fact.embedding must be at most 8192 finite numbers.');
+  }),
+  [RecordKind.PERSONA]: entryMapping('persona', PersonaSchema, personas, undefined, (persona, limits) => {
+    for (const [field, text] of [['name', persona.name], ['system_prompt', persona.systemPrompt], ['expression', persona.expression], ['updated_by', persona.updatedBy]] as const) checkText(`persona.${field}`, text, limits);
+  }),
 };
 
 const KIND_BY_CASE = new Map<Case, Exclude<RecordKind, RecordKind.UNSPECIFIED>>(Object.entries(MAPPINGS).map(([kind, mapping]) => [mapping.case, Number(kind) as Exclude<RecordKind, RecordKind.UNSPECIFIED>]));
