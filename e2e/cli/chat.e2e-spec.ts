@@ -5,14 +5,13 @@
 // text marked stopped; with two users the command asks which, naming them. Every step waits for an answer, an exit or
 // output under a generous deadline.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NORMAL_MONITOR_ENV } from '../models/models-stack';
 import { AICO_CLI, runAico, type CliRun } from '../support/aico-cli';
-import { GatewayClient } from '../support/gateway-client';
-import { RunningSystem } from '../support/system';
-import { makeTestModelFile } from '../support/test-models';
+import { startSystemWithChatModel } from '../support/chat-system';
+import type { GatewayClient } from '../support/gateway-client';
+import type { RunningSystem } from '../support/system';
 
 const PASSWORD = 'Chat-system-2026!';
 const ADA = { username: 'ada', password: 'Ada-lovelace-2026!', role: 'admin' } as const;
@@ -38,15 +37,7 @@ describe('aico chat in the whole system', () => {
 
   beforeAll(async () => {
     base = await mkdtemp(join(tmpdir(), 'aico-chat-system-'));
-    const model = await makeTestModelFile(join(base, 'tiny.gguf'), '--context', '4096');
-    system = await RunningSystem.start({
-      password: PASSWORD,
-      users: [ADA],
-      env: { ...NORMAL_MONITOR_ENV, AICO_MODELS__GPU: 'cpu', AICO_MODELS__THREADS: '1', AICO_MODELS__MAX_CONTEXT_SIZE: '4096' },
-    });
-    await system.aico(['models', 'import', model.path, '--name', 'tiny']);
-    await system.aico(['models', 'use', 'tiny']);
-    api = new GatewayClient(system.baseUrl, await readFile(join(system.env['AICO_DATA_DIR']!, 'gateway', 'tls-cert.pem'), 'utf8'));
+    ({ system, api } = await startSystemWithChatModel(base, { password: PASSWORD, users: [ADA] }));
     const login = await api.call('POST', '/api/v1/auth/login', { json: { username: ADA.username, password: ADA.password } });
     expect(login.status).toBe(200);
     adminToken = login.body.accessToken as string;

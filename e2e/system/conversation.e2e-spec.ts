@@ -4,15 +4,15 @@
 // text marked stopped and the models process falls back to idle; the conversation app and the models app are each
 // killed with SIGKILL mid-reply → the user sees a clear error on the WebSocket and the next message works. Nothing
 // waits for time: every step waits for an event, an answer or a state under a generous deadline.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { cpuTicks, NORMAL_MONITOR_ENV } from '../models/models-stack';
-import { GatewayClient, speakUntilHeard, type Frame, type TestSocket } from '../support/gateway-client';
-import { RunningSystem, type SupervisedAppStatus } from '../support/system';
+import { cpuTicks } from '../models/models-stack';
+import { startSystemWithChatModel } from '../support/chat-system';
+import { speakUntilHeard, type Frame, type GatewayClient, type TestSocket } from '../support/gateway-client';
+import type { RunningSystem, SupervisedAppStatus } from '../support/system';
 import { eventually } from '../support/system-bus';
-import { makeTestModelFile } from '../support/test-models';
 
 const PASSWORD = 'Conversation-system-2026!';
 const ADA = { username: 'ada', password: 'Ada-lovelace-2026!', role: 'admin' } as const;
@@ -74,15 +74,7 @@ describe('the companion answering in the whole system', () => {
 
   beforeAll(async () => {
     base = await mkdtemp(join(tmpdir(), 'aico-conversation-system-'));
-    const model = await makeTestModelFile(join(base, 'tiny.gguf'), '--context', '4096');
-    system = await RunningSystem.start({
-      password: PASSWORD,
-      users: [ADA],
-      env: { ...NORMAL_MONITOR_ENV, AICO_MODELS__GPU: 'cpu', AICO_MODELS__THREADS: '1', AICO_MODELS__MAX_CONTEXT_SIZE: '4096' },
-    });
-    await system.aico(['models', 'import', model.path, '--name', 'tiny']);
-    await system.aico(['models', 'use', 'tiny']);
-    api = new GatewayClient(system.baseUrl, await readFile(join(system.env['AICO_DATA_DIR']!, 'gateway', 'tls-cert.pem'), 'utf8'));
+    ({ system, api } = await startSystemWithChatModel(base, { password: PASSWORD, users: [ADA] }));
     token = await login();
     await follow();
   }, STATE_TIMEOUT_MS);
@@ -158,9 +150,10 @@ describe('the companion answering in the whole system', () => {
   }, TEST_MS);
 
   it.each(['conversation', 'models'])('tells the user clearly when the %s app is killed mid-reply, and the next message works', async (name) => {
+    // The pid first: asking the supervisor (`aico status`) can take longer on a loaded machine than the reply lasts.
+    const before = await system!.app(name);
     const sent = await send(`A long answer while ${name} dies`, threadId);
     await firstDelta(sent.replyId);
-    const before = await system!.app(name);
     process.kill(before.pid, 'SIGKILL');
     const done = payloadOf(await completion(sent.replyId));
     expect(done).toMatchObject({ status: 'MESSAGE_STATUS_FAILED', errorCode: name === 'models' ? 'CONVERSATION_MODELS_UNAVAILABLE' : 'CONVERSATION_INTERRUPTED' });
