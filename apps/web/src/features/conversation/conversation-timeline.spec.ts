@@ -100,6 +100,21 @@ describe('ConversationTimeline: a reply', () => {
     ]);
   });
 
+  it('regenerate whose new reply streams (even completes) before the POST answers: the old reply goes, the new one stays', () => {
+    const timeline = new ConversationTimeline();
+    timeline.loaded(THREAD, [
+      { id: 'm-1', role: 'MESSAGE_ROLE_USER', text: 'Hi', status: 'MESSAGE_STATUS_COMPLETE' },
+      { id: 'r-0', role: 'MESSAGE_ROLE_ASSISTANT', text: 'Old answer', status: 'MESSAGE_STATUS_COMPLETE' },
+    ]);
+    timeline.delta({ replyId: 'r-1', threadId: THREAD, sequence: '1', text: 'New answer' });
+    timeline.completed({ replyId: 'r-1', threadId: THREAD, status: 'MESSAGE_STATUS_COMPLETE', text: 'New answer' });
+    timeline.regenerating(THREAD, 'r-1');
+    expect(timeline.of(THREAD).map(({ id, text, status }) => ({ id, text, status }))).toEqual([
+      { id: 'm-1', text: 'Hi', status: 'sent' },
+      { id: 'r-1', text: 'New answer', status: 'complete' },
+    ]);
+  });
+
   it('history read while a reply streams keeps the streamed text, and drops a reply replaced by regenerate', () => {
     const timeline = new ConversationTimeline();
     timeline.loaded(THREAD, [

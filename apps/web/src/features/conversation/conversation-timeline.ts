@@ -149,10 +149,13 @@ export class ConversationTimeline {
     this.set([...others, ...fromStore, ...pending]);
   }
 
-  /** Regenerate answered: the thread's last reply is replaced by the new one, which streams as `replyId`. */
+  /**
+   * Regenerate answered: the replies after the thread's last message of the user are replaced by the new one, which
+   * streams as `replyId` (its first pieces may have come before this answer: it stays, the old reply goes).
+   */
   regenerating(threadId: string, replyId: string): void {
-    const last = [...this.messages].reverse().find((message) => message.threadId === threadId && message.role === 'assistant');
-    const rest = last && last.id !== replyId ? this.messages.filter((message) => message !== last) : this.messages;
+    const lastUser = this.messages.findLastIndex((message) => message.threadId === threadId && message.role === 'user');
+    const rest = this.messages.filter((message, index) => !(index > lastUser && message.threadId === threadId && message.role === 'assistant' && message.id !== replyId));
     this.set(this.withReply(rest, replyId, threadId));
   }
 
