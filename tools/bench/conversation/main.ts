@@ -21,7 +21,7 @@ import { ConversationTopics, JobClass, ModelPurpose, ModelsTopics, StorageTopics
 import { hashUserPassword } from '@aico/key-manager';
 import { createServiceTestEnvironment } from '@aico/service';
 import { StorageClient } from '@aico/storage-client';
-import { machine, startBuiltApp } from '../support/bench-runtime';
+import { login, machine, median as medianOf, round as roundTo, startBuiltApp } from '../support/bench-runtime';
 
 const [modelPath, roundsText = '7'] = process.argv.slice(2);
 if (!modelPath) throw new Error('usage: main.js <model.gguf> [rounds]');
@@ -33,11 +33,8 @@ const MESSAGE = 'hello there';
 const REPLY_TOKENS = 40;
 const DEADLINE_MS = 600_000;
 
-const round = (value: number, digits = 1) => Number(value.toFixed(digits));
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return round(sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2);
-};
+const round = (value: number, digits = 1) => roundTo(value, digits);
+const median = (values: readonly number[]) => medianOf(values, 1);
 
 interface Frame {
   readonly type: string;
@@ -198,16 +195,8 @@ async function main(): Promise<void> {
     const ca = await readFile(join(environment.dir, 'gateway', 'tls-cert.pem'), 'utf8');
     const base = `https://127.0.0.1:${port}/api/v1`;
     const agent = new Agent({ keepAlive: true, maxSockets: 4, ca });
-    const login = await new Promise<string>((resolve, reject) => {
-      const req = request(`${base}/auth/login`, { method: 'POST', agent, ca, headers: { 'content-type': 'application/json' } }, (res) => {
-        let text = '';
-        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        res.on('end', () => resolve((JSON.parse(text) as { accessToken: string }).accessToken));
-      });
-      req.on('error', reject);
-      req.end(JSON.stringify({ username: 'bench', password: PASSWORD }));
-    });
-    conversation = await Conversation.open(base, `wss://127.0.0.1:${port}/ws`, agent, ca, login);
+    const token = await login(base, agent, ca, 'bench', PASSWORD);
+    conversation = await Conversation.open(base, `wss://127.0.0.1:${port}/ws`, agent, ca, token);
     const chat = conversation;
 
     // Warm-up: the model's first load, TLS, JIT, the conversation service's first prompt.

@@ -2,7 +2,7 @@
 // and p50/p99 for GET /health/ready, for an authenticated round trip through the bus to storage (GET /consent:
 // token check, session check (cached), consent records from storage), and WebSocket fan-out: bus events relayed to
 // 100 connected clients, messages delivered per second. Printed as JSON.
-import { startBuiltApp, percentile, machine } from '../support/bench-runtime';
+import { login, startBuiltApp, percentile, machine } from '../support/bench-runtime';
 import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
@@ -64,15 +64,7 @@ async function main(): Promise<void> {
     const ca = await readFile(join(environment.dir, 'gateway', 'tls-cert.pem'), 'utf8');
     const base = `https://127.0.0.1:${port}/api/v1`;
     const agent = new Agent({ keepAlive: true, maxSockets: 64, ca });
-    const token = await new Promise<string>((resolve, reject) => {
-      const req = request(`${base}/auth/login`, { method: 'POST', agent, ca, headers: { 'content-type': 'application/json' } }, (res) => {
-        let text = '';
-        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        res.on('end', () => resolve((JSON.parse(text) as { accessToken: string }).accessToken));
-      });
-      req.on('error', reject);
-      req.end(JSON.stringify({ username: 'bench', password: PASSWORD }));
-    });
+    const token = await login(base, agent, ca, 'bench', PASSWORD);
     // Ready once the gateway has heard every required app's heartbeat (they beat every 5 s); then a warm-up
     // (TLS handshakes, JIT) and the measured runs.
     for (let attempt = 0; (await load(`${base}/health/ready`, agent, ca, undefined, 1, 1)).non200 > 0; attempt++) {

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { createTestClient, requestWhenRoutable, type BusClient } from '@aico/bus';
 import { JobClass, ModelsTopics, StopReason } from '@aico/contracts';
 import { createServiceTestEnvironment } from '@aico/service';
-import { machine, startBuiltApp, WORKSPACE_ROOT } from '../support/bench-runtime';
+import { machine, median, round, startBuiltApp, WORKSPACE_ROOT } from '../support/bench-runtime';
 
 const [modelPath, threadsText = '1', tokensText = '128', roundsText = '7'] = process.argv.slice(2);
 if (!modelPath) throw new Error('usage: main.js <model.gguf> [threads] [tokens] [rounds]');
@@ -37,11 +37,6 @@ const IDLE_SHARE = 0.1;
 const IDLE_WINDOW_MS = 50;
 const DEADLINE_MS = 600_000;
 
-const round = (value: number, digits = 2) => Number(value.toFixed(digits));
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return round(sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2);
-};
 
 interface Generation {
   readonly timeToFirstTokenMs: number;

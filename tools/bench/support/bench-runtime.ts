@@ -1,6 +1,7 @@
 // What the benchmarks share: starting a built aico app as a real process (ready when it logs "<app> ready"), a
-// percentile of sorted samples, and a description of the machine the figures came from.
+// percentile of sorted samples, a median, a login to the gateway, and a description of the machine the figures came from.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request, type Agent } from 'node:https';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -24,3 +25,24 @@ export function startBuiltApp(name: string, env: NodeJS.ProcessEnv, timeoutMs = 
 export const percentile = (sorted: readonly number[], p: number): number => Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(3));
 
 export const machine = () => ({ cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version });
+
+export const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
+
+export const median = (values: readonly number[], digits = 2): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return round(sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2, digits);
+};
+
+/** Logs in to the gateway at `base` (…/api/v1) over `agent`, trusting `ca`; answers the access token. */
+export function login(base: string, agent: Agent, ca: string, username: string, password: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const req = request(`${base}/auth/login`, { method: 'POST', agent, ca, headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('error', reject);
+      res.on('end', () => resolve((JSON.parse(text) as { accessToken: string }).accessToken));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify({ username, password }));
+  });
+}
