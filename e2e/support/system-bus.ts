@@ -4,11 +4,17 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createTestClient, type BusClient } from '@aico/bus';
+import type { ServiceIdentity } from '@aico/contracts';
 import { KeyManager, OsKeychain } from '@aico/key-manager';
 import { KeyRing } from '@aico/keys';
 import { realKeychain } from './system';
 
-export async function connectAsCli(env: NodeJS.ProcessEnv): Promise<BusClient> {
+export function connectAsCli(env: NodeJS.ProcessEnv): Promise<BusClient> {
+  return connectAs('cli', env);
+}
+
+/** A client with one of the system's service identities (a test standing in for that service at the edge). */
+export async function connectAs(identity: ServiceIdentity, env: NodeJS.ProcessEnv): Promise<BusClient> {
   const dataDir = env['AICO_DATA_DIR']!;
   let keys: KeyRing;
   if (realKeychain) {
@@ -18,7 +24,7 @@ export async function connectAsCli(env: NodeJS.ProcessEnv): Promise<BusClient> {
   } else {
     keys = new KeyRing(Buffer.from((await readFile(join(dataDir, 'dev-master.key'), 'utf8')).trim(), 'hex'), 'dev');
   }
-  const client = createTestClient('cli', keys, { publishEndpoint: env['AICO_BUS__PUBLISH_ENDPOINT']!, subscribeEndpoint: env['AICO_BUS__SUBSCRIBE_ENDPOINT']! });
+  const client = createTestClient(identity, keys, { publishEndpoint: env['AICO_BUS__PUBLISH_ENDPOINT']!, subscribeEndpoint: env['AICO_BUS__SUBSCRIBE_ENDPOINT']! });
   await client.connect();
   return client;
 }

@@ -11,9 +11,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { StorageClient } from '@aico/storage-client';
 import { launchChromium, newAppContext } from '../support/browser';
 import { ModelFileServer } from '../support/model-file-server';
 import { RunningSystem } from '../support/system';
+import { connectAs } from '../support/system-bus';
 import { SIGNAL_TIMEOUT_MS } from '../support/timing';
 import { NORMAL_MONITOR_ENV, testModels } from '../models/models-stack';
 
@@ -360,7 +362,7 @@ describe('the conversation in a browser', () => {
     expect((await gatewayFetch(page, 'GET', `/api/v1/conversation/threads/${threadId}`)).status).toBe(404);
   });
 
-  it('(memory) the memory page says whether memory is on, links to the privacy page, and says memory was deleted when consent is withdrawn', async () => {
+  it('(memory) the memory page says whether memory is on, links to the privacy page, lists a fact with its thread to edit and delete, and says memory was deleted when consent is withdrawn', async () => {
     const page = app();
     await openScreen(page, 'Memory', 'Memory');
     const consent = page.getByTestId('memory-consent');
@@ -375,6 +377,30 @@ describe('the conversation in a browser', () => {
     await page.waitForFunction(() => document.querySelector<HTMLInputElement>('input[role="switch"][aria-label="conversation.memory"]')?.disabled === false);
     await openScreen(page, 'Memory', 'Memory');
     await page.locator('[data-testid="memory-consent"][data-enabled="true"]').waitFor();
+
+    // A fact as the conversation service keeps one (with its identity, into storage; the background job that learns
+    // facts from a conversation runs in e2e/conversation/memory): the page lists it with its source thread, and the
+    // user edits it, then deletes it.
+    const me = await page.evaluate(() => (JSON.parse(localStorage.getItem('aico.session') ?? '{}') as { user?: { id?: string } }).user?.id ?? '');
+    const threads = (JSON.parse((await gatewayFetch(page, 'GET', '/api/v1/conversation/threads')).body) as { threads?: { id: string; title: string }[] }).threads ?? [];
+    const conversationService = await connectAs('conversation', system!.env);
+    try {
+      await new StorageClient(conversationService).putRecord({ kind: { case: 'memoryFact', value: { id: 'fact-in-browser', ownerId: me, text: 'The user likes green tea.', sourceThreadId: threads[0]?.id ?? 'gone' } } });
+    } finally {
+      await conversationService.close({ drainTimeoutMs: 0 });
+    }
+    await page.reload();
+    await page.getByRole('heading', { name: 'Memory', level: 1 }).waitFor();
+    const fact = page.getByTestId('fact').filter({ hasText: 'The user likes green tea.' });
+    await fact.waitFor();
+    expect(await fact.textContent()).toContain(threads[0] ? `“${threads[0].title}”` : 'a deleted conversation');
+    await fact.getByRole('button', { name: 'Edit' }).click();
+    await page.getByTestId('fact').getByLabel('Fact').fill('The user likes jasmine tea.');
+    await page.getByTestId('fact').getByRole('button', { name: 'Save' }).click();
+    const edited = page.getByTestId('fact').filter({ hasText: 'The user likes jasmine tea.' }).filter({ hasText: 'edited by you' });
+    await edited.waitFor();
+    await edited.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('list', { name: 'Remembered facts' }).getByText('aico remembers nothing about you.').waitFor();
 
     await openScreen(page, 'Privacy', 'Privacy');
     await page.waitForFunction(() => document.querySelector<HTMLInputElement>('input[role="switch"][aria-label="conversation.memory"]')?.checked === true);

@@ -116,7 +116,7 @@ function FactRow({ view, busy, onSave, onDelete }: { view: MemoryFactViewJson; b
         <form onSubmit={(event) => void save(event)} className="rename">
           <label className="grow">
             Fact
-            <input value={text} maxLength={1000} autoFocus onChange={(event) => setText(event.target.value)} />
+            <input value={text} maxLength={500} autoFocus onChange={(event) => setText(event.target.value)} />
           </label>
           <button type="submit" className="filled-button" disabled={busy || !text.trim()}>
             Save
