@@ -1,13 +1,13 @@
 // Logging in and out, token refresh, and the caller's own sessions: list them, end one, or end them all ("log out
 // everywhere"). A session id of another user answers 404 like an unknown one, so ids cannot be probed. Answers that
 // carry tokens say no cache may keep them (Cache-Control: no-store; Pragma for HTTP/1.0 caches).
-import { applyDecorators, Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { applyDecorators, Controller, Delete, Get, Header, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { Throttle } from '@nestjs/throttler';
 import { timestampMs, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { notFound } from '../http/api-error';
 import { Doc } from '../http/doc.decorator';
+import { ValidBody, type Input } from '../http/valid-input';
 import { LoginBody, LogoutAllResponse, RefreshBody, SessionsResponse, TokensResponse } from '../http/schemas';
-import { parseInput } from '../http/validation';
 import { Access } from './access.decorator';
 import type { AuthenticatedRequest } from './auth.guard';
 import { AuthService } from './auth.service';
@@ -22,25 +22,24 @@ const isoTime = (timestamp: Timestamp | undefined) => new Date(timestampMs(times
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
-  @Doc('Log in: an access token and a refresh token', { body: LoginBody, response: TokensResponse })
+  @Doc('Log in: an access token and a refresh token', { response: TokensResponse })
   @Post('login')
   @HttpCode(200)
   @Access('public')
   @Throttle(LOGIN_THROTTLE)
   @NotStored()
-  login(@Body() body: unknown) {
-    const { username, password, client } = parseInput(LoginBody, body);
+  login(@ValidBody(LoginBody) { username, password, client }: Input<typeof LoginBody>) {
     return this.auth.login(username, password, client ?? 'api');
   }
 
-  @Doc('Exchange a refresh token for new tokens (the old one is spent)', { body: RefreshBody, response: TokensResponse })
+  @Doc('Exchange a refresh token for new tokens (the old one is spent)', { response: TokensResponse })
   @Post('refresh')
   @HttpCode(200)
   @Access('public')
   @Throttle(LOGIN_THROTTLE)
   @NotStored()
-  refresh(@Body() body: unknown) {
-    return this.auth.refresh(parseInput(RefreshBody, body).refreshToken);
+  refresh(@ValidBody(RefreshBody) { refreshToken }: Input<typeof RefreshBody>) {
+    return this.auth.refresh(refreshToken);
   }
 
   @Doc('End this session')

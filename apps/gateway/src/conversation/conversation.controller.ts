@@ -3,7 +3,7 @@
 // export), stop the reply being written, regenerate the last one. The conversation service keeps the threads and
 // answers each request for the user the gateway names; another user's thread answers 404 like an unknown one.
 import { randomUUID } from 'node:crypto';
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Patch, Post, Req, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { toJson } from '@bufbuild/protobuf';
 import { BusClient } from '@aico/bus';
@@ -41,8 +41,8 @@ import {
   ThreadsResponse,
 } from '../http/conversation-schemas';
 import { Doc } from '../http/doc.decorator';
+import { ValidBody, ValidQuery, type InputChecks, type Input } from '../http/valid-input';
 import { callService } from '../http/service-call';
-import { parseInput } from '../http/validation';
 
 /** A thread id that cannot exist (too long) answers like an unknown one, without asking the service. */
 export function checkedThreadId(id: string): string {
@@ -50,16 +50,18 @@ export function checkedThreadId(id: string): string {
   return id;
 }
 
-/** The message body, with the conversation's own codes for an empty and a too long text (what a front end shows). */
-export function parseMessageBody(body: unknown) {
-  const raw = (body ?? {}) as { text?: unknown };
-  if (typeof raw.text === 'string' && raw.text.length > MAX_CONVERSATION_MESSAGE_CHARS) {
-    throw badRequest(ConversationErrorCode.MessageTooLong, `A message may have at most ${MAX_CONVERSATION_MESSAGE_CHARS} characters; this one has ${raw.text.length}.`, { max: MAX_CONVERSATION_MESSAGE_CHARS });
-  }
-  const input = parseInput(SendMessageBody, body);
-  if (input.text.trim() === '') throw badRequest(ConversationErrorCode.EmptyMessage, 'The message is empty: write something to send.');
-  return input;
-}
+/** The message body keeps the conversation's own codes for a too long and an empty text (what a front end shows). */
+export const MESSAGE_CHECKS: InputChecks<typeof SendMessageBody> = {
+  before(body) {
+    const raw = (body ?? {}) as { text?: unknown };
+    if (typeof raw.text === 'string' && raw.text.length > MAX_CONVERSATION_MESSAGE_CHARS) {
+      throw badRequest(ConversationErrorCode.MessageTooLong, `A message may have at most ${MAX_CONVERSATION_MESSAGE_CHARS} characters; this one has ${raw.text.length}.`, { max: MAX_CONVERSATION_MESSAGE_CHARS });
+    }
+  },
+  after(input) {
+    if (input.text.trim() === '') throw badRequest(ConversationErrorCode.EmptyMessage, 'The message is empty: write something to send.');
+  },
+};
 
 const answered = (sent: SendMessageAnswer, correlationId: string) => ({
   threadId: sent.thread?.id ?? '',
@@ -79,12 +81,11 @@ const STORING_TIMEOUT_MS = 30_000;
 export class ConversationController {
   constructor(private readonly bus: BusClient) {}
 
-  @Doc('Send a message to the companion (a new thread without conversationId); the reply streams over /ws as conversation.reply.delta events under replyId', { body: SendMessageBody, response: SendMessageResponse })
+  @Doc('Send a message to the companion (a new thread without conversationId); the reply streams over /ws as conversation.reply.delta events under replyId', { response: SendMessageResponse })
   @Post('messages')
   @HttpCode(202)
   @Access(Permission.ConversationSend)
-  async send(@Req() request: AuthenticatedRequest, @Body() body: unknown) {
-    const input = parseMessageBody(body);
+  async send(@Req() request: AuthenticatedRequest, @ValidBody(SendMessageBody, MESSAGE_CHECKS) input: Input<typeof SendMessageBody>) {
     const userId = request.user!.sub;
     const correlationId = randomUUID();
     const sent = await callService('conversation', () =>
@@ -93,11 +94,10 @@ export class ConversationController {
     return answered(sent, correlationId);
   }
 
-  @Doc("The caller's threads, most recently updated first", { query: ThreadsQuery, response: ThreadsResponse })
+  @Doc("The caller's threads, most recently updated first", { response: ThreadsResponse })
   @Get('threads')
   @Access(Permission.ConversationRead)
-  async threads(@Req() request: AuthenticatedRequest, @Query() query: unknown) {
-    const input = parseInput(ThreadsQuery, query, 'query');
+  async threads(@Req() request: AuthenticatedRequest, @ValidQuery(ThreadsQuery) input: Input<typeof ThreadsQuery>) {
     const userId = request.user!.sub;
     const page = await callService('conversation', () => this.bus.request(ConversationTopics.threadsList, { userId, limit: input.limit ?? 50, pageToken: input.pageToken ?? '' }, { attributes: { user: userId } }));
     return toJson(ListThreadsResponseSchema, page);
@@ -112,11 +112,10 @@ export class ConversationController {
     return toJson(GetThreadResponseSchema, found);
   }
 
-  @Doc("A thread's messages, oldest first, after afterId", { query: MessagesQuery, response: MessagesResponse })
+  @Doc("A thread's messages, oldest first, after afterId", { response: MessagesResponse })
   @Get('threads/:id/messages')
   @Access(Permission.ConversationRead)
-  async messages(@Req() request: AuthenticatedRequest, @Param('id') id: string, @Query() query: unknown) {
-    const input = parseInput(MessagesQuery, query, 'query');
+  async messages(@Req() request: AuthenticatedRequest, @Param('id') id: string, @ValidQuery(MessagesQuery) input: Input<typeof MessagesQuery>) {
     const userId = request.user!.sub;
     const page = await callService('conversation', () =>
       this.bus.request(ConversationTopics.messagesList, { userId, threadId: checkedThreadId(id), afterId: input.afterId ?? '', limit: input.limit ?? 100 }, { attributes: { user: userId } }),
@@ -124,11 +123,10 @@ export class ConversationController {
     return toJson(ListMessagesResponseSchema, page);
   }
 
-  @Doc('Rename a thread', { body: RenameThreadBody, response: ThreadResponse })
+  @Doc('Rename a thread', { response: ThreadResponse })
   @Patch('threads/:id')
   @Access(Permission.ConversationSend)
-  async rename(@Req() request: AuthenticatedRequest, @Param('id') id: string, @Body() body: unknown) {
-    const { title } = parseInput(RenameThreadBody, body);
+  async rename(@Req() request: AuthenticatedRequest, @Param('id') id: string, @ValidBody(RenameThreadBody) { title }: Input<typeof RenameThreadBody>) {
     const userId = request.user!.sub;
     const renamed = await callService('conversation', () => this.bus.request(ConversationTopics.threadRename, { userId, threadId: checkedThreadId(id), title }, { attributes: { user: userId } }));
     return toJson(GetThreadResponseSchema, renamed);
@@ -144,11 +142,10 @@ export class ConversationController {
     return { ...(toJson(DeleteThreadResponseSchema, deleted) as object), deletedMessages: deleted.deletedMessages };
   }
 
-  @Doc('A thread as a file to download: Markdown (default) or JSON', { query: ExportQuery, response: ExportResponse, fileTypes: ['text/markdown', 'application/json'] })
+  @Doc('A thread as a file to download: Markdown (default) or JSON', { response: ExportResponse, fileTypes: ['text/markdown', 'application/json'] })
   @Get('threads/:id/export')
   @Access(Permission.ConversationRead)
-  async export(@Req() request: AuthenticatedRequest, @Param('id') id: string, @Query() query: unknown, @Res({ passthrough: true }) response: Response) {
-    const { format } = parseInput(ExportQuery, query, 'query');
+  async export(@Req() request: AuthenticatedRequest, @Param('id') id: string, @ValidQuery(ExportQuery) { format }: Input<typeof ExportQuery>, @Res({ passthrough: true }) response: Response) {
     const userId = request.user!.sub;
     const file = await callService('conversation', () =>
       this.bus.request(ConversationTopics.threadExport, { userId, threadId: checkedThreadId(id), format: format === 'json' ? ExportFormat.JSON : ExportFormat.MARKDOWN }, { attributes: { user: userId } }),
@@ -159,12 +156,11 @@ export class ConversationController {
     return file.content;
   }
 
-  @Doc('Stop the reply being written in a thread (and the avatar speaking it)', { body: StopReplyBody, response: StopReplyResponse })
+  @Doc('Stop the reply being written in a thread (and the avatar speaking it)', { response: StopReplyResponse })
   @Post('threads/:id/stop')
   @HttpCode(200)
   @Access(Permission.ConversationSend)
-  async stop(@Req() request: AuthenticatedRequest, @Param('id') id: string, @Body() body: unknown) {
-    const { replyId } = parseInput(StopReplyBody, body);
+  async stop(@Req() request: AuthenticatedRequest, @Param('id') id: string, @ValidBody(StopReplyBody) { replyId }: Input<typeof StopReplyBody>) {
     const userId = request.user!.sub;
     const stopped = await callService('conversation', () => this.bus.request(ConversationTopics.replyStop, { userId, threadId: checkedThreadId(id), replyId: replyId ?? '' }, { attributes: { user: userId } }));
     return toJson(StopReplyResponseSchema, stopped);

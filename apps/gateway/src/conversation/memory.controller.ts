@@ -1,6 +1,6 @@
 // What the companion remembers of the caller (only with conversation.memory consent): every fact with the thread it
 // came from, edit or delete one, or forget everything. Consent itself is PUT /consent/conversation.memory.
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Req } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Patch, Req } from '@nestjs/common';
 import { toJson } from '@bufbuild/protobuf';
 import { BusClient } from '@aico/bus';
 import { ConversationErrorCode, ConversationTopics, ForgetMemoryResponseSchema, ListMemoryResponseSchema, MemoryFactResponseSchema } from '@aico/contracts';
@@ -10,8 +10,8 @@ import type { AuthenticatedRequest } from '../auth/auth.guard';
 import { ApiError } from '../http/api-error';
 import { ForgetMemoryResponse, MAX_ID_CHARS, MemoryFactBody, MemoryFactResponse, MemoryResponse } from '../http/conversation-schemas';
 import { Doc } from '../http/doc.decorator';
+import { ValidBody, type Input } from '../http/valid-input';
 import { callService } from '../http/service-call';
-import { parseInput } from '../http/validation';
 
 function checkedFactId(id: string): string {
   if (id.length === 0 || id.length > MAX_ID_CHARS) throw new ApiError(404, ConversationErrorCode.FactNotFound, 'You have no such remembered fact.');
@@ -32,11 +32,10 @@ export class MemoryController {
     return { ...(toJson(ListMemoryResponseSchema, memory) as object), enabled: memory.enabled };
   }
 
-  @Doc('Edit one remembered fact', { body: MemoryFactBody, response: MemoryFactResponse })
+  @Doc('Edit one remembered fact', { response: MemoryFactResponse })
   @Patch('facts/:id')
   @Access(Permission.ConversationRead)
-  async edit(@Req() request: AuthenticatedRequest, @Param('id') id: string, @Body() body: unknown) {
-    const { text } = parseInput(MemoryFactBody, body);
+  async edit(@Req() request: AuthenticatedRequest, @Param('id') id: string, @ValidBody(MemoryFactBody) { text }: Input<typeof MemoryFactBody>) {
     const userId = request.user!.sub;
     const fact = await callService('conversation', () => this.bus.request(ConversationTopics.memoryUpdate, { userId, factId: checkedFactId(id), text }, { attributes: { user: userId } }));
     return toJson(MemoryFactResponseSchema, fact);

@@ -1,6 +1,6 @@
 // The companion's persona (name, system prompt, sampling, the avatar's expression): everyone logged in reads it,
 // only an admin (persona.manage) changes it. The conversation service keeps the one record.
-import { Body, Controller, Get, Put, Req } from '@nestjs/common';
+import { Controller, Get, Put, Req } from '@nestjs/common';
 import { toJson } from '@bufbuild/protobuf';
 import { BusClient } from '@aico/bus';
 import { ConversationTopics, PersonaResponseSchema } from '@aico/contracts';
@@ -9,8 +9,8 @@ import { Access } from '../auth/access.decorator';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
 import { PersonaBody, PersonaResponse } from '../http/conversation-schemas';
 import { Doc } from '../http/doc.decorator';
+import { ValidBody, type Input } from '../http/valid-input';
 import { callService } from '../http/service-call';
-import { parseInput } from '../http/validation';
 
 @Controller('persona')
 export class PersonaController {
@@ -23,11 +23,10 @@ export class PersonaController {
     return toJson(PersonaResponseSchema, await callService('conversation', () => this.bus.request(ConversationTopics.personaGet, {})));
   }
 
-  @Doc("Change the companion's persona (admins)", { body: PersonaBody, response: PersonaResponse })
+  @Doc("Change the companion's persona (admins)", { response: PersonaResponse })
   @Put()
   @Access(Permission.PersonaManage)
-  async update(@Req() request: AuthenticatedRequest, @Body() body: unknown) {
-    const input = parseInput(PersonaBody, body);
+  async update(@Req() request: AuthenticatedRequest, @ValidBody(PersonaBody) input: Input<typeof PersonaBody>) {
     const userId = request.user!.sub;
     const persona = {
       id: 'default',

@@ -1,5 +1,5 @@
 // System status for the front end (apps, database health, key versions — never key material) and the log search.
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { timestampFromDate, timestampMs } from '@bufbuild/protobuf/wkt';
 import { BusClient } from '@aico/bus';
 import { KeyPurpose, LogLevel, SecurityTopics } from '@aico/contracts';
@@ -7,9 +7,9 @@ import { Permission } from '@aico/policy';
 import { StorageClient } from '@aico/storage-client';
 import { Access } from '../auth/access.decorator';
 import { Doc } from '../http/doc.decorator';
+import { ValidQuery, type Input } from '../http/valid-input';
 import { HeartbeatTracker } from '../health/heartbeat-tracker';
 import { LogsQuery, LogsResponse, SystemStatusResponse } from '../http/schemas';
-import { parseInput } from '../http/validation';
 
 const LEVELS = { trace: LogLevel.TRACE, debug: LogLevel.DEBUG, info: LogLevel.INFO, warn: LogLevel.WARN, error: LogLevel.ERROR, fatal: LogLevel.FATAL } as const;
 const LEVEL_NAMES: Record<number, string> = Object.fromEntries(Object.entries(LEVELS).map(([name, level]) => [level, name]));
@@ -44,11 +44,10 @@ export class SystemController {
     };
   }
 
-  @Doc('Search the persisted logs, newest first', { query: LogsQuery, response: LogsResponse })
+  @Doc('Search the persisted logs, newest first', { response: LogsResponse })
   @Get('logs')
   @Access(Permission.SystemLogsRead)
-  async logs(@Query() query: unknown) {
-    const input = parseInput(LogsQuery, query, 'query');
+  async logs(@ValidQuery(LogsQuery) input: Input<typeof LogsQuery>) {
     const result = await this.storage.queryLogs({
       service: input.service ?? '',
       minLevel: input.minLevel ? LEVELS[input.minLevel] : LogLevel.UNSPECIFIED,
