@@ -3,20 +3,17 @@
 // carry tokens say no cache may keep them (Cache-Control: no-store; Pragma for HTTP/1.0 caches).
 import { applyDecorators, Controller, Delete, Get, Header, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { Throttle } from '@nestjs/throttler';
-import { timestampMs, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { notFound } from '../http/api-error';
 import { Doc } from '../http/doc.decorator';
 import { ValidBody, type Input } from '../http/valid-input';
 import { LoginBody, LogoutAllResponse, RefreshBody, SessionsResponse, TokensResponse } from '../http/schemas';
+import { isoTime } from '../time/iso-time';
 import { Access } from './access.decorator';
 import type { AuthenticatedRequest } from './auth.guard';
 import { AuthService } from './auth.service';
 import { LOGIN_THROTTLE } from './rate-limit';
 
 const NotStored = () => applyDecorators(Header('Cache-Control', 'no-store'), Header('Pragma', 'no-cache'));
-
-// Storage stamps every session with both times.
-const isoTime = (timestamp: Timestamp | undefined) => new Date(timestampMs(timestamp!)).toISOString();
 
 @Controller('auth')
 export class AuthController {
@@ -55,8 +52,9 @@ export class AuthController {
   @Access('authenticated')
   async sessions(@Req() request: AuthenticatedRequest) {
     const sessions = await this.auth.openSessions(request.user!.sub);
+    // Storage stamps every session with both times.
     return {
-      sessions: sessions.map((session) => ({ id: session.id, client: session.client, createdAt: isoTime(session.createdAt), expiresAt: isoTime(session.expiresAt), current: session.id === request.user!.sid })),
+      sessions: sessions.map((session) => ({ id: session.id, client: session.client, createdAt: isoTime(session.createdAt!), expiresAt: isoTime(session.expiresAt!), current: session.id === request.user!.sid })),
     };
   }
 

@@ -1,6 +1,5 @@
 import { Controller, Get, Param, Put, Req } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { timestampFromMs, timestampMs } from '@bufbuild/protobuf/wkt';
 import type { ConsentCheckRequest } from '@aico/contracts';
 import { Permission } from '@aico/policy';
 import { Access } from '../auth/access.decorator';
@@ -8,6 +7,7 @@ import { Doc } from '../http/doc.decorator';
 import { ValidBody, type Input } from '../http/valid-input';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
 import { ConsentBody, ConsentHistoryResponse, ConsentResponse, PurposeStateResponse } from '../http/schemas';
+import { isoTimeOrNull, timestampOfIso } from '../time/iso-time';
 import { ConsentService } from './consent.service';
 
 @Controller('consent')
@@ -27,7 +27,7 @@ export class ConsentController {
   async history(@Req() request: AuthenticatedRequest) {
     const records = await this.consent.history(request.user!.sub);
     return {
-      history: records.map((record) => ({ purpose: record.purpose, granted: record.granted, source: record.source, recordedAt: record.recordedAt ? new Date(timestampMs(record.recordedAt)).toISOString() : null })),
+      history: records.map((record) => ({ purpose: record.purpose, granted: record.granted, source: record.source, recordedAt: isoTimeOrNull(record.recordedAt) })),
     };
   }
 
@@ -42,6 +42,6 @@ export class ConsentController {
   @MessagePattern('privacy.consent.check')
   async check(@Payload() request: ConsentCheckRequest) {
     const state = await this.consent.check(request.userId, request.purpose);
-    return { granted: state.granted, essential: state.essential, ...(state.decidedAt ? { decidedAt: timestampFromMs(Date.parse(state.decidedAt)) } : {}) };
+    return { granted: state.granted, essential: state.essential, ...(state.decidedAt ? { decidedAt: timestampOfIso(state.decidedAt) } : {}) };
   }
 }

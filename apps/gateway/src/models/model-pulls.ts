@@ -8,6 +8,7 @@ import { BusClient } from '@aico/bus';
 import { CatalogModelSchema, ModelsTopics, PublicError, PullProgressSchema, type PullModelRequest } from '@aico/contracts';
 import type { Logger } from '@aico/logging';
 import { SERVICE_LOGGER } from '@aico/service';
+import { isoTimeOfMs } from '../time/iso-time';
 
 export const PULL_PROGRESS_TOPIC = 'models.catalog.pull.progress';
 export const PULL_COMPLETED_TOPIC = 'models.catalog.pull.completed';
@@ -35,7 +36,7 @@ export class ModelPulls implements BeforeApplicationShutdown {
     const pullId = randomUUID();
     const abort = new AbortController();
     this.running.set(pullId, abort);
-    const event = (topic: string, payload: Record<string, unknown>) => this.frames.sendToUser(userId, { type: 'event', topic, timestamp: new Date().toISOString(), payload: { pullId, ...payload } });
+    const event = (topic: string, payload: Record<string, unknown>) => this.frames.sendToUser(userId, { type: 'event', topic, timestamp: isoTimeOfMs(Date.now()), payload: { pullId, ...payload } });
     this.bus
       .requestStream(ModelsTopics.catalogPull, request, {
         correlationId: pullId,

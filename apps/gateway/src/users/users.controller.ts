@@ -1,13 +1,13 @@
 // User administration (admins only): the routes parse and answer; the rules (hashing, sessions ended on a change,
 // the last administrator kept) live in UsersService.
 import { Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { timestampMs } from '@bufbuild/protobuf/wkt';
 import type { User } from '@aico/contracts';
 import { Permission } from '@aico/policy';
 import { Access } from '../auth/access.decorator';
 import { Doc } from '../http/doc.decorator';
 import { ValidBody, type Input } from '../http/valid-input';
 import { CreateUserBody, UpdateUserBody, UserResponse, UsersResponse } from '../http/schemas';
+import { isoTimeOrNull } from '../time/iso-time';
 import { UsersService } from './users.service';
 
 const view = (user: User) => ({
@@ -16,7 +16,7 @@ const view = (user: User) => ({
   displayName: user.displayName,
   role: user.role,
   disabled: user.disabled,
-  createdAt: user.createdAt ? new Date(timestampMs(user.createdAt)).toISOString() : null,
+  createdAt: isoTimeOrNull(user.createdAt),
 });
 
 @Controller('users')

@@ -19,6 +19,7 @@ import { bearerToken } from '../auth/auth.guard';
 import type { AccessClaims } from '../auth/token.service';
 import type { GatewayConfig } from '../gateway.config';
 import { ActivityReporter, type ActivitySource } from '../health/activity-reporter';
+import { isoTimeOfMs } from '../time/iso-time';
 import { authFailure, tokenExpiresAtMs, tokenSession } from './ws-auth';
 import { describeZodError, parseClientFrame, type ClientFrame } from './ws-frames';
 import { WsFrameLimiter, type ConnectionAllowance, type FrameVerdict } from './ws-frame-limiter';
@@ -290,7 +291,7 @@ export class WsBridge implements BeforeApplicationShutdown {
       this.relay.release(client, prefix);
       this.send(client, { type: 'unsubscribed', topic: prefix, reason: `Not allowed any more: ${decision.reason}.` });
     }
-    this.send(client, { type: 'authenticated', expiresAt: new Date(client.expiresAtMs).toISOString(), ...id });
+    this.send(client, { type: 'authenticated', expiresAt: isoTimeOfMs(client.expiresAtMs), ...id });
   }
 
   private failed(client: Client, error: unknown, id: Reply): void {

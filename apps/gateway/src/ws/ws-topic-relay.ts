@@ -5,6 +5,7 @@ import { toJson, type DescMessage } from '@bufbuild/protobuf';
 import type { BusClient, IncomingMessage } from '@aico/bus';
 import { defaultTopicRegistry } from '@aico/contracts';
 import type { Logger } from '@aico/logging';
+import { isoTimeOrNull } from '../time/iso-time';
 
 export const MAX_SUBSCRIPTIONS = 64;
 
@@ -79,7 +80,7 @@ export class WsTopicRelay<C extends RelayClient> {
         source: message.source,
         messageId: message.envelope.id,
         correlationId: message.correlationId,
-        timestamp: message.envelope.timestamp ? new Date(Number(message.envelope.timestamp.seconds) * 1000 + Math.floor(message.envelope.timestamp.nanos / 1e6)).toISOString() : undefined,
+        timestamp: isoTimeOrNull(message.envelope.timestamp) ?? undefined,
         payload: toJson(definition.payload, message.payload),
       });
     } catch (error) {
