@@ -2,7 +2,6 @@
 // everywhere"). A session id of another user answers 404 like an unknown one, so ids cannot be probed. Answers that
 // carry tokens say no cache may keep them (Cache-Control: no-store; Pragma for HTTP/1.0 caches).
 import { applyDecorators, Controller, Delete, Get, Header, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { Throttle } from '@nestjs/throttler';
 import { notFound } from '../http/api-error';
 import { Doc } from '../http/doc.decorator';
 import { ValidBody, type Input } from '../http/valid-input';
@@ -11,7 +10,7 @@ import { isoTime } from '../time/iso-time';
 import { Access } from './access.decorator';
 import type { AuthenticatedRequest } from './auth.guard';
 import { AuthService } from './auth.service';
-import { LOGIN_THROTTLE } from './rate-limit';
+import { LoginThrottled } from './rate-limit';
 
 const NotStored = () => applyDecorators(Header('Cache-Control', 'no-store'), Header('Pragma', 'no-cache'));
 
@@ -23,7 +22,7 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @Access('public')
-  @Throttle(LOGIN_THROTTLE)
+  @LoginThrottled()
   @NotStored()
   login(@ValidBody(LoginBody) { username, password, client }: Input<typeof LoginBody>) {
     return this.auth.login(username, password, client ?? 'api');
@@ -33,7 +32,7 @@ export class AuthController {
   @Post('refresh')
   @HttpCode(200)
   @Access('public')
-  @Throttle(LOGIN_THROTTLE)
+  @LoginThrottled()
   @NotStored()
   refresh(@ValidBody(RefreshBody) { refreshToken }: Input<typeof RefreshBody>) {
     return this.auth.refresh(refreshToken);

@@ -1,6 +1,5 @@
 // The first run in the browser: whether setup is needed, and creating the first administrator (see first-run-setup.ts).
 import { Controller, Get, Header, HttpCode, Post, Req } from '@nestjs/common';
-import { Throttle } from '@nestjs/throttler';
 import type { Request } from 'express';
 import { SetupBody, SetupNeededResponse } from '../http/conversation-schemas';
 import { Doc } from '../http/doc.decorator';
@@ -8,7 +7,7 @@ import { ValidBody, type Input } from '../http/valid-input';
 import { TokensResponse } from '../http/schemas';
 import { Access } from './access.decorator';
 import { FirstRunSetup } from './first-run-setup';
-import { LOGIN_THROTTLE } from './rate-limit';
+import { LoginThrottled } from './rate-limit';
 
 @Controller('auth')
 export class SetupController {
@@ -26,7 +25,7 @@ export class SetupController {
   @Post('setup')
   @HttpCode(200)
   @Access('public')
-  @Throttle(LOGIN_THROTTLE)
+  @LoginThrottled()
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
   create(@Req() request: Request, @ValidBody(SetupBody) input: Input<typeof SetupBody>) {

@@ -6,12 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { Controller, Delete, Get, HttpCode, Param, Patch, Post, Req, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { toJson } from '@bufbuild/protobuf';
-import { BusClient } from '@aico/bus';
 import {
   ConversationErrorCode,
-  ConversationTopics,
   DeleteThreadResponseSchema,
-  ExportFormat,
   GetThreadResponseSchema,
   ListMessagesResponseSchema,
   ListThreadsResponseSchema,
@@ -23,12 +20,11 @@ import {
 import { Permission } from '@aico/policy';
 import { Access } from '../auth/access.decorator';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
-import { ApiError, badRequest } from '../http/api-error';
+import { badRequest } from '../http/api-error';
 import {
   DeleteThreadResponse,
   ExportQuery,
   ExportResponse,
-  MAX_ID_CHARS,
   MessagesQuery,
   MessagesResponse,
   RenameThreadBody,
@@ -41,14 +37,8 @@ import {
   ThreadsResponse,
 } from '../http/conversation-schemas';
 import { Doc } from '../http/doc.decorator';
-import { ValidBody, ValidQuery, type InputChecks, type Input } from '../http/valid-input';
-import { callService } from '../http/service-call';
-
-/** A thread id that cannot exist (too long) answers like an unknown one, without asking the service. */
-export function checkedThreadId(id: string): string {
-  if (id.length === 0 || id.length > MAX_ID_CHARS) throw new ApiError(404, ConversationErrorCode.ThreadNotFound, 'You have no such thread.');
-  return id;
-}
+import { ValidBody, ValidQuery, type Input, type InputChecks } from '../http/valid-input';
+import { ConversationService } from './conversation.service';
 
 /** The message body keeps the conversation's own codes for a too long and an empty text (what a front end shows). */
 export const MESSAGE_CHECKS: InputChecks<typeof SendMessageBody> = {
@@ -71,73 +61,52 @@ const answered = (sent: SendMessageAnswer, correlationId: string) => ({
   thread: sent.thread ? toJson(ThreadSchema, sent.thread) : {},
 });
 
-/**
- * Sending and regenerating store several records one after another before they answer: on a busy machine that can
- * pass the bus's default 5 s, and a 503 for a message that was in fact stored is what made a front end show it twice.
- */
-const STORING_TIMEOUT_MS = 30_000;
-
 @Controller('conversation')
 export class ConversationController {
-  constructor(private readonly bus: BusClient) {}
+  constructor(private readonly conversation: ConversationService) {}
 
   @Doc('Send a message to the companion (a new thread without conversationId); the reply streams over /ws as conversation.reply.delta events under replyId', { response: SendMessageResponse })
   @Post('messages')
   @HttpCode(202)
   @Access(Permission.ConversationSend)
   async send(@Req() request: AuthenticatedRequest, @ValidBody(SendMessageBody, MESSAGE_CHECKS) input: Input<typeof SendMessageBody>) {
-    const userId = request.user!.sub;
     const correlationId = randomUUID();
-    const sent = await callService('conversation', () =>
-      this.bus.request(ConversationTopics.messageSend, { userId, text: input.text, client: input.client ?? 'api', threadId: input.conversationId ?? '' }, { correlationId, attributes: { user: userId }, timeoutMs: STORING_TIMEOUT_MS }),
-    );
-    return answered(sent, correlationId);
+    return answered(await this.conversation.send(request.user!.sub, input, correlationId), correlationId);
   }
 
   @Doc("The caller's threads, most recently updated first", { response: ThreadsResponse })
   @Get('threads')
   @Access(Permission.ConversationRead)
-  async threads(@Req() request: AuthenticatedRequest, @ValidQuery(ThreadsQuery) input: Input<typeof ThreadsQuery>) {
-    const userId = request.user!.sub;
-    const page = await callService('conversation', () => this.bus.request(ConversationTopics.threadsList, { userId, limit: input.limit ?? 50, pageToken: input.pageToken ?? '' }, { attributes: { user: userId } }));
-    return toJson(ListThreadsResponseSchema, page);
+  async threads(@Req() request: AuthenticatedRequest, @ValidQuery(ThreadsQuery) query: Input<typeof ThreadsQuery>) {
+    return toJson(ListThreadsResponseSchema, await this.conversation.threads(request.user!.sub, query));
   }
 
-  @Doc('One of the caller\'s threads', { response: ThreadResponse })
+  @Doc("One of the caller's threads", { response: ThreadResponse })
   @Get('threads/:id')
   @Access(Permission.ConversationRead)
   async thread(@Req() request: AuthenticatedRequest, @Param('id') id: string) {
-    const userId = request.user!.sub;
-    const found = await callService('conversation', () => this.bus.request(ConversationTopics.threadGet, { userId, threadId: checkedThreadId(id) }, { attributes: { user: userId } }));
-    return toJson(GetThreadResponseSchema, found);
+    return toJson(GetThreadResponseSchema, await this.conversation.thread(request.user!.sub, id));
   }
 
   @Doc("A thread's messages, oldest first, after afterId", { response: MessagesResponse })
   @Get('threads/:id/messages')
   @Access(Permission.ConversationRead)
-  async messages(@Req() request: AuthenticatedRequest, @Param('id') id: string, @ValidQuery(MessagesQuery) input: Input<typeof MessagesQuery>) {
-    const userId = request.user!.sub;
-    const page = await callService('conversation', () =>
-      this.bus.request(ConversationTopics.messagesList, { userId, threadId: checkedThreadId(id), afterId: input.afterId ?? '', limit: input.limit ?? 100 }, { attributes: { user: userId } }),
-    );
-    return toJson(ListMessagesResponseSchema, page);
+  async messages(@Req() request: AuthenticatedRequest, @Param('id') id: string, @ValidQuery(MessagesQuery) query: Input<typeof MessagesQuery>) {
+    return toJson(ListMessagesResponseSchema, await this.conversation.messages(request.user!.sub, id, query));
   }
 
   @Doc('Rename a thread', { response: ThreadResponse })
   @Patch('threads/:id')
   @Access(Permission.ConversationSend)
   async rename(@Req() request: AuthenticatedRequest, @Param('id') id: string, @ValidBody(RenameThreadBody) { title }: Input<typeof RenameThreadBody>) {
-    const userId = request.user!.sub;
-    const renamed = await callService('conversation', () => this.bus.request(ConversationTopics.threadRename, { userId, threadId: checkedThreadId(id), title }, { attributes: { user: userId } }));
-    return toJson(GetThreadResponseSchema, renamed);
+    return toJson(GetThreadResponseSchema, await this.conversation.rename(request.user!.sub, id, title));
   }
 
   @Doc('Delete a thread and its messages from the database', { response: DeleteThreadResponse })
   @Delete('threads/:id')
   @Access(Permission.ConversationSend)
   async remove(@Req() request: AuthenticatedRequest, @Param('id') id: string) {
-    const userId = request.user!.sub;
-    const deleted = await callService('conversation', () => this.bus.request(ConversationTopics.threadDelete, { userId, threadId: checkedThreadId(id) }, { attributes: { user: userId } }));
+    const deleted = await this.conversation.remove(request.user!.sub, id);
     // Always present, 0 included (toJson leaves out default values).
     return { ...(toJson(DeleteThreadResponseSchema, deleted) as object), deletedMessages: deleted.deletedMessages };
   }
@@ -146,10 +115,7 @@ export class ConversationController {
   @Get('threads/:id/export')
   @Access(Permission.ConversationRead)
   async export(@Req() request: AuthenticatedRequest, @Param('id') id: string, @ValidQuery(ExportQuery) { format }: Input<typeof ExportQuery>, @Res({ passthrough: true }) response: Response) {
-    const userId = request.user!.sub;
-    const file = await callService('conversation', () =>
-      this.bus.request(ConversationTopics.threadExport, { userId, threadId: checkedThreadId(id), format: format === 'json' ? ExportFormat.JSON : ExportFormat.MARKDOWN }, { attributes: { user: userId } }),
-    );
+    const file = await this.conversation.export(request.user!.sub, id, format ?? 'markdown');
     response.setHeader('Content-Type', file.contentType || (format === 'json' ? 'application/json; charset=utf-8' : 'text/markdown; charset=utf-8'));
     response.setHeader('Content-Disposition', `attachment; filename="${asciiFileName(file.fileName)}"; filename*=UTF-8''${encodeURIComponent(file.fileName || 'thread')}`);
     response.setHeader('Cache-Control', 'no-store');
@@ -161,9 +127,7 @@ export class ConversationController {
   @HttpCode(200)
   @Access(Permission.ConversationSend)
   async stop(@Req() request: AuthenticatedRequest, @Param('id') id: string, @ValidBody(StopReplyBody) { replyId }: Input<typeof StopReplyBody>) {
-    const userId = request.user!.sub;
-    const stopped = await callService('conversation', () => this.bus.request(ConversationTopics.replyStop, { userId, threadId: checkedThreadId(id), replyId: replyId ?? '' }, { attributes: { user: userId } }));
-    return toJson(StopReplyResponseSchema, stopped);
+    return toJson(StopReplyResponseSchema, await this.conversation.stop(request.user!.sub, id, replyId));
   }
 
   @Doc("Write a thread's last reply again; it streams like a new one", { response: SendMessageResponse })
@@ -171,10 +135,8 @@ export class ConversationController {
   @HttpCode(202)
   @Access(Permission.ConversationSend)
   async regenerate(@Req() request: AuthenticatedRequest, @Param('id') id: string) {
-    const userId = request.user!.sub;
     const correlationId = randomUUID();
-    const sent = await callService('conversation', () => this.bus.request(ConversationTopics.replyRegenerate, { userId, threadId: checkedThreadId(id) }, { correlationId, attributes: { user: userId }, timeoutMs: STORING_TIMEOUT_MS }));
-    return answered(sent, correlationId);
+    return answered(await this.conversation.regenerate(request.user!.sub, id, correlationId), correlationId);
   }
 }
 

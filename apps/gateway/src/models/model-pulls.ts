@@ -9,17 +9,13 @@ import { CatalogModelSchema, ModelsTopics, PublicError, PullProgressSchema, type
 import type { Logger } from '@aico/logging';
 import { SERVICE_LOGGER } from '@aico/service';
 import { isoTimeOfMs } from '../time/iso-time';
+import { USER_FRAMES, type UserFrames } from '../ws/user-frames';
 
 export const PULL_PROGRESS_TOPIC = 'models.catalog.pull.progress';
 export const PULL_COMPLETED_TOPIC = 'models.catalog.pull.completed';
 /** The longest a pull may take (a large model over a slow line); the stream's keep-alives catch a dead service sooner. */
 const PULL_DEADLINE_MS = 12 * 3_600_000;
 
-/** Where frames for one user go (WsBridge.sendToUser). */
-export interface UserFrames {
-  sendToUser(userId: string, frame: Record<string, unknown>): number;
-}
-export const USER_FRAMES = Symbol('USER_FRAMES');
 
 @Injectable()
 export class ModelPulls implements BeforeApplicationShutdown {

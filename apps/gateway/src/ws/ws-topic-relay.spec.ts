@@ -15,7 +15,7 @@ function newRelay() {
   const handlers = new Map<string, (message: IncomingMessage) => void>();
   const bus = { subscribePrefix: (prefix: string, handler: (message: IncomingMessage) => void) => (handlers.set(prefix, handler), () => handlers.delete(prefix)) } as unknown as BusClient;
   const logger = { warn: () => undefined } as unknown as Logger;
-  const relay = new WsTopicRelay<TestClient>(bus, logger, (client, frame) => client.frames.push(frame));
+  const relay = new WsTopicRelay<TestClient>(bus, defaultTopicRegistry, logger, (client, frame) => client.frames.push(frame));
   const client = (sub: string): TestClient => ({ claims: { sub }, prefixes: new Set(), frames: [] });
   const deliver = <S extends DescMessage>(prefix: string, definition: { topic: string; payload: S }, payload: MessageInitShape<S>) =>
     handlers.get(prefix)!({ topic: definition.topic, source: 'conversation', correlationId: 'c1', envelope: { id: 'm1' }, payload: create(definition.payload, payload) } as unknown as IncomingMessage);

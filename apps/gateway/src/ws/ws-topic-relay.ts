@@ -3,7 +3,7 @@
 // An event whose payload names a user goes only to that user's sockets.
 import { toJson, type DescMessage } from '@bufbuild/protobuf';
 import type { BusClient, IncomingMessage } from '@aico/bus';
-import { defaultTopicRegistry } from '@aico/contracts';
+import type { TopicRegistry } from '@aico/contracts';
 import type { Logger } from '@aico/logging';
 import { isoTimeOrNull } from '../time/iso-time';
 
@@ -23,6 +23,7 @@ export class WsTopicRelay<C extends RelayClient> {
 
   constructor(
     private readonly bus: BusClient,
+    private readonly registry: TopicRegistry,
     private readonly logger: Logger,
     private readonly deliver: (client: C, frame: string) => void,
   ) {}
@@ -69,7 +70,7 @@ export class WsTopicRelay<C extends RelayClient> {
   }
 
   private relay(message: IncomingMessage, clients: ReadonlySet<C>): void {
-    const definition = defaultTopicRegistry.get(message.topic);
+    const definition = this.registry.get(message.topic);
     // Requests and replies are not events a front end follows.
     if (!definition || definition.kind !== 'event' || clients.size === 0) return;
     let frame: string;
