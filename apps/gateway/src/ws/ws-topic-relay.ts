@@ -1,9 +1,10 @@
 // Bus events to WebSocket clients: one bus subscription per topic prefix, shared by every client following it, and
 // each event converted to JSON once (from its protobuf schema, `toJson`) and sent to the clients that may see it.
-// An event whose payload names a user goes only to that user's sockets.
-import { toJson, type DescMessage } from '@bufbuild/protobuf';
+// Who may see an event is what the topic registry declares for it (EventDefinition.audience): everyone following
+// it, or only the sockets of the user its declared field names.
+import { toJson } from '@bufbuild/protobuf';
 import type { BusClient, IncomingMessage } from '@aico/bus';
-import type { TopicRegistry } from '@aico/contracts';
+import { eventOwner, type TopicRegistry } from '@aico/contracts';
 import type { Logger } from '@aico/logging';
 import { isoTimeOrNull } from '../time/iso-time';
 
@@ -88,22 +89,16 @@ export class WsTopicRelay<C extends RelayClient> {
       this.logger.warn({ err: error, topic: message.topic }, 'A bus event could not be converted to JSON for WebSocket clients');
       return;
     }
-    // An event about one user (its payload names the user) goes only to that user's connections: one person's
-    // messages, replies, memory, avatar speech, activity or consent changes are not another's to see. Such an event
-    // that names nobody (an empty user id) reaches nobody: a publisher's slip must not broadcast one person's text.
-    const personal = namesUser(definition.payload);
-    const owner = personal ? ((message.payload as unknown as { userId?: string }).userId ?? '') : undefined;
+    // An event declared for one user goes only to that user's connections: one person's messages, replies, memory,
+    // avatar speech, activity or consent changes are not another's to see. Such an event that names nobody (an empty
+    // user id) reaches nobody: a publisher's slip must not broadcast one person's text.
+    const owner = eventOwner(definition, message.payload);
     let sent = 0;
     for (const client of clients) {
-      if (personal && client.claims.sub !== owner) continue;
+      if (owner !== undefined && client.claims.sub !== owner) continue;
       this.deliver(client, frame);
       sent++;
     }
     this.relayedFrames += sent;
   }
-}
-
-/** Whether a topic's payload says which user it is about (a `user_id` field). */
-export function namesUser(schema: DescMessage): boolean {
-  return schema.fields.some((field) => field.localName === 'userId');
 }
