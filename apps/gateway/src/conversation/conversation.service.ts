@@ -6,7 +6,7 @@ import { BusClient } from '@aico/bus';
 import { ConversationErrorCode, ConversationTopics, ExportFormat } from '@aico/contracts';
 import { ApiError } from '../http/api-error';
 import { MAX_ID_CHARS, type MessagesQuery, type SendMessageBody, type ThreadsQuery } from '../http/conversation-schemas';
-import { callService } from '../http/service-call';
+import { callService, onBehalfOf } from '../http/service-call';
 import type { Input } from '../http/valid-input';
 
 /** A thread id that cannot exist (too long) answers like an unknown one, without asking the service. */
@@ -21,49 +21,47 @@ export function checkedThreadId(id: string): string {
  */
 const STORING_TIMEOUT_MS = 30_000;
 
-const asUser = (userId: string) => ({ attributes: { user: userId } });
-
 @Injectable()
 export class ConversationService {
   constructor(private readonly bus: BusClient) {}
 
   send(userId: string, input: Input<typeof SendMessageBody>, correlationId: string) {
     const request = { userId, text: input.text, client: input.client ?? 'api', threadId: input.conversationId ?? '' };
-    return this.call(() => this.bus.request(ConversationTopics.messageSend, request, { ...asUser(userId), correlationId, timeoutMs: STORING_TIMEOUT_MS }));
+    return this.call(() => this.bus.request(ConversationTopics.messageSend, request, { ...onBehalfOf(userId), correlationId, timeoutMs: STORING_TIMEOUT_MS }));
   }
 
   threads(userId: string, query: Input<typeof ThreadsQuery>) {
-    return this.call(() => this.bus.request(ConversationTopics.threadsList, { userId, limit: query.limit ?? 50, pageToken: query.pageToken ?? '' }, asUser(userId)));
+    return this.call(() => this.bus.request(ConversationTopics.threadsList, { userId, limit: query.limit ?? 50, pageToken: query.pageToken ?? '' }, onBehalfOf(userId)));
   }
 
   thread(userId: string, threadId: string) {
-    return this.call(() => this.bus.request(ConversationTopics.threadGet, { userId, threadId: checkedThreadId(threadId) }, asUser(userId)));
+    return this.call(() => this.bus.request(ConversationTopics.threadGet, { userId, threadId: checkedThreadId(threadId) }, onBehalfOf(userId)));
   }
 
   messages(userId: string, threadId: string, query: Input<typeof MessagesQuery>) {
     const request = { userId, threadId: checkedThreadId(threadId), afterId: query.afterId ?? '', limit: query.limit ?? 100 };
-    return this.call(() => this.bus.request(ConversationTopics.messagesList, request, asUser(userId)));
+    return this.call(() => this.bus.request(ConversationTopics.messagesList, request, onBehalfOf(userId)));
   }
 
   rename(userId: string, threadId: string, title: string) {
-    return this.call(() => this.bus.request(ConversationTopics.threadRename, { userId, threadId: checkedThreadId(threadId), title }, asUser(userId)));
+    return this.call(() => this.bus.request(ConversationTopics.threadRename, { userId, threadId: checkedThreadId(threadId), title }, onBehalfOf(userId)));
   }
 
   remove(userId: string, threadId: string) {
-    return this.call(() => this.bus.request(ConversationTopics.threadDelete, { userId, threadId: checkedThreadId(threadId) }, asUser(userId)));
+    return this.call(() => this.bus.request(ConversationTopics.threadDelete, { userId, threadId: checkedThreadId(threadId) }, onBehalfOf(userId)));
   }
 
   export(userId: string, threadId: string, format: 'markdown' | 'json') {
     const request = { userId, threadId: checkedThreadId(threadId), format: format === 'json' ? ExportFormat.JSON : ExportFormat.MARKDOWN };
-    return this.call(() => this.bus.request(ConversationTopics.threadExport, request, asUser(userId)));
+    return this.call(() => this.bus.request(ConversationTopics.threadExport, request, onBehalfOf(userId)));
   }
 
   stop(userId: string, threadId: string, replyId: string | undefined) {
-    return this.call(() => this.bus.request(ConversationTopics.replyStop, { userId, threadId: checkedThreadId(threadId), replyId: replyId ?? '' }, asUser(userId)));
+    return this.call(() => this.bus.request(ConversationTopics.replyStop, { userId, threadId: checkedThreadId(threadId), replyId: replyId ?? '' }, onBehalfOf(userId)));
   }
 
   regenerate(userId: string, threadId: string, correlationId: string) {
-    return this.call(() => this.bus.request(ConversationTopics.replyRegenerate, { userId, threadId: checkedThreadId(threadId) }, { ...asUser(userId), correlationId, timeoutMs: STORING_TIMEOUT_MS }));
+    return this.call(() => this.bus.request(ConversationTopics.replyRegenerate, { userId, threadId: checkedThreadId(threadId) }, { ...onBehalfOf(userId), correlationId, timeoutMs: STORING_TIMEOUT_MS }));
   }
 
   private call<T>(request: () => Promise<T>): Promise<T> {

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { BusClient } from '@aico/bus';
 import { ConversationTopics } from '@aico/contracts';
 import type { PersonaBody } from '../http/conversation-schemas';
-import { callService } from '../http/service-call';
+import { callService, onBehalfOf } from '../http/service-call';
 import type { Input } from '../http/valid-input';
 
 @Injectable()
@@ -25,6 +25,6 @@ export class PersonaService {
       ...(input.topP !== undefined ? { topP: input.topP } : {}),
       ...(input.topK !== undefined ? { topK: input.topK } : {}),
     };
-    return callService('conversation', () => this.bus.request(ConversationTopics.personaUpdate, { persona, updatedBy: userId }, { attributes: { user: userId } }));
+    return callService('conversation', () => this.bus.request(ConversationTopics.personaUpdate, { persona, updatedBy: userId }, onBehalfOf(userId)));
   }
 }

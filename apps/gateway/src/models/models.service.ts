@@ -5,7 +5,7 @@ import { Injectable } from '@nestjs/common';
 import { BusClient } from '@aico/bus';
 import { ModelPurpose, ModelsTopics } from '@aico/contracts';
 import type { ImportModelBody } from '../http/conversation-schemas';
-import { callService } from '../http/service-call';
+import { callService, onBehalfOf } from '../http/service-call';
 import type { Input } from '../http/valid-input';
 
 /** Copying and hashing a large file takes a while. */
@@ -23,14 +23,14 @@ export class ModelsService {
   }
 
   import(userId: string, input: Input<typeof ImportModelBody>) {
-    return callService('models', () => this.bus.request(ModelsTopics.catalogImport, { path: input.path, name: input.name ?? '' }, { timeoutMs: IMPORT_TIMEOUT_MS, attributes: { user: userId } }));
+    return callService('models', () => this.bus.request(ModelsTopics.catalogImport, { path: input.path, name: input.name ?? '' }, { timeoutMs: IMPORT_TIMEOUT_MS, ...onBehalfOf(userId) }));
   }
 
   use(userId: string, name: string) {
-    return callService('models', () => this.bus.request(ModelsTopics.catalogUse, { name, purpose: ModelPurpose.CHAT }, { attributes: { user: userId } }));
+    return callService('models', () => this.bus.request(ModelsTopics.catalogUse, { name, purpose: ModelPurpose.CHAT }, onBehalfOf(userId)));
   }
 
   remove(userId: string, name: string) {
-    return callService('models', () => this.bus.request(ModelsTopics.catalogRemove, { name }, { timeoutMs: REMOVE_TIMEOUT_MS, attributes: { user: userId } }));
+    return callService('models', () => this.bus.request(ModelsTopics.catalogRemove, { name }, { timeoutMs: REMOVE_TIMEOUT_MS, ...onBehalfOf(userId) }));
   }
 }
