@@ -7,7 +7,6 @@ import type { BaseConfig } from '@aico/config';
 import type { KeyRing } from '@aico/keys';
 import type { Logger } from '@aico/logging';
 import type { HttpServerSetup } from '@aico/service';
-import { setLoginRateLimit } from './auth/rate-limit';
 import type { GatewayConfig } from './gateway.config';
 import { applyConnectionLimits, tlsServerTimeouts } from './http/connection-limits';
 import { configureHttpPipeline } from './http/http-pipeline';
@@ -20,7 +19,6 @@ import { WsBridge } from './ws/ws-bridge';
 export async function gatewayHttp({ config: base, keys, logger }: { config: BaseConfig; keys: KeyRing; logger: Logger }): Promise<HttpServerSetup> {
   const config = base as GatewayConfig;
   const { gateway } = config;
-  setLoginRateLimit(gateway.loginRateLimitPerMinute, gateway.rateLimitWindowMs);
   let httpsOptions: HttpServerSetup['httpsOptions'];
   if (gateway.tls) {
     const tls = await loadOrCreateTlsCertificate(config.dataDir, keys.purposeKey('file'), gateway.host, logger);

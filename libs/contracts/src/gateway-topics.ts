@@ -9,6 +9,7 @@ export const GatewayTopics = {
     topic: 'privacy.consent.changed',
     payload: ConsentChangedSchema,
     publishers: ['gateway'],
+    audience: { user: 'userId' },
     contractVersion: 1,
     description: 'A user granted or withdrew consent for a purpose.',
   }),
@@ -27,6 +28,7 @@ export const GatewayTopics = {
     // The gateway on behalf of front ends (a person trying their avatar), the CLI, and the conversation service (each
     // sentence of a reply as soon as it is written).
     publishers: ['gateway', 'cli', 'conversation'],
+    audience: { user: 'userId' },
     contractVersion: 1,
     description: "Make the user's avatar say something (a companion's reply): front ends speak it with lip-sync.",
   }),
@@ -34,6 +36,7 @@ export const GatewayTopics = {
     topic: 'ui.avatar.stop',
     payload: AvatarStopSchema,
     publishers: ['gateway', 'conversation'],
+    audience: { user: 'userId' },
     contractVersion: 1,
     description: "Silence the user's avatar at once (the reply it was speaking was stopped).",
   }),

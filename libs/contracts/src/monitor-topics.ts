@@ -52,5 +52,5 @@ export const MonitorTopics = {
   jobResumed: defineEvent({ topic: 'jobs.job.resumed', payload: JobDecisionSchema, publishers: monitor, contractVersion: 1, description: 'A hold ended: a paused job queues again, a running one may continue.' }),
   jobCancelled: defineEvent({ topic: 'jobs.job.cancelled', payload: JobDecisionSchema, publishers: monitor, contractVersion: 1, description: 'A job was cancelled, or its lease ran out (state expired): a runner stops it.' }),
   jobFinished: defineEvent({ topic: 'jobs.job.finished', payload: JobDecisionSchema, publishers: monitor, contractVersion: 1, description: 'A running job was completed by its submitter (succeeded or failed).' }),
-  activityReported: defineEvent({ topic: 'ui.activity.reported', payload: ActivityReportSchema, publishers: ['gateway'], contractVersion: 1, description: 'A person is using a front end, or left it; background work waits while the user is active.' }),
+  activityReported: defineEvent({ topic: 'ui.activity.reported', payload: ActivityReportSchema, publishers: ['gateway'], audience: { user: 'userId' }, contractVersion: 1, description: 'A person is using a front end, or left it; background work waits while the user is active.' }),
 } as const;

@@ -1,6 +1,8 @@
 // The typed topic registry: every topic maps to its payload schema and to the identities that may publish it.
 // The bus client consults it on publish (refuse) and on receive (drop), so a topic is a contract, not a string.
-import type { DescMessage } from '@bufbuild/protobuf';
+// An event also says who may see it when it is relayed to front ends (its audience): everyone following it, or only
+// the user one of its payload's fields names.
+import { ScalarType, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import type { ServiceIdentity } from './identities';
 
 /** `<domain>.<subject>.<event>`: lowercase words, dot separated, at least three segments. */
@@ -20,8 +22,23 @@ interface TopicDefinitionBase<P extends DescMessage> {
   readonly description: string;
 }
 
+/**
+ * Who may see an event relayed to front ends (the gateway's WebSocket bridge): every client following its topic, or
+ * only the connections of the user whose id the named payload field holds (an empty id: nobody). An event without
+ * a declaration is for everyone; the registry refuses one whose payload has a `userId` field, so a personal event
+ * cannot be broadcast by forgetting to say so.
+ */
+export type EventAudience = 'everyone' | { readonly user: string };
+
+/** The string fields of a payload: the ones that can hold a user id. */
+export type StringFieldOf<P extends DescMessage> = { [K in keyof MessageShape<P>]: MessageShape<P>[K] extends string ? K : never }[keyof MessageShape<P>] & string;
+
+/** A field whose presence makes an event look personal: such an event must declare its audience. */
+export const PERSONAL_FIELD = 'userId';
+
 export interface EventDefinition<P extends DescMessage = DescMessage> extends TopicDefinitionBase<P> {
   readonly kind: 'event';
+  readonly audience?: EventAudience | undefined;
 }
 
 export interface RequestDefinition<P extends DescMessage = DescMessage, R extends DescMessage = DescMessage>
@@ -46,7 +63,8 @@ export interface StreamRequestDefinition<P extends DescMessage = DescMessage, R 
 
 export type TopicDefinition = EventDefinition | RequestDefinition;
 
-export function defineEvent<P extends DescMessage>(def: Omit<EventDefinition<P>, 'kind'>): EventDefinition<P> {
+/** An event; its audience's field, when it names one, is checked against the payload type. */
+export function defineEvent<P extends DescMessage>(def: Omit<EventDefinition<P>, 'kind' | 'audience'> & { readonly audience?: 'everyone' | { readonly user: StringFieldOf<P> } }): EventDefinition<P> {
   return Object.freeze({ ...def, kind: 'event' as const });
 }
 
@@ -75,6 +93,31 @@ export class TopicRegistryError extends Error {
   override readonly name = 'TopicRegistryError';
 }
 
+/**
+ * Whom an event is for: undefined when everyone may see it, else the user id its audience field holds ('' when the
+ * publisher named nobody, which reaches nobody).
+ */
+export function eventOwner(definition: EventDefinition, payload: object): string | undefined {
+  const audience = definition.audience ?? 'everyone';
+  if (audience === 'everyone') return undefined;
+  const owner = (payload as Record<string, unknown>)[audience.user];
+  return typeof owner === 'string' ? owner : '';
+}
+
+/** Why an event's audience cannot stand, or undefined. */
+function audienceProblem(def: EventDefinition): string | undefined {
+  const fields = def.payload.fields;
+  if (def.audience === undefined) {
+    return fields.some((field) => field.localName === PERSONAL_FIELD)
+      ? `Event "${def.topic}" carries a ${PERSONAL_FIELD} but declares no audience: say audience: { user: '${PERSONAL_FIELD}' } (only that user sees it) or 'everyone'.`
+      : undefined;
+  }
+  if (def.audience === 'everyone') return undefined;
+  const { user } = def.audience;
+  const field = fields.find((candidate) => candidate.localName === user);
+  return field?.fieldKind === 'scalar' && field.scalar === ScalarType.STRING ? undefined : `Event "${def.topic}" declares its audience by "${user}", which is not a string field of ${def.payload.typeName}.`;
+}
+
 /** An immutable set of topic definitions. Build one with the default topics plus any a test or app adds. */
 export class TopicRegistry {
   private readonly byTopic: ReadonlyMap<string, TopicDefinition>;
@@ -90,6 +133,8 @@ export class TopicRegistry {
       if (map.has(def.topic)) {
         throw new TopicRegistryError(`Topic "${def.topic}" is defined twice.`);
       }
+      const problem = def.kind === 'event' ? audienceProblem(def) : undefined;
+      if (problem) throw new TopicRegistryError(problem);
       map.set(def.topic, def);
     }
     this.byTopic = map;

@@ -1,46 +1,41 @@
 // Logging in and out, token refresh, and the caller's own sessions: list them, end one, or end them all ("log out
 // everywhere"). A session id of another user answers 404 like an unknown one, so ids cannot be probed. Answers that
 // carry tokens say no cache may keep them (Cache-Control: no-store; Pragma for HTTP/1.0 caches).
-import { applyDecorators, Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { Throttle } from '@nestjs/throttler';
-import { timestampMs, type Timestamp } from '@bufbuild/protobuf/wkt';
+import { applyDecorators, Controller, Delete, Get, Header, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { notFound } from '../http/api-error';
 import { Doc } from '../http/doc.decorator';
+import { ValidBody, type Input } from '../http/valid-input';
 import { LoginBody, LogoutAllResponse, RefreshBody, SessionsResponse, TokensResponse } from '../http/schemas';
-import { parseInput } from '../http/validation';
+import { isoTime } from '../time/iso-time';
 import { Access } from './access.decorator';
 import type { AuthenticatedRequest } from './auth.guard';
 import { AuthService } from './auth.service';
-import { LOGIN_THROTTLE } from './rate-limit';
+import { LoginThrottled } from './rate-limit';
 
 const NotStored = () => applyDecorators(Header('Cache-Control', 'no-store'), Header('Pragma', 'no-cache'));
-
-// Storage stamps every session with both times.
-const isoTime = (timestamp: Timestamp | undefined) => new Date(timestampMs(timestamp!)).toISOString();
 
 @Controller('auth')
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
-  @Doc('Log in: an access token and a refresh token', { body: LoginBody, response: TokensResponse })
+  @Doc('Log in: an access token and a refresh token', { response: TokensResponse })
   @Post('login')
   @HttpCode(200)
   @Access('public')
-  @Throttle(LOGIN_THROTTLE)
+  @LoginThrottled()
   @NotStored()
-  login(@Body() body: unknown) {
-    const { username, password, client } = parseInput(LoginBody, body);
+  login(@ValidBody(LoginBody) { username, password, client }: Input<typeof LoginBody>) {
     return this.auth.login(username, password, client ?? 'api');
   }
 
-  @Doc('Exchange a refresh token for new tokens (the old one is spent)', { body: RefreshBody, response: TokensResponse })
+  @Doc('Exchange a refresh token for new tokens (the old one is spent)', { response: TokensResponse })
   @Post('refresh')
   @HttpCode(200)
   @Access('public')
-  @Throttle(LOGIN_THROTTLE)
+  @LoginThrottled()
   @NotStored()
-  refresh(@Body() body: unknown) {
-    return this.auth.refresh(parseInput(RefreshBody, body).refreshToken);
+  refresh(@ValidBody(RefreshBody) { refreshToken }: Input<typeof RefreshBody>) {
+    return this.auth.refresh(refreshToken);
   }
 
   @Doc('End this session')
@@ -56,8 +51,9 @@ export class AuthController {
   @Access('authenticated')
   async sessions(@Req() request: AuthenticatedRequest) {
     const sessions = await this.auth.openSessions(request.user!.sub);
+    // Storage stamps every session with both times.
     return {
-      sessions: sessions.map((session) => ({ id: session.id, client: session.client, createdAt: isoTime(session.createdAt), expiresAt: isoTime(session.expiresAt), current: session.id === request.user!.sid })),
+      sessions: sessions.map((session) => ({ id: session.id, client: session.client, createdAt: isoTime(session.createdAt!), expiresAt: isoTime(session.expiresAt!), current: session.id === request.user!.sid })),
     };
   }
 

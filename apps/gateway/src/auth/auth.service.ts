@@ -15,6 +15,7 @@ import { SERVICE_CONFIG, SERVICE_LOGGER } from '@aico/service';
 import { StorageClient } from '@aico/storage-client';
 import { ApiError, unauthorized } from '../http/api-error';
 import type { GatewayConfig } from '../gateway.config';
+import { msOrZero } from '../time/iso-time';
 import { AccountRateLimiter } from './account-rate-limit';
 import { GATEWAY_CLOCK, type Clock } from './clock';
 import { KeyedMutex } from './keyed-mutex';
@@ -148,7 +149,7 @@ export class AuthService {
       const session = record.kind.value;
       if (!session.revokedAt && session.expiresAt && timestampMs(session.expiresAt) > now) open.push(session);
     }
-    return open.sort((a, b) => (a.createdAt ? timestampMs(a.createdAt) : 0) - (b.createdAt ? timestampMs(b.createdAt) : 0));
+    return open.sort((a, b) => msOrZero(a.createdAt) - msOrZero(b.createdAt));
   }
 
   /** Ends one open session of a user; false when the user has no such session (another user's counts as none). */

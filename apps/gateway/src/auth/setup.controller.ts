@@ -1,14 +1,13 @@
 // The first run in the browser: whether setup is needed, and creating the first administrator (see first-run-setup.ts).
-import { Body, Controller, Get, Header, HttpCode, Post, Req } from '@nestjs/common';
-import { Throttle } from '@nestjs/throttler';
+import { Controller, Get, Header, HttpCode, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { SetupBody, SetupNeededResponse } from '../http/conversation-schemas';
 import { Doc } from '../http/doc.decorator';
+import { ValidBody, type Input } from '../http/valid-input';
 import { TokensResponse } from '../http/schemas';
-import { parseInput } from '../http/validation';
 import { Access } from './access.decorator';
 import { FirstRunSetup } from './first-run-setup';
-import { LOGIN_THROTTLE } from './rate-limit';
+import { LoginThrottled } from './rate-limit';
 
 @Controller('auth')
 export class SetupController {
@@ -22,15 +21,14 @@ export class SetupController {
     return { needed: await this.setup.needed() };
   }
 
-  @Doc('Create the first administrator (only from this machine, only while no user exists) and log in', { body: SetupBody, response: TokensResponse })
+  @Doc('Create the first administrator (only from this machine, only while no user exists) and log in', { response: TokensResponse })
   @Post('setup')
   @HttpCode(200)
   @Access('public')
-  @Throttle(LOGIN_THROTTLE)
+  @LoginThrottled()
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
-  create(@Req() request: Request, @Body() body: unknown) {
-    const input = parseInput(SetupBody, body);
+  create(@Req() request: Request, @ValidBody(SetupBody) input: Input<typeof SetupBody>) {
     // The TCP peer, not request.ip: a forwarded-for header must not make a remote caller look local.
     return this.setup.createFirstAdmin(input, request.socket.remoteAddress);
   }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { BusClient } from '@aico/bus';
+import { KeyPurpose, type KeyRotated } from '@aico/contracts';
 import { KeyRing } from '@aico/keys';
 import { gatewayConfigSchema } from '../gateway.config';
 import { TokenService } from './token.service';
@@ -30,5 +31,45 @@ describe('TokenService', () => {
     await expect(tokens.verify(await base().setSubject('ada').sign(key))).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
     const withoutSubject = await new SignJWT({ role: 'admin', sid: 'x' }).setProtectedHeader({ alg: 'HS256', kid: 'v1' }).setIssuer('aico-gateway').setAudience('aico').setIssuedAt().setExpirationTime('5m').sign(key);
     await expect(tokens.verify(withoutSubject)).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
+  });
+});
+
+describe('TokenService key versions', () => {
+  const keys = new KeyRing(randomBytes(32), 'unit test');
+  const session = { sub: 'ada', role: 'admin', sid: '00000000-0000-4000-8000-000000000000' };
+  const kidOf = (token: string) => (JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
+
+  async function rotatingTokens() {
+    let announce: ((event: { payload: KeyRotated }) => void) | undefined;
+    // The bus at its edge: the rotation subscription, called as the bus client would.
+    const bus = { subscribe: (_topic: unknown, handler: typeof announce) => ((announce = handler), () => undefined) } as unknown as BusClient;
+    const tokens = new TokenService(gatewayConfigSchema.parse({ dataDir: '/nonexistent/aico-test' }), keys, bus);
+    await tokens.onApplicationBootstrap();
+    const rotate = (purpose: KeyPurpose, version: number) => announce!({ payload: { key: { purpose, version } } as KeyRotated });
+    return { tokens, rotate };
+  }
+
+  it('signs with the newest token-signing key, accepts the version before it, and refuses older ones', async () => {
+    const { tokens, rotate } = await rotatingTokens();
+    const v1 = await tokens.sign(session);
+    expect(kidOf(v1)).toBe('v1');
+    rotate(KeyPurpose.TOKEN_SIGNING, 2);
+    const v2 = await tokens.sign(session);
+    expect(kidOf(v2)).toBe('v2');
+    await expect(tokens.verify(v1)).resolves.toEqual(session);
+    rotate(KeyPurpose.TOKEN_SIGNING, 3);
+    await expect(tokens.verify(v1)).rejects.toMatchObject({ status: 401, code: 'TOKEN_INVALID' });
+    await expect(tokens.verify(v2)).resolves.toEqual(session);
+  });
+
+  it('refuses a token naming a version it does not have yet, and ignores other keys and older announcements', async () => {
+    const { tokens, rotate } = await rotatingTokens();
+    const future = await new SignJWT({ role: 'admin', sid: session.sid }).setProtectedHeader({ alg: 'HS256', kid: 'v2' }).setSubject('ada').setIssuer('aico-gateway').setAudience('aico').setIssuedAt().setExpirationTime('5m').sign(keys.purposeKey('token-signing', 2));
+    await expect(tokens.verify(future)).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
+    rotate(KeyPurpose.FILE, 5);
+    expect(kidOf(await tokens.sign(session))).toBe('v1');
+    rotate(KeyPurpose.TOKEN_SIGNING, 3);
+    rotate(KeyPurpose.TOKEN_SIGNING, 2);
+    expect(kidOf(await tokens.sign(session))).toBe('v3');
   });
 });

@@ -1,13 +1,13 @@
-import { Body, Controller, Get, Param, Put, Req } from '@nestjs/common';
+import { Controller, Get, Param, Put, Req } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { timestampFromMs, timestampMs } from '@bufbuild/protobuf/wkt';
 import type { ConsentCheckRequest } from '@aico/contracts';
 import { Permission } from '@aico/policy';
 import { Access } from '../auth/access.decorator';
 import { Doc } from '../http/doc.decorator';
+import { ValidBody, type Input } from '../http/valid-input';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
 import { ConsentBody, ConsentHistoryResponse, ConsentResponse, PurposeStateResponse } from '../http/schemas';
-import { parseInput } from '../http/validation';
+import { isoTimeOrNull, timestampOfIso } from '../time/iso-time';
 import { ConsentService } from './consent.service';
 
 @Controller('consent')
@@ -27,21 +27,21 @@ export class ConsentController {
   async history(@Req() request: AuthenticatedRequest) {
     const records = await this.consent.history(request.user!.sub);
     return {
-      history: records.map((record) => ({ purpose: record.purpose, granted: record.granted, source: record.source, recordedAt: record.recordedAt ? new Date(timestampMs(record.recordedAt)).toISOString() : null })),
+      history: records.map((record) => ({ purpose: record.purpose, granted: record.granted, source: record.source, recordedAt: isoTimeOrNull(record.recordedAt) })),
     };
   }
 
-  @Doc('Grant or withdraw consent for a purpose', { body: ConsentBody, response: PurposeStateResponse })
+  @Doc('Grant or withdraw consent for a purpose', { response: PurposeStateResponse })
   @Put(':purpose')
   @Access(Permission.ConsentManageOwn)
-  decide(@Req() request: AuthenticatedRequest, @Param('purpose') purpose: string, @Body() body: unknown) {
-    return this.consent.decide(request.user!.sub, purpose, parseInput(ConsentBody, body).granted, 'gateway');
+  decide(@Req() request: AuthenticatedRequest, @Param('purpose') purpose: string, @ValidBody(ConsentBody) { granted }: Input<typeof ConsentBody>) {
+    return this.consent.decide(request.user!.sub, purpose, granted, 'gateway');
   }
 
   /** For services that need a purpose: no record means no. */
   @MessagePattern('privacy.consent.check')
   async check(@Payload() request: ConsentCheckRequest) {
     const state = await this.consent.check(request.userId, request.purpose);
-    return { granted: state.granted, essential: state.essential, ...(state.decidedAt ? { decidedAt: timestampFromMs(Date.parse(state.decidedAt)) } : {}) };
+    return { granted: state.granted, essential: state.essential, ...(state.decidedAt ? { decidedAt: timestampOfIso(state.decidedAt) } : {}) };
   }
 }

@@ -3,13 +3,14 @@
 // services that need a purpose ask `privacy.consent.check`.
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { timestampFromMs, timestampMs } from '@bufbuild/protobuf/wkt';
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { BusClient } from '@aico/bus';
 import { GatewayTopics, RecordKind, type ConsentRecord } from '@aico/contracts';
 import { SERVICE_CONFIG } from '@aico/service';
 import { StorageClient } from '@aico/storage-client';
 import { notFound } from '../http/api-error';
 import type { GatewayConfig } from '../gateway.config';
+import { isoTime, isoTimeOrNull, msOrZero } from '../time/iso-time';
 
 export interface PurposeState {
   readonly purpose: string;
@@ -29,7 +30,7 @@ export class ConsentService {
   async history(userId: string): Promise<ConsentRecord[]> {
     const records: ConsentRecord[] = [];
     for await (const record of this.storage.allRecords(RecordKind.CONSENT, userId, 1000)) if (record.kind.case === 'consent') records.push(record.kind.value);
-    return records.sort((a, b) => (a.recordedAt ? timestampMs(a.recordedAt) : 0) - (b.recordedAt ? timestampMs(b.recordedAt) : 0));
+    return records.sort((a, b) => msOrZero(a.recordedAt) - msOrZero(b.recordedAt));
   }
 
   async states(userId: string): Promise<PurposeState[]> {
@@ -49,12 +50,12 @@ export class ConsentService {
     const id = `${String(Date.now()).padStart(15, '0')}-${randomUUID()}`;
     await this.storage.putRecord({ kind: { case: 'consent', value: { id, userId, purpose, granted, recordedAt, source } } });
     await this.bus.publish(GatewayTopics.consentChanged, { userId, purpose, granted, changedAt: recordedAt, source });
-    return { purpose, essential: false, granted, decidedAt: new Date(timestampMs(recordedAt)).toISOString() };
+    return { purpose, essential: false, granted, decidedAt: isoTime(recordedAt) };
   }
 
   private state(purpose: string, history: readonly ConsentRecord[]): PurposeState {
     if (this.config.gateway.essentialPurposes.includes(purpose)) return { purpose, essential: true, granted: true, decidedAt: null };
     const latest = history.filter((record) => record.purpose === purpose).at(-1);
-    return { purpose, essential: false, granted: latest?.granted ?? false, decidedAt: latest?.recordedAt ? new Date(timestampMs(latest.recordedAt)).toISOString() : null };
+    return { purpose, essential: false, granted: latest?.granted ?? false, decidedAt: isoTimeOrNull(latest?.recordedAt) };
   }
 }

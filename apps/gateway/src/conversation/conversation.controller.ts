@@ -3,15 +3,12 @@
 // export), stop the reply being written, regenerate the last one. The conversation service keeps the threads and
 // answers each request for the user the gateway names; another user's thread answers 404 like an unknown one.
 import { randomUUID } from 'node:crypto';
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Patch, Post, Req, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { toJson } from '@bufbuild/protobuf';
-import { BusClient } from '@aico/bus';
 import {
   ConversationErrorCode,
-  ConversationTopics,
   DeleteThreadResponseSchema,
-  ExportFormat,
   GetThreadResponseSchema,
   ListMessagesResponseSchema,
   ListThreadsResponseSchema,
@@ -23,12 +20,11 @@ import {
 import { Permission } from '@aico/policy';
 import { Access } from '../auth/access.decorator';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
-import { ApiError, badRequest } from '../http/api-error';
+import { badRequest } from '../http/api-error';
 import {
   DeleteThreadResponse,
   ExportQuery,
   ExportResponse,
-  MAX_ID_CHARS,
   MessagesQuery,
   MessagesResponse,
   RenameThreadBody,
@@ -41,25 +37,21 @@ import {
   ThreadsResponse,
 } from '../http/conversation-schemas';
 import { Doc } from '../http/doc.decorator';
-import { callService } from '../http/service-call';
-import { parseInput } from '../http/validation';
+import { ValidBody, ValidQuery, type Input, type InputChecks } from '../http/valid-input';
+import { ConversationService } from './conversation.service';
 
-/** A thread id that cannot exist (too long) answers like an unknown one, without asking the service. */
-export function checkedThreadId(id: string): string {
-  if (id.length === 0 || id.length > MAX_ID_CHARS) throw new ApiError(404, ConversationErrorCode.ThreadNotFound, 'You have no such thread.');
-  return id;
-}
-
-/** The message body, with the conversation's own codes for an empty and a too long text (what a front end shows). */
-export function parseMessageBody(body: unknown) {
-  const raw = (body ?? {}) as { text?: unknown };
-  if (typeof raw.text === 'string' && raw.text.length > MAX_CONVERSATION_MESSAGE_CHARS) {
-    throw badRequest(ConversationErrorCode.MessageTooLong, `A message may have at most ${MAX_CONVERSATION_MESSAGE_CHARS} characters; this one has ${raw.text.length}.`, { max: MAX_CONVERSATION_MESSAGE_CHARS });
-  }
-  const input = parseInput(SendMessageBody, body);
-  if (input.text.trim() === '') throw badRequest(ConversationErrorCode.EmptyMessage, 'The message is empty: write something to send.');
-  return input;
-}
+/** The message body keeps the conversation's own codes for a too long and an empty text (what a front end shows). */
+export const MESSAGE_CHECKS: InputChecks<typeof SendMessageBody> = {
+  before(body) {
+    const raw = (body ?? {}) as { text?: unknown };
+    if (typeof raw.text === 'string' && raw.text.length > MAX_CONVERSATION_MESSAGE_CHARS) {
+      throw badRequest(ConversationErrorCode.MessageTooLong, `A message may have at most ${MAX_CONVERSATION_MESSAGE_CHARS} characters; this one has ${raw.text.length}.`, { max: MAX_CONVERSATION_MESSAGE_CHARS });
+    }
+  },
+  after(input) {
+    if (input.text.trim() === '') throw badRequest(ConversationErrorCode.EmptyMessage, 'The message is empty: write something to send.');
+  },
+};
 
 const answered = (sent: SendMessageAnswer, correlationId: string) => ({
   threadId: sent.thread?.id ?? '',
@@ -69,105 +61,73 @@ const answered = (sent: SendMessageAnswer, correlationId: string) => ({
   thread: sent.thread ? toJson(ThreadSchema, sent.thread) : {},
 });
 
-/**
- * Sending and regenerating store several records one after another before they answer: on a busy machine that can
- * pass the bus's default 5 s, and a 503 for a message that was in fact stored is what made a front end show it twice.
- */
-const STORING_TIMEOUT_MS = 30_000;
-
 @Controller('conversation')
 export class ConversationController {
-  constructor(private readonly bus: BusClient) {}
+  constructor(private readonly conversation: ConversationService) {}
 
-  @Doc('Send a message to the companion (a new thread without conversationId); the reply streams over /ws as conversation.reply.delta events under replyId', { body: SendMessageBody, response: SendMessageResponse })
+  @Doc('Send a message to the companion (a new thread without conversationId); the reply streams over /ws as conversation.reply.delta events under replyId', { response: SendMessageResponse })
   @Post('messages')
   @HttpCode(202)
   @Access(Permission.ConversationSend)
-  async send(@Req() request: AuthenticatedRequest, @Body() body: unknown) {
-    const input = parseMessageBody(body);
-    const userId = request.user!.sub;
+  async send(@Req() request: AuthenticatedRequest, @ValidBody(SendMessageBody, MESSAGE_CHECKS) input: Input<typeof SendMessageBody>) {
     const correlationId = randomUUID();
-    const sent = await callService('conversation', () =>
-      this.bus.request(ConversationTopics.messageSend, { userId, text: input.text, client: input.client ?? 'api', threadId: input.conversationId ?? '' }, { correlationId, attributes: { user: userId }, timeoutMs: STORING_TIMEOUT_MS }),
-    );
-    return answered(sent, correlationId);
+    return answered(await this.conversation.send(request.user!.sub, input, correlationId), correlationId);
   }
 
-  @Doc("The caller's threads, most recently updated first", { query: ThreadsQuery, response: ThreadsResponse })
+  @Doc("The caller's threads, most recently updated first", { response: ThreadsResponse })
   @Get('threads')
   @Access(Permission.ConversationRead)
-  async threads(@Req() request: AuthenticatedRequest, @Query() query: unknown) {
-    const input = parseInput(ThreadsQuery, query, 'query');
-    const userId = request.user!.sub;
-    const page = await callService('conversation', () => this.bus.request(ConversationTopics.threadsList, { userId, limit: input.limit ?? 50, pageToken: input.pageToken ?? '' }, { attributes: { user: userId } }));
-    return toJson(ListThreadsResponseSchema, page);
+  async threads(@Req() request: AuthenticatedRequest, @ValidQuery(ThreadsQuery) query: Input<typeof ThreadsQuery>) {
+    return toJson(ListThreadsResponseSchema, await this.conversation.threads(request.user!.sub, query));
   }
 
-  @Doc('One of the caller\'s threads', { response: ThreadResponse })
+  @Doc("One of the caller's threads", { response: ThreadResponse })
   @Get('threads/:id')
   @Access(Permission.ConversationRead)
   async thread(@Req() request: AuthenticatedRequest, @Param('id') id: string) {
-    const userId = request.user!.sub;
-    const found = await callService('conversation', () => this.bus.request(ConversationTopics.threadGet, { userId, threadId: checkedThreadId(id) }, { attributes: { user: userId } }));
-    return toJson(GetThreadResponseSchema, found);
+    return toJson(GetThreadResponseSchema, await this.conversation.thread(request.user!.sub, id));
   }
 
-  @Doc("A thread's messages, oldest first, after afterId", { query: MessagesQuery, response: MessagesResponse })
+  @Doc("A thread's messages, oldest first, after afterId", { response: MessagesResponse })
   @Get('threads/:id/messages')
   @Access(Permission.ConversationRead)
-  async messages(@Req() request: AuthenticatedRequest, @Param('id') id: string, @Query() query: unknown) {
-    const input = parseInput(MessagesQuery, query, 'query');
-    const userId = request.user!.sub;
-    const page = await callService('conversation', () =>
-      this.bus.request(ConversationTopics.messagesList, { userId, threadId: checkedThreadId(id), afterId: input.afterId ?? '', limit: input.limit ?? 100 }, { attributes: { user: userId } }),
-    );
-    return toJson(ListMessagesResponseSchema, page);
+  async messages(@Req() request: AuthenticatedRequest, @Param('id') id: string, @ValidQuery(MessagesQuery) query: Input<typeof MessagesQuery>) {
+    return toJson(ListMessagesResponseSchema, await this.conversation.messages(request.user!.sub, id, query));
   }
 
-  @Doc('Rename a thread', { body: RenameThreadBody, response: ThreadResponse })
+  @Doc('Rename a thread', { response: ThreadResponse })
   @Patch('threads/:id')
   @Access(Permission.ConversationSend)
-  async rename(@Req() request: AuthenticatedRequest, @Param('id') id: string, @Body() body: unknown) {
-    const { title } = parseInput(RenameThreadBody, body);
-    const userId = request.user!.sub;
-    const renamed = await callService('conversation', () => this.bus.request(ConversationTopics.threadRename, { userId, threadId: checkedThreadId(id), title }, { attributes: { user: userId } }));
-    return toJson(GetThreadResponseSchema, renamed);
+  async rename(@Req() request: AuthenticatedRequest, @Param('id') id: string, @ValidBody(RenameThreadBody) { title }: Input<typeof RenameThreadBody>) {
+    return toJson(GetThreadResponseSchema, await this.conversation.rename(request.user!.sub, id, title));
   }
 
   @Doc('Delete a thread and its messages from the database', { response: DeleteThreadResponse })
   @Delete('threads/:id')
   @Access(Permission.ConversationSend)
   async remove(@Req() request: AuthenticatedRequest, @Param('id') id: string) {
-    const userId = request.user!.sub;
-    const deleted = await callService('conversation', () => this.bus.request(ConversationTopics.threadDelete, { userId, threadId: checkedThreadId(id) }, { attributes: { user: userId } }));
+    const deleted = await this.conversation.remove(request.user!.sub, id);
     // Always present, 0 included (toJson leaves out default values).
     return { ...(toJson(DeleteThreadResponseSchema, deleted) as object), deletedMessages: deleted.deletedMessages };
   }
 
-  @Doc('A thread as a file to download: Markdown (default) or JSON', { query: ExportQuery, response: ExportResponse, fileTypes: ['text/markdown', 'application/json'] })
+  @Doc('A thread as a file to download: Markdown (default) or JSON', { response: ExportResponse, fileTypes: ['text/markdown', 'application/json'] })
   @Get('threads/:id/export')
   @Access(Permission.ConversationRead)
-  async export(@Req() request: AuthenticatedRequest, @Param('id') id: string, @Query() query: unknown, @Res({ passthrough: true }) response: Response) {
-    const { format } = parseInput(ExportQuery, query, 'query');
-    const userId = request.user!.sub;
-    const file = await callService('conversation', () =>
-      this.bus.request(ConversationTopics.threadExport, { userId, threadId: checkedThreadId(id), format: format === 'json' ? ExportFormat.JSON : ExportFormat.MARKDOWN }, { attributes: { user: userId } }),
-    );
+  async export(@Req() request: AuthenticatedRequest, @Param('id') id: string, @ValidQuery(ExportQuery) { format }: Input<typeof ExportQuery>, @Res({ passthrough: true }) response: Response) {
+    const file = await this.conversation.export(request.user!.sub, id, format ?? 'markdown');
     response.setHeader('Content-Type', file.contentType || (format === 'json' ? 'application/json; charset=utf-8' : 'text/markdown; charset=utf-8'));
     response.setHeader('Content-Disposition', `attachment; filename="${asciiFileName(file.fileName)}"; filename*=UTF-8''${encodeURIComponent(file.fileName || 'thread')}`);
     response.setHeader('Cache-Control', 'no-store');
     return file.content;
   }
 
-  @Doc('Stop the reply being written in a thread (and the avatar speaking it)', { body: StopReplyBody, response: StopReplyResponse })
+  @Doc('Stop the reply being written in a thread (and the avatar speaking it)', { response: StopReplyResponse })
   @Post('threads/:id/stop')
   @HttpCode(200)
   @Access(Permission.ConversationSend)
-  async stop(@Req() request: AuthenticatedRequest, @Param('id') id: string, @Body() body: unknown) {
-    const { replyId } = parseInput(StopReplyBody, body);
-    const userId = request.user!.sub;
-    const stopped = await callService('conversation', () => this.bus.request(ConversationTopics.replyStop, { userId, threadId: checkedThreadId(id), replyId: replyId ?? '' }, { attributes: { user: userId } }));
-    return toJson(StopReplyResponseSchema, stopped);
+  async stop(@Req() request: AuthenticatedRequest, @Param('id') id: string, @ValidBody(StopReplyBody) { replyId }: Input<typeof StopReplyBody>) {
+    return toJson(StopReplyResponseSchema, await this.conversation.stop(request.user!.sub, id, replyId));
   }
 
   @Doc("Write a thread's last reply again; it streams like a new one", { response: SendMessageResponse })
@@ -175,10 +135,8 @@ export class ConversationController {
   @HttpCode(202)
   @Access(Permission.ConversationSend)
   async regenerate(@Req() request: AuthenticatedRequest, @Param('id') id: string) {
-    const userId = request.user!.sub;
     const correlationId = randomUUID();
-    const sent = await callService('conversation', () => this.bus.request(ConversationTopics.replyRegenerate, { userId, threadId: checkedThreadId(id) }, { correlationId, attributes: { user: userId }, timeoutMs: STORING_TIMEOUT_MS }));
-    return answered(sent, correlationId);
+    return answered(await this.conversation.regenerate(request.user!.sub, id, correlationId), correlationId);
   }
 }
 

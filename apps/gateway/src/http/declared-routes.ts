@@ -1,10 +1,11 @@
 // The REST routes of a set of controllers read from Nest's own route metadata (path, method, status code) and the
-// gateway's declarations on them (@Access, @Doc), without running an app: the access check at start, the OpenAPI
+// gateway's declarations on them (@Access, @Doc, @ValidBody, @ValidQuery), without running an app: the access check at start, the OpenAPI
 // document and `tools/scripts/api-check.mjs` all read routes through here.
 import { HttpStatus, RequestMethod, type Type } from '@nestjs/common';
 import { HTTP_CODE_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { ACCESS_METADATA, type RouteAccess } from '../auth/access.decorator';
 import { DOC_METADATA, type RouteDoc } from './doc.decorator';
+import { declaredInput } from './valid-input';
 
 export interface DeclaredRoute {
   readonly method: string;
@@ -43,12 +44,13 @@ export function declaredRoutes(controllers: readonly Type[]): DeclaredRoute[] {
       const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
       if (path === undefined || method === undefined) continue; // a bus handler or a helper
       const httpCode = Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined;
+      const doc = Reflect.getMetadata(DOC_METADATA, handler) as RouteDoc | undefined;
       routes.push({
         method: RequestMethod[method],
         path: joinPath(base, path),
         handler: `${controller.name}.${name}`,
         access: Reflect.getMetadata(ACCESS_METADATA, handler) as RouteAccess | undefined,
-        doc: Reflect.getMetadata(DOC_METADATA, handler) as RouteDoc | undefined,
+        doc: doc && { ...doc, ...declaredInput(handler) },
         status: httpCode ?? (method === RequestMethod.POST ? HttpStatus.CREATED : HttpStatus.OK),
       });
     }

@@ -1,5 +1,5 @@
-// Every REST route describes itself for the OpenAPI document: a summary, the zod schemas of its body and query, and
-// the schema of what it answers (none for a 204). The document is built from these (openapi-document.ts), and with
+// Every REST route describes itself for the OpenAPI document: a summary and the schema of what it answers (none for
+// a 204); the schemas of its body and query come from the @ValidBody / @ValidQuery that validate them (valid-input.ts). The document is built from these (openapi-document.ts), and with
 // gateway.validateResponses every JSON answer is checked against its schema (response-validation.interceptor.ts).
 import { SetMetadata } from '@nestjs/common';
 import type { z } from '@aico/config';
@@ -8,7 +8,9 @@ export const DOC_METADATA = 'aico:doc';
 
 export interface RouteDoc {
   readonly summary: string;
+  /** From the handler's @ValidBody. */
   readonly body?: z.ZodType;
+  /** From the handler's @ValidQuery. */
   readonly query?: z.ZodType;
   /** What the route answers with its success status; absent only for a route that answers 204. */
   readonly response?: z.ZodType;
@@ -21,4 +23,4 @@ export interface RouteDoc {
   readonly alsoAnswers?: readonly number[];
 }
 
-export const Doc = (summary: string, schemas: Omit<RouteDoc, 'summary'> = {}) => SetMetadata(DOC_METADATA, { summary, ...schemas } satisfies RouteDoc);
+export const Doc = (summary: string, schemas: Omit<RouteDoc, 'summary' | 'body' | 'query'> = {}) => SetMetadata(DOC_METADATA, { summary, ...schemas } satisfies RouteDoc);

@@ -9,6 +9,9 @@ const NO_ANSWER = new Set(['DEADLINE_EXCEEDED', 'NO_HANDLER', 'NOT_CONNECTED', '
 
 export type ServiceName = 'conversation' | 'models';
 
+/** The request options naming the user a request is made for (the services record and check it). */
+export const onBehalfOf = (userId: string) => ({ attributes: { user: userId } });
+
 export function serviceUnavailable(service: ServiceName, cause: string): ApiError {
   return new ApiError(503, `${service.toUpperCase()}_SERVICE_UNAVAILABLE`, `The ${service} service did not answer; retry shortly ("aico status" shows whether it runs).`, { cause, retryAfterSeconds: 5 });
 }

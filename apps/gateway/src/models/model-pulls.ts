@@ -8,17 +8,14 @@ import { BusClient } from '@aico/bus';
 import { CatalogModelSchema, ModelsTopics, PublicError, PullProgressSchema, type PullModelRequest } from '@aico/contracts';
 import type { Logger } from '@aico/logging';
 import { SERVICE_LOGGER } from '@aico/service';
+import { isoTimeOfMs } from '../time/iso-time';
+import { USER_FRAMES, type UserFrames } from '../ws/user-frames';
 
 export const PULL_PROGRESS_TOPIC = 'models.catalog.pull.progress';
 export const PULL_COMPLETED_TOPIC = 'models.catalog.pull.completed';
 /** The longest a pull may take (a large model over a slow line); the stream's keep-alives catch a dead service sooner. */
 const PULL_DEADLINE_MS = 12 * 3_600_000;
 
-/** Where frames for one user go (WsBridge.sendToUser). */
-export interface UserFrames {
-  sendToUser(userId: string, frame: Record<string, unknown>): number;
-}
-export const USER_FRAMES = Symbol('USER_FRAMES');
 
 @Injectable()
 export class ModelPulls implements BeforeApplicationShutdown {
@@ -35,7 +32,7 @@ export class ModelPulls implements BeforeApplicationShutdown {
     const pullId = randomUUID();
     const abort = new AbortController();
     this.running.set(pullId, abort);
-    const event = (topic: string, payload: Record<string, unknown>) => this.frames.sendToUser(userId, { type: 'event', topic, timestamp: new Date().toISOString(), payload: { pullId, ...payload } });
+    const event = (topic: string, payload: Record<string, unknown>) => this.frames.sendToUser(userId, { type: 'event', topic, timestamp: isoTimeOfMs(Date.now()), payload: { pullId, ...payload } });
     this.bus
       .requestStream(ModelsTopics.catalogPull, request, {
         correlationId: pullId,

@@ -1,13 +1,13 @@
 // User administration (admins only): the routes parse and answer; the rules (hashing, sessions ended on a change,
 // the last administrator kept) live in UsersService.
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { timestampMs } from '@bufbuild/protobuf/wkt';
+import { Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import type { User } from '@aico/contracts';
 import { Permission } from '@aico/policy';
 import { Access } from '../auth/access.decorator';
 import { Doc } from '../http/doc.decorator';
+import { ValidBody, type Input } from '../http/valid-input';
 import { CreateUserBody, UpdateUserBody, UserResponse, UsersResponse } from '../http/schemas';
-import { parseInput } from '../http/validation';
+import { isoTimeOrNull } from '../time/iso-time';
 import { UsersService } from './users.service';
 
 const view = (user: User) => ({
@@ -16,7 +16,7 @@ const view = (user: User) => ({
   displayName: user.displayName,
   role: user.role,
   disabled: user.disabled,
-  createdAt: user.createdAt ? new Date(timestampMs(user.createdAt)).toISOString() : null,
+  createdAt: isoTimeOrNull(user.createdAt),
 });
 
 @Controller('users')
@@ -30,18 +30,18 @@ export class UsersController {
     return { users: (await this.users.list()).map(view) };
   }
 
-  @Doc('Create a user', { body: CreateUserBody, response: UserResponse })
+  @Doc('Create a user', { response: UserResponse })
   @Post()
   @Access(Permission.UsersManage)
-  async create(@Body() body: unknown) {
-    return view(await this.users.create(parseInput(CreateUserBody, body)));
+  async create(@ValidBody(CreateUserBody) input: Input<typeof CreateUserBody>) {
+    return view(await this.users.create(input));
   }
 
-  @Doc('Change a user (role, disabled, display name, password); the last enabled administrator stays one (409 LAST_ADMIN)', { body: UpdateUserBody, response: UserResponse })
+  @Doc('Change a user (role, disabled, display name, password); the last enabled administrator stays one (409 LAST_ADMIN)', { response: UserResponse })
   @Patch(':id')
   @Access(Permission.UsersManage)
-  async update(@Param('id') id: string, @Body() body: unknown) {
-    return view(await this.users.update(id, parseInput(UpdateUserBody, body)));
+  async update(@Param('id') id: string, @ValidBody(UpdateUserBody) input: Input<typeof UpdateUserBody>) {
+    return view(await this.users.update(id, input));
   }
 
   @Doc('Delete a user and end their sessions; the last enabled administrator cannot be deleted (409 LAST_ADMIN)')

@@ -10,15 +10,17 @@ import type { Duplex } from 'node:stream';
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { BusClient } from '@aico/bus';
-import { MonitorTopics } from '@aico/contracts';
+import { MonitorTopics, type TopicRegistry } from '@aico/contracts';
 import type { Logger } from '@aico/logging';
 import { AccessPolicy } from '@aico/policy';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@aico/service';
 import { AuthService } from '../auth/auth.service';
 import { bearerToken } from '../auth/auth.guard';
 import type { AccessClaims } from '../auth/token.service';
+import { TOPIC_REGISTRY } from '../gateway-core.module';
 import type { GatewayConfig } from '../gateway.config';
 import { ActivityReporter, type ActivitySource } from '../health/activity-reporter';
+import { isoTimeOfMs } from '../time/iso-time';
 import { authFailure, tokenExpiresAtMs, tokenSession } from './ws-auth';
 import { describeZodError, parseClientFrame, type ClientFrame } from './ws-frames';
 import { WsFrameLimiter, type ConnectionAllowance, type FrameVerdict } from './ws-frame-limiter';
@@ -76,10 +78,11 @@ export class WsBridge implements BeforeApplicationShutdown {
     private readonly auth: AuthService,
     private readonly policy: AccessPolicy,
     private readonly activity: ActivityReporter,
+    @Inject(TOPIC_REGISTRY) registry: TopicRegistry,
   ) {
     const settings = config.gateway;
     this.server = new WebSocketServer({ noServer: true, maxPayload: settings.wsMaxFrameBytes, perMessageDeflate: false, handleProtocols: (offered) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false) });
-    this.relay = new WsTopicRelay<Client>(bus, logger, (client, frame) => this.sendRaw(client, frame));
+    this.relay = new WsTopicRelay<Client>(bus, registry, logger, (client, frame) => this.sendRaw(client, frame));
     this.limiter = new WsFrameLimiter({
       framesPerMinute: settings.wsFramesPerMinute,
       frameBurst: settings.wsFrameBurst,
@@ -290,7 +293,7 @@ export class WsBridge implements BeforeApplicationShutdown {
       this.relay.release(client, prefix);
       this.send(client, { type: 'unsubscribed', topic: prefix, reason: `Not allowed any more: ${decision.reason}.` });
     }
-    this.send(client, { type: 'authenticated', expiresAt: new Date(client.expiresAtMs).toISOString(), ...id });
+    this.send(client, { type: 'authenticated', expiresAt: isoTimeOfMs(client.expiresAtMs), ...id });
   }
 
   private failed(client: Client, error: unknown, id: Reply): void {

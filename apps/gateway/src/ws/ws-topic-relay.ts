@@ -1,10 +1,12 @@
 // Bus events to WebSocket clients: one bus subscription per topic prefix, shared by every client following it, and
 // each event converted to JSON once (from its protobuf schema, `toJson`) and sent to the clients that may see it.
-// An event whose payload names a user goes only to that user's sockets.
-import { toJson, type DescMessage } from '@bufbuild/protobuf';
+// Who may see an event is what the topic registry declares for it (EventDefinition.audience): everyone following
+// it, or only the sockets of the user its declared field names.
+import { toJson } from '@bufbuild/protobuf';
 import type { BusClient, IncomingMessage } from '@aico/bus';
-import { defaultTopicRegistry } from '@aico/contracts';
+import { eventOwner, type TopicRegistry } from '@aico/contracts';
 import type { Logger } from '@aico/logging';
+import { isoTimeOrNull } from '../time/iso-time';
 
 export const MAX_SUBSCRIPTIONS = 64;
 
@@ -22,6 +24,7 @@ export class WsTopicRelay<C extends RelayClient> {
 
   constructor(
     private readonly bus: BusClient,
+    private readonly registry: TopicRegistry,
     private readonly logger: Logger,
     private readonly deliver: (client: C, frame: string) => void,
   ) {}
@@ -68,7 +71,7 @@ export class WsTopicRelay<C extends RelayClient> {
   }
 
   private relay(message: IncomingMessage, clients: ReadonlySet<C>): void {
-    const definition = defaultTopicRegistry.get(message.topic);
+    const definition = this.registry.get(message.topic);
     // Requests and replies are not events a front end follows.
     if (!definition || definition.kind !== 'event' || clients.size === 0) return;
     let frame: string;
@@ -79,29 +82,23 @@ export class WsTopicRelay<C extends RelayClient> {
         source: message.source,
         messageId: message.envelope.id,
         correlationId: message.correlationId,
-        timestamp: message.envelope.timestamp ? new Date(Number(message.envelope.timestamp.seconds) * 1000 + Math.floor(message.envelope.timestamp.nanos / 1e6)).toISOString() : undefined,
+        timestamp: isoTimeOrNull(message.envelope.timestamp) ?? undefined,
         payload: toJson(definition.payload, message.payload),
       });
     } catch (error) {
       this.logger.warn({ err: error, topic: message.topic }, 'A bus event could not be converted to JSON for WebSocket clients');
       return;
     }
-    // An event about one user (its payload names the user) goes only to that user's connections: one person's
-    // messages, replies, memory, avatar speech, activity or consent changes are not another's to see. Such an event
-    // that names nobody (an empty user id) reaches nobody: a publisher's slip must not broadcast one person's text.
-    const personal = namesUser(definition.payload);
-    const owner = personal ? ((message.payload as unknown as { userId?: string }).userId ?? '') : undefined;
+    // An event declared for one user goes only to that user's connections: one person's messages, replies, memory,
+    // avatar speech, activity or consent changes are not another's to see. Such an event that names nobody (an empty
+    // user id) reaches nobody: a publisher's slip must not broadcast one person's text.
+    const owner = eventOwner(definition, message.payload);
     let sent = 0;
     for (const client of clients) {
-      if (personal && client.claims.sub !== owner) continue;
+      if (owner !== undefined && client.claims.sub !== owner) continue;
       this.deliver(client, frame);
       sent++;
     }
     this.relayedFrames += sent;
   }
-}
-
-/** Whether a topic's payload says which user it is about (a `user_id` field). */
-export function namesUser(schema: DescMessage): boolean {
-  return schema.fields.some((field) => field.localName === 'userId');
 }
