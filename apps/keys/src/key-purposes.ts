@@ -1,5 +1,5 @@
 // The mapping between the wire enum and the key manager's purpose names, exhaustive both ways.
-import { KeyPurpose as WirePurpose } from '@aico/contracts';
+import { KeysErrorCode, KeyPurpose as WirePurpose } from '@aico/contracts';
 import type { KeyPurpose } from '@aico/keys';
 import { RpcException } from '@nestjs/microservices';
 
@@ -14,7 +14,7 @@ export function fromWire(purpose: WirePurpose): KeyPurpose {
     case WirePurpose.BACKUP:
       return 'backup';
     case WirePurpose.UNSPECIFIED:
-      throw new RpcException({ code: 'KEYS_INVALID_PURPOSE', message: 'Name the key purpose to rotate (database, file, token-signing or backup).' });
+      throw new RpcException({ code: KeysErrorCode.InvalidPurpose, message: 'Name the key purpose to rotate (database, file, token-signing or backup).' });
   }
 }
 

@@ -73,8 +73,8 @@ export class StorageController {
 
   @MessagePattern('storage.records.put')
   putRecord(@Payload() request: PutRecordRequest, @Ctx() context: ZmqContext) {
-    const { kind, value } = this.records.checkPut(request.record, context.getSource());
-    return this.durable.write(context, PutRecordResponseSchema, async () => ({ created: await this.records.put(kind, value, context.getSource()) }));
+    const record = this.records.checkPut(request.record, context.getSource());
+    return this.durable.write(context, PutRecordResponseSchema, async () => ({ created: await this.records.put(record, context.getSource()) }));
   }
 
   @MessagePattern('storage.records.get')

@@ -1,24 +1,7 @@
-import { PublicError } from '@aico/contracts';
+import { PublicError, StorageErrorCode } from '@aico/contracts';
 
-export enum StorageErrorCode {
-  WrongKey = 'STORAGE_WRONG_KEY',
-  DatabaseNewerThanCode = 'STORAGE_DATABASE_NEWER',
-  MigrationFailed = 'STORAGE_MIGRATION_FAILED',
-  InvalidText = 'STORAGE_INVALID_TEXT',
-  InvalidArgument = 'STORAGE_INVALID_ARGUMENT',
-  ValueTooLarge = 'STORAGE_VALUE_TOO_LARGE',
-  UnknownRecordKind = 'STORAGE_UNKNOWN_RECORD_KIND',
-  NotPermitted = 'STORAGE_NOT_PERMITTED',
-  VersionConflict = 'STORAGE_VERSION_CONFLICT',
-  Conflict = 'STORAGE_CONSTRAINT',
-  DiskFull = 'STORAGE_DISK_FULL',
-  Io = 'STORAGE_IO',
-  Database = 'STORAGE_DATABASE_ERROR',
-  ShuttingDown = 'STORAGE_SHUTTING_DOWN',
-  Busy = 'STORAGE_BUSY',
-  BackupFailed = 'STORAGE_BACKUP_FAILED',
-  RestoreFailed = 'STORAGE_RESTORE_FAILED',
-}
+// The codes are the storage contract's (libs/contracts), exported here too so the app's files keep one import.
+export { StorageErrorCode } from '@aico/contracts';
 
 /** A storage failure a caller can act on; the message never contains stored values or keys. */
 export class StorageError extends PublicError<StorageErrorCode> {

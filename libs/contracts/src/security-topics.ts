@@ -19,6 +19,25 @@ import {
 } from './gen/aico/security/v1/keys_pb';
 import { defineEvent, defineRequest } from './topic-registry';
 
+/**
+ * Error codes the keys service answers with: the key manager's (password, vault, keychain), a purpose it does not
+ * know, and a sealed password that does not open. libs/key-manager and libs/keys raise them under their own names.
+ */
+export enum KeysErrorCode {
+  WeakPassword = 'KEYS_WEAK_PASSWORD',
+  WrongPassword = 'KEYS_WRONG_PASSWORD',
+  TooManyAttempts = 'KEYS_TOO_MANY_ATTEMPTS',
+  NotSetUp = 'KEYS_NOT_SET_UP',
+  AlreadySetUp = 'KEYS_ALREADY_SET_UP',
+  VaultTampered = 'KEYS_VAULT_TAMPERED',
+  VaultMismatch = 'KEYS_VAULT_MISMATCH',
+  VaultUnsupported = 'KEYS_VAULT_UNSUPPORTED',
+  KeychainUnavailable = 'KEYS_KEYCHAIN_UNAVAILABLE',
+  InvalidPurpose = 'KEYS_INVALID_PURPOSE',
+  /** A sealed password that is not a box, or not sealed to the keys service under its context. */
+  SealedBoxInvalid = 'SEALED_BOX_INVALID',
+}
+
 export const SecurityTopics = {
   keysStatus: defineRequest({
     topic: 'security.keys.status',

@@ -46,6 +46,36 @@ import {
 import type { ServiceIdentity } from './identities';
 import { defineEvent, defineRequest } from './topic-registry';
 
+/** Error codes the storage service answers with (their messages never carry stored values or keys). */
+export enum StorageErrorCode {
+  WrongKey = 'STORAGE_WRONG_KEY',
+  DatabaseNewerThanCode = 'STORAGE_DATABASE_NEWER',
+  MigrationFailed = 'STORAGE_MIGRATION_FAILED',
+  InvalidText = 'STORAGE_INVALID_TEXT',
+  InvalidArgument = 'STORAGE_INVALID_ARGUMENT',
+  ValueTooLarge = 'STORAGE_VALUE_TOO_LARGE',
+  UnknownRecordKind = 'STORAGE_UNKNOWN_RECORD_KIND',
+  NotPermitted = 'STORAGE_NOT_PERMITTED',
+  VersionConflict = 'STORAGE_VERSION_CONFLICT',
+  Conflict = 'STORAGE_CONSTRAINT',
+  DiskFull = 'STORAGE_DISK_FULL',
+  Io = 'STORAGE_IO',
+  Database = 'STORAGE_DATABASE_ERROR',
+  ShuttingDown = 'STORAGE_SHUTTING_DOWN',
+  Busy = 'STORAGE_BUSY',
+  BackupFailed = 'STORAGE_BACKUP_FAILED',
+  RestoreFailed = 'STORAGE_RESTORE_FAILED',
+}
+
+/**
+ * Error codes of the storage client (libs/storage-client), the caller's side of this contract: raised in the
+ * caller's process, never answered by storage, but mapped by the same edges.
+ */
+export enum StorageClientErrorCode {
+  /** No acknowledgement before the deadline: a write may or may not be applied; retry with its idempotency key. */
+  NotAcknowledged = 'STORAGE_NOT_ACKNOWLEDGED',
+}
+
 const storage = ['storage'] as const;
 const maintainers = ['cli', 'scheduler', 'supervisor', 'gateway'] as const;
 

@@ -1,18 +1,10 @@
-import { PublicError } from '@aico/contracts';
+import { PublicError, type KeysErrorCode } from '@aico/contracts';
 
-export enum KeyManagerErrorCode {
-  WeakPassword = 'KEYS_WEAK_PASSWORD',
-  WrongPassword = 'KEYS_WRONG_PASSWORD',
-  TooManyAttempts = 'KEYS_TOO_MANY_ATTEMPTS',
-  NotSetUp = 'KEYS_NOT_SET_UP',
-  AlreadySetUp = 'KEYS_ALREADY_SET_UP',
-  VaultTampered = 'KEYS_VAULT_TAMPERED',
-  VaultMismatch = 'KEYS_VAULT_MISMATCH',
-  VaultUnsupported = 'KEYS_VAULT_UNSUPPORTED',
-  KeychainUnavailable = 'KEYS_KEYCHAIN_UNAVAILABLE',
-}
+// The key manager's codes are the keys service's (they travel in its replies): one enum, in the contracts, under the
+// name this lib has always exported.
+export { KeysErrorCode as KeyManagerErrorCode } from '@aico/contracts';
 
 /** A key-manager failure; its message tells the user what to do and never contains a password or key. */
-export class KeyManagerError extends PublicError<KeyManagerErrorCode> {
+export class KeyManagerError extends PublicError<KeysErrorCode> {
   override readonly name = 'KeyManagerError';
 }

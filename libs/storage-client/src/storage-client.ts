@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DescMessage, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
 import { BusErrorCode, type BusClient } from '@aico/bus';
-import { PublicError, StorageTopics, type Record as Record_, type RecordKind, type RequestDefinition, type QueryEventsRequest, type QueryLogsRequest, type StateOperation, type StoredEvent, type StoredLogEntry } from '@aico/contracts';
+import { PublicError, StorageClientErrorCode, StorageErrorCode, StorageTopics, type Record as Record_, type RecordKind, type RequestDefinition, type QueryEventsRequest, type QueryLogsRequest, type StateOperation, type StoredEvent, type StoredLogEntry } from '@aico/contracts';
 
 export interface StorageClientOptions {
   /** How long a call may take in all, retries included (default 30 s). */
@@ -25,27 +25,68 @@ export interface CallOptions {
   readonly idempotencyKey?: string;
 }
 
-export enum StorageClientErrorCode {
-  NotAcknowledged = 'STORAGE_NOT_ACKNOWLEDGED',
-}
+// The client's one code belongs to the storage contract, beside the codes storage answers with.
+export { StorageClientErrorCode } from '@aico/contracts';
 
 /** No acknowledgement before the deadline: the write may or may not be applied; retry with `details.idempotencyKey`. */
 export class StorageClientError extends PublicError<StorageClientErrorCode> {
   override readonly name = 'StorageClientError';
 }
 
-/** Codes after which the same request may succeed: storage not there yet, restarting, or busy. */
-const RETRYABLE = new Set<string>([
-  BusErrorCode.DeadlineExceeded,
-  BusErrorCode.NotConnected,
-  BusErrorCode.BusUnreachable,
-  BusErrorCode.QueueFull,
-  BusErrorCode.NoHandler,
-  'STORAGE_SHUTTING_DOWN',
-  'STORAGE_BUSY',
-]);
+/**
+ * Whether the same request may succeed when sent again, for every code a storage call can fail with: storage not
+ * there yet, restarting, or busy. A code missing here is a type error; domain refusals (a version conflict, bad
+ * input, a full disk) are answers, not retried.
+ */
+const STORAGE_RETRY: Readonly<Record<StorageErrorCode, boolean>> = {
+  [StorageErrorCode.ShuttingDown]: true,
+  [StorageErrorCode.Busy]: true,
+  [StorageErrorCode.WrongKey]: false,
+  [StorageErrorCode.DatabaseNewerThanCode]: false,
+  [StorageErrorCode.MigrationFailed]: false,
+  [StorageErrorCode.InvalidText]: false,
+  [StorageErrorCode.InvalidArgument]: false,
+  [StorageErrorCode.ValueTooLarge]: false,
+  [StorageErrorCode.UnknownRecordKind]: false,
+  [StorageErrorCode.NotPermitted]: false,
+  [StorageErrorCode.VersionConflict]: false,
+  [StorageErrorCode.Conflict]: false,
+  [StorageErrorCode.DiskFull]: false,
+  [StorageErrorCode.Io]: false,
+  [StorageErrorCode.Database]: false,
+  [StorageErrorCode.BackupFailed]: false,
+  [StorageErrorCode.RestoreFailed]: false,
+};
 
-const isRetryable = (error: unknown): boolean => typeof (error as { code?: unknown }).code === 'string' && RETRYABLE.has((error as { code: string }).code);
+const BUS_RETRY: Readonly<Record<BusErrorCode, boolean>> = {
+  [BusErrorCode.DeadlineExceeded]: true,
+  [BusErrorCode.NotConnected]: true,
+  [BusErrorCode.BusUnreachable]: true,
+  [BusErrorCode.QueueFull]: true,
+  [BusErrorCode.NoHandler]: true,
+  // The caller's own mistakes or state, the same on every attempt.
+  [BusErrorCode.UnknownTopic]: false,
+  [BusErrorCode.WrongPayloadType]: false,
+  [BusErrorCode.NotPermitted]: false,
+  [BusErrorCode.NotARequestTopic]: false,
+  [BusErrorCode.NotAStreamTopic]: false,
+  [BusErrorCode.InvalidRequest]: false,
+  [BusErrorCode.PayloadTooLarge]: false,
+  [BusErrorCode.AuthRejected]: false,
+  [BusErrorCode.Cancelled]: false,
+  [BusErrorCode.Closed]: false,
+  // A write whose handler failed may have been applied: its idempotency key tells on a later call, not a retry here.
+  [BusErrorCode.HandlerFailed]: false,
+  // Stream codes; storage answers no streams.
+  [BusErrorCode.StreamStalled]: false,
+  [BusErrorCode.StreamGap]: false,
+  [BusErrorCode.RequesterGone]: false,
+  [BusErrorCode.ResponderGone]: false,
+};
+
+const RETRY: ReadonlyMap<string, boolean> = new Map<string, boolean>([...Object.entries(STORAGE_RETRY), ...Object.entries(BUS_RETRY)]);
+
+const isRetryable = (error: unknown): boolean => RETRY.get(String((error as { code?: unknown } | undefined)?.code)) === true;
 
 export class StorageClient {
   private readonly deadlineMs: number;

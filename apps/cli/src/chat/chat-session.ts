@@ -4,7 +4,7 @@
 // conversation service to stop the reply; should the conversation app die mid-reply, the supervisor's crash report
 // ends the wait at once.
 import { BusErrorCode, RemoteError, type BusClient } from '@aico/bus';
-import { ConversationTopics, MessageStatus, SupervisedAppState, SupervisorTopics, type ReplyCompleted, type ReplyDelta, type Thread } from '@aico/contracts';
+import { ConversationErrorCode, ConversationTopics, MessageStatus, SupervisedAppState, SupervisorTopics, type ReplyCompleted, type ReplyDelta, type Thread } from '@aico/contracts';
 import { CliError, ExitCode, conversationExitCode } from '../exit-codes';
 import { ReplyPrinter, type ReplyOutput } from './reply-printer';
 
@@ -70,7 +70,7 @@ export class ChatSession {
       stoppedByUs = true;
       this.bus.request(ConversationTopics.replyStop, { userId: this.userId, threadId: this.threadId, replyId: sent.replyId }, { attributes: { user: this.userId } }).catch((error: unknown) => {
         // It ended on its own meanwhile: its completion is on the way.
-        if ((error as { code?: string }).code !== 'CONVERSATION_REPLY_NOT_RUNNING') this.fail(asCliError(error));
+        if ((error as { code?: string }).code !== ConversationErrorCode.ReplyNotRunning) this.fail(asCliError(error));
       });
     };
     if (stop.aborted) onStop();

@@ -29,35 +29,7 @@ export function registerModels(program: Command, context: () => CliContext): voi
     .command('list')
     .description('every model with what its GGUF file says (architecture, parameters, quantization, context), and what it is used for')
     .option('--json', 'print JSON')
-    .action(async (options: { json?: boolean }) => {
-      const cli = context();
-      const listing = await withModels(cli, (bus) => bus.request(ModelsTopics.catalogList, {}, { timeoutMs: REQUEST_TIMEOUT_MS }));
-      const missing = new Set(listing.missingFiles);
-      if (options.json) {
-        cli.out(JSON.stringify({ modelsDir: listing.modelsDir, models: listing.models.map((model) => modelJson(model, missing.has(model.id))) }, null, 2));
-        return;
-      }
-      if (listing.models.length === 0) {
-        cli.out(`No models yet: "aico models import <file.gguf>", or "aico models pull <https URL | hf:owner/repo/file.gguf>". Models directory: ${listing.modelsDir}`);
-        return;
-      }
-      table(
-        cli,
-        ['NAME', 'ARCHITECTURE', 'PARAMETERS', 'QUANT', 'CONTEXT', 'SIZE', 'CHAT TEMPLATE', 'USED FOR'],
-        listing.models.map((model) => [
-          missing.has(model.id) ? `${model.id} (file missing)` : model.id,
-          model.architecture,
-          formatCount(model.parameters),
-          model.quantization || '-',
-          model.contextLength > 0 ? String(model.contextLength) : '-',
-          formatBytes(Number(model.sizeBytes)),
-          model.hasChatTemplate ? 'yes' : 'no',
-          purposes(model) || '-',
-        ]),
-      );
-      cli.out(`Models directory: ${listing.modelsDir}`);
-      for (const name of listing.missingFiles) cli.out(`The file of ${name} is missing: import or pull it again, or "aico models remove ${name}".`);
-    });
+    .action((options: { json?: boolean }) => listModels(context(), options));
 
   models
     .command('import <file>')
@@ -78,36 +50,7 @@ export function registerModels(program: Command, context: () => CliContext): voi
     .option('--sha256 <hex>', 'the SHA-256 the model page lists; a mismatch keeps nothing')
     .option('--name <name>', 'the catalog name (default: from the file name)')
     .option('--timeout <minutes>', 'give up after this long (what arrived is kept: pull again to resume)', String(DEFAULT_PULL_TIMEOUT_MINUTES))
-    .action(async (source: string, options: { sha256?: string; name?: string; timeout: string }) => {
-      const minutes = Number(options.timeout);
-      if (!Number.isInteger(minutes) || minutes < 1 || minutes > 30 * 24 * 60) throw new CliError(`--timeout takes a whole number of minutes (1 to 43200), not "${options.timeout}".`, ExitCode.Usage);
-      const cli = context();
-      cli.progress(`Pulling ${source}${options.sha256 ? '' : ' (no --sha256 given: the file is checked as a GGUF model only)'}…`);
-      // The service streams PullProgress: a line per phase and per 5 % of the download. Ctrl-C stops the download
-      // (the service keeps what arrived for a resume).
-      let shown = '';
-      const interrupted = new AbortController();
-      const onInterrupt = () => interrupted.abort();
-      process.once('SIGINT', onInterrupt);
-      const { model } = await withModels(cli, (bus) =>
-        bus.requestStream(
-          ModelsTopics.catalogPull,
-          { source, sha256: options.sha256 ?? '', name: options.name ?? '' },
-          {
-            timeoutMs: minutes * 60_000,
-            signal: interrupted.signal,
-            onDelta: (progress) => {
-              const total = Number(progress.totalBytes);
-              const step = `${progress.phase}:${total > 0 ? Math.floor((Number(progress.doneBytes) * 20) / total) : ''}`;
-              if (step === shown) return;
-              shown = step;
-              cli.progress(progressLine(progress));
-            },
-          },
-        ),
-      ).finally(() => process.off('SIGINT', onInterrupt));
-      report(cli, 'Pulled', model!);
-    });
+    .action((source: string, options: PullOptions) => pullModel(context(), source, options));
 
   models
     .command('remove <name>')
@@ -129,6 +72,72 @@ export function registerModels(program: Command, context: () => CliContext): voi
       await withModels(cli, (bus) => bus.request(ModelsTopics.catalogUse, { name, purpose }, { timeoutMs: REQUEST_TIMEOUT_MS }));
       cli.out(`${name} is now used for ${options.for}.`);
     });
+}
+
+/** `aico models list`: the catalog as a table (or JSON), and the models whose file is gone. */
+async function listModels(cli: CliContext, options: { json?: boolean }): Promise<void> {
+  const listing = await withModels(cli, (bus) => bus.request(ModelsTopics.catalogList, {}, { timeoutMs: REQUEST_TIMEOUT_MS }));
+  const missing = new Set(listing.missingFiles);
+  if (options.json) {
+    cli.out(JSON.stringify({ modelsDir: listing.modelsDir, models: listing.models.map((model) => modelJson(model, missing.has(model.id))) }, null, 2));
+    return;
+  }
+  if (listing.models.length === 0) {
+    cli.out(`No models yet: "aico models import <file.gguf>", or "aico models pull <https URL | hf:owner/repo/file.gguf>". Models directory: ${listing.modelsDir}`);
+    return;
+  }
+  table(
+    cli,
+    ['NAME', 'ARCHITECTURE', 'PARAMETERS', 'QUANT', 'CONTEXT', 'SIZE', 'CHAT TEMPLATE', 'USED FOR'],
+    listing.models.map((model) => [
+      missing.has(model.id) ? `${model.id} (file missing)` : model.id,
+      model.architecture,
+      formatCount(model.parameters),
+      model.quantization || '-',
+      model.contextLength > 0 ? String(model.contextLength) : '-',
+      formatBytes(Number(model.sizeBytes)),
+      model.hasChatTemplate ? 'yes' : 'no',
+      purposes(model) || '-',
+    ]),
+  );
+  cli.out(`Models directory: ${listing.modelsDir}`);
+  for (const name of listing.missingFiles) cli.out(`The file of ${name} is missing: import or pull it again, or "aico models remove ${name}".`);
+}
+
+interface PullOptions {
+  readonly sha256?: string;
+  readonly name?: string;
+  readonly timeout: string;
+}
+
+/** `aico models pull`: streams the service's progress to stderr; Ctrl-C stops the download (kept for a resume). */
+async function pullModel(cli: CliContext, source: string, options: PullOptions): Promise<void> {
+  const minutes = Number(options.timeout);
+  if (!Number.isInteger(minutes) || minutes < 1 || minutes > 30 * 24 * 60) throw new CliError(`--timeout takes a whole number of minutes (1 to 43200), not "${options.timeout}".`, ExitCode.Usage);
+  cli.progress(`Pulling ${source}${options.sha256 ? '' : ' (no --sha256 given: the file is checked as a GGUF model only)'}…`);
+  const interrupted = new AbortController();
+  const onInterrupt = () => interrupted.abort();
+  process.once('SIGINT', onInterrupt);
+  const { model } = await withModels(cli, (bus) =>
+    bus.requestStream(
+      ModelsTopics.catalogPull,
+      { source, sha256: options.sha256 ?? '', name: options.name ?? '' },
+      { timeoutMs: minutes * 60_000, signal: interrupted.signal, onDelta: progressPrinter(cli) },
+    ),
+  ).finally(() => process.off('SIGINT', onInterrupt));
+  report(cli, 'Pulled', model!);
+}
+
+/** Prints the service's PullProgress: a line per phase and per 5 % of the download, not per delta. */
+function progressPrinter(cli: CliContext): (progress: PullProgress) => void {
+  let shown = '';
+  return (progress) => {
+    const total = Number(progress.totalBytes);
+    const step = `${progress.phase}:${total > 0 ? Math.floor((Number(progress.doneBytes) * 20) / total) : ''}`;
+    if (step === shown) return;
+    shown = step;
+    cli.progress(progressLine(progress));
+  };
 }
 
 /** One line of a pull's progress, for stderr: phase, percent, a bar, bytes, and where a resume started. */

@@ -20,49 +20,14 @@ export function registerTasks(program: Command, context: () => CliContext): void
     .command('list')
     .description('every task with its schedule, next run and state')
     .option('--json', 'print JSON')
-    .action(async (options: { json?: boolean }) => {
-      const cli = context();
-      const { tasks: list } = await withScheduler(cli, (bus) => bus.request(SchedulerTopics.list, {}, { timeoutMs: REQUEST_TIMEOUT_MS }));
-      if (options.json) {
-        cli.out(JSON.stringify(list.map(taskJson), null, 2));
-        return;
-      }
-      if (list.length === 0) {
-        cli.out('No tasks are registered.');
-        return;
-      }
-      table(cli, ['NAME', 'SCHEDULE', 'NEXT RUN', 'STATE', 'OWNER', 'TOPIC'], list.map((task) => [
-        task.definition?.name ?? '',
-        describeSchedule(task),
-        task.nextRunAt ? time(task.nextRunAt) : '-',
-        state(task),
-        task.builtIn ? 'built-in' : task.owner,
-        task.definition?.topic ?? '',
-      ]));
-    });
+    .action((options: { json?: boolean }) => listTasks(context(), options));
 
   tasks
     .command('trigger <name>')
     .description('run a task now (not while a run of it is going)')
     .option('--wait', 'wait for the run to end (its retries included) and exit 1 if it failed')
     .option('--timeout <seconds>', 'how long --wait waits', String(DEFAULT_WAIT_SECONDS))
-    .action(async (name: string, options: { wait?: boolean; timeout: string }) => {
-      const seconds = Number(options.timeout);
-      if (!Number.isInteger(seconds) || seconds < 1) throw new CliError(`--timeout takes a whole number of seconds, not "${options.timeout}".`, ExitCode.Usage);
-      const cli = context();
-      const wait = options.wait === true;
-      const response = await withScheduler(cli, (bus) => bus.request(SchedulerTopics.trigger, { name, wait }, { timeoutMs: wait ? seconds * 1_000 : REQUEST_TIMEOUT_MS }));
-      if (!response.started) throw new CliError(`${name} was not started: ${response.skippedReason} Try again when that run has ended.`, ExitCode.TryLater);
-      if (!wait || !response.lastAttempt) {
-        cli.out(`Started ${name} (run ${response.runId}); "aico tasks history ${name}" shows how it ends.`);
-        return;
-      }
-      const last = response.lastAttempt;
-      if (last.status !== RunStatus.SUCCEEDED) {
-        throw new CliError(`${name} (run ${response.runId}) ended ${statusName(last.status)} after ${plural(last.attempt, 'attempt')}: ${last.error}`, ExitCode.Failure);
-      }
-      cli.out(`${name} (run ${response.runId}) succeeded after ${plural(last.attempt, 'attempt')}.`);
-    });
+    .action((name: string, options: { wait?: boolean; timeout: string }) => triggerTask(context(), name, options));
 
   tasks
     .command('pause <name>')
@@ -87,28 +52,69 @@ export function registerTasks(program: Command, context: () => CliContext): void
     .description("a task's runs, newest first: start, end, trigger, attempt, outcome and error")
     .option('--limit <n>', 'how many entries', '20')
     .option('--json', 'print JSON')
-    .action(async (name: string, options: { limit: string; json?: boolean }) => {
-      const limit = Number(options.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new CliError(`--limit takes a whole number from 1, not "${options.limit}".`, ExitCode.Usage);
-      const cli = context();
-      const { entries } = await withScheduler(cli, (bus) => bus.request(SchedulerTopics.history, { name, limit }, { timeoutMs: REQUEST_TIMEOUT_MS }));
-      if (options.json) {
-        cli.out(JSON.stringify(entries.map(entryJson), null, 2));
-        return;
-      }
-      if (entries.length === 0) {
-        cli.out(`${name} has not run yet.`);
-        return;
-      }
-      table(cli, ['STARTED', 'FINISHED', 'TRIGGER', 'ATTEMPT', 'STATUS', 'ERROR'], entries.map((entry) => [
-        entry.startedAt ? time(entry.startedAt) : '-',
-        entry.finishedAt ? time(entry.finishedAt) : '-',
-        triggerName(entry.trigger),
-        entry.attempt > 0 ? String(entry.attempt) : '-',
-        statusName(entry.status),
-        entry.error,
-      ]));
-    });
+    .action((name: string, options: { limit: string; json?: boolean }) => taskHistory(context(), name, options));
+}
+
+/** `aico tasks list`: every task with its schedule, next run and state (or JSON). */
+async function listTasks(cli: CliContext, options: { json?: boolean }): Promise<void> {
+  const { tasks: list } = await withScheduler(cli, (bus) => bus.request(SchedulerTopics.list, {}, { timeoutMs: REQUEST_TIMEOUT_MS }));
+  if (options.json) {
+    cli.out(JSON.stringify(list.map(taskJson), null, 2));
+    return;
+  }
+  if (list.length === 0) {
+    cli.out('No tasks are registered.');
+    return;
+  }
+  table(cli, ['NAME', 'SCHEDULE', 'NEXT RUN', 'STATE', 'OWNER', 'TOPIC'], list.map((task) => [
+    task.definition?.name ?? '',
+    describeSchedule(task),
+    task.nextRunAt ? time(task.nextRunAt) : '-',
+    state(task),
+    task.builtIn ? 'built-in' : task.owner,
+    task.definition?.topic ?? '',
+  ]));
+}
+
+/** `aico tasks trigger`: starts a run; with --wait, its outcome is the exit code. */
+async function triggerTask(cli: CliContext, name: string, options: { wait?: boolean; timeout: string }): Promise<void> {
+  const seconds = Number(options.timeout);
+  if (!Number.isInteger(seconds) || seconds < 1) throw new CliError(`--timeout takes a whole number of seconds, not "${options.timeout}".`, ExitCode.Usage);
+  const wait = options.wait === true;
+  const response = await withScheduler(cli, (bus) => bus.request(SchedulerTopics.trigger, { name, wait }, { timeoutMs: wait ? seconds * 1_000 : REQUEST_TIMEOUT_MS }));
+  if (!response.started) throw new CliError(`${name} was not started: ${response.skippedReason} Try again when that run has ended.`, ExitCode.TryLater);
+  if (!wait || !response.lastAttempt) {
+    cli.out(`Started ${name} (run ${response.runId}); "aico tasks history ${name}" shows how it ends.`);
+    return;
+  }
+  const last = response.lastAttempt;
+  if (last.status !== RunStatus.SUCCEEDED) {
+    throw new CliError(`${name} (run ${response.runId}) ended ${statusName(last.status)} after ${plural(last.attempt, 'attempt')}: ${last.error}`, ExitCode.Failure);
+  }
+  cli.out(`${name} (run ${response.runId}) succeeded after ${plural(last.attempt, 'attempt')}.`);
+}
+
+/** `aico tasks history`: a task's runs, newest first (or JSON). */
+async function taskHistory(cli: CliContext, name: string, options: { limit: string; json?: boolean }): Promise<void> {
+  const limit = Number(options.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw new CliError(`--limit takes a whole number from 1, not "${options.limit}".`, ExitCode.Usage);
+  const { entries } = await withScheduler(cli, (bus) => bus.request(SchedulerTopics.history, { name, limit }, { timeoutMs: REQUEST_TIMEOUT_MS }));
+  if (options.json) {
+    cli.out(JSON.stringify(entries.map(entryJson), null, 2));
+    return;
+  }
+  if (entries.length === 0) {
+    cli.out(`${name} has not run yet.`);
+    return;
+  }
+  table(cli, ['STARTED', 'FINISHED', 'TRIGGER', 'ATTEMPT', 'STATUS', 'ERROR'], entries.map((entry) => [
+    entry.startedAt ? time(entry.startedAt) : '-',
+    entry.finishedAt ? time(entry.finishedAt) : '-',
+    triggerName(entry.trigger),
+    entry.attempt > 0 ? String(entry.attempt) : '-',
+    statusName(entry.status),
+    entry.error,
+  ]));
 }
 
 /** Runs `work` against the scheduler, mapping its refusals and its absence to exit codes. */

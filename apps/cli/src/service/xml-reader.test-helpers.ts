@@ -14,118 +14,161 @@ const NAME = /[A-Za-z_][\w.-]*/y;
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
 export function parseXml(text: string): XmlElement {
-  let position = 0;
-  const fail = (message: string): never => {
-    const line = text.slice(0, position).split('\n').length;
-    throw new Error(`XML: ${message} (line ${line}, offset ${position})`);
-  };
-  // eslint-disable-next-line no-control-regex -- XML 1.0 forbids these characters anywhere in a document
-  const forbidden = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/.exec(text);
-  if (forbidden) {
-    position = forbidden.index;
-    fail(`character U+${forbidden[0].charCodeAt(0).toString(16).padStart(4, '0')} is not allowed`);
+  return new XmlReader(text).document();
+}
+
+/** One pass over a document: the prolog, the root element with its attributes and content, nothing after it. */
+class XmlReader {
+  private position = 0;
+
+  constructor(private readonly text: string) {}
+
+  document(): XmlElement {
+    this.refuseForbiddenCharacters();
+    this.prolog();
+    const root = this.element();
+    this.skipMisc();
+    if (this.position !== this.text.length) this.fail('content after the root element');
+    return root;
   }
-  const startsWith = (token: string) => text.startsWith(token, position);
-  const skipSpace = () => {
-    while (/\s/.test(text[position] ?? '')) position++;
-  };
-  const name = (): string => {
-    NAME.lastIndex = position;
-    const match = NAME.exec(text);
-    if (!match) fail('a name was expected');
-    position += match![0].length;
-    return match![0];
-  };
-  const decode = (raw: string): string =>
-    raw.replace(/&([^;&\s<]*);|&/g, (whole, reference: string | undefined) => {
-      if (reference === undefined) return fail(`a bare "&" in ${JSON.stringify(raw)}`);
+
+  private fail(message: string): never {
+    const line = this.text.slice(0, this.position).split('\n').length;
+    throw new Error(`XML: ${message} (line ${line}, offset ${this.position})`);
+  }
+
+  private refuseForbiddenCharacters(): void {
+    // eslint-disable-next-line no-control-regex -- XML 1.0 forbids these characters anywhere in a document
+    const forbidden = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/.exec(this.text);
+    if (!forbidden) return;
+    this.position = forbidden.index;
+    this.fail(`character U+${forbidden[0].charCodeAt(0).toString(16).padStart(4, '0')} is not allowed`);
+  }
+
+  /** The XML declaration, comments, and a document type declaration without an internal subset. */
+  private prolog(): void {
+    if (this.startsWith('<?xml')) {
+      const end = this.text.indexOf('?>');
+      if (end < 0) this.fail('an unterminated XML declaration');
+      if (!/^<\?xml version="1\.0"( encoding="UTF-8")?\?>$/.test(this.text.slice(0, end + 2))) this.fail('an unexpected XML declaration');
+      this.position = end + 2;
+    }
+    this.skipMisc();
+    if (this.startsWith('<!DOCTYPE')) {
+      const end = this.text.indexOf('>', this.position);
+      if (end < 0 || this.text.slice(this.position, end).includes('[')) this.fail('a document type declaration with an internal subset is not supported');
+      this.position = end + 1;
+    }
+    this.skipMisc();
+  }
+
+  private startsWith(token: string): boolean {
+    return this.text.startsWith(token, this.position);
+  }
+
+  private skipSpace(): void {
+    while (/\s/.test(this.text[this.position] ?? '')) this.position++;
+  }
+
+  private name(): string {
+    NAME.lastIndex = this.position;
+    const match = NAME.exec(this.text);
+    if (!match) return this.fail('a name was expected');
+    this.position += match[0].length;
+    return match[0];
+  }
+
+  /** Character data or an attribute value with its entity and character references replaced. */
+  private decode(raw: string): string {
+    return raw.replace(/&([^;&\s<]*);|&/g, (whole, reference: string | undefined) => {
+      if (reference === undefined) return this.fail(`a bare "&" in ${JSON.stringify(raw)}`);
       if (reference in ENTITIES) return ENTITIES[reference]!;
       const numeric = /^#(?:x([0-9a-fA-F]+)|([0-9]+))$/.exec(reference);
-      if (!numeric) return fail(`unknown entity ${whole}`);
+      if (!numeric) return this.fail(`unknown entity ${whole}`);
       return String.fromCodePoint(numeric[1] !== undefined ? parseInt(numeric[1], 16) : Number(numeric[2]));
     });
-  const skipMisc = () => {
+  }
+
+  /** White space and comments. */
+  private skipMisc(): void {
     for (;;) {
-      skipSpace();
-      if (!startsWith('<!--')) return;
-      const end = text.indexOf('-->', position + 4);
-      if (end < 0) fail('an unterminated comment');
-      if (text.slice(position + 4, end).includes('--')) fail('"--" inside a comment');
-      position = end + 3;
+      this.skipSpace();
+      if (!this.startsWith('<!--')) return;
+      const end = this.text.indexOf('-->', this.position + 4);
+      if (end < 0) this.fail('an unterminated comment');
+      if (this.text.slice(this.position + 4, end).includes('--')) this.fail('"--" inside a comment');
+      this.position = end + 3;
     }
-  };
-  const element = (): XmlElement => {
-    if (!startsWith('<')) fail('"<" was expected');
-    position++;
-    const tag = name();
+  }
+
+  private element(): XmlElement {
+    if (!this.startsWith('<')) this.fail('"<" was expected');
+    this.position++;
+    const tag = this.name();
     const attributes: Record<string, string> = {};
     for (;;) {
-      const before = position;
-      skipSpace();
-      if (startsWith('/>')) {
-        position += 2;
+      const before = this.position;
+      this.skipSpace();
+      if (this.startsWith('/>')) {
+        this.position += 2;
         return { name: tag, attributes, children: [] };
       }
-      if (startsWith('>')) {
-        position++;
-        break;
+      if (this.startsWith('>')) {
+        this.position++;
+        return { name: tag, attributes, children: this.content(tag) };
       }
-      if (position === before) fail('white space was expected before an attribute');
-      const attribute = name();
-      if (attribute in attributes) fail(`attribute ${attribute} appears twice`);
-      skipSpace();
-      if (!startsWith('=')) fail('"=" was expected');
-      position++;
-      skipSpace();
-      const quote = text[position];
-      if (quote !== '"' && quote !== "'") fail('a quoted attribute value was expected');
-      const end = text.indexOf(quote!, position + 1);
-      if (end < 0) fail('an unterminated attribute value');
-      const raw = text.slice(position + 1, end);
-      if (raw.includes('<')) fail('"<" inside an attribute value');
-      attributes[attribute] = decode(raw);
-      position = end + 1;
+      if (this.position === before) this.fail('white space was expected before an attribute');
+      const [attribute, value] = this.attribute();
+      if (attribute in attributes) this.fail(`attribute ${attribute} appears twice`);
+      attributes[attribute] = value;
     }
+  }
+
+  /** `name="value"` (or single quotes), the value decoded. */
+  private attribute(): [string, string] {
+    const attribute = this.name();
+    this.skipSpace();
+    if (!this.startsWith('=')) this.fail('"=" was expected');
+    this.position++;
+    this.skipSpace();
+    const quote = this.text[this.position];
+    if (quote !== '"' && quote !== "'") return this.fail('a quoted attribute value was expected');
+    const end = this.text.indexOf(quote, this.position + 1);
+    if (end < 0) this.fail('an unterminated attribute value');
+    const raw = this.text.slice(this.position + 1, end);
+    if (raw.includes('<')) this.fail('"<" inside an attribute value');
+    this.position = end + 1;
+    return [attribute, this.decode(raw)];
+  }
+
+  /** What follows a start tag up to and including its end tag: text, comments and child elements. */
+  private content(tag: string): (XmlElement | string)[] {
     const children: (XmlElement | string)[] = [];
     for (;;) {
-      const next = text.indexOf('<', position);
-      if (next < 0) fail(`<${tag}> is not closed`);
-      const raw = text.slice(position, next);
-      if (raw.includes(']]>')) fail('"]]>" in character data');
-      if (raw.length > 0) children.push(decode(raw));
-      position = next;
-      if (startsWith('</')) {
-        position += 2;
-        const closing = name();
-        if (closing !== tag) fail(`</${closing}> closes <${tag}>`);
-        skipSpace();
-        if (!startsWith('>')) fail('">" was expected');
-        position++;
-        return { name: tag, attributes, children };
+      const next = this.text.indexOf('<', this.position);
+      if (next < 0) this.fail(`<${tag}> is not closed`);
+      const raw = this.text.slice(this.position, next);
+      if (raw.includes(']]>')) this.fail('"]]>" in character data');
+      if (raw.length > 0) children.push(this.decode(raw));
+      this.position = next;
+      if (this.startsWith('</')) {
+        this.endTag(tag);
+        return children;
       }
-      if (startsWith('<!--')) skipMisc();
-      else if (startsWith('<!') || startsWith('<?')) fail('CDATA, declarations and processing instructions are not supported inside elements');
-      else children.push(element());
+      if (this.startsWith('<!--')) this.skipMisc();
+      else if (this.startsWith('<!') || this.startsWith('<?')) this.fail('CDATA, declarations and processing instructions are not supported inside elements');
+      else children.push(this.element());
     }
-  };
+  }
 
-  if (startsWith('<?xml')) {
-    const end = text.indexOf('?>');
-    if (end < 0) fail('an unterminated XML declaration');
-    if (!/^<\?xml version="1\.0"( encoding="UTF-8")?\?>$/.test(text.slice(0, end + 2))) fail('an unexpected XML declaration');
-    position = end + 2;
+  private endTag(tag: string): void {
+    this.position += 2;
+    const closing = this.name();
+    if (closing !== tag) this.fail(`</${closing}> closes <${tag}>`);
+    this.skipSpace();
+    if (!this.startsWith('>')) this.fail('">" was expected');
+    this.position++;
   }
-  skipMisc();
-  if (startsWith('<!DOCTYPE')) {
-    const end = text.indexOf('>', position);
-    if (end < 0 || text.slice(position, end).includes('[')) fail('a document type declaration with an internal subset is not supported');
-    position = end + 1;
-  }
-  skipMisc();
-  const root = element();
-  skipMisc();
-  if (position !== text.length) fail('content after the root element');
-  return root;
 }
 
 /** The element children of `element`, failing on text other than white space between them. */

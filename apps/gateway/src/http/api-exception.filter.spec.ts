@@ -1,15 +1,58 @@
-import { ConversationErrorCode, ModelsErrorCode, PublicError } from '@aico/contracts';
+import { BusErrorCode } from '@aico/bus';
+import { ConversationErrorCode, KeysErrorCode, ModelsErrorCode, PublicError, SchedulerErrorCode, StorageClientErrorCode, StorageErrorCode } from '@aico/contracts';
 import { toApiError } from './api-exception.filter';
+import { ERROR_STATUS_TABLES, INTERNAL } from './domain-error-status';
 
 class StandInError extends PublicError<string> {}
 
 describe('toApiError', () => {
-  it('answers a full disk with 503 STORAGE_DISK_FULL and a Retry-After, not a bare 500', () => {
-    const error = toApiError(new StandInError('STORAGE_DISK_FULL', 'The disk holding /data/aico.db is full.'));
-    expect(error.status).toBe(503);
+  it('answers a full disk with 507 STORAGE_DISK_FULL, saying what to free and not where, not a bare 500', () => {
+    const error = toApiError(new StandInError(StorageErrorCode.DiskFull, 'The disk holding /data/aico.db is full.'));
+    expect(error.status).toBe(507);
     expect(error.code).toBe('STORAGE_DISK_FULL');
     expect(error.message).toMatch(/free some space/);
-    expect(error.details).toEqual({ retryAfterSeconds: 30 });
+    expect(error.message).not.toMatch(/\/data/);
+    const io = toApiError(new StandInError(StorageErrorCode.Io, 'The database /data/aico.db could not be written (SQLITE_IOERR_WRITE).'));
+    expect([io.status, io.code, io.message]).toEqual([507, 'STORAGE_IO', expect.not.stringMatching(/\/data/)]);
+  });
+
+  it('answers 503 SERVICE_UNAVAILABLE with a Retry-After and the cause for every way of not answering', () => {
+    const codes = [StorageErrorCode.Busy, StorageErrorCode.ShuttingDown, StorageClientErrorCode.NotAcknowledged, BusErrorCode.DeadlineExceeded, BusErrorCode.NoHandler, BusErrorCode.Closed, BusErrorCode.QueueFull, BusErrorCode.ResponderGone, BusErrorCode.StreamStalled];
+    for (const code of codes) {
+      const error = toApiError(new StandInError(code, 'no answer'));
+      expect([code, error.status, error.code, error.details]).toEqual([code, 503, 'SERVICE_UNAVAILABLE', { cause: code, retryAfterSeconds: 5 }]);
+    }
+  });
+
+  it('gives the codes of storage, the keys, the scheduler and the bus the statuses a client acts on', () => {
+    const statusOf = (code: string) => {
+      const error = toApiError(new StandInError(code, `what happened: ${code}`));
+      return [error.status, error.code];
+    };
+    expect(statusOf(StorageErrorCode.InvalidArgument)).toEqual([400, 'STORAGE_INVALID_ARGUMENT']);
+    expect(statusOf(StorageErrorCode.VersionConflict)).toEqual([409, 'STORAGE_VERSION_CONFLICT']);
+    expect(statusOf(StorageErrorCode.NotPermitted)).toEqual([403, 'FORBIDDEN']);
+    expect(statusOf(KeysErrorCode.WeakPassword)).toEqual([400, 'KEYS_WEAK_PASSWORD']);
+    expect(statusOf(KeysErrorCode.TooManyAttempts)).toEqual([429, 'KEYS_TOO_MANY_ATTEMPTS']);
+    expect(statusOf(SchedulerErrorCode.UnknownTask)).toEqual([404, 'NOT_FOUND']);
+    expect(statusOf(SchedulerErrorCode.BuiltIn)).toEqual([409, 'SCHEDULER_BUILT_IN']);
+    expect(statusOf(SchedulerErrorCode.NotReady)).toEqual([503, 'SERVICE_UNAVAILABLE']);
+    expect(statusOf(BusErrorCode.NotPermitted)).toEqual([403, 'FORBIDDEN']);
+    expect(statusOf(BusErrorCode.InvalidRequest)).toEqual([400, 'INVALID_REQUEST']);
+    expect(statusOf(BusErrorCode.PayloadTooLarge)).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+  });
+
+  it('answers a failure no client can act on as 500 INTERNAL without its message, by decision', () => {
+    for (const code of [StorageErrorCode.Database, StorageErrorCode.WrongKey, BusErrorCode.HandlerFailed, KeysErrorCode.VaultTampered, 'SOME_UNDECLARED_CODE']) {
+      const error = toApiError(new StandInError(code, 'The database /secret/aico.db refused (SQLITE_CORRUPT).'));
+      expect([code, error.status, error.code, error.message]).toEqual([code, 500, 'INTERNAL', INTERNAL.message]);
+    }
+  });
+
+  it('declares every code once: no two domains share a code, so the lookup by the wire code is unambiguous', () => {
+    const codes = ERROR_STATUS_TABLES.flatMap((table) => Object.keys(table));
+    expect(codes.length).toBeGreaterThan(90);
+    expect(codes.filter((code, index) => codes.indexOf(code) !== index)).toEqual([]);
   });
 
   it('still hides an unknown failure behind 500 INTERNAL', () => {

@@ -1,17 +1,12 @@
-// Every error leaving the REST API in the one shape (see ApiError). Bus and storage errors keep their code when a
-// caller can act on it (bad input, conflicts, not found; the conversation and models codes by domain-error-status.ts)
-// and become 503 when a service did not answer; anything
-// else is a 500 that names only the request id (the log has the rest).
+// Every error leaving the REST API in the one shape (see ApiError). A public error (a service's, the bus's) gets the
+// status domain-error-status.ts gives its code, exhaustively per domain; anything else is a 500 that names only the
+// request id (the log has the rest).
 import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { PublicError } from '@aico/contracts';
 import type { Logger } from '@aico/logging';
 import { ApiError } from './api-error';
-import { domainErrorStatus } from './domain-error-status';
-
-const UNAVAILABLE = new Set(['DEADLINE_EXCEEDED', 'NOT_CONNECTED', 'BUS_UNREACHABLE', 'STORAGE_NOT_ACKNOWLEDGED', 'STORAGE_SHUTTING_DOWN', 'STORAGE_BUSY', 'NO_HANDLER']);
-const CONFLICT = new Set(['STORAGE_VERSION_CONFLICT', 'STORAGE_CONSTRAINT']);
-const BAD_INPUT = /^(STORAGE_(INVALID_TEXT|INVALID_ARGUMENT|VALUE_TOO_LARGE|UNKNOWN_RECORD_KIND)|KEYS_WEAK_PASSWORD|INVALID_REQUEST)$/;
+import { INTERNAL, domainErrorStatus, type DomainErrorStatus } from './domain-error-status';
 
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
@@ -21,20 +16,19 @@ export function toApiError(error: unknown): ApiError {
     const message = status === 404 ? 'No such route.' : status === 429 ? 'Too many requests; slow down and retry later.' : error.message;
     return new ApiError(status, code, message);
   }
-  if (error instanceof PublicError) {
-    if (UNAVAILABLE.has(error.code)) return new ApiError(503, 'SERVICE_UNAVAILABLE', 'A service this request needs did not answer; retry shortly.', { cause: error.code });
-    // A full disk is the one storage failure the person at the keyboard can fix; say so instead of a bare 500.
-    if (error.code === 'STORAGE_DISK_FULL') return new ApiError(503, 'STORAGE_DISK_FULL', 'The disk holding the aico data is full, so nothing could be saved: free some space there, then retry ("aico status" shows the free space).', { retryAfterSeconds: 30 });
-    if (CONFLICT.has(error.code)) return new ApiError(409, error.code, error.message);
-    if (BAD_INPUT.test(error.code)) return new ApiError(400, error.code, error.message);
-    if (error.code === 'NOT_PERMITTED' || error.code === 'STORAGE_NOT_PERMITTED' || error.code === 'SCHEDULER_NOT_PERMITTED') return new ApiError(403, 'FORBIDDEN', error.message);
-    if (error.code === 'SCHEDULER_UNKNOWN_TASK') return new ApiError(404, 'NOT_FOUND', error.message);
-    if (error.code === 'SCHEDULER_NOT_READY') return new ApiError(503, 'SERVICE_UNAVAILABLE', error.message);
-    // The conversation and models services' own codes, with their message (written for people, no secrets).
-    const domain = domainErrorStatus(error.code);
-    if (domain) return new ApiError(domain.status, error.code, error.message, domain.retryAfterSeconds ? { retryAfterSeconds: domain.retryAfterSeconds } : undefined);
-  }
-  return new ApiError(500, 'INTERNAL', 'The request failed inside the gateway; the log has the details under this request id.');
+  if (!(error instanceof PublicError)) return fromStatus(INTERNAL, undefined);
+  // A code no domain declares (a stand-in's, an old peer's) is not trusted with its message either.
+  return fromStatus(domainErrorStatus(error.code) ?? INTERNAL, error);
+}
+
+function fromStatus(mapped: DomainErrorStatus, error: PublicError | undefined): ApiError {
+  const details = {
+    ...(mapped.withCause && error ? { cause: error.code } : {}),
+    ...(mapped.retryAfterSeconds ? { retryAfterSeconds: mapped.retryAfterSeconds } : {}),
+  };
+  const code = mapped.publicCode ?? error?.code ?? 'INTERNAL';
+  const message = mapped.message ?? error?.message ?? '';
+  return new ApiError(mapped.status, code, message, Object.keys(details).length > 0 ? details : undefined);
 }
 
 @Catch()

@@ -44,6 +44,10 @@ const STOP_REASONS: Readonly<Record<Exclude<RunStop, 'aborted'>, StopReason>> = 
 
 export class Generation extends GenerationControl {
   private pauseController: AbortController | undefined;
+  /** The prompt's tokens, counted on the first run. */
+  private promptTokens: number | undefined;
+  /** When the first run started and the first text came, and the time spent writing after it (for the usage). */
+  private readonly timing: { startedAt?: number; firstTextAt?: number | undefined; decodeMs: number } = { decodeMs: 0 };
 
   constructor(
     id: string,
@@ -65,98 +69,28 @@ export class Generation extends GenerationControl {
 
   /** Runs it to the end; throws only for refusals (bad input, a model that fails to load, a prompt too long, not admitted). */
   async run(): Promise<GenerateResultInit> {
-    const signal = this.endController.signal;
     const unfollowStream = this.followStream();
-    let startedAt: number | undefined;
-    let firstTextAt: number | undefined;
-    let decodeMs = 0;
-    let promptTokens: number | undefined;
-    let grammar: LlamaGrammar | undefined;
-    let stop: StopReason | undefined;
     try {
       this.ticket = await this.deps.submit(this);
       await this.until(() => this.admitted);
       const { api, llama } = await this.deps.api();
-      if (this.spec.jsonSchema) grammar = await jsonGrammar(llama, this.spec.jsonSchema);
+      const grammar = this.spec.jsonSchema ? await jsonGrammar(llama, this.spec.jsonSchema) : undefined;
+      let stop: StopReason | undefined;
       while (!this.ended && stop === undefined) {
         if (this.ticket.pauseAdvised) {
           await this.waitWhilePaused();
           continue;
         }
-        this.phase = 'queued';
-        let slot: Slot;
+        const slot = await this.acquireSlot();
+        if (!slot) break;
         try {
-          slot = await this.deps.acquire({ model: this.model, order: this.order, onWaiting: (state) => this.sendWaiting(state), signal });
-        } catch (error) {
-          if (this.ended) break;
-          throw error;
-        }
-        try {
-          if (this.ended || this.ticket.pauseAdvised) continue;
-          if (promptTokens === undefined) {
-            promptTokens = countPromptTokens(api, slot.resident.llamaModel, this.spec.input);
-            this.deps.promptLog?.({ generation: this.id, requester: this.requester, model: this.model.name, prompt: renderPrompt(api, slot.resident.llamaModel, this.spec.input) });
-            assertFits(promptTokens, slot.resident.contextSize, this.model.name);
-          }
-          // The prompt as the engine reads it now: counted above on the first run, with the text so far on a resumed one.
-          const reading = this.text === '' ? promptTokens : countPromptTokens(api, slot.resident.llamaModel, this.spec.input, this.text);
-          const room = slot.resident.contextSize - reading;
-          const maxTokens = Math.min(this.spec.maxTokens - this.completionTokens, room);
-          if (maxTokens <= 0) {
-            stop = StopReason.MAX_TOKENS;
-            break;
-          }
-          this.phase = 'running';
-          this.pauseController = new AbortController();
-          const runStop = AbortSignal.any([signal, slot.evicted, this.pauseController.signal]);
-          const runStarted = performance.now();
-          startedAt ??= runStarted;
-          // What this run streamed. Once the generation has ended, text the engine still writes before it stops is
-          // neither sent nor kept (a stream the requester stopped takes no more deltas), and a run that was stopped
-          // keeps what it streamed (not text the engine held back): the result is always the deltas joined, and a
-          // paused generation resumes from exactly what its requester has.
-          const streamed = { text: '', tokens: 0 };
-          const outcome = await runGeneration({
-            api,
-            resident: slot.resident,
-            spec: this.spec,
-            continuation: this.text,
-            maxTokens,
-            grammar,
-            stop: runStop,
-            onText: (text, tokens) => {
-              if (this.ended) return;
-              streamed.text += text;
-              streamed.tokens = tokens;
-              this.sendText(text, this.completionTokens + tokens);
-            },
-          });
-          const kept = this.ended || outcome.stop === 'aborted' ? streamed : { text: outcome.text, tokens: outcome.completionTokens };
-          this.text += kept.text;
-          this.completionTokens += kept.tokens;
-          firstTextAt ??= outcome.firstTextAt;
-          if (outcome.firstTextAt !== undefined) decodeMs += performance.now() - outcome.firstTextAt;
-          if (outcome.stop !== 'aborted') stop = STOP_REASONS[outcome.stop];
-          else if (slot.evicted.aborted && !this.ended) this.end({ kind: 'unloaded', reason: String((slot.evicted.reason as Error)?.message ?? 'the model was unloaded') });
+          stop = await this.runOnSlot(slot, api, grammar);
         } finally {
           this.pauseController = undefined;
           slot.release();
         }
       }
-      const stopReason = stop ?? END_REASONS[this.ended!.kind];
-      const endedAt = performance.now();
-      // The monitor's bookkeeping does not hold the reply: a monitor that is slow or gone would keep a finished
-      // answer from its requester (past its deadline) for as long as the job request may take.
-      void this.ticket.complete(true);
-      this.phase = 'ended';
-      this.logger.info({ generation: this.id, model: this.model.name, stop: StopReason[stopReason], completionTokens: this.completionTokens, ...(this.ended ? { why: this.ended.reason } : {}) }, 'Generation ended');
-      return {
-        text: this.text,
-        stopReason,
-        model: this.model.name,
-        jobId: this.ticket.id,
-        usage: this.usage(promptTokens ?? 0, startedAt, firstTextAt, endedAt, decodeMs),
-      };
+      return this.finish(stop ?? END_REASONS[this.ended!.kind], this.ticket);
     } catch (error) {
       this.phase = 'ended';
       void this.ticket?.complete(false, (error as Error).message);
@@ -166,12 +100,81 @@ export class Generation extends GenerationControl {
     }
   }
 
-  private usage(promptTokens: number, startedAt: number | undefined, firstTextAt: number | undefined, endedAt: number, decodeMs: number): UsageInit {
+  /** Queues for a slot on the model (loading it when needed); none when the generation ended while it waited. */
+  private async acquireSlot(): Promise<Slot | undefined> {
+    this.phase = 'queued';
+    try {
+      return await this.deps.acquire({ model: this.model, order: this.order, onWaiting: (state) => this.sendWaiting(state), signal: this.endController.signal });
+    } catch (error) {
+      if (this.ended) return undefined;
+      throw error;
+    }
+  }
+
+  /** The tokens a run may still write: the rest of max_tokens, or the room the context has left after the prompt. */
+  private tokensLeft(api: NodeLlamaCpp, slot: Slot): number {
+    if (this.promptTokens === undefined) {
+      this.promptTokens = countPromptTokens(api, slot.resident.llamaModel, this.spec.input);
+      this.deps.promptLog?.({ generation: this.id, requester: this.requester, model: this.model.name, prompt: renderPrompt(api, slot.resident.llamaModel, this.spec.input) });
+      assertFits(this.promptTokens, slot.resident.contextSize, this.model.name);
+    }
+    // The prompt as the engine reads it now: counted above on the first run, with the text so far on a resumed one.
+    const reading = this.text === '' ? this.promptTokens : countPromptTokens(api, slot.resident.llamaModel, this.spec.input, this.text);
+    return Math.min(this.spec.maxTokens - this.completionTokens, slot.resident.contextSize - reading);
+  }
+
+  /**
+   * One run on a slot, until the model stops or the run is stopped (the end, a pause, the model leaving memory).
+   * Answers the model's stop reason, or none when the run was stopped.
+   */
+  private async runOnSlot(slot: Slot, api: NodeLlamaCpp, grammar: LlamaGrammar | undefined): Promise<StopReason | undefined> {
+    if (this.ended || this.ticket!.pauseAdvised) return undefined;
+    const maxTokens = this.tokensLeft(api, slot);
+    if (maxTokens <= 0) return StopReason.MAX_TOKENS;
+    this.phase = 'running';
+    this.pauseController = new AbortController();
+    const runStop = AbortSignal.any([this.endController.signal, slot.evicted, this.pauseController.signal]);
+    this.timing.startedAt ??= performance.now();
+    // What this run streamed. Once the generation has ended, text the engine still writes before it stops is
+    // neither sent nor kept (a stream the requester stopped takes no more deltas), and a run that was stopped
+    // keeps what it streamed (not text the engine held back): the result is always the deltas joined, and a
+    // paused generation resumes from exactly what its requester has.
+    const streamed = { text: '', tokens: 0 };
+    const onText = (text: string, tokens: number) => {
+      if (this.ended) return;
+      streamed.text += text;
+      streamed.tokens = tokens;
+      this.sendText(text, this.completionTokens + tokens);
+    };
+    const outcome = await runGeneration({ api, resident: slot.resident, spec: this.spec, continuation: this.text, maxTokens, grammar, stop: runStop, onText });
+    const kept = this.ended || outcome.stop === 'aborted' ? streamed : { text: outcome.text, tokens: outcome.completionTokens };
+    this.text += kept.text;
+    this.completionTokens += kept.tokens;
+    this.timing.firstTextAt ??= outcome.firstTextAt;
+    if (outcome.firstTextAt !== undefined) this.timing.decodeMs += performance.now() - outcome.firstTextAt;
+    if (outcome.stop !== 'aborted') return STOP_REASONS[outcome.stop];
+    if (slot.evicted.aborted && !this.ended) this.end({ kind: 'unloaded', reason: String((slot.evicted.reason as Error)?.message ?? 'the model was unloaded') });
+    return undefined;
+  }
+
+  /** The result, once the model or something else ended it; the job is completed without waiting for the monitor. */
+  private finish(stopReason: StopReason, ticket: JobTicket): GenerateResultInit {
+    const endedAt = performance.now();
+    // The monitor's bookkeeping does not hold the reply: a monitor that is slow or gone would keep a finished
+    // answer from its requester (past its deadline) for as long as the job request may take.
+    void ticket.complete(true);
+    this.phase = 'ended';
+    this.logger.info({ generation: this.id, model: this.model.name, stop: StopReason[stopReason], completionTokens: this.completionTokens, ...(this.ended ? { why: this.ended.reason } : {}) }, 'Generation ended');
+    return { text: this.text, stopReason, model: this.model.name, jobId: ticket.id, usage: this.usage(endedAt) };
+  }
+
+  private usage(endedAt: number): UsageInit {
+    const { startedAt, firstTextAt, decodeMs } = this.timing;
     const started = startedAt ?? endedAt;
     // The decode rate: tokens after the first one, over the time after the first one (what a reader sees stream).
     const rate = this.completionTokens > 1 && decodeMs > 0 ? ((this.completionTokens - 1) * 1000) / decodeMs : 0;
     return {
-      promptTokens,
+      promptTokens: this.promptTokens ?? 0,
       completionTokens: this.completionTokens,
       queuedMs: Math.round(started - this.receivedAt),
       timeToFirstTokenMs: firstTextAt !== undefined ? Math.round(firstTextAt - started) : 0,

@@ -1,0 +1,278 @@
+// How each record kind is kept: its table, the column it is listed by (its parent), which values it refuses, and how
+// its protobuf becomes a row and back. One entry per case of the wire record's oneof, typed by that case, so a
+// mapping reads its own message and its own table's row with no cast; records.store.ts runs the queries.
+import { fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
+import type { GenMessage } from '@bufbuild/protobuf/codegenv2';
+import { timestampFromMs, timestampMs, type Timestamp } from '@bufbuild/protobuf/wkt';
+import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
+import { CatalogModelSchema, MemoryFactSchema, PersonaSchema, ThreadMessageSchema, ThreadSchema, RecordKind, type Record as WireRecord, type RecordSchema } from '@aico/contracts';
+import type { Db } from './database/database';
+import { consentRecords, jobs, memoryFacts, models, personas, scheduledTasks, sessions, settings, taskRuns, threadMessages, threads, users } from './database/schema';
+import { checkBytes, checkName, checkText, type Limits } from './input';
+import { StorageError, StorageErrorCode } from './storage.error';
+
+export type RecordInit = MessageInitShape<typeof RecordSchema>;
+/** The record kinds this storage keeps: one per case of the wire record's oneof. */
+export type Case = NonNullable<WireRecord['kind']['case']>;
+/** A wire record's content with its kind known. */
+export type KindOf = Exclude<WireRecord['kind'], { case: undefined }>;
+export type ValueOf<C extends Case> = Extract<KindOf, { case: C }>['value'];
+/** One case and its value, as a generic function over the case sees them. */
+export interface CaseValue<C extends Case> {
+  readonly case: C;
+  readonly value: ValueOf<C>;
+}
+export type KeptKind = Exclude<RecordKind, RecordKind.UNSPECIFIED>;
+
+/** The table of each kind. */
+export const TABLES = {
+  user: users,
+  session: sessions,
+  consent: consentRecords,
+  task: scheduledTasks,
+  taskRun: taskRuns,
+  job: jobs,
+  setting: settings,
+  model: models,
+  thread: threads,
+  threadMessage: threadMessages,
+  memoryFact: memoryFacts,
+  persona: personas,
+} as const satisfies { readonly [C in Case]: SQLiteTable & { id: SQLiteColumn } };
+type Tables = typeof TABLES;
+
+/** Every column of a table, read back: what a `select()` of the table answers per row. */
+export const selectFrom = <T extends SQLiteTable>(db: Db, table: T) => db.select().from(table);
+export type Row<T extends SQLiteTable> = Awaited<ReturnType<typeof selectFrom<T>>>[number];
+
+export interface Mapping<C extends Case> {
+  /** The case this mapping is keyed by, again: the type ties the two together, the store reads it from the kind. */
+  readonly case: C;
+  readonly kind: KeptKind;
+  /** The column `parent` of a list or delete request filters on. */
+  readonly parent?: SQLiteColumn;
+  check(value: ValueOf<C>, limits: Limits): void;
+  toRow(value: ValueOf<C>, writer: string): Tables[C]['$inferInsert'];
+  fromRow(row: Row<Tables[C]>): RecordInit;
+}
+
+const ms = (timestamp: Timestamp | undefined): number | null => (timestamp ? timestampMs(timestamp) : null);
+const msOrNow = (timestamp: Timestamp | undefined): number => ms(timestamp) ?? Date.now();
+const ts = (value: number): Timestamp => timestampFromMs(value);
+/** `fields(value)` when the column holds a time, nothing when it is null (an unset message field). */
+const ifSet = <T extends object>(value: number | null, fields: (ms: number) => T): T | Record<never, never> => (value === null ? {} : fields(value));
+const invalid = (message: string) => new StorageError(StorageErrorCode.InvalidArgument, message);
+
+/** A kind kept whole as its protobuf (`entry`) beside the columns it is found by. */
+const entryRow = <V extends ValueOf<'model' | 'thread' | 'threadMessage' | 'memoryFact' | 'persona'>>(schema: GenMessage<V>, value: V) => ({
+  id: value.id,
+  entry: Buffer.from(toBinary(schema, value)),
+  updatedAt: Date.now(),
+});
+
+const ROLES = new Set(['admin', 'user', 'guest']);
+
+export const MAPPINGS: { readonly [C in Case]: Mapping<C> } = {
+  user: {
+    case: 'user',
+    kind: RecordKind.USER,
+    check(user, limits) {
+      checkName('user.username', user.username);
+      checkText('user.display_name', user.displayName, limits);
+      checkText('user.password_hash', user.passwordHash, limits);
+      if (!ROLES.has(user.role)) throw invalid(`user.role must be admin, user or guest, not "${user.role}".`);
+    },
+    toRow: (user) => ({ id: user.id, username: user.username, displayName: user.displayName, role: user.role, passwordHash: user.passwordHash, disabled: user.disabled, createdAt: msOrNow(user.createdAt), updatedAt: Date.now() }),
+    fromRow: (r) => ({ kind: { case: 'user', value: { id: r.id, username: r.username, displayName: r.displayName, role: r.role, passwordHash: r.passwordHash, disabled: r.disabled, createdAt: ts(r.createdAt), updatedAt: ts(r.updatedAt) } } }),
+  },
+  session: {
+    case: 'session',
+    kind: RecordKind.SESSION,
+    parent: sessions.userId,
+    check(session, limits) {
+      checkName('session.user_id', session.userId);
+      checkName('session.token_hash', session.tokenHash);
+      checkText('session.client', session.client, limits);
+      if (!session.expiresAt) throw invalid('session.expires_at is required.');
+    },
+    // check() makes sure expiresAt is set.
+    toRow: (s) => ({ id: s.id, userId: s.userId, tokenHash: s.tokenHash, client: s.client, createdAt: msOrNow(s.createdAt), expiresAt: msOrNow(s.expiresAt), revokedAt: ms(s.revokedAt) }),
+    fromRow: (r) => ({ kind: { case: 'session', value: { id: r.id, userId: r.userId, tokenHash: r.tokenHash, client: r.client, createdAt: ts(r.createdAt), expiresAt: ts(r.expiresAt), ...ifSet(r.revokedAt, (at) => ({ revokedAt: ts(at) })) } } }),
+  },
+  consent: {
+    case: 'consent',
+    kind: RecordKind.CONSENT,
+    parent: consentRecords.userId,
+    check(consent, limits) {
+      checkName('consent.user_id', consent.userId);
+      checkName('consent.purpose', consent.purpose);
+      checkText('consent.source', consent.source, limits);
+    },
+    toRow: (c) => ({ id: c.id, userId: c.userId, purpose: c.purpose, granted: c.granted, recordedAt: msOrNow(c.recordedAt), source: c.source }),
+    fromRow: (r) => ({ kind: { case: 'consent', value: { id: r.id, userId: r.userId, purpose: r.purpose, granted: r.granted, recordedAt: ts(r.recordedAt), source: r.source } } }),
+  },
+  task: {
+    case: 'task',
+    kind: RecordKind.TASK,
+    check(task, limits) {
+      // A task runs on a cron expression or a fixed interval.
+      if (task.intervalMs === 0n) checkName('task.schedule', task.schedule);
+      else checkText('task.schedule', task.schedule, limits);
+      if (task.intervalMs > BigInt(Number.MAX_SAFE_INTEGER)) throw invalid('task.interval_ms is too large.');
+      checkName('task.topic', task.topic);
+      checkBytes('task.payload', task.payload, limits);
+      for (const [field, text] of [['time_zone', task.timeZone], ['missed_run_policy', task.missedRunPolicy], ['owner', task.owner], ['description', task.description]] as const) checkText(`task.${field}`, text, limits);
+      if (!Number.isFinite(task.backoffJitter)) throw invalid('task.backoff_jitter must be a finite number.');
+    },
+    toRow: (t) => ({
+      id: t.id,
+      schedule: t.schedule,
+      enabled: t.enabled,
+      topic: t.topic,
+      payload: Buffer.from(t.payload),
+      maxAttempts: Math.max(1, t.maxAttempts),
+      nextRunAt: ms(t.nextRunAt),
+      updatedAt: Date.now(),
+      intervalMs: Number(t.intervalMs),
+      timeZone: t.timeZone,
+      timeoutMs: t.timeoutMs,
+      backoffInitialMs: t.backoffInitialMs,
+      backoffMaxMs: t.backoffMaxMs,
+      backoffJitter: t.backoffJitter,
+      missedRunPolicy: t.missedRunPolicy,
+      owner: t.owner,
+      description: t.description,
+    }),
+    fromRow: (r) => ({
+      kind: {
+        case: 'task',
+        value: {
+          id: r.id,
+          schedule: r.schedule,
+          enabled: r.enabled,
+          topic: r.topic,
+          payload: r.payload,
+          maxAttempts: r.maxAttempts,
+          ...ifSet(r.nextRunAt, (at) => ({ nextRunAt: ts(at) })),
+          updatedAt: ts(r.updatedAt),
+          intervalMs: BigInt(r.intervalMs),
+          timeZone: r.timeZone,
+          timeoutMs: r.timeoutMs,
+          backoffInitialMs: r.backoffInitialMs,
+          backoffMaxMs: r.backoffMaxMs,
+          backoffJitter: r.backoffJitter,
+          missedRunPolicy: r.missedRunPolicy,
+          owner: r.owner,
+          description: r.description,
+        },
+      },
+    }),
+  },
+  taskRun: {
+    case: 'taskRun',
+    kind: RecordKind.TASK_RUN,
+    parent: taskRuns.taskId,
+    check(run, limits) {
+      checkName('task_run.task_id', run.taskId);
+      checkName('task_run.status', run.status);
+      for (const [field, text] of [['error', run.error], ['run_id', run.runId], ['trigger', run.trigger]] as const) checkText(`task_run.${field}`, text, limits);
+    },
+    toRow: (r) => ({ id: r.id, taskId: r.taskId, attempt: r.attempt, status: r.status, scheduledFor: ms(r.scheduledFor), startedAt: ms(r.startedAt), finishedAt: ms(r.finishedAt), error: r.error, runId: r.runId, trigger: r.trigger }),
+    fromRow: (r) => ({
+      kind: {
+        case: 'taskRun',
+        value: { id: r.id, taskId: r.taskId, attempt: r.attempt, status: r.status, ...ifSet(r.scheduledFor, (at) => ({ scheduledFor: ts(at) })), ...ifSet(r.startedAt, (at) => ({ startedAt: ts(at) })), ...ifSet(r.finishedAt, (at) => ({ finishedAt: ts(at) })), error: r.error, runId: r.runId, trigger: r.trigger },
+      },
+    }),
+  },
+  job: {
+    case: 'job',
+    kind: RecordKind.JOB,
+    parent: jobs.status,
+    check(job, limits) {
+      checkName('job.kind', job.kind);
+      checkName('job.status', job.status);
+      checkBytes('job.payload', job.payload, limits);
+      checkText('job.error', job.error, limits);
+      checkText('job.owner', job.owner, limits);
+    },
+    toRow: (j) => ({ id: j.id, kind: j.kind, status: j.status, priority: j.priority, payload: Buffer.from(j.payload), owner: j.owner, createdAt: msOrNow(j.createdAt), startedAt: ms(j.startedAt), finishedAt: ms(j.finishedAt), error: j.error }),
+    fromRow: (r) => ({
+      kind: {
+        case: 'job',
+        value: { id: r.id, kind: r.kind, status: r.status, priority: r.priority, payload: r.payload, owner: r.owner, createdAt: ts(r.createdAt), ...ifSet(r.startedAt, (at) => ({ startedAt: ts(at) })), ...ifSet(r.finishedAt, (at) => ({ finishedAt: ts(at) })), error: r.error },
+      },
+    }),
+  },
+  setting: {
+    case: 'setting',
+    kind: RecordKind.SETTING,
+    check(setting, limits) {
+      checkText('setting.value_json', setting.valueJson, limits);
+      try {
+        JSON.parse(setting.valueJson);
+      } catch {
+        throw invalid(`setting.value_json of "${setting.id}" is not JSON.`);
+      }
+    },
+    toRow: (s, writer) => ({ id: s.id, valueJson: s.valueJson, updatedAt: Date.now(), updatedBy: writer }),
+    fromRow: (r) => ({ kind: { case: 'setting', value: { id: r.id, valueJson: r.valueJson, updatedAt: ts(r.updatedAt), updatedBy: r.updatedBy } } }),
+  },
+  model: {
+    case: 'model',
+    kind: RecordKind.MODEL,
+    check(model, limits) {
+      // A file name inside the models directory, never a path out of it.
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/.test(model.file)) throw invalid(`model.file must be a plain file name, not "${model.file.slice(0, 80)}".`);
+      if (model.sha256 !== '' && !/^[0-9a-f]{64}$/.test(model.sha256)) throw invalid('model.sha256 must be 64 lowercase hex digits.');
+      for (const [field, text] of [['architecture', model.architecture], ['quantization', model.quantization], ['source', model.source], ['display_name', model.displayName]] as const) checkText(`model.${field}`, text, limits);
+    },
+    toRow: (model) => entryRow(CatalogModelSchema, model),
+    fromRow: (r) => ({ kind: { case: 'model', value: fromBinary(CatalogModelSchema, r.entry) } }),
+  },
+  thread: {
+    case: 'thread',
+    kind: RecordKind.THREAD,
+    parent: threads.ownerId,
+    check(thread, limits) {
+      checkName('thread.owner_id', thread.ownerId);
+      for (const [field, text] of [['title', thread.title], ['summary', thread.summary], ['summarized_through', thread.summarizedThrough]] as const) checkText(`thread.${field}`, text, limits);
+    },
+    toRow: (thread) => ({ ...entryRow(ThreadSchema, thread), ownerId: thread.ownerId }),
+    fromRow: (r) => ({ kind: { case: 'thread', value: fromBinary(ThreadSchema, r.entry) } }),
+  },
+  threadMessage: {
+    case: 'threadMessage',
+    kind: RecordKind.THREAD_MESSAGE,
+    parent: threadMessages.threadId,
+    check(message, limits) {
+      checkName('thread_message.thread_id', message.threadId);
+      checkName('thread_message.owner_id', message.ownerId);
+      for (const [field, text] of [['text', message.text], ['model', message.model], ['error_message', message.errorMessage]] as const) checkText(`thread_message.${field}`, text, limits);
+    },
+    toRow: (message) => ({ ...entryRow(ThreadMessageSchema, message), threadId: message.threadId }),
+    fromRow: (r) => ({ kind: { case: 'threadMessage', value: fromBinary(ThreadMessageSchema, r.entry) } }),
+  },
+  memoryFact: {
+    case: 'memoryFact',
+    kind: RecordKind.MEMORY_FACT,
+    parent: memoryFacts.ownerId,
+    check(fact, limits) {
+      checkName('memory_fact.owner_id', fact.ownerId);
+      checkText('memory_fact.text', fact.text, limits);
+      checkText('memory_fact.source_thread_id', fact.sourceThreadId, limits);
+      if (fact.embedding.length > 8192 || fact.embedding.some((x) => !Number.isFinite(x))) throw invalid('memory_fact.embedding must be at most 8192 finite numbers.');
+    },
+    toRow: (fact) => ({ ...entryRow(MemoryFactSchema, fact), ownerId: fact.ownerId }),
+    fromRow: (r) => ({ kind: { case: 'memoryFact', value: fromBinary(MemoryFactSchema, r.entry) } }),
+  },
+  persona: {
+    case: 'persona',
+    kind: RecordKind.PERSONA,
+    check(persona, limits) {
+      for (const [field, text] of [['name', persona.name], ['system_prompt', persona.systemPrompt], ['expression', persona.expression], ['updated_by', persona.updatedBy]] as const) checkText(`persona.${field}`, text, limits);
+    },
+    toRow: (persona) => entryRow(PersonaSchema, persona),
+    fromRow: (r) => ({ kind: { case: 'persona', value: fromBinary(PersonaSchema, r.entry) } }),
+  },
+};
