@@ -5,7 +5,7 @@
 // Every wait is for output or an exit, under a generous deadline.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createTestClient, requestWhenRoutable, type BusClient } from '@aico/bus';
-import { ConversationTopics, MessageStatus } from '@aico/contracts';
+import { ConversationErrorCode, ConversationTopics, MessageStatus } from '@aico/contracts';
 import { AICO_CLI, runAico } from '../support/aico-cli';
 import { GatewayStack, STACK_START_TIMEOUT_MS } from '../support/gateway-stack';
 import { SIGNAL_TIMEOUT_MS } from '../support/timing';
@@ -82,7 +82,7 @@ describe('aico chat at a terminal (real bus, stand-in conversation service)', ()
     });
     conversation.handle(ConversationTopics.replyStop, ({ payload: { userId, threadId, replyId } }) => {
       stops.push(replyId);
-      if (!running.delete(replyId)) throw Object.assign(new Error('No reply is being written.'), { code: 'CONVERSATION_REPLY_NOT_RUNNING' });
+      if (!running.delete(replyId)) throw Object.assign(new Error('No reply is being written.'), { code: ConversationErrorCode.ReplyNotRunning });
       setImmediate(() => void conversation.publish(ConversationTopics.replyCompleted, { userId, threadId, replyId, status: MessageStatus.STOPPED, text: PARTIAL, deltas: 1n }, { attributes: { user: userId } }));
       return { replyId };
     });

@@ -5,9 +5,9 @@
 import { writeFile } from 'node:fs/promises';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import type { TestBus, TestClient } from '@aico/bus';
-import { PublicError, RECORD_WRITERS, RecordKind, StorageTopics, type Record as StoredRecord, type ScheduledTask, type TaskRun } from '@aico/contracts';
+import { PublicError, RECORD_WRITERS, RecordKind, StorageErrorCode, StorageTopics, type Record as StoredRecord, type ScheduledTask, type TaskRun } from '@aico/contracts';
 
-class StandInStorageError extends PublicError {}
+class StandInStorageError extends PublicError<StorageErrorCode> {}
 
 const KINDS: Partial<Readonly<Record<NonNullable<StoredRecord['kind']['case']>, RecordKind>>> = { task: RecordKind.TASK, taskRun: RecordKind.TASK_RUN };
 
@@ -51,9 +51,9 @@ export class StorageStandIn {
     this.client.handle(StorageTopics.recordPut, (request) => {
       const record = request.payload.record;
       const kind = record?.kind.case ? KINDS[record.kind.case] : undefined;
-      if (!record || kind === undefined) throw new StandInStorageError('STORAGE_UNKNOWN_RECORD_KIND', 'The stand-in keeps tasks and task runs only.');
+      if (!record || kind === undefined) throw new StandInStorageError(StorageErrorCode.UnknownRecordKind, 'The stand-in keeps tasks and task runs only.');
       const writers: readonly string[] = RECORD_WRITERS[kind as Exclude<RecordKind, RecordKind.UNSPECIFIED>];
-      if (!writers.includes(request.source)) throw new StandInStorageError('STORAGE_NOT_PERMITTED', `"${request.source}" may not write this kind.`);
+      if (!writers.includes(request.source)) throw new StandInStorageError(StorageErrorCode.NotPermitted, `"${request.source}" may not write this kind.`);
       const id = record.kind.value!.id;
       const created = !this.table(kind).has(id);
       this.table(kind).set(id, record);
@@ -75,7 +75,7 @@ export class StorageStandIn {
     });
     this.client.handle(StorageTopics.recordDelete, (request) => {
       const writers: readonly string[] = RECORD_WRITERS[request.payload.kind as Exclude<RecordKind, RecordKind.UNSPECIFIED>] ?? [];
-      if (!writers.includes(request.source)) throw new StandInStorageError('STORAGE_NOT_PERMITTED', `"${request.source}" may not delete this kind.`);
+      if (!writers.includes(request.source)) throw new StandInStorageError(StorageErrorCode.NotPermitted, `"${request.source}" may not delete this kind.`);
       return { deleted: this.table(request.payload.kind).delete(request.payload.id) };
     });
     this.client.handle(StorageTopics.backupCreate, async (request) => {

@@ -2,7 +2,7 @@
 // one idempotency key, gives up at its deadline naming that key, and passes domain errors straight through.
 import { RpcException } from '@nestjs/microservices';
 import { requestWhenRoutable, TestBus, type TestClient } from '@aico/bus';
-import { StorageTopics } from '@aico/contracts';
+import { StorageErrorCode, StorageTopics } from '@aico/contracts';
 import { StorageClient, StorageClientErrorCode } from './storage-client';
 
 describe('StorageClient', () => {
@@ -21,8 +21,8 @@ describe('StorageClient', () => {
       const step = script(seenKeys.length);
       if (step === 'silent') return new Promise(() => undefined);
       if (step === 'slow') return new Promise((resolve) => setTimeout(() => resolve({ version: 7n }), 500));
-      if (step === 'shutting-down') throw new RpcException({ code: 'STORAGE_SHUTTING_DOWN', message: 'stopping' });
-      if (step === 'conflict') throw new RpcException({ code: 'STORAGE_VERSION_CONFLICT', message: 'at version 3' });
+      if (step === 'shutting-down') throw new RpcException({ code: StorageErrorCode.ShuttingDown, message: 'stopping' });
+      if (step === 'conflict') throw new RpcException({ code: StorageErrorCode.VersionConflict, message: 'at version 3' });
       return { version: BigInt(seenKeys.length) };
     });
     storage.handle(StorageTopics.stateGet, () => ({ found: false }));

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { TestBus, type TestClient } from '@aico/bus';
 import { baseConfigSchema, loadConfig } from '@aico/config';
-import { PublicError, StorageTopics } from '@aico/contracts';
+import { PublicError, StorageErrorCode, StorageTopics } from '@aico/contracts';
 import { KeyManager } from '@aico/key-manager';
 import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service';
 import type { CliContext } from '../cli-context';
@@ -36,7 +36,7 @@ describe('aico backup and aico restore', () => {
       received.push({ topic: request.topic, path: request.payload.path });
       const report = (phase: string, doneBytes: number, requestCorrelationId = request.correlationId) =>
         storage.publish(StorageTopics.backupProgress, { operation: 'create', phase, doneBytes: BigInt(doneBytes), totalBytes: phase === 'snapshot' ? 0n : 1_048_576n, requestCorrelationId });
-      if (request.payload.path.endsWith('busy.aico')) throw new StandInError('STORAGE_BUSY', 'A restore is already running; try again later.');
+      if (request.payload.path.endsWith('busy.aico')) throw new StandInError(StorageErrorCode.Busy, 'A restore is already running; try again later.');
       await report('verifying', 10, 'another-request');
       await report('snapshot', 0);
       await report('writing', 0);
@@ -47,7 +47,7 @@ describe('aico backup and aico restore', () => {
     storage.handle(StorageTopics.backupRestore, (request) => {
       received.push({ topic: request.topic, path: request.payload.path });
       if (request.payload.path.endsWith('tampered.aico')) {
-        throw new StandInError('STORAGE_RESTORE_FAILED', `The backup archive ${request.payload.path} is damaged or was altered.`, { archiveCode: 'BACKUP_TAMPERED' });
+        throw new StandInError(StorageErrorCode.RestoreFailed, `The backup archive ${request.payload.path} is damaged or was altered.`, { archiveCode: 'BACKUP_TAMPERED' });
       }
       return { backupCreatedAt: timestampFromDate(new Date('2026-01-02T03:04:05Z')), entries: 3, schemaMigration: '0001_initial' };
     });

@@ -2,9 +2,9 @@
 // order whatever order its deltas arrive in (and when they overtake the send's answer), another user's deltas left
 // out, Ctrl-C stopping the reply, the user chosen or asked for, threads listed, and the exit code of each failure.
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { TestBus, type TestClient } from '@aico/bus';
+import { BusErrorCode, TestBus, type TestClient } from '@aico/bus';
 import { baseConfigSchema, loadConfig } from '@aico/config';
-import { ConversationErrorCode, ConversationTopics, MessageStatus, PublicError, RecordKind, StorageTopics, type ReplyDelta } from '@aico/contracts';
+import { ConversationErrorCode, ConversationTopics, MessageStatus, ModelsErrorCode, PublicError, RecordKind, StorageTopics, type ReplyDelta } from '@aico/contracts';
 import { KeyManager } from '@aico/key-manager';
 import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service';
 import type { CliContext } from '../cli-context';
@@ -231,8 +231,8 @@ describe('aico chat', () => {
       CONVERSATION_INTERRUPTED: ExitCode.TryLater,
       CONVERSATION_BUSY: ExitCode.TryLater,
     });
-    expect(conversationExitCode({ code: 'MODELS_DOES_NOT_FIT' })).toBe(ExitCode.Unavailable);
-    expect(conversationExitCode({ code: 'NO_HANDLER' })).toBe(ExitCode.Unavailable);
-    expect(conversationExitCode({ code: 'RESPONDER_GONE' })).toBe(ExitCode.Unavailable);
+    expect(conversationExitCode({ code: ModelsErrorCode.DoesNotFit })).toBe(ExitCode.Unavailable);
+    expect(conversationExitCode({ code: BusErrorCode.NoHandler })).toBe(ExitCode.Unavailable);
+    expect(conversationExitCode({ code: BusErrorCode.ResponderGone })).toBe(ExitCode.Unavailable);
   });
 });

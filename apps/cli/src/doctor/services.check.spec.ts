@@ -1,7 +1,7 @@
 // Service pings and the database check over a real CURVE bus, with a stand-in storage that answers
 // `storage.database.check` as the storage app does (or refuses, or is not there at all).
 import { TestBus, type TestClient } from '@aico/bus';
-import { PublicError, StorageTopics } from '@aico/contracts';
+import { PublicError, StorageErrorCode, StorageTopics } from '@aico/contracts';
 import { checkDatabase, checkServices, PINGED_SERVICES } from './services.check';
 
 class StandInError extends PublicError {}
@@ -70,7 +70,7 @@ describe('services and database checks', () => {
     });
 
     it("fails with storage's own code when it cannot check", async () => {
-      report = new StandInError('STORAGE_IO', 'The database file cannot be read (EIO).');
+      report = new StandInError(StorageErrorCode.Io, 'The database file cannot be read (EIO).');
       expect(await checkDatabase({ bus: cli, storageAnswers: true, dataDir, expectedKeyVersion: async () => undefined })).toMatchObject({
         status: 'fail',
         detail: 'Storage could not check the database (STORAGE_IO): The database file cannot be read (EIO).',

@@ -4,7 +4,7 @@
 // and a deleted thread take the memory with them; no text of the user's in a log line.
 import { create } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
-import { MEMORY_CONSENT_PURPOSE, MemoryFactSchema } from '@aico/contracts';
+import { MEMORY_CONSENT_PURPOSE, MemoryFactSchema, ModelsErrorCode, StorageClientErrorCode } from '@aico/contracts';
 import { ConversationErrorCode } from '../conversation.error';
 import { memoryHarness, type MemoryHarness } from './memory-fakes.test-helpers';
 
@@ -147,7 +147,7 @@ describe('conversation memory with consent', () => {
   });
 
   it('logs a failed job by its code, never its message', async () => {
-    jest.spyOn(h.models, 'generate').mockRejectedValueOnce(Object.assign(new Error('the prompt "My cat is called Miso." is too long'), { code: 'MODELS_PROMPT_TOO_LONG' }));
+    jest.spyOn(h.models, 'generate').mockRejectedValueOnce(Object.assign(new Error('the prompt "My cat is called Miso." is too long'), { code: ModelsErrorCode.PromptTooLong }));
     h.service.exchangeCompleted('ada', 't1');
     await h.runJobs();
     expect(h.logs.find((line) => line.msg === 'Memory job failed; the next exchange tries again')).toMatchObject({ code: 'MODELS_PROMPT_TOO_LONG' });
@@ -292,7 +292,7 @@ describe('consent withdrawn', () => {
     h.threads.addThread('ada', 't1');
     h.threads.threads.get('t1')!.summary = 'Lyon.';
     fact(h, 'ada', 'f1', 'The user plays the cello.');
-    const deleteAll = jest.spyOn(h.facts, 'deleteAll').mockRejectedValueOnce(Object.assign(new Error('storage did not answer'), { code: 'STORAGE_NOT_ACKNOWLEDGED' }));
+    const deleteAll = jest.spyOn(h.facts, 'deleteAll').mockRejectedValueOnce(Object.assign(new Error('storage did not answer'), { code: StorageClientErrorCode.NotAcknowledged }));
     await h.service.consentChanged({ userId: 'ada', purpose: MEMORY_CONSENT_PURPOSE, granted: false });
     expect(h.facts.facts.size).toBe(1);
     expect(h.logs.find((line) => line.level === 50)).toMatchObject({ user: 'ada', code: 'STORAGE_NOT_ACKNOWLEDGED' });

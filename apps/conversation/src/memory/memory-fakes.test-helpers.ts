@@ -3,7 +3,8 @@
 // test fires by hand (no timer decides when a job runs).
 import { create } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
-import { MessageRole, MessageStatus, MemoryFactSchema, ThreadMessageSchema, ThreadSchema, type MemoryFact, type Thread, type ThreadMessage } from '@aico/contracts';
+import { BusError, BusErrorCode } from '@aico/bus';
+import { MessageRole, MessageStatus, MemoryFactSchema, ModelsErrorCode, ThreadMessageSchema, ThreadSchema, type MemoryFact, type Thread, type ThreadMessage } from '@aico/contracts';
 import { captureLogger, type CapturedLog } from '@aico/logging';
 import { ConversationError, ConversationErrorCode } from '../conversation.error';
 import type { ThreadStorePort } from '../threads/thread-store.port';
@@ -132,7 +133,7 @@ export class FakeModels implements MemoryModels {
   embed(texts: readonly string[]): Promise<number[][]> {
     this.embedded.push([...texts]);
     const vectors = texts.map((text) => this.vectors.get(text));
-    if (vectors.some((vector) => vector === undefined)) return Promise.reject(Object.assign(new Error('no embedding model'), { code: 'MODELS_NO_MODEL' }));
+    if (vectors.some((vector) => vector === undefined)) return Promise.reject(Object.assign(new Error('no embedding model'), { code: ModelsErrorCode.NoModel }));
     return Promise.resolve(vectors as number[][]);
   }
 }
@@ -185,7 +186,7 @@ export function memoryHarness(settings: Partial<MemoryConfig> = {}, options: { r
   const gate = new ConsentGate(
     (userId) => {
       consentChecks.push(userId);
-      if (options.failConsent) return Promise.reject(Object.assign(new Error('no answer'), { code: 'BUS_DEADLINE_EXCEEDED' }));
+      if (options.failConsent) return Promise.reject(new BusError(BusErrorCode.DeadlineExceeded, 'no answer'));
       return Promise.resolve(consent.get(userId) ?? false);
     },
     { cacheMs: 0 },

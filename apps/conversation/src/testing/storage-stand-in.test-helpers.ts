@@ -4,9 +4,9 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampNow } from '@bufbuild/protobuf/wkt';
 import type { BusClient } from '@aico/bus';
-import { PublicError, RecordKind, StateEntrySchema, StorageTopics, type Record as StoredRecord, type StateEntry } from '@aico/contracts';
+import { PublicError, RecordKind, StateEntrySchema, StorageErrorCode, StorageTopics, type Record as StoredRecord, type StateEntry } from '@aico/contracts';
 
-class StorageRefusal extends PublicError {}
+class StorageRefusal extends PublicError<StorageErrorCode> {}
 
 export class StorageStandIn {
   readonly records = new Map<string, StoredRecord>();
@@ -20,7 +20,7 @@ export class StorageStandIn {
 
   constructor(client: BusClient) {
     client.handle(StorageTopics.recordPut, ({ payload: { record } }) => {
-      if (this.refuseWrites) throw new StorageRefusal('STORAGE_DISK_FULL', 'The disk is full.');
+      if (this.refuseWrites) throw new StorageRefusal(StorageErrorCode.DiskFull, 'The disk is full.');
       const key = recordKey(record!);
       const created = !this.records.has(key);
       this.records.set(key, record!);

@@ -3,7 +3,7 @@
 // the bus), a clock tests step by hand, a password hasher whose checks a test releases by hand, and
 // `newAuthTestService()` wiring the real AuthService to them.
 import { randomBytes } from 'node:crypto';
-import { RecordKind, type Record as StoredRecord, type Session, type User } from '@aico/contracts';
+import { RecordKind, StorageErrorCode, type Record as StoredRecord, type Session, type User } from '@aico/contracts';
 import { captureLogger, type CapturedLog } from '@aico/logging';
 import { KeyRing } from '@aico/keys';
 import type { BusClient } from '@aico/bus';
@@ -20,7 +20,7 @@ const KIND_CASE: Partial<Record<RecordKind, 'user' | 'session'>> = { [RecordKind
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class VersionConflict extends Error {
-  readonly code = 'STORAGE_VERSION_CONFLICT';
+  readonly code = StorageErrorCode.VersionConflict;
 }
 
 /** Users, sessions and key/value state as storage keeps them, for the calls the gateway makes. */

@@ -1,4 +1,5 @@
 // The first run's setup: only from this machine, only while no user exists, and two at once make one admin.
+import { BusErrorCode } from '@aico/bus';
 import type { StorageClient } from '@aico/storage-client';
 import { newAuthTestService } from './auth.test-helpers';
 import { FirstRunSetup, SETUP_CLAIM } from './first-run-setup';
@@ -65,8 +66,8 @@ describe('FirstRunSetup', () => {
   it('gives the claim back when the admin could not be written, so the person can try again', async () => {
     const { firstRun, storage } = setup();
     const putRecord = storage.putRecord.bind(storage);
-    storage.putRecord = () => Promise.reject(Object.assign(new Error('storage went away'), { code: 'DEADLINE_EXCEEDED' }));
-    await expect(firstRun.createFirstAdmin(ADMIN, '127.0.0.1')).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    storage.putRecord = () => Promise.reject(Object.assign(new Error('storage went away'), { code: BusErrorCode.DeadlineExceeded }));
+    await expect(firstRun.createFirstAdmin(ADMIN, '127.0.0.1')).rejects.toMatchObject({ code: BusErrorCode.DeadlineExceeded });
     expect(storage.state.has(`${SETUP_CLAIM.namespace}/${SETUP_CLAIM.key}`)).toBe(false);
     storage.putRecord = putRecord;
     await expect(firstRun.createFirstAdmin(ADMIN, '127.0.0.1')).resolves.toMatchObject({ user: { role: 'admin' } });

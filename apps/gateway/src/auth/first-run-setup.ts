@@ -4,7 +4,7 @@
 // one admin: they run one at a time here, and a compare-and-set claim in storage settles it across processes (a
 // second gateway, or `aico users add` racing the browser, finds the claim or the user).
 import { Injectable } from '@nestjs/common';
-import { RecordKind, type User } from '@aico/contracts';
+import { RecordKind, StorageErrorCode, type User } from '@aico/contracts';
 import { StorageClient } from '@aico/storage-client';
 import { ApiError } from '../http/api-error';
 import { AuthService, userIdOf, type IssuedTokens } from './auth.service';
@@ -55,7 +55,7 @@ export class FirstRunSetup {
       try {
         await this.storage.putState(SETUP_CLAIM.namespace, SETUP_CLAIM.key, Buffer.from(userIdOf(input.username)), { expectedVersion: 0n });
       } catch (error) {
-        if ((error as { code?: string }).code === 'STORAGE_VERSION_CONFLICT') throw done();
+        if ((error as { code?: string }).code === StorageErrorCode.VersionConflict) throw done();
         throw error;
       }
       const user: User = { id: userIdOf(input.username), username: input.username, displayName: input.displayName ?? '', role: 'admin', passwordHash, disabled: false } as User;

@@ -4,6 +4,7 @@
 // that was counted but never evaluated (the hashing queue was full, the per-account rate limit refused it) is given
 // back. The counts live in storage (namespace gateway.lockout), so a restarted gateway keeps them.
 import { z } from '@aico/config';
+import { StorageErrorCode } from '@aico/contracts';
 import type { StorageClient } from '@aico/storage-client';
 import { ApiError } from '../http/api-error';
 import type { Clock } from './clock';
@@ -28,7 +29,7 @@ const formerLockoutState = z.object({ failures: z.number().int().min(0), lastFai
 const storedState = z.union([lockoutState, formerLockoutState]);
 type LockoutState = z.infer<typeof lockoutState>;
 
-const isVersionConflict = (error: unknown) => (error as { code?: unknown }).code === 'STORAGE_VERSION_CONFLICT';
+const isVersionConflict = (error: unknown) => (error as { code?: unknown }).code === StorageErrorCode.VersionConflict;
 
 export class LoginLockout {
   private readonly mutex = new KeyedMutex();

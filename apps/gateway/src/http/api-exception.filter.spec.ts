@@ -87,6 +87,6 @@ describe('toApiError', () => {
   });
 
   it('asks to retry after a while when the conversation service is busy', () => {
-    expect(toApiError(new StandInError('CONVERSATION_BUSY', 'Too many replies wait.')).details).toEqual({ retryAfterSeconds: 5 });
+    expect(toApiError(new StandInError(ConversationErrorCode.Busy, 'Too many replies wait.')).details).toEqual({ retryAfterSeconds: 5 });
   });
 });

@@ -1,11 +1,16 @@
 // A bus request of a REST route to another service, with what a front end needs when that service does not answer:
 // 503 with a code naming the service (CONVERSATION_SERVICE_UNAVAILABLE, MODELS_SERVICE_UNAVAILABLE) and a
 // Retry-After, instead of a generic failure. Every other error keeps its own code (api-exception.filter.ts).
+import { BusErrorCode } from '@aico/bus';
 import { PublicError } from '@aico/contracts';
 import { ApiError } from './api-error';
+import { BUS_ERROR_STATUS } from './domain-error-status';
 
-/** Bus codes that mean nobody answered (not running, not reachable, too slow, died mid-answer). */
-const NO_ANSWER = new Set(['DEADLINE_EXCEEDED', 'NO_HANDLER', 'NOT_CONNECTED', 'BUS_UNREACHABLE', 'RESPONDER_GONE', 'STREAM_STALLED', 'SEND_QUEUE_FULL', 'CLOSED']);
+/**
+ * Bus codes that mean nobody answered (not running, not reachable, too slow, died mid-answer): the ones the status
+ * table answers 503, so a new bus code is decided once, there.
+ */
+export const NO_ANSWER: ReadonlySet<string> = new Set(Object.values(BusErrorCode).filter((code) => BUS_ERROR_STATUS[code].status === 503));
 
 export type ServiceName = 'conversation' | 'models';
 

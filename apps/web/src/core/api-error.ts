@@ -1,6 +1,6 @@
 // One error model for the web client: whatever went wrong with a gateway call (no network, the gateway's JSON
 // error shape, a non-JSON failure) becomes a kind the UI acts on and a message a person understands.
-export type ApiErrorKind = 'offline' | 'session-expired' | 'forbidden' | 'not-found' | 'invalid-input' | 'conflict' | 'rate-limited' | 'unavailable' | 'server';
+export type ApiErrorKind = 'offline' | 'session-expired' | 'forbidden' | 'not-found' | 'invalid-input' | 'conflict' | 'rate-limited' | 'unavailable' | 'disk-full' | 'server';
 
 export interface ClientError {
   readonly kind: ApiErrorKind;
@@ -22,6 +22,9 @@ interface GatewayErrorBody {
 }
 
 const SESSION_CODES = new Set(['TOKEN_MISSING', 'TOKEN_EXPIRED', 'TOKEN_INVALID', 'SESSION_ENDED', 'REFRESH_INVALID', 'REFRESH_REUSED']);
+
+const DISK_FULL_MESSAGE =
+  'The disk where aico keeps its data is full or cannot be written, so this was not saved. Free some space on that disk (or ask whoever runs aico to), then try again.';
 
 /** A fetch that never got an HTTP answer: the network or the gateway is gone. */
 export function networkError(): ClientError {
@@ -47,15 +50,19 @@ export function fromResponse(status: number, body: unknown, retryAfterHeader?: s
   if (status === 409) return { kind: 'conflict', message: serverMessage ?? 'Someone changed this meanwhile; reload and try again.', retryable: false, ...extra };
   if (status === 429) {
     const seconds = Number(retryAfterHeader);
+    // Without a Retry-After (a vault's wrong-password back-off, KEYS_TOO_MANY_ATTEMPTS) the gateway's message says how long.
     return {
       kind: 'rate-limited',
-      message: Number.isFinite(seconds) && seconds > 0 ? `Too many attempts; try again in ${seconds} s.` : 'Too many requests; wait a moment and try again.',
+      message: Number.isFinite(seconds) && seconds > 0 ? `Too many attempts; try again in ${seconds} s.` : (serverMessage ?? 'Too many requests; wait a moment and try again.'),
       retryable: true,
       ...(Number.isFinite(seconds) && seconds > 0 ? { retryAfterSeconds: seconds } : {}),
       ...extra,
     };
   }
   if (status === 400 || status === 413 || status === 415) return { kind: 'invalid-input', message: serverMessage ?? 'The request was not valid.', retryable: false, ...extra };
+  // 507: storage refused a write because its disk is full or cannot be written (STORAGE_DISK_FULL, STORAGE_IO,
+  // MODELS_DISK_FULL). Retrying will not help until someone frees space, so it is not retried by itself.
+  if (status === 507) return { kind: 'disk-full', message: DISK_FULL_MESSAGE, retryable: false, ...extra };
   if (status === 503 || status === 502 || status === 504) return { kind: 'unavailable', message: 'A part of aico is not answering right now; try again shortly.', retryable: true, ...extra };
   return {
     kind: 'server',
