@@ -1,7 +1,7 @@
 // The objects runService builds once for the process are the app's to inject, never to build again: the topic
 // registry and access policy the bus client checks against, and the config typed by the app's own schema.
 import { Inject, Injectable, Module } from '@nestjs/common';
-import { TestBus } from '@aico/bus';
+import { TestBus } from '@aico/bus/testing';
 import { baseConfigSchema, z } from '@aico/config';
 import { defaultTopicRegistry, TopicRegistry } from '@aico/contracts';
 import { AccessPolicy } from '@aico/policy';
