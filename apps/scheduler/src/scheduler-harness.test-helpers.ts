@@ -77,7 +77,7 @@ export async function startSchedulerHarness(extraEnv: NodeJS.ProcessEnv = {}): P
   const run = () =>
     runService({
       identity: 'scheduler',
-      module: SchedulerAppModule.forRoot({ clock, random: () => RANDOM, registry: testRegistry }),
+      module: SchedulerAppModule.forRoot({ clock, random: () => RANDOM }),
       configSchema: schedulerConfigSchema,
       registry: testRegistry,
       env,

@@ -8,6 +8,7 @@ export { IncomingMessage, type IncomingOf } from './client/envelope-codec';
 export { uuidv7 } from './client/uuid-v7';
 export { BusProxy, type BusProxyOptions, type BusProxyStats } from './proxy/bus-proxy';
 export { BusExceptionFilter } from './nest/bus-exception.filter';
+// Nest's ClientProxy over the bus: not provided to apps (they request through BusClient); the bus benchmark measures it.
 export { ZmqClient } from './nest/zmq.client';
 export { ZmqContext } from './nest/zmq.context';
 export { ZmqServer } from './nest/zmq.server';

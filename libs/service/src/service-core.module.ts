@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { BusClient, ZmqClient } from '@aico/bus';
+import { BusClient } from '@aico/bus';
 import { TopicRegistry } from '@aico/contracts';
 import { KeyRing } from '@aico/keys';
 import type { Logger } from '@aico/logging';
@@ -36,9 +36,8 @@ export class ServiceCoreModule {
         { provide: BusClient, useValue: options.bus },
         { provide: TopicRegistry, useValue: options.registry },
         { provide: AccessPolicy, useValue: options.policy },
-        { provide: ZmqClient, useValue: new ZmqClient(options.bus, options.registry) },
       ],
-      exports: [SERVICE_CONFIG, SERVICE_LOGGER, SERVICE_INFO, KeyRing, BusClient, TopicRegistry, AccessPolicy, ZmqClient],
+      exports: [SERVICE_CONFIG, SERVICE_LOGGER, SERVICE_INFO, KeyRing, BusClient, TopicRegistry, AccessPolicy],
     };
   }
 }
