@@ -11,7 +11,11 @@ module.exports = {
   // .js too: the ESM-only packages below are compiled to CommonJS like our own code.
   transform: { '^.+\\.(ts|m?js)$': ['@swc/jest', swcOptions()] },
   moduleFileExtensions: ['ts', 'js', 'json'],
-  moduleNameMapper: { '^@aico/(.*)$': path.join(__dirname, 'libs/$1/src/index.ts') },
+  // A lib's testing entry point (`@aico/bus/testing`) first: the general mapping would look for libs/bus/testing.
+  moduleNameMapper: {
+    '^@aico/([^/]+)/testing$': path.join(__dirname, 'libs/$1/src/testing/index.ts'),
+    '^@aico/(.*)$': path.join(__dirname, 'libs/$1/src/index.ts'),
+  },
   // p-queue and jose are ESM-only; let swc transform them (DESIGN.md §1).
   transformIgnorePatterns: ['/node_modules/(?!(p-queue|jose)/)'],
   setupFiles: [path.join(__dirname, 'tools/jest/setup.js')],

@@ -5,8 +5,8 @@
 // aggregate report is configured to come only at stop, so the test waits for the stop, not for a clock.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createTestClient, floodWithRefusedClients } from '@aico/bus';
-import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service';
+import { createTestClient, floodWithRefusedClients } from '@aico/bus/testing';
+import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service/testing';
 import { ServiceProcess, type LogLine } from '../support/service-process';
 import { processFigures } from '../support/process-figures';
 import { LOAD_TOLERANT_ENV, SIGNAL_TIMEOUT_MS } from '../support/timing';

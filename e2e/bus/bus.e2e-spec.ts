@@ -1,10 +1,11 @@
 // The real bus process and two real service processes talking through it over tcp with CURVE; the bus is
 // restarted under them and they carry on; a shutdown request and SIGTERM stop everything cleanly.
 import { join } from 'node:path';
-import { createTestClient, nextValue, type BusClient } from '@aico/bus';
+import { type BusClient } from '@aico/bus';
+import { createTestClient, nextValue } from '@aico/bus/testing';
 import { SystemTopics } from '@aico/contracts';
 import type { KeyRing } from '@aico/keys';
-import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service';
+import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service/testing';
 import { ServiceProcess } from '../support/service-process';
 import { LOAD_TOLERANT_ENV, SIGNAL_TIMEOUT_MS } from '../support/timing';
 

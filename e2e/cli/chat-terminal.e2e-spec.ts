@@ -4,7 +4,8 @@
 // prompt, Ctrl-D leaving with 0), and one message given on the command line with Ctrl-C (SIGINT) stopping it (130).
 // Every wait is for output or an exit, under a generous deadline.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createTestClient, requestWhenRoutable, type BusClient } from '@aico/bus';
+import { type BusClient } from '@aico/bus';
+import { createTestClient, requestWhenRoutable } from '@aico/bus/testing';
 import { ConversationErrorCode, ConversationTopics, MessageStatus } from '@aico/contracts';
 import { AICO_CLI, runAico } from '../support/aico-cli';
 import { GatewayStack, STACK_START_TIMEOUT_MS } from '../support/gateway-stack';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeyManager, keychainAccount, OsKeychain } from '@aico/key-manager';
 import { KeyRing } from '@aico/keys';
-import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service';
+import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service/testing';
 import { WORKSPACE_ROOT, ServiceProcess } from '../support/service-process';
 
 const CLI = join(WORKSPACE_ROOT, 'dist/apps/cli/apps/cli/src/main.js');

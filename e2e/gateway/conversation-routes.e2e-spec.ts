@@ -4,7 +4,8 @@
 // in the browser while no user exists, then never again. Bad input gets its own code, other users' threads 404,
 // a stop after the end 409, the persona is an admin's, a service that does not answer 503; reply events and pull
 // progress reach only their own user.
-import { createTestClient, requestWhenRoutable, type BusClient } from '@aico/bus';
+import { type BusClient } from '@aico/bus';
+import { createTestClient, requestWhenRoutable } from '@aico/bus/testing';
 import { ConversationErrorCode, ConversationTopics, ExportFormat, MessageRole, MessageStatus, ModelsTopics, PublicError } from '@aico/contracts';
 import { speakUntilHeard, type Frame, type TestSocket } from '../support/gateway-client';
 import { GatewayStack, STACK_START_TIMEOUT_MS } from '../support/gateway-stack';

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
-import { createTestClient, nextValue, requestWhenRoutable } from '@aico/bus';
+import { createTestClient, nextValue, requestWhenRoutable } from '@aico/bus/testing';
 import { ActivityKind, ConversationTopics, GatewayTopics, LogLevel, MonitorTopics, StorageTopics, SystemTopics } from '@aico/contracts';
 import { runAico } from '../support/aico-cli';
 import { GatewayClient, type GatewayResponse } from '../support/gateway-client';

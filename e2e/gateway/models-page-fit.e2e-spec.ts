@@ -2,7 +2,7 @@
 // `with_fit`, asked as the gateway asks it, says per model whether it fits this machine now (the fit check's estimate
 // from the GGUF header; no weights loaded, no model resident afterwards), with the numbers, and advice when it does
 // not fit. Real bus, storage, monitor and models processes with generated test models.
-import { requestWhenRoutable } from '@aico/bus';
+import { requestWhenRoutable } from '@aico/bus/testing';
 import { ModelsTopics } from '@aico/contracts';
 import { ModelsStack, MODELS_TEST_ENV } from '../models/models-stack';
 import { SIGNAL_TIMEOUT_MS } from '../support/timing';

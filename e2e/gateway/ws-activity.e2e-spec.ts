@@ -1,6 +1,7 @@
 // `ui.activity.reported` over WebSockets with two users: a report names its user and connection as the gateway knows
 // them (a front end cannot report for another), and reaches only its own user's sockets.
-import { createTestClient, nextValue, requestWhenRoutable, type BusClient } from '@aico/bus';
+import { type BusClient } from '@aico/bus';
+import { createTestClient, nextValue, requestWhenRoutable } from '@aico/bus/testing';
 import { ActivityKind, MonitorTopics, StorageTopics, type ActivityReport } from '@aico/contracts';
 import { speakUntilHeard, type Frame } from '../support/gateway-client';
 import { GatewayStack, STACK_START_TIMEOUT_MS } from '../support/gateway-stack';

@@ -6,7 +6,8 @@
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestClient, type BusClient } from '@aico/bus';
+import { type BusClient } from '@aico/bus';
+import { createTestClient } from '@aico/bus/testing';
 import { ModelsTopics, MonitorTopics, type JobDecision, type ModelLoaded, type ModelsStatusResponse, type ModelUnloaded, type ResourceStateChanged } from '@aico/contracts';
 import type { ModelsStack } from './models-stack';
 import { SIGNAL_TIMEOUT_MS } from '../support/timing';

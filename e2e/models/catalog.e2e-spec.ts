@@ -5,9 +5,9 @@
 // disk (a file-size limit on the models process); and the `aico models` commands against it all.
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createTestClient, requestWhenRoutable, type TestClient } from '@aico/bus';
+import { createTestClient, requestWhenRoutable, type TestClient } from '@aico/bus/testing';
 import { ModelPurpose, ModelsErrorCode, ModelsTopics, RecordKind, StorageTopics, type CatalogChanged } from '@aico/contracts';
-import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service';
+import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service/testing';
 import { StorageClient } from '@aico/storage-client';
 import { runAico } from '../support/aico-cli';
 import { builtApp } from '../support/gateway-stack';

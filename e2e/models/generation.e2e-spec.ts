@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
-import { requestWhenRoutable } from '@aico/bus';
+import { requestWhenRoutable } from '@aico/bus/testing';
 import { ModelPurpose, ModelsErrorCode, ModelsTopics, StopReason, type GenerateDelta } from '@aico/contracts';
 import { cpuTicks, MODELS_TEST_ENV, ModelsStack, predictContinuation, raw, textDeltas, textOf, waitingDeltas, type Generated, type GenerateRequestInit } from './models-stack';
 import { AICO_CLI } from '../support/aico-cli';

@@ -1,8 +1,9 @@
 // The built monitor as a real process beside the real bus: it finds both processes by the pids their heartbeats
 // carry, answers job admission over the bus, and stops cleanly on SIGTERM.
-import { createTestClient, nextValue, requestWhenRoutable, type BusClient } from '@aico/bus';
+import { type BusClient } from '@aico/bus';
+import { createTestClient, nextValue, requestWhenRoutable } from '@aico/bus/testing';
 import { JobClass, JobState, MonitorTopics, type ResourceSample } from '@aico/contracts';
-import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service';
+import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service/testing';
 import { ServiceProcess } from '../support/service-process';
 import { LOAD_TOLERANT_ENV, SIGNAL_TIMEOUT_MS } from '../support/timing';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { timestampMs } from '@bufbuild/protobuf/wkt';
-import { createTestClient, requestWhenRoutable, type TestClient } from '@aico/bus';
+import { createTestClient, requestWhenRoutable, type TestClient } from '@aico/bus/testing';
 import {
   MissedRunPolicy,
   PingRequestSchema,
@@ -20,7 +20,7 @@ import {
   type RunFinished,
   type ScheduledTask,
 } from '@aico/contracts';
-import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service';
+import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service/testing';
 import { StorageClient } from '@aico/storage-client';
 import { ServiceProcess, WORKSPACE_ROOT } from '../support/service-process';
 import { LOAD_TOLERANT_ENV, SIGNAL_TIMEOUT_MS } from '../support/timing';

@@ -2,9 +2,10 @@
 // idempotency key, retried by the storage client until acknowledged) while the storage process is stopped with
 // SIGTERM and, separately, killed with SIGKILL, then restarted. Every acknowledged write must be in the database
 // exactly once: none lost to the crash, none applied twice by a retry.
-import { createTestClient, requestWhenRoutable, type BusClient } from '@aico/bus';
+import { type BusClient } from '@aico/bus';
+import { createTestClient, requestWhenRoutable } from '@aico/bus/testing';
 import { StorageTopics } from '@aico/contracts';
-import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service';
+import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service/testing';
 import { StorageClient } from '@aico/storage-client';
 import { ServiceProcess } from '../support/service-process';
 

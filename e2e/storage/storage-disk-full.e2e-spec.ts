@@ -3,9 +3,10 @@
 // bus history and its log files cannot be written), the database stays consistent, everything acknowledged before
 // is still there, bus history gives way before acknowledged writes do, and all works again once space is freed.
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
-import { createTestClient, requestWhenRoutable, type BusClient } from '@aico/bus';
+import { type BusClient } from '@aico/bus';
+import { createTestClient, requestWhenRoutable } from '@aico/bus/testing';
 import { LogLevel, StorageTopics, SystemTopics } from '@aico/contracts';
-import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service';
+import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service/testing';
 import { StorageClient } from '@aico/storage-client';
 import { ServiceProcess } from '../support/service-process';
 import { eventually } from '../support/system-bus';

@@ -3,7 +3,8 @@
 // storage, announces it (`privacy.consent.changed`) and answers the conversation service's `privacy.consent.check`.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createTestClient, freeTcpPort, type BusClient } from '@aico/bus';
+import { type BusClient } from '@aico/bus';
+import { createTestClient, freeTcpPort } from '@aico/bus/testing';
 import { hashUserPassword } from '@aico/key-manager';
 import { StorageClient } from '@aico/storage-client';
 import type { ConversationStack } from './conversation-stack';

@@ -4,7 +4,8 @@
 // event, so a test waits for the events of one reply (a signal, never a delay). Reused by the memory/privacy tests:
 // keep the exported API stable.
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import { createTestClient, requestWhenRoutable, type BusClient, type IncomingMessage } from '@aico/bus';
+import { type BusClient, type IncomingMessage } from '@aico/bus';
+import { createTestClient, requestWhenRoutable } from '@aico/bus/testing';
 import {
   ConversationTopics,
   GatewayTopics,

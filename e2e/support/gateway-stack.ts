@@ -6,10 +6,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SignJWT, decodeJwt } from 'jose';
-import { createTestClient, freeTcpPort, requestWhenRoutable, type BusClient } from '@aico/bus';
+import { type BusClient } from '@aico/bus';
+import { createTestClient, freeTcpPort, requestWhenRoutable } from '@aico/bus/testing';
 import { StorageTopics } from '@aico/contracts';
 import { hashUserPassword } from '@aico/key-manager';
-import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service';
+import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service/testing';
 import { StorageClient } from '@aico/storage-client';
 import { GatewayClient, type GatewayRequest, type GatewayResponse, type TestSocket } from './gateway-client';
 import { ServiceProcess } from './service-process';

@@ -3,7 +3,8 @@
 // generous deadline instead of sleeping.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createTestClient, type BusClient } from '@aico/bus';
+import { type BusClient } from '@aico/bus';
+import { createTestClient } from '@aico/bus/testing';
 import type { ServiceIdentity } from '@aico/contracts';
 import { KeyManager, OsKeychain } from '@aico/key-manager';
 import { KeyRing } from '@aico/keys';

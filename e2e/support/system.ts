@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freeTcpPort } from '@aico/bus';
+import { freeTcpPort } from '@aico/bus/testing';
 import { runAico, type CliRun } from './aico-cli';
 import { LOAD_TOLERANT_ENV, SIGNAL_TIMEOUT_MS } from './timing';
 

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import selfsigned from 'selfsigned';
-import { freeTcpPort } from '@aico/bus';
-import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service';
+import { freeTcpPort } from '@aico/bus/testing';
+import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service/testing';
 import { parseDockerfile } from './dockerfile';
 
 const root = resolve(__dirname, '..', '..');

@@ -1,10 +1,12 @@
 // The bus app through its contract: the real app (proxy + its own client) runs in this process; test clients
 // talk to it only with envelopes — a ping it answers, heartbeats it publishes, a shutdown request it obeys.
 import { randomBytes } from 'node:crypto';
-import { BusErrorCode, createTestClient, nextValue, requestWhenRoutable, type BusClient, type IncomingMessage } from '@aico/bus';
+import { BusErrorCode, type BusClient, type IncomingMessage } from '@aico/bus';
+import { createTestClient, nextValue, requestWhenRoutable } from '@aico/bus/testing';
 import { HealthStatus, SystemTopics, type Heartbeat, type ServiceStopping } from '@aico/contracts';
 import { KeyRing } from '@aico/keys';
-import { createServiceTestEnvironment, runService, type RunningService, type ServiceTestEnvironment } from '@aico/service';
+import { runService, type RunningService } from '@aico/service';
+import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service/testing';
 import { busAppConfigSchema } from './bus-app.config';
 import { BusAppModule } from './bus-app.module';
 

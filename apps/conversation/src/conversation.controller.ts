@@ -4,6 +4,8 @@ import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { BusClient, type ZmqContext } from '@aico/bus';
 import {
+  ConversationTopics,
+  SupervisorTopics,
   ExportFormat,
   SupervisedAppState,
   type DeleteThreadRequest,
@@ -32,57 +34,57 @@ export class ConversationController {
     private readonly bus: BusClient,
   ) {}
 
-  @MessagePattern('conversation.message.send')
+  @MessagePattern(ConversationTopics.messageSend.topic)
   send(@Payload() request: SendMessageRequest, @Ctx() context: ZmqContext) {
     return this.turns.send(request, context.getCorrelationId());
   }
 
-  @MessagePattern('conversation.reply.regenerate')
+  @MessagePattern(ConversationTopics.replyRegenerate.topic)
   regenerate(@Payload() request: RegenerateReplyRequest) {
     return this.turns.regenerate(request);
   }
 
-  @MessagePattern('conversation.reply.stop')
+  @MessagePattern(ConversationTopics.replyStop.topic)
   async stop(@Payload() request: StopReplyRequest) {
     return { replyId: await this.turns.stop(request) };
   }
 
-  @MessagePattern('conversation.threads.list')
+  @MessagePattern(ConversationTopics.threadsList.topic)
   listThreads(@Payload() request: ListThreadsRequest) {
     return this.threads.list(user(request.userId), request.limit, request.pageToken);
   }
 
-  @MessagePattern('conversation.threads.get')
+  @MessagePattern(ConversationTopics.threadGet.topic)
   async getThread(@Payload() request: GetThreadRequest) {
     return { thread: await this.threads.get(user(request.userId), request.threadId) };
   }
 
-  @MessagePattern('conversation.messages.list')
+  @MessagePattern(ConversationTopics.messagesList.topic)
   listMessages(@Payload() request: ListMessagesRequest) {
     return this.threads.messages(user(request.userId), request.threadId, request.afterId, request.limit);
   }
 
-  @MessagePattern('conversation.threads.rename')
+  @MessagePattern(ConversationTopics.threadRename.topic)
   async rename(@Payload() request: RenameThreadRequest) {
     return { thread: await this.threads.rename(user(request.userId), request.threadId, request.title) };
   }
 
-  @MessagePattern('conversation.threads.delete')
+  @MessagePattern(ConversationTopics.threadDelete.topic)
   async delete(@Payload() request: DeleteThreadRequest) {
     return { deletedMessages: await this.threads.delete(user(request.userId), request.threadId, (threadId, work) => this.turns.whileNoReply(threadId, work)) };
   }
 
-  @MessagePattern('conversation.threads.export')
+  @MessagePattern(ConversationTopics.threadExport.topic)
   export(@Payload() request: ExportThreadRequest) {
     return this.threads.export(user(request.userId), request.threadId, request.format === ExportFormat.JSON ? ExportFormat.JSON : ExportFormat.MARKDOWN);
   }
 
-  @MessagePattern('conversation.persona.get')
+  @MessagePattern(ConversationTopics.personaGet.topic)
   async getPersona() {
     return { persona: await this.persona.current() };
   }
 
-  @MessagePattern('conversation.persona.update')
+  @MessagePattern(ConversationTopics.personaUpdate.topic)
   async updatePersona(@Payload() request: UpdatePersonaRequest, @Ctx() context: ZmqContext) {
     return { persona: await this.persona.update(request.persona, request.updatedBy || context.getSource()) };
   }
@@ -91,7 +93,7 @@ export class ConversationController {
    * A crash of the models app the supervisor reports ends the replies it was writing at once (RESPONDER_GONE), rather
    * than after the stream's idle timeout; only the supervisor may publish this topic.
    */
-  @EventPattern('system.supervisor.app_changed')
+  @EventPattern(SupervisorTopics.appChanged.topic)
   appChanged(@Payload() event: SupervisedAppChanged) {
     const app = event.app;
     if (app?.name !== 'models' || (app.state !== SupervisedAppState.BACKOFF && app.state !== SupervisedAppState.FAILED)) return;

@@ -3,11 +3,13 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BusErrorCode, nextValue, requestWhenRoutable, TestBus, type IncomingMessage, type TestClient } from '@aico/bus';
+import { BusErrorCode, type IncomingMessage } from '@aico/bus';
+import { nextValue, requestWhenRoutable, TestBus, type TestClient } from '@aico/bus/testing';
 import { KeyPurpose, SealedPasswordContext, SecurityTopics, type KeyRotated, type KeysLocked, type KeysUnlocked, type PasswordChanged } from '@aico/contracts';
 import { KeyManager, keychainAccount, OsKeychain } from '@aico/key-manager';
 import { sealTo } from '@aico/keys';
-import { createServiceTestEnvironment, runService, type RunningService, type ServiceTestEnvironment } from '@aico/service';
+import { runService, type RunningService } from '@aico/service';
+import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service/testing';
 import { KeysAppModule } from './keys-app.module';
 
 describe('keys app contract', () => {

@@ -4,6 +4,7 @@
 import { Controller, Inject, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import type { ZmqContext } from '@aico/bus';
+import { ModelsTopics } from '@aico/contracts';
 import type { CancelGenerateRequest, CountTokensRequest, EmbedRequest, GenerateDeltaSchema, GenerateRequest } from '@aico/contracts';
 import { MODELS_BACKEND, type ModelsBackend } from './models-backend';
 
@@ -19,7 +20,7 @@ export class ModelsController implements OnModuleInit, OnApplicationShutdown {
     await this.models.stop();
   }
 
-  @MessagePattern('models.text.generate')
+  @MessagePattern(ModelsTopics.generate.topic)
   generate(@Payload() request: GenerateRequest, @Ctx() context: ZmqContext) {
     return this.models.generate(request, context.getStream<typeof GenerateDeltaSchema>(), {
       id: context.getCorrelationId(),
@@ -28,22 +29,22 @@ export class ModelsController implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  @MessagePattern('models.text.cancel')
+  @MessagePattern(ModelsTopics.generateCancel.topic)
   cancel(@Payload() request: CancelGenerateRequest, @Ctx() context: ZmqContext) {
     return this.models.cancel(request, context.getSource());
   }
 
-  @MessagePattern('models.tokens.count')
+  @MessagePattern(ModelsTopics.tokensCount.topic)
   countTokens(@Payload() request: CountTokensRequest) {
     return this.models.countTokens(request);
   }
 
-  @MessagePattern('models.embeddings.create')
+  @MessagePattern(ModelsTopics.embed.topic)
   embed(@Payload() request: EmbedRequest, @Ctx() context: ZmqContext) {
     return this.models.embed(request, context.getMessage().deadlineMs);
   }
 
-  @MessagePattern('models.service.status')
+  @MessagePattern(ModelsTopics.status.topic)
   status() {
     return this.models.status();
   }

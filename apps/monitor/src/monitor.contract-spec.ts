@@ -7,7 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
-import { BusErrorCode, nextValue, requestWhenRoutable, TestBus, type IncomingMessage, type TestClient } from '@aico/bus';
+import { BusErrorCode, type IncomingMessage } from '@aico/bus';
+import { nextValue, requestWhenRoutable, TestBus, type TestClient } from '@aico/bus/testing';
 import {
   ActivityKind,
   HealthStatus,
@@ -22,7 +23,8 @@ import {
   type ResourceSample,
   type ResourceStateChanged,
 } from '@aico/contracts';
-import { createServiceTestEnvironment, runService, type RunningService, type ServiceTestEnvironment } from '@aico/service';
+import { runService, type RunningService } from '@aico/service';
+import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service/testing';
 import { MonitorAppModule } from './monitor-app.module';
 import { monitorConfigSchema } from './monitor.config';
 import { SIGNAL_TIMEOUT_MS } from './monitor.test-helpers';

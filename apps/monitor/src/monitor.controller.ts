@@ -4,6 +4,7 @@ import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { ZmqContext } from '@aico/bus';
+import { MonitorTopics, SystemTopics } from '@aico/contracts';
 import type { ActivityReport, CancelJobRequest, CompleteJobRequest, Heartbeat, ListJobsRequest, RenewJobRequest, ServiceReady, ServiceStopping, SubmitJobRequest } from '@aico/contracts';
 import { JobAdmission } from './jobs/job-admission';
 import { MonitorService } from './monitor.service';
@@ -16,52 +17,52 @@ export class MonitorController {
   ) {}
 
   // Lifecycle events are taken only from the service they describe: one service cannot move another's pid or jobs.
-  @EventPattern('system.health.heartbeat')
+  @EventPattern(SystemTopics.heartbeat.topic)
   heartbeat(@Payload() beat: Heartbeat, @Ctx() context: ZmqContext): void {
     if (beat.service === context.getSource() && beat.process) this.monitor.serviceHeard(beat.service, beat.instanceId, beat.process.pid, beat.intervalMs);
   }
 
-  @EventPattern('system.service.ready')
+  @EventPattern(SystemTopics.serviceReady.topic)
   ready(@Payload() ready: ServiceReady, @Ctx() context: ZmqContext): void {
     if (ready.service === context.getSource()) this.monitor.serviceHeard(ready.service, ready.instanceId, ready.pid);
   }
 
-  @EventPattern('system.service.stopping')
+  @EventPattern(SystemTopics.serviceStopping.topic)
   stopping(@Payload() stopping: ServiceStopping, @Ctx() context: ZmqContext): void {
     if (stopping.service === context.getSource()) this.monitor.serviceStopped(stopping.service, stopping.instanceId);
   }
 
-  @EventPattern('ui.activity.reported')
+  @EventPattern(MonitorTopics.activityReported.topic)
   activity(@Payload() report: ActivityReport): void {
     this.monitor.activityReported(report.kind, report.occurredAt ? timestampMs(report.occurredAt) : undefined, report.client);
   }
 
-  @MessagePattern('system.resources.status')
+  @MessagePattern(MonitorTopics.resourceStatus.topic)
   status() {
     return this.monitor.status();
   }
 
-  @MessagePattern('jobs.job.submit')
+  @MessagePattern(MonitorTopics.jobSubmit.topic)
   submit(@Payload() request: SubmitJobRequest, @Ctx() context: ZmqContext) {
     return { job: this.admission.submit(request, context.getSource(), context.getEnvelope().instanceId) };
   }
 
-  @MessagePattern('jobs.job.complete')
+  @MessagePattern(MonitorTopics.jobComplete.topic)
   complete(@Payload() request: CompleteJobRequest, @Ctx() context: ZmqContext) {
     return { job: this.admission.complete(request, context.getSource()) };
   }
 
-  @MessagePattern('jobs.job.renew')
+  @MessagePattern(MonitorTopics.jobRenew.topic)
   renew(@Payload() request: RenewJobRequest, @Ctx() context: ZmqContext) {
     return { job: this.admission.renew(request, context.getSource()) };
   }
 
-  @MessagePattern('jobs.job.cancel')
+  @MessagePattern(MonitorTopics.jobCancel.topic)
   cancel(@Payload() request: CancelJobRequest, @Ctx() context: ZmqContext) {
     return { job: this.admission.cancel(request.id, request.reason, context.getSource()) };
   }
 
-  @MessagePattern('jobs.queue.list')
+  @MessagePattern(MonitorTopics.queueList.topic)
   list(@Payload() request: ListJobsRequest) {
     return this.admission.list(request);
   }

@@ -5,7 +5,8 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { timestampMs } from '@bufbuild/protobuf/wkt';
-import { requestWhenRoutable, type IncomingOf, type TestClient } from '@aico/bus';
+import { type IncomingOf } from '@aico/bus';
+import { requestWhenRoutable, type TestClient } from '@aico/bus/testing';
 import {
   HealthStatus,
   KeyPurpose,

@@ -1,13 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { BusClient } from '@aico/bus';
-import { defaultTopicRegistry, type TopicRegistry } from '@aico/contracts';
 import { StorageClient } from '@aico/storage-client';
 import { BuiltInTasks } from './built-in/built-in-tasks';
 import { HealthSweep } from './built-in/health-sweep';
 import { SystemClock, type Clock } from './clock';
 import { RunHistory } from './run-history';
 import { SchedulerController } from './scheduler.controller';
-import { SCHEDULER_CLOCK, SCHEDULER_RANDOM, SCHEDULER_REGISTRY } from './scheduler.tokens';
+import { SCHEDULER_CLOCK, SCHEDULER_RANDOM } from './scheduler.tokens';
 import { TaskRunner } from './task-runner';
 import { TaskScheduler } from './task-scheduler.service';
 import { TaskStore } from './task-store';
@@ -17,8 +16,6 @@ export interface SchedulerModuleOptions {
   readonly clock?: Clock;
   /** Jitter's random source; defaults to Math.random. */
   readonly random?: () => number;
-  /** The registry the bus client uses (runService's); defaults to the default registry. */
-  readonly registry?: TopicRegistry;
 }
 
 @Module({})
@@ -30,7 +27,6 @@ export class SchedulerAppModule {
       providers: [
         { provide: SCHEDULER_CLOCK, useValue: options.clock ?? new SystemClock() },
         { provide: SCHEDULER_RANDOM, useValue: options.random ?? Math.random },
-        { provide: SCHEDULER_REGISTRY, useValue: options.registry ?? defaultTopicRegistry },
         { provide: StorageClient, inject: [BusClient], useFactory: (bus: BusClient) => new StorageClient(bus) },
         TaskStore,
         RunHistory,

@@ -1,9 +1,11 @@
 // The scheduler app for contract tests: the real app in this process (runService) behind a real CURVE proxy, on a
 // ManualClock and a fixed jitter source, with a storage stand-in and a registry that adds the topics test tasks
 // send. Also an Inbox, which collects what arrives (events, requests) so a test waits for it instead of sleeping.
-import { nextValue, TestBus, type IncomingMessage, type IncomingOf, type TestClient } from '@aico/bus';
+import { type IncomingMessage, type IncomingOf } from '@aico/bus';
+import { nextValue, TestBus, type TestClient } from '@aico/bus/testing';
 import { defaultTopicRegistry, defineEvent, defineRequest, PingRequestSchema, PingResponseSchema, PublicError, type EventDefinition, type TopicRegistry } from '@aico/contracts';
-import { createServiceTestEnvironment, runService, type RunningService, type ServiceTestEnvironment } from '@aico/service';
+import { runService, type RunningService } from '@aico/service';
+import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service/testing';
 import { ManualClock } from './manual-clock.test-helpers';
 import { SchedulerAppModule } from './scheduler-app.module';
 import { schedulerConfigSchema } from './scheduler.config';
@@ -75,7 +77,7 @@ export async function startSchedulerHarness(extraEnv: NodeJS.ProcessEnv = {}): P
   const run = () =>
     runService({
       identity: 'scheduler',
-      module: SchedulerAppModule.forRoot({ clock, random: () => RANDOM, registry: testRegistry }),
+      module: SchedulerAppModule.forRoot({ clock, random: () => RANDOM }),
       configSchema: schedulerConfigSchema,
       registry: testRegistry,
       env,

@@ -4,7 +4,7 @@
 // (built-in-tasks.contract-spec.ts covers them).
 import { create, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampMs, type Timestamp } from '@bufbuild/protobuf/wkt';
-import { requestWhenRoutable, type TestClient } from '@aico/bus';
+import { requestWhenRoutable, type TestClient } from '@aico/bus/testing';
 import {
   MissedRunPolicy,
   PingRequestSchema,

@@ -2,5 +2,3 @@
 export const SCHEDULER_CLOCK = Symbol('SCHEDULER_CLOCK');
 /** Injection token of the random source behind backoff jitter (`() => number` in [0, 1)). */
 export const SCHEDULER_RANDOM = Symbol('SCHEDULER_RANDOM');
-/** Injection token of the topic registry tasks are checked against (the bus client's; tests add their topics). */
-export const SCHEDULER_REGISTRY = Symbol('SCHEDULER_REGISTRY');

@@ -4,7 +4,7 @@
 // sets. The scheduler's e2e test runs against the real storage process.
 import { writeFile } from 'node:fs/promises';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
-import type { TestBus, TestClient } from '@aico/bus';
+import type { TestBus, TestClient } from '@aico/bus/testing';
 import { PublicError, RECORD_WRITERS, RecordKind, StorageErrorCode, StorageTopics, type Record as StoredRecord, type ScheduledTask, type TaskRun } from '@aico/contracts';
 
 class StandInStorageError extends PublicError<StorageErrorCode> {}

@@ -12,7 +12,7 @@ import {
   type TaskDefinition,
   type TaskInfoSchema,
   type TaskRunEntrySchema,
-  type TopicRegistry,
+  TopicRegistry,
   type TriggerTaskResponseSchema,
 } from '@aico/contracts';
 import type { Logger } from '@aico/logging';
@@ -24,7 +24,7 @@ import { RunHistory } from './run-history';
 import { countOccurrences, describeSchedule, nextOccurrence, sameSchedule } from './schedule';
 import type { SchedulerConfig } from './scheduler.config';
 import { SchedulerError, SchedulerErrorCode } from './scheduler.error';
-import { SCHEDULER_CLOCK, SCHEDULER_REGISTRY } from './scheduler.tokens';
+import { SCHEDULER_CLOCK } from './scheduler.tokens';
 import { specFromDefinition, taskFromRecord, taskInfo, taskToRecord, type Task, type TaskDefaults } from './task';
 import { requestTimeoutMs, type TaskAction } from './task-action';
 import { TaskRunner, type ActiveRun } from './task-runner';
@@ -68,7 +68,8 @@ export class TaskScheduler implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(SERVICE_CONFIG) private readonly config: SchedulerConfig,
     @Inject(SERVICE_LOGGER) logger: Logger,
     @Inject(SCHEDULER_CLOCK) private readonly clock: Clock,
-    @Inject(SCHEDULER_REGISTRY) private readonly registry: TopicRegistry,
+    // runService's registry, the one the bus client checks against (tests run the app with their topics added).
+    private readonly registry: TopicRegistry,
     private readonly bus: BusClient,
     private readonly store: TaskStore,
     private readonly runs: RunHistory,

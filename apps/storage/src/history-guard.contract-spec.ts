@@ -2,9 +2,10 @@
 // the database holds more than its budget, bus history stops being recorded (counted, reported by the database
 // check) while acknowledged writes go on; pruning brings it under the budget and recording resumes by itself.
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
-import { requestWhenRoutable, TestBus, type TestClient } from '@aico/bus';
+import { requestWhenRoutable, TestBus, type TestClient } from '@aico/bus/testing';
 import { LogLevel, StorageTopics, SystemTopics } from '@aico/contracts';
-import { createServiceTestEnvironment, runService, type RunningService, type ServiceTestEnvironment } from '@aico/service';
+import { runService, type RunningService } from '@aico/service';
+import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service/testing';
 import { StorageClient } from '@aico/storage-client';
 import { HistoryRecorder } from './history-recorder';
 import { StorageAppModule } from './storage-app.module';

@@ -5,7 +5,7 @@
 // batch the disk refuses is counted, not retried; recording resumes by itself once there is room.
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { BusClient, type IncomingMessage } from '@aico/bus';
-import { defaultTopicRegistry, SystemTopics, type EventDefinition, type LogEntry } from '@aico/contracts';
+import { SystemTopics, TopicRegistry } from '@aico/contracts';
 import type { Logger } from '@aico/logging';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@aico/service';
 import { Database } from './database/database';
@@ -42,6 +42,8 @@ export class HistoryRecorder implements OnApplicationBootstrap, BeforeApplicatio
     @Inject(SERVICE_CONFIG) private readonly config: StorageConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
     private readonly bus: BusClient,
+    /** runService's registry: every event topic this process knows is recorded. */
+    private readonly registry: TopicRegistry,
     private readonly database: Database,
     private readonly history: HistoryStore,
   ) {
@@ -50,10 +52,10 @@ export class HistoryRecorder implements OnApplicationBootstrap, BeforeApplicatio
 
   onApplicationBootstrap(): void {
     const ignored = new Set(this.config.storage.ignoredEventTopics);
-    this.unsubscribers.push(this.bus.subscribe(SystemTopics.logEntry, (message) => this.take(() => this.logRows.push(this.history.logRow(message.payload as LogEntry)))));
-    for (const definition of defaultTopicRegistry.topics()) {
+    this.unsubscribers.push(this.bus.subscribe(SystemTopics.logEntry, (message) => this.take(() => this.logRows.push(this.history.logRow(message.payload)))));
+    for (const definition of this.registry.topics()) {
       if (definition.kind !== 'event' || definition.topic === SystemTopics.logEntry.topic || ignored.has(definition.topic)) continue;
-      this.unsubscribers.push(this.bus.subscribe(definition as EventDefinition, (message: IncomingMessage) => this.take(() => this.eventRows.push(this.toEventRow(message)))));
+      this.unsubscribers.push(this.bus.subscribe(definition, (message: IncomingMessage) => this.take(() => this.eventRows.push(this.toEventRow(message)))));
     }
   }
 

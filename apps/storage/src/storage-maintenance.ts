@@ -3,7 +3,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { BusClient } from '@aico/bus';
-import { KeyPurpose, SecurityTopics, StorageTopics, type CheckDatabaseResponseSchema, type KeyRotated } from '@aico/contracts';
+import { KeyPurpose, StorageTopics, type CheckDatabaseResponseSchema, type KeyRotated } from '@aico/contracts';
 import type { Logger } from '@aico/logging';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@aico/service';
 import { Database } from './database/database';
@@ -29,12 +29,14 @@ export class StorageMaintenance implements OnApplicationBootstrap, OnApplication
     private readonly recorder: HistoryRecorder,
   ) {}
 
+  /** The key service rotated a key (the storage controller's `security.key.rotated` handler): re-key for the database's. */
+  keyRotated(rotated: KeyRotated): void {
+    if (rotated.key?.purpose !== KeyPurpose.DATABASE) return;
+    const version = rotated.key.version;
+    this.rekeying = this.rekeying.then(() => this.rekey(version));
+  }
+
   onApplicationBootstrap(): void {
-    this.bus.subscribe(SecurityTopics.rotated, (event) => {
-      const rotated = event.payload as KeyRotated;
-      if (rotated.key?.purpose !== KeyPurpose.DATABASE) return;
-      this.rekeying = this.rekeying.then(() => this.rekey(rotated.key!.version));
-    });
     this.pruneTimer = setInterval(() => void this.prune(), PRUNE_INTERVAL_MS);
     this.pruneTimer.unref();
     void this.prune();

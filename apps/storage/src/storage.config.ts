@@ -1,4 +1,5 @@
 import { baseConfigSchema, configInteger, configList, z } from '@aico/config';
+import { MonitorTopics, StorageTopics, SystemTopics } from '@aico/contracts';
 
 const MiB = 1024 * 1024;
 
@@ -20,7 +21,7 @@ export const storageConfigSchema = baseConfigSchema
          * Events not worth keeping: heartbeats, resource samples and activity reports come every few seconds (and
          * activity reports would be a record of when each person used aico).
          */
-        ignoredEventTopics: configList(z.string()).default(['system.health.heartbeat', 'system.resources.sample', 'storage.backup.progress', 'ui.activity.reported']),
+        ignoredEventTopics: configList(z.string()).default([SystemTopics.heartbeat.topic, MonitorTopics.resourceSample.topic, StorageTopics.backupProgress.topic, MonitorTopics.activityReported.topic]),
         /**
          * Bus history is not recorded while the database holds more than this (pages in use, so pruning brings it
          * back under): history is the part that may be dropped, so that state and records keep the room.

@@ -1,9 +1,12 @@
 // The storage bus contract: reads answer from the reader connection; writes go through DurableWrites (the write
 // lane, idempotency receipts) and are answered only once committed.
 import { Controller } from '@nestjs/common';
-import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
+import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { ZmqContext } from '@aico/bus';
 import {
+  SecurityTopics,
+  StorageTopics,
+  type KeyRotated,
   AppendEventsResponseSchema,
   DeleteRecordResponseSchema,
   DeleteStateResponseSchema,
@@ -43,52 +46,58 @@ export class StorageController {
     private readonly backups: BackupService,
   ) {}
 
-  @MessagePattern('storage.state.get')
+  /** A rotated database key re-keys the database (in order, one rotation after another). */
+  @EventPattern(SecurityTopics.rotated.topic)
+  keyRotated(@Payload() rotated: KeyRotated): void {
+    this.maintenance.keyRotated(rotated);
+  }
+
+  @MessagePattern(StorageTopics.stateGet.topic)
   getState(@Payload() request: GetStateRequest) {
     return this.state.get(request.namespace, request.key);
   }
 
-  @MessagePattern('storage.state.list')
+  @MessagePattern(StorageTopics.stateList.topic)
   listState(@Payload() request: ListStateRequest) {
     return this.state.list(request);
   }
 
-  @MessagePattern('storage.state.put')
+  @MessagePattern(StorageTopics.statePut.topic)
   putState(@Payload() request: PutStateRequest, @Ctx() context: ZmqContext) {
     this.state.checkPut(request);
     return this.durable.write(context, PutStateResponseSchema, async () => ({ version: await this.state.put(request, context.getSource()) }));
   }
 
-  @MessagePattern('storage.state.delete')
+  @MessagePattern(StorageTopics.stateDelete.topic)
   deleteState(@Payload() request: DeleteStateRequest, @Ctx() context: ZmqContext) {
     this.state.checkDelete(request);
     return this.durable.write(context, DeleteStateResponseSchema, async () => ({ deleted: await this.state.delete(request) }));
   }
 
-  @MessagePattern('storage.state.write')
+  @MessagePattern(StorageTopics.stateWrite.topic)
   writeState(@Payload() request: WriteStateRequest, @Ctx() context: ZmqContext) {
     this.state.checkBatch(request);
     return this.durable.write(context, WriteStateResponseSchema, async () => ({ versions: await this.state.write(request, context.getSource()) }));
   }
 
-  @MessagePattern('storage.records.put')
+  @MessagePattern(StorageTopics.recordPut.topic)
   putRecord(@Payload() request: PutRecordRequest, @Ctx() context: ZmqContext) {
     const record = this.records.checkPut(request.record, context.getSource());
     return this.durable.write(context, PutRecordResponseSchema, async () => ({ created: await this.records.put(record, context.getSource()) }));
   }
 
-  @MessagePattern('storage.records.get')
+  @MessagePattern(StorageTopics.recordGet.topic)
   async getRecord(@Payload() request: GetRecordRequest) {
     const record = await this.records.get(request.kind, request.id);
     return record ? { found: true, record } : { found: false };
   }
 
-  @MessagePattern('storage.records.list')
+  @MessagePattern(StorageTopics.recordList.topic)
   listRecords(@Payload() request: ListRecordsRequest) {
     return this.records.list(request.kind, request.parent, request.afterId, request.limit);
   }
 
-  @MessagePattern('storage.records.delete')
+  @MessagePattern(StorageTopics.recordDelete.topic)
   deleteRecord(@Payload() request: DeleteRecordRequest, @Ctx() context: ZmqContext) {
     this.records.checkDelete(request.kind, request.id, context.getSource(), request.parent);
     return this.durable.write(context, DeleteRecordResponseSchema, async () => {
@@ -97,34 +106,34 @@ export class StorageController {
     });
   }
 
-  @MessagePattern('storage.logs.query')
+  @MessagePattern(StorageTopics.logsQuery.topic)
   queryLogs(@Payload() request: QueryLogsRequest) {
     return this.history.queryLogs(request);
   }
 
-  @MessagePattern('storage.events.append')
+  @MessagePattern(StorageTopics.eventsAppend.topic)
   appendEvents(@Payload() request: AppendEventsRequest, @Ctx() context: ZmqContext) {
     // The appender is the source of record, whatever the events claim.
     const rows = request.events.map((event) => this.history.eventRow({ ...event, source: context.getSource() }));
     return this.durable.write(context, AppendEventsResponseSchema, async () => ({ sequences: await this.history.insertEvents(rows) }));
   }
 
-  @MessagePattern('storage.events.query')
+  @MessagePattern(StorageTopics.eventsQuery.topic)
   queryEvents(@Payload() request: QueryEventsRequest) {
     return this.history.queryEvents(request);
   }
 
-  @MessagePattern('storage.database.check')
+  @MessagePattern(StorageTopics.databaseCheck.topic)
   check() {
     return this.maintenance.check();
   }
 
-  @MessagePattern('storage.backup.create')
+  @MessagePattern(StorageTopics.backupCreate.topic)
   createBackup(@Payload() request: CreateBackupRequest, @Ctx() context: ZmqContext) {
     return this.backups.create(request.path, context.getCorrelationId());
   }
 
-  @MessagePattern('storage.backup.restore')
+  @MessagePattern(StorageTopics.backupRestore.topic)
   restoreBackup(@Payload() request: RestoreBackupRequest, @Ctx() context: ZmqContext) {
     return this.backups.restore(request.path, context.getCorrelationId());
   }

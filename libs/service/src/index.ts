@@ -1,5 +1,4 @@
-export * from './service.tokens';
-export * from './service-core.module';
-export * from './process-stats';
+// What an app uses of the service runtime: runService and its definition types, and the injection tokens of what
+// it provides. The test environment is in `@aico/service/testing`.
 export * from './run-service';
-export * from './testing/service-test-environment';
+export * from './service.tokens';

@@ -1,8 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { BusClient, ZmqClient } from '@aico/bus';
-import type { TopicRegistry } from '@aico/contracts';
+import { BusClient } from '@aico/bus';
+import { TopicRegistry } from '@aico/contracts';
 import { KeyRing } from '@aico/keys';
 import type { Logger } from '@aico/logging';
+import { AccessPolicy } from '@aico/policy';
 import { SERVICE_CONFIG, SERVICE_INFO, SERVICE_LOGGER, type ServiceInfo } from './service.tokens';
 
 export interface ServiceCoreOptions {
@@ -11,10 +12,16 @@ export interface ServiceCoreOptions {
   readonly info: ServiceInfo;
   readonly keys: KeyRing;
   readonly bus: BusClient;
+  /** The registry the bus client checks topics against: an app injects this one, never builds its own. */
   readonly registry: TopicRegistry;
+  /** The access policy the bus client asks: injectable by its class, like the registry. */
+  readonly policy: AccessPolicy;
 }
 
-/** Makes the process-wide objects the bootstrap built injectable everywhere in the app. */
+/**
+ * Makes the process-wide objects the bootstrap built injectable everywhere in the app: the config, logger and
+ * service info by token; the key ring, bus client, topic registry and access policy by their classes.
+ */
 @Module({})
 export class ServiceCoreModule {
   static forRoot(options: ServiceCoreOptions): DynamicModule {
@@ -27,9 +34,10 @@ export class ServiceCoreModule {
         { provide: SERVICE_INFO, useValue: options.info },
         { provide: KeyRing, useValue: options.keys },
         { provide: BusClient, useValue: options.bus },
-        { provide: ZmqClient, useValue: new ZmqClient(options.bus, options.registry) },
+        { provide: TopicRegistry, useValue: options.registry },
+        { provide: AccessPolicy, useValue: options.policy },
       ],
-      exports: [SERVICE_CONFIG, SERVICE_LOGGER, SERVICE_INFO, KeyRing, BusClient, ZmqClient],
+      exports: [SERVICE_CONFIG, SERVICE_LOGGER, SERVICE_INFO, KeyRing, BusClient, TopicRegistry, AccessPolicy],
     };
   }
 }

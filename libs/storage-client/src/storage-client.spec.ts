@@ -1,7 +1,7 @@
 // The storage client against a scripted responder on a real CURVE bus: it retries what may succeed later with
 // one idempotency key, gives up at its deadline naming that key, and passes domain errors straight through.
 import { RpcException } from '@nestjs/microservices';
-import { requestWhenRoutable, TestBus, type TestClient } from '@aico/bus';
+import { requestWhenRoutable, TestBus, type TestClient } from '@aico/bus/testing';
 import { StorageErrorCode, StorageTopics } from '@aico/contracts';
 import { StorageClient, StorageClientErrorCode } from './storage-client';
 

@@ -16,10 +16,11 @@ import { loadavg } from 'node:os';
 import { Agent, request } from 'node:https';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { createTestClient, freeTcpPort, requestWhenRoutable, type BusClient } from '@aico/bus';
+import { type BusClient } from '@aico/bus';
+import { createTestClient, freeTcpPort, requestWhenRoutable } from '@aico/bus/testing';
 import { ConversationTopics, JobClass, ModelPurpose, ModelsTopics, StorageTopics } from '@aico/contracts';
 import { hashUserPassword } from '@aico/key-manager';
-import { createServiceTestEnvironment } from '@aico/service';
+import { createServiceTestEnvironment } from '@aico/service/testing';
 import { StorageClient } from '@aico/storage-client';
 import { login, machine, median as medianOf, round as roundTo, startBuiltApp } from '../support/bench-runtime';
 

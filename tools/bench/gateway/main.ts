@@ -8,10 +8,10 @@ import { readFile } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { createTestClient, freeTcpPort, requestWhenRoutable } from '@aico/bus';
+import { createTestClient, freeTcpPort, requestWhenRoutable } from '@aico/bus/testing';
 import { LogLevel, StorageTopics, SystemTopics } from '@aico/contracts';
 import { hashUserPassword } from '@aico/key-manager';
-import { createServiceTestEnvironment } from '@aico/service';
+import { createServiceTestEnvironment } from '@aico/service/testing';
 import { StorageClient } from '@aico/storage-client';
 
 const PASSWORD = 'Bench-password-2026!';

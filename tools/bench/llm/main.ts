@@ -14,9 +14,10 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { createTestClient, requestWhenRoutable, type BusClient } from '@aico/bus';
+import { type BusClient } from '@aico/bus';
+import { createTestClient, requestWhenRoutable } from '@aico/bus/testing';
 import { JobClass, ModelsTopics, StopReason } from '@aico/contracts';
-import { createServiceTestEnvironment } from '@aico/service';
+import { createServiceTestEnvironment } from '@aico/service/testing';
 import { machine, median, round, startBuiltApp, WORKSPACE_ROOT } from '../support/bench-runtime';
 
 const [modelPath, threadsText = '1', tokensText = '128', roundsText = '7'] = process.argv.slice(2);

@@ -10,9 +10,9 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import * as si from 'systeminformation';
-import { createTestClient } from '@aico/bus';
+import { createTestClient } from '@aico/bus/testing';
 import { MonitorTopics } from '@aico/contracts';
-import { createServiceTestEnvironment } from '@aico/service';
+import { createServiceTestEnvironment } from '@aico/service/testing';
 
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
 

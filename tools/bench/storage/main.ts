@@ -4,9 +4,9 @@
 // (synchronous=FULL, WAL) and carries an idempotency key, as the storage client sends them.
 import { startBuiltApp, percentile, machine } from '../support/bench-runtime';
 import type { ChildProcess } from 'node:child_process';
-import { createTestClient, requestWhenRoutable } from '@aico/bus';
+import { createTestClient, requestWhenRoutable } from '@aico/bus/testing';
 import { StorageTopics } from '@aico/contracts';
-import { createServiceTestEnvironment } from '@aico/service';
+import { createServiceTestEnvironment } from '@aico/service/testing';
 import { StorageClient } from '@aico/storage-client';
 
 const VALUE = Buffer.alloc(256, 0x61);

@@ -2,11 +2,12 @@
 // order whatever order its deltas arrive in (and when they overtake the send's answer), another user's deltas left
 // out, Ctrl-C stopping the reply, the user chosen or asked for, threads listed, and the exit code of each failure.
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { BusErrorCode, TestBus, type TestClient } from '@aico/bus';
+import { BusErrorCode } from '@aico/bus';
+import { TestBus, type TestClient } from '@aico/bus/testing';
 import { baseConfigSchema, loadConfig } from '@aico/config';
 import { ConversationErrorCode, ConversationTopics, MessageStatus, ModelsErrorCode, PublicError, RecordKind, StorageTopics, type ReplyDelta } from '@aico/contracts';
 import { KeyManager } from '@aico/key-manager';
-import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service';
+import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service/testing';
 import type { CliContext } from '../cli-context';
 import { runCli } from '../cli-program';
 import { conversationExitCode, ExitCode } from '../exit-codes';

@@ -2,11 +2,12 @@
 // and the exit code of every outcome (each ModelsErrorCode, no models service).
 import { join } from 'node:path';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { BusError, BusErrorCode, RemoteError, TestBus, type TestClient } from '@aico/bus';
+import { BusError, BusErrorCode, RemoteError } from '@aico/bus';
+import { TestBus, type TestClient } from '@aico/bus/testing';
 import { baseConfigSchema, loadConfig } from '@aico/config';
 import { ModelPurpose, ModelsErrorCode, ModelsTopics, PublicError } from '@aico/contracts';
 import { KeyManager } from '@aico/key-manager';
-import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service';
+import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service/testing';
 import type { CliContext } from '../cli-context';
 import { runCli } from '../cli-program';
 import { ExitCode, modelsExitCode } from '../exit-codes';

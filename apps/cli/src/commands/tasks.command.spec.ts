@@ -1,11 +1,11 @@
 // `aico tasks` against a stand-in scheduler on a real CURVE bus: what each subcommand sends, what it prints, and
 // the exit code of every outcome (a failed or skipped run, an unknown task, no scheduler).
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { TestBus, type TestClient } from '@aico/bus';
+import { TestBus, type TestClient } from '@aico/bus/testing';
 import { baseConfigSchema, loadConfig } from '@aico/config';
 import { MissedRunPolicy, PublicError, RunStatus, RunTrigger, SchedulerErrorCode, SchedulerTopics } from '@aico/contracts';
 import { KeyManager } from '@aico/key-manager';
-import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service';
+import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service/testing';
 import type { CliContext } from '../cli-context';
 import { runCli } from '../cli-program';
 import { ExitCode } from '../exit-codes';

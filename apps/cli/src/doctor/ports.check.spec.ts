@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import selfsigned from 'selfsigned';
-import { freeTcpPort, TestBus } from '@aico/bus';
+import { freeTcpPort, TestBus } from '@aico/bus/testing';
 import { ConfigError, ConfigErrorCode } from '@aico/config';
 import { answersAsGateway, bindProbe, greet, type Endpoint } from './network-probes';
 import { checkBusPort, checkGatewayPort, type DoctorNetwork, type PortSubject } from './ports.check';

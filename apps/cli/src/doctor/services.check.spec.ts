@@ -1,6 +1,6 @@
 // Service pings and the database check over a real CURVE bus, with a stand-in storage that answers
 // `storage.database.check` as the storage app does (or refuses, or is not there at all).
-import { TestBus, type TestClient } from '@aico/bus';
+import { TestBus, type TestClient } from '@aico/bus/testing';
 import { PublicError, StorageErrorCode, StorageTopics } from '@aico/contracts';
 import { checkDatabase, checkServices, PINGED_SERVICES } from './services.check';
 

@@ -4,7 +4,8 @@
 // JSON schema), its facts are listed, edited, deleted and forgotten over the memory topics with their error codes,
 // the next thread's prompt carries them, a withdrawal deletes them; without consent no job starts and no prompt
 // carries memory. Every memory event goes to its own user (payload and envelope).
-import { RemoteError, type TestClient } from '@aico/bus';
+import { RemoteError } from '@aico/bus';
+import { type TestClient } from '@aico/bus/testing';
 import { ConversationErrorCode, ConversationTopics, GatewayTopics, JobClass, MEMORY_CONSENT_PURPOSE, ModelPurpose, ModelsTopics, StopReason, type MemoryChanged } from '@aico/contracts';
 import { ConversationHarness } from '../testing/conversation-harness.test-helpers';
 import type { ScriptedGeneration } from '../testing/models-stand-in.test-helpers';

@@ -1,12 +1,14 @@
 // The conversation app in this process behind a real CURVE proxy (TestBus), with storage and the models service
 // stood in for at the edge, a front end (the gateway's identity) that records every conversation and avatar event,
 // and a restart of the app on the same bus and storage.
-import { requestWhenRoutable, TestBus, type IncomingMessage, type TestClient } from '@aico/bus';
+import { type IncomingMessage } from '@aico/bus';
+import { requestWhenRoutable, TestBus, type TestClient } from '@aico/bus/testing';
 import { ConversationTopics, GatewayTopics, type ReplyCompleted, type ReplyDelta } from '@aico/contracts';
 
 /** The events a front end follows (requests on the same prefixes are not recorded). */
 const EVENT_TOPICS = new Set([...Object.values(ConversationTopics), GatewayTopics.avatarSpeak, GatewayTopics.avatarStop].filter((d) => d.kind === 'event').map((d) => d.topic));
-import { createServiceTestEnvironment, runService, type RunningService, type ServiceTestEnvironment } from '@aico/service';
+import { runService, type RunningService } from '@aico/service';
+import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service/testing';
 import { ConversationAppModule } from '../conversation-app.module';
 import { conversationConfigSchema } from '../conversation.config';
 import { ModelsStandIn } from './models-stand-in.test-helpers';

@@ -4,6 +4,7 @@ import { Controller, Inject } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { ZmqContext } from '@aico/bus';
+import { ModelsTopics } from '@aico/contracts';
 import type { ImportModelRequest, ListModelsRequest, PullModelRequest, PullProgressSchema, RemoveModelRequest, UseModelRequest } from '@aico/contracts';
 import type { Logger } from '@aico/logging';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@aico/service';
@@ -40,7 +41,7 @@ export class CatalogController {
     );
   }
 
-  @MessagePattern('models.catalog.list')
+  @MessagePattern(ModelsTopics.catalogList.topic)
   async list(@Payload() request: ListModelsRequest): Promise<CatalogListing & { fits?: ModelFitInit[] }> {
     const listing = await this.catalog.list();
     const fit = request.withFit ? this.fitCheck() : undefined;
@@ -48,13 +49,13 @@ export class CatalogController {
     return { ...listing, fits: await fitsOf(listing, fit, this.logger) };
   }
 
-  @MessagePattern('models.catalog.import')
+  @MessagePattern(ModelsTopics.catalogImport.topic)
   async import(@Payload() request: ImportModelRequest) {
     this.refuseUnderOllama();
     return { model: await this.catalog.import({ path: request.path, name: request.name, sha256: request.sha256 }) };
   }
 
-  @MessagePattern('models.catalog.pull')
+  @MessagePattern(ModelsTopics.catalogPull.topic)
   async pull(@Payload() request: PullModelRequest, @Ctx() context: ZmqContext) {
     this.refuseUnderOllama();
     // The stream's signal aborts at the requester's deadline, on its cancel, or when it is gone (Ctrl-C, killed):
@@ -70,12 +71,12 @@ export class CatalogController {
     return { model };
   }
 
-  @MessagePattern('models.catalog.remove')
+  @MessagePattern(ModelsTopics.catalogRemove.topic)
   remove(@Payload() request: RemoveModelRequest) {
     return this.catalog.remove(request.name);
   }
 
-  @MessagePattern('models.catalog.use')
+  @MessagePattern(ModelsTopics.catalogUse.topic)
   async use(@Payload() request: UseModelRequest) {
     this.refuseUnderOllama();
     return { model: await this.catalog.use(request.name, request.purpose) };

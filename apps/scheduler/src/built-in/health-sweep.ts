@@ -1,10 +1,10 @@
 // The health sweep: every heartbeat on the bus is remembered (the last one per service instance); the sweep task
 // publishes what they add up to on `scheduler.health.summary`, marking instances whose heartbeats are overdue.
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { BusClient } from '@aico/bus';
-import { HealthStatus, SchedulerTopics, SystemTopics, type HealthSummarySchema, type Heartbeat, type ServiceHealthSchema, type ServiceStopping } from '@aico/contracts';
+import { HealthStatus, SchedulerTopics, type HealthSummarySchema, type Heartbeat, type ServiceHealthSchema } from '@aico/contracts';
 import { SERVICE_CONFIG } from '@aico/service';
 import type { Clock } from '../clock';
 import type { SchedulerConfig } from '../scheduler.config';
@@ -16,7 +16,7 @@ interface Heard {
 }
 
 @Injectable()
-export class HealthSweep implements OnApplicationBootstrap {
+export class HealthSweep {
   private readonly heard = new Map<string, Heard>();
 
   constructor(
@@ -25,14 +25,14 @@ export class HealthSweep implements OnApplicationBootstrap {
     private readonly bus: BusClient,
   ) {}
 
-  /** Subscribed before the bus connects, so the first heartbeats after start are heard. */
-  onApplicationBootstrap(): void {
-    this.bus.subscribe(SystemTopics.heartbeat, (event) => {
-      const heartbeat = event.payload as Heartbeat;
-      this.heard.set(heartbeat.instanceId || event.source, { heartbeat, at: this.clock.now() });
-    });
-    // A service that said it is stopping is gone on purpose, not overdue.
-    this.bus.subscribe(SystemTopics.serviceStopping, (event) => void this.heard.delete((event.payload as ServiceStopping).instanceId));
+  /** A heartbeat heard on the bus (the scheduler controller's `system.health.heartbeat` handler). */
+  heartbeat(heartbeat: Heartbeat, source: string): void {
+    this.heard.set(heartbeat.instanceId || source, { heartbeat, at: this.clock.now() });
+  }
+
+  /** A service that said it is stopping is gone on purpose, not overdue. */
+  stopping(instanceId: string): void {
+    this.heard.delete(instanceId);
   }
 
   summarize(): MessageInitShape<typeof HealthSummarySchema> {

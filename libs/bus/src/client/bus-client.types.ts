@@ -3,6 +3,7 @@ import type { DescMessage, MessageInitShape, MessageShape } from '@bufbuild/prot
 import type { Context } from 'zeromq';
 import type { TopicRegistry } from '@aico/contracts';
 import type { Logger } from '@aico/logging';
+import type { AccessPolicy } from '@aico/policy';
 import type { IncomingOf } from './envelope-codec';
 
 export interface CurveClientKeys {
@@ -22,6 +23,8 @@ export interface BusClientOptions {
   readonly subscribeEndpoint: string;
   readonly curve: CurveClientKeys;
   readonly registry: TopicRegistry;
+  /** Decides what the registry alone does not allow (default: a policy over `registry`). */
+  readonly policy?: AccessPolicy;
   readonly logger: Logger;
   readonly sendHighWaterMark?: number;
   readonly receiveHighWaterMark?: number;

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freeTcpPort } from '@aico/bus';
+import { freeTcpPort } from '@aico/bus/testing';
 import { KeyRing } from '@aico/keys';
 
 export interface ServiceTestEnvironment {

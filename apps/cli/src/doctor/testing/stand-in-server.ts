@@ -1,7 +1,7 @@
 // Stand-in programs on loopback ports for the doctor's tests: a foreign server, a silent one, aico's gateway.
 import type { Server as HttpServer } from 'node:http';
 import type { Server, Socket } from 'node:net';
-import { freeTcpPort } from '@aico/bus';
+import { freeTcpPort } from '@aico/bus/testing';
 
 export interface StandIn {
   readonly port: number;

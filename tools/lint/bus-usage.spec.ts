@@ -1,0 +1,54 @@
+// One way to use the bus (libs/bus/README.md), by lint: a controller names its topics by the registry's constants;
+// `@MessagePattern('a.b.c')` or `@EventPattern('a.b.c')` with a string literal is refused.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+
+/** Lints `code` as if it were `file`, with only the topic-literal rule (ESLint runs as a child: its config is ESM). */
+function literalErrors(file: string, code: string): Promise<string[]> {
+  const eslint = join(root, 'node_modules', 'eslint', 'bin', 'eslint.js');
+  const child = spawn(process.execPath, [eslint, '-c', 'tools/lint/bus-usage.eslint.config.mjs', '--stdin', '--stdin-filename', file, '-f', 'json'], { cwd: root });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stdin.end(code);
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', () => {
+      try {
+        const [result] = JSON.parse(stdout) as { messages: { ruleId: string | null; message: string }[] }[];
+        resolve(result!.messages.filter((m) => m.ruleId === 'no-restricted-syntax').map((m) => m.message));
+      } catch (error) {
+        reject(new Error(`ESLint did not print JSON: ${stdout.slice(0, 500)} (${(error as Error).message})`));
+      }
+    });
+  });
+}
+
+const controller = (pattern: string): string => `import { Controller } from '@nestjs/common';
+import { EventPattern, MessagePattern } from '@nestjs/microservices';
+import { MonitorTopics, SystemTopics } from '@aico/contracts';
+void MonitorTopics; void SystemTopics;
+@Controller()
+export class ProbeController {
+  ${pattern}
+  handle(): void {}
+}
+`;
+
+// A deadline for a hung lint on two loaded cores, not a measure of speed.
+jest.setTimeout(600_000);
+
+describe('bus topics in app controllers', () => {
+  it('refuses a topic named by a string literal', async () => {
+    const request = await literalErrors('apps/monitor/src/probe.controller.ts', controller("@MessagePattern('jobs.job.submit')"));
+    expect(request.join('\n')).toContain("registry's constant");
+    const event = await literalErrors('apps/monitor/src/probe.controller.ts', controller('@EventPattern(`system.health.heartbeat`)'));
+    expect(event.join('\n')).toContain("registry's constant");
+  });
+
+  it("allows the registry's constants", async () => {
+    const code = controller('@MessagePattern(MonitorTopics.jobSubmit.topic)\n  @EventPattern(SystemTopics.heartbeat.topic)');
+    expect(await literalErrors('apps/monitor/src/probe.controller.ts', code)).toEqual([]);
+  });
+});
