@@ -10,14 +10,13 @@ import type { Duplex } from 'node:stream';
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { BusClient } from '@aico/bus';
-import { MonitorTopics, type TopicRegistry } from '@aico/contracts';
+import { MonitorTopics, TopicRegistry } from '@aico/contracts';
 import type { Logger } from '@aico/logging';
 import { AccessPolicy } from '@aico/policy';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@aico/service';
 import { AuthService } from '../auth/auth.service';
 import { bearerToken } from '../auth/auth.guard';
 import type { AccessClaims } from '../auth/token.service';
-import { TOPIC_REGISTRY } from '../gateway-core.module';
 import type { GatewayConfig } from '../gateway.config';
 import { ActivityReporter, type ActivitySource } from '../health/activity-reporter';
 import { isoTimeOfMs } from '../time/iso-time';
@@ -78,7 +77,7 @@ export class WsBridge implements BeforeApplicationShutdown {
     private readonly auth: AuthService,
     private readonly policy: AccessPolicy,
     private readonly activity: ActivityReporter,
-    @Inject(TOPIC_REGISTRY) registry: TopicRegistry,
+    registry: TopicRegistry,
   ) {
     const settings = config.gateway;
     this.server = new WebSocketServer({ noServer: true, maxPayload: settings.wsMaxFrameBytes, perMessageDeflate: false, handleProtocols: (offered) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false) });
