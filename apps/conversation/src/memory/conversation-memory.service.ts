@@ -7,6 +7,7 @@
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampNow } from '@bufbuild/protobuf/wkt';
 import { MAX_MEMORY_FACT_CHARS, MEMORY_CONSENT_PURPOSE, MemoryFactSchema, type ConsentChanged, type ForgetMemoryResponse, type MemoryChangedSchema, type MemoryFact, type MemoryFactView, type ListMemoryResponse, type Thread, MemoryFactViewSchema, ListMemoryResponseSchema } from '@aico/contracts';
+import { KeyedMutex } from '@aico/concurrency';
 import type { Logger } from '@aico/logging';
 import { ConversationError, ConversationErrorCode } from '../conversation.error';
 import type { ThreadStorePort } from '../threads/thread-store.port';
@@ -51,7 +52,7 @@ export class ConversationMemoryService implements ConversationMemoryPort {
   /** Bumped when a user's memory is wiped (forget, consent withdrawn): a job that began before does not write after. */
   private readonly epochs = new Map<string, number>();
   /** One change of a user's memory at a time (a job's writes, forget, edits): a wipe never races a write. */
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly locks = new KeyedMutex();
 
   constructor(private readonly deps: ConversationMemoryDeps) {
     this.jobs = new MemoryJobQueue((job) => this.runJob(job), {
@@ -98,7 +99,7 @@ export class ConversationMemoryService implements ConversationMemoryPort {
 
   async threadDeleted(userId: string, threadId: string): Promise<void> {
     this.jobs.cancel(userId, threadId);
-    const deleted = await this.exclusive(userId, async () => {
+    const deleted = await this.locks.run(userId, async () => {
       const learnt = (await this.deps.facts.list(userId)).filter((fact) => fact.sourceThreadId === threadId);
       for (const fact of learnt) await this.deps.facts.delete(fact.id);
       return learnt.length;
@@ -127,7 +128,7 @@ export class ConversationMemoryService implements ConversationMemoryPort {
     const wanted = text.replace(/\s+/g, ' ').trim();
     if (wanted === '') throw new ConversationError(ConversationErrorCode.InvalidArgument, 'The fact is empty: write what the companion should remember, or delete the fact.', { field: 'text' });
     if (wanted.length > MAX_FACT_CHARS) throw new ConversationError(ConversationErrorCode.InvalidArgument, `The fact is ${wanted.length} characters long; at most ${MAX_FACT_CHARS}.`, { field: 'text', maxChars: String(MAX_FACT_CHARS) });
-    const fact = await this.exclusive(userId, async () => {
+    const fact = await this.locks.run(userId, async () => {
       const found = await this.ownFact(userId, factId);
       found.text = wanted;
       found.edited = true;
@@ -142,7 +143,7 @@ export class ConversationMemoryService implements ConversationMemoryPort {
   }
 
   async delete(userId: string, factId: string): Promise<void> {
-    await this.exclusive(userId, async () => {
+    await this.locks.run(userId, async () => {
       await this.ownFact(userId, factId);
       await this.deps.facts.delete(factId);
     });
@@ -153,7 +154,7 @@ export class ConversationMemoryService implements ConversationMemoryPort {
   async forget(userId: string, reason: 'forgotten' | 'consent_withdrawn' = 'forgotten'): Promise<ForgetMemoryResponse> {
     this.epochs.set(userId, this.epochOf(userId) + 1);
     this.jobs.cancel(userId);
-    const counts = await this.exclusive(userId, async () => {
+    const counts = await this.locks.run(userId, async () => {
       const deletedFacts = await this.deps.facts.deleteAll(userId);
       let deletedSummaries = 0;
       for (const thread of await this.deps.threads.allThreads(userId)) {
@@ -216,7 +217,7 @@ export class ConversationMemoryService implements ConversationMemoryPort {
       return;
     }
     const fresh = await this.newFacts(known, extracted.facts, signal);
-    const learnt = await this.exclusive(userId, async () => {
+    const learnt = await this.locks.run(userId, async () => {
       if (signal.aborted || this.epochOf(userId) !== epoch || !(await this.deps.consent.granted(userId))) return undefined;
       const updated = await this.ignoreGoneThread(
         this.deps.threads.updateThread(userId, threadId, (current) => {
@@ -323,16 +324,6 @@ export class ConversationMemoryService implements ConversationMemoryPort {
     return this.epochs.get(userId) ?? 0;
   }
 
-  private exclusive<T>(userId: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(userId) ?? Promise.resolve();
-    const next = previous.then(work, work);
-    const settled = next.catch(() => undefined);
-    this.locks.set(userId, settled);
-    void settled.then(() => {
-      if (this.locks.get(userId) === settled) this.locks.delete(userId);
-    });
-    return next;
-  }
 }
 
 function keptAnything(facts: readonly MemoryFact[], threads: readonly Pick<Thread, 'summary'>[]): boolean {

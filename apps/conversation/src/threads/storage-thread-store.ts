@@ -8,11 +8,12 @@ import { StorageClient } from '@aico/storage-client';
 import { ConversationError, ConversationErrorCode } from '../conversation.error';
 import { storageFailure } from './storage-failure';
 import type { ThreadStorePort } from './thread-store.port';
+import { KeyedMutex } from '@aico/concurrency';
 
 @Injectable()
 export class StorageThreadStore implements ThreadStorePort {
-  /** The last change queued per thread: the next waits for it. */
-  private readonly lanes = new Map<string, Promise<unknown>>();
+  /** One change of a thread at a time, in arrival order. */
+  private readonly lanes = new KeyedMutex();
 
   constructor(private readonly storage: StorageClient) {}
 
@@ -24,7 +25,7 @@ export class StorageThreadStore implements ThreadStorePort {
   }
 
   updateThread(userId: string, threadId: string, change: (thread: Thread) => void): Promise<Thread> {
-    return this.inLane(threadId, async () => {
+    return this.lanes.run(threadId, async () => {
       const thread = await this.getThread(userId, threadId);
       change(thread);
       await this.putThread(thread);
@@ -79,7 +80,7 @@ export class StorageThreadStore implements ThreadStorePort {
 
   /** The thread's messages, then the thread record; answers how many messages went. */
   deleteThread(userId: string, threadId: string): Promise<number> {
-    return this.inLane(threadId, async () => {
+    return this.lanes.run(threadId, async () => {
       await this.getThread(userId, threadId);
       const { count } = await this.guard(() => this.storage.deleteRecordsOf(RecordKind.THREAD_MESSAGE, threadId));
       await this.guard(() => this.storage.deleteRecord(RecordKind.THREAD, threadId));
@@ -106,14 +107,4 @@ export class StorageThreadStore implements ThreadStorePort {
     }
   }
 
-  private inLane<T>(threadId: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.lanes.get(threadId) ?? Promise.resolve();
-    const next = previous.then(work, work);
-    const settled = next.catch(() => undefined);
-    this.lanes.set(threadId, settled);
-    void settled.then(() => {
-      if (this.lanes.get(threadId) === settled) this.lanes.delete(threadId);
-    });
-    return next;
-  }
 }

@@ -18,7 +18,7 @@ import type { GatewayConfig } from '../gateway.config';
 import { msOrZero } from '../time/iso-time';
 import { AccountRateLimiter } from './account-rate-limit';
 import { GATEWAY_CLOCK, type Clock } from './clock';
-import { KeyedMutex } from './keyed-mutex';
+import { KeyedMutex } from '@aico/concurrency';
 import { LoginLockout } from './login-lockout';
 import { PasswordHashQueue } from './password-hash-queue';
 import { SpentRefreshSecrets } from './spent-refresh-secrets';

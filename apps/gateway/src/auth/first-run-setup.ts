@@ -9,7 +9,7 @@ import { StorageClient } from '@aico/storage-client';
 import { ApiError } from '../http/api-error';
 import { AuthService, userIdOf, type IssuedTokens } from './auth.service';
 import { LOOPBACK_CLIENT, rateLimitClient } from './client-address';
-import { KeyedMutex } from './keyed-mutex';
+import { KeyedMutex } from '@aico/concurrency';
 import { PasswordHashQueue } from './password-hash-queue';
 
 export const SETUP_CLAIM = { namespace: 'gateway', key: 'first-run-setup' } as const;

@@ -8,7 +8,7 @@ import { StorageErrorCode } from '@aico/contracts';
 import type { StorageClient } from '@aico/storage-client';
 import { ApiError } from '../http/api-error';
 import type { Clock } from './clock';
-import { KeyedMutex } from './keyed-mutex';
+import { KeyedMutex } from '@aico/concurrency';
 
 export interface LockoutPolicy {
   /** Attempts before the account waits. */

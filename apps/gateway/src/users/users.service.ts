@@ -7,7 +7,7 @@ import { Injectable } from '@nestjs/common';
 import { RecordKind, type User } from '@aico/contracts';
 import { StorageClient } from '@aico/storage-client';
 import { AuthService, userIdOf } from '../auth/auth.service';
-import { KeyedMutex } from '../auth/keyed-mutex';
+import { KeyedMutex } from '@aico/concurrency';
 import { PasswordHashQueue } from '../auth/password-hash-queue';
 import { ApiError, notFound } from '../http/api-error';
 import { username as usernameSchema } from '../http/schemas';

@@ -1,6 +1,6 @@
-// Runs async work one at a time per key (an account, a session), in arrival order; different keys run side by side.
-// The gateway is one process, so this is what makes "read the counter, decide, write it back" atomic for a key;
-// storage's compare-and-set catches any writer outside this process.
+// Runs async work one at a time per key (an account, a session, a thread), in arrival order; different keys run side
+// by side. Within one process this makes "read, decide, write back" atomic for a key (the gateway's login counters,
+// the conversation app's thread and memory writes); storage's compare-and-set catches any writer outside it.
 export class KeyedMutex {
   private readonly tails = new Map<string, Promise<void>>();
 

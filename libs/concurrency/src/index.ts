@@ -1,0 +1,2 @@
+// Per-key serialization for work inside one process.
+export { KeyedMutex } from './keyed-mutex';
