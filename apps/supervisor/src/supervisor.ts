@@ -1,12 +1,12 @@
 // `aico start`: the bus first, then keys, then storage, then the apps that need storage, each as its own OS process
 // from its build output, each started once what it depends on has announced it is ready. Crashed apps are
 // restarted with backoff; the state of every app answers `system.supervisor.status`; a stop goes in reverse order.
-import { join } from 'node:path';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { BusClient, deriveClientKeys } from '@aico/bus';
 import { defaultTopicRegistry, SupervisedAppState, SupervisorTopics, SystemTopics } from '@aico/contracts';
 import type { KeyRing } from '@aico/keys';
 import { DegradableWriter, degradedMessage, recoveredMessage, StandardOutput, type Logger } from '@aico/logging';
+import { appEntryPoint } from '../../../tools/build/build-paths.mjs';
 import { RestartPolicy } from './restart-policy';
 import { SupervisedApp } from './supervised-app';
 import { consoleLogPath, type SupervisorConfig } from './supervisor.config';
@@ -31,7 +31,7 @@ export class Supervisor {
     const make = (name: string) =>
       new SupervisedApp({
         name,
-        script: join(supervisor.appsDir, name, 'apps', name, 'src', 'main.js'),
+        script: appEntryPoint(supervisor.appsDir, name),
         env,
         consoleLog: consoleLogPath(config.dataDir, name),
         consoleLogMaxBytes: supervisor.consoleLogMaxBytes,

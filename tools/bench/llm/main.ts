@@ -14,6 +14,7 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { builtAppEntryPoint } from '../../build/build-paths.mjs';
 import { createTestClient, requestWhenRoutable, type BusClient } from '@aico/bus';
 import { JobClass, ModelsTopics, StopReason } from '@aico/contracts';
 import { createServiceTestEnvironment } from '@aico/service';
@@ -210,7 +211,7 @@ async function busGenerate(client: BusClient, maxTokens: number, cancelAfter?: n
 
 /** `aico generate --raw --verbose` as a person runs it: first output and exit from the spawn, and the usage it prints. */
 function cliGenerate(env: NodeJS.ProcessEnv, maxTokens: number): Promise<{ firstOutputMs: number; exitMs: number; usage: string; code: number | null }> {
-  const cli = join(WORKSPACE_ROOT, 'dist/apps/cli/apps/cli/src/main.js');
+  const cli = builtAppEntryPoint(WORKSPACE_ROOT, 'cli');
   const started = performance.now();
   const child = spawn(process.execPath, [cli, 'generate', '--raw', '--model', 'bench', '--temperature', '0', '--max-tokens', String(maxTokens), '--verbose', PROMPT], {
     env: { PATH: process.env['PATH'], ...env },
