@@ -6,7 +6,7 @@ import { QueryClient } from '@tanstack/react-query';
 import { AppStore, SESSION_KEY, type Session } from '../core/app-store';
 import { WsConnection, type ConnectionState, type SocketLike } from '../core/ws-connection';
 import { Api, ApiError, secondsUntilExpiry } from '../api/api-client';
-import { queryKeys } from '../api/queries';
+import { queryKeys } from '../api/query-keys';
 import { LiveEvents } from '../live/live-events';
 import { ResourceHistory } from '../features/status/resource-history';
 import type { ConversationMessageJson, MemoryChangedJson, ReplyCompletedJson, ReplyDeltaJson, ThreadChangedJson } from '@aico/contracts';

@@ -8,7 +8,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import type { ThreadJson } from '@aico/contracts';
 import { ApiError } from '../../api/api-client';
 import { MAX_MESSAGE_CHARS } from '../../api/conversation-api';
-import { queryKeys } from '../../api/queries';
+import { queryKeys } from '../../api/query-keys';
 import { useServices } from '../../app/app-context';
 import { ErrorAlert } from '../../app/error-alert';
 import { AvatarPanel } from '../avatar/avatar-panel';

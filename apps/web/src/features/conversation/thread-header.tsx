@@ -4,7 +4,7 @@ import { useState, type FormEvent } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import type { ThreadJson } from '@aico/contracts';
 import type { ExportFormat } from '../../api/conversation-api';
-import { queryKeys } from '../../api/queries';
+import { queryKeys } from '../../api/query-keys';
 import { useServices } from '../../app/app-context';
 import { ErrorAlert } from '../../app/error-alert';
 

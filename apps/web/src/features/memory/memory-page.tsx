@@ -5,7 +5,8 @@ import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { MemoryFactViewJson } from '@aico/contracts';
-import { queryKeys, useConsent } from '../../api/queries';
+import { useConsent } from '../../api/queries';
+import { queryKeys } from '../../api/query-keys';
 import { useAppState, useServices } from '../../app/app-context';
 import { ErrorAlert } from '../../app/error-alert';
 

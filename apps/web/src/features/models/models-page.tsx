@@ -5,7 +5,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { CatalogModelJson } from '@aico/contracts';
 import { isChatModel, PULL_COMPLETED_TOPIC, PULL_PROGRESS_TOPIC, type PullCompletedEvent, type PullProgressEvent } from '../../api/models-api';
-import { queryKeys } from '../../api/queries';
+import { queryKeys } from '../../api/query-keys';
 import { useServices } from '../../app/app-context';
 import { ErrorAlert } from '../../app/error-alert';
 import { formatBytes, pullView } from './pull-progress';

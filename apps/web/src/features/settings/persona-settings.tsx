@@ -4,7 +4,7 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { EXPRESSIONS } from '@aico/avatar-protocol';
-import { queryKeys } from '../../api/queries';
+import { queryKeys } from '../../api/query-keys';
 import { useServices } from '../../app/app-context';
 import { ErrorAlert } from '../../app/error-alert';
 import { personaFormValues, validatePersonaForm, type PersonaFormErrors, type PersonaFormValues } from './persona-form';
