@@ -31,7 +31,8 @@ export class BusAnnouncements {
 
   /**
    * Pings the bus app until it answers while it is starting (after the supervisor's client connected, and after each
-   * restart of the bus app). The answer comes from the identity `bus`, which only the bus app's keys can speak for.
+   * restart of the bus app). The answer comes from a client speaking as `bus`: the bus app's own (only processes
+   * holding the master key get onto the bus at all, and the supervisor started no other `bus`).
    */
   askBusApp(): void {
     const app = this.named(BUS_APP);
