@@ -1,6 +1,6 @@
 // Runs the built `aico` command as a person would (its own process, arguments, standard input), for e2e tests.
 import { execFile } from 'node:child_process';
-import { builtAppEntryPoint } from '../../tools/build/build-paths.mjs';
+import { builtAppEntryPoint } from './build-output';
 import { WORKSPACE_ROOT } from './service-process';
 
 export const AICO_CLI = builtAppEntryPoint(WORKSPACE_ROOT, 'cli');

@@ -11,7 +11,7 @@ import { StorageTopics } from '@aico/contracts';
 import { hashUserPassword } from '@aico/key-manager';
 import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service';
 import { StorageClient } from '@aico/storage-client';
-import { APPS_BUILD_DIR, appEntryPoint } from '../../tools/build/build-paths.mjs';
+import { APPS_BUILD_DIR, appEntryPoint } from './build-output';
 import { GatewayClient, type GatewayRequest, type GatewayResponse, type TestSocket } from './gateway-client';
 import { ServiceProcess } from './service-process';
 import { LOAD_TOLERANT_ENV, SIGNAL_TIMEOUT_MS } from './timing';

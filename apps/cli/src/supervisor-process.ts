@@ -1,5 +1,6 @@
 // Where the supervisor's build is and how to reach the running one: its pid file under <dataDir>/run (the shared
 // @aico/pid-files format), or the `<dataDir>/supervisor.pid` a supervisor of an earlier version wrote.
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the build layout is the build tool's to define; every build carries this file
 import { appEntryPoint, appsDirAbove } from '../../../tools/build/build-paths.mjs';
 import { isRunning, readLegacySupervisorPidFile, readPidFile, SUPERVISOR_PID_NAME, type PidFileEntry } from '@aico/pid-files';
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { baseConfigSchema, configBoolean, configInteger, configList, z } from '@aico/config';
-import { appsDirAbove } from '../../../tools/build/build-paths.mjs';
+import { appsDirAbove } from './build-layout';
 
 /** Where the apps' builds are: beside this one (dist/apps/<app>/apps/<app>/src/main.js). */
 export const DEFAULT_APPS_DIR = appsDirAbove(__dirname);

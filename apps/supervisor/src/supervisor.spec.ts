@@ -8,7 +8,7 @@ import { BusClient, BusProxy, deriveAllowList, deriveClientKeys, deriveServerKey
 import { defaultTopicRegistry, SupervisedAppState, SystemTopics } from '@aico/contracts';
 import { KeyRing } from '@aico/keys';
 import { captureLogger } from '@aico/logging';
-import { appEntryPoint } from '../../../tools/build/build-paths.mjs';
+import { appEntryPoint } from './build-layout';
 import { Supervisor } from './supervisor';
 import { consoleLogPath, supervisorConfigSchema } from './supervisor.config';
 

@@ -7,7 +7,7 @@ import { BusClient, deriveClientKeys } from '@aico/bus';
 import { defaultTopicRegistry, SupervisedAppState, SupervisorTopics } from '@aico/contracts';
 import type { KeyRing } from '@aico/keys';
 import { DegradableWriter, degradedMessage, recoveredMessage, StandardOutput, type Logger } from '@aico/logging';
-import { appEntryPoint } from '../../../tools/build/build-paths.mjs';
+import { appEntryPoint } from './build-layout';
 import { BUS_APP, BusAnnouncements } from './bus-announcements';
 import { RestartPolicy } from './restart-policy';
 import { SupervisedApp } from './supervised-app';
