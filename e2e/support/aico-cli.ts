@@ -1,9 +1,9 @@
 // Runs the built `aico` command as a person would (its own process, arguments, standard input), for e2e tests.
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
+import { builtAppEntryPoint } from './build-output';
 import { WORKSPACE_ROOT } from './service-process';
 
-export const AICO_CLI = join(WORKSPACE_ROOT, 'dist/apps/cli/apps/cli/src/main.js');
+export const AICO_CLI = builtAppEntryPoint(WORKSPACE_ROOT, 'cli');
 
 export interface CliRun {
   readonly code: number;

@@ -12,12 +12,13 @@ import { StorageTopics } from '@aico/contracts';
 import { hashUserPassword } from '@aico/key-manager';
 import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service/testing';
 import { StorageClient } from '@aico/storage-client';
+import { APPS_BUILD_DIR, appEntryPoint } from './build-output';
 import { GatewayClient, type GatewayRequest, type GatewayResponse, type TestSocket } from './gateway-client';
 import { ServiceProcess } from './service-process';
 import { LOAD_TOLERANT_ENV, SIGNAL_TIMEOUT_MS } from './timing';
 
 /** Where `node tools/build/build-node-app.mjs <name>` puts an app's entry point. */
-export const builtApp = (name: string) => `dist/apps/${name}/apps/${name}/src/main.js`;
+export const builtApp = (name: string) => appEntryPoint(APPS_BUILD_DIR, name);
 
 /** Starting bus, keys, storage and a gateway, one signal after another: the budget of a test file's beforeAll. */
 export const STACK_START_TIMEOUT_MS = 4 * SIGNAL_TIMEOUT_MS;

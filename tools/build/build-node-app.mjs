@@ -7,6 +7,8 @@
 import { createRequire } from 'node:module';
 import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { APPS_BUILD_DIR, programBuildDir } from './build-paths.mjs';
 
 const require = createRequire(import.meta.url);
 const swc = require('@swc/core');
@@ -17,7 +19,7 @@ if (!app) {
   console.error('usage: build-node-app.mjs <app> | build-node-app.mjs <name> <source dir>');
   process.exit(2);
 }
-const outDir = sourceDir ? join(workspaceRoot, 'dist', app) : join(workspaceRoot, 'dist', 'apps', app);
+const outDir = sourceDir ? programBuildDir(workspaceRoot, app) : join(workspaceRoot, APPS_BUILD_DIR, app);
 const sources = [sourceDir ? join(workspaceRoot, sourceDir) : join(workspaceRoot, 'apps', app, 'src'), ...(await readdir(join(workspaceRoot, 'libs'))).map((lib) => join(workspaceRoot, 'libs', lib, 'src'))];
 const isTestFile = (name) => /\.(spec|contract-spec|e2e-spec)\.ts$/.test(name) || name.endsWith('.test-helpers.ts');
 
@@ -53,4 +55,10 @@ for (const root of sources) {
     count++;
   }
 }
+// Built code finds its builds' layout in build-paths.mjs (the supervisor its apps, a benchmark the apps it runs): it
+// goes along, at its place in the repository layout.
+const buildPaths = join(outDir, relative(workspaceRoot, fileURLToPath(new URL('./build-paths.mjs', import.meta.url))));
+await mkdir(dirname(buildPaths), { recursive: true });
+await copyFile(new URL('./build-paths.mjs', import.meta.url), buildPaths);
+count++;
 console.log(`built ${app}: ${count} files in ${Date.now() - started} ms → ${relative(workspaceRoot, outDir)}/`);

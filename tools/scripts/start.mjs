@@ -5,6 +5,7 @@
 // reverse order.
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { APPS_BUILD_DIR, appEntryPoint, builtAppEntryPoint } from '../build/build-paths.mjs';
 
 const root = new URL('../..', import.meta.url).pathname;
 const bin = join(root, 'node_modules', '.bin');
@@ -25,10 +26,10 @@ console.log(`Building ${PROJECTS.join(', ')} ...`);
 const build = spawnSync(join(bin, 'nx'), ['run-many', '-t', 'build', '--projects', PROJECTS.join(','), '--output-style=static'], { cwd: root, env, stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 console.log(`Built in ${((Date.now() - started) / 1000).toFixed(1)} s. Data directory: ${env.AICO_DATA_DIR} (profile ${env.AICO_PROFILE})`);
-console.log(`The "aico" command: node ${join('dist', 'apps', 'cli', 'apps', 'cli', 'src', 'main.js')} (e.g. "users add <name> --role admin", "status")`);
+console.log(`The "aico" command: node ${appEntryPoint(APPS_BUILD_DIR, 'cli')} (e.g. "users add <name> --role admin", "status")`);
 console.log(`The web client: https://127.0.0.1:${process.env.AICO_GATEWAY__PORT ?? 8443}/ (the gateway's self-signed certificate; "aico status" shows its fingerprint)`);
 
-const supervisor = spawn(process.execPath, [join(root, 'dist/apps/supervisor/apps/supervisor/src/main.js')], { cwd: root, env, stdio: 'inherit' });
+const supervisor = spawn(process.execPath, [builtAppEntryPoint(root, 'supervisor')], { cwd: root, env, stdio: 'inherit' });
 // Ctrl-C reaches the supervisor from the terminal; this script only waits for it to finish stopping the apps.
 process.on('SIGINT', () => undefined);
 process.on('SIGTERM', () => supervisor.kill('SIGTERM'));

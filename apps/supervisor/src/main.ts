@@ -76,6 +76,8 @@ async function main(): Promise<void> {
   try {
     await supervisor.start();
   } catch (error) {
+    // A stop asked for while the apps started (Ctrl-C) ends the waiting too: that is no failure.
+    if (stopping) return;
     logger.fatal({ err: error }, `aico could not start: ${(error as Error).message}`);
     await stop('start failed', SupervisorExitCode.Failed);
   }

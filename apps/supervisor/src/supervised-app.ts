@@ -1,7 +1,7 @@
 // One app under supervision: its OS process (started from its build output), its console output captured in a
 // per-app rotating file, its state (starting → ready; backoff → restarted; failed; stopping → stopped) and what the
-// restart policy says after a crash. Readiness comes from outside (the app's `system.service.ready` with its pid, or
-// for the bus its own log line), so this class knows nothing of the bus. Nothing here may throw on a full disk or a
+// restart policy says after a crash. Readiness comes from outside (the app announcing itself on the bus with its
+// pid, which the Supervisor hears), so this class knows nothing of the bus and never reads the app's output for it. Nothing here may throw on a full disk or a
 // broken pipe: the console log and the forwarded output degrade to counting what they cannot write.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { basename, dirname } from 'node:path';
@@ -24,8 +24,6 @@ export interface SupervisedAppOptions {
   readonly policy: RestartPolicy;
   readonly stopTimeoutMs: number;
   readonly logger: Logger;
-  /** The app is ready when it logs this message (the bus, which announces readiness before anyone listens). */
-  readonly readyLogMessage?: string;
   readonly onChange: (app: SupervisedApp) => void;
   readonly now?: () => number;
 }
@@ -96,7 +94,7 @@ export class SupervisedApp {
     child.once('exit', (code, signal) => this.onExit(child, signal ? `signal ${signal}` : `exit code ${code}`));
   }
 
-  /** The app said it is ready (its `system.service.ready`, or its ready log line). */
+  /** The app announced itself on the bus from the process this app runs (`pid`); another pid is an old process. */
   markReady(pid: number): void {
     if (pid !== this.child?.pid || this.state !== SupervisedAppState.STARTING) return;
     this.everReady = true;
@@ -125,9 +123,10 @@ export class SupervisedApp {
     });
   }
 
-  /** SIGTERM, then SIGKILL after the stop timeout; no restart afterwards. */
+  /** SIGTERM, then SIGKILL after the stop timeout; no restart afterwards. Whoever waits for it to be ready is told no. */
   async stop(): Promise<void> {
     clearTimeout(this.restartTimer);
+    this.rejectReadyWaiters(new Error(`${this.name} was stopped before it was ready`));
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) {
       this.setState(SupervisedAppState.STOPPED);
@@ -171,7 +170,6 @@ export class SupervisedApp {
   private onOutput(line: string, stream: 'stdout' | 'stderr'): void {
     this.console.write(`${line}\n`);
     this.options.forward?.[stream].write(`${line}\n`);
-    if (this.options.readyLogMessage && this.state === SupervisedAppState.STARTING && line.includes(`"msg":"${this.options.readyLogMessage}"`)) this.markReady(this.child!.pid!);
   }
 
   private onExit(child: ChildProcess, exit: string): void {
@@ -190,9 +188,7 @@ export class SupervisedApp {
       this.reason = decision.reason;
       this.options.logger.error({ app: this.name, exit, crashesInARow: decision.crashesInARow }, decision.reason);
       this.setState(SupervisedAppState.FAILED);
-      const waiters = this.readyWaiters;
-      this.readyWaiters = [];
-      for (const waiter of waiters) waiter.reject(new Error(decision.reason));
+      this.rejectReadyWaiters(new Error(decision.reason));
       return;
     }
     this.reason = decision.status;
@@ -202,6 +198,12 @@ export class SupervisedApp {
       this.restarts++;
       this.start();
     }, decision.delayMs);
+  }
+
+  private rejectReadyWaiters(error: Error): void {
+    const waiters = this.readyWaiters;
+    this.readyWaiters = [];
+    for (const waiter of waiters) waiter.reject(error);
   }
 
   private setState(state: SupervisedAppState): void {

@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { baseConfigSchema, configBoolean, configInteger, configList, z } from '@aico/config';
+import { appsDirAbove } from './build-layout';
 
 /** Where the apps' builds are: beside this one (dist/apps/<app>/apps/<app>/src/main.js). */
-export const DEFAULT_APPS_DIR = join(__dirname, '..', '..', '..', '..');
+export const DEFAULT_APPS_DIR = appsDirAbove(__dirname);
 
 export const supervisorConfigSchema = baseConfigSchema.extend({
   supervisor: z

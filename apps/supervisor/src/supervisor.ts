@@ -1,12 +1,14 @@
 // `aico start`: the bus first, then keys, then storage, then the apps that need storage, each as its own OS process
-// from its build output, each started once what it depends on has announced it is ready. Crashed apps are
-// restarted with backoff; the state of every app answers `system.supervisor.status`; a stop goes in reverse order.
-import { join } from 'node:path';
+// from its build output, each started once what it depends on has announced on the bus that it is ready (never a
+// line of its output: ./bus-announcements). Crashed apps are restarted with backoff; the state of every app answers
+// `system.supervisor.status`; a stop goes in reverse order.
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { BusClient, deriveClientKeys } from '@aico/bus';
-import { defaultTopicRegistry, SupervisedAppState, SupervisorTopics, SystemTopics } from '@aico/contracts';
+import { defaultTopicRegistry, SupervisedAppState, SupervisorTopics } from '@aico/contracts';
 import type { KeyRing } from '@aico/keys';
 import { DegradableWriter, degradedMessage, recoveredMessage, StandardOutput, type Logger } from '@aico/logging';
+import { appEntryPoint } from './build-layout';
+import { BUS_APP, BusAnnouncements } from './bus-announcements';
 import { RestartPolicy } from './restart-policy';
 import { SupervisedApp } from './supervised-app';
 import { consoleLogPath, type SupervisorConfig } from './supervisor.config';
@@ -17,6 +19,7 @@ const PARALLEL_FROM = 'scheduler';
 export class Supervisor {
   readonly apps: SupervisedApp[];
   private bus: BusClient | undefined;
+  private announcements: BusAnnouncements | undefined;
   private readonly startedAt = new Date();
   private stopping = false;
 
@@ -31,7 +34,7 @@ export class Supervisor {
     const make = (name: string) =>
       new SupervisedApp({
         name,
-        script: join(supervisor.appsDir, name, 'apps', name, 'src', 'main.js'),
+        script: appEntryPoint(supervisor.appsDir, name),
         env,
         consoleLog: consoleLogPath(config.dataDir, name),
         consoleLogMaxBytes: supervisor.consoleLogMaxBytes,
@@ -45,19 +48,19 @@ export class Supervisor {
         }),
         stopTimeoutMs: supervisor.stopTimeoutMs,
         logger,
-        // The bus announces itself before the supervisor can listen: its log line says it is ready.
-        ...(name === 'bus' ? { readyLogMessage: 'bus ready' } : {}),
         onChange: (app) => this.announce(app),
       });
-    this.apps = ['bus', ...supervisor.apps].map(make);
+    this.apps = [BUS_APP, ...supervisor.apps].map(make);
   }
 
   /** Starts everything in order; rejects (after stopping what started) when an app cannot become ready. */
   async start(): Promise<void> {
     const began = performance.now();
     const [busApp, ...rest] = this.apps;
-    await this.startAndWait([busApp!]);
-    await this.connect();
+    // The supervisor's own client connects through the bus app while it starts; the bus app is ready when it
+    // answers there.
+    busApp!.start();
+    await Promise.all([busApp!.waitReady(this.config.supervisor.readyTimeoutMs), this.connect()]);
     const parallelAt = rest.findIndex((app) => app.name === PARALLEL_FROM);
     const sequential = parallelAt === -1 ? rest : rest.slice(0, parallelAt);
     const together = parallelAt === -1 ? [] : rest.slice(parallelAt);
@@ -88,6 +91,7 @@ export class Supervisor {
     await Promise.all(apps.map((app) => app.waitReady(this.config.supervisor.readyTimeoutMs)));
   }
 
+  /** Connects while the bus app starts: within the time the bus app has to become ready, not a client's usual deadline. */
   private async connect(): Promise<void> {
     const bus = new BusClient({
       identity: 'supervisor',
@@ -96,17 +100,14 @@ export class Supervisor {
       curve: deriveClientKeys(this.keys, 'supervisor'),
       registry: defaultTopicRegistry,
       logger: this.logger,
-      readyTimeoutMs: this.config.bus.readyTimeoutMs,
+      readyTimeoutMs: this.config.supervisor.readyTimeoutMs,
     });
-    bus.subscribe(SystemTopics.serviceReady, (event) => this.apps.find((app) => app.name === event.payload.service)?.markReady(event.payload.pid));
-    bus.subscribe(SystemTopics.heartbeat, (event) => {
-      const app = this.apps.find((candidate) => candidate.name === event.payload.service);
-      const sample = event.payload.process;
-      if (app && sample && app.pid === sample.pid) app.rssBytes = Number(sample.rssBytes);
-    });
+    this.announcements = new BusAnnouncements(bus, this.apps, this.config.bus.requestTimeoutMs);
     bus.handle(SupervisorTopics.status, () => this.status());
-    await bus.connect();
+    // Set before it connects: a stop while the bus app starts closes it.
     this.bus = bus;
+    await bus.connect();
+    this.announcements.askBusApp();
   }
 
   /** The supervisor's own stdout/stderr, for the apps' lines it copies there: a broken pipe or full disk is counted. */
@@ -118,6 +119,7 @@ export class Supervisor {
   }
 
   private announce(app: SupervisedApp): void {
+    if (app.name === BUS_APP) this.announcements?.askBusApp();
     this.bus?.publish(SupervisorTopics.appChanged, { app: app.snapshot() }).catch(() => undefined);
   }
 }

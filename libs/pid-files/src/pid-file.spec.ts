@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isAlive, isRunning, pidFilePath, readPidFile, readPidFiles, removePidFile, writePidFile } from './pid-file';
+import { isAlive, isRunning, pidFilePath, readLegacySupervisorPidFile, readPidFile, readPidFiles, removePidFile, writePidFile } from './pid-file';
 
 describe('pid files', () => {
   let dataDir: string;
@@ -42,5 +42,14 @@ describe('pid files', () => {
     }
     expect(isAlive(child.pid!)).toBe(false);
     expect(isAlive(-1)).toBe(false);
+  });
+
+  it("reads an earlier version's <dataDir>/supervisor.pid as an entry for this build's supervisor script", async () => {
+    await writeFile(join(dataDir, 'supervisor.pid'), JSON.stringify({ pid: 4242, startedAt: '2026-01-01T00:00:00.000Z' }));
+    expect(await readLegacySupervisorPidFile(dataDir, '/opt/aico/supervisor/main.js')).toEqual({ name: 'supervisor', pid: 4242, script: '/opt/aico/supervisor/main.js', startedAt: '2026-01-01T00:00:00.000Z' });
+    await writeFile(join(dataDir, 'supervisor.pid'), '{"pid":"4242"}');
+    expect(await readLegacySupervisorPidFile(dataDir, 'x')).toBeUndefined();
+    await rm(join(dataDir, 'supervisor.pid'));
+    expect(await readLegacySupervisorPidFile(dataDir, 'x')).toBeUndefined();
   });
 });

@@ -15,6 +15,9 @@ export interface PidFileEntry {
   readonly startedAt: string;
 }
 
+/** The supervisor's pid file name: `<dataDir>/run/supervisor.pid`. */
+export const SUPERVISOR_PID_NAME = 'supervisor';
+
 export const runDir = (dataDir: string): string => join(dataDir, 'run');
 export const pidFilePath = (dataDir: string, name: string): string => join(runDir(dataDir), `${name}.pid`);
 
@@ -93,4 +96,18 @@ export async function readPidFiles(dataDir: string): Promise<PidFileEntry[]> {
 export async function removePidFile(dataDir: string, name: string, pid: number = process.pid): Promise<void> {
   const current = await readPidFile(dataDir, name);
   if (current === undefined || current.pid === pid) await rm(pidFilePath(dataDir, name), { force: true });
+}
+
+/**
+ * The supervisor of an earlier aico version kept `{ pid, startedAt }` in `<dataDir>/supervisor.pid`, without the
+ * script: the entry names `script` (this build's supervisor), so isRunning() checks the live process against it.
+ */
+export async function readLegacySupervisorPidFile(dataDir: string, script: string): Promise<PidFileEntry | undefined> {
+  try {
+    const value = JSON.parse(await readFile(join(dataDir, `${SUPERVISOR_PID_NAME}.pid`), 'utf8')) as { pid?: unknown; startedAt?: unknown };
+    if (typeof value.pid !== 'number' || !Number.isInteger(value.pid) || value.pid <= 0) return undefined;
+    return { name: SUPERVISOR_PID_NAME, pid: value.pid, script, startedAt: typeof value.startedAt === 'string' ? value.startedAt : '' };
+  } catch {
+    return undefined;
+  }
 }

@@ -53,11 +53,66 @@ interface RoundTripState {
   done: () => void;
 }
 
-async function main(): Promise<void> {
-  const setup = readSetup();
+/** Requests echoed back by the other peer: the readiness check, and a measurement with a window of them in flight. */
+class RawRoundTrips {
+  private state: RoundTripState | undefined;
+  private replyWaiter: (() => void) | undefined;
+
+  constructor(
+    private readonly sender: RawSender,
+    private readonly requestTopic: Buffer,
+  ) {}
+
+  onReply(body: Buffer): void {
+    const now = nowNs();
+    this.replyWaiter?.();
+    this.replyWaiter = undefined;
+    const state = this.state;
+    // Readiness probes carry sequence -1 and are not part of a measurement.
+    if (!state || payloadSequence(body) < 0) return;
+    state.outstanding--;
+    if (now >= state.warmEndNs && now <= state.stopAtNs) state.rtts.push((now - payloadSentAtNs(body)) / 1e6);
+    if (now < state.stopAtNs) this.sendRequest(state);
+    else if (state.outstanding === 0) state.done();
+  }
+
+  /** Requests until one reply comes back: both directions' subscriptions have reached the publishers. */
+  async ready(): Promise<void> {
+    let answered = false;
+    const reply = new Promise<void>((resolve) => (this.replyWaiter = resolve)).then(() => (answered = true));
+    for (let attempt = 0; !answered; attempt++) {
+      if (attempt > 500) throw new Error('no reply to readiness requests within 10 s');
+      this.sender.send([this.requestTopic, makePayload(Kind.Request, -1, nowNs())]);
+      await Promise.race([reply, sleep(20)]);
+    }
+  }
+
+  async measure(args: CommandArgs): Promise<RoundTripResult> {
+    const warmupMs = args.warmupMs ?? 300;
+    const durationMs = args.durationMs ?? 3_000;
+    const start = nowNs();
+    let done = (): void => undefined;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    const state: RoundTripState = { warmEndNs: start + warmupMs * 1e6, stopAtNs: start + (warmupMs + durationMs) * 1e6, rtts: [], outstanding: 0, sequence: 0, done };
+    this.state = state;
+    for (let i = 0; i < (args.concurrency ?? 64); i++) this.sendRequest(state);
+    await Promise.race([finished, sleep(warmupMs + durationMs + 2_000)]);
+    this.state = undefined;
+    return { completed: state.rtts.length, seconds: durationMs / 1000, errors: state.outstanding, latencyMs: summarize(state.rtts) };
+  }
+
+  private sendRequest(state: RoundTripState): void {
+    state.outstanding++;
+    this.sender.send([this.requestTopic, makePayload(Kind.Request, state.sequence++, nowNs())]);
+  }
+}
+
+type Setup = ReturnType<typeof readSetup>;
+
+/** A Publisher and a Subscriber with what BusClient sets on its sockets, connected to the proxy. */
+function openSockets(setup: Setup): { pub: Publisher; sub: Subscriber } {
   const { name, curve } = setup;
   if (!curve || !setup.publishEndpoint || !setup.subscribeEndpoint) throw new Error(`${name}: endpoints or keys missing`);
-  // What BusClient sets on its sockets.
   const common = {
     curveServerKey: curve.serverPublicKey,
     curvePublicKey: curve.publicKey,
@@ -72,48 +127,36 @@ async function main(): Promise<void> {
   for (const topic of setup.topics ?? []) sub.subscribe(topic);
   pub.connect(setup.publishEndpoint);
   sub.connect(setup.subscribeEndpoint);
+  return { pub, sub };
+}
 
+/** Requests are echoed on `replyTopic`, replies go to the round trips, everything else is counted. */
+async function receiveLoop(sub: Subscriber, sender: RawSender, replyTopic: Buffer, roundTrips: RawRoundTrips, stats: ReceiveStats): Promise<void> {
+  for await (const frames of sub) {
+    const body = frames[1];
+    if (!body) continue;
+    const kind = body[0];
+    if (kind === Kind.Request) {
+      body[0] = Kind.Reply;
+      sender.send([replyTopic, body]);
+    } else if (kind === Kind.Reply) {
+      roundTrips.onReply(body);
+    } else {
+      stats.onMessage(kind, body);
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const setup = readSetup();
+  const { name } = setup;
+  const { pub, sub } = openSockets(setup);
   const floodTopic = Buffer.from(FLOOD_TOPIC);
-  const requestTopic = Buffer.from(ECHO_TOPIC);
   const replyTopic = Buffer.from(setup.replyTopic ?? 'reply.none');
   const stats = new ReceiveStats();
   const sender = new RawSender(pub, name);
-  let roundTrips: RoundTripState | undefined;
-  let replyWaiter: (() => void) | undefined;
-
-  const sendRequest = (state: RoundTripState): void => {
-    state.outstanding++;
-    sender.send([requestTopic, makePayload(Kind.Request, state.sequence++, nowNs())]);
-  };
-
-  const onReply = (body: Buffer): void => {
-    const now = nowNs();
-    replyWaiter?.();
-    replyWaiter = undefined;
-    const state = roundTrips;
-    // Readiness probes carry sequence -1 and are not part of a measurement.
-    if (!state || payloadSequence(body) < 0) return;
-    state.outstanding--;
-    if (now >= state.warmEndNs && now <= state.stopAtNs) state.rtts.push((now - payloadSentAtNs(body)) / 1e6);
-    if (now < state.stopAtNs) sendRequest(state);
-    else if (state.outstanding === 0) state.done();
-  };
-
-  const receiving = (async () => {
-    for await (const frames of sub) {
-      const body = frames[1];
-      if (!body) continue;
-      const kind = body[0];
-      if (kind === Kind.Request) {
-        body[0] = Kind.Reply;
-        sender.send([replyTopic, body]);
-      } else if (kind === Kind.Reply) {
-        onReply(body);
-      } else {
-        stats.onMessage(kind, body);
-      }
-    }
-  })().catch((error: unknown) => log(name, `receive loop ended: ${(error as Error).message}`));
+  const roundTrips = new RawRoundTrips(sender, Buffer.from(ECHO_TOPIC));
+  const receiving = receiveLoop(sub, sender, replyTopic, roundTrips, stats).catch((error: unknown) => log(name, `receive loop ended: ${(error as Error).message}`));
 
   // Raw zeromq: await every send (one pending send per socket), the payload stamped as it is handed over.
   const sendEvent: SendOne = (kind, sequence) => pub.send([floodTopic, makePayload(kind, sequence, nowNs())]);
@@ -139,29 +182,8 @@ async function main(): Promise<void> {
         await sender.drained();
         return pacedLoop(sendEvent, true, args);
       },
-      // Requests until one reply comes back: both directions' subscriptions have reached the publishers.
-      roundTripReady: async () => {
-        let answered = false;
-        const reply = new Promise<void>((resolve) => (replyWaiter = resolve)).then(() => (answered = true));
-        for (let attempt = 0; !answered; attempt++) {
-          if (attempt > 500) throw new Error('no reply to readiness requests within 10 s');
-          sender.send([requestTopic, makePayload(Kind.Request, -1, nowNs())]);
-          await Promise.race([reply, sleep(20)]);
-        }
-      },
-      roundTrips: async (args: CommandArgs): Promise<RoundTripResult> => {
-        const warmupMs = args.warmupMs ?? 300;
-        const durationMs = args.durationMs ?? 3_000;
-        const start = nowNs();
-        let done = (): void => undefined;
-        const finished = new Promise<void>((resolve) => (done = resolve));
-        const state: RoundTripState = { warmEndNs: start + warmupMs * 1e6, stopAtNs: start + (warmupMs + durationMs) * 1e6, rtts: [], outstanding: 0, sequence: 0, done };
-        roundTrips = state;
-        for (let i = 0; i < (args.concurrency ?? 64); i++) sendRequest(state);
-        await Promise.race([finished, sleep(warmupMs + durationMs + 2_000)]);
-        roundTrips = undefined;
-        return { completed: state.rtts.length, seconds: durationMs / 1000, errors: state.outstanding, latencyMs: summarize(state.rtts) };
-      },
+      roundTripReady: () => roundTrips.ready(),
+      roundTrips: (args: CommandArgs) => roundTrips.measure(args),
     },
     { replyTopic: replyTopic.toString() },
     async () => {

@@ -160,6 +160,86 @@ class Conversation {
   }
 }
 
+/** bus, keys and storage, then monitor (never holding the model back), models, conversation and the gateway. */
+async function startApps(env: NodeJS.ProcessEnv, children: ChildProcess[]): Promise<void> {
+  children.push(await startBuiltApp('bus', env, 120_000));
+  children.push(...(await Promise.all([startBuiltApp('keys', env, 120_000), startBuiltApp('storage', env, 120_000)])));
+  const monitorEnv = {
+    AICO_MONITOR__POLICY__MAX_CPU_PERCENT: '100',
+    AICO_MONITOR__POLICY__CRITICAL_CPU_PERCENT: '100',
+    AICO_MONITOR__POLICY__MIN_AVAILABLE_MEMORY_PERCENT: '0',
+    AICO_MONITOR__POLICY__CRITICAL_AVAILABLE_MEMORY_PERCENT: '0',
+    AICO_MONITOR__ACTIVITY__OS_IDLE: 'false',
+  };
+  children.push(await startBuiltApp('monitor', { ...env, ...monitorEnv }, 120_000));
+  children.push(await startBuiltApp('models', { ...env, AICO_MODELS__GPU: 'cpu', AICO_MODELS__THREADS: '1', AICO_MODELS__MAX_CONTEXT_SIZE: '2048', AICO_MODELS__KEEP_ALIVE_MS: '3600000', AICO_MODELS__KEEP_ALIVE_ON_BATTERY_MS: '3600000' }, 120_000));
+  children.push(await startBuiltApp('conversation', env, 120_000));
+  children.push(await startBuiltApp('gateway', env, 120_000));
+}
+
+/** The bench user, the bench model as the chat model, and a persona whose replies are REPLY_TOKENS long. */
+async function prepare(cli: BusClient): Promise<void> {
+  await requestWhenRoutable((timeoutMs) => cli.request(StorageTopics.databaseCheck, {}, { timeoutMs }), 120_000);
+  await new StorageClient(cli).putRecord({ kind: { case: 'user', value: { id: 'bench', username: 'bench', role: 'admin', passwordHash: await hashUserPassword(PASSWORD) } } });
+  await requestWhenRoutable((timeoutMs) => cli.request(ModelsTopics.status, {}, { timeoutMs }), 120_000);
+  await cli.request(ModelsTopics.catalogImport, { path: modelPath!, name: 'bench' }, { timeoutMs: DEADLINE_MS });
+  await cli.request(ModelsTopics.catalogUse, { name: 'bench', purpose: ModelPurpose.CHAT }, { timeoutMs: DEADLINE_MS });
+  await requestWhenRoutable((timeoutMs) => cli.request(ConversationTopics.personaUpdate, { persona: { id: 'default', name: 'Aico', systemPrompt: SYSTEM_PROMPT, temperature: 0, maxTokens: REPLY_TOKENS, expression: 'happy' }, updatedBy: 'bench' }, { timeoutMs }), 120_000);
+}
+
+interface Row {
+  readonly round: number;
+  readonly loadAverage1m: number;
+  readonly generate: Awaited<ReturnType<typeof direct>>;
+  readonly conversation: Awaited<ReturnType<Conversation['send']>>;
+  readonly pieces: Awaited<ReturnType<typeof pieces>>;
+}
+
+/** ROUNDS rounds of both paths, alternating which goes first so neither always meets a warmer machine. */
+async function measure(cli: BusClient, chat: Conversation): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const loadAverage1m = round(loadavg()[0]!, 2);
+    let generate: Row['generate'];
+    let through: Row['conversation'];
+    if (r % 2 === 0) {
+      generate = await direct(cli);
+      through = await chat.send();
+    } else {
+      through = await chat.send();
+      generate = await direct(cli);
+    }
+    rows.push({ round: r, loadAverage1m, generate, conversation: through, pieces: await pieces(cli, chat.lastThreadId) });
+    process.stderr.write(`${JSON.stringify(rows.at(-1))}\n`);
+  }
+  return rows;
+}
+
+function report(rows: readonly Row[], loadAverageAtStart: number[]): string {
+  const generateFirst = median(rows.map((row) => row.generate.firstTokenMs));
+  const conversationFirst = median(rows.map((row) => row.conversation.firstTokenMs));
+  const result = {
+    benchmark: 'conversation path (gateway → conversation → models → WebSocket) against aico generate’s path (bus → models), bench model, 1 thread, greedy',
+    machine: machine(),
+    loadAverageAtStart,
+    rounds: ROUNDS,
+    replyTokens: REPLY_TOKENS,
+    medians: {
+      generateTimeToFirstTokenMs: generateFirst,
+      conversationAcceptedMs: median(rows.map((row) => row.conversation.acceptedMs)),
+      conversationTimeToFirstTokenMs: conversationFirst,
+      addedToFirstTokenMs: round(conversationFirst - generateFirst),
+      conversationTimeToFirstSentenceMs: median(rows.map((row) => row.conversation.firstSentenceMs)),
+      generateTotalMs: median(rows.map((row) => row.generate.totalMs)),
+      conversationTotalMs: median(rows.map((row) => row.conversation.totalMs)),
+      tokenCountRoundTripMs: median(rows.map((row) => row.pieces.tokenCountMs)),
+      messagesListRoundTripMs: median(rows.map((row) => row.pieces.messagesListMs)),
+    },
+    rows,
+  };
+  return JSON.stringify(result, null, 2);
+}
+
 async function main(): Promise<void> {
   const loadAverageAtStart = loadavg().map((value) => round(value, 2));
   const port = await freeTcpPort();
@@ -169,29 +249,11 @@ async function main(): Promise<void> {
   let bus: BusClient | undefined;
   let conversation: Conversation | undefined;
   try {
-    children.push(await startBuiltApp('bus', env, 120_000));
-    children.push(...(await Promise.all([startBuiltApp('keys', env, 120_000), startBuiltApp('storage', env, 120_000)])));
-    const monitorEnv = {
-      AICO_MONITOR__POLICY__MAX_CPU_PERCENT: '100',
-      AICO_MONITOR__POLICY__CRITICAL_CPU_PERCENT: '100',
-      AICO_MONITOR__POLICY__MIN_AVAILABLE_MEMORY_PERCENT: '0',
-      AICO_MONITOR__POLICY__CRITICAL_AVAILABLE_MEMORY_PERCENT: '0',
-      AICO_MONITOR__ACTIVITY__OS_IDLE: 'false',
-    };
-    children.push(await startBuiltApp('monitor', { ...env, ...monitorEnv }, 120_000));
-    children.push(await startBuiltApp('models', { ...env, AICO_MODELS__GPU: 'cpu', AICO_MODELS__THREADS: '1', AICO_MODELS__MAX_CONTEXT_SIZE: '2048', AICO_MODELS__KEEP_ALIVE_MS: '3600000', AICO_MODELS__KEEP_ALIVE_ON_BATTERY_MS: '3600000' }, 120_000));
-    children.push(await startBuiltApp('conversation', env, 120_000));
-    children.push(await startBuiltApp('gateway', env, 120_000));
-
+    await startApps(env, children);
     bus = createTestClient('cli', environment.keys, environment.endpoints, { requestTimeoutMs: DEADLINE_MS });
     await bus.connect();
     const cli = bus;
-    await requestWhenRoutable((timeoutMs) => cli.request(StorageTopics.databaseCheck, {}, { timeoutMs }), 120_000);
-    await new StorageClient(cli).putRecord({ kind: { case: 'user', value: { id: 'bench', username: 'bench', role: 'admin', passwordHash: await hashUserPassword(PASSWORD) } } });
-    await requestWhenRoutable((timeoutMs) => cli.request(ModelsTopics.status, {}, { timeoutMs }), 120_000);
-    await cli.request(ModelsTopics.catalogImport, { path: modelPath!, name: 'bench' }, { timeoutMs: DEADLINE_MS });
-    await cli.request(ModelsTopics.catalogUse, { name: 'bench', purpose: ModelPurpose.CHAT }, { timeoutMs: DEADLINE_MS });
-    await requestWhenRoutable((timeoutMs) => cli.request(ConversationTopics.personaUpdate, { persona: { id: 'default', name: 'Aico', systemPrompt: SYSTEM_PROMPT, temperature: 0, maxTokens: REPLY_TOKENS, expression: 'happy' }, updatedBy: 'bench' }, { timeoutMs }), 120_000);
+    await prepare(cli);
 
     const ca = await readFile(join(environment.dir, 'gateway', 'tls-cert.pem'), 'utf8');
     const base = `https://127.0.0.1:${port}/api/v1`;
@@ -203,49 +265,7 @@ async function main(): Promise<void> {
     // Warm-up: the model's first load, TLS, JIT, the conversation service's first prompt.
     await direct(cli);
     await chat.send();
-
-    const rows: { round: number; loadAverage1m: number; generate: Awaited<ReturnType<typeof direct>>; conversation: Awaited<ReturnType<Conversation['send']>>; pieces: Awaited<ReturnType<typeof pieces>> }[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      const loadAverage1m = round(loadavg()[0]!, 2);
-      let generate: Awaited<ReturnType<typeof direct>>;
-      let through: Awaited<ReturnType<Conversation['send']>>;
-      if (r % 2 === 0) {
-        generate = await direct(cli);
-        through = await chat.send();
-      } else {
-        through = await chat.send();
-        generate = await direct(cli);
-      }
-      rows.push({ round: r, loadAverage1m, generate, conversation: through, pieces: await pieces(cli, chat.lastThreadId) });
-      process.stderr.write(`${JSON.stringify(rows.at(-1))}\n`);
-    }
-    const generateFirst = median(rows.map((row) => row.generate.firstTokenMs));
-    const conversationFirst = median(rows.map((row) => row.conversation.firstTokenMs));
-    console.log(
-      JSON.stringify(
-        {
-          benchmark: 'conversation path (gateway → conversation → models → WebSocket) against aico generate’s path (bus → models), bench model, 1 thread, greedy',
-          machine: machine(),
-          loadAverageAtStart,
-          rounds: ROUNDS,
-          replyTokens: REPLY_TOKENS,
-          medians: {
-            generateTimeToFirstTokenMs: generateFirst,
-            conversationAcceptedMs: median(rows.map((row) => row.conversation.acceptedMs)),
-            conversationTimeToFirstTokenMs: conversationFirst,
-            addedToFirstTokenMs: round(conversationFirst - generateFirst),
-            conversationTimeToFirstSentenceMs: median(rows.map((row) => row.conversation.firstSentenceMs)),
-            generateTotalMs: median(rows.map((row) => row.generate.totalMs)),
-            conversationTotalMs: median(rows.map((row) => row.conversation.totalMs)),
-            tokenCountRoundTripMs: median(rows.map((row) => row.pieces.tokenCountMs)),
-            messagesListRoundTripMs: median(rows.map((row) => row.pieces.messagesListMs)),
-          },
-          rows,
-        },
-        null,
-        2,
-      ),
-    );
+    console.log(report(await measure(cli, chat), loadAverageAtStart));
     agent.destroy();
   } finally {
     conversation?.close();

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeBenchModel } from '../../models/make-test-model.mjs';
+import { builtProgramFile } from '../../build/build-paths.mjs';
 
 /** The default test vocabulary with ". " moved right after the letters a-z. */
 export const SENTENCE_VOCABULARY = 'abcdefghijklmnopqrstuvwxyz. ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!"#$%&\'()*+,-/:;<=>?@[\\]^_`{|}~';
@@ -23,7 +24,7 @@ try {
   const started = performance.now();
   const model = makeBenchModel(join(dir, 'bench-model.gguf'), { vocabulary: SENTENCE_VOCABULARY });
   process.stderr.write(`bench model: ${model.parameters} parameters, ${model.bytes} bytes, made in ${Math.round(performance.now() - started)} ms\n`);
-  const run = spawnSync(process.execPath, [join(root, 'dist/bench-conversation/tools/bench/conversation/main.js'), model.path, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+  const run = spawnSync(process.execPath, [builtProgramFile(root, 'bench-conversation', 'tools/bench/conversation/main.ts'), model.path, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
   process.exitCode = run.status ?? 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });

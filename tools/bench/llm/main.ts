@@ -11,14 +11,17 @@
 // the loaded model adds, against the file's size. Linux only.
 // Usage: main.js <model.gguf> [threads, default 1] [tokens, default 128] [rounds, default 7]
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { builtAppEntryPoint } from '../../build/build-paths.mjs';
+import type { MessageShape } from '@bufbuild/protobuf';
 import { type BusClient } from '@aico/bus';
 import { createTestClient, requestWhenRoutable } from '@aico/bus/testing';
 import { JobClass, ModelsTopics, StopReason } from '@aico/contracts';
 import { createServiceTestEnvironment } from '@aico/service/testing';
 import { machine, median, round, startBuiltApp, WORKSPACE_ROOT } from '../support/bench-runtime';
+import { cpuNs, IDLE_SHARE, IDLE_WINDOW_MS, idleAfter, rssOf } from './process-figures';
 
 const [modelPath, threadsText = '1', tokensText = '128', roundsText = '7'] = process.argv.slice(2);
 if (!modelPath) throw new Error('usage: main.js <model.gguf> [threads] [tokens] [rounds]');
@@ -33,9 +36,6 @@ const WARM_TOKENS = 8;
 /** The long generation a cancel stops: cancelled after CANCEL_AFTER text chunks. */
 const LONG_TOKENS = 1_500;
 const CANCEL_AFTER = 24;
-/** Idle: less than this share of one core over IDLE_WINDOW_MS. */
-const IDLE_SHARE = 0.1;
-const IDLE_WINDOW_MS = 50;
 const DEADLINE_MS = 600_000;
 
 
@@ -49,61 +49,6 @@ interface Generation {
 }
 
 const decodeRate = (completionTokens: number, firstToLastMs: number) => round(((completionTokens - 1) * 1000) / firstToLastMs, 1);
-
-// ---- CPU time of a process, from outside --------------------------------------------------------------------------
-
-/** CPU time of every thread of `pid` so far, in nanoseconds (/proc/<pid>/task/<tid>/schedstat: run time first). */
-function cpuNs(pid: number): number {
-  let total = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // A thread that ended between the listing and the read.
-    }
-  }
-  return total;
-}
-
-/**
- * Reads the CPU time of `pid` as often as the event loop allows for `forMs` from now (the moment of the cancel), and
- * resolves with how long after that moment the process went idle (the start of the first IDLE_WINDOW_MS in which it
- * used less than IDLE_SHARE of a core: decoding uses a whole core per thread), the CPU it used in all that time (the
- * tail: the final reply, the monitor job's end, logging) and in its last 500 ms (the idle floor: heartbeats, timers).
- */
-function idleAfter(pid: number, forMs = 1_500): Promise<{ idleAfterMs: number; cpuMsInWindow: number; floorPercentOfCore: number }> {
-  const t0 = performance.now();
-  const samples: { t: number; ns: number }[] = [{ t: t0, ns: cpuNs(pid) }];
-  return new Promise((resolve) => {
-    const tick = () => {
-      const t = performance.now();
-      samples.push({ t, ns: cpuNs(pid) });
-      if (t - t0 < forMs) {
-        setImmediate(tick);
-        return;
-      }
-      let idleAt: number | undefined;
-      for (const from of samples) {
-        const to = samples.find((sample) => sample.t >= from.t + IDLE_WINDOW_MS);
-        if (!to) break;
-        if ((to.ns - from.ns) / 1e6 / (to.t - from.t) < IDLE_SHARE) {
-          idleAt = from.t;
-          break;
-        }
-      }
-      const last = samples.at(-1)!;
-      const floorFrom = samples.find((sample) => sample.t >= last.t - 500)!;
-      resolve({
-        idleAfterMs: idleAt === undefined ? -1 : round(idleAt - t0, 1),
-        cpuMsInWindow: round((last.ns - samples[0]!.ns) / 1e6, 1),
-        floorPercentOfCore: round(((last.ns - floorFrom.ns) / 1e6 / Math.max(1, last.t - floorFrom.t)) * 100, 2),
-      });
-    };
-    setImmediate(tick);
-  });
-}
-
-const rssOf = (pid: number) => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 
 // ---- (a) node-llama-cpp in a process of its own ------------------------------------------------------------------
 
@@ -211,7 +156,7 @@ async function busGenerate(client: BusClient, maxTokens: number, cancelAfter?: n
 
 /** `aico generate --raw --verbose` as a person runs it: first output and exit from the spawn, and the usage it prints. */
 function cliGenerate(env: NodeJS.ProcessEnv, maxTokens: number): Promise<{ firstOutputMs: number; exitMs: number; usage: string; code: number | null }> {
-  const cli = join(WORKSPACE_ROOT, 'dist/apps/cli/apps/cli/src/main.js');
+  const cli = builtAppEntryPoint(WORKSPACE_ROOT, 'cli');
   const started = performance.now();
   const child = spawn(process.execPath, [cli, 'generate', '--raw', '--model', 'bench', '--temperature', '0', '--max-tokens', String(maxTokens), '--verbose', PROMPT], {
     env: { PATH: process.env['PATH'], ...env },
@@ -230,6 +175,140 @@ function cliGenerate(env: NodeJS.ProcessEnv, maxTokens: number): Promise<{ first
 let modelsPid = 0;
 let busPid = 0;
 
+type ModelsUsage = { queuedMs: number; timeToFirstTokenMs: number; tokensPerSecond: number };
+type Row = { round: number; loadAverage1m: number; inProcess: Generation; bus: Generation; modelsAppUsage: ModelsUsage; cli: Awaited<ReturnType<typeof cliGenerate>> };
+type Cancel = { inProcess: Awaited<ReturnType<InProcess['cancelToIdle']>>; bus: NonNullable<Awaited<ReturnType<typeof busGenerate>>['cancel']> };
+
+/** bus, storage, a monitor that admits every generation, and models; their pids for the CPU figures. */
+async function startApps(env: NodeJS.ProcessEnv, children: ChildProcess[]): Promise<void> {
+  const busApp = await startBuiltApp('bus', env, 120_000);
+  children.push(busApp);
+  busPid = busApp.pid!;
+  children.push(await startBuiltApp('storage', env, 120_000));
+  // A monitor that admits every generation: what is measured is the path, not the machine's state.
+  const monitorEnv = {
+    AICO_MONITOR__POLICY__MAX_CPU_PERCENT: '100',
+    AICO_MONITOR__POLICY__CRITICAL_CPU_PERCENT: '100',
+    AICO_MONITOR__POLICY__MIN_AVAILABLE_MEMORY_PERCENT: '0',
+    AICO_MONITOR__POLICY__CRITICAL_AVAILABLE_MEMORY_PERCENT: '0',
+    AICO_MONITOR__ACTIVITY__OS_IDLE: 'false',
+  };
+  children.push(await startBuiltApp('monitor', { ...env, ...monitorEnv }, 120_000));
+  const models = await startBuiltApp(
+    'models',
+    { ...env, AICO_MODELS__GPU: 'cpu', AICO_MODELS__THREADS: String(THREADS), AICO_MODELS__MAX_CONTEXT_SIZE: String(CONTEXT), AICO_MODELS__KEEP_ALIVE_MS: '3600000', AICO_MODELS__KEEP_ALIVE_ON_BATTERY_MS: '3600000' },
+    120_000,
+  );
+  children.push(models);
+  modelsPid = models.pid!;
+}
+
+/** ROUNDS rounds of in-process, bus and CLI generations, alternating which of the first two goes first. */
+async function measureGenerations(bus: BusClient, inProcess: InProcess, env: NodeJS.ProcessEnv): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const loadAverage1m = round(loadavg()[0]!);
+    let a: Generation;
+    let b: Awaited<ReturnType<typeof busGenerate>>;
+    // Each measured generation right after a short one in the same process: a process that generated a moment ago
+    // starts faster (caches, clocks; measured here: first token ~330 ms back to back, ~470 ms after 3 s idle).
+    const measureA = async () => (await inProcess.generate(WARM_TOKENS), inProcess.generate(TOKENS));
+    const measureB = async () => (await busGenerate(bus, WARM_TOKENS), busGenerate(bus, TOKENS));
+    if (r % 2 === 0) {
+      a = await measureA();
+      b = await measureB();
+    } else {
+      b = await measureB();
+      a = await measureA();
+    }
+    const cli = await cliGenerate(env, TOKENS);
+    const usage = b.usage!;
+    rows.push({ round: r, loadAverage1m, inProcess: a, bus: b.generation, modelsAppUsage: { queuedMs: usage.queuedMs, timeToFirstTokenMs: usage.timeToFirstTokenMs, tokensPerSecond: usage.tokensPerSecond }, cli });
+    process.stderr.write(`${JSON.stringify(rows.at(-1))}\n`);
+  }
+  return rows;
+}
+
+/** ROUNDS cancellations each way, from a warm start: how long until the process is idle and the final result came. */
+async function measureCancels(bus: BusClient, inProcess: InProcess): Promise<Cancel[]> {
+  await inProcess.generate(WARM_TOKENS);
+  const cancels: Cancel[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const a = await inProcess.cancelToIdle();
+    const b = (await busGenerate(bus, LONG_TOKENS, CANCEL_AFTER)).cancel!;
+    cancels.push({ inProcess: a, bus: b });
+    process.stderr.write(`${JSON.stringify(cancels.at(-1))}\n`);
+  }
+  return cancels;
+}
+
+interface Measured {
+  readonly loadAverageAtStart: number[];
+  readonly imported: MessageShape<typeof ModelsTopics.catalogImport.response>;
+  readonly status: MessageShape<typeof ModelsTopics.status.response>;
+  readonly rssBeforeLoad: number;
+  readonly rssAfterLoad: number;
+  readonly ready: InProcess['ready'];
+  readonly rows: readonly Row[];
+  readonly cancels: readonly Cancel[];
+}
+
+function report({ loadAverageAtStart, imported, status, rssBeforeLoad, rssAfterLoad, ready, rows, cancels }: Measured): string {
+  const medianCpu = (of: readonly Generation[]) => Object.fromEntries(Object.keys(of[0]!.cpuMsPerToken).map((name) => [name, median(of.map((g) => g.cpuMsPerToken[name]!))]));
+  const summary = (of: readonly Generation[]) => ({
+    timeToFirstTokenMs: median(of.map((g) => g.timeToFirstTokenMs)),
+    decodeTokensPerSecond: median(of.map((g) => g.decodeTokensPerSecond)),
+    cpuMsPerToken: medianCpu(of),
+  });
+  const a = summary(rows.map((row) => row.inProcess));
+  const b = {
+    ...summary(rows.map((row) => row.bus)),
+    // What the models app measured itself: queued (admission by the monitor included), first token after the start, decode rate.
+    modelsAppUsage: {
+      requesterMinusModelsAppTimeToFirstTokenMs: median(rows.map((row) => row.bus.timeToFirstTokenMs - row.modelsAppUsage.timeToFirstTokenMs)),
+      queuedMs: median(rows.map((row) => row.modelsAppUsage.queuedMs)),
+      timeToFirstTokenMs: median(rows.map((row) => row.modelsAppUsage.timeToFirstTokenMs)),
+      tokensPerSecond: median(rows.map((row) => row.modelsAppUsage.tokensPerSecond)),
+    },
+  };
+  const loaded = status.loaded[0];
+  return JSON.stringify(
+    {
+      machine: { ...machine(), loadAverageAtStart, loadAverageAtEnd: loadavg().map((value) => round(value)) },
+      model: { fileBytes: statSync(modelPath!).size, parameters: Number(imported.model?.parameters ?? 0), quantization: imported.model?.quantization },
+      settings: { threads: THREADS, promptCharacters: PROMPT.length, maxTokens: TOKENS, rounds: ROUNDS, contextSize: loaded?.contextSize, greedy: true, cancelAfterChunks: CANCEL_AFTER, idle: `< ${IDLE_SHARE * 100} % of a core over ${IDLE_WINDOW_MS} ms` },
+      median: {
+        inProcess: a,
+        bus: b,
+        cli: {
+          firstOutputFromSpawnMs: median(rows.map((row) => row.cli.firstOutputMs)),
+          exitFromSpawnMs: median(rows.map((row) => row.cli.exitMs)),
+        },
+        ratioDecodeTokensPerSecondBusToInProcess: round(b.decodeTokensPerSecond / a.decodeTokensPerSecond, 3),
+        addedTimeToFirstTokenMs: round(b.timeToFirstTokenMs - a.timeToFirstTokenMs, 1),
+        // Per round (both measured minutes apart at most), less sensitive to the machine's drift than the medians' difference.
+        addedTimeToFirstTokenMsMedianOfRounds: median(rows.map((row) => row.bus.timeToFirstTokenMs - row.inProcess.timeToFirstTokenMs)),
+        ratioDecodeTokensPerSecondMedianOfRounds: round(median(rows.map((row) => row.bus.decodeTokensPerSecond / row.inProcess.decodeTokensPerSecond)), 3),
+        cancelToIdleMs: { inProcess: median(cancels.map((c) => c.inProcess.idleAfterMs)), bus: median(cancels.map((c) => c.bus.idleAfterMs)) },
+        cancelToFinalResultMs: { inProcess: median(cancels.map((c) => c.inProcess.resultAfterMs)), bus: median(cancels.map((c) => c.bus.resultAfterMs)) },
+      },
+      memory: {
+        fileBytes: statSync(modelPath!).size,
+        inProcessRssGrowthOfLoadBytes: Number(ready['rssAfterLoad']) - Number(ready['rssBeforeLoad']),
+        inProcessRssAfterLoadBytes: Number(ready['rssAfterLoad']),
+        modelsAppRssGrowthOfFirstLoadBytes: rssAfterLoad - rssBeforeLoad,
+        modelsAppRssAfterLoadBytes: rssAfterLoad,
+        modelsStatusMemoryBytes: Number(loaded?.memoryBytes ?? 0),
+        modelsStatusRssBytes: Number(status.rssBytes),
+      },
+      rounds: rows,
+      cancels,
+    },
+    null,
+    2,
+  );
+}
+
 async function main() {
   const loadAverageAtStart = loadavg().map((value) => round(value));
   const environment = await createServiceTestEnvironment('ipc', { AICO_LOG__LEVEL: 'info', AICO_LOG__FILE: 'false' });
@@ -237,26 +316,7 @@ async function main() {
   let inProcess: InProcess | undefined;
   let client: BusClient | undefined;
   try {
-    const busApp = await startBuiltApp('bus', environment.env, 120_000);
-    children.push(busApp);
-    busPid = busApp.pid!;
-    children.push(await startBuiltApp('storage', environment.env, 120_000));
-    // A monitor that admits every generation: what is measured is the path, not the machine's state.
-    const monitorEnv = {
-      AICO_MONITOR__POLICY__MAX_CPU_PERCENT: '100',
-      AICO_MONITOR__POLICY__CRITICAL_CPU_PERCENT: '100',
-      AICO_MONITOR__POLICY__MIN_AVAILABLE_MEMORY_PERCENT: '0',
-      AICO_MONITOR__POLICY__CRITICAL_AVAILABLE_MEMORY_PERCENT: '0',
-      AICO_MONITOR__ACTIVITY__OS_IDLE: 'false',
-    };
-    children.push(await startBuiltApp('monitor', { ...environment.env, ...monitorEnv }, 120_000));
-    const models = await startBuiltApp(
-      'models',
-      { ...environment.env, AICO_MODELS__GPU: 'cpu', AICO_MODELS__THREADS: String(THREADS), AICO_MODELS__MAX_CONTEXT_SIZE: String(CONTEXT), AICO_MODELS__KEEP_ALIVE_MS: '3600000', AICO_MODELS__KEEP_ALIVE_ON_BATTERY_MS: '3600000' },
-      120_000,
-    );
-    children.push(models);
-    modelsPid = models.pid!;
+    await startApps(environment.env, children);
     client = createTestClient('cli', environment.keys, environment.endpoints, { requestTimeoutMs: DEADLINE_MS });
     await client.connect();
     const bus = client;
@@ -272,94 +332,9 @@ async function main() {
     await inProcess.generate(8);
     await cliGenerate(environment.env, 8);
 
-    type ModelsUsage = { queuedMs: number; timeToFirstTokenMs: number; tokensPerSecond: number };
-    const rows: { round: number; loadAverage1m: number; inProcess: Generation; bus: Generation; modelsAppUsage: ModelsUsage; cli: Awaited<ReturnType<typeof cliGenerate>> }[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      const loadAverage1m = round(loadavg()[0]!);
-      let a: Generation;
-      let b: Awaited<ReturnType<typeof busGenerate>>;
-      // Each measured generation right after a short one in the same process: a process that generated a moment ago
-      // starts faster (caches, clocks; measured here: first token ~330 ms back to back, ~470 ms after 3 s idle).
-      const measureA = async () => (await inProcess!.generate(WARM_TOKENS), inProcess!.generate(TOKENS));
-      const measureB = async () => (await busGenerate(bus, WARM_TOKENS), busGenerate(bus, TOKENS));
-      if (r % 2 === 0) {
-        a = await measureA();
-        b = await measureB();
-      } else {
-        b = await measureB();
-        a = await measureA();
-      }
-      const cli = await cliGenerate(environment.env, TOKENS);
-      const usage = b.usage!;
-      rows.push({ round: r, loadAverage1m, inProcess: a, bus: b.generation, modelsAppUsage: { queuedMs: usage.queuedMs, timeToFirstTokenMs: usage.timeToFirstTokenMs, tokensPerSecond: usage.tokensPerSecond }, cli });
-      process.stderr.write(`${JSON.stringify(rows.at(-1))}\n`);
-    }
-    // The cancel measurements start warm too.
-    await inProcess.generate(WARM_TOKENS);
-    const cancels: { inProcess: Awaited<ReturnType<InProcess['cancelToIdle']>>; bus: NonNullable<Awaited<ReturnType<typeof busGenerate>>['cancel']> }[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      const a = await inProcess.cancelToIdle();
-      const b = (await busGenerate(bus, LONG_TOKENS, CANCEL_AFTER)).cancel!;
-      cancels.push({ inProcess: a, bus: b });
-      process.stderr.write(`${JSON.stringify(cancels.at(-1))}\n`);
-    }
-
-    const medianCpu = (of: readonly Generation[]) => Object.fromEntries(Object.keys(of[0]!.cpuMsPerToken).map((name) => [name, median(of.map((g) => g.cpuMsPerToken[name]!))]));
-    const summary = (of: readonly Generation[]) => ({
-      timeToFirstTokenMs: median(of.map((g) => g.timeToFirstTokenMs)),
-      decodeTokensPerSecond: median(of.map((g) => g.decodeTokensPerSecond)),
-      cpuMsPerToken: medianCpu(of),
-    });
-    const a = summary(rows.map((row) => row.inProcess));
-    const b = {
-      ...summary(rows.map((row) => row.bus)),
-      // What the models app measured itself: queued (admission by the monitor included), first token after the start, decode rate.
-      modelsAppUsage: {
-        requesterMinusModelsAppTimeToFirstTokenMs: median(rows.map((row) => row.bus.timeToFirstTokenMs - row.modelsAppUsage.timeToFirstTokenMs)),
-        queuedMs: median(rows.map((row) => row.modelsAppUsage.queuedMs)),
-        timeToFirstTokenMs: median(rows.map((row) => row.modelsAppUsage.timeToFirstTokenMs)),
-        tokensPerSecond: median(rows.map((row) => row.modelsAppUsage.tokensPerSecond)),
-      },
-    };
-    const loaded = status.loaded[0];
-    const ready = inProcess.ready;
-    console.log(
-      JSON.stringify(
-        {
-          machine: { ...machine(), loadAverageAtStart, loadAverageAtEnd: loadavg().map((value) => round(value)) },
-          model: { fileBytes: statSync(modelPath!).size, parameters: Number(imported.model?.parameters ?? 0), quantization: imported.model?.quantization },
-          settings: { threads: THREADS, promptCharacters: PROMPT.length, maxTokens: TOKENS, rounds: ROUNDS, contextSize: loaded?.contextSize, greedy: true, cancelAfterChunks: CANCEL_AFTER, idle: `< ${IDLE_SHARE * 100} % of a core over ${IDLE_WINDOW_MS} ms` },
-          median: {
-            inProcess: a,
-            bus: b,
-            cli: {
-              firstOutputFromSpawnMs: median(rows.map((row) => row.cli.firstOutputMs)),
-              exitFromSpawnMs: median(rows.map((row) => row.cli.exitMs)),
-            },
-            ratioDecodeTokensPerSecondBusToInProcess: round(b.decodeTokensPerSecond / a.decodeTokensPerSecond, 3),
-            addedTimeToFirstTokenMs: round(b.timeToFirstTokenMs - a.timeToFirstTokenMs, 1),
-            // Per round (both measured minutes apart at most), less sensitive to the machine's drift than the medians' difference.
-            addedTimeToFirstTokenMsMedianOfRounds: median(rows.map((row) => row.bus.timeToFirstTokenMs - row.inProcess.timeToFirstTokenMs)),
-            ratioDecodeTokensPerSecondMedianOfRounds: round(median(rows.map((row) => row.bus.decodeTokensPerSecond / row.inProcess.decodeTokensPerSecond)), 3),
-            cancelToIdleMs: { inProcess: median(cancels.map((c) => c.inProcess.idleAfterMs)), bus: median(cancels.map((c) => c.bus.idleAfterMs)) },
-            cancelToFinalResultMs: { inProcess: median(cancels.map((c) => c.inProcess.resultAfterMs)), bus: median(cancels.map((c) => c.bus.resultAfterMs)) },
-          },
-          memory: {
-            fileBytes: statSync(modelPath!).size,
-            inProcessRssGrowthOfLoadBytes: Number(ready['rssAfterLoad']) - Number(ready['rssBeforeLoad']),
-            inProcessRssAfterLoadBytes: Number(ready['rssAfterLoad']),
-            modelsAppRssGrowthOfFirstLoadBytes: rssAfterLoad - rssBeforeLoad,
-            modelsAppRssAfterLoadBytes: rssAfterLoad,
-            modelsStatusMemoryBytes: Number(loaded?.memoryBytes ?? 0),
-            modelsStatusRssBytes: Number(status.rssBytes),
-          },
-          rounds: rows,
-          cancels,
-        },
-        null,
-        2,
-      ),
-    );
+    const rows = await measureGenerations(bus, inProcess, environment.env);
+    const cancels = await measureCancels(bus, inProcess);
+    console.log(report({ loadAverageAtStart, imported, status, rssBeforeLoad, rssAfterLoad, ready: inProcess.ready, rows, cancels }));
   } finally {
     inProcess?.child.kill('SIGKILL');
     await client?.close({ drainTimeoutMs: 0 });

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeBenchModel } from '../../models/make-test-model.mjs';
+import { builtProgramFile } from '../../build/build-paths.mjs';
 
 const root = new URL('../../..', import.meta.url).pathname;
 const build = (...args) => spawnSync(process.execPath, [join(root, 'tools/build/build-node-app.mjs'), ...args], { cwd: root, stdio: ['ignore', 2, 2] }).status === 0; // stdout is the JSON
@@ -19,7 +20,7 @@ try {
   const started = performance.now();
   const model = makeBenchModel(join(dir, 'bench-model.gguf'));
   process.stderr.write(`bench model: ${model.parameters} parameters, ${model.bytes} bytes, made in ${Math.round(performance.now() - started)} ms\n`);
-  const run = spawnSync(process.execPath, [join(root, 'dist/bench-llm/tools/bench/llm/main.js'), model.path, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+  const run = spawnSync(process.execPath, [builtProgramFile(root, 'bench-llm', 'tools/bench/llm/main.ts'), model.path, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
   process.exitCode = run.status ?? 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });

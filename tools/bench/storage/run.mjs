@@ -2,9 +2,10 @@
 // `npm run bench:storage`: builds the bus, the storage service and the benchmark, runs it; JSON on stdout.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { builtProgramFile } from '../../build/build-paths.mjs';
 
 const root = new URL('../../..', import.meta.url).pathname;
 const build = (...args) => spawnSync(process.execPath, [join(root, 'tools/build/build-node-app.mjs'), ...args], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] }).status === 0;
 if (!build('bus') || !build('storage') || !build('bench-storage', 'tools/bench')) process.exit(1);
-const run = spawnSync(process.execPath, [join(root, 'dist/bench-storage/tools/bench/storage/main.js'), ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+const run = spawnSync(process.execPath, [builtProgramFile(root, 'bench-storage', 'tools/bench/storage/main.ts'), ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
 process.exit(run.status ?? 1);

@@ -5,12 +5,13 @@ import { request, type Agent } from 'node:https';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { builtAppEntryPoint } from '../../build/build-paths.mjs';
 
 /** The workspace root, from a benchmark built to dist/bench-<name>/tools/bench/<dir>/. */
 export const WORKSPACE_ROOT = join(__dirname, '..', '..', '..', '..', '..');
 
 export function startBuiltApp(name: string, env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(WORKSPACE_ROOT, `dist/apps/${name}/apps/${name}/src/main.js`)], { env: { PATH: process.env['PATH'], ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [builtAppEntryPoint(WORKSPACE_ROOT, name)], { env: { PATH: process.env['PATH'], ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} not ready within ${timeoutMs} ms`)), timeoutMs);
     createInterface({ input: child.stdout! }).on('line', (line) => {

@@ -1,25 +1,11 @@
-// Server state through the query cache: one key and one hook per gateway resource the screens show, and the
-// mutations that change them (each refreshes what it affects). Types come from the generated API description.
+// Server state through the query cache: one hook per gateway resource the screens show (keyed by ./query-keys), and
+// the mutations that change them (each refreshes what it affects). Types come from the generated API description.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useServices } from '../app/app-context';
 import type { operations } from './gateway-api.generated';
+import { queryKeys } from './query-keys';
 
 type ConsentList = operations['ConsentController.list']['responses']['200']['content']['application/json'];
-
-export const queryKeys = {
-  ready: ['health', 'ready'] as const,
-  consent: ['consent'] as const,
-  consentList: ['consent', 'list'] as const,
-  consentHistory: ['consent', 'history'] as const,
-  sessions: ['auth', 'sessions'] as const,
-  logs: (contains: string) => ['logs', contains] as const,
-  threads: ['conversation', 'threads'] as const,
-  messages: (threadId: string) => ['conversation', 'messages', threadId] as const,
-  models: ['models'] as const,
-  memory: ['memory'] as const,
-  persona: ['persona'] as const,
-  setup: ['auth', 'setup'] as const,
-};
 
 /** Readiness of every app. A 503 still carries the per-app report, so it is data here, not an error. */
 export function useReadiness() {

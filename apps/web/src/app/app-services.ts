@@ -6,7 +6,7 @@ import { QueryClient } from '@tanstack/react-query';
 import { AppStore, SESSION_KEY, type Session } from '../core/app-store';
 import { WsConnection, type ConnectionState, type SocketLike } from '../core/ws-connection';
 import { Api, ApiError, secondsUntilExpiry } from '../api/api-client';
-import { queryKeys } from '../api/queries';
+import { queryKeys } from '../api/query-keys';
 import { LiveEvents } from '../live/live-events';
 import { ResourceHistory } from '../features/status/resource-history';
 import type { ConversationMessageJson, MemoryChangedJson, ReplyCompletedJson, ReplyDeltaJson, ThreadChangedJson } from '@aico/contracts';
@@ -49,8 +49,34 @@ export function createAppServices(): AppServices {
     exclusive: (task) => (navigator.locks ? navigator.locks.request('aico.session.refresh', task) : task()),
     storedSession: () => store.storedSession(),
   });
+  const queryClient = createQueryClient();
+  const { connection, live } = connectLive(store, queryClient, currentPage);
+  // The conversation's events feed one timeline for the whole session, so a reply keeps streaming while the user
+  // looks at another screen.
+  const timeline = new ConversationTimeline((progress) => describeWaiting(progress.waiting));
+  const resources = new ResourceHistory(5 * 60_000);
+  routeLiveEvents(live, { store, queryClient, timeline, resources });
+  followSession(store, { api, connection, queryClient, timeline });
+  followOtherTabs(store);
 
-  const queryClient = new QueryClient({
+  return {
+    store,
+    api,
+    queryClient,
+    live,
+    resources,
+    conversation: new ConversationApi(api),
+    models: new ModelsApi(api),
+    memory: new MemoryApi(api),
+    persona: new PersonaApi(api),
+    setup: new SetupApi(api),
+    timeline,
+    publish: (topic, payload) => connection.publish(topic, payload),
+  };
+}
+
+function createQueryClient(): QueryClient {
+  return new QueryClient({
     defaultOptions: {
       queries: {
         // The gateway is on this machine: the browser's online flag says nothing about it.
@@ -62,7 +88,10 @@ export function createAppServices(): AppServices {
       mutations: { networkMode: 'always' },
     },
   });
+}
 
+/** The WebSocket to the gateway and the live events that come over it; the connection's state goes to the store. */
+function connectLive(store: AppStore, queryClient: QueryClient, currentPage: () => string): { connection: WsConnection; live: LiveEvents } {
   const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
   let previous: ConnectionState = 'closed';
   const connection = new WsConnection({
@@ -80,14 +109,20 @@ export function createAppServices(): AppServices {
     onSessionEnded: () => store.signedOut(currentPage()),
   });
   const live = new LiveEvents(connection);
+  return { connection, live };
+}
+
+/** Each live event to what shows it: the timeline, the resource history, or a refresh of the queries it changes. */
+function routeLiveEvents(
+  live: LiveEvents,
+  { store, queryClient, timeline, resources }: { store: AppStore; queryClient: QueryClient; timeline: ConversationTimeline; resources: ResourceHistory },
+): void {
   // A consent change made elsewhere refreshes the privacy page; while this page's own change is on its way, the
   // refresh waits for it (an earlier answer would move the switch back).
   live.on('privacy.consent.', () => {
     if (queryClient.isMutating({ mutationKey: queryKeys.consent }) === 0) void queryClient.invalidateQueries({ queryKey: queryKeys.consent });
   });
-  // The conversation's events feed one timeline for the whole session, so a reply keeps streaming while the user
-  // looks at another screen; thread and memory changes refresh what shows them.
-  const timeline = new ConversationTimeline((progress) => describeWaiting(progress.waiting));
+  // Thread and memory changes refresh what shows them.
   live.on('conversation.message.received', (event) => timeline.received(event.payload as ConversationMessageJson));
   live.on('conversation.reply.delta', (event) => timeline.delta(event.payload as ReplyDeltaJson));
   live.on('conversation.reply.completed', (event) => {
@@ -104,12 +139,20 @@ export function createAppServices(): AppServices {
     if (change?.reason === 'consent_withdrawn') store.memoryWithdrawn(change.deletedFacts ?? 0);
     void queryClient.invalidateQueries({ queryKey: queryKeys.memory });
   });
-  const resources = new ResourceHistory(5 * 60_000);
   live.on('system.resources.sample', (event) => resources.add(event.payload));
+}
 
+/**
+ * The session decides the rest: signed in, the socket is open and the access token is refreshed ahead of its
+ * expiry; signed out (or another user signed in), the socket closes and nothing of the account stays cached.
+ */
+function followSession(
+  store: AppStore,
+  { api, connection, queryClient, timeline }: { api: Api; connection: WsConnection; queryClient: QueryClient; timeline: ConversationTimeline },
+): void {
   let refreshTimer: number | undefined;
   let connected = false;
-  const followSession = (session: Session | undefined) => {
+  const follow = (session: Session | undefined) => {
     window.clearTimeout(refreshTimer);
     if (session) {
       const seconds = secondsUntilExpiry(session.accessToken);
@@ -127,35 +170,23 @@ export function createAppServices(): AppServices {
     }
   };
   let lastSession = store.current.session;
-  followSession(lastSession);
+  follow(lastSession);
   store.subscribe((state) => {
     if (state.session === lastSession) return;
     // Another user signed in (in another tab): the first one's conversation leaves the screen and their socket
     // closes (the gateway would refuse to hand it to someone else), as after a sign-out.
-    if (lastSession && state.session && lastSession.user.id !== state.session.user.id) followSession(undefined);
+    if (lastSession && state.session && lastSession.user.id !== state.session.user.id) follow(undefined);
     lastSession = state.session;
-    followSession(state.session);
+    follow(state.session);
   });
-  // Another tab logged in, refreshed or logged out: follow it.
+}
+
+/** Another tab logged in, refreshed or logged out: follow it. */
+function followOtherTabs(store: AppStore): void {
   window.addEventListener('storage', (event) => {
     if (event.key !== SESSION_KEY) return;
     const stored = store.storedSession();
     if (stored) store.signedIn(stored);
     else store.signedOut();
   });
-
-  return {
-    store,
-    api,
-    queryClient,
-    live,
-    resources,
-    conversation: new ConversationApi(api),
-    models: new ModelsApi(api),
-    memory: new MemoryApi(api),
-    persona: new PersonaApi(api),
-    setup: new SetupApi(api),
-    timeline,
-    publish: (topic, payload) => connection.publish(topic, payload),
-  };
 }

@@ -7,7 +7,7 @@ import { Navigate, useLocation, useNavigate } from 'react-router';
 import { ApiError } from '../../api/api-client';
 import { useAppState, useInteractiveMark, useServices } from '../../app/app-context';
 import { ErrorAlert } from '../../app/error-alert';
-import { queryKeys } from '../../api/queries';
+import { queryKeys } from '../../api/query-keys';
 import { FirstRunForm } from './first-run-form';
 
 export function LoginPage() {

@@ -4,7 +4,7 @@ import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import type { ThreadMessageJson } from '@aico/contracts';
 import { ApiError } from '../../api/api-client';
-import { queryKeys } from '../../api/queries';
+import { queryKeys } from '../../api/query-keys';
 import { useServices } from '../../app/app-context';
 
 export const THREADS_PAGE = 20;

@@ -5,9 +5,11 @@ import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { MemoryFactViewJson } from '@aico/contracts';
-import { queryKeys, useConsent } from '../../api/queries';
+import { useConsent } from '../../api/queries';
+import { queryKeys } from '../../api/query-keys';
 import { useAppState, useServices } from '../../app/app-context';
 import { ErrorAlert } from '../../app/error-alert';
+import { useBusyTask } from '../../app/use-busy-task';
 
 export function MemoryPage() {
   const { memory } = useServices();
@@ -18,29 +20,21 @@ export function MemoryPage() {
   const consent = useConsent();
   const memoryConsent = consent.data?.purposes.find((purpose) => purpose.purpose === 'conversation.memory');
   const withdrawn = useAppState((state) => state.memoryWithdrawn);
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
-  const [confirmForget, setConfirmForget] = useState(false);
+  const task = useBusyTask();
+  const busy = task.busy;
   const [forgotten, setForgotten] = useState<string>();
-
-  const run = async (task: () => Promise<void>) => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await task();
+  // Every change refreshes the list.
+  const run = (change: () => Promise<void>) =>
+    task.run(async () => {
+      await change();
       await queryClient.invalidateQueries({ queryKey: queryKeys.memory });
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
-  const forget = () =>
+  const forget = (done: () => void) =>
     void run(async () => {
       const result = await memory.forget();
       setForgotten(`Forgotten: ${result.deletedFacts ?? 0} facts and ${result.deletedSummaries ?? 0} conversation summaries.`);
-      setConfirmForget(false);
+      done();
     });
 
   const facts = list.data?.facts ?? [];
@@ -50,20 +44,7 @@ export function MemoryPage() {
   return (
     <section className="page memory">
       <h1>Memory</h1>
-      {known ? (
-        <p className="card" data-testid="memory-consent" data-enabled={enabled}>
-          {enabled ? (
-            <>
-              <strong>Memory is on.</strong> After each exchange aico notes facts about you and summarises the conversation, on this machine only.
-            </>
-          ) : (
-            <>
-              <strong>Memory is off.</strong> Nothing of one conversation reaches another.
-            </>
-          )}{' '}
-          <Link to="/privacy">Change this on the privacy page.</Link>
-        </p>
-      ) : null}
+      {known ? <MemoryConsentNotice enabled={enabled} /> : null}
       {withdrawn && !enabled ? (
         <p role="status" className="card notice" data-testid="memory-withdrawn">
           You withdrew consent to memory: everything aico remembered about you was deleted ({withdrawn.deletedFacts} facts).
@@ -74,7 +55,7 @@ export function MemoryPage() {
           {forgotten}
         </p>
       ) : null}
-      <ErrorAlert error={list.error ?? error} fallback="The memory could not be read or changed." />
+      <ErrorAlert error={list.error ?? task.error} fallback="The memory could not be read or changed." />
       <ul aria-label="Remembered facts" className="facts">
         {facts.length === 0 && list.isSuccess ? <li className="hint empty">aico remembers nothing about you.</li> : null}
         {facts.map((view) => (
@@ -82,22 +63,50 @@ export function MemoryPage() {
         ))}
       </ul>
       {list.data?.summaries ? <p className="hint">{list.data.summaries} conversations have a summary.</p> : null}
-      {confirmForget ? (
-        <div role="alertdialog" aria-label="Forget everything?" className="card confirm">
-          <p>Forget every fact and every conversation summary? The conversations themselves stay.</p>
-          <button type="button" className="filled-button danger" onClick={forget} disabled={busy}>
-            Forget for good
-          </button>
-          <button type="button" className="text-button" onClick={() => setConfirmForget(false)} disabled={busy}>
-            Cancel
-          </button>
-        </div>
-      ) : (
-        <button type="button" className="outlined-button danger" onClick={() => setConfirmForget(true)} disabled={busy || (facts.length === 0 && !list.data?.summaries)}>
-          Forget everything
-        </button>
-      )}
+      <ForgetEverything busy={busy} nothingToForget={facts.length === 0 && !list.data?.summaries} forget={forget} />
     </section>
+  );
+}
+
+function MemoryConsentNotice({ enabled }: { enabled: boolean }) {
+  return (
+    <p className="card" data-testid="memory-consent" data-enabled={enabled}>
+      {enabled ? (
+        <>
+          <strong>Memory is on.</strong> After each exchange aico notes facts about you and summarises the conversation, on this machine only.
+        </>
+      ) : (
+        <>
+          <strong>Memory is off.</strong> Nothing of one conversation reaches another.
+        </>
+      )}{' '}
+      <Link to="/privacy">Change this on the privacy page.</Link>
+    </p>
+  );
+}
+
+/** "Forget everything", after a confirmation. */
+function ForgetEverything({ busy, nothingToForget, forget }: { busy: boolean; nothingToForget: boolean; forget: (done: () => void) => void }) {
+  const [confirming, setConfirming] = useState(false);
+  // The confirmation closes once the memory is forgotten; after a failure it stays, beside the error.
+  const confirmed = () => forget(() => setConfirming(false));
+  if (!confirming) {
+    return (
+      <button type="button" className="outlined-button danger" onClick={() => setConfirming(true)} disabled={busy || nothingToForget}>
+        Forget everything
+      </button>
+    );
+  }
+  return (
+    <div role="alertdialog" aria-label="Forget everything?" className="card confirm">
+      <p>Forget every fact and every conversation summary? The conversations themselves stay.</p>
+      <button type="button" className="filled-button danger" onClick={confirmed} disabled={busy}>
+        Forget for good
+      </button>
+      <button type="button" className="text-button" onClick={() => setConfirming(false)} disabled={busy}>
+        Cancel
+      </button>
+    </div>
   );
 }
 

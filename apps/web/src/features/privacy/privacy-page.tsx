@@ -12,6 +12,9 @@ const PURPOSE_TEXT: Readonly<Record<string, string>> = {
   telemetry: 'Keep usage statistics on this machine to improve aico.',
 };
 
+type ConsentState = NonNullable<ReturnType<typeof useConsent>['data']>['purposes'][number];
+type ConsentDecision = NonNullable<ReturnType<typeof useConsentHistory>['data']>['history'][number];
+
 export function PrivacyPage() {
   const consent = useConsent();
   const history = useConsentHistory();
@@ -44,54 +47,60 @@ export function PrivacyPage() {
       ) : null}
       <ul className="purposes">
         {(consent.data?.purposes ?? []).map((purpose) => (
-          <li key={purpose.purpose} className="card purpose">
-            <label className="switch-row">
-              <span>
-                <strong>{purpose.purpose}</strong>
-                <span className="hint">{PURPOSE_TEXT[purpose.purpose] ?? ''}</span>
-                {purpose.essential ? <span className="hint">Essential: always on.</span> : null}
-              </span>
-              <input
-                type="checkbox"
-                role="switch"
-                aria-label={purpose.purpose}
-                checked={choices[purpose.purpose] ?? purpose.granted}
-                disabled={purpose.essential}
-                onChange={(event) => choose(purpose.purpose, event.target.checked)}
-              />
-            </label>
-          </li>
+          <PurposeSwitch key={purpose.purpose} purpose={purpose} checked={choices[purpose.purpose] ?? purpose.granted} onChange={(granted) => choose(purpose.purpose, granted)} />
         ))}
       </ul>
       <h2>History</h2>
-      <table aria-label="Consent history">
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Purpose</th>
-            <th scope="col">Decision</th>
-            <th scope="col">Made in</th>
-          </tr>
-        </thead>
-        <tbody>
-          {decisions.length === 0 ? (
-            <tr>
-              <td colSpan={4} className="empty">
-                No decisions yet.
-              </td>
-            </tr>
-          ) : (
-            decisions.map((decision, index) => (
-              <tr key={`${decision.recordedAt ?? ''}-${decision.purpose}-${index}`}>
-                <td>{decision.recordedAt ? new Date(decision.recordedAt).toLocaleString() : ''}</td>
-                <td>{decision.purpose}</td>
-                <td className={decision.granted ? 'granted' : 'denied'}>{decision.granted ? 'granted' : 'denied'}</td>
-                <td>{decision.source}</td>
-              </tr>
-            ))
-          )}
-        </tbody>
-      </table>
+      <ConsentHistory decisions={decisions} />
     </section>
+  );
+}
+
+function PurposeSwitch({ purpose, checked, onChange }: { purpose: ConsentState; checked: boolean; onChange: (granted: boolean) => void }) {
+  return (
+    <li className="card purpose">
+      <label className="switch-row">
+        <span>
+          <strong>{purpose.purpose}</strong>
+          <span className="hint">{PURPOSE_TEXT[purpose.purpose] ?? ''}</span>
+          {purpose.essential ? <span className="hint">Essential: always on.</span> : null}
+        </span>
+        <input type="checkbox" role="switch" aria-label={purpose.purpose} checked={checked} disabled={purpose.essential} onChange={(event) => onChange(event.target.checked)} />
+      </label>
+    </li>
+  );
+}
+
+/** Every decision, newest first. */
+function ConsentHistory({ decisions }: { decisions: readonly ConsentDecision[] }) {
+  return (
+    <table aria-label="Consent history">
+      <thead>
+        <tr>
+          <th scope="col">When</th>
+          <th scope="col">Purpose</th>
+          <th scope="col">Decision</th>
+          <th scope="col">Made in</th>
+        </tr>
+      </thead>
+      <tbody>
+        {decisions.length === 0 ? (
+          <tr>
+            <td colSpan={4} className="empty">
+              No decisions yet.
+            </td>
+          </tr>
+        ) : (
+          decisions.map((decision, index) => (
+            <tr key={`${decision.recordedAt ?? ''}-${decision.purpose}-${index}`}>
+              <td>{decision.recordedAt ? new Date(decision.recordedAt).toLocaleString() : ''}</td>
+              <td>{decision.purpose}</td>
+              <td className={decision.granted ? 'granted' : 'denied'}>{decision.granted ? 'granted' : 'denied'}</td>
+              <td>{decision.source}</td>
+            </tr>
+          ))
+        )}
+      </tbody>
+    </table>
   );
 }
