@@ -72,7 +72,7 @@ describe('aico stop and aico start after the supervisor was killed', () => {
     await writeFile(script, "setInterval(() => undefined, 60_000);\nconsole.log('ready');\n");
     const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
     standIns.push(child);
-    await new Promise<void>((resolve) => createInterface({ input: child.stdout! }).once('line', () => resolve()));
+    await new Promise<void>((resolve) => createInterface({ input: child.stdout }).once('line', () => resolve()));
     return writePidFile(dataDir(), name, { pid: child.pid!, script, startedAt: new Date().toISOString() });
   }
 

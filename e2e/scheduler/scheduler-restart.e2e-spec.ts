@@ -132,7 +132,7 @@ describe('scheduler across a restart, with real processes', () => {
       },
       { accept: (request) => request.payload.target === 'monitor' },
     );
-    monitor.subscribe(SchedulerTopics.runFinished, (event) => ends.push(event.payload as RunFinished));
+    monitor.subscribe(SchedulerTopics.runFinished, (event) => ends.push(event.payload));
     await monitor.connect();
     cli = createTestClient('cli', environment.keys, environment.endpoints);
     await cli.connect();

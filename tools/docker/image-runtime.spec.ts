@@ -60,9 +60,9 @@ function startApp(work: string, app: App, env: NodeJS.ProcessEnv, started: Child
   started.push(child);
   const output: string[] = [];
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) => child.once('exit', (code, signal) => resolveExit({ code, signal })));
-  createInterface({ input: child.stderr! }).on('line', (line) => output.push(line));
+  createInterface({ input: child.stderr }).on('line', (line) => output.push(line));
   return new Promise((resolveReady, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       output.push(line);
       if (line.includes(`"msg":"${app} ready"`)) resolveReady({ child, output, exited });
     });

@@ -33,7 +33,7 @@ export async function runStorageOperation<T>(cli: CliContext, send: (bus: BusCli
   const print = progressPrinter(cli);
   const watch = (bus: BusClient): void => {
     bus.subscribe(StorageTopics.backupProgress, (event) => {
-      const progress = event.payload as BackupProgress;
+      const progress = event.payload;
       if (progress.requestCorrelationId === correlationId) print(progress);
     });
   };

@@ -22,7 +22,7 @@ export function monitorSettings(overrides: Overrides = {}): MonitorSettings {
     policy: { ...defaults.policy, ...overrides.policy },
     activity: { ...defaults.activity, ...overrides.activity },
     jobs: { ...defaults.jobs, ...overrides.jobs },
-  } as MonitorSettings;
+  };
 }
 
 export class ManualClock implements Clock {

@@ -3,7 +3,7 @@
 // occurrence (persisting it, so the next start can tell what was missed); starts runs without ever running one task
 // twice at once; and answers register, unregister, list, trigger, pause, resume and history.
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { fromBinary, type DescMessage, type MessageInitShape } from '@bufbuild/protobuf';
+import { fromBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { BusClient } from '@aico/bus';
 import {
@@ -214,7 +214,7 @@ export class TaskScheduler implements OnApplicationBootstrap, OnApplicationShutd
       if (definition.kind === 'request') {
         // The run id is the idempotency key: a responder that applied an attempt whose reply was lost answers the
         // retry from its cache instead of doing the work twice.
-        await this.bus.request(definition, payload as MessageInitShape<DescMessage>, { timeoutMs: requestTimeoutMs(context), signal, idempotencyKey: runId });
+        await this.bus.request(definition, payload, { timeoutMs: requestTimeoutMs(context), signal, idempotencyKey: runId });
       } else {
         await this.bus.publish(definition.topic, payload, { idempotencyKey: runId });
       }

@@ -41,7 +41,7 @@ describe('storage backup and restore', () => {
     // Subscribed before connecting: the connect probe proves the subscription reached the proxy.
     cli = bus.client('cli');
     cli.subscribe(StorageTopics.backupProgress, (event) => {
-      const report = event.payload as BackupProgress;
+      const report = event.payload;
       progress.set(report.requestCorrelationId, [...(progress.get(report.requestCorrelationId) ?? []), report]);
       if (report.phase === 'done') finished.get(report.requestCorrelationId)?.();
     });

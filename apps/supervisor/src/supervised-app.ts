@@ -83,9 +83,9 @@ export class SupervisedApp {
     this.setState(SupervisedAppState.STARTING);
     this.options.logger.info({ app: this.name, pid: child.pid, restarts: this.restarts }, `Started ${this.name}`);
     // A pipe to a process that just died can fail; that is the exit's business, not an uncaught error.
-    for (const stream of [child.stdin!, child.stdout!, child.stderr!]) stream.on('error', () => undefined);
-    createInterface({ input: child.stdout! }).on('line', (line) => this.onOutput(line, 'stdout'));
-    createInterface({ input: child.stderr! }).on('line', (line) => this.onOutput(line, 'stderr'));
+    for (const stream of [child.stdin, child.stdout, child.stderr]) stream.on('error', () => undefined);
+    createInterface({ input: child.stdout }).on('line', (line) => this.onOutput(line, 'stdout'));
+    createInterface({ input: child.stderr }).on('line', (line) => this.onOutput(line, 'stderr'));
     child.once('error', (error) => {
       this.options.logger.error({ app: this.name, err: error }, `${this.name} could not be started`);
       // No process (e.g. EAGAIN, ENOMEM): no 'exit' will follow; treat it as a crash so the policy decides.

@@ -55,7 +55,7 @@ function unwrap(schema: z.ZodType): z.ZodType {
     const def = current._zod.def;
     const next = def.innerType ?? def.in;
     if (!next) return current;
-    current = next as typeof current;
+    current = next;
   }
 }
 
@@ -161,5 +161,5 @@ export function loadConfig<S extends z.ZodObject>(options: LoadConfigOptions<S>)
     });
     throw new ConfigError(ConfigErrorCode.Invalid, `Invalid configuration:\n${lines.join('\n')}`);
   }
-  return { config: deepFreeze(result.data) as Readonly<z.infer<S>>, file, unusedEnv };
+  return { config: deepFreeze(result.data), file, unusedEnv };
 }

@@ -14,7 +14,7 @@ export function startBuiltApp(name: string, env: NodeJS.ProcessEnv, timeoutMs = 
   const child = spawn(process.execPath, [builtAppEntryPoint(WORKSPACE_ROOT, name)], { env: { PATH: process.env['PATH'], ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} not ready within ${timeoutMs} ms`)), timeoutMs);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       if (line.includes(`"msg":"${name} ready"`)) {
         clearTimeout(timer);
         resolve(child);

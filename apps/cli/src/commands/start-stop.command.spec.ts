@@ -36,7 +36,7 @@ describe('aico start / stop with apps left running without a supervisor', () => 
     const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
     const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
     await new Promise<void>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).once('line', () => resolve());
+      createInterface({ input: child.stdout }).once('line', () => resolve());
       child.once('exit', () => reject(new Error(`stand-in ${name} exited before it was ready`)));
     });
     const running = { child, script, exited };

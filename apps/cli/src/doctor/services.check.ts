@@ -30,7 +30,7 @@ export async function checkServices(bus: BusClient | undefined, dataDir: string,
   );
   const up = replies.filter((reply) => reply.roundTripMs !== undefined);
   const down = replies.filter((reply) => reply.roundTripMs === undefined).map((reply) => reply.service);
-  const answering = up.map((reply) => `${reply.service} (${reply.roundTripMs!.toFixed(1)} ms)`).join(', ');
+  const answering = up.map((reply) => `${reply.service} (${reply.roundTripMs.toFixed(1)} ms)`).join(', ');
   const result =
     down.length === 0
       ? checkResult('services', 'ok', `Answering: ${answering}.`)

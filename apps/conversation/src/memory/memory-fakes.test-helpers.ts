@@ -49,7 +49,7 @@ export class FakeThreads implements ThreadStorePort {
   async updateThread(userId: string, threadId: string, change: (thread: Thread) => void): Promise<Thread> {
     await this.getThread(userId, threadId);
     change(this.threads.get(threadId)!);
-    return create(ThreadSchema, this.threads.get(threadId)!);
+    return create(ThreadSchema, this.threads.get(threadId));
   }
 
   allThreads(userId: string): Promise<Thread[]> {

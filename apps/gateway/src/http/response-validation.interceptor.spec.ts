@@ -62,7 +62,7 @@ describe('ResponseValidationInterceptor', () => {
     const { logger, create } = newTestApp(true);
     const app = await create();
     try {
-      const call = await serve(app, logger as unknown as Logger);
+      const call = await serve(app, logger);
       expect(await call('GET', '/good')).toEqual({ status: 200, body: { id: 'a', at: '1970-01-01T00:00:00.000Z' } });
       expect(await call('POST', '/done')).toEqual({ status: 204, body: undefined });
       const leaky = await call('GET', '/leaky');
@@ -78,7 +78,7 @@ describe('ResponseValidationInterceptor', () => {
     const { logger, create } = newTestApp(false);
     const app = await create();
     try {
-      const call = await serve(app, logger as unknown as Logger);
+      const call = await serve(app, logger);
       expect((await call('GET', '/leaky')).status).toBe(200);
     } finally {
       await app.close();

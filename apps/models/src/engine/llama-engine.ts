@@ -205,7 +205,7 @@ export class LlamaEngine {
     const started = performance.now();
     // The thread count is set before any model exists: llama.cpp's default (max(cores, 4)) is the trap of
     // DESIGN.md §9. maxThreads caps every context; contexts ask for exactly `threads`.
-    const probe = await api.getLlama({ build: 'never', skipDownload: true, gpu, logLevel: this.settings.logLevel as never, logger: this.log.add as never, maxThreads: Math.max(1, this.settings.threads), progressLogs: false });
+    const probe = await api.getLlama({ build: 'never', skipDownload: true, gpu, logLevel: this.settings.logLevel as never, logger: this.log.add, maxThreads: Math.max(1, this.settings.threads), progressLogs: false });
     const threads = this.settings.threads > 0 ? this.settings.threads : defaultThreadCount(probe.cpuMathCores);
     probe.maxThreads = threads;
     this.logger.info(

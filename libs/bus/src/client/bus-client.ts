@@ -223,7 +223,7 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
     payload: MessageInitShape<P>,
     options: StreamRequestOptions<D> = {},
   ): Promise<MessageShape<R>> {
-    return this.requester.requestStream(definition, payload, options as StreamRequestOptions<DescMessage>) as Promise<MessageShape<R>>;
+    return this.requester.requestStream(definition, payload, options) as Promise<MessageShape<R>>;
   }
 
   /**

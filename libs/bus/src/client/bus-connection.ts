@@ -9,7 +9,7 @@ import { BusError, BusErrorCode } from '../bus.error';
 import type { BusClientOptions, BusClientState } from './bus-client.types';
 import type { EnvelopeCodec, OutgoingEnvelope } from './envelope-codec';
 import { ReadinessProbes } from './readiness-probe';
-import { SendQueue, type Frames } from './send-queue';
+import { SendQueue } from './send-queue';
 import { watchSocketEvents } from './socket-events';
 
 const DEFAULT_MAX_ENVELOPE_BYTES = 4 * 1024 * 1024;
@@ -119,7 +119,7 @@ export class BusConnection {
       throw new BusError(BusErrorCode.PayloadTooLarge, `The envelope for ${out.topic} is ${frames[1].length} bytes; the limit is ${this.maxEnvelopeBytes}.`);
     }
     this.publishedCount++;
-    const sent = this.queue.enqueue(frames as Frames, priority);
+    const sent = this.queue.enqueue(frames, priority);
     // Marks the rejection as handled for fire-and-forget callers; callers that await still see it.
     sent.catch(() => undefined);
     return sent;

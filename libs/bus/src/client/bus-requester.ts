@@ -88,7 +88,7 @@ export class BusRequester {
       idleTimeoutMs,
       signal: options.signal,
       stopSignal: options.stopSignal,
-      onDelta: options.onDelta as ((delta: Message, sequence: number) => unknown) | undefined,
+      onDelta: options.onDelta,
       control: (kind) => this.sendStreamControl(registered, correlationId, kind),
     });
     const out: OutgoingEnvelope = {

@@ -51,8 +51,8 @@ export class EnvelopeCodec {
       replyTo: out.replyTo ?? '',
       contractVersion: out.contractVersion ?? 1,
       attributes: out.attributes,
-      payloadTypeUrl: withPayload ? TYPE_URL_PREFIX + out.schema!.typeName : undefined,
-      payloadBytes: withPayload ? toBinary(out.schema!, out.payload!) : undefined,
+      payloadTypeUrl: withPayload ? TYPE_URL_PREFIX + out.schema.typeName : undefined,
+      payloadBytes: withPayload ? toBinary(out.schema, out.payload) : undefined,
       deadlineMs: out.deadlineMs,
       idempotencyKey: out.idempotencyKey ?? '',
     });
