@@ -16,7 +16,7 @@ module.exports = {
     '^@aico/([^/]+)/testing$': path.join(__dirname, 'libs/$1/src/testing/index.ts'),
     '^@aico/(.*)$': path.join(__dirname, 'libs/$1/src/index.ts'),
   },
-  // p-queue and jose are ESM-only; let swc transform them (DESIGN.md §1).
+  // p-queue and jose are ESM-only; let swc transform them (docs/architecture.md §1).
   transformIgnorePatterns: ['/node_modules/(?!(p-queue|jose)/)'],
   setupFiles: [path.join(__dirname, 'tools/jest/setup.js')],
 };

@@ -1,6 +1,6 @@
 // drizzle-kit's configuration: `npm run db:generate` diffs src/database/schema.ts against the committed migrations
 // and writes the next one. drizzle-kit cannot open the encrypted database, so migrations are applied by the storage
-// service itself at start (DESIGN.md §6).
+// service itself at start (docs/architecture.md §6).
 import { defineConfig } from 'drizzle-kit';
 
 export default defineConfig({

@@ -1,6 +1,6 @@
 // The built models app with models.backend: ollama, generating through the real bus (bus, storage, monitor as real
 // processes) against a loopback server that speaks Ollama's documented NDJSON API — no real Ollama can be installed
-// on this machine (DESIGN.md §9), so this checks aico's side of the contract, not Ollama itself: the request goes
+// on this machine (docs/architecture.md §9), so this checks aico's side of the contract, not Ollama itself: the request goes
 // through the monitor's admission, the deltas come in order and the result carries Ollama's usage; a cancel through
 // the bus closes the HTTP request; an Ollama that is down is MODELS_BACKEND_UNAVAILABLE and the process stays up.
 import { randomUUID } from 'node:crypto';

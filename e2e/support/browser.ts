@@ -1,4 +1,4 @@
-// Debian's Chromium driven by playwright-core for the browser e2e tests (DESIGN.md section 8): launching it, a
+// Debian's Chromium driven by playwright-core for the browser e2e tests (docs/architecture.md §8): launching it, a
 // context for the gateway's self-signed HTTPS, logging in, and judging a screenshot without an image library.
 /// <reference lib="dom" />
 import { access, mkdir, writeFile } from 'node:fs/promises';
@@ -13,7 +13,7 @@ export const WEB_ARTIFACTS = join(WORKSPACE_ROOT, 'tmp', 'e2e-artifacts', 'web')
 /**
  * Chromium headless, as root, on a machine without a network. playwright-core adds `--headless`, `--no-sandbox`
  * (chromiumSandbox defaults to false) and a fresh temporary `--user-data-dir` by itself (checked on the process
- * command line); the flags here are the rest of what DESIGN.md asks for. Without the background-networking flags
+ * command line); the flags here are the rest of what docs/architecture.md §8 asks for. Without the background-networking flags
  * Chromium floods the closed network with refused connections.
  */
 export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {

@@ -7,7 +7,7 @@ const workspaceRoot = path.resolve(__dirname, '..', '..');
 /**
  * @param {{ resolvePaths?: boolean, keepDynamicImport?: boolean }} [options] keepDynamicImport leaves `import()` as
  * it is instead of turning it into require(): node-llama-cpp is ESM with top-level await, which require() cannot
- * load (ERR_REQUIRE_ASYNC_MODULE, DESIGN.md §9). Builds keep it; Jest (CommonJS, no VM modules) cannot.
+ * load (ERR_REQUIRE_ASYNC_MODULE, docs/architecture.md §9). Builds keep it; Jest (CommonJS, no VM modules) cannot.
  */
 function swcOptions(options = {}) {
   return {

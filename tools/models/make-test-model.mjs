@@ -2,7 +2,7 @@
 // The project's own language models, generated, never downloaded: llama-architecture GGUF files whose greedy output
 // is known in advance, so tests can run the real engine (llama.cpp through node-llama-cpp) and assert exact text.
 //
-// How the output is made predictable (DESIGN.md §9): every token embedding is a random direction of length √width
+// How the output is made predictable (docs/architecture.md §9): every token embedding is a random direction of length √width
 // from a seeded generator; output.weight row j is 0.5 × the embedding of the token before j in the vocabulary chain
 // (test-vocabulary.mjs), other rows zero; attention and feed-forward weights are tiny, so the last hidden state is
 // almost the last token's own embedding. Its logit for the chain successor is then 0.5 × width, for any other token a

@@ -44,7 +44,7 @@ export class EngineLog {
 
 /**
  * getLlama for tests: CPU only, prebuilt binary only, at most `maxThreads` threads (1 by default: llama.cpp's
- * threads spin at barriers, and tests share the cores — DESIGN.md §9), every line from `logLevel` up captured.
+ * threads spin at barriers, and tests share the cores — docs/architecture.md §9), every line from `logLevel` up captured.
  * One Llama per process is enough: the native logger is process-wide, so the last getLlama's logger gets the lines.
  */
 export async function openTestEngine({ maxThreads = 1, logLevel = 'warn' } = {}) {

@@ -23,7 +23,7 @@ export const modelsConfigSchema = baseConfigSchema.extend({
       gpu: z.enum(['auto', 'cpu', 'cuda', 'vulkan', 'metal']).default('auto'),
       /**
        * Threads for decoding; 0 picks the measured default. llama.cpp's threads spin at barriers: more threads than
-       * free cores makes decoding many times slower (DESIGN.md §9).
+       * free cores makes decoding many times slower (docs/architecture.md §9).
        */
       threads: configInteger.min(0).max(256).default(0),
       /** Context size of a loaded model in tokens; 0: the model's trained length, capped at maxContextSize. */

@@ -1,5 +1,5 @@
 // node-llama-cpp is ESM-only with top-level await: `require()` cannot load it (ERR_REQUIRE_ASYNC_MODULE), so the app
-// (compiled to CommonJS) imports it with `import()`, which the build keeps (DESIGN.md §9). Under Jest that import()
+// (compiled to CommonJS) imports it with `import()`, which the build keeps (docs/architecture.md §9). Under Jest that import()
 // becomes require() and fails, so whatever needs the module takes a loader by injection (NODE_LLAMA_CPP), and a test
 // passes tools/models' Jest-safe one. Types only otherwise.
 import type * as NodeLlamaCppModule from 'node-llama-cpp' with { 'resolution-mode': 'import' };

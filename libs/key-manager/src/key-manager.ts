@@ -32,7 +32,7 @@ export interface KeyManagerOptions {
   /** The OS keychain, or none where the platform has none. */
   readonly secretStore?: SecretStore | undefined;
   readonly logger?: Logger | undefined;
-  /** Argon2id cost; DESIGN.md's 64 MiB, t=3, p=4 unless a benchmark or test says otherwise. */
+  /** Argon2id cost; docs/architecture.md §5: 64 MiB, t=3, p=4 unless a benchmark or test says otherwise. */
   readonly kdfCost?: KdfCost;
   readonly now?: () => number;
   /**

@@ -24,7 +24,7 @@ export interface KdfCost {
   readonly parallelism: number;
 }
 
-/** DESIGN.md §5: 64 MiB, t=3, p=4 (about 100 ms here). */
+/** docs/architecture.md §5: 64 MiB, t=3, p=4 (about 100 ms here). */
 export const DEFAULT_KDF_COST: KdfCost = { memoryKiB: 65_536, iterations: 3, parallelism: 4 };
 
 interface VaultFile {

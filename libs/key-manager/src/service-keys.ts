@@ -1,4 +1,4 @@
-// How a service gets its keys at start, with no password (DESIGN.md §5): the OS keychain first; else the key file
+// How a service gets its keys at start, with no password (docs/architecture.md §5): the OS keychain first; else the key file
 // named by AICO_MASTER_KEY_FILE; else, in the development profile only, the generated development key; else a
 // clear refusal that names the keychain's reason and the ways out. Never a silent plaintext key.
 import { KeyRing, selectMasterKeyProvider, type MasterKeySelection } from '@aico/keys';

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Measures llama.cpp decode and prefill speed by thread count on the ~100M-parameter bench model, alone and with
-// another process keeping one core busy: the data behind the models service's default thread count (DESIGN.md §9,
+// another process keeping one core busy: the data behind the models service's default thread count (docs/architecture.md §9,
 // "the thread trap"). Not a test. Usage: node tools/bench/llm/threads.mjs [rounds, default 3] [max threads]
 // JSON on stdout.
 import { fork } from 'node:child_process';

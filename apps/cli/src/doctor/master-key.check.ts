@@ -1,4 +1,4 @@
-// Where services would get the master key at start, in their order (DESIGN.md §5): the OS keychain entry for this
+// Where services would get the master key at start, in their order (docs/architecture.md §5): the OS keychain entry for this
 // data directory, the key file named by AICO_MASTER_KEY_FILE, the development key. Read-only: unlike a starting
 // service, the doctor never creates a development key.
 import { KeyManagerError, keychainAccount, type SecretStore } from '@aico/key-manager';

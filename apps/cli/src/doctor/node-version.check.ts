@@ -1,4 +1,4 @@
-// Node.js 20.19 is the oldest that loads aico's ESM-only dependencies from CommonJS (`require(esm)`, DESIGN.md §1).
+// Node.js 20.19 is the oldest that loads aico's ESM-only dependencies from CommonJS (`require(esm)`, docs/architecture.md §1).
 import { checkResult, type CheckResult } from './doctor-check';
 
 export const MINIMUM_NODE = [20, 19, 0] as const;

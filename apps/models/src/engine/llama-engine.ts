@@ -1,5 +1,5 @@
 // The llama.cpp engine of the models service: one Llama (the prebuilt binary only: nothing is compiled or
-// downloaded, DESIGN.md §9), at most one model resident with one context of `sequences` parallel sequences, and
+// downloaded, docs/architecture.md §9), at most one model resident with one context of `sequences` parallel sequences, and
 // small vocabulary-only models for counting tokens of models that are not loaded. Loads are one at a time (the
 // engine's log then belongs to the load that is running, which is how a failure gets llama.cpp's own reason).
 // When to load and unload is the scheduler's business (generation/model-scheduler.ts), not this class's.
@@ -204,7 +204,7 @@ export class LlamaEngine {
     const gpu = this.settings.gpu === 'cpu' ? false : this.settings.gpu;
     const started = performance.now();
     // The thread count is set before any model exists: llama.cpp's default (max(cores, 4)) is the trap of
-    // DESIGN.md §9. maxThreads caps every context; contexts ask for exactly `threads`.
+    // docs/architecture.md §9. maxThreads caps every context; contexts ask for exactly `threads`.
     const probe = await api.getLlama({ build: 'never', skipDownload: true, gpu, logLevel: this.settings.logLevel as never, logger: this.log.add, maxThreads: Math.max(1, this.settings.threads), progressLogs: false });
     const threads = this.settings.threads > 0 ? this.settings.threads : defaultThreadCount(probe.cpuMathCores);
     probe.maxThreads = threads;

@@ -1,7 +1,7 @@
 // How many threads llama.cpp decodes with when the configuration does not say (models.threads = 0).
 //
 // llama.cpp's threads spin at barriers between the steps of every token: a thread that waits for a core another
-// process holds stalls all the others. Measured on the 2-vCPU development machine (DESIGN.md §9; re-measure with
+// process holds stalls all the others. Measured on the 2-vCPU development machine (docs/architecture.md §9; re-measure with
 // tools/bench/llm/threads.mjs): node-llama-cpp's own default, max(cores, 4), took decode from ~1,000 to 0.4-0.7
 // tokens/s, and with other processes on the cores 2 threads decoded 5-10x slower than 1. So: one
 // core is left to the rest of aico and the user (the bus, storage, the gateway, a browser), at least one thread,

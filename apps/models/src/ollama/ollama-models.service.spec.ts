@@ -1,5 +1,5 @@
 // The Ollama back end against a loopback server that speaks Ollama's documented NDJSON API (the edge of a unit test:
-// no real Ollama can be installed here, DESIGN.md §9). The monitor is a scripted bus that admits every job at once;
+// no real Ollama can be installed here, docs/architecture.md §9). The monitor is a scripted bus that admits every job at once;
 // real admission is the same MonitorJobs the llama.cpp back end uses (e2e/models/admission.e2e-spec.ts).
 import { create } from '@bufbuild/protobuf';
 import type { BusClient, ResponseStream } from '@aico/bus';

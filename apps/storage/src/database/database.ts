@@ -39,7 +39,7 @@ interface RestoreJournal {
   previousKeyVersion: number;
 }
 
-/** The database and the files beside it hold everything: only the user may read them (DESIGN.md: 0600 files). */
+/** The database and the files beside it hold everything: only the user may read them (docs/architecture.md §7: private to the user, 0600 files). */
 export const DATABASE_FILE_MODE = 0o600;
 const COMPANION_SUFFIXES = ['', '-wal', '-shm', '-journal', '.key-version.json', '.restore.json', '.pre-restore'];
 

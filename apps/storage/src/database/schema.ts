@@ -1,6 +1,6 @@
 // The storage service's tables (drizzle-orm). Change them only together with a generated migration
 // (`npm run db:generate`); migrations are committed and applied at start. Times are integer milliseconds since the
-// epoch; values other services hand over opaque are BLOBs, never TEXT (DESIGN.md §6: invalid UTF-8 TEXT aborts libSQL).
+// epoch; values other services hand over opaque are BLOBs, never TEXT (docs/architecture.md §6: invalid UTF-8 TEXT aborts libSQL).
 import { sql } from 'drizzle-orm';
 import { blob, index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 

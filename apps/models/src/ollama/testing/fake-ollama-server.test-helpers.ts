@@ -2,7 +2,7 @@
 // ollama/ollama: NDJSON streams from /api/generate and /api/chat ending in a `done` chunk with done_reason,
 // prompt_eval_count, eval_count and durations in nanoseconds; /api/embed; /api/ps; 404 {"error": ...} for a model
 // it does not have; an empty generate with keep_alive 0 unloads). The edge of a unit test: no real Ollama can be
-// installed on this machine (DESIGN.md §9). It records every request, and whether a streaming one was closed by the
+// installed on this machine (docs/architecture.md §9). It records every request, and whether a streaming one was closed by the
 // client before it ended.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
