@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: contract checks (buf), lint and typecheck of every project (Nx), build of the apps and e2e fixtures,
+// `npm test`: contract checks (buf), formatting, lint and typecheck of every project (Nx), build of the apps and e2e fixtures,
 // then every Jest project (unit, contract, tools, e2e with real processes). It runs every step even after a
 // failure and ends with one line CI reads: `N passed, N failed` (Jest tests plus the non-Jest checks).
 import { spawnSync } from 'node:child_process';
@@ -38,6 +38,7 @@ function step(title, command, args) {
 
 step('protobuf contracts (buf lint, generated code, buf breaking)', process.execPath, [join(root, 'tools/scripts/proto-check.mjs')]);
 step('storage schema and committed migrations agree (drizzle-kit)', process.execPath, [join(root, 'tools/scripts/db-check.mjs')]);
+step('formatting (prettier --check; npm run format fixes it)', join(bin, 'prettier'), ['--check', '.', '--log-level=warn']);
 step('lint and typecheck (every project)', join(bin, 'nx'), ['run-many', '-t', 'lint', 'typecheck', '--output-style=static', '--parallel=2']);
 const built = step('build apps and e2e fixtures', join(bin, 'nx'), ['run-many', '-t', 'build', 'build-fixtures', '--output-style=static', '--parallel=2']);
 if (built) step('OpenAPI document and web client types match the gateway', process.execPath, [join(root, 'tools/scripts/api-check.mjs')]);
