@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Module } from '@nestjs/common';
+import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { KeyVersionStore } from '@aico/key-manager';
 import { KeyRing } from '@aico/keys';
 import type { Logger } from '@aico/logging';
@@ -47,4 +47,15 @@ import { STORAGE_LIMITS } from './storage.tokens';
     BackupService,
   ],
 })
-export class StorageAppModule {}
+export class StorageAppModule implements OnApplicationShutdown {
+  constructor(
+    private readonly database: Database,
+    @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** The module that opens the database closes it: Nest runs this after every provider's own shutdown hook. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.database.close();
+    this.logger.info({ path: this.database.path }, 'Database checkpointed and closed');
+  }
+}

@@ -1,5 +1,5 @@
 // The database's life around the requests: re-keying when the key service rotates the database key, pruning old
-// write receipts, the health check, and a checkpointed close at shutdown.
+// write receipts and the health check. The database itself is closed by the module that provides it.
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { BusClient } from '@aico/bus';
@@ -42,11 +42,10 @@ export class StorageMaintenance implements OnApplicationBootstrap, OnApplication
     void this.prune();
   }
 
+  /** A re-key in progress ends before the module closes the database (a module's hook runs after its providers'). */
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.pruneTimer);
     await this.rekeying;
-    await this.database.close();
-    this.logger.info({ path: this.database.path }, 'Database checkpointed and closed');
   }
 
   async check(): Promise<MessageInitShape<typeof CheckDatabaseResponseSchema>> {
