@@ -1,8 +1,13 @@
 // The events the gateway hears on the bus, through the real bus and its Nest transport (@EventPattern handlers
 // bound by ZmqServer): a token-signing key rotation announced by the keys service makes the gateway accept and sign
-// with the new key version, and an app that stops on purpose is reported down for that reason on /health/ready.
+// with the new key version, a finished restore (storage.backup.progress) drops the gateway's session cache so a
+// token of a session the restore revoked stops at once, and an app that stops on purpose is reported down for that
+// reason on /health/ready.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SignJWT, decodeProtectedHeader } from 'jose';
-import { KeyPurpose, SecurityTopics } from '@aico/contracts';
+import { KeyPurpose, SecurityTopics, StorageTopics } from '@aico/contracts';
 import { type GatewayClient } from '../support/gateway-client';
 import { GatewayStack, STACK_START_TIMEOUT_MS } from '../support/gateway-stack';
 import { eventually } from '../support/system-bus';
@@ -13,8 +18,11 @@ const PASSWORD = 'correct horse battery staple';
 describe('gateway hearing bus events (real bus, keys, storage and gateway processes)', () => {
   let stack: GatewayStack;
   let api: GatewayClient;
+  /** Backups go outside the data directory (storage refuses one inside what a restore replaces). */
+  let backups: string;
 
   beforeAll(async () => {
+    backups = await mkdtemp(join(tmpdir(), 'aico-gateway-backups-'));
     stack = await GatewayStack.start();
     api = stack.api;
     await stack.putUser('ada', PASSWORD);
@@ -22,6 +30,7 @@ describe('gateway hearing bus events (real bus, keys, storage and gateway proces
 
   afterAll(async () => {
     await stack?.stop();
+    if (backups) await rm(backups, { recursive: true, force: true });
   });
 
   it('follows a token-signing key rotation announced on security.keys.rotated: accepts and signs with v2, still accepts v1', async () => {
@@ -47,6 +56,19 @@ describe('gateway hearing bus events (real bus, keys, storage and gateway proces
     expect(decodeProtectedHeader(second.accessToken).kid).toBe('v2');
     // Tokens signed just before the rotation stay valid until they expire.
     expect((await api.call('GET', '/api/v1/consent', { token: first.accessToken })).status).toBe(200);
+  });
+
+  it('drops its session cache when a restore is done (storage.backup.progress): a session the restore revoked stops at once', async () => {
+    const tokens = await stack.login('ada', PASSWORD);
+    // Used once, so its session's validity is cached (for seconds) when the restore revokes it behind the gateway's back.
+    expect((await api.call('GET', '/api/v1/consent', { token: tokens.accessToken })).status).toBe(200);
+    const archive = join(backups, 'gateway-e2e.aico');
+    await stack.bus.request(StorageTopics.backupCreate, { path: archive }, { timeoutMs: SIGNAL_TIMEOUT_MS });
+    const forgotten = stack.gateway.process.waitForMessage('A restore is done: cached session validity forgotten, every token is checked with storage again', SIGNAL_TIMEOUT_MS);
+    await stack.bus.request(StorageTopics.backupRestore, { path: archive }, { timeoutMs: SIGNAL_TIMEOUT_MS });
+    // The signal that the gateway heard the restore's "done"; after it, the cache cannot answer for the session.
+    await forgotten;
+    expect((await api.call('GET', '/api/v1/consent', { token: tokens.accessToken })).body.error.code).toBe('SESSION_ENDED');
   });
 
   it('reports an app that stopped on purpose (system.service.stopping) as down for that reason on /health/ready', async () => {

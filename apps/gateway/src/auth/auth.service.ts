@@ -188,7 +188,9 @@ export class AuthService {
    * the restored database behind this cache's back.
    */
   backupProgressed(progress: Pick<BackupProgress, 'operation' | 'phase'>): void {
-    if (progress.operation === 'restore' && progress.phase === 'done') this.sessions.clear();
+    if (progress.operation !== 'restore' || progress.phase !== 'done') return;
+    this.sessions.clear();
+    this.logger.info('A restore is done: cached session validity forgotten, every token is checked with storage again');
   }
 
   /** The claims of a valid access token whose session is still open and belongs to the token's subject. */
