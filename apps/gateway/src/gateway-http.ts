@@ -3,10 +3,7 @@
 // prefix, the web client on every other path, and the WebSocket bridge on the same server.
 import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
-import type { BaseConfig } from '@aico/config';
-import type { KeyRing } from '@aico/keys';
-import type { Logger } from '@aico/logging';
-import type { HttpServerSetup } from '@aico/service';
+import type { HttpServerSetup, ServiceHttpContext } from '@aico/service';
 import type { GatewayConfig } from './gateway.config';
 import { applyConnectionLimits, tlsServerTimeouts } from './http/connection-limits';
 import { configureHttpPipeline } from './http/http-pipeline';
@@ -16,8 +13,7 @@ import { loadOrCreateTlsCertificate } from './tls/tls-certificate';
 import { TLS_POLICY } from './tls/tls-policy';
 import { WsBridge } from './ws/ws-bridge';
 
-export async function gatewayHttp({ config: base, keys, logger }: { config: BaseConfig; keys: KeyRing; logger: Logger }): Promise<HttpServerSetup> {
-  const config = base as GatewayConfig;
+export async function gatewayHttp({ config, keys, logger }: ServiceHttpContext<GatewayConfig>): Promise<HttpServerSetup> {
   const { gateway } = config;
   let httpsOptions: HttpServerSetup['httpsOptions'];
   if (gateway.tls) {

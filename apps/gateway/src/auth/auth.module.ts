@@ -9,6 +9,7 @@ import type { GatewayConfig } from '../gateway.config';
 import { HealthModule } from '../health/health.module';
 import { AccountRateLimiter } from './account-rate-limit';
 import { AuthController } from './auth.controller';
+import { AuthEventsController } from './auth-events.controller';
 import { AuthGuard } from './auth.guard';
 import { AuthService } from './auth.service';
 import { GATEWAY_CLOCK, type Clock } from './clock';
@@ -16,7 +17,6 @@ import { FirstRunSetup } from './first-run-setup';
 import { LoginLockout } from './login-lockout';
 import { PasswordHashQueue } from './password-hash-queue';
 import { HttpThrottlerGuard, LoginRateLimit } from './rate-limit';
-import { RestoreListener } from './restore-listener';
 import { SetupController } from './setup.controller';
 import { TokenService } from './token.service';
 
@@ -28,7 +28,7 @@ import { TokenService } from './token.service';
       useFactory: (config: GatewayConfig) => [{ name: 'default', ttl: config.gateway.rateLimitWindowMs, limit: config.gateway.rateLimitPerMinute }],
     }),
   ],
-  controllers: [AuthController, SetupController],
+  controllers: [AuthController, SetupController, AuthEventsController],
   providers: [
     {
       provide: LoginRateLimit,
@@ -56,7 +56,6 @@ import { TokenService } from './token.service';
     { provide: APP_GUARD, useClass: AuthGuard },
     TokenService,
     AuthService,
-    RestoreListener,
     FirstRunSetup,
   ],
   exports: [AuthService, PasswordHashQueue],

@@ -9,7 +9,7 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { timestampFromMs, timestampMs } from '@bufbuild/protobuf/wkt';
-import { RecordKind, type Session, type User } from '@aico/contracts';
+import { RecordKind, type BackupProgress, type Session, type User } from '@aico/contracts';
 import type { Logger } from '@aico/logging';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@aico/service';
 import { StorageClient } from '@aico/storage-client';
@@ -183,11 +183,14 @@ export class AuthService {
   }
 
   /**
-   * Forgets every cached session validity: the next use of each token asks storage again. After a restore, sessions
-   * were revoked in the restored database behind this cache's back.
+   * A backup or restore's progress (`storage.backup.progress`, AuthEventsController). When a restore is done, every
+   * cached session validity is forgotten, so the next use of each token asks storage again: sessions were revoked in
+   * the restored database behind this cache's back.
    */
-  forgetCachedSessions(): void {
+  backupProgressed(progress: Pick<BackupProgress, 'operation' | 'phase'>): void {
+    if (progress.operation !== 'restore' || progress.phase !== 'done') return;
     this.sessions.clear();
+    this.logger.info('A restore is done: cached session validity forgotten, every token is checked with storage again');
   }
 
   /** The claims of a valid access token whose session is still open and belongs to the token's subject. */

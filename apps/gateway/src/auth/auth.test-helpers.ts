@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto';
 import { RecordKind, StorageErrorCode, type Record as StoredRecord, type Session, type User } from '@aico/contracts';
 import { captureLogger, type CapturedLog } from '@aico/logging';
 import { KeyRing } from '@aico/keys';
-import type { BusClient } from '@aico/bus';
 import type { StorageClient } from '@aico/storage-client';
 import { gatewayConfigSchema, type GatewayConfig } from '../gateway.config';
 import { AccountRateLimiter } from './account-rate-limit';
@@ -167,7 +166,7 @@ export function newAuthTestService(gateway: Partial<GatewayConfig['gateway']> = 
   const hashing = new PasswordHashQueue({ concurrency: config.gateway.passwordHashConcurrency, maxWaiting: config.gateway.passwordHashQueueLimit }, hasher);
   const keys = new KeyRing(randomBytes(32), 'unit test');
   // The bus is only used at bootstrap (key rotations), which these tests do not run.
-  const tokens = new TokenService(config, keys, {} as BusClient);
+  const tokens = new TokenService(config, keys);
   const { logger, lines } = captureLogger('gateway');
   // The in-memory storage answers the calls AuthService makes, in the shapes it reads.
   const client = storage as unknown as StorageClient;

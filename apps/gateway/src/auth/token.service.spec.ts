@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
-import type { BusClient } from '@aico/bus';
-import { KeyPurpose, type KeyRotated } from '@aico/contracts';
+import { create } from '@bufbuild/protobuf';
+import { KeyPurpose, KeyRotatedSchema } from '@aico/contracts';
 import { KeyRing } from '@aico/keys';
 import { gatewayConfigSchema } from '../gateway.config';
 import { TokenService } from './token.service';
 
 describe('TokenService', () => {
   const keys = new KeyRing(randomBytes(32), 'unit test');
-  // The bus is only used at bootstrap (key rotations), which these tests do not run.
-  const tokens = new TokenService(gatewayConfigSchema.parse({ dataDir: '/nonexistent/aico-test' }), keys, {} as BusClient);
+  const tokens = new TokenService(gatewayConfigSchema.parse({ dataDir: '/nonexistent/aico-test' }), keys);
   const claims = (expires: boolean) => {
     const token = new SignJWT({ role: 'admin', sid: '00000000-0000-4000-8000-000000000000' }).setProtectedHeader({ alg: 'HS256', kid: 'v1' }).setSubject('ada').setIssuer('aico-gateway').setAudience('aico').setIssuedAt();
     return (expires ? token.setExpirationTime('5m') : token).sign(keys.purposeKey('token-signing', 1));
@@ -40,12 +39,10 @@ describe('TokenService key versions', () => {
   const kidOf = (token: string) => (JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
 
   async function rotatingTokens() {
-    let announce: ((event: { payload: KeyRotated }) => void) | undefined;
-    // The bus at its edge: the rotation subscription, called as the bus client would.
-    const bus = { subscribe: (_topic: unknown, handler: typeof announce) => ((announce = handler), () => undefined) } as unknown as BusClient;
-    const tokens = new TokenService(gatewayConfigSchema.parse({ dataDir: '/nonexistent/aico-test' }), keys, bus);
+    const tokens = new TokenService(gatewayConfigSchema.parse({ dataDir: '/nonexistent/aico-test' }), keys);
     await tokens.onApplicationBootstrap();
-    const rotate = (purpose: KeyPurpose, version: number) => announce!({ payload: { key: { purpose, version } } as KeyRotated });
+    // What AuthEventsController hands over for each `security.key.rotated` event.
+    const rotate = (purpose: KeyPurpose, version: number) => tokens.keyRotated(create(KeyRotatedSchema, { key: { purpose, version } }));
     return { tokens, rotate };
   }
 

@@ -4,8 +4,7 @@
 // subject is checked where sessions are known (AuthService.authenticate).
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { errors, jwtVerify, SignJWT } from 'jose';
-import { BusClient } from '@aico/bus';
-import { KeyPurpose, SecurityTopics, type KeyRotated } from '@aico/contracts';
+import { KeyPurpose, type KeyRotated } from '@aico/contracts';
 import { KeyVersionStore } from '@aico/key-manager';
 import { KeyRing } from '@aico/keys';
 import { SERVICE_CONFIG } from '@aico/service';
@@ -30,15 +29,16 @@ export class TokenService implements OnApplicationBootstrap {
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: GatewayConfig,
     private readonly keys: KeyRing,
-    private readonly bus: BusClient,
   ) {}
 
+  /** The version on disk at start; a rotation heard on the bus before this read is kept (the newer one wins). */
   async onApplicationBootstrap(): Promise<void> {
-    this.version = (await new KeyVersionStore(this.config.dataDir).read())['token-signing'].version;
-    this.bus.subscribe(SecurityTopics.rotated, (event) => {
-      const rotated = event.payload as KeyRotated;
-      if (rotated.key?.purpose === KeyPurpose.TOKEN_SIGNING) this.version = Math.max(this.version, rotated.key.version);
-    });
+    this.version = Math.max(this.version, (await new KeyVersionStore(this.config.dataDir).read())['token-signing'].version);
+  }
+
+  /** A key rotation (`security.key.rotated`, AuthEventsController): a newer token-signing key signs from now on. */
+  keyRotated(rotated: KeyRotated): void {
+    if (rotated.key?.purpose === KeyPurpose.TOKEN_SIGNING) this.version = Math.max(this.version, rotated.key.version);
   }
 
   get ttlSeconds(): number {

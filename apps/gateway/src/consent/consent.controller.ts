@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Put, Req } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import type { ConsentCheckRequest } from '@aico/contracts';
+import { GatewayTopics, type ConsentCheckRequest } from '@aico/contracts';
 import { Permission } from '@aico/policy';
 import { Access } from '../auth/access.decorator';
 import { Doc } from '../http/doc.decorator';
@@ -39,7 +39,7 @@ export class ConsentController {
   }
 
   /** For services that need a purpose: no record means no. */
-  @MessagePattern('privacy.consent.check')
+  @MessagePattern(GatewayTopics.consentCheck.topic)
   async check(@Payload() request: ConsentCheckRequest) {
     const state = await this.consent.check(request.userId, request.purpose);
     return { granted: state.granted, essential: state.essential, ...(state.decidedAt ? { decidedAt: timestampOfIso(state.decidedAt) } : {}) };

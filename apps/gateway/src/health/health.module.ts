@@ -3,10 +3,11 @@
 import { Module } from '@nestjs/common';
 import { ActivityReporter } from './activity-reporter';
 import { HealthController } from './health.controller';
+import { HealthEventsController } from './health-events.controller';
 import { HeartbeatTracker } from './heartbeat-tracker';
 
 @Module({
-  controllers: [HealthController],
+  controllers: [HealthController, HealthEventsController],
   providers: [HeartbeatTracker, ActivityReporter],
   exports: [HeartbeatTracker, ActivityReporter],
 })

@@ -1,10 +1,10 @@
 // Readiness from the bus: every service's heartbeat says it is alive, with its version, pid and interval; a service
 // that misses `missedHeartbeats` in a row, or announces it is stopping, counts as down. The bus round trip is this
 // gateway's own ping through the proxy, measured at most once a second.
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { BusClient } from '@aico/bus';
-import { HealthStatus, SystemTopics } from '@aico/contracts';
+import { HealthStatus, SystemTopics, type Heartbeat, type ServiceStopping } from '@aico/contracts';
 import { SERVICE_CONFIG, SERVICE_INFO, type ServiceInfo } from '@aico/service';
 import type { GatewayConfig } from '../gateway.config';
 
@@ -31,7 +31,7 @@ interface Seen {
 }
 
 @Injectable()
-export class HeartbeatTracker implements OnApplicationBootstrap {
+export class HeartbeatTracker {
   private readonly seen = new Map<string, Seen>();
   private roundTrip: { measuredAt: number; ms: number | undefined } = { measuredAt: 0, ms: undefined };
 
@@ -41,24 +41,24 @@ export class HeartbeatTracker implements OnApplicationBootstrap {
     private readonly bus: BusClient,
   ) {}
 
-  onApplicationBootstrap(): void {
-    this.bus.subscribe(SystemTopics.heartbeat, (event) => {
-      const beat = event.payload;
-      this.seen.set(beat.service, {
-        lastSeenAt: Date.now(),
-        intervalMs: beat.intervalMs || 5_000,
-        version: beat.version,
-        pid: beat.process?.pid ?? 0,
-        instanceId: beat.instanceId,
-        startedAt: beat.startedAt ? timestampMs(beat.startedAt) : Date.now(),
-        stopping: beat.status === HealthStatus.STOPPING,
-        reportedStatus: beat.status,
-      });
+  /** A heartbeat heard on the bus (`system.health.heartbeat`, HealthEventsController): the service is alive. */
+  heartbeat(beat: Heartbeat, now = Date.now()): void {
+    this.seen.set(beat.service, {
+      lastSeenAt: now,
+      intervalMs: beat.intervalMs || 5_000,
+      version: beat.version,
+      pid: beat.process?.pid ?? 0,
+      instanceId: beat.instanceId,
+      startedAt: beat.startedAt ? timestampMs(beat.startedAt) : now,
+      stopping: beat.status === HealthStatus.STOPPING,
+      reportedStatus: beat.status,
     });
-    this.bus.subscribe(SystemTopics.serviceStopping, (event) => {
-      const entry = this.seen.get(event.payload.service);
-      if (entry && entry.instanceId === event.payload.instanceId) entry.stopping = true;
-    });
+  }
+
+  /** A service announced it is stopping (`system.service.stopping`): down on purpose, if it is the instance seen. */
+  stopping(stopping: Pick<ServiceStopping, 'service' | 'instanceId'>): void {
+    const entry = this.seen.get(stopping.service);
+    if (entry && entry.instanceId === stopping.instanceId) entry.stopping = true;
   }
 
   apps(now = Date.now()): AppHealth[] {
