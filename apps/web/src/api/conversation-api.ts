@@ -8,8 +8,6 @@ import type { Api } from './api-client';
 export type { ListMessagesResponseJson, ListThreadsResponseJson, ThreadJson, ThreadMessageJson, ReplyDeltaJson, ReplyCompletedJson, ConversationMessageJson, ThreadChangedJson } from '@aico/contracts';
 
 const BASE = '/api/v1/conversation';
-/** The longest message the gateway takes (MAX_CONVERSATION_MESSAGE_CHARS). */
-export const MAX_MESSAGE_CHARS = 8000;
 
 /** The answer to `POST /conversation/messages` and `…/regenerate`: the ids the events carry. */
 export interface SendAnswer {
