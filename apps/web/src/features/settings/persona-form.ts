@@ -1,9 +1,8 @@
 // The persona form's rules: text fields as typed, numbers parsed and checked against the ranges the gateway and the
 // conversation service both take (an empty sampling field means "the model's default", an empty max tokens the
-// service's default), and the expression one the avatar knows.
-import { EXPRESSIONS } from '@aico/avatar-protocol';
+// service's default), and the expression one a persona may have (the avatar's, PERSONA_EXPRESSIONS).
 import type { PersonaJson } from '@aico/contracts';
-import { PERSONA_LIMITS } from '@aico/contracts/browser';
+import { PERSONA_EXPRESSIONS, PERSONA_LIMITS } from '@aico/contracts/browser';
 import type { PersonaInput } from '../../api/persona-api';
 
 export interface PersonaFormValues {
@@ -43,14 +42,15 @@ export function validatePersonaForm(values: PersonaFormValues): PersonaFormResul
   const topP = number(values.topP, { min: 0, max: 1, integer: false, aboveMin: true }, 'Top-p', errors, 'topP');
   const topK = number(values.topK, { min: 1, max: PERSONA_LIMITS.topK, integer: true }, 'Top-k', errors, 'topK');
   const maxTokens = number(values.maxTokens, { min: 0, max: PERSONA_LIMITS.maxTokens, integer: true }, 'Max tokens', errors, 'maxTokens');
-  if (!(EXPRESSIONS as readonly string[]).includes(values.expression)) errors.expression = `The expression is one of ${EXPRESSIONS.join(', ')}.`;
-  if (Object.keys(errors).length > 0) return { ok: false, errors };
+  const expression = PERSONA_EXPRESSIONS.find((known) => known === values.expression);
+  if (!expression) errors.expression = `The expression is one of ${PERSONA_EXPRESSIONS.join(', ')}.`;
+  if (!expression || Object.keys(errors).length > 0) return { ok: false, errors };
   return {
     ok: true,
     input: {
       name,
       systemPrompt: values.systemPrompt,
-      expression: values.expression,
+      expression,
       ...(temperature !== undefined ? { temperature } : {}),
       ...(topP !== undefined ? { topP } : {}),
       ...(topK !== undefined ? { topK } : {}),
