@@ -11,6 +11,7 @@ import { ApiError } from '../../api/api-client';
 import { queryKeys } from '../../api/query-keys';
 import { useServices } from '../../app/app-context';
 import { ErrorAlert } from '../../app/error-alert';
+import { useBusyTask } from '../../app/use-busy-task';
 import { AvatarPanel } from '../avatar/avatar-panel';
 import { useNoModel, useThreadMessages, useThreads } from './conversation-queries';
 import type { ShownMessage } from './conversation-timeline';
@@ -119,18 +120,7 @@ function useSend(selected: string | undefined, select: (threadId: string | undef
 function useReplyActions(selected: string | undefined, streaming: ShownMessage | undefined, setError: (error: unknown) => void) {
   const { conversation, timeline } = useServices();
   const [stopSignal, setStopSignal] = useState(0);
-  const [acting, setActing] = useState(false);
-  const act = async (task: () => Promise<void>) => {
-    setActing(true);
-    setError(undefined);
-    try {
-      await task();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setActing(false);
-    }
-  };
+  const { busy: acting, run: act } = useBusyTask(setError);
   const stop = () => {
     // The avatar stops at once, whatever the gateway answers.
     setStopSignal((count) => count + 1);
