@@ -11,9 +11,11 @@ module.exports = {
   // .js too: the ESM-only packages below are compiled to CommonJS like our own code.
   transform: { '^.+\\.(ts|m?js)$': ['@swc/jest', swcOptions()] },
   moduleFileExtensions: ['ts', 'js', 'json'],
-  // A lib's testing entry point (`@aico/bus/testing`) first: the general mapping would look for libs/bus/testing.
+  // A lib's second entry point (`@aico/bus/testing`, `@aico/contracts/browser`) first: the general mapping would look for libs/bus/testing.
   moduleNameMapper: {
     '^@aico/([^/]+)/testing$': path.join(__dirname, 'libs/$1/src/testing/index.ts'),
+    // The contracts' browser entry point (plain values, no registry or protobuf runtime), as tsconfig.base.json maps it.
+    '^@aico/contracts/browser$': path.join(__dirname, 'libs/contracts/src/browser.ts'),
     '^@aico/(.*)$': path.join(__dirname, 'libs/$1/src/index.ts'),
   },
   // p-queue and jose are ESM-only; let swc transform them (docs/architecture.md §1).

@@ -27,7 +27,7 @@ const DOMAINS: readonly Domain[] = [
   { codes: 'SchedulerErrorCode', file: 'libs/contracts/src/scheduler-topics.ts', maps: [[GATEWAY, 'SCHEDULER_ERROR_STATUS'], [CLI, 'SCHEDULER_EXIT']] },
   { codes: 'JobsErrorCode', file: 'libs/contracts/src/monitor-topics.ts', maps: [[GATEWAY, 'JOBS_ERROR_STATUS'], [CLI, 'JOBS_EXIT']] },
   { codes: 'ModelsErrorCode', file: 'libs/contracts/src/models-topics.ts', maps: [[GATEWAY, 'MODELS_ERROR_STATUS'], [CLI, 'MODELS_EXIT']] },
-  { codes: 'ConversationErrorCode', file: 'libs/contracts/src/conversation-topics.ts', maps: [[GATEWAY, 'CONVERSATION_ERROR_STATUS'], [CLI, 'CONVERSATION_EXIT']] },
+  { codes: 'ConversationErrorCode', file: 'libs/contracts/src/conversation-error-code.ts', maps: [[GATEWAY, 'CONVERSATION_ERROR_STATUS'], [CLI, 'CONVERSATION_EXIT']] },
   { codes: 'BusErrorCode', file: 'libs/bus/src/bus.error.ts', maps: [[GATEWAY, 'BUS_ERROR_STATUS'], [CLI, 'BUS_EXIT'], [STORAGE_CLIENT, 'BUS_RETRY']] },
   // The archive's codes reach the CLI in a storage reply's details (a restore that failed on the archive).
   { codes: 'BackupArchiveErrorCode', file: 'libs/backup-archive/src/backup-archive.error.ts', maps: [[CLI, 'archiveExitCode']] },

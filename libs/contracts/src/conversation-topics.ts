@@ -42,43 +42,6 @@ const conversation = ['conversation'] as const;
 /** Front ends reach the conversation service through the gateway (which names the user) or the CLI. */
 const FRONT_ENDS: readonly ServiceIdentity[] = ['gateway', 'cli'];
 
-/** The consent purpose that lets the companion remember across threads (facts, summaries). */
-export const MEMORY_CONSENT_PURPOSE = 'conversation.memory';
-/** The longest message a user may send, in characters (the gateway's body schema holds the same number). */
-export const MAX_CONVERSATION_MESSAGE_CHARS = 8000;
-/** The avatar's expressions a persona may speak with (libs/avatar-protocol's EXPRESSIONS; a spec holds them together). */
-export const PERSONA_EXPRESSIONS = ['neutral', 'happy', 'sad', 'surprised', 'thinking'] as const;
-/** What a persona may be: the conversation service enforces these, the gateway and the web client check them first. */
-export const PERSONA_LIMITS = { nameChars: 64, systemPromptChars: 4000, topK: 1000, maxTokens: 4096 } as const;
-/** The longest remembered fact, in characters. */
-export const MAX_MEMORY_FACT_CHARS = 500;
-
-/** Error codes the conversation service answers with. */
-export enum ConversationErrorCode {
-  InvalidArgument = 'CONVERSATION_INVALID_ARGUMENT',
-  EmptyMessage = 'CONVERSATION_EMPTY_MESSAGE',
-  MessageTooLong = 'CONVERSATION_MESSAGE_TOO_LONG',
-  /** No thread with this id belongs to the user (another user's thread answers the same: its existence is not told). */
-  ThreadNotFound = 'CONVERSATION_THREAD_NOT_FOUND',
-  /** A reply is still being written in this thread: stop it or wait. */
-  ReplyInProgress = 'CONVERSATION_REPLY_IN_PROGRESS',
-  /** No reply is being written (it has ended, or never started). */
-  ReplyNotRunning = 'CONVERSATION_REPLY_NOT_RUNNING',
-  /** The thread has no user message to answer again. */
-  NothingToRegenerate = 'CONVERSATION_NOTHING_TO_REGENERATE',
-  FactNotFound = 'CONVERSATION_FACT_NOT_FOUND',
-  /** No model is installed (or none is in use for chat): the reply cannot start. */
-  NoModel = 'CONVERSATION_NO_MODEL',
-  /** The models service did not answer or failed the generation. */
-  ModelsUnavailable = 'CONVERSATION_MODELS_UNAVAILABLE',
-  /** Storage did not answer or refused the write. */
-  StorageUnavailable = 'CONVERSATION_STORAGE_UNAVAILABLE',
-  /** The conversation service stopped (or was killed) while the reply was being written. */
-  Interrupted = 'CONVERSATION_INTERRUPTED',
-  /** Too many replies wait already. */
-  Busy = 'CONVERSATION_BUSY',
-}
-
 export const ConversationTopics = {
   messageSend: defineRequest({ topic: 'conversation.message.send', payload: SendMessageRequestSchema, response: SendMessageResponseSchema, publishers: FRONT_ENDS, responders: conversation, contractVersion: 1, description: "Appends a user's message to a thread (a new one when none is named) and starts the reply." }),
   messageReceived: defineEvent({ topic: 'conversation.message.received', payload: ConversationMessageSchema, audience: { user: 'userId' }, publishers: conversation, contractVersion: 2, description: "A user's message is stored in its thread (every front end of that user shows it)." }),

@@ -10,6 +10,7 @@ export * from './supervisor-topics';
 export * from './monitor-topics';
 export * from './models-topics';
 export * from './conversation-topics';
+export * from './browser';
 export * from './default-registry';
 export * from './gen/aico/bus/v1/envelope_pb';
 export * from './gen/aico/system/v1/heartbeat_pb';

@@ -1,7 +1,7 @@
 // One reply of the companion as the terminal shows it: `conversation.reply.delta` events put back in sequence order
 // (they may arrive out of order, and before the request that started the reply has its answer), text printed as soon
 // as it is next in line, and the completion's stored text filling in whatever deltas never came.
-import type { ReplyCompleted, ReplyDelta } from '@aico/contracts';
+import { SequenceReorderBuffer, type ReplyCompleted, type ReplyDelta } from '@aico/contracts';
 
 export interface ReplyOutput {
   /** Text of the reply, as it grows. */
@@ -11,8 +11,7 @@ export interface ReplyOutput {
 }
 
 export class ReplyPrinter {
-  private next = 1n;
-  private readonly early = new Map<bigint, ReplyDelta>();
+  private readonly order = new SequenceReorderBuffer<ReplyDelta>();
   private printedText = '';
   private lastWaiting = '';
   private completion: ReplyCompleted | undefined;
@@ -31,13 +30,8 @@ export class ReplyPrinter {
   }
 
   delta(delta: ReplyDelta): void {
-    if (delta.replyId !== this.replyId || this.completion || delta.sequence < this.next) return;
-    this.early.set(delta.sequence, delta);
-    for (let ready = this.early.get(this.next); ready; ready = this.early.get(this.next)) {
-      this.early.delete(this.next);
-      this.next++;
-      this.show(ready);
-    }
+    if (delta.replyId !== this.replyId || this.completion) return;
+    for (const ready of this.order.push(delta.sequence, delta)) this.show(ready);
   }
 
   /** Ends the reply: prints what the deltas did not bring (the stored text is the truth). */
@@ -45,7 +39,7 @@ export class ReplyPrinter {
     if (completed.replyId !== this.replyId || this.completion) return;
     this.completion = completed;
     // Deltas still held back (one lost in between) are covered by the stored text.
-    this.early.clear();
+    this.order.clear();
     if (completed.text.startsWith(this.printedText)) {
       const rest = completed.text.slice(this.printedText.length);
       if (rest) this.print(rest);

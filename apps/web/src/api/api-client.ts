@@ -54,37 +54,6 @@ export class Api {
     throw new ApiError(info);
   }
 
-  /**
-   * A gateway route by method and path (`/api/v1/...`), for routes the generated description may not hold yet (issue
-   * 16's): JSON in, JSON out, with the same token handling and the same ApiError on failure. A 204 gives undefined.
-   */
-  async json<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
-    const response = await this.raw(method, path, body);
-    const text = await response.text().catch(() => '');
-    let data: unknown;
-    try {
-      data = text ? (JSON.parse(text) as unknown) : undefined;
-    } catch {
-      data = undefined;
-    }
-    if (response.ok) return data as T;
-    const info = fromResponse(response.status, data, response.headers.get('Retry-After'));
-    if (info.kind === 'session-expired' && this.store.current.session) this.store.signedOut(this.options.currentPage());
-    throw new ApiError(info);
-  }
-
-  /** The gateway's answer to a route as it came (e.g. a file to download); the caller reads it. Network failure: ApiError. */
-  raw(method: string, path: string, body?: unknown): Promise<Response> {
-    const init: RequestInit = body === undefined ? { method } : { method, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
-    return this.send(new Request(new URL(path, this.origin()), init));
-  }
-
-  /** The error of a failed answer read by `raw`, as an ApiError. */
-  async errorOf(response: Response): Promise<ApiError> {
-    const data = (await response.json().catch(() => undefined)) as unknown;
-    return new ApiError(fromResponse(response.status, data, response.headers.get('Retry-After')));
-  }
-
   /** Signs in with tokens a route answered (login, first-run setup). */
   adoptTokens(tokens: { accessToken: string; refreshToken: string; user: Session['user'] }): Session {
     const session: Session = { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, user: tokens.user };

@@ -1,17 +1,14 @@
 // The Models page's routes (issue 16's route spec): the catalog with whether each model fits this machine, the
 // models service's status, import, pull (progress over the WebSocket), use for chat, remove. Answers are the protobuf
-// JSON of proto/aico/models/v1.
-import type { CatalogModelJson, ImportModelResponseJson, ListModelsResponseJson, ModelsStatusResponseJson, PullProgressJson, RemoveModelResponseJson, UseModelResponseJson } from '@aico/contracts';
+// JSON of proto/aico/models/v1 (called through openapi-fetch with the generated OpenAPI types, and held to those).
+import type { CatalogModelJson, ImportModelResponseJson, PullProgressJson, RemoveModelResponseJson, UseModelResponseJson } from '@aico/contracts';
 import type { Api } from './api-client';
+import type { RouteAnswer } from './route-types';
 
 export type { CatalogModelJson, ListModelsResponseJson, ModelFitJson, ModelsStatusResponseJson, PullProgressJson } from '@aico/contracts';
 
-const BASE = '/api/v1/models';
-
-export interface ModelsOverview {
-  readonly catalog?: ListModelsResponseJson;
-  readonly status?: ModelsStatusResponseJson;
-}
+/** `GET /models`: the catalog and the models service's status (null when the service could not be asked). */
+export type ModelsOverview = RouteAnswer<'/api/v1/models', 'get'>;
 
 /** `models.catalog.pull.progress` frames (made by the gateway for the user who started the pull). */
 export type PullProgressEvent = PullProgressJson & { readonly pullId?: string };
@@ -29,23 +26,23 @@ export class ModelsApi {
   constructor(private readonly api: Api) {}
 
   list(): Promise<ModelsOverview> {
-    return this.api.json('GET', BASE);
+    return this.api.call(this.api.client.GET('/api/v1/models'));
   }
 
   import(path: string, name?: string): Promise<ImportModelResponseJson> {
-    return this.api.json('POST', `${BASE}/import`, { path, ...(name ? { name } : {}) });
+    return this.api.call(this.api.client.POST('/api/v1/models/import', { body: { path, ...(name ? { name } : {}) } }));
   }
 
-  pull(source: string, name?: string, sha256?: string): Promise<{ pullId: string }> {
-    return this.api.json('POST', `${BASE}/pull`, { source, ...(name ? { name } : {}), ...(sha256 ? { sha256 } : {}) });
+  pull(source: string, name?: string, sha256?: string): Promise<RouteAnswer<'/api/v1/models/pull', 'post'>> {
+    return this.api.call(this.api.client.POST('/api/v1/models/pull', { body: { source, ...(name ? { name } : {}), ...(sha256 ? { sha256 } : {}) } }));
   }
 
   use(name: string): Promise<UseModelResponseJson> {
-    return this.api.json('PUT', `${BASE}/active`, { name });
+    return this.api.call(this.api.client.PUT('/api/v1/models/active', { body: { name } }));
   }
 
   remove(name: string): Promise<RemoveModelResponseJson> {
-    return this.api.json('DELETE', `${BASE}/${encodeURIComponent(name)}`);
+    return this.api.call(this.api.client.DELETE('/api/v1/models/{name}', { params: { path: { name } } }));
   }
 }
 

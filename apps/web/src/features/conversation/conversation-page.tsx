@@ -6,11 +6,12 @@ import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore
 import { useSearchParams } from 'react-router';
 import { useQueryClient } from '@tanstack/react-query';
 import type { ThreadJson } from '@aico/contracts';
+import { ConversationErrorCode, MAX_CONVERSATION_MESSAGE_CHARS } from '@aico/contracts/browser';
 import { ApiError } from '../../api/api-client';
-import { MAX_MESSAGE_CHARS } from '../../api/conversation-api';
 import { queryKeys } from '../../api/query-keys';
 import { useServices } from '../../app/app-context';
 import { ErrorAlert } from '../../app/error-alert';
+import { useBusyTask } from '../../app/use-busy-task';
 import { AvatarPanel } from '../avatar/avatar-panel';
 import { useNoModel, useThreadMessages, useThreads } from './conversation-queries';
 import type { ShownMessage } from './conversation-timeline';
@@ -19,7 +20,6 @@ import { ThreadHeader } from './thread-header';
 import { ThreadList } from './thread-list';
 
 const AVATAR_BESIDE_KEY = 'aico.conversation.avatarBeside';
-const NO_MODEL = 'CONVERSATION_NO_MODEL';
 
 export function ConversationPage() {
   const [params, setParams] = useSearchParams();
@@ -31,7 +31,7 @@ export function ConversationPage() {
   const send = useSend(selected, select, streaming, setError);
   const reply = useReplyActions(selected, streaming, setError);
   const noModelInstalled = useNoModel();
-  const noModel = noModelInstalled === true || send.errorCode === NO_MODEL || messages.some((message) => message.errorCode === NO_MODEL);
+  const noModel = noModelInstalled === true || send.errorCode === ConversationErrorCode.NoModel || messages.some((message) => message.errorCode === ConversationErrorCode.NoModel);
 
   return (
     <section className="page conversation">
@@ -120,18 +120,7 @@ function useSend(selected: string | undefined, select: (threadId: string | undef
 function useReplyActions(selected: string | undefined, streaming: ShownMessage | undefined, setError: (error: unknown) => void) {
   const { conversation, timeline } = useServices();
   const [stopSignal, setStopSignal] = useState(0);
-  const [acting, setActing] = useState(false);
-  const act = async (task: () => Promise<void>) => {
-    setActing(true);
-    setError(undefined);
-    try {
-      await task();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setActing(false);
-    }
-  };
+  const { busy: acting, run: act } = useBusyTask(setError);
   const stop = () => {
     // The avatar stops at once, whatever the gateway answers.
     setStopSignal((count) => count + 1);
@@ -141,7 +130,7 @@ function useReplyActions(selected: string | undefined, streaming: ShownMessage |
         await conversation.stop(selected, streaming.id);
       } catch (caught) {
         // The reply ended meanwhile: nothing left to stop.
-        if (!(caught instanceof ApiError && caught.info.code === 'CONVERSATION_REPLY_NOT_RUNNING')) throw caught;
+        if (!(caught instanceof ApiError && caught.info.code === ConversationErrorCode.ReplyNotRunning)) throw caught;
       }
     });
   };
@@ -194,7 +183,7 @@ function Composer({ draft, setDraft, submit, streaming, acting, onStop }: Compos
     <form className="composer" onSubmit={(event) => void submit(event)}>
       <label className="grow">
         Message
-        <textarea name="message" rows={2} value={draft} maxLength={MAX_MESSAGE_CHARS} onChange={(event) => setDraft(event.target.value)} onKeyDown={onKeyDown} />
+        <textarea name="message" rows={2} value={draft} maxLength={MAX_CONVERSATION_MESSAGE_CHARS} onChange={(event) => setDraft(event.target.value)} onKeyDown={onKeyDown} />
       </label>
       {streaming ? (
         <button type="button" className="filled-button danger" onClick={onStop} disabled={acting}>

@@ -1,8 +1,9 @@
 // A reply arrives as numbered pieces (`conversation.reply.delta`, sequence 1, 2, 3, … per reply) that the WebSocket
-// may deliver out of order (a reconnect, the gateway's relay): the buffer holds pieces that came early and releases
-// them in sequence order, so the text on screen is always a prefix of the reply, never scrambled. Pieces seen before
-// (a repeat) are ignored.
+// may deliver out of order (a reconnect, the gateway's relay): the contracts' SequenceReorderBuffer releases them in
+// sequence order (repeats ignored), and this adds them up, so the text on screen is always a prefix of the reply,
+// never scrambled.
 import type { QueueStateJson } from '@aico/contracts';
+import { SequenceReorderBuffer } from '@aico/contracts/browser';
 
 export interface ReplyPiece {
   /** 1-based, without gaps, per reply (uint64 in JSON: a string). */
@@ -24,27 +25,18 @@ export interface ReplyProgress {
 }
 
 export class ReplyReorderBuffer {
-  private next = 1;
-  private readonly early = new Map<number, ReplyPiece>();
+  private readonly order = new SequenceReorderBuffer<ReplyPiece>();
   private text = '';
   private waiting: QueueStateJson | undefined;
 
   /** Takes one piece; answers the progress after it (unchanged when the piece was early or a repeat). */
   push(piece: ReplyPiece): ReplyProgress {
-    const sequence = Number(piece.sequence);
-    if (Number.isSafeInteger(sequence) && sequence >= this.next && !this.early.has(sequence)) {
-      this.early.set(sequence, piece);
-      for (let ready = this.early.get(this.next); ready; ready = this.early.get(this.next)) {
-        this.early.delete(this.next);
-        this.next++;
-        this.apply(ready);
-      }
-    }
+    for (const ready of this.order.push(piece.sequence, piece)) this.apply(ready);
     return this.progress;
   }
 
   get progress(): ReplyProgress {
-    return { text: this.text, waiting: this.waiting, through: this.next - 1, held: this.early.size };
+    return { text: this.text, waiting: this.waiting, through: Number(this.order.through), held: this.order.held };
   }
 
   private apply(piece: ReplyPiece): void {

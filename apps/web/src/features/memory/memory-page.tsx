@@ -5,6 +5,7 @@ import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { MemoryFactViewJson } from '@aico/contracts';
+import { MAX_MEMORY_FACT_CHARS, MEMORY_CONSENT_PURPOSE } from '@aico/contracts/browser';
 import { useConsent } from '../../api/queries';
 import { queryKeys } from '../../api/query-keys';
 import { useAppState, useServices } from '../../app/app-context';
@@ -18,7 +19,7 @@ export function MemoryPage() {
   // Whether memory is on is the consent's to say (the privacy page's own list), so it shows even when the memory
   // cannot be read; the memory list's own flag stands in until the consent list has come.
   const consent = useConsent();
-  const memoryConsent = consent.data?.purposes.find((purpose) => purpose.purpose === 'conversation.memory');
+  const memoryConsent = consent.data?.purposes.find((purpose) => purpose.purpose === MEMORY_CONSENT_PURPOSE);
   const withdrawn = useAppState((state) => state.memoryWithdrawn);
   const task = useBusyTask();
   const busy = task.busy;
@@ -125,7 +126,7 @@ function FactRow({ view, busy, onSave, onDelete }: { view: MemoryFactViewJson; b
         <form onSubmit={(event) => void save(event)} className="rename">
           <label className="grow">
             Fact
-            <input value={text} maxLength={500} autoFocus onChange={(event) => setText(event.target.value)} />
+            <input value={text} maxLength={MAX_MEMORY_FACT_CHARS} autoFocus onChange={(event) => setText(event.target.value)} />
           </label>
           <button type="submit" className="filled-button" disabled={busy || !text.trim()}>
             Save

@@ -1,13 +1,14 @@
 // Privacy: consent per purpose (a switch each; essential purposes cannot be switched off) and the history of every
 // decision, newest first. Changes made elsewhere (another tab, a service) arrive as pushes and refresh both.
 import { useState } from 'react';
+import { MEMORY_CONSENT_PURPOSE } from '@aico/contracts/browser';
 import { Link } from 'react-router';
 import { useAppState } from '../../app/app-context';
 import { useConsent, useConsentHistory, useSetConsent } from '../../api/queries';
 import { ErrorAlert } from '../../app/error-alert';
 
 const PURPOSE_TEXT: Readonly<Record<string, string>> = {
-  'conversation.memory': 'Remember what we talk about across conversations.',
+  [MEMORY_CONSENT_PURPOSE]: 'Remember what we talk about across conversations.',
   voice: 'Listen to and speak with voice.',
   telemetry: 'Keep usage statistics on this machine to improve aico.',
 };

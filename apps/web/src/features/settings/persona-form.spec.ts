@@ -1,11 +1,14 @@
-import { PERSONA_LIMITS } from '@aico/contracts';
-import { MAX_PERSONA_NAME_CHARS, MAX_PERSONA_TOKENS, MAX_SYSTEM_PROMPT_CHARS, personaFormValues, validatePersonaForm } from './persona-form';
+import { PERSONA_LIMITS } from '@aico/contracts/browser';
+import { personaFormValues, validatePersonaForm } from './persona-form';
 
 const form = { name: 'Aico', systemPrompt: 'You are Aico.', temperature: '0.7', topP: '', topK: '40', maxTokens: '512', expression: 'happy' };
 
 describe('validatePersonaForm', () => {
-  it('checks the limits the conversation service enforces', () => {
-    expect({ nameChars: MAX_PERSONA_NAME_CHARS, systemPromptChars: MAX_SYSTEM_PROMPT_CHARS, maxTokens: MAX_PERSONA_TOKENS }).toEqual({ nameChars: PERSONA_LIMITS.nameChars, systemPromptChars: PERSONA_LIMITS.systemPromptChars, maxTokens: PERSONA_LIMITS.maxTokens });
+  it('checks the limits the conversation service enforces (PERSONA_LIMITS of the contracts)', () => {
+    const over = validatePersonaForm({ ...form, name: 'n'.repeat(PERSONA_LIMITS.nameChars + 1), systemPrompt: 'x'.repeat(PERSONA_LIMITS.systemPromptChars + 1), topK: String(PERSONA_LIMITS.topK + 1), maxTokens: String(PERSONA_LIMITS.maxTokens + 1) });
+    expect(over.ok ? [] : Object.keys(over.errors).sort()).toEqual(['maxTokens', 'name', 'systemPrompt', 'topK']);
+    const at = validatePersonaForm({ ...form, name: 'n'.repeat(PERSONA_LIMITS.nameChars), systemPrompt: 'x'.repeat(PERSONA_LIMITS.systemPromptChars), topK: String(PERSONA_LIMITS.topK), maxTokens: String(PERSONA_LIMITS.maxTokens) });
+    expect(at.ok).toBe(true);
   });
 
   it('turns a valid form into the PUT body, leaving out empty sampling fields', () => {

@@ -1,8 +1,8 @@
 // The persona form's rules: text fields as typed, numbers parsed and checked against the ranges the gateway and the
 // conversation service both take (an empty sampling field means "the model's default", an empty max tokens the
-// service's default), and the expression one the avatar knows.
-import { EXPRESSIONS } from '@aico/avatar-protocol';
+// service's default), and the expression one a persona may have (the avatar's, PERSONA_EXPRESSIONS).
 import type { PersonaJson } from '@aico/contracts';
+import { PERSONA_EXPRESSIONS, PERSONA_LIMITS } from '@aico/contracts/browser';
 import type { PersonaInput } from '../../api/persona-api';
 
 export interface PersonaFormValues {
@@ -17,11 +17,6 @@ export interface PersonaFormValues {
 
 export type PersonaFormErrors = Partial<Record<keyof PersonaFormValues, string>>;
 export type PersonaFormResult = { readonly ok: true; readonly input: PersonaInput } | { readonly ok: false; readonly errors: PersonaFormErrors };
-
-// PERSONA_LIMITS of @aico/contracts (a value import would bundle every contract into the page; the spec holds them equal).
-export const MAX_PERSONA_NAME_CHARS = 64;
-export const MAX_SYSTEM_PROMPT_CHARS = 4000;
-export const MAX_PERSONA_TOKENS = 4096;
 
 export function personaFormValues(persona: PersonaJson | undefined): PersonaFormValues {
   const text = (value: number | string | undefined) => (value === undefined || value === null ? '' : String(value));
@@ -40,21 +35,22 @@ export function validatePersonaForm(values: PersonaFormValues): PersonaFormResul
   const errors: PersonaFormErrors = {};
   const name = values.name.trim();
   if (!name) errors.name = 'Give the companion a name.';
-  else if (name.length > MAX_PERSONA_NAME_CHARS) errors.name = `A name has at most ${MAX_PERSONA_NAME_CHARS} characters.`;
+  else if (name.length > PERSONA_LIMITS.nameChars) errors.name = `A name has at most ${PERSONA_LIMITS.nameChars} characters.`;
   if (!values.systemPrompt.trim()) errors.systemPrompt = 'Write a system prompt: it tells the model who it is.';
-  else if (values.systemPrompt.length > MAX_SYSTEM_PROMPT_CHARS) errors.systemPrompt = `The system prompt has at most ${MAX_SYSTEM_PROMPT_CHARS} characters.`;
+  else if (values.systemPrompt.length > PERSONA_LIMITS.systemPromptChars) errors.systemPrompt = `The system prompt has at most ${PERSONA_LIMITS.systemPromptChars} characters.`;
   const temperature = number(values.temperature, { min: 0, max: 2, integer: false }, 'Temperature', errors, 'temperature');
   const topP = number(values.topP, { min: 0, max: 1, integer: false, aboveMin: true }, 'Top-p', errors, 'topP');
-  const topK = number(values.topK, { min: 1, max: 1000, integer: true }, 'Top-k', errors, 'topK');
-  const maxTokens = number(values.maxTokens, { min: 0, max: MAX_PERSONA_TOKENS, integer: true }, 'Max tokens', errors, 'maxTokens');
-  if (!(EXPRESSIONS as readonly string[]).includes(values.expression)) errors.expression = `The expression is one of ${EXPRESSIONS.join(', ')}.`;
-  if (Object.keys(errors).length > 0) return { ok: false, errors };
+  const topK = number(values.topK, { min: 1, max: PERSONA_LIMITS.topK, integer: true }, 'Top-k', errors, 'topK');
+  const maxTokens = number(values.maxTokens, { min: 0, max: PERSONA_LIMITS.maxTokens, integer: true }, 'Max tokens', errors, 'maxTokens');
+  const expression = PERSONA_EXPRESSIONS.find((known) => known === values.expression);
+  if (!expression) errors.expression = `The expression is one of ${PERSONA_EXPRESSIONS.join(', ')}.`;
+  if (!expression || Object.keys(errors).length > 0) return { ok: false, errors };
   return {
     ok: true,
     input: {
       name,
       systemPrompt: values.systemPrompt,
-      expression: values.expression,
+      expression,
       ...(temperature !== undefined ? { temperature } : {}),
       ...(topP !== undefined ? { topP } : {}),
       ...(topK !== undefined ? { topK } : {}),
