@@ -1,7 +1,7 @@
 // How each record kind is kept: its table, the column it is listed by (its parent), which values it refuses, and how
 // its protobuf becomes a row and back. One entry per case of the wire record's oneof, typed by that case, so a
 // mapping reads its own message and its own table's row with no cast; records.store.ts runs the queries.
-import { fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
+import { fromBinary, toBinary, type Message, type MessageInitShape } from '@bufbuild/protobuf';
 import type { GenMessage } from '@bufbuild/protobuf/codegenv2';
 import { timestampFromMs, timestampMs, type Timestamp } from '@bufbuild/protobuf/wkt';
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
@@ -63,12 +63,31 @@ const ts = (value: number): Timestamp => timestampFromMs(value);
 const ifSet = <T extends object>(value: number | null, fields: (ms: number) => T): T | Record<never, never> => (value === null ? {} : fields(value));
 const invalid = (message: string) => new StorageError(StorageErrorCode.InvalidArgument, message);
 
-/** A kind kept whole as its protobuf (`entry`) beside the columns it is found by. */
-const entryRow = <V extends ValueOf<'model' | 'thread' | 'threadMessage' | 'memoryFact' | 'persona'>>(schema: GenMessage<V>, value: V) => ({
-  id: value.id,
-  entry: Buffer.from(toBinary(schema, value)),
-  updatedAt: Date.now(),
+/** Each named text field of a value, checked as text: `checkTexts('task', limits, { owner: task.owner })` checks `task.owner`. */
+const checkTexts = (prefix: string, limits: Limits, fields: { readonly [field: string]: string }): void => {
+  for (const [field, text] of Object.entries(fields)) checkText(`${prefix}.${field}`, text, limits);
+};
+
+interface EntrySpec<K extends Case, V extends Message & { id: string }, Columns extends object> {
+  readonly case: K;
+  readonly kind: KeptKind;
+  readonly schema: GenMessage<V>;
+  readonly parent?: SQLiteColumn;
+  check(value: V, limits: Limits): void;
+  /** The columns a kind is found by besides its id (its parent), read from the value. */
+  columns(value: V): Columns;
+}
+
+/**
+ * The mapping of a kind kept whole as its protobuf (`entry`) beside the columns it is found by. Generic over the
+ * message rather than the case, so each entry of MAPPINGS checks the result against its own case and table, no cast.
+ */
+const entryMapping = <K extends Case, V extends Message & { id: string }, Columns extends object>({ schema, columns, ...mapping }: EntrySpec<K, V, Columns>) => ({
+  ...mapping,
+  toRow: (value: V) => ({ id: value.id, entry: Buffer.from(toBinary(schema, value)), updatedAt: Date.now(), ...columns(value) }),
+  fromRow: (row: { entry: Buffer }) => ({ kind: { case: mapping.case, value: fromBinary(schema, row.entry) } }),
 });
+const noColumns = () => ({});
 
 const ROLES = new Set(['admin', 'user', 'guest']);
 
@@ -121,7 +140,7 @@ export const MAPPINGS: { readonly [C in Case]: Mapping<C> } = {
       if (task.intervalMs > BigInt(Number.MAX_SAFE_INTEGER)) throw invalid('task.interval_ms is too large.');
       checkName('task.topic', task.topic);
       checkBytes('task.payload', task.payload, limits);
-      for (const [field, text] of [['time_zone', task.timeZone], ['missed_run_policy', task.missedRunPolicy], ['owner', task.owner], ['description', task.description]] as const) checkText(`task.${field}`, text, limits);
+      checkTexts('task', limits, { time_zone: task.timeZone, missed_run_policy: task.missedRunPolicy, owner: task.owner, description: task.description });
       if (!Number.isFinite(task.backoffJitter)) throw invalid('task.backoff_jitter must be a finite number.');
     },
     toRow: (t) => ({
@@ -175,7 +194,7 @@ export const MAPPINGS: { readonly [C in Case]: Mapping<C> } = {
     check(run, limits) {
       checkName('task_run.task_id', run.taskId);
       checkName('task_run.status', run.status);
-      for (const [field, text] of [['error', run.error], ['run_id', run.runId], ['trigger', run.trigger]] as const) checkText(`task_run.${field}`, text, limits);
+      checkTexts('task_run', limits, { error: run.error, run_id: run.runId, trigger: run.trigger });
     },
     toRow: (r) => ({ id: r.id, taskId: r.taskId, attempt: r.attempt, status: r.status, scheduledFor: ms(r.scheduledFor), startedAt: ms(r.startedAt), finishedAt: ms(r.finishedAt), error: r.error, runId: r.runId, trigger: r.trigger }),
     fromRow: (r) => ({
@@ -218,61 +237,60 @@ export const MAPPINGS: { readonly [C in Case]: Mapping<C> } = {
     toRow: (s, writer) => ({ id: s.id, valueJson: s.valueJson, updatedAt: Date.now(), updatedBy: writer }),
     fromRow: (r) => ({ kind: { case: 'setting', value: { id: r.id, valueJson: r.valueJson, updatedAt: ts(r.updatedAt), updatedBy: r.updatedBy } } }),
   },
-  model: {
+  model: entryMapping({
     case: 'model',
     kind: RecordKind.MODEL,
+    schema: CatalogModelSchema,
     check(model, limits) {
       // A file name inside the models directory, never a path out of it.
       if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/.test(model.file)) throw invalid(`model.file must be a plain file name, not "${model.file.slice(0, 80)}".`);
       if (model.sha256 !== '' && !/^[0-9a-f]{64}$/.test(model.sha256)) throw invalid('model.sha256 must be 64 lowercase hex digits.');
-      for (const [field, text] of [['architecture', model.architecture], ['quantization', model.quantization], ['source', model.source], ['display_name', model.displayName]] as const) checkText(`model.${field}`, text, limits);
+      checkTexts('model', limits, { architecture: model.architecture, quantization: model.quantization, source: model.source, display_name: model.displayName });
     },
-    toRow: (model) => entryRow(CatalogModelSchema, model),
-    fromRow: (r) => ({ kind: { case: 'model', value: fromBinary(CatalogModelSchema, r.entry) } }),
-  },
-  thread: {
+    columns: noColumns,
+  }),
+  thread: entryMapping({
     case: 'thread',
     kind: RecordKind.THREAD,
+    schema: ThreadSchema,
     parent: threads.ownerId,
     check(thread, limits) {
       checkName('thread.owner_id', thread.ownerId);
-      for (const [field, text] of [['title', thread.title], ['summary', thread.summary], ['summarized_through', thread.summarizedThrough]] as const) checkText(`thread.${field}`, text, limits);
+      checkTexts('thread', limits, { title: thread.title, summary: thread.summary, summarized_through: thread.summarizedThrough });
     },
-    toRow: (thread) => ({ ...entryRow(ThreadSchema, thread), ownerId: thread.ownerId }),
-    fromRow: (r) => ({ kind: { case: 'thread', value: fromBinary(ThreadSchema, r.entry) } }),
-  },
-  threadMessage: {
+    columns: (thread) => ({ ownerId: thread.ownerId }),
+  }),
+  threadMessage: entryMapping({
     case: 'threadMessage',
     kind: RecordKind.THREAD_MESSAGE,
+    schema: ThreadMessageSchema,
     parent: threadMessages.threadId,
     check(message, limits) {
       checkName('thread_message.thread_id', message.threadId);
       checkName('thread_message.owner_id', message.ownerId);
-      for (const [field, text] of [['text', message.text], ['model', message.model], ['error_message', message.errorMessage]] as const) checkText(`thread_message.${field}`, text, limits);
+      checkTexts('thread_message', limits, { text: message.text, model: message.model, error_message: message.errorMessage });
     },
-    toRow: (message) => ({ ...entryRow(ThreadMessageSchema, message), threadId: message.threadId }),
-    fromRow: (r) => ({ kind: { case: 'threadMessage', value: fromBinary(ThreadMessageSchema, r.entry) } }),
-  },
-  memoryFact: {
+    columns: (message) => ({ threadId: message.threadId }),
+  }),
+  memoryFact: entryMapping({
     case: 'memoryFact',
     kind: RecordKind.MEMORY_FACT,
+    schema: MemoryFactSchema,
     parent: memoryFacts.ownerId,
     check(fact, limits) {
       checkName('memory_fact.owner_id', fact.ownerId);
-      checkText('memory_fact.text', fact.text, limits);
-      checkText('memory_fact.source_thread_id', fact.sourceThreadId, limits);
+      checkTexts('memory_fact', limits, { text: fact.text, source_thread_id: fact.sourceThreadId });
       if (fact.embedding.length > 8192 || fact.embedding.some((x) => !Number.isFinite(x))) throw invalid('memory_fact.embedding must be at most 8192 finite numbers.');
     },
-    toRow: (fact) => ({ ...entryRow(MemoryFactSchema, fact), ownerId: fact.ownerId }),
-    fromRow: (r) => ({ kind: { case: 'memoryFact', value: fromBinary(MemoryFactSchema, r.entry) } }),
-  },
-  persona: {
+    columns: (fact) => ({ ownerId: fact.ownerId }),
+  }),
+  persona: entryMapping({
     case: 'persona',
     kind: RecordKind.PERSONA,
+    schema: PersonaSchema,
     check(persona, limits) {
-      for (const [field, text] of [['name', persona.name], ['system_prompt', persona.systemPrompt], ['expression', persona.expression], ['updated_by', persona.updatedBy]] as const) checkText(`persona.${field}`, text, limits);
+      checkTexts('persona', limits, { name: persona.name, system_prompt: persona.systemPrompt, expression: persona.expression, updated_by: persona.updatedBy });
     },
-    toRow: (persona) => entryRow(PersonaSchema, persona),
-    fromRow: (r) => ({ kind: { case: 'persona', value: fromBinary(PersonaSchema, r.entry) } }),
-  },
+    columns: noColumns,
+  }),
 };
