@@ -63,29 +63,30 @@ const ts = (value: number): Timestamp => timestampFromMs(value);
 const ifSet = <T extends object>(value: number | null, fields: (ms: number) => T): T | Record<never, never> => (value === null ? {} : fields(value));
 const invalid = (message: string) => new StorageError(StorageErrorCode.InvalidArgument, message);
 
-/** Each named text field of a value, checked as text: `checkTexts('task', limits, { owner: task.owner })` checks `task.owner`. */
-const checkTexts = (prefix: string, limits: Limits, fields: { readonly [field: string]: string }): void => {
-  for (const [field, text] of Object.entries(fields)) checkText(`${prefix}.${field}`, text, limits);
+type Fields = { readonly [field: string]: string };
+/** Each named field of a value checked, `names` as names and then `texts` as text: `task.owner` from ('task', { owner }). */
+const checkFields = (prefix: string, limits: Limits, names: Fields, texts: Fields): void => {
+  for (const [field, name] of Object.entries(names)) checkName(`${prefix}.${field}`, name);
+  for (const [field, text] of Object.entries(texts)) checkText(`${prefix}.${field}`, text, limits);
 };
 
-interface EntrySpec<K extends Case, V extends Message & { id: string }, Columns extends object> {
-  readonly case: K;
-  readonly kind: KeptKind;
-  readonly schema: GenMessage<V>;
+interface EntrySpec<V extends Message & { id: string }, Columns extends object> {
   readonly parent?: SQLiteColumn;
-  check(value: V, limits: Limits): void;
   /** The columns a kind is found by besides its id (its parent), read from the value. */
   columns(value: V): Columns;
+  check(value: V, limits: Limits): void;
 }
 
 /**
  * The mapping of a kind kept whole as its protobuf (`entry`) beside the columns it is found by. Generic over the
  * message rather than the case, so each entry of MAPPINGS checks the result against its own case and table, no cast.
  */
-const entryMapping = <K extends Case, V extends Message & { id: string }, Columns extends object>({ schema, columns, ...mapping }: EntrySpec<K, V, Columns>) => ({
-  ...mapping,
+const entryMapping = <K extends Case, V extends Message & { id: string }, Columns extends object>(which: K, kind: KeptKind, schema: GenMessage<V>, { columns, ...spec }: EntrySpec<V, Columns>) => ({
+  case: which,
+  kind,
+  ...spec,
   toRow: (value: V) => ({ id: value.id, entry: Buffer.from(toBinary(schema, value)), updatedAt: Date.now(), ...columns(value) }),
-  fromRow: (row: { entry: Buffer }) => ({ kind: { case: mapping.case, value: fromBinary(schema, row.entry) } }),
+  fromRow: (row: { entry: Buffer }) => ({ kind: { case: which, value: fromBinary(schema, row.entry) } }),
 });
 const noColumns = () => ({});
 
@@ -96,9 +97,7 @@ export const MAPPINGS: { readonly [C in Case]: Mapping<C> } = {
     case: 'user',
     kind: RecordKind.USER,
     check(user, limits) {
-      checkName('user.username', user.username);
-      checkText('user.display_name', user.displayName, limits);
-      checkText('user.password_hash', user.passwordHash, limits);
+      checkFields('user', limits, { username: user.username }, { display_name: user.displayName, password_hash: user.passwordHash });
       if (!ROLES.has(user.role)) throw invalid(`user.role must be admin, user or guest, not "${user.role}".`);
     },
     toRow: (user) => ({ id: user.id, username: user.username, displayName: user.displayName, role: user.role, passwordHash: user.passwordHash, disabled: user.disabled, createdAt: msOrNow(user.createdAt), updatedAt: Date.now() }),
@@ -109,9 +108,7 @@ export const MAPPINGS: { readonly [C in Case]: Mapping<C> } = {
     kind: RecordKind.SESSION,
     parent: sessions.userId,
     check(session, limits) {
-      checkName('session.user_id', session.userId);
-      checkName('session.token_hash', session.tokenHash);
-      checkText('session.client', session.client, limits);
+      checkFields('session', limits, { user_id: session.userId, token_hash: session.tokenHash }, { client: session.client });
       if (!session.expiresAt) throw invalid('session.expires_at is required.');
     },
     // check() makes sure expiresAt is set.
@@ -122,11 +119,7 @@ export const MAPPINGS: { readonly [C in Case]: Mapping<C> } = {
     case: 'consent',
     kind: RecordKind.CONSENT,
     parent: consentRecords.userId,
-    check(consent, limits) {
-      checkName('consent.user_id', consent.userId);
-      checkName('consent.purpose', consent.purpose);
-      checkText('consent.source', consent.source, limits);
-    },
+    check: (consent, limits) => checkFields('consent', limits, { user_id: consent.userId, purpose: consent.purpose }, { source: consent.source }),
     toRow: (c) => ({ id: c.id, userId: c.userId, purpose: c.purpose, granted: c.granted, recordedAt: msOrNow(c.recordedAt), source: c.source }),
     fromRow: (r) => ({ kind: { case: 'consent', value: { id: r.id, userId: r.userId, purpose: r.purpose, granted: r.granted, recordedAt: ts(r.recordedAt), source: r.source } } }),
   },
@@ -140,7 +133,7 @@ export const MAPPINGS: { readonly [C in Case]: Mapping<C> } = {
       if (task.intervalMs > BigInt(Number.MAX_SAFE_INTEGER)) throw invalid('task.interval_ms is too large.');
       checkName('task.topic', task.topic);
       checkBytes('task.payload', task.payload, limits);
-      checkTexts('task', limits, { time_zone: task.timeZone, missed_run_policy: task.missedRunPolicy, owner: task.owner, description: task.description });
+      checkFields('task', limits, {}, { time_zone: task.timeZone, missed_run_policy: task.missedRunPolicy, owner: task.owner, description: task.description });
       if (!Number.isFinite(task.backoffJitter)) throw invalid('task.backoff_jitter must be a finite number.');
     },
     toRow: (t) => ({
@@ -191,11 +184,7 @@ export const MAPPINGS: { readonly [C in Case]: Mapping<C> } = {
     case: 'taskRun',
     kind: RecordKind.TASK_RUN,
     parent: taskRuns.taskId,
-    check(run, limits) {
-      checkName('task_run.task_id', run.taskId);
-      checkName('task_run.status', run.status);
-      checkTexts('task_run', limits, { error: run.error, run_id: run.runId, trigger: run.trigger });
-    },
+    check: (run, limits) => checkFields('task_run', limits, { task_id: run.taskId, status: run.status }, { error: run.error, run_id: run.runId, trigger: run.trigger }),
     toRow: (r) => ({ id: r.id, taskId: r.taskId, attempt: r.attempt, status: r.status, scheduledFor: ms(r.scheduledFor), startedAt: ms(r.startedAt), finishedAt: ms(r.finishedAt), error: r.error, runId: r.runId, trigger: r.trigger }),
     fromRow: (r) => ({
       kind: {
@@ -237,60 +226,35 @@ export const MAPPINGS: { readonly [C in Case]: Mapping<C> } = {
     toRow: (s, writer) => ({ id: s.id, valueJson: s.valueJson, updatedAt: Date.now(), updatedBy: writer }),
     fromRow: (r) => ({ kind: { case: 'setting', value: { id: r.id, valueJson: r.valueJson, updatedAt: ts(r.updatedAt), updatedBy: r.updatedBy } } }),
   },
-  model: entryMapping({
-    case: 'model',
-    kind: RecordKind.MODEL,
-    schema: CatalogModelSchema,
+  model: entryMapping('model', RecordKind.MODEL, CatalogModelSchema, {
+    columns: noColumns,
     check(model, limits) {
       // A file name inside the models directory, never a path out of it.
       if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/.test(model.file)) throw invalid(`model.file must be a plain file name, not "${model.file.slice(0, 80)}".`);
       if (model.sha256 !== '' && !/^[0-9a-f]{64}$/.test(model.sha256)) throw invalid('model.sha256 must be 64 lowercase hex digits.');
-      checkTexts('model', limits, { architecture: model.architecture, quantization: model.quantization, source: model.source, display_name: model.displayName });
+      checkFields('model', limits, {}, { architecture: model.architecture, quantization: model.quantization, source: model.source, display_name: model.displayName });
     },
-    columns: noColumns,
   }),
-  thread: entryMapping({
-    case: 'thread',
-    kind: RecordKind.THREAD,
-    schema: ThreadSchema,
+  thread: entryMapping('thread', RecordKind.THREAD, ThreadSchema, {
     parent: threads.ownerId,
-    check(thread, limits) {
-      checkName('thread.owner_id', thread.ownerId);
-      checkTexts('thread', limits, { title: thread.title, summary: thread.summary, summarized_through: thread.summarizedThrough });
-    },
     columns: (thread) => ({ ownerId: thread.ownerId }),
+    check: (thread, limits) => checkFields('thread', limits, { owner_id: thread.ownerId }, { title: thread.title, summary: thread.summary, summarized_through: thread.summarizedThrough }),
   }),
-  threadMessage: entryMapping({
-    case: 'threadMessage',
-    kind: RecordKind.THREAD_MESSAGE,
-    schema: ThreadMessageSchema,
+  threadMessage: entryMapping('threadMessage', RecordKind.THREAD_MESSAGE, ThreadMessageSchema, {
     parent: threadMessages.threadId,
-    check(message, limits) {
-      checkName('thread_message.thread_id', message.threadId);
-      checkName('thread_message.owner_id', message.ownerId);
-      checkTexts('thread_message', limits, { text: message.text, model: message.model, error_message: message.errorMessage });
-    },
     columns: (message) => ({ threadId: message.threadId }),
+    check: (message, limits) => checkFields('thread_message', limits, { thread_id: message.threadId, owner_id: message.ownerId }, { text: message.text, model: message.model, error_message: message.errorMessage }),
   }),
-  memoryFact: entryMapping({
-    case: 'memoryFact',
-    kind: RecordKind.MEMORY_FACT,
-    schema: MemoryFactSchema,
+  memoryFact: entryMapping('memoryFact', RecordKind.MEMORY_FACT, MemoryFactSchema, {
     parent: memoryFacts.ownerId,
+    columns: (fact) => ({ ownerId: fact.ownerId }),
     check(fact, limits) {
-      checkName('memory_fact.owner_id', fact.ownerId);
-      checkTexts('memory_fact', limits, { text: fact.text, source_thread_id: fact.sourceThreadId });
+      checkFields('memory_fact', limits, { owner_id: fact.ownerId }, { text: fact.text, source_thread_id: fact.sourceThreadId });
       if (fact.embedding.length > 8192 || fact.embedding.some((x) => !Number.isFinite(x))) throw invalid('memory_fact.embedding must be at most 8192 finite numbers.');
     },
-    columns: (fact) => ({ ownerId: fact.ownerId }),
   }),
-  persona: entryMapping({
-    case: 'persona',
-    kind: RecordKind.PERSONA,
-    schema: PersonaSchema,
-    check(persona, limits) {
-      checkTexts('persona', limits, { name: persona.name, system_prompt: persona.systemPrompt, expression: persona.expression, updated_by: persona.updatedBy });
-    },
+  persona: entryMapping('persona', RecordKind.PERSONA, PersonaSchema, {
     columns: noColumns,
+    check: (persona, limits) => checkFields('persona', limits, {}, { name: persona.name, system_prompt: persona.systemPrompt, expression: persona.expression, updated_by: persona.updatedBy }),
   }),
 };
