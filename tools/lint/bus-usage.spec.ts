@@ -1,29 +1,9 @@
 // One way to use the bus (libs/bus/README.md), by lint: a controller names its topics by the registry's constants;
 // `@MessagePattern('a.b.c')` or `@EventPattern('a.b.c')` with a string literal is refused.
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { lintRuleMessages } from './lint-rule-runner';
 
-const root = join(__dirname, '..', '..');
-
-/** Lints `code` as if it were `file`, with only the topic-literal rule (ESLint runs as a child: its config is ESM). */
-function literalErrors(file: string, code: string): Promise<string[]> {
-  const eslint = join(root, 'node_modules', 'eslint', 'bin', 'eslint.js');
-  const child = spawn(process.execPath, [eslint, '-c', 'tools/lint/bus-usage.eslint.config.mjs', '--stdin', '--stdin-filename', file, '-f', 'json'], { cwd: root });
-  let stdout = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stdin.end(code);
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', () => {
-      try {
-        const [result] = JSON.parse(stdout) as { messages: { ruleId: string | null; message: string }[] }[];
-        resolve(result!.messages.filter((m) => m.ruleId === 'no-restricted-syntax').map((m) => m.message));
-      } catch (error) {
-        reject(new Error(`ESLint did not print JSON: ${stdout.slice(0, 500)} (${(error as Error).message})`));
-      }
-    });
-  });
-}
+/** Lints `code` as if it were `file`, with only the topic-literal rule. */
+const literalErrors = (file: string, code: string): Promise<string[]> => lintRuleMessages('tools/lint/bus-usage.eslint.config.mjs', 'no-restricted-syntax', file, code);
 
 const controller = (pattern: string): string => `import { Controller } from '@nestjs/common';
 import { EventPattern, MessagePattern } from '@nestjs/microservices';

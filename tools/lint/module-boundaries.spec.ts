@@ -1,34 +1,10 @@
 // The module boundaries are enforced, not hoped for: lint code that breaks each rule, as if it sat in a real
 // project, and expect @nx/enforce-module-boundaries to refuse it.
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { createProjectGraphAsync } from '@nx/devkit';
+import { lintRuleMessages } from './lint-rule-runner';
 
-const root = join(__dirname, '..', '..');
-
-interface LintResult {
-  messages: { ruleId: string | null; message: string }[];
-}
-
-/** Lints `code` as if it were `file`, with only the boundary rule (ESLint runs as a child: its config is ESM). */
-function boundaryErrors(file: string, code: string): Promise<string[]> {
-  const eslint = join(root, 'node_modules', 'eslint', 'bin', 'eslint.js');
-  const child = spawn(process.execPath, [eslint, '-c', 'tools/lint/boundaries.eslint.config.mjs', '--stdin', '--stdin-filename', file, '-f', 'json'], { cwd: root });
-  let stdout = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stdin.end(code);
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', () => {
-      try {
-        const [result] = JSON.parse(stdout) as LintResult[];
-        resolve(result!.messages.filter((m) => m.ruleId === '@nx/enforce-module-boundaries').map((m) => m.message));
-      } catch (error) {
-        reject(new Error(`ESLint did not print JSON: ${stdout.slice(0, 500)} (${(error as Error).message})`));
-      }
-    });
-  });
-}
+/** Lints `code` as if it were `file`, with only the boundary rule. */
+const boundaryErrors = (file: string, code: string): Promise<string[]> => lintRuleMessages('tools/lint/boundaries.eslint.config.mjs', '@nx/enforce-module-boundaries', file, code);
 
 describe('module boundaries', () => {
   beforeAll(async () => {

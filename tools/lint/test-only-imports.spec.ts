@@ -1,33 +1,9 @@
 // Test harnesses stay out of production code, by lint: a production file that imports a lib's testing entry point
 // (`@aico/bus/testing`) or a `*.test-helpers` module is refused; specs, test helpers, e2e tests and benchmarks may.
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { lintRuleMessages } from './lint-rule-runner';
 
-const root = join(__dirname, '..', '..');
-
-interface LintResult {
-  messages: { ruleId: string | null; message: string }[];
-}
-
-/** Lints `code` as if it were `file`, with only the test-only-imports rule (ESLint runs as a child: its config is ESM). */
-function testImportErrors(file: string, code: string): Promise<string[]> {
-  const eslint = join(root, 'node_modules', 'eslint', 'bin', 'eslint.js');
-  const child = spawn(process.execPath, [eslint, '-c', 'tools/lint/test-only-imports.eslint.config.mjs', '--stdin', '--stdin-filename', file, '-f', 'json'], { cwd: root });
-  let stdout = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stdin.end(code);
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', () => {
-      try {
-        const [result] = JSON.parse(stdout) as LintResult[];
-        resolve(result!.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message));
-      } catch (error) {
-        reject(new Error(`ESLint did not print JSON: ${stdout.slice(0, 500)} (${(error as Error).message})`));
-      }
-    });
-  });
-}
+/** Lints `code` as if it were `file`, with only the test-only-imports rule. */
+const testImportErrors = (file: string, code: string): Promise<string[]> => lintRuleMessages('tools/lint/test-only-imports.eslint.config.mjs', 'no-restricted-imports', file, code);
 
 const harnessImport = "import { TestBus } from '@aico/bus/testing';\nvoid TestBus;\n";
 const helperImport = "import { startHarness } from './scheduler-harness.test-helpers';\nvoid startHarness;\n";

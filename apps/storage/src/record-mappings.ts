@@ -1,7 +1,7 @@
 // How each record kind is kept: its table, the column it is listed by (its parent), which values it refuses, and how
 // its protobuf becomes a row and back. One entry per case of the wire record's oneof, typed by that case, so a
 // mapping reads its own message and its own table's row with no cast; records.store.ts runs the queries.
-import { fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
+import { fromBinary, toBinary, type Message, type MessageInitShape } from '@bufbuild/protobuf';
 import type { GenMessage } from '@bufbuild/protobuf/codegenv2';
 import { timestampFromMs, timestampMs, type Timestamp } from '@bufbuild/protobuf/wkt';
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
@@ -63,12 +63,32 @@ const ts = (value: number): Timestamp => timestampFromMs(value);
 const ifSet = <T extends object>(value: number | null, fields: (ms: number) => T): T | Record<never, never> => (value === null ? {} : fields(value));
 const invalid = (message: string) => new StorageError(StorageErrorCode.InvalidArgument, message);
 
-/** A kind kept whole as its protobuf (`entry`) beside the columns it is found by. */
-const entryRow = <V extends ValueOf<'model' | 'thread' | 'threadMessage' | 'memoryFact' | 'persona'>>(schema: GenMessage<V>, value: V) => ({
-  id: value.id,
-  entry: Buffer.from(toBinary(schema, value)),
-  updatedAt: Date.now(),
+type Fields = { readonly [field: string]: string };
+/** Each named field of a value checked, `names` as names and then `texts` as text: `task.owner` from ('task', { owner }). */
+const checkFields = (prefix: string, limits: Limits, names: Fields, texts: Fields): void => {
+  for (const [field, name] of Object.entries(names)) checkName(`${prefix}.${field}`, name);
+  for (const [field, text] of Object.entries(texts)) checkText(`${prefix}.${field}`, text, limits);
+};
+
+interface EntrySpec<V extends Message & { id: string }, Columns extends object> {
+  readonly parent?: SQLiteColumn;
+  /** The columns a kind is found by besides its id (its parent), read from the value. */
+  columns(value: V): Columns;
+  check(value: V, limits: Limits): void;
+}
+
+/**
+ * The mapping of a kind kept whole as its protobuf (`entry`) beside the columns it is found by. Generic over the
+ * message rather than the case, so each entry of MAPPINGS checks the result against its own case and table, no cast.
+ */
+const entryMapping = <K extends Case, V extends Message & { id: string }, Columns extends object>(which: K, kind: KeptKind, schema: GenMessage<V>, { columns, ...spec }: EntrySpec<V, Columns>) => ({
+  case: which,
+  kind,
+  ...spec,
+  toRow: (value: V) => ({ id: value.id, entry: Buffer.from(toBinary(schema, value)), updatedAt: Date.now(), ...columns(value) }),
+  fromRow: (row: { entry: Buffer }) => ({ kind: { case: which, value: fromBinary(schema, row.entry) } }),
 });
+const noColumns = () => ({});
 
 const ROLES = new Set(['admin', 'user', 'guest']);
 
@@ -77,9 +97,7 @@ export const MAPPINGS: { readonly [C in Case]: Mapping<C> } = {
     case: 'user',
     kind: RecordKind.USER,
     check(user, limits) {
-      checkName('user.username', user.username);
-      checkText('user.display_name', user.displayName, limits);
-      checkText('user.password_hash', user.passwordHash, limits);
+      checkFields('user', limits, { username: user.username }, { display_name: user.displayName, password_hash: user.passwordHash });
       if (!ROLES.has(user.role)) throw invalid(`user.role must be admin, user or guest, not "${user.role}".`);
     },
     toRow: (user) => ({ id: user.id, username: user.username, displayName: user.displayName, role: user.role, passwordHash: user.passwordHash, disabled: user.disabled, createdAt: msOrNow(user.createdAt), updatedAt: Date.now() }),
@@ -90,9 +108,7 @@ export const MAPPINGS: { readonly [C in Case]: Mapping<C> } = {
     kind: RecordKind.SESSION,
     parent: sessions.userId,
     check(session, limits) {
-      checkName('session.user_id', session.userId);
-      checkName('session.token_hash', session.tokenHash);
-      checkText('session.client', session.client, limits);
+      checkFields('session', limits, { user_id: session.userId, token_hash: session.tokenHash }, { client: session.client });
       if (!session.expiresAt) throw invalid('session.expires_at is required.');
     },
     // check() makes sure expiresAt is set.
@@ -103,11 +119,7 @@ export const MAPPINGS: { readonly [C in Case]: Mapping<C> } = {
     case: 'consent',
     kind: RecordKind.CONSENT,
     parent: consentRecords.userId,
-    check(consent, limits) {
-      checkName('consent.user_id', consent.userId);
-      checkName('consent.purpose', consent.purpose);
-      checkText('consent.source', consent.source, limits);
-    },
+    check: (consent, limits) => checkFields('consent', limits, { user_id: consent.userId, purpose: consent.purpose }, { source: consent.source }),
     toRow: (c) => ({ id: c.id, userId: c.userId, purpose: c.purpose, granted: c.granted, recordedAt: msOrNow(c.recordedAt), source: c.source }),
     fromRow: (r) => ({ kind: { case: 'consent', value: { id: r.id, userId: r.userId, purpose: r.purpose, granted: r.granted, recordedAt: ts(r.recordedAt), source: r.source } } }),
   },
@@ -121,7 +133,7 @@ export const MAPPINGS: { readonly [C in Case]: Mapping<C> } = {
       if (task.intervalMs > BigInt(Number.MAX_SAFE_INTEGER)) throw invalid('task.interval_ms is too large.');
       checkName('task.topic', task.topic);
       checkBytes('task.payload', task.payload, limits);
-      for (const [field, text] of [['time_zone', task.timeZone], ['missed_run_policy', task.missedRunPolicy], ['owner', task.owner], ['description', task.description]] as const) checkText(`task.${field}`, text, limits);
+      checkFields('task', limits, {}, { time_zone: task.timeZone, missed_run_policy: task.missedRunPolicy, owner: task.owner, description: task.description });
       if (!Number.isFinite(task.backoffJitter)) throw invalid('task.backoff_jitter must be a finite number.');
     },
     toRow: (t) => ({
@@ -172,11 +184,7 @@ export const MAPPINGS: { readonly [C in Case]: Mapping<C> } = {
     case: 'taskRun',
     kind: RecordKind.TASK_RUN,
     parent: taskRuns.taskId,
-    check(run, limits) {
-      checkName('task_run.task_id', run.taskId);
-      checkName('task_run.status', run.status);
-      for (const [field, text] of [['error', run.error], ['run_id', run.runId], ['trigger', run.trigger]] as const) checkText(`task_run.${field}`, text, limits);
-    },
+    check: (run, limits) => checkFields('task_run', limits, { task_id: run.taskId, status: run.status }, { error: run.error, run_id: run.runId, trigger: run.trigger }),
     toRow: (r) => ({ id: r.id, taskId: r.taskId, attempt: r.attempt, status: r.status, scheduledFor: ms(r.scheduledFor), startedAt: ms(r.startedAt), finishedAt: ms(r.finishedAt), error: r.error, runId: r.runId, trigger: r.trigger }),
     fromRow: (r) => ({
       kind: {
@@ -218,61 +226,35 @@ export const MAPPINGS: { readonly [C in Case]: Mapping<C> } = {
     toRow: (s, writer) => ({ id: s.id, valueJson: s.valueJson, updatedAt: Date.now(), updatedBy: writer }),
     fromRow: (r) => ({ kind: { case: 'setting', value: { id: r.id, valueJson: r.valueJson, updatedAt: ts(r.updatedAt), updatedBy: r.updatedBy } } }),
   },
-  model: {
-    case: 'model',
-    kind: RecordKind.MODEL,
+  model: entryMapping('model', RecordKind.MODEL, CatalogModelSchema, {
+    columns: noColumns,
     check(model, limits) {
       // A file name inside the models directory, never a path out of it.
       if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/.test(model.file)) throw invalid(`model.file must be a plain file name, not "${model.file.slice(0, 80)}".`);
       if (model.sha256 !== '' && !/^[0-9a-f]{64}$/.test(model.sha256)) throw invalid('model.sha256 must be 64 lowercase hex digits.');
-      for (const [field, text] of [['architecture', model.architecture], ['quantization', model.quantization], ['source', model.source], ['display_name', model.displayName]] as const) checkText(`model.${field}`, text, limits);
+      checkFields('model', limits, {}, { architecture: model.architecture, quantization: model.quantization, source: model.source, display_name: model.displayName });
     },
-    toRow: (model) => entryRow(CatalogModelSchema, model),
-    fromRow: (r) => ({ kind: { case: 'model', value: fromBinary(CatalogModelSchema, r.entry) } }),
-  },
-  thread: {
-    case: 'thread',
-    kind: RecordKind.THREAD,
+  }),
+  thread: entryMapping('thread', RecordKind.THREAD, ThreadSchema, {
     parent: threads.ownerId,
-    check(thread, limits) {
-      checkName('thread.owner_id', thread.ownerId);
-      for (const [field, text] of [['title', thread.title], ['summary', thread.summary], ['summarized_through', thread.summarizedThrough]] as const) checkText(`thread.${field}`, text, limits);
-    },
-    toRow: (thread) => ({ ...entryRow(ThreadSchema, thread), ownerId: thread.ownerId }),
-    fromRow: (r) => ({ kind: { case: 'thread', value: fromBinary(ThreadSchema, r.entry) } }),
-  },
-  threadMessage: {
-    case: 'threadMessage',
-    kind: RecordKind.THREAD_MESSAGE,
+    columns: (thread) => ({ ownerId: thread.ownerId }),
+    check: (thread, limits) => checkFields('thread', limits, { owner_id: thread.ownerId }, { title: thread.title, summary: thread.summary, summarized_through: thread.summarizedThrough }),
+  }),
+  threadMessage: entryMapping('threadMessage', RecordKind.THREAD_MESSAGE, ThreadMessageSchema, {
     parent: threadMessages.threadId,
-    check(message, limits) {
-      checkName('thread_message.thread_id', message.threadId);
-      checkName('thread_message.owner_id', message.ownerId);
-      for (const [field, text] of [['text', message.text], ['model', message.model], ['error_message', message.errorMessage]] as const) checkText(`thread_message.${field}`, text, limits);
-    },
-    toRow: (message) => ({ ...entryRow(ThreadMessageSchema, message), threadId: message.threadId }),
-    fromRow: (r) => ({ kind: { case: 'threadMessage', value: fromBinary(ThreadMessageSchema, r.entry) } }),
-  },
-  memoryFact: {
-    case: 'memoryFact',
-    kind: RecordKind.MEMORY_FACT,
+    columns: (message) => ({ threadId: message.threadId }),
+    check: (message, limits) => checkFields('thread_message', limits, { thread_id: message.threadId, owner_id: message.ownerId }, { text: message.text, model: message.model, error_message: message.errorMessage }),
+  }),
+  memoryFact: entryMapping('memoryFact', RecordKind.MEMORY_FACT, MemoryFactSchema, {
     parent: memoryFacts.ownerId,
+    columns: (fact) => ({ ownerId: fact.ownerId }),
     check(fact, limits) {
-      checkName('memory_fact.owner_id', fact.ownerId);
-      checkText('memory_fact.text', fact.text, limits);
-      checkText('memory_fact.source_thread_id', fact.sourceThreadId, limits);
+      checkFields('memory_fact', limits, { owner_id: fact.ownerId }, { text: fact.text, source_thread_id: fact.sourceThreadId });
       if (fact.embedding.length > 8192 || fact.embedding.some((x) => !Number.isFinite(x))) throw invalid('memory_fact.embedding must be at most 8192 finite numbers.');
     },
-    toRow: (fact) => ({ ...entryRow(MemoryFactSchema, fact), ownerId: fact.ownerId }),
-    fromRow: (r) => ({ kind: { case: 'memoryFact', value: fromBinary(MemoryFactSchema, r.entry) } }),
-  },
-  persona: {
-    case: 'persona',
-    kind: RecordKind.PERSONA,
-    check(persona, limits) {
-      for (const [field, text] of [['name', persona.name], ['system_prompt', persona.systemPrompt], ['expression', persona.expression], ['updated_by', persona.updatedBy]] as const) checkText(`persona.${field}`, text, limits);
-    },
-    toRow: (persona) => entryRow(PersonaSchema, persona),
-    fromRow: (r) => ({ kind: { case: 'persona', value: fromBinary(PersonaSchema, r.entry) } }),
-  },
+  }),
+  persona: entryMapping('persona', RecordKind.PERSONA, PersonaSchema, {
+    columns: noColumns,
+    check: (persona, limits) => checkFields('persona', limits, {}, { name: persona.name, system_prompt: persona.systemPrompt, expression: persona.expression, updated_by: persona.updatedBy }),
+  }),
 };

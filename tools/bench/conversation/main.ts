@@ -22,7 +22,7 @@ import { ConversationTopics, JobClass, ModelPurpose, ModelsTopics, StorageTopics
 import { hashUserPassword } from '@aico/key-manager';
 import { createServiceTestEnvironment } from '@aico/service/testing';
 import { StorageClient } from '@aico/storage-client';
-import { login, machine, median as medianOf, round as roundTo, startBuiltApp } from '../support/bench-runtime';
+import { login, machine, median as medianOf, round as roundTo, startAdmittingMonitor, startBuiltApp } from '../support/bench-runtime';
 
 const [modelPath, roundsText = '7'] = process.argv.slice(2);
 if (!modelPath) throw new Error('usage: main.js <model.gguf> [rounds]');
@@ -164,14 +164,7 @@ class Conversation {
 async function startApps(env: NodeJS.ProcessEnv, children: ChildProcess[]): Promise<void> {
   children.push(await startBuiltApp('bus', env, 120_000));
   children.push(...(await Promise.all([startBuiltApp('keys', env, 120_000), startBuiltApp('storage', env, 120_000)])));
-  const monitorEnv = {
-    AICO_MONITOR__POLICY__MAX_CPU_PERCENT: '100',
-    AICO_MONITOR__POLICY__CRITICAL_CPU_PERCENT: '100',
-    AICO_MONITOR__POLICY__MIN_AVAILABLE_MEMORY_PERCENT: '0',
-    AICO_MONITOR__POLICY__CRITICAL_AVAILABLE_MEMORY_PERCENT: '0',
-    AICO_MONITOR__ACTIVITY__OS_IDLE: 'false',
-  };
-  children.push(await startBuiltApp('monitor', { ...env, ...monitorEnv }, 120_000));
+  children.push(await startAdmittingMonitor(env, 120_000));
   children.push(await startBuiltApp('models', { ...env, AICO_MODELS__GPU: 'cpu', AICO_MODELS__THREADS: '1', AICO_MODELS__MAX_CONTEXT_SIZE: '2048', AICO_MODELS__KEEP_ALIVE_MS: '3600000', AICO_MODELS__KEEP_ALIVE_ON_BATTERY_MS: '3600000' }, 120_000));
   children.push(await startBuiltApp('conversation', env, 120_000));
   children.push(await startBuiltApp('gateway', env, 120_000));

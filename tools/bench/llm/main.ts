@@ -20,7 +20,7 @@ import { type BusClient } from '@aico/bus';
 import { createTestClient, requestWhenRoutable } from '@aico/bus/testing';
 import { JobClass, ModelsTopics, StopReason } from '@aico/contracts';
 import { createServiceTestEnvironment } from '@aico/service/testing';
-import { machine, median, round, startBuiltApp, WORKSPACE_ROOT } from '../support/bench-runtime';
+import { machine, median, round, startAdmittingMonitor, startBuiltApp, WORKSPACE_ROOT } from '../support/bench-runtime';
 import { cpuNs, IDLE_SHARE, IDLE_WINDOW_MS, idleAfter, rssOf } from './process-figures';
 
 const [modelPath, threadsText = '1', tokensText = '128', roundsText = '7'] = process.argv.slice(2);
@@ -185,15 +185,7 @@ async function startApps(env: NodeJS.ProcessEnv, children: ChildProcess[]): Prom
   children.push(busApp);
   busPid = busApp.pid!;
   children.push(await startBuiltApp('storage', env, 120_000));
-  // A monitor that admits every generation: what is measured is the path, not the machine's state.
-  const monitorEnv = {
-    AICO_MONITOR__POLICY__MAX_CPU_PERCENT: '100',
-    AICO_MONITOR__POLICY__CRITICAL_CPU_PERCENT: '100',
-    AICO_MONITOR__POLICY__MIN_AVAILABLE_MEMORY_PERCENT: '0',
-    AICO_MONITOR__POLICY__CRITICAL_AVAILABLE_MEMORY_PERCENT: '0',
-    AICO_MONITOR__ACTIVITY__OS_IDLE: 'false',
-  };
-  children.push(await startBuiltApp('monitor', { ...env, ...monitorEnv }, 120_000));
+  children.push(await startAdmittingMonitor(env, 120_000));
   const models = await startBuiltApp(
     'models',
     { ...env, AICO_MODELS__GPU: 'cpu', AICO_MODELS__THREADS: String(THREADS), AICO_MODELS__MAX_CONTEXT_SIZE: String(CONTEXT), AICO_MODELS__KEEP_ALIVE_MS: '3600000', AICO_MODELS__KEEP_ALIVE_ON_BATTERY_MS: '3600000' },

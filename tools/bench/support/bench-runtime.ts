@@ -23,6 +23,21 @@ export function startBuiltApp(name: string, env: NodeJS.ProcessEnv, timeoutMs = 
   });
 }
 
+/** A monitor that admits every generation: what a benchmark measures is the path, not the machine's state. */
+export const startAdmittingMonitor = (env: NodeJS.ProcessEnv, timeoutMs?: number): Promise<ChildProcess> =>
+  startBuiltApp(
+    'monitor',
+    {
+      ...env,
+      AICO_MONITOR__POLICY__MAX_CPU_PERCENT: '100',
+      AICO_MONITOR__POLICY__CRITICAL_CPU_PERCENT: '100',
+      AICO_MONITOR__POLICY__MIN_AVAILABLE_MEMORY_PERCENT: '0',
+      AICO_MONITOR__POLICY__CRITICAL_AVAILABLE_MEMORY_PERCENT: '0',
+      AICO_MONITOR__ACTIVITY__OS_IDLE: 'false',
+    },
+    timeoutMs,
+  );
+
 export const percentile = (sorted: readonly number[], p: number): number => Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(3));
 
 export const machine = () => ({ cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version });
