@@ -20,20 +20,20 @@ export const moduleBoundaries = [
       { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
       { sourceTag: 'scope:bus', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
       { sourceTag: 'scope:security', onlyDependOnLibsWithTags: ['scope:shared', 'scope:security'] },
-    // App scopes: each app composes the shared, bus and security libs; no app's scope is another's dependency.
-    { sourceTag: 'scope:keys', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
-    { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
-    { sourceTag: 'scope:storage', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
-    { sourceTag: 'scope:monitor', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
-    { sourceTag: 'scope:models', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
-    { sourceTag: 'scope:conversation', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
-    { sourceTag: 'scope:scheduler', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
-    { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
-    { sourceTag: 'scope:supervisor', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
-    // The web client runs in a browser: it may use the contracts, never the Node-side libs.
-    { sourceTag: 'scope:web', onlyDependOnLibsWithTags: ['type:contracts'] },
-    // The avatar page runs in a browser, embedded by any host: the same rule.
-    { sourceTag: 'scope:avatar', onlyDependOnLibsWithTags: ['type:contracts'] },
+      // App scopes: each app composes the shared, bus and security libs; no app's scope is another's dependency.
+      { sourceTag: 'scope:keys', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
+      { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
+      { sourceTag: 'scope:storage', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
+      { sourceTag: 'scope:monitor', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
+      { sourceTag: 'scope:models', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
+      { sourceTag: 'scope:conversation', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
+      { sourceTag: 'scope:scheduler', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
+      { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
+      { sourceTag: 'scope:supervisor', onlyDependOnLibsWithTags: ['scope:shared', 'scope:bus', 'scope:security'] },
+      // The web client runs in a browser: it may use the contracts, never the Node-side libs.
+      { sourceTag: 'scope:web', onlyDependOnLibsWithTags: ['type:contracts'] },
+      // The avatar page runs in a browser, embedded by any host: the same rule.
+      { sourceTag: 'scope:avatar', onlyDependOnLibsWithTags: ['type:contracts'] },
     ],
   },
 ];
@@ -77,7 +77,7 @@ export const testOnlyImports = [
 export const busTopicLiterals = [
   'error',
   {
-    selector: "Decorator > CallExpression[callee.name=/^(MessagePattern|EventPattern)$/] > :matches(Literal, TemplateLiteral).arguments",
+    selector: 'Decorator > CallExpression[callee.name=/^(MessagePattern|EventPattern)$/] > :matches(Literal, TemplateLiteral).arguments',
     message: "Name the topic by the registry's constant (`@MessagePattern(XTopics.y.topic)`), not a string literal.",
   },
 ];

@@ -71,7 +71,9 @@ describe('the avatar page', () => {
   const waitForEvent = async (match: { id: string; types: readonly string[] }, from = 0): Promise<AvatarMessage> => {
     const handle = await page.waitForFunction(
       ([start, wanted]) =>
-        (window as unknown as { __avatarEvents: AvatarMessage[] }).__avatarEvents.slice(start).find((event) => event.id === wanted.id && (wanted.types.length === 0 || wanted.types.includes(event.type))),
+        (window as unknown as { __avatarEvents: AvatarMessage[] }).__avatarEvents
+          .slice(start)
+          .find((event) => event.id === wanted.id && (wanted.types.length === 0 || wanted.types.includes(event.type))),
       [from, match] as const,
       { timeout: SIGNAL_TIMEOUT_MS },
     );
@@ -80,7 +82,11 @@ describe('the avatar page', () => {
   const nextId = () => `t${++sequence}`;
   const inspect = async () => {
     const id = nextId();
-    return (await command({ type: 'inspect', id })) as AvatarMessage & { morphs: Record<string, number>; renderer: { geometries: number; textures: number; programs: number }; speaking: boolean };
+    return (await command({ type: 'inspect', id })) as AvatarMessage & {
+      morphs: Record<string, number>;
+      renderer: { geometries: number; textures: number; programs: number };
+      speaking: boolean;
+    };
   };
 
   beforeAll(async () => {
@@ -103,7 +109,11 @@ describe('the avatar page', () => {
 
   it('loads the default avatar by itself and says ready, with every morph target it drives', async () => {
     await page.goto('/embed/avatar/');
-    const ready = await page.waitForFunction(() => (window as unknown as { __avatarEvents: AvatarMessage[] }).__avatarEvents.find((event) => event.type === 'ready' || event.type === 'error'), undefined, { timeout: SIGNAL_TIMEOUT_MS });
+    const ready = await page.waitForFunction(
+      () => (window as unknown as { __avatarEvents: AvatarMessage[] }).__avatarEvents.find((event) => event.type === 'ready' || event.type === 'error'),
+      undefined,
+      { timeout: SIGNAL_TIMEOUT_MS },
+    );
     const event = (await ready.jsonValue()) as AvatarMessage & { model: { name: string; morphTargets: number } };
     expect(event).toMatchObject({ type: 'ready', model: { name: 'default.glb' } });
     expect(event.model.morphTargets).toBeGreaterThanOrEqual(35);
@@ -136,7 +146,12 @@ describe('the avatar page', () => {
     while (maxViseme <= 0.6) {
       const state = await inspect();
       if (!state.speaking) break;
-      const open = Math.max(...Object.entries(state.morphs).filter(([name]) => name.startsWith('viseme_') && name !== 'viseme_sil').map(([, value]) => value), 0);
+      const open = Math.max(
+        ...Object.entries(state.morphs)
+          .filter(([name]) => name.startsWith('viseme_') && name !== 'viseme_sil')
+          .map(([, value]) => value),
+        0,
+      );
       if (open > maxViseme + 0.05) {
         maxViseme = open;
         mid = await page.screenshot();
@@ -148,7 +163,10 @@ describe('the avatar page', () => {
 
     // The frame time a viewer gets while the avatar speaks (a second sentence, stopped once the frames are counted).
     const timed = nextId();
-    await command({ type: 'speak', id: timed, text: 'I can keep talking for a little while, so that the frames can be counted properly.', audio: steadyVoice(600) }, { types: ['speechStart'] });
+    await command(
+      { type: 'speak', id: timed, text: 'I can keep talking for a little while, so that the frames can be counted properly.', audio: steadyVoice(600) },
+      { types: ['speechStart'] },
+    );
     const frameTimes = await page.evaluate(
       () =>
         new Promise<number[]>((resolve) => {
@@ -174,13 +192,21 @@ describe('the avatar page', () => {
     await writeFile(join(ARTIFACTS, 'avatar-rest.png'), rest);
     await writeFile(join(ARTIFACTS, 'avatar-speaking.png'), mid!);
     const sorted = [...frameTimes].sort((a, b) => a - b);
-    figures['frameIntervalWhileSpeakingMs'] = { p50: sorted[Math.floor(sorted.length / 2)], p95: sorted[Math.floor(sorted.length * 0.95)], frames: sorted.length, renderer: 'SwiftShader (software)' };
+    figures['frameIntervalWhileSpeakingMs'] = {
+      p50: sorted[Math.floor(sorted.length / 2)],
+      p95: sorted[Math.floor(sorted.length * 0.95)],
+      frames: sorted.length,
+      renderer: 'SwiftShader (software)',
+    };
   });
 
   it('stops speech on "stop" (speechEnd interrupted) and pauses and resumes the render loop', async () => {
     const id = nextId();
     // Ten minutes of speech: the stop comes before its end however slow the machine.
-    await command({ type: 'speak', id, text: 'This sentence is long enough to be interrupted before it ends, surely.', audio: steadyVoice(600) }, { types: ['speechStart'] });
+    await command(
+      { type: 'speak', id, text: 'This sentence is long enough to be interrupted before it ends, surely.', audio: steadyVoice(600) },
+      { types: ['speechStart'] },
+    );
     await command({ type: 'stop', id: nextId() });
     expect(await waitForEvent({ id, types: ['speechEnd'] })).toMatchObject({ interrupted: true });
     await command({ type: 'pause', id: nextId() });
@@ -194,7 +220,10 @@ describe('the avatar page', () => {
     expect(await command({ type: 'speak', id: 'bad-2', text: 'x', version: 2 })).toMatchObject({ type: 'error', code: 'UNSUPPORTED_VERSION' });
     expect(await command({ type: 'speak', id: 'bad-3', text: 'x', volume: 11 })).toMatchObject({ type: 'error', code: 'INVALID_MESSAGE' });
     expect(await command({ type: 'load', id: 'bad-4', url: 'https://example.com/avatar.glb' })).toMatchObject({ type: 'error', code: 'INVALID_MESSAGE' });
-    const url = await page.evaluate((base64) => URL.createObjectURL(new Blob([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))], { type: 'model/gltf-binary' })), triangleGlb().toString('base64'));
+    const url = await page.evaluate(
+      (base64) => URL.createObjectURL(new Blob([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))], { type: 'model/gltf-binary' })),
+      triangleGlb().toString('base64'),
+    );
     const refused = await command({ type: 'load', id: 'bad-5', url });
     expect(refused).toMatchObject({ type: 'error', code: 'MODEL_MISSING_MORPHS' });
     expect(refused.message).toContain('viseme_aa');
@@ -257,7 +286,9 @@ describe('the avatar page', () => {
     });
     await writeFile(join(ARTIFACTS, 'web-avatar-panel.png'), await web.screenshot());
     // A model of the user's own from disk: one without the morph targets is refused by name, the avatar stays.
-    await web.getByLabel('Your own avatar (a Ready Player Me-style .glb file)').setInputFiles({ name: 'mine.glb', mimeType: 'model/gltf-binary', buffer: triangleGlb() });
+    await web
+      .getByLabel('Your own avatar (a Ready Player Me-style .glb file)')
+      .setInputFiles({ name: 'mine.glb', mimeType: 'model/gltf-binary', buffer: triangleGlb() });
     await web.getByTestId('avatar-notice').filter({ hasText: 'viseme_aa' }).waitFor();
     expect(await panel.getAttribute('data-state')).toBe('ready');
     await web.close();
@@ -291,4 +322,3 @@ function triangleGlb(): Buffer {
   header.writeUInt32LE(12 + body.length, 8);
   return Buffer.concat([header, body]);
 }
-

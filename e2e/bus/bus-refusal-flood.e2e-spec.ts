@@ -41,7 +41,12 @@ describe('the bus refusing a flood of clients', () => {
     const before = await processFigures(bus.pid);
     const startedAt = performance.now();
 
-    const flood = await floodWithRefusedClients({ ...environment.endpoints, serverPublicKey: environment.keys.curveKeyPair('bus').publicKey, ...ATTEMPTS, attemptTimeoutMs: SIGNAL_TIMEOUT_MS });
+    const flood = await floodWithRefusedClients({
+      ...environment.endpoints,
+      serverPublicKey: environment.keys.curveKeyPair('bus').publicKey,
+      ...ATTEMPTS,
+      attemptTimeoutMs: SIGNAL_TIMEOUT_MS,
+    });
     // A known client admitted after the flood: the proxy has handled every connection that came before it.
     const known = createTestClient('cli', environment.keys, environment.endpoints);
     await known.connect();

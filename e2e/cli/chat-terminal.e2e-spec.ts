@@ -68,14 +68,33 @@ describe('aico chat at a terminal (real bus, stand-in conversation service)', ()
       if (text === LONG) {
         // Runs until stopped.
         running.set(replyId, { userId, threadId: thread });
-        setImmediate(() => void conversation.publish(ConversationTopics.replyDelta, { userId, threadId: thread, replyId, sequence: 1n, kind: { case: 'text', value: PARTIAL } }, options));
+        setImmediate(
+          () =>
+            void conversation.publish(
+              ConversationTopics.replyDelta,
+              { userId, threadId: thread, replyId, sequence: 1n, kind: { case: 'text', value: PARTIAL } },
+              options,
+            ),
+        );
       } else {
         const answer = `You said: ${text}.`;
         setImmediate(() => {
           void (async () => {
-            await conversation.publish(ConversationTopics.replyDelta, { userId, threadId: thread, replyId, sequence: 2n, kind: { case: 'text', value: `${text}.` } }, options);
-            await conversation.publish(ConversationTopics.replyDelta, { userId, threadId: thread, replyId, sequence: 1n, kind: { case: 'text', value: 'You said: ' } }, options);
-            await conversation.publish(ConversationTopics.replyCompleted, { userId, threadId: thread, replyId, status: MessageStatus.COMPLETE, text: answer, deltas: 2n }, options);
+            await conversation.publish(
+              ConversationTopics.replyDelta,
+              { userId, threadId: thread, replyId, sequence: 2n, kind: { case: 'text', value: `${text}.` } },
+              options,
+            );
+            await conversation.publish(
+              ConversationTopics.replyDelta,
+              { userId, threadId: thread, replyId, sequence: 1n, kind: { case: 'text', value: 'You said: ' } },
+              options,
+            );
+            await conversation.publish(
+              ConversationTopics.replyCompleted,
+              { userId, threadId: thread, replyId, status: MessageStatus.COMPLETE, text: answer, deltas: 2n },
+              options,
+            );
           })();
         });
       }
@@ -84,7 +103,14 @@ describe('aico chat at a terminal (real bus, stand-in conversation service)', ()
     conversation.handle(ConversationTopics.replyStop, ({ payload: { userId, threadId, replyId } }) => {
       stops.push(replyId);
       if (!running.delete(replyId)) throw Object.assign(new Error('No reply is being written.'), { code: ConversationErrorCode.ReplyNotRunning });
-      setImmediate(() => void conversation.publish(ConversationTopics.replyCompleted, { userId, threadId, replyId, status: MessageStatus.STOPPED, text: PARTIAL, deltas: 1n }, { attributes: { user: userId } }));
+      setImmediate(
+        () =>
+          void conversation.publish(
+            ConversationTopics.replyCompleted,
+            { userId, threadId, replyId, status: MessageStatus.STOPPED, text: PARTIAL, deltas: 1n },
+            { attributes: { user: userId } },
+          ),
+      );
       return { replyId };
     });
     conversation.handle(ConversationTopics.threadsList, () => ({ threads: [] }));

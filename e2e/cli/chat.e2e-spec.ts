@@ -31,7 +31,10 @@ describe('aico chat in the whole system', () => {
 
   const chat = (args: readonly string[], input = ''): Promise<CliRun> => runAico(['chat', ...args], system!.env, input);
   const persona = async (maxTokens: number) => {
-    const answer = await api.call('PUT', '/api/v1/persona', { token: adminToken, json: { name: 'Aico', systemPrompt: 'You are Aico.', temperature: 0, maxTokens, expression: 'neutral' } });
+    const answer = await api.call('PUT', '/api/v1/persona', {
+      token: adminToken,
+      json: { name: 'Aico', systemPrompt: 'You are Aico.', temperature: 0, maxTokens, expression: 'neutral' },
+    });
     expect(answer.status).toBe(200);
   };
 
@@ -50,73 +53,92 @@ describe('aico chat in the whole system', () => {
 
   let threadId: string;
 
-  it('answers a message given on the command line as the only user, lists the thread, and continues it', async () => {
-    await persona(SHORT_REPLY_TOKENS);
-    const first = await chat(['--new', 'Hello there']);
-    expect(first).toMatchObject({ code: 0 });
-    expect(first.stdout.trim().length).toBeGreaterThan(0);
-    const listed = await chat(['--list']);
-    expect(listed.code).toBe(0);
-    const [line] = listed.stdout.trim().split('\n');
-    expect(line).toMatch(/^\S+\t\S+\t2 messages\tHello there$/);
-    threadId = line!.split('\t')[0]!;
-    const again = await chat(['--thread', threadId, 'Tell me more']);
-    expect(again.code).toBe(0);
-    // The stored thread holds the four turns, the replies as the terminal showed them.
-    const messages = await api.call('GET', `/api/v1/conversation/threads/${threadId}/messages`, { token: adminToken });
-    expect(messages.body.messages.map((message: { role: string; status: string }) => [message.role, message.status])).toEqual([
-      ['MESSAGE_ROLE_USER', 'MESSAGE_STATUS_COMPLETE'],
-      ['MESSAGE_ROLE_ASSISTANT', 'MESSAGE_STATUS_COMPLETE'],
-      ['MESSAGE_ROLE_USER', 'MESSAGE_STATUS_COMPLETE'],
-      ['MESSAGE_ROLE_ASSISTANT', 'MESSAGE_STATUS_COMPLETE'],
-    ]);
-    expect(`${messages.body.messages[1].text}\n`).toBe(first.stdout);
-    expect(`${messages.body.messages[3].text}\n`).toBe(again.stdout);
-  }, TEST_MS);
+  it(
+    'answers a message given on the command line as the only user, lists the thread, and continues it',
+    async () => {
+      await persona(SHORT_REPLY_TOKENS);
+      const first = await chat(['--new', 'Hello there']);
+      expect(first).toMatchObject({ code: 0 });
+      expect(first.stdout.trim().length).toBeGreaterThan(0);
+      const listed = await chat(['--list']);
+      expect(listed.code).toBe(0);
+      const [line] = listed.stdout.trim().split('\n');
+      expect(line).toMatch(/^\S+\t\S+\t2 messages\tHello there$/);
+      threadId = line!.split('\t')[0]!;
+      const again = await chat(['--thread', threadId, 'Tell me more']);
+      expect(again.code).toBe(0);
+      // The stored thread holds the four turns, the replies as the terminal showed them.
+      const messages = await api.call('GET', `/api/v1/conversation/threads/${threadId}/messages`, { token: adminToken });
+      expect(messages.body.messages.map((message: { role: string; status: string }) => [message.role, message.status])).toEqual([
+        ['MESSAGE_ROLE_USER', 'MESSAGE_STATUS_COMPLETE'],
+        ['MESSAGE_ROLE_ASSISTANT', 'MESSAGE_STATUS_COMPLETE'],
+        ['MESSAGE_ROLE_USER', 'MESSAGE_STATUS_COMPLETE'],
+        ['MESSAGE_ROLE_ASSISTANT', 'MESSAGE_STATUS_COMPLETE'],
+      ]);
+      expect(`${messages.body.messages[1].text}\n`).toBe(first.stdout);
+      expect(`${messages.body.messages[3].text}\n`).toBe(again.stdout);
+    },
+    TEST_MS,
+  );
 
-  it('answers a message piped into stdin, continuing the most recent thread', async () => {
-    const piped = await chat([], 'What did I say?\n');
-    expect(piped.code).toBe(0);
-    expect(piped.stdout.trim().length).toBeGreaterThan(0);
-    const thread = await api.call('GET', `/api/v1/conversation/threads/${threadId}`, { token: adminToken });
-    expect(thread.body.thread.messageCount).toBe(6);
-  }, TEST_MS);
+  it(
+    'answers a message piped into stdin, continuing the most recent thread',
+    async () => {
+      const piped = await chat([], 'What did I say?\n');
+      expect(piped.code).toBe(0);
+      expect(piped.stdout.trim().length).toBeGreaterThan(0);
+      const thread = await api.call('GET', `/api/v1/conversation/threads/${threadId}`, { token: adminToken });
+      expect(thread.body.thread.messageCount).toBe(6);
+    },
+    TEST_MS,
+  );
 
-  it('stops the reply on Ctrl-C: exit 130, the partial text on screen and stored, marked stopped', async () => {
-    await persona(LONG_REPLY_TOKENS);
-    const child = spawn(process.execPath, [AICO_CLI, 'chat', '--thread', threadId, 'Tell me a long story'], { env: { PATH: process.env['PATH'], ...system!.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString('utf8')));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    // The first text of the reply on the terminal: then Ctrl-C.
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString('utf8');
-        if (stdout.length > 0) resolve();
+  it(
+    'stops the reply on Ctrl-C: exit 130, the partial text on screen and stored, marked stopped',
+    async () => {
+      await persona(LONG_REPLY_TOKENS);
+      const child = spawn(process.execPath, [AICO_CLI, 'chat', '--thread', threadId, 'Tell me a long story'], {
+        env: { PATH: process.env['PATH'], ...system!.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
-      child.once('error', reject);
-      void exited.then((code) => reject(new Error(`aico chat exited ${code} before any reply text:\n${stderr}`)));
-    });
-    child.kill('SIGINT');
-    expect(await exited).toBe(130);
-    expect(stderr).toContain('Stopping the reply');
-    const messages = await api.call('GET', `/api/v1/conversation/threads/${threadId}/messages`, { token: adminToken });
-    const reply = messages.body.messages.at(-1) as { role: string; status: string; text: string };
-    expect(reply).toMatchObject({ role: 'MESSAGE_ROLE_ASSISTANT', status: 'MESSAGE_STATUS_STOPPED' });
-    expect(reply.text.length).toBeGreaterThan(0);
-    expect(stdout.trim()).toBe(reply.text.trim());
-    await persona(SHORT_REPLY_TOKENS);
-  }, TEST_MS);
+      let stdout = '';
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString('utf8')));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      // The first text of the reply on the terminal: then Ctrl-C.
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString('utf8');
+          if (stdout.length > 0) resolve();
+        });
+        child.once('error', reject);
+        void exited.then((code) => reject(new Error(`aico chat exited ${code} before any reply text:\n${stderr}`)));
+      });
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      expect(stderr).toContain('Stopping the reply');
+      const messages = await api.call('GET', `/api/v1/conversation/threads/${threadId}/messages`, { token: adminToken });
+      const reply = messages.body.messages.at(-1) as { role: string; status: string; text: string };
+      expect(reply).toMatchObject({ role: 'MESSAGE_ROLE_ASSISTANT', status: 'MESSAGE_STATUS_STOPPED' });
+      expect(reply.text.length).toBeGreaterThan(0);
+      expect(stdout.trim()).toBe(reply.text.trim());
+      await persona(SHORT_REPLY_TOKENS);
+    },
+    TEST_MS,
+  );
 
-  it("refuses another user's thread (66) and, with two users, asks which one (64), naming them", async () => {
-    await system!.aico(['users', 'add', BOB.username, '--role', BOB.role, '--password-stdin'], `${BOB.password}\n`);
-    const which = await chat(['--new', 'hi']);
-    expect(which.code).toBe(64);
-    expect(which.stderr).toContain('choose one with --user NAME (ada, bob)');
-    const foreign = await chat(['--user', 'bob', '--thread', threadId, 'hi']);
-    expect(foreign.code).toBe(66);
-    expect(foreign.stderr).toContain('CONVERSATION_THREAD_NOT_FOUND');
-    expect((await chat(['--user', 'bob', '--list'])).stdout).toContain('No threads yet');
-  }, TEST_MS);
+  it(
+    "refuses another user's thread (66) and, with two users, asks which one (64), naming them",
+    async () => {
+      await system!.aico(['users', 'add', BOB.username, '--role', BOB.role, '--password-stdin'], `${BOB.password}\n`);
+      const which = await chat(['--new', 'hi']);
+      expect(which.code).toBe(64);
+      expect(which.stderr).toContain('choose one with --user NAME (ada, bob)');
+      const foreign = await chat(['--user', 'bob', '--thread', threadId, 'hi']);
+      expect(foreign.code).toBe(66);
+      expect(foreign.stderr).toContain('CONVERSATION_THREAD_NOT_FOUND');
+      expect((await chat(['--user', 'bob', '--list'])).stdout).toContain('No threads yet');
+    },
+    TEST_MS,
+  );
 });

@@ -23,7 +23,6 @@ function unmount(path: string): void {
   spawnSync('umount', [path], { stdio: 'ignore' });
 }
 
-
 /** Writes zeros until the file system refuses (ENOSPC), in big then small pieces, so not a block is left. */
 async function fill(path: string): Promise<void> {
   const file = await open(path, 'w');
@@ -55,7 +54,8 @@ describe('aico status and aico doctor on a full disk', () => {
     root = await mkdtemp(join(tmpdir(), 'aico-full-disk-'));
     mountPoint = join(root, 'disk');
     await mkdir(mountPoint);
-    if (!mountTmpfs(mountPoint, '8m')) throw new Error(`cannot mount a tmpfs on ${mountPoint}: this test needs root (or CAP_SYS_ADMIN) to make a small full disk`);
+    if (!mountTmpfs(mountPoint, '8m'))
+      throw new Error(`cannot mount a tmpfs on ${mountPoint}: this test needs root (or CAP_SYS_ADMIN) to make a small full disk`);
     dataDir = join(mountPoint, 'data');
     // The development profile: the services make the development key in the data directory, the CLI reads it.
     ({ env } = await systemEnv(dataDir, { AICO_PROFILE: 'development', AICO_LOG__FILE: 'false' }));
@@ -94,14 +94,16 @@ describe('aico status and aico doctor on a full disk', () => {
       const text = await runAico(['status'], env);
       noCrash(text);
       expect(text.code).toBe(0);
-      expect(text.stdout.split('\n')[0]).toMatch(new RegExp(`^disk +FULL: .* free on the file system of ${dataDir}; storage refuses writes until you free space there`));
+      expect(text.stdout.split('\n')[0]).toMatch(
+        new RegExp(`^disk +FULL: .* free on the file system of ${dataDir}; storage refuses writes until you free space there`),
+      );
       expect((await readdir(dataDir, { recursive: true })).sort()).toEqual(before);
     },
     SLOW_TEST_MS,
   );
 
   it(
-    "doctor runs every check on a full disk and fails the free-space check with what to do",
+    'doctor runs every check on a full disk and fails the free-space check with what to do',
     async () => {
       const run = await runAico(['doctor', '--json'], env);
       noCrash(run);

@@ -56,7 +56,9 @@ describe('aico stop and aico start after the supervisor was killed', () => {
       if (app.pid <= 0) continue;
       // Apps of this branch's merge partner write their own; written the same way here where they do not.
       const own = await readPidFile(dataDir(), app.name);
-      apps.push(own?.pid === app.pid ? own : await writePidFile(dataDir(), app.name, { pid: app.pid, script: scriptOf(app.pid), startedAt: new Date().toISOString() }));
+      apps.push(
+        own?.pid === app.pid ? own : await writePidFile(dataDir(), app.name, { pid: app.pid, script: scriptOf(app.pid), startedAt: new Date().toISOString() }),
+      );
     }
     return { supervisor, apps };
   }

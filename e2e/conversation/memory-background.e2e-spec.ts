@@ -24,25 +24,31 @@ describe('the memory job waits while the machine is on battery', () => {
     await writeFile(`${machine.file}.tmp`, JSON.stringify(sample));
     await rename(`${machine.file}.tmp`, machine.file);
   };
-  const holdsBackground = async (): Promise<boolean> => (await stack.models.requester.request(MonitorTopics.resourceStatus, {})).conditions.some((condition) => condition.code === 'battery_below_background_minimum');
+  const holdsBackground = async (): Promise<boolean> =>
+    (await stack.models.requester.request(MonitorTopics.resourceStatus, {})).conditions.some(
+      (condition) => condition.code === 'battery_below_background_minimum',
+    );
 
-  beforeAll(async () => {
-    machine = await RecordedMachine.create();
-    await power(true);
-    stack = await ConversationStack.start({
-      // The user counts as idle a second after the gateway last saw them (their consent request): only the battery holds the job here.
-      monitorEnv: { ...machine.monitorEnv, AICO_MONITOR__BATTERY_INTERVAL_MS: '100', AICO_MONITOR__ACTIVITY__IDLE_AFTER_MS: '1000' },
-      conversationEnv: {
-        AICO_CONVERSATION__MEMORY__DEBOUNCE_MS: '0',
-        AICO_CONVERSATION__MEMORY__SUMMARY_MAX_CHARS: '60',
-        AICO_CONVERSATION__MEMORY__FACT_MAX_CHARS: '40',
-        AICO_CONVERSATION__MEMORY__MAX_FACTS_PER_EXCHANGE: '2',
-        AICO_CONVERSATION__DEFAULT_MAX_TOKENS: '24',
-      },
-    });
-    await stack.models.addModel('memory', { context: 4096 }, [ModelPurpose.BACKGROUND]);
-    gateway = await ConsentGateway.start(stack);
-  }, CONVERSATION_STACK_START_TIMEOUT_MS + 2 * SIGNAL_TIMEOUT_MS);
+  beforeAll(
+    async () => {
+      machine = await RecordedMachine.create();
+      await power(true);
+      stack = await ConversationStack.start({
+        // The user counts as idle a second after the gateway last saw them (their consent request): only the battery holds the job here.
+        monitorEnv: { ...machine.monitorEnv, AICO_MONITOR__BATTERY_INTERVAL_MS: '100', AICO_MONITOR__ACTIVITY__IDLE_AFTER_MS: '1000' },
+        conversationEnv: {
+          AICO_CONVERSATION__MEMORY__DEBOUNCE_MS: '0',
+          AICO_CONVERSATION__MEMORY__SUMMARY_MAX_CHARS: '60',
+          AICO_CONVERSATION__MEMORY__FACT_MAX_CHARS: '40',
+          AICO_CONVERSATION__MEMORY__MAX_FACTS_PER_EXCHANGE: '2',
+          AICO_CONVERSATION__DEFAULT_MAX_TOKENS: '24',
+        },
+      });
+      await stack.models.addModel('memory', { context: 4096 }, [ModelPurpose.BACKGROUND]);
+      gateway = await ConsentGateway.start(stack);
+    },
+    CONVERSATION_STACK_START_TIMEOUT_MS + 2 * SIGNAL_TIMEOUT_MS,
+  );
 
   afterAll(async () => {
     await gateway?.stop();
@@ -62,7 +68,10 @@ describe('the memory job waits while the machine is on battery', () => {
 
     // The memory job is submitted as background work and held.
     const held = await eventually(
-      async () => (await stack.models.requester.request(MonitorTopics.queueList, { submitter: 'models' })).jobs.find((job) => job.jobClass === JobClass.BACKGROUND && (job.state === JobState.PAUSED || job.state === JobState.QUEUED)),
+      async () =>
+        (await stack.models.requester.request(MonitorTopics.queueList, { submitter: 'models' })).jobs.find(
+          (job) => job.jobClass === JobClass.BACKGROUND && (job.state === JobState.PAUSED || job.state === JobState.QUEUED),
+        ),
       'the memory job waiting in the monitor',
       SIGNAL_TIMEOUT_MS,
     );

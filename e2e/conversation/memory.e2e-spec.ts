@@ -46,42 +46,58 @@ describe('conversation memory only with consent', () => {
       .map((line) => JSON.parse(line) as PromptEntry);
   /** The prompt of the reply that answered `text` (once the models app has written it). */
   const replyPrompt = (text: string): Promise<PromptEntry> =>
-    eventually(async () => (await prompts()).find((entry) => entry.requester === 'conversation' && !entry.prompt.includes(MEMORY_JOB) && entry.prompt.includes(text)), `the prompt of the reply to "${text}"`, SIGNAL_TIMEOUT_MS);
+    eventually(
+      async () => (await prompts()).find((entry) => entry.requester === 'conversation' && !entry.prompt.includes(MEMORY_JOB) && entry.prompt.includes(text)),
+      `the prompt of the reply to "${text}"`,
+      SIGNAL_TIMEOUT_MS,
+    );
   const memory = (userId: string): Promise<ListMemoryResponse> => stack.gateway.request(ConversationTopics.memoryList, { userId });
   const changed = (userId: string, reason: string): Promise<{ payload: MemoryChanged; attributes: Readonly<Record<string, string>> }> =>
     stack.events
-      .waitFor((event) => event.topic === ConversationTopics.memoryChanged.topic && (event.payload as MemoryChanged).userId === userId && (event.payload as MemoryChanged).reason === reason, `memory of ${userId} ${reason}`)
+      .waitFor(
+        (event) =>
+          event.topic === ConversationTopics.memoryChanged.topic &&
+          (event.payload as MemoryChanged).userId === userId &&
+          (event.payload as MemoryChanged).reason === reason,
+        `memory of ${userId} ${reason}`,
+      )
       .then((event) => ({ payload: event.payload as MemoryChanged, attributes: event.attributes }));
-  const memoryUpdated = (userId: string) => stack.process('conversation').waitFor((line) => line.msg === 'Memory updated' && line['user'] === userId, SIGNAL_TIMEOUT_MS, `"Memory updated" for ${userId}`);
+  const memoryUpdated = (userId: string) =>
+    stack
+      .process('conversation')
+      .waitFor((line) => line.msg === 'Memory updated' && line['user'] === userId, SIGNAL_TIMEOUT_MS, `"Memory updated" for ${userId}`);
 
-  beforeAll(async () => {
-    logDir = await mkdtemp(join(tmpdir(), 'aico-prompt-log-'));
-    promptLog = join(logDir, 'prompts.jsonl');
-    stack = await ConversationStack.start({
-      modelsEnv: { AICO_MODELS__PROMPT_LOG_FILE: promptLog },
-      conversationEnv: {
-        // The job right after each exchange, small bounds so the generated model's JSON stays short.
-        AICO_CONVERSATION__MEMORY__DEBOUNCE_MS: '0',
-        AICO_CONVERSATION__MEMORY__SUMMARY_MAX_CHARS: '60',
-        AICO_CONVERSATION__MEMORY__FACT_MAX_CHARS: '40',
-        AICO_CONVERSATION__MEMORY__MAX_FACTS_PER_EXCHANGE: '2',
-        AICO_CONVERSATION__MEMORY__CONSENT_CACHE_MS: '0',
-        // Short replies: the test is about what reaches the prompt, not about long replies.
-        AICO_CONVERSATION__DEFAULT_MAX_TOKENS: '24',
-      },
-      // The gateway reports the user's requests as activity, which holds background work: a short idle time so the
-      // memory job runs soon after (it still waits for the monitor, as it must).
-      monitorEnv: { ...NORMAL_MONITOR_ENV, AICO_MONITOR__ACTIVITY__IDLE_AFTER_MS: '1000' },
-      // Every app's log into files at debug level: not even a debug line may carry what the users said.
-      everyAppEnv: { AICO_LOG__FILE: 'true', AICO_LOG__LEVEL: 'debug' },
-    });
-    // The model for background work (the memory job) and embeddings: the generator's default vocabulary has the
-    // characters JSON needs.
-    await stack.models.addModel('memory', { context: 4096 }, [ModelPurpose.BACKGROUND, ModelPurpose.EMBEDDING]);
-    gateway = await ConsentGateway.start(stack);
-    tokens['ada'] = await gateway.user('ada', PASSWORD);
-    tokens['bea'] = await gateway.user('bea', PASSWORD);
-  }, CONVERSATION_STACK_START_TIMEOUT_MS + 2 * SIGNAL_TIMEOUT_MS);
+  beforeAll(
+    async () => {
+      logDir = await mkdtemp(join(tmpdir(), 'aico-prompt-log-'));
+      promptLog = join(logDir, 'prompts.jsonl');
+      stack = await ConversationStack.start({
+        modelsEnv: { AICO_MODELS__PROMPT_LOG_FILE: promptLog },
+        conversationEnv: {
+          // The job right after each exchange, small bounds so the generated model's JSON stays short.
+          AICO_CONVERSATION__MEMORY__DEBOUNCE_MS: '0',
+          AICO_CONVERSATION__MEMORY__SUMMARY_MAX_CHARS: '60',
+          AICO_CONVERSATION__MEMORY__FACT_MAX_CHARS: '40',
+          AICO_CONVERSATION__MEMORY__MAX_FACTS_PER_EXCHANGE: '2',
+          AICO_CONVERSATION__MEMORY__CONSENT_CACHE_MS: '0',
+          // Short replies: the test is about what reaches the prompt, not about long replies.
+          AICO_CONVERSATION__DEFAULT_MAX_TOKENS: '24',
+        },
+        // The gateway reports the user's requests as activity, which holds background work: a short idle time so the
+        // memory job runs soon after (it still waits for the monitor, as it must).
+        monitorEnv: { ...NORMAL_MONITOR_ENV, AICO_MONITOR__ACTIVITY__IDLE_AFTER_MS: '1000' },
+        // Every app's log into files at debug level: not even a debug line may carry what the users said.
+        everyAppEnv: { AICO_LOG__FILE: 'true', AICO_LOG__LEVEL: 'debug' },
+      });
+      // The model for background work (the memory job) and embeddings: the generator's default vocabulary has the
+      // characters JSON needs.
+      await stack.models.addModel('memory', { context: 4096 }, [ModelPurpose.BACKGROUND, ModelPurpose.EMBEDDING]);
+      gateway = await ConsentGateway.start(stack);
+      tokens['ada'] = await gateway.user('ada', PASSWORD);
+      tokens['bea'] = await gateway.user('bea', PASSWORD);
+    },
+    CONVERSATION_STACK_START_TIMEOUT_MS + 2 * SIGNAL_TIMEOUT_MS,
+  );
 
   afterAll(async () => {
     await gateway?.stop();
@@ -123,7 +139,11 @@ describe('conversation memory only with consent', () => {
     // Whatever the generated model wrote under the schema (it cannot know what was said): at least one fact, each
     // with the thread it came from.
     expect(list.facts.length).toBeGreaterThan(0);
-    for (const view of list.facts) expect(view).toMatchObject({ fact: { ownerId: 'bea', sourceThreadId: first.sent.thread!.id, edited: false }, sourceThreadTitle: first.sent.thread!.title });
+    for (const view of list.facts)
+      expect(view).toMatchObject({
+        fact: { ownerId: 'bea', sourceThreadId: first.sent.thread!.id, edited: false },
+        sourceThreadTitle: first.sent.thread!.title,
+      });
     learnt = list.facts.map((view) => view.fact!.text);
     const learned = await changed('bea', 'learned');
     expect(learned.payload.facts).toBe(learnt.length);
@@ -163,7 +183,9 @@ describe('conversation memory only with consent', () => {
     const { environment } = stack.models;
     const said = [secret.ada, secret.bea, secret.beaLater];
     const scan = async (): Promise<string[]> => {
-      const files = (await readdir(environment.dir, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
+      const files = (await readdir(environment.dir, { recursive: true, withFileTypes: true }))
+        .filter((entry) => entry.isFile())
+        .map((entry) => join(entry.parentPath, entry.name));
       for (const file of files) {
         const bytes = await readFile(file);
         const found = said.filter((text) => bytes.includes(text) || bytes.includes(Buffer.from(text, 'utf16le')));
@@ -174,7 +196,8 @@ describe('conversation memory only with consent', () => {
     // While everything runs: the database and its WAL as they are.
     expect(await scan()).toEqual(expect.arrayContaining([join(environment.dir, 'aico.db'), join(environment.dir, 'aico.db-wal')]));
     // Stopped cleanly, storage last: the WAL checkpointed into the database file, the logs complete.
-    for (const name of ['conversation', 'gateway', 'models', 'monitor', 'storage']) expect(await stack.process(name).stop(SIGNAL_TIMEOUT_MS)).toEqual({ code: 0, signal: null });
+    for (const name of ['conversation', 'gateway', 'models', 'monitor', 'storage'])
+      expect(await stack.process(name).stop(SIGNAL_TIMEOUT_MS)).toEqual({ code: 0, signal: null });
     expect(stack.process('storage').lines.some((line) => line.msg === 'Database checkpointed and closed')).toBe(true);
     const files = await scan();
     expect(files).toContain(join(environment.dir, 'aico.db'));

@@ -30,7 +30,8 @@ describe('the conversation turn loop with real processes', () => {
   const figures: Record<string, number> = {};
 
   /** Greedy replies of `maxTokens` (0: the stack's long default), so the model's text is known in advance. */
-  const persona = (maxTokens: number) => stack.setPersona({ name: 'Aico', systemPrompt: 'You are a test companion.', temperature: 0, maxTokens, expression: 'neutral' });
+  const persona = (maxTokens: number) =>
+    stack.setPersona({ name: 'Aico', systemPrompt: 'You are a test companion.', temperature: 0, maxTokens, expression: 'neutral' });
   const stored = async (userId: string, threadId: string) => (await stack.gateway.request(ConversationTopics.messagesList, { userId, threadId })).messages;
 
   /** CPU ticks the models process uses over IDLE_INTERVAL_MS. */
@@ -56,7 +57,15 @@ describe('the conversation turn loop with real processes', () => {
     const { sent, completed } = await stack.exchange('ann', 'hello');
     const expected = await predictedReply(SHORT_REPLY_TOKENS);
     expect(expected).toBe('abcdefghijklmnopqrstuvwxyz. abcdefghijklmnopqrstuvwxyz. abcd');
-    expect(completed).toMatchObject({ userId: 'ann', threadId: sent.thread!.id, status: MessageStatus.COMPLETE, stopReason: StopReason.MAX_TOKENS, text: expected, model: 'chat', errorCode: '' });
+    expect(completed).toMatchObject({
+      userId: 'ann',
+      threadId: sent.thread!.id,
+      status: MessageStatus.COMPLETE,
+      stopReason: StopReason.MAX_TOKENS,
+      text: expected,
+      model: 'chat',
+      errorCode: '',
+    });
     expect(completed.usage?.completionTokens).toBe(SHORT_REPLY_TOKENS);
 
     const deltas = stack.events.deltas(sent.replyId);
@@ -73,18 +82,30 @@ describe('the conversation turn loop with real processes', () => {
     expect(speech.every((s) => s.userId === 'ann' && s.expression === 'neutral')).toBe(true);
     const at = (predicate: (event: RecordedEvent) => boolean) => stack.events.all.findIndex(predicate);
     const firstSpeech = at((e) => e.topic === 'ui.avatar.speak' && (e.payload as AvatarSpeech).conversationId === sent.thread!.id);
-    const lastText = stack.events.all.findLastIndex((e) => e.topic === 'conversation.reply.delta' && (e.payload as ReplyDelta).replyId === sent.replyId && (e.payload as ReplyDelta).kind.case === 'text');
+    const lastText = stack.events.all.findLastIndex(
+      (e) => e.topic === 'conversation.reply.delta' && (e.payload as ReplyDelta).replyId === sent.replyId && (e.payload as ReplyDelta).kind.case === 'text',
+    );
     expect(firstSpeech).toBeLessThan(lastText);
     // Figures for the report (never asserted): from the request to the first text delta, the first sentence, the end.
-    const firstText = stack.events.all.find((e) => e.topic === 'conversation.reply.delta' && (e.payload as ReplyDelta).replyId === sent.replyId && (e.payload as ReplyDelta).kind.case === 'text')!;
-    Object.assign(figures, { msToFirstTextDelta: firstText.receivedAt - startedAt, msToFirstSentenceSpoken: stack.events.all[firstSpeech]!.receivedAt - startedAt, msToCompleted: stack.events.all.find((e) => e.topic === 'conversation.reply.completed' && (e.payload as ReplyCompleted).replyId === sent.replyId)!.receivedAt - startedAt });
+    const firstText = stack.events.all.find(
+      (e) => e.topic === 'conversation.reply.delta' && (e.payload as ReplyDelta).replyId === sent.replyId && (e.payload as ReplyDelta).kind.case === 'text',
+    )!;
+    Object.assign(figures, {
+      msToFirstTextDelta: firstText.receivedAt - startedAt,
+      msToFirstSentenceSpoken: stack.events.all[firstSpeech]!.receivedAt - startedAt,
+      msToCompleted:
+        stack.events.all.find((e) => e.topic === 'conversation.reply.completed' && (e.payload as ReplyCompleted).replyId === sent.replyId)!.receivedAt -
+        startedAt,
+    });
   });
 
   it('stops a reply mid-stream: stored stopped with its partial text, the avatar told to stop, and the models process falls idle', async () => {
     await persona(0);
     const sent = await stack.send('ann', 'tell me everything');
     await stack.events.textDelta(sent.replyId, MID_REPLY_DELTAS);
-    expect(await stack.gateway.request(ConversationTopics.replyStop, { userId: 'ann', threadId: sent.thread!.id, replyId: sent.replyId })).toMatchObject({ replyId: sent.replyId });
+    expect(await stack.gateway.request(ConversationTopics.replyStop, { userId: 'ann', threadId: sent.thread!.id, replyId: sent.replyId })).toMatchObject({
+      replyId: sent.replyId,
+    });
     const completed = await stack.events.completion(sent.replyId);
     expect(completed).toMatchObject({ status: MessageStatus.STOPPED, stopReason: StopReason.CANCELLED });
     expect(completed.text.length).toBeGreaterThanOrEqual(MID_REPLY_DELTAS);
@@ -96,7 +117,9 @@ describe('the conversation turn loop with real processes', () => {
     expect(idle).toBeLessThanOrEqual(IDLE_TICKS);
     Object.assign(figures, { stoppedAfterChars: completed.text.length, idleTicksAfterStop: idle });
     // A stop after the end is refused.
-    await expect(stack.gateway.request(ConversationTopics.replyStop, { userId: 'ann', threadId: sent.thread!.id, replyId: sent.replyId })).rejects.toMatchObject({ code: ConversationErrorCode.ReplyNotRunning });
+    await expect(
+      stack.gateway.request(ConversationTopics.replyStop, { userId: 'ann', threadId: sent.thread!.id, replyId: sent.replyId }),
+    ).rejects.toMatchObject({ code: ConversationErrorCode.ReplyNotRunning });
   });
 
   it('fails the reply with a clear error when the models app is killed mid-reply, and the next message works once it is back', async () => {
@@ -109,9 +132,17 @@ describe('the conversation turn loop with real processes', () => {
     // (under the supervisor its crash report ends it at once: the contract test shows that path).
     const completed = await stack.events.completion(sent.replyId);
     figures['msFromModelsKillToFailure'] = Date.now() - killedAt;
-    expect(completed).toMatchObject({ status: MessageStatus.FAILED, errorCode: ConversationErrorCode.ModelsUnavailable, errorMessage: expect.stringMatching(/models service stopped answering/) });
+    expect(completed).toMatchObject({
+      status: MessageStatus.FAILED,
+      errorCode: ConversationErrorCode.ModelsUnavailable,
+      errorMessage: expect.stringMatching(/models service stopped answering/),
+    });
     expect(completed.text.length).toBeGreaterThanOrEqual(MID_REPLY_DELTAS);
-    expect((await stored('ann', sent.thread!.id))[1]).toMatchObject({ status: MessageStatus.FAILED, errorCode: ConversationErrorCode.ModelsUnavailable, text: completed.text });
+    expect((await stored('ann', sent.thread!.id))[1]).toMatchObject({
+      status: MessageStatus.FAILED,
+      errorCode: ConversationErrorCode.ModelsUnavailable,
+      text: completed.text,
+    });
 
     await stack.restartModels();
     await persona(SHORT_REPLY_TOKENS);
@@ -131,11 +162,21 @@ describe('the conversation turn loop with real processes', () => {
     await stack.kill('conversation');
     await stack.startConversation();
     const completed: ReplyCompleted = await stack.events.completion(sent.replyId);
-    expect(completed).toMatchObject({ userId: 'ann', threadId, status: MessageStatus.FAILED, errorCode: ConversationErrorCode.Interrupted, errorMessage: expect.stringMatching(/stopped while it wrote this reply/) });
+    expect(completed).toMatchObject({
+      userId: 'ann',
+      threadId,
+      status: MessageStatus.FAILED,
+      errorCode: ConversationErrorCode.Interrupted,
+      errorMessage: expect.stringMatching(/stopped while it wrote this reply/),
+    });
     // What was saved before the kill is kept: the start of what the model wrote.
     expect(completed.text.length).toBeGreaterThan(0);
     expect(completed.text).toBe(await predictedReply(completed.text.length));
-    expect((await stored('ann', threadId))[1]).toMatchObject({ status: MessageStatus.FAILED, errorCode: ConversationErrorCode.Interrupted, text: completed.text });
+    expect((await stored('ann', threadId))[1]).toMatchObject({
+      status: MessageStatus.FAILED,
+      errorCode: ConversationErrorCode.Interrupted,
+      text: completed.text,
+    });
     // The restarted service cancelled the generation it had asked for (else the models service would end it once its
     // requester stayed silent): the models process stops writing and its CPU falls back to idle.
     const ended = await models.waitFor((line) => line.msg === 'Generation ended', SIGNAL_TIMEOUT_MS, 'the end of the interrupted generation', since);
@@ -156,7 +197,10 @@ describe('the conversation turn loop with real processes', () => {
   it('keeps two users apart: each reply, completion and sentence names its own user, and neither reads the other’s thread', async () => {
     await persona(SHORT_REPLY_TOKENS);
     const [ann, bob] = await Promise.all([stack.exchange('ann', 'I am Ann'), stack.exchange('bob', 'I am Bob')]);
-    for (const [user, { sent }] of [['ann', ann], ['bob', bob]] as const) {
+    for (const [user, { sent }] of [
+      ['ann', ann],
+      ['bob', bob],
+    ] as const) {
       const ofThread = stack.events.all.filter((event) => {
         const payload = event.payload as { threadId?: string; conversationId?: string; thread?: { id: string } };
         return payload.threadId === sent.thread!.id || payload.conversationId === sent.thread!.id || payload.thread?.id === sent.thread!.id;
@@ -170,8 +214,12 @@ describe('the conversation turn loop with real processes', () => {
     }
     const other = { ann: bob.sent.thread!.id, bob: ann.sent.thread!.id };
     for (const [user, threadId] of Object.entries(other)) {
-      await expect(stack.gateway.request(ConversationTopics.threadGet, { userId: user, threadId })).rejects.toMatchObject({ code: ConversationErrorCode.ThreadNotFound });
-      await expect(stack.gateway.request(ConversationTopics.messagesList, { userId: user, threadId })).rejects.toMatchObject({ code: ConversationErrorCode.ThreadNotFound });
+      await expect(stack.gateway.request(ConversationTopics.threadGet, { userId: user, threadId })).rejects.toMatchObject({
+        code: ConversationErrorCode.ThreadNotFound,
+      });
+      await expect(stack.gateway.request(ConversationTopics.messagesList, { userId: user, threadId })).rejects.toMatchObject({
+        code: ConversationErrorCode.ThreadNotFound,
+      });
       const listed = (await stack.gateway.request(ConversationTopics.threadsList, { userId: user })).threads.map((thread) => thread.id);
       expect(listed).not.toContain(threadId);
     }
@@ -184,6 +232,8 @@ describe('the conversation turn loop with real processes', () => {
     await expect(stack.send('ann', 'x'.repeat(8001))).rejects.toMatchObject({ code: ConversationErrorCode.MessageTooLong });
     await expect(stack.send('bob', 'let me in', sent.thread!.id)).rejects.toMatchObject({ code: ConversationErrorCode.ThreadNotFound });
     await expect(stack.send('ann', 'hello?', '01900000-0000-7000-8000-000000000000')).rejects.toMatchObject({ code: ConversationErrorCode.ThreadNotFound });
-    await expect(stack.gateway.request(ConversationTopics.replyStop, { userId: 'ann', threadId: sent.thread!.id })).rejects.toMatchObject({ code: ConversationErrorCode.ReplyNotRunning });
+    await expect(stack.gateway.request(ConversationTopics.replyStop, { userId: 'ann', threadId: sent.thread!.id })).rejects.toMatchObject({
+      code: ConversationErrorCode.ReplyNotRunning,
+    });
   });
 });

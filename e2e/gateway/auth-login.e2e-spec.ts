@@ -91,7 +91,8 @@ describe('gateway login and token rules under attack (issue 14)', () => {
     expect(rotated.status).toBe(200);
     const reused = await stack.call('POST', '/api/v1/auth/refresh', { json: { refreshToken: web.refreshToken } });
     expect(reused).toMatchObject({ status: 401, body: { error: { code: 'REFRESH_REUSED' } } });
-    for (const token of [phone.accessToken, rotated.body.accessToken as string]) expect((await stack.call('GET', '/api/v1/auth/sessions', { token })).body.error.code).toBe('SESSION_ENDED');
+    for (const token of [phone.accessToken, rotated.body.accessToken as string])
+      expect((await stack.call('GET', '/api/v1/auth/sessions', { token })).body.error.code).toBe('SESSION_ENDED');
   });
 
   it('refuses a correctly signed token without exp, and one whose session belongs to another user (finding 15)', async () => {
@@ -144,10 +145,17 @@ describe('gateway login and token rules under attack (issue 14)', () => {
     await stack.putUser('root', PASSWORD, 'admin');
     const root = await stack.login('root', PASSWORD);
     const change = (id: string, token: string, json: unknown) => stack.call('PATCH', `/api/v1/users/${id}`, { token, json });
-    for (const json of [{ role: 'user' }, { disabled: true }]) expect(await change('root', root.accessToken, json)).toMatchObject({ status: 409, body: { error: { code: 'LAST_ADMIN' } } });
-    expect(await stack.call('DELETE', '/api/v1/users/root', { token: root.accessToken })).toMatchObject({ status: 409, body: { error: { code: 'LAST_ADMIN' } } });
+    for (const json of [{ role: 'user' }, { disabled: true }])
+      expect(await change('root', root.accessToken, json)).toMatchObject({ status: 409, body: { error: { code: 'LAST_ADMIN' } } });
+    expect(await stack.call('DELETE', '/api/v1/users/root', { token: root.accessToken })).toMatchObject({
+      status: 409,
+      body: { error: { code: 'LAST_ADMIN' } },
+    });
     // With a second administrator, one may step down; then the other is the last one.
-    expect((await stack.call('POST', '/api/v1/users', { token: root.accessToken, json: { username: 'second', password: 'Second-admin-2026!', role: 'admin' } })).status).toBe(201);
+    expect(
+      (await stack.call('POST', '/api/v1/users', { token: root.accessToken, json: { username: 'second', password: 'Second-admin-2026!', role: 'admin' } }))
+        .status,
+    ).toBe(201);
     const second = await stack.login('second', 'Second-admin-2026!');
     expect(await change('root', second.accessToken, { role: 'user' })).toMatchObject({ status: 200, body: { role: 'user' } });
     expect(await change('second', second.accessToken, { disabled: true })).toMatchObject({ status: 409, body: { error: { code: 'LAST_ADMIN' } } });

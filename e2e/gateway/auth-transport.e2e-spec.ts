@@ -35,7 +35,8 @@ function closedByServer(socket: Socket, what: string): Promise<{ afterMs: number
 describe('gateway connections under attack (issue 14)', () => {
   let stack: GatewayStack;
 
-  const tls = (options: ConnectionOptions = {}, gateway: RunningGateway = stack.gateway) => tlsConnect({ host: '127.0.0.1', port: gateway.port, ca: stack.ca, ...options });
+  const tls = (options: ConnectionOptions = {}, gateway: RunningGateway = stack.gateway) =>
+    tlsConnect({ host: '127.0.0.1', port: gateway.port, ca: stack.ca, ...options });
   const secured = (socket: TLSSocket) =>
     new Promise<TLSSocket>((resolve, reject) => {
       socket.once('secureConnect', () => resolve(socket));
@@ -119,7 +120,13 @@ describe('gateway connections under attack (issue 14)', () => {
 
   it('refuses connections past maxConnections, logs and counts it, and serves again once connections end (finding 8)', async () => {
     // The held connections must stay open however long the test takes: no handshake, header or idle deadline fires.
-    const capped = await stack.startGateway('gateway-capped', { AICO_GATEWAY__MAX_CONNECTIONS: '4', AICO_GATEWAY__TLS_HANDSHAKE_TIMEOUT_MS: HOUR, AICO_GATEWAY__HEADERS_TIMEOUT_MS: HOUR, AICO_GATEWAY__REQUEST_TIMEOUT_MS: HOUR, AICO_GATEWAY__IDLE_TIMEOUT_MS: HOUR });
+    const capped = await stack.startGateway('gateway-capped', {
+      AICO_GATEWAY__MAX_CONNECTIONS: '4',
+      AICO_GATEWAY__TLS_HANDSHAKE_TIMEOUT_MS: HOUR,
+      AICO_GATEWAY__HEADERS_TIMEOUT_MS: HOUR,
+      AICO_GATEWAY__REQUEST_TIMEOUT_MS: HOUR,
+      AICO_GATEWAY__IDLE_TIMEOUT_MS: HOUR,
+    });
     const held = await Promise.all(Array.from({ length: 4 }, () => secured(tls({}, capped))));
     const logged = capped.process.waitForMessage('Refused a connection: the gateway holds its maximum number of connections', SERVER_DEADLINE_MS);
     logged.catch(() => undefined); // awaited below; an earlier failed expectation must not leave it unhandled
@@ -134,14 +141,22 @@ describe('gateway connections under attack (issue 14)', () => {
     expect(await logged).toMatchObject({ maxConnections: 4, refused: 1, refusedTotal: 1 });
     for (const socket of held) socket.destroy();
     // The gateway notices the closes on its own schedule: ask until it answers (each try is a fresh connection).
-    const answered = await eventually(() => capped.api.call('GET', '/api/v1/health').then((response) => response.status), 'an answer once the held connections ended', SERVER_DEADLINE_MS);
+    const answered = await eventually(
+      () => capped.api.call('GET', '/api/v1/health').then((response) => response.status),
+      'an answer once the held connections ended',
+      SERVER_DEADLINE_MS,
+    );
     expect(answered).toBe(200);
   });
 
   it('speaks TLS 1.2 with forward-secret AEAD suites only, and TLS 1.3', async () => {
     expect(await handshake({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA256' })).toMatchObject({ ok: false });
     expect(await handshake({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES256-SHA384' })).toMatchObject({ ok: false });
-    expect(await handshake({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' })).toMatchObject({ ok: true, protocol: 'TLSv1.2', cipher: 'ECDHE-ECDSA-AES128-GCM-SHA256' });
+    expect(await handshake({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' })).toMatchObject({
+      ok: true,
+      protocol: 'TLSv1.2',
+      cipher: 'ECDHE-ECDSA-AES128-GCM-SHA256',
+    });
     expect(await handshake({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-CHACHA20-POLY1305' })).toMatchObject({ ok: true, protocol: 'TLSv1.2' });
     expect(await handshake({})).toMatchObject({ ok: true, protocol: 'TLSv1.3' });
   });
@@ -151,7 +166,10 @@ describe('gateway connections under attack (issue 14)', () => {
     const codes: string[] = [];
     for (let i = 0; i < 40; i++) {
       // Different usernames, so neither the lockout nor the per-account limit is what answers.
-      const response = await stack.call('POST', '/api/v1/auth/login', { json: { username: `nobody-${i}`, password: 'wrong-password' }, localAddress: `127.0.${i + 1}.${(i * 37) % 250 + 2}` });
+      const response = await stack.call('POST', '/api/v1/auth/login', {
+        json: { username: `nobody-${i}`, password: 'wrong-password' },
+        localAddress: `127.0.${i + 1}.${((i * 37) % 250) + 2}`,
+      });
       statuses.push(response.status);
       codes.push(response.body?.error?.code);
     }

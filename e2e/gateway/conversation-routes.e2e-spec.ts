@@ -52,8 +52,16 @@ describe('conversation routes of the gateway (real processes, stand-in conversat
       running.add(replyId);
       const messageId = `message-${replies}`;
       await conversation.publish(ConversationTopics.messageReceived, { id: messageId, userId, text, client, conversationId: thread.id, replyId });
-      for (const [sequence, piece] of [[1n, 'Hi '], [2n, `${userId}.`]] as const) await conversation.publish(ConversationTopics.replyDelta, { userId, threadId: thread.id, replyId, sequence, kind: { case: 'text', value: piece } });
-      return { thread, message: { id: messageId, threadId: thread.id, ownerId: userId, role: MessageRole.USER, text, status: MessageStatus.COMPLETE }, replyId };
+      for (const [sequence, piece] of [
+        [1n, 'Hi '],
+        [2n, `${userId}.`],
+      ] as const)
+        await conversation.publish(ConversationTopics.replyDelta, { userId, threadId: thread.id, replyId, sequence, kind: { case: 'text', value: piece } });
+      return {
+        thread,
+        message: { id: messageId, threadId: thread.id, ownerId: userId, role: MessageRole.USER, text, status: MessageStatus.COMPLETE },
+        replyId,
+      };
     });
     conversation.handle(ConversationTopics.replyStop, ({ payload: { userId, threadId, replyId } }) => {
       record('stop', { userId, threadId, replyId });
@@ -81,20 +89,31 @@ describe('conversation routes of the gateway (real processes, stand-in conversat
       ownThread(userId, threadId);
       return { deletedMessages: 2 };
     });
-    conversation.handle(ConversationTopics.replyRegenerate, ({ payload: { userId, threadId } }) => ({ thread: ownThread(userId, threadId), replyId: `reply-${++replies}` }));
+    conversation.handle(ConversationTopics.replyRegenerate, ({ payload: { userId, threadId } }) => ({
+      thread: ownThread(userId, threadId),
+      replyId: `reply-${++replies}`,
+    }));
     conversation.handle(ConversationTopics.memoryUpdate, ({ payload: { factId } }) => {
       throw new StandInError(ConversationErrorCode.FactNotFound, `You have no remembered fact "${factId}".`);
     });
-    conversation.handle(ConversationTopics.personaGet, () => ({ persona: { id: 'default', name: 'Aico', systemPrompt: 'You are Aico.', expression: 'neutral' } }));
+    conversation.handle(ConversationTopics.personaGet, () => ({
+      persona: { id: 'default', name: 'Aico', systemPrompt: 'You are Aico.', expression: 'neutral' },
+    }));
     conversation.handle(ConversationTopics.personaUpdate, ({ payload: { persona, updatedBy } }) => {
       record('persona', { name: persona?.name, temperature: persona?.temperature, updatedBy });
-      return { persona: { id: 'default', name: persona?.name ?? '', systemPrompt: persona?.systemPrompt ?? '', expression: persona?.expression ?? '', updatedBy } };
+      return {
+        persona: { id: 'default', name: persona?.name ?? '', systemPrompt: persona?.systemPrompt ?? '', expression: persona?.expression ?? '', updatedBy },
+      };
     });
     conversation.handle(ConversationTopics.memoryList, ({ payload: { userId } }) => ({ enabled: false, facts: [], summaries: userId === adminName ? 1 : 0 }));
     models = createTestClient('models', stack.environment.keys, stack.environment.endpoints);
     models.handle(ModelsTopics.catalogList, ({ payload: { withFit } }) => {
       record('models.list', { withFit });
-      return { models: [{ id: 'tiny', file: 'tiny.gguf', quantization: 'F32' }], modelsDir: '/data/models', fits: withFit ? [{ model: 'tiny', fits: true, requiredBytes: 10n, availableBytes: 100n }] : [] };
+      return {
+        models: [{ id: 'tiny', file: 'tiny.gguf', quantization: 'F32' }],
+        modelsDir: '/data/models',
+        fits: withFit ? [{ model: 'tiny', fits: true, requiredBytes: 10n, availableBytes: 100n }] : [],
+      };
     });
     models.handle(ModelsTopics.status, () => ({ backend: 'llama.cpp' }));
     models.handleStream(ModelsTopics.catalogPull, async ({ payload: { source } }, stream) => {
@@ -142,7 +161,10 @@ describe('conversation routes of the gateway (real processes, stand-in conversat
     await stack.putUser('bob', PASSWORD, 'user');
     bob = (await stack.login('bob', PASSWORD)).accessToken;
     // A short password is refused before anything else.
-    expect(await stack.call('POST', '/api/v1/auth/setup', { json: { username: 'x1', password: 'short' } })).toMatchObject({ status: 400, body: { error: { code: 'INVALID_BODY' } } });
+    expect(await stack.call('POST', '/api/v1/auth/setup', { json: { username: 'x1', password: 'short' } })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'INVALID_BODY' } },
+    });
   });
 
   it('answers 503 CONVERSATION_SERVICE_UNAVAILABLE / MODELS_SERVICE_UNAVAILABLE while those services do not answer', async () => {
@@ -155,14 +177,24 @@ describe('conversation routes of the gateway (real processes, stand-in conversat
 
   it("sends a message for the caller (never a user named in the body), answers the ids to follow, and the reply's events reach that user's sockets only", async () => {
     const [adaSocket, bobSocket] = await Promise.all([stack.connect(admin), stack.connect(bob)]);
-    for (const socket of [adaSocket, bobSocket]) expect(await socket.ask({ type: 'subscribe', topic: 'conversation.', id: 'c' })).toMatchObject({ type: 'subscribed' });
+    for (const socket of [adaSocket, bobSocket])
+      expect(await socket.ask({ type: 'subscribe', topic: 'conversation.', id: 'c' })).toMatchObject({ type: 'subscribed' });
     for (const socket of [adaSocket, bobSocket]) expect(await socket.ask({ type: 'subscribe', topic: 'ui.', id: 'u' })).toMatchObject({ type: 'subscribed' });
     await Promise.all([speakUntilHeard(adaSocket, 'ada ready'), speakUntilHeard(bobSocket, 'bob ready')]);
 
-    expect(await stack.call('POST', '/api/v1/conversation/messages', { token: admin, json: { text: 'hi', userId: 'bob' } })).toMatchObject({ status: 400, body: { error: { code: 'INVALID_BODY' } } });
+    expect(await stack.call('POST', '/api/v1/conversation/messages', { token: admin, json: { text: 'hi', userId: 'bob' } })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'INVALID_BODY' } },
+    });
     const sent = await stack.call('POST', '/api/v1/conversation/messages', { token: admin, json: { text: 'Hello there', client: 'web' } });
     expect(sent.status).toBe(202);
-    expect(sent.body).toEqual({ threadId: `thread-of-${adminName}`, messageId: expect.stringMatching(/^message-/), replyId: expect.stringMatching(/^reply-/), correlationId: expect.any(String), thread: expect.objectContaining({ id: `thread-of-${adminName}`, ownerId: adminName }) });
+    expect(sent.body).toEqual({
+      threadId: `thread-of-${adminName}`,
+      messageId: expect.stringMatching(/^message-/),
+      replyId: expect.stringMatching(/^reply-/),
+      correlationId: expect.any(String),
+      thread: expect.objectContaining({ id: `thread-of-${adminName}`, ownerId: adminName }),
+    });
     expect(received.at(-1)).toEqual({ topic: 'send', payload: { userId: adminName, threadId: '', text: 'Hello there', client: 'web' } });
     const second = await adaSocket.frames.next((frame) => isEvent('conversation.reply.delta')(frame) && payloadOf(frame)['sequence'] === '2');
     expect(payloadOf(second)).toMatchObject({ userId: adminName, replyId: sent.body.replyId, text: `${adminName}.` });
@@ -172,7 +204,9 @@ describe('conversation routes of the gateway (real processes, stand-in conversat
     await speakUntilHeard(bobSocket, 'bob sync');
     expect(bobSocket.frames.frames.filter((frame) => frame['type'] === 'event' && String(frame['topic']).startsWith('conversation.'))).toEqual([]);
     // A WebSocket cannot post a message (one way in: POST).
-    expect(await adaSocket.ask({ type: 'publish', topic: 'conversation.message.received', payload: { text: 'sneaky' }, id: 'p' })).toMatchObject({ type: 'error' });
+    expect(await adaSocket.ask({ type: 'publish', topic: 'conversation.message.received', payload: { text: 'sneaky' }, id: 'p' })).toMatchObject({
+      type: 'error',
+    });
     closeAll(adaSocket, bobSocket);
   });
 
@@ -204,23 +238,40 @@ describe('conversation routes of the gateway (real processes, stand-in conversat
       ] as const) {
         const answer = await stack.call(method, path, { token: bob, ...(json ? { json } : {}) });
         // A 200-character id is not even a valid conversationId in the body (400): the point is it is never the thread.
-        const expected = id.length > 128 && method === 'POST' && path.endsWith('messages') ? [400, 'INVALID_BODY'] : [404, ConversationErrorCode.ThreadNotFound];
+        const expected =
+          id.length > 128 && method === 'POST' && path.endsWith('messages') ? [400, 'INVALID_BODY'] : [404, ConversationErrorCode.ThreadNotFound];
         expect([method, path.slice(0, 60), answer.status, answer.body.error?.code]).toEqual([method, path.slice(0, 60), ...expected]);
       }
     }
-    expect(await stack.call('GET', '/api/v1/conversation/threads/thread-of-bob', { token: bob })).toMatchObject({ status: 200, body: { thread: { id: 'thread-of-bob' } } });
+    expect(await stack.call('GET', '/api/v1/conversation/threads/thread-of-bob', { token: bob })).toMatchObject({
+      status: 200,
+      body: { thread: { id: 'thread-of-bob' } },
+    });
   });
 
   it('renames (a blank title is 400), regenerates (202 like a message) and deletes own threads (answering how many messages went)', async () => {
-    for (const title of ['', '   ', 'x'.repeat(201)]) expect((await stack.call('PATCH', '/api/v1/conversation/threads/thread-of-bob', { token: bob, json: { title } })).status).toBe(400);
-    expect(await stack.call('PATCH', '/api/v1/conversation/threads/thread-of-bob', { token: bob, json: { title: ' Plans ' } })).toMatchObject({ status: 200, body: { thread: { title: 'Plans' } } });
-    expect(await stack.call('POST', '/api/v1/conversation/threads/thread-of-bob/regenerate', { token: bob })).toMatchObject({ status: 202, body: { threadId: 'thread-of-bob', replyId: expect.stringMatching(/^reply-/), correlationId: expect.any(String) } });
-    expect(await stack.call('DELETE', '/api/v1/conversation/threads/thread-of-bob', { token: bob })).toMatchObject({ status: 200, body: { deletedMessages: 2 } });
+    for (const title of ['', '   ', 'x'.repeat(201)])
+      expect((await stack.call('PATCH', '/api/v1/conversation/threads/thread-of-bob', { token: bob, json: { title } })).status).toBe(400);
+    expect(await stack.call('PATCH', '/api/v1/conversation/threads/thread-of-bob', { token: bob, json: { title: ' Plans ' } })).toMatchObject({
+      status: 200,
+      body: { thread: { title: 'Plans' } },
+    });
+    expect(await stack.call('POST', '/api/v1/conversation/threads/thread-of-bob/regenerate', { token: bob })).toMatchObject({
+      status: 202,
+      body: { threadId: 'thread-of-bob', replyId: expect.stringMatching(/^reply-/), correlationId: expect.any(String) },
+    });
+    expect(await stack.call('DELETE', '/api/v1/conversation/threads/thread-of-bob', { token: bob })).toMatchObject({
+      status: 200,
+      body: { deletedMessages: 2 },
+    });
   });
 
   it('refuses an empty fact (400) and answers an unknown one 404 CONVERSATION_FACT_NOT_FOUND', async () => {
     expect((await stack.call('PATCH', '/api/v1/memory/facts/f1', { token: bob, json: { text: ' ' } })).status).toBe(400);
-    expect(await stack.call('PATCH', '/api/v1/memory/facts/f1', { token: bob, json: { text: 'likes tea' } })).toMatchObject({ status: 404, body: { error: { code: ConversationErrorCode.FactNotFound } } });
+    expect(await stack.call('PATCH', '/api/v1/memory/facts/f1', { token: bob, json: { text: 'likes tea' } })).toMatchObject({
+      status: 404,
+      body: { error: { code: ConversationErrorCode.FactNotFound } },
+    });
   });
 
   it('stops a running reply (200 with its id), and answers a stop after the end with 409 CONVERSATION_REPLY_NOT_RUNNING', async () => {
@@ -255,13 +306,22 @@ describe('conversation routes of the gateway (real processes, stand-in conversat
     expect(await stack.call('GET', '/api/v1/persona', { token: bob })).toMatchObject({ status: 200, body: { persona: { name: 'Aico' } } });
     const persona = { name: 'Aico', systemPrompt: 'You are Aico, kind and brief.', temperature: 0.7, expression: 'happy' };
     expect(await stack.call('PUT', '/api/v1/persona', { token: bob, json: persona })).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
-    for (const bad of [{ ...persona, temperature: 5 }, { ...persona, expression: 'furious' }, { ...persona, name: '' }, { ...persona, systemPrompt: ' ' }, { ...persona, topK: 0.5 }, { ...persona, owner: 'x' }]) {
+    for (const bad of [
+      { ...persona, temperature: 5 },
+      { ...persona, expression: 'furious' },
+      { ...persona, name: '' },
+      { ...persona, systemPrompt: ' ' },
+      { ...persona, topK: 0.5 },
+      { ...persona, owner: 'x' },
+    ]) {
       const answer = await stack.call('PUT', '/api/v1/persona', { token: admin, json: bad });
       expect([bad, answer.status, answer.body.error.code]).toEqual([bad, 400, 'INVALID_BODY']);
     }
     const changed = await stack.call('PUT', '/api/v1/persona', { token: admin, json: persona });
     expect(changed).toMatchObject({ status: 200, body: { persona: { name: 'Aico', expression: 'happy', updatedBy: adminName } } });
-    expect(received.filter((entry) => entry.topic === 'persona')).toEqual([{ topic: 'persona', payload: { name: 'Aico', temperature: expect.closeTo(0.7, 5), updatedBy: adminName } }]);
+    expect(received.filter((entry) => entry.topic === 'persona')).toEqual([
+      { topic: 'persona', payload: { name: 'Aico', temperature: expect.closeTo(0.7, 5), updatedBy: adminName } },
+    ]);
   });
 
   it("answers the caller's memory with enabled always present", async () => {
@@ -271,7 +331,10 @@ describe('conversation routes of the gateway (real processes, stand-in conversat
 
   it('shows the Models page with fits and status, lets only admins pull, and sends the pull progress to the puller only', async () => {
     const page = await stack.call('GET', '/api/v1/models', { token: bob });
-    expect(page).toMatchObject({ status: 200, body: { catalog: { models: [{ id: 'tiny' }], fits: [{ model: 'tiny', fits: true, requiredBytes: '10' }] }, status: { backend: 'llama.cpp' } } });
+    expect(page).toMatchObject({
+      status: 200,
+      body: { catalog: { models: [{ id: 'tiny' }], fits: [{ model: 'tiny', fits: true, requiredBytes: '10' }] }, status: { backend: 'llama.cpp' } },
+    });
     expect(received.filter((entry) => entry.topic === 'models.list').at(-1)).toEqual({ topic: 'models.list', payload: { withFit: true } });
     expect(await stack.call('POST', '/api/v1/models/pull', { token: bob, json: { source: 'hf:a/b/c.gguf' } })).toMatchObject({ status: 403 });
     expect(await stack.call('POST', '/api/v1/models/pull', { token: admin, json: { source: 'hf:a/b/c.gguf', sha256: 'nope' } })).toMatchObject({ status: 400 });

@@ -51,7 +51,11 @@ describe('gateway hearing bus events (real bus, keys, storage and gateway proces
     await stack.bus.request(SecurityTopics.rotate, { purpose: KeyPurpose.TOKEN_SIGNING, reason: 'e2e' }, { timeoutMs: SIGNAL_TIMEOUT_MS });
 
     // The announcement reaches the gateway on its own time: wait for the v2 token to be accepted.
-    await eventually(async () => ((await api.call('GET', '/api/v1/consent', { token: v2Token })).status === 200 ? true : undefined), 'the gateway accepting a v2 token', SIGNAL_TIMEOUT_MS);
+    await eventually(
+      async () => ((await api.call('GET', '/api/v1/consent', { token: v2Token })).status === 200 ? true : undefined),
+      'the gateway accepting a v2 token',
+      SIGNAL_TIMEOUT_MS,
+    );
     const second = await stack.login('ada', PASSWORD);
     expect(decodeProtectedHeader(second.accessToken).kid).toBe('v2');
     // Tokens signed just before the rotation stay valid until they expire.
@@ -64,7 +68,10 @@ describe('gateway hearing bus events (real bus, keys, storage and gateway proces
     expect((await api.call('GET', '/api/v1/consent', { token: tokens.accessToken })).status).toBe(200);
     const archive = join(backups, 'gateway-e2e.aico');
     await stack.bus.request(StorageTopics.backupCreate, { path: archive }, { timeoutMs: SIGNAL_TIMEOUT_MS });
-    const forgotten = stack.gateway.process.waitForMessage('A restore is done: cached session validity forgotten, every token is checked with storage again', SIGNAL_TIMEOUT_MS);
+    const forgotten = stack.gateway.process.waitForMessage(
+      'A restore is done: cached session validity forgotten, every token is checked with storage again',
+      SIGNAL_TIMEOUT_MS,
+    );
     await stack.bus.request(StorageTopics.backupRestore, { path: archive }, { timeoutMs: SIGNAL_TIMEOUT_MS });
     // The signal that the gateway heard the restore's "done"; after it, the cache cannot answer for the session.
     await forgotten;
@@ -72,16 +79,24 @@ describe('gateway hearing bus events (real bus, keys, storage and gateway proces
   });
 
   it('reports an app that stopped on purpose (system.service.stopping) as down for that reason on /health/ready', async () => {
-    await eventually(async () => {
-      const response = await api.call('GET', '/api/v1/health/ready');
-      return response.status === 200 ? response : undefined;
-    }, '/health/ready answering ready', SIGNAL_TIMEOUT_MS);
+    await eventually(
+      async () => {
+        const response = await api.call('GET', '/api/v1/health/ready');
+        return response.status === 200 ? response : undefined;
+      },
+      '/health/ready answering ready',
+      SIGNAL_TIMEOUT_MS,
+    );
     await stack.process('storage').stop();
-    const after = await eventually(async () => {
-      const response = await api.call('GET', '/api/v1/health/ready');
-      const storage = (response.body.apps as { service: string; reason: string }[]).find((entry) => entry.service === 'storage');
-      return response.status === 503 && storage?.reason === 'announced it is stopping' ? response : undefined;
-    }, '/health/ready answering 503 with storage announced as stopping', SIGNAL_TIMEOUT_MS);
+    const after = await eventually(
+      async () => {
+        const response = await api.call('GET', '/api/v1/health/ready');
+        const storage = (response.body.apps as { service: string; reason: string }[]).find((entry) => entry.service === 'storage');
+        return response.status === 503 && storage?.reason === 'announced it is stopping' ? response : undefined;
+      },
+      '/health/ready answering 503 with storage announced as stopping',
+      SIGNAL_TIMEOUT_MS,
+    );
     expect(after.body.missing).toContain('storage');
   });
 });

@@ -62,8 +62,14 @@ describe('gateway with real processes over HTTPS and WSS', () => {
     });
     api = stack.api;
     // The first administrator, made with the real `aico users add` (password on stdin), as a person would.
-    expect(await aico(['users', 'add', 'ada', '--role', 'admin', '--password-stdin'], `${ADMIN_PASSWORD}\n`)).toMatchObject({ code: 0, stdout: expect.stringContaining('User ada (admin) created') });
-    expect(await aico(['users', 'add', 'Ada', '--password-stdin'], `${ADMIN_PASSWORD}\n`)).toMatchObject({ code: 73, stderr: expect.stringContaining('exists already') });
+    expect(await aico(['users', 'add', 'ada', '--role', 'admin', '--password-stdin'], `${ADMIN_PASSWORD}\n`)).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('User ada (admin) created'),
+    });
+    expect(await aico(['users', 'add', 'Ada', '--password-stdin'], `${ADMIN_PASSWORD}\n`)).toMatchObject({
+      code: 73,
+      stderr: expect.stringContaining('exists already'),
+    });
     await storageUser('bob', USER_PASSWORD);
   }, STACK_START_TIMEOUT_MS);
 
@@ -83,13 +89,17 @@ describe('gateway with real processes over HTTPS and WSS', () => {
     // `aico status` names the running services and the fingerprint a front end pins. It gives each service a short
     // deadline to answer, which a loaded machine can miss: asked again until all three are up.
     type StatusReport = { services: { service: string; up: boolean }[]; gateway: { fingerprintSha256: string } };
-    const report = await eventually(async () => {
-      const status = await aico(['status', '--json'], '');
-      if (status.code !== 0) throw new Error(`aico status exited ${status.code}: ${status.stderr}`);
-      const parsed = JSON.parse(status.stdout) as StatusReport;
-      const up = parsed.services.filter((entry) => entry.up).map((entry) => entry.service);
-      return ['gateway', 'keys', 'storage'].every((service) => up.includes(service)) ? parsed : undefined;
-    }, 'aico status naming gateway, keys and storage as up', SIGNAL_TIMEOUT_MS);
+    const report = await eventually(
+      async () => {
+        const status = await aico(['status', '--json'], '');
+        if (status.code !== 0) throw new Error(`aico status exited ${status.code}: ${status.stderr}`);
+        const parsed = JSON.parse(status.stdout) as StatusReport;
+        const up = parsed.services.filter((entry) => entry.up).map((entry) => entry.service);
+        return ['gateway', 'keys', 'storage'].every((service) => up.includes(service)) ? parsed : undefined;
+      },
+      'aico status naming gateway, keys and storage as up',
+      SIGNAL_TIMEOUT_MS,
+    );
     expect(report.gateway.fingerprintSha256).toBe(new X509Certificate(stack.ca).fingerprint256);
   });
 
@@ -119,7 +129,13 @@ describe('gateway with real processes over HTTPS and WSS', () => {
     const response = await api.call('GET', '/api/v1/consent', { token: expired });
     expect(response).toMatchObject({ status: 401, body: { error: { code: 'TOKEN_EXPIRED' } } });
     // The same claims signed with another key (a forged token) are refused.
-    const forged = await new SignJWT({ role: 'admin', sid: claims.sid }).setProtectedHeader({ alg: 'HS256', kid: 'v1' }).setSubject('bob').setIssuer('aico-gateway').setAudience('aico').setExpirationTime('5m').sign(new Uint8Array(32));
+    const forged = await new SignJWT({ role: 'admin', sid: claims.sid })
+      .setProtectedHeader({ alg: 'HS256', kid: 'v1' })
+      .setSubject('bob')
+      .setIssuer('aico-gateway')
+      .setAudience('aico')
+      .setExpirationTime('5m')
+      .sign(new Uint8Array(32));
     expect((await api.call('GET', '/api/v1/users', { token: forged })).body.error.code).toBe('TOKEN_INVALID');
   });
 
@@ -141,7 +157,10 @@ describe('gateway with real processes over HTTPS and WSS', () => {
     expect((await api.call('POST', '/api/v1/auth/logout', { token: session.accessToken })).status).toBe(204);
     expect((await api.call('GET', '/api/v1/consent', { token: session.accessToken })).body.error.code).toBe('SESSION_ENDED');
     await storageUser('eve', 'Eve-password-2026!');
-    for (let i = 0; i < 3; i++) expect((await api.call('POST', '/api/v1/auth/login', { json: { username: 'eve', password: 'wrong-password' } })).body.error.code).toBe('INVALID_CREDENTIALS');
+    for (let i = 0; i < 3; i++)
+      expect((await api.call('POST', '/api/v1/auth/login', { json: { username: 'eve', password: 'wrong-password' } })).body.error.code).toBe(
+        'INVALID_CREDENTIALS',
+      );
     const locked = await api.call('POST', '/api/v1/auth/login', { json: { username: 'eve', password: 'Eve-password-2026!' } });
     expect(locked).toMatchObject({ status: 429, body: { error: { code: 'ACCOUNT_LOCKED' } } });
     expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
@@ -175,7 +194,7 @@ describe('gateway with real processes over HTTPS and WSS', () => {
     expect(document).toEqual(JSON.parse(await readFile(join(WORKSPACE_ROOT, 'apps/gateway/openapi.json'), 'utf8')));
   });
 
-  it('lists the caller\'s sessions, ends one (its token and WebSocket stop at once), hides other users\' sessions, and logs out everywhere', async () => {
+  it("lists the caller's sessions, ends one (its token and WebSocket stop at once), hides other users' sessions, and logs out everywhere", async () => {
     await storageUser('dave', USER_PASSWORD);
     const loginAs = (client: string) => stack.login('dave', USER_PASSWORD, { client });
     const laptop = await loginAs('web');
@@ -194,7 +213,9 @@ describe('gateway with real processes over HTTPS and WSS', () => {
     // Closed now, not at the next heartbeat (30 s here).
     expect(await closed).toBe(4001);
     expect(await api.call('GET', '/api/v1/consent', { token: phone.accessToken })).toMatchObject({ status: 401, body: { error: { code: 'SESSION_ENDED' } } });
-    expect((await api.call('GET', '/api/v1/auth/sessions', { token: laptop.accessToken })).body.sessions.map((session: { id: string }) => session.id)).toEqual([sessionIdOf(laptop)]);
+    expect((await api.call('GET', '/api/v1/auth/sessions', { token: laptop.accessToken })).body.sessions.map((session: { id: string }) => session.id)).toEqual([
+      sessionIdOf(laptop),
+    ]);
 
     // Another user's session answers as an unknown one does, and stays open.
     const bob = await login('bob', USER_PASSWORD);
@@ -207,7 +228,8 @@ describe('gateway with real processes over HTTPS and WSS', () => {
     const tablet = await loginAs('web');
     const everywhere = await api.call('POST', '/api/v1/auth/logout-all', { token: laptop.accessToken });
     expect(everywhere).toMatchObject({ status: 200, body: { ended: 2 } });
-    for (const tokens of [laptop, tablet]) expect((await api.call('GET', '/api/v1/auth/sessions', { token: tokens.accessToken })).body.error.code).toBe('SESSION_ENDED');
+    for (const tokens of [laptop, tablet])
+      expect((await api.call('GET', '/api/v1/auth/sessions', { token: tokens.accessToken })).body.error.code).toBe('SESSION_ENDED');
     expect((await api.call('POST', '/api/v1/auth/refresh', { json: { refreshToken: tablet.refreshToken } })).status).toBe(401);
     expect((await api.call('GET', '/api/v1/consent', { token: bob.accessToken })).status).toBe(200);
   });
@@ -218,18 +240,35 @@ describe('gateway with real processes over HTTPS and WSS', () => {
     expect(page.headers['content-type']).toContain('text/html');
     expect(page.headers['cache-control']).toBe('no-cache');
     const csp = String(page.headers['content-security-policy']);
-    for (const directive of ["default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data: blob:", "connect-src 'self'", "worker-src 'self' blob:", "object-src 'none'", "base-uri 'self'", "frame-ancestors 'none'"]) {
+    for (const directive of [
+      "default-src 'self'",
+      "script-src 'self'",
+      "style-src 'self' 'unsafe-inline'",
+      "img-src 'self' data: blob:",
+      "connect-src 'self'",
+      "worker-src 'self' blob:",
+      "object-src 'none'",
+      "base-uri 'self'",
+      "frame-ancestors 'none'",
+    ]) {
       expect(csp.split(';')).toContain(directive);
     }
     // A page of the client, reloaded: index.html, whose router draws it.
-    expect(await api.call('GET', '/status', { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } })).toMatchObject({ status: 200, body: INDEX_HTML });
+    expect(await api.call('GET', '/status', { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } })).toMatchObject({
+      status: 200,
+      body: INDEX_HTML,
+    });
     expect(await api.call('GET', '/privacy', { headers: { accept: 'text/html' } })).toMatchObject({ status: 200, body: INDEX_HTML });
     const asset = await api.call('GET', '/assets/app-abc123.js');
     expect(asset).toMatchObject({ status: 200, body: APP_JS });
     expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
     expect(asset.headers['content-type']).toContain('javascript');
-    for (const path of ['/assets/missing.js', '/status']) expect(await api.call('GET', path)).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
-    expect(await api.call('GET', '/assets/missing.js', { headers: { accept: 'text/html' } })).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    for (const path of ['/assets/missing.js', '/status'])
+      expect(await api.call('GET', path)).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    expect(await api.call('GET', '/assets/missing.js', { headers: { accept: 'text/html' } })).toMatchObject({
+      status: 404,
+      body: { error: { code: 'NOT_FOUND' } },
+    });
     const unknownApi = await api.call('GET', '/api/v1/nope', { headers: { accept: 'text/html' } });
     expect(unknownApi).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND', requestId: expect.any(String) } } });
     expect(unknownApi.headers['content-type']).toContain('application/json');
@@ -256,7 +295,11 @@ describe('gateway with real processes over HTTPS and WSS', () => {
     const missing = join(webRoot, 'not-built');
     const bare = await stack.startGateway('gateway-without-web', { AICO_GATEWAY__WEB_ROOT: missing });
     try {
-      expect(await bare.process.waitForMessage('The web client is not built (no index.html in its root): the API works, its page answers 404 until "npx nx build web"')).toMatchObject({ root: missing });
+      expect(
+        await bare.process.waitForMessage(
+          'The web client is not built (no index.html in its root): the API works, its page answers 404 until "npx nx build web"',
+        ),
+      ).toMatchObject({ root: missing });
       const other = bare.api;
       const page = await other.call('GET', '/', { headers: { accept: 'text/html' } });
       expect(page).toMatchObject({ status: 404, body: { error: { code: 'WEB_CLIENT_NOT_BUILT', message: expect.stringContaining('npx nx build web') } } });
@@ -275,11 +318,18 @@ describe('gateway with real processes over HTTPS and WSS', () => {
     const asked: { correlationId: string; userId: string; text: string }[] = [];
     conversation.handle(ConversationTopics.messageSend, (request) => {
       asked.push({ correlationId: request.correlationId, userId: request.payload.userId, text: request.payload.text });
-      return { thread: { id: 't1', ownerId: request.payload.userId, title: request.payload.text }, message: { id: 'm1', threadId: 't1', text: request.payload.text }, replyId: 'r1' };
+      return {
+        thread: { id: 't1', ownerId: request.payload.userId, title: request.payload.text },
+        message: { id: 'm1', threadId: 't1', text: request.payload.text },
+        replyId: 'r1',
+      };
     });
     await conversation.connect();
     try {
-      await requestWhenRoutable((timeoutMs) => stack.bus.request(ConversationTopics.messageSend, { userId: 'probe', text: 'probe' }, { timeoutMs }), SIGNAL_TIMEOUT_MS);
+      await requestWhenRoutable(
+        (timeoutMs) => stack.bus.request(ConversationTopics.messageSend, { userId: 'probe', text: 'probe' }, { timeoutMs }),
+        SIGNAL_TIMEOUT_MS,
+      );
       const sent = await api.call('POST', '/api/v1/conversation/messages', { token: bob.accessToken, json: { text: 'Hello, aico' } });
       expect(sent).toMatchObject({ status: 202, body: { threadId: 't1', messageId: 'm1', replyId: 'r1' } });
       expect(asked.at(-1)).toEqual({ correlationId: sent.body.correlationId, userId: 'bob', text: 'Hello, aico' });
@@ -336,16 +386,26 @@ describe('gateway with real processes over HTTPS and WSS', () => {
 
   it("relays an event about one user to that user's WebSockets only", async () => {
     const [ada, bob] = await Promise.all([login('ada', ADMIN_PASSWORD), login('bob', USER_PASSWORD)]);
-    const [{ socket: adaSocket, frames: adaFrames }, { socket: bobSocket, frames: bobFrames }] = await Promise.all([stack.connect(ada.accessToken), stack.connect(bob.accessToken)]);
+    const [{ socket: adaSocket, frames: adaFrames }, { socket: bobSocket, frames: bobFrames }] = await Promise.all([
+      stack.connect(ada.accessToken),
+      stack.connect(bob.accessToken),
+    ]);
     adaSocket.send(JSON.stringify({ type: 'subscribe', topic: 'ui.avatar.', id: 's' }));
     bobSocket.send(JSON.stringify({ type: 'subscribe', topic: 'ui.avatar.', id: 's' }));
     await Promise.all([adaFrames.next((frame) => frame['id'] === 's'), bobFrames.next((frame) => frame['id'] === 's')]);
-    const speak = (socket: typeof adaSocket, text: string) => socket.send(JSON.stringify({ type: 'publish', topic: 'ui.avatar.speak', payload: { text, userId: 'someone-else' } }));
+    const speak = (socket: typeof adaSocket, text: string) =>
+      socket.send(JSON.stringify({ type: 'publish', topic: 'ui.avatar.speak', payload: { text, userId: 'someone-else' } }));
     // Whatever user id the payload claims, it is the sender's, and only the sender's connections hear it.
     speak(adaSocket, 'for ada only');
-    expect(await adaFrames.next((frame) => frame['type'] === 'event')).toMatchObject({ topic: 'ui.avatar.speak', payload: { text: 'for ada only', userId: 'ada' } });
+    expect(await adaFrames.next((frame) => frame['type'] === 'event')).toMatchObject({
+      topic: 'ui.avatar.speak',
+      payload: { text: 'for ada only', userId: 'ada' },
+    });
     speak(bobSocket, 'for bob only');
-    expect(await bobFrames.next((frame) => frame['type'] === 'event')).toMatchObject({ topic: 'ui.avatar.speak', payload: { text: 'for bob only', userId: 'bob' } });
+    expect(await bobFrames.next((frame) => frame['type'] === 'event')).toMatchObject({
+      topic: 'ui.avatar.speak',
+      payload: { text: 'for bob only', userId: 'bob' },
+    });
     expect(bobFrames.frames.filter((frame) => frame['type'] === 'event').map((frame) => (frame['payload'] as { text: string }).text)).toEqual(['for bob only']);
     adaSocket.close();
     bobSocket.close();
@@ -398,18 +458,29 @@ describe('gateway with real processes over HTTPS and WSS', () => {
     // Readiness counts heartbeats (every 250 ms here) and measures a bus round trip: on a loaded machine a beat or the
     // round trip can be late for a moment, so the state before is waited for like the state after.
     const ready = (response: GatewayResponse) => response.status === 200 && response.body.bus.roundTripMs > 0;
-    const before = await eventually(async () => {
-      const response = await api.call('GET', '/api/v1/health/ready');
-      return ready(response) ? response : undefined;
-    }, '/health/ready answering ready with a bus round trip', SIGNAL_TIMEOUT_MS);
+    const before = await eventually(
+      async () => {
+        const response = await api.call('GET', '/api/v1/health/ready');
+        return ready(response) ? response : undefined;
+      },
+      '/health/ready answering ready with a bus round trip',
+      SIGNAL_TIMEOUT_MS,
+    );
     expect(before).toMatchObject({ status: 200, body: { status: 'ready' } });
     expect(before.body.apps.find((entry: { service: string }) => entry.service === 'storage')).toMatchObject({ status: 'up' });
     stack.process('storage').signal('SIGKILL');
-    const after = await eventually(async () => {
-      const response = await api.call('GET', '/api/v1/health/ready');
-      return response.status === 503 && JSON.stringify(response.body.missing) === JSON.stringify(['storage']) ? response : undefined;
-    }, '/health/ready answering 503 with storage missing', SIGNAL_TIMEOUT_MS);
+    const after = await eventually(
+      async () => {
+        const response = await api.call('GET', '/api/v1/health/ready');
+        return response.status === 503 && JSON.stringify(response.body.missing) === JSON.stringify(['storage']) ? response : undefined;
+      },
+      '/health/ready answering 503 with storage missing',
+      SIGNAL_TIMEOUT_MS,
+    );
     expect(after).toMatchObject({ status: 503, body: { status: 'not-ready', missing: ['storage'] } });
-    expect(after.body.apps.find((entry: { service: string }) => entry.service === 'storage')).toMatchObject({ status: 'down', reason: expect.stringContaining('no heartbeat') });
+    expect(after.body.apps.find((entry: { service: string }) => entry.service === 'storage')).toMatchObject({
+      status: 'down',
+      reason: expect.stringContaining('no heartbeat'),
+    });
   });
 });

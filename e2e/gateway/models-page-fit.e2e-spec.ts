@@ -37,7 +37,9 @@ describe('the Models page: whether each model fits (real models app)', () => {
     await stack.process('models').stop(SIGNAL_TIMEOUT_MS);
     await stack.startApp('models', { ...MODELS_TEST_ENV, AICO_MODELS__MEMORY_HEADROOM_BYTES: IMPOSSIBLE_HEADROOM });
     // The new process answers once its subscriptions are through the bus.
-    const [fit] = (await requestWhenRoutable((timeoutMs) => stack.requester.request(ModelsTopics.catalogList, { withFit: true }, { timeoutMs }), SIGNAL_TIMEOUT_MS)).fits;
+    const [fit] = (
+      await requestWhenRoutable((timeoutMs) => stack.requester.request(ModelsTopics.catalogList, { withFit: true }, { timeoutMs }), SIGNAL_TIMEOUT_MS)
+    ).fits;
     expect(fit).toMatchObject({ model: 'tiny', fits: false, advice: expect.stringContaining('closing other applications') });
     expect(fit!.requiredBytes).toBeGreaterThan(fit!.availableBytes);
   });

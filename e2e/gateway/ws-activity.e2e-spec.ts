@@ -21,11 +21,15 @@ describe('activity reports over WebSockets (real processes, two users)', () => {
   let waiters: { match: (report: ActivityReport) => boolean; resolve: (report: ActivityReport) => void }[] = [];
   /** The first report (seen since index `since`, or to come) that matches. */
   const report = (match: (report: ActivityReport) => boolean, since = 0) =>
-    nextValue<ActivityReport>((resolve) => {
-      const seen = reports.slice(since).find(match);
-      if (seen) resolve(seen);
-      else waiters.push({ match, resolve });
-    }, SIGNAL_TIMEOUT_MS, 'a matching activity report');
+    nextValue<ActivityReport>(
+      (resolve) => {
+        const seen = reports.slice(since).find(match);
+        if (seen) resolve(seen);
+        else waiters.push({ match, resolve });
+      },
+      SIGNAL_TIMEOUT_MS,
+      'a matching activity report',
+    );
 
   beforeAll(async () => {
     stack = await GatewayStack.start({});
@@ -60,8 +64,18 @@ describe('activity reports over WebSockets (real processes, two users)', () => {
 
     const adaActivity = adaSocket.frames.frames.filter(isActivity).map(payloadOf);
     const bobActivity = bobSocket.frames.frames.filter(isActivity).map(payloadOf);
-    expect(adaActivity).toContainEqual({ kind: 'ACTIVITY_KIND_AWAY', userId: 'ada', client: expect.stringMatching(/^ws:ada:\d+$/), occurredAt: expect.any(String) });
-    expect(bobActivity).toContainEqual({ kind: 'ACTIVITY_KIND_AWAY', userId: 'bob', client: expect.stringMatching(/^ws:bob:\d+$/), occurredAt: expect.any(String) });
+    expect(adaActivity).toContainEqual({
+      kind: 'ACTIVITY_KIND_AWAY',
+      userId: 'ada',
+      client: expect.stringMatching(/^ws:ada:\d+$/),
+      occurredAt: expect.any(String),
+    });
+    expect(bobActivity).toContainEqual({
+      kind: 'ACTIVITY_KIND_AWAY',
+      userId: 'bob',
+      client: expect.stringMatching(/^ws:bob:\d+$/),
+      occurredAt: expect.any(String),
+    });
     expect(adaActivity.filter((activity) => activity.userId !== 'ada' || !activity.client?.startsWith('ws:ada:'))).toEqual([]);
     expect(bobActivity.filter((activity) => activity.userId !== 'bob' || !activity.client?.startsWith('ws:bob:'))).toEqual([]);
     adaSocket.socket.close();
@@ -80,7 +94,11 @@ describe('activity reports over WebSockets (real processes, two users)', () => {
       ['user', { kind: 'ACTIVITY_KIND_AWAY', userId: 'ada' }],
       ['time', { kind: 'ACTIVITY_KIND_INPUT', occurredAt: '2030-01-01T00:00:00Z' }],
     ] as const) {
-      expect(await bobSocket.ask({ type: 'publish', topic: 'ui.activity.reported', payload, id })).toMatchObject({ type: 'error', code: 'INVALID_PAYLOAD', id });
+      expect(await bobSocket.ask({ type: 'publish', topic: 'ui.activity.reported', payload, id })).toMatchObject({
+        type: 'error',
+        code: 'INVALID_PAYLOAD',
+        id,
+      });
     }
     // What bob may report is about his own connection, as the monitor sees it.
     expect(await bobSocket.ask(away('own'))).toMatchObject({ type: 'published' });

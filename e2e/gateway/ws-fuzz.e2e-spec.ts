@@ -14,7 +14,17 @@ const PASSWORD = 'Ws-test-password-2026!';
 const PER_SHAPE = 1_000;
 const FRAME_LIMIT = 64 * 1024;
 /** Codes a malformed frame may be answered with; INTERNAL_ERROR (a defect) is not among them. */
-const EXPECTED_CODES = new Set(['MALFORMED_FRAME', 'BINARY_FRAME', 'UNKNOWN_FRAME', 'INVALID_FRAME', 'FORBIDDEN_TOPIC', 'INVALID_PAYLOAD', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'AUTH_MISMATCH']);
+const EXPECTED_CODES = new Set([
+  'MALFORMED_FRAME',
+  'BINARY_FRAME',
+  'UNKNOWN_FRAME',
+  'INVALID_FRAME',
+  'FORBIDDEN_TOPIC',
+  'INVALID_PAYLOAD',
+  'TOKEN_INVALID',
+  'TOKEN_EXPIRED',
+  'AUTH_MISMATCH',
+]);
 const FRAME_TYPES = ['subscribe', 'unsubscribe', 'publish', 'ping', 'auth'];
 const FIELDS = ['type', 'topic', 'payload', 'id', 'token'];
 
@@ -66,9 +76,25 @@ function nested(depth: number, kind: 'array' | 'object' = random.next() < 0.5 ? 
 const SHAPES: Record<string, () => string | Buffer> = {
   'the frame that crashed the gateway, and its kin': () => {
     const field = random.pick(['topic', 'topic', 'topic', 'id', 'payload', 'token']);
-    return JSON.stringify({ type: random.pick(['subscribe', 'unsubscribe', 'publish', 'auth', 'ping']), topic: 'ui.', [field]: random.pick<unknown>([{ toString: 1 }, { valueOf: 1 }, { toString: 1, valueOf: 1 }, { toString: {} }]) });
+    return JSON.stringify({
+      type: random.pick(['subscribe', 'unsubscribe', 'publish', 'auth', 'ping']),
+      topic: 'ui.',
+      [field]: random.pick<unknown>([{ toString: 1 }, { valueOf: 1 }, { toString: 1, valueOf: 1 }, { toString: {} }]),
+    });
   },
-  'JSON that is not an object': () => JSON.stringify(random.pick<() => unknown>([() => random.int(1e9), () => random.next() * -1e300, () => null, () => true, () => 'subscribe', () => [], () => [{ type: 'ping' }], () => Array.from({ length: random.int(100) }, wrongValue)])()),
+  'JSON that is not an object': () =>
+    JSON.stringify(
+      random.pick<() => unknown>([
+        () => random.int(1e9),
+        () => random.next() * -1e300,
+        () => null,
+        () => true,
+        () => 'subscribe',
+        () => [],
+        () => [{ type: 'ping' }],
+        () => Array.from({ length: random.int(100) }, wrongValue),
+      ])(),
+    ),
   'wrong types per field': () => {
     const frame: Record<string, unknown> = { type: random.pick(FRAME_TYPES), topic: 'conversation.', payload: { text: 'hi' }, id: 'f', token: 'a.b.c' };
     // At least one field of the wrong type; unknown fields for the frame type are wrong too.
@@ -76,19 +102,66 @@ const SHAPES: Record<string, () => string | Buffer> = {
     frame[random.pick(FIELDS)] = wrongValue();
     return JSON.stringify(frame);
   },
-  'unknown and inherited frame types': () => JSON.stringify({ type: random.pick(['toString', 'valueOf', '__proto__', 'constructor', 'hasOwnProperty', 'isPrototypeOf', 'SUBSCRIBE', 'Publish', '', ' ping', 'x'.repeat(random.int(40))]), topic: 'ui.' }),
+  'unknown and inherited frame types': () =>
+    JSON.stringify({
+      type: random.pick([
+        'toString',
+        'valueOf',
+        '__proto__',
+        'constructor',
+        'hasOwnProperty',
+        'isPrototypeOf',
+        'SUBSCRIBE',
+        'Publish',
+        '',
+        ' ping',
+        'x'.repeat(random.int(40)),
+      ]),
+      topic: 'ui.',
+    }),
   'huge strings': () => {
     const size = 1_000 + random.int(FRAME_LIMIT - 2_000);
     const huge = 'x'.repeat(size);
-    return JSON.stringify(random.pick([{ type: 'subscribe', topic: huge }, { type: 'publish', topic: huge, payload: {} }, { type: 'ping', id: huge }, { type: huge }, { type: 'publish', topic: 'ui.avatar.speak', payload: { text: 'y'.repeat(16_001 + random.int(FRAME_LIMIT - 16_200)) } }, { type: 'auth', token: huge.slice(0, 4_500 + random.int(size)) }]));
+    return JSON.stringify(
+      random.pick([
+        { type: 'subscribe', topic: huge },
+        { type: 'publish', topic: huge, payload: {} },
+        { type: 'ping', id: huge },
+        { type: huge },
+        { type: 'publish', topic: 'ui.avatar.speak', payload: { text: 'y'.repeat(16_001 + random.int(FRAME_LIMIT - 16_200)) } },
+        { type: 'auth', token: huge.slice(0, 4_500 + random.int(size)) },
+      ]),
+    );
   },
   'deeply nested JSON': () => {
     // Up to ~55 KB: deep, yet under the frame size limit (a larger frame is the size test's business).
     const depth = 100 + random.int(9_000);
-    return random.pick([() => nested(depth * 3, 'array'), () => `{"type":"publish","topic":"ui.avatar.speak","payload":${nested(depth)}}`, () => `{"type":"subscribe","topic":${nested(depth)}}`, () => `{"type":${nested(depth)}}`])();
+    return random.pick([
+      () => nested(depth * 3, 'array'),
+      () => `{"type":"publish","topic":"ui.avatar.speak","payload":${nested(depth)}}`,
+      () => `{"type":"subscribe","topic":${nested(depth)}}`,
+      () => `{"type":${nested(depth)}}`,
+    ])();
   },
-  'binary frames': () => (random.next() < 0.5 ? Buffer.from(JSON.stringify({ type: 'ping', id: 'bin' })) : Buffer.from(Array.from({ length: 1 + random.int(4_000) }, () => random.int(256)))),
-  'text that is not JSON': () => random.pick(['', ' ', 'not json', '{', '}', '{"type":"ping"', "{'type':'ping'}", '{"type":"ping",}', 'NaN', 'undefined', '\u2028', String.fromCharCode(...Array.from({ length: 1 + random.int(200) }, () => 32 + random.int(90)))]),
+  'binary frames': () =>
+    random.next() < 0.5
+      ? Buffer.from(JSON.stringify({ type: 'ping', id: 'bin' }))
+      : Buffer.from(Array.from({ length: 1 + random.int(4_000) }, () => random.int(256))),
+  'text that is not JSON': () =>
+    random.pick([
+      '',
+      ' ',
+      'not json',
+      '{',
+      '}',
+      '{"type":"ping"',
+      "{'type':'ping'}",
+      '{"type":"ping",}',
+      'NaN',
+      'undefined',
+      '\u2028',
+      String.fromCharCode(...Array.from({ length: 1 + random.int(200) }, () => 32 + random.int(90))),
+    ]),
   'payloads the topic refuses': () => {
     const [topic, payload] = random.pick<[string, unknown]>([
       ['ui.avatar.speak', { text: { toString: 1 } }],
@@ -106,8 +179,26 @@ const SHAPES: Record<string, () => string | Buffer> = {
     return JSON.stringify({ type: 'publish', topic, payload, id: 'pl' });
   },
   'auth frames with tokens that are not': () => {
-    const part = () => Buffer.from(JSON.stringify(random.pick<unknown>([{ alg: 'none' }, { alg: 'HS256', kid: 'v1' }, { alg: 'HS256', kid: { toString: 1 } }, { sub: 'ada', sid: 1, exp: 'never' }, wrongValue()]))).toString('base64url');
-    const token = random.pick([() => `${part()}.${part()}.`, () => `${part()}.${part()}.${part()}`, () => 'a.b.c', () => 'x'.repeat(1 + random.int(4_000)), () => '..', () => `${part()}`])();
+    const part = () =>
+      Buffer.from(
+        JSON.stringify(
+          random.pick<unknown>([
+            { alg: 'none' },
+            { alg: 'HS256', kid: 'v1' },
+            { alg: 'HS256', kid: { toString: 1 } },
+            { sub: 'ada', sid: 1, exp: 'never' },
+            wrongValue(),
+          ]),
+        ),
+      ).toString('base64url');
+    const token = random.pick([
+      () => `${part()}.${part()}.`,
+      () => `${part()}.${part()}.${part()}`,
+      () => 'a.b.c',
+      () => 'x'.repeat(1 + random.int(4_000)),
+      () => '..',
+      () => `${part()}`,
+    ])();
     return JSON.stringify({ type: 'auth', token, id: `auth-${random.int(1e9)}` });
   },
 };
@@ -120,7 +211,12 @@ describe('WebSocket frame fuzzing against the real gateway', () => {
 
   beforeAll(async () => {
     // Limits out of the way: here every malformed frame must reach the parser.
-    stack = await GatewayStack.start({ AICO_GATEWAY__WS_FRAMES_PER_MINUTE: '100000000', AICO_GATEWAY__WS_FRAME_BURST: '100000000', AICO_GATEWAY__WS_USER_FRAMES_PER_MINUTE: '100000000', AICO_GATEWAY__WS_USER_FRAME_BURST: '100000000' });
+    stack = await GatewayStack.start({
+      AICO_GATEWAY__WS_FRAMES_PER_MINUTE: '100000000',
+      AICO_GATEWAY__WS_FRAME_BURST: '100000000',
+      AICO_GATEWAY__WS_USER_FRAMES_PER_MINUTE: '100000000',
+      AICO_GATEWAY__WS_USER_FRAME_BURST: '100000000',
+    });
     // A user (not a guest) may publish on every WebSocket topic, so every payload check is reached.
     await addUser('mallory', 'user');
     token = (await login('mallory')).accessToken;
@@ -146,7 +242,10 @@ describe('WebSocket frame fuzzing against the real gateway', () => {
         sent++;
       }
       // Every frame is answered (auth frames after their token was checked): wait for as many answers, or the end.
-      const done = await Promise.race([socket.frames.next(() => socket.frames.frames.length - before >= PER_SHAPE, SIGNAL_TIMEOUT_MS).catch(() => undefined), socket.closed.then(() => undefined)]);
+      const done = await Promise.race([
+        socket.frames.next(() => socket.frames.frames.length - before >= PER_SHAPE, SIGNAL_TIMEOUT_MS).catch(() => undefined),
+        socket.closed.then(() => undefined),
+      ]);
       const answers = socket.frames.frames.slice(before);
       expect([shape, done !== undefined, answers.length]).toEqual([shape, true, PER_SHAPE]);
       const unexpected = answers.filter((answer) => answer['type'] !== 'error' || !EXPECTED_CODES.has(String(answer['code'])));
@@ -183,9 +282,15 @@ describe('WebSocket frame fuzzing against the real gateway', () => {
 async function normalClientWorks(stack: GatewayStack, token: string, existing?: TestSocket): Promise<void> {
   const client = existing ?? (await stack.connect(token));
   expect(await client.ask({ type: 'subscribe', topic: 'ui.avatar.', id: 'sub' })).toMatchObject({ type: 'subscribed', topic: 'ui.avatar.' });
-  expect(await client.ask({ type: 'publish', topic: 'ui.avatar.stop', payload: { conversationId: 'still-here' }, id: 'msg' })).toMatchObject({ type: 'published', topic: 'ui.avatar.stop' });
+  expect(await client.ask({ type: 'publish', topic: 'ui.avatar.stop', payload: { conversationId: 'still-here' }, id: 'msg' })).toMatchObject({
+    type: 'published',
+    topic: 'ui.avatar.stop',
+  });
   // Its own avatar speech comes back to it.
-  expect(await speakUntilHeard(client, 'heard')).toMatchObject({ source: 'gateway', payload: { userId: 'mallory', text: expect.stringMatching(/^heard \d+$/) } });
+  expect(await speakUntilHeard(client, 'heard')).toMatchObject({
+    source: 'gateway',
+    payload: { userId: 'mallory', text: expect.stringMatching(/^heard \d+$/) },
+  });
   if (!existing) client.socket.close();
 }
 
@@ -197,10 +302,13 @@ function upgradeThenReset(stack: GatewayStack, token: string): Promise<void> {
     raw.on('error', () => undefined);
     const secure = tlsConnect({ socket: raw, ca: stack.ca, checkServerIdentity: () => undefined }, () => {
       const key = Buffer.from('0123456789abcdef').toString('base64');
-      secure.write(`GET /ws HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: aico.v1, aico.bearer.${token}\r\n\r\n`, () => {
-        raw.resetAndDestroy();
-        resolve();
-      });
+      secure.write(
+        `GET /ws HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: aico.v1, aico.bearer.${token}\r\n\r\n`,
+        () => {
+          raw.resetAndDestroy();
+          resolve();
+        },
+      );
     });
     secure.on('error', () => resolve());
     raw.on('close', () => resolve());

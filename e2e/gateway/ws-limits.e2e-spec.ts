@@ -39,8 +39,15 @@ describe('WebSocket limits (real processes, small limits)', () => {
     expect(refused['message']).toContain('text: Too big: expected string to have <=16000 characters');
     expect(await publish('x'.repeat(16_000), 'max')).toMatchObject({ type: 'published', topic: 'ui.avatar.speak' });
     // Unknown fields are refused.
-    expect(await socket.ask({ type: 'publish', topic: 'ui.avatar.speak', payload: { text: 'hi', id: 'mine' }, id: 'extra' })).toMatchObject({ type: 'error', code: 'INVALID_PAYLOAD' });
-    expect(await socket.ask({ type: 'publish', topic: 'conversation.message.received', payload: { text: 'hi' }, id: 'message' })).toMatchObject({ type: 'error', code: 'FORBIDDEN_TOPIC', topic: 'conversation.message.received' });
+    expect(await socket.ask({ type: 'publish', topic: 'ui.avatar.speak', payload: { text: 'hi', id: 'mine' }, id: 'extra' })).toMatchObject({
+      type: 'error',
+      code: 'INVALID_PAYLOAD',
+    });
+    expect(await socket.ask({ type: 'publish', topic: 'conversation.message.received', payload: { text: 'hi' }, id: 'message' })).toMatchObject({
+      type: 'error',
+      code: 'FORBIDDEN_TOPIC',
+      topic: 'conversation.message.received',
+    });
     socket.socket.close();
   });
 
@@ -82,7 +89,12 @@ describe('WebSocket limits (real processes, small limits)', () => {
     other.socket.close();
     // One closed, and the gateway says it let it go: one more is welcome.
     const gateway = stack.gateway.process;
-    const gone = gateway.waitFor((line) => line.msg === 'WebSocket client disconnected' && line['userId'] === 'una', undefined, 'the disconnect of una', gateway.lines.length);
+    const gone = gateway.waitFor(
+      (line) => line.msg === 'WebSocket client disconnected' && line['userId'] === 'una',
+      undefined,
+      'the disconnect of una',
+      gateway.lines.length,
+    );
     sockets[0]!.socket.close();
     await gone;
     const again = await stack.connect(una.accessToken);

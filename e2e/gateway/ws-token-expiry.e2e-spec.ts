@@ -48,7 +48,10 @@ describe('WebSocket and access-token expiry (real processes)', () => {
     const [control, renewed] = await Promise.all([stack.connect(bob.accessToken), stack.connect(bob.accessToken)]);
     expect(await renewed.ask({ type: 'auth', token: ada.accessToken, id: 'ada' })).toMatchObject({ type: 'error', code: 'AUTH_MISMATCH' });
     expect(await renewed.ask({ type: 'auth', token: bobElsewhere.accessToken, id: 'other-session' })).toMatchObject({ type: 'error', code: 'AUTH_MISMATCH' });
-    expect(await renewed.ask({ type: 'auth', token: `${bob.accessToken.slice(0, -4)}AAAA`, id: 'forged' })).toMatchObject({ type: 'error', code: 'TOKEN_INVALID' });
+    expect(await renewed.ask({ type: 'auth', token: `${bob.accessToken.slice(0, -4)}AAAA`, id: 'forged' })).toMatchObject({
+      type: 'error',
+      code: 'TOKEN_INVALID',
+    });
     // The real refresh flow: a new access token of the same session.
     const refreshed = await stack.refresh(bob);
     expect(decodeJwt(refreshed.accessToken)['sid']).toBe(decodeJwt(bob.accessToken)['sid']);
@@ -62,7 +65,8 @@ describe('WebSocket and access-token expiry (real processes)', () => {
       renewed.ask({ type: 'auth', token: short, id: 'short' }),
       renewed.ask({ type: 'auth', token: refreshed.accessToken, id: 'fresh' }),
     ]);
-    for (const answer of [controlShort, renewedShort]) expect(answer).toEqual({ type: 'authenticated', expiresAt: new Date(expiresAt * 1000).toISOString(), id: 'short' });
+    for (const answer of [controlShort, renewedShort])
+      expect(answer).toEqual({ type: 'authenticated', expiresAt: new Date(expiresAt * 1000).toISOString(), id: 'short' });
     expect(fresh).toMatchObject({ type: 'authenticated', id: 'fresh' });
     expect(Date.parse(String(fresh['expiresAt']))).toBe((decodeJwt(refreshed.accessToken).exp ?? 0) * 1000);
 

@@ -8,7 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BusClient } from '@aico/bus';
 import { createTestClient } from '@aico/bus/testing';
-import { ModelsTopics, MonitorTopics, type JobDecision, type ModelLoaded, type ModelsStatusResponse, type ModelUnloaded, type ResourceStateChanged } from '@aico/contracts';
+import {
+  ModelsTopics,
+  MonitorTopics,
+  type JobDecision,
+  type ModelLoaded,
+  type ModelsStatusResponse,
+  type ModelUnloaded,
+  type ResourceStateChanged,
+} from '@aico/contracts';
 import type { ModelsStack } from './models-stack';
 import { SIGNAL_TIMEOUT_MS } from '../support/timing';
 
@@ -131,7 +139,11 @@ export class BusObserver {
  * Stops the monitor, does `meanwhile` (while no monitor runs), and starts it again with `env`; resolves once the
  * models service logged that it took the new monitor's word in (`expect`), when given.
  */
-export async function restartMonitor(stack: ModelsStack, env: NodeJS.ProcessEnv, options: { readonly meanwhile?: () => Promise<void>; readonly expect?: 'critical' | 'recovered' } = {}): Promise<void> {
+export async function restartMonitor(
+  stack: ModelsStack,
+  env: NodeJS.ProcessEnv,
+  options: { readonly meanwhile?: () => Promise<void>; readonly expect?: 'critical' | 'recovered' } = {},
+): Promise<void> {
   const since = stack.process('models').lines.length;
   await stack.process('monitor').stop();
   await options.meanwhile?.();

@@ -20,7 +20,10 @@ const PROMPT = 'abc';
 const waitingOf = (deltas: readonly GenerateDelta[]) => deltas.flatMap((delta) => (delta.kind.case === 'waiting' ? [delta.kind.value] : []));
 
 /** Resolves with the first delta that matches (the onDelta hook of a generation feeds it); rejects after the e2e deadline. */
-function deltaWatch(): { onDelta: (delta: GenerateDelta) => void; next: (what: string, predicate: (delta: GenerateDelta) => boolean) => Promise<GenerateDelta> } {
+function deltaWatch(): {
+  onDelta: (delta: GenerateDelta) => void;
+  next: (what: string, predicate: (delta: GenerateDelta) => boolean) => Promise<GenerateDelta>;
+} {
   const seen: GenerateDelta[] = [];
   let waiters: { predicate: (delta: GenerateDelta) => boolean; resolve: (delta: GenerateDelta) => void }[] = [];
   return {
@@ -32,7 +35,10 @@ function deltaWatch(): { onDelta: (delta: GenerateDelta) => void; next: (what: s
       const found = seen.find(predicate);
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ${what} delta within ${SIGNAL_TIMEOUT_MS} ms; deltas: ${JSON.stringify(seen.map((delta) => delta.kind))}`)), SIGNAL_TIMEOUT_MS);
+        const timer = setTimeout(
+          () => reject(new Error(`no ${what} delta within ${SIGNAL_TIMEOUT_MS} ms; deltas: ${JSON.stringify(seen.map((delta) => delta.kind))}`)),
+          SIGNAL_TIMEOUT_MS,
+        );
         waiters.push({
           predicate,
           resolve: (delta) => {
@@ -59,7 +65,10 @@ describe('generations admitted by the monitor', () => {
   };
 
   const generate = (maxTokens: number, extra: { jobClass?: JobClass; onDelta?: (delta: GenerateDelta) => void } = {}): Promise<Generated> =>
-    stack.generate({ input: { case: 'prompt', value: PROMPT }, model: MODEL, maxTokens, temperature: 0, ...(extra.jobClass ? { jobClass: extra.jobClass } : {}) }, extra.onDelta ? { onDelta: extra.onDelta } : {});
+    stack.generate(
+      { input: { case: 'prompt', value: PROMPT }, model: MODEL, maxTokens, temperature: 0, ...(extra.jobClass ? { jobClass: extra.jobClass } : {}) },
+      extra.onDelta ? { onDelta: extra.onDelta } : {},
+    );
 
   beforeAll(async () => {
     // The machine starts critical: the first test begins there.
@@ -145,7 +154,11 @@ describe('generations admitted by the monitor', () => {
     await watch.next('text', (delta) => delta.kind.case === 'text');
     // A person starts typing (the gateway's report): the monitor holds background work and asks running jobs to pause.
     const since = observer.events.length;
-    await stack.requester.publish(MonitorTopics.activityReported, { kind: ActivityKind.INPUT, occurredAt: timestampFromMs(Date.now()), client: 'e2e:admission' });
+    await stack.requester.publish(MonitorTopics.activityReported, {
+      kind: ActivityKind.INPUT,
+      occurredAt: timestampFromMs(Date.now()),
+      client: 'e2e:admission',
+    });
     await observer.waitFor('jobs.job.paused', (event) => event.topic === 'paused', since);
     await stack.process('models').waitForMessage('Generation paused on the monitor’s advice');
     // The slot is free while it waits, and the requester hears that it is paused.
@@ -153,7 +166,11 @@ describe('generations admitted by the monitor', () => {
     const pausedAt = await watch.next('waiting (paused)', waitingAt('paused'));
     expect(pausedAt.completionTokens).toBeLessThan(maxTokens);
 
-    await stack.requester.publish(MonitorTopics.activityReported, { kind: ActivityKind.AWAY, occurredAt: timestampFromMs(Date.now()), client: 'e2e:admission' });
+    await stack.requester.publish(MonitorTopics.activityReported, {
+      kind: ActivityKind.AWAY,
+      occurredAt: timestampFromMs(Date.now()),
+      client: 'e2e:admission',
+    });
     await observer.waitFor('jobs.job.resumed', (event) => event.topic === 'resumed', since);
     const { result, deltas, streamed } = await pending;
     expect(result).toMatchObject({ stopReason: StopReason.MAX_TOKENS, usage: { completionTokens: maxTokens } });
@@ -190,11 +207,18 @@ describe('generations admitted by the monitor', () => {
     // A monitor whose memory turns critical below 99 % available (the recorded machine has all of it available, so
     // resources are not critical): a model must leave 99 % of this machine's real memory available, which none can.
     let since = models.lines.length;
-    const tight = { ...machine.monitorEnv, AICO_MONITOR__POLICY__MIN_AVAILABLE_MEMORY_PERCENT: '99', AICO_MONITOR__POLICY__CRITICAL_AVAILABLE_MEMORY_PERCENT: '99' };
+    const tight = {
+      ...machine.monitorEnv,
+      AICO_MONITOR__POLICY__MIN_AVAILABLE_MEMORY_PERCENT: '99',
+      AICO_MONITOR__POLICY__CRITICAL_AVAILABLE_MEMORY_PERCENT: '99',
+    };
     await restartMonitor(stack, tight, { meanwhile: () => machine.roomy() });
     await models.waitForMessage(limits, SIGNAL_TIMEOUT_MS, since);
     const refused = await generate(8).catch((error: unknown) => error);
-    expect(refused).toMatchObject({ code: ModelsErrorCode.DoesNotFit, message: expect.stringMatching(/does not fit: it needs about .+ of memory .+ and 0 B is available/) });
+    expect(refused).toMatchObject({
+      code: ModelsErrorCode.DoesNotFit,
+      message: expect.stringMatching(/does not fit: it needs about .+ of memory .+ and 0 B is available/),
+    });
     expect((await stack.requester.request(ModelsTopics.status, {}, { timeoutMs: SIGNAL_TIMEOUT_MS })).loaded).toEqual([]);
 
     since = models.lines.length;

@@ -40,11 +40,19 @@ describe('the model catalog through the bus', () => {
   const request = <T>(send: (timeoutMs: number) => Promise<T>) => send(SIGNAL_TIMEOUT_MS);
 
   beforeAll(async () => {
-    environment = await createServiceTestEnvironment('tcp', { ...LOAD_TOLERANT_ENV, AICO_LOG__LEVEL: 'info', AICO_LOG__FILE: 'false', AICO_BUS__HEARTBEAT_INTERVAL_MS: '250' });
+    environment = await createServiceTestEnvironment('tcp', {
+      ...LOAD_TOLERANT_ENV,
+      AICO_LOG__LEVEL: 'info',
+      AICO_LOG__FILE: 'false',
+      AICO_BUS__HEARTBEAT_INTERVAL_MS: '250',
+    });
     inputs = join(environment.dir, 'inputs');
     modelsDir = join(environment.dir, 'models');
     await mkdir(inputs);
-    [tiny, other] = await Promise.all([makeTestModelFile(join(inputs, 'Tiny-Chat.gguf')), makeTestModelFile(join(inputs, 'other.gguf'), '--seed', '5', '--no-chat-template')]);
+    [tiny, other] = await Promise.all([
+      makeTestModelFile(join(inputs, 'Tiny-Chat.gguf')),
+      makeTestModelFile(join(inputs, 'other.gguf'), '--seed', '5', '--no-chat-template'),
+    ]);
     await start('bus');
     await Promise.all([start('keys'), start('storage')]);
     models = await start('models');
@@ -82,7 +90,10 @@ describe('the model catalog through the bus', () => {
     });
     expect((await readFile(join(modelsDir, 'tiny-chat.gguf'))).equals(await readFile(tiny.path))).toBe(true);
     // The entry is a storage record (so it is in backups); the weights are a file beside the database.
-    expect((await storage.getRecord(RecordKind.MODEL, 'tiny-chat')).record?.kind).toMatchObject({ case: 'model', value: { id: 'tiny-chat', sha256: tiny.sha256 } });
+    expect((await storage.getRecord(RecordKind.MODEL, 'tiny-chat')).record?.kind).toMatchObject({
+      case: 'model',
+      value: { id: 'tiny-chat', sha256: tiny.sha256 },
+    });
 
     await request((timeoutMs) => client.request(ModelsTopics.catalogImport, { path: other.path, name: 'other', sha256: other.sha256 }, { timeoutMs }));
     const used = await request((timeoutMs) => client.request(ModelsTopics.catalogUse, { name: 'other', purpose: ModelPurpose.CHAT }, { timeoutMs }));
@@ -124,10 +135,18 @@ describe('the model catalog through the bus', () => {
       [{ path: other.path, name: 'other' }, ModelsErrorCode.AlreadyExists, 'is in the catalog already'],
     ];
     for (const [payload, code, message] of refusals) {
-      await expect(request((timeoutMs) => client.request(ModelsTopics.catalogImport, payload, { timeoutMs }))).rejects.toMatchObject({ code, message: expect.stringContaining(message), source: 'models' });
+      await expect(request((timeoutMs) => client.request(ModelsTopics.catalogImport, payload, { timeoutMs }))).rejects.toMatchObject({
+        code,
+        message: expect.stringContaining(message),
+        source: 'models',
+      });
     }
-    await expect(request((timeoutMs) => client.request(ModelsTopics.catalogUse, { name: 'nobody' }, { timeoutMs }))).rejects.toMatchObject({ code: ModelsErrorCode.UnknownModel });
-    await expect(request((timeoutMs) => client.request(ModelsTopics.catalogRemove, { name: 'nobody' }, { timeoutMs }))).rejects.toMatchObject({ code: ModelsErrorCode.UnknownModel });
+    await expect(request((timeoutMs) => client.request(ModelsTopics.catalogUse, { name: 'nobody' }, { timeoutMs }))).rejects.toMatchObject({
+      code: ModelsErrorCode.UnknownModel,
+    });
+    await expect(request((timeoutMs) => client.request(ModelsTopics.catalogRemove, { name: 'nobody' }, { timeoutMs }))).rejects.toMatchObject({
+      code: ModelsErrorCode.UnknownModel,
+    });
     // Nothing was copied, the process is up and answering, and nothing was logged as an error.
     expect((await readdir(modelsDir)).sort()).toEqual(['other.gguf']);
     expect((await request((timeoutMs) => client.request(ModelsTopics.catalogList, {}, { timeoutMs }))).models.map((entry) => entry.id)).toEqual(['other']);
@@ -138,16 +157,22 @@ describe('the model catalog through the bus', () => {
     const server = await ModelFileServer.start();
     try {
       const url = server.serve('/models/Tiny-Chat.gguf', await readFile(tiny.path));
-      const { model } = await request((timeoutMs) => client.request(ModelsTopics.catalogPull, { source: `${url}?token=not-kept`, sha256: tiny.sha256 }, { timeoutMs }));
+      const { model } = await request((timeoutMs) =>
+        client.request(ModelsTopics.catalogPull, { source: `${url}?token=not-kept`, sha256: tiny.sha256 }, { timeoutMs }),
+      );
       expect(model).toMatchObject({ id: 'tiny-chat', sha256: tiny.sha256, source: url, architecture: 'llama' });
       expect((await readFile(join(modelsDir, 'tiny-chat.gguf'))).equals(await readFile(tiny.path))).toBe(true);
 
-      await expect(request((timeoutMs) => client.request(ModelsTopics.catalogPull, { source: url, name: 'wrong', sha256: other.sha256 }, { timeoutMs }))).rejects.toMatchObject({
+      await expect(
+        request((timeoutMs) => client.request(ModelsTopics.catalogPull, { source: url, name: 'wrong', sha256: other.sha256 }, { timeoutMs })),
+      ).rejects.toMatchObject({
         code: ModelsErrorCode.ChecksumMismatch,
         message: expect.stringContaining('Nothing was kept'),
       });
       expect((await readdir(modelsDir)).sort()).toEqual(['other.gguf', 'tiny-chat.gguf']);
-      await expect(request((timeoutMs) => client.request(ModelsTopics.catalogPull, { source: 'http://models.example/m.gguf' }, { timeoutMs }))).rejects.toMatchObject({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('plain http') });
+      await expect(
+        request((timeoutMs) => client.request(ModelsTopics.catalogPull, { source: 'http://models.example/m.gguf' }, { timeoutMs })),
+      ).rejects.toMatchObject({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('plain http') });
       expect(server.requests).toEqual(['/models/Tiny-Chat.gguf', '/models/Tiny-Chat.gguf']);
     } finally {
       await server.stop();
@@ -169,7 +194,10 @@ describe('the model catalog through the bus', () => {
     expect(imported).toMatchObject({ code: 0, stdout: expect.stringContaining('Imported third (llama, 128K parameters, F32, context 1024, chat template)') });
     expect(await runAico(['models', 'use', 'third', '--for', 'background'], env)).toMatchObject({ code: 0, stdout: 'third is now used for background.\n' });
     expect((await runAico(['models', 'list'], env)).stdout).toMatch(/^third +llama +128K +F32 +1024 +508\.8 KiB +yes +background$/m);
-    expect(await runAico(['models', 'import', join(inputs, 'notes.gguf')], env)).toMatchObject({ code: 65, stderr: expect.stringContaining('is not a GGUF model file') });
+    expect(await runAico(['models', 'import', join(inputs, 'notes.gguf')], env)).toMatchObject({
+      code: 65,
+      stderr: expect.stringContaining('is not a GGUF model file'),
+    });
     expect(await runAico(['models', 'remove', 'nobody'], env)).toMatchObject({ code: 66, stderr: expect.stringContaining('(MODELS_UNKNOWN_MODEL)') });
     expect(await runAico(['models', 'remove', 'third'], env)).toMatchObject({ code: 0, stdout: 'Removed third (508.8 KiB freed).\n' });
   });

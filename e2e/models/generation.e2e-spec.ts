@@ -13,7 +13,18 @@ import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { requestWhenRoutable } from '@aico/bus/testing';
 import { ModelPurpose, ModelsErrorCode, ModelsTopics, StopReason, type GenerateDelta } from '@aico/contracts';
-import { cpuTicks, MODELS_TEST_ENV, ModelsStack, predictContinuation, raw, textDeltas, textOf, waitingDeltas, type Generated, type GenerateRequestInit } from './models-stack';
+import {
+  cpuTicks,
+  MODELS_TEST_ENV,
+  ModelsStack,
+  predictContinuation,
+  raw,
+  textDeltas,
+  textOf,
+  waitingDeltas,
+  type Generated,
+  type GenerateRequestInit,
+} from './models-stack';
 import { AICO_CLI } from '../support/aico-cli';
 import { SIGNAL_TIMEOUT_MS } from '../support/timing';
 
@@ -40,7 +51,11 @@ describe('generation through the bus with the real engine', () => {
 
   beforeAll(async () => {
     stack = await ModelsStack.start({
-      modelsEnv: { AICO_MODELS__SEQUENCES: '1', AICO_MODELS__MAX_CONTEXT_SIZE: String(LONG_CONTEXT), AICO_MODELS__DEADLINE_MARGIN_MS: String(DEADLINE_MARGIN_MS) },
+      modelsEnv: {
+        AICO_MODELS__SEQUENCES: '1',
+        AICO_MODELS__MAX_CONTEXT_SIZE: String(LONG_CONTEXT),
+        AICO_MODELS__DEADLINE_MARGIN_MS: String(DEADLINE_MARGIN_MS),
+      },
     });
     // "long" is the chat model; "tiny" (its trained context: 1024 tokens) is for a prompt longer than its context.
     await stack.addModel('long', { context: LONG_CONTEXT }, [ModelPurpose.CHAT, ModelPurpose.EMBEDDING]);
@@ -99,7 +114,19 @@ describe('generation through the bus with the real engine', () => {
   });
 
   it('answers a chat through the model’s chat template', async () => {
-    const { result, deltas, streamed } = await stack.generate({ input: { case: 'chat', value: { messages: [{ role: 'system', content: 'You recite.' }, { role: 'user', content: 'Recite.' }] } }, temperature: 0, maxTokens: 12 });
+    const { result, deltas, streamed } = await stack.generate({
+      input: {
+        case: 'chat',
+        value: {
+          messages: [
+            { role: 'system', content: 'You recite.' },
+            { role: 'user', content: 'Recite.' },
+          ],
+        },
+      },
+      temperature: 0,
+      maxTokens: 12,
+    });
     // The ChatML template ends in "<|im_start|>assistant\n": the answer continues after the newline.
     const expected = await predictContinuation('\n', 12);
     expect(expected.startsWith('abcdef')).toBe(true);
@@ -110,7 +137,19 @@ describe('generation through the bus with the real engine', () => {
     expect(streamed).toBe(expected);
 
     // A chat that ends with the assistant's words: the model continues them.
-    const continued = await stack.generate({ input: { case: 'chat', value: { messages: [{ role: 'user', content: 'Recite.' }, { role: 'assistant', content: 'abc' }] } }, temperature: 0, maxTokens: 6 });
+    const continued = await stack.generate({
+      input: {
+        case: 'chat',
+        value: {
+          messages: [
+            { role: 'user', content: 'Recite.' },
+            { role: 'assistant', content: 'abc' },
+          ],
+        },
+      },
+      temperature: 0,
+      maxTokens: 6,
+    });
     expect(continued.result).toMatchObject({ text: await predictContinuation('abc', 6), stopReason: StopReason.MAX_TOKENS });
   });
 
@@ -150,7 +189,9 @@ describe('generation through the bus with the real engine', () => {
     const idleAfterCancel = await ticksAfterStop();
     expect(idleAfterCancel).toBeLessThanOrEqual(IDLE_TICKS);
     // A generation that is not (or no longer) there is not found.
-    await expect(stack.requester.request(ModelsTopics.generateCancel, { generationId: cancelled.generationId }, { timeoutMs: SIGNAL_TIMEOUT_MS })).resolves.toMatchObject({ found: false });
+    await expect(
+      stack.requester.request(ModelsTopics.generateCancel, { generationId: cancelled.generationId }, { timeoutMs: SIGNAL_TIMEOUT_MS }),
+    ).resolves.toMatchObject({ found: false });
 
     // The requester stops the stream itself: the same end, and its reply still comes with the text so far.
     const stopper = new AbortController();
@@ -169,16 +210,25 @@ describe('generation through the bus with the real engine', () => {
     expect(stopped.result.text).toBe(await predictContinuation('abc', stopped.result.usage!.completionTokens));
     const idleAfterStop = await ticksAfterStop();
     expect(idleAfterStop).toBeLessThanOrEqual(IDLE_TICKS);
-    Object.assign(figures, { cancelledAfterTokens: tokens, idleTicksAfterCancel: idleAfterCancel, idleTicksAfterStop: idleAfterStop, idleIntervalMs: IDLE_INTERVAL_MS });
+    Object.assign(figures, {
+      cancelledAfterTokens: tokens,
+      idleTicksAfterCancel: idleAfterCancel,
+      idleTicksAfterStop: idleAfterStop,
+      idleIntervalMs: IDLE_INTERVAL_MS,
+    });
   });
 
   it('stops a generation whose requester is killed mid-stream (aico generate, kill -9), and the CPU falls back to idle', async () => {
     const models = stack.process('models');
     const since = models.lines.length;
-    const cli = spawn(process.execPath, [AICO_CLI, 'generate', '--raw', '--model', 'long', '--max-tokens', String(LONG_CONTEXT - 16), '--temperature', '0', 'abc'], {
-      env: { PATH: process.env['PATH'], ...stack.environment.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const cli = spawn(
+      process.execPath,
+      [AICO_CLI, 'generate', '--raw', '--model', 'long', '--max-tokens', String(LONG_CONTEXT - 16), '--temperature', '0', 'abc'],
+      {
+        env: { PATH: process.env['PATH'], ...stack.environment.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const exited = once(cli, 'exit');
     let printed = '';
     // The command prints the text as it streams: kill it once 20 characters are on the screen.
@@ -195,7 +245,12 @@ describe('generation through the bus with the real engine', () => {
     await exited;
     expect(await predictContinuation('abc', printed.length)).toBe(printed);
     // The models service notices the requester is gone (it stops sending keep-alives) and ends the generation.
-    const ended = await models.waitFor((line) => line.msg === 'Generation ended' && line['why'] === 'the requester went away', SIGNAL_TIMEOUT_MS, 'the end of the killed requester’s generation', since);
+    const ended = await models.waitFor(
+      (line) => line.msg === 'Generation ended' && line['why'] === 'the requester went away',
+      SIGNAL_TIMEOUT_MS,
+      'the end of the killed requester’s generation',
+      since,
+    );
     expect(ended).toMatchObject({ model: 'long', stop: 'CANCELLED' });
     const idle = await ticksAfterStop();
     expect(idle).toBeLessThanOrEqual(IDLE_TICKS);
@@ -252,14 +307,19 @@ describe('generation through the bus with the real engine', () => {
     const firstId = randomUUID();
     let firstStarted!: () => void;
     const started = new Promise<void>((resolve) => (firstStarted = resolve));
-    const first = stack.generate(raw('abc', { model: 'long', maxTokens: LONG_CONTEXT - 16 }), { correlationId: firstId, onDelta: (delta) => void (delta.kind.case === 'text' && firstStarted()) });
+    const first = stack.generate(raw('abc', { model: 'long', maxTokens: LONG_CONTEXT - 16 }), {
+      correlationId: firstId,
+      onDelta: (delta) => void (delta.kind.case === 'text' && firstStarted()),
+    });
     first.catch(() => undefined);
     await started;
 
     // The second waits behind the running first; the third, sent once the second is queued, waits behind both.
     let secondQueued!: () => void;
     const queued = new Promise<void>((resolve) => (secondQueued = resolve));
-    const second = stack.generate(raw('abc', { model: 'long', maxTokens: 10 }), { onDelta: (delta) => void (delta.kind.case === 'waiting' && delta.kind.value.stage === 'queued' && secondQueued()) });
+    const second = stack.generate(raw('abc', { model: 'long', maxTokens: 10 }), {
+      onDelta: (delta) => void (delta.kind.case === 'waiting' && delta.kind.value.stage === 'queued' && secondQueued()),
+    });
     second.catch(() => undefined);
     await queued;
     let statusWhileWaiting: unknown;
@@ -291,7 +351,9 @@ describe('generation through the bus with the real engine', () => {
       expect(later.result).toMatchObject({ text: await predictContinuation(prompt, 10), stopReason: StopReason.MAX_TOKENS });
       expectContiguous(later.deltas);
       // The waiting deltas came before any text.
-      expect(later.deltas.findIndex((delta) => delta.kind.case === 'text')).toBeGreaterThan(later.deltas.findLastIndex((delta) => delta.kind.case === 'waiting'));
+      expect(later.deltas.findIndex((delta) => delta.kind.case === 'text')).toBeGreaterThan(
+        later.deltas.findLastIndex((delta) => delta.kind.case === 'waiting'),
+      );
       expect(textOf(later.deltas)).toBe(later.result.text);
       expect(later.result.usage!.queuedMs).toBeGreaterThan(0);
     }
@@ -306,18 +368,42 @@ describe('generation through the bus with the real engine', () => {
       message: expect.stringContaining('The prompt is 1501 tokens, and model "tiny" reads at most 1024 at once'),
       source: 'models',
     });
-    await expect(generate(raw('abc', { model: 'nobody' }))).rejects.toMatchObject({ code: ModelsErrorCode.UnknownModel, message: expect.stringContaining('nobody') });
-    await expect(generate(raw('abc', { model: 'long', temperature: 5 }))).rejects.toMatchObject({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('temperature must be from 0 (greedy) to 2, not 5') });
-    await expect(generate(raw('abc', { model: 'long', topP: 0 }))).rejects.toMatchObject({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('top_p must be above 0 and at most 1, not 0') });
-    await expect(generate(raw('', { model: 'long' }))).rejects.toMatchObject({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('The prompt is empty') });
-    await expect(generate({ input: { case: 'chat', value: { messages: [{ role: 'wizard', content: 'hi' }] } }, model: 'long' })).rejects.toMatchObject({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('chat.messages[0].role is "wizard"') });
-    await expect(generate(raw('abc', { model: 'long', jsonSchema: '{not json' }))).rejects.toMatchObject({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('json_schema is not JSON') });
+    await expect(generate(raw('abc', { model: 'nobody' }))).rejects.toMatchObject({
+      code: ModelsErrorCode.UnknownModel,
+      message: expect.stringContaining('nobody'),
+    });
+    await expect(generate(raw('abc', { model: 'long', temperature: 5 }))).rejects.toMatchObject({
+      code: ModelsErrorCode.InvalidArgument,
+      message: expect.stringContaining('temperature must be from 0 (greedy) to 2, not 5'),
+    });
+    await expect(generate(raw('abc', { model: 'long', topP: 0 }))).rejects.toMatchObject({
+      code: ModelsErrorCode.InvalidArgument,
+      message: expect.stringContaining('top_p must be above 0 and at most 1, not 0'),
+    });
+    await expect(generate(raw('', { model: 'long' }))).rejects.toMatchObject({
+      code: ModelsErrorCode.InvalidArgument,
+      message: expect.stringContaining('The prompt is empty'),
+    });
+    await expect(generate({ input: { case: 'chat', value: { messages: [{ role: 'wizard', content: 'hi' }] } }, model: 'long' })).rejects.toMatchObject({
+      code: ModelsErrorCode.InvalidArgument,
+      message: expect.stringContaining('chat.messages[0].role is "wizard"'),
+    });
+    await expect(generate(raw('abc', { model: 'long', jsonSchema: '{not json' }))).rejects.toMatchObject({
+      code: ModelsErrorCode.InvalidArgument,
+      message: expect.stringContaining('json_schema is not JSON'),
+    });
 
     // Files in the catalog that cannot be loaded (changed on disk after their import): llama.cpp's own reason.
     await stack.addModel('cut', { truncate: true, seed: 3 });
     await stack.addModel('alien', { architecture: 'aico-unknown', seed: 4 });
-    await expect(generate(raw('abc', { model: 'cut', maxTokens: 4 }))).rejects.toMatchObject({ code: ModelsErrorCode.Damaged, message: expect.stringContaining('data is not within the file bounds') });
-    await expect(generate(raw('abc', { model: 'alien', maxTokens: 4 }))).rejects.toMatchObject({ code: ModelsErrorCode.UnknownArchitecture, message: expect.stringContaining('aico-unknown') });
+    await expect(generate(raw('abc', { model: 'cut', maxTokens: 4 }))).rejects.toMatchObject({
+      code: ModelsErrorCode.Damaged,
+      message: expect.stringContaining('data is not within the file bounds'),
+    });
+    await expect(generate(raw('abc', { model: 'alien', maxTokens: 4 }))).rejects.toMatchObject({
+      code: ModelsErrorCode.UnknownArchitecture,
+      message: expect.stringContaining('aico-unknown'),
+    });
 
     // Still up, still generating.
     const after = await generate(raw('abc', { model: 'long', maxTokens: 5 }));
@@ -327,16 +413,22 @@ describe('generation through the bus with the real engine', () => {
 
   it('counts tokens, embeds texts, and shows the loaded model in its status', async () => {
     const request = <T>(send: (timeoutMs: number) => Promise<T>) => send(SIGNAL_TIMEOUT_MS);
-    const counted = await request((timeoutMs) => stack.requester.request(ModelsTopics.tokensCount, { input: { case: 'text', value: 'abcdefghij' }, model: 'tiny' }, { timeoutMs }));
+    const counted = await request((timeoutMs) =>
+      stack.requester.request(ModelsTopics.tokensCount, { input: { case: 'text', value: 'abcdefghij' }, model: 'tiny' }, { timeoutMs }),
+    );
     expect(counted).toMatchObject({ model: 'tiny', contextSize: 1024 });
     expect(counted.tokens).toBeGreaterThanOrEqual(10);
     expect(counted.tokens).toBeLessThanOrEqual(11);
-    const chat = await request((timeoutMs) => stack.requester.request(ModelsTopics.tokensCount, { input: { case: 'chat', value: { messages: [{ role: 'user', content: 'abc' }] } } }, { timeoutMs }));
+    const chat = await request((timeoutMs) =>
+      stack.requester.request(ModelsTopics.tokensCount, { input: { case: 'chat', value: { messages: [{ role: 'user', content: 'abc' }] } } }, { timeoutMs }),
+    );
     expect(chat).toMatchObject({ model: 'long', contextSize: LONG_CONTEXT });
     // The count is what a generation of that chat reads (what context budgeting needs).
     const answered = await stack.generate({ input: { case: 'chat', value: { messages: [{ role: 'user', content: 'abc' }] } }, temperature: 0, maxTokens: 1 });
     expect(chat.tokens).toBe(answered.result.usage!.promptTokens);
-    await expect(request((timeoutMs) => stack.requester.request(ModelsTopics.tokensCount, { model: 'long' }, { timeoutMs }))).rejects.toMatchObject({ code: ModelsErrorCode.InvalidArgument });
+    await expect(request((timeoutMs) => stack.requester.request(ModelsTopics.tokensCount, { model: 'long' }, { timeoutMs }))).rejects.toMatchObject({
+      code: ModelsErrorCode.InvalidArgument,
+    });
 
     const embedded = await request((timeoutMs) => stack.requester.request(ModelsTopics.embed, { texts: ['abc', 'abc', 'xyz'] }, { timeoutMs }));
     expect(embedded).toMatchObject({ model: 'long', dimensions: 64 });
@@ -345,18 +437,31 @@ describe('generation through the bus with the real engine', () => {
     expect(again).toEqual(a);
     expect(other).not.toEqual(a);
     expect(a!.every(Number.isFinite)).toBe(true);
-    await expect(request((timeoutMs) => stack.requester.request(ModelsTopics.embed, { texts: [] }, { timeoutMs }))).rejects.toMatchObject({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('at least one text') });
+    await expect(request((timeoutMs) => stack.requester.request(ModelsTopics.embed, { texts: [] }, { timeoutMs }))).rejects.toMatchObject({
+      code: ModelsErrorCode.InvalidArgument,
+      message: expect.stringContaining('at least one text'),
+    });
     // "tiny" reads 1024 tokens at once: a longer text is refused with the numbers, a text just short of it embeds.
-    await expect(request((timeoutMs) => stack.requester.request(ModelsTopics.embed, { texts: ['abc', 'abcdefghij'.repeat(150)], model: 'tiny' }, { timeoutMs }))).rejects.toMatchObject({
+    await expect(
+      request((timeoutMs) => stack.requester.request(ModelsTopics.embed, { texts: ['abc', 'abcdefghij'.repeat(150)], model: 'tiny' }, { timeoutMs })),
+    ).rejects.toMatchObject({
       code: ModelsErrorCode.PromptTooLong,
       message: expect.stringContaining('texts[1] is 150'),
     });
-    const nearlyFull = await request((timeoutMs) => stack.requester.request(ModelsTopics.embed, { texts: ['abcdefghij'.repeat(100)], model: 'tiny' }, { timeoutMs }));
+    const nearlyFull = await request((timeoutMs) =>
+      stack.requester.request(ModelsTopics.embed, { texts: ['abcdefghij'.repeat(100)], model: 'tiny' }, { timeoutMs }),
+    );
     expect(nearlyFull).toMatchObject({ model: 'tiny', dimensions: 64 });
     expect(nearlyFull.embeddings[0]!.values).toHaveLength(64);
 
     const status = await request((timeoutMs) => stack.requester.request(ModelsTopics.status, {}, { timeoutMs }));
-    expect(status).toMatchObject({ backend: 'llama.cpp', running: 0, waiting: 0, loaded: [{ name: 'tiny', contextSize: 1024, sequences: 1, threads: 1, gpu: 'cpu', gpuLayers: 0 }], lastUnloadReason: 'replaced' });
+    expect(status).toMatchObject({
+      backend: 'llama.cpp',
+      running: 0,
+      waiting: 0,
+      loaded: [{ name: 'tiny', contextSize: 1024, sequences: 1, threads: 1, gpu: 'cpu', gpuLayers: 0 }],
+      lastUnloadReason: 'replaced',
+    });
     expect(status.loaded[0]!.memoryBytes).toBeGreaterThan(0n);
     expect(status.loaded[0]!.unloadAt).toBeDefined();
     expect(status.rssBytes).toBeGreaterThan(0n);
@@ -369,7 +474,10 @@ describe('generation through the bus with the real engine', () => {
     const firstId = randomUUID();
     let firstStarted!: () => void;
     const started = new Promise<void>((resolve) => (firstStarted = resolve));
-    const first = stack.generate(raw('abc', { model: 'long', maxTokens: LONG_CONTEXT - 16 }), { correlationId: firstId, onDelta: (delta) => void (delta.kind.case === 'text' && firstStarted()) });
+    const first = stack.generate(raw('abc', { model: 'long', maxTokens: LONG_CONTEXT - 16 }), {
+      correlationId: firstId,
+      onDelta: (delta) => void (delta.kind.case === 'text' && firstStarted()),
+    });
     first.catch(() => undefined);
     await started;
 
@@ -397,15 +505,24 @@ describe('generation through the bus with the real engine', () => {
     await requestWhenRoutable((timeoutMs) => stack.requester.request(ModelsTopics.status, {}, { timeoutMs }), SIGNAL_TIMEOUT_MS);
     await expect(stack.generate(raw('abc', { model: 'tiny', maxTokens: 4 }))).rejects.toMatchObject({
       code: ModelsErrorCode.DoesNotFit,
-      message: expect.stringMatching(/^Model "tiny" does not fit: it needs about .+ of memory \(the model .+, a context of 1024 tokens .+, .+ kept free\) and .+ is available\. Try .+/),
-      details: expect.objectContaining({ model: 'tiny', neededRamBytes: expect.any(String), freeRamBytes: expect.any(String), shortByBytes: expect.any(String) }),
+      message: expect.stringMatching(
+        /^Model "tiny" does not fit: it needs about .+ of memory \(the model .+, a context of 1024 tokens .+, .+ kept free\) and .+ is available\. Try .+/,
+      ),
+      details: expect.objectContaining({
+        model: 'tiny',
+        neededRamBytes: expect.any(String),
+        freeRamBytes: expect.any(String),
+        shortByBytes: expect.any(String),
+      }),
     });
     // Refused before loading: nothing is in memory, and nothing was loaded.
     const status = await stack.requester.request(ModelsTopics.status, {}, { timeoutMs: SIGNAL_TIMEOUT_MS });
     expect(status).toMatchObject({ loaded: [], running: 0, waiting: 0 });
     expect(stack.process('models').lines.filter((line) => line.msg === 'Model loaded')).toEqual([]);
     // Counting tokens reads the vocabulary alone: it still answers.
-    await expect(stack.requester.request(ModelsTopics.tokensCount, { input: { case: 'text', value: 'abc' }, model: 'tiny' }, { timeoutMs: SIGNAL_TIMEOUT_MS })).resolves.toMatchObject({ model: 'tiny' });
+    await expect(
+      stack.requester.request(ModelsTopics.tokensCount, { input: { case: 'text', value: 'abc' }, model: 'tiny' }, { timeoutMs: SIGNAL_TIMEOUT_MS }),
+    ).resolves.toMatchObject({ model: 'tiny' });
     expect(stack.process('models').lines.filter((line) => line.level >= 50)).toEqual([]);
   });
 });

@@ -8,7 +8,16 @@ import { pathToFileURL } from 'node:url';
 import { mkdir, readFile } from 'node:fs/promises';
 import { type BusClient, type StreamRequestOptions } from '@aico/bus';
 import { createTestClient, requestWhenRoutable } from '@aico/bus/testing';
-import { ModelsTopics, MonitorTopics, StorageTopics, type GenerateDelta, type GenerateDeltaSchema, type GenerateRequestSchema, type GenerateResult, type ModelPurpose } from '@aico/contracts';
+import {
+  ModelsTopics,
+  MonitorTopics,
+  StorageTopics,
+  type GenerateDelta,
+  type GenerateDeltaSchema,
+  type GenerateRequestSchema,
+  type GenerateResult,
+  type ModelPurpose,
+} from '@aico/contracts';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service/testing';
 import { StorageClient } from '@aico/storage-client';
@@ -77,7 +86,9 @@ export class ModelsStack {
   }
 
   /** Bus, storage, a monitor (unless `monitorEnv` is false) and the models app, each ready. */
-  static async start(options: { readonly modelsEnv?: NodeJS.ProcessEnv; readonly monitorEnv?: NodeJS.ProcessEnv | false; readonly everyAppEnv?: NodeJS.ProcessEnv } = {}): Promise<ModelsStack> {
+  static async start(
+    options: { readonly modelsEnv?: NodeJS.ProcessEnv; readonly monitorEnv?: NodeJS.ProcessEnv | false; readonly everyAppEnv?: NodeJS.ProcessEnv } = {},
+  ): Promise<ModelsStack> {
     const environment = await createServiceTestEnvironment('ipc', {
       ...LOAD_TOLERANT_ENV,
       AICO_LOG__LEVEL: 'info',
@@ -85,7 +96,10 @@ export class ModelsStack {
       AICO_BUS__HEARTBEAT_INTERVAL_MS: '250',
       ...options.everyAppEnv,
     });
-    const requester = createTestClient('gateway', environment.keys, environment.endpoints, { requestTimeoutMs: SIGNAL_TIMEOUT_MS, streamIdleTimeoutMs: 10_000 });
+    const requester = createTestClient('gateway', environment.keys, environment.endpoints, {
+      requestTimeoutMs: SIGNAL_TIMEOUT_MS,
+      streamIdleTimeoutMs: 10_000,
+    });
     const catalogClient = createTestClient('models', environment.keys, environment.endpoints);
     const stack = new ModelsStack(environment, requester, catalogClient);
     try {
@@ -97,7 +111,8 @@ export class ModelsStack {
       await Promise.all([requester.connect(), catalogClient.connect()]);
       await requestWhenRoutable((timeoutMs) => catalogClient.request(StorageTopics.databaseCheck, {}, { timeoutMs }), SIGNAL_TIMEOUT_MS);
       await requestWhenRoutable((timeoutMs) => requester.request(ModelsTopics.status, {}, { timeoutMs }), SIGNAL_TIMEOUT_MS);
-      if (options.monitorEnv !== false) await requestWhenRoutable((timeoutMs) => requester.request(MonitorTopics.resourceStatus, {}, { timeoutMs }), SIGNAL_TIMEOUT_MS);
+      if (options.monitorEnv !== false)
+        await requestWhenRoutable((timeoutMs) => requester.request(MonitorTopics.resourceStatus, {}, { timeoutMs }), SIGNAL_TIMEOUT_MS);
       return stack;
     } catch (error) {
       await stack.stop();
@@ -211,7 +226,11 @@ export const predictContinuation = (prompt: string, tokens: number): Promise<str
 export type GenerateRequestInit = MessageInitShape<typeof GenerateRequestSchema>;
 
 /** A greedy raw completion of `prompt` (the test models' output is then known: predictContinuation). */
-export const raw = (prompt: string, fields: Omit<GenerateRequestInit, 'input' | '$typeName'> = {}): GenerateRequestInit => ({ temperature: 0, ...fields, input: { case: 'prompt', value: prompt } });
+export const raw = (prompt: string, fields: Omit<GenerateRequestInit, 'input' | '$typeName'> = {}): GenerateRequestInit => ({
+  temperature: 0,
+  ...fields,
+  input: { case: 'prompt', value: prompt },
+});
 
 export const textDeltas = (deltas: readonly GenerateDelta[]): GenerateDelta[] => deltas.filter((delta) => delta.kind.case === 'text');
 

@@ -31,9 +31,18 @@ describe('the models app with the Ollama back end', () => {
     const { result, deltas } = await stack.generate(raw('Once upon', { model: 'llama3.2:3b', maxTokens: 8 }));
     expect(textDeltas(deltas).map((delta) => (delta.kind.case === 'text' ? delta.kind.value : ''))).toEqual(['Hello', ',', ' world']);
     expect(deltas.map((delta) => Number(delta.sequence))).toEqual(deltas.map((_, index) => index + 1));
-    expect(result).toMatchObject({ text: 'Hello, world', stopReason: StopReason.END_OF_SEQUENCE, model: 'llama3.2:3b', usage: { promptTokens: 7, completionTokens: 3 } });
+    expect(result).toMatchObject({
+      text: 'Hello, world',
+      stopReason: StopReason.END_OF_SEQUENCE,
+      model: 'llama3.2:3b',
+      usage: { promptTokens: 7, completionTokens: 3 },
+    });
     expect(result.jobId).not.toBe('');
-    expect(ollama.requests.find((entry) => entry.path === '/api/generate')!.body).toMatchObject({ prompt: 'Once upon', raw: true, options: { num_predict: 8, temperature: 0 } });
+    expect(ollama.requests.find((entry) => entry.path === '/api/generate')!.body).toMatchObject({
+      prompt: 'Once upon',
+      raw: true,
+      options: { num_predict: 8, temperature: 0 },
+    });
     const status = await stack.requester.request(ModelsTopics.status, {}, { timeoutMs: SIGNAL_TIMEOUT_MS });
     expect(status.backend).toBe('ollama');
     // The aico catalog serves llama.cpp only: under Ollama a change to it is refused, saying where models live.
@@ -52,7 +61,8 @@ describe('the models app with the Ollama back end', () => {
       stack.generate(raw('Once', { model: 'llama3.2:3b' }), {
         correlationId: generationId,
         onDelta: (delta) => {
-          if (delta.kind.case === 'text' && ++texts === 3) cancelling = stack.requester.request(ModelsTopics.generateCancel, { generationId, reason: 'enough' }, { timeoutMs: SIGNAL_TIMEOUT_MS });
+          if (delta.kind.case === 'text' && ++texts === 3)
+            cancelling = stack.requester.request(ModelsTopics.generateCancel, { generationId, reason: 'enough' }, { timeoutMs: SIGNAL_TIMEOUT_MS });
         },
       }),
       ollama.closedEarly(),
@@ -71,6 +81,8 @@ describe('the models app with the Ollama back end', () => {
     expect(failure).toMatchObject({ code: ModelsErrorCode.BackendUnavailable });
     expect((failure as Error).message).toContain(`Ollama at ${url} does not answer`);
     expect((failure as Error).message).toContain('is Ollama running? (ollama serve)');
-    await expect(stack.requester.request(ModelsTopics.generateCancel, { generationId: randomUUID() }, { timeoutMs: SIGNAL_TIMEOUT_MS })).resolves.toMatchObject({ found: false });
+    await expect(stack.requester.request(ModelsTopics.generateCancel, { generationId: randomUUID() }, { timeoutMs: SIGNAL_TIMEOUT_MS })).resolves.toMatchObject(
+      { found: false },
+    );
   });
 });

@@ -45,7 +45,8 @@ describe('monitor as a real process', () => {
 
     observer = createTestClient('scheduler', environment.keys, environment.endpoints);
     await observer.connect();
-    const bothFound = (sample: ResourceSample) => [bus.pid, monitor.pid].every((pid) => sample.processes.some((process) => process.pid === pid && process.found));
+    const bothFound = (sample: ResourceSample) =>
+      [bus.pid, monitor.pid].every((pid) => sample.processes.some((process) => process.pid === pid && process.found));
     const sample = await nextValue<ResourceSample>(
       (deliver) => observer!.subscribe(MonitorTopics.resourceSample, (message) => bothFound(message.payload) && deliver(message.payload)),
       SIGNAL_TIMEOUT_MS,
@@ -54,7 +55,9 @@ describe('monitor as a real process', () => {
     expect(sample.processes.find((process) => process.pid === monitor.pid)).toMatchObject({ service: 'monitor', found: true });
     expect(sample.processes.find((process) => process.pid === bus.pid)!.rssBytes).toBeGreaterThan(10_000_000n);
 
-    const reply = await requestWhenRoutable((timeoutMs) => observer!.request(MonitorTopics.jobSubmit, { id: 'e2e-chat', jobClass: JobClass.INTERACTIVE }, { timeoutMs }));
+    const reply = await requestWhenRoutable((timeoutMs) =>
+      observer!.request(MonitorTopics.jobSubmit, { id: 'e2e-chat', jobClass: JobClass.INTERACTIVE }, { timeoutMs }),
+    );
     expect(reply.job).toMatchObject({ state: JobState.RUNNING, submitter: 'scheduler' });
 
     monitor.signal('SIGTERM');

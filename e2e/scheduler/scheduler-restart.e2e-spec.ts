@@ -97,7 +97,8 @@ describe('scheduler across a restart, with real processes', () => {
     retry: { maxAttempts: 2, initialBackoffMs: 500, maxBackoffMs: 500 },
     missedRunPolicy,
   });
-  const ended = (name: string, what: string, match: (event: RunFinished) => boolean = () => true) => ends.next((event) => event.lastAttempt?.task === name && match(event), `${name} (${what})`);
+  const ended = (name: string, what: string, match: (event: RunFinished) => boolean = () => true) =>
+    ends.next((event) => event.lastAttempt?.task === name && match(event), `${name} (${what})`);
 
   beforeAll(async () => {
     backups = await mkdtemp(join(tmpdir(), 'aico-e2e-backups-'));
@@ -156,7 +157,16 @@ describe('scheduler across a restart, with real processes', () => {
       return reply.record.kind.value;
     };
     const [catchUp, noCatchUp, dormant] = [await stored('catch-up'), await stored('no-catch-up'), await stored('dormant')];
-    expect(catchUp).toMatchObject({ owner: 'monitor', intervalMs: BigInt(INTERVAL_MS), topic: 'system.health.ping', missedRunPolicy: 'run-once', maxAttempts: 2, backoffInitialMs: 500, timeoutMs: TASK_TIMEOUT_MS, enabled: true });
+    expect(catchUp).toMatchObject({
+      owner: 'monitor',
+      intervalMs: BigInt(INTERVAL_MS),
+      topic: 'system.health.ping',
+      missedRunPolicy: 'run-once',
+      maxAttempts: 2,
+      backoffInitialMs: 500,
+      timeoutMs: TASK_TIMEOUT_MS,
+      enabled: true,
+    });
     expect(noCatchUp).toMatchObject({ missedRunPolicy: 'skip', enabled: true });
     expect(dormant).toMatchObject({ enabled: false });
     expect(dormant.nextRunAt).toBeUndefined();
@@ -173,7 +183,11 @@ describe('scheduler across a restart, with real processes', () => {
     const skipped = (await ended('no-catch-up', 'skipped', (event) => event.lastAttempt?.trigger === RunTrigger.MISSED)).lastAttempt!;
     expect(skipped).toMatchObject({ status: RunStatus.SKIPPED, attempt: 0 });
     expect(skipped.error).toMatch(/^\d+ occurrences? from \S+ missed while the scheduler was not running; the missed-run policy is skip\.$/);
-    expect(scheduler.lines.some((line) => line.msg === 'Running a task once for the occurrences missed while the scheduler was not running' && line['task'] === 'catch-up')).toBe(true);
+    expect(
+      scheduler.lines.some(
+        (line) => line.msg === 'Running a task once for the occurrences missed while the scheduler was not running' && line['task'] === 'catch-up',
+      ),
+    ).toBe(true);
     expect(pinged.filter((name) => name === 'catch-up').length).toBeGreaterThan(pingsBefore);
     expect(pinged).not.toContain('dormant');
 

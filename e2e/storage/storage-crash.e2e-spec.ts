@@ -89,7 +89,7 @@ describe('storage durability under SIGTERM and SIGKILL', () => {
     }
 
     const counts = new Map<string, number>();
-    for (let after = 0n; ; ) {
+    for (let after = 0n; ;) {
       const page = await writes.queryEvents({ topicPrefix: TOPIC, afterSequence: after, limit: 1000 });
       if (page.events.length === 0) break;
       for (const event of page.events) counts.set(event.messageId, (counts.get(event.messageId) ?? 0) + 1);

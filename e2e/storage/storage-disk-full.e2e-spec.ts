@@ -52,7 +52,11 @@ describe('storage on a full disk', () => {
         failure = error;
       }
     }
-    expect(failure).toMatchObject({ code: expect.stringMatching(/^STORAGE_(DISK_FULL|IO)$/), message: expect.stringMatching(/full|file-size limit/), source: 'storage' });
+    expect(failure).toMatchObject({
+      code: expect.stringMatching(/^STORAGE_(DISK_FULL|IO)$/),
+      message: expect.stringMatching(/full|file-size limit/),
+      source: 'storage',
+    });
     expect(acknowledged.length).toBeGreaterThan(3);
 
     // Still up, still answering, still consistent, and the acknowledged writes are readable.
@@ -84,7 +88,9 @@ describe('storage on a real full file system (tmpfs)', () => {
   beforeAll(async () => {
     environment = await createServiceTestEnvironment('tcp', { AICO_LOG__LEVEL: 'info', AICO_LOG__FILE: 'false' });
     mounted = await Tmpfs.mount(48);
-    process.stdout.write(`${JSON.stringify('tmpfs' in mounted ? { diskFullVariant: 'tmpfs' } : { diskFullVariant: 'rlimit-only', tmpfsRefused: mounted.refused })}\n`);
+    process.stdout.write(
+      `${JSON.stringify('tmpfs' in mounted ? { diskFullVariant: 'tmpfs' } : { diskFullVariant: 'rlimit-only', tmpfsRefused: mounted.refused })}\n`,
+    );
     if (!('tmpfs' in mounted)) return;
     const bus = new ServiceProcess('bus', BUS, [], environment.env);
     processes.push(bus);
@@ -94,7 +100,19 @@ describe('storage on a real full file system (tmpfs)', () => {
     store = new StorageClient(client, { attemptTimeoutMs: 5_000 });
     // Bus history keeps coming in all along: log entries of another service.
     let sent = 0;
-    load = setInterval(() => void client.publish(SystemTopics.logEntry, { service: 'load', level: LogLevel.INFO, message: `load ${sent++}`, timestamp: timestampFromMs(Date.now()), fieldsJson: JSON.stringify({ pad: 'p'.repeat(2048) }) }).catch(() => undefined), 10);
+    load = setInterval(
+      () =>
+        void client
+          .publish(SystemTopics.logEntry, {
+            service: 'load',
+            level: LogLevel.INFO,
+            message: `load ${sent++}`,
+            timestamp: timestampFromMs(Date.now()),
+            fieldsJson: JSON.stringify({ pad: 'p'.repeat(2048) }),
+          })
+          .catch(() => undefined),
+      10,
+    );
   }, 60_000);
   afterAll(async () => {
     clearInterval(load);
@@ -124,7 +142,13 @@ describe('storage on a real full file system (tmpfs)', () => {
     await requestWhenRoutable((timeoutMs) => client.request(StorageTopics.databaseCheck, {}, { timeoutMs }));
     /** Fails with what happened when the process is gone (a storage client would only time out). */
     const alive = () => {
-      if (exit !== undefined) throw new Error(`storage exited (${JSON.stringify(exit)}); its last lines: ${child.lines.slice(-3).map((line) => line.msg).join(' | ')}`);
+      if (exit !== undefined)
+        throw new Error(
+          `storage exited (${JSON.stringify(exit)}); its last lines: ${child.lines
+            .slice(-3)
+            .map((line) => line.msg)
+            .join(' | ')}`,
+        );
     };
     return { child, alive };
   };
@@ -159,7 +183,11 @@ describe('storage on a real full file system (tmpfs)', () => {
     // 1. No reserve: the disk fills up under history and state alike.
     const since = storage.lines.length;
     const filler = await tmpfs.fill();
-    expect(await putUntilRefused('fill', acknowledged)).toMatchObject({ code: 'STORAGE_DISK_FULL', message: expect.stringContaining('is full'), source: 'storage' });
+    expect(await putUntilRefused('fill', acknowledged)).toMatchObject({
+      code: 'STORAGE_DISK_FULL',
+      message: expect.stringContaining('is full'),
+      source: 'storage',
+    });
     // Its history batches fail too, counted.
     await eventually(async () => (alive(), (await store.checkDatabase()).historyDropped > 0n ? true : undefined), 'history dropped and counted');
     // Still up and answering, consistent, everything acknowledged readable; failures logged once each.

@@ -14,8 +14,11 @@ export interface CliRun {
 export function runAico(args: readonly string[], env: NodeJS.ProcessEnv, input = '', command: readonly string[] = []): Promise<CliRun> {
   const [file, ...prefix] = command.length > 0 ? command : [process.execPath];
   return new Promise((resolve) => {
-    const child = execFile(file!, [...prefix, ...(command.length > 0 ? [process.execPath] : []), AICO_CLI, ...args], { env: { PATH: process.env['PATH'], ...env }, timeout: 180_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    const child = execFile(
+      file!,
+      [...prefix, ...(command.length > 0 ? [process.execPath] : []), AICO_CLI, ...args],
+      { env: { PATH: process.env['PATH'], ...env }, timeout: 180_000 },
+      (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
     child.stdin!.end(input);
   });

@@ -73,24 +73,27 @@ export interface ImageStats {
  */
 export async function imageStats(scratch: Page, png: Buffer): Promise<ImageStats> {
   await installDecoder(scratch);
-  return scratch.evaluate(async (dataUrl) => {
-    const { width, height, data } = await (window as unknown as DecoderWindow).__aicoDecodePng(dataUrl);
-    const colours = new Set<number>();
-    let sum = 0;
-    let sumOfSquares = 0;
-    const pixels = data.length / 4;
-    for (let i = 0; i < data.length; i += 4) {
-      const r = data[i]!;
-      const g = data[i + 1]!;
-      const b = data[i + 2]!;
-      colours.add((r << 16) | (g << 8) | b);
-      const luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-      sum += luminance;
-      sumOfSquares += luminance * luminance;
-    }
-    const mean = sum / pixels;
-    return { width, height, distinctColours: colours.size, meanLuminance: mean, luminanceVariance: sumOfSquares / pixels - mean * mean };
-  }, `data:image/png;base64,${png.toString('base64')}`);
+  return scratch.evaluate(
+    async (dataUrl) => {
+      const { width, height, data } = await (window as unknown as DecoderWindow).__aicoDecodePng(dataUrl);
+      const colours = new Set<number>();
+      let sum = 0;
+      let sumOfSquares = 0;
+      const pixels = data.length / 4;
+      for (let i = 0; i < data.length; i += 4) {
+        const r = data[i]!;
+        const g = data[i + 1]!;
+        const b = data[i + 2]!;
+        colours.add((r << 16) | (g << 8) | b);
+        const luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+        sum += luminance;
+        sumOfSquares += luminance * luminance;
+      }
+      const mean = sum / pixels;
+      return { width, height, distinctColours: colours.size, meanLuminance: mean, luminanceVariance: sumOfSquares / pixels - mean * mean };
+    },
+    `data:image/png;base64,${png.toString('base64')}`,
+  );
 }
 
 /** The share of pixels (0..1) that differ by more than `tolerance` in any channel between two PNGs of one size. */

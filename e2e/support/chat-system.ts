@@ -8,7 +8,10 @@ import { GatewayClient } from './gateway-client';
 import { RunningSystem, type SystemUser } from './system';
 import { makeTestModelFile } from './test-models';
 
-export async function startSystemWithChatModel(dir: string, options: { readonly password: string; readonly users: readonly SystemUser[] }): Promise<{ system: RunningSystem; api: GatewayClient }> {
+export async function startSystemWithChatModel(
+  dir: string,
+  options: { readonly password: string; readonly users: readonly SystemUser[] },
+): Promise<{ system: RunningSystem; api: GatewayClient }> {
   const model = await makeTestModelFile(join(dir, 'tiny.gguf'), '--context', '4096');
   const system = await RunningSystem.start({
     password: options.password,

@@ -28,7 +28,9 @@ import { SIGNAL_TIMEOUT_MS } from './timing';
  * reads "abcdefghijklmnopqrstuvwxyz. abcdefghijklmnopqrstuvwxyz. …", so replies have sentence ends the avatar speaks.
  */
 /** The events a front end follows (requests on the same prefixes are not recorded). */
-const EVENT_TOPICS = new Set([...Object.values(ConversationTopics), GatewayTopics.avatarSpeak, GatewayTopics.avatarStop].filter((d) => d.kind === 'event').map((d) => d.topic));
+const EVENT_TOPICS = new Set(
+  [...Object.values(ConversationTopics), GatewayTopics.avatarSpeak, GatewayTopics.avatarStop].filter((d) => d.kind === 'event').map((d) => d.topic),
+);
 
 export const SENTENCE_VOCABULARY = 'abcdefghijklmnopqrstuvwxyz. ';
 /** The catalog name of the stack's chat model. */
@@ -75,7 +77,13 @@ export class ConversationEvents {
 
   record(message: IncomingMessage): void {
     if (!EVENT_TOPICS.has(message.topic)) return;
-    const event: RecordedEvent = { topic: message.topic, payload: message.payload, attributes: { ...message.envelope.attributes }, source: message.source, receivedAt: Date.now() };
+    const event: RecordedEvent = {
+      topic: message.topic,
+      payload: message.payload,
+      attributes: { ...message.envelope.attributes },
+      source: message.source,
+      receivedAt: Date.now(),
+    };
     this.all.push(event);
     this.waiters = this.waiters.filter((waiter) => (waiter.predicate(event) ? (waiter.resolve(event), false) : true));
   }
@@ -85,7 +93,18 @@ export class ConversationEvents {
     const seen = this.all.slice(since).find(predicate);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${what} within ${timeoutMs} ms; last events: ${this.all.slice(-5).map((e) => e.topic).join(', ')}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `no ${what} within ${timeoutMs} ms; last events: ${this.all
+                .slice(-5)
+                .map((e) => e.topic)
+                .join(', ')}`,
+            ),
+          ),
+        timeoutMs,
+      );
       this.waiters.push({
         predicate,
         resolve: (event) => {
@@ -98,7 +117,10 @@ export class ConversationEvents {
 
   /** Payloads of one topic received so far, optionally filtered. */
   of<T>(topic: string, predicate: (payload: T) => boolean = () => true): T[] {
-    return this.all.filter((event) => event.topic === topic).map((event) => event.payload as T).filter(predicate);
+    return this.all
+      .filter((event) => event.topic === topic)
+      .map((event) => event.payload as T)
+      .filter(predicate);
   }
 
   /** The reply's deltas received so far (arrival order). */
@@ -112,9 +134,11 @@ export class ConversationEvents {
   }
 
   completion(replyId: string, timeoutMs = SIGNAL_TIMEOUT_MS): Promise<ReplyCompleted> {
-    return this.waitFor((event) => event.topic === ConversationTopics.replyCompleted.topic && (event.payload as ReplyCompleted).replyId === replyId, `completion of reply ${replyId}`, timeoutMs).then(
-      (event) => event.payload as ReplyCompleted,
-    );
+    return this.waitFor(
+      (event) => event.topic === ConversationTopics.replyCompleted.topic && (event.payload as ReplyCompleted).replyId === replyId,
+      `completion of reply ${replyId}`,
+      timeoutMs,
+    ).then((event) => event.payload as ReplyCompleted);
   }
 
   /** The n-th text delta of a reply (1-based), once it arrived. */
@@ -127,15 +151,19 @@ export class ConversationEvents {
   }
 
   messageReceived(messageId: string): Promise<ConversationMessage> {
-    return this.waitFor((event) => event.topic === ConversationTopics.messageReceived.topic && (event.payload as ConversationMessage).id === messageId, `message ${messageId} received`).then(
-      (event) => event.payload as ConversationMessage,
-    );
+    return this.waitFor(
+      (event) => event.topic === ConversationTopics.messageReceived.topic && (event.payload as ConversationMessage).id === messageId,
+      `message ${messageId} received`,
+    ).then((event) => event.payload as ConversationMessage);
   }
 
   threadChanged(threadId: string, since = 0): Promise<ThreadChanged> {
-    return this.waitFor((event) => event.topic === ConversationTopics.threadChanged.topic && (event.payload as ThreadChanged).thread?.id === threadId, `thread ${threadId} changed`, SIGNAL_TIMEOUT_MS, since).then(
-      (event) => event.payload as ThreadChanged,
-    );
+    return this.waitFor(
+      (event) => event.topic === ConversationTopics.threadChanged.topic && (event.payload as ThreadChanged).thread?.id === threadId,
+      `thread ${threadId} changed`,
+      SIGNAL_TIMEOUT_MS,
+      since,
+    ).then((event) => event.payload as ThreadChanged);
   }
 }
 
@@ -234,4 +262,5 @@ export class ConversationStack {
 }
 
 /** What greedy decoding of the chat model writes as a reply of `tokens` tokens. */
-export const predictedReply = (tokens: number, vocabulary = SENTENCE_VOCABULARY): Promise<string> => testModels<string>('predictContinuation', '\n', tokens, { vocabulary });
+export const predictedReply = (tokens: number, vocabulary = SENTENCE_VOCABULARY): Promise<string> =>
+  testModels<string>('predictContinuation', '\n', tokens, { vocabulary });

@@ -192,7 +192,10 @@ export function opened(socket: WebSocket): Promise<void> {
 export async function speakUntilHeard(client: TestSocket, label: string, totalMs = SIGNAL_TIMEOUT_MS): Promise<Frame> {
   const deadline = Date.now() + totalMs;
   const since = client.frames.frames.length;
-  const isOurs = (frame: Frame) => frame['type'] === 'event' && frame['topic'] === 'ui.avatar.speak' && String((frame['payload'] as { text?: unknown } | undefined)?.text).startsWith(`${label} `);
+  const isOurs = (frame: Frame) =>
+    frame['type'] === 'event' &&
+    frame['topic'] === 'ui.avatar.speak' &&
+    String((frame['payload'] as { text?: unknown } | undefined)?.text).startsWith(`${label} `);
   for (let attempt = 0, waitMs = 250; ; attempt++, waitMs = Math.min(waitMs * 2, 8_000)) {
     const text = `${label} ${attempt}`;
     const answer = await client.ask({ type: 'publish', topic: 'ui.avatar.speak', payload: { text }, id: `${label}/${attempt}` });

@@ -65,7 +65,13 @@ export class GatewayStack {
    * `everyAppEnv` goes to every app (log level and files, storage settings).
    */
   static async start(gatewayEnv: NodeJS.ProcessEnv = {}, everyAppEnv: NodeJS.ProcessEnv = {}): Promise<GatewayStack> {
-    const environment = await createServiceTestEnvironment('tcp', { ...LOAD_TOLERANT_ENV, AICO_LOG__LEVEL: 'info', AICO_LOG__FILE: 'false', AICO_BUS__HEARTBEAT_INTERVAL_MS: '250', ...everyAppEnv });
+    const environment = await createServiceTestEnvironment('tcp', {
+      ...LOAD_TOLERANT_ENV,
+      AICO_LOG__LEVEL: 'info',
+      AICO_LOG__FILE: 'false',
+      AICO_BUS__HEARTBEAT_INTERVAL_MS: '250',
+      ...everyAppEnv,
+    });
     const processes = new Map<string, ServiceProcess>();
     const start = async (name: string, env: NodeJS.ProcessEnv = {}) => {
       const child = new ServiceProcess(name, builtApp(name), [], { ...environment.env, ...env });
@@ -148,7 +154,12 @@ export class GatewayStack {
    */
   signToken(claims: TokenClaims, options: { readonly expiresAt?: number | string | null; readonly issuedAt?: number } = {}): Promise<string> {
     const { expiresAt = '5m', issuedAt = Math.floor(Date.now() / 1000) } = options;
-    const token = new SignJWT({ role: claims.role ?? 'user', sid: claims.sid }).setProtectedHeader({ alg: 'HS256', kid: 'v1' }).setSubject(claims.sub).setIssuer('aico-gateway').setAudience('aico').setIssuedAt(issuedAt);
+    const token = new SignJWT({ role: claims.role ?? 'user', sid: claims.sid })
+      .setProtectedHeader({ alg: 'HS256', kid: 'v1' })
+      .setSubject(claims.sub)
+      .setIssuer('aico-gateway')
+      .setAudience('aico')
+      .setIssuedAt(issuedAt);
     return (expiresAt === null ? token : token.setExpirationTime(expiresAt)).sign(this.environment.keys.purposeKey('token-signing', 1));
   }
 

@@ -30,7 +30,8 @@ export class ServiceProcess {
   ) {
     const command = [process.execPath, join(WORKSPACE_ROOT, script), ...args];
     // A file-size limit (RLIMIT_FSIZE) stands in for a full disk: writes past it fail with EFBIG (Node ignores SIGXFSZ).
-    const [file, ...argv] = options.fileSizeLimitKiB === undefined ? command : ['bash', '-c', `ulimit -f ${options.fileSizeLimitKiB} && exec "$0" "$@"`, ...command];
+    const [file, ...argv] =
+      options.fileSizeLimitKiB === undefined ? command : ['bash', '-c', `ulimit -f ${options.fileSizeLimitKiB} && exec "$0" "$@"`, ...command];
     this.child = spawn(file!, argv, {
       env: { PATH: process.env['PATH'], ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -59,7 +60,14 @@ export class ServiceProcess {
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new Error(`${this.name} did not log ${what} within ${timeoutMs} ms. Last lines:\n${this.lines.slice(-8).map((l) => JSON.stringify(l)).join('\n')}\n${this.stderr.slice(-8).join('\n')}`));
+        reject(
+          new Error(
+            `${this.name} did not log ${what} within ${timeoutMs} ms. Last lines:\n${this.lines
+              .slice(-8)
+              .map((l) => JSON.stringify(l))
+              .join('\n')}\n${this.stderr.slice(-8).join('\n')}`,
+          ),
+        );
       }, timeoutMs);
       this.waiters.push({
         predicate,

@@ -11,7 +11,7 @@ export interface StoredCensus {
 
 export async function storedCensus(store: StorageClient, topicPrefix: string, acknowledged: readonly string[], pageSize = 500): Promise<StoredCensus> {
   const counts = new Map<string, number>();
-  for (let after = 0n; ; ) {
+  for (let after = 0n; ;) {
     const page = await store.queryEvents({ topicPrefix, afterSequence: after, limit: pageSize });
     if (page.events.length === 0) break;
     for (const event of page.events) counts.set(event.messageId, (counts.get(event.messageId) ?? 0) + 1);

@@ -25,7 +25,10 @@ export async function connectAs(identity: ServiceIdentity, env: NodeJS.ProcessEn
   } else {
     keys = new KeyRing(Buffer.from((await readFile(join(dataDir, 'dev-master.key'), 'utf8')).trim(), 'hex'), 'dev');
   }
-  const client = createTestClient(identity, keys, { publishEndpoint: env['AICO_BUS__PUBLISH_ENDPOINT']!, subscribeEndpoint: env['AICO_BUS__SUBSCRIBE_ENDPOINT']! });
+  const client = createTestClient(identity, keys, {
+    publishEndpoint: env['AICO_BUS__PUBLISH_ENDPOINT']!,
+    subscribeEndpoint: env['AICO_BUS__SUBSCRIBE_ENDPOINT']!,
+  });
   await client.connect();
   return client;
 }

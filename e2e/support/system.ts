@@ -96,7 +96,8 @@ export class RunningSystem {
         const app = status.supervisor?.find((candidate) => candidate.name === name);
         if (app) return app;
       }
-      if (Date.now() > deadline) throw new Error(`the supervisor did not report ${name} within ${timeoutMs} ms (is aico running?); last "aico status":\n${run.stdout}\n${run.stderr}`);
+      if (Date.now() > deadline)
+        throw new Error(`the supervisor did not report ${name} within ${timeoutMs} ms (is aico running?); last "aico status":\n${run.stdout}\n${run.stderr}`);
     }
   }
 

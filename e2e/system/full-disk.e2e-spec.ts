@@ -120,17 +120,27 @@ describe('the whole system on a full disk', () => {
     const loginStatuses: number[] = [];
     for (let i = 0; i < 20; i++) loginStatuses.push(await failedLogin());
     expect(loginStatuses.every((code) => code >= 400 && code < 600)).toBe(true);
-    await eventually(async () => ((refusals.get('STORAGE_DISK_FULL') ?? 0) + (disk.kind === 'fsize' ? (refusals.get('STORAGE_IO') ?? 0) : 0) >= 3 ? true : undefined), 'storage refusing writes on the full disk');
+    await eventually(
+      async () => ((refusals.get('STORAGE_DISK_FULL') ?? 0) + (disk.kind === 'fsize' ? (refusals.get('STORAGE_IO') ?? 0) : 0) >= 3 ? true : undefined),
+      'storage refusing writes on the full disk',
+    );
     // The apps' log files cannot take their lines: they say so (on the bus, which is not on the disk) and go on.
     await eventually(
-      async () => (logEntries.some((entry) => entry.service === 'gateway' && /cannot be written/.test(entry.message)) ? true : (await failedLogin(), undefined)),
+      async () =>
+        logEntries.some((entry) => entry.service === 'gateway' && /cannot be written/.test(entry.message)) ? true : (await failedLogin(), undefined),
       'the gateway saying its log file cannot be written',
     );
 
     mark('degraded');
     const full = await status();
     expect(full.pid).toBe(pids.supervisor);
-    for (const app of full.apps) expect({ name: app.name, pid: app.pid, state: app.state, restarts: app.restarts }).toEqual({ name: app.name, pid: pids[app.name], state: SupervisedAppState.READY, restarts: 0 });
+    for (const app of full.apps)
+      expect({ name: app.name, pid: app.pid, state: app.state, restarts: app.restarts }).toEqual({
+        name: app.name,
+        pid: pids[app.name],
+        state: SupervisedAppState.READY,
+        restarts: 0,
+      });
     expect(Object.values(pids).filter((pid) => !isAlive(pid))).toEqual([]);
     // A file-size limit reaches SQLite as a write error without errno (STORAGE_IO); a full disk is SQLITE_FULL.
     expect((refusals.get('STORAGE_DISK_FULL') ?? 0) + (disk.kind === 'fsize' ? (refusals.get('STORAGE_IO') ?? 0) : 0)).toBeGreaterThan(0);
@@ -138,7 +148,13 @@ describe('the whole system on a full disk', () => {
     await disk.free();
     mark('freed');
     // A write goes through again, and the logs are written again: the gateway's own file and its console log.
-    await eventually(async () => (await store.appendEvents([{ topic: 'e2e.fulldisk.after', messageId: 'after', payload: Buffer.from('after') }], { idempotencyKey: 'after' }), true), 'a write after space was freed');
+    await eventually(
+      async () => (
+        await store.appendEvents([{ topic: 'e2e.fulldisk.after', messageId: 'after', payload: Buffer.from('after') }], { idempotencyKey: 'after' }),
+        true
+      ),
+      'a write after space was freed',
+    );
     mark('written');
     await eventually(async () => {
       await connectOnce();
@@ -158,7 +174,9 @@ describe('the whole system on a full disk', () => {
     const after = await status();
     expect(after.pid).toBe(pids.supervisor);
     expect(after.apps.map((app) => [app.name, app.pid, app.restarts])).toEqual(before.apps.map((app) => [app.name, app.pid, 0]));
-    process.stdout.write(`${JSON.stringify({ fullDisk: { disk: disk.kind, acknowledged: acknowledged.length, refusals: Object.fromEntries(refusals), loginStatuses: [...new Set(loginStatuses)], phases } })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ fullDisk: { disk: disk.kind, acknowledged: acknowledged.length, refusals: Object.fromEntries(refusals), loginStatuses: [...new Set(loginStatuses)], phases } })}\n`,
+    );
   }, 300_000);
 
   it('every app stops by itself when the supervisor is killed, and removes its pid file', async () => {
@@ -168,7 +186,10 @@ describe('the whole system on a full disk', () => {
     for (const pid of [...appPids, current.pid]) everyPid.add(pid);
     // Every process has its pid file in <dataDir>/run, naming the pid the supervisor reports.
     const files = await readPidFiles(dataDir);
-    expect(Object.fromEntries(files.map((entry) => [entry.name, entry.pid]))).toEqual({ supervisor: current.pid, ...Object.fromEntries(current.apps.map((app) => [app.name, app.pid])) });
+    expect(Object.fromEntries(files.map((entry) => [entry.name, entry.pid]))).toEqual({
+      supervisor: current.pid,
+      ...Object.fromEntries(current.apps.map((app) => [app.name, app.pid])),
+    });
     await bus.close({ drainTimeoutMs: 0 });
     client = undefined;
 
@@ -179,8 +200,15 @@ describe('the whole system on a full disk', () => {
     const logs = join(dataDir, 'logs');
     const names = await readdir(logs);
     for (const app of APPS) {
-      const text = (await Promise.all(names.filter((name) => new RegExp(`^${app}\\.\\d+\\.log$`).test(name)).map((name) => readFile(join(logs, name), 'utf8')))).join('');
-      expect({ app, gone: text.includes('"msg":"The supervisor is gone; stopping"'), stopped: text.includes(`"msg":"${app} stopped"`), crashed: /Uncaught exception|Unhandled promise rejection/.test(text) }).toEqual({ app, gone: true, stopped: true, crashed: false });
+      const text = (
+        await Promise.all(names.filter((name) => new RegExp(`^${app}\\.\\d+\\.log$`).test(name)).map((name) => readFile(join(logs, name), 'utf8')))
+      ).join('');
+      expect({
+        app,
+        gone: text.includes('"msg":"The supervisor is gone; stopping"'),
+        stopped: text.includes(`"msg":"${app} stopped"`),
+        crashed: /Uncaught exception|Unhandled promise rejection/.test(text),
+      }).toEqual({ app, gone: true, stopped: true, crashed: false });
     }
     // Finding 14: nothing aico made in the data directory (logs, rotated logs, console logs, pid files, the
     // database, certificates) can be read by anyone but the user.

@@ -70,101 +70,150 @@ describe('the models app in the whole system', () => {
       STATE_TIMEOUT_MS,
     );
 
-  it('imports a generated model and prints its predicted raw continuation with aico generate (and the usage with --verbose)', async () => {
-    expect(await system!.aico(['models', 'import', modelPath, '--name', 'tiny'])).toMatchObject({ code: 0 });
-    expect(await system!.aico(['models', 'use', 'tiny'])).toMatchObject({ code: 0, stdout: 'tiny is now used for chat.\n' });
-    const expected = await predictContinuation('abc', 12);
-    expect(expected).toMatch(/^defghij/);
+  it(
+    'imports a generated model and prints its predicted raw continuation with aico generate (and the usage with --verbose)',
+    async () => {
+      expect(await system!.aico(['models', 'import', modelPath, '--name', 'tiny'])).toMatchObject({ code: 0 });
+      expect(await system!.aico(['models', 'use', 'tiny'])).toMatchObject({ code: 0, stdout: 'tiny is now used for chat.\n' });
+      const expected = await predictContinuation('abc', 12);
+      expect(expected).toMatch(/^defghij/);
 
-    const plain = await system!.aico(['generate', '--raw', '--temperature', '0', '--max-tokens', '12', 'abc']);
-    expect(plain).toMatchObject({ code: 0, stdout: `${expected}\n` });
-    // Usage only when asked for.
-    expect(plain.stderr).not.toMatch(/completion tokens/);
+      const plain = await system!.aico(['generate', '--raw', '--temperature', '0', '--max-tokens', '12', 'abc']);
+      expect(plain).toMatchObject({ code: 0, stdout: `${expected}\n` });
+      // Usage only when asked for.
+      expect(plain.stderr).not.toMatch(/completion tokens/);
 
-    const verbose = await system!.aico(['generate', '--raw', '--model', 'tiny', '--temperature', '0', '--seed', '7', '--max-tokens', '12', '--verbose', 'abc']);
-    expect(verbose.stdout).toBe(`${expected}\n`);
-    expect(verbose.stderr).toMatch(/^model tiny: \d+ prompt \+ 12 completion tokens, waited \d+ ms, first token after \d+ ms, [\d.]+ tokens\/s, stop: max tokens$/m);
-  }, TEST_MS);
-
-  it('a requester on the bus gets STREAM_STALLED before its deadline when the models app is killed mid-generation; the supervisor restarts it and the next request works', async () => {
-    const before = await models();
-    expect(before.state).toBe('ready');
-    let killed = false;
-    let killedAt = 0;
-    let text = '';
-    const started = Date.now();
-    const outcome = await client!
-      .requestStream(
-        ModelsTopics.generate,
-        { input: { case: 'prompt', value: 'abc' }, model: 'tiny', maxTokens: LONG_GENERATION_TOKENS, temperature: 0, jobClass: JobClass.INTERACTIVE },
-        {
-          timeoutMs: LONG_DEADLINE_MS,
-          onDelta: (delta) => {
-            if (delta.kind.case !== 'text') return;
-            text += delta.kind.value;
-            if (!killed) {
-              killed = true;
-              killedAt = Date.now();
-              process.kill(before.pid, 'SIGKILL');
-            }
-          },
-        },
-      )
-      .then(
-        (result) => ({ result }),
-        (error: unknown) => ({ error }),
+      const verbose = await system!.aico([
+        'generate',
+        '--raw',
+        '--model',
+        'tiny',
+        '--temperature',
+        '0',
+        '--seed',
+        '7',
+        '--max-tokens',
+        '12',
+        '--verbose',
+        'abc',
+      ]);
+      expect(verbose.stdout).toBe(`${expected}\n`);
+      expect(verbose.stderr).toMatch(
+        /^model tiny: \d+ prompt \+ 12 completion tokens, waited \d+ ms, first token after \d+ ms, [\d.]+ tokens\/s, stop: max tokens$/m,
       );
-    const waitedMs = Date.now() - started;
-    figures['busRequesterErrorAfterKillMs'] = Date.now() - killedAt;
-    expect(killed).toBe(true);
-    expect(text).toMatch(/^d/);
-    // Not a final reply (the process died before it could write one), and not the deadline: the bus noticed the silence.
-    expect('error' in outcome && outcome.error).toBeInstanceOf(BusError);
-    const error = (outcome as { error: BusError }).error;
-    expect({ code: error.code, source: error.details['source'] }).toEqual({ code: BusErrorCode.StreamStalled, source: 'models' });
-    expect(error.message).toMatch(/"models" stopped answering models\.text\.generate/);
-    expect(waitedMs).toBeLessThan(LONG_DEADLINE_MS);
+    },
+    TEST_MS,
+  );
 
-    const after = await restartedAfter(before);
-    expect(after.restarts).toBe(before.restarts + 1);
-    const next = await client!.requestStream(ModelsTopics.generate, { input: { case: 'prompt', value: 'abc' }, model: 'tiny', maxTokens: 12, temperature: 0, jobClass: JobClass.INTERACTIVE }, { timeoutMs: STATE_TIMEOUT_MS });
-    expect(next.text).toBe(await predictContinuation('abc', 12));
-  }, TEST_MS);
+  it(
+    'a requester on the bus gets STREAM_STALLED before its deadline when the models app is killed mid-generation; the supervisor restarts it and the next request works',
+    async () => {
+      const before = await models();
+      expect(before.state).toBe('ready');
+      let killed = false;
+      let killedAt = 0;
+      let text = '';
+      const started = Date.now();
+      const outcome = await client!
+        .requestStream(
+          ModelsTopics.generate,
+          { input: { case: 'prompt', value: 'abc' }, model: 'tiny', maxTokens: LONG_GENERATION_TOKENS, temperature: 0, jobClass: JobClass.INTERACTIVE },
+          {
+            timeoutMs: LONG_DEADLINE_MS,
+            onDelta: (delta) => {
+              if (delta.kind.case !== 'text') return;
+              text += delta.kind.value;
+              if (!killed) {
+                killed = true;
+                killedAt = Date.now();
+                process.kill(before.pid, 'SIGKILL');
+              }
+            },
+          },
+        )
+        .then(
+          (result) => ({ result }),
+          (error: unknown) => ({ error }),
+        );
+      const waitedMs = Date.now() - started;
+      figures['busRequesterErrorAfterKillMs'] = Date.now() - killedAt;
+      expect(killed).toBe(true);
+      expect(text).toMatch(/^d/);
+      // Not a final reply (the process died before it could write one), and not the deadline: the bus noticed the silence.
+      expect('error' in outcome && outcome.error).toBeInstanceOf(BusError);
+      const error = (outcome as { error: BusError }).error;
+      expect({ code: error.code, source: error.details['source'] }).toEqual({ code: BusErrorCode.StreamStalled, source: 'models' });
+      expect(error.message).toMatch(/"models" stopped answering models\.text\.generate/);
+      expect(waitedMs).toBeLessThan(LONG_DEADLINE_MS);
 
-  it('aico generate says the models app ended and exits 69 when it is killed mid-generation; the next aico generate works', async () => {
-    const before = await models();
-    expect(before.state).toBe('ready');
-    const child = spawn(process.execPath, [AICO_CLI, 'generate', '--raw', '--temperature', '0', '--max-tokens', String(LONG_GENERATION_TOKENS), '--timeout', String(LONG_DEADLINE_MS / 1000), 'abc'], {
-      env: { PATH: process.env['PATH'], ...system!.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let killed = false;
-    let killedAt = 0;
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      if (!killed && stdout.length > 0) {
-        killed = true;
-        killedAt = Date.now();
-        process.kill(before.pid, 'SIGKILL');
-      }
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const started = Date.now();
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', (exitCode) => resolve(exitCode));
-    });
-    const waitedMs = Date.now() - started;
-    figures['cliExitAfterKillMs'] = Date.now() - killedAt;
-    expect(killed).toBe(true);
-    expect(stdout).toMatch(/^d/);
-    expect({ code, stderr }).toEqual({ code: 69, stderr: expect.stringMatching(/the models app ended \(signal SIGKILL\) .*\(RESPONDER_GONE\)/i) });
-    expect(waitedMs).toBeLessThan(LONG_DEADLINE_MS);
+      const after = await restartedAfter(before);
+      expect(after.restarts).toBe(before.restarts + 1);
+      const next = await client!.requestStream(
+        ModelsTopics.generate,
+        { input: { case: 'prompt', value: 'abc' }, model: 'tiny', maxTokens: 12, temperature: 0, jobClass: JobClass.INTERACTIVE },
+        { timeoutMs: STATE_TIMEOUT_MS },
+      );
+      expect(next.text).toBe(await predictContinuation('abc', 12));
+    },
+    TEST_MS,
+  );
 
-    const after = await restartedAfter(before);
-    expect(after.state).toBe('ready');
-    expect(await system!.aico(['generate', '--raw', '--temperature', '0', '--max-tokens', '12', 'abc'])).toMatchObject({ code: 0, stdout: `${await predictContinuation('abc', 12)}\n` });
-  }, TEST_MS);
+  it(
+    'aico generate says the models app ended and exits 69 when it is killed mid-generation; the next aico generate works',
+    async () => {
+      const before = await models();
+      expect(before.state).toBe('ready');
+      const child = spawn(
+        process.execPath,
+        [
+          AICO_CLI,
+          'generate',
+          '--raw',
+          '--temperature',
+          '0',
+          '--max-tokens',
+          String(LONG_GENERATION_TOKENS),
+          '--timeout',
+          String(LONG_DEADLINE_MS / 1000),
+          'abc',
+        ],
+        {
+          env: { PATH: process.env['PATH'], ...system!.env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let stdout = '';
+      let stderr = '';
+      let killed = false;
+      let killedAt = 0;
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+        if (!killed && stdout.length > 0) {
+          killed = true;
+          killedAt = Date.now();
+          process.kill(before.pid, 'SIGKILL');
+        }
+      });
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      const started = Date.now();
+      const code = await new Promise<number | null>((resolve, reject) => {
+        child.once('error', reject);
+        child.once('exit', (exitCode) => resolve(exitCode));
+      });
+      const waitedMs = Date.now() - started;
+      figures['cliExitAfterKillMs'] = Date.now() - killedAt;
+      expect(killed).toBe(true);
+      expect(stdout).toMatch(/^d/);
+      expect({ code, stderr }).toEqual({ code: 69, stderr: expect.stringMatching(/the models app ended \(signal SIGKILL\) .*\(RESPONDER_GONE\)/i) });
+      expect(waitedMs).toBeLessThan(LONG_DEADLINE_MS);
+
+      const after = await restartedAfter(before);
+      expect(after.state).toBe('ready');
+      expect(await system!.aico(['generate', '--raw', '--temperature', '0', '--max-tokens', '12', 'abc'])).toMatchObject({
+        code: 0,
+        stdout: `${await predictContinuation('abc', 12)}\n`,
+      });
+    },
+    TEST_MS,
+  );
 });

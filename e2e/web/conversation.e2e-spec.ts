@@ -202,7 +202,9 @@ describe('the conversation in a browser', () => {
     await form.getByRole('button', { name: 'Save persona' }).click();
     await form.locator('[role="alert"][data-field="maxTokens"]').waitFor();
     await setReplyLength(page, '');
-    const stored = JSON.parse((await gatewayFetch(page, 'GET', '/api/v1/persona')).body) as { persona: { maxTokens?: number; expression?: string; temperature?: number } };
+    const stored = JSON.parse((await gatewayFetch(page, 'GET', '/api/v1/persona')).body) as {
+      persona: { maxTokens?: number; expression?: string; temperature?: number };
+    };
     expect(stored.persona).toMatchObject({ expression: 'happy' });
     expect(stored.persona.maxTokens ?? 0).toBe(0);
     expect(stored.persona.temperature ?? 0).toBe(0);
@@ -218,7 +220,10 @@ describe('the conversation in a browser', () => {
     // Recorders installed before sending: every animation frame notes the streaming reply's text length; the first
     // speechStart of the avatar triggers an `inspect` of the avatar page, noting the reply's status when it answers.
     await page.evaluate(() => {
-      const record = { frames: [] as number[], inspected: undefined as undefined | { speechText: string | undefined; speaking: boolean; replyStatus: string | null } };
+      const record = {
+        frames: [] as number[],
+        inspected: undefined as undefined | { speechText: string | undefined; speaking: boolean; replyStatus: string | null },
+      };
       (window as unknown as { aicoRecord: typeof record }).aicoRecord = record;
       const reply = () => [...document.querySelectorAll('[data-testid="message"][data-role="assistant"]')].at(-1);
       const sample = () => {
@@ -239,7 +244,11 @@ describe('the conversation in a browser', () => {
           frame.contentWindow!.postMessage({ protocol: 'aico.avatar', version: 1, type: 'inspect', id: 'e2e-first-speech' }, location.origin);
         }
         if (event.data.type === 'state' && event.data.id === 'e2e-first-speech') {
-          record.inspected = { speechText: event.data.speechText, speaking: event.data.speaking === true, replyStatus: reply()?.getAttribute('data-status') ?? null };
+          record.inspected = {
+            speechText: event.data.speechText,
+            speaking: event.data.speaking === true,
+            replyStatus: reply()?.getAttribute('data-status') ?? null,
+          };
         }
       });
     });
@@ -289,7 +298,9 @@ describe('the conversation in a browser', () => {
     );
     // The stored reply is the partial text, marked stopped.
     const threadId = new URL(page.url()).searchParams.get('thread')!;
-    const messages = JSON.parse((await gatewayFetch(page, 'GET', `/api/v1/conversation/threads/${threadId}/messages?limit=50`)).body) as { messages: { role: string; status: string; text?: string }[] };
+    const messages = JSON.parse((await gatewayFetch(page, 'GET', `/api/v1/conversation/threads/${threadId}/messages?limit=50`)).body) as {
+      messages: { role: string; status: string; text?: string }[];
+    };
     expect(messages.messages.at(-1)).toMatchObject({ role: 'MESSAGE_ROLE_ASSISTANT', status: 'MESSAGE_STATUS_STOPPED', text: kept });
   });
 
@@ -382,10 +393,16 @@ describe('the conversation in a browser', () => {
     // facts from a conversation runs in e2e/conversation/memory): the page lists it with its source thread, and the
     // user edits it, then deletes it.
     const me = await page.evaluate(() => (JSON.parse(localStorage.getItem('aico.session') ?? '{}') as { user?: { id?: string } }).user?.id ?? '');
-    const threads = (JSON.parse((await gatewayFetch(page, 'GET', '/api/v1/conversation/threads')).body) as { threads?: { id: string; title: string }[] }).threads ?? [];
+    const threads =
+      (JSON.parse((await gatewayFetch(page, 'GET', '/api/v1/conversation/threads')).body) as { threads?: { id: string; title: string }[] }).threads ?? [];
     const conversationService = await connectAs('conversation', system!.env);
     try {
-      await new StorageClient(conversationService).putRecord({ kind: { case: 'memoryFact', value: { id: 'fact-in-browser', ownerId: me, text: 'The user likes green tea.', sourceThreadId: threads[0]?.id ?? 'gone' } } });
+      await new StorageClient(conversationService).putRecord({
+        kind: {
+          case: 'memoryFact',
+          value: { id: 'fact-in-browser', ownerId: me, text: 'The user likes green tea.', sourceThreadId: threads[0]?.id ?? 'gone' },
+        },
+      });
     } finally {
       await conversationService.close({ drainTimeoutMs: 0 });
     }

@@ -7,7 +7,17 @@ import { access, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { effectiveTheme, imageStats, launchChromium, newAppContext, saveScreenshot, submitLogin, waitForTheme, WEB_ARTIFACTS, type ImageStats } from '../support/browser';
+import {
+  effectiveTheme,
+  imageStats,
+  launchChromium,
+  newAppContext,
+  saveScreenshot,
+  submitLogin,
+  waitForTheme,
+  WEB_ARTIFACTS,
+  type ImageStats,
+} from '../support/browser';
 import { WORKSPACE_ROOT } from '../support/service-process';
 import { RunningSystem } from '../support/system';
 import { SIGNAL_TIMEOUT_MS } from '../support/timing';
@@ -59,9 +69,14 @@ describe('the web client in a browser', () => {
     await page.getByRole('textbox', { name: 'Message' }).fill(text);
     await page.getByRole('button', { name: 'Send' }).click();
     // The message shows once, stored (its event and the POST's answer matched by id), not left at "sending…".
-    const message = page.getByRole('log', { name: 'Conversation' }).locator('[data-testid="message"][data-role="user"][data-status="sent"]').filter({ hasText: text });
+    const message = page
+      .getByRole('log', { name: 'Conversation' })
+      .locator('[data-testid="message"][data-role="user"][data-status="sent"]')
+      .filter({ hasText: text });
     await message.waitFor({ timeout: SLOW_MS });
-    expect(await page.getByRole('log', { name: 'Conversation' }).locator('[data-testid="message"][data-role="user"]').filter({ hasText: text }).count()).toBe(1);
+    expect(await page.getByRole('log', { name: 'Conversation' }).locator('[data-testid="message"][data-role="user"]').filter({ hasText: text }).count()).toBe(
+      1,
+    );
     return message;
   };
 
@@ -102,7 +117,13 @@ describe('the web client in a browser', () => {
     await page.waitForURL('**/privacy');
     await page.getByRole('heading', { name: 'Privacy', level: 1 }).waitFor();
     const nav = page.getByRole('navigation', { name: 'Main' });
-    const links = Object.fromEntries(await Promise.all(['Conversation', 'Status', 'Privacy', 'Settings', 'Avatar'].map(async (name) => [name, await nav.getByRole('link', { name, exact: true }).getAttribute('href')] as const)));
+    const links = Object.fromEntries(
+      await Promise.all(
+        ['Conversation', 'Status', 'Privacy', 'Settings', 'Avatar'].map(
+          async (name) => [name, await nav.getByRole('link', { name, exact: true }).getAttribute('href')] as const,
+        ),
+      ),
+    );
     expect(links).toEqual({ Conversation: '/', Status: '/status', Privacy: '/privacy', Settings: '/settings', Avatar: '/avatar' });
     signedIn = page;
   });
@@ -122,7 +143,10 @@ describe('the web client in a browser', () => {
     await openScreen(page, 'Settings', 'Settings');
     const themes = page.getByRole('radiogroup', { name: 'Theme' });
     // Each pick is the opposite of what the system asks for, so the effective theme can only come from the pick.
-    for (const [pick, system] of [['Dark', 'light'], ['Light', 'dark']] as const) {
+    for (const [pick, system] of [
+      ['Dark', 'light'],
+      ['Light', 'dark'],
+    ] as const) {
       await page.emulateMedia({ colorScheme: system });
       await themes.getByRole('radio', { name: pick, exact: true }).check();
       await waitForTheme(page, pick === 'Dark' ? 'dark' : 'light');
@@ -166,7 +190,14 @@ describe('the web client in a browser', () => {
     await openScreen(page, 'Status', 'System status');
     const apps = page.getByTestId('app-status');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="app-status"][data-ready="true"]').length === 6, undefined, { timeout: SLOW_MS });
-    expect((await apps.evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-app')))).sort()).toEqual(['bus', 'gateway', 'keys', 'monitor', 'scheduler', 'storage']);
+    expect((await apps.evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-app')))).sort()).toEqual([
+      'bus',
+      'gateway',
+      'keys',
+      'monitor',
+      'scheduler',
+      'storage',
+    ]);
     await page.locator('svg[role="img"][aria-label^="Resource usage"]').waitFor();
     const first = Number(await page.getByTestId('sample-count').textContent());
     await page.waitForFunction((before) => Number(document.querySelector('[data-testid="sample-count"]')?.textContent) > before, first, { timeout: SLOW_MS });
@@ -214,7 +245,12 @@ describe('the web client in a browser', () => {
     expect(seen.states[0]).toBe('open');
     expect(seen.states.at(-1)).toBe('open');
     expect(seen.reconnectingTexts.some((text) => text.includes('Offline'))).toBe(true);
-    expect(await page.getByRole('status').filter({ hasText: /offline/i }).count()).toBe(0);
+    expect(
+      await page
+        .getByRole('status')
+        .filter({ hasText: /offline/i })
+        .count(),
+    ).toBe(0);
     expect(new URL(page.url()).pathname).toBe('/'); // no reload, no trip to the login page
 
     const after = await system!.app('gateway');
@@ -244,7 +280,9 @@ describe('the web client in a browser', () => {
       for (const screen of screens) {
         await openScreen(page, screen.link, screen.heading);
         if (screen.name === 'status') {
-          await page.waitForFunction(() => document.querySelectorAll('[data-testid="app-status"][data-ready="true"]').length === 6, undefined, { timeout: SLOW_MS });
+          await page.waitForFunction(() => document.querySelectorAll('[data-testid="app-status"][data-ready="true"]').length === 6, undefined, {
+            timeout: SLOW_MS,
+          });
           await page.waitForFunction(() => Number(document.querySelector('[data-testid="sample-count"]')?.textContent) >= 2, undefined, { timeout: SLOW_MS });
         }
         // The avatar panel embeds the avatar page; wait until it has drawn the default avatar.
@@ -282,7 +320,10 @@ describe('the web client in a browser', () => {
     await context.addInitScript(() => {
       const recorded: { resources: PerformanceResourceTiming[]; paints: PerformanceEntry[] } = { resources: [], paints: [] };
       (window as unknown as { aicoFirstLoad: typeof recorded }).aicoFirstLoad = recorded;
-      new PerformanceObserver((list) => recorded.resources.push(...(list.getEntries() as PerformanceResourceTiming[]))).observe({ type: 'resource', buffered: true });
+      new PerformanceObserver((list) => recorded.resources.push(...(list.getEntries() as PerformanceResourceTiming[]))).observe({
+        type: 'resource',
+        buffered: true,
+      });
       new PerformanceObserver((list) => recorded.paints.push(...list.getEntries())).observe({ type: 'paint', buffered: true });
     });
     const page = await context.newPage();
@@ -304,7 +345,8 @@ describe('the web client in a browser', () => {
 
     const timing = await page.evaluate(() => {
       const navigation = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
-      const { resources, paints } = (window as unknown as { aicoFirstLoad: { resources: PerformanceResourceTiming[]; paints: PerformanceEntry[] } }).aicoFirstLoad;
+      const { resources, paints } = (window as unknown as { aicoFirstLoad: { resources: PerformanceResourceTiming[]; paints: PerformanceEntry[] } })
+        .aicoFirstLoad;
       const sizes = (entries: readonly PerformanceResourceTiming[]) => ({
         files: entries.length,
         transferBytes: entries.reduce((sum, entry) => sum + entry.transferSize, 0),
@@ -322,14 +364,21 @@ describe('the web client in a browser', () => {
         firstContentfulPaintMs: paints.find((entry) => entry.name === 'first-contentful-paint')?.startTime ?? null,
         js: sizes(resources.filter((entry) => path(entry).endsWith('.js'))),
         css: sizes(resources.filter((entry) => path(entry).endsWith('.css'))),
-        resources: resources.map((entry) => ({ path: path(entry), initiator: entry.initiatorType, transferBytes: entry.transferSize, encodedBytes: entry.encodedBodySize, durationMs: entry.duration })),
+        resources: resources.map((entry) => ({
+          path: path(entry),
+          initiator: entry.initiatorType,
+          transferBytes: entry.transferSize,
+          encodedBytes: entry.encodedBodySize,
+          durationMs: entry.duration,
+        })),
       };
     });
     const timeToInteractiveMs = Math.max(timing.navigation.domContentLoadedMs, interactiveMarkMs ?? loginButtonEnabledMs);
     const figures = {
       firstLoad: {
         page: '/login',
-        definition: 'timeToInteractiveMs = max(domContentLoadedEventEnd, the app mark aico:interactive, or without it the first frame with the Log in button enabled)',
+        definition:
+          'timeToInteractiveMs = max(domContentLoadedEventEnd, the app mark aico:interactive, or without it the first frame with the Log in button enabled)',
         timeToInteractiveMs,
         interactiveMarkMs,
         loginButtonEnabledMs,
@@ -382,7 +431,11 @@ async function gzipSizes(root: string) {
   // Source maps are built but only a debugger fetches them.
   const total = (suffix: string) => {
     const matching = files.filter((file) => file.path.endsWith(suffix));
-    return { files: matching.length, bytes: matching.reduce((sum, file) => sum + file.bytes, 0), gzipBytes: matching.reduce((sum, file) => sum + file.gzipBytes, 0) };
+    return {
+      files: matching.length,
+      bytes: matching.reduce((sum, file) => sum + file.bytes, 0),
+      gzipBytes: matching.reduce((sum, file) => sum + file.gzipBytes, 0),
+    };
   };
   return { shipped: { js: total('.js'), css: total('.css'), html: total('.html') }, files: files.sort((a, b) => a.path.localeCompare(b.path)) };
 }

@@ -15,10 +15,26 @@ import { cap, cylinder, disc, ellipsoid, frontCap, merge, strip } from './shapes
 
 export const VISEMES = ['sil', 'PP', 'FF', 'TH', 'DD', 'kk', 'CH', 'SS', 'nn', 'RR', 'aa', 'E', 'I', 'O', 'U'];
 export const EXPRESSION_MORPHS = [
-  'eyeBlinkLeft', 'eyeBlinkRight', 'eyeWideLeft', 'eyeWideRight', 'eyeSquintLeft', 'eyeSquintRight',
-  'browInnerUp', 'browDownLeft', 'browDownRight', 'browOuterUpLeft', 'browOuterUpRight',
-  'mouthSmileLeft', 'mouthSmileRight', 'mouthFrownLeft', 'mouthFrownRight', 'mouthPucker', 'mouthFunnel',
-  'jawOpen', 'cheekSquintLeft', 'cheekSquintRight',
+  'eyeBlinkLeft',
+  'eyeBlinkRight',
+  'eyeWideLeft',
+  'eyeWideRight',
+  'eyeSquintLeft',
+  'eyeSquintRight',
+  'browInnerUp',
+  'browDownLeft',
+  'browDownRight',
+  'browOuterUpLeft',
+  'browOuterUpRight',
+  'mouthSmileLeft',
+  'mouthSmileRight',
+  'mouthFrownLeft',
+  'mouthFrownRight',
+  'mouthPucker',
+  'mouthFunnel',
+  'jawOpen',
+  'cheekSquintLeft',
+  'cheekSquintRight',
 ];
 export const MORPH_TARGETS = [...VISEMES.map((viseme) => `viseme_${viseme}`), ...EXPRESSION_MORPHS];
 
@@ -167,7 +183,10 @@ function lidShell({ centre, radius, from, to, bulge = 0, rows = 8, columns = 18 
 /** Both eyes' upper and lower lids, each eye in its own pose ({ upper, lower, bulge }, LID_REST where unset). */
 function lidGeometry(left = LID_REST, right = LID_REST) {
   return merge(
-    ...[[1, left], [-1, right]].flatMap(([side, pose]) => {
+    ...[
+      [1, left],
+      [-1, right],
+    ].flatMap(([side, pose]) => {
       const { upper, lower, bulge } = { ...LID_REST, ...pose };
       const centre = [side * EYE.x, EYE.y, EYE.z];
       return [
@@ -262,7 +281,9 @@ function headGeometry() {
     },
   });
   const nose = ellipsoid({ centre: [0, HEAD.y - 0.012, HEAD.z + 0.092], radii: [0.011, 0.018, 0.013], rings: 10, segments: 14 });
-  const ears = [1, -1].map((side) => ellipsoid({ centre: [side * (HEAD.rx - 0.004), HEAD.y - 0.004, HEAD.z - 0.004], radii: [0.01, 0.026, 0.017], rings: 8, segments: 12 }));
+  const ears = [1, -1].map((side) =>
+    ellipsoid({ centre: [side * (HEAD.rx - 0.004), HEAD.y - 0.004, HEAD.z - 0.004], radii: [0.01, 0.026, 0.017], rings: 8, segments: 12 }),
+  );
   return merge(skull, nose, ...ears);
 }
 
@@ -285,12 +306,21 @@ export function buildDefaultAvatar() {
     [
       'brows',
       merge(
-        ...[1, -1].map((side) => strip({ from: [side * (EYE.x - 0.017), BROW.y, BROW.z], to: [side * (EYE.x + 0.02), BROW.y - 0.002, BROW.z - 0.012], width: 0.0045, thickness: 0.002, arch: 0.004 })),
+        ...[1, -1].map((side) =>
+          strip({
+            from: [side * (EYE.x - 0.017), BROW.y, BROW.z],
+            to: [side * (EYE.x + 0.02), BROW.y - 0.002, BROW.z - 0.012],
+            width: 0.0045,
+            thickness: 0.002,
+            arch: 0.004,
+          }),
+        ),
       ),
       material(doc, 'Brows', COLOURS.brow, 0.9),
     ],
   ];
-  for (const [part, geometry, mat] of parts) face.addPrimitive(primitive(doc, buffer, geometry, mat, part === 'lids' ? lidTargets() : targetsOf(part, geometry)));
+  for (const [part, geometry, mat] of parts)
+    face.addPrimitive(primitive(doc, buffer, geometry, mat, part === 'lids' ? lidTargets() : targetsOf(part, geometry)));
   face.setWeights(MORPH_TARGETS.map(() => 0)).setExtras({ targetNames: MORPH_TARGETS });
   head.addChild(doc.createNode('Wolf3D_Head').setMesh(face));
 
@@ -301,10 +331,15 @@ export function buildDefaultAvatar() {
     // Low at the back, over the ears at the sides, a soft fringe in front.
     limit: (phi) => Math.PI * (0.3 + 0.3 * ((1 - Math.cos(phi)) / 2) ** 0.8),
   });
-  head.addChild(doc.createNode('Wolf3D_Hair').setMesh(doc.createMesh('Wolf3D_Hair').addPrimitive(primitive(doc, buffer, hair, material(doc, 'Hair', COLOURS.hair, 0.8)))));
+  head.addChild(
+    doc.createNode('Wolf3D_Hair').setMesh(doc.createMesh('Wolf3D_Hair').addPrimitive(primitive(doc, buffer, hair, material(doc, 'Hair', COLOURS.hair, 0.8)))),
+  );
 
   // Eyes: separate nodes centred on the eyeball, so the page can turn them to look around.
-  for (const [name, side] of [['EyeLeft', 1], ['EyeRight', -1]]) {
+  for (const [name, side] of [
+    ['EyeLeft', 1],
+    ['EyeRight', -1],
+  ]) {
     const eyeball = ellipsoid({ centre: [0, 0, 0], radii: [EYE.r, EYE.r, EYE.r], rings: 16, segments: 24 });
     // Iris and pupil hug the eyeball just outside it, by more than a facet sags (a flat disc would let the eyeball's
     // front poke through).
@@ -315,14 +350,31 @@ export function buildDefaultAvatar() {
       .addPrimitive(primitive(doc, buffer, eyeball, material(doc, `${name}White`, COLOURS.eyeWhite, 0.2)))
       .addPrimitive(primitive(doc, buffer, iris, material(doc, `${name}Iris`, COLOURS.iris, 0.3)))
       .addPrimitive(primitive(doc, buffer, pupil, material(doc, `${name}Pupil`, COLOURS.pupil, 0.1)));
-    head.addChild(doc.createNode(name).setTranslation([side * EYE.x, EYE.y, EYE.z]).setMesh(mesh));
+    head.addChild(
+      doc
+        .createNode(name)
+        .setTranslation([side * EYE.x, EYE.y, EYE.z])
+        .setMesh(mesh),
+    );
   }
 
   // Neck and shoulders in a top.
   const neck = cylinder({ centre: [0, HEAD.y - 0.12, HEAD.z - 0.012], radius: 0.04, height: 0.09, flare: 0.15 });
-  root.addChild(doc.createNode('Wolf3D_Body').setMesh(doc.createMesh('Wolf3D_Body').addPrimitive(primitive(doc, buffer, neck, material(doc, 'Neck', COLOURS.skin, 0.55)))));
-  const shoulders = ellipsoid({ centre: [0, HEAD.y - 0.235, HEAD.z - 0.02], radii: [0.2, 0.1, 0.1], rings: 20, segments: 40, keep: (theta) => theta < Math.PI * 0.72 });
-  root.addChild(doc.createNode('Wolf3D_Outfit_Top').setMesh(doc.createMesh('Wolf3D_Outfit_Top').addPrimitive(primitive(doc, buffer, shoulders, material(doc, 'Top', COLOURS.top, 0.85)))));
+  root.addChild(
+    doc.createNode('Wolf3D_Body').setMesh(doc.createMesh('Wolf3D_Body').addPrimitive(primitive(doc, buffer, neck, material(doc, 'Neck', COLOURS.skin, 0.55)))),
+  );
+  const shoulders = ellipsoid({
+    centre: [0, HEAD.y - 0.235, HEAD.z - 0.02],
+    radii: [0.2, 0.1, 0.1],
+    rings: 20,
+    segments: 40,
+    keep: (theta) => theta < Math.PI * 0.72,
+  });
+  root.addChild(
+    doc
+      .createNode('Wolf3D_Outfit_Top')
+      .setMesh(doc.createMesh('Wolf3D_Outfit_Top').addPrimitive(primitive(doc, buffer, shoulders, material(doc, 'Top', COLOURS.top, 0.85)))),
+  );
 
   doc.getRoot().getAsset().generator = 'aico tools/avatar/generate-default-avatar.mjs';
   return doc;

@@ -41,7 +41,10 @@ function coveredAt(points: Vec3[], indices: ArrayLike<number>, x: number, y: num
 }
 
 function eyelidsOf(doc: Document): Primitive {
-  const face = doc.getRoot().listMeshes().find((mesh) => mesh.getName() === 'Wolf3D_Head')!;
+  const face = doc
+    .getRoot()
+    .listMeshes()
+    .find((mesh) => mesh.getName() === 'Wolf3D_Head')!;
   return face.listPrimitives().find((primitive) => primitive.getMaterial()?.getName() === 'Eyelids')!;
 }
 
@@ -70,7 +73,12 @@ describe('the default avatar generator', () => {
       expect(written.equals(Buffer.from(glb))).toBe(true);
       // WebIO, not NodeIO: NodeIO loads fs through a dynamic import, which Jest's CommonJS sandbox refuses.
       const doc = await new WebIO().readBinary(new Uint8Array(written));
-      expect(doc.getRoot().listNodes().map((node) => node.getName())).toEqual(expect.arrayContaining(['EyeLeft', 'EyeRight']));
+      expect(
+        doc
+          .getRoot()
+          .listNodes()
+          .map((node) => node.getName()),
+      ).toEqual(expect.arrayContaining(['EyeLeft', 'EyeRight']));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -80,11 +88,21 @@ describe('the default avatar generator', () => {
     const doc = await new WebIO().readBinary(glb);
     const lids = eyelidsOf(doc);
     const indices = lids.getIndices()!.getArray()!;
-    for (const [eye, blink, other] of [['EyeLeft', 'eyeBlinkLeft', 'EyeRight'], ['EyeRight', 'eyeBlinkRight', 'EyeLeft']] as const) {
-      const node = doc.getRoot().listNodes().find((candidate) => candidate.getName() === eye)!;
+    for (const [eye, blink, other] of [
+      ['EyeLeft', 'eyeBlinkLeft', 'EyeRight'],
+      ['EyeRight', 'eyeBlinkRight', 'EyeLeft'],
+    ] as const) {
+      const node = doc
+        .getRoot()
+        .listNodes()
+        .find((candidate) => candidate.getName() === eye)!;
       const [cx, cy, cz] = node.getTranslation();
       const radius = node.getMesh()!.listPrimitives()[0]!.getAttribute('POSITION')!.getMax([])[0]!;
-      const otherEye = doc.getRoot().listNodes().find((candidate) => candidate.getName() === other)!.getTranslation();
+      const otherEye = doc
+        .getRoot()
+        .listNodes()
+        .find((candidate) => candidate.getName() === other)!
+        .getTranslation();
       const heights = [-0.6, -0.3, 0, 0.3, 0.6].map((k) => cy + k * radius);
       // Open, the pupil shows; closed, the lid covers the eye's front from above the iris to below it.
       expect(coveredAt(posed(lids, {}), indices, cx, cy, cz)).toBe(false);
@@ -103,14 +121,20 @@ describe('the default avatar generator', () => {
   it('names its morph targets exactly as the avatar page requires (the Ready Player Me names)', async () => {
     expect([...MORPH_TARGETS].sort()).toEqual([...REQUIRED_MORPH_TARGETS].sort());
     const doc = await new WebIO().readBinary(glb);
-    const face = doc.getRoot().listMeshes().find((mesh) => mesh.getName() === 'Wolf3D_Head')!;
+    const face = doc
+      .getRoot()
+      .listMeshes()
+      .find((mesh) => mesh.getName() === 'Wolf3D_Head')!;
     expect((face.getExtras() as { targetNames: string[] }).targetNames).toEqual(MORPH_TARGETS);
     for (const primitive of face.listPrimitives()) expect(primitive.listTargets()).toHaveLength(MORPH_TARGETS.length);
   });
 
   it('gives every morph target but viseme_sil a visible movement, and the open mouth drops the chin', async () => {
     const doc = await new WebIO().readBinary(glb);
-    const face = doc.getRoot().listMeshes().find((mesh) => mesh.getName() === 'Wolf3D_Head')!;
+    const face = doc
+      .getRoot()
+      .listMeshes()
+      .find((mesh) => mesh.getName() === 'Wolf3D_Head')!;
     const largest = new Map<string, number>();
     let jawDown = 0;
     for (const primitive of face.listPrimitives()) {
@@ -136,8 +160,15 @@ describe('the default avatar generator', () => {
   it('has a head about 20 cm tall centred near 1.6 m, and two eyes the page can turn', async () => {
     const doc = await new WebIO().readBinary(glb);
     const nodes = doc.getRoot().listNodes();
-    expect(nodes.map((node) => node.getName())).toEqual(expect.arrayContaining(['AvatarRoot', 'Head', 'Wolf3D_Head', 'Wolf3D_Hair', 'EyeLeft', 'EyeRight', 'Wolf3D_Body', 'Wolf3D_Outfit_Top']));
-    const skin = doc.getRoot().listMeshes().find((mesh) => mesh.getName() === 'Wolf3D_Head')!.listPrimitives()[0]!.getAttribute('POSITION')!;
+    expect(nodes.map((node) => node.getName())).toEqual(
+      expect.arrayContaining(['AvatarRoot', 'Head', 'Wolf3D_Head', 'Wolf3D_Hair', 'EyeLeft', 'EyeRight', 'Wolf3D_Body', 'Wolf3D_Outfit_Top']),
+    );
+    const skin = doc
+      .getRoot()
+      .listMeshes()
+      .find((mesh) => mesh.getName() === 'Wolf3D_Head')!
+      .listPrimitives()[0]!
+      .getAttribute('POSITION')!;
     const [min, max] = [skin.getMin([]), skin.getMax([])] as [number[], number[]];
     expect(max[1]! - min[1]!).toBeGreaterThan(0.18);
     expect(max[1]! - min[1]!).toBeLessThan(0.26);

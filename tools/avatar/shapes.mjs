@@ -133,7 +133,12 @@ export function strip({ from, to, width, thickness, arch, segments = 10 }) {
     const x = from[0] + (to[0] - from[0]) * t;
     const y = from[1] + (to[1] - from[1]) * t + Math.sin(t * Math.PI) * arch;
     const z = from[2] + (to[2] - from[2]) * t;
-    for (const [dy, dz] of [[width / 2, thickness], [-width / 2, thickness], [-width / 2, 0], [width / 2, 0]]) {
+    for (const [dy, dz] of [
+      [width / 2, thickness],
+      [-width / 2, thickness],
+      [-width / 2, 0],
+      [width / 2, 0],
+    ]) {
       positions.push(x, y + dy, z + dz);
       normals.push(0, dy > 0 ? 0.5 : -0.5, dz > 0 ? 1 : -0.2);
     }

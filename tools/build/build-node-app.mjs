@@ -20,7 +20,10 @@ if (!app) {
   process.exit(2);
 }
 const outDir = sourceDir ? programBuildDir(workspaceRoot, app) : join(workspaceRoot, APPS_BUILD_DIR, app);
-const sources = [sourceDir ? join(workspaceRoot, sourceDir) : join(workspaceRoot, 'apps', app, 'src'), ...(await readdir(join(workspaceRoot, 'libs'))).map((lib) => join(workspaceRoot, 'libs', lib, 'src'))];
+const sources = [
+  sourceDir ? join(workspaceRoot, sourceDir) : join(workspaceRoot, 'apps', app, 'src'),
+  ...(await readdir(join(workspaceRoot, 'libs'))).map((lib) => join(workspaceRoot, 'libs', lib, 'src')),
+];
 const isTestFile = (name) => /\.(spec|contract-spec|e2e-spec)\.ts$/.test(name) || name.endsWith('.test-helpers.ts');
 
 // Files a program reads at run time from beside its code (the storage app's drizzle migrations: SQL and journal).

@@ -45,10 +45,14 @@ interface ComposeFile {
 }
 
 const compose = parse(readFileSync(join(dockerDir, 'compose.yaml'), 'utf8'), { merge: true }) as ComposeFile;
-const dockerfiles = Object.fromEntries(IMAGES.map((image) => [image, parseDockerfile(readFileSync(join(dockerDir, `${image}.Dockerfile`), 'utf8'))])) as Record<(typeof IMAGES)[number], Dockerfile>;
+const dockerfiles = Object.fromEntries(IMAGES.map((image) => [image, parseDockerfile(readFileSync(join(dockerDir, `${image}.Dockerfile`), 'utf8'))])) as Record<
+  (typeof IMAGES)[number],
+  Dockerfile
+>;
 
 const finalStage = (image: (typeof IMAGES)[number]) => dockerfiles[image].stages.at(-1)!;
-const instructions = (image: (typeof IMAGES)[number], keyword: string, stage = finalStage(image)): Instruction[] => stage.instructions.filter((instruction) => instruction.keyword === keyword);
+const instructions = (image: (typeof IMAGES)[number], keyword: string, stage = finalStage(image)): Instruction[] =>
+  stage.instructions.filter((instruction) => instruction.keyword === keyword);
 
 /** The image's ENV defaults overlaid with the service's environment: what the app sees. */
 function effectiveEnv(service: (typeof IMAGES)[number]): Record<string, string> {
@@ -58,7 +62,8 @@ function effectiveEnv(service: (typeof IMAGES)[number]): Record<string, string> 
 
 const endpointPort = (endpoint: string | undefined) => /^tcp:\/\/[^:]+:(\d+)$/.exec(endpoint ?? '')?.[1];
 const serviceNetworks = (service: ComposeService) => (Array.isArray(service.networks) ? service.networks : Object.keys(service.networks ?? {}));
-const volumeMounts = (service: ComposeService) => (service.volumes ?? []).map((volume) => ({ source: volume.split(':')[0]!, target: volume.split(':')[1]!, readOnly: volume.endsWith(':ro') }));
+const volumeMounts = (service: ComposeService) =>
+  (service.volumes ?? []).map((volume) => ({ source: volume.split(':')[0]!, target: volume.split(':')[1]!, readOnly: volume.endsWith(':ro') }));
 
 describe('docker/compose.yaml', () => {
   it('has a service for every app (and the command line on demand), each built from its own Dockerfile in the repository', () => {
@@ -81,14 +86,21 @@ describe('docker/compose.yaml', () => {
     expect(instructions('bus', 'EXPOSE').flatMap((expose) => expose.args)).toEqual([publishPort, subscribePort]);
     for (const image of IMAGES.filter((name) => name !== 'bus')) {
       const env = effectiveEnv(image);
-      expect([image, env['AICO_BUS__PUBLISH_ENDPOINT'], env['AICO_BUS__SUBSCRIBE_ENDPOINT']]).toEqual([image, `tcp://bus:${publishPort}`, `tcp://bus:${subscribePort}`]);
+      expect([image, env['AICO_BUS__PUBLISH_ENDPOINT'], env['AICO_BUS__SUBSCRIBE_ENDPOINT']]).toEqual([
+        image,
+        `tcp://bus:${publishPort}`,
+        `tcp://bus:${subscribePort}`,
+      ]);
       if (image !== 'cli') expect(compose.services[image]!.depends_on).toContain('bus');
     }
   });
 
-  it("gives every app the production profile and aico configuration that parses, with no misspelt AICO_ variable", () => {
+  it('gives every app the production profile and aico configuration that parses, with no misspelt AICO_ variable', () => {
     // Variables of an app's own section (the base schema does not know them); anything else unused is a typo.
-    const appSettings: Record<string, string[]> = { gateway: ['AICO_GATEWAY__AVATAR_ROOT', 'AICO_GATEWAY__HOST', 'AICO_GATEWAY__PORT', 'AICO_GATEWAY__WEB_ROOT'], scheduler: ['AICO_SCHEDULER__BACKUP__DIRECTORY'] };
+    const appSettings: Record<string, string[]> = {
+      gateway: ['AICO_GATEWAY__AVATAR_ROOT', 'AICO_GATEWAY__HOST', 'AICO_GATEWAY__PORT', 'AICO_GATEWAY__WEB_ROOT'],
+      scheduler: ['AICO_SCHEDULER__BACKUP__DIRECTORY'],
+    };
     for (const image of IMAGES) {
       const env = effectiveEnv(image);
       const { config, unusedEnv } = loadConfig({ schema: baseConfigSchema, env });
@@ -103,7 +115,7 @@ describe('docker/compose.yaml', () => {
     for (const image of IMAGES) {
       const secrets = compose.services[image]!.secrets ?? [];
       // Short syntax, or long syntax with the default target: Compose mounts it at /run/secrets/<name>.
-      expect([image, secrets.map((secret) => (typeof secret === 'string' ? secret : secret.target ?? secret.source))]).toEqual([image, ['aico_master_key']]);
+      expect([image, secrets.map((secret) => (typeof secret === 'string' ? secret : (secret.target ?? secret.source)))]).toEqual([image, ['aico_master_key']]);
       expect(posix.join('/run/secrets', 'aico_master_key')).toBe(effectiveEnv(image)['AICO_MASTER_KEY_FILE']);
     }
     // The key never enters git or a build context.
@@ -113,7 +125,10 @@ describe('docker/compose.yaml', () => {
   it('shares one data volume at the data directory between keys, storage and gateway, and the backups volume between storage and scheduler', () => {
     expect(Object.keys(compose.volumes).sort()).toEqual(['aico-backups', 'aico-data']);
     for (const image of ['keys', 'storage', 'gateway'] as const) {
-      expect([image, volumeMounts(compose.services[image]!).find((mount) => mount.source === 'aico-data')?.target]).toEqual([image, effectiveEnv(image)['AICO_DATA_DIR']]);
+      expect([image, volumeMounts(compose.services[image]!).find((mount) => mount.source === 'aico-data')?.target]).toEqual([
+        image,
+        effectiveEnv(image)['AICO_DATA_DIR'],
+      ]);
     }
     const backupDirectory = effectiveEnv('scheduler')['AICO_SCHEDULER__BACKUP__DIRECTORY'];
     for (const image of ['storage', 'scheduler'] as const) {
@@ -122,8 +137,14 @@ describe('docker/compose.yaml', () => {
     expect(volumeMounts(compose.services['cli']!)).toEqual([{ source: 'aico-data', target: '/data', readOnly: true }]);
     // Volumes start as a copy of the image's directory: it must exist there, owned by the user the app runs as.
     for (const image of ['keys', 'storage', 'scheduler', 'gateway'] as const) {
-      const prepared = instructions(image, 'RUN').map((run) => run.text).join('\n');
-      for (const mount of volumeMounts(compose.services[image]!)) expect([image, prepared]).toEqual([image, expect.stringMatching(new RegExp(`mkdir -m 0700 [^&]*${mount.target}\\b[^&]*&& chown node:node [^&]*${mount.target}\\b`))]);
+      const prepared = instructions(image, 'RUN')
+        .map((run) => run.text)
+        .join('\n');
+      for (const mount of volumeMounts(compose.services[image]!))
+        expect([image, prepared]).toEqual([
+          image,
+          expect.stringMatching(new RegExp(`mkdir -m 0700 [^&]*${mount.target}\\b[^&]*&& chown node:node [^&]*${mount.target}\\b`)),
+        ]);
     }
   });
 
@@ -175,7 +196,12 @@ describe('docker/*.Dockerfile', () => {
     expect(copies.map((copy) => [copy.flags['from'], ...copy.args])).toEqual([
       ['build', `/workspace/dist/apps/${image}/`, './'],
       ['build', '/runtime/node_modules/', './node_modules/'],
-      ...(image === 'gateway' ? [['build', '/workspace/dist/apps/web/', './web/'], ['build', '/workspace/dist/apps/avatar/', './avatar/']] : []),
+      ...(image === 'gateway'
+        ? [
+            ['build', '/workspace/dist/apps/web/', './web/'],
+            ['build', '/workspace/dist/apps/avatar/', './avatar/'],
+          ]
+        : []),
     ]);
     expect(instructions(image, 'ADD')).toEqual([]);
     expect(instructions(image, 'WORKDIR').map((workdir) => workdir.text)).toEqual(['/app']);
@@ -190,7 +216,10 @@ describe('docker/*.Dockerfile', () => {
 
   it('gives the gateway the web client and the avatar page it serves, where its roots point', () => {
     const workdir = instructions('gateway', 'WORKDIR')[0]!.text;
-    for (const [site, variable] of [['web', 'AICO_GATEWAY__WEB_ROOT'], ['avatar', 'AICO_GATEWAY__AVATAR_ROOT']] as const) {
+    for (const [site, variable] of [
+      ['web', 'AICO_GATEWAY__WEB_ROOT'],
+      ['avatar', 'AICO_GATEWAY__AVATAR_ROOT'],
+    ] as const) {
       const copy = instructions('gateway', 'COPY').find((candidate) => candidate.args[0] === `/workspace/dist/apps/${site}/`)!;
       expect(effectiveEnv('gateway')[variable]).toBe(posix.join(workdir, copy.args[1]!).replace(/\/$/, ''));
     }

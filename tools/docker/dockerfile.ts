@@ -57,7 +57,8 @@ function parseInstruction(line: string): Instruction {
   const body = keyword === 'HEALTHCHECK' ? rest.replace(/^CMD\s+/, '') : rest;
   if (body.startsWith('[')) {
     const args: unknown = JSON.parse(body);
-    if (!Array.isArray(args) || !args.every((arg) => typeof arg === 'string')) throw new Error(`Dockerfile: ${keyword} has a JSON form that is not an array of strings`);
+    if (!Array.isArray(args) || !args.every((arg) => typeof arg === 'string'))
+      throw new Error(`Dockerfile: ${keyword} has a JSON form that is not an array of strings`);
     return { keyword, text: match[2]!, flags, args, execForm: true };
   }
   return { keyword, text: match[2]!.replace(/\s+/g, ' '), flags, args: body.split(/\s+/).filter(Boolean), execForm: false };
@@ -66,7 +67,8 @@ function parseInstruction(line: string): Instruction {
 export function parseDockerfile(text: string): Dockerfile {
   const globalArgs: Record<string, string> = {};
   const stages: { image: string; name: string | undefined; instructions: Instruction[] }[] = [];
-  const substitute = (value: string) => value.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, braced: string | undefined, bare: string | undefined) => globalArgs[braced ?? bare ?? ''] ?? whole);
+  const substitute = (value: string) =>
+    value.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, braced: string | undefined, bare: string | undefined) => globalArgs[braced ?? bare ?? ''] ?? whole);
   for (const line of logicalLines(text)) {
     const instruction = parseInstruction(line);
     if (instruction.keyword === 'FROM') {

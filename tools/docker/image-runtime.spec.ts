@@ -59,7 +59,9 @@ function startApp(work: string, app: App, env: NodeJS.ProcessEnv, started: Child
   // Tracked at once, so a failed start of another app still leaves this one to be killed after the test.
   started.push(child);
   const output: string[] = [];
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) => child.once('exit', (code, signal) => resolveExit({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) =>
+    child.once('exit', (code, signal) => resolveExit({ code, signal })),
+  );
   createInterface({ input: child.stderr }).on('line', (line) => output.push(line));
   return new Promise((resolveReady, reject) => {
     createInterface({ input: child.stdout }).on('line', (line) => {

@@ -3,7 +3,8 @@
 import { lintRuleMessages } from './lint-rule-runner';
 
 /** Lints `code` as if it were `file`, with only the topic-literal rule. */
-const literalErrors = (file: string, code: string): Promise<string[]> => lintRuleMessages('tools/lint/bus-usage.eslint.config.mjs', 'no-restricted-syntax', file, code);
+const literalErrors = (file: string, code: string): Promise<string[]> =>
+  lintRuleMessages('tools/lint/bus-usage.eslint.config.mjs', 'no-restricted-syntax', file, code);
 
 const controller = (pattern: string): string => `import { Controller } from '@nestjs/common';
 import { EventPattern, MessagePattern } from '@nestjs/microservices';

@@ -21,14 +21,72 @@ interface Domain {
 }
 
 const DOMAINS: readonly Domain[] = [
-  { codes: 'StorageErrorCode', file: 'libs/contracts/src/storage-topics.ts', maps: [[GATEWAY, 'STORAGE_ERROR_STATUS'], [CLI, 'STORAGE_EXIT'], [STORAGE_CLIENT, 'STORAGE_RETRY']] },
-  { codes: 'StorageClientErrorCode', file: 'libs/contracts/src/storage-topics.ts', maps: [[GATEWAY, 'STORAGE_CLIENT_ERROR_STATUS'], [CLI, 'STORAGE_CLIENT_EXIT']] },
-  { codes: 'KeysErrorCode', file: 'libs/contracts/src/security-topics.ts', maps: [[GATEWAY, 'KEYS_ERROR_STATUS'], [CLI, 'KEYS_EXIT']] },
-  { codes: 'SchedulerErrorCode', file: 'libs/contracts/src/scheduler-topics.ts', maps: [[GATEWAY, 'SCHEDULER_ERROR_STATUS'], [CLI, 'SCHEDULER_EXIT']] },
-  { codes: 'JobsErrorCode', file: 'libs/contracts/src/monitor-topics.ts', maps: [[GATEWAY, 'JOBS_ERROR_STATUS'], [CLI, 'JOBS_EXIT']] },
-  { codes: 'ModelsErrorCode', file: 'libs/contracts/src/models-topics.ts', maps: [[GATEWAY, 'MODELS_ERROR_STATUS'], [CLI, 'MODELS_EXIT']] },
-  { codes: 'ConversationErrorCode', file: 'libs/contracts/src/conversation-error-code.ts', maps: [[GATEWAY, 'CONVERSATION_ERROR_STATUS'], [CLI, 'CONVERSATION_EXIT']] },
-  { codes: 'BusErrorCode', file: 'libs/bus/src/bus.error.ts', maps: [[GATEWAY, 'BUS_ERROR_STATUS'], [CLI, 'BUS_EXIT'], [STORAGE_CLIENT, 'BUS_RETRY']] },
+  {
+    codes: 'StorageErrorCode',
+    file: 'libs/contracts/src/storage-topics.ts',
+    maps: [
+      [GATEWAY, 'STORAGE_ERROR_STATUS'],
+      [CLI, 'STORAGE_EXIT'],
+      [STORAGE_CLIENT, 'STORAGE_RETRY'],
+    ],
+  },
+  {
+    codes: 'StorageClientErrorCode',
+    file: 'libs/contracts/src/storage-topics.ts',
+    maps: [
+      [GATEWAY, 'STORAGE_CLIENT_ERROR_STATUS'],
+      [CLI, 'STORAGE_CLIENT_EXIT'],
+    ],
+  },
+  {
+    codes: 'KeysErrorCode',
+    file: 'libs/contracts/src/security-topics.ts',
+    maps: [
+      [GATEWAY, 'KEYS_ERROR_STATUS'],
+      [CLI, 'KEYS_EXIT'],
+    ],
+  },
+  {
+    codes: 'SchedulerErrorCode',
+    file: 'libs/contracts/src/scheduler-topics.ts',
+    maps: [
+      [GATEWAY, 'SCHEDULER_ERROR_STATUS'],
+      [CLI, 'SCHEDULER_EXIT'],
+    ],
+  },
+  {
+    codes: 'JobsErrorCode',
+    file: 'libs/contracts/src/monitor-topics.ts',
+    maps: [
+      [GATEWAY, 'JOBS_ERROR_STATUS'],
+      [CLI, 'JOBS_EXIT'],
+    ],
+  },
+  {
+    codes: 'ModelsErrorCode',
+    file: 'libs/contracts/src/models-topics.ts',
+    maps: [
+      [GATEWAY, 'MODELS_ERROR_STATUS'],
+      [CLI, 'MODELS_EXIT'],
+    ],
+  },
+  {
+    codes: 'ConversationErrorCode',
+    file: 'libs/contracts/src/conversation-error-code.ts',
+    maps: [
+      [GATEWAY, 'CONVERSATION_ERROR_STATUS'],
+      [CLI, 'CONVERSATION_EXIT'],
+    ],
+  },
+  {
+    codes: 'BusErrorCode',
+    file: 'libs/bus/src/bus.error.ts',
+    maps: [
+      [GATEWAY, 'BUS_ERROR_STATUS'],
+      [CLI, 'BUS_EXIT'],
+      [STORAGE_CLIENT, 'BUS_RETRY'],
+    ],
+  },
   // The archive's codes reach the CLI in a storage reply's details (a restore that failed on the archive).
   { codes: 'BackupArchiveErrorCode', file: 'libs/backup-archive/src/backup-archive.error.ts', maps: [[CLI, 'archiveExitCode']] },
 ];
@@ -120,11 +178,18 @@ describe('error codes are mapped exhaustively at every edge', () => {
     expect(edgeErrors()).toEqual([]);
   }, 180_000);
 
-  it.each(DOMAINS.map((domain) => [domain.codes, domain] as const))('refuses a new %s member until each edge maps it', (_name, domain) => {
-    const errors = edgeErrors(withNewCode(domain));
-    const failing = [...new Set(errors.map((error) => `${error.edge} ${error.declaration}`))].sort();
-    expect({ codes: domain.codes, failing }).toEqual({ codes: domain.codes, failing: domain.maps.map(([edge, declaration]) => `${edge} ${declaration}`).sort() });
-  }, 180_000);
+  it.each(DOMAINS.map((domain) => [domain.codes, domain] as const))(
+    'refuses a new %s member until each edge maps it',
+    (_name, domain) => {
+      const errors = edgeErrors(withNewCode(domain));
+      const failing = [...new Set(errors.map((error) => `${error.edge} ${error.declaration}`))].sort();
+      expect({ codes: domain.codes, failing }).toEqual({
+        codes: domain.codes,
+        failing: domain.maps.map(([edge, declaration]) => `${edge} ${declaration}`).sort(),
+      });
+    },
+    180_000,
+  );
 
   it('knows every error-code enum of the contracts', () => {
     const declared = DOMAINS.filter((domain) => domain.file.startsWith('libs/contracts/')).map((domain) => domain.codes);

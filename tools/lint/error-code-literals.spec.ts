@@ -15,7 +15,17 @@ const OTHER_DECLARING_FILES = ['libs/bus/src/bus.error.ts', 'libs/backup-archive
 const CONTRACTS = 'libs/contracts/src';
 
 /** Test code and generated code: skipped (a test may compare against the wire's text). */
-const NOT_PRODUCTION = ['**/gen/**', '**/node_modules/**', '**/dist/**', '**/*.spec.ts', '**/*.spec.tsx', '**/*-spec.ts', '**/*.test-helpers.ts', '**/testing/**', '**/*.d.ts'];
+const NOT_PRODUCTION = [
+  '**/gen/**',
+  '**/node_modules/**',
+  '**/dist/**',
+  '**/*.spec.ts',
+  '**/*.spec.tsx',
+  '**/*-spec.ts',
+  '**/*.test-helpers.ts',
+  '**/testing/**',
+  '**/*.d.ts',
+];
 
 function parse(file: string): ts.SourceFile {
   return ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true, file.endsWith('.tsx') ? ts.ScriptKind.TSX : ts.ScriptKind.TS);
@@ -49,7 +59,6 @@ export function codeLiterals(file: string, text: string, codes: ReadonlyMap<stri
   return found;
 }
 
-
 const contractFiles = () => ts.sys.readDirectory(join(root, CONTRACTS), ['.ts'], ['**/gen/**', '**/*.spec.ts']);
 const productionFiles = () =>
   ['apps', 'libs', 'tools']
@@ -64,15 +73,30 @@ describe('error codes are named by their enums, never copied as strings', () => 
   it('reads the codes of every error-code enum (the contracts, the bus, the backup archive)', () => {
     const enums = new Set([...codes.values()].map((member) => member.split('.')[0]));
     expect([...enums].sort()).toEqual(
-      ['BackupArchiveErrorCode', 'BusErrorCode', 'ConversationErrorCode', 'JobsErrorCode', 'KeysErrorCode', 'ModelsErrorCode', 'SchedulerErrorCode', 'StorageClientErrorCode', 'StorageErrorCode'].sort(),
+      [
+        'BackupArchiveErrorCode',
+        'BusErrorCode',
+        'ConversationErrorCode',
+        'JobsErrorCode',
+        'KeysErrorCode',
+        'ModelsErrorCode',
+        'SchedulerErrorCode',
+        'StorageClientErrorCode',
+        'StorageErrorCode',
+      ].sort(),
     );
     expect(codes.get('STORAGE_DISK_FULL')).toBe('StorageErrorCode.DiskFull');
     expect(codes.get('DEADLINE_EXCEEDED')).toBe('BusErrorCode.DeadlineExceeded');
   });
 
   it('finds a quoted code in code, and not in a comment or a longer string', () => {
-    const text = "// 'STORAGE_IO' in a comment\nconst a = 'STORAGE_IO';\nconst b = `STORAGE_IO`;\nconst c = 'STORAGE_IO happened';\ntype D = { code: 'NO_HANDLER' };\n";
-    expect(codeLiterals('example.ts', text, codes)).toEqual(["2: 'STORAGE_IO' (StorageErrorCode.Io)", "3: 'STORAGE_IO' (StorageErrorCode.Io)", "5: 'NO_HANDLER' (BusErrorCode.NoHandler)"]);
+    const text =
+      "// 'STORAGE_IO' in a comment\nconst a = 'STORAGE_IO';\nconst b = `STORAGE_IO`;\nconst c = 'STORAGE_IO happened';\ntype D = { code: 'NO_HANDLER' };\n";
+    expect(codeLiterals('example.ts', text, codes)).toEqual([
+      "2: 'STORAGE_IO' (StorageErrorCode.Io)",
+      "3: 'STORAGE_IO' (StorageErrorCode.Io)",
+      "5: 'NO_HANDLER' (BusErrorCode.NoHandler)",
+    ]);
   });
 
   it('has no production file outside the declarations that spells a code out', () => {

@@ -4,7 +4,8 @@ import { createProjectGraphAsync } from '@nx/devkit';
 import { lintRuleMessages } from './lint-rule-runner';
 
 /** Lints `code` as if it were `file`, with only the boundary rule. */
-const boundaryErrors = (file: string, code: string): Promise<string[]> => lintRuleMessages('tools/lint/boundaries.eslint.config.mjs', '@nx/enforce-module-boundaries', file, code);
+const boundaryErrors = (file: string, code: string): Promise<string[]> =>
+  lintRuleMessages('tools/lint/boundaries.eslint.config.mjs', '@nx/enforce-module-boundaries', file, code);
 
 describe('module boundaries', () => {
   beforeAll(async () => {
@@ -21,13 +22,16 @@ describe('module boundaries', () => {
   });
 
   it('forbids a lib from importing an app', async () => {
-    const errors = await boundaryErrors('libs/config/src/probe.ts', "import { BusAppModule } from '../../../apps/bus/src/bus-app.module';\nvoid BusAppModule;\n");
+    const errors = await boundaryErrors(
+      'libs/config/src/probe.ts',
+      "import { BusAppModule } from '../../../apps/bus/src/bus-app.module';\nvoid BusAppModule;\n",
+    );
     expect(errors.length).toBeGreaterThan(0);
   });
 
   it('forbids a utility lib from depending on the runtime or transport libs', async () => {
     const errors = await boundaryErrors('libs/config/src/probe.ts', "import { BusClient } from '@aico/bus';\nvoid BusClient;\n");
-    expect(errors.join("\n")).toContain('tagged with "type:util" can only depend on libs tagged with');
+    expect(errors.join('\n')).toContain('tagged with "type:util" can only depend on libs tagged with');
   });
 
   it('forbids the contracts lib from depending on NestJS', async () => {
@@ -36,6 +40,11 @@ describe('module boundaries', () => {
   });
 
   it('lets an app compose libs through their public index', async () => {
-    expect(await boundaryErrors('apps/bus/src/probe.ts', "import { BusProxy } from '@aico/bus';\nimport { runService } from '@aico/service';\nvoid BusProxy; void runService;\n")).toEqual([]);
+    expect(
+      await boundaryErrors(
+        'apps/bus/src/probe.ts',
+        "import { BusProxy } from '@aico/bus';\nimport { runService } from '@aico/service';\nvoid BusProxy; void runService;\n",
+      ),
+    ).toEqual([]);
   });
 });

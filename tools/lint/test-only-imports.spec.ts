@@ -3,7 +3,8 @@
 import { lintRuleMessages } from './lint-rule-runner';
 
 /** Lints `code` as if it were `file`, with only the test-only-imports rule. */
-const testImportErrors = (file: string, code: string): Promise<string[]> => lintRuleMessages('tools/lint/test-only-imports.eslint.config.mjs', 'no-restricted-imports', file, code);
+const testImportErrors = (file: string, code: string): Promise<string[]> =>
+  lintRuleMessages('tools/lint/test-only-imports.eslint.config.mjs', 'no-restricted-imports', file, code);
 
 const harnessImport = "import { TestBus } from '@aico/bus/testing';\nvoid TestBus;\n";
 const helperImport = "import { startHarness } from './scheduler-harness.test-helpers';\nvoid startHarness;\n";
@@ -17,7 +18,10 @@ describe('test-only imports', () => {
     for (const file of ['apps/storage/src/storage-app.module.ts', 'tools/scripts/probe.ts']) {
       expect((await testImportErrors(file, harnessImport)).join('\n')).toContain('testing entry point is for specs');
     }
-    const typeOnly = await testImportErrors('apps/gateway/src/probe.ts', "import type { ServiceTestEnvironment } from '@aico/service/testing';\nexport type E = ServiceTestEnvironment;\n");
+    const typeOnly = await testImportErrors(
+      'apps/gateway/src/probe.ts',
+      "import type { ServiceTestEnvironment } from '@aico/service/testing';\nexport type E = ServiceTestEnvironment;\n",
+    );
     expect(typeOnly.join('\n')).toContain('testing entry point is for specs');
   });
 

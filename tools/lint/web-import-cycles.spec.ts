@@ -14,7 +14,15 @@ describe('import cycles', () => {
       ['d.ts', []],
     ]);
     expect(findCycles(graph)).toEqual([['a.ts', 'b.ts', 'c.tsx', 'a.ts']]);
-    expect(findCycles(new Map([['a.ts', ['b.ts', 'c.ts']], ['b.ts', ['c.ts']], ['c.ts', []]]))).toEqual([]);
+    expect(
+      findCycles(
+        new Map([
+          ['a.ts', ['b.ts', 'c.ts']],
+          ['b.ts', ['c.ts']],
+          ['c.ts', []],
+        ]),
+      ),
+    ).toEqual([]);
   });
 
   it('reads the web app: its shell imports its features, and no module imports itself back', () => {

@@ -30,10 +30,7 @@ export declare function f32(value: number): GgufValue;
 export declare function f64(value: number): GgufValue;
 export declare function bool(value: boolean): GgufValue;
 export declare function string(value: string): GgufValue;
-export declare function array(
-  itemType: GgufScalarType | 'string',
-  values: readonly (number | bigint | boolean | string)[],
-): GgufValue;
+export declare function array(itemType: GgufScalarType | 'string', values: readonly (number | bigint | boolean | string)[]): GgufValue;
 
 export declare function writeGgufFile(
   path: string,

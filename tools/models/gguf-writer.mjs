@@ -14,7 +14,19 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 
 /** GGUF metadata value types (gguf_type in ggml). */
 export const GGUF_VALUE_TYPE = Object.freeze({
-  u8: 0, i8: 1, u16: 2, i16: 3, u32: 4, i32: 5, f32: 6, bool: 7, string: 8, array: 9, u64: 10, i64: 11, f64: 12,
+  u8: 0,
+  i8: 1,
+  u16: 2,
+  i16: 3,
+  u32: 4,
+  i32: 5,
+  f32: 6,
+  bool: 7,
+  string: 8,
+  array: 9,
+  u64: 10,
+  i64: 11,
+  f64: 12,
 });
 
 /** The two ggml tensor types this writer knows (ggml_type), with their bytes per element. */
@@ -61,17 +73,39 @@ class ByteSink {
     const b = this.#buffer;
     const at = this.length;
     switch (type) {
-      case 'u8': b.writeUInt8(value, at); break;
-      case 'i8': b.writeInt8(value, at); break;
-      case 'bool': b.writeUInt8(value ? 1 : 0, at); break;
-      case 'u16': b.writeUInt16LE(value, at); break;
-      case 'i16': b.writeInt16LE(value, at); break;
-      case 'u32': b.writeUInt32LE(value, at); break;
-      case 'i32': b.writeInt32LE(value, at); break;
-      case 'f32': b.writeFloatLE(value, at); break;
-      case 'u64': b.writeBigUInt64LE(BigInt(value), at); break;
-      case 'i64': b.writeBigInt64LE(BigInt(value), at); break;
-      case 'f64': b.writeDoubleLE(value, at); break;
+      case 'u8':
+        b.writeUInt8(value, at);
+        break;
+      case 'i8':
+        b.writeInt8(value, at);
+        break;
+      case 'bool':
+        b.writeUInt8(value ? 1 : 0, at);
+        break;
+      case 'u16':
+        b.writeUInt16LE(value, at);
+        break;
+      case 'i16':
+        b.writeInt16LE(value, at);
+        break;
+      case 'u32':
+        b.writeUInt32LE(value, at);
+        break;
+      case 'i32':
+        b.writeInt32LE(value, at);
+        break;
+      case 'f32':
+        b.writeFloatLE(value, at);
+        break;
+      case 'u64':
+        b.writeBigUInt64LE(BigInt(value), at);
+        break;
+      case 'i64':
+        b.writeBigInt64LE(BigInt(value), at);
+        break;
+      case 'f64':
+        b.writeDoubleLE(value, at);
+        break;
     }
     this.length += size;
   }

@@ -1,24 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  array,
-  bool,
-  f32,
-  f64,
-  float16Bits,
-  float16Value,
-  i16,
-  i32,
-  i64,
-  i8,
-  string,
-  u16,
-  u32,
-  u64,
-  u8,
-  writeGgufFile,
-} from './gguf-writer.mjs';
+import { array, bool, f32, f64, float16Bits, float16Value, i16, i32, i64, i8, string, u16, u32, u64, u8, writeGgufFile } from './gguf-writer.mjs';
 import { importNodeLlamaCpp } from './import-node-llama-cpp.mjs';
 
 describe('the GGUF v3 writer', () => {

@@ -39,16 +39,8 @@ export declare const CHATML_TEMPLATE: string;
 
 export declare function makeTestModel(path: string, options?: TestModelOptions): TestModel;
 export declare function makeBenchModel(path: string, options?: TestModelOptions): TestModel;
-export declare function continuationTokens(
-  prompt: string,
-  tokens: number,
-  options?: { vocabulary?: string | readonly string[] },
-): string[];
-export declare function predictContinuation(
-  prompt: string,
-  tokens: number,
-  options?: { vocabulary?: string | readonly string[] },
-): string;
+export declare function continuationTokens(prompt: string, tokens: number, options?: { vocabulary?: string | readonly string[] }): string[];
+export declare function predictContinuation(prompt: string, tokens: number, options?: { vocabulary?: string | readonly string[] }): string;
 export declare function parseArguments(argv: readonly string[]): {
   out: string;
   bench: boolean;

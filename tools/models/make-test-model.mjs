@@ -16,13 +16,7 @@ import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { array, bool, f32, float16Bits, float16Value, string, u32, writeGgufFile } from './gguf-writer.mjs';
 import { normalGenerator, tensorSeed, uniformGenerator } from './seeded-random.mjs';
-import {
-  buildVocabulary,
-  CHATML_TEMPLATE,
-  continuationTokens,
-  DEFAULT_VOCABULARY,
-  predictContinuation,
-} from './test-vocabulary.mjs';
+import { buildVocabulary, CHATML_TEMPLATE, continuationTokens, DEFAULT_VOCABULARY, predictContinuation } from './test-vocabulary.mjs';
 
 export { CHATML_TEMPLATE, continuationTokens, DEFAULT_VOCABULARY, predictContinuation };
 

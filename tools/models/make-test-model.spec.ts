@@ -211,7 +211,7 @@ describe('a generated model in the real engine (llama.cpp, CPU, 1 thread)', () =
     }
   });
 
-  it('fails to load a truncated file, with llama.cpp\'s reason in the log', async () => {
+  it("fails to load a truncated file, with llama.cpp's reason in the log", async () => {
     const { llama, log } = await engine();
     const truncated = makeTestModel(join(dir, 'truncated.gguf'), { truncate: true });
     expect(truncated.bytes).toBeLessThan(model.bytes);

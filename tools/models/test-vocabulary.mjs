@@ -11,8 +11,7 @@
 // With single characters only, SentencePiece has nothing to merge: a text is one token per character.
 
 /** Letters first, so a chain started by a newline (a chat answer) reads "abcdef…"; then digits, space, punctuation. */
-export const DEFAULT_VOCABULARY =
-  'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 !"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
+export const DEFAULT_VOCABULARY = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 !"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
 
 /** llama.cpp's token types (llama_token_type). */
 export const TOKEN_TYPE = Object.freeze({ normal: 1, unknown: 2, control: 3, userDefined: 4, unused: 5, byte: 6 });
@@ -59,7 +58,10 @@ export function buildVocabulary({ vocabulary = DEFAULT_VOCABULARY, chatml = true
   const textIds = characters.map((_, i) => firstText + i);
   const chatmlIds = {};
   if (chatml) {
-    for (const [key, text] of [['imStart', '<|im_start|>'], ['imEnd', '<|im_end|>']]) {
+    for (const [key, text] of [
+      ['imStart', '<|im_start|>'],
+      ['imEnd', '<|im_end|>'],
+    ]) {
       chatmlIds[key] = tokens.length;
       tokens.push(text);
       types.push(TOKEN_TYPE.control);
@@ -92,9 +94,7 @@ export function continuationTokens(prompt, tokens, { vocabulary = DEFAULT_VOCABU
   if (last === '\n') index = -1;
   else if (last !== undefined && characters.includes(last)) index = characters.indexOf(last);
   else {
-    throw new RangeError(
-      `a test model's continuation is predictable only after a vocabulary character or a newline, not after ${JSON.stringify(last ?? '')}`,
-    );
+    throw new RangeError(`a test model's continuation is predictable only after a vocabulary character or a newline, not after ${JSON.stringify(last ?? '')}`);
   }
   return Array.from({ length: tokens }, () => characters[(index = (index + 1) % characters.length)]);
 }

@@ -48,7 +48,9 @@ const read = (file) => {
     return undefined;
   }
 };
-const stale = Object.entries(files).filter(([file, text]) => read(file) !== text).map(([file]) => file);
+const stale = Object.entries(files)
+  .filter(([file, text]) => read(file) !== text)
+  .map(([file]) => file);
 if (stale.length > 0) {
   console.log(`FAIL out of date with the gateway's routes: ${stale.join(', ')}. Run "npm run api:generate" and commit both files.`);
   process.exit(1);

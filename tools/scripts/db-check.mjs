@@ -13,7 +13,10 @@ const scratch = mkdtempSync(join(tmpdir(), 'aico-db-check-'));
 try {
   cpSync(committed, join(scratch, 'migrations'), { recursive: true });
   const config = join(scratch, 'drizzle.config.mjs');
-  writeFileSync(config, `export default ${JSON.stringify({ dialect: 'sqlite', schema: join(root, 'apps/storage/src/database/schema.ts'), out: './migrations' })};\n`);
+  writeFileSync(
+    config,
+    `export default ${JSON.stringify({ dialect: 'sqlite', schema: join(root, 'apps/storage/src/database/schema.ts'), out: './migrations' })};\n`,
+  );
   const result = spawnSync(join(root, 'node_modules/.bin/drizzle-kit'), ['generate', '--config', config], { cwd: scratch, encoding: 'utf8' });
   process.stdout.write(result.stdout);
   process.stderr.write(result.stderr);

@@ -17,7 +17,11 @@ function expand(root, pattern) {
   for (const segment of segments) {
     paths = paths.flatMap((path) => {
       if (segment !== '*') return [join(path, segment)];
-      return existsSync(path) ? readdirSync(path, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => join(path, entry.name)) : [];
+      return existsSync(path)
+        ? readdirSync(path, { withFileTypes: true })
+            .filter((entry) => entry.isDirectory())
+            .map((entry) => join(path, entry.name))
+        : [];
     });
   }
   return paths.filter((path) => existsSync(path)).sort();
@@ -26,13 +30,18 @@ function expand(root, pattern) {
 /** @returns {{ config: string, displayName: string, nxName: string | undefined, tags: string[] }[]} */
 export function jestProjects(root) {
   const { projects } = require(join(root, 'jest.config.js'));
-  return projects.flatMap((pattern) => expand(root, pattern)).map((config) => {
-    const { displayName } = require(config);
-    const projectJson = join(dirname(config), 'project.json');
-    const project = existsSync(projectJson) ? JSON.parse(readFileSync(projectJson, 'utf8')) : {};
-    return { config, displayName: typeof displayName === 'string' ? displayName : displayName?.name, nxName: project.name, tags: project.tags ?? [] };
-  });
+  return projects
+    .flatMap((pattern) => expand(root, pattern))
+    .map((config) => {
+      const { displayName } = require(config);
+      const projectJson = join(dirname(config), 'project.json');
+      const project = existsSync(projectJson) ? JSON.parse(readFileSync(projectJson, 'utf8')) : {};
+      return { config, displayName: typeof displayName === 'string' ? displayName : displayName?.name, nxName: project.name, tags: project.tags ?? [] };
+    });
 }
 
 /** The Jest projects that run without the apps built: every one not tagged NEEDS_BUILD_TAG. */
-export const projectsWithoutBuild = (root) => jestProjects(root).filter((project) => !project.tags.includes(NEEDS_BUILD_TAG)).map((project) => project.displayName);
+export const projectsWithoutBuild = (root) =>
+  jestProjects(root)
+    .filter((project) => !project.tags.includes(NEEDS_BUILD_TAG))
+    .map((project) => project.displayName);

@@ -32,7 +32,7 @@ describe('Jest projects', () => {
     expect(selected).not.toContain('e2e');
   });
 
-  it("names each Jest project after its Nx project, so an app and a lib of one name (bus, keys) stay apart", () => {
+  it('names each Jest project after its Nx project, so an app and a lib of one name (bus, keys) stay apart', () => {
     const projects = jestProjects(ROOT);
     expect(projects.filter((project) => project.displayName !== project.nxName)).toEqual([]);
     const names = projects.map((project) => project.displayName);

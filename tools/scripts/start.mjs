@@ -23,11 +23,17 @@ const env = {
 const PROJECTS = ['bus', 'keys', 'storage', 'scheduler', 'monitor', 'models', 'conversation', 'gateway', 'supervisor', 'cli', 'web'];
 const started = Date.now();
 console.log(`Building ${PROJECTS.join(', ')} ...`);
-const build = spawnSync(join(bin, 'nx'), ['run-many', '-t', 'build', '--projects', PROJECTS.join(','), '--output-style=static'], { cwd: root, env, stdio: 'inherit' });
+const build = spawnSync(join(bin, 'nx'), ['run-many', '-t', 'build', '--projects', PROJECTS.join(','), '--output-style=static'], {
+  cwd: root,
+  env,
+  stdio: 'inherit',
+});
 if (build.status !== 0) process.exit(build.status ?? 1);
 console.log(`Built in ${((Date.now() - started) / 1000).toFixed(1)} s. Data directory: ${env.AICO_DATA_DIR} (profile ${env.AICO_PROFILE})`);
 console.log(`The "aico" command: node ${appEntryPoint(APPS_BUILD_DIR, 'cli')} (e.g. "users add <name> --role admin", "status")`);
-console.log(`The web client: https://127.0.0.1:${process.env.AICO_GATEWAY__PORT ?? 8443}/ (the gateway's self-signed certificate; "aico status" shows its fingerprint)`);
+console.log(
+  `The web client: https://127.0.0.1:${process.env.AICO_GATEWAY__PORT ?? 8443}/ (the gateway's self-signed certificate; "aico status" shows its fingerprint)`,
+);
 
 const supervisor = spawn(process.execPath, [builtAppEntryPoint(root, 'supervisor')], { cwd: root, env, stdio: 'inherit' });
 // Ctrl-C reaches the supervisor from the terminal; this script only waits for it to finish stopping the apps.

@@ -57,7 +57,8 @@ try {
   const results = JSON.parse(readFileSync(resultsFile, 'utf8'));
   passed += results.numPassedTests;
   failed += results.numFailedTests;
-  if (results.numFailedTests > 0 || results.numFailedTestSuites > 0) failures.push(`jest: ${results.numFailedTests} tests, ${results.numFailedTestSuites} suites failed`);
+  if (results.numFailedTests > 0 || results.numFailedTestSuites > 0)
+    failures.push(`jest: ${results.numFailedTests} tests, ${results.numFailedTestSuites} suites failed`);
   // A suite that fails to load has no failed tests; count it so it cannot pass silently.
   const brokenSuites = results.testResults.filter((suite) => suite.status === 'failed' && suite.assertionResults.every((a) => a.status !== 'failed')).length;
   failed += brokenSuites;

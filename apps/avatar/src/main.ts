@@ -50,7 +50,10 @@ endpoint.onCommand((command: AvatarCommand, reply) => {
       reply.ack();
       return;
     case 'inspect':
-      reply.state({ ...(stage?.state ?? { paused: false, speaking: false, expression: 'neutral', morphs: {}, renderer: { geometries: 0, textures: 0, programs: 0 } }), ...heap() });
+      reply.state({
+        ...(stage?.state ?? { paused: false, speaking: false, expression: 'neutral', morphs: {}, renderer: { geometries: 0, textures: 0, programs: 0 } }),
+        ...heap(),
+      });
       return;
     default:
       break;

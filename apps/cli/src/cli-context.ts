@@ -17,7 +17,11 @@ export function createCliContext(): CliContext {
   const { config } = loadConfig({ schema: cliConfigSchema });
   return {
     config,
-    keyManager: new KeyManager({ dataDir: config.dataDir, secretStore: new OsKeychain(), backoff: { ...DEFAULT_UNLOCK_BACKOFF, firstDelayMs: config.cli.unlockBackoffMs } }),
+    keyManager: new KeyManager({
+      dataDir: config.dataDir,
+      secretStore: new OsKeychain(),
+      backoff: { ...DEFAULT_UNLOCK_BACKOFF, firstDelayMs: config.cli.unlockBackoffMs },
+    }),
     out: (line) => void process.stdout.write(`${line}\n`),
     progress: (line) => void process.stderr.write(`${line}\n`),
     write: (text) => void process.stdout.write(text),

@@ -40,7 +40,11 @@ export function createProgram(context: () => CliContext): Command {
 }
 
 /** Runs `argv` (node, script, arguments...) and returns the exit code; failures are written to `writeError`. */
-export async function runCli(argv: readonly string[], context: () => CliContext, writeError = (text: string) => void process.stderr.write(text)): Promise<ExitCode> {
+export async function runCli(
+  argv: readonly string[],
+  context: () => CliContext,
+  writeError = (text: string) => void process.stderr.write(text),
+): Promise<ExitCode> {
   try {
     await createProgram(context).parseAsync([...argv]);
     return ExitCode.Ok;

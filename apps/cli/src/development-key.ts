@@ -13,14 +13,18 @@ export function plaintextKeyFix(path: string): string {
 
 export async function retireAdoptedKey(cli: CliContext, development: DevelopmentKeyProvider, keys: KeyRing, inKeychain: boolean): Promise<void> {
   if (!inKeychain) {
-    cli.out(`The development key ${development.path} stays: without the OS keychain it is where services get the master key from, and while it is there the master password protects nothing. ${plaintextKeyFix(development.path)}`);
+    cli.out(
+      `The development key ${development.path} stays: without the OS keychain it is where services get the master key from, and while it is there the master password protects nothing. ${plaintextKeyFix(development.path)}`,
+    );
     return;
   }
   let outcome: Awaited<ReturnType<DevelopmentKeyProvider['retire']>>;
   try {
     outcome = await keys.withMasterKey((masterKey) => development.retire(masterKey));
   } catch (error) {
-    cli.out(`Could not remove the plaintext development key ${development.path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): delete it yourself (shred -u ${shellQuote(development.path)}); the master key is in the vault and the OS keychain.`);
+    cli.out(
+      `Could not remove the plaintext development key ${development.path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): delete it yourself (shred -u ${shellQuote(development.path)}); the master key is in the vault and the OS keychain.`,
+    );
     return;
   }
   switch (outcome) {
@@ -30,7 +34,9 @@ export async function retireAdoptedKey(cli: CliContext, development: Development
     case 'absent':
       return;
     case 'different':
-      cli.out(`Left ${development.path} in place: it holds another key than the vault, and data that services wrote with it can only be read with it. "aico doctor" fails while it is there.`);
+      cli.out(
+        `Left ${development.path} in place: it holds another key than the vault, and data that services wrote with it can only be read with it. "aico doctor" fails while it is there.`,
+      );
       return;
   }
 }

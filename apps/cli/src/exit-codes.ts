@@ -4,7 +4,15 @@
 import { BackupArchiveErrorCode } from '@aico/backup-archive';
 import { BusError, BusErrorCode, RemoteError } from '@aico/bus';
 import { ConfigError } from '@aico/config';
-import { ConversationErrorCode, JobsErrorCode, KeysErrorCode, ModelsErrorCode, SchedulerErrorCode, StorageClientErrorCode, StorageErrorCode } from '@aico/contracts';
+import {
+  ConversationErrorCode,
+  JobsErrorCode,
+  KeysErrorCode,
+  ModelsErrorCode,
+  SchedulerErrorCode,
+  StorageClientErrorCode,
+  StorageErrorCode,
+} from '@aico/contracts';
 import { KeyManagerError, type KeyManagerErrorCode } from '@aico/key-manager';
 import { KeyError } from '@aico/keys';
 
@@ -217,6 +225,7 @@ export function toCliError(error: unknown): CliError {
   if (error instanceof KeyManagerError) return new CliError(error.message, exitCodeFor(error.code));
   if (error instanceof ConfigError || error instanceof KeyError) return new CliError(error.message, ExitCode.Config);
   // A code no domain declares still means the service behind it did not do the work.
-  if (error instanceof RemoteError || error instanceof BusError) return new CliError(`${error.message} (${error.code})`, remoteExitCode(error, ExitCode.Unavailable));
+  if (error instanceof RemoteError || error instanceof BusError)
+    return new CliError(`${error.message} (${error.code})`, remoteExitCode(error, ExitCode.Unavailable));
   return new CliError(`Unexpected error: ${(error as Error).message ?? String(error)}`, ExitCode.Failure);
 }

@@ -84,7 +84,10 @@ export async function stopAppProcesses(dataDir: string, entries: readonly PidFil
   for (const { entry, outcome } of results) {
     if (outcome !== 'survived') await removePidFile(dataDir, entry.name, entry.pid).catch(() => undefined);
   }
-  await waitUntilReaped(results.filter((result) => result.outcome !== 'survived').map((result) => result.entry.pid), timings);
+  await waitUntilReaped(
+    results.filter((result) => result.outcome !== 'survived').map((result) => result.entry.pid),
+    timings,
+  );
   return results;
 }
 

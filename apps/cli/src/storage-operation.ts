@@ -57,7 +57,10 @@ async function assertStorageAnswers(bus: BusClient): Promise<void> {
     await bus.request(SystemTopics.ping, { target: 'storage' }, { timeoutMs: PING_TIMEOUT_MS });
   } catch (error) {
     if ((error as { code?: unknown }).code !== BusErrorCode.DeadlineExceeded) throw error;
-    throw new CliError(`The storage service does not answer on the bus (no reply within ${PING_TIMEOUT_MS / 1_000} s). Is aico running ("npm start")?`, ExitCode.Unavailable);
+    throw new CliError(
+      `The storage service does not answer on the bus (no reply within ${PING_TIMEOUT_MS / 1_000} s). Is aico running ("npm start")?`,
+      ExitCode.Unavailable,
+    );
   }
 }
 

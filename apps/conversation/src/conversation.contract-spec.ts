@@ -43,21 +43,39 @@ describe('conversation app contract', () => {
   }
 
   beforeAll(async () => {
-    h = await ConversationHarness.start({ AICO_CONVERSATION__MAX_REPLIES: '3', AICO_CONVERSATION__MAX_REPLIES_PER_USER: '2', AICO_CONVERSATION__DEFAULT_MAX_TOKENS: '100', AICO_CONVERSATION__CHECKPOINT_MS: '0' });
+    h = await ConversationHarness.start({
+      AICO_CONVERSATION__MAX_REPLIES: '3',
+      AICO_CONVERSATION__MAX_REPLIES_PER_USER: '2',
+      AICO_CONVERSATION__DEFAULT_MAX_TOKENS: '100',
+      AICO_CONVERSATION__CHECKPOINT_MS: '0',
+    });
   });
   afterAll(async () => {
     await h?.stop();
   });
 
   it('takes a message into a new thread, streams the reply in order to that user, speaks each sentence as it completes, and stores the reply', async () => {
-    const sent = await h.gateway.request(ConversationTopics.messageSend, { userId: 'ann', text: '  Hello   Aico,\nhow are you?', client: 'web' }, { correlationId: 'corr-1' });
+    const sent = await h.gateway.request(
+      ConversationTopics.messageSend,
+      { userId: 'ann', text: '  Hello   Aico,\nhow are you?', client: 'web' },
+      { correlationId: 'corr-1' },
+    );
     expect(sent.thread).toMatchObject({ ownerId: 'ann', title: 'Hello Aico, how are you?', messageCount: 2 });
-    expect(sent.message).toMatchObject({ role: MessageRole.USER, status: MessageStatus.COMPLETE, text: '  Hello   Aico,\nhow are you?', threadId: sent.thread!.id });
+    expect(sent.message).toMatchObject({
+      role: MessageRole.USER,
+      status: MessageStatus.COMPLETE,
+      text: '  Hello   Aico,\nhow are you?',
+      threadId: sent.thread!.id,
+    });
     expect(sent.replyId > sent.message!.id).toBe(true); // ids sort by creation: the reply after the message
     const threadId = sent.thread!.id;
 
     const received = await h.waitFor((e) => e.topic === 'conversation.message.received', 'message received');
-    expect(received).toMatchObject({ user: 'ann', correlationId: 'corr-1', payload: { id: sent.message!.id, userId: 'ann', conversationId: threadId, replyId: sent.replyId, client: 'web' } });
+    expect(received).toMatchObject({
+      user: 'ann',
+      correlationId: 'corr-1',
+      payload: { id: sent.message!.id, userId: 'ann', conversationId: threadId, replyId: sent.replyId, client: 'web' },
+    });
     expect(((await h.waitFor((e) => e.topic === 'conversation.thread.changed', 'thread created')).payload as ThreadChanged).thread?.id).toBe(threadId);
 
     const generation = await h.models.next(0);
@@ -76,7 +94,16 @@ describe('conversation app contract', () => {
     generation.write(' Good');
     generation.end();
     const completed = await h.completion(sent.replyId);
-    expect(completed).toMatchObject({ userId: 'ann', threadId, status: MessageStatus.COMPLETE, stopReason: StopReason.END_OF_SEQUENCE, text: 'I am fine. How are you? Good', model: 'scripted', errorCode: '', usage: { promptTokens: 10 } });
+    expect(completed).toMatchObject({
+      userId: 'ann',
+      threadId,
+      status: MessageStatus.COMPLETE,
+      stopReason: StopReason.END_OF_SEQUENCE,
+      text: 'I am fine. How are you? Good',
+      model: 'scripted',
+      errorCode: '',
+      usage: { promptTokens: 10 },
+    });
 
     const deltas = h.deltas(sent.replyId);
     expect(deltas.map((d) => Number(d.sequence))).toEqual([1, 2, 3, 4, 5]);
@@ -144,8 +171,12 @@ describe('conversation app contract', () => {
     const seen = h.models.generations.length;
     const first = await send('ann', 'first');
     await expect(send('ann', 'again', first.thread!.id)).rejects.toMatchObject({ code: ConversationErrorCode.ReplyInProgress });
-    await expect(h.gateway.request(ConversationTopics.replyRegenerate, { userId: 'ann', threadId: first.thread!.id })).rejects.toMatchObject({ code: ConversationErrorCode.ReplyInProgress });
-    await expect(h.gateway.request(ConversationTopics.threadDelete, { userId: 'ann', threadId: first.thread!.id })).rejects.toMatchObject({ code: ConversationErrorCode.ReplyInProgress });
+    await expect(h.gateway.request(ConversationTopics.replyRegenerate, { userId: 'ann', threadId: first.thread!.id })).rejects.toMatchObject({
+      code: ConversationErrorCode.ReplyInProgress,
+    });
+    await expect(h.gateway.request(ConversationTopics.threadDelete, { userId: 'ann', threadId: first.thread!.id })).rejects.toMatchObject({
+      code: ConversationErrorCode.ReplyInProgress,
+    });
     const second = await send('bob', 'second');
     const third = await send('cid', 'third');
     await expect(send('dee', 'fourth')).rejects.toMatchObject({ code: ConversationErrorCode.Busy });
@@ -161,18 +192,26 @@ describe('conversation app contract', () => {
   });
 
   it('stops a reply mid-stream: stored stopped with its partial text, the avatar told to stop and silent after; a stop after the end is refused', async () => {
-    await expect(stop('ann', (await exchange('ann', 'done already', ['fine.'])).sent.thread!.id)).rejects.toMatchObject({ code: ConversationErrorCode.ReplyNotRunning });
+    await expect(stop('ann', (await exchange('ann', 'done already', ['fine.'])).sent.thread!.id)).rejects.toMatchObject({
+      code: ConversationErrorCode.ReplyNotRunning,
+    });
     const seen = h.models.generations.length;
     const sent = await send('ann', 'tell me a long story');
     const threadId = sent.thread!.id;
     const generation = await h.models.next(seen);
     generation.write('Once upon a time', ' there was');
-    await h.waitFor((e) => e.topic === 'conversation.reply.delta' && (e.payload as ReplyDelta).replyId === sent.replyId && (e.payload as ReplyDelta).kind.value === ' there was', 'the second piece');
+    await h.waitFor(
+      (e) =>
+        e.topic === 'conversation.reply.delta' && (e.payload as ReplyDelta).replyId === sent.replyId && (e.payload as ReplyDelta).kind.value === ' there was',
+      'the second piece',
+    );
     await expect(stop('ann', threadId, 'some-other-reply')).rejects.toMatchObject({ code: ConversationErrorCode.ReplyNotRunning });
     expect(await stop('ann', threadId, sent.replyId)).toMatchObject({ replyId: sent.replyId });
     const completed = await h.completion(sent.replyId);
     expect(completed).toMatchObject({ status: MessageStatus.STOPPED, stopReason: StopReason.CANCELLED, text: 'Once upon a time there was' });
-    expect(h.of<{ conversationId: string; userId: string }>('ui.avatar.stop')).toContainEqual(expect.objectContaining({ conversationId: threadId, userId: 'ann' }));
+    expect(h.of<{ conversationId: string; userId: string }>('ui.avatar.stop')).toContainEqual(
+      expect.objectContaining({ conversationId: threadId, userId: 'ann' }),
+    );
     expect(h.of<AvatarSpeech>('ui.avatar.speak').filter((s) => s.conversationId === threadId)).toEqual([]);
     expect((await messages('ann', threadId))[1]).toMatchObject({ status: MessageStatus.STOPPED, text: 'Once upon a time there was' });
     await expect(stop('ann', threadId, sent.replyId)).rejects.toMatchObject({ code: ConversationErrorCode.ReplyNotRunning });
@@ -190,16 +229,28 @@ describe('conversation app contract', () => {
     expect(await h.completion(again.replyId)).toMatchObject({ status: MessageStatus.COMPLETE, text: 'seven' });
     expect((await messages('ann', threadId)).map((m) => m.text)).toEqual(['pick a number', 'seven']);
 
-    const empty = create(ThreadSchema, { id: '0190aaaa-0000-7000-8000-0000000000ee', ownerId: 'ann', title: 'empty', createdAt: timestampNow(), updatedAt: timestampNow() });
+    const empty = create(ThreadSchema, {
+      id: '0190aaaa-0000-7000-8000-0000000000ee',
+      ownerId: 'ann',
+      title: 'empty',
+      createdAt: timestampNow(),
+      updatedAt: timestampNow(),
+    });
     h.storage.records.set(`${RecordKind.THREAD}/${empty.id}`, create(RecordSchema, { kind: { case: 'thread', value: empty } }));
-    await expect(h.gateway.request(ConversationTopics.replyRegenerate, { userId: 'ann', threadId: empty.id })).rejects.toMatchObject({ code: ConversationErrorCode.NothingToRegenerate });
+    await expect(h.gateway.request(ConversationTopics.replyRegenerate, { userId: 'ann', threadId: empty.id })).rejects.toMatchObject({
+      code: ConversationErrorCode.NothingToRegenerate,
+    });
   });
 
   it('fails a reply with NO_MODEL when no model is installed, and with MODELS_UNAVAILABLE when the models service fails', async () => {
     h.models.refusal = NO_MODEL;
     try {
       const sent = await send('ann', 'anyone there?');
-      expect(await h.completion(sent.replyId)).toMatchObject({ status: MessageStatus.FAILED, errorCode: ConversationErrorCode.NoModel, errorMessage: expect.stringContaining('No model is installed') });
+      expect(await h.completion(sent.replyId)).toMatchObject({
+        status: MessageStatus.FAILED,
+        errorCode: ConversationErrorCode.NoModel,
+        errorMessage: expect.stringContaining('No model is installed'),
+      });
       expect((await messages('ann', sent.thread!.id))[1]).toMatchObject({ status: MessageStatus.FAILED, errorCode: ConversationErrorCode.NoModel });
     } finally {
       h.models.refusal = undefined;
@@ -223,7 +274,9 @@ describe('conversation app contract', () => {
       await arrived;
       // The thread is still in storage, but no turn may start in it now.
       await expect(send('jo', 'too late', threadId)).rejects.toMatchObject({ code: ConversationErrorCode.ThreadNotFound });
-      await expect(h.gateway.request(ConversationTopics.replyRegenerate, { userId: 'jo', threadId })).rejects.toMatchObject({ code: ConversationErrorCode.ThreadNotFound });
+      await expect(h.gateway.request(ConversationTopics.replyRegenerate, { userId: 'jo', threadId })).rejects.toMatchObject({
+        code: ConversationErrorCode.ThreadNotFound,
+      });
     } finally {
       h.storage.holdDeletes = undefined;
       release();
@@ -259,7 +312,9 @@ describe('conversation app contract', () => {
 
   it('refuses a forged page token (a time past what a date can hold) as invalid, not as a failure', async () => {
     const forged = Buffer.from(JSON.stringify({ t: 1e300, i: 'x' })).toString('base64url');
-    await expect(h.gateway.request(ConversationTopics.threadsList, { userId: 'ann', pageToken: forged })).rejects.toMatchObject({ code: ConversationErrorCode.InvalidArgument });
+    await expect(h.gateway.request(ConversationTopics.threadsList, { userId: 'ann', pageToken: forged })).rejects.toMatchObject({
+      code: ConversationErrorCode.InvalidArgument,
+    });
   });
 
   it('waits for a slow first token count (the models app loading its runtime and tokenizer) beyond the bus’s usual request timeout', async () => {
@@ -279,10 +334,22 @@ describe('conversation app contract', () => {
     const sent = await send('ann', 'still there?');
     const generation = await h.models.next(seen);
     generation.write('half');
-    await h.waitFor((e) => e.topic === 'conversation.reply.delta' && (e.payload as ReplyDelta).replyId === sent.replyId && e.payload !== undefined && (e.payload as ReplyDelta).kind.case === 'text', 'the first text');
+    await h.waitFor(
+      (e) =>
+        e.topic === 'conversation.reply.delta' &&
+        (e.payload as ReplyDelta).replyId === sent.replyId &&
+        e.payload !== undefined &&
+        (e.payload as ReplyDelta).kind.case === 'text',
+      'the first text',
+    );
     await supervisor.publish(SupervisorTopics.appChanged, { app: { name: 'models', state: SupervisedAppState.BACKOFF, lastExit: 'signal SIGKILL' } });
     const completed = await h.completion(sent.replyId);
-    expect(completed).toMatchObject({ status: MessageStatus.FAILED, errorCode: ConversationErrorCode.ModelsUnavailable, text: 'half', errorMessage: expect.stringContaining('models app ended') });
+    expect(completed).toMatchObject({
+      status: MessageStatus.FAILED,
+      errorCode: ConversationErrorCode.ModelsUnavailable,
+      text: 'half',
+      errorMessage: expect.stringContaining('models app ended'),
+    });
     generation.end();
   });
 
@@ -290,8 +357,13 @@ describe('conversation app contract', () => {
     const { sent } = await exchange('hal', 'first', ['ok']);
     h.storage.refuseWrites = true;
     try {
-      await expect(send('hal', 'second', sent.thread!.id)).rejects.toMatchObject({ code: ConversationErrorCode.StorageUnavailable, message: expect.not.stringContaining('disk') });
-      await expect(h.gateway.request(ConversationTopics.personaUpdate, { persona: { name: 'Aico', systemPrompt: '', expression: 'happy' } })).rejects.toMatchObject({ code: ConversationErrorCode.StorageUnavailable });
+      await expect(send('hal', 'second', sent.thread!.id)).rejects.toMatchObject({
+        code: ConversationErrorCode.StorageUnavailable,
+        message: expect.not.stringContaining('disk'),
+      });
+      await expect(
+        h.gateway.request(ConversationTopics.personaUpdate, { persona: { name: 'Aico', systemPrompt: '', expression: 'happy' } }),
+      ).rejects.toMatchObject({ code: ConversationErrorCode.StorageUnavailable });
     } finally {
       h.storage.refuseWrites = false;
     }
@@ -309,7 +381,9 @@ describe('conversation app contract', () => {
     const second = await h.gateway.request(ConversationTopics.threadsList, { userId: 'eve', limit: 2, pageToken: first.nextPageToken });
     expect(second.threads.map((t) => t.id)).toEqual([ids[1]]);
     expect(second.nextPageToken).toBe('');
-    await expect(h.gateway.request(ConversationTopics.threadsList, { userId: 'eve', pageToken: 'garbage' })).rejects.toMatchObject({ code: ConversationErrorCode.InvalidArgument });
+    await expect(h.gateway.request(ConversationTopics.threadsList, { userId: 'eve', pageToken: 'garbage' })).rejects.toMatchObject({
+      code: ConversationErrorCode.InvalidArgument,
+    });
 
     const page = await h.gateway.request(ConversationTopics.messagesList, { userId: 'eve', threadId: ids[0]!, limit: 3 });
     expect(page.messages.map((m) => m.text)).toEqual(['t1', 'r', 'bump']);
@@ -321,11 +395,21 @@ describe('conversation app contract', () => {
   it('renames (title checked), exports as Markdown and JSON, and deletes a thread with its messages, telling the owner each time', async () => {
     const { sent } = await exchange('fay', 'Plans for the weekend', ['Hiking sounds good.']);
     const threadId = sent.thread!.id;
-    await expect(h.gateway.request(ConversationTopics.threadRename, { userId: 'fay', threadId, title: '   ' })).rejects.toMatchObject({ code: ConversationErrorCode.InvalidArgument, details: { field: 'title' } });
-    await expect(h.gateway.request(ConversationTopics.threadRename, { userId: 'fay', threadId, title: 'x'.repeat(201) })).rejects.toMatchObject({ code: ConversationErrorCode.InvalidArgument });
+    await expect(h.gateway.request(ConversationTopics.threadRename, { userId: 'fay', threadId, title: '   ' })).rejects.toMatchObject({
+      code: ConversationErrorCode.InvalidArgument,
+      details: { field: 'title' },
+    });
+    await expect(h.gateway.request(ConversationTopics.threadRename, { userId: 'fay', threadId, title: 'x'.repeat(201) })).rejects.toMatchObject({
+      code: ConversationErrorCode.InvalidArgument,
+    });
     const since = h.seen.length;
-    expect((await h.gateway.request(ConversationTopics.threadRename, { userId: 'fay', threadId, title: ' Weekend ' })).thread).toMatchObject({ title: 'Weekend' });
-    await h.waitFor((e) => h.seen.indexOf(e) >= since && e.topic === 'conversation.thread.changed' && (e.payload as ThreadChanged).thread?.title === 'Weekend', 'the rename told');
+    expect((await h.gateway.request(ConversationTopics.threadRename, { userId: 'fay', threadId, title: ' Weekend ' })).thread).toMatchObject({
+      title: 'Weekend',
+    });
+    await h.waitFor(
+      (e) => h.seen.indexOf(e) >= since && e.topic === 'conversation.thread.changed' && (e.payload as ThreadChanged).thread?.title === 'Weekend',
+      'the rename told',
+    );
 
     const markdown = await h.gateway.request(ConversationTopics.threadExport, { userId: 'fay', threadId, format: ExportFormat.MARKDOWN });
     expect(markdown).toMatchObject({ fileName: 'conversation-weekend.md', contentType: 'text/markdown; charset=utf-8' });
@@ -340,13 +424,22 @@ describe('conversation app contract', () => {
     ]);
 
     expect(await h.gateway.request(ConversationTopics.threadDelete, { userId: 'fay', threadId })).toMatchObject({ deletedMessages: 2 });
-    await h.waitFor((e) => e.topic === 'conversation.thread.changed' && (e.payload as ThreadChanged).deleted && (e.payload as ThreadChanged).thread?.id === threadId, 'the delete told');
-    await expect(h.gateway.request(ConversationTopics.threadGet, { userId: 'fay', threadId })).rejects.toMatchObject({ code: ConversationErrorCode.ThreadNotFound });
+    await h.waitFor(
+      (e) => e.topic === 'conversation.thread.changed' && (e.payload as ThreadChanged).deleted && (e.payload as ThreadChanged).thread?.id === threadId,
+      'the delete told',
+    );
+    await expect(h.gateway.request(ConversationTopics.threadGet, { userId: 'fay', threadId })).rejects.toMatchObject({
+      code: ConversationErrorCode.ThreadNotFound,
+    });
     expect([...h.storage.records.values()].filter((r) => r.kind.case === 'threadMessage' && r.kind.value.threadId === threadId)).toEqual([]);
   });
 
   it('has a default persona until an admin saves one; every field is checked and named when wrong', async () => {
-    expect((await h.gateway.request(ConversationTopics.personaGet, {})).persona).toMatchObject({ name: 'Aico', expression: 'happy', temperature: expect.closeTo(0.7, 5) });
+    expect((await h.gateway.request(ConversationTopics.personaGet, {})).persona).toMatchObject({
+      name: 'Aico',
+      expression: 'happy',
+      temperature: expect.closeTo(0.7, 5),
+    });
     const valid = { name: 'Mira', systemPrompt: 'You are Mira.', temperature: 0.2, topP: 0.9, topK: 40, maxTokens: 64, expression: 'thinking' };
     for (const [field, value] of [
       ['name', ''],
@@ -358,15 +451,25 @@ describe('conversation app contract', () => {
       ['maxTokens', 4097],
       ['expression', 'angry'],
     ] as const) {
-      await expect(h.gateway.request(ConversationTopics.personaUpdate, { persona: { ...valid, [field]: value } })).rejects.toMatchObject({ code: ConversationErrorCode.InvalidArgument, details: { field } });
+      await expect(h.gateway.request(ConversationTopics.personaUpdate, { persona: { ...valid, [field]: value } })).rejects.toMatchObject({
+        code: ConversationErrorCode.InvalidArgument,
+        details: { field },
+      });
     }
     const saved = await h.gateway.request(ConversationTopics.personaUpdate, { persona: valid, updatedBy: 'admin-1' });
     expect(saved.persona).toMatchObject({ id: 'default', name: 'Mira', updatedBy: 'admin-1', expression: 'thinking', maxTokens: 64 });
     const { generation, sent } = await exchange('ann', 'who are you?', ['I am Mira. Hi']);
     expect(generation.request).toMatchObject({ maxTokens: 64, topK: 40, temperature: expect.closeTo(0.2, 5) });
     expect(generation.request.input.case === 'chat' && generation.request.input.value.messages[0]!.content).toBe('You are Mira.');
-    expect(h.of<AvatarSpeech>('ui.avatar.speak').filter((s) => s.conversationId === sent.thread!.id).map((s) => s.expression)).toEqual(['thinking', 'thinking']);
-    await h.gateway.request(ConversationTopics.personaUpdate, { persona: { name: 'Aico', systemPrompt: 'You are Aico.', temperature: 0.7, expression: 'happy' } });
+    expect(
+      h
+        .of<AvatarSpeech>('ui.avatar.speak')
+        .filter((s) => s.conversationId === sent.thread!.id)
+        .map((s) => s.expression),
+    ).toEqual(['thinking', 'thinking']);
+    await h.gateway.request(ConversationTopics.personaUpdate, {
+      persona: { name: 'Aico', systemPrompt: 'You are Aico.', temperature: 0.7, expression: 'happy' },
+    });
   });
 
   it('on start, marks the replies a crash interrupted as failed and tells their users', async () => {
@@ -374,7 +477,9 @@ describe('conversation app contract', () => {
     const sent = await send('gus', 'are you there?');
     const interrupted = await h.models.next(seen);
     // The text so far is saved while the reply is written (checkpointMs 0 here: after every piece).
-    const saved = h.storage.written((record) => record.kind.case === 'threadMessage' && record.kind.value.id === sent.replyId && record.kind.value.text === 'so far');
+    const saved = h.storage.written(
+      (record) => record.kind.case === 'threadMessage' && record.kind.value.id === sent.replyId && record.kind.value.text === 'so far',
+    );
     interrupted.write('so far');
     await saved;
     // The process "dies" mid-reply: its in-flight list and the streaming reply stay in storage as they were.
@@ -385,9 +490,20 @@ describe('conversation app contract', () => {
     h.storage.records.set(`${RecordKind.THREAD_MESSAGE}/${sent.replyId}`, streaming);
     const before = h.of('conversation.reply.completed').length;
     await h.startApp();
-    const completed = await h.waitFor((e) => h.of('conversation.reply.completed').length > before && e.topic === 'conversation.reply.completed' && (e.payload as { replyId: string }).replyId === sent.replyId && (e.payload as { errorCode: string }).errorCode === ConversationErrorCode.Interrupted, 'the interrupted completion');
+    const completed = await h.waitFor(
+      (e) =>
+        h.of('conversation.reply.completed').length > before &&
+        e.topic === 'conversation.reply.completed' &&
+        (e.payload as { replyId: string }).replyId === sent.replyId &&
+        (e.payload as { errorCode: string }).errorCode === ConversationErrorCode.Interrupted,
+      'the interrupted completion',
+    );
     expect(completed).toMatchObject({ user: 'gus', payload: { userId: 'gus', status: MessageStatus.FAILED, text: 'so far' } });
-    expect((await messages('gus', sent.thread!.id))[1]).toMatchObject({ status: MessageStatus.FAILED, errorCode: ConversationErrorCode.Interrupted, text: 'so far' });
+    expect((await messages('gus', sent.thread!.id))[1]).toMatchObject({
+      status: MessageStatus.FAILED,
+      errorCode: ConversationErrorCode.Interrupted,
+      text: 'so far',
+    });
     expect([...h.storage.state.keys()].filter((key) => key.includes(sent.replyId))).toEqual([]);
     // The generation still running for it is cancelled at once (not left to the models service's idle timeout).
     expect(h.models.cancelled).toContain(interrupted.correlationId);

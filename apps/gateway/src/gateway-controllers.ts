@@ -14,6 +14,19 @@ import { TasksModule } from './tasks/tasks.module';
 import { UsersModule } from './users/users.module';
 import { WsModule } from './ws/ws.module';
 
-export const GATEWAY_FEATURE_MODULES: readonly Type[] = [HealthModule, AuthModule, UsersModule, ConsentModule, SystemModule, ConversationModule, ModelsModule, TasksModule, WsModule, ApiDocsModule];
+export const GATEWAY_FEATURE_MODULES: readonly Type[] = [
+  HealthModule,
+  AuthModule,
+  UsersModule,
+  ConsentModule,
+  SystemModule,
+  ConversationModule,
+  ModelsModule,
+  TasksModule,
+  WsModule,
+  ApiDocsModule,
+];
 
-export const GATEWAY_CONTROLLERS: readonly Type[] = GATEWAY_FEATURE_MODULES.flatMap((module) => (Reflect.getMetadata(MODULE_METADATA.CONTROLLERS, module) as Type[] | undefined) ?? []);
+export const GATEWAY_CONTROLLERS: readonly Type[] = GATEWAY_FEATURE_MODULES.flatMap(
+  (module) => (Reflect.getMetadata(MODULE_METADATA.CONTROLLERS, module) as Type[] | undefined) ?? [],
+);

@@ -13,7 +13,10 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
       accessTokenTtlSeconds: configInteger.min(10).max(86_400).default(900),
       refreshTokenTtlDays: configInteger.min(1).max(365).default(30),
       /** Largest JSON request body. */
-      maxBodyBytes: configInteger.min(1024).max(4 * 1024 * 1024).default(64 * 1024),
+      maxBodyBytes: configInteger
+        .min(1024)
+        .max(4 * 1024 * 1024)
+        .default(64 * 1024),
       /**
        * Login attempts of an account before it waits (lockoutBaseDelayMs, doubling with every further attempt, up to
        * lockoutMaxDelayMs). Attempts are counted before the password is checked, so concurrent guesses count too.
@@ -51,7 +54,10 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
       wsMaxBufferedBytes: configInteger.min(1024).default(1024 * 1024),
       wsHeartbeatMs: configInteger.min(100).default(30_000),
       /** Largest WebSocket frame a client may send; a larger one closes the socket (close code 1009). */
-      wsMaxFrameBytes: configInteger.min(1024).max(1024 * 1024).default(64 * 1024),
+      wsMaxFrameBytes: configInteger
+        .min(1024)
+        .max(1024 * 1024)
+        .default(64 * 1024),
       /**
        * Frames a WebSocket client may send: a token bucket per connection and one per user (all of that user's
        * connections). A frame over either is answered RATE_LIMITED and not handled.
@@ -82,7 +88,10 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
       validateResponses: configBoolean.default(false),
     })
     .prefault({})
-    .refine((gateway) => gateway.headersTimeoutMs <= gateway.requestTimeoutMs, { message: 'headersTimeoutMs must not exceed requestTimeoutMs', path: ['headersTimeoutMs'] })
+    .refine((gateway) => gateway.headersTimeoutMs <= gateway.requestTimeoutMs, {
+      message: 'headersTimeoutMs must not exceed requestTimeoutMs',
+      path: ['headersTimeoutMs'],
+    })
     .refine((gateway) => gateway.tls || ['127.0.0.1', '::1', 'localhost'].includes(gateway.host), {
       message: 'plain HTTP (gateway.tls=false) is only allowed on a loopback host',
       path: ['tls'],

@@ -73,7 +73,10 @@ describe('keys app contract', () => {
   });
 
   it('answers a rotation without a purpose with a typed error, and refuses one from an identity that may not ask', async () => {
-    await expect(cli.request(SecurityTopics.rotate, { purpose: KeyPurpose.UNSPECIFIED })).rejects.toMatchObject({ code: 'KEYS_INVALID_PURPOSE', source: 'keys' });
+    await expect(cli.request(SecurityTopics.rotate, { purpose: KeyPurpose.UNSPECIFIED })).rejects.toMatchObject({
+      code: 'KEYS_INVALID_PURPOSE',
+      source: 'keys',
+    });
     const gateway = await bus.connected('gateway');
     expect(() => gateway.request(SecurityTopics.rotate, { purpose: KeyPurpose.FILE })).toThrow(expect.objectContaining({ code: BusErrorCode.NotPermitted }));
   });
@@ -133,9 +136,15 @@ describe('keys app contract', () => {
       const watcher = await bus.connected('gateway');
       const announced = nextValue<IncomingMessage>((deliver) => watcher.subscribe(SecurityTopics.passwordChanged, deliver));
       await requestWhenRoutable((timeoutMs) => watcher.request(SecurityTopics.keysStatus, {}, { timeoutMs }));
-      const swapped = { sealedCurrentPassword: sealed(password, SealedPasswordContext.newPassword), sealedNewPassword: sealed(newPassword, SealedPasswordContext.currentPassword) };
+      const swapped = {
+        sealedCurrentPassword: sealed(password, SealedPasswordContext.newPassword),
+        sealedNewPassword: sealed(newPassword, SealedPasswordContext.currentPassword),
+      };
       await expect(watcher.request(SecurityTopics.changePassword, swapped)).rejects.toMatchObject({ code: 'SEALED_BOX_INVALID' });
-      const weak = { sealedCurrentPassword: sealed(password, SealedPasswordContext.currentPassword), sealedNewPassword: sealed('short', SealedPasswordContext.newPassword) };
+      const weak = {
+        sealedCurrentPassword: sealed(password, SealedPasswordContext.currentPassword),
+        sealedNewPassword: sealed('short', SealedPasswordContext.newPassword),
+      };
       await expect(watcher.request(SecurityTopics.changePassword, weak)).rejects.toMatchObject({ code: 'KEYS_WEAK_PASSWORD' });
 
       const response = await watcher.request(SecurityTopics.changePassword, {
@@ -144,8 +153,12 @@ describe('keys app contract', () => {
       });
       expect(response.changedAt).toBeDefined();
       expect(((await announced).payload as PasswordChanged).requestedBy).toBe('gateway');
-      await expect(cli.request(SecurityTopics.unlock, { sealedPassword: sealed(password, SealedPasswordContext.unlock) })).rejects.toMatchObject({ code: 'KEYS_WRONG_PASSWORD' });
-      await expect(cli.request(SecurityTopics.unlock, { sealedPassword: sealed(newPassword, SealedPasswordContext.unlock) })).resolves.toMatchObject({ keychainStored: realKeychain });
+      await expect(cli.request(SecurityTopics.unlock, { sealedPassword: sealed(password, SealedPasswordContext.unlock) })).rejects.toMatchObject({
+        code: 'KEYS_WRONG_PASSWORD',
+      });
+      await expect(cli.request(SecurityTopics.unlock, { sealedPassword: sealed(newPassword, SealedPasswordContext.unlock) })).resolves.toMatchObject({
+        keychainStored: realKeychain,
+      });
     });
 
     it('refuses a vault that wraps another master key than the one the system runs on', async () => {

@@ -35,17 +35,35 @@ import { NODE_LLAMA_CPP, type NodeLlamaCppLoader } from './node-llama-cpp';
     {
       provide: BEFORE_LOAD_HOOK,
       inject: [SERVICE_CONFIG, NODE_LLAMA_CPP],
-      useFactory: (config: ModelsConfig, loader: NodeLlamaCppLoader): BeforeLoadHook => new FitCheckBeforeLoad({ loader, headroomBytes: config.models.memoryHeadroomBytes }),
+      useFactory: (config: ModelsConfig, loader: NodeLlamaCppLoader): BeforeLoadHook =>
+        new FitCheckBeforeLoad({ loader, headroomBytes: config.models.memoryHeadroomBytes }),
     },
     {
       // models.backend: ollama answers the same bus contract with an Ollama server the user runs; llama.cpp (the
       // default) with the engine in this process.
       provide: MODELS_BACKEND,
       inject: [SERVICE_CONFIG, BusClient, SERVICE_LOGGER, SERVICE_INFO, MODEL_RESOLVER, BEFORE_LOAD_HOOK, NODE_LLAMA_CPP],
-      useFactory: (config: ModelsConfig, bus: BusClient, logger: Logger, info: ServiceInfo, resolver: ModelResolver, beforeLoad: BeforeLoadHook, loader: NodeLlamaCppLoader): ModelsBackend =>
+      useFactory: (
+        config: ModelsConfig,
+        bus: BusClient,
+        logger: Logger,
+        info: ServiceInfo,
+        resolver: ModelResolver,
+        beforeLoad: BeforeLoadHook,
+        loader: NodeLlamaCppLoader,
+      ): ModelsBackend =>
         config.models.backend === 'ollama'
           ? new OllamaModelsService({ config, bus, logger: logger.child({ context: 'OllamaModelsService' }), instanceId: info.instanceId })
-          : new ModelsService({ config, bus, logger: logger.child({ context: 'ModelsService' }), instanceId: info.instanceId, resolver, beforeLoad, loader, ...(beforeLoad instanceof FitCheckBeforeLoad ? { fitCheck: beforeLoad } : {}) }),
+          : new ModelsService({
+              config,
+              bus,
+              logger: logger.child({ context: 'ModelsService' }),
+              instanceId: info.instanceId,
+              resolver,
+              beforeLoad,
+              loader,
+              ...(beforeLoad instanceof FitCheckBeforeLoad ? { fitCheck: beforeLoad } : {}),
+            }),
     },
     {
       // with_fit in the catalog listing: the engine's fit check without loading (null under Ollama: no fits listed).
@@ -62,7 +80,11 @@ import { NODE_LLAMA_CPP, type NodeLlamaCppLoader } from './node-llama-cpp';
             }
           : null,
     },
-    { provide: MODEL_RESIDENCY, inject: [MODELS_BACKEND], useFactory: (backend: ModelsBackend): ModelResidency => ({ release: (name) => backend.unloadModel(name) }) },
+    {
+      provide: MODEL_RESIDENCY,
+      inject: [MODELS_BACKEND],
+      useFactory: (backend: ModelsBackend): ModelResidency => ({ release: (name) => backend.unloadModel(name) }),
+    },
   ],
 })
 export class ModelsAppModule {}

@@ -16,7 +16,10 @@ export const modelsConfigSchema = baseConfigSchema.extend({
       ollamaUrl: z
         .url()
         .default('http://127.0.0.1:11434')
-        .refine((url) => isLoopbackOrHttps(url), { message: 'models.ollamaUrl must be https, or http on this machine (127.0.0.1, ::1, localhost): prompts and answers would cross the network in clear text.' }),
+        .refine((url) => isLoopbackOrHttps(url), {
+          message:
+            'models.ollamaUrl must be https, or http on this machine (127.0.0.1, ::1, localhost): prompts and answers would cross the network in clear text.',
+        }),
       /** The catalog's weight files; by default <dataDir>/models. */
       dir: z.string().min(1).optional(),
       /** auto: the GPU the prebuilt llama.cpp finds (Metal, CUDA, Vulkan), else the CPU. */

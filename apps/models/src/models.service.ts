@@ -71,7 +71,15 @@ export class ModelsService implements ModelsBackend {
     const s = this.settings;
     this.promptLog = s.promptLogFile ? new PromptLog(s.promptLogFile, deps.logger.child({ context: 'PromptLog' })) : undefined;
     this.engine = new LlamaEngine(
-      { gpu: s.gpu, threads: s.threads, contextSize: s.contextSize, maxContextSize: s.maxContextSize, sequences: s.sequences, logLevel: s.engineLogLevel, failureReasonWaitMs: s.failureReasonWaitMs },
+      {
+        gpu: s.gpu,
+        threads: s.threads,
+        contextSize: s.contextSize,
+        maxContextSize: s.maxContextSize,
+        sequences: s.sequences,
+        logLevel: s.engineLogLevel,
+        failureReasonWaitMs: s.failureReasonWaitMs,
+      },
       // The fit check keeps the monitor's critical memory limit free (the monitor tells its limits in its status).
       { beforeLoad: (plan, llama) => deps.beforeLoad.beforeLoad({ ...plan, memoryFloorBytes: this.resources.memoryFloorBytes(totalmem()) }, llama) },
       deps.logger.child({ context: 'LlamaEngine' }),
@@ -83,7 +91,12 @@ export class ModelsService implements ModelsBackend {
       { loaded: (resident) => this.announceLoaded(resident), unloaded: (name, reason) => this.announceUnloaded(name, reason) },
       deps.logger.child({ context: 'ModelScheduler' }),
     );
-    this.jobs = new MonitorJobs(deps.bus, { leaseMs: s.jobLeaseMs, submitTimeoutMs: s.admissionTimeoutMs }, deps.instanceId, deps.logger.child({ context: 'MonitorJobs' }));
+    this.jobs = new MonitorJobs(
+      deps.bus,
+      { leaseMs: s.jobLeaseMs, submitTimeoutMs: s.admissionTimeoutMs },
+      deps.instanceId,
+      deps.logger.child({ context: 'MonitorJobs' }),
+    );
     this.generations = new GenerationRegistry(s, this.jobs);
     this.resources = new ResourceWatch(
       deps.bus,
@@ -98,21 +111,34 @@ export class ModelsService implements ModelsBackend {
     void this.resources.ask();
   }
 
-  async generate(request: GenerateRequest, stream: ResponseStream<typeof GenerateDeltaSchema>, meta: { id: string; source: string; deadlineMs: number | undefined }): Promise<GenerateResultInit> {
+  async generate(
+    request: GenerateRequest,
+    stream: ResponseStream<typeof GenerateDeltaSchema>,
+    meta: { id: string; source: string; deadlineMs: number | undefined },
+  ): Promise<GenerateResultInit> {
     const receivedAt = performance.now();
     const spec = toGenerationSpec(request, { maxTokens: this.settings.defaultMaxTokens, temperature: this.settings.defaultTemperature });
     this.generations.refuseWhenBusy((waiting) => waiting === 0 && this.scheduler.runningCount < this.settings.sequences);
     const model = await this.resolver.resolve(spec.model);
-    const generation = new Generation(meta.id, meta.source, spec, model, ++this.order, stream, {
-      api: async () => {
-        const { api, llama } = await this.engine.runtime();
-        return { api, llama };
+    const generation = new Generation(
+      meta.id,
+      meta.source,
+      spec,
+      model,
+      ++this.order,
+      stream,
+      {
+        api: async () => {
+          const { api, llama } = await this.engine.runtime();
+          return { api, llama };
+        },
+        acquire: (slotRequest) => this.scheduler.acquire(slotRequest),
+        submit: (owner) => this.generations.submit(owner),
+        logger: this.logger.child({ context: 'Generation' }),
+        promptLog: this.promptLog ? (entry) => this.promptLog!.write(entry) : undefined,
       },
-      acquire: (slotRequest) => this.scheduler.acquire(slotRequest),
-      submit: (owner) => this.generations.submit(owner),
-      logger: this.logger.child({ context: 'Generation' }),
-      promptLog: this.promptLog ? (entry) => this.promptLog!.write(entry) : undefined,
-    }, receivedAt);
+      receivedAt,
+    );
     return this.generations.run(generation, meta.deadlineMs);
   }
 
@@ -123,7 +149,13 @@ export class ModelsService implements ModelsBackend {
   async fitOf(model: ResolvedModel): Promise<FitDecision | undefined> {
     if (!this.fitCheck) return undefined;
     const { llama } = await this.engine.runtime();
-    const plan = { model, contextSize: this.engine.contextSizeFor(model.contextLength), sequences: this.settings.sequences, gpuLayers: llama.gpu === false ? (0 as const) : ('auto' as const), memoryFloorBytes: this.resources.memoryFloorBytes(totalmem()) };
+    const plan = {
+      model,
+      contextSize: this.engine.contextSizeFor(model.contextLength),
+      sequences: this.settings.sequences,
+      gpuLayers: llama.gpu === false ? (0 as const) : ('auto' as const),
+      memoryFloorBytes: this.resources.memoryFloorBytes(totalmem()),
+    };
     return this.fitCheck.check(plan, llama);
   }
 
@@ -132,7 +164,10 @@ export class ModelsService implements ModelsBackend {
   }
 
   async countTokens(request: CountTokensRequest): Promise<{ tokens: number; contextSize: number; model: string }> {
-    const model = await this.resolver.resolve({ name: request.model, purpose: request.purpose === ModelPurpose.UNSPECIFIED ? ModelPurpose.CHAT : request.purpose });
+    const model = await this.resolver.resolve({
+      name: request.model,
+      purpose: request.purpose === ModelPurpose.UNSPECIFIED ? ModelPurpose.CHAT : request.purpose,
+    });
     const { api } = await this.engine.runtime();
     const tokenizer = await this.engine.tokenizer(model);
     let tokens: number;
@@ -147,7 +182,10 @@ export class ModelsService implements ModelsBackend {
         throw new ModelsError(ModelsErrorCode.InvalidArgument, 'Give a text or a chat to count.', { field: 'input' });
     }
     const resident = this.engine.resident;
-    const contextSize = resident && resident.model.absolutePath === model.absolutePath ? resident.contextSize : this.engine.contextSizeFor(model.contextLength, tokenizer.trainContextSize);
+    const contextSize =
+      resident && resident.model.absolutePath === model.absolutePath
+        ? resident.contextSize
+        : this.engine.contextSizeFor(model.contextLength, tokenizer.trainContextSize);
     return { tokens, contextSize, model: model.name };
   }
 
@@ -206,10 +244,14 @@ export class ModelsService implements ModelsBackend {
   }
 
   private announceLoaded(resident: ResidentModel): void {
-    this.bus.publish(ModelsTopics.modelLoaded, { model: this.loadedModel(resident, undefined) }).catch((error: unknown) => this.logger.debug({ err: error }, 'models.model.loaded not published'));
+    this.bus
+      .publish(ModelsTopics.modelLoaded, { model: this.loadedModel(resident, undefined) })
+      .catch((error: unknown) => this.logger.debug({ err: error }, 'models.model.loaded not published'));
   }
 
   private announceUnloaded(name: string, reason: UnloadReason): void {
-    this.bus.publish(ModelsTopics.modelUnloaded, { name, reason }).catch((error: unknown) => this.logger.debug({ err: error }, 'models.model.unloaded not published'));
+    this.bus
+      .publish(ModelsTopics.modelUnloaded, { name, reason })
+      .catch((error: unknown) => this.logger.debug({ err: error }, 'models.model.unloaded not published'));
   }
 }

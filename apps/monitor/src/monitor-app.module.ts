@@ -42,7 +42,8 @@ import { SystemInformationProbe, type SystemProbe } from './resources/system-pro
     {
       provide: ActivityTracker,
       inject: [SERVICE_CONFIG, IDLE_PROBE_CANDIDATES, SERVICE_LOGGER],
-      useFactory: (config: MonitorConfig, probes: IdleProbe[], logger: Logger) => new ActivityTracker(config.monitor.activity, probes, logger.child({ context: 'ActivityTracker' })),
+      useFactory: (config: MonitorConfig, probes: IdleProbe[], logger: Logger) =>
+        new ActivityTracker(config.monitor.activity, probes, logger.child({ context: 'ActivityTracker' })),
     },
     BusJobAnnouncer,
     {

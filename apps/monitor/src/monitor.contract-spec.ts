@@ -65,7 +65,9 @@ class Heard {
     const test = (message: IncomingMessage) => message.topic === topic && match(message.payload as T);
     const seen = this.messages.find(test);
     if (seen) return Promise.resolve(seen.payload as T);
-    return nextValue<IncomingMessage>((deliver) => this.waiters.push({ match: test, resolve: deliver }), SIGNAL_TIMEOUT_MS, what).then((message) => message.payload as T);
+    return nextValue<IncomingMessage>((deliver) => this.waiters.push({ match: test, resolve: deliver }), SIGNAL_TIMEOUT_MS, what).then(
+      (message) => message.payload as T,
+    );
   }
 }
 
@@ -101,7 +103,11 @@ describe('monitor app contract', () => {
     const watcher = await bus.connected('supervisor');
     heard = new Heard(watcher, 'jobs.');
     logs = new Heard(watcher, SystemTopics.logEntry.topic);
-    firstState = nextValue<IncomingMessage>((deliver) => watcher.subscribe(MonitorTopics.resourceState, deliver), SIGNAL_TIMEOUT_MS, 'the first resource state').then((message) => message.payload as ResourceStateChanged);
+    firstState = nextValue<IncomingMessage>(
+      (deliver) => watcher.subscribe(MonitorTopics.resourceState, deliver),
+      SIGNAL_TIMEOUT_MS,
+      'the first resource state',
+    ).then((message) => message.payload as ResourceStateChanged);
     running = await runService({ identity: 'monitor', module: MonitorAppModule, configSchema: monitorConfigSchema, env, exitOnStop: false });
     scheduler = await bus.connected('scheduler');
     gateway = await bus.connected('gateway');
@@ -117,14 +123,18 @@ describe('monitor app contract', () => {
   });
 
   const nextSample = (match: (sample: ResourceSample) => boolean, what: string) =>
-    nextValue<ResourceSample>((deliver) => {
-      const stop = scheduler.subscribe(MonitorTopics.resourceSample, (message) => {
-        if (match(message.payload)) {
-          stop();
-          deliver(message.payload);
-        }
-      });
-    }, SIGNAL_TIMEOUT_MS, what);
+    nextValue<ResourceSample>(
+      (deliver) => {
+        const stop = scheduler.subscribe(MonitorTopics.resourceSample, (message) => {
+          if (match(message.payload)) {
+            stop();
+            deliver(message.payload);
+          }
+        });
+      },
+      SIGNAL_TIMEOUT_MS,
+      what,
+    );
 
   it('publishes samples of this machine: CPU, memory, load average, and whether it has a battery (this machine: none)', async () => {
     const sample = await nextSample((candidate) => candidate.cpu !== undefined, 'a sample');
@@ -141,7 +151,11 @@ describe('monitor app contract', () => {
 
   it('reports the usage of aico processes, found by the pids their heartbeats carry', async () => {
     const own = await nextSample((sample) => sample.processes.some((process) => process.service === 'monitor' && process.found), 'the monitor’s own process');
-    expect(own.processes.find((process) => process.service === 'monitor')).toMatchObject({ pid: process.pid, instanceId: running.info.instanceId, found: true });
+    expect(own.processes.find((process) => process.service === 'monitor')).toMatchObject({
+      pid: process.pid,
+      instanceId: running.info.instanceId,
+      found: true,
+    });
     expect(own.processes.find((process) => process.service === 'monitor')!.rssBytes).toBeGreaterThan(10_000_000n);
 
     const beat = { service: 'scheduler', instanceId: 'sched-1', status: HealthStatus.OK, intervalMs: 5_000, process: { pid: child.pid! } };
@@ -157,8 +171,14 @@ describe('monitor app contract', () => {
 
   it('announces its resource state at start, with the rule that holds (here: memory, by configuration)', async () => {
     const state = await firstState;
-    expect(state).toMatchObject({ state: ResourceState.CONSTRAINED, previous: ResourceState.UNSPECIFIED, reason: expect.stringMatching(/^constrained: available memory [\d.]+%, below 100%$/) });
-    expect(state.conditions.map((condition) => [condition.code, condition.level, condition.threshold])).toEqual([['memory_low', ResourceState.CONSTRAINED, 100]]);
+    expect(state).toMatchObject({
+      state: ResourceState.CONSTRAINED,
+      previous: ResourceState.UNSPECIFIED,
+      reason: expect.stringMatching(/^constrained: available memory [\d.]+%, below 100%$/),
+    });
+    expect(state.conditions.map((condition) => [condition.code, condition.level, condition.threshold])).toEqual([
+      ['memory_low', ResourceState.CONSTRAINED, 100],
+    ]);
     const status = await scheduler.request(MonitorTopics.resourceStatus, {});
     expect(status).toMatchObject({ state: ResourceState.CONSTRAINED, stateSince: expect.anything(), sample: { memory: expect.anything() } });
     // Its memory limits, for services that keep their own memory use inside them (the models service's fit check).
@@ -192,7 +212,10 @@ describe('monitor app contract', () => {
   });
 
   it('completing frees the slot for the next job; only the submitter completes; an operator cancels; errors are typed', async () => {
-    await expect(gateway.request(MonitorTopics.jobComplete, { id: 'llm-1', succeeded: true })).rejects.toMatchObject({ code: 'JOBS_NOT_PERMITTED', source: 'monitor' });
+    await expect(gateway.request(MonitorTopics.jobComplete, { id: 'llm-1', succeeded: true })).rejects.toMatchObject({
+      code: 'JOBS_NOT_PERMITTED',
+      source: 'monitor',
+    });
     // Streaming work renews its lease while it runs; only its submitter may.
     expect((await scheduler.request(MonitorTopics.jobRenew, { id: 'llm-1', leaseMs: 0 })).job).toMatchObject({ id: 'llm-1', state: JobState.RUNNING });
     await expect(gateway.request(MonitorTopics.jobRenew, { id: 'llm-1', leaseMs: 0 })).rejects.toMatchObject({ code: 'JOBS_NOT_PERMITTED', source: 'monitor' });
@@ -204,14 +227,21 @@ describe('monitor app contract', () => {
     const cli = await bus.connected('cli');
     const cancelled = await cli.request(MonitorTopics.jobCancel, { id: 'bg-1', reason: 'not tonight' });
     expect(cancelled.job).toMatchObject({ state: JobState.CANCELLED, reason: 'cancelled by cli: not tonight' });
-    expect(await heard.first<JobDecision>(MonitorTopics.jobCancelled.topic, (event) => event.job!.id === 'bg-1')).toMatchObject({ reason: 'cancelled by cli: not tonight' });
+    expect(await heard.first<JobDecision>(MonitorTopics.jobCancelled.topic, (event) => event.job!.id === 'bg-1')).toMatchObject({
+      reason: 'cancelled by cli: not tonight',
+    });
 
     await expect(scheduler.request(MonitorTopics.jobCancel, { id: 'no-such-job' })).rejects.toMatchObject({ code: 'JOBS_UNKNOWN_JOB' });
-    await expect(scheduler.request(MonitorTopics.jobSubmit, { id: 'x', jobClass: JobClass.UNSPECIFIED })).rejects.toMatchObject({ code: 'JOBS_INVALID_ARGUMENT' });
+    await expect(scheduler.request(MonitorTopics.jobSubmit, { id: 'x', jobClass: JobClass.UNSPECIFIED })).rejects.toMatchObject({
+      code: 'JOBS_INVALID_ARGUMENT',
+    });
   });
 
   it('logs every admission decision with its reason (published on the bus like every log line)', async () => {
-    const line = await logs.first<LogEntry>(SystemTopics.logEntry.topic, (entry) => entry.service === 'monitor' && entry.message.startsWith('Job paused: resources are constrained'));
+    const line = await logs.first<LogEntry>(
+      SystemTopics.logEntry.topic,
+      (entry) => entry.service === 'monitor' && entry.message.startsWith('Job paused: resources are constrained'),
+    );
     expect(line).toMatchObject({ level: LogLevel.INFO, context: 'JobAdmission' });
     expect(JSON.parse(line.fieldsJson)).toMatchObject({ jobId: 'bg-1', jobClass: 'background', submitter: 'scheduler', decision: 'paused' });
   });
@@ -225,8 +255,13 @@ describe('monitor app contract', () => {
     expect(active.activity).toMatchObject({ activeClients: ['web:test'], reason: expect.stringContaining('from front end web:test') });
     const listed = await scheduler.request(MonitorTopics.queueList, { states: [JobState.RUNNING] });
     expect(listed.admission!.userActive).toBe(true);
-    expect(listed.admission!.backgroundHolds).toEqual([expect.stringMatching(/^resources are constrained/), expect.stringMatching(/^the user is active: last activity \d+ s ago, from front end web:test$/)]);
-    expect(() => scheduler.publish(MonitorTopics.activityReported, { kind: ActivityKind.INPUT, client: 'forged' })).toThrow(expect.objectContaining({ code: BusErrorCode.NotPermitted }));
+    expect(listed.admission!.backgroundHolds).toEqual([
+      expect.stringMatching(/^resources are constrained/),
+      expect.stringMatching(/^the user is active: last activity \d+ s ago, from front end web:test$/),
+    ]);
+    expect(() => scheduler.publish(MonitorTopics.activityReported, { kind: ActivityKind.INPUT, client: 'forged' })).toThrow(
+      expect.objectContaining({ code: BusErrorCode.NotPermitted }),
+    );
   });
 
   it('says whether the OS idle time can be read here, and why not when it cannot (logged once)', async () => {
@@ -242,7 +277,9 @@ describe('monitor app contract', () => {
       expect(activity.osIdleProbe).toBe('');
       if (process.platform === 'linux') expect(activity.osIdleProblem).toMatch(/^loginctl: .+; xprintidle: .+$/);
       const warnings = await eventually(async () => {
-        const found = logs.messages.map((message) => message.payload as LogEntry).filter((entry) => entry.service === 'monitor' && entry.message.startsWith('The OS idle time cannot be read here'));
+        const found = logs.messages
+          .map((message) => message.payload as LogEntry)
+          .filter((entry) => entry.service === 'monitor' && entry.message.startsWith('The OS idle time cannot be read here'));
         return found.length > 0 ? found : undefined;
       });
       expect(warnings).toHaveLength(1);

@@ -5,7 +5,17 @@ import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservice
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { ZmqContext } from '@aico/bus';
 import { MonitorTopics, SystemTopics } from '@aico/contracts';
-import type { ActivityReport, CancelJobRequest, CompleteJobRequest, Heartbeat, ListJobsRequest, RenewJobRequest, ServiceReady, ServiceStopping, SubmitJobRequest } from '@aico/contracts';
+import type {
+  ActivityReport,
+  CancelJobRequest,
+  CompleteJobRequest,
+  Heartbeat,
+  ListJobsRequest,
+  RenewJobRequest,
+  ServiceReady,
+  ServiceStopping,
+  SubmitJobRequest,
+} from '@aico/contracts';
 import { JobAdmission } from './jobs/job-admission';
 import { MonitorService } from './monitor.service';
 

@@ -71,7 +71,9 @@ export class MonitorService implements OnApplicationBootstrap, OnApplicationShut
       this.applyAdmission();
       if (reading.sampledAtMs - this.lastPublishedMs >= this.settings.publishIntervalMs) {
         this.lastPublishedMs = reading.sampledAtMs;
-        this.bus.publish(MonitorTopics.resourceSample, toResourceSampleMessage(reading)).catch((error: unknown) => this.logger.debug({ err: error }, 'Sample not sent'));
+        this.bus
+          .publish(MonitorTopics.resourceSample, toResourceSampleMessage(reading))
+          .catch((error: unknown) => this.logger.debug({ err: error }, 'Sample not sent'));
       }
       if (this.tickFailing) this.logger.info('Resource readings work again');
       this.tickFailing = false;
@@ -88,7 +90,11 @@ export class MonitorService implements OnApplicationBootstrap, OnApplicationShut
     this.verdict = verdict;
     if (!verdict.changed) return;
     this.stateSinceMs = reading.sampledAtMs;
-    const fields = { state: stateName(verdict.state), previous: stateName(verdict.previous), conditions: verdict.conditions.map((condition) => condition.code) };
+    const fields = {
+      state: stateName(verdict.state),
+      previous: stateName(verdict.previous),
+      conditions: verdict.conditions.map((condition) => condition.code),
+    };
     if (verdict.state === ResourceState.NORMAL) this.logger.info(fields, `Resources ${verdict.reason}`);
     else this.logger.warn(fields, `Resources ${verdict.reason}`);
     this.bus
@@ -109,7 +115,9 @@ export class MonitorService implements OnApplicationBootstrap, OnApplicationShut
       // Until the first reading, nothing is known to be short: admit as normal.
       resourceState: verdict?.state ?? ResourceState.NORMAL,
       resourceReason: verdict?.reason ?? 'normal: not sampled yet',
-      backgroundConditions: (verdict?.conditions ?? []).filter((condition) => condition.level === ResourceState.UNSPECIFIED).map((condition) => condition.message),
+      backgroundConditions: (verdict?.conditions ?? [])
+        .filter((condition) => condition.level === ResourceState.UNSPECIFIED)
+        .map((condition) => condition.message),
       userActivity: this.activity.view(this.clock.now()),
     });
   }
@@ -136,7 +144,10 @@ export class MonitorService implements OnApplicationBootstrap, OnApplicationShut
       conditions: [...(verdict?.conditions ?? [])],
       ...(this.stateSinceMs !== undefined ? { stateSince: timestampFromMs(this.stateSinceMs) } : {}),
       activity: this.activity.status(this.clock.now()),
-      memoryLimits: { constrainedAvailablePercent: this.settings.policy.minAvailableMemoryPercent, criticalAvailablePercent: this.settings.policy.criticalAvailableMemoryPercent },
+      memoryLimits: {
+        constrainedAvailablePercent: this.settings.policy.minAvailableMemoryPercent,
+        criticalAvailablePercent: this.settings.policy.criticalAvailableMemoryPercent,
+      },
     });
   }
 }

@@ -72,11 +72,19 @@ describe('scheduler built-in tasks', () => {
     const sweep = tasks.find((task) => task.definition?.name === 'health-sweep')!;
     expect(sweep.definition?.schedule?.kind).toEqual({ case: 'intervalMs', value: 60_000n });
     expect(timestampMs(sweep.nextRunAt!)).toBe(h.clock.now() + 60_000);
-    expect(tasks.find((task) => task.definition?.name === 'backup')?.definition).toMatchObject({ schedule: { kind: { case: 'cron', value: '0 0 3 * * *' } }, missedRunPolicy: MissedRunPolicy.RUN_ONCE });
+    expect(tasks.find((task) => task.definition?.name === 'backup')?.definition).toMatchObject({
+      schedule: { kind: { case: 'cron', value: '0 0 3 * * *' } },
+      missedRunPolicy: MissedRunPolicy.RUN_ONCE,
+    });
     expect(h.storage.task('backup')).toMatchObject({ owner: 'scheduler', schedule: '0 0 3 * * *', missedRunPolicy: 'run-once' });
 
     await expect(gateway.request(SchedulerTopics.unregister, { name: 'backup' })).rejects.toMatchObject({ code: 'SCHEDULER_BUILT_IN' });
-    const taken = { name: 'backup', schedule: { kind: { case: 'intervalMs' as const, value: 60_000n } }, topic: 'storage.database.check', missedRunPolicy: MissedRunPolicy.SKIP };
+    const taken = {
+      name: 'backup',
+      schedule: { kind: { case: 'intervalMs' as const, value: 60_000n } },
+      topic: 'storage.database.check',
+      missedRunPolicy: MissedRunPolicy.SKIP,
+    };
     await expect(gateway.request(SchedulerTopics.register, { task: taken })).rejects.toMatchObject({ code: 'SCHEDULER_BUILT_IN' });
     expect((await gateway.request(SchedulerTopics.pause, { name: 'database-check' })).task).toMatchObject({ paused: true, builtIn: true });
     expect(h.storage.task('database-check')).toMatchObject({ enabled: false });
@@ -131,7 +139,12 @@ describe('scheduler built-in tasks', () => {
     // The built-in retry policy: 4 attempts, first wait 60 s, jitter 0.2 (drawn 0.5): 54 s.
     await h.clock.waitForTimer((timer) => timer.delayMs === 54_000, SIGNAL_TIMEOUT_MS, 'the first backoff');
     const entries = (await gateway.request(SchedulerTopics.history, { name: 'database-check' })).entries;
-    expect(entries[0]).toMatchObject({ runId: started.runId, attempt: 1, status: RunStatus.FAILED, error: expect.stringContaining('row 3 missing from index sessions_user') });
+    expect(entries[0]).toMatchObject({
+      runId: started.runId,
+      attempt: 1,
+      status: RunStatus.FAILED,
+      error: expect.stringContaining('row 3 missing from index sessions_user'),
+    });
     h.storage.databaseProblems = [];
     await h.clock.advance(54_000);
     const { lastAttempt } = await finished.next((event) => event.lastAttempt?.task === 'database-check' && event.lastAttempt.runId === started.runId);

@@ -49,7 +49,11 @@ export class ManualClock implements Clock {
     if (armed) return Promise.resolve({ dueAt: armed.dueAt, delayMs: armed.delayMs });
     return new Promise((resolve, reject) => {
       const deadline = setTimeout(() => {
-        reject(new Error(`No ${what} was armed within ${timeoutMs} ms; armed: ${JSON.stringify(this.pending().map((t) => ({ inMs: t.dueAt - this.current, delayMs: t.delayMs })))}`));
+        reject(
+          new Error(
+            `No ${what} was armed within ${timeoutMs} ms; armed: ${JSON.stringify(this.pending().map((t) => ({ inMs: t.dueAt - this.current, delayMs: t.delayMs })))}`,
+          ),
+        );
       }, timeoutMs);
       this.watchers.push({
         predicate,

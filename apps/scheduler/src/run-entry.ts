@@ -38,7 +38,9 @@ export function newEntryId(): string {
   } else {
     sequence++;
   }
-  const tail = Math.floor(Math.random() * 36 ** 4).toString(36).padStart(4, '0');
+  const tail = Math.floor(Math.random() * 36 ** 4)
+    .toString(36)
+    .padStart(4, '0');
   return `${lastMs.toString(36).padStart(9, '0')}-${sequence.toString(36).padStart(4, '0')}-${tail}`;
 }
 

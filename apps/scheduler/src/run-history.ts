@@ -52,7 +52,12 @@ export class RunHistory {
     const entries = await this.store.loadRuns('');
     const cut = entries.filter((entry) => entry.status === 'running');
     for (const entry of cut) {
-      await this.record({ ...entry, status: 'interrupted', error: entry.error || 'The scheduler stopped during this attempt; the run was not finished.', finishedAt: now });
+      await this.record({
+        ...entry,
+        status: 'interrupted',
+        error: entry.error || 'The scheduler stopped during this attempt; the run was not finished.',
+        finishedAt: now,
+      });
     }
     return cut.length;
   }
@@ -70,7 +75,9 @@ export class RunHistory {
     for (const list of byTask.values()) {
       // Oldest first (id order); a running attempt is never removed.
       const excess = list.length - retention.keepPerTask;
-      const doomed = list.filter((entry, index) => entry.status !== 'running' && (index < excess || (entry.finishedAt ?? entry.startedAt ?? Infinity) < retention.olderThan));
+      const doomed = list.filter(
+        (entry, index) => entry.status !== 'running' && (index < excess || (entry.finishedAt ?? entry.startedAt ?? Infinity) < retention.olderThan),
+      );
       for (const entry of doomed) {
         signal?.throwIfAborted();
         await this.store.deleteRun(entry.id);

@@ -3,8 +3,7 @@
 import { Cron } from 'croner';
 
 export type TaskSchedule =
-  | { readonly kind: 'cron'; readonly expression: string; readonly timeZone: string }
-  | { readonly kind: 'interval'; readonly intervalMs: number };
+  { readonly kind: 'cron'; readonly expression: string; readonly timeZone: string } | { readonly kind: 'interval'; readonly intervalMs: number };
 
 /** The shortest interval: each occurrence is a storage write (next run time, history), so not faster than this. */
 export const MIN_INTERVAL_MS = 1_000;
@@ -64,7 +63,9 @@ export function isTimeZone(name: string): boolean {
 /** `every 30s` / `every 500ms` / `every 2h` → an interval; anything else is a cron expression in `timeZone`. */
 export function parseSchedule(text: string, timeZone = ''): TaskSchedule {
   const every = EVERY.exec(text.trim());
-  const schedule: TaskSchedule = every ? { kind: 'interval', intervalMs: Number(every[1]) * UNITS[every[2]!]! } : { kind: 'cron', expression: text.trim(), timeZone };
+  const schedule: TaskSchedule = every
+    ? { kind: 'interval', intervalMs: Number(every[1]) * UNITS[every[2]!]! }
+    : { kind: 'cron', expression: text.trim(), timeZone };
   checkSchedule(schedule);
   return schedule;
 }
@@ -72,7 +73,12 @@ export function parseSchedule(text: string, timeZone = ''): TaskSchedule {
 export function describeSchedule(schedule: TaskSchedule): string {
   if (schedule.kind === 'cron') return schedule.timeZone ? `cron ${schedule.expression} (${schedule.timeZone})` : `cron ${schedule.expression}`;
   const ms = schedule.intervalMs;
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ] as const) {
     if (ms % size === 0) return `every ${ms / size}${unit}`;
   }
   return `every ${ms}ms`;

@@ -3,7 +3,16 @@
 // send. Also an Inbox, which collects what arrives (events, requests) so a test waits for it instead of sleeping.
 import { type IncomingMessage, type IncomingOf } from '@aico/bus';
 import { nextValue, TestBus, type TestClient } from '@aico/bus/testing';
-import { defaultTopicRegistry, defineEvent, defineRequest, PingRequestSchema, PingResponseSchema, PublicError, type EventDefinition, type TopicRegistry } from '@aico/contracts';
+import {
+  defaultTopicRegistry,
+  defineEvent,
+  defineRequest,
+  PingRequestSchema,
+  PingResponseSchema,
+  PublicError,
+  type EventDefinition,
+  type TopicRegistry,
+} from '@aico/contracts';
 import { runService, type RunningService } from '@aico/service';
 import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service/testing';
 import { ManualClock } from './manual-clock.test-helpers';
@@ -14,11 +23,33 @@ import { StorageStandIn } from './storage-stand-in.test-helpers';
 
 export const TestTopics = {
   /** What test tasks request: a worker answers, fails or keeps the request waiting, as the test says. */
-  work: defineRequest({ topic: 'test.work.run', payload: PingRequestSchema, response: PingResponseSchema, publishers: ['scheduler'], responders: 'any', contractVersion: 1, description: 'test work' }),
+  work: defineRequest({
+    topic: 'test.work.run',
+    payload: PingRequestSchema,
+    response: PingResponseSchema,
+    publishers: ['scheduler'],
+    responders: 'any',
+    contractVersion: 1,
+    description: 'test work',
+  }),
   /** What test tasks publish. */
-  announced: defineEvent({ topic: 'test.work.announced', payload: PingRequestSchema, publishers: ['scheduler'], contractVersion: 1, description: 'test event' }),
+  announced: defineEvent({
+    topic: 'test.work.announced',
+    payload: PingRequestSchema,
+    publishers: ['scheduler'],
+    contractVersion: 1,
+    description: 'test event',
+  }),
   /** A topic the scheduler may not send. */
-  forbidden: defineRequest({ topic: 'test.work.forbidden', payload: PingRequestSchema, response: PingResponseSchema, publishers: ['cli'], responders: 'any', contractVersion: 1, description: 'not for the scheduler' }),
+  forbidden: defineRequest({
+    topic: 'test.work.forbidden',
+    payload: PingRequestSchema,
+    response: PingResponseSchema,
+    publishers: ['cli'],
+    responders: 'any',
+    contractVersion: 1,
+    description: 'not for the scheduler',
+  }),
 } as const;
 
 export const testRegistry: TopicRegistry = defaultTopicRegistry.with(Object.values(TestTopics));
@@ -69,7 +100,12 @@ export interface SchedulerHarness {
 
 export async function startSchedulerHarness(extraEnv: NodeJS.ProcessEnv = {}): Promise<SchedulerHarness> {
   // The app's own wait for its bus client to be ready is a deadline a loaded machine could exhaust: the signal's.
-  const environment = await createServiceTestEnvironment('ipc', { AICO_LOG__LEVEL: 'warn', AICO_LOG__FILE: 'false', AICO_BUS__READY_TIMEOUT_MS: String(SIGNAL_TIMEOUT_MS), ...extraEnv });
+  const environment = await createServiceTestEnvironment('ipc', {
+    AICO_LOG__LEVEL: 'warn',
+    AICO_LOG__FILE: 'false',
+    AICO_BUS__READY_TIMEOUT_MS: String(SIGNAL_TIMEOUT_MS),
+    ...extraEnv,
+  });
   const bus = await new TestBus({ transport: 'ipc', keys: environment.keys, registry: testRegistry }).start();
   const storage = await StorageStandIn.start(bus);
   const clock = new ManualClock(T0);

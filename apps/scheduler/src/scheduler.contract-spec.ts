@@ -51,7 +51,12 @@ describe('scheduler app contract', () => {
   const unregister = (name: string) => worker.client.request(SchedulerTopics.unregister, { name });
   const history = async (name: string) => (await cli.request(SchedulerTopics.history, { name })).entries;
   const listed = async (name: string) => (await cli.request(SchedulerTopics.list, {})).tasks.find((info) => info.definition?.name === name);
-  const ended = (name: string, status?: RunStatus) => finished.next((event) => event.lastAttempt?.task === name && (status === undefined || event.lastAttempt.status === status), SIGNAL_TIMEOUT_MS, `the end of a run of ${name}`);
+  const ended = (name: string, status?: RunStatus) =>
+    finished.next(
+      (event) => event.lastAttempt?.task === name && (status === undefined || event.lastAttempt.status === status),
+      SIGNAL_TIMEOUT_MS,
+      `the end of a run of ${name}`,
+    );
   const requestFor = (name: string) => worker.requests.next((request) => request.payload.target === name, SIGNAL_TIMEOUT_MS, `a request of ${name}`);
 
   beforeAll(async () => {
@@ -108,7 +113,10 @@ describe('scheduler app contract', () => {
     expect(h.storage.writes.at(-1)).toEqual({ kind: expect.any(Number), id: 'stored', writer: 'scheduler' });
 
     const info = await listed('stored');
-    expect(info).toMatchObject({ owner: 'monitor', definition: { timeoutMs: 7_000, missedRunPolicy: MissedRunPolicy.RUN_ONCE, retry: { maxAttempts: 3, jitter: 0.25 } } });
+    expect(info).toMatchObject({
+      owner: 'monitor',
+      definition: { timeoutMs: 7_000, missedRunPolicy: MissedRunPolicy.RUN_ONCE, retry: { maxAttempts: 3, jitter: 0.25 } },
+    });
     expect(ms(info?.nextRunAt)).toBe(now + 60_000);
 
     // Registering again replaces the definition and keeps the phase of the schedule.
@@ -144,7 +152,10 @@ describe('scheduler app contract', () => {
     const keys = await h.bus.connected('keys');
     await expect(keys.request(SchedulerTopics.pause, { name: 'owned' })).rejects.toMatchObject({ code: 'SCHEDULER_NOT_PERMITTED' });
     await expect(keys.request(SchedulerTopics.unregister, { name: 'owned' })).rejects.toMatchObject({ code: 'SCHEDULER_NOT_PERMITTED' });
-    await expect(cli.request(SchedulerTopics.trigger, { name: 'nothing-here' })).rejects.toMatchObject({ code: 'SCHEDULER_UNKNOWN_TASK', message: expect.stringContaining('aico tasks list') });
+    await expect(cli.request(SchedulerTopics.trigger, { name: 'nothing-here' })).rejects.toMatchObject({
+      code: 'SCHEDULER_UNKNOWN_TASK',
+      message: expect.stringContaining('aico tasks list'),
+    });
     expect(await cli.request(SchedulerTopics.unregister, { name: 'owned' })).toMatchObject({ removed: true });
   });
 
@@ -165,7 +176,13 @@ describe('scheduler app contract', () => {
     }
 
     const dead = await deadLetters.next((letter) => letter.task === 'flaky');
-    expect(dead).toMatchObject({ owner: 'monitor', topic: 'test.work.run', attempts: 4, trigger: RunTrigger.SCHEDULE, lastError: 'WORK_BROKEN from monitor: The work "flaky" is broken.' });
+    expect(dead).toMatchObject({
+      owner: 'monitor',
+      topic: 'test.work.run',
+      attempts: 4,
+      trigger: RunTrigger.SCHEDULE,
+      lastError: 'WORK_BROKEN from monitor: The work "flaky" is broken.',
+    });
     expect(Buffer.from(dead.payload)).toEqual(Buffer.from(work('flaky')));
     expect(ms(dead.scheduledFor)).toBe(due);
     expect((await ended('flaky')).lastAttempt).toMatchObject({ attempt: 4, status: RunStatus.DEAD_LETTERED });
@@ -192,7 +209,12 @@ describe('scheduler app contract', () => {
     await h.clock.waitForTimer((timer) => timer.delayMs === 2_000, SIGNAL_TIMEOUT_MS, 'the attempt deadline');
     await h.clock.advance(2_000);
     const { lastAttempt } = await ended('slow');
-    expect(lastAttempt).toMatchObject({ runId: triggered.runId, status: RunStatus.DEAD_LETTERED, trigger: RunTrigger.MANUAL, error: 'Timed out after 2000 ms.' });
+    expect(lastAttempt).toMatchObject({
+      runId: triggered.runId,
+      status: RunStatus.DEAD_LETTERED,
+      trigger: RunTrigger.MANUAL,
+      error: 'Timed out after 2000 ms.',
+    });
     expect(ms(lastAttempt?.finishedAt)! - ms(lastAttempt?.startedAt)!).toBe(2_000);
     worker.release();
     await unregister('slow');
@@ -209,7 +231,12 @@ describe('scheduler app contract', () => {
     const bySchedule = (await ended('long', RunStatus.SKIPPED)).lastAttempt!;
     expect(bySchedule).toMatchObject({ trigger: RunTrigger.SCHEDULE, attempt: 0, error: expect.stringMatching(/^Run \S+ was still going \(attempt 1 of 1\)/) });
     const byHand = await cli.request(SchedulerTopics.trigger, { name: 'long', wait: true });
-    expect(byHand).toMatchObject({ started: false, runId: '', skippedReason: expect.stringContaining('was still going'), lastAttempt: { status: RunStatus.SKIPPED, trigger: RunTrigger.MANUAL } });
+    expect(byHand).toMatchObject({
+      started: false,
+      runId: '',
+      skippedReason: expect.stringContaining('was still going'),
+      lastAttempt: { status: RunStatus.SKIPPED, trigger: RunTrigger.MANUAL },
+    });
 
     worker.release();
     expect((await ended('long', RunStatus.SUCCEEDED)).lastAttempt).toMatchObject({ attempt: 1, trigger: RunTrigger.SCHEDULE });
@@ -222,7 +249,7 @@ describe('scheduler app contract', () => {
     await unregister('long');
   });
 
-  it('keeps every other task running while one fails, and never passes a failure\'s internals on', async () => {
+  it("keeps every other task running while one fails, and never passes a failure's internals on", async () => {
     worker.behaviour.set('broken', 'crash');
     await register(task('broken', { schedule: every(10_000), retry: { maxAttempts: 2, initialBackoffMs: 30_000, maxBackoffMs: 30_000 } }));
     // This one publishes an event: success is handing it to the bus.
@@ -302,7 +329,9 @@ describe('scheduler app contract', () => {
     // The schedule keeps its phase: the next occurrence is on the old hourly grid.
     expect(ms(tasks[0]!.nextRunAt)).toBe(due + 3 * HOUR);
     const cut = (await history('cut-off')).filter((entry) => entry.trigger === RunTrigger.MANUAL);
-    expect(cut).toEqual([expect.objectContaining({ status: RunStatus.INTERRUPTED, attempt: 1, error: expect.stringContaining('stopped during this attempt') })]);
+    expect(cut).toEqual([
+      expect.objectContaining({ status: RunStatus.INTERRUPTED, attempt: 1, error: expect.stringContaining('stopped during this attempt') }),
+    ]);
     worker.release();
   });
 });

@@ -4,7 +4,16 @@ import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { ZmqContext } from '@aico/bus';
 import { SchedulerTopics, SystemTopics } from '@aico/contracts';
-import type { Heartbeat, PauseTaskRequest, RegisterTaskRequest, ResumeTaskRequest, TaskHistoryRequest, TriggerTaskRequest, UnregisterTaskRequest, ServiceStopping } from '@aico/contracts';
+import type {
+  Heartbeat,
+  PauseTaskRequest,
+  RegisterTaskRequest,
+  ResumeTaskRequest,
+  TaskHistoryRequest,
+  TriggerTaskRequest,
+  UnregisterTaskRequest,
+  ServiceStopping,
+} from '@aico/contracts';
 import { HealthSweep } from './built-in/health-sweep';
 import { TaskScheduler } from './task-scheduler.service';
 

@@ -5,7 +5,16 @@
 import { writeFile } from 'node:fs/promises';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import type { TestBus, TestClient } from '@aico/bus/testing';
-import { PublicError, RECORD_WRITERS, RecordKind, StorageErrorCode, StorageTopics, type Record as StoredRecord, type ScheduledTask, type TaskRun } from '@aico/contracts';
+import {
+  PublicError,
+  RECORD_WRITERS,
+  RecordKind,
+  StorageErrorCode,
+  StorageTopics,
+  type Record as StoredRecord,
+  type ScheduledTask,
+  type TaskRun,
+} from '@aico/contracts';
 
 class StandInStorageError extends PublicError<StorageErrorCode> {}
 

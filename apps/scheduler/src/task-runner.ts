@@ -81,7 +81,10 @@ export class TaskRunner {
       }
       const delayMs = backoffDelay(task.retry, attempt, this.random);
       void this.history.record({ ...started, status: 'failed', error: failure, finishedAt });
-      this.logger.warn({ task: task.name, runId: run.runId, attempt, of: task.retry.maxAttempts, retryInMs: delayMs, error: failure }, 'Task attempt failed; retrying after a backoff');
+      this.logger.warn(
+        { task: task.name, runId: run.runId, attempt, of: task.retry.maxAttempts, retryInMs: delayMs, error: failure },
+        'Task attempt failed; retrying after a backoff',
+      );
       try {
         await sleep(this.clock, delayMs, this.stopping.signal);
       } catch {
@@ -90,7 +93,10 @@ export class TaskRunner {
     }
     await this.history.record(last);
     if (last.status === 'dead-lettered') {
-      this.logger.error({ task: task.name, runId: run.runId, attempts: last.attempt, error: last.error }, 'Task failed its last allowed attempt; dead-lettered');
+      this.logger.error(
+        { task: task.name, runId: run.runId, attempts: last.attempt, error: last.error },
+        'Task failed its last allowed attempt; dead-lettered',
+      );
       await this.bus
         .publish(SchedulerTopics.deadLettered, {
           task: task.name,

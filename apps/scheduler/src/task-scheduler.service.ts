@@ -115,7 +115,10 @@ export class TaskScheduler implements OnApplicationBootstrap, OnApplicationShutd
         const { task, nextRunAt } = taskFromRecord(record, this.registry, this.defaults);
         this.resumeAtStart(task, this.busAction(task), nextRunAt, true, now);
       } catch (error) {
-        this.logger.error({ task: record.id, owner: record.owner, reason: (error as Error).message }, 'A stored task is no longer valid and is not scheduled; register it again');
+        this.logger.error(
+          { task: record.id, owner: record.owner, reason: (error as Error).message },
+          'A stored task is no longer valid and is not scheduled; register it again',
+        );
       }
     }
     this.markLoaded();
@@ -123,7 +126,10 @@ export class TaskScheduler implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   private previousState(record: ScheduledTask): { paused: boolean; nextRunAt: number | undefined; schedule: string } {
-    const schedule = record.intervalMs > 0n ? { kind: 'interval' as const, intervalMs: Number(record.intervalMs) } : { kind: 'cron' as const, expression: record.schedule, timeZone: record.timeZone };
+    const schedule =
+      record.intervalMs > 0n
+        ? { kind: 'interval' as const, intervalMs: Number(record.intervalMs) }
+        : { kind: 'cron' as const, expression: record.schedule, timeZone: record.timeZone };
     return { paused: !record.enabled, nextRunAt: record.nextRunAt ? timestampMs(record.nextRunAt) : undefined, schedule: describeSchedule(schedule) };
   }
 
@@ -245,9 +251,12 @@ export class TaskScheduler implements OnApplicationBootstrap, OnApplicationShutd
     await this.whenReady();
     const spec = specFromDefinition(definition, this.registry, this.defaults);
     const existing = this.entries.get(spec.name);
-    if (existing?.task.builtIn) throw new SchedulerError(SchedulerErrorCode.BuiltIn, `"${spec.name}" is a built-in task; choose another name.`, { task: spec.name });
+    if (existing?.task.builtIn)
+      throw new SchedulerError(SchedulerErrorCode.BuiltIn, `"${spec.name}" is a built-in task; choose another name.`, { task: spec.name });
     if (existing && existing.task.owner !== owner) {
-      throw new SchedulerError(SchedulerErrorCode.NameTaken, `A task named "${spec.name}" is registered by "${existing.task.owner}"; choose another name.`, { task: spec.name });
+      throw new SchedulerError(SchedulerErrorCode.NameTaken, `A task named "${spec.name}" is registered by "${existing.task.owner}"; choose another name.`, {
+        task: spec.name,
+      });
     }
     const task: Task = { ...spec, owner, builtIn: false, paused: existing?.task.paused ?? false };
     const now = this.clock.now();
@@ -270,7 +279,10 @@ export class TaskScheduler implements OnApplicationBootstrap, OnApplicationShutd
     }
     this.entries.set(task.name, entry);
     if (nextRunAt !== undefined) this.arm(entry, nextRunAt, { persist: false });
-    this.logger.info({ task: task.name, owner, schedule: describeSchedule(task.schedule), topic: task.topic, replaced: existing !== undefined }, 'Task registered');
+    this.logger.info(
+      { task: task.name, owner, schedule: describeSchedule(task.schedule), topic: task.topic, replaced: existing !== undefined },
+      'Task registered',
+    );
     return { task: this.info(entry), created: existing === undefined };
   }
 
@@ -279,7 +291,11 @@ export class TaskScheduler implements OnApplicationBootstrap, OnApplicationShutd
     const entry = this.entries.get(name);
     if (!entry) return { removed: false };
     if (entry.task.builtIn) {
-      throw new SchedulerError(SchedulerErrorCode.BuiltIn, `"${name}" is a built-in task: pause it, or turn it off in the configuration (scheduler.<task>.enabled).`, { task: name });
+      throw new SchedulerError(
+        SchedulerErrorCode.BuiltIn,
+        `"${name}" is a built-in task: pause it, or turn it off in the configuration (scheduler.<task>.enabled).`,
+        { task: name },
+      );
     }
     this.assertMayManage(entry, requester);
     entry.retired = true;
@@ -346,15 +362,22 @@ export class TaskScheduler implements OnApplicationBootstrap, OnApplicationShutd
 
   private known(name: string): Entry {
     const entry = this.entries.get(name);
-    if (!entry) throw new SchedulerError(SchedulerErrorCode.UnknownTask, `No task named "${name}" is registered; "aico tasks list" shows the registered tasks.`, { task: name });
+    if (!entry)
+      throw new SchedulerError(SchedulerErrorCode.UnknownTask, `No task named "${name}" is registered; "aico tasks list" shows the registered tasks.`, {
+        task: name,
+      });
     return entry;
   }
 
   private assertMayManage(entry: Entry, requester: string): void {
     if (requester === entry.task.owner || (SCHEDULER_OPERATORS as readonly string[]).includes(requester)) return;
-    throw new SchedulerError(SchedulerErrorCode.NotPermitted, `"${requester}" may not manage task "${entry.task.name}"; its owner "${entry.task.owner}" and ${SCHEDULER_OPERATORS.join(', ')} may.`, {
-      task: entry.task.name,
-    });
+    throw new SchedulerError(
+      SchedulerErrorCode.NotPermitted,
+      `"${requester}" may not manage task "${entry.task.name}"; its owner "${entry.task.owner}" and ${SCHEDULER_OPERATORS.join(', ')} may.`,
+      {
+        task: entry.task.name,
+      },
+    );
   }
 
   /** Tasks are immutable: a change of state is a new entry in the old one's place. */
@@ -373,7 +396,13 @@ export class TaskScheduler implements OnApplicationBootstrap, OnApplicationShutd
     const timeoutMs = this.config.scheduler.readyTimeoutMs;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new SchedulerError(SchedulerErrorCode.NotReady, `The scheduler has not loaded its tasks from storage within ${timeoutMs} ms; is storage running? Try again shortly.`)),
+        () =>
+          reject(
+            new SchedulerError(
+              SchedulerErrorCode.NotReady,
+              `The scheduler has not loaded its tasks from storage within ${timeoutMs} ms; is storage running? Try again shortly.`,
+            ),
+          ),
         timeoutMs,
       );
     });

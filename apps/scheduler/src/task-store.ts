@@ -2,7 +2,7 @@
 // RecordKind.TASK records named by the task, each attempt as a RecordKind.TASK_RUN record whose parent is its task.
 import { Injectable } from '@nestjs/common';
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import { RecordKind, type ScheduledTask, type ScheduledTaskSchema} from '@aico/contracts';
+import { RecordKind, type ScheduledTask, type ScheduledTaskSchema } from '@aico/contracts';
 import { StorageClient } from '@aico/storage-client';
 import { entryFromRecord, entryToRecord, type RunEntry } from './run-entry';
 
@@ -38,7 +38,8 @@ export class TaskStore {
   /** Every stored entry of one task (or of all tasks, for ''), oldest first. Retention keeps this bounded. */
   async loadRuns(task: string): Promise<RunEntry[]> {
     const entries: RunEntry[] = [];
-    for await (const record of this.storage.allRecords(RecordKind.TASK_RUN, task, PAGE)) if (record.kind.case === 'taskRun') entries.push(entryFromRecord(record.kind.value));
+    for await (const record of this.storage.allRecords(RecordKind.TASK_RUN, task, PAGE))
+      if (record.kind.case === 'taskRun') entries.push(entryFromRecord(record.kind.value));
     return entries;
   }
 }

@@ -30,7 +30,14 @@ describe('task definitions', () => {
     const spec = specFromDefinition(definition, defaultTopicRegistry, defaults);
     const task: Task = { ...spec, owner: 'gateway', builtIn: false, paused: true };
     const record = create(ScheduledTaskSchema, taskToRecord(task, Date.UTC(2026, 0, 2, 1, 0)));
-    expect(record).toMatchObject({ id: 'nightly.report', schedule: '0 0 2 * * *', timeZone: 'Europe/Berlin', intervalMs: 0n, enabled: false, owner: 'gateway' });
+    expect(record).toMatchObject({
+      id: 'nightly.report',
+      schedule: '0 0 2 * * *',
+      timeZone: 'Europe/Berlin',
+      intervalMs: 0n,
+      enabled: false,
+      owner: 'gateway',
+    });
     const back = taskFromRecord(record, defaultTopicRegistry, defaults);
     expect(back).toEqual({ task, nextRunAt: Date.UTC(2026, 0, 2, 1, 0) });
     expect(create(TaskDefinitionSchema, specToDefinition(back.task))).toEqual(
@@ -49,7 +56,9 @@ describe('task definitions', () => {
   it('refuses a stored record that no longer makes a task (e.g. its topic left the registry)', () => {
     const task: Task = { ...specFromDefinition(definition, defaultTopicRegistry, defaults), owner: 'gateway', builtIn: false, paused: false };
     const record = create(ScheduledTaskSchema, { ...taskToRecord(task, undefined), topic: 'gone.from.registry' });
-    expect(() => taskFromRecord(record, defaultTopicRegistry, defaults)).toThrow(expect.objectContaining({ code: 'SCHEDULER_INVALID_TASK', details: { field: 'topic' } }));
+    expect(() => taskFromRecord(record, defaultTopicRegistry, defaults)).toThrow(
+      expect.objectContaining({ code: 'SCHEDULER_INVALID_TASK', details: { field: 'topic' } }),
+    );
     const unknownPolicy = create(ScheduledTaskSchema, { ...taskToRecord(task, undefined), missedRunPolicy: 'sometimes' });
     expect(() => taskFromRecord(unknownPolicy, defaultTopicRegistry, defaults)).toThrow('Unknown missed-run policy "sometimes"');
   });

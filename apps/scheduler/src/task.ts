@@ -123,7 +123,10 @@ export function checkTopic(topic: string, payload: Uint8Array, registry: TopicRe
   if (!definition) throw invalid(`Topic "${topic}" is not in the topic registry; a task can only send registered topics.`, 'topic');
   if (topic.startsWith('scheduler.')) throw invalid(`A task may not send the scheduler's own topic "${topic}".`, 'topic');
   if (!mayPublish(definition.publishers, 'scheduler')) {
-    throw invalid(`The scheduler may not ${definition.kind === 'request' ? 'request' : 'publish'} "${topic}" (the registry allows: ${(definition.publishers as readonly string[]).join(', ')}).`, 'topic');
+    throw invalid(
+      `The scheduler may not ${definition.kind === 'request' ? 'request' : 'publish'} "${topic}" (the registry allows: ${(definition.publishers as readonly string[]).join(', ')}).`,
+      'topic',
+    );
   }
   try {
     fromBinary(definition.payload, payload);
@@ -192,7 +195,10 @@ export function taskToRecord(task: Task, nextRunAt: number | undefined): Message
 
 /** A stored registration back as a task; throws a SchedulerError when the record no longer makes a valid task. */
 export function taskFromRecord(record: ScheduledTask, registry: TopicRegistry, defaults: TaskDefaults): { task: Task; nextRunAt: number | undefined } {
-  const schedule: TaskSchedule = record.intervalMs > 0n ? { kind: 'interval', intervalMs: Number(record.intervalMs) } : { kind: 'cron', expression: record.schedule, timeZone: record.timeZone };
+  const schedule: TaskSchedule =
+    record.intervalMs > 0n
+      ? { kind: 'interval', intervalMs: Number(record.intervalMs) }
+      : { kind: 'cron', expression: record.schedule, timeZone: record.timeZone };
   checkTopic(record.topic, record.payload, registry);
   const task: Task = {
     name: checkName(record.id),
@@ -200,7 +206,12 @@ export function taskFromRecord(record: ScheduledTask, registry: TopicRegistry, d
     topic: record.topic,
     payload: record.payload,
     timeoutMs: checkTimeout(record.timeoutMs, defaults),
-    retry: checkRetry({ maxAttempts: record.maxAttempts, initialBackoffMs: record.backoffInitialMs, maxBackoffMs: record.backoffMaxMs, jitter: record.backoffJitter }),
+    retry: checkRetry({
+      maxAttempts: record.maxAttempts,
+      initialBackoffMs: record.backoffInitialMs,
+      maxBackoffMs: record.backoffMaxMs,
+      jitter: record.backoffJitter,
+    }),
     missedRunPolicy: missedPolicyFromText(record.missedRunPolicy),
     description: record.description,
     owner: record.owner,

@@ -61,7 +61,11 @@ describe('storage backup and restore', () => {
     const response = await cli.request(StorageTopics.stateGet, { namespace: NAMESPACE, key });
     return response.found ? Buffer.from(response.entry!.value).toString('utf8') : undefined;
   };
-  const state = async () => (await cli.request(StorageTopics.stateList, { namespace: NAMESPACE, limit: 100 })).entries.map((entry) => [entry.key, Buffer.from(entry.value).toString('utf8')]);
+  const state = async () =>
+    (await cli.request(StorageTopics.stateList, { namespace: NAMESPACE, limit: 100 })).entries.map((entry) => [
+      entry.key,
+      Buffer.from(entry.value).toString('utf8'),
+    ]);
   const fileTree = async (): Promise<Record<string, string>> => {
     const names = (await readdir(files, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile());
     const tree: Record<string, string> = {};
@@ -111,7 +115,12 @@ describe('storage backup and restore', () => {
 
     const manifest = await readBackupManifest(archive, { current: environment.keys.purposeKey('backup', 1) });
     expect(manifest.entries.map((entry) => entry.name)).toEqual(['aico.db', 'files/b.bin', 'files/notes/a.txt']);
-    expect(manifest.app).toMatchObject({ databaseKeyVersion: '1', backupKeyVersion: '1', aicoBackupOf: environment.dir, schemaMigration: expect.stringMatching(/.+/) });
+    expect(manifest.app).toMatchObject({
+      databaseKeyVersion: '1',
+      backupKeyVersion: '1',
+      aicoBackupOf: environment.dir,
+      schemaMigration: expect.stringMatching(/.+/),
+    });
     expect(await stagingLeftovers()).toEqual([]);
   });
 
@@ -160,7 +169,11 @@ describe('storage backup and restore', () => {
     const source = join(backups, 'other.db');
     await writeFile(source, randomBytes(5_000));
     const foreign = join(backups, 'foreign.aico');
-    await writeBackupArchive(foreign, { key: otherKeys.purposeKey('backup', 1), entries: [{ name: 'aico.db', path: source }], metadata: { databaseKeyVersion: '1' } });
+    await writeBackupArchive(foreign, {
+      key: otherKeys.purposeKey('backup', 1),
+      entries: [{ name: 'aico.db', path: source }],
+      metadata: { databaseKeyVersion: '1' },
+    });
     const before = { state: await state(), files: await fileTree() };
 
     await expect(restore(foreign)).rejects.toMatchObject({
@@ -177,7 +190,10 @@ describe('storage backup and restore', () => {
       code: 'STORAGE_INVALID_ARGUMENT',
       message: expect.stringContaining('must be absolute'),
     });
-    await expect(cli.request(StorageTopics.backupRestore, { path: 'first.aico' })).rejects.toMatchObject({ code: 'STORAGE_INVALID_ARGUMENT', message: expect.stringContaining('must be absolute') });
+    await expect(cli.request(StorageTopics.backupRestore, { path: 'first.aico' })).rejects.toMatchObject({
+      code: 'STORAGE_INVALID_ARGUMENT',
+      message: expect.stringContaining('must be absolute'),
+    });
     await expect(cli.request(StorageTopics.backupCreate, { path: join(backups, 'missing', 'x.aico') })).rejects.toMatchObject({
       code: 'STORAGE_INVALID_ARGUMENT',
       message: expect.stringContaining('does not exist'),
@@ -277,7 +293,8 @@ describe('storage backup and restore', () => {
     const { reply } = await restore(archiveWithSessions);
     expect(reply.sessionsRevoked).toBe(2);
     const sessions = new Map<string, Session>();
-    for await (const record of gateway.allRecords(RecordKind.SESSION, 'restored-user')) if (record.kind.case === 'session') sessions.set(record.kind.value.id, record.kind.value);
+    for await (const record of gateway.allRecords(RecordKind.SESSION, 'restored-user'))
+      if (record.kind.case === 'session') sessions.set(record.kind.value.id, record.kind.value);
     expect([...sessions.keys()].sort()).toEqual(['ended-after-backup', 'open-at-backup']);
     expect([...sessions.values()].every((value) => value.revokedAt !== undefined)).toBe(true);
     // The restored database and its WAL and SHM are private like the one they replaced.

@@ -51,9 +51,17 @@ class ProgressReporter {
     if (phase !== 'done' && phase === this.lastPhase && now - this.lastAt < PROGRESS_INTERVAL_MS) return;
     this.lastPhase = phase;
     this.lastAt = now;
-    const payload = { operation: this.operation, phase, doneBytes: BigInt(doneBytes), totalBytes: BigInt(totalBytes), requestCorrelationId: this.correlationId };
+    const payload = {
+      operation: this.operation,
+      phase,
+      doneBytes: BigInt(doneBytes),
+      totalBytes: BigInt(totalBytes),
+      requestCorrelationId: this.correlationId,
+    };
     // Progress is a courtesy: a failed publish must not fail the backup.
-    this.bus.publish(StorageTopics.backupProgress, payload, { correlationId: this.correlationId }).catch((error: unknown) => this.logger.debug({ err: error }, 'Backup progress not sent'));
+    this.bus
+      .publish(StorageTopics.backupProgress, payload, { correlationId: this.correlationId })
+      .catch((error: unknown) => this.logger.debug({ err: error }, 'Backup progress not sent'));
   }
 }
 
@@ -163,7 +171,10 @@ export class BackupService implements OnApplicationBootstrap {
       const sessionsRevoked = await this.prepareStagedDatabase(stagedDatabase, stagedKeyVersion, archive);
       const liveFiles = join(this.dataDir, FILES_DIR);
       if (!(await isDirectoryOrAbsent(liveFiles))) {
-        throw new StorageError(StorageErrorCode.RestoreFailed, `${liveFiles} is not a directory, so the backup's files cannot take its place; nothing was changed. Move it away and restore again.`);
+        throw new StorageError(
+          StorageErrorCode.RestoreFailed,
+          `${liveFiles} is not a directory, so the backup's files cannot take its place; nothing was changed. Move it away and restore again.`,
+        );
       }
       const totalBytes = manifest.entries.reduce((sum, entry) => sum + entry.size, 0);
 
@@ -175,10 +186,22 @@ export class BackupService implements OnApplicationBootstrap {
       await swapDirectory(join(target, FILES_DIR), liveFiles, join(staging, 'files.previous'));
       progress.report('done', totalBytes, totalBytes);
       this.logger.info(
-        { archive, entries: manifest.entries.length, backupCreatedAt: manifest.createdAt, databaseKeyVersion: this.database.databaseKeyVersion, sessionsRevoked, ms: Math.round(performance.now() - started) },
+        {
+          archive,
+          entries: manifest.entries.length,
+          backupCreatedAt: manifest.createdAt,
+          databaseKeyVersion: this.database.databaseKeyVersion,
+          sessionsRevoked,
+          ms: Math.round(performance.now() - started),
+        },
         'Backup restored',
       );
-      return { backupCreatedAt: timestampFromDate(new Date(manifest.createdAt)), entries: manifest.entries.length, schemaMigration: this.database.migration, sessionsRevoked };
+      return {
+        backupCreatedAt: timestampFromDate(new Date(manifest.createdAt)),
+        entries: manifest.entries.length,
+        schemaMigration: this.database.migration,
+        sessionsRevoked,
+      };
     } catch (error) {
       const outcome = databaseReplaced
         ? `The database was restored from ${archive}, but its files were not swapped in: ${FILES_DIR}/ still holds the files from before the restore`
@@ -205,9 +228,13 @@ export class BackupService implements OnApplicationBootstrap {
   private claim(operation: Operation): () => void {
     if (this.running) {
       const what = this.running === 'create' ? 'A backup' : 'A restore';
-      throw new StorageError(StorageErrorCode.Busy, `${what} is already running; storage runs one backup or restore at a time. Wait for it to finish, then try again.`, {
-        running: this.running,
-      });
+      throw new StorageError(
+        StorageErrorCode.Busy,
+        `${what} is already running; storage runs one backup or restore at a time. Wait for it to finish, then try again.`,
+        {
+          running: this.running,
+        },
+      );
     }
     this.running = operation;
     return () => (this.running = undefined);
@@ -220,9 +247,13 @@ export class BackupService implements OnApplicationBootstrap {
       () => false,
     );
     if (!isDirectory) {
-      throw new StorageError(StorageErrorCode.InvalidArgument, `Cannot write the backup to ${archive}: the directory ${directory} does not exist. Create it, or choose another place.`, {
-        path: archive,
-      });
+      throw new StorageError(
+        StorageErrorCode.InvalidArgument,
+        `Cannot write the backup to ${archive}: the directory ${directory} does not exist. Create it, or choose another place.`,
+        {
+          path: archive,
+        },
+      );
     }
     // Inside the data directory an archive could land on the live database (a rename over it) or in files/.
     const [realDirectory, realDataDir] = await Promise.all([realpath(directory), realpath(this.dataDir)]);
@@ -233,8 +264,17 @@ export class BackupService implements OnApplicationBootstrap {
         { path: archive },
       );
     }
-    if (await stat(archive).then((stats) => !stats.isFile(), () => false)) {
-      throw new StorageError(StorageErrorCode.InvalidArgument, `Cannot write the backup to ${archive}: something that is not a file is there. Choose a file name.`, { path: archive });
+    if (
+      await stat(archive).then(
+        (stats) => !stats.isFile(),
+        () => false,
+      )
+    ) {
+      throw new StorageError(
+        StorageErrorCode.InvalidArgument,
+        `Cannot write the backup to ${archive}: something that is not a file is there. Choose a file name.`,
+        { path: archive },
+      );
     }
   }
 
@@ -260,7 +300,11 @@ export class BackupService implements OnApplicationBootstrap {
       }
     };
     await walk(root);
-    if (skipped.length > 0) this.logger.warn({ skipped: skipped.length, first: skipped.slice(0, 5) }, 'Not backed up: entries under files/ that are not regular files (links, sockets)');
+    if (skipped.length > 0)
+      this.logger.warn(
+        { skipped: skipped.length, first: skipped.slice(0, 5) },
+        'Not backed up: entries under files/ that are not regular files (links, sockets)',
+      );
     return sources;
   }
 
@@ -274,9 +318,13 @@ export class BackupService implements OnApplicationBootstrap {
   /** The manifest is one `create` wrote: a database, files only under files/, and the database's key version. */
   private checkManifest(manifest: BackupManifest, archive: string): number {
     const refuse = (problem: string) =>
-      new StorageError(StorageErrorCode.RestoreFailed, `${archive} is not a backup of aico's data (${problem}); nothing was changed. Choose an archive made by "aico backup".`, {
-        archive,
-      });
+      new StorageError(
+        StorageErrorCode.RestoreFailed,
+        `${archive} is not a backup of aico's data (${problem}); nothing was changed. Choose an archive made by "aico backup".`,
+        {
+          archive,
+        },
+      );
     const names = manifest.entries.map((entry) => entry.name);
     if (!names.includes(DATABASE_ENTRY)) throw refuse(`it holds no ${DATABASE_ENTRY}`);
     const unknown = names.filter((name) => name !== DATABASE_ENTRY && !name.startsWith(`${FILES_DIR}/`));
@@ -310,7 +358,11 @@ export class BackupService implements OnApplicationBootstrap {
             { archive, keyVersion: String(keyVersion) },
           );
         }
-        throw new StorageError(StorageErrorCode.RestoreFailed, `The database in ${archive} cannot be checked (${code || (error as Error).name}); nothing was changed. Use another backup.`, { archive });
+        throw new StorageError(
+          StorageErrorCode.RestoreFailed,
+          `The database in ${archive} cannot be checked (${code || (error as Error).name}); nothing was changed. Use another backup.`,
+          { archive },
+        );
       }
       if (problems.length > 0) {
         throw new StorageError(
@@ -327,7 +379,11 @@ export class BackupService implements OnApplicationBootstrap {
         return result.rowsAffected;
       } catch (error) {
         const code = String((error as { code?: unknown }).code ?? (error as Error).name);
-        throw new StorageError(StorageErrorCode.RestoreFailed, `The sessions in the database of ${archive} could not be ended (${code}); nothing was changed.`, { archive });
+        throw new StorageError(
+          StorageErrorCode.RestoreFailed,
+          `The sessions in the database of ${archive} could not be ended (${code}); nothing was changed.`,
+          { archive },
+        );
       }
     } finally {
       client.close();
@@ -353,7 +409,9 @@ export class BackupService implements OnApplicationBootstrap {
   }
 
   private async removeStaging(staging: string): Promise<void> {
-    await rm(staging, { recursive: true, force: true }).catch((error: unknown) => this.logger.warn({ err: error, staging }, 'A backup staging directory could not be removed'));
+    await rm(staging, { recursive: true, force: true }).catch((error: unknown) =>
+      this.logger.warn({ err: error, staging }, 'A backup staging directory could not be removed'),
+    );
   }
 }
 

@@ -41,7 +41,8 @@ describe('bus history within its database budget', () => {
     await environment.cleanup();
   });
 
-  const log = (message: string, fieldsJson = '') => scheduler.publish(SystemTopics.logEntry, { service: 'guard-test', level: LogLevel.WARN, message, timestamp: timestampFromMs(Date.now()), fieldsJson });
+  const log = (message: string, fieldsJson = '') =>
+    scheduler.publish(SystemTopics.logEntry, { service: 'guard-test', level: LogLevel.WARN, message, timestamp: timestampFromMs(Date.now()), fieldsJson });
   /** Resolves once storage has recorded (or dropped) the entry: it queries by its message until the recorder flushed past it. */
   const recorded = async (message: string) => {
     await log(message);

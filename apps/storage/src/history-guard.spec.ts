@@ -35,7 +35,9 @@ describe('HistoryGuard', () => {
     const used = await db.lane.run(() => db.usedBytes());
     const guard = new HistoryGuard(db, { maxDatabaseBytes: used + 256 * 1024, minFreeDiskBytes: 0 });
     await expect(verdict(guard)).resolves.toEqual({ record: true });
-    await db.lane.run(() => db.writes.insert(state).values({ namespace: 'n', key: 'big', value: randomBytes(512 * 1024), version: 1, updatedAt: 0, updatedBy: 't' }));
+    await db.lane.run(() =>
+      db.writes.insert(state).values({ namespace: 'n', key: 'big', value: randomBytes(512 * 1024), version: 1, updatedAt: 0, updatedBy: 't' }),
+    );
     await expect(verdict(guard)).resolves.toEqual({ record: false, reason: expect.stringContaining('storage.historyMaxDatabaseBytes') });
     await db.lane.run(() => db.writes.delete(state));
     await expect(verdict(guard)).resolves.toEqual({ record: true });
@@ -50,7 +52,9 @@ describe('HistoryGuard', () => {
   });
 
   it('records when the free space cannot be read (a really full disk then fails the batch, counted)', async () => {
-    const guard = new HistoryGuard(db, { maxDatabaseBytes: 0, minFreeDiskBytes: 1024 }, () => Promise.reject(Object.assign(new Error('no statfs'), { code: 'ENOSYS' })));
+    const guard = new HistoryGuard(db, { maxDatabaseBytes: 0, minFreeDiskBytes: 1024 }, () =>
+      Promise.reject(Object.assign(new Error('no statfs'), { code: 'ENOSYS' })),
+    );
     await expect(verdict(guard)).resolves.toEqual({ record: true });
   });
 });

@@ -35,7 +35,8 @@ export class HistoryGuard {
     const { maxDatabaseBytes, minFreeDiskBytes } = this.budget;
     if (maxDatabaseBytes > 0) {
       const used = await this.database.usedBytes();
-      if (used > maxDatabaseBytes) return { record: false, reason: `the database holds ${used} bytes, over its history budget of ${maxDatabaseBytes} (storage.historyMaxDatabaseBytes)` };
+      if (used > maxDatabaseBytes)
+        return { record: false, reason: `the database holds ${used} bytes, over its history budget of ${maxDatabaseBytes} (storage.historyMaxDatabaseBytes)` };
     }
     if (minFreeDiskBytes > 0) {
       let free: number;
@@ -45,7 +46,11 @@ export class HistoryGuard {
         // Cannot tell: recording goes on, and a really full disk fails the batch (counted) instead.
         return { record: true };
       }
-      if (free < minFreeDiskBytes) return { record: false, reason: `the disk has ${free} bytes free, under the reserve of ${minFreeDiskBytes} kept for acknowledged writes (storage.historyMinFreeDiskBytes)` };
+      if (free < minFreeDiskBytes)
+        return {
+          record: false,
+          reason: `the disk has ${free} bytes free, under the reserve of ${minFreeDiskBytes} kept for acknowledged writes (storage.historyMinFreeDiskBytes)`,
+        };
     }
     return { record: true };
   }

@@ -47,7 +47,10 @@ export class HistoryRecorder implements OnApplicationBootstrap, BeforeApplicatio
     private readonly database: Database,
     private readonly history: HistoryStore,
   ) {
-    this.guard = new HistoryGuard(database, { maxDatabaseBytes: config.storage.historyMaxDatabaseBytes, minFreeDiskBytes: config.storage.historyMinFreeDiskBytes });
+    this.guard = new HistoryGuard(database, {
+      maxDatabaseBytes: config.storage.historyMaxDatabaseBytes,
+      minFreeDiskBytes: config.storage.historyMinFreeDiskBytes,
+    });
   }
 
   onApplicationBootstrap(): void {
@@ -103,7 +106,10 @@ export class HistoryRecorder implements OnApplicationBootstrap, BeforeApplicatio
       if (this.failure) this.failure.lost += rows;
       else {
         this.failure = { lost: rows };
-        this.logger.error({ err: error, logs: logRows.length, events: eventRows.length }, 'Bus history could not be written; batches are dropped and counted until it works again');
+        this.logger.error(
+          { err: error, logs: logRows.length, events: eventRows.length },
+          'Bus history could not be written; batches are dropped and counted until it works again',
+        );
       }
       return;
     }

@@ -58,7 +58,14 @@ describe('bus history: metadata only, and query pages bounded by bytes', () => {
       const page = await storage.queryEvents({ topicPrefix: 'conversation.message.received' });
       return page.events[0];
     });
-    expect(recorded).toMatchObject({ topic: 'conversation.message.received', source: 'conversation', user: 'u-7', correlationId: 'corr-conversation', recorded: true, messageId: expect.any(String) });
+    expect(recorded).toMatchObject({
+      topic: 'conversation.message.received',
+      source: 'conversation',
+      user: 'u-7',
+      correlationId: 'corr-conversation',
+      recorded: true,
+      messageId: expect.any(String),
+    });
     expect(recorded.payload).toHaveLength(0);
     expect(Number(recorded.payloadBytes)).toBeGreaterThan(said.length);
     await eventually(async () => (await storage.queryEvents({ topicPrefix: 'ui.avatar.speak' })).events[0]);
@@ -72,7 +79,9 @@ describe('bus history: metadata only, and query pages bounded by bytes', () => {
   }, 120_000);
 
   it('keeps the payload of an event a service appends explicitly (its own choice), with its size', async () => {
-    const [sequence] = (await storage.appendEvents([{ topic: 'test.history.appended', messageId: 'a-1', payload: Buffer.from('kept on purpose'), user: 'u-7' }])).sequences;
+    const [sequence] = (
+      await storage.appendEvents([{ topic: 'test.history.appended', messageId: 'a-1', payload: Buffer.from('kept on purpose'), user: 'u-7' }])
+    ).sequences;
     const [event] = (await storage.queryEvents({ afterSequence: sequence! - 1n, limit: 1 })).events;
     expect(event).toMatchObject({ topic: 'test.history.appended', user: 'u-7', recorded: false, payloadBytes: 15n });
     expect(Buffer.from(event!.payload).toString()).toBe('kept on purpose');
@@ -104,7 +113,10 @@ describe('bus history: metadata only, and query pages bounded by bytes', () => {
     const alone = await storage.queryEvents({ topicPrefix: 'test.paging.huge', limit: 1000 });
     expect(alone.events.map((event) => [event.sequence, event.payload.length])).toEqual([[large, PAGE_BYTES]]);
     expect(alone.more).toBe(true);
-    expect((await collect(storage.allEvents({ topicPrefix: 'test.paging.huge', limit: 1000 }))).map((event) => event.messageId)).toEqual(['huge', 'after-huge']);
+    expect((await collect(storage.allEvents({ topicPrefix: 'test.paging.huge', limit: 1000 }))).map((event) => event.messageId)).toEqual([
+      'huge',
+      'after-huge',
+    ]);
   }, 180_000);
 
   it('answers a 1000-row query of large log entries in pages within the byte budget, newest first, reaching every entry', async () => {
@@ -112,12 +124,18 @@ describe('bus history: metadata only, and query pages bounded by bytes', () => {
     await requestWhenRoutable((timeoutMs) => scheduler.request(StorageTopics.databaseCheck, {}, { timeoutMs }));
     const fieldsJson = JSON.stringify({ detail: 'x'.repeat(3 * 1024) });
     for (let i = 0; i < 1000; i++) {
-      await scheduler.publish(SystemTopics.logEntry, { service: 'paging', level: LogLevel.WARN, message: `large ${i}`, timestamp: timestampFromMs(Date.now()), fieldsJson });
+      await scheduler.publish(SystemTopics.logEntry, {
+        service: 'paging',
+        level: LogLevel.WARN,
+        message: `large ${i}`,
+        timestamp: timestampFromMs(Date.now()),
+        fieldsJson,
+      });
     }
     // The recorder writes in arrival order: once the last entry is there, all are.
     await eventually(async () => (await storage.queryLogs({ service: 'paging', contains: 'large 999', limit: 1 })).entries[0]);
     const messages: string[] = [];
-    for (let beforeId = 0n; ; ) {
+    for (let beforeId = 0n; ;) {
       const page = await storage.queryLogs({ service: 'paging', beforeId, limit: 1000 });
       expect(toBinary(QueryLogsResponseSchema, page).length).toBeLessThanOrEqual(PAGE_BYTES);
       messages.push(...page.entries.map((entry) => entry.entry!.message));

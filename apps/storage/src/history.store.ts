@@ -174,7 +174,9 @@ export class HistoryStore {
     );
     if (count === 0) return { entries: [], more: false };
     // Both ends: entries written since the first query (newer, higher ids) belong to no page of this one.
-    const rows = await (await this.database.reader())
+    const rows = await (
+      await this.database.reader()
+    )
       .select()
       .from(logs)
       .where(and(...conditions, gte(logs.id, candidates[count - 1]!.id), lte(logs.id, candidates[0]!.id)))
@@ -217,7 +219,9 @@ export class HistoryStore {
       this.pageBytes,
     );
     if (count === 0) return { events: [], more: false };
-    const rows = await (await this.database.reader())
+    const rows = await (
+      await this.database.reader()
+    )
       .select()
       .from(events)
       .where(and(...conditions, lte(events.sequence, candidates[count - 1]!.sequence)))

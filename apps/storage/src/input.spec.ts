@@ -9,7 +9,9 @@ describe('input checks', () => {
     ['a lone low surrogate', '\uDC00'],
     ['a reversed pair', '\uDC00\uD800'],
   ])('refuse %s in text', (_case, value) => {
-    expect(() => checkText('message', value, { maxTextBytes: 100 })).toThrow(expect.objectContaining({ code: StorageErrorCode.InvalidText, message: expect.stringContaining('lone surrogate') }));
+    expect(() => checkText('message', value, { maxTextBytes: 100 })).toThrow(
+      expect.objectContaining({ code: StorageErrorCode.InvalidText, message: expect.stringContaining('lone surrogate') }),
+    );
   });
 
   it('accept well-formed text, including astral characters and U+FFFD', () => {
@@ -17,7 +19,9 @@ describe('input checks', () => {
   });
 
   it('measure limits in UTF-8 bytes, not characters', () => {
-    expect(() => checkText('message', 'ü'.repeat(51), { maxTextBytes: 100 })).toThrow(expect.objectContaining({ code: StorageErrorCode.ValueTooLarge, details: expect.objectContaining({ bytes: '102' }) }));
+    expect(() => checkText('message', 'ü'.repeat(51), { maxTextBytes: 100 })).toThrow(
+      expect.objectContaining({ code: StorageErrorCode.ValueTooLarge, details: expect.objectContaining({ bytes: '102' }) }),
+    );
     expect(() => checkBytes('value', new Uint8Array(11), { maxValueBytes: 10 })).toThrow(expect.objectContaining({ code: StorageErrorCode.ValueTooLarge }));
   });
 

@@ -24,7 +24,11 @@ export function checkText(field: string, value: string, limits: Pick<Limits, 'ma
   }
   const bytes = Buffer.byteLength(value, 'utf8');
   if (bytes > limits.maxTextBytes) {
-    throw new StorageError(StorageErrorCode.ValueTooLarge, `"${field}" is ${bytes} bytes; at most ${limits.maxTextBytes} are accepted.`, { field, bytes: String(bytes), limit: String(limits.maxTextBytes) });
+    throw new StorageError(StorageErrorCode.ValueTooLarge, `"${field}" is ${bytes} bytes; at most ${limits.maxTextBytes} are accepted.`, {
+      field,
+      bytes: String(bytes),
+      limit: String(limits.maxTextBytes),
+    });
   }
   return value;
 }

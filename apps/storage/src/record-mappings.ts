@@ -5,9 +5,31 @@ import { fromBinary, toBinary, type Message, type MessageInitShape } from '@bufb
 import type { GenMessage } from '@bufbuild/protobuf/codegenv2';
 import { timestampFromMs, timestampMs, type Timestamp } from '@bufbuild/protobuf/wkt';
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
-import { CatalogModelSchema, MemoryFactSchema, PersonaSchema, ThreadMessageSchema, ThreadSchema, RecordKind, type Record as WireRecord, type RecordSchema } from '@aico/contracts';
+import {
+  CatalogModelSchema,
+  MemoryFactSchema,
+  PersonaSchema,
+  ThreadMessageSchema,
+  ThreadSchema,
+  RecordKind,
+  type Record as WireRecord,
+  type RecordSchema,
+} from '@aico/contracts';
 import type { Db } from './database/database';
-import { consentRecords, jobs, memoryFacts, models, personas, scheduledTasks, sessions, settings, taskRuns, threadMessages, threads, users } from './database/schema';
+import {
+  consentRecords,
+  jobs,
+  memoryFacts,
+  models,
+  personas,
+  scheduledTasks,
+  sessions,
+  settings,
+  taskRuns,
+  threadMessages,
+  threads,
+  users,
+} from './database/schema';
 import { checkBytes, checkName, checkText, type Limits } from './input';
 import { StorageError, StorageErrorCode } from './storage.error';
 
@@ -81,7 +103,12 @@ interface EntrySpec<V extends Message & { id: string }, Columns extends object> 
  * The mapping of a kind kept whole as its protobuf (`entry`) beside the columns it is found by. Generic over the
  * message rather than the case, so each entry of MAPPINGS checks the result against its own case and table, no cast.
  */
-const entryMapping = <K extends Case, V extends Message & { id: string }, Columns extends object>(which: K, kind: KeptKind, schema: GenMessage<V>, { columns, ...spec }: EntrySpec<V, Columns>) => ({
+const entryMapping = <K extends Case, V extends Message & { id: string }, Columns extends object>(
+  which: K,
+  kind: KeptKind,
+  schema: GenMessage<V>,
+  { columns, ...spec }: EntrySpec<V, Columns>,
+) => ({
   case: which,
   kind,
   ...spec,
@@ -100,8 +127,31 @@ export const MAPPINGS: { readonly [C in Case]: Mapping<C> } = {
       checkFields('user', limits, { username: user.username }, { display_name: user.displayName, password_hash: user.passwordHash });
       if (!ROLES.has(user.role)) throw invalid(`user.role must be admin, user or guest, not "${user.role}".`);
     },
-    toRow: (user) => ({ id: user.id, username: user.username, displayName: user.displayName, role: user.role, passwordHash: user.passwordHash, disabled: user.disabled, createdAt: msOrNow(user.createdAt), updatedAt: Date.now() }),
-    fromRow: (r) => ({ kind: { case: 'user', value: { id: r.id, username: r.username, displayName: r.displayName, role: r.role, passwordHash: r.passwordHash, disabled: r.disabled, createdAt: ts(r.createdAt), updatedAt: ts(r.updatedAt) } } }),
+    toRow: (user) => ({
+      id: user.id,
+      username: user.username,
+      displayName: user.displayName,
+      role: user.role,
+      passwordHash: user.passwordHash,
+      disabled: user.disabled,
+      createdAt: msOrNow(user.createdAt),
+      updatedAt: Date.now(),
+    }),
+    fromRow: (r) => ({
+      kind: {
+        case: 'user',
+        value: {
+          id: r.id,
+          username: r.username,
+          displayName: r.displayName,
+          role: r.role,
+          passwordHash: r.passwordHash,
+          disabled: r.disabled,
+          createdAt: ts(r.createdAt),
+          updatedAt: ts(r.updatedAt),
+        },
+      },
+    }),
   },
   session: {
     case: 'session',
@@ -112,8 +162,29 @@ export const MAPPINGS: { readonly [C in Case]: Mapping<C> } = {
       if (!session.expiresAt) throw invalid('session.expires_at is required.');
     },
     // check() makes sure expiresAt is set.
-    toRow: (s) => ({ id: s.id, userId: s.userId, tokenHash: s.tokenHash, client: s.client, createdAt: msOrNow(s.createdAt), expiresAt: msOrNow(s.expiresAt), revokedAt: ms(s.revokedAt) }),
-    fromRow: (r) => ({ kind: { case: 'session', value: { id: r.id, userId: r.userId, tokenHash: r.tokenHash, client: r.client, createdAt: ts(r.createdAt), expiresAt: ts(r.expiresAt), ...ifSet(r.revokedAt, (at) => ({ revokedAt: ts(at) })) } } }),
+    toRow: (s) => ({
+      id: s.id,
+      userId: s.userId,
+      tokenHash: s.tokenHash,
+      client: s.client,
+      createdAt: msOrNow(s.createdAt),
+      expiresAt: msOrNow(s.expiresAt),
+      revokedAt: ms(s.revokedAt),
+    }),
+    fromRow: (r) => ({
+      kind: {
+        case: 'session',
+        value: {
+          id: r.id,
+          userId: r.userId,
+          tokenHash: r.tokenHash,
+          client: r.client,
+          createdAt: ts(r.createdAt),
+          expiresAt: ts(r.expiresAt),
+          ...ifSet(r.revokedAt, (at) => ({ revokedAt: ts(at) })),
+        },
+      },
+    }),
   },
   consent: {
     case: 'consent',
@@ -121,7 +192,9 @@ export const MAPPINGS: { readonly [C in Case]: Mapping<C> } = {
     parent: consentRecords.userId,
     check: (consent, limits) => checkFields('consent', limits, { user_id: consent.userId, purpose: consent.purpose }, { source: consent.source }),
     toRow: (c) => ({ id: c.id, userId: c.userId, purpose: c.purpose, granted: c.granted, recordedAt: msOrNow(c.recordedAt), source: c.source }),
-    fromRow: (r) => ({ kind: { case: 'consent', value: { id: r.id, userId: r.userId, purpose: r.purpose, granted: r.granted, recordedAt: ts(r.recordedAt), source: r.source } } }),
+    fromRow: (r) => ({
+      kind: { case: 'consent', value: { id: r.id, userId: r.userId, purpose: r.purpose, granted: r.granted, recordedAt: ts(r.recordedAt), source: r.source } },
+    }),
   },
   task: {
     case: 'task',
@@ -184,12 +257,35 @@ export const MAPPINGS: { readonly [C in Case]: Mapping<C> } = {
     case: 'taskRun',
     kind: RecordKind.TASK_RUN,
     parent: taskRuns.taskId,
-    check: (run, limits) => checkFields('task_run', limits, { task_id: run.taskId, status: run.status }, { error: run.error, run_id: run.runId, trigger: run.trigger }),
-    toRow: (r) => ({ id: r.id, taskId: r.taskId, attempt: r.attempt, status: r.status, scheduledFor: ms(r.scheduledFor), startedAt: ms(r.startedAt), finishedAt: ms(r.finishedAt), error: r.error, runId: r.runId, trigger: r.trigger }),
+    check: (run, limits) =>
+      checkFields('task_run', limits, { task_id: run.taskId, status: run.status }, { error: run.error, run_id: run.runId, trigger: run.trigger }),
+    toRow: (r) => ({
+      id: r.id,
+      taskId: r.taskId,
+      attempt: r.attempt,
+      status: r.status,
+      scheduledFor: ms(r.scheduledFor),
+      startedAt: ms(r.startedAt),
+      finishedAt: ms(r.finishedAt),
+      error: r.error,
+      runId: r.runId,
+      trigger: r.trigger,
+    }),
     fromRow: (r) => ({
       kind: {
         case: 'taskRun',
-        value: { id: r.id, taskId: r.taskId, attempt: r.attempt, status: r.status, ...ifSet(r.scheduledFor, (at) => ({ scheduledFor: ts(at) })), ...ifSet(r.startedAt, (at) => ({ startedAt: ts(at) })), ...ifSet(r.finishedAt, (at) => ({ finishedAt: ts(at) })), error: r.error, runId: r.runId, trigger: r.trigger },
+        value: {
+          id: r.id,
+          taskId: r.taskId,
+          attempt: r.attempt,
+          status: r.status,
+          ...ifSet(r.scheduledFor, (at) => ({ scheduledFor: ts(at) })),
+          ...ifSet(r.startedAt, (at) => ({ startedAt: ts(at) })),
+          ...ifSet(r.finishedAt, (at) => ({ finishedAt: ts(at) })),
+          error: r.error,
+          runId: r.runId,
+          trigger: r.trigger,
+        },
       },
     }),
   },
@@ -204,11 +300,33 @@ export const MAPPINGS: { readonly [C in Case]: Mapping<C> } = {
       checkText('job.error', job.error, limits);
       checkText('job.owner', job.owner, limits);
     },
-    toRow: (j) => ({ id: j.id, kind: j.kind, status: j.status, priority: j.priority, payload: Buffer.from(j.payload), owner: j.owner, createdAt: msOrNow(j.createdAt), startedAt: ms(j.startedAt), finishedAt: ms(j.finishedAt), error: j.error }),
+    toRow: (j) => ({
+      id: j.id,
+      kind: j.kind,
+      status: j.status,
+      priority: j.priority,
+      payload: Buffer.from(j.payload),
+      owner: j.owner,
+      createdAt: msOrNow(j.createdAt),
+      startedAt: ms(j.startedAt),
+      finishedAt: ms(j.finishedAt),
+      error: j.error,
+    }),
     fromRow: (r) => ({
       kind: {
         case: 'job',
-        value: { id: r.id, kind: r.kind, status: r.status, priority: r.priority, payload: r.payload, owner: r.owner, createdAt: ts(r.createdAt), ...ifSet(r.startedAt, (at) => ({ startedAt: ts(at) })), ...ifSet(r.finishedAt, (at) => ({ finishedAt: ts(at) })), error: r.error },
+        value: {
+          id: r.id,
+          kind: r.kind,
+          status: r.status,
+          priority: r.priority,
+          payload: r.payload,
+          owner: r.owner,
+          createdAt: ts(r.createdAt),
+          ...ifSet(r.startedAt, (at) => ({ startedAt: ts(at) })),
+          ...ifSet(r.finishedAt, (at) => ({ finishedAt: ts(at) })),
+          error: r.error,
+        },
       },
     }),
   },
@@ -232,29 +350,53 @@ export const MAPPINGS: { readonly [C in Case]: Mapping<C> } = {
       // A file name inside the models directory, never a path out of it.
       if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/.test(model.file)) throw invalid(`model.file must be a plain file name, not "${model.file.slice(0, 80)}".`);
       if (model.sha256 !== '' && !/^[0-9a-f]{64}$/.test(model.sha256)) throw invalid('model.sha256 must be 64 lowercase hex digits.');
-      checkFields('model', limits, {}, { architecture: model.architecture, quantization: model.quantization, source: model.source, display_name: model.displayName });
+      checkFields(
+        'model',
+        limits,
+        {},
+        { architecture: model.architecture, quantization: model.quantization, source: model.source, display_name: model.displayName },
+      );
     },
   }),
   thread: entryMapping('thread', RecordKind.THREAD, ThreadSchema, {
     parent: threads.ownerId,
     columns: (thread) => ({ ownerId: thread.ownerId }),
-    check: (thread, limits) => checkFields('thread', limits, { owner_id: thread.ownerId }, { title: thread.title, summary: thread.summary, summarized_through: thread.summarizedThrough }),
+    check: (thread, limits) =>
+      checkFields(
+        'thread',
+        limits,
+        { owner_id: thread.ownerId },
+        { title: thread.title, summary: thread.summary, summarized_through: thread.summarizedThrough },
+      ),
   }),
   threadMessage: entryMapping('threadMessage', RecordKind.THREAD_MESSAGE, ThreadMessageSchema, {
     parent: threadMessages.threadId,
     columns: (message) => ({ threadId: message.threadId }),
-    check: (message, limits) => checkFields('thread_message', limits, { thread_id: message.threadId, owner_id: message.ownerId }, { text: message.text, model: message.model, error_message: message.errorMessage }),
+    check: (message, limits) =>
+      checkFields(
+        'thread_message',
+        limits,
+        { thread_id: message.threadId, owner_id: message.ownerId },
+        { text: message.text, model: message.model, error_message: message.errorMessage },
+      ),
   }),
   memoryFact: entryMapping('memoryFact', RecordKind.MEMORY_FACT, MemoryFactSchema, {
     parent: memoryFacts.ownerId,
     columns: (fact) => ({ ownerId: fact.ownerId }),
     check(fact, limits) {
       checkFields('memory_fact', limits, { owner_id: fact.ownerId }, { text: fact.text, source_thread_id: fact.sourceThreadId });
-      if (fact.embedding.length > 8192 || fact.embedding.some((x) => !Number.isFinite(x))) throw invalid('memory_fact.embedding must be at most 8192 finite numbers.');
+      if (fact.embedding.length > 8192 || fact.embedding.some((x) => !Number.isFinite(x)))
+        throw invalid('memory_fact.embedding must be at most 8192 finite numbers.');
     },
   }),
   persona: entryMapping('persona', RecordKind.PERSONA, PersonaSchema, {
     columns: noColumns,
-    check: (persona, limits) => checkFields('persona', limits, {}, { name: persona.name, system_prompt: persona.systemPrompt, expression: persona.expression, updated_by: persona.updatedBy }),
+    check: (persona, limits) =>
+      checkFields(
+        'persona',
+        limits,
+        {},
+        { name: persona.name, system_prompt: persona.systemPrompt, expression: persona.expression, updated_by: persona.updatedBy },
+      ),
   }),
 };

@@ -18,7 +18,10 @@ const CASE_BY_KIND: ReadonlyMap<RecordKind, Case> = new Map(Object.values(MAPPIN
 function caseOfKind(kind: RecordKind): Case {
   const which = CASE_BY_KIND.get(kind);
   if (!which) {
-    throw new StorageError(StorageErrorCode.UnknownRecordKind, `Record kind ${kind} is not one this storage keeps (user, session, consent, task, task_run, job, setting, model, thread, thread_message, memory_fact, persona).`);
+    throw new StorageError(
+      StorageErrorCode.UnknownRecordKind,
+      `Record kind ${kind} is not one this storage keeps (user, session, consent, task, task_run, job, setting, model, thread, thread_message, memory_fact, persona).`,
+    );
   }
   return which;
 }
@@ -49,7 +52,8 @@ export class RecordStore {
   /** Validates the record and the writer's right to write its kind; returns what `put` needs. */
   checkPut(record: WireRecord | undefined, writer: string): KindOf {
     const which = record?.kind;
-    if (!which?.case) throw new StorageError(StorageErrorCode.UnknownRecordKind, 'The record carries no kind this storage knows (an empty or newer record type).');
+    if (!which?.case)
+      throw new StorageError(StorageErrorCode.UnknownRecordKind, 'The record carries no kind this storage knows (an empty or newer record type).');
     const writers: readonly string[] = RECORD_WRITERS[MAPPINGS[which.case].kind];
     if (!writers.includes(writer)) {
       throw new StorageError(StorageErrorCode.NotPermitted, `"${writer}" may not write ${which.case} records (writers: ${writers.join(', ')}).`);

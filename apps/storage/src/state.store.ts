@@ -29,7 +29,6 @@ const toEntry = (row: Row, keysOnly = false): MessageInitShape<typeof StateEntry
   updatedBy: row.updatedBy,
 });
 
-
 @Injectable()
 export class StateStore {
   constructor(
@@ -40,7 +39,12 @@ export class StateStore {
   async get(namespace: string, key: string): Promise<MessageInitShape<typeof GetStateResponseSchema>> {
     checkName('namespace', namespace);
     checkName('key', key, this.limits);
-    const [row] = await (await this.database.reader()).select().from(state).where(and(eq(state.namespace, namespace), eq(state.key, key)));
+    const [row] = await (
+      await this.database.reader()
+    )
+      .select()
+      .from(state)
+      .where(and(eq(state.namespace, namespace), eq(state.key, key)));
     return row ? { found: true, entry: toEntry(row) } : { found: false };
   }
 
@@ -53,7 +57,9 @@ export class StateStore {
     // Literal and case-sensitive (LIKE is neither); the >= bound lets SQLite seek in the primary key.
     if (request.prefix) conditions.push(gte(state.key, request.prefix), sql`substr(${state.key}, 1, ${[...request.prefix].length}) = ${request.prefix}`);
     if (request.afterKey) conditions.push(gt(state.key, request.afterKey));
-    const rows = await (await this.database.reader())
+    const rows = await (
+      await this.database.reader()
+    )
       .select()
       .from(state)
       .where(and(...conditions))
@@ -113,7 +119,10 @@ export class StateStore {
     if (request.expectedVersion !== undefined) {
       const [current] = await db.select({ version: state.version }).from(state).where(where);
       if (BigInt(current?.version ?? 0) !== request.expectedVersion) {
-        throw new StorageError(StorageErrorCode.VersionConflict, `${request.namespace}/${request.key} is at version ${current?.version ?? 0}, not ${request.expectedVersion}.`);
+        throw new StorageError(
+          StorageErrorCode.VersionConflict,
+          `${request.namespace}/${request.key} is at version ${current?.version ?? 0}, not ${request.expectedVersion}.`,
+        );
       }
     }
     const result = await db.delete(state).where(where);

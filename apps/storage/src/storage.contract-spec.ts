@@ -7,7 +7,18 @@ import { WireType } from '@bufbuild/protobuf/wire';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { type IncomingMessage } from '@aico/bus';
 import { nextValue, requestWhenRoutable, TestBus, type TestClient } from '@aico/bus/testing';
-import { KeyPurpose, LogLevel, MessageRole, ModelPurpose, PutStateRequestSchema, RecordKind, SecurityTopics, StorageTopics, SystemTopics, type DatabaseRekeyed } from '@aico/contracts';
+import {
+  KeyPurpose,
+  LogLevel,
+  MessageRole,
+  ModelPurpose,
+  PutStateRequestSchema,
+  RecordKind,
+  SecurityTopics,
+  StorageTopics,
+  SystemTopics,
+  type DatabaseRekeyed,
+} from '@aico/contracts';
 import { runService, type RunningService } from '@aico/service';
 import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service/testing';
 import { StorageClient } from '@aico/storage-client';
@@ -94,8 +105,12 @@ describe('storage app contract', () => {
       const again = await storage.putState('idem', 'k', Buffer.from('v'), { idempotencyKey: 'retry-1' });
       expect(again.version).toBe(first.version);
       expect((await storage.getState('idem', 'k')).entry?.version).toBe(1n);
-      const appended = await storage.appendEvents([{ topic: 'test.idem.appended', messageId: 'm-1', payload: Buffer.from('p') }], { idempotencyKey: 'append-1' });
-      const repeated = await storage.appendEvents([{ topic: 'test.idem.appended', messageId: 'm-1', payload: Buffer.from('p') }], { idempotencyKey: 'append-1' });
+      const appended = await storage.appendEvents([{ topic: 'test.idem.appended', messageId: 'm-1', payload: Buffer.from('p') }], {
+        idempotencyKey: 'append-1',
+      });
+      const repeated = await storage.appendEvents([{ topic: 'test.idem.appended', messageId: 'm-1', payload: Buffer.from('p') }], {
+        idempotencyKey: 'append-1',
+      });
       expect(repeated.sequences).toEqual(appended.sequences);
       expect((await storage.queryEvents({ messageId: 'm-1' })).events).toHaveLength(1);
     });
@@ -127,9 +142,13 @@ describe('storage app contract', () => {
 
   describe('records', () => {
     it('keeps users and their sessions and consent history; only the right services may write each kind', async () => {
-      const created = await storage.putRecord({ kind: { case: 'user', value: { id: 'u-1', username: 'ada', displayName: 'Ada', role: 'admin', passwordHash: '$argon2id$v=19$...' } } });
+      const created = await storage.putRecord({
+        kind: { case: 'user', value: { id: 'u-1', username: 'ada', displayName: 'Ada', role: 'admin', passwordHash: '$argon2id$v=19$...' } },
+      });
       expect(created.created).toBe(true);
-      expect((await storage.putRecord({ kind: { case: 'user', value: { id: 'u-1', username: 'ada', displayName: 'Ada L.', role: 'admin' } } })).created).toBe(false);
+      expect((await storage.putRecord({ kind: { case: 'user', value: { id: 'u-1', username: 'ada', displayName: 'Ada L.', role: 'admin' } } })).created).toBe(
+        false,
+      );
       const expiresAt = timestampFromMs(Date.now() + 3_600_000);
       await storage.putRecord({ kind: { case: 'session', value: { id: 's-2', userId: 'u-1', tokenHash: 'h2', expiresAt } } });
       await storage.putRecord({ kind: { case: 'session', value: { id: 's-1', userId: 'u-1', tokenHash: 'h1', expiresAt } } });
@@ -153,10 +172,22 @@ describe('storage app contract', () => {
       });
       // Catalog models: only the models service writes them; a file name never leads out of the models directory.
       const models = new StorageClient(await bus.connected('models'));
-      const model = { id: 'tiny', file: 'tiny.gguf', sizeBytes: 1024n, sha256: 'a'.repeat(64), architecture: 'llama', quantization: 'F16', contextLength: 256, usedFor: [ModelPurpose.CHAT] };
+      const model = {
+        id: 'tiny',
+        file: 'tiny.gguf',
+        sizeBytes: 1024n,
+        sha256: 'a'.repeat(64),
+        architecture: 'llama',
+        quantization: 'F16',
+        contextLength: 256,
+        usedFor: [ModelPurpose.CHAT],
+      };
       expect((await models.putRecord({ kind: { case: 'model', value: model } })).created).toBe(true);
       expect((await storage.getRecord(RecordKind.MODEL, 'tiny')).record?.kind).toMatchObject({ case: 'model', value: model });
-      await expect(models.putRecord({ kind: { case: 'model', value: { ...model, id: 'evil', file: '../../aico.db' } } })).rejects.toMatchObject({ code: 'STORAGE_INVALID_ARGUMENT', message: expect.stringContaining('plain file name') });
+      await expect(models.putRecord({ kind: { case: 'model', value: { ...model, id: 'evil', file: '../../aico.db' } } })).rejects.toMatchObject({
+        code: 'STORAGE_INVALID_ARGUMENT',
+        message: expect.stringContaining('plain file name'),
+      });
       await expect(storage.putRecord({ kind: { case: 'model', value: { ...model, id: 'other' } } })).rejects.toMatchObject({ code: 'STORAGE_NOT_PERMITTED' });
       // Deleting a user removes their sessions and consent (ON DELETE CASCADE).
       expect((await storage.deleteRecord(RecordKind.USER, 'u-1')).deleted).toBe(true);
@@ -166,14 +197,22 @@ describe('storage app contract', () => {
     it("keeps the conversation service's threads and messages, lists them by parent, and deletes a thread's messages in one request", async () => {
       const conversation = new StorageClient(await bus.connected('conversation'));
       await conversation.putRecord({ kind: { case: 'thread', value: { id: 't-1', ownerId: 'u-5', title: 'Plans' } } });
-      for (const id of ['m-1', 'm-2', 'm-3']) await conversation.putRecord({ kind: { case: 'threadMessage', value: { id, threadId: 't-1', ownerId: 'u-5', text: `said ${id}`, role: MessageRole.USER } } });
+      for (const id of ['m-1', 'm-2', 'm-3'])
+        await conversation.putRecord({
+          kind: { case: 'threadMessage', value: { id, threadId: 't-1', ownerId: 'u-5', text: `said ${id}`, role: MessageRole.USER } },
+        });
       await conversation.putRecord({ kind: { case: 'threadMessage', value: { id: 'm-9', threadId: 't-2', ownerId: 'u-5', text: 'elsewhere' } } });
       expect((await storage.listRecords({ kind: RecordKind.THREAD, parent: 'u-5' })).records.map((r) => r.kind.value?.id)).toEqual(['t-1']);
       const messages = await storage.listRecords({ kind: RecordKind.THREAD_MESSAGE, parent: 't-1' });
       expect(messages.records.map((r) => r.kind.case === 'threadMessage' && r.kind.value.text)).toEqual(['said m-1', 'said m-2', 'said m-3']);
       // Only the conversation service writes them, and a delete names one id or one parent.
-      await expect(storage.putRecord({ kind: { case: 'thread', value: { id: 't-3', ownerId: 'u-5' } } })).rejects.toMatchObject({ code: 'STORAGE_NOT_PERMITTED' });
-      await expect(conversation.deleteRecordsOf(RecordKind.PERSONA, 'x')).rejects.toMatchObject({ code: 'STORAGE_INVALID_ARGUMENT', message: expect.stringContaining('not deleted by parent') });
+      await expect(storage.putRecord({ kind: { case: 'thread', value: { id: 't-3', ownerId: 'u-5' } } })).rejects.toMatchObject({
+        code: 'STORAGE_NOT_PERMITTED',
+      });
+      await expect(conversation.deleteRecordsOf(RecordKind.PERSONA, 'x')).rejects.toMatchObject({
+        code: 'STORAGE_INVALID_ARGUMENT',
+        message: expect.stringContaining('not deleted by parent'),
+      });
       expect(await conversation.deleteRecordsOf(RecordKind.THREAD_MESSAGE, 't-1')).toMatchObject({ deleted: true, count: 3 });
       expect((await storage.listRecords({ kind: RecordKind.THREAD_MESSAGE, parent: 't-1' })).records).toEqual([]);
       expect((await storage.listRecords({ kind: RecordKind.THREAD_MESSAGE, parent: 't-2' })).records).toHaveLength(1);
@@ -185,7 +224,13 @@ describe('storage app contract', () => {
       const scheduler = await bus.connected('scheduler');
       await requestWhenRoutable((timeoutMs) => scheduler.request(StorageTopics.databaseCheck, {}, { timeoutMs }));
       for (let i = 0; i < 30; i++) {
-        await scheduler.publish(SystemTopics.logEntry, { service: 'scheduler', level: LogLevel.WARN, message: `task late ${i}`, timestamp: timestampFromMs(Date.now()), correlationId: 'corr-7' });
+        await scheduler.publish(SystemTopics.logEntry, {
+          service: 'scheduler',
+          level: LogLevel.WARN,
+          message: `task late ${i}`,
+          timestamp: timestampFromMs(Date.now()),
+          correlationId: 'corr-7',
+        });
       }
       await scheduler.publish(SystemTopics.serviceStopping, { service: 'scheduler', instanceId: 'i-1', reason: 'test' });
       const logs = await eventually(async () => {
@@ -233,7 +278,7 @@ describe('storage app contract', () => {
       await keys.publish(SecurityTopics.rotated, { key: { purpose: KeyPurpose.DATABASE, version: 2 }, previousVersion: 1, reason: 'test' });
       // Writes sent while the re-key runs queue and are acknowledged after it.
       const during = storage.putState('rotation', 'during', Buffer.from('queued'));
-      expect(((await announced).payload as DatabaseRekeyed)).toMatchObject({ previousVersion: 1, version: 2 });
+      expect((await announced).payload as DatabaseRekeyed).toMatchObject({ previousVersion: 1, version: 2 });
       await during;
       expect(text((await storage.getState('rotation', 'before')).entry!.value)).toBe('written under v1');
       expect((await storage.getState('rotation', 'during')).found).toBe(true);

@@ -19,7 +19,10 @@ export function translateDatabaseError(error: unknown, path: string): unknown {
   const cause = sqliteCode(error).startsWith('SQLITE_') || !sqliteCode(wrapped).startsWith('SQLITE_') ? error : wrapped;
   const text = sqliteCode(cause);
   if (text.startsWith('SQLITE_FULL')) {
-    return new StorageError(StorageErrorCode.DiskFull, `The disk holding ${path} is full (or its file-size limit is reached); nothing of this write was applied. Free some space and retry.`);
+    return new StorageError(
+      StorageErrorCode.DiskFull,
+      `The disk holding ${path} is full (or its file-size limit is reached); nothing of this write was applied. Free some space and retry.`,
+    );
   }
   if (text.startsWith('SQLITE_IOERR')) {
     // A file-size limit (EFBIG) arrives as SQLITE_IOERR_WRITE, not SQLITE_FULL; SQLite does not pass errno on.

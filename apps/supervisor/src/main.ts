@@ -39,7 +39,11 @@ async function main(): Promise<void> {
     retryIntervalMs: config.log.retryIntervalMs,
   });
   const logger = processLogger.logger;
-  if (fixedFromMode !== undefined) logger.warn({ dataDir: config.dataDir, mode: `0${fixedFromMode.toString(8)}` }, 'The data directory was open to other users; it is now private (mode 0700)');
+  if (fixedFromMode !== undefined)
+    logger.warn(
+      { dataDir: config.dataDir, mode: `0${fixedFromMode.toString(8)}` },
+      'The data directory was open to other users; it is now private (mode 0700)',
+    );
   const exit = async (code: SupervisorExitCode) => {
     await processLogger.close();
     process.exit(code);

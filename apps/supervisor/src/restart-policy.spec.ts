@@ -24,7 +24,12 @@ describe('RestartPolicy', () => {
     const restarts = policy();
     const decisions = Array.from({ length: 1_000 }, () => restarts.afterCrash('gateway', crash(20, true, 'exit code 1')));
     expect(decisions.every((decision) => decision.restart)).toBe(true);
-    expect(decisions.at(-1)).toEqual({ restart: true, delayMs: 15_000, crashesInARow: 1_000, status: 'crashed 1000 times in a row (last: exit code 1); restarting in 15 s' });
+    expect(decisions.at(-1)).toEqual({
+      restart: true,
+      delayMs: 15_000,
+      crashesInARow: 1_000,
+      status: 'crashed 1000 times in a row (last: exit code 1); restarting in 15 s',
+    });
     expect(decisions[0]).toMatchObject({ status: 'crashed once (last: exit code 1); restarting in 0.1 s' });
   });
 

@@ -71,7 +71,11 @@ describe('SupervisedApp', () => {
       const pid = app.pid!;
       process.kill(pid, 'SIGKILL');
       await when(changes, () => app.state === SupervisedAppState.BACKOFF, `backoff after crash ${crash}`);
-      expect(app.reason).toMatch(crash === 1 ? /^crashed once \(last: signal SIGKILL\); restarting in 0 s$/ : new RegExp(`^crashed ${crash} times in a row \\(last: signal SIGKILL\\); restarting in 0 s$`));
+      expect(app.reason).toMatch(
+        crash === 1
+          ? /^crashed once \(last: signal SIGKILL\); restarting in 0 s$/
+          : new RegExp(`^crashed ${crash} times in a row \\(last: signal SIGKILL\\); restarting in 0 s$`),
+      );
     }
     await when(changes, () => app.state === SupervisedAppState.STARTING, 'the ninth start');
     expect(app.restarts).toBe(8);
@@ -85,7 +89,7 @@ describe('SupervisedApp', () => {
     expect(app.reason).toMatch(/^gateway crashed 4 times in a row before it ever became ready \(last: exit code 78\)/);
   });
 
-  it("runs the app with a stdin pipe and the supervised marker, and keeps its output in the console log", async () => {
+  it('runs the app with a stdin pipe and the supervised marker, and keeps its output in the console log', async () => {
     const { app } = await make(
       `const fs = require('fs'); const s = fs.fstatSync(0); console.log(JSON.stringify({ msg: 'started', supervised: process.env.AICO_SUPERVISED, stdinIsPipe: s.isFIFO() || s.isSocket() })); setInterval(() => {}, 1000);`,
       3,
@@ -101,9 +105,16 @@ describe('SupervisedApp', () => {
   it('keeps the app running while its console log cannot be written, and writes it again, with the gap said, once it can', async () => {
     // A file where the log directory should be: every write fails, as on a full disk, until it is removed.
     await writeFile(join(dir, 'blocked'), '');
-    const { app, lines } = await make(`let i = 0; setInterval(() => console.log(JSON.stringify({ msg: 'line ' + i++ })), 20);`, 3, join(dir, 'blocked', 'logs'));
+    const { app, lines } = await make(
+      `let i = 0; setInterval(() => console.log(JSON.stringify({ msg: 'line ' + i++ })), 20);`,
+      3,
+      join(dir, 'blocked', 'logs'),
+    );
     app.start();
-    await poll(async () => (lines.some((line) => /cannot be written \(ENOTDIR\)/.test(line.msg)) ? true : undefined), 'the supervisor saying the console log cannot be written');
+    await poll(
+      async () => (lines.some((line) => /cannot be written \(ENOTDIR\)/.test(line.msg)) ? true : undefined),
+      'the supervisor saying the console log cannot be written',
+    );
     await rm(join(dir, 'blocked'));
     const text = await poll(async () => {
       const content = await readFile(join(dir, 'blocked', 'logs', 'gateway.console.log'), 'utf8');

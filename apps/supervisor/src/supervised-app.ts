@@ -58,7 +58,14 @@ export class SupervisedApp {
       onRecovered: (notice) => {
         logger.warn({ app: name, destination: notice.destination, dropped: notice.dropped, degradedForMs: notice.degradedForMs }, recoveredMessage(notice));
         // The console log itself says where its gap is.
-        const line = { level: 40, time: new Date(this.now()).toISOString(), service: 'supervisor', app: name, dropped: notice.dropped, msg: recoveredMessage(notice) };
+        const line = {
+          level: 40,
+          time: new Date(this.now()).toISOString(),
+          service: 'supervisor',
+          app: name,
+          dropped: notice.dropped,
+          msg: recoveredMessage(notice),
+        };
         queueMicrotask(() => this.console.write(`${JSON.stringify(line)}\n`));
       },
     });
@@ -76,7 +83,11 @@ export class SupervisedApp {
     // Its own process group: a Ctrl-C in the terminal reaches the supervisor only, which stops the apps in order.
     // stdin is a pipe the supervisor never writes to: when the supervisor ends, however it ends, the app sees its
     // stdin end and stops (AICO_SUPERVISED tells it to watch).
-    const child = spawn(process.execPath, [this.options.script], { env: { ...this.options.env, AICO_SUPERVISED: 'true' }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const child = spawn(process.execPath, [this.options.script], {
+      env: { ...this.options.env, AICO_SUPERVISED: 'true' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
     this.child = child;
     this.startedAt = this.now();
     this.reason = '';
@@ -109,7 +120,10 @@ export class SupervisedApp {
     if (this.state === SupervisedAppState.READY) return Promise.resolve();
     if (this.state === SupervisedAppState.FAILED) return Promise.reject(new Error(this.reason));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.name} did not announce it was ready within ${timeoutMs} ms (see ${this.options.consoleLog})`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`${this.name} did not announce it was ready within ${timeoutMs} ms (see ${this.options.consoleLog})`)),
+        timeoutMs,
+      );
       this.readyWaiters.push({
         resolve: () => {
           clearTimeout(timer);
@@ -192,7 +206,10 @@ export class SupervisedApp {
       return;
     }
     this.reason = decision.status;
-    this.options.logger.warn({ app: this.name, exit, ranForMs, delayMs: decision.delayMs, crashesInARow: decision.crashesInARow }, `${this.name} ${decision.status}`);
+    this.options.logger.warn(
+      { app: this.name, exit, ranForMs, delayMs: decision.delayMs, crashesInARow: decision.crashesInARow },
+      `${this.name} ${decision.status}`,
+    );
     this.setState(SupervisedAppState.BACKOFF);
     this.restartTimer = setTimeout(() => {
       this.restarts++;

@@ -20,4 +20,3 @@ export async function acquireSupervisorLock(dataDir: string): Promise<() => Prom
   await writePidFile(dataDir, SUPERVISOR_PID_NAME);
   return () => removePidFile(dataDir, SUPERVISOR_PID_NAME);
 }
-

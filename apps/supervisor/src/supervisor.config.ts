@@ -12,7 +12,15 @@ export const supervisorConfigSchema = baseConfigSchema.extend({
        * The apps to run after the bus, in start order; each starts once everything before it is ready, except
        * that the apps after `storage` start together (they depend on storage, not on each other).
        */
-      apps: configList(z.enum(['keys', 'storage', 'scheduler', 'monitor', 'models', 'conversation', 'gateway'])).default(['keys', 'storage', 'scheduler', 'monitor', 'models', 'conversation', 'gateway']),
+      apps: configList(z.enum(['keys', 'storage', 'scheduler', 'monitor', 'models', 'conversation', 'gateway'])).default([
+        'keys',
+        'storage',
+        'scheduler',
+        'monitor',
+        'models',
+        'conversation',
+        'gateway',
+      ]),
       /** Directory holding each app's build (`<appsDir>/<app>/apps/<app>/src/main.js`). */
       appsDir: z.string().default(DEFAULT_APPS_DIR),
       /** First restart delay after a crash; doubled per crash, capped at maxRestartDelayMs. */

@@ -69,7 +69,14 @@ describe('Supervisor readiness', () => {
 
   async function connected(endpoints: { publishEndpoint: string; subscribeEndpoint: string }, identity: string): Promise<BusClient> {
     const { logger } = captureLogger(identity);
-    const client = new BusClient({ identity, ...endpoints, curve: deriveClientKeys(keys, identity), registry: defaultTopicRegistry, logger, readyTimeoutMs: SIGNAL_TIMEOUT_MS });
+    const client = new BusClient({
+      identity,
+      ...endpoints,
+      curve: deriveClientKeys(keys, identity),
+      registry: defaultTopicRegistry,
+      logger,
+      readyTimeoutMs: SIGNAL_TIMEOUT_MS,
+    });
     cleanups.push(() => client.close({ drainTimeoutMs: 0 }));
     await client.connect();
     return client;
@@ -78,7 +85,10 @@ describe('Supervisor readiness', () => {
   it("does not take the bus app's ready log line for readiness: only the bus answering as `bus` makes it ready", async () => {
     const { config, state } = await supervise({ bus: ['{"level":30,"service":"bus","msg":"bus ready"}'] }, ['keys']);
     // The supervisor copies each line into the console log as it reads it: the line has been seen.
-    await until(async () => ((await readFile(consoleLogPath(config.dataDir, 'bus'), 'utf8')).includes('bus ready') ? true : undefined), 'the ready line in the console log');
+    await until(
+      async () => ((await readFile(consoleLogPath(config.dataDir, 'bus'), 'utf8')).includes('bus ready') ? true : undefined),
+      'the ready line in the console log',
+    );
     expect(state('bus').state).toBe(SupervisedAppState.STARTING);
     expect(state('keys').state).toBe(SupervisedAppState.STOPPED);
   });
@@ -90,7 +100,10 @@ describe('Supervisor readiness', () => {
     const busIdentity = await proxyWith(bus, 'bus');
     await until(() => (state('bus').state === SupervisedAppState.READY ? true : undefined), 'the bus app ready');
     expect(state('bus').pid).toBeGreaterThan(0);
-    const keysPid = await until(() => (state('keys').state === SupervisedAppState.STARTING && state('keys').pid ? state('keys').pid : undefined), 'keys started');
+    const keysPid = await until(
+      () => (state('keys').state === SupervisedAppState.STARTING && state('keys').pid ? state('keys').pid : undefined),
+      'keys started',
+    );
     await busIdentity.close({ drainTimeoutMs: 0 });
     const keysIdentity = await connected(bus, 'keys');
     // Another process's announcement (an old keys) does not count; this one's does.
@@ -100,5 +113,4 @@ describe('Supervisor readiness', () => {
     expect(state('keys').state).toBe(SupervisedAppState.READY);
     expect(supervisor!.status().allReady).toBe(true);
   });
-
 });

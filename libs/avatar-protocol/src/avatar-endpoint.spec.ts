@@ -58,14 +58,19 @@ describe('AvatarEndpoint', () => {
     fromHost({ ...envelope, type: 'speak', id: 'c7', text: 'x'.repeat(2001) }, OTHER_HOST_ORIGIN);
     expect(mocks.commands).not.toHaveBeenCalled();
     expect(mocks.parent.posted).toEqual([
-      { message: { ...envelope, type: 'error', id: 'c7', code: 'INVALID_MESSAGE', message: expect.stringContaining('text') as unknown }, targetOrigin: OTHER_HOST_ORIGIN },
+      {
+        message: { ...envelope, type: 'error', id: 'c7', code: 'INVALID_MESSAGE', message: expect.stringContaining('text') as unknown },
+        targetOrigin: OTHER_HOST_ORIGIN,
+      },
     ]);
   });
 
   it('answers a wrong version with UNSUPPORTED_VERSION', () => {
     const { mocks, fromHost } = newTestEndpoint();
     fromHost({ ...envelope, version: 2, type: 'stop', id: 'c1' });
-    expect(mocks.parent.posted).toEqual([{ message: expect.objectContaining({ type: 'error', id: 'c1', code: 'UNSUPPORTED_VERSION' }) as unknown, targetOrigin: HOST_ORIGIN }]);
+    expect(mocks.parent.posted).toEqual([
+      { message: expect.objectContaining({ type: 'error', id: 'c1', code: 'UNSUPPORTED_VERSION' }) as unknown, targetOrigin: HOST_ORIGIN },
+    ]);
   });
 
   it('stays silent on other postMessage traffic and on its own events echoed back', () => {
@@ -86,7 +91,8 @@ describe('AvatarEndpoint', () => {
         reply.ack();
       }
       if (command.type === 'load') reply.error('MODEL_LOAD_FAILED', 'could not read the model');
-      if (command.type === 'inspect') reply.state({ paused: true, speaking: false, expression: 'neutral', morphs: { viseme_sil: 1 }, renderer: { geometries: 2, textures: 1, programs: 3 } });
+      if (command.type === 'inspect')
+        reply.state({ paused: true, speaking: false, expression: 'neutral', morphs: { viseme_sil: 1 }, renderer: { geometries: 2, textures: 1, programs: 3 } });
     });
     fromHost({ ...envelope, type: 'stop', id: 'a' });
     fromHost({ ...envelope, type: 'load', id: 'b' }, OTHER_HOST_ORIGIN);
@@ -95,7 +101,16 @@ describe('AvatarEndpoint', () => {
       { message: { ...envelope, type: 'ack', id: 'a' }, targetOrigin: HOST_ORIGIN },
       { message: { ...envelope, type: 'error', id: 'b', code: 'MODEL_LOAD_FAILED', message: 'could not read the model' }, targetOrigin: OTHER_HOST_ORIGIN },
       {
-        message: { ...envelope, type: 'state', id: 'c', paused: true, speaking: false, expression: 'neutral', morphs: { viseme_sil: 1 }, renderer: { geometries: 2, textures: 1, programs: 3 } },
+        message: {
+          ...envelope,
+          type: 'state',
+          id: 'c',
+          paused: true,
+          speaking: false,
+          expression: 'neutral',
+          morphs: { viseme_sil: 1 },
+          renderer: { geometries: 2, textures: 1, programs: 3 },
+        },
         targetOrigin: HOST_ORIGIN,
       },
     ]);
@@ -126,7 +141,9 @@ describe('AvatarEndpoint', () => {
     const avatarWindow = new TestWindow();
     // Each side's postMessage delivers to the other's listeners with the sender's origin and window.
     const toAvatar = { postMessage: (message: unknown) => avatarWindow.dispatch(structuredClone(message), HOST_ORIGIN, hostWindow) };
-    const toHost = { postMessage: (message: unknown, origin: string) => origin === HOST_ORIGIN && hostWindow.dispatch(structuredClone(message), OWN_ORIGIN, avatarWindow) };
+    const toHost = {
+      postMessage: (message: unknown, origin: string) => origin === HOST_ORIGIN && hostWindow.dispatch(structuredClone(message), OWN_ORIGIN, avatarWindow),
+    };
     const endpoint = new AvatarEndpoint({ allowedOrigins: [HOST_ORIGIN], listen: avatarWindow, parent: toHost, ownOrigin: OWN_ORIGIN });
     endpoint.onCommand((command, reply) => {
       if (command.type === 'speak') {

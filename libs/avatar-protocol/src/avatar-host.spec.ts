@@ -14,7 +14,8 @@ function newTestHost(options: { timeoutMs?: number; withSource?: boolean } = {})
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   });
   const lastId = (): string => (frame.posted.at(-1)?.message as { id: string }).id;
-  const fromAvatar = (body: Record<string, unknown>, origin = AVATAR_ORIGIN, source: unknown = frame) => host.dispatch({ ...envelope, ...body }, origin, source);
+  const fromAvatar = (body: Record<string, unknown>, origin = AVATAR_ORIGIN, source: unknown = frame) =>
+    host.dispatch({ ...envelope, ...body }, origin, source);
   return { sut, mocks: { frame, host }, lastId, fromAvatar };
 }
 
@@ -51,7 +52,15 @@ describe('AvatarHost', () => {
   it('resolves inspect with the state event', async () => {
     const { sut, lastId, fromAvatar } = newTestHost();
     const reply = sut.send({ type: 'inspect' });
-    const state = { type: 'state', id: lastId(), paused: false, speaking: false, expression: 'neutral', morphs: {}, renderer: { geometries: 1, textures: 0, programs: 1 } };
+    const state = {
+      type: 'state',
+      id: lastId(),
+      paused: false,
+      speaking: false,
+      expression: 'neutral',
+      morphs: {},
+      renderer: { geometries: 1, textures: 0, programs: 1 },
+    };
     fromAvatar(state);
     await expect(reply).resolves.toEqual({ ...envelope, ...state });
   });

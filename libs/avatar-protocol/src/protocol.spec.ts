@@ -1,12 +1,4 @@
-import {
-  AVATAR_PROTOCOL_VERSION,
-  COMMAND_TYPES,
-  EVENT_TYPES,
-  isAllowedModelUrl,
-  MAX_ENVELOPE_LENGTH,
-  parseCommand,
-  parseEvent,
-} from './protocol';
+import { AVATAR_PROTOCOL_VERSION, COMMAND_TYPES, EVENT_TYPES, isAllowedModelUrl, MAX_ENVELOPE_LENGTH, parseCommand, parseEvent } from './protocol';
 
 const envelope = { protocol: 'aico.avatar', version: 1 } as const;
 const command = (body: Record<string, unknown>) => ({ ...envelope, id: 'c1', ...body });
@@ -54,7 +46,11 @@ describe('parseCommand', () => {
     ['an envelope value over 1', command({ type: 'speak', text: 'hi', audio: { sampleRateHz: 50, envelope: [0.5, 1.5] } }), /envelope/],
     ['a sample rate under 8 Hz', command({ type: 'speak', text: 'hi', audio: { sampleRateHz: 4, envelope: [1] } }), /sampleRateHz/],
     ['a sample rate over 1000 Hz', command({ type: 'speak', text: 'hi', audio: { sampleRateHz: 44_100, envelope: [1] } }), /sampleRateHz/],
-    ['an envelope over 100k values', command({ type: 'speak', text: 'hi', audio: { sampleRateHz: 100, envelope: new Array<number>(MAX_ENVELOPE_LENGTH + 1).fill(0) } }), /envelope/],
+    [
+      'an envelope over 100k values',
+      command({ type: 'speak', text: 'hi', audio: { sampleRateHz: 100, envelope: new Array<number>(MAX_ENVELOPE_LENGTH + 1).fill(0) } }),
+      /envelope/,
+    ],
     ['an unknown expression', command({ type: 'setExpression', expression: 'angry' }), /expression/],
     ['an intensity over 1', command({ type: 'setExpression', expression: 'happy', intensity: 1.2 }), /intensity/],
     ['a transition over 5 s', command({ type: 'setExpression', expression: 'happy', transitionMs: 5001 }), /transitionMs/],
@@ -76,19 +72,34 @@ describe('parseCommand', () => {
 
   it.each([2, 0, '1', undefined])('refuses version %p with UNSUPPORTED_VERSION', (version) => {
     const result = parseCommand({ ...command({ type: 'stop' }), version });
-    expect(result).toEqual({ ok: false, error: { code: 'UNSUPPORTED_VERSION', message: expect.stringContaining(`version ${AVATAR_PROTOCOL_VERSION}`) as unknown } });
+    expect(result).toEqual({
+      ok: false,
+      error: { code: 'UNSUPPORTED_VERSION', message: expect.stringContaining(`version ${AVATAR_PROTOCOL_VERSION}`) as unknown },
+    });
   });
 });
 
 describe('isAllowedModelUrl', () => {
-  it.each(['/avatar/models/default.glb', 'models/a.glb', './a.glb', '../a.glb?v=2#x', 'blob:https://aico.local/7b1c', 'data:model/gltf-binary;base64,Z2xURg=='])(
-    'allows %s',
-    (url) => expect(isAllowedModelUrl(url)).toBe(true),
-  );
-  it.each(['', 'https://aico.local/a.glb', 'HTTP://x/a.glb', '//evil.example/a.glb', '/\\evil.example/a.glb', '/\t/evil.example', ' https://x', 'javascript:alert(1)', 'file:///etc/passwd', 'ftp://x/a'])(
-    'refuses %j',
-    (url) => expect(isAllowedModelUrl(url)).toBe(false),
-  );
+  it.each([
+    '/avatar/models/default.glb',
+    'models/a.glb',
+    './a.glb',
+    '../a.glb?v=2#x',
+    'blob:https://aico.local/7b1c',
+    'data:model/gltf-binary;base64,Z2xURg==',
+  ])('allows %s', (url) => expect(isAllowedModelUrl(url)).toBe(true));
+  it.each([
+    '',
+    'https://aico.local/a.glb',
+    'HTTP://x/a.glb',
+    '//evil.example/a.glb',
+    '/\\evil.example/a.glb',
+    '/\t/evil.example',
+    ' https://x',
+    'javascript:alert(1)',
+    'file:///etc/passwd',
+    'ftp://x/a',
+  ])('refuses %j', (url) => expect(isAllowedModelUrl(url)).toBe(false));
 });
 
 describe('parseEvent', () => {

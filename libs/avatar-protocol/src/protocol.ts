@@ -150,7 +150,16 @@ export type AvatarCommandBody = DistributiveOmit<AvatarCommandInput, 'protocol' 
 /** An event as the page writes it: the envelope is filled in when it is emitted. */
 export type AvatarEventBody = DistributiveOmit<z.input<typeof avatarEventSchema>, 'protocol' | 'version'>;
 
-export const COMMAND_TYPES = ['load', 'speak', 'stop', 'setExpression', 'pause', 'resume', 'dispose', 'inspect'] as const satisfies readonly AvatarCommandType[];
+export const COMMAND_TYPES = [
+  'load',
+  'speak',
+  'stop',
+  'setExpression',
+  'pause',
+  'resume',
+  'dispose',
+  'inspect',
+] as const satisfies readonly AvatarCommandType[];
 export const EVENT_TYPES = ['ready', 'speechStart', 'speechEnd', 'ack', 'error', 'state'] as const satisfies readonly AvatarEventType[];
 
 export interface ProtocolError {
@@ -203,20 +212,30 @@ function describeIssues(error: z.core.$ZodError): string {
 
 function parseWith<S extends z.ZodMiniType>(schema: S, kinds: readonly string[], what: string, data: unknown): ParseResult<z.output<S>> {
   if (!isAvatarProtocolMessage(data)) {
-    return { ok: false, error: { code: AvatarErrorCode.INVALID_MESSAGE, message: `not an ${AVATAR_PROTOCOL} message: "protocol" must be "${AVATAR_PROTOCOL}"` } };
+    return {
+      ok: false,
+      error: { code: AvatarErrorCode.INVALID_MESSAGE, message: `not an ${AVATAR_PROTOCOL} message: "protocol" must be "${AVATAR_PROTOCOL}"` },
+    };
   }
   if (data['version'] !== AVATAR_PROTOCOL_VERSION) {
     return {
       ok: false,
-      error: { code: AvatarErrorCode.UNSUPPORTED_VERSION, message: `protocol version ${JSON.stringify(data['version'])} is not supported; this side speaks version ${AVATAR_PROTOCOL_VERSION}` },
+      error: {
+        code: AvatarErrorCode.UNSUPPORTED_VERSION,
+        message: `protocol version ${JSON.stringify(data['version'])} is not supported; this side speaks version ${AVATAR_PROTOCOL_VERSION}`,
+      },
     };
   }
   const type = data['type'];
   if (typeof type !== 'string' || !kinds.includes(type)) {
-    return { ok: false, error: { code: AvatarErrorCode.INVALID_MESSAGE, message: `unknown ${what} type ${JSON.stringify(type)}; expected one of ${kinds.join(', ')}` } };
+    return {
+      ok: false,
+      error: { code: AvatarErrorCode.INVALID_MESSAGE, message: `unknown ${what} type ${JSON.stringify(type)}; expected one of ${kinds.join(', ')}` },
+    };
   }
   const parsed = schema.safeParse(data);
-  if (!parsed.success) return { ok: false, error: { code: AvatarErrorCode.INVALID_MESSAGE, message: `invalid "${type}" ${what}: ${describeIssues(parsed.error)}` } };
+  if (!parsed.success)
+    return { ok: false, error: { code: AvatarErrorCode.INVALID_MESSAGE, message: `invalid "${type}" ${what}: ${describeIssues(parsed.error)}` } };
   return { ok: true, value: parsed.data };
 }
 

@@ -48,11 +48,7 @@ export function toBackupArchiveError(error: unknown, archive: string): unknown {
     );
   switch (error.code) {
     case EncryptedFileErrorCode.NotEncryptedFile:
-      return new BackupArchiveError(
-        BackupArchiveErrorCode.Foreign,
-        `${archive} is not an aico backup archive. Choose a file made by "aico backup".`,
-        details,
-      );
+      return new BackupArchiveError(BackupArchiveErrorCode.Foreign, `${archive} is not an aico backup archive. Choose a file made by "aico backup".`, details);
     case EncryptedFileErrorCode.WrongKey:
       return new BackupArchiveError(
         BackupArchiveErrorCode.WrongKey,

@@ -97,15 +97,23 @@ async function assertReadableFile(archivePath: string): Promise<void> {
     isFile = (await stat(archivePath)).isFile();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
-    throw new BackupArchiveError(BackupArchiveErrorCode.Unreadable, `Cannot open the backup archive ${archivePath} (${code}). Check the path and its permissions.`, {
-      archive: archivePath,
-      errno: code,
-    });
+    throw new BackupArchiveError(
+      BackupArchiveErrorCode.Unreadable,
+      `Cannot open the backup archive ${archivePath} (${code}). Check the path and its permissions.`,
+      {
+        archive: archivePath,
+        errno: code,
+      },
+    );
   }
   if (!isFile) {
-    throw new BackupArchiveError(BackupArchiveErrorCode.Unreadable, `${archivePath} is not a file, so it is not a backup archive. Choose the archive file itself.`, {
-      archive: archivePath,
-    });
+    throw new BackupArchiveError(
+      BackupArchiveErrorCode.Unreadable,
+      `${archivePath} is not a file, so it is not a backup archive. Choose the archive file itself.`,
+      {
+        archive: archivePath,
+      },
+    );
   }
 }
 
@@ -131,7 +139,7 @@ async function readEntries(
     const sink = await openSink(entry);
     try {
       const hash = createHash('sha256');
-      for (let remaining = entry.size; remaining > 0; ) {
+      for (let remaining = entry.size; remaining > 0;) {
         const piece = await reader.next(remaining);
         if (!piece) throw mismatch(archive, entry, `the archive ends after ${entry.size - remaining} of its ${entry.size} bytes`);
         hash.update(piece);
@@ -161,7 +169,7 @@ function mismatch(archive: string, entry: BackupEntry, problem: string): BackupA
 function fileSink(handle: FileHandle): EntrySink {
   return {
     write: async (data) => {
-      for (let offset = 0; offset < data.length; ) offset += (await handle.write(data, offset)).bytesWritten;
+      for (let offset = 0; offset < data.length;) offset += (await handle.write(data, offset)).bytesWritten;
     },
     end: async () => {
       await handle.sync();

@@ -6,7 +6,14 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { EncryptedFile } from '@aico/encrypted-file';
 import { BackupArchiveError, BackupArchiveErrorCode } from './backup-archive.error';
-import { assertSafeEntryNames, encodeArchivePrefix, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, type BackupEntry, type BackupManifest } from './backup-archive.format';
+import {
+  assertSafeEntryNames,
+  encodeArchivePrefix,
+  MANIFEST_FORMAT,
+  MANIFEST_FORMAT_VERSION,
+  type BackupEntry,
+  type BackupManifest,
+} from './backup-archive.format';
 import { type BackupProgress } from './backup-archive.progress';
 
 const READ_CHUNK_BYTES = 64 * 1024;
@@ -83,7 +90,12 @@ async function hashSources(sources: readonly BackupSource[], context: WriteConte
 }
 
 /** The second pass: the archive's plaintext, with every source checked against what the first pass recorded. */
-async function* archivePlaintext(prefix: Buffer, sources: readonly BackupSource[], entries: readonly BackupEntry[], context: WriteContext): AsyncGenerator<Buffer> {
+async function* archivePlaintext(
+  prefix: Buffer,
+  sources: readonly BackupSource[],
+  entries: readonly BackupEntry[],
+  context: WriteContext,
+): AsyncGenerator<Buffer> {
   yield prefix;
   const totalBytes = entries.reduce((sum, entry) => sum + entry.size, 0);
   let doneBytes = 0;

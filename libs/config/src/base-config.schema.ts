@@ -12,7 +12,10 @@ export const logConfigSchema = z
     file: configBoolean.default(true),
     dir: z.string().min(1).optional(),
     /** Rotate when a file passes this size (`10m`, `1g`, or bytes). */
-    maxFileSize: z.string().regex(/^\d+[kmg]?$/).default('10m'),
+    maxFileSize: z
+      .string()
+      .regex(/^\d+[kmg]?$/)
+      .default('10m'),
     /** Rotated files kept per service. */
     maxFiles: configInteger.min(1).max(1000).default(7),
     /**
@@ -55,7 +58,10 @@ export const busConfigSchema = z
 export const baseConfigSchema = z
   .object({
     profile: z.enum(['development', 'production']).default('development'),
-    dataDir: z.string().min(1).default(() => platformDataDir()),
+    dataDir: z
+      .string()
+      .min(1)
+      .default(() => platformDataDir()),
     /** A 0600 file holding the master key (systemd credential, Docker secret). */
     masterKeyFile: z.string().min(1).optional(),
     log: logConfigSchema.prefault({}),

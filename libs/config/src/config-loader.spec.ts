@@ -40,11 +40,16 @@ describe('loadConfig', () => {
     expect(config.masterKeyFile).toBe('/run/key');
   });
 
-  it('shares one file between apps: other apps\' sections are left alone, unknown keys still fail', async () => {
+  it("shares one file between apps: other apps' sections are left alone, unknown keys still fail", async () => {
     const file = join(dir, 'config.yaml');
     await writeFile(file, 'gateway:\n  port: 9443\nstorage:\n  maxValueBytes: 10\nlog:\n  level: warn\n');
     expect(loadConfig({ schema: baseConfigSchema, env: { AICO_DATA_DIR: dir } }).config.log.level).toBe('warn');
-    const gatewaySchema = baseConfigSchema.extend({ gateway: z.object({ port: z.coerce.number().default(8443) }).strict().prefault({}) });
+    const gatewaySchema = baseConfigSchema.extend({
+      gateway: z
+        .object({ port: z.coerce.number().default(8443) })
+        .strict()
+        .prefault({}),
+    });
     expect(loadConfig({ schema: gatewaySchema, env: { AICO_DATA_DIR: dir } }).config.gateway.port).toBe(9443);
     await writeFile(file, 'gateway:\n  port: 9443\nlogg:\n  level: warn\n');
     expect(() => loadConfig({ schema: baseConfigSchema, env: { AICO_DATA_DIR: dir } })).toThrow(expect.objectContaining({ code: ConfigErrorCode.Invalid }));
@@ -86,7 +91,10 @@ describe('loadConfig', () => {
   });
 
   it('lists AICO_* variables that no setting of this schema uses, without failing', () => {
-    const { unusedEnv } = loadConfig({ schema: baseConfigSchema, env: { AICO_DATA_DIR: dir, AICO_GATEWAY__PORT: '8443', AICO_CONSTRUCTOR: 'x', AICO_BUS__TO_STRING: 'y' } });
+    const { unusedEnv } = loadConfig({
+      schema: baseConfigSchema,
+      env: { AICO_DATA_DIR: dir, AICO_GATEWAY__PORT: '8443', AICO_CONSTRUCTOR: 'x', AICO_BUS__TO_STRING: 'y' },
+    });
     expect(unusedEnv).toEqual(['AICO_GATEWAY__PORT', 'AICO_CONSTRUCTOR', 'AICO_BUS__TO_STRING']);
   });
 

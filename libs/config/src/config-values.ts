@@ -11,12 +11,16 @@ export const configInteger = z.coerce.number().int();
 /** A list from a file array or a comma-separated environment value. */
 export function configList<T extends z.ZodType>(item: T) {
   return z.preprocess(
-    (value) => (typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter(Boolean) : value),
+    (value) =>
+      typeof value === 'string'
+        ? value
+            .split(',')
+            .map((part) => part.trim())
+            .filter(Boolean)
+        : value,
     z.array(item),
   );
 }
 
 /** A ZeroMQ endpoint aico accepts: tcp (host:port) or ipc (a socket path). */
-export const busEndpoint = z
-  .string()
-  .regex(/^(tcp:\/\/[^\s:]+:\d{1,5}|ipc:\/\/\S+|inproc:\/\/\S+)$/, 'must be tcp://host:port, ipc://path or inproc://name');
+export const busEndpoint = z.string().regex(/^(tcp:\/\/[^\s:]+:\d{1,5}|ipc:\/\/\S+|inproc:\/\/\S+)$/, 'must be tcp://host:port, ipc://path or inproc://name');

@@ -38,7 +38,14 @@ describe('topic registry', () => {
   });
 
   it('carries the delta type of a streamed request, and tells streamed from unary requests', () => {
-    const base = { payload: PingRequestSchema, response: PingResponseSchema, publishers: 'any' as const, responders: 'any' as const, contractVersion: 1, description: '' };
+    const base = {
+      payload: PingRequestSchema,
+      response: PingResponseSchema,
+      publishers: 'any' as const,
+      responders: 'any' as const,
+      contractVersion: 1,
+      description: '',
+    };
     const streamed = defineRequest({ ...base, topic: 'test.stream.request', stream: LogEntrySchema });
     const unary = defineRequest({ ...base, topic: 'test.unary.request' });
     const registry = defaultTopicRegistry.with([streamed, unary]);
@@ -57,7 +64,11 @@ describe('topic registry', () => {
 });
 
 describe('generated messages round-trip through their binary form', () => {
-  const schemas: DescMessage[] = [EnvelopeSchema, ErrorInfoSchema, ...defaultTopicRegistry.topics().flatMap((t) => (t.kind === 'request' ? [t.payload, t.response, ...(t.stream ? [t.stream] : [])] : [t.payload]))];
+  const schemas: DescMessage[] = [
+    EnvelopeSchema,
+    ErrorInfoSchema,
+    ...defaultTopicRegistry.topics().flatMap((t) => (t.kind === 'request' ? [t.payload, t.response, ...(t.stream ? [t.stream] : [])] : [t.payload])),
+  ];
 
   it.each(schemas.map((schema) => [schema.typeName, schema] as const))('%s', (_name, schema) => {
     const message = create(schema);
@@ -74,7 +85,12 @@ describe('generated messages round-trip through their binary form', () => {
 
   it('carries a typed payload inside the envelope Any', () => {
     const heartbeat = create(HeartbeatSchema, { service: 'storage', intervalMs: 5000 });
-    const envelope = create(EnvelopeSchema, { id: 'x', topic: 'system.health.heartbeat', timestamp: timestampFromMs(1_700_000_000_000), payload: anyPack(HeartbeatSchema, heartbeat) });
+    const envelope = create(EnvelopeSchema, {
+      id: 'x',
+      topic: 'system.health.heartbeat',
+      timestamp: timestampFromMs(1_700_000_000_000),
+      payload: anyPack(HeartbeatSchema, heartbeat),
+    });
     const decoded = fromBinary(EnvelopeSchema, toBinary(EnvelopeSchema, envelope));
     expect(decoded.payload!.typeUrl).toBe('type.googleapis.com/aico.system.v1.Heartbeat');
     expect(anyUnpack(decoded.payload!, HeartbeatSchema)).toEqual(heartbeat);

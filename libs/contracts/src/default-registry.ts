@@ -10,4 +10,14 @@ import { SystemTopics } from './system-topics';
 import { TopicRegistry } from './topic-registry';
 
 /** Every topic aico's contracts define. Apps pass this to their bus client. */
-export const defaultTopicRegistry = new TopicRegistry([...Object.values(SystemTopics), ...Object.values(SecurityTopics), ...Object.values(StorageTopics), ...Object.values(MonitorTopics), ...Object.values(ModelsTopics), ...Object.values(ConversationTopics), ...Object.values(SchedulerTopics), ...Object.values(GatewayTopics), ...Object.values(SupervisorTopics)]);
+export const defaultTopicRegistry = new TopicRegistry([
+  ...Object.values(SystemTopics),
+  ...Object.values(SecurityTopics),
+  ...Object.values(StorageTopics),
+  ...Object.values(MonitorTopics),
+  ...Object.values(ModelsTopics),
+  ...Object.values(ConversationTopics),
+  ...Object.values(SchedulerTopics),
+  ...Object.values(GatewayTopics),
+  ...Object.values(SupervisorTopics),
+]);

@@ -3,7 +3,14 @@ import { SequenceReorderBuffer } from './sequence-reorder-buffer';
 describe('SequenceReorderBuffer (a numbered stream in sequence order)', () => {
   it('releases pieces in sequence order when they arrive out of order', () => {
     const buffer = new SequenceReorderBuffer<string>();
-    const released = ([[2, 'lo, '], [1, 'Hel'], [4, 'ld.'], [3, 'wor']] as const).map(([sequence, text]) => buffer.push(String(sequence), text));
+    const released = (
+      [
+        [2, 'lo, '],
+        [1, 'Hel'],
+        [4, 'ld.'],
+        [3, 'wor'],
+      ] as const
+    ).map(([sequence, text]) => buffer.push(String(sequence), text));
     // 2 waits for 1; then 1 and 2 together; 4 waits for 3; then 3 and 4.
     expect(released).toEqual([[], ['Hel', 'lo, '], [], ['wor', 'ld.']]);
     expect({ through: buffer.through, held: buffer.held }).toEqual({ through: 4n, held: 0 });

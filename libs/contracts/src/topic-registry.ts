@@ -31,7 +31,8 @@ interface TopicDefinitionBase<P extends DescMessage> {
 export type EventAudience = 'everyone' | { readonly user: string };
 
 /** The string fields of a payload: the ones that can hold a user id. */
-export type StringFieldOf<P extends DescMessage> = { [K in keyof MessageShape<P>]: MessageShape<P>[K] extends string ? K : never }[keyof MessageShape<P>] & string;
+export type StringFieldOf<P extends DescMessage> = { [K in keyof MessageShape<P>]: MessageShape<P>[K] extends string ? K : never }[keyof MessageShape<P>] &
+  string;
 
 /** A field whose presence makes an event look personal: such an event must declare its audience. */
 export const PERSONAL_FIELD = 'userId';
@@ -41,8 +42,7 @@ export interface EventDefinition<P extends DescMessage = DescMessage> extends To
   readonly audience?: EventAudience | undefined;
 }
 
-export interface RequestDefinition<P extends DescMessage = DescMessage, R extends DescMessage = DescMessage>
-  extends TopicDefinitionBase<P> {
+export interface RequestDefinition<P extends DescMessage = DescMessage, R extends DescMessage = DescMessage> extends TopicDefinitionBase<P> {
   readonly kind: 'request';
   /** The final reply (the only reply of a unary request). */
   readonly response: R;
@@ -56,15 +56,20 @@ export interface RequestDefinition<P extends DescMessage = DescMessage, R extend
 }
 
 /** A request answered by a stream of sequence-numbered `D` deltas, then a final `R`. */
-export interface StreamRequestDefinition<P extends DescMessage = DescMessage, R extends DescMessage = DescMessage, D extends DescMessage = DescMessage>
-  extends RequestDefinition<P, R> {
+export interface StreamRequestDefinition<
+  P extends DescMessage = DescMessage,
+  R extends DescMessage = DescMessage,
+  D extends DescMessage = DescMessage,
+> extends RequestDefinition<P, R> {
   readonly stream: D;
 }
 
 export type TopicDefinition = EventDefinition | RequestDefinition;
 
 /** An event; its audience's field, when it names one, is checked against the payload type. */
-export function defineEvent<P extends DescMessage>(def: Omit<EventDefinition<P>, 'kind' | 'audience'> & { readonly audience?: 'everyone' | { readonly user: StringFieldOf<P> } }): EventDefinition<P> {
+export function defineEvent<P extends DescMessage>(
+  def: Omit<EventDefinition<P>, 'kind' | 'audience'> & { readonly audience?: 'everyone' | { readonly user: StringFieldOf<P> } },
+): EventDefinition<P> {
   return Object.freeze({ ...def, kind: 'event' as const });
 }
 
@@ -115,7 +120,9 @@ function audienceProblem(def: EventDefinition): string | undefined {
   if (def.audience === 'everyone') return undefined;
   const { user } = def.audience;
   const field = fields.find((candidate) => candidate.localName === user);
-  return field?.fieldKind === 'scalar' && field.scalar === ScalarType.STRING ? undefined : `Event "${def.topic}" declares its audience by "${user}", which is not a string field of ${def.payload.typeName}.`;
+  return field?.fieldKind === 'scalar' && field.scalar === ScalarType.STRING
+    ? undefined
+    : `Event "${def.topic}" declares its audience by "${user}", which is not a string field of ${def.payload.typeName}.`;
 }
 
 /** An immutable set of topic definitions. Build one with the default topics plus any a test or app adds. */
@@ -126,9 +133,7 @@ export class TopicRegistry {
     const map = new Map<string, TopicDefinition>();
     for (const def of definitions) {
       if (!TOPIC_PATTERN.test(def.topic)) {
-        throw new TopicRegistryError(
-          `Topic "${def.topic}" is not a valid name: use lowercase <domain>.<subject>.<event>, e.g. "system.health.heartbeat".`,
-        );
+        throw new TopicRegistryError(`Topic "${def.topic}" is not a valid name: use lowercase <domain>.<subject>.<event>, e.g. "system.health.heartbeat".`);
       }
       if (map.has(def.topic)) {
         throw new TopicRegistryError(`Topic "${def.topic}" is defined twice.`);

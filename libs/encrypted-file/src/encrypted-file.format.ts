@@ -38,7 +38,10 @@ function keyIdOf(fileKey: Uint8Array): Buffer {
 }
 
 function headerMac(fileKey: Uint8Array, salt: Uint8Array, headerWithoutMac: Uint8Array): Buffer {
-  return createHmac('sha256', hkdf(fileKey, salt, 'aico/file/header/v1')).update(headerWithoutMac).digest().subarray(0, MAC_BYTES);
+  return createHmac('sha256', hkdf(fileKey, salt, 'aico/file/header/v1'))
+    .update(headerWithoutMac)
+    .digest()
+    .subarray(0, MAC_BYTES);
 }
 
 function assertFileKey(fileKey: Uint8Array): void {
@@ -97,7 +100,10 @@ export class ChunkCipher {
     const plaintext = this.tryOpen(sealed, counter, last);
     if (plaintext) return plaintext;
     if (last && this.tryOpen(sealed, counter, false)) {
-      throw new EncryptedFileError(EncryptedFileErrorCode.Truncated, `The encrypted file ends after chunk ${counter}, which is not its final chunk: the file is truncated.`);
+      throw new EncryptedFileError(
+        EncryptedFileErrorCode.Truncated,
+        `The encrypted file ends after chunk ${counter}, which is not its final chunk: the file is truncated.`,
+      );
     }
     if (!last && this.tryOpen(sealed, counter, true)) {
       throw new EncryptedFileError(EncryptedFileErrorCode.TrailingData, `The encrypted file continues after its final chunk ${counter}: it has trailing data.`);
@@ -113,7 +119,10 @@ export class ChunkCipher {
         );
       }
     }
-    throw new EncryptedFileError(EncryptedFileErrorCode.ChunkCorrupted, `Chunk ${counter} of the encrypted file does not authenticate: the file is damaged or was altered.`);
+    throw new EncryptedFileError(
+      EncryptedFileErrorCode.ChunkCorrupted,
+      `Chunk ${counter} of the encrypted file does not authenticate: the file is damaged or was altered.`,
+    );
   }
 }
 
@@ -155,7 +164,10 @@ export function openHeader(fileKeys: readonly Uint8Array[], header: Uint8Array):
   const algorithm = bytes[MAGIC.length + 1]!;
   const chunkSizeLog2 = bytes[MAGIC.length + 2]!;
   if (version !== FORMAT_VERSION) {
-    throw new EncryptedFileError(EncryptedFileErrorCode.UnsupportedVersion, `The encrypted file uses format version ${version}; this build reads version ${FORMAT_VERSION}. Update aico.`);
+    throw new EncryptedFileError(
+      EncryptedFileErrorCode.UnsupportedVersion,
+      `The encrypted file uses format version ${version}; this build reads version ${FORMAT_VERSION}. Update aico.`,
+    );
   }
   let offset = MAGIC.length + 4;
   const keyId = bytes.subarray(offset, (offset += KEY_ID_BYTES));
@@ -163,14 +175,20 @@ export function openHeader(fileKeys: readonly Uint8Array[], header: Uint8Array):
   const noncePrefix = bytes.subarray(offset, (offset += NONCE_PREFIX_BYTES));
   const fileKey = fileKeys.find((candidate) => timingSafeEqual(keyId, keyIdOf(candidate)));
   if (!fileKey) {
-    throw new EncryptedFileError(EncryptedFileErrorCode.WrongKey, 'The encrypted file was written under another key (a different master key, or a key version no longer held).');
+    throw new EncryptedFileError(
+      EncryptedFileErrorCode.WrongKey,
+      'The encrypted file was written under another key (a different master key, or a key version no longer held).',
+    );
   }
   const expectedMac = headerMac(fileKey, salt, bytes.subarray(0, MAC_OFFSET));
   if (!timingSafeEqual(bytes.subarray(MAC_OFFSET, HEADER_BYTES), expectedMac)) {
     throw new EncryptedFileError(EncryptedFileErrorCode.HeaderTampered, 'The header of the encrypted file was altered: it does not authenticate.');
   }
   if (algorithm !== ALGORITHM_AES_256_GCM || chunkSizeLog2 < MIN_CHUNK_SIZE_LOG2 || chunkSizeLog2 > MAX_CHUNK_SIZE_LOG2) {
-    throw new EncryptedFileError(EncryptedFileErrorCode.UnsupportedVersion, `The encrypted file uses an algorithm (${algorithm}) or chunk size (2^${chunkSizeLog2}) this build does not read.`);
+    throw new EncryptedFileError(
+      EncryptedFileErrorCode.UnsupportedVersion,
+      `The encrypted file uses an algorithm (${algorithm}) or chunk size (2^${chunkSizeLog2}) this build does not read.`,
+    );
   }
   return new ChunkCipher(hkdf(fileKey, salt, 'aico/file/chunk/v1'), noncePrefix, chunkSizeLog2);
 }

@@ -129,7 +129,12 @@ describe('EncryptedFile', () => {
       changed[8] = 2;
       return expectFailure(changed, EncryptedFileErrorCode.UnsupportedVersion, 0);
     });
-    it('a foreign file', () => expectFailure(Buffer.from('just some plain text that is long enough to fill a header, and more and more and more'), EncryptedFileErrorCode.NotEncryptedFile, 0));
+    it('a foreign file', () =>
+      expectFailure(
+        Buffer.from('just some plain text that is long enough to fill a header, and more and more and more'),
+        EncryptedFileErrorCode.NotEncryptedFile,
+        0,
+      ));
     it('the wrong key', async () => {
       const { released, error } = await readReleased(path, new EncryptedFile(randomBytes(32), { chunkSizeLog2: 10 }));
       expect(error).toMatchObject({ code: EncryptedFileErrorCode.WrongKey });

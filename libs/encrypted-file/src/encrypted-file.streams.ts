@@ -73,7 +73,10 @@ export class DecryptingStream extends Transform {
     try {
       this.cipher ??= openHeader(this.fileKeys, this.input.take(this.input.length));
       if (this.input.length === 0) {
-        throw new EncryptedFileError(EncryptedFileErrorCode.Truncated, `The encrypted file ends after ${this.counter} chunk(s) without its final chunk: the file is truncated.`);
+        throw new EncryptedFileError(
+          EncryptedFileErrorCode.Truncated,
+          `The encrypted file ends after ${this.counter} chunk(s) without its final chunk: the file is truncated.`,
+        );
       }
       this.push(this.cipher.open(this.input.take(this.input.length), this.counter++, true));
       callback();

@@ -12,7 +12,6 @@ import { MemoryKeychain } from './testing/memory-keychain';
 const PASSWORD = 'Correct-Horse-7-battery';
 const NEW_PASSWORD = 'a much longer passphrase for aico';
 
-
 describe('KeyManager', () => {
   let dir: string;
   let clock: number;
@@ -63,12 +62,22 @@ describe('KeyManager', () => {
 
   it('refuses a wrong password at once, and backs off after repeated failures (persisted across instances)', async () => {
     await manager.setup(PASSWORD);
-    for (let i = 0; i < 3; i++) await expect(manager.unlock('Wrong-password-123')).rejects.toMatchObject({ code: KeyManagerErrorCode.WrongPassword, message: 'The master password is wrong.' });
+    for (let i = 0; i < 3; i++)
+      await expect(manager.unlock('Wrong-password-123')).rejects.toMatchObject({
+        code: KeyManagerErrorCode.WrongPassword,
+        message: 'The master password is wrong.',
+      });
     const again = new KeyManager({ dataDir: dir, secretStore: keychain, now: () => clock });
-    await expect(again.unlock(PASSWORD)).rejects.toMatchObject({ code: KeyManagerErrorCode.TooManyAttempts, message: expect.stringContaining('Try again in 1 s') });
+    await expect(again.unlock(PASSWORD)).rejects.toMatchObject({
+      code: KeyManagerErrorCode.TooManyAttempts,
+      message: expect.stringContaining('Try again in 1 s'),
+    });
     clock += 1_001;
     await expect(again.unlock('Wrong-password-123')).rejects.toMatchObject({ code: KeyManagerErrorCode.WrongPassword });
-    await expect(again.unlock(PASSWORD)).rejects.toMatchObject({ code: KeyManagerErrorCode.TooManyAttempts, message: expect.stringContaining('Try again in 2 s') });
+    await expect(again.unlock(PASSWORD)).rejects.toMatchObject({
+      code: KeyManagerErrorCode.TooManyAttempts,
+      message: expect.stringContaining('Try again in 2 s'),
+    });
     clock += 2_001;
     await expect(again.unlock(PASSWORD)).resolves.toBeDefined();
     // Success resets the count.
@@ -81,11 +90,17 @@ describe('KeyManager', () => {
     const slow = new KeyManager({ dataDir: dir, secretStore: keychain, now: () => clock, backoff: { firstDelayMs: 3_600_000, maxDelayMs: 5 * 60_000 } });
     for (let i = 0; i < 3; i++) await expect(slow.unlock('Wrong-password-123')).rejects.toMatchObject({ code: KeyManagerErrorCode.WrongPassword });
     clock += 30 * 60_000;
-    await expect(slow.unlock(PASSWORD)).rejects.toMatchObject({ code: KeyManagerErrorCode.TooManyAttempts, message: expect.stringContaining('Try again in 1800 s') });
+    await expect(slow.unlock(PASSWORD)).rejects.toMatchObject({
+      code: KeyManagerErrorCode.TooManyAttempts,
+      message: expect.stringContaining('Try again in 1800 s'),
+    });
     clock += 30 * 60_000;
     await expect(slow.unlock('Wrong-password-123')).rejects.toMatchObject({ code: KeyManagerErrorCode.WrongPassword });
     // A first delay above the maximum is not cut down to it: the maximum only caps the doubling.
-    await expect(slow.unlock(PASSWORD)).rejects.toMatchObject({ code: KeyManagerErrorCode.TooManyAttempts, message: expect.stringContaining('Try again in 3600 s') });
+    await expect(slow.unlock(PASSWORD)).rejects.toMatchObject({
+      code: KeyManagerErrorCode.TooManyAttempts,
+      message: expect.stringContaining('Try again in 3600 s'),
+    });
   });
 
   it('changes the password by re-wrapping the same master key', async () => {
@@ -104,7 +119,10 @@ describe('KeyManager', () => {
     const ciphertext = Buffer.from(String(vault['ciphertext']), 'base64');
     ciphertext[0]! ^= 1;
     await writeFile(path, JSON.stringify({ ...vault, ciphertext: ciphertext.toString('base64') }));
-    await expect(manager.unlock(PASSWORD)).rejects.toMatchObject({ code: KeyManagerErrorCode.VaultTampered, message: expect.stringContaining('damaged or altered') });
+    await expect(manager.unlock(PASSWORD)).rejects.toMatchObject({
+      code: KeyManagerErrorCode.VaultTampered,
+      message: expect.stringContaining('damaged or altered'),
+    });
     await writeFile(path, '{ not json');
     await expect(manager.unlock(PASSWORD)).rejects.toMatchObject({ code: KeyManagerErrorCode.VaultTampered });
     await writeFile(path, JSON.stringify({ ...vault, version: 9 }));

@@ -76,7 +76,10 @@ export class KeyManager {
     onProgress('checking-password');
     assertPasswordPolicy(password);
     if (await this.isSetUp()) {
-      throw new KeyManagerError(KeyManagerErrorCode.AlreadySetUp, `aico is already set up (${this.vaultPath} exists). Use "aico passwd" to change the password.`);
+      throw new KeyManagerError(
+        KeyManagerErrorCode.AlreadySetUp,
+        `aico is already set up (${this.vaultPath} exists). Use "aico passwd" to change the password.`,
+      );
     }
     await mkdir(this.options.dataDir, { recursive: true, mode: 0o700 });
     if (existingKey && existingKey.length !== 32) throw new RangeError('A master key is 32 bytes.');
@@ -150,7 +153,8 @@ export class KeyManager {
     } catch (error) {
       return { keys: undefined, reason: (error as Error).message };
     }
-    if (!hex) return { keys: undefined, reason: `the ${store.description} holds no master key for ${this.options.dataDir} (run "aico setup" or "aico unlock")` };
+    if (!hex)
+      return { keys: undefined, reason: `the ${store.description} holds no master key for ${this.options.dataDir} (run "aico setup" or "aico unlock")` };
     const masterKey = Buffer.from(hex, 'hex');
     try {
       return { keys: new KeyRing(masterKey, store.description) };

@@ -59,7 +59,9 @@ function associatedData(vault: Pick<VaultFile, 'format' | 'version' | 'kdf' | 'c
 
 function checksumOf(vault: Omit<VaultFile, 'checksum'>): string {
   const { format, version, kdf, cipher, nonce, ciphertext, tag, createdAt, updatedAt } = vault;
-  return createHash('sha256').update(JSON.stringify([format, version, kdf, cipher, nonce, ciphertext, tag, createdAt, updatedAt])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([format, version, kdf, cipher, nonce, ciphertext, tag, createdAt, updatedAt]))
+    .digest('hex');
 }
 
 /** Wraps `masterKey` under a fresh salt and nonce. */
@@ -73,7 +75,14 @@ export async function sealVault(masterKey: Buffer, password: string, cost: KdfCo
   const ciphertext = Buffer.concat([cipher.update(masterKey), cipher.final()]);
   kek.fill(0);
   const now = new Date().toISOString();
-  const body = { ...header, nonce: nonce.toString('base64'), ciphertext: ciphertext.toString('base64'), tag: cipher.getAuthTag().toString('base64'), createdAt: createdAt ?? now, updatedAt: now };
+  const body = {
+    ...header,
+    nonce: nonce.toString('base64'),
+    ciphertext: ciphertext.toString('base64'),
+    tag: cipher.getAuthTag().toString('base64'),
+    createdAt: createdAt ?? now,
+    updatedAt: now,
+  };
   return `${JSON.stringify({ ...body, checksum: checksumOf(body) }, null, 2)}\n`;
 }
 
@@ -82,17 +91,26 @@ function parseVault(text: string, path: string): VaultFile {
   try {
     vault = JSON.parse(text) as VaultFile;
   } catch {
-    throw new KeyManagerError(KeyManagerErrorCode.VaultTampered, `The wrapped master key ${path} is not valid JSON: it was damaged or altered. Restore it from a backup.`);
+    throw new KeyManagerError(
+      KeyManagerErrorCode.VaultTampered,
+      `The wrapped master key ${path} is not valid JSON: it was damaged or altered. Restore it from a backup.`,
+    );
   }
   if (vault.format !== 'aico-master-key') {
     throw new KeyManagerError(KeyManagerErrorCode.VaultTampered, `${path} is not an aico wrapped master key.`);
   }
   if (vault.version !== 1 || vault.cipher !== 'aes-256-gcm' || vault.kdf?.algorithm !== 'argon2id') {
-    throw new KeyManagerError(KeyManagerErrorCode.VaultUnsupported, `The wrapped master key ${path} uses a format this build does not read (version ${String(vault.version)}). Update aico.`);
+    throw new KeyManagerError(
+      KeyManagerErrorCode.VaultUnsupported,
+      `The wrapped master key ${path} uses a format this build does not read (version ${String(vault.version)}). Update aico.`,
+    );
   }
   const { checksum, ...body } = vault;
   if (checksum !== checksumOf(body)) {
-    throw new KeyManagerError(KeyManagerErrorCode.VaultTampered, `The wrapped master key ${path} was damaged or altered (its checksum does not match). Restore it from a backup.`);
+    throw new KeyManagerError(
+      KeyManagerErrorCode.VaultTampered,
+      `The wrapped master key ${path} was damaged or altered (its checksum does not match). Restore it from a backup.`,
+    );
   }
   return vault;
 }

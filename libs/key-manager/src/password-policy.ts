@@ -17,7 +17,8 @@ export function passwordProblems(password: string): string[] {
   const length = [...password].length;
   if (length >= PASSPHRASE_LENGTH) return [];
   const problems: string[] = [];
-  if (length < MIN_PASSWORD_LENGTH) problems.push(`it has ${length} characters; use at least ${MIN_PASSWORD_LENGTH} (or a passphrase of ${PASSPHRASE_LENGTH}+)`);
+  if (length < MIN_PASSWORD_LENGTH)
+    problems.push(`it has ${length} characters; use at least ${MIN_PASSWORD_LENGTH} (or a passphrase of ${PASSPHRASE_LENGTH}+)`);
   const missing = CLASSES.filter(([, pattern]) => !pattern.test(password)).map(([name]) => name);
   if (missing.length > 1) problems.push(`mix at least three kinds of characters; it lacks ${missing.join(', ')}`);
   return problems;

@@ -14,7 +14,6 @@ const PASSWORD = 'Correct-Horse-7-battery';
 /** Set by tools/scripts/with-secret-service.sh when the tests run against a real, unlocked Secret Service. */
 const secretServiceAvailable = process.env['AICO_TEST_SECRET_SERVICE'] === '1';
 
-
 describe('loadServiceKeys', () => {
   let dir: string;
   beforeEach(async () => {

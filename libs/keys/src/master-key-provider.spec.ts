@@ -71,7 +71,9 @@ describe('master key providers', () => {
     });
     expect(await readdir(dataDir)).toEqual([]);
     expect(selectMasterKeyProvider({ profile: 'development', dataDir, createDevelopmentKey: false })).toBeInstanceOf(DevelopmentKeyProvider);
-    await expect(selectMasterKeyProvider({ profile: 'development', dataDir, createDevelopmentKey: false }).load()).rejects.toMatchObject({ code: KeyErrorCode.KeyFileNotFound });
+    await expect(selectMasterKeyProvider({ profile: 'development', dataDir, createDevelopmentKey: false }).load()).rejects.toMatchObject({
+      code: KeyErrorCode.KeyFileNotFound,
+    });
     const key = randomBytes(32);
     await writeFile(join(dataDir, 'dev-master.key'), `${key.toString('hex')}\n`, { mode: 0o600 });
     expect(await new DevelopmentKeyProvider(dataDir, { create: false }).load()).toEqual(key);

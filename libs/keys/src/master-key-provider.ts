@@ -53,7 +53,10 @@ export class KeyFileProvider implements MasterKeyProvider {
     try {
       raw = await readFile(this.path);
     } catch (error) {
-      throw new KeyError(KeyErrorCode.KeyFileInvalid, `The master key file ${this.path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); check its owner and permissions.`);
+      throw new KeyError(
+        KeyErrorCode.KeyFileInvalid,
+        `The master key file ${this.path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); check its owner and permissions.`,
+      );
     }
     return parseKey(raw, this.path);
   }
@@ -106,7 +109,10 @@ export class DevelopmentKeyProvider implements MasterKeyProvider {
       if (!(error instanceof KeyError) || error.code !== KeyErrorCode.KeyFileNotFound) throw error;
     }
     if (!this.create) {
-      throw new KeyError(KeyErrorCode.KeyFileNotFound, `There is no development key ${this.path} yet: no aico service has started in the development profile for this data directory.`);
+      throw new KeyError(
+        KeyErrorCode.KeyFileNotFound,
+        `There is no development key ${this.path} yet: no aico service has started in the development profile for this data directory.`,
+      );
     }
     await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
     // Written whole to a temporary file, then linked into place: link() fails if the key exists, so when several

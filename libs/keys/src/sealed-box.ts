@@ -3,7 +3,17 @@
 // ECIES: an ephemeral X25519 key pair, HKDF-SHA256 over the shared secret (salt = both public keys, info = the
 // context label), AES-256-GCM with the context as associated data. Binding the context means a box sealed for
 // "unlock" cannot be replayed as the new password of a password change.
-import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  hkdfSync,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
 import { KeyError, KeyErrorCode } from './key.error';
 import { z85Decode } from './z85';
 
@@ -46,7 +56,8 @@ export function sealTo(recipientPublicKey: string, plaintext: Uint8Array, contex
 
 /** Opens a box sealed to the identity whose CURVE secret key (Z85) is `recipientSecretKey`, for `context`. */
 export function openSealed(recipientSecretKey: string, sealed: Uint8Array, context: string): Buffer {
-  if (sealed.length < HEADER_BYTES + TAG_BYTES) throw new KeyError(KeyErrorCode.SealedBoxInvalid, `The sealed box is ${sealed.length} bytes, shorter than any box.`);
+  if (sealed.length < HEADER_BYTES + TAG_BYTES)
+    throw new KeyError(KeyErrorCode.SealedBoxInvalid, `The sealed box is ${sealed.length} bytes, shorter than any box.`);
   if (sealed[0] !== VERSION) throw new KeyError(KeyErrorCode.SealedBoxInvalid, `The sealed box has version ${sealed[0]}; this build reads version ${VERSION}.`);
   const box = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
   const ephemeralPublic = box.subarray(1, 1 + PUBLIC_KEY_BYTES);

@@ -74,7 +74,9 @@ export class DegradableWriter {
       this.nextAttemptAt = now + this.retryIntervalMs;
       if (this.degradedSince === undefined) {
         this.degradedSince = now;
-        this.report(() => this.options.onDegraded?.({ destination: this.target.name, code: errorCode(error), message: (error as Error).message ?? String(error) }));
+        this.report(() =>
+          this.options.onDegraded?.({ destination: this.target.name, code: errorCode(error), message: (error as Error).message ?? String(error) }),
+        );
       }
       return this.drop();
     }

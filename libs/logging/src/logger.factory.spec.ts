@@ -52,7 +52,13 @@ describe('logging', () => {
       await close();
       const files = await readdir(dir);
       expect(files.some((name) => name.startsWith('storage') && name.endsWith('.log'))).toBe(true);
-      const content = await readFile(join(dir, files.find((name) => name.startsWith('storage'))!), 'utf8');
+      const content = await readFile(
+        join(
+          dir,
+          files.find((name) => name.startsWith('storage'))!,
+        ),
+        'utf8',
+      );
       expect(content).toContain('"msg":"to the file"');
       expect(content).not.toContain('sk-123');
     } finally {
@@ -65,7 +71,14 @@ describe('logging', () => {
     try {
       // A file where the log directory should be: every write fails (as on a full disk) until it is gone.
       await writeFile(join(dir, 'blocked'), '');
-      const { logger, tap, destinations, close } = createProcessLogger({ service: 'gateway', level: 'info', pretty: false, fileDir: join(dir, 'blocked', 'logs'), tapLevel: 'info', retryIntervalMs: 0 });
+      const { logger, tap, destinations, close } = createProcessLogger({
+        service: 'gateway',
+        level: 'info',
+        pretty: false,
+        fileDir: join(dir, 'blocked', 'logs'),
+        tapLevel: 'info',
+        retryIntervalMs: 0,
+      });
       const records: Record<string, unknown>[] = [];
       tap.attach((record) => void records.push(record));
       for (let i = 0; i < 3; i++) expect(() => logger.info(`lost ${i}`)).not.toThrow();
@@ -78,7 +91,10 @@ describe('logging', () => {
       await Promise.resolve();
       await close();
       const content = await readFile(join(dir, 'blocked', 'logs', 'gateway.1.log'), 'utf8');
-      const lines = content.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      const lines = content
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
       // The degraded notice itself could not be written either: 3 lines and the notice were lost.
       expect(lines.map((line) => line['msg'])).toEqual(['written again', expect.stringMatching(/writable again; 4 lines were dropped while it was not$/)]);
       expect(lines[1]).toMatchObject({ dropped: 4 });

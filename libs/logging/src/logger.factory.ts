@@ -64,8 +64,10 @@ export const LOG_DEGRADED_MESSAGE = 'cannot be written';
 export const LOG_RECOVERED_MESSAGE = 'writable again';
 
 /** The log line announcing that a destination fails (the same words wherever a destination degrades). */
-export const degradedMessage = (notice: DegradedNotice): string => `Log destination ${notice.destination} ${LOG_DEGRADED_MESSAGE} (${notice.code}); dropping its lines, counted, until it can`;
-export const recoveredMessage = (notice: RecoveredNotice): string => `Log destination ${notice.destination} ${LOG_RECOVERED_MESSAGE}; ${notice.dropped} lines were dropped while it was not`;
+export const degradedMessage = (notice: DegradedNotice): string =>
+  `Log destination ${notice.destination} ${LOG_DEGRADED_MESSAGE} (${notice.code}); dropping its lines, counted, until it can`;
+export const recoveredMessage = (notice: RecoveredNotice): string =>
+  `Log destination ${notice.destination} ${LOG_RECOVERED_MESSAGE}; ${notice.dropped} lines were dropped while it was not`;
 
 export function createProcessLogger(options: LoggerOptions): ProcessLogger {
   guardStandardStreams();
@@ -75,7 +77,8 @@ export function createProcessLogger(options: LoggerOptions): ProcessLogger {
   const writerOptions = {
     ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
     onDegraded: (notice: DegradedNotice) => notify('warn', { destination: notice.destination, code: notice.code }, degradedMessage(notice)),
-    onRecovered: (notice: RecoveredNotice) => notify('warn', { destination: notice.destination, dropped: notice.dropped, degradedForMs: notice.degradedForMs }, recoveredMessage(notice)),
+    onRecovered: (notice: RecoveredNotice) =>
+      notify('warn', { destination: notice.destination, dropped: notice.dropped, degradedForMs: notice.degradedForMs }, recoveredMessage(notice)),
   };
   const format = pretty ? prettyFormatter() : undefined;
   const stdout = new DegradableWriter(new StandardOutput('stdout'), writerOptions);
@@ -86,7 +89,13 @@ export function createProcessLogger(options: LoggerOptions): ProcessLogger {
     streams.push({ level: options.level as pino.Level, stream: { write: (line: string) => void stdout.write(format ? format(line) : line) } });
     if (options.fileDir) {
       // Logs can hold personal data: only the user may read them (0700 directory, 0600 files).
-      const file = new RotatingFile({ dir: options.fileDir, base: options.service, naming: 'numbered', maxBytes: parseSize(options.maxFileSize ?? '10m'), keep: options.maxFiles ?? 7 });
+      const file = new RotatingFile({
+        dir: options.fileDir,
+        base: options.service,
+        naming: 'numbered',
+        maxBytes: parseSize(options.maxFileSize ?? '10m'),
+        keep: options.maxFiles ?? 7,
+      });
       const writer = new DegradableWriter(file, writerOptions);
       files.push(file);
       writers.push({ name: file.name, writer });
@@ -119,10 +128,6 @@ function prettyFormatter(): (line: string) => string {
 }
 
 /** A logger writing JSON lines to the given stream, synchronously: for tests and tools. */
-export function createStreamLogger(
-  options: Pick<LoggerOptions, 'service' | 'level'> & { instanceId?: string },
-  stream: pino.DestinationStream,
-): Logger {
+export function createStreamLogger(options: Pick<LoggerOptions, 'service' | 'level'> & { instanceId?: string }, stream: pino.DestinationStream): Logger {
   return pino(baseOptions(options), stream);
 }
-

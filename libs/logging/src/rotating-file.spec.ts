@@ -41,7 +41,8 @@ describe('RotatingFile', () => {
       file.write('second line\n');
       file.close();
       expect((await stat(join(dir, 'logs'))).mode & 0o777).toBe(0o700);
-      for (const name of await readdir(join(dir, 'logs'))) expect({ name, mode: (await stat(join(dir, 'logs', name))).mode & 0o777 }).toEqual({ name, mode: 0o600 });
+      for (const name of await readdir(join(dir, 'logs')))
+        expect({ name, mode: (await stat(join(dir, 'logs', name))).mode & 0o777 }).toEqual({ name, mode: 0o600 });
     } finally {
       process.umask(previous);
     }

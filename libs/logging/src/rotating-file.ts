@@ -105,7 +105,8 @@ export class RotatingFile implements WriteTarget {
     if (this.options.naming === 'numbered') {
       this.number++;
       this.open();
-      for (const n of this.numbersOnDisk()) if (n < this.number - this.options.keep) rmSync(join(this.options.dir, `${this.options.base}.${n}.log`), { force: true });
+      for (const n of this.numbersOnDisk())
+        if (n < this.number - this.options.keep) rmSync(join(this.options.dir, `${this.options.base}.${n}.log`), { force: true });
       return;
     }
     const { dir, base, keep } = this.options;

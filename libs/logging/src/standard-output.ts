@@ -47,7 +47,7 @@ export class StandardOutput implements WriteTarget {
   write(data: string): void {
     if (this.isFile) {
       const buffer = Buffer.from(data);
-      for (let offset = 0; offset < buffer.length; ) offset += writeSync(this.fd, buffer, offset, buffer.length - offset);
+      for (let offset = 0; offset < buffer.length;) offset += writeSync(this.fd, buffer, offset, buffer.length - offset);
       return;
     }
     const stream = this.name === 'stdout' ? process.stdout : process.stderr;

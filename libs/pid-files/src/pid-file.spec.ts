@@ -46,7 +46,12 @@ describe('pid files', () => {
 
   it("reads an earlier version's <dataDir>/supervisor.pid as an entry for this build's supervisor script", async () => {
     await writeFile(join(dataDir, 'supervisor.pid'), JSON.stringify({ pid: 4242, startedAt: '2026-01-01T00:00:00.000Z' }));
-    expect(await readLegacySupervisorPidFile(dataDir, '/opt/aico/supervisor/main.js')).toEqual({ name: 'supervisor', pid: 4242, script: '/opt/aico/supervisor/main.js', startedAt: '2026-01-01T00:00:00.000Z' });
+    expect(await readLegacySupervisorPidFile(dataDir, '/opt/aico/supervisor/main.js')).toEqual({
+      name: 'supervisor',
+      pid: 4242,
+      script: '/opt/aico/supervisor/main.js',
+      startedAt: '2026-01-01T00:00:00.000Z',
+    });
     await writeFile(join(dataDir, 'supervisor.pid'), '{"pid":"4242"}');
     expect(await readLegacySupervisorPidFile(dataDir, 'x')).toBeUndefined();
     await rm(join(dataDir, 'supervisor.pid'));

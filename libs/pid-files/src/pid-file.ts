@@ -61,7 +61,11 @@ function parse(text: string, name: string): PidFileEntry | undefined {
 }
 
 /** Writes this process's pid file (atomically: temporary file, then rename) and returns the entry. */
-export async function writePidFile(dataDir: string, name: string, entry: Omit<PidFileEntry, 'name'> = { pid: process.pid, script: process.argv[1] ?? '', startedAt: new Date().toISOString() }): Promise<PidFileEntry> {
+export async function writePidFile(
+  dataDir: string,
+  name: string,
+  entry: Omit<PidFileEntry, 'name'> = { pid: process.pid, script: process.argv[1] ?? '', startedAt: new Date().toISOString() },
+): Promise<PidFileEntry> {
   if (!NAME.test(name)) throw new Error(`Not a valid pid file name: "${name}".`);
   await mkdir(runDir(dataDir), { recursive: true, mode: 0o700 });
   const path = pidFilePath(dataDir, name);

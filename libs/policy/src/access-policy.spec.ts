@@ -24,7 +24,10 @@ describe('AccessPolicy', () => {
   });
 
   it('denies by default: unknown roles, unknown permissions, services asking for user permissions', () => {
-    expect(policy.can({ kind: 'user', role: 'superuser' }, Permission.ConversationSend)).toEqual({ allowed: false, reason: 'role "superuser" is not a known role' });
+    expect(policy.can({ kind: 'user', role: 'superuser' }, Permission.ConversationSend)).toEqual({
+      allowed: false,
+      reason: 'role "superuser" is not a known role',
+    });
     expect(policy.can({ kind: 'user', role: Role.Admin }, 'payments.send').allowed).toBe(false);
     expect(policy.can({ kind: 'service', identity: 'gateway' }, Permission.UsersManage).allowed).toBe(false);
   });
@@ -44,7 +47,8 @@ describe('AccessPolicy', () => {
     expect(policy.canSubscribe({ kind: 'user', role: Role.User }, 'system.health.heartbeat').allowed).toBe(true);
     expect(policy.canSubscribe({ kind: 'user', role: Role.Guest }, 'security.').allowed).toBe(false);
     // Messages go by POST /conversation/messages only: no role publishes them over the WebSocket.
-    for (const role of [Role.Admin, Role.User, Role.Guest]) expect(policy.canPublish({ kind: 'user', role }, 'conversation.message.received').allowed).toBe(false);
+    for (const role of [Role.Admin, Role.User, Role.Guest])
+      expect(policy.canPublish({ kind: 'user', role }, 'conversation.message.received').allowed).toBe(false);
     expect(policy.canPublish({ kind: 'user', role: Role.User }, 'ui.avatar.stop').allowed).toBe(true);
     expect(policy.canPublish({ kind: 'user', role: Role.Guest }, 'ui.avatar.speak').allowed).toBe(false);
     expect(policy.canPublish({ kind: 'user', role: Role.Guest }, 'system.service.shutdown').allowed).toBe(false);

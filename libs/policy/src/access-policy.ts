@@ -42,7 +42,9 @@ export class AccessPolicy {
         : deny(`${describe(subject)} is not among the publishers of ${topic}`);
     }
     if (!isRole(subject.role)) return deny(`${describe(subject)} is not a known role`);
-    return ROLE_TOPICS[subject.role].publish.includes(topic) ? allow(`${describe(subject)} may publish ${topic}`) : deny(`${describe(subject)} may not publish ${topic}`);
+    return ROLE_TOPICS[subject.role].publish.includes(topic)
+      ? allow(`${describe(subject)} may publish ${topic}`)
+      : deny(`${describe(subject)} may not publish ${topic}`);
   }
 
   /** May a front-end client of this role subscribe to topics starting with `prefix`? */

@@ -39,7 +39,13 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> =
  * WebSocket bridge. Services are governed by the topic registry's publisher lists instead.
  */
 export const ROLE_TOPICS: Readonly<Record<Role, { readonly subscribe: readonly string[]; readonly publish: readonly string[] }>> = {
-  [Role.Admin]: { subscribe: ['conversation.', 'ui.', 'system.', 'security.keys.', 'privacy.'], publish: ['ui.activity.reported', 'ui.avatar.speak', 'ui.avatar.stop'] },
-  [Role.User]: { subscribe: ['conversation.', 'ui.', 'system.health.', 'system.resources.', 'privacy.'], publish: ['ui.activity.reported', 'ui.avatar.speak', 'ui.avatar.stop'] },
+  [Role.Admin]: {
+    subscribe: ['conversation.', 'ui.', 'system.', 'security.keys.', 'privacy.'],
+    publish: ['ui.activity.reported', 'ui.avatar.speak', 'ui.avatar.stop'],
+  },
+  [Role.User]: {
+    subscribe: ['conversation.', 'ui.', 'system.health.', 'system.resources.', 'privacy.'],
+    publish: ['ui.activity.reported', 'ui.avatar.speak', 'ui.avatar.stop'],
+  },
   [Role.Guest]: { subscribe: ['conversation.', 'ui.'], publish: [] },
 };

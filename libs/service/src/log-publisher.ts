@@ -7,7 +7,14 @@ import type { BusClient } from '@aico/bus';
 import { LogLevel, SystemTopics, type LogEntrySchema } from '@aico/contracts';
 import type { LogRecord } from '@aico/logging';
 
-const LEVELS: Readonly<Record<number, LogLevel>> = { 10: LogLevel.TRACE, 20: LogLevel.DEBUG, 30: LogLevel.INFO, 40: LogLevel.WARN, 50: LogLevel.ERROR, 60: LogLevel.FATAL };
+const LEVELS: Readonly<Record<number, LogLevel>> = {
+  10: LogLevel.TRACE,
+  20: LogLevel.DEBUG,
+  30: LogLevel.INFO,
+  40: LogLevel.WARN,
+  50: LogLevel.ERROR,
+  60: LogLevel.FATAL,
+};
 const OWN_FIELDS = new Set(['level', 'time', 'service', 'instanceId', 'pid', 'hostname', 'msg', 'correlationId', 'context']);
 /** Structured fields beyond this are cut: a log entry is not the place for a large payload. */
 const MAX_FIELDS_JSON = 16 * 1024;

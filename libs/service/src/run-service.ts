@@ -68,7 +68,13 @@ export async function runService<S extends ServiceConfigSchema = ServiceConfigSc
   const { app, httpAddress } = await startNestApp(root, server, definition, { config, keys, logger }).catch((error: unknown) =>
     abandonStartup(
       parts,
-      { error, code: ServiceExitCode.Unavailable, exitNow: true, log: { err: error }, message: `${definition.identity} failed to start: ${(error as Error).message}` },
+      {
+        error,
+        code: ServiceExitCode.Unavailable,
+        exitNow: true,
+        log: { err: error },
+        message: `${definition.identity} failed to start: ${(error as Error).message}`,
+      },
       () => bus.close({ drainTimeoutMs: 0 }),
     ),
   );

@@ -26,6 +26,8 @@ describe('ServicePidFile', () => {
     const file = new ServicePidFile(dataDir, 'gateway', logger);
     await expect(file.write()).resolves.toBeUndefined();
     await expect(file.remove()).resolves.toBeUndefined();
-    expect(lines.map((line) => [line.level, line.msg])).toEqual([[40, 'Could not write the pid file of gateway; "aico stop" will not find this process if its supervisor dies']]);
+    expect(lines.map((line) => [line.level, line.msg])).toEqual([
+      [40, 'Could not write the pid file of gateway; "aico stop" will not find this process if its supervisor dies'],
+    ]);
   });
 });

@@ -18,7 +18,10 @@ export class ServicePidFile {
       await writePidFile(this.dataDir, this.name);
       this.written = true;
     } catch (error) {
-      this.logger.warn({ err: error, code: (error as NodeJS.ErrnoException).code }, `Could not write the pid file of ${this.name}; "aico stop" will not find this process if its supervisor dies`);
+      this.logger.warn(
+        { err: error, code: (error as NodeJS.ErrnoException).code },
+        `Could not write the pid file of ${this.name}; "aico stop" will not find this process if its supervisor dies`,
+      );
     }
   }
 

@@ -43,7 +43,12 @@ describe('runService shared providers', () => {
   it('gives the app the registry and access policy the bus client uses, and the config of its own schema', async () => {
     const registry = defaultTopicRegistry.with([]);
     const policy = new AccessPolicy(registry);
-    const env = { ...environment.env, AICO_BUS__PUBLISH_ENDPOINT: bus.publishEndpoint, AICO_BUS__SUBSCRIBE_ENDPOINT: bus.subscribeEndpoint, AICO_DEMO__GREETING: 'hi' };
+    const env = {
+      ...environment.env,
+      AICO_BUS__PUBLISH_ENDPOINT: bus.publishEndpoint,
+      AICO_BUS__SUBSCRIBE_ENDPOINT: bus.subscribeEndpoint,
+      AICO_DEMO__GREETING: 'hi',
+    };
     running = await runService({ identity: 'monitor', module: ProbeModule, configSchema: demoConfigSchema, registry, policy, env, exitOnStop: false });
     const probe = running.app.get(SharedObjectsProbe);
     expect(probe.registry).toBe(registry);

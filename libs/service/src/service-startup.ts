@@ -17,7 +17,10 @@ import type { ServicePidFile } from './service-pid-file';
 import type { ServiceInfo } from './service.tokens';
 
 /** Loads and checks the app's config and makes its data directory private; a process of its own exits on a bad one. */
-export function loadServiceConfig<S extends ServiceConfigSchema>(definition: ServiceDefinition<S>, exitOnStop: boolean): { config: ServiceConfig<S>; dataDir: DataDirCheck } {
+export function loadServiceConfig<S extends ServiceConfigSchema>(
+  definition: ServiceDefinition<S>,
+  exitOnStop: boolean,
+): { config: ServiceConfig<S>; dataDir: DataDirCheck } {
   try {
     const { config } = loadConfig({ schema: definition.configSchema ?? baseConfigSchema, ...(definition.env ? { env: definition.env } : {}) });
     // The schema is S or, when absent, the base schema S defaults to.
@@ -45,7 +48,10 @@ export function openProcessLogger(config: BaseConfig, info: ServiceInfo, dataDir
     retryIntervalMs: config.log.retryIntervalMs,
   });
   if (dataDir.fixedFromMode !== undefined) {
-    processLogger.logger.warn({ dataDir: config.dataDir, mode: `0${dataDir.fixedFromMode.toString(8)}` }, 'The data directory was open to other users; it is now private (mode 0700)');
+    processLogger.logger.warn(
+      { dataDir: config.dataDir, mode: `0${dataDir.fixedFromMode.toString(8)}` },
+      'The data directory was open to other users; it is now private (mode 0700)',
+    );
   }
   return processLogger;
 }
@@ -62,7 +68,13 @@ export async function loadMasterKeys(config: BaseConfig, logger: Logger): Promis
   return loaded.keys;
 }
 
-export function createBusClient(config: BaseConfig, keys: KeyRing, info: ServiceInfo, shared: { registry: TopicRegistry; policy: AccessPolicy }, logger: Logger): BusClient {
+export function createBusClient(
+  config: BaseConfig,
+  keys: KeyRing,
+  info: ServiceInfo,
+  shared: { registry: TopicRegistry; policy: AccessPolicy },
+  logger: Logger,
+): BusClient {
   return new BusClient({
     identity: info.identity,
     instanceId: info.instanceId,
@@ -122,7 +134,13 @@ export interface StartupParts {
  */
 export async function abandonStartup(
   parts: StartupParts,
-  failure: { readonly error: unknown; readonly code: ServiceExitCode; readonly exitNow: boolean; readonly log: Record<string, unknown>; readonly message: string },
+  failure: {
+    readonly error: unknown;
+    readonly code: ServiceExitCode;
+    readonly exitNow: boolean;
+    readonly log: Record<string, unknown>;
+    readonly message: string;
+  },
   cleanup?: () => Promise<void>,
 ): Promise<never> {
   const { error, code, exitNow } = failure;

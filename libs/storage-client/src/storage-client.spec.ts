@@ -86,7 +86,11 @@ describe('StorageClient', () => {
     const error = await new StorageClient(counted, { attemptTimeoutMs: 200, initialBackoffMs: 5, maxBackoffMs: 20, now: () => now })
       .putState('n', 'k', Buffer.from('v'), { deadlineMs: 500, idempotencyKey: 'write-42' })
       .catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ code: StorageClientErrorCode.NotAcknowledged, details: { idempotencyKey: 'write-42', attempts: '3' }, message: expect.stringContaining('write-42') });
+    expect(error).toMatchObject({
+      code: StorageClientErrorCode.NotAcknowledged,
+      details: { idempotencyKey: 'write-42', attempts: '3' },
+      message: expect.stringContaining('write-42'),
+    });
     expect(attempts).toBe(3);
     expect(seenKeys).toEqual(['write-42']); // the repeats joined the first, still running, attempt
   });

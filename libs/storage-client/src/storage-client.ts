@@ -5,7 +5,20 @@
 import { randomUUID } from 'node:crypto';
 import type { DescMessage, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
 import { BusErrorCode, type BusClient } from '@aico/bus';
-import { PublicError, StorageClientErrorCode, StorageErrorCode, StorageTopics, type Record as Record_, type RecordKind, type RequestDefinition, type QueryEventsRequest, type QueryLogsRequest, type StateOperation, type StoredEvent, type StoredLogEntry } from '@aico/contracts';
+import {
+  PublicError,
+  StorageClientErrorCode,
+  StorageErrorCode,
+  StorageTopics,
+  type Record as Record_,
+  type RecordKind,
+  type RequestDefinition,
+  type QueryEventsRequest,
+  type QueryLogsRequest,
+  type StateOperation,
+  type StoredEvent,
+  type StoredLogEntry,
+} from '@aico/contracts';
 
 export interface StorageClientOptions {
   /** How long a call may take in all, retries included (default 30 s). */
@@ -142,7 +155,7 @@ export class StorageClient {
 
   /** Every record of a kind (of one parent, when given), in id order, page by page. */
   async *allRecords(kind: RecordKind, parent = '', pageSize = 500): AsyncGenerator<Record_> {
-    for (let afterId = ''; ; ) {
+    for (let afterId = ''; ;) {
       const page = await this.listRecords({ kind, parent, afterId, limit: pageSize });
       yield* page.records;
       if (!page.nextId) return;
@@ -176,7 +189,7 @@ export class StorageClient {
    * storage's byte budget, whichever comes first; `more` says whether to ask again.
    */
   async *allEvents(request: Partial<Omit<QueryEventsRequest, '$typeName' | '$unknown'>> = {}): AsyncGenerator<StoredEvent> {
-    for (let afterSequence = request.afterSequence ?? 0n; ; ) {
+    for (let afterSequence = request.afterSequence ?? 0n; ;) {
       const page = await this.queryEvents({ ...request, afterSequence });
       yield* page.events;
       if (!page.more || page.events.length === 0) return;
@@ -186,7 +199,7 @@ export class StorageClient {
 
   /** Every log entry matching `request`, newest first, page by page (like `allEvents`). */
   async *allLogs(request: Partial<Omit<QueryLogsRequest, '$typeName' | '$unknown'>> = {}): AsyncGenerator<StoredLogEntry> {
-    for (let beforeId = request.beforeId ?? 0n; ; ) {
+    for (let beforeId = request.beforeId ?? 0n; ;) {
       const page = await this.queryLogs({ ...request, beforeId });
       yield* page.entries;
       if (!page.more || page.entries.length === 0) return;
@@ -199,12 +212,20 @@ export class StorageClient {
   }
 
   /** A write: one idempotency key for every attempt. */
-  write<P extends DescMessage, R extends DescMessage>(definition: RequestDefinition<P, R>, payload: MessageInitShape<P>, options: CallOptions = {}): Promise<MessageShape<R>> {
+  write<P extends DescMessage, R extends DescMessage>(
+    definition: RequestDefinition<P, R>,
+    payload: MessageInitShape<P>,
+    options: CallOptions = {},
+  ): Promise<MessageShape<R>> {
     return this.call(definition, payload, { ...options, idempotencyKey: options.idempotencyKey ?? randomUUID() });
   }
 
   /** Any request, retried until answered or the deadline. */
-  async call<P extends DescMessage, R extends DescMessage>(definition: RequestDefinition<P, R>, payload: MessageInitShape<P>, options: CallOptions = {}): Promise<MessageShape<R>> {
+  async call<P extends DescMessage, R extends DescMessage>(
+    definition: RequestDefinition<P, R>,
+    payload: MessageInitShape<P>,
+    options: CallOptions = {},
+  ): Promise<MessageShape<R>> {
     const deadline = this.now() + (options.deadlineMs ?? this.deadlineMs);
     let backoff = this.initialBackoffMs;
     let attempts = 0;

@@ -75,7 +75,10 @@ function machineCpuMs(): { busy: number; total: number } {
  * outside the bench's processes in that window, as a percentage of all cores. Anything well above 0 means another
  * workload competed for the cores and the figures are low.
  */
-async function withCpu<T>(peers: Record<string, BenchChild>, fn: () => Promise<T>): Promise<{ result: T; cpuMs: Record<string, number>; otherProcessesCpuPercent: number }> {
+async function withCpu<T>(
+  peers: Record<string, BenchChild>,
+  fn: () => Promise<T>,
+): Promise<{ result: T; cpuMs: Record<string, number>; otherProcessesCpuPercent: number }> {
   const names = Object.keys(peers);
   const sample = (): Promise<CpuSample[]> => Promise.all(names.map((name) => peers[name]!.call<CpuSample>('cpu')));
   const before = await sample();
@@ -168,7 +171,12 @@ async function roundTrips(requester: BenchChild, others: Record<string, BenchChi
   const loaded = await withCpu({ requester, ...others }, () =>
     requester.call<RoundTripResult>('roundTrips', { ...(via ? { via } : {}), concurrency, durationMs: durationSec * 1000, warmupMs: warmupSeconds * 1000 }),
   );
-  const serial = await requester.call<RoundTripResult>('roundTrips', { ...(via ? { via } : {}), concurrency: 1, durationMs: serialSeconds * 1000, warmupMs: 100 });
+  const serial = await requester.call<RoundTripResult>('roundTrips', {
+    ...(via ? { via } : {}),
+    concurrency: 1,
+    durationMs: serialSeconds * 1000,
+    warmupMs: 100,
+  });
   return {
     perSec: round(loaded.result.completed / loaded.result.seconds),
     concurrency,
@@ -182,10 +190,19 @@ async function roundTrips(requester: BenchChild, others: Record<string, BenchChi
   };
 }
 
-async function startPeers(proxyScript: string, peerScript: string, proxySetup: ChildSetup, pubSetup: ChildSetup, subSetup: ChildSetup): Promise<Peers & { endpoints: { publishEndpoint: string; subscribeEndpoint: string } }> {
+async function startPeers(
+  proxyScript: string,
+  peerScript: string,
+  proxySetup: ChildSetup,
+  pubSetup: ChildSetup,
+  subSetup: ChildSetup,
+): Promise<Peers & { endpoints: { publishEndpoint: string; subscribeEndpoint: string } }> {
   const { child: proxy, ready } = await BenchChild.start(proxyScript, proxySetup);
   const endpoints = { publishEndpoint: String(ready['publishEndpoint']), subscribeEndpoint: String(ready['subscribeEndpoint']) };
-  const [pub, sub] = await Promise.all([BenchChild.start(peerScript, { ...pubSetup, ...endpoints }), BenchChild.start(peerScript, { ...subSetup, ...endpoints })]);
+  const [pub, sub] = await Promise.all([
+    BenchChild.start(peerScript, { ...pubSetup, ...endpoints }),
+    BenchChild.start(peerScript, { ...subSetup, ...endpoints }),
+  ]);
   return { proxy, pub: pub.child, sub: sub.child, endpoints };
 }
 
@@ -285,13 +302,25 @@ async function main(): Promise<void> {
     nestRoundTripsPerSec: target(nest.roundTrips.perSec, '>=', TARGETS.roundTripsPerSec),
   };
   const allMet = Object.values(targets).every((t) => t.met);
-  const other = [raw.flood, raw.paced, raw.roundTrips, aico.flood, aico.floodAwaitEach, aico.paced, aico.roundTrips, nest.roundTrips].map((phase) => phase.otherProcessesCpuPercent);
+  const other = [raw.flood, raw.paced, raw.roundTrips, aico.flood, aico.floodAwaitEach, aico.paced, aico.roundTrips, nest.roundTrips].map(
+    (phase) => phase.otherProcessesCpuPercent,
+  );
   const maxOther = Math.max(...other);
   Object.assign(machine, { loadAverage1mAtEnd: round(loadavg()[0] ?? 0, 2), otherProcessesCpuPercentMax: maxOther });
   if (maxOther > 10) {
     progress(`WARNING: other processes used up to ${maxOther}% of the machine's CPU during a phase; the figures are unreliable. Rerun on an idle machine.`);
   }
-  const result = { machine, config: CONFIG, raw, aico, nest, ratio, targets: { ...targets, allMet }, validity: maxOther > 10 ? 'other processes competed for the CPU: rerun on an idle machine' : 'ok', runSeconds: round((performance.now() - started) / 1000, 1) };
+  const result = {
+    machine,
+    config: CONFIG,
+    raw,
+    aico,
+    nest,
+    ratio,
+    targets: { ...targets, allMet },
+    validity: maxOther > 10 ? 'other processes competed for the CPU: rerun on an idle machine' : 'ok',
+    runSeconds: round((performance.now() - started) / 1000, 1),
+  };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   progress(`done in ${result.runSeconds} s; targets ${allMet ? 'all met' : 'NOT all met'}`);
 }

@@ -76,7 +76,8 @@ export interface RpcRequest {
   readonly args: CommandArgs;
 }
 
-export type RpcResponse = { readonly id: number; readonly ok: true; readonly result: unknown } | { readonly id: number; readonly ok: false; readonly error: string };
+export type RpcResponse =
+  { readonly id: number; readonly ok: true; readonly result: unknown } | { readonly id: number; readonly ok: false; readonly error: string };
 
 export interface ReadyMessage {
   readonly event: 'ready';

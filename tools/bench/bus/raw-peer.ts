@@ -3,7 +3,19 @@
 // echoes requests back on the requester's reply topic.
 import { Publisher, Subscriber } from 'zeromq';
 import { floodLoop, log, pacedLoop, readSetup, ReceiveStats, serve, sleep, type SendOne } from './child-runtime';
-import { ECHO_TOPIC, FLOOD_TOPIC, HIGH_WATER_MARK, Kind, makePayload, nowNs, payloadSentAtNs, payloadSequence, summarize, type CommandArgs, type RoundTripResult } from './protocol';
+import {
+  ECHO_TOPIC,
+  FLOOD_TOPIC,
+  HIGH_WATER_MARK,
+  Kind,
+  makePayload,
+  nowNs,
+  payloadSentAtNs,
+  payloadSequence,
+  summarize,
+  type CommandArgs,
+  type RoundTripResult,
+} from './protocol';
 
 /** Fire-and-forget sends for code paths that may overlap (echoes, request bursts): zeromq allows one pending send. */
 class RawSender {
@@ -93,7 +105,14 @@ class RawRoundTrips {
     const start = nowNs();
     let done = (): void => undefined;
     const finished = new Promise<void>((resolve) => (done = resolve));
-    const state: RoundTripState = { warmEndNs: start + warmupMs * 1e6, stopAtNs: start + (warmupMs + durationMs) * 1e6, rtts: [], outstanding: 0, sequence: 0, done };
+    const state: RoundTripState = {
+      warmEndNs: start + warmupMs * 1e6,
+      stopAtNs: start + (warmupMs + durationMs) * 1e6,
+      rtts: [],
+      outstanding: 0,
+      sequence: 0,
+      done,
+    };
     this.state = state;
     for (let i = 0; i < (args.concurrency ?? 64); i++) this.sendRequest(state);
     await Promise.race([finished, sleep(warmupMs + durationMs + 2_000)]);
@@ -156,7 +175,9 @@ async function main(): Promise<void> {
   const stats = new ReceiveStats();
   const sender = new RawSender(pub, name);
   const roundTrips = new RawRoundTrips(sender, Buffer.from(ECHO_TOPIC));
-  const receiving = receiveLoop(sub, sender, replyTopic, roundTrips, stats).catch((error: unknown) => log(name, `receive loop ended: ${(error as Error).message}`));
+  const receiving = receiveLoop(sub, sender, replyTopic, roundTrips, stats).catch((error: unknown) =>
+    log(name, `receive loop ended: ${(error as Error).message}`),
+  );
 
   // Raw zeromq: await every send (one pending send per socket), the payload stamped as it is handed over.
   const sendEvent: SendOne = (kind, sequence) => pub.send([floodTopic, makePayload(kind, sequence, nowNs())]);

@@ -7,7 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { builtProgramFile } from '../../build/build-paths.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const build = spawnSync(process.execPath, [join(root, 'tools/build/build-node-app.mjs'), 'bench-bus', 'tools/bench/bus'], { cwd: root, stdio: ['ignore', 2, 2] });
+const build = spawnSync(process.execPath, [join(root, 'tools/build/build-node-app.mjs'), 'bench-bus', 'tools/bench/bus'], {
+  cwd: root,
+  stdio: ['ignore', 2, 2],
+});
 if (build.status !== 0) process.exit(build.status ?? 1);
 
 const bench = spawn(process.execPath, [builtProgramFile(root, 'bench-bus', 'tools/bench/bus/main.ts')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });

@@ -50,7 +50,15 @@ async function direct(bus: BusClient): Promise<{ firstTokenMs: number; totalMs: 
   await bus.requestStream(
     ModelsTopics.generate,
     {
-      input: { case: 'chat', value: { messages: [{ role: 'system', content: SYSTEM_PROMPT }, { role: 'user', content: MESSAGE }] } },
+      input: {
+        case: 'chat',
+        value: {
+          messages: [
+            { role: 'system', content: SYSTEM_PROMPT },
+            { role: 'user', content: MESSAGE },
+          ],
+        },
+      },
       purpose: ModelPurpose.CHAT,
       maxTokens: REPLY_TOKENS,
       temperature: 0,
@@ -69,7 +77,22 @@ async function direct(bus: BusClient): Promise<{ firstTokenMs: number; totalMs: 
 /** (c) pieces of the path on their own, from the cli identity: a token count of the same chat, a thread's messages. */
 async function pieces(bus: BusClient, threadId: string): Promise<{ tokenCountMs: number; messagesListMs: number }> {
   let started = performance.now();
-  await bus.request(ModelsTopics.tokensCount, { input: { case: 'chat', value: { messages: [{ role: 'system', content: SYSTEM_PROMPT }, { role: 'user', content: MESSAGE }] } }, purpose: ModelPurpose.CHAT }, { timeoutMs: DEADLINE_MS });
+  await bus.request(
+    ModelsTopics.tokensCount,
+    {
+      input: {
+        case: 'chat',
+        value: {
+          messages: [
+            { role: 'system', content: SYSTEM_PROMPT },
+            { role: 'user', content: MESSAGE },
+          ],
+        },
+      },
+      purpose: ModelPurpose.CHAT,
+    },
+    { timeoutMs: DEADLINE_MS },
+  );
   const tokenCountMs = round(performance.now() - started);
   started = performance.now();
   await bus.request(ConversationTopics.messagesList, { userId: 'bench', threadId }, { timeoutMs: DEADLINE_MS });
@@ -111,12 +134,16 @@ class Conversation {
 
   post(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
     return new Promise((resolve, reject) => {
-      const req = request(`${this.base}${path}`, { method: 'POST', agent: this.agent, ca: this.ca, headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` } }, (res) => {
-        let text = '';
-        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        res.on('error', reject);
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} }));
-      });
+      const req = request(
+        `${this.base}${path}`,
+        { method: 'POST', agent: this.agent, ca: this.ca, headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` } },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('error', reject);
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} }));
+        },
+      );
       req.on('error', reject);
       req.end(JSON.stringify(body));
     });
@@ -135,7 +162,13 @@ class Conversation {
       const see = (frame: Frame): boolean => {
         if (!replyId) return (early.push(frame), false);
         const at = round(performance.now() - started);
-        if (frame.topic === 'conversation.reply.delta' && frame.payload?.['replyId'] === replyId && typeof frame.payload['text'] === 'string' && !times.firstTokenMs) times.firstTokenMs = at;
+        if (
+          frame.topic === 'conversation.reply.delta' &&
+          frame.payload?.['replyId'] === replyId &&
+          typeof frame.payload['text'] === 'string' &&
+          !times.firstTokenMs
+        )
+          times.firstTokenMs = at;
         if (frame.topic === 'ui.avatar.speak' && frame.payload?.['conversationId'] === threadId && !times.firstSentenceMs) times.firstSentenceMs = at;
         return frame.topic === 'conversation.reply.completed' && frame.payload?.['replyId'] === replyId;
       };
@@ -165,7 +198,20 @@ async function startApps(env: NodeJS.ProcessEnv, children: ChildProcess[]): Prom
   children.push(await startBuiltApp('bus', env, 120_000));
   children.push(...(await Promise.all([startBuiltApp('keys', env, 120_000), startBuiltApp('storage', env, 120_000)])));
   children.push(await startAdmittingMonitor(env, 120_000));
-  children.push(await startBuiltApp('models', { ...env, AICO_MODELS__GPU: 'cpu', AICO_MODELS__THREADS: '1', AICO_MODELS__MAX_CONTEXT_SIZE: '2048', AICO_MODELS__KEEP_ALIVE_MS: '3600000', AICO_MODELS__KEEP_ALIVE_ON_BATTERY_MS: '3600000' }, 120_000));
+  children.push(
+    await startBuiltApp(
+      'models',
+      {
+        ...env,
+        AICO_MODELS__GPU: 'cpu',
+        AICO_MODELS__THREADS: '1',
+        AICO_MODELS__MAX_CONTEXT_SIZE: '2048',
+        AICO_MODELS__KEEP_ALIVE_MS: '3600000',
+        AICO_MODELS__KEEP_ALIVE_ON_BATTERY_MS: '3600000',
+      },
+      120_000,
+    ),
+  );
   children.push(await startBuiltApp('conversation', env, 120_000));
   children.push(await startBuiltApp('gateway', env, 120_000));
 }
@@ -173,11 +219,24 @@ async function startApps(env: NodeJS.ProcessEnv, children: ChildProcess[]): Prom
 /** The bench user, the bench model as the chat model, and a persona whose replies are REPLY_TOKENS long. */
 async function prepare(cli: BusClient): Promise<void> {
   await requestWhenRoutable((timeoutMs) => cli.request(StorageTopics.databaseCheck, {}, { timeoutMs }), 120_000);
-  await new StorageClient(cli).putRecord({ kind: { case: 'user', value: { id: 'bench', username: 'bench', role: 'admin', passwordHash: await hashUserPassword(PASSWORD) } } });
+  await new StorageClient(cli).putRecord({
+    kind: { case: 'user', value: { id: 'bench', username: 'bench', role: 'admin', passwordHash: await hashUserPassword(PASSWORD) } },
+  });
   await requestWhenRoutable((timeoutMs) => cli.request(ModelsTopics.status, {}, { timeoutMs }), 120_000);
   await cli.request(ModelsTopics.catalogImport, { path: modelPath!, name: 'bench' }, { timeoutMs: DEADLINE_MS });
   await cli.request(ModelsTopics.catalogUse, { name: 'bench', purpose: ModelPurpose.CHAT }, { timeoutMs: DEADLINE_MS });
-  await requestWhenRoutable((timeoutMs) => cli.request(ConversationTopics.personaUpdate, { persona: { id: 'default', name: 'Aico', systemPrompt: SYSTEM_PROMPT, temperature: 0, maxTokens: REPLY_TOKENS, expression: 'happy' }, updatedBy: 'bench' }, { timeoutMs }), 120_000);
+  await requestWhenRoutable(
+    (timeoutMs) =>
+      cli.request(
+        ConversationTopics.personaUpdate,
+        {
+          persona: { id: 'default', name: 'Aico', systemPrompt: SYSTEM_PROMPT, temperature: 0, maxTokens: REPLY_TOKENS, expression: 'happy' },
+          updatedBy: 'bench',
+        },
+        { timeoutMs },
+      ),
+    120_000,
+  );
 }
 
 interface Row {
@@ -236,7 +295,13 @@ function report(rows: readonly Row[], loadAverageAtStart: number[]): string {
 async function main(): Promise<void> {
   const loadAverageAtStart = loadavg().map((value) => round(value, 2));
   const port = await freeTcpPort();
-  const environment = await createServiceTestEnvironment('ipc', { AICO_LOG__LEVEL: 'warn', AICO_LOG__FILE: 'false', AICO_LOG__BUS_LEVEL: 'warn', AICO_GATEWAY__PORT: String(port), AICO_GATEWAY__RATE_LIMIT_PER_MINUTE: '10000000' });
+  const environment = await createServiceTestEnvironment('ipc', {
+    AICO_LOG__LEVEL: 'warn',
+    AICO_LOG__FILE: 'false',
+    AICO_LOG__BUS_LEVEL: 'warn',
+    AICO_GATEWAY__PORT: String(port),
+    AICO_GATEWAY__RATE_LIMIT_PER_MINUTE: '10000000',
+  });
   const env = { ...environment.env, AICO_LOG__LEVEL: 'info' };
   const children: ChildProcess[] = [];
   let bus: BusClient | undefined;

@@ -15,7 +15,8 @@ import { builtProgramFile } from '../../build/build-paths.mjs';
 export const SENTENCE_VOCABULARY = 'abcdefghijklmnopqrstuvwxyz. ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!"#$%&\'()*+,-/:;<=>?@[\\]^_`{|}~';
 
 const root = new URL('../../..', import.meta.url).pathname;
-const build = (...args) => spawnSync(process.execPath, [join(root, 'tools/build/build-node-app.mjs'), ...args], { cwd: root, stdio: ['ignore', 2, 2] }).status === 0; // stdout is the JSON
+const build = (...args) =>
+  spawnSync(process.execPath, [join(root, 'tools/build/build-node-app.mjs'), ...args], { cwd: root, stdio: ['ignore', 2, 2] }).status === 0; // stdout is the JSON
 for (const app of ['bus', 'keys', 'storage', 'monitor', 'models', 'conversation', 'gateway']) if (!build(app)) process.exit(1);
 if (!build('bench-conversation', 'tools/bench')) process.exit(1);
 
@@ -24,7 +25,11 @@ try {
   const started = performance.now();
   const model = makeBenchModel(join(dir, 'bench-model.gguf'), { vocabulary: SENTENCE_VOCABULARY });
   process.stderr.write(`bench model: ${model.parameters} parameters, ${model.bytes} bytes, made in ${Math.round(performance.now() - started)} ms\n`);
-  const run = spawnSync(process.execPath, [builtProgramFile(root, 'bench-conversation', 'tools/bench/conversation/main.ts'), model.path, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+  const run = spawnSync(
+    process.execPath,
+    [builtProgramFile(root, 'bench-conversation', 'tools/bench/conversation/main.ts'), model.path, ...process.argv.slice(2)],
+    { cwd: root, stdio: 'inherit' },
+  );
   process.exitCode = run.status ?? 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });

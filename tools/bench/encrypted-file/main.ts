@@ -49,12 +49,23 @@ async function main(): Promise<void> {
     const fileBytes = (await stat(path)).size;
     process.stderr.write('reading it back ...\n');
     let readBytes = 0;
-    const readSeconds = await timed(() => pipeline(files.createReadStream(path), sink((chunk) => (readBytes += chunk.length))));
+    const readSeconds = await timed(() =>
+      pipeline(
+        files.createReadStream(path),
+        sink((chunk) => (readBytes += chunk.length)),
+      ),
+    );
     if (readBytes !== SIZE_MIB * MIB) throw new Error(`read ${readBytes} bytes, expected ${SIZE_MIB * MIB}`);
 
     process.stderr.write('streams alone (no disk) ...\n');
     const sealedParts: Buffer[] = [];
-    const encryptSeconds = await timed(() => pipeline(source(), new EncryptingStream(key), sink((chunk) => sealedParts.push(chunk))));
+    const encryptSeconds = await timed(() =>
+      pipeline(
+        source(),
+        new EncryptingStream(key),
+        sink((chunk) => sealedParts.push(chunk)),
+      ),
+    );
     const decryptSeconds = await timed(() => pipeline(Readable.from(sealedParts), new DecryptingStream(key), sink()));
 
     const result = {
@@ -64,7 +75,11 @@ async function main(): Promise<void> {
       overheadBytes: fileBytes - SIZE_MIB * MIB,
       file: { writeMBps: mbPerSec(writeSeconds), readMBps: mbPerSec(readSeconds), writeSeconds, readSeconds },
       streamsOnly: { encryptMBps: mbPerSec(encryptSeconds), decryptMBps: mbPerSec(decryptSeconds) },
-      target: { value: Math.min(mbPerSec(writeSeconds), mbPerSec(readSeconds)), target: '>= 300 MB/s (write and read)', met: Math.min(mbPerSec(writeSeconds), mbPerSec(readSeconds)) >= 300 },
+      target: {
+        value: Math.min(mbPerSec(writeSeconds), mbPerSec(readSeconds)),
+        target: '>= 300 MB/s (write and read)',
+        met: Math.min(mbPerSec(writeSeconds), mbPerSec(readSeconds)) >= 300,
+      },
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {

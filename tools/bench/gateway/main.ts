@@ -16,8 +16,6 @@ import { StorageClient } from '@aico/storage-client';
 
 const PASSWORD = 'Bench-password-2026!';
 
-
-
 async function load(url: string, agent: Agent, ca: string, token: string | undefined, count: number, concurrency: number) {
   const latencies: number[] = [];
   let next = 0;
@@ -45,12 +43,26 @@ async function load(url: string, agent: Agent, ca: string, token: string | undef
   );
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { requests: count, concurrency, perSecond: Math.round(count / seconds), p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), non200: failures };
+  return {
+    requests: count,
+    concurrency,
+    perSecond: Math.round(count / seconds),
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    non200: failures,
+  };
 }
 
 async function main(): Promise<void> {
   const port = await freeTcpPort();
-  const environment = await createServiceTestEnvironment('ipc', { AICO_LOG__LEVEL: 'warn', AICO_LOG__FILE: 'false', AICO_GATEWAY__PORT: String(port), AICO_GATEWAY__RATE_LIMIT_PER_MINUTE: '10000000', AICO_GATEWAY__WS_MAX_CONNECTIONS_PER_USER: '1000', AICO_LOG__BUS_LEVEL: 'warn' });
+  const environment = await createServiceTestEnvironment('ipc', {
+    AICO_LOG__LEVEL: 'warn',
+    AICO_LOG__FILE: 'false',
+    AICO_GATEWAY__PORT: String(port),
+    AICO_GATEWAY__RATE_LIMIT_PER_MINUTE: '10000000',
+    AICO_GATEWAY__WS_MAX_CONNECTIONS_PER_USER: '1000',
+    AICO_LOG__BUS_LEVEL: 'warn',
+  });
   const children: ChildProcess[] = [];
   const env = { ...environment.env, AICO_LOG__LEVEL: 'info' };
   try {
@@ -60,7 +72,9 @@ async function main(): Promise<void> {
     const cli = createTestClient('cli', environment.keys, environment.endpoints);
     await cli.connect();
     await requestWhenRoutable((timeoutMs) => cli.request(StorageTopics.databaseCheck, {}, { timeoutMs }));
-    await new StorageClient(cli).putRecord({ kind: { case: 'user', value: { id: 'bench', username: 'bench', role: 'admin', passwordHash: await hashUserPassword(PASSWORD) } } });
+    await new StorageClient(cli).putRecord({
+      kind: { case: 'user', value: { id: 'bench', username: 'bench', role: 'admin', passwordHash: await hashUserPassword(PASSWORD) } },
+    });
     const ca = await readFile(join(environment.dir, 'gateway', 'tls-cert.pem'), 'utf8');
     const base = `https://127.0.0.1:${port}/api/v1`;
     const agent = new Agent({ keepAlive: true, maxSockets: 64, ca });
@@ -115,7 +129,14 @@ async function main(): Promise<void> {
           machine: machine(),
           healthReady: ready,
           authenticatedRoundTripToStorage: { route: 'GET /api/v1/consent', ...throughStorage },
-          webSocketFanOut: { clients: CLIENTS, busEvents: EVENTS, framesDelivered: delivered, framesExpected: expected, seconds: Number(seconds.toFixed(2)), messagesPerSecond: Math.round(delivered / seconds) },
+          webSocketFanOut: {
+            clients: CLIENTS,
+            busEvents: EVENTS,
+            framesDelivered: delivered,
+            framesExpected: expected,
+            seconds: Number(seconds.toFixed(2)),
+            messagesPerSecond: Math.round(delivered / seconds),
+          },
         },
         null,
         2,

@@ -13,11 +13,23 @@ const rss = () => process.memoryUsage.rss();
 
 const rssAtStart = rss();
 const api = await importNodeLlamaCpp();
-const llama = await api.getLlama({ build: 'never', skipDownload: true, gpu: false, maxThreads: threads, logLevel: 'error', logger: () => undefined, progressLogs: false });
+const llama = await api.getLlama({
+  build: 'never',
+  skipDownload: true,
+  gpu: false,
+  maxThreads: threads,
+  logLevel: 'error',
+  logger: () => undefined,
+  progressLogs: false,
+});
 const rssBeforeLoad = rss();
 const loadStarted = performance.now();
 const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
-const context = await model.createContext({ contextSize: Math.min(model.trainContextSize, Number(contextText)), sequences: 1, threads: { ideal: threads, min: 1 } });
+const context = await model.createContext({
+  contextSize: Math.min(model.trainContextSize, Number(contextText)),
+  sequences: 1,
+  threads: { ideal: threads, min: 1 },
+});
 const loadMs = performance.now() - loadStarted;
 const rssAfterLoad = rss();
 

@@ -38,7 +38,6 @@ const LONG_TOKENS = 1_500;
 const CANCEL_AFTER = 24;
 const DEADLINE_MS = 600_000;
 
-
 interface Generation {
   readonly timeToFirstTokenMs: number;
   readonly decodeTokensPerSecond: number;
@@ -66,7 +65,9 @@ class InProcess {
   }
 
   static async start(): Promise<InProcess> {
-    const child = fork(join(WORKSPACE_ROOT, 'tools/bench/llm/in-process.mjs'), [modelPath!, String(THREADS), String(CONTEXT)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(join(WORKSPACE_ROOT, 'tools/bench/llm/in-process.mjs'), [modelPath!, String(THREADS), String(CONTEXT)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     const self = new InProcess(child);
     self.ready = await self.next('ready');
     return self;
@@ -145,9 +146,19 @@ async function busGenerate(client: BusClient, maxTokens: number, cancelAfter?: n
   const ended = performance.now();
   const completionTokens = result.usage?.completionTokens ?? 0;
   const perToken = (ns: number) => round(ns / 1e6 / completionTokens, 3);
-  const cpuMsPerToken = { models: perToken(cpuNs(modelsPid) - cpuBefore.models), bus: perToken(cpuNs(busPid) - cpuBefore.bus), requester: perToken(cpuNs(process.pid) - cpuBefore.requester) };
+  const cpuMsPerToken = {
+    models: perToken(cpuNs(modelsPid) - cpuBefore.models),
+    bus: perToken(cpuNs(busPid) - cpuBefore.bus),
+    requester: perToken(cpuNs(process.pid) - cpuBefore.requester),
+  };
   return {
-    generation: { timeToFirstTokenMs: round(first! - started), decodeTokensPerSecond: decodeRate(completionTokens, last - first!), completionTokens, totalMs: round(ended - started), cpuMsPerToken } satisfies Generation,
+    generation: {
+      timeToFirstTokenMs: round(first! - started),
+      decodeTokensPerSecond: decodeRate(completionTokens, last - first!),
+      completionTokens,
+      totalMs: round(ended - started),
+      cpuMsPerToken,
+    } satisfies Generation,
     usage: result.usage,
     result,
     cancel: idle ? { stopReason: StopReason[result.stopReason], resultAfterMs: round(ended - cancelledAt, 1), ...(await idle) } : undefined,
@@ -158,10 +169,14 @@ async function busGenerate(client: BusClient, maxTokens: number, cancelAfter?: n
 function cliGenerate(env: NodeJS.ProcessEnv, maxTokens: number): Promise<{ firstOutputMs: number; exitMs: number; usage: string; code: number | null }> {
   const cli = builtAppEntryPoint(WORKSPACE_ROOT, 'cli');
   const started = performance.now();
-  const child = spawn(process.execPath, [cli, 'generate', '--raw', '--model', 'bench', '--temperature', '0', '--max-tokens', String(maxTokens), '--verbose', PROMPT], {
-    env: { PATH: process.env['PATH'], ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [cli, 'generate', '--raw', '--model', 'bench', '--temperature', '0', '--max-tokens', String(maxTokens), '--verbose', PROMPT],
+    {
+      env: { PATH: process.env['PATH'], ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let firstOutputMs = 0;
   let stderr = '';
   child.stdout.on('data', () => (firstOutputMs ||= round(performance.now() - started)));
@@ -176,7 +191,14 @@ let modelsPid = 0;
 let busPid = 0;
 
 type ModelsUsage = { queuedMs: number; timeToFirstTokenMs: number; tokensPerSecond: number };
-type Row = { round: number; loadAverage1m: number; inProcess: Generation; bus: Generation; modelsAppUsage: ModelsUsage; cli: Awaited<ReturnType<typeof cliGenerate>> };
+type Row = {
+  round: number;
+  loadAverage1m: number;
+  inProcess: Generation;
+  bus: Generation;
+  modelsAppUsage: ModelsUsage;
+  cli: Awaited<ReturnType<typeof cliGenerate>>;
+};
 type Cancel = { inProcess: Awaited<ReturnType<InProcess['cancelToIdle']>>; bus: NonNullable<Awaited<ReturnType<typeof busGenerate>>['cancel']> };
 
 /** bus, storage, a monitor that admits every generation, and models; their pids for the CPU figures. */
@@ -188,7 +210,14 @@ async function startApps(env: NodeJS.ProcessEnv, children: ChildProcess[]): Prom
   children.push(await startAdmittingMonitor(env, 120_000));
   const models = await startBuiltApp(
     'models',
-    { ...env, AICO_MODELS__GPU: 'cpu', AICO_MODELS__THREADS: String(THREADS), AICO_MODELS__MAX_CONTEXT_SIZE: String(CONTEXT), AICO_MODELS__KEEP_ALIVE_MS: '3600000', AICO_MODELS__KEEP_ALIVE_ON_BATTERY_MS: '3600000' },
+    {
+      ...env,
+      AICO_MODELS__GPU: 'cpu',
+      AICO_MODELS__THREADS: String(THREADS),
+      AICO_MODELS__MAX_CONTEXT_SIZE: String(CONTEXT),
+      AICO_MODELS__KEEP_ALIVE_MS: '3600000',
+      AICO_MODELS__KEEP_ALIVE_ON_BATTERY_MS: '3600000',
+    },
     120_000,
   );
   children.push(models);
@@ -215,7 +244,14 @@ async function measureGenerations(bus: BusClient, inProcess: InProcess, env: Nod
     }
     const cli = await cliGenerate(env, TOKENS);
     const usage = b.usage!;
-    rows.push({ round: r, loadAverage1m, inProcess: a, bus: b.generation, modelsAppUsage: { queuedMs: usage.queuedMs, timeToFirstTokenMs: usage.timeToFirstTokenMs, tokensPerSecond: usage.tokensPerSecond }, cli });
+    rows.push({
+      round: r,
+      loadAverage1m,
+      inProcess: a,
+      bus: b.generation,
+      modelsAppUsage: { queuedMs: usage.queuedMs, timeToFirstTokenMs: usage.timeToFirstTokenMs, tokensPerSecond: usage.tokensPerSecond },
+      cli,
+    });
     process.stderr.write(`${JSON.stringify(rows.at(-1))}\n`);
   }
   return rows;
@@ -246,7 +282,8 @@ interface Measured {
 }
 
 function report({ loadAverageAtStart, imported, status, rssBeforeLoad, rssAfterLoad, ready, rows, cancels }: Measured): string {
-  const medianCpu = (of: readonly Generation[]) => Object.fromEntries(Object.keys(of[0]!.cpuMsPerToken).map((name) => [name, median(of.map((g) => g.cpuMsPerToken[name]!))]));
+  const medianCpu = (of: readonly Generation[]) =>
+    Object.fromEntries(Object.keys(of[0]!.cpuMsPerToken).map((name) => [name, median(of.map((g) => g.cpuMsPerToken[name]!))]));
   const summary = (of: readonly Generation[]) => ({
     timeToFirstTokenMs: median(of.map((g) => g.timeToFirstTokenMs)),
     decodeTokensPerSecond: median(of.map((g) => g.decodeTokensPerSecond)),
@@ -268,7 +305,16 @@ function report({ loadAverageAtStart, imported, status, rssBeforeLoad, rssAfterL
     {
       machine: { ...machine(), loadAverageAtStart, loadAverageAtEnd: loadavg().map((value) => round(value)) },
       model: { fileBytes: statSync(modelPath!).size, parameters: Number(imported.model?.parameters ?? 0), quantization: imported.model?.quantization },
-      settings: { threads: THREADS, promptCharacters: PROMPT.length, maxTokens: TOKENS, rounds: ROUNDS, contextSize: loaded?.contextSize, greedy: true, cancelAfterChunks: CANCEL_AFTER, idle: `< ${IDLE_SHARE * 100} % of a core over ${IDLE_WINDOW_MS} ms` },
+      settings: {
+        threads: THREADS,
+        promptCharacters: PROMPT.length,
+        maxTokens: TOKENS,
+        rounds: ROUNDS,
+        contextSize: loaded?.contextSize,
+        greedy: true,
+        cancelAfterChunks: CANCEL_AFTER,
+        idle: `< ${IDLE_SHARE * 100} % of a core over ${IDLE_WINDOW_MS} ms`,
+      },
       median: {
         inProcess: a,
         bus: b,
@@ -331,7 +377,9 @@ async function main() {
     inProcess?.child.kill('SIGKILL');
     await client?.close({ drainTimeoutMs: 0 });
     for (const child of children.reverse()) child.kill('SIGTERM');
-    await Promise.all(children.map((child) => (child.exitCode === null && child.signalCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined)));
+    await Promise.all(
+      children.map((child) => (child.exitCode === null && child.signalCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined)),
+    );
     await environment.cleanup();
   }
 }

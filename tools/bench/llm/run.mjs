@@ -11,7 +11,8 @@ import { makeBenchModel } from '../../models/make-test-model.mjs';
 import { builtProgramFile } from '../../build/build-paths.mjs';
 
 const root = new URL('../../..', import.meta.url).pathname;
-const build = (...args) => spawnSync(process.execPath, [join(root, 'tools/build/build-node-app.mjs'), ...args], { cwd: root, stdio: ['ignore', 2, 2] }).status === 0; // stdout is the JSON
+const build = (...args) =>
+  spawnSync(process.execPath, [join(root, 'tools/build/build-node-app.mjs'), ...args], { cwd: root, stdio: ['ignore', 2, 2] }).status === 0; // stdout is the JSON
 for (const app of ['bus', 'storage', 'monitor', 'models', 'cli']) if (!build(app)) process.exit(1);
 if (!build('bench-llm', 'tools/bench')) process.exit(1);
 
@@ -20,7 +21,10 @@ try {
   const started = performance.now();
   const model = makeBenchModel(join(dir, 'bench-model.gguf'));
   process.stderr.write(`bench model: ${model.parameters} parameters, ${model.bytes} bytes, made in ${Math.round(performance.now() - started)} ms\n`);
-  const run = spawnSync(process.execPath, [builtProgramFile(root, 'bench-llm', 'tools/bench/llm/main.ts'), model.path, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+  const run = spawnSync(process.execPath, [builtProgramFile(root, 'bench-llm', 'tools/bench/llm/main.ts'), model.path, ...process.argv.slice(2)], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   process.exitCode = run.status ?? 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -63,7 +63,12 @@ const summary = [];
 for (const competing of [0, 1]) {
   for (let threads = 1; threads <= maxThreads; threads++) {
     const rows = results.filter((row) => row.competingBusyProcesses === competing && row.threads === threads);
-    summary.push({ competingBusyProcesses: competing, threads, medianDecodeTokensPerSecond: median(rows.map((row) => row.decodeTokensPerSecond)), medianPrefillMs: median(rows.map((row) => row.prefillMs)) });
+    summary.push({
+      competingBusyProcesses: competing,
+      threads,
+      medianDecodeTokensPerSecond: median(rows.map((row) => row.decodeTokensPerSecond)),
+      medianPrefillMs: median(rows.map((row) => row.prefillMs)),
+    });
   }
 }
 console.log(JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, cpuMathCores: llama.cpuMathCores }, summary, results }, null, 2));

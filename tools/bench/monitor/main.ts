@@ -16,7 +16,6 @@ import { createServiceTestEnvironment } from '@aico/service/testing';
 
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
-
 /** utime + stime of the process itself, and cutime + cstime of the children it has waited for, in seconds. */
 function cpuSeconds(pid: number): { own: number; children: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -53,7 +52,11 @@ async function measure(name: string, seconds: number, monitorEnv: NodeJS.Process
       seconds: round(elapsed, 1),
       samplesPublished: samples,
       cpuSeconds: { monitorProcess: round(own), spawnedChildren: round(spawned) },
-      percentOfOneCore: { monitorProcess: round((own / elapsed) * 100), spawnedChildren: round((spawned / elapsed) * 100), total: round(((own + spawned) / elapsed) * 100) },
+      percentOfOneCore: {
+        monitorProcess: round((own / elapsed) * 100),
+        spawnedChildren: round((spawned / elapsed) * 100),
+        total: round(((own + spawned) / elapsed) * 100),
+      },
     };
   } finally {
     for (const child of children.reverse()) child.kill('SIGTERM');

@@ -11,8 +11,6 @@ import { StorageClient } from '@aico/storage-client';
 
 const VALUE = Buffer.alloc(256, 0x61);
 
-
-
 async function timed(count: number, concurrency: number, op: (i: number) => Promise<unknown>) {
   const latencies: number[] = [];
   let next = 0;
@@ -47,7 +45,9 @@ async function main(): Promise<void> {
     const concurrent = await timed(10_000, 64, (i) => storage.putState('bench', `concurrent-${i}`, VALUE));
     const BATCH = 100;
     const batched = await timed(200, 1, (i) =>
-      storage.writeState(Array.from({ length: BATCH }, (_, j) => ({ operation: { case: 'put' as const, value: { namespace: 'bench', key: `batch-${i}-${j}`, value: VALUE } } }))),
+      storage.writeState(
+        Array.from({ length: BATCH }, (_, j) => ({ operation: { case: 'put' as const, value: { namespace: 'bench', key: `batch-${i}-${j}`, value: VALUE } } })),
+      ),
     );
     const reads = await timed(5_000, 1, (i) => storage.getState('bench', `concurrent-${(i * 7919) % 10_000}`));
     const readsConcurrent = await timed(20_000, 64, (i) => storage.getState('bench', `concurrent-${(i * 7919) % 10_000}`));

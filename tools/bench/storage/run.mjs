@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import { builtProgramFile } from '../../build/build-paths.mjs';
 
 const root = new URL('../../..', import.meta.url).pathname;
-const build = (...args) => spawnSync(process.execPath, [join(root, 'tools/build/build-node-app.mjs'), ...args], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] }).status === 0;
+const build = (...args) =>
+  spawnSync(process.execPath, [join(root, 'tools/build/build-node-app.mjs'), ...args], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] }).status === 0;
 if (!build('bus') || !build('storage') || !build('bench-storage', 'tools/bench')) process.exit(1);
-const run = spawnSync(process.execPath, [builtProgramFile(root, 'bench-storage', 'tools/bench/storage/main.ts'), ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+const run = spawnSync(process.execPath, [builtProgramFile(root, 'bench-storage', 'tools/bench/storage/main.ts'), ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: 'inherit',
+});
 process.exit(run.status ?? 1);

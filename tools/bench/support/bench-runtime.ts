@@ -11,7 +11,10 @@ import { builtAppEntryPoint } from '../../build/build-paths.mjs';
 export const WORKSPACE_ROOT = join(__dirname, '..', '..', '..', '..', '..');
 
 export function startBuiltApp(name: string, env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [builtAppEntryPoint(WORKSPACE_ROOT, name)], { env: { PATH: process.env['PATH'], ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [builtAppEntryPoint(WORKSPACE_ROOT, name)], {
+    env: { PATH: process.env['PATH'], ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} not ready within ${timeoutMs} ms`)), timeoutMs);
     createInterface({ input: child.stdout }).on('line', (line) => {
@@ -38,7 +41,8 @@ export const startAdmittingMonitor = (env: NodeJS.ProcessEnv, timeoutMs?: number
     timeoutMs,
   );
 
-export const percentile = (sorted: readonly number[], p: number): number => Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(3));
+export const percentile = (sorted: readonly number[], p: number): number =>
+  Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(3));
 
 export const machine = () => ({ cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version });
 

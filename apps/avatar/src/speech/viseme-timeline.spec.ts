@@ -69,7 +69,9 @@ describe('textToVisemes', () => {
     const gaps = cues.slice(1, -1).filter((cue) => cue.viseme === 'sil');
     expect(gaps).toHaveLength(1);
     expect(gaps[0]!.durationMs).toBeGreaterThanOrEqual(200);
-    const wordGap = textToVisemes('papa sip').cues.slice(1, -1).filter((cue) => cue.viseme === 'sil');
+    const wordGap = textToVisemes('papa sip')
+      .cues.slice(1, -1)
+      .filter((cue) => cue.viseme === 'sil');
     expect(wordGap).toHaveLength(1);
     expect(wordGap[0]!.durationMs).toBeLessThan(120);
   });

@@ -216,7 +216,8 @@ function tokenize(text: string, spellDigits: boolean): Token[] {
   };
   for (const char of plain) {
     if (char >= 'a' && char <= 'z') word += char;
-    else if (char === "'" || char === '’') continue; // "don't" is one word
+    else if (char === "'" || char === '’')
+      continue; // "don't" is one word
     else if (char >= '0' && char <= '9') {
       flush();
       if (spellDigits) tokens.push({ kind: 'word', text: DIGITS[Number(char)]! }, { kind: 'pause', ms: PAUSE_MS.word });
@@ -296,7 +297,9 @@ export function withAmplitude(timeline: VisemeTimeline, audio: AudioEnvelope): V
     const durationMs = cue.durationMs * stretch;
     const level = levelBetween(startMs, startMs + durationMs);
     const silent = cue.viseme === 'sil' || level < SILENCE_LEVEL;
-    const next: VisemeCue = silent ? { viseme: 'sil', startMs, durationMs, weight: 1 } : { ...cue, startMs, durationMs, weight: Math.min(1, cue.weight * level) };
+    const next: VisemeCue = silent
+      ? { viseme: 'sil', startMs, durationMs, weight: 1 }
+      : { ...cue, startMs, durationMs, weight: Math.min(1, cue.weight * level) };
     const last = cues.at(-1);
     if (last?.viseme === 'sil' && next.viseme === 'sil') cues[cues.length - 1] = { ...last, durationMs: last.durationMs + next.durationMs };
     else cues.push(next);

@@ -2,7 +2,22 @@
 // GLB loaded with three's GLTFLoader and checked for the morph targets the avatar drives, idle life, expressions
 // blended over time, visemes from a speech timeline, and a render loop that runs only while the page is visible and
 // not paused. dispose() frees every geometry, material and texture and the renderer itself.
-import { ACESFilmicToneMapping, Box3, Color, DirectionalLight, HemisphereLight, type Material, type Mesh, type Object3D, PerspectiveCamera, Scene, SRGBColorSpace, type Texture, Vector3, WebGLRenderer } from 'three';
+import {
+  ACESFilmicToneMapping,
+  Box3,
+  Color,
+  DirectionalLight,
+  HemisphereLight,
+  type Material,
+  type Mesh,
+  type Object3D,
+  PerspectiveCamera,
+  Scene,
+  SRGBColorSpace,
+  type Texture,
+  Vector3,
+  WebGLRenderer,
+} from 'three';
 import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
 import { blendWeights, type Expression, type ExpressionWeights, expressionWeights, missingMorphTargets } from '@aico/avatar-protocol';
 import { textToVisemes, withAmplitude, type VisemeTimeline } from '../speech/viseme-timeline';

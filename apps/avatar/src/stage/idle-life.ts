@@ -41,7 +41,9 @@ export class IdleLife {
       this.gazeFrom = this.gazeAt(nowMs);
       // Mostly back towards the viewer, sometimes a glance aside.
       const glance = this.random() < 0.35;
-      this.gazeTo = glance ? { yaw: (this.random() - 0.5) * 0.35, pitch: (this.random() - 0.5) * 0.15 } : { yaw: (this.random() - 0.5) * 0.06, pitch: (this.random() - 0.5) * 0.04 };
+      this.gazeTo = glance
+        ? { yaw: (this.random() - 0.5) * 0.35, pitch: (this.random() - 0.5) * 0.15 }
+        : { yaw: (this.random() - 0.5) * 0.06, pitch: (this.random() - 0.5) * 0.04 };
       this.gazeStartedAt = nowMs;
       this.nextGazeAt = nowMs + 600 + this.random() * 2_400;
     }

@@ -4,7 +4,16 @@
 // conversation service to stop the reply; should the conversation app die mid-reply, the supervisor's crash report
 // ends the wait at once.
 import { BusErrorCode, RemoteError, type BusClient } from '@aico/bus';
-import { ConversationErrorCode, ConversationTopics, MessageStatus, SupervisedAppState, SupervisorTopics, type ReplyCompleted, type ReplyDelta, type Thread } from '@aico/contracts';
+import {
+  ConversationErrorCode,
+  ConversationTopics,
+  MessageStatus,
+  SupervisedAppState,
+  SupervisorTopics,
+  type ReplyCompleted,
+  type ReplyDelta,
+  type Thread,
+} from '@aico/contracts';
 import { CliError, ExitCode, conversationExitCode } from '../exit-codes';
 import { ReplyPrinter, type ReplyOutput } from './reply-printer';
 
@@ -36,7 +45,12 @@ export class ChatSession {
     bus.subscribe(ConversationTopics.replyCompleted, ({ payload }) => session()?.onCompleted(payload));
     bus.subscribe(SupervisorTopics.appChanged, ({ payload: { app } }) => {
       if (app?.name !== 'conversation' || (app.state !== SupervisedAppState.BACKOFF && app.state !== SupervisedAppState.FAILED)) return;
-      session()?.fail(new CliError(`The conversation app ended${app.lastExit ? ` (${app.lastExit})` : ''} in the middle of the reply; the supervisor restarts it: try again in a moment ("aico status" shows it).`, ExitCode.Unavailable));
+      session()?.fail(
+        new CliError(
+          `The conversation app ended${app.lastExit ? ` (${app.lastExit})` : ''} in the middle of the reply; the supervisor restarts it: try again in a moment ("aico status" shows it).`,
+          ExitCode.Unavailable,
+        ),
+      );
     });
   }
 
@@ -50,7 +64,11 @@ export class ChatSession {
     this.sending = true;
     let sent;
     try {
-      sent = await this.bus.request(ConversationTopics.messageSend, { userId: this.userId, threadId: this.threadId, text, client: 'cli' }, { attributes: { user: this.userId } });
+      sent = await this.bus.request(
+        ConversationTopics.messageSend,
+        { userId: this.userId, threadId: this.threadId, text, client: 'cli' },
+        { attributes: { user: this.userId } },
+      );
     } catch (error) {
       throw asCliError(error);
     } finally {
@@ -68,14 +86,19 @@ export class ChatSession {
     let stoppedByUs = false;
     const onStop = () => {
       stoppedByUs = true;
-      this.bus.request(ConversationTopics.replyStop, { userId: this.userId, threadId: this.threadId, replyId: sent.replyId }, { attributes: { user: this.userId } }).catch((error: unknown) => {
-        // It ended on its own meanwhile: its completion is on the way.
-        if ((error as { code?: string }).code !== ConversationErrorCode.ReplyNotRunning) this.fail(asCliError(error));
-      });
+      this.bus
+        .request(ConversationTopics.replyStop, { userId: this.userId, threadId: this.threadId, replyId: sent.replyId }, { attributes: { user: this.userId } })
+        .catch((error: unknown) => {
+          // It ended on its own meanwhile: its completion is on the way.
+          if ((error as { code?: string }).code !== ConversationErrorCode.ReplyNotRunning) this.fail(asCliError(error));
+        });
     };
     if (stop.aborted) onStop();
     else stop.addEventListener('abort', onStop, { once: true });
-    const timer = setTimeout(() => this.fail(new CliError(`No complete reply within ${Math.round(timeoutMs / 1000)} s (--timeout); the text above is what came.`, ExitCode.TryLater)), timeoutMs);
+    const timer = setTimeout(
+      () => this.fail(new CliError(`No complete reply within ${Math.round(timeoutMs / 1000)} s (--timeout); the text above is what came.`, ExitCode.TryLater)),
+      timeoutMs,
+    );
     try {
       const completed = await completion;
       return { completed, stoppedByUs };
@@ -128,7 +151,10 @@ export class ChatSession {
 
 /** A failed reply's error as the CLI reports it, with the exit code of its code. */
 export function failedReplyError(completed: ReplyCompleted): CliError {
-  return new CliError(`The reply failed: ${completed.errorMessage || 'no reason given'} (${completed.errorCode || 'no code'})`, conversationExitCode({ code: completed.errorCode }));
+  return new CliError(
+    `The reply failed: ${completed.errorMessage || 'no reason given'} (${completed.errorCode || 'no code'})`,
+    conversationExitCode({ code: completed.errorCode }),
+  );
 }
 
 export function asCliError(error: unknown): Error {
@@ -136,7 +162,10 @@ export function asCliError(error: unknown): Error {
   const coded = error as { code?: string; message?: string };
   if (typeof coded.code !== 'string') return error as Error;
   if (coded.code === BusErrorCode.NoHandler || coded.code === BusErrorCode.DeadlineExceeded) {
-    return new CliError(`The conversation service did not answer (${coded.code}): is aico running with the conversation app ("aico status")?`, ExitCode.Unavailable);
+    return new CliError(
+      `The conversation service did not answer (${coded.code}): is aico running with the conversation app ("aico status")?`,
+      ExitCode.Unavailable,
+    );
   }
   return new CliError(`${coded.message ?? 'failed'} (${coded.code})`, conversationExitCode(error instanceof RemoteError ? error : { code: coded.code }));
 }

@@ -4,7 +4,8 @@ import { ReplyPrinter } from './reply-printer';
 
 const REPLY = 'r-1';
 const text = (sequence: bigint, value: string, replyId = REPLY): ReplyDelta => create(ReplyDeltaSchema, { replyId, sequence, kind: { case: 'text', value } });
-const waiting = (sequence: bigint, stage: string, position = 0): ReplyDelta => create(ReplyDeltaSchema, { replyId: REPLY, sequence, kind: { case: 'waiting', value: create(QueueStateSchema, { stage, position }) } });
+const waiting = (sequence: bigint, stage: string, position = 0): ReplyDelta =>
+  create(ReplyDeltaSchema, { replyId: REPLY, sequence, kind: { case: 'waiting', value: create(QueueStateSchema, { stage, position }) } });
 
 function printer() {
   const out = { text: [] as string[], waiting: [] as string[] };

@@ -35,7 +35,13 @@ describe('aico backup and aico restore', () => {
     storage.handle(StorageTopics.backupCreate, async (request) => {
       received.push({ topic: request.topic, path: request.payload.path });
       const report = (phase: string, doneBytes: number, requestCorrelationId = request.correlationId) =>
-        storage.publish(StorageTopics.backupProgress, { operation: 'create', phase, doneBytes: BigInt(doneBytes), totalBytes: phase === 'snapshot' ? 0n : 1_048_576n, requestCorrelationId });
+        storage.publish(StorageTopics.backupProgress, {
+          operation: 'create',
+          phase,
+          doneBytes: BigInt(doneBytes),
+          totalBytes: phase === 'snapshot' ? 0n : 1_048_576n,
+          requestCorrelationId,
+        });
       if (request.payload.path.endsWith('busy.aico')) throw new StandInError(StorageErrorCode.Busy, 'A restore is already running; try again later.');
       await report('verifying', 10, 'another-request');
       await report('snapshot', 0);
@@ -47,7 +53,9 @@ describe('aico backup and aico restore', () => {
     storage.handle(StorageTopics.backupRestore, (request) => {
       received.push({ topic: request.topic, path: request.payload.path });
       if (request.payload.path.endsWith('tampered.aico')) {
-        throw new StandInError(StorageErrorCode.RestoreFailed, `The backup archive ${request.payload.path} is damaged or was altered.`, { archiveCode: 'BACKUP_TAMPERED' });
+        throw new StandInError(StorageErrorCode.RestoreFailed, `The backup archive ${request.payload.path} is damaged or was altered.`, {
+          archiveCode: 'BACKUP_TAMPERED',
+        });
       }
       return { backupCreatedAt: timestampFromDate(new Date('2026-01-02T03:04:05Z')), entries: 3, schemaMigration: '0001_initial' };
     });
@@ -68,7 +76,12 @@ describe('aico backup and aico restore', () => {
     await rm(archives, { recursive: true, force: true });
   });
 
-  const aico = (...args: string[]) => runCli(['node', 'aico', ...args], () => context, (text) => void errors.push(text));
+  const aico = (...args: string[]) =>
+    runCli(
+      ['node', 'aico', ...args],
+      () => context,
+      (text) => void errors.push(text),
+    );
 
   /** Runs `fn` as if standard input were (not) a terminal. */
   async function withTerminal<T>(isTTY: boolean, fn: () => Promise<T>): Promise<T> {
@@ -82,7 +95,7 @@ describe('aico backup and aico restore', () => {
     }
   }
 
-  it('backs up to the absolute path of a relative argument, printing this request\'s progress and a summary', async () => {
+  it("backs up to the absolute path of a relative argument, printing this request's progress and a summary", async () => {
     expect(await aico('backup', 'relative.aico')).toBe(ExitCode.Ok);
     expect(received).toEqual([{ topic: 'storage.backup.create', path: resolve('relative.aico') }]);
     // One line a phase (and at most one a second within it); another request's progress is not shown.

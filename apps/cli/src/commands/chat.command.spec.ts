@@ -5,7 +5,16 @@ import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { BusErrorCode } from '@aico/bus';
 import { TestBus, type TestClient } from '@aico/bus/testing';
 import { baseConfigSchema, loadConfig } from '@aico/config';
-import { ConversationErrorCode, ConversationTopics, MessageStatus, ModelsErrorCode, PublicError, RecordKind, StorageTopics, type ReplyDelta } from '@aico/contracts';
+import {
+  ConversationErrorCode,
+  ConversationTopics,
+  MessageStatus,
+  ModelsErrorCode,
+  PublicError,
+  RecordKind,
+  StorageTopics,
+  type ReplyDelta,
+} from '@aico/contracts';
 import { KeyManager } from '@aico/key-manager';
 import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service/testing';
 import type { CliContext } from '../cli-context';
@@ -44,7 +53,15 @@ describe('aico chat', () => {
   const delta = (replyId: string, init: DeltaInit): ReplyDelta =>
     ({ userId: init.userId ?? 'ada', threadId: THREAD.id, replyId, sequence: init.sequence, kind: { case: 'text', value: init.text } }) as ReplyDelta;
   const completeReply = (replyId: string, userId = 'ada') =>
-    void conversation.publish(ConversationTopics.replyCompleted, { userId, threadId: THREAD.id, replyId, status: script.complete!.status, text: script.complete!.text, errorCode: script.complete!.errorCode ?? '', errorMessage: script.complete!.errorMessage ?? '' });
+    void conversation.publish(ConversationTopics.replyCompleted, {
+      userId,
+      threadId: THREAD.id,
+      replyId,
+      status: script.complete!.status,
+      text: script.complete!.text,
+      errorCode: script.complete!.errorCode ?? '',
+      errorMessage: script.complete!.errorMessage ?? '',
+    });
 
   beforeAll(async () => {
     environment = await createServiceTestEnvironment('ipc', { AICO_LOG__FILE: 'false' });
@@ -52,9 +69,16 @@ describe('aico chat', () => {
     const storage = bus.client('storage');
     storage.handle(StorageTopics.recordGet, (request) => {
       const user = users.find((candidate) => candidate.id === request.payload.id);
-      return user && request.payload.kind === RecordKind.USER ? { found: true, record: { kind: { case: 'user' as const, value: { ...user, displayName: '', passwordHash: 'x', disabled: user.disabled ?? false } } } } : { found: false };
+      return user && request.payload.kind === RecordKind.USER
+        ? { found: true, record: { kind: { case: 'user' as const, value: { ...user, displayName: '', passwordHash: 'x', disabled: user.disabled ?? false } } } }
+        : { found: false };
     });
-    storage.handle(StorageTopics.recordList, () => ({ records: users.map((user) => ({ kind: { case: 'user' as const, value: { ...user, displayName: '', passwordHash: 'x', disabled: user.disabled ?? false } } })), nextId: '' }));
+    storage.handle(StorageTopics.recordList, () => ({
+      records: users.map((user) => ({
+        kind: { case: 'user' as const, value: { ...user, displayName: '', passwordHash: 'x', disabled: user.disabled ?? false } },
+      })),
+      nextId: '',
+    }));
     conversation = bus.client('conversation');
     let replies = 0;
     conversation.handle(ConversationTopics.messageSend, async (request) => {
@@ -79,11 +103,14 @@ describe('aico chat', () => {
     });
     conversation.handle(ConversationTopics.threadsList, (request) => {
       requests.push({ topic: request.topic, payload: { userId: request.payload.userId, limit: request.payload.limit } });
-      return { threads: request.payload.userId === 'ada' ? [THREAD, { ...THREAD, id: 'thread-0', title: '', messageCount: 4 }].slice(0, request.payload.limit) : [] };
+      return {
+        threads: request.payload.userId === 'ada' ? [THREAD, { ...THREAD, id: 'thread-0', title: '', messageCount: 4 }].slice(0, request.payload.limit) : [],
+      };
     });
     conversation.handle(ConversationTopics.threadGet, (request) => {
       requests.push({ topic: request.topic, payload: { userId: request.payload.userId, threadId: request.payload.threadId } });
-      if (request.payload.threadId !== THREAD.id || request.payload.userId !== 'ada') throw new StandInError(ConversationErrorCode.ThreadNotFound, 'You have no such thread.');
+      if (request.payload.threadId !== THREAD.id || request.payload.userId !== 'ada')
+        throw new StandInError(ConversationErrorCode.ThreadNotFound, 'You have no such thread.');
       return { thread: THREAD };
     });
     await Promise.all([storage.connect(), conversation.connect()]);
@@ -115,12 +142,23 @@ describe('aico chat', () => {
     await environment.cleanup();
   });
 
-  const aico = (...args: string[]) => runCli(['node', 'aico', ...args], () => context, (text) => void errors.push(text));
+  const aico = (...args: string[]) =>
+    runCli(
+      ['node', 'aico', ...args],
+      () => context,
+      (text) => void errors.push(text),
+    );
 
   it('prints the reply in sequence order whatever order its deltas arrive in, also when they overtake the answer to the send', async () => {
     script = {
-      before: [{ sequence: 3n, text: 'are you' }, { sequence: 1n, text: 'Hello, ' }],
-      after: [{ sequence: 4n, text: '?' }, { sequence: 2n, text: 'how ' }],
+      before: [
+        { sequence: 3n, text: 'are you' },
+        { sequence: 1n, text: 'Hello, ' },
+      ],
+      after: [
+        { sequence: 4n, text: '?' },
+        { sequence: 2n, text: 'how ' },
+      ],
       complete: { text: 'Hello, how are you?', status: MessageStatus.COMPLETE },
     };
     expect(await aico('chat', '--new', 'hi', 'there')).toBe(ExitCode.Ok);
@@ -132,14 +170,18 @@ describe('aico chat', () => {
   it("leaves out another user's deltas, and fills in from the stored text what never came as a delta", async () => {
     script = {
       before: [],
-      after: [{ sequence: 1n, text: 'Sec', userId: 'bob' }, { sequence: 1n, text: 'One ' }, { sequence: 3n, text: 'three' }],
+      after: [
+        { sequence: 1n, text: 'Sec', userId: 'bob' },
+        { sequence: 1n, text: 'One ' },
+        { sequence: 3n, text: 'three' },
+      ],
       complete: { text: 'One two three', status: MessageStatus.COMPLETE },
     };
     expect(await aico('chat', '--new', 'count')).toBe(ExitCode.Ok);
     expect(written).toBe('One two three\n');
   });
 
-  it('continues the most recent thread by default, and the one named by --thread (after checking it is the user\'s)', async () => {
+  it("continues the most recent thread by default, and the one named by --thread (after checking it is the user's)", async () => {
     script.complete = { text: 'ok', status: MessageStatus.COMPLETE };
     expect(await aico('chat', 'again')).toBe(ExitCode.Ok);
     expect(requests.map((request) => [request.topic, request.payload['threadId'] ?? request.payload['limit']])).toEqual([
@@ -154,7 +196,7 @@ describe('aico chat', () => {
     ]);
   });
 
-  it('exits 66 for a thread that is not the user\'s, sending nothing', async () => {
+  it("exits 66 for a thread that is not the user's, sending nothing", async () => {
     expect(await aico('chat', '--thread', 'someone-elses', 'hi')).toBe(ExitCode.NoInput);
     expect(errors.join('')).toContain('You have no such thread. (CONVERSATION_THREAD_NOT_FOUND)');
     expect(requests.map((request) => request.topic)).toEqual(['conversation.threads.get']);
@@ -170,12 +212,20 @@ describe('aico chat', () => {
     expect(process.exitCode).toBe(INTERRUPTED_EXIT);
     process.exitCode = undefined;
     expect(written).toBe('Once upon a time\n');
-    expect(requests.at(-1)).toEqual({ topic: 'conversation.reply.stop', payload: { userId: 'ada', threadId: 'thread-new', replyId: expect.stringMatching(/^reply-/) } });
+    expect(requests.at(-1)).toEqual({
+      topic: 'conversation.reply.stop',
+      payload: { userId: 'ada', threadId: 'thread-new', replyId: expect.stringMatching(/^reply-/) },
+    });
     expect(progress.join('\n')).toContain('Stopping the reply');
   });
 
   it('exits with the code of a failed reply (no model: 66) and says why', async () => {
-    script.complete = { text: '', status: MessageStatus.FAILED, errorCode: ConversationErrorCode.NoModel, errorMessage: 'No model is installed: "aico models pull" or import one.' };
+    script.complete = {
+      text: '',
+      status: MessageStatus.FAILED,
+      errorCode: ConversationErrorCode.NoModel,
+      errorMessage: 'No model is installed: "aico models pull" or import one.',
+    };
     expect(await aico('chat', '--new', 'hi')).toBe(ExitCode.NoInput);
     expect(errors.join('')).toContain('The reply failed: No model is installed: "aico models pull" or import one. (CONVERSATION_NO_MODEL)');
   });

@@ -42,7 +42,8 @@ export function registerChat(program: Command, context: () => CliContext): void 
     .action(async (words: string[], options: ChatOptions) => {
       if (options.thread !== undefined && options.new) throw new CliError('Use --thread ID or --new, not both.', ExitCode.Usage);
       const timeoutSeconds = Number(options.timeout);
-      if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1) throw new CliError(`--timeout takes a whole number of seconds, not "${options.timeout}".`, ExitCode.Usage);
+      if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1)
+        throw new CliError(`--timeout takes a whole number of seconds, not "${options.timeout}".`, ExitCode.Usage);
       const cli = context();
       const message = words.length > 0 ? words.join(' ') : undefined;
       const interactive = message === undefined && !options.list && process.stdin.isTTY === true;
@@ -78,9 +79,11 @@ export async function chooseUser(bus: BusClient, name: string | undefined): Prom
     return id;
   }
   const users: string[] = [];
-  for await (const record of storage.allRecords(RecordKind.USER)) if (record.kind.case === 'user' && !record.kind.value.disabled) users.push(record.kind.value.username);
+  for await (const record of storage.allRecords(RecordKind.USER))
+    if (record.kind.case === 'user' && !record.kind.value.disabled) users.push(record.kind.value.username);
   if (users.length === 1) return users[0]!.toLowerCase();
-  if (users.length === 0) throw new CliError('There is no user yet: create one with "aico users add NAME --role admin" (or in the browser on first start).', ExitCode.NoInput);
+  if (users.length === 0)
+    throw new CliError('There is no user yet: create one with "aico users add NAME --role admin" (or in the browser on first start).', ExitCode.NoInput);
   throw new CliError(`There are ${users.length} users: choose one with --user NAME (${users.sort().join(', ')}).`, ExitCode.Usage);
 }
 
@@ -112,7 +115,8 @@ function terminalOutput(cli: CliContext): ReplyOutput {
 
 function checkMessage(text: string): void {
   if (text === '') throw new CliError('The message is empty.', ExitCode.Usage);
-  if (text.length > MAX_CONVERSATION_MESSAGE_CHARS) throw new CliError(`A message may have at most ${MAX_CONVERSATION_MESSAGE_CHARS} characters; this one has ${text.length}.`, ExitCode.Usage);
+  if (text.length > MAX_CONVERSATION_MESSAGE_CHARS)
+    throw new CliError(`A message may have at most ${MAX_CONVERSATION_MESSAGE_CHARS} characters; this one has ${text.length}.`, ExitCode.Usage);
 }
 
 /** One message, one reply, then exit: Ctrl-C stops the reply (130), a second one leaves at once. */
@@ -142,7 +146,11 @@ async function answerOnce(cli: CliContext, session: ChatSession, text: string, t
 /** The interactive loop: a prompt, a reply, again; Ctrl-C stops a reply or, at the prompt, leaves; so does Ctrl-D. */
 async function converse(cli: CliContext, session: ChatSession, timeoutMs: number): Promise<number> {
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true, historySize: 100 });
-  cli.progress(session.threadId ? `Continuing thread ${session.threadId} (--new starts another). Ctrl-C stops a reply; Ctrl-D or Ctrl-C at the prompt leaves.` : 'A new thread. Ctrl-C stops a reply; Ctrl-D or Ctrl-C at the prompt leaves.');
+  cli.progress(
+    session.threadId
+      ? `Continuing thread ${session.threadId} (--new starts another). Ctrl-C stops a reply; Ctrl-D or Ctrl-C at the prompt leaves.`
+      : 'A new thread. Ctrl-C stops a reply; Ctrl-D or Ctrl-C at the prompt leaves.',
+  );
   let replying: AbortController | undefined;
   let closed = false;
   rl.on('SIGINT', () => {

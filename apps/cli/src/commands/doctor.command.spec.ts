@@ -33,7 +33,22 @@ class StandInKeychain implements SecretStore {
   }
 }
 
-const CHECKS = ['node', 'keychain', 'master-key', 'plaintext-key', 'data-dir', 'key-files', 'data-files', 'disk-space', 'port:bus-publish', 'port:bus-subscribe', 'port:gateway', 'bus', 'services', 'database'];
+const CHECKS = [
+  'node',
+  'keychain',
+  'master-key',
+  'plaintext-key',
+  'data-dir',
+  'key-files',
+  'data-files',
+  'disk-space',
+  'port:bus-publish',
+  'port:bus-subscribe',
+  'port:gateway',
+  'bus',
+  'services',
+  'database',
+];
 
 describe('aico doctor', () => {
   let environment: ServiceTestEnvironment;
@@ -51,7 +66,13 @@ describe('aico doctor', () => {
     for (const identity of PINGED_SERVICES) {
       const service = bus.client(identity);
       if (identity === 'storage') {
-        service.handle(StorageTopics.databaseCheck, () => ({ ok: true, schemaMigration: '0003_jobs', databaseKeyVersion: 1, sizeBytes: 1_048_576n, walBytes: 0n }));
+        service.handle(StorageTopics.databaseCheck, () => ({
+          ok: true,
+          schemaMigration: '0003_jobs',
+          databaseKeyVersion: 1,
+          sizeBytes: 1_048_576n,
+          walBytes: 0n,
+        }));
       }
       await service.connect();
       services.push(service);
@@ -94,7 +115,11 @@ describe('aico doctor', () => {
 
   async function doctor(...args: string[]): Promise<ExitCode> {
     const program = new Command('aico').exitOverride();
-    registerDoctor(program, () => context, () => doctorEnvironment);
+    registerDoctor(
+      program,
+      () => context,
+      () => doctorEnvironment,
+    );
     try {
       await program.parseAsync(['node', 'aico', 'doctor', ...args]);
       return ExitCode.Ok;

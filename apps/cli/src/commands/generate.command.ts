@@ -139,7 +139,8 @@ function describe(error: RemoteError | BusError): string {
     const how = /\(it ended: ([^;]+);/.exec(error.message)?.[1];
     return `The models app ended${how ? ` (${how})` : ''} in the middle of the generation; the supervisor restarts it: try again in a moment ("aico status" shows it) (${error.code}).`;
   }
-  if (error.code === BusErrorCode.StreamStalled) return `The models service stopped answering (${error.message}). Is aico running with the models app ("aico status")? (${error.code})`;
+  if (error.code === BusErrorCode.StreamStalled)
+    return `The models service stopped answering (${error.message}). Is aico running with the models app ("aico status")? (${error.code})`;
   return `${error.message} (${error.code})`;
 }
 
@@ -168,12 +169,14 @@ function toRequest(prompt: string, options: GenerateOptions) {
 
 function wholeNumber(text: string, flag: string, min: number): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > 0xffffffff) throw new CliError(`${flag} takes a whole number from ${min}, not "${text}".`, ExitCode.Usage);
+  if (!Number.isInteger(value) || value < min || value > 0xffffffff)
+    throw new CliError(`${flag} takes a whole number from ${min}, not "${text}".`, ExitCode.Usage);
   return value;
 }
 
 function decimal(text: string, flag: string, min: number, max: number): number {
   const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || value < min || value > max) throw new CliError(`${flag} takes a number from ${min} to ${max}, not "${text}".`, ExitCode.Usage);
+  if (text.trim() === '' || !Number.isFinite(value) || value < min || value > max)
+    throw new CliError(`${flag} takes a number from ${min} to ${max}, not "${text}".`, ExitCode.Usage);
   return value;
 }

@@ -32,7 +32,17 @@ const TINY = {
   addedAt: timestampFromDate(new Date('2026-03-01T10:00:00Z')),
   usedFor: [ModelPurpose.CHAT],
 };
-const QWEN = { ...TINY, id: 'qwen2.5-1.5b', file: 'qwen2.5-1.5b.gguf', sizeBytes: 1_117_320_736n, architecture: 'qwen2', parameters: 1_543_714_304n, quantization: 'Q4_K_M', contextLength: 32768, usedFor: [] as ModelPurpose[] };
+const QWEN = {
+  ...TINY,
+  id: 'qwen2.5-1.5b',
+  file: 'qwen2.5-1.5b.gguf',
+  sizeBytes: 1_117_320_736n,
+  architecture: 'qwen2',
+  parameters: 1_543_714_304n,
+  quantization: 'Q4_K_M',
+  contextLength: 32768,
+  usedFor: [] as ModelPurpose[],
+};
 
 describe('aico models', () => {
   let environment: ServiceTestEnvironment;
@@ -94,7 +104,12 @@ describe('aico models', () => {
     await environment.cleanup();
   });
 
-  const aico = (...args: string[]) => runCli(['node', 'aico', ...args], () => context, (text) => void errors.push(text));
+  const aico = (...args: string[]) =>
+    runCli(
+      ['node', 'aico', ...args],
+      () => context,
+      (text) => void errors.push(text),
+    );
 
   it('lists the models with their GGUF facts and purposes, and says which files are missing', async () => {
     listing.missingFiles = ['qwen2.5-1.5b'];
@@ -136,18 +151,28 @@ describe('aico models', () => {
   it('says how to get a first model when the catalog is empty', async () => {
     listing.models = [];
     expect(await aico('models', 'list')).toBe(ExitCode.Ok);
-    expect(out).toEqual(['No models yet: "aico models import <file.gguf>", or "aico models pull <https URL | hf:owner/repo/file.gguf>". Models directory: /data/models']);
+    expect(out).toEqual([
+      'No models yet: "aico models import <file.gguf>", or "aico models pull <https URL | hf:owner/repo/file.gguf>". Models directory: /data/models',
+    ]);
   });
 
-  it('imports a file by its absolute path (the service does not know this shell\'s directory)', async () => {
+  it("imports a file by its absolute path (the service does not know this shell's directory)", async () => {
     expect(await aico('models', 'import', 'downloads/tiny.gguf', '--name', 'mine', '--sha256', 'b'.repeat(64))).toBe(ExitCode.Ok);
-    expect(received).toEqual([{ topic: 'models.catalog.import', payload: { path: join(process.cwd(), 'downloads/tiny.gguf'), name: 'mine', sha256: 'b'.repeat(64) }, source: 'cli' }]);
-    expect(out).toEqual([`Imported mine (llama, 128K parameters, F32, context 1024, chat template), 508.8 KiB, sha256 ${'a'.repeat(64)}.`, 'It is used for chat.']);
+    expect(received).toEqual([
+      { topic: 'models.catalog.import', payload: { path: join(process.cwd(), 'downloads/tiny.gguf'), name: 'mine', sha256: 'b'.repeat(64) }, source: 'cli' },
+    ]);
+    expect(out).toEqual([
+      `Imported mine (llama, 128K parameters, F32, context 1024, chat template), 508.8 KiB, sha256 ${'a'.repeat(64)}.`,
+      'It is used for chat.',
+    ]);
   });
 
   it('pulls a model, saying so on stderr, with a long deadline by default', async () => {
     expect(await aico('models', 'pull', 'hf:Qwen/Qwen2.5-1.5B-Instruct-GGUF/qwen2.5-1.5b-instruct-q4_k_m.gguf', '--sha256', 'c'.repeat(64))).toBe(ExitCode.Ok);
-    expect(received[0]).toMatchObject({ topic: 'models.catalog.pull', payload: { source: 'hf:Qwen/Qwen2.5-1.5B-Instruct-GGUF/qwen2.5-1.5b-instruct-q4_k_m.gguf', sha256: 'c'.repeat(64), name: '' } });
+    expect(received[0]).toMatchObject({
+      topic: 'models.catalog.pull',
+      payload: { source: 'hf:Qwen/Qwen2.5-1.5B-Instruct-GGUF/qwen2.5-1.5b-instruct-q4_k_m.gguf', sha256: 'c'.repeat(64), name: '' },
+    });
     expect(received[0]!.payload['timeoutMs']).toBeGreaterThan(11 * 3_600_000);
     expect(progress).toEqual(['Pulling hf:Qwen/Qwen2.5-1.5B-Instruct-GGUF/qwen2.5-1.5b-instruct-q4_k_m.gguf…']);
     expect(out[0]).toMatch(/^Pulled qwen2\.5-1\.5b \(qwen2, 1\.5B parameters, Q4_K_M, context 32768, chat template\), 1\.04 GiB/);
@@ -185,7 +210,7 @@ describe('aico models', () => {
     [ModelsErrorCode.InvalidArgument, ExitCode.Usage],
     [ModelsErrorCode.DiskFull, ExitCode.IoError],
     [ModelsErrorCode.UnknownModel, ExitCode.NoInput],
-  ])('prints the service\'s refusal %s and exits %d', async (code, exit) => {
+  ])("prints the service's refusal %s and exits %d", async (code, exit) => {
     refusal = new StandInError(code, `refused: ${code}`);
     expect(await aico('models', 'import', '/tmp/x.gguf')).toBe(exit);
     expect(errors.join('')).toBe(`aico: refused: ${code} (${code})\n`);

@@ -40,7 +40,9 @@ export function registerModels(program: Command, context: () => CliContext): voi
       const cli = context();
       // The service does not know this shell's working directory.
       const path = resolve(file);
-      const { model } = await withModels(cli, (bus) => bus.request(ModelsTopics.catalogImport, { path, name: options.name ?? '', sha256: options.sha256 ?? '' }, { timeoutMs: IMPORT_TIMEOUT_MS }));
+      const { model } = await withModels(cli, (bus) =>
+        bus.request(ModelsTopics.catalogImport, { path, name: options.name ?? '', sha256: options.sha256 ?? '' }, { timeoutMs: IMPORT_TIMEOUT_MS }),
+      );
       report(cli, 'Imported', model!);
     });
 
@@ -83,7 +85,9 @@ async function listModels(cli: CliContext, options: { json?: boolean }): Promise
     return;
   }
   if (listing.models.length === 0) {
-    cli.out(`No models yet: "aico models import <file.gguf>", or "aico models pull <https URL | hf:owner/repo/file.gguf>". Models directory: ${listing.modelsDir}`);
+    cli.out(
+      `No models yet: "aico models import <file.gguf>", or "aico models pull <https URL | hf:owner/repo/file.gguf>". Models directory: ${listing.modelsDir}`,
+    );
     return;
   }
   table(
@@ -113,7 +117,8 @@ interface PullOptions {
 /** `aico models pull`: streams the service's progress to stderr; Ctrl-C stops the download (kept for a resume). */
 async function pullModel(cli: CliContext, source: string, options: PullOptions): Promise<void> {
   const minutes = Number(options.timeout);
-  if (!Number.isInteger(minutes) || minutes < 1 || minutes > 30 * 24 * 60) throw new CliError(`--timeout takes a whole number of minutes (1 to 43200), not "${options.timeout}".`, ExitCode.Usage);
+  if (!Number.isInteger(minutes) || minutes < 1 || minutes > 30 * 24 * 60)
+    throw new CliError(`--timeout takes a whole number of minutes (1 to 43200), not "${options.timeout}".`, ExitCode.Usage);
   cli.progress(`Pulling ${source}${options.sha256 ? '' : ' (no --sha256 given: the file is checked as a GGUF model only)'}…`);
   const interrupted = new AbortController();
   const onInterrupt = () => interrupted.abort();
@@ -174,7 +179,13 @@ async function assertModelsAnswers(bus: BusClient): Promise<void> {
 }
 
 function report(cli: CliContext, verb: string, model: CatalogModel): void {
-  const facts = [model.architecture, `${formatCount(model.parameters)} parameters`, model.quantization, model.contextLength > 0 ? `context ${model.contextLength}` : '', model.hasChatTemplate ? 'chat template' : 'no chat template']
+  const facts = [
+    model.architecture,
+    `${formatCount(model.parameters)} parameters`,
+    model.quantization,
+    model.contextLength > 0 ? `context ${model.contextLength}` : '',
+    model.hasChatTemplate ? 'chat template' : 'no chat template',
+  ]
     .filter(Boolean)
     .join(', ');
   cli.out(`${verb} ${model.id} (${facts}), ${formatBytes(Number(model.sizeBytes))}, sha256 ${model.sha256}.`);
@@ -201,7 +212,12 @@ function purposeName(purpose: ModelPurpose): string {
 /** 127808 → 128K, 1543714304 → 1.5B. */
 export function formatCount(count: bigint): string {
   const value = Number(count);
-  for (const [unit, size] of [['T', 1e12], ['B', 1e9], ['M', 1e6], ['K', 1e3]] as const) {
+  for (const [unit, size] of [
+    ['T', 1e12],
+    ['B', 1e9],
+    ['M', 1e6],
+    ['K', 1e3],
+  ] as const) {
     if (value >= size) return `${(value / size).toFixed(value >= size * 10 ? 0 : 1)}${unit}`;
   }
   return String(value);
@@ -230,5 +246,11 @@ function modelJson(model: CatalogModel, fileMissing: boolean) {
 
 function table(cli: CliContext, header: string[], rows: string[][]): void {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  for (const row of [header, ...rows]) cli.out(row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ').trimEnd());
+  for (const row of [header, ...rows])
+    cli.out(
+      row
+        .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!)))
+        .join('  ')
+        .trimEnd(),
+    );
 }

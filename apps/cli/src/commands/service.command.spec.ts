@@ -90,7 +90,11 @@ describe('aico service', () => {
   /** Runs `aico service ...` the way runCli does (same exit-code mapping), with the stand-in host. */
   async function aico(args: string[], machine: ServiceHost, cli: CliContext = context()): Promise<ExitCode> {
     const program = new Command('aico').exitOverride().configureOutput({ writeErr: (text) => void errors.push(text), writeOut: (text) => void out.push(text) });
-    registerService(program, () => cli, () => machine);
+    registerService(
+      program,
+      () => cli,
+      () => machine,
+    );
     try {
       await program.parseAsync(['node', 'aico', 'service', ...args]);
       return ExitCode.Ok;
@@ -105,13 +109,26 @@ describe('aico service', () => {
   const unitPath = () => join(home, '.config', 'systemd', 'user', 'aico.service');
   const plistPath = () => join(home, 'Library', 'LaunchAgents', 'dev.aico.supervisor.plist');
   const expectedUnit = (overrides: { nodePath?: string } = {}) =>
-    renderSystemdUnit(describeService({ platform: 'linux', nodePath: overrides.nodePath ?? process.execPath, entryPoint: supervisor, dataDir, masterKeyFile: keyFile, homeDir: home }));
+    renderSystemdUnit(
+      describeService({
+        platform: 'linux',
+        nodePath: overrides.nodePath ?? process.execPath,
+        entryPoint: supervisor,
+        dataDir,
+        masterKeyFile: keyFile,
+        homeDir: home,
+      }),
+    );
 
   describe('on Linux (systemd)', () => {
     const running = () => ok('running\n');
 
     it('writes the unit, reloads systemd and enables and starts it', async () => {
-      const runner = new FakeRunner({ 'systemctl --user is-system-running': running(), 'systemctl --user daemon-reload': ok(), 'systemctl --user enable --now aico.service': ok() });
+      const runner = new FakeRunner({
+        'systemctl --user is-system-running': running(),
+        'systemctl --user daemon-reload': ok(),
+        'systemctl --user enable --now aico.service': ok(),
+      });
       expect(await aico(['install'], host(runner))).toBe(ExitCode.Ok);
       expect(runner.calls).toEqual(['systemctl --user is-system-running', 'systemctl --user daemon-reload', 'systemctl --user enable --now aico.service']);
       expect(await readFile(unitPath(), 'utf8')).toBe(expectedUnit());
@@ -141,12 +158,20 @@ describe('aico service', () => {
       await writeFile(otherNode, '');
       const changed = new FakeRunner(script());
       expect(await aico(['install', '--node', otherNode], host(changed))).toBe(ExitCode.Ok);
-      expect(changed.calls.slice(1)).toEqual(['systemctl --user daemon-reload', 'systemctl --user enable aico.service', 'systemctl --user restart aico.service']);
+      expect(changed.calls.slice(1)).toEqual([
+        'systemctl --user daemon-reload',
+        'systemctl --user enable aico.service',
+        'systemctl --user restart aico.service',
+      ]);
       expect(await readFile(unitPath(), 'utf8')).toBe(expectedUnit({ nodePath: otherNode }));
     });
 
     it('with --no-start only enables the unit', async () => {
-      const runner = new FakeRunner({ 'systemctl --user is-system-running': running(), 'systemctl --user daemon-reload': ok(), 'systemctl --user enable aico.service': ok() });
+      const runner = new FakeRunner({
+        'systemctl --user is-system-running': running(),
+        'systemctl --user daemon-reload': ok(),
+        'systemctl --user enable aico.service': ok(),
+      });
       expect(await aico(['install', '--no-start'], host(runner))).toBe(ExitCode.Ok);
       expect(runner.calls.at(-1)).toBe('systemctl --user enable aico.service');
       expect(out.join('\n')).toContain('starts at your next login');
@@ -155,7 +180,9 @@ describe('aico service', () => {
     it('says how to run aico without a service when systemctl is missing (69), and writes nothing', async () => {
       const runner = new FakeRunner({ 'systemctl --user is-system-running': missing });
       expect(await aico(['install'], host(runner))).toBe(ExitCode.Unavailable);
-      expect(errors.join('')).toContain('systemctl is not installed, so aico cannot be a systemd service here. Run it in the foreground instead: AICO_PROFILE=production');
+      expect(errors.join('')).toContain(
+        'systemctl is not installed, so aico cannot be a systemd service here. Run it in the foreground instead: AICO_PROFILE=production',
+      );
       expect(errors.join('')).toContain(supervisor);
       expect(existsSync(unitPath())).toBe(false);
     });
@@ -220,7 +247,10 @@ describe('aico service', () => {
     it('keeps the unit when it cannot be stopped (1), and says so when there is nothing to uninstall (0)', async () => {
       await mkdir(join(unitPath(), '..'), { recursive: true });
       await writeFile(unitPath(), expectedUnit());
-      const refusing = new FakeRunner({ 'systemctl --user is-system-running': running(), 'systemctl --user disable --now aico.service': failed(1, 'Access denied') });
+      const refusing = new FakeRunner({
+        'systemctl --user is-system-running': running(),
+        'systemctl --user disable --now aico.service': failed(1, 'Access denied'),
+      });
       expect(await aico(['uninstall'], host(refusing))).toBe(ExitCode.Failure);
       expect(existsSync(unitPath())).toBe(true);
 
@@ -246,11 +276,15 @@ describe('aico service', () => {
       ]);
       out = [];
       expect(await aico(['status', '--json'], host(runner))).toBe(ExitCode.Ok);
-      expect(JSON.parse(out.join('\n'))).toEqual(expect.objectContaining({ platform: 'linux', installed: true, running: true, state: expect.objectContaining({ MainPID: '4242' }) }));
+      expect(JSON.parse(out.join('\n'))).toEqual(
+        expect.objectContaining({ platform: 'linux', installed: true, running: true, state: expect.objectContaining({ MainPID: '4242' }) }),
+      );
     });
 
     it('prints what it knows and exits 69 when systemctl cannot be asked', async () => {
-      const runner = new FakeRunner({ 'systemctl --user show aico.service --property=LoadState,ActiveState,SubState,UnitFileState,MainPID,NRestarts,ExecMainStatus': missing });
+      const runner = new FakeRunner({
+        'systemctl --user show aico.service --property=LoadState,ActiveState,SubState,UnitFileState,MainPID,NRestarts,ExecMainStatus': missing,
+      });
       expect(await aico(['status'], host(runner))).toBe(ExitCode.Unavailable);
       expect(out).toContain(`installed  no (no ${unitPath()})`);
       expect(out).toContain('state      unknown: systemctl is not installed');
@@ -261,7 +295,11 @@ describe('aico service', () => {
     const target = 'gui/501/dev.aico.supervisor';
 
     it('writes the agent, makes its log directory and bootstraps it into the login domain', async () => {
-      const runner = new FakeRunner({ [`launchctl print ${target}`]: failed(113, `Could not find service "dev.aico.supervisor" in domain for user gui: 501`), [`launchctl enable ${target}`]: ok(), [`launchctl bootstrap gui/501 ${plistPath()}`]: ok() });
+      const runner = new FakeRunner({
+        [`launchctl print ${target}`]: failed(113, `Could not find service "dev.aico.supervisor" in domain for user gui: 501`),
+        [`launchctl enable ${target}`]: ok(),
+        [`launchctl bootstrap gui/501 ${plistPath()}`]: ok(),
+      });
       expect(await aico(['install'], host(runner, 'darwin'))).toBe(ExitCode.Ok);
       expect(runner.calls).toEqual([`launchctl print ${target}`, `launchctl enable ${target}`, `launchctl bootstrap gui/501 ${plistPath()}`]);
       const plist = parsePlist(await readFile(plistPath(), 'utf8')) as Record<string, unknown>;
@@ -272,9 +310,19 @@ describe('aico service', () => {
     it('reloads a loaded agent whose definition changed, and leaves an unchanged one alone', async () => {
       await mkdir(join(plistPath(), '..'), { recursive: true });
       await writeFile(plistPath(), 'an older definition');
-      const reload = new FakeRunner({ [`launchctl print ${target}`]: ok(LAUNCHCTL_PRINT), [`launchctl bootout ${target}`]: ok(), [`launchctl enable ${target}`]: ok(), [`launchctl bootstrap gui/501 ${plistPath()}`]: ok() });
+      const reload = new FakeRunner({
+        [`launchctl print ${target}`]: ok(LAUNCHCTL_PRINT),
+        [`launchctl bootout ${target}`]: ok(),
+        [`launchctl enable ${target}`]: ok(),
+        [`launchctl bootstrap gui/501 ${plistPath()}`]: ok(),
+      });
       expect(await aico(['install'], host(reload, 'darwin'))).toBe(ExitCode.Ok);
-      expect(reload.calls).toEqual([`launchctl print ${target}`, `launchctl bootout ${target}`, `launchctl enable ${target}`, `launchctl bootstrap gui/501 ${plistPath()}`]);
+      expect(reload.calls).toEqual([
+        `launchctl print ${target}`,
+        `launchctl bootout ${target}`,
+        `launchctl enable ${target}`,
+        `launchctl bootstrap gui/501 ${plistPath()}`,
+      ]);
 
       const unchanged = new FakeRunner({ [`launchctl print ${target}`]: ok(LAUNCHCTL_PRINT) });
       expect(await aico(['install'], host(unchanged, 'darwin'))).toBe(ExitCode.Ok);
@@ -291,10 +339,15 @@ describe('aico service', () => {
 
     it('uninstalls: boots the agent out and removes it; reports its state from launchctl print', async () => {
       await mkdir(join(plistPath(), '..'), { recursive: true });
-      await writeFile(plistPath(), renderLaunchdPlist(describeService({ platform: 'darwin', nodePath: process.execPath, entryPoint: supervisor, dataDir, homeDir: home })));
+      await writeFile(
+        plistPath(),
+        renderLaunchdPlist(describeService({ platform: 'darwin', nodePath: process.execPath, entryPoint: supervisor, dataDir, homeDir: home })),
+      );
       const status = new FakeRunner({ [`launchctl print ${target}`]: ok(LAUNCHCTL_PRINT) });
       expect(await aico(['status', '--json'], host(status, 'darwin'))).toBe(ExitCode.Ok);
-      expect(JSON.parse(out.join('\n'))).toEqual(expect.objectContaining({ installed: true, running: true, state: { state: 'running', runs: '2', pid: '4242', 'last exit code': '1' } }));
+      expect(JSON.parse(out.join('\n'))).toEqual(
+        expect.objectContaining({ installed: true, running: true, state: { state: 'running', runs: '2', pid: '4242', 'last exit code': '1' } }),
+      );
 
       const runner = new FakeRunner({ [`launchctl print ${target}`]: ok(LAUNCHCTL_PRINT), [`launchctl bootout ${target}`]: ok() });
       expect(await aico(['uninstall'], host(runner, 'darwin'))).toBe(ExitCode.Ok);
@@ -309,7 +362,9 @@ describe('aico service', () => {
       const runner = new FakeRunner({ 'sc.exe query aico': [ok(query), ok(query)] });
       const windows = context({ AICO_DATA_DIR: 'C:\\Users\\Ada\\AppData\\Roaming\\aico', AICO_MASTER_KEY_FILE: keyFile });
       expect(await aico(['status', '--json'], host(runner, 'win32'), windows)).toBe(ExitCode.Ok);
-      expect(JSON.parse(out.join('\n'))).toEqual(expect.objectContaining({ running: true, state: expect.objectContaining({ SERVICE_NAME: 'aico', STATE: '4  RUNNING' }) }));
+      expect(JSON.parse(out.join('\n'))).toEqual(
+        expect.objectContaining({ running: true, state: expect.objectContaining({ SERVICE_NAME: 'aico', STATE: '4  RUNNING' }) }),
+      );
       expect(await aico(['uninstall'], host(runner, 'win32'), windows)).toBe(ExitCode.Failure);
       expect(errors.join('')).toContain('C:\\Users\\Ada\\AppData\\Roaming\\aico\\service\\uninstall-aico-service.cmd');
     });
@@ -318,9 +373,22 @@ describe('aico service', () => {
   describe('--print', () => {
     it("prints another platform's files without touching this machine", async () => {
       const runner = new FakeRunner({});
-      const args = ['install', '--print', '--platform', 'darwin', '--node', '/opt/homebrew/bin/node', '--supervisor', '/Users/ada/aico/main.js', '--data-dir', '/Users/ada/aico-data'];
+      const args = [
+        'install',
+        '--print',
+        '--platform',
+        'darwin',
+        '--node',
+        '/opt/homebrew/bin/node',
+        '--supervisor',
+        '/Users/ada/aico/main.js',
+        '--data-dir',
+        '/Users/ada/aico-data',
+      ];
       expect(await aico(args, host(runner))).toBe(ExitCode.Ok);
-      expect(parsePlist(out.join('\n'))).toEqual(expect.objectContaining({ ProgramArguments: ['/opt/homebrew/bin/node', '/Users/ada/aico/main.js'], WorkingDirectory: '/Users/ada/aico-data' }));
+      expect(parsePlist(out.join('\n'))).toEqual(
+        expect.objectContaining({ ProgramArguments: ['/opt/homebrew/bin/node', '/Users/ada/aico/main.js'], WorkingDirectory: '/Users/ada/aico-data' }),
+      );
       expect(runner.calls).toEqual([]);
       expect(existsSync(plistPath())).toBe(false);
       expect(existsSync(dataDir)).toBe(false);
@@ -329,7 +397,11 @@ describe('aico service', () => {
     it('prints the three Windows files under headers, and warns when paths are this machine', async () => {
       const runner = new FakeRunner({});
       expect(await aico(['install', '--print', '--platform', 'win32', '--data-dir', 'D:\\aico'], host(runner))).toBe(ExitCode.Ok);
-      expect(out.filter((line) => line.startsWith('==> '))).toEqual(['==> D:\\aico\\service\\aico-service.xml <==', '==> D:\\aico\\service\\install-aico-service.cmd <==', '==> D:\\aico\\service\\uninstall-aico-service.cmd <==']);
+      expect(out.filter((line) => line.startsWith('==> '))).toEqual([
+        '==> D:\\aico\\service\\aico-service.xml <==',
+        '==> D:\\aico\\service\\install-aico-service.cmd <==',
+        '==> D:\\aico\\service\\uninstall-aico-service.cmd <==',
+      ]);
       expect(progress.join('\n')).toContain("are this linux machine's");
     });
 
@@ -344,7 +416,11 @@ describe('aico service', () => {
   it('is part of the aico command tree, and --print runs through runCli', async () => {
     expect(createProgram(() => context()).commands.map((command) => command.name())).toContain('service');
     const cli = context();
-    const code = await runCli(['node', 'aico', 'service', 'install', '--print', '--platform', 'linux', '--supervisor', supervisor], () => cli, (text) => void errors.push(text));
+    const code = await runCli(
+      ['node', 'aico', 'service', 'install', '--print', '--platform', 'linux', '--supervisor', supervisor],
+      () => cli,
+      (text) => void errors.push(text),
+    );
     expect(code).toBe(ExitCode.Ok);
     expect(out.join('\n')).toContain(`ExecStart="${process.execPath}" "${supervisor}"`);
   });

@@ -52,7 +52,7 @@ export function managerFor(platform: ServicePlatform, host: ServiceHost, dataDir
 }
 
 export function registerService(program: Command, context: () => CliContext, host: () => ServiceHost = systemServiceHost): void {
-  const service = program.command('service').description("run aico as a service of your user: started at login, restarted after a crash");
+  const service = program.command('service').description('run aico as a service of your user: started at login, restarted after a crash');
 
   service
     .command('install')
@@ -63,7 +63,7 @@ export function registerService(program: Command, context: () => CliContext, hos
     .option('--supervisor <main.js>', "the supervisor's built main.js (default: the one beside this CLI's build)")
     .option('--node <path>', 'the node executable the service runs (default: the one running this command)')
     .option('--data-dir <dir>', "the service's data directory (default: this command's, from AICO_DATA_DIR or the platform's)")
-    .option('--master-key-file <file>', "a 0600 master key file for the service (default: AICO_MASTER_KEY_FILE, if set); without one it reads the OS keychain")
+    .option('--master-key-file <file>', 'a 0600 master key file for the service (default: AICO_MASTER_KEY_FILE, if set); without one it reads the OS keychain')
     .action((options: InstallCommandOptions) =>
       mapErrors(async () => {
         const cli = context();
@@ -155,20 +155,28 @@ function targetPlatform(options: InstallCommandOptions, machine: ServiceHost): S
     throw new ServiceError(ServiceErrorCode.WrongPlatform, `--platform takes ${SERVICE_PLATFORMS.join(', ')}, not "${options.platform}".`);
   }
   if (options.platform !== machine.platform && !options.print) {
-    throw new ServiceError(ServiceErrorCode.WrongPlatform, `This machine is ${machine.platform}; files for ${options.platform} can only be printed: add --print.`);
+    throw new ServiceError(
+      ServiceErrorCode.WrongPlatform,
+      `This machine is ${machine.platform}; files for ${options.platform} can only be printed: add --print.`,
+    );
   }
   return options.platform;
 }
 
 async function assertRunnable(definition: ServiceDefinition): Promise<void> {
-  const isFile = (path: string) => stat(path).then((info) => info.isFile(), () => false);
+  const isFile = (path: string) =>
+    stat(path).then(
+      (info) => info.isFile(),
+      () => false,
+    );
   if (!(await isFile(definition.entryPoint))) {
     throw new ServiceError(
       ServiceErrorCode.SupervisorNotBuilt,
       `The supervisor is not built: ${definition.entryPoint} does not exist. Build it ("npx nx build supervisor", or "npm run build"), or name its main.js with --supervisor.`,
     );
   }
-  if (!(await isFile(definition.nodePath))) throw new ServiceError(ServiceErrorCode.InvalidDefinition, `The node executable ${definition.nodePath} does not exist; name one with --node.`);
+  if (!(await isFile(definition.nodePath)))
+    throw new ServiceError(ServiceErrorCode.InvalidDefinition, `The node executable ${definition.nodePath} does not exist; name one with --node.`);
 }
 
 /**
@@ -189,7 +197,13 @@ function printStatus(cli: CliContext, status: ServiceStatus): void {
   row('installed', status.installed ? `yes (${status.files.join(', ')})` : `no (no ${status.files[0]})`);
   if (status.state === undefined) row('state', `unknown: ${status.unavailable ?? 'the service manager did not answer'}`);
   else if (Object.keys(status.state).length === 0) row('state', 'not registered');
-  else row('state', Object.entries(status.state).map(([key, value]) => `${key}=${value}`).join(' '));
+  else
+    row(
+      'state',
+      Object.entries(status.state)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(' '),
+    );
   row('running', status.running ? 'yes' : 'no');
   row('logs', status.logs);
 }

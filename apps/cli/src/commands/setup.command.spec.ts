@@ -33,7 +33,11 @@ class StandInKeychain implements SecretStore {
   }
 }
 
-const exists = (path: string) => access(path).then(() => true, () => false);
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 describe('aico setup and unlock with a development key in the data directory', () => {
   let dataDir: string;
@@ -44,7 +48,12 @@ describe('aico setup and unlock with a development key in the data directory', (
   let out: string[];
   let errors: string[];
 
-  const aico = (...args: string[]) => runCli(['node', 'aico', ...args, '--password-file', passwordFile], () => context, (text) => void errors.push(text));
+  const aico = (...args: string[]) =>
+    runCli(
+      ['node', 'aico', ...args, '--password-file', passwordFile],
+      () => context,
+      (text) => void errors.push(text),
+    );
 
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'aico-setup-'));
@@ -55,7 +64,12 @@ describe('aico setup and unlock with a development key in the data directory', (
     const { config } = loadConfig({ schema: baseConfigSchema, env: { AICO_DATA_DIR: dataDir, AICO_PROFILE: 'development' } });
     out = [];
     errors = [];
-    context = { config, keyManager: new KeyManager({ dataDir, secretStore: keychain, kdfCost: KDF }), out: (line) => out.push(line), progress: () => undefined };
+    context = {
+      config,
+      keyManager: new KeyManager({ dataDir, secretStore: keychain, kdfCost: KDF }),
+      out: (line) => out.push(line),
+      progress: () => undefined,
+    };
   });
   afterEach(() => rm(dataDir, { recursive: true, force: true }));
 
@@ -68,7 +82,9 @@ describe('aico setup and unlock with a development key in the data directory', (
     expect(await aico('setup')).toBe(ExitCode.Ok);
     expect(await exists(devKeyPath)).toBe(false);
     expect((await readFile(peek)).every((byte) => byte === 0)).toBe(true);
-    expect(out).toContain(`Removed the plaintext development key ${devKeyPath} (overwritten, then deleted): the master key is in the vault and the OS keychain.`);
+    expect(out).toContain(
+      `Removed the plaintext development key ${devKeyPath} (overwritten, then deleted): the master key is in the vault and the OS keychain.`,
+    );
     expect(keychain.entries.get(keychainAccount(dataDir))).toBe(developmentKey.toString('hex'));
     const unlocked = await context.keyManager.unlock(PASSWORD);
     expect(unlocked.withMasterKey((key) => key.equals(developmentKey))).toBe(true);
@@ -81,14 +97,21 @@ describe('aico setup and unlock with a development key in the data directory', (
     await writeFile(devKeyPath, `${developmentKey}\n`, { mode: 0o600 });
     expect(await aico('setup')).toBe(ExitCode.Ok);
     expect(await readFile(devKeyPath, 'utf8')).toBe(`${developmentKey}\n`);
-    expect(out.at(-1)).toMatch(new RegExp(`^The development key ${devKeyPath} stays: without the OS keychain .* Run "aico unlock": once the master key is in the OS keychain it removes the file\\.`));
+    expect(out.at(-1)).toMatch(
+      new RegExp(
+        `^The development key ${devKeyPath} stays: without the OS keychain .* Run "aico unlock": once the master key is in the OS keychain it removes the file\\.`,
+      ),
+    );
 
     // Later the keychain works: unlock puts the key there and removes the file that holds the same key.
     keychain.reachable = true;
     out = [];
     expect(await aico('unlock')).toBe(ExitCode.Ok);
     expect(await exists(devKeyPath)).toBe(false);
-    expect(out).toEqual(['Unlocked: the master key is in the OS keychain; services start without a password.', expect.stringMatching(/^Removed the plaintext development key/)]);
+    expect(out).toEqual([
+      'Unlocked: the master key is in the OS keychain; services start without a password.',
+      expect.stringMatching(/^Removed the plaintext development key/),
+    ]);
   });
 
   it('unlock leaves a development key that holds another key than the vault (data may be encrypted under it)', async () => {
@@ -98,6 +121,8 @@ describe('aico setup and unlock with a development key in the data directory', (
     out = [];
     expect(await aico('unlock')).toBe(ExitCode.Ok);
     expect(await readFile(devKeyPath, 'utf8')).toBe(otherKey);
-    expect(out.at(-1)).toBe(`Left ${devKeyPath} in place: it holds another key than the vault, and data that services wrote with it can only be read with it. "aico doctor" fails while it is there.`);
+    expect(out.at(-1)).toBe(
+      `Left ${devKeyPath} in place: it holds another key than the vault, and data that services wrote with it can only be read with it. "aico doctor" fails while it is there.`,
+    );
   });
 });

@@ -46,7 +46,10 @@ describe('aico start / stop with apps left running without a supervisor', () => 
 
   async function aico(args: string[], options: { supervisorScript?: string; orphanTimings?: StopTimings } = {}): Promise<ExitCode> {
     const program = new Command('aico').exitOverride();
-    registerStartStop(program, () => context, { supervisorScript: options.supervisorScript ?? join(dir, 'no-supervisor.js'), orphanTimings: options.orphanTimings ?? DEFAULT_STOP_TIMINGS });
+    registerStartStop(program, () => context, {
+      supervisorScript: options.supervisorScript ?? join(dir, 'no-supervisor.js'),
+      orphanTimings: options.orphanTimings ?? DEFAULT_STOP_TIMINGS,
+    });
     try {
       await program.parseAsync(['node', 'aico', ...args]);
       return ExitCode.Ok;
@@ -80,7 +83,9 @@ describe('aico start / stop with apps left running without a supervisor', () => 
     expect(await aico(['stop'])).toBe(ExitCode.Ok);
     expect(await bus.exited).toBe('SIGTERM');
     expect(await keys.exited).toBe('SIGTERM');
-    expect(progress[0]).toBe(`The supervisor is not running: aico apps are running without their supervisor: bus (pid ${bus.child.pid}), keys (pid ${keys.child.pid}). Stopping them (SIGTERM, then SIGKILL after 60 s) ...`);
+    expect(progress[0]).toBe(
+      `The supervisor is not running: aico apps are running without their supervisor: bus (pid ${bus.child.pid}), keys (pid ${keys.child.pid}). Stopping them (SIGTERM, then SIGKILL after 60 s) ...`,
+    );
     expect(out).toEqual(['aico stopped: 2 apps had been left running without a supervisor.']);
     expect(await readdir(join(dataDir, 'run'))).toEqual([]);
     expect(await aico(['stop'])).toBe(ExitCode.Ok);
@@ -117,7 +122,10 @@ describe('aico start / stop with apps left running without a supervisor', () => 
     // A stand-in supervisor that reports whether the orphan was still alive when it started, and ends.
     const supervisor = join(dir, 'supervisor.stand-in.js');
     const report = join(dir, 'supervisor-saw.json');
-    await writeFile(supervisor, `let alive = true; try { process.kill(${monitor.child.pid}, 0); } catch { alive = false; }\nrequire('node:fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify({ alive }));\n`);
+    await writeFile(
+      supervisor,
+      `let alive = true; try { process.kill(${monitor.child.pid}, 0); } catch { alive = false; }\nrequire('node:fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify({ alive }));\n`,
+    );
 
     expect(await aico(['start'], { supervisorScript: supervisor })).toBe(ExitCode.Ok);
     expect(await monitor.exited).toBe('SIGTERM');

@@ -31,13 +31,18 @@ export interface StartStopOptions {
 async function stopOrphanedApps(cli: CliContext, timings: StopTimings, when: string): Promise<number> {
   const orphans = await findAppProcesses(cli.config.dataDir);
   if (orphans.length === 0) return 0;
-  cli.progress(`${when}: aico apps are running without their supervisor: ${describeApps(orphans)}. Stopping them (SIGTERM, then SIGKILL after ${timings.graceMs / 1000} s) ...`);
+  cli.progress(
+    `${when}: aico apps are running without their supervisor: ${describeApps(orphans)}. Stopping them (SIGTERM, then SIGKILL after ${timings.graceMs / 1000} s) ...`,
+  );
   const results = await stopAppProcesses(cli.config.dataDir, orphans, timings);
   const killed = results.filter((result) => result.outcome === 'killed').map((result) => result.entry);
   const survived = results.filter((result) => result.outcome === 'survived').map((result) => result.entry);
   if (killed.length > 0) cli.progress(`Killed (they did not stop within ${timings.graceMs / 1000} s): ${describeApps(killed)}.`);
   if (survived.length > 0) {
-    throw new CliError(`These aico apps are still running after SIGKILL: ${describeApps(survived)}. Check them with "ps -p ${survived.map((entry) => entry.pid).join(',')}".`, ExitCode.Failure);
+    throw new CliError(
+      `These aico apps are still running after SIGKILL: ${describeApps(survived)}. Check them with "ps -p ${survived.map((entry) => entry.pid).join(',')}".`,
+      ExitCode.Failure,
+    );
   }
   return results.length;
 }
@@ -53,7 +58,8 @@ export function registerStartStop(program: Command, context: () => CliContext, o
       const cli = context();
       const running = await runningSupervisor(cli.config.dataDir, supervisorScript);
       if (running) throw new CliError(`aico is already running for ${cli.config.dataDir} (supervisor pid ${running.pid}).`, ExitCode.TryLater);
-      if (!existsSync(supervisorScript)) throw new CliError(`The supervisor is not built (${supervisorScript}): run "npm start" or "npx nx run-many -t build".`, ExitCode.Unavailable);
+      if (!existsSync(supervisorScript))
+        throw new CliError(`The supervisor is not built (${supervisorScript}): run "npm start" or "npx nx run-many -t build".`, ExitCode.Unavailable);
       const cleaned = await stopOrphanedApps(cli, orphanTimings, 'Before starting');
       if (cleaned > 0) cli.progress(`Cleaned up ${cleaned} aico app${cleaned === 1 ? '' : 's'} left running without a supervisor.`);
       if (startOptions.detach) return startDetached(cli, supervisorScript);
@@ -89,7 +95,11 @@ export function registerStartStop(program: Command, context: () => CliContext, o
         cli.progress(`Stopping aico (supervisor pid ${running.pid}) ...`);
         const deadline = Date.now() + STOP_TIMEOUT_MS;
         while (isRunning(running)) {
-          if (Date.now() > deadline) throw new CliError(`The supervisor (pid ${running.pid}) did not stop within ${STOP_TIMEOUT_MS / 1000} s; see ${join(cli.config.dataDir, 'logs')}.`, ExitCode.Failure);
+          if (Date.now() > deadline)
+            throw new CliError(
+              `The supervisor (pid ${running.pid}) did not stop within ${STOP_TIMEOUT_MS / 1000} s; see ${join(cli.config.dataDir, 'logs')}.`,
+              ExitCode.Failure,
+            );
           await sleep(100);
         }
         await waitUntilReaped([running.pid], orphanTimings);
@@ -97,7 +107,8 @@ export function registerStartStop(program: Command, context: () => CliContext, o
       // Apps the supervisor could not stop, or all of them when it was gone before: stopped by their pid files.
       const orphans = await stopOrphanedApps(cli, orphanTimings, running ? 'After the supervisor stopped' : 'The supervisor is not running');
       if (running) cli.out(orphans > 0 ? `aico stopped (and ${orphans} app${orphans === 1 ? '' : 's'} the supervisor left behind).` : 'aico stopped.');
-      else cli.out(orphans > 0 ? `aico stopped: ${orphans} app${orphans === 1 ? '' : 's'} had been left running without a supervisor.` : 'aico is not running.');
+      else
+        cli.out(orphans > 0 ? `aico stopped: ${orphans} app${orphans === 1 ? '' : 's'} had been left running without a supervisor.` : 'aico is not running.');
     });
 }
 
@@ -108,7 +119,11 @@ async function startDetached(cli: CliContext, supervisorScript: string): Promise
   const output = openSync(consoleLog, 'a', 0o600);
   // Its structured log is already written (and rotated) as logs/supervisor.N.log: stdout would only copy it into a
   // file nothing rotates. Stderr keeps what is said before that log exists (a configuration error, a crash).
-  const child = spawn(process.execPath, [supervisorScript], { detached: true, stdio: ['ignore', 'ignore', output], env: { ...process.env, AICO_SUPERVISOR__FORWARD_OUTPUT: 'false' } });
+  const child = spawn(process.execPath, [supervisorScript], {
+    detached: true,
+    stdio: ['ignore', 'ignore', output],
+    env: { ...process.env, AICO_SUPERVISOR__FORWARD_OUTPUT: 'false' },
+  });
   closeSync(output);
   child.unref();
   let exited: number | null | undefined;
@@ -118,7 +133,11 @@ async function startDetached(cli: CliContext, supervisorScript: string): Promise
   const deadline = Date.now() + DETACHED_READY_TIMEOUT_MS;
   for (;;) {
     if (exited !== undefined) throw new CliError(`The supervisor exited (code ${exited}) before aico was ready; see ${consoleLog}.`, ExitCode.Failure);
-    if (Date.now() > deadline) throw new CliError(`aico was not ready within ${DETACHED_READY_TIMEOUT_MS / 1000} s; it keeps trying (see ${consoleLog}, "aico status").`, ExitCode.TryLater);
+    if (Date.now() > deadline)
+      throw new CliError(
+        `aico was not ready within ${DETACHED_READY_TIMEOUT_MS / 1000} s; it keeps trying (see ${consoleLog}, "aico status").`,
+        ExitCode.TryLater,
+      );
     const status = await withBus(cli, (bus) => bus.request(SupervisorTopics.status, {}, { timeoutMs: cli.config.bus.requestTimeoutMs })).catch(() => undefined);
     if (status?.allReady) {
       cli.out(`aico is running: ${status.apps.map((app) => `${app.name} (pid ${app.pid})`).join(', ')}.`);

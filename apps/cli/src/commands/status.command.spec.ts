@@ -51,7 +51,11 @@ describe('aico status and the disk of the data directory', () => {
       return { config, keyManager: new KeyManager({ dataDir: config.dataDir }), out: (line) => out.push(line), progress: () => undefined };
     };
     context = cliContext({ ...environment.env, AICO_BUS__PUBLISH_ENDPOINT: bus.publishEndpoint, AICO_BUS__SUBSCRIBE_ENDPOINT: bus.subscribeEndpoint });
-    unreachable = cliContext({ ...environment.env, AICO_BUS__PUBLISH_ENDPOINT: `ipc://${environment.dir}/none-pub.sock`, AICO_BUS__SUBSCRIBE_ENDPOINT: `ipc://${environment.dir}/none-sub.sock` });
+    unreachable = cliContext({
+      ...environment.env,
+      AICO_BUS__PUBLISH_ENDPOINT: `ipc://${environment.dir}/none-pub.sock`,
+      AICO_BUS__SUBSCRIBE_ENDPOINT: `ipc://${environment.dir}/none-sub.sock`,
+    });
   });
   beforeEach(() => {
     out = [];
@@ -65,7 +69,9 @@ describe('aico status and the disk of the data directory', () => {
 
   it('says first that the disk is full, and still what answers', async () => {
     expect(await status(context, freeBytes(4096))).toBe(ExitCode.Ok);
-    expect(out[0]).toBe(`disk       FULL: 4.0 KiB free on the file system of ${environment.dir}; storage refuses writes until you free space there ("aico doctor" says more)`);
+    expect(out[0]).toBe(
+      `disk       FULL: 4.0 KiB free on the file system of ${environment.dir}; storage refuses writes until you free space there ("aico doctor" says more)`,
+    );
     expect(out.find((line) => line.startsWith('keys '))).toMatch(/^keys\s+up\s+[\d.]+ ms$/);
   });
 
@@ -94,10 +100,20 @@ describe('aico status and the disk of the data directory', () => {
   it('never makes a development key (it writes nothing): without one, no service runs and aico is not running (69)', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'aico-status-dev-'));
     try {
-      const { config } = loadConfig({ schema: baseConfigSchema, env: { AICO_DATA_DIR: dataDir, AICO_PROFILE: 'development', AICO_BUS__PUBLISH_ENDPOINT: `ipc://${dataDir}/pub.sock`, AICO_BUS__SUBSCRIBE_ENDPOINT: `ipc://${dataDir}/sub.sock` } });
+      const { config } = loadConfig({
+        schema: baseConfigSchema,
+        env: {
+          AICO_DATA_DIR: dataDir,
+          AICO_PROFILE: 'development',
+          AICO_BUS__PUBLISH_ENDPOINT: `ipc://${dataDir}/pub.sock`,
+          AICO_BUS__SUBSCRIBE_ENDPOINT: `ipc://${dataDir}/sub.sock`,
+        },
+      });
       const development: CliContext = { config, keyManager: new KeyManager({ dataDir }), out: (line) => out.push(line), progress: () => undefined };
       expect(await status(development, freeBytes(2 * 1024 ** 3))).toBe(ExitCode.Unavailable);
-      expect(errors[0]).toBe(`Cannot reach the aico bus: There is no development key ${join(dataDir, 'dev-master.key')} yet: no aico service has started in the development profile for this data directory. Is aico running ("npm start")?`);
+      expect(errors[0]).toBe(
+        `Cannot reach the aico bus: There is no development key ${join(dataDir, 'dev-master.key')} yet: no aico service has started in the development profile for this data directory. Is aico running ("npm start")?`,
+      );
       expect(await readdir(dataDir)).toEqual([]);
     } finally {
       await rm(dataDir, { recursive: true, force: true });

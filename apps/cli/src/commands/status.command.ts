@@ -20,7 +20,8 @@ const SERVICES = SERVICE_IDENTITIES.filter((identity) => !['bus', 'cli', 'superv
 
 function diskLine(dataDir: string, space: FreeSpace): string {
   if (!space.known) return `disk       free space unknown (${space.reason})`;
-  if (space.full) return `disk       FULL: ${formatBytes(space.freeBytes)} free on the file system of ${dataDir}; storage refuses writes until you free space there ("aico doctor" says more)`;
+  if (space.full)
+    return `disk       FULL: ${formatBytes(space.freeBytes)} free on the file system of ${dataDir}; storage refuses writes until you free space there ("aico doctor" says more)`;
   return `disk       ${formatBytes(space.freeBytes)} free`;
 }
 
@@ -45,15 +46,15 @@ export function registerStatus(program: Command, context: () => CliContext, stat
       const [services, supervised] = await withBus(cli, (bus) =>
         Promise.all([
           Promise.all(
-          SERVICES.map(async (service) => {
-            const started = performance.now();
-            try {
-              await bus.request(SystemTopics.ping, { target: service }, { timeoutMs: cli.config.bus.requestTimeoutMs });
-              return { service, up: true, roundTripMs: Number((performance.now() - started).toFixed(2)) };
-            } catch {
-              return { service, up: false };
-            }
-          }),
+            SERVICES.map(async (service) => {
+              const started = performance.now();
+              try {
+                await bus.request(SystemTopics.ping, { target: service }, { timeoutMs: cli.config.bus.requestTimeoutMs });
+                return { service, up: true, roundTripMs: Number((performance.now() - started).toFixed(2)) };
+              } catch {
+                return { service, up: false };
+              }
+            }),
           ),
           bus.request(SupervisorTopics.status, {}, { timeoutMs: cli.config.bus.requestTimeoutMs }).then(
             (reply) =>
@@ -71,7 +72,8 @@ export function registerStatus(program: Command, context: () => CliContext, stat
         ]),
       ).catch((error: unknown) => {
         // Unreachable because the disk is full (services that died on it): say that first.
-        if (error instanceof CliError && space.known && space.full) throw new CliError(`The disk of ${cli.config.dataDir} is full (${formatBytes(space.freeBytes)} free). ${error.message}`, error.exitCode);
+        if (error instanceof CliError && space.known && space.full)
+          throw new CliError(`The disk of ${cli.config.dataDir} is full (${formatBytes(space.freeBytes)} free). ${error.message}`, error.exitCode);
         throw error;
       });
       // Without a supervisor, apps it left behind (their pid files); only read here, "aico stop" stops them.
@@ -93,7 +95,9 @@ export function registerStatus(program: Command, context: () => CliContext, stat
       if (supervised) {
         cli.out('app        state      pid      uptime     restarts  memory');
         for (const app of supervised) {
-          cli.out(`${app.name.padEnd(10)} ${app.state.padEnd(10)} ${String(app.pid || '-').padEnd(8)} ${`${Math.round(app.uptimeMs / 1000)} s`.padEnd(10)} ${String(app.restarts).padEnd(9)} ${app.memoryBytes ? `${Math.round(app.memoryBytes / 2 ** 20)} MiB` : '-'}${app.reason ? `  (${app.reason})` : ''}`);
+          cli.out(
+            `${app.name.padEnd(10)} ${app.state.padEnd(10)} ${String(app.pid || '-').padEnd(8)} ${`${Math.round(app.uptimeMs / 1000)} s`.padEnd(10)} ${String(app.restarts).padEnd(9)} ${app.memoryBytes ? `${Math.round(app.memoryBytes / 2 ** 20)} MiB` : '-'}${app.reason ? `  (${app.reason})` : ''}`,
+          );
         }
       } else {
         if (leftBehind.length > 0) cli.out(`supervisor not running, but aico apps it started still run: ${describeApps(leftBehind)} ("aico stop" stops them)`);
@@ -102,6 +106,10 @@ export function registerStatus(program: Command, context: () => CliContext, stat
       for (const entry of services) cli.out(`${entry.service.padEnd(10)} ${entry.up ? `up    ${entry.roundTripMs} ms` : 'not answering'}`);
       cli.out(`set up     ${status.setUp ? 'yes' : 'no (run "aico setup")'}`);
       if (!space.known || !space.full) cli.out(diskLine(cli.config.dataDir, space));
-      cli.out(certificate ? `gateway TLS certificate SHA-256 ${certificate.fingerprintSha256} (valid to ${certificate.validTo})` : 'gateway    no certificate yet (the gateway makes one at first start)');
+      cli.out(
+        certificate
+          ? `gateway TLS certificate SHA-256 ${certificate.fingerprintSha256} (valid to ${certificate.validTo})`
+          : 'gateway    no certificate yet (the gateway makes one at first start)',
+      );
     });
 }

@@ -23,7 +23,8 @@ describe('aico tasks', () => {
   let out: string[] = [];
   let errors: string[] = [];
 
-  const unknown = (name: string) => new StandInError(SchedulerErrorCode.UnknownTask, `No task named "${name}" is registered; "aico tasks list" shows the registered tasks.`);
+  const unknown = (name: string) =>
+    new StandInError(SchedulerErrorCode.UnknownTask, `No task named "${name}" is registered; "aico tasks list" shows the registered tasks.`);
 
   beforeAll(async () => {
     environment = await createServiceTestEnvironment('ipc', { AICO_LOG__FILE: 'false' });
@@ -34,12 +35,21 @@ describe('aico tasks', () => {
       return {
         tasks: [
           {
-            definition: { name: 'backup', schedule: { kind: { case: 'cron' as const, value: '0 0 3 * * *' }, timeZone: 'Europe/Berlin' }, topic: 'storage.backup.create', missedRunPolicy: MissedRunPolicy.RUN_ONCE },
+            definition: {
+              name: 'backup',
+              schedule: { kind: { case: 'cron' as const, value: '0 0 3 * * *' }, timeZone: 'Europe/Berlin' },
+              topic: 'storage.backup.create',
+              missedRunPolicy: MissedRunPolicy.RUN_ONCE,
+            },
             owner: 'scheduler',
             builtIn: true,
             nextRunAt: at('2026-03-02T02:00:00Z'),
           },
-          { definition: { name: 'sync.mail', schedule: { kind: { case: 'intervalMs' as const, value: 900_000n } }, topic: 'mail.sync.run' }, owner: 'gateway', paused: true },
+          {
+            definition: { name: 'sync.mail', schedule: { kind: { case: 'intervalMs' as const, value: 900_000n } }, topic: 'mail.sync.run' },
+            owner: 'gateway',
+            paused: true,
+          },
         ],
       };
     });
@@ -69,9 +79,31 @@ describe('aico tasks', () => {
       if (request.payload.name !== 'backup') throw unknown(request.payload.name);
       return {
         entries: [
-          { runId: 'r-3', attempt: 2, status: RunStatus.SUCCEEDED, trigger: RunTrigger.MISSED, startedAt: at('2026-03-01T03:01:00Z'), finishedAt: at('2026-03-01T03:02:00Z') },
-          { runId: 'r-3', attempt: 1, status: RunStatus.FAILED, trigger: RunTrigger.MISSED, startedAt: at('2026-03-01T03:00:00Z'), finishedAt: at('2026-03-01T03:00:05Z'), error: 'STORAGE_BUSY from storage: busy' },
-          { runId: 'r-4', attempt: 0, status: RunStatus.SKIPPED, trigger: RunTrigger.SCHEDULE, finishedAt: at('2026-03-01T03:00:00Z'), error: 'Run r-3 was still going' },
+          {
+            runId: 'r-3',
+            attempt: 2,
+            status: RunStatus.SUCCEEDED,
+            trigger: RunTrigger.MISSED,
+            startedAt: at('2026-03-01T03:01:00Z'),
+            finishedAt: at('2026-03-01T03:02:00Z'),
+          },
+          {
+            runId: 'r-3',
+            attempt: 1,
+            status: RunStatus.FAILED,
+            trigger: RunTrigger.MISSED,
+            startedAt: at('2026-03-01T03:00:00Z'),
+            finishedAt: at('2026-03-01T03:00:05Z'),
+            error: 'STORAGE_BUSY from storage: busy',
+          },
+          {
+            runId: 'r-4',
+            attempt: 0,
+            status: RunStatus.SKIPPED,
+            trigger: RunTrigger.SCHEDULE,
+            finishedAt: at('2026-03-01T03:00:00Z'),
+            error: 'Run r-3 was still going',
+          },
         ],
       };
     });
@@ -90,7 +122,12 @@ describe('aico tasks', () => {
     await environment.cleanup();
   });
 
-  const aico = (...args: string[]) => runCli(['node', 'aico', ...args], () => context, (text) => void errors.push(text));
+  const aico = (...args: string[]) =>
+    runCli(
+      ['node', 'aico', ...args],
+      () => context,
+      (text) => void errors.push(text),
+    );
 
   it('lists the tasks with schedule, next run, state and owner', async () => {
     expect(await aico('tasks', 'list')).toBe(ExitCode.Ok);
@@ -112,7 +149,10 @@ describe('aico tasks', () => {
     expect(out).toEqual(['Started backup (run r-2); "aico tasks history backup" shows how it ends.']);
     expect(await aico('tasks', 'trigger', 'backup', '--wait')).toBe(ExitCode.Ok);
     expect(out.at(-1)).toBe('backup (run r-2) succeeded after 1 attempt.');
-    expect(received.map((request) => request.payload)).toEqual([{ name: 'backup', wait: false }, { name: 'backup', wait: true }]);
+    expect(received.map((request) => request.payload)).toEqual([
+      { name: 'backup', wait: false },
+      { name: 'backup', wait: true },
+    ]);
 
     expect(await aico('tasks', 'trigger', 'broken', '--wait')).toBe(ExitCode.Failure);
     expect(errors.join('')).toContain('broken (run r-9) ended dead-lettered after 3 attempts: Timed out after 2000 ms.');

@@ -66,14 +66,18 @@ async function listTasks(cli: CliContext, options: { json?: boolean }): Promise<
     cli.out('No tasks are registered.');
     return;
   }
-  table(cli, ['NAME', 'SCHEDULE', 'NEXT RUN', 'STATE', 'OWNER', 'TOPIC'], list.map((task) => [
-    task.definition?.name ?? '',
-    describeSchedule(task),
-    task.nextRunAt ? time(task.nextRunAt) : '-',
-    state(task),
-    task.builtIn ? 'built-in' : task.owner,
-    task.definition?.topic ?? '',
-  ]));
+  table(
+    cli,
+    ['NAME', 'SCHEDULE', 'NEXT RUN', 'STATE', 'OWNER', 'TOPIC'],
+    list.map((task) => [
+      task.definition?.name ?? '',
+      describeSchedule(task),
+      task.nextRunAt ? time(task.nextRunAt) : '-',
+      state(task),
+      task.builtIn ? 'built-in' : task.owner,
+      task.definition?.topic ?? '',
+    ]),
+  );
 }
 
 /** `aico tasks trigger`: starts a run; with --wait, its outcome is the exit code. */
@@ -81,7 +85,9 @@ async function triggerTask(cli: CliContext, name: string, options: { wait?: bool
   const seconds = Number(options.timeout);
   if (!Number.isInteger(seconds) || seconds < 1) throw new CliError(`--timeout takes a whole number of seconds, not "${options.timeout}".`, ExitCode.Usage);
   const wait = options.wait === true;
-  const response = await withScheduler(cli, (bus) => bus.request(SchedulerTopics.trigger, { name, wait }, { timeoutMs: wait ? seconds * 1_000 : REQUEST_TIMEOUT_MS }));
+  const response = await withScheduler(cli, (bus) =>
+    bus.request(SchedulerTopics.trigger, { name, wait }, { timeoutMs: wait ? seconds * 1_000 : REQUEST_TIMEOUT_MS }),
+  );
   if (!response.started) throw new CliError(`${name} was not started: ${response.skippedReason} Try again when that run has ended.`, ExitCode.TryLater);
   if (!wait || !response.lastAttempt) {
     cli.out(`Started ${name} (run ${response.runId}); "aico tasks history ${name}" shows how it ends.`);
@@ -89,7 +95,10 @@ async function triggerTask(cli: CliContext, name: string, options: { wait?: bool
   }
   const last = response.lastAttempt;
   if (last.status !== RunStatus.SUCCEEDED) {
-    throw new CliError(`${name} (run ${response.runId}) ended ${statusName(last.status)} after ${plural(last.attempt, 'attempt')}: ${last.error}`, ExitCode.Failure);
+    throw new CliError(
+      `${name} (run ${response.runId}) ended ${statusName(last.status)} after ${plural(last.attempt, 'attempt')}: ${last.error}`,
+      ExitCode.Failure,
+    );
   }
   cli.out(`${name} (run ${response.runId}) succeeded after ${plural(last.attempt, 'attempt')}.`);
 }
@@ -107,14 +116,18 @@ async function taskHistory(cli: CliContext, name: string, options: { limit: stri
     cli.out(`${name} has not run yet.`);
     return;
   }
-  table(cli, ['STARTED', 'FINISHED', 'TRIGGER', 'ATTEMPT', 'STATUS', 'ERROR'], entries.map((entry) => [
-    entry.startedAt ? time(entry.startedAt) : '-',
-    entry.finishedAt ? time(entry.finishedAt) : '-',
-    triggerName(entry.trigger),
-    entry.attempt > 0 ? String(entry.attempt) : '-',
-    statusName(entry.status),
-    entry.error,
-  ]));
+  table(
+    cli,
+    ['STARTED', 'FINISHED', 'TRIGGER', 'ATTEMPT', 'STATUS', 'ERROR'],
+    entries.map((entry) => [
+      entry.startedAt ? time(entry.startedAt) : '-',
+      entry.finishedAt ? time(entry.finishedAt) : '-',
+      triggerName(entry.trigger),
+      entry.attempt > 0 ? String(entry.attempt) : '-',
+      statusName(entry.status),
+      entry.error,
+    ]),
+  );
 }
 
 /** Runs `work` against the scheduler, mapping its refusals and its absence to exit codes. */
@@ -141,10 +154,21 @@ async function assertSchedulerAnswers(bus: BusClient): Promise<void> {
 
 function table(cli: CliContext, header: string[], rows: string[][]): void {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  for (const row of [header, ...rows]) cli.out(row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ').trimEnd());
+  for (const row of [header, ...rows])
+    cli.out(
+      row
+        .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!)))
+        .join('  ')
+        .trimEnd(),
+    );
 }
 
-const UNITS = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const;
+const UNITS = [
+  ['d', 86_400_000],
+  ['h', 3_600_000],
+  ['m', 60_000],
+  ['s', 1_000],
+] as const;
 const time = (timestamp: Timestamp): string => timestampDate(timestamp).toISOString();
 const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
 

@@ -22,7 +22,8 @@ export function registerUsers(program: Command, context: () => CliContext): void
     .option('--password-file <file>', 'read the password from a file (one line)')
     .option('--password-stdin', 'read the password from standard input (one line)')
     .action(async (username: string, options: PasswordOptions & { role: string; displayName: string }) => {
-      if (!USERNAME.test(username)) throw new CliError('A username is 2-64 letters, digits, dots, dashes or underscores, starting with a letter or digit.', ExitCode.Usage);
+      if (!USERNAME.test(username))
+        throw new CliError('A username is 2-64 letters, digits, dots, dashes or underscores, starting with a letter or digit.', ExitCode.Usage);
       if (!ROLES.includes(options.role)) throw new CliError(`Unknown role "${options.role}": use one of ${ROLES.join(', ')}.`, ExitCode.Usage);
       const cli = context();
       const [password] = await readPasswords(options, [`Password for ${username}`, `Password for ${username} (again)`]);

@@ -48,7 +48,11 @@ describe('bus check', () => {
     try {
       expect(outcome.connected).toBe(true);
       expect(outcome.result.status).toBe('ok');
-      expect(outcome.result.detail).toMatch(new RegExp(`^Connected as "cli" through ${bus.publishEndpoint} and ${bus.subscribeEndpoint} with the key from test: CURVE handshake and a round trip through the bus in \\d+\\.\\d ms\\.$`));
+      expect(outcome.result.detail).toMatch(
+        new RegExp(
+          `^Connected as "cli" through ${bus.publishEndpoint} and ${bus.subscribeEndpoint} with the key from test: CURVE handshake and a round trip through the bus in \\d+\\.\\d ms\\.$`,
+        ),
+      );
       expect(outcome.bus!.state).toBe('ready');
     } finally {
       await outcome.bus?.close({ drainTimeoutMs: 0 });
@@ -71,7 +75,11 @@ describe('bus check', () => {
 
   it('says "not running" for ipc endpoints with no socket, after the connect gives up', async () => {
     const base = join(tmpdir(), `aico-doctor-${randomBytes(4).toString('hex')}`);
-    const outcome = await checkBus({ ...subject, endpoints: { publishEndpoint: `ipc://${base}-pub.sock`, subscribeEndpoint: `ipc://${base}-sub.sock` }, readyTimeoutMs: HANDSHAKE_NEVER_COMPLETES_MS });
+    const outcome = await checkBus({
+      ...subject,
+      endpoints: { publishEndpoint: `ipc://${base}-pub.sock`, subscribeEndpoint: `ipc://${base}-sub.sock` },
+      readyTimeoutMs: HANDSHAKE_NEVER_COMPLETES_MS,
+    });
     expect(outcome.result).toMatchObject({ status: 'warn', detail: expect.stringMatching(/^aico is not running: nothing listens on ipc:/) });
   });
 
@@ -89,9 +97,13 @@ describe('bus check', () => {
   });
 
   it('reports a ZAP refusal of the cli key as a refused handshake', async () => {
-    const refused: BusConnector = () => Promise.reject(new BusError(BusErrorCode.AuthRejected, 'The bus refused the CURVE key of identity "cli" (status 400).'));
+    const refused: BusConnector = () =>
+      Promise.reject(new BusError(BusErrorCode.AuthRejected, 'The bus refused the CURVE key of identity "cli" (status 400).'));
     const outcome = await checkBus({ ...subject, connect: refused });
-    expect(outcome.result).toMatchObject({ status: 'fail', detail: expect.stringContaining('rejected the "cli" CURVE key derived from test (its ZAP handler denied it)') });
+    expect(outcome.result).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('rejected the "cli" CURVE key derived from test (its ZAP handler denied it)'),
+    });
   });
 
   it('names a foreign program on a bus port, and a bus that answers on one endpoint only', async () => {
@@ -100,7 +112,10 @@ describe('bus check', () => {
       const endpoints = { publishEndpoint: `tcp://127.0.0.1:${foreign.port}`, subscribeEndpoint: bus.subscribeEndpoint };
       // A foreign program never completes a CURVE handshake: the connect waits out its ready timeout.
       const outcome = await checkBus({ ...subject, endpoints, readyTimeoutMs: HANDSHAKE_NEVER_COMPLETES_MS });
-      expect(outcome.result).toMatchObject({ status: 'fail', detail: `tcp://127.0.0.1:${foreign.port} is held by another program (it answered "HTTP/1.1 400 Bad Request").` });
+      expect(outcome.result).toMatchObject({
+        status: 'fail',
+        detail: `tcp://127.0.0.1:${foreign.port} is held by another program (it answered "HTTP/1.1 400 Bad Request").`,
+      });
     } finally {
       await foreign.close();
     }
@@ -108,14 +123,26 @@ describe('bus check', () => {
     const unreachable: BusConnector = () => Promise.reject(new BusError(BusErrorCode.BusUnreachable, 'The bus did not answer.'));
     const half = (endpoint: { kind: string }): Promise<Greeting> =>
       Promise.resolve(endpoint.kind === 'tcp' ? { kind: 'zmtp', mechanism: 'CURVE' } : { kind: 'nothing', code: 'ENOENT' });
-    const outcome = await checkBus({ ...subject, endpoints: { ...subject.endpoints, subscribeEndpoint: 'ipc:///run/aico/sub.sock' }, connect: unreachable, network: { bind: async () => 'EADDRINUSE', greet: half } });
-    expect(outcome.result).toMatchObject({ status: 'fail', detail: `Only ${bus.publishEndpoint} answers; nothing listens on ipc:///run/aico/sub.sock. The bus runs with other endpoints than this configuration names.` });
+    const outcome = await checkBus({
+      ...subject,
+      endpoints: { ...subject.endpoints, subscribeEndpoint: 'ipc:///run/aico/sub.sock' },
+      connect: unreachable,
+      network: { bind: async () => 'EADDRINUSE', greet: half },
+    });
+    expect(outcome.result).toMatchObject({
+      status: 'fail',
+      detail: `Only ${bus.publishEndpoint} answers; nothing listens on ipc:///run/aico/sub.sock. The bus runs with other endpoints than this configuration names.`,
+    });
   });
 
   it('without a master key, says what listens but does not try the handshake', async () => {
     const outcome = await checkBus({ ...subject, keys: undefined, connect: notAsked });
     expect(outcome).toEqual({
-      result: { name: 'bus', status: 'warn', detail: `A ZeroMQ CURVE server answers on ${bus.publishEndpoint} and ${bus.subscribeEndpoint}, but without a master key the doctor cannot try the handshake (see master-key).` },
+      result: {
+        name: 'bus',
+        status: 'warn',
+        detail: `A ZeroMQ CURVE server answers on ${bus.publishEndpoint} and ${bus.subscribeEndpoint}, but without a master key the doctor cannot try the handshake (see master-key).`,
+      },
       connected: undefined,
     });
   });

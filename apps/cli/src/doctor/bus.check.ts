@@ -45,7 +45,14 @@ export async function checkBus(subject: BusSubject): Promise<BusOutcome> {
   if (!keys) {
     const listening = await classify(subject);
     if (listening.kind === 'curve') {
-      return { result: checkResult('bus', 'warn', `A ZeroMQ CURVE server answers on ${both}, but without a master key the doctor cannot try the handshake (see master-key).`), connected: undefined };
+      return {
+        result: checkResult(
+          'bus',
+          'warn',
+          `A ZeroMQ CURVE server answers on ${both}, but without a master key the doctor cannot try the handshake (see master-key).`,
+        ),
+        connected: undefined,
+      };
     }
     return { result: listeningResult(listening, subject), connected: undefined };
   }
@@ -54,7 +61,11 @@ export async function checkBus(subject: BusSubject): Promise<BusOutcome> {
     const bus = await subject.connect({ endpoints, keys, readyTimeoutMs: subject.readyTimeoutMs });
     const elapsed = (subject.now() - started).toFixed(1);
     return {
-      result: checkResult('bus', 'ok', `Connected as "cli" through ${both} with the key from ${keys.source}: CURVE handshake and a round trip through the bus in ${elapsed} ms.`),
+      result: checkResult(
+        'bus',
+        'ok',
+        `Connected as "cli" through ${both} with the key from ${keys.source}: CURVE handshake and a round trip through the bus in ${elapsed} ms.`,
+      ),
       bus,
       connected: true,
     };
@@ -71,7 +82,15 @@ export async function checkBus(subject: BusSubject): Promise<BusOutcome> {
       };
     }
     if (!(error instanceof BusError) || error.code !== BusErrorCode.BusUnreachable) {
-      return { result: checkResult('bus', 'fail', `Connecting to the bus failed: ${(error as Error).message}`, `If it happens again, the bus log in ${subject.dataDir}/logs says more.`), connected: false };
+      return {
+        result: checkResult(
+          'bus',
+          'fail',
+          `Connecting to the bus failed: ${(error as Error).message}`,
+          `If it happens again, the bus log in ${subject.dataDir}/logs says more.`,
+        ),
+        connected: false,
+      };
     }
   }
   const listening = await classify(subject);
@@ -129,6 +148,11 @@ function listeningResult(listening: Exclude<Listening, { kind: 'curve' }>, { end
         'Give every aico process the same AICO_BUS__PUBLISH_ENDPOINT and AICO_BUS__SUBSCRIBE_ENDPOINT (or config file), then restart the bus.',
       );
     case 'foreign':
-      return checkResult('bus', 'fail', `${listening.endpoint} is held by ${describeForeign(listening.greeting)}.`, 'See the port check above for how to free it or move the bus.');
+      return checkResult(
+        'bus',
+        'fail',
+        `${listening.endpoint} is held by ${describeForeign(listening.greeting)}.`,
+        'See the port check above for how to free it or move the bus.',
+      );
   }
 }

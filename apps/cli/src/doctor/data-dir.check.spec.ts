@@ -9,7 +9,11 @@ const realFs: DoctorFileSystem = {
   stat: (path) => stat(path),
   statfs: (path) => statfs(path),
   writeProbe: (dir) => writeFile(join(dir, 'probe'), '', { flag: 'wx' }).then(() => rm(join(dir, 'probe'))),
-  list: async (dir) => (await readdir(dir, { withFileTypes: true })).map((entry) => ({ name: entry.name, kind: entry.isDirectory() ? 'directory' : entry.isFile() ? 'file' : 'other' })),
+  list: async (dir) =>
+    (await readdir(dir, { withFileTypes: true })).map((entry) => ({
+      name: entry.name,
+      kind: entry.isDirectory() ? 'directory' : entry.isFile() ? 'file' : 'other',
+    })),
 };
 const errno = (code: string) => Object.assign(new Error(code), { code });
 
@@ -46,7 +50,7 @@ describe('data directory checks', () => {
     expect((await checkDataDirectory({ ...subject, dataDir: spaced })).fix).toBe(`chmod 700 '${spaced}'`);
   });
 
-  it("fails a directory of another user, and one that cannot be written, saying what to do for each", async () => {
+  it('fails a directory of another user, and one that cannot be written, saying what to do for each', async () => {
     const owner = subject.uid!;
     const result = await checkDataDirectory({ ...subject, uid: owner + 1, fs: { ...realFs, writeProbe: () => Promise.reject(errno('EROFS')) } });
     expect(result.status).toBe('fail');
@@ -70,7 +74,11 @@ describe('data directory checks', () => {
   it('fails key files other users can read, naming each with the chmod', async () => {
     await writeFile(join(dataDir, 'master-key.vault.json'), '{}', { mode: 0o600 });
     await writeFile(join(dataDir, 'key-versions.json'), '{}', { mode: 0o600 });
-    expect(await checkKeyFiles(subject)).toEqual({ name: 'key-files', status: 'ok', detail: 'Readable only by you: master-key.vault.json (0600), key-versions.json (0600).' });
+    expect(await checkKeyFiles(subject)).toEqual({
+      name: 'key-files',
+      status: 'ok',
+      detail: 'Readable only by you: master-key.vault.json (0600), key-versions.json (0600).',
+    });
 
     await writeFile(join(dataDir, 'dev-master.key'), 'k', { mode: 0o600 });
     await chmod(join(dataDir, 'dev-master.key'), 0o644);
@@ -93,8 +101,15 @@ describe('data directory checks', () => {
         return { bavail: bytes / 4096, bsize: 4096 };
       },
     });
-    expect(await checkDiskSpace({ ...subject, fs: freeBytes(2 * 1024 ** 3) })).toEqual({ name: 'disk-space', status: 'ok', detail: `2.00 GiB free on the file system of ${dataDir}.` });
-    expect(await checkDiskSpace({ ...subject, fs: freeBytes(512 * 1024 ** 2) })).toMatchObject({ status: 'warn', detail: `512.0 MiB free on the file system of ${dataDir} (less than 1.00 GiB).` });
+    expect(await checkDiskSpace({ ...subject, fs: freeBytes(2 * 1024 ** 3) })).toEqual({
+      name: 'disk-space',
+      status: 'ok',
+      detail: `2.00 GiB free on the file system of ${dataDir}.`,
+    });
+    expect(await checkDiskSpace({ ...subject, fs: freeBytes(512 * 1024 ** 2) })).toMatchObject({
+      status: 'warn',
+      detail: `512.0 MiB free on the file system of ${dataDir} (less than 1.00 GiB).`,
+    });
     const low = await checkDiskSpace({ ...subject, fs: freeBytes(40 * 1024 ** 2) });
     expect(low).toMatchObject({ status: 'fail', detail: `40.0 MiB free on the file system of ${dataDir}: storage's writes will soon fail.` });
     expect(low.fix).toContain(`nightly backups in ${dataDir}-backups`);
@@ -108,7 +123,10 @@ describe('data directory checks', () => {
     // A data directory not made yet will live on its parent's file system.
     asked.length = 0;
     const missing = join(dataDir, 'not-yet');
-    expect(await checkDiskSpace({ ...subject, dataDir: missing, fs: freeBytes(2 * 1024 ** 3) })).toMatchObject({ status: 'ok', detail: `2.00 GiB free on the file system of ${missing}.` });
+    expect(await checkDiskSpace({ ...subject, dataDir: missing, fs: freeBytes(2 * 1024 ** 3) })).toMatchObject({
+      status: 'ok',
+      detail: `2.00 GiB free on the file system of ${missing}.`,
+    });
     expect(asked).toEqual([dataDir]);
   });
 });

@@ -61,7 +61,12 @@ export async function checkDataDirectory({ dataDir, platform, uid, userName, fs 
     info = await fs.stat(dataDir);
   } catch (error) {
     if (errorCode(error) === 'ENOENT') {
-      return checkResult('data-dir', 'warn', `${dataDir} does not exist yet.`, '"aico setup", or the first service start ("npm start" for development), makes it with mode 0700.');
+      return checkResult(
+        'data-dir',
+        'warn',
+        `${dataDir} does not exist yet.`,
+        '"aico setup", or the first service start ("npm start" for development), makes it with mode 0700.',
+      );
     }
     return checkResult('data-dir', 'fail', `${dataDir} cannot be examined (${errorCode(error)}).`, `Check that your user may enter ${dirname(dataDir)}.`);
   }
@@ -74,7 +79,8 @@ export async function checkDataDirectory({ dataDir, platform, uid, userName, fs 
     problems.push({ status: 'fail', text: `it belongs to uid ${info.uid}, not to you (${userName}, uid ${uid})`, fix: `sudo chown -R ${userName} ${quoted}` });
   }
   if (platform === 'win32') notes.push('permissions not checked on Windows (NTFS ACLs, not mode bits)');
-  else if (exposed(info.mode)) problems.push({ status: 'fail', text: `its mode is ${mode(info.mode)}: other users can look inside`, fix: `chmod 700 ${quoted}` });
+  else if (exposed(info.mode))
+    problems.push({ status: 'fail', text: `its mode is ${mode(info.mode)}: other users can look inside`, fix: `chmod 700 ${quoted}` });
   else notes.push(`mode ${mode(info.mode)}`);
   try {
     await fs.writeProbe(dataDir);
@@ -85,7 +91,12 @@ export async function checkDataDirectory({ dataDir, platform, uid, userName, fs 
 
   if (problems.length === 0) return checkResult('data-dir', 'ok', `${dataDir}: yours, ${notes.join(', ')}.`);
   const fixes = problems.flatMap((problem) => (problem.fix ? [problem.fix] : []));
-  return checkResult('data-dir', worst(problems.map((problem) => problem.status)), `${dataDir}: ${problems.map((problem) => problem.text).join('; ')}.`, fixes.join('; '));
+  return checkResult(
+    'data-dir',
+    worst(problems.map((problem) => problem.status)),
+    `${dataDir}: ${problems.map((problem) => problem.text).join('; ')}.`,
+    fixes.join('; '),
+  );
 }
 
 /** The files in the data directory that hold key material (wrapped, plain, or key versions). */
@@ -94,7 +105,8 @@ export function keyFilePaths(dataDir: string): string[] {
 }
 
 export async function checkKeyFiles({ dataDir, platform, fs }: DataDirSubject): Promise<CheckResult> {
-  if (platform === 'win32') return checkResult('key-files', 'ok', 'Not checked on Windows: the data directory under %APPDATA% is private to the user by its ACL.');
+  if (platform === 'win32')
+    return checkResult('key-files', 'ok', 'Not checked on Windows: the data directory under %APPDATA% is private to the user by its ACL.');
   const closed: string[] = [];
   const open: { path: string; mode: string }[] = [];
   const unreadable: string[] = [];
@@ -115,7 +127,8 @@ export async function checkKeyFiles({ dataDir, platform, fs }: DataDirSubject): 
       `chmod 600 ${open.map((file) => shellQuote(file.path)).join(' ')}`,
     );
   }
-  if (unreadable.length > 0) return checkResult('key-files', 'fail', `Key files cannot be examined: ${unreadable.join(', ')}.`, `Check the owner of ${dataDir} and its files.`);
+  if (unreadable.length > 0)
+    return checkResult('key-files', 'fail', `Key files cannot be examined: ${unreadable.join(', ')}.`, `Check the owner of ${dataDir} and its files.`);
   return checkResult('key-files', 'ok', closed.length > 0 ? `Readable only by you: ${closed.join(', ')}.` : 'No key files in the data directory yet.');
 }
 

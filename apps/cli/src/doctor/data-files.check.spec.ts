@@ -9,7 +9,11 @@ const realFs: DoctorFileSystem = {
   stat: (path) => stat(path),
   statfs: (path) => statfs(path),
   writeProbe: () => Promise.resolve(),
-  list: async (dir) => (await readdir(dir, { withFileTypes: true })).map((entry) => ({ name: entry.name, kind: entry.isDirectory() ? 'directory' : entry.isFile() ? 'file' : 'other' })),
+  list: async (dir) =>
+    (await readdir(dir, { withFileTypes: true })).map((entry) => ({
+      name: entry.name,
+      kind: entry.isDirectory() ? 'directory' : entry.isFile() ? 'file' : 'other',
+    })),
 };
 
 describe('data files check', () => {
@@ -21,7 +25,8 @@ describe('data files check', () => {
     root = await mkdtemp(join(tmpdir(), 'aico-doctor-files-'));
     dataDir = join(root, 'aico data');
     await mkdir(join(dataDir, 'logs'), { recursive: true, mode: 0o700 });
-    for (const file of ['aico.db', 'aico.db-wal', 'aico.db-shm', 'logs/storage.log', 'logs/storage.1.log']) await writeFile(join(dataDir, file), 'x', { mode: 0o600 });
+    for (const file of ['aico.db', 'aico.db-wal', 'aico.db-shm', 'logs/storage.log', 'logs/storage.1.log'])
+      await writeFile(join(dataDir, file), 'x', { mode: 0o600 });
     subject = { dataDir, platform: 'linux', uid: (await stat(dataDir)).uid, userName: 'ada', fs: realFs };
   });
   afterEach(() => rm(root, { recursive: true, force: true }));
@@ -46,7 +51,8 @@ describe('data files check', () => {
     await chmod(join(dataDir, 'gateway', 'tls-key.pem'), 0o644);
     const result = await checkDataFiles(subject);
     expect(result).toMatchObject({ name: 'data-files', status: 'fail', fix: `chmod -R go-rwx '${dataDir}'` });
-    for (const path of ['aico.db', 'aico.db-wal', 'aico.db-shm', 'logs', 'logs/storage.1.log', 'gateway/tls-key.pem']) expect(result.detail).toContain(`${join(dataDir, path)} (0${path === 'logs' ? '755' : '644'})`);
+    for (const path of ['aico.db', 'aico.db-wal', 'aico.db-shm', 'logs', 'logs/storage.1.log', 'gateway/tls-key.pem'])
+      expect(result.detail).toContain(`${join(dataDir, path)} (0${path === 'logs' ? '755' : '644'})`);
     expect(result.detail).not.toContain('dev-master.key');
     expect(result.detail).not.toContain('link');
     expect(result.detail).not.toContain('storage.log ');

@@ -16,7 +16,8 @@ interface Exposed {
 }
 
 export async function checkDataFiles({ dataDir, platform, fs }: DataDirSubject): Promise<CheckResult> {
-  if (platform === 'win32') return checkResult('data-files', 'ok', 'Not checked on Windows: the data directory under %APPDATA% is private to the user by its ACL.');
+  if (platform === 'win32')
+    return checkResult('data-files', 'ok', 'Not checked on Windows: the data directory under %APPDATA% is private to the user by its ACL.');
   // The gateway's certificate is public (front ends pin its fingerprint); its private key is not, and is checked.
   const skip = new Set([...keyFilePaths(dataDir), join(dataDir, 'gateway', 'tls-cert.pem')]);
   const open: Exposed[] = [];
@@ -58,7 +59,17 @@ export async function checkDataFiles({ dataDir, platform, fs }: DataDirSubject):
       `chmod -R go-rwx ${shellQuote(dataDir)}`,
     );
   }
-  if (unreadable.length > 0) return checkResult('data-files', 'fail', `Files in the data directory cannot be examined: ${unreadable.slice(0, NAMED_AT_MOST).join(', ')}.`, `Check the owner of ${dataDir} and its files.`);
+  if (unreadable.length > 0)
+    return checkResult(
+      'data-files',
+      'fail',
+      `Files in the data directory cannot be examined: ${unreadable.slice(0, NAMED_AT_MOST).join(', ')}.`,
+      `Check the owner of ${dataDir} and its files.`,
+    );
   const limited = examined > MAX_EXAMINED_ENTRIES ? ` (the first ${MAX_EXAMINED_ENTRIES} entries)` : '';
-  return checkResult('data-files', 'ok', examined > 0 ? `The database, logs and other files are readable only by you${limited}.` : 'No files in the data directory yet.');
+  return checkResult(
+    'data-files',
+    'ok',
+    examined > 0 ? `The database, logs and other files are readable only by you${limited}.` : 'No files in the data directory yet.',
+  );
 }

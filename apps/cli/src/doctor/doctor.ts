@@ -48,7 +48,11 @@ const nodeFileSystem: DoctorFileSystem = {
     await writeFile(probe, '', { flag: 'wx', mode: 0o600 });
     await unlink(probe);
   },
-  list: async (dir) => (await readdir(dir, { withFileTypes: true })).map((entry) => ({ name: entry.name, kind: entry.isDirectory() ? 'directory' : entry.isFile() ? 'file' : 'other' })),
+  list: async (dir) =>
+    (await readdir(dir, { withFileTypes: true })).map((entry) => ({
+      name: entry.name,
+      kind: entry.isDirectory() ? 'directory' : entry.isFile() ? 'file' : 'other',
+    })),
 };
 
 const connectCliBus: BusConnector = async ({ endpoints, keys, readyTimeoutMs }) => {
@@ -111,7 +115,11 @@ async function exists(fs: DoctorFileSystem, path: string): Promise<boolean> {
   }
 }
 
-export async function runDoctor(config: DoctorConfig, environment: DoctorEnvironment, progress: (line: string) => void = () => undefined): Promise<CheckResult[]> {
+export async function runDoctor(
+  config: DoctorConfig,
+  environment: DoctorEnvironment,
+  progress: (line: string) => void = () => undefined,
+): Promise<CheckResult[]> {
   const { dataDir } = config;
   const { fs, platform } = environment;
   const selection = { dataDir, profile: config.profile, masterKeyFile: config.masterKeyFile, platform };
@@ -159,7 +167,11 @@ export async function runDoctor(config: DoctorConfig, environment: DoctorEnviron
       bus: bus.bus,
       storageAnswers: services.answering.has('storage'),
       dataDir,
-      expectedKeyVersion: () => new KeyVersionStore(dataDir).read().then((versions) => versions.database.version, () => undefined),
+      expectedKeyVersion: () =>
+        new KeyVersionStore(dataDir).read().then(
+          (versions) => versions.database.version,
+          () => undefined,
+        ),
     });
     return [node, checkKeychain(keychain, { ...selection, setUp }), masterKey.result, plaintextKey, ...files, ...ports, bus.result, services.result, database];
   } finally {

@@ -16,7 +16,11 @@ describe('loadGatewayEndpoint', () => {
     // The rest of the file (other sections, other gateway keys) is not the doctor's to judge.
     await writeFile(join(dataDir, 'config.yaml'), 'gateway:\n  port: 9443\n  tls: false\n  corsOrigins: []\nscheduler:\n  timeZone: Europe/Berlin\n');
     expect(loadGatewayEndpoint({ AICO_DATA_DIR: dataDir })).toEqual({ host: '127.0.0.1', port: 9443, tls: false });
-    expect(loadGatewayEndpoint({ AICO_DATA_DIR: dataDir, AICO_GATEWAY__PORT: '7000', AICO_GATEWAY__HOST: '127.0.0.2' })).toEqual({ host: '127.0.0.2', port: 7000, tls: false });
+    expect(loadGatewayEndpoint({ AICO_DATA_DIR: dataDir, AICO_GATEWAY__PORT: '7000', AICO_GATEWAY__HOST: '127.0.0.2' })).toEqual({
+      host: '127.0.0.2',
+      port: 7000,
+      tls: false,
+    });
   });
 
   it('refuses an invalid port, naming where it came from', () => {

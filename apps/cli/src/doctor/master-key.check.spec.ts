@@ -8,7 +8,8 @@ import { KeyManagerError, KeyManagerErrorCode, keychainAccount, type SecretStore
 import { KeyRing } from '@aico/keys';
 import { checkKeychain, checkMasterKey, probeKeychain, type KeySelection } from './master-key.check';
 
-const DBUS_REASON = 'Platform failure: DBus error: Using X11 for dbus-daemon autolaunch was disabled at compile time, set your DBUS_SESSION_BUS_ADDRESS instead';
+const DBUS_REASON =
+  'Platform failure: DBus error: Using X11 for dbus-daemon autolaunch was disabled at compile time, set your DBUS_SESSION_BUS_ADDRESS instead';
 
 class StandInKeychain implements SecretStore {
   readonly description = 'OS keychain';
@@ -17,7 +18,10 @@ class StandInKeychain implements SecretStore {
 
   async get(account: string): Promise<string | undefined> {
     // As OsKeychain reports it: its own advice in the message, the platform's words in details.reason.
-    if (this.unreachable) throw new KeyManagerError(KeyManagerErrorCode.KeychainUnavailable, `The OS keychain could not be read: ${DBUS_REASON}. On Linux ...`, { reason: DBUS_REASON });
+    if (this.unreachable)
+      throw new KeyManagerError(KeyManagerErrorCode.KeychainUnavailable, `The OS keychain could not be read: ${DBUS_REASON}. On Linux ...`, {
+        reason: DBUS_REASON,
+      });
     return this.entries.get(account);
   }
   async set(account: string, secret: string): Promise<void> {
@@ -31,7 +35,11 @@ class StandInKeychain implements SecretStore {
 describe('keychain and master key checks', () => {
   let dataDir: string;
   let keychain: StandInKeychain;
-  const exists = (path: string) => access(path).then(() => true, () => false);
+  const exists = (path: string) =>
+    access(path).then(
+      () => true,
+      () => false,
+    );
   const selection = (overrides: Partial<KeySelection> = {}): KeySelection => ({ dataDir, profile: 'production', platform: 'linux', ...overrides });
 
   beforeEach(async () => {
@@ -61,13 +69,18 @@ describe('keychain and master key checks', () => {
 
     const production = checkKeychain(probe, { ...selection(), setUp: true });
     expect(production.status).toBe('fail');
-    expect(production.detail).toBe(`The Secret Service (D-Bus) cannot be reached: ${DBUS_REASON}. With the production profile and no AICO_MASTER_KEY_FILE, services cannot start.`);
+    expect(production.detail).toBe(
+      `The Secret Service (D-Bus) cannot be reached: ${DBUS_REASON}. With the production profile and no AICO_MASTER_KEY_FILE, services cannot start.`,
+    );
     expect(production.fix).toContain('Run a Secret Service (GNOME Keyring or KWallet) in your login session');
     expect(production.fix).toContain('AICO_MASTER_KEY_FILE');
     expect(production.fix).toContain('AICO_PROFILE=development');
 
     const development = checkKeychain(probe, { ...selection({ profile: 'development' }), setUp: false });
-    expect(development).toMatchObject({ status: 'warn', detail: expect.stringContaining(`${DBUS_REASON}. Services fall back to the development key (development only).`) });
+    expect(development).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining(`${DBUS_REASON}. Services fall back to the development key (development only).`),
+    });
     expect(development.fix).not.toContain('AICO_PROFILE');
     expect(checkKeychain(probe, { ...selection({ masterKeyFile: '/run/credentials/aico/master.key' }), setUp: true })).toEqual({
       name: 'keychain',
@@ -80,14 +93,20 @@ describe('keychain and master key checks', () => {
   it('tells "aico unlock" from "aico setup" when the keychain is reachable but empty', async () => {
     const probe = await probeKeychain(keychain, dataDir);
     expect(probe).toEqual({ state: 'empty' });
-    expect(checkKeychain(probe, { ...selection({ profile: 'development' }), setUp: true })).toMatchObject({ status: 'warn', fix: expect.stringContaining('Run "aico unlock"') });
+    expect(checkKeychain(probe, { ...selection({ profile: 'development' }), setUp: true })).toMatchObject({
+      status: 'warn',
+      fix: expect.stringContaining('Run "aico unlock"'),
+    });
     expect(checkKeychain(probe, { ...selection(), setUp: false })).toMatchObject({ status: 'fail', fix: expect.stringContaining('Run "aico setup"') });
   });
 
   it('fails an entry that is not a 32-byte key', async () => {
     keychain.entries.set(keychainAccount(dataDir), 'abcd');
     const probe = await probeKeychain(keychain, dataDir);
-    expect(checkKeychain(probe, { ...selection(), setUp: true })).toMatchObject({ status: 'fail', detail: expect.stringContaining('is not a 32-byte master key') });
+    expect(checkKeychain(probe, { ...selection(), setUp: true })).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('is not a 32-byte master key'),
+    });
   });
 
   it('loads AICO_MASTER_KEY_FILE as a service would, and fails one others can read with the chmod to run', async () => {
@@ -101,13 +120,22 @@ describe('keychain and master key checks', () => {
     await chmod(keyFile, 0o644);
     const open = await checkMasterKey(empty, selection({ masterKeyFile: keyFile }), exists);
     expect(open.keys).toBeUndefined();
-    expect(open.result).toMatchObject({ status: 'fail', detail: expect.stringContaining('is readable by other users (mode 644)'), fix: `chmod 600 '${keyFile}'` });
+    expect(open.result).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('is readable by other users (mode 644)'),
+      fix: `chmod 600 '${keyFile}'`,
+    });
   });
 
   it('never creates the development key, and fails production with no key source at all', async () => {
     const empty = await probeKeychain(keychain, dataDir);
     const development = await checkMasterKey(empty, selection({ profile: 'development' }), exists);
-    expect(development).toEqual({ result: expect.objectContaining({ status: 'warn', detail: `No development key yet: the first service start creates ${join(dataDir, 'dev-master.key')}. It is for development only.` }) });
+    expect(development).toEqual({
+      result: expect.objectContaining({
+        status: 'warn',
+        detail: `No development key yet: the first service start creates ${join(dataDir, 'dev-master.key')}. It is for development only.`,
+      }),
+    });
     expect(await exists(join(dataDir, 'dev-master.key'))).toBe(false);
 
     await writeFile(join(dataDir, 'dev-master.key'), `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });

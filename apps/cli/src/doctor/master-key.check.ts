@@ -56,9 +56,7 @@ export function keychainBackend(platform: NodeJS.Platform): string {
 
 function alternatives({ platform, profile }: KeySelection): string {
   const keychain =
-    platform === 'linux'
-      ? 'Run a Secret Service (GNOME Keyring or KWallet) in your login session'
-      : `Unlock ${keychainBackend(platform)} for this user`;
+    platform === 'linux' ? 'Run a Secret Service (GNOME Keyring or KWallet) in your login session' : `Unlock ${keychainBackend(platform)} for this user`;
   const keyFile = 'set AICO_MASTER_KEY_FILE to a 0600 file holding the master key (a systemd credential or Docker secret)';
   // In the development profile that last way out is already taken.
   if (profile === 'development') return `${keychain}, or ${keyFile}.`;
@@ -95,9 +93,19 @@ export function checkKeychain(probe: KeychainProbe, selection: KeySelection & { 
             : 'Run "aico setup": it makes a master key, protects it with your password and keeps it in the keychain.',
       );
     case 'unreachable':
-      return checkResult('keychain', fallback.status, `${capitalize(backend)} cannot be reached: ${probe.reason.replace(/\.$/, '')}.${fallback.note}`, fallback.status === 'ok' ? undefined : alternatives(selection));
+      return checkResult(
+        'keychain',
+        fallback.status,
+        `${capitalize(backend)} cannot be reached: ${probe.reason.replace(/\.$/, '')}.${fallback.note}`,
+        fallback.status === 'ok' ? undefined : alternatives(selection),
+      );
     case 'absent':
-      return checkResult('keychain', fallback.status, `This platform (${selection.platform}) has no OS keychain aico can use.${fallback.note}`, fallback.status === 'ok' ? undefined : alternatives(selection));
+      return checkResult(
+        'keychain',
+        fallback.status,
+        `This platform (${selection.platform}) has no OS keychain aico can use.${fallback.note}`,
+        fallback.status === 'ok' ? undefined : alternatives(selection),
+      );
   }
 }
 

@@ -5,7 +5,8 @@ import { request as httpsRequest } from 'node:https';
 import { connect, createServer } from 'node:net';
 import { errorCode } from './doctor-check';
 
-export type Endpoint = { readonly kind: 'tcp'; readonly host: string; readonly port: number } | { readonly kind: 'ipc'; readonly path: string } | { readonly kind: 'inproc' };
+export type Endpoint =
+  { readonly kind: 'tcp'; readonly host: string; readonly port: number } | { readonly kind: 'ipc'; readonly path: string } | { readonly kind: 'inproc' };
 
 /** A bus endpoint as configured (`tcp://host:port`, `ipc://path`, `inproc://name`; validated by the config schema). */
 export function parseEndpoint(endpoint: string): Endpoint {

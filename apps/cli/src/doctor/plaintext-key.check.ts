@@ -19,6 +19,7 @@ export async function checkPlaintextKey(dataDir: string, pathExists: (path: stri
       plaintextKeyFix(path),
     );
   }
-  if (plaintext) return checkResult('plaintext-key', 'ok', 'Only the development key, and no vault: aico is not set up with a master password (see master-key).');
+  if (plaintext)
+    return checkResult('plaintext-key', 'ok', 'Only the development key, and no vault: aico is not set up with a master password (see master-key).');
   return checkResult('plaintext-key', 'ok', 'No plaintext master key in the data directory.');
 }

@@ -61,9 +61,13 @@ describe('port checks', () => {
     });
   });
 
-  it('tells a silent program and a ZeroMQ server without CURVE from aico\'s bus', async () => {
+  it("tells a silent program and a ZeroMQ server without CURVE from aico's bus", async () => {
     const silent = await standIn(createServer(() => undefined));
-    const quiet = await checkBusPort('publish', `tcp://127.0.0.1:${silent}`, { ...subject, platform: 'darwin', network: { ...network, greet: (endpoint) => greet(endpoint, SILENCE_MS) } });
+    const quiet = await checkBusPort('publish', `tcp://127.0.0.1:${silent}`, {
+      ...subject,
+      platform: 'darwin',
+      network: { ...network, greet: (endpoint) => greet(endpoint, SILENCE_MS) },
+    });
     expect(quiet.detail).toBe(`The bus publish endpoint tcp://127.0.0.1:${silent} is held by another program (it does not speak ZeroMQ).`);
     expect(quiet.fix).toContain(`lsof -nP -iTCP:${silent} -sTCP:LISTEN`);
 
@@ -77,9 +81,19 @@ describe('port checks', () => {
   it("passes a port held by aico's bus, and warns when that bus refused this installation's key", async () => {
     const bus = await new TestBus({ transport: 'tcp' }).start();
     try {
-      expect(await checkBusPort('publish', bus.publishEndpoint, subject)).toMatchObject({ status: 'ok', detail: expect.stringContaining('is in use by a ZeroMQ CURVE server, presumably aico\'s bus') });
-      expect(await checkBusPort('publish', bus.publishEndpoint, { ...subject, busConnected: false })).toMatchObject({ status: 'warn', detail: expect.stringContaining('refused this installation\'s key') });
-      const untouchable: DoctorNetwork = { bind: () => Promise.reject(new Error('not asked')), greet: () => Promise.reject(new Error('not asked')), answersAsGateway: () => Promise.reject(new Error('not asked')) };
+      expect(await checkBusPort('publish', bus.publishEndpoint, subject)).toMatchObject({
+        status: 'ok',
+        detail: expect.stringContaining("is in use by a ZeroMQ CURVE server, presumably aico's bus"),
+      });
+      expect(await checkBusPort('publish', bus.publishEndpoint, { ...subject, busConnected: false })).toMatchObject({
+        status: 'warn',
+        detail: expect.stringContaining("refused this installation's key"),
+      });
+      const untouchable: DoctorNetwork = {
+        bind: () => Promise.reject(new Error('not asked')),
+        greet: () => Promise.reject(new Error('not asked')),
+        answersAsGateway: () => Promise.reject(new Error('not asked')),
+      };
       expect(await checkBusPort('subscribe', bus.subscribeEndpoint, { network: untouchable, platform: 'linux', busConnected: true })).toEqual({
         name: 'port:bus-subscribe',
         status: 'ok',
@@ -92,17 +106,30 @@ describe('port checks', () => {
 
   it('says why a port cannot be bound at all', async () => {
     const denied = await checkBusPort('publish', 'tcp://127.0.0.1:555', { ...subject, network: { ...network, bind: async () => 'EACCES' } });
-    expect(denied).toMatchObject({ status: 'fail', detail: 'The bus publish endpoint tcp://127.0.0.1:555 may not be bound by your user (ports below 1024 need privileges).' });
-    expect(await checkBusPort('publish', 'tcp://192.0.2.7:5555', subject)).toMatchObject({ status: 'fail', detail: expect.stringContaining('names an address this machine does not have') });
+    expect(denied).toMatchObject({
+      status: 'fail',
+      detail: 'The bus publish endpoint tcp://127.0.0.1:555 may not be bound by your user (ports below 1024 need privileges).',
+    });
+    expect(await checkBusPort('publish', 'tcp://192.0.2.7:5555', subject)).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('names an address this machine does not have'),
+    });
   });
 
   it('passes an ipc endpoint with no socket yet', async () => {
     const path = join(tmpdir(), `aico-doctor-${process.pid}-absent.sock`);
-    expect(await checkBusPort('publish', `ipc://${path}`, subject)).toMatchObject({ status: 'ok', detail: `The bus publish endpoint ipc://${path} has no socket yet; the bus makes it at start.` });
+    expect(await checkBusPort('publish', `ipc://${path}`, subject)).toMatchObject({
+      status: 'ok',
+      detail: `The bus publish endpoint ipc://${path} has no socket yet; the bus makes it at start.`,
+    });
   });
 
   it("passes the gateway port when aico's gateway answers there (TLS or plain), and fails another program", async () => {
-    const { private: key, cert } = await selfsigned.generate([{ name: 'commonName', value: 'stand-in gateway' }], { keyType: 'ec', curve: 'P-256', algorithm: 'sha256' });
+    const { private: key, cert } = await selfsigned.generate([{ name: 'commonName', value: 'stand-in gateway' }], {
+      keyType: 'ec',
+      curve: 'P-256',
+      algorithm: 'sha256',
+    });
     const health = (request: IncomingMessage, response: ServerResponse) => {
       response.writeHead(request.url === '/api/v1/health' ? 200 : 404, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ status: 'ok', service: 'gateway', version: '0.1.0' }));
@@ -127,8 +154,14 @@ describe('port checks', () => {
 
   it('passes a free gateway port and reports an invalid gateway setting', async () => {
     const port = await freeTcpPort();
-    expect(await checkGatewayPort({ host: '127.0.0.1', port, tls: true }, subject)).toMatchObject({ status: 'ok', detail: `The gateway address 127.0.0.1:${port} is free; the gateway binds it at start.` });
+    expect(await checkGatewayPort({ host: '127.0.0.1', port, tls: true }, subject)).toMatchObject({
+      status: 'ok',
+      detail: `The gateway address 127.0.0.1:${port} is free; the gateway binds it at start.`,
+    });
     const invalid = new ConfigError(ConfigErrorCode.Invalid, 'Invalid configuration:\n  - gateway.port (from AICO_GATEWAY__PORT): Too big');
-    expect(await checkGatewayPort(invalid, subject)).toMatchObject({ status: 'fail', detail: expect.stringContaining('gateway.port (from AICO_GATEWAY__PORT)') });
+    expect(await checkGatewayPort(invalid, subject)).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('gateway.port (from AICO_GATEWAY__PORT)'),
+    });
   });
 });

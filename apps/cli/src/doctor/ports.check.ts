@@ -74,12 +74,22 @@ export async function checkBusPort(role: 'publish' | 'subscribe', endpoint: stri
   if (greeting.kind === 'nothing' && target.kind === 'ipc') {
     // libzmq removes a stale socket file before it binds; only a live listener is a conflict.
     if (greeting.code === 'ENOENT') return checkResult(name, 'ok', `${where} has no socket yet; the bus makes it at start.`);
-    if (greeting.code === 'ECONNREFUSED') return checkResult(name, 'ok', `${where} is a socket file nobody listens on (left by a stopped bus); the bus replaces it at start.`);
-    return checkResult(name, 'fail', `${where} cannot be used (${greeting.code}).`, `Remove ${target.path}, or choose another path: ${ROLE_ENV[role]}=ipc://<path>.`);
+    if (greeting.code === 'ECONNREFUSED')
+      return checkResult(name, 'ok', `${where} is a socket file nobody listens on (left by a stopped bus); the bus replaces it at start.`);
+    return checkResult(
+      name,
+      'fail',
+      `${where} cannot be used (${greeting.code}).`,
+      `Remove ${target.path}, or choose another path: ${ROLE_ENV[role]}=ipc://<path>.`,
+    );
   }
   if (greeting.kind === 'zmtp' && greeting.mechanism === 'CURVE') {
     return busConnected === false
-      ? checkResult(name, 'warn', `${where} is held by a ZeroMQ CURVE server that refused this installation's key: another aico installation's bus, or this one under another master key (see the bus check).`)
+      ? checkResult(
+          name,
+          'warn',
+          `${where} is held by a ZeroMQ CURVE server that refused this installation's key: another aico installation's bus, or this one under another master key (see the bus check).`,
+        )
       : checkResult(name, 'ok', `${where} is in use by a ZeroMQ CURVE server, presumably aico's bus (without a master key the doctor cannot prove it).`);
   }
   const who = target.kind === 'tcp' ? ` (${whoListens(platform, target.port)} shows which)` : '';
@@ -88,7 +98,13 @@ export async function checkBusPort(role: 'publish' | 'subscribe', endpoint: stri
 
 export async function checkGatewayPort(gateway: GatewayEndpoint | Error, { network, platform }: PortSubject): Promise<CheckResult> {
   const name = 'port:gateway';
-  if (gateway instanceof Error) return checkResult(name, 'fail', `The gateway's address cannot be read: ${gateway.message}`, 'Fix the gateway setting named above (AICO_GATEWAY__* or the config file).');
+  if (gateway instanceof Error)
+    return checkResult(
+      name,
+      'fail',
+      `The gateway's address cannot be read: ${gateway.message}`,
+      'Fix the gateway setting named above (AICO_GATEWAY__* or the config file).',
+    );
   const where = `The gateway address ${gateway.host}:${gateway.port}`;
   if (gateway.port === 0) return checkResult(name, 'ok', 'gateway.port is 0: the system picks a free port when the gateway starts.');
   const move = 'AICO_GATEWAY__PORT=<free port> (front ends then connect there)';

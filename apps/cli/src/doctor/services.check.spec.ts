@@ -36,7 +36,9 @@ describe('services and database checks', () => {
       const { result, answering } = await checkServices(cli, dataDir, now, 10_000);
       expect([...answering]).toEqual(['storage']);
       expect(result.status).toBe('warn');
-      expect(result.detail).toMatch(/^Not answering within 10 s: gateway, keys, scheduler, monitor, models, conversation\. Answering: storage \(\d+\.\d ms\)\.$/);
+      expect(result.detail).toMatch(
+        /^Not answering within 10 s: gateway, keys, scheduler, monitor, models, conversation\. Answering: storage \(\d+\.\d ms\)\.$/,
+      );
       expect(result.fix).toBe(`Start them ("npm start" runs every service) or read their logs in ${dataDir}/logs.`);
       expect(PINGED_SERVICES).toEqual(['gateway', 'keys', 'storage', 'scheduler', 'monitor', 'models', 'conversation']);
     });
@@ -60,7 +62,11 @@ describe('services and database checks', () => {
     });
 
     it('fails a database whose integrity check finds problems, pointing at the backups', async () => {
-      report = { ok: false, problems: ['row 7 missing from index a', 'row 9 missing from index a', 'page 12 never used', 'page 13 never used'], databaseKeyVersion: 1 };
+      report = {
+        ok: false,
+        problems: ['row 7 missing from index a', 'row 9 missing from index a', 'page 12 never used', 'page 13 never used'],
+        databaseKeyVersion: 1,
+      };
       expect(await checkDatabase({ bus: cli, storageAnswers: true, dataDir, expectedKeyVersion: async () => undefined })).toEqual({
         name: 'database',
         status: 'fail',
@@ -90,7 +96,13 @@ describe('services and database checks', () => {
   });
 
   it('checks nothing without a bus', async () => {
-    expect((await checkServices(undefined, dataDir, now)).result).toMatchObject({ status: 'warn', detail: 'Not checked: the bus cannot be reached (see the bus check).' });
-    expect(await checkDatabase({ bus: undefined, storageAnswers: false, dataDir, expectedKeyVersion: async () => 1 })).toMatchObject({ status: 'warn', detail: expect.stringContaining('Not checked: without the bus') });
+    expect((await checkServices(undefined, dataDir, now)).result).toMatchObject({
+      status: 'warn',
+      detail: 'Not checked: the bus cannot be reached (see the bus check).',
+    });
+    expect(await checkDatabase({ bus: undefined, storageAnswers: false, dataDir, expectedKeyVersion: async () => 1 })).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('Not checked: without the bus'),
+    });
   });
 });

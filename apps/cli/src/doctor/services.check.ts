@@ -57,18 +57,35 @@ export interface DatabaseSubject {
 
 const NOT_NOW = 'the database key cannot be checked now (only the storage service opens the database; the CLI never does)';
 
-export async function checkDatabase({ bus, storageAnswers, dataDir, expectedKeyVersion, timeoutMs = DATABASE_CHECK_TIMEOUT_MS }: DatabaseSubject): Promise<CheckResult> {
+export async function checkDatabase({
+  bus,
+  storageAnswers,
+  dataDir,
+  expectedKeyVersion,
+  timeoutMs = DATABASE_CHECK_TIMEOUT_MS,
+}: DatabaseSubject): Promise<CheckResult> {
   if (!bus) return checkResult('database', 'warn', `Not checked: without the bus, storage cannot be asked, and ${NOT_NOW}.`);
-  if (!storageAnswers) return checkResult('database', 'warn', `Storage is not running, so ${NOT_NOW}.`, 'Start aico ("npm start" in development), then run "aico doctor" again.');
+  if (!storageAnswers)
+    return checkResult('database', 'warn', `Storage is not running, so ${NOT_NOW}.`, 'Start aico ("npm start" in development), then run "aico doctor" again.');
   let report;
   try {
     report = await bus.request(StorageTopics.databaseCheck, {}, { timeoutMs });
   } catch (error) {
     if (error instanceof BusError && error.code === BusErrorCode.DeadlineExceeded) {
-      return checkResult('database', 'warn', `Storage answers pings, but its database check did not finish within ${timeoutMs / 1_000} s.`, 'Try again when storage is less busy.');
+      return checkResult(
+        'database',
+        'warn',
+        `Storage answers pings, but its database check did not finish within ${timeoutMs / 1_000} s.`,
+        'Try again when storage is less busy.',
+      );
     }
     if (error instanceof RemoteError || error instanceof BusError) {
-      return checkResult('database', 'fail', `Storage could not check the database (${error.code}): ${error.message}`, `Read the storage log in ${dataDir}/logs for the details.`);
+      return checkResult(
+        'database',
+        'fail',
+        `Storage could not check the database (${error.code}): ${error.message}`,
+        `Read the storage log in ${dataDir}/logs for the details.`,
+      );
     }
     throw error;
   }

@@ -4,8 +4,7 @@ import { execFile } from 'node:child_process';
 
 export type CommandResult =
   /** The program does not exist (ENOENT): no systemd, not macOS. */
-  | { readonly found: false }
-  | { readonly found: true; readonly exitCode: number; readonly stdout: string; readonly stderr: string };
+  { readonly found: false } | { readonly found: true; readonly exitCode: number; readonly stdout: string; readonly stderr: string };
 
 export type CommandRunner = (command: string, args: readonly string[]) => Promise<CommandResult>;
 
@@ -19,7 +18,8 @@ export const runCommand: CommandRunner = (command, args) =>
       const failure = error as NodeJS.ErrnoException & { code?: string | number; killed?: boolean };
       if (failure.code === 'ENOENT') return resolve({ found: false });
       if (typeof failure.code === 'number') return resolve({ found: true, exitCode: failure.code, stdout, stderr });
-      if (failure.killed) return resolve({ found: true, exitCode: 124, stdout, stderr: `${stderr}${command} did not answer within ${COMMAND_TIMEOUT_MS / 1_000} s` });
+      if (failure.killed)
+        return resolve({ found: true, exitCode: 124, stdout, stderr: `${stderr}${command} did not answer within ${COMMAND_TIMEOUT_MS / 1_000} s` });
       reject(error);
     });
   });

@@ -5,7 +5,18 @@ import { join } from 'node:path';
 import { commandLine, type CommandResult } from './command-runner';
 import { launchdPlistFile, renderLaunchdPlist } from './launchd-plist';
 import { LAUNCHD_LABEL, type ServiceDefinition } from './service-definition';
-import { fileExists, foregroundCommand, lastLines, removeServiceFile, writeServiceFile, type InstallOptions, type ServiceFile, type ServiceHost, type ServiceManager, type ServiceStatus } from './service-manager';
+import {
+  fileExists,
+  foregroundCommand,
+  lastLines,
+  removeServiceFile,
+  writeServiceFile,
+  type InstallOptions,
+  type ServiceFile,
+  type ServiceHost,
+  type ServiceManager,
+  type ServiceStatus,
+} from './service-manager';
 import { ServiceError, ServiceErrorCode } from './service.error';
 
 /** launchctl's exit code for "Could not find service ... in domain": the agent is not loaded. */
@@ -61,7 +72,9 @@ export class LaunchdServiceManager implements ServiceManager {
 
   async uninstall(): Promise<readonly string[]> {
     const installed = await fileExists(this.plistPath);
-    const loaded = await this.isLoaded(foregroundCommand({ nodePath: this.host.nodePath, entryPoint: this.host.supervisorEntryPoint, environment: [['AICO_PROFILE', 'production']] }));
+    const loaded = await this.isLoaded(
+      foregroundCommand({ nodePath: this.host.nodePath, entryPoint: this.host.supervisorEntryPoint, environment: [['AICO_PROFILE', 'production']] }),
+    );
     if (!installed && !loaded) return [`aico is not installed as a service (no ${this.plistPath}).`];
     // bootout sends SIGTERM and waits up to the plist's ExitTimeOut before SIGKILL.
     if (loaded) await this.launchctl(['bootout', this.target]);
@@ -71,11 +84,18 @@ export class LaunchdServiceManager implements ServiceManager {
 
   async status(): Promise<ServiceStatus> {
     const installed = await fileExists(this.plistPath);
-    const base = { platform: this.platform, manager: 'launchd (user agent)', installed, files: [this.plistPath], logs: join(this.host.homeDir, 'Library', 'Logs', 'aico') };
+    const base = {
+      platform: this.platform,
+      manager: 'launchd (user agent)',
+      installed,
+      files: [this.plistPath],
+      logs: join(this.host.homeDir, 'Library', 'Logs', 'aico'),
+    };
     const result = await this.host.run('launchctl', ['print', this.target]);
     if (!result.found) return { ...base, state: undefined, running: false, unavailable: 'launchctl is not installed (this is not macOS)' };
     if (result.exitCode === NOT_LOADED) return { ...base, state: { state: 'not loaded' }, running: false };
-    if (result.exitCode !== 0) return { ...base, state: undefined, running: false, unavailable: `launchctl print failed: ${lastLines(result.stderr || result.stdout)}` };
+    if (result.exitCode !== 0)
+      return { ...base, state: undefined, running: false, unavailable: `launchctl print failed: ${lastLines(result.stderr || result.stdout)}` };
     // `launchctl print` is meant for people; these few top-level "key = value" lines are stable across releases.
     const state: Record<string, string> = {};
     for (const match of result.stdout.matchAll(/^\t(state|pid|runs|last exit code) = (.+)$/gm)) state[match[1]!] = match[2]!.trim();
@@ -85,7 +105,10 @@ export class LaunchdServiceManager implements ServiceManager {
   private async isLoaded(foreground: string): Promise<boolean> {
     const result = await this.host.run('launchctl', ['print', this.target]);
     if (!result.found) {
-      throw new ServiceError(ServiceErrorCode.ManagerUnavailable, `launchctl is not installed, so aico cannot be a launchd agent here. Run it in the foreground instead: ${foreground}`);
+      throw new ServiceError(
+        ServiceErrorCode.ManagerUnavailable,
+        `launchctl is not installed, so aico cannot be a launchd agent here. Run it in the foreground instead: ${foreground}`,
+      );
     }
     if (result.exitCode === 0) return true;
     if (result.exitCode === NOT_LOADED) return false;
@@ -99,7 +122,10 @@ export class LaunchdServiceManager implements ServiceManager {
     const result = await this.host.run('launchctl', args);
     if (!result.found) throw new ServiceError(ServiceErrorCode.ManagerUnavailable, 'launchctl disappeared while aico was being installed.');
     if (result.exitCode !== 0) {
-      throw new ServiceError(ServiceErrorCode.ManagerFailed, `"${commandLine('launchctl', args)}" failed (exit code ${result.exitCode}): ${lastLines(result.stderr || result.stdout) || 'no message'}`);
+      throw new ServiceError(
+        ServiceErrorCode.ManagerFailed,
+        `"${commandLine('launchctl', args)}" failed (exit code ${result.exitCode}): ${lastLines(result.stderr || result.stdout) || 'no message'}`,
+      );
     }
     return result;
   }

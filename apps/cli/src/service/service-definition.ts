@@ -66,7 +66,9 @@ export function describeService(input: ServiceDefinitionInput): ServiceDefinitio
   };
   const nodePath = absolute('The node executable', input.nodePath);
   if (input.platform === 'linux' && /["'\\]/.test(nodePath)) {
-    throw invalid(`systemd refuses to start an executable whose path holds a quote or a backslash ("${nodePath}"); name node through a path without them (a symlink will do) with --node.`);
+    throw invalid(
+      `systemd refuses to start an executable whose path holds a quote or a backslash ("${nodePath}"); name node through a path without them (a symlink will do) with --node.`,
+    );
   }
   const dataDir = absolute('The data directory', input.dataDir);
   const environment: [string, string][] = [

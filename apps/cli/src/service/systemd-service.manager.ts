@@ -3,7 +3,18 @@
 import { join } from 'node:path';
 import { commandLine, type CommandResult } from './command-runner';
 import type { ServiceDefinition } from './service-definition';
-import { fileExists, foregroundCommand, lastLines, removeServiceFile, writeServiceFile, type InstallOptions, type ServiceFile, type ServiceHost, type ServiceManager, type ServiceStatus } from './service-manager';
+import {
+  fileExists,
+  foregroundCommand,
+  lastLines,
+  removeServiceFile,
+  writeServiceFile,
+  type InstallOptions,
+  type ServiceFile,
+  type ServiceHost,
+  type ServiceManager,
+  type ServiceStatus,
+} from './service-manager';
 import { ServiceError, ServiceErrorCode } from './service.error';
 import { renderSystemdUnit, SYSTEMD_UNIT_FILE } from './systemd-unit';
 
@@ -63,7 +74,10 @@ export class SystemdServiceManager implements ServiceManager {
       return [installed ? `Removed ${this.unitPath} (systemctl is not installed, so nothing was running it).` : 'aico is not installed as a service.'];
     }
     if (!installed) return [`aico is not installed as a service (no ${this.unitPath}).`];
-    await this.assertUserManager(foregroundCommand({ nodePath: this.host.nodePath, entryPoint: this.host.supervisorEntryPoint, environment: [['AICO_PROFILE', 'production']] }), probe);
+    await this.assertUserManager(
+      foregroundCommand({ nodePath: this.host.nodePath, entryPoint: this.host.supervisorEntryPoint, environment: [['AICO_PROFILE', 'production']] }),
+      probe,
+    );
     await this.systemctl(['disable', '--now', SYSTEMD_UNIT_FILE]);
     await removeServiceFile(this.unitPath);
     await this.systemctl(['daemon-reload']);
@@ -77,7 +91,8 @@ export class SystemdServiceManager implements ServiceManager {
     const base = { platform: this.platform, manager: 'systemd (user)', installed, files: [this.unitPath], logs: `journalctl --user -u ${SYSTEMD_UNIT_FILE}` };
     const result = await this.host.run('systemctl', ['--user', 'show', SYSTEMD_UNIT_FILE, `--property=${STATUS_PROPERTIES.join(',')}`]);
     if (!result.found) return { ...base, state: undefined, running: false, unavailable: 'systemctl is not installed' };
-    if (result.exitCode !== 0) return { ...base, state: undefined, running: false, unavailable: `systemctl --user show failed: ${lastLines(result.stderr || result.stdout)}` };
+    if (result.exitCode !== 0)
+      return { ...base, state: undefined, running: false, unavailable: `systemctl --user show failed: ${lastLines(result.stderr || result.stdout)}` };
     const state = Object.fromEntries(
       result.stdout
         .split('\n')
@@ -92,7 +107,10 @@ export class SystemdServiceManager implements ServiceManager {
   private async assertUserManager(foreground: string, probe?: CommandResult): Promise<void> {
     const result = probe ?? (await this.host.run('systemctl', ['--user', 'is-system-running']));
     if (!result.found) {
-      throw new ServiceError(ServiceErrorCode.ManagerUnavailable, `systemctl is not installed, so aico cannot be a systemd service here. Run it in the foreground instead: ${foreground}`);
+      throw new ServiceError(
+        ServiceErrorCode.ManagerUnavailable,
+        `systemctl is not installed, so aico cannot be a systemd service here. Run it in the foreground instead: ${foreground}`,
+      );
     }
     if (!MANAGER_STATES.includes(result.stdout.trim())) {
       const said = lastLines(result.stderr) || result.stdout.trim() || `exit code ${result.exitCode}`;
@@ -108,7 +126,10 @@ export class SystemdServiceManager implements ServiceManager {
     const result = await this.host.run('systemctl', full);
     if (!result.found) throw new ServiceError(ServiceErrorCode.ManagerUnavailable, 'systemctl disappeared while aico was being installed.');
     if (result.exitCode !== 0 && !allowFailure) {
-      throw new ServiceError(ServiceErrorCode.ManagerFailed, `"${commandLine('systemctl', full)}" failed (exit code ${result.exitCode}): ${lastLines(result.stderr || result.stdout) || 'no message'}`);
+      throw new ServiceError(
+        ServiceErrorCode.ManagerFailed,
+        `"${commandLine('systemctl', full)}" failed (exit code ${result.exitCode}): ${lastLines(result.stderr || result.stdout) || 'no message'}`,
+      );
     }
     return result;
   }

@@ -134,7 +134,13 @@ describe('systemd-analyze --user verify', () => {
     await mkdir(appDir, { recursive: true });
     await symlink(process.execPath, join(binDir, 'node'));
     await writeFile(join(appDir, 'main.js'), '');
-    const definition = describeService({ ...input, nodePath: join(binDir, 'node'), entryPoint: join(appDir, 'main.js'), dataDir: appDir, masterKeyFile: join(appDir, 'master.key') });
+    const definition = describeService({
+      ...input,
+      nodePath: join(binDir, 'node'),
+      entryPoint: join(appDir, 'main.js'),
+      dataDir: appDir,
+      masterKeyFile: join(appDir, 'master.key'),
+    });
 
     expect(await verify(renderSystemdUnit(definition))).toEqual({ status: 0, output: '' });
   });

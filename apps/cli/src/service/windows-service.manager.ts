@@ -4,7 +4,16 @@
 // answers whether the service is registered and running.
 import { win32 } from 'node:path';
 import type { ServiceDefinition } from './service-definition';
-import { fileExists, lastLines, removeServiceFile, writeServiceFile, type ServiceFile, type ServiceHost, type ServiceManager, type ServiceStatus } from './service-manager';
+import {
+  fileExists,
+  lastLines,
+  removeServiceFile,
+  writeServiceFile,
+  type ServiceFile,
+  type ServiceHost,
+  type ServiceManager,
+  type ServiceStatus,
+} from './service-manager';
 import { ServiceError, ServiceErrorCode } from './service.error';
 import {
   renderWindowsInstallScript,
@@ -68,7 +77,11 @@ export class WindowsServiceManager implements ServiceManager {
     }
     const removed = [];
     for (const name of [WINSW_CONFIG_FILE, WINDOWS_INSTALL_SCRIPT, WINDOWS_UNINSTALL_SCRIPT]) if (await removeServiceFile(this.path(name))) removed.push(name);
-    return [removed.length > 0 ? `Removed ${removed.join(', ')} from ${this.directory} (${WINSW_EXECUTABLE}, if you saved it there, is yours to delete).` : 'aico is not installed as a service.'];
+    return [
+      removed.length > 0
+        ? `Removed ${removed.join(', ')} from ${this.directory} (${WINSW_EXECUTABLE}, if you saved it there, is yours to delete).`
+        : 'aico is not installed as a service.',
+    ];
   }
 
   async status(): Promise<ServiceStatus> {

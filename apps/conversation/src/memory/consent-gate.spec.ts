@@ -49,7 +49,11 @@ describe('ConsentGate', () => {
   it('counts a check without an answer as no for the cache period, then asks again', async () => {
     const failures: unknown[] = [];
     let fail = true;
-    const consent = new ConsentGate(() => (fail ? Promise.reject(new Error('no gateway')) : Promise.resolve(true)), { cacheMs: 1_000, now: () => now, onCheckFailed: (error) => failures.push(error) });
+    const consent = new ConsentGate(() => (fail ? Promise.reject(new Error('no gateway')) : Promise.resolve(true)), {
+      cacheMs: 1_000,
+      now: () => now,
+      onCheckFailed: (error) => failures.push(error),
+    });
     expect(await consent.granted('ada')).toBe(false);
     fail = false;
     expect(await consent.granted('ada')).toBe(false);

@@ -10,7 +10,13 @@ import { memoryHarness, type MemoryHarness } from './memory-fakes.test-helpers';
 
 const answer = (summary: string, facts: string[]): string => JSON.stringify({ summary, facts });
 
-function fact(h: MemoryHarness, ownerId: string, id: string, text: string, extra: Partial<{ sourceThreadId: string; embedding: number[]; edited: boolean; at: number }> = {}): void {
+function fact(
+  h: MemoryHarness,
+  ownerId: string,
+  id: string,
+  text: string,
+  extra: Partial<{ sourceThreadId: string; embedding: number[]; edited: boolean; at: number }> = {},
+): void {
   void h.facts.put(
     create(MemoryFactSchema, {
       id,
@@ -91,7 +97,9 @@ describe('conversation memory with consent', () => {
     const thread = h.threads.threads.get('t1')!;
     expect(thread.summary).toBe('Ada talked about her cat Miso.');
     expect(thread.summarizedThrough).toBe(h.threads.messageLists.get('t1')!.at(-1)!.id);
-    expect([...h.facts.facts.values()]).toEqual([expect.objectContaining({ ownerId: 'ada', text: 'The user has a cat called Miso.', sourceThreadId: 't1', edited: false })]);
+    expect([...h.facts.facts.values()]).toEqual([
+      expect.objectContaining({ ownerId: 'ada', text: 'The user has a cat called Miso.', sourceThreadId: 't1', edited: false }),
+    ]);
     expect(h.published).toEqual([{ userId: 'ada', reason: 'learned', facts: 1, deletedFacts: 0, deletedSummaries: 0 }]);
   });
 
@@ -147,7 +155,9 @@ describe('conversation memory with consent', () => {
   });
 
   it('logs a failed job by its code, never its message', async () => {
-    jest.spyOn(h.models, 'generate').mockRejectedValueOnce(Object.assign(new Error('the prompt "My cat is called Miso." is too long'), { code: ModelsErrorCode.PromptTooLong }));
+    jest
+      .spyOn(h.models, 'generate')
+      .mockRejectedValueOnce(Object.assign(new Error('the prompt "My cat is called Miso." is too long'), { code: ModelsErrorCode.PromptTooLong }));
     h.service.exchangeCompleted('ada', 't1');
     await h.runJobs();
     expect(h.logs.find((line) => line.msg === 'Memory job failed; the next exchange tries again')).toMatchObject({ code: 'MODELS_PROMPT_TOO_LONG' });
@@ -174,7 +184,9 @@ describe('conversation memory with consent', () => {
       'Summary of an earlier conversation ("Cats"): They talked about Miso the cat.',
     ]);
     // Not its own thread's summary (the thread itself is in the prompt).
-    expect(await h.service.promptContext('ada', 't2', 'what should my cat eat?')).not.toContain('Summary of an earlier conversation ("Music"): Ada practises the cello every day.');
+    expect(await h.service.promptContext('ada', 't2', 'what should my cat eat?')).not.toContain(
+      'Summary of an earlier conversation ("Music"): Ada practises the cello every day.',
+    );
     const small = memoryHarness({ promptBudgetChars: 60 });
     small.consent.set('ada', true);
     fact(small, 'ada', 'f1', 'The user has a cat called Miso.');
@@ -220,7 +232,10 @@ describe('the user and their memory', () => {
     expect(view).toMatchObject({ fact: { id: 'f1', text: 'The user has a cat called Miso.', edited: true }, sourceThreadTitle: 'Cats' });
     expect(h.published.at(-1)).toMatchObject({ userId: 'ada', reason: 'edited', facts: 2 });
     await expect(h.service.update('ada', 'f1', '   ')).rejects.toMatchObject({ code: ConversationErrorCode.InvalidArgument, details: { field: 'text' } });
-    await expect(h.service.update('ada', 'f1', 'x'.repeat(501))).rejects.toMatchObject({ code: ConversationErrorCode.InvalidArgument, message: 'The fact is 501 characters long; at most 500.' });
+    await expect(h.service.update('ada', 'f1', 'x'.repeat(501))).rejects.toMatchObject({
+      code: ConversationErrorCode.InvalidArgument,
+      message: 'The fact is 501 characters long; at most 500.',
+    });
     await expect(h.service.update('ada', 'fb', 'mine now')).rejects.toMatchObject({ code: ConversationErrorCode.FactNotFound });
     await expect(h.service.update('ada', 'nope', 'text')).rejects.toMatchObject({ code: ConversationErrorCode.FactNotFound });
     expect(h.facts.facts.get('fb')!.text).toBe('Bob likes jazz.');
@@ -292,7 +307,9 @@ describe('consent withdrawn', () => {
     h.threads.addThread('ada', 't1');
     h.threads.threads.get('t1')!.summary = 'Lyon.';
     fact(h, 'ada', 'f1', 'The user plays the cello.');
-    const deleteAll = jest.spyOn(h.facts, 'deleteAll').mockRejectedValueOnce(Object.assign(new Error('storage did not answer'), { code: StorageClientErrorCode.NotAcknowledged }));
+    const deleteAll = jest
+      .spyOn(h.facts, 'deleteAll')
+      .mockRejectedValueOnce(Object.assign(new Error('storage did not answer'), { code: StorageClientErrorCode.NotAcknowledged }));
     await h.service.consentChanged({ userId: 'ada', purpose: MEMORY_CONSENT_PURPOSE, granted: false });
     expect(h.facts.facts.size).toBe(1);
     expect(h.logs.find((line) => line.level === 50)).toMatchObject({ user: 'ada', code: 'STORAGE_NOT_ACKNOWLEDGED' });

@@ -6,7 +6,20 @@
 // No text of the user's reaches a log line or an error message here: logs name codes and counts only.
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampNow } from '@bufbuild/protobuf/wkt';
-import { MAX_MEMORY_FACT_CHARS, MEMORY_CONSENT_PURPOSE, MemoryFactSchema, type ConsentChanged, type ForgetMemoryResponse, type MemoryChangedSchema, type MemoryFact, type MemoryFactView, type ListMemoryResponse, type Thread, MemoryFactViewSchema, ListMemoryResponseSchema } from '@aico/contracts';
+import {
+  MAX_MEMORY_FACT_CHARS,
+  MEMORY_CONSENT_PURPOSE,
+  MemoryFactSchema,
+  type ConsentChanged,
+  type ForgetMemoryResponse,
+  type MemoryChangedSchema,
+  type MemoryFact,
+  type MemoryFactView,
+  type ListMemoryResponse,
+  type Thread,
+  MemoryFactViewSchema,
+  ListMemoryResponseSchema,
+} from '@aico/contracts';
 import { KeyedMutex } from '@aico/concurrency';
 import type { Logger } from '@aico/logging';
 import { ConversationError, ConversationErrorCode } from '../conversation.error';
@@ -68,14 +81,19 @@ export class ConversationMemoryService implements ConversationMemoryPort {
       // A withdrawal this process never heard (it was down, or storage failed then) is caught up on here, once a run.
       if (consent.answered && !this.checkedWithoutConsent.has(userId)) {
         this.checkedWithoutConsent.add(userId);
-        void this.deleteKeptWithoutConsent(userId).catch((error: unknown) => this.deps.logger.warn(errorFacts(error), 'Memory kept without consent not deleted yet; the memory page deletes it'));
+        void this.deleteKeptWithoutConsent(userId).catch((error: unknown) =>
+          this.deps.logger.warn(errorFacts(error), 'Memory kept without consent not deleted yet; the memory page deletes it'),
+        );
       }
       return [];
     }
     this.checkedWithoutConsent.delete(userId);
     const { config } = this.deps;
     try {
-      const [facts, threads] = await Promise.all([this.deps.facts.list(userId), config.promptSummaries > 0 ? this.deps.threads.allThreads(userId) : Promise.resolve([])]);
+      const [facts, threads] = await Promise.all([
+        this.deps.facts.list(userId),
+        config.promptSummaries > 0 ? this.deps.threads.allThreads(userId) : Promise.resolve([]),
+      ]);
       const query = facts.some((fact) => fact.embedding.length > 0) && latestText.trim() !== '' ? await this.embedOne(latestText) : undefined;
       return withinBudget(rankFacts(facts, query), recentSummaries(threads, threadId, config.promptSummaries), config.promptBudgetChars);
     } catch (error) {
@@ -126,8 +144,15 @@ export class ConversationMemoryService implements ConversationMemoryPort {
 
   async update(userId: string, factId: string, text: string): Promise<MemoryFactView> {
     const wanted = text.replace(/\s+/g, ' ').trim();
-    if (wanted === '') throw new ConversationError(ConversationErrorCode.InvalidArgument, 'The fact is empty: write what the companion should remember, or delete the fact.', { field: 'text' });
-    if (wanted.length > MAX_FACT_CHARS) throw new ConversationError(ConversationErrorCode.InvalidArgument, `The fact is ${wanted.length} characters long; at most ${MAX_FACT_CHARS}.`, { field: 'text', maxChars: String(MAX_FACT_CHARS) });
+    if (wanted === '')
+      throw new ConversationError(ConversationErrorCode.InvalidArgument, 'The fact is empty: write what the companion should remember, or delete the fact.', {
+        field: 'text',
+      });
+    if (wanted.length > MAX_FACT_CHARS)
+      throw new ConversationError(ConversationErrorCode.InvalidArgument, `The fact is ${wanted.length} characters long; at most ${MAX_FACT_CHARS}.`, {
+        field: 'text',
+        maxChars: String(MAX_FACT_CHARS),
+      });
     const fact = await this.locks.run(userId, async () => {
       const found = await this.ownFact(userId, factId);
       found.text = wanted;
@@ -184,7 +209,10 @@ export class ConversationMemoryService implements ConversationMemoryPort {
     } catch (error) {
       // Nothing is read or kept from now on (the decision holds); what is stored goes when the memory page is next
       // listed (list deletes memory it finds without consent).
-      this.deps.logger.error({ user: event.userId, ...errorFacts(error) }, 'Memory not deleted after consent was withdrawn; it is deleted when the memory page is next listed');
+      this.deps.logger.error(
+        { user: event.userId, ...errorFacts(error) },
+        'Memory not deleted after consent was withdrawn; it is deleted when the memory page is next listed',
+      );
     }
   }
 
@@ -213,7 +241,10 @@ export class ConversationMemoryService implements ConversationMemoryPort {
     });
     const extracted = parseExtraction(text, config);
     if (!extracted) {
-      this.deps.logger.warn({ user: userId, thread: threadId, chars: text.length }, 'Memory job: the answer was not the JSON asked for; the next exchange tries again');
+      this.deps.logger.warn(
+        { user: userId, thread: threadId, chars: text.length },
+        'Memory job: the answer was not the JSON asked for; the next exchange tries again',
+      );
       return;
     }
     const fresh = await this.newFacts(known, extracted.facts, signal);
@@ -229,7 +260,17 @@ export class ConversationMemoryService implements ConversationMemoryPort {
       const now = Date.now();
       for (const [index, candidate] of fresh.entries()) {
         const at = timestampNow();
-        await this.deps.facts.put(create(MemoryFactSchema, { id: newFactId(now + index), ownerId: userId, text: candidate.text, sourceThreadId: threadId, createdAt: at, updatedAt: at, embedding: candidate.embedding }));
+        await this.deps.facts.put(
+          create(MemoryFactSchema, {
+            id: newFactId(now + index),
+            ownerId: userId,
+            text: candidate.text,
+            sourceThreadId: threadId,
+            createdAt: at,
+            updatedAt: at,
+            embedding: candidate.embedding,
+          }),
+        );
       }
       return { added: fresh.length, total: await this.keepWithinCap(userId) };
     });
@@ -282,7 +323,8 @@ export class ConversationMemoryService implements ConversationMemoryPort {
   private async ownFact(userId: string, factId: string): Promise<MemoryFact> {
     const fact = factId === '' ? undefined : await this.deps.facts.get(factId);
     // Another user's fact answers the same as none: its existence is not told.
-    if (!fact || fact.ownerId !== userId) throw new ConversationError(ConversationErrorCode.FactNotFound, 'No such fact in your memory (it may have been deleted).', { factId });
+    if (!fact || fact.ownerId !== userId)
+      throw new ConversationError(ConversationErrorCode.FactNotFound, 'No such fact in your memory (it may have been deleted).', { factId });
     return fact;
   }
 
@@ -311,7 +353,11 @@ export class ConversationMemoryService implements ConversationMemoryPort {
     }
   }
 
-  private async changed(userId: string, reason: MemoryChangeReason, counts: { facts?: number; deletedFacts?: number; deletedSummaries?: number } = {}): Promise<void> {
+  private async changed(
+    userId: string,
+    reason: MemoryChangeReason,
+    counts: { facts?: number; deletedFacts?: number; deletedSummaries?: number } = {},
+  ): Promise<void> {
     const facts = counts.facts ?? (reason === 'forgotten' || reason === 'consent_withdrawn' ? 0 : (await this.deps.facts.list(userId)).length);
     try {
       await this.deps.publish({ userId, reason, facts, deletedFacts: counts.deletedFacts ?? 0, deletedSummaries: counts.deletedSummaries ?? 0 });
@@ -323,7 +369,6 @@ export class ConversationMemoryService implements ConversationMemoryPort {
   private epochOf(userId: string): number {
     return this.epochs.get(userId) ?? 0;
   }
-
 }
 
 function keptAnything(facts: readonly MemoryFact[], threads: readonly Pick<Thread, 'summary'>[]): boolean {

@@ -8,7 +8,10 @@ const message = (id: string, role: MessageRole, text: string, status = MessageSt
 
 describe('memory extraction', () => {
   it('reads the JSON leniently within the limits, and refuses what is not an object', () => {
-    expect(parseExtraction('{"summary":"  a summary that is far too long ","facts":["one  fact here", 3, "", "two", "three"]}', limits)).toEqual({ summary: 'a summary that is fa', facts: ['one fact h', 'two'] });
+    expect(parseExtraction('{"summary":"  a summary that is far too long ","facts":["one  fact here", 3, "", "two", "three"]}', limits)).toEqual({
+      summary: 'a summary that is fa',
+      facts: ['one fact h', 'two'],
+    });
     expect(parseExtraction('{"facts":"x"}', limits)).toEqual({ summary: '', facts: [] });
     expect(parseExtraction('{"summary": "cut', limits)).toBeUndefined();
     expect(parseExtraction('[1]', limits)).toBeUndefined();

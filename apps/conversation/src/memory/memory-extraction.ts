@@ -34,7 +34,12 @@ export function rememberable(messages: readonly ThreadMessage[]): ThreadMessage[
 }
 
 /** The chat the job sends: instructions, then the summary so far, the facts known, and the newest messages that fit. */
-export function extractionChat(input: { readonly summary: string; readonly knownFacts: readonly string[]; readonly messages: readonly ThreadMessage[]; readonly maxInputChars: number }): { role: string; content: string }[] {
+export function extractionChat(input: {
+  readonly summary: string;
+  readonly knownFacts: readonly string[];
+  readonly messages: readonly ThreadMessage[];
+  readonly maxInputChars: number;
+}): { role: string; content: string }[] {
   const lines: string[] = [];
   let used = 0;
   for (const message of [...input.messages].reverse()) {
@@ -51,7 +56,10 @@ export function extractionChat(input: { readonly summary: string; readonly known
   const known = input.knownFacts.length > 0 ? input.knownFacts.map((fact) => `- ${fact}`).join('\n') : '(none)';
   return [
     { role: 'system', content: INSTRUCTIONS },
-    { role: 'user', content: `Previous summary:\n${input.summary || '(none)'}\n\nKnown facts about the user:\n${known}\n\nConversation excerpt:\n${lines.join('\n')}` },
+    {
+      role: 'user',
+      content: `Previous summary:\n${input.summary || '(none)'}\n\nKnown facts about the user:\n${known}\n\nConversation excerpt:\n${lines.join('\n')}`,
+    },
   ];
 }
 

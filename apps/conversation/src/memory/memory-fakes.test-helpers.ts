@@ -4,7 +4,17 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { BusError, BusErrorCode } from '@aico/bus';
-import { MessageRole, MessageStatus, MemoryFactSchema, ModelsErrorCode, ThreadMessageSchema, ThreadSchema, type MemoryFact, type Thread, type ThreadMessage } from '@aico/contracts';
+import {
+  MessageRole,
+  MessageStatus,
+  MemoryFactSchema,
+  ModelsErrorCode,
+  ThreadMessageSchema,
+  ThreadSchema,
+  type MemoryFact,
+  type Thread,
+  type ThreadMessage,
+} from '@aico/contracts';
 import { captureLogger, type CapturedLog } from '@aico/logging';
 import { ConversationError, ConversationErrorCode } from '../conversation.error';
 import type { ThreadStorePort } from '../threads/thread-store.port';
@@ -35,7 +45,16 @@ export class FakeThreads implements ThreadStorePort {
       [MessageRole.USER, userText],
       [MessageRole.ASSISTANT, replyText],
     ] as const) {
-      list.push(create(ThreadMessageSchema, { id: `m${String(this.clock++).padStart(6, '0')}`, threadId, ownerId: thread.ownerId, role, text, status: MessageStatus.COMPLETE }));
+      list.push(
+        create(ThreadMessageSchema, {
+          id: `m${String(this.clock++).padStart(6, '0')}`,
+          threadId,
+          ownerId: thread.ownerId,
+          role,
+          text,
+          status: MessageStatus.COMPLETE,
+        }),
+      );
     }
     thread.updatedAt = timestampFromMs(this.clock++);
   }
@@ -65,7 +84,12 @@ export class FakeFacts implements MemoryFactStore {
   readonly facts = new Map<string, MemoryFact>();
 
   list(userId: string): Promise<MemoryFact[]> {
-    return Promise.resolve([...this.facts.values()].filter((fact) => fact.ownerId === userId).sort((a, b) => (a.id < b.id ? -1 : 1)).map((fact) => create(MemoryFactSchema, fact)));
+    return Promise.resolve(
+      [...this.facts.values()]
+        .filter((fact) => fact.ownerId === userId)
+        .sort((a, b) => (a.id < b.id ? -1 : 1))
+        .map((fact) => create(MemoryFactSchema, fact)),
+    );
   }
 
   get(factId: string): Promise<MemoryFact | undefined> {
@@ -133,7 +157,8 @@ export class FakeModels implements MemoryModels {
   embed(texts: readonly string[]): Promise<number[][]> {
     this.embedded.push([...texts]);
     const vectors = texts.map((text) => this.vectors.get(text));
-    if (vectors.some((vector) => vector === undefined)) return Promise.reject(Object.assign(new Error('no embedding model'), { code: ModelsErrorCode.NoModel }));
+    if (vectors.some((vector) => vector === undefined))
+      return Promise.reject(Object.assign(new Error('no embedding model'), { code: ModelsErrorCode.NoModel }));
     return Promise.resolve(vectors as number[][]);
   }
 }

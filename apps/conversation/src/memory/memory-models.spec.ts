@@ -10,7 +10,9 @@ describe('BusMemoryModels', () => {
     const models = new BusMemoryModels({ requestStream } as unknown as BusClient);
     const signal = new AbortController().signal;
     const schema = { type: 'object' };
-    expect(await models.generate({ chat: [{ role: 'user', content: 'hi' }], jsonSchema: schema, maxTokens: 64, userId: 'ada', timeoutMs: 60_000, signal })).toBe('{"summary":"","facts":[]}');
+    expect(
+      await models.generate({ chat: [{ role: 'user', content: 'hi' }], jsonSchema: schema, maxTokens: 64, userId: 'ada', timeoutMs: 60_000, signal }),
+    ).toBe('{"summary":"","facts":[]}');
     expect(requestStream).toHaveBeenCalledWith(
       ModelsTopics.generate,
       expect.objectContaining({

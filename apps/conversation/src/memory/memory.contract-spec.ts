@@ -6,7 +6,17 @@
 // carries memory. Every memory event goes to its own user (payload and envelope).
 import { RemoteError } from '@aico/bus';
 import { type TestClient } from '@aico/bus/testing';
-import { ConversationErrorCode, ConversationTopics, GatewayTopics, JobClass, MEMORY_CONSENT_PURPOSE, ModelPurpose, ModelsTopics, StopReason, type MemoryChanged } from '@aico/contracts';
+import {
+  ConversationErrorCode,
+  ConversationTopics,
+  GatewayTopics,
+  JobClass,
+  MEMORY_CONSENT_PURPOSE,
+  ModelPurpose,
+  ModelsTopics,
+  StopReason,
+  type MemoryChanged,
+} from '@aico/contracts';
 import { ConversationHarness } from '../testing/conversation-harness.test-helpers';
 import type { ScriptedGeneration } from '../testing/models-stand-in.test-helpers';
 
@@ -25,7 +35,11 @@ describe('conversation memory contract', () => {
     // Embeddings by the models identity: a vector of which of a few words a text has (enough to rank and compare by).
     embedder = await h.bus.connected('models');
     const words = ['cat', 'name', 'ask', 'lyon'];
-    embedder.handle(ModelsTopics.embed, ({ payload }) => ({ embeddings: payload.texts.map((text) => ({ values: [...words.map((word) => (text.toLowerCase().includes(word) ? 1 : 0)), 0.01] })), dimensions: 5, model: 'embedder' }));
+    embedder.handle(ModelsTopics.embed, ({ payload }) => ({
+      embeddings: payload.texts.map((text) => ({ values: [...words.map((word) => (text.toLowerCase().includes(word) ? 1 : 0)), 0.01] })),
+      dimensions: 5,
+      model: 'embedder',
+    }));
   }, 60_000);
   afterAll(() => h?.stop());
 
@@ -39,11 +53,23 @@ describe('conversation memory contract', () => {
     await h.completion(sent.replyId);
     return { threadId: sent.thread!.id, prompt: generation };
   }
-  const decide = (userId: string, granted: boolean) => h.gateway.publish(GatewayTopics.consentChanged, { userId, purpose: MEMORY_CONSENT_PURPOSE, granted, source: 'test' });
+  const decide = (userId: string, granted: boolean) =>
+    h.gateway.publish(GatewayTopics.consentChanged, { userId, purpose: MEMORY_CONSENT_PURPOSE, granted, source: 'test' });
   const changed = (userId: string, reason: string) =>
-    h.waitFor((event) => event.topic === ConversationTopics.memoryChanged.topic && (event.payload as MemoryChanged).userId === userId && (event.payload as MemoryChanged).reason === reason, `memory of ${userId} ${reason}`);
-  const systemPrompt = (generation: ScriptedGeneration): string => (generation.request.input.case === 'chat' ? generation.request.input.value.messages[0]!.content : '');
-  const refusal = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => (error instanceof RemoteError ? { code: error.code } : { code: String(error) }));
+    h.waitFor(
+      (event) =>
+        event.topic === ConversationTopics.memoryChanged.topic &&
+        (event.payload as MemoryChanged).userId === userId &&
+        (event.payload as MemoryChanged).reason === reason,
+      `memory of ${userId} ${reason}`,
+    );
+  const systemPrompt = (generation: ScriptedGeneration): string =>
+    generation.request.input.case === 'chat' ? generation.request.input.value.messages[0]!.content : '';
+  const refusal = (promise: Promise<unknown>) =>
+    promise.then(
+      () => undefined,
+      (error: unknown) => (error instanceof RemoteError ? { code: error.code } : { code: String(error) }),
+    );
 
   it('with consent: a background job with the JSON schema after the exchange; its facts listed, edited, carried into the next thread, deleted, forgotten', async () => {
     consent.set('ada', true);
@@ -52,7 +78,9 @@ describe('conversation memory contract', () => {
     const job = await h.models.next(seen + 1);
     expect(job.request).toMatchObject({ jobClass: JobClass.BACKGROUND, purpose: ModelPurpose.BACKGROUND, temperature: 0, userId: 'ada' });
     expect(JSON.parse(job.request.jsonSchema)).toMatchObject({ type: 'object', required: ['summary', 'facts'] });
-    expect(job.request.input.case === 'chat' && job.request.input.value.messages.at(-1)!.content).toContain('User: My cat is called Miso.\nCompanion: What a lovely name.');
+    expect(job.request.input.case === 'chat' && job.request.input.value.messages.at(-1)!.content).toContain(
+      'User: My cat is called Miso.\nCompanion: What a lovely name.',
+    );
     job.write(JSON.stringify({ summary: 'Ada talked about her cat.', facts: ['The user has a cat called Miso.', 'The user likes names.'] }));
     job.end();
     const learned = await changed('ada', 'learned');
@@ -71,11 +99,21 @@ describe('conversation memory contract', () => {
     const edited = await h.gateway.request(ConversationTopics.memoryUpdate, { userId: 'ada', factId: cat!, text: 'The user has a grey cat called Miso.' });
     expect(edited.fact).toMatchObject({ fact: { text: 'The user has a grey cat called Miso.', edited: true }, sourceThreadTitle: 'My cat is called Miso.' });
     expect(await changed('ada', 'edited')).toMatchObject({ user: 'ada' });
-    expect(await refusal(h.gateway.request(ConversationTopics.memoryUpdate, { userId: 'ada', factId: cat!, text: ' ' }))).toEqual({ code: ConversationErrorCode.InvalidArgument });
-    expect(await refusal(h.gateway.request(ConversationTopics.memoryUpdate, { userId: 'ada', factId: cat!, text: 'x'.repeat(501) }))).toEqual({ code: ConversationErrorCode.InvalidArgument });
-    expect(await refusal(h.gateway.request(ConversationTopics.memoryUpdate, { userId: 'bob', factId: cat!, text: 'mine' }))).toEqual({ code: ConversationErrorCode.FactNotFound });
-    expect(await refusal(h.gateway.request(ConversationTopics.memoryDelete, { userId: 'bob', factId: cat! }))).toEqual({ code: ConversationErrorCode.FactNotFound });
-    expect(await refusal(h.gateway.request(ConversationTopics.memoryDelete, { userId: 'ada', factId: 'no-such-fact' }))).toEqual({ code: ConversationErrorCode.FactNotFound });
+    expect(await refusal(h.gateway.request(ConversationTopics.memoryUpdate, { userId: 'ada', factId: cat!, text: ' ' }))).toEqual({
+      code: ConversationErrorCode.InvalidArgument,
+    });
+    expect(await refusal(h.gateway.request(ConversationTopics.memoryUpdate, { userId: 'ada', factId: cat!, text: 'x'.repeat(501) }))).toEqual({
+      code: ConversationErrorCode.InvalidArgument,
+    });
+    expect(await refusal(h.gateway.request(ConversationTopics.memoryUpdate, { userId: 'bob', factId: cat!, text: 'mine' }))).toEqual({
+      code: ConversationErrorCode.FactNotFound,
+    });
+    expect(await refusal(h.gateway.request(ConversationTopics.memoryDelete, { userId: 'bob', factId: cat! }))).toEqual({
+      code: ConversationErrorCode.FactNotFound,
+    });
+    expect(await refusal(h.gateway.request(ConversationTopics.memoryDelete, { userId: 'ada', factId: 'no-such-fact' }))).toEqual({
+      code: ConversationErrorCode.FactNotFound,
+    });
     expect(await refusal(h.gateway.request(ConversationTopics.memoryList, { userId: '' }))).toEqual({ code: ConversationErrorCode.InvalidArgument });
 
     // A new thread's prompt: the facts (the edited text) and the first thread's summary.
@@ -89,11 +127,20 @@ describe('conversation memory contract', () => {
     const secondJob = await h.models.next(seenBefore + 1);
     secondJob.write(JSON.stringify({ summary: 'Ada asked about her cat.', facts: ['the user likes names', 'The user asks about cats.'] }));
     secondJob.end();
-    await h.waitFor((event) => event.topic === ConversationTopics.memoryChanged.topic && (event.payload as MemoryChanged).reason === 'learned' && (event.payload as MemoryChanged).facts === 3, 'the second job’s fact');
+    await h.waitFor(
+      (event) =>
+        event.topic === ConversationTopics.memoryChanged.topic &&
+        (event.payload as MemoryChanged).reason === 'learned' &&
+        (event.payload as MemoryChanged).facts === 3,
+      'the second job’s fact',
+    );
 
     await h.gateway.request(ConversationTopics.memoryDelete, { userId: 'ada', factId: names! });
     expect(await changed('ada', 'deleted')).toMatchObject({ user: 'ada', payload: { deletedFacts: 1, facts: 2 } });
-    expect((await h.gateway.request(ConversationTopics.memoryList, { userId: 'ada' })).facts.map((view) => view.fact!.text)).toEqual(['The user has a grey cat called Miso.', 'The user asks about cats.']);
+    expect((await h.gateway.request(ConversationTopics.memoryList, { userId: 'ada' })).facts.map((view) => view.fact!.text)).toEqual([
+      'The user has a grey cat called Miso.',
+      'The user asks about cats.',
+    ]);
     expect(await h.gateway.request(ConversationTopics.memoryForget, { userId: 'ada' })).toMatchObject({ deletedFacts: 2, deletedSummaries: 2 });
     expect(await changed('ada', 'forgotten')).toMatchObject({ user: 'ada', payload: { deletedFacts: 2, deletedSummaries: 2, facts: 0 } });
     expect(await h.gateway.request(ConversationTopics.memoryList, { userId: 'ada' })).toMatchObject({ enabled: true, facts: [], summaries: 0 });
@@ -110,7 +157,10 @@ describe('conversation memory contract', () => {
 
     consent.set('bea', false);
     await decide('bea', false);
-    expect(await changed('bea', 'consent_withdrawn')).toMatchObject({ user: 'bea', payload: { userId: 'bea', facts: 0, deletedFacts: 1, deletedSummaries: 1 } });
+    expect(await changed('bea', 'consent_withdrawn')).toMatchObject({
+      user: 'bea',
+      payload: { userId: 'bea', facts: 0, deletedFacts: 1, deletedSummaries: 1 },
+    });
     expect(await h.gateway.request(ConversationTopics.memoryList, { userId: 'bea' })).toMatchObject({ enabled: false, facts: [], summaries: 0 });
     const after = await exchange('bea', 'Where do I live?');
     expect(systemPrompt(after.prompt)).not.toContain('Lyon');

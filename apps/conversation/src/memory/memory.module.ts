@@ -20,7 +20,8 @@ import { memoryConfigSchema, type MemoryConfig } from './memory.config';
 import { MemoryController } from './memory.controller';
 
 /** The memory settings of the app's config (`conversation.memory`), their defaults when the app has none. */
-export const memorySettings = (config: unknown): MemoryConfig => memoryConfigSchema.parse((config as { conversation?: { memory?: unknown } } | undefined)?.conversation?.memory ?? {});
+export const memorySettings = (config: unknown): MemoryConfig =>
+  memoryConfigSchema.parse((config as { conversation?: { memory?: unknown } } | undefined)?.conversation?.memory ?? {});
 
 const providers: Provider[] = [
   {

@@ -5,7 +5,12 @@ import { ConversationError, ConversationErrorCode } from '../conversation.error'
 
 export const PERSONA_ID = 'default';
 export const EXPRESSIONS = PERSONA_EXPRESSIONS;
-const { nameChars: MAX_PERSONA_NAME_CHARS, systemPromptChars: MAX_SYSTEM_PROMPT_CHARS, topK: MAX_PERSONA_TOP_K, maxTokens: MAX_PERSONA_TOKENS } = PERSONA_LIMITS;
+const {
+  nameChars: MAX_PERSONA_NAME_CHARS,
+  systemPromptChars: MAX_SYSTEM_PROMPT_CHARS,
+  topK: MAX_PERSONA_TOP_K,
+  maxTokens: MAX_PERSONA_TOKENS,
+} = PERSONA_LIMITS;
 
 /** The persona until an admin saves one: warm, brief, honest about being an AI running on this machine. */
 export function defaultPersona(): Persona {
@@ -27,8 +32,10 @@ const invalid = (field: string, message: string): ConversationError => new Conve
 export function checkPersona(persona: Persona): Persona {
   const name = persona.name.trim();
   if (name.length < 1 || name.length > MAX_PERSONA_NAME_CHARS) throw invalid('name', `The persona's name must be 1 to ${MAX_PERSONA_NAME_CHARS} characters.`);
-  if (persona.systemPrompt.length > MAX_SYSTEM_PROMPT_CHARS) throw invalid('systemPrompt', `The system prompt may be at most ${MAX_SYSTEM_PROMPT_CHARS} characters.`);
-  if (persona.temperature !== undefined && !(persona.temperature >= 0 && persona.temperature <= 2)) throw invalid('temperature', 'The temperature must be from 0 to 2.');
+  if (persona.systemPrompt.length > MAX_SYSTEM_PROMPT_CHARS)
+    throw invalid('systemPrompt', `The system prompt may be at most ${MAX_SYSTEM_PROMPT_CHARS} characters.`);
+  if (persona.temperature !== undefined && !(persona.temperature >= 0 && persona.temperature <= 2))
+    throw invalid('temperature', 'The temperature must be from 0 to 2.');
   if (persona.topP !== undefined && !(persona.topP >= 0 && persona.topP <= 1)) throw invalid('topP', 'topP must be from 0 to 1.');
   if (persona.topK !== undefined && persona.topK > MAX_PERSONA_TOP_K) throw invalid('topK', `topK may be at most ${MAX_PERSONA_TOP_K}.`);
   if (persona.maxTokens > MAX_PERSONA_TOKENS) throw invalid('maxTokens', `maxTokens may be at most ${MAX_PERSONA_TOKENS} (0: the service's default).`);

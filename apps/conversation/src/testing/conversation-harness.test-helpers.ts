@@ -6,7 +6,9 @@ import { requestWhenRoutable, TestBus, type TestClient } from '@aico/bus/testing
 import { ConversationTopics, GatewayTopics, type ReplyCompleted, type ReplyDelta } from '@aico/contracts';
 
 /** The events a front end follows (requests on the same prefixes are not recorded). */
-const EVENT_TOPICS = new Set([...Object.values(ConversationTopics), GatewayTopics.avatarSpeak, GatewayTopics.avatarStop].filter((d) => d.kind === 'event').map((d) => d.topic));
+const EVENT_TOPICS = new Set(
+  [...Object.values(ConversationTopics), GatewayTopics.avatarSpeak, GatewayTopics.avatarStop].filter((d) => d.kind === 'event').map((d) => d.topic),
+);
 import { runService, type RunningService } from '@aico/service';
 import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service/testing';
 import { ConversationAppModule } from '../conversation-app.module';
@@ -53,7 +55,13 @@ export class ConversationHarness {
   }
 
   async startApp(): Promise<void> {
-    this.running = await runService({ identity: 'conversation', module: ConversationAppModule, configSchema: conversationConfigSchema, env: this.env, exitOnStop: false });
+    this.running = await runService({
+      identity: 'conversation',
+      module: ConversationAppModule,
+      configSchema: conversationConfigSchema,
+      env: this.env,
+      exitOnStop: false,
+    });
     await requestWhenRoutable((timeoutMs) => this.gateway.request(ConversationTopics.personaGet, {}, { timeoutMs }));
   }
 
@@ -80,7 +88,10 @@ export class ConversationHarness {
   }
 
   completion(replyId: string): Promise<ReplyCompleted> {
-    return this.waitFor((e) => e.topic === 'conversation.reply.completed' && (e.payload as ReplyCompleted).replyId === replyId, `completion of ${replyId}`).then((e) => e.payload as ReplyCompleted);
+    return this.waitFor(
+      (e) => e.topic === 'conversation.reply.completed' && (e.payload as ReplyCompleted).replyId === replyId,
+      `completion of ${replyId}`,
+    ).then((e) => e.payload as ReplyCompleted);
   }
 
   deltas(replyId: string): ReplyDelta[] {

@@ -3,7 +3,15 @@
 // the pieces the test gives (one delta each) and ends when told, or when the requester stops it (cancelled, with the
 // text so far), like the real service. The real engine runs in the e2e tests.
 import type { BusClient, ResponseStream } from '@aico/bus';
-import { ModelsErrorCode, ModelsTopics, PublicError, StopReason, type GenerateDeltaSchema, type GenerateRequest, type GenerateResultSchema } from '@aico/contracts';
+import {
+  ModelsErrorCode,
+  ModelsTopics,
+  PublicError,
+  StopReason,
+  type GenerateDeltaSchema,
+  type GenerateRequest,
+  type GenerateResultSchema,
+} from '@aico/contracts';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 
 class ModelsRefusal extends PublicError {}
@@ -75,7 +83,10 @@ export class ModelsStandIn {
     client.handle(ModelsTopics.tokensCount, async ({ payload }) => {
       if (this.countDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.countDelayMs).unref());
       if (this.refusal) throw new ModelsRefusal(this.refusal.code, this.refusal.message);
-      const tokens = payload.input.case === 'chat' ? payload.input.value.messages.reduce((sum, message) => sum + message.content.length + 4, 0) : (payload.input.value ?? '').length;
+      const tokens =
+        payload.input.case === 'chat'
+          ? payload.input.value.messages.reduce((sum, message) => sum + message.content.length + 4, 0)
+          : (payload.input.value ?? '').length;
       return { tokens, contextSize: this.contextSize, model: 'scripted' };
     });
     client.handle(ModelsTopics.generateCancel, ({ payload }) => {

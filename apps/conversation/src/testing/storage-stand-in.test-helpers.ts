@@ -42,14 +42,28 @@ export class StorageStandIn {
         for (const arrived of this.deleteWaiters.splice(0)) arrived();
         await this.holdDeletes;
       }
-      const ids = payload.parent ? this.of(payload.kind, payload.parent).map(([id]) => id) : this.records.has(`${payload.kind}/${payload.id}`) ? [payload.id] : [];
+      const ids = payload.parent
+        ? this.of(payload.kind, payload.parent).map(([id]) => id)
+        : this.records.has(`${payload.kind}/${payload.id}`)
+          ? [payload.id]
+          : [];
       for (const id of ids) this.records.delete(`${payload.kind}/${id}`);
       return { deleted: ids.length > 0, count: ids.length };
     });
     client.handle(StorageTopics.statePut, ({ payload, source }) => {
       const key = `${payload.namespace}/${payload.key}`;
       const version = (this.state.get(key)?.version ?? 0n) + 1n;
-      this.state.set(key, create(StateEntrySchema, { namespace: payload.namespace, key: payload.key, value: payload.value, version, updatedAt: timestampNow(), updatedBy: source }));
+      this.state.set(
+        key,
+        create(StateEntrySchema, {
+          namespace: payload.namespace,
+          key: payload.key,
+          value: payload.value,
+          version,
+          updatedAt: timestampNow(),
+          updatedBy: source,
+        }),
+      );
       return { version };
     });
     client.handle(StorageTopics.stateGet, ({ payload }) => {
@@ -58,7 +72,9 @@ export class StorageStandIn {
     });
     client.handle(StorageTopics.stateDelete, ({ payload }) => ({ deleted: this.state.delete(`${payload.namespace}/${payload.key}`) }));
     client.handle(StorageTopics.stateList, ({ payload }) => {
-      const entries = [...this.state.values()].filter((entry) => entry.namespace === payload.namespace && entry.key.startsWith(payload.prefix) && entry.key > payload.afterKey).sort((a, b) => (a.key < b.key ? -1 : 1));
+      const entries = [...this.state.values()]
+        .filter((entry) => entry.namespace === payload.namespace && entry.key.startsWith(payload.prefix) && entry.key > payload.afterKey)
+        .sort((a, b) => (a.key < b.key ? -1 : 1));
       return { entries, nextKey: '' };
     });
   }

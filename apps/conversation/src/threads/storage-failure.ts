@@ -6,5 +6,8 @@ import { ConversationError, ConversationErrorCode } from '../conversation.error'
 export function storageFailure(error: unknown): Error {
   if (error instanceof ConversationError) return error;
   const code = error instanceof PublicError ? ` (${error.code})` : '';
-  return new ConversationError(ConversationErrorCode.StorageUnavailable, `Storage did not keep or give the conversation${code}; try again in a moment ("aico status" shows the services).`);
+  return new ConversationError(
+    ConversationErrorCode.StorageUnavailable,
+    `Storage did not keep or give the conversation${code}; try again in a moment ("aico status" shows the services).`,
+  );
 }

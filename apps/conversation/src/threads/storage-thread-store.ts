@@ -20,7 +20,8 @@ export class StorageThreadStore implements ThreadStorePort {
   async getThread(userId: string, threadId: string): Promise<Thread> {
     const thread = threadId ? await this.findThread(threadId) : undefined;
     // Another user's thread answers like a missing one: whether it exists is not theirs to know.
-    if (!thread || thread.ownerId !== userId) throw new ConversationError(ConversationErrorCode.ThreadNotFound, 'There is no such conversation; list your conversations to find its id.', { threadId });
+    if (!thread || thread.ownerId !== userId)
+      throw new ConversationError(ConversationErrorCode.ThreadNotFound, 'There is no such conversation; list your conversations to find its id.', { threadId });
     return thread;
   }
 
@@ -53,7 +54,8 @@ export class StorageThreadStore implements ThreadStorePort {
         return { messages: page.records.flatMap((record) => (record.kind.case === 'threadMessage' ? [record.kind.value] : [])), nextId: page.nextId };
       }
       const messages: ThreadMessage[] = [];
-      for await (const record of this.storage.allRecords(RecordKind.THREAD_MESSAGE, threadId)) if (record.kind.case === 'threadMessage' && record.kind.value.id > afterId) messages.push(record.kind.value);
+      for await (const record of this.storage.allRecords(RecordKind.THREAD_MESSAGE, threadId))
+        if (record.kind.case === 'threadMessage' && record.kind.value.id > afterId) messages.push(record.kind.value);
       return { messages, nextId: '' };
     });
   }
@@ -106,5 +108,4 @@ export class StorageThreadStore implements ThreadStorePort {
       throw storageFailure(error);
     }
   }
-
 }

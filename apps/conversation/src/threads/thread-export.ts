@@ -2,17 +2,34 @@
 // process. Both hold the conversation's text: they go to the user who asked, never into logs.
 import { toJson } from '@bufbuild/protobuf';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
-import { ExportFormat, MessageRole, MessageStatus, ThreadMessageSchema, ThreadSchema, type ExportThreadResponse, type Thread, type ThreadMessage } from '@aico/contracts';
+import {
+  ExportFormat,
+  MessageRole,
+  MessageStatus,
+  ThreadMessageSchema,
+  ThreadSchema,
+  type ExportThreadResponse,
+  type Thread,
+  type ThreadMessage,
+} from '@aico/contracts';
 import { create } from '@bufbuild/protobuf';
 import { ExportThreadResponseSchema } from '@aico/contracts';
 
 export function exportThread(thread: Thread, messages: readonly ThreadMessage[], format: ExportFormat, assistantName: string): ExportThreadResponse {
   const base = fileBase(thread);
   if (format === ExportFormat.JSON) {
-    const content = JSON.stringify({ thread: toJson(ThreadSchema, thread), messages: messages.map((message) => toJson(ThreadMessageSchema, message)) }, null, 2);
+    const content = JSON.stringify(
+      { thread: toJson(ThreadSchema, thread), messages: messages.map((message) => toJson(ThreadMessageSchema, message)) },
+      null,
+      2,
+    );
     return create(ExportThreadResponseSchema, { fileName: `${base}.json`, contentType: 'application/json; charset=utf-8', content: `${content}\n` });
   }
-  return create(ExportThreadResponseSchema, { fileName: `${base}.md`, contentType: 'text/markdown; charset=utf-8', content: markdown(thread, messages, assistantName) });
+  return create(ExportThreadResponseSchema, {
+    fileName: `${base}.md`,
+    contentType: 'text/markdown; charset=utf-8',
+    content: markdown(thread, messages, assistantName),
+  });
 }
 
 function markdown(thread: Thread, messages: readonly ThreadMessage[], assistantName: string): string {

@@ -4,7 +4,15 @@ import { Inject, Injectable } from '@nestjs/common';
 import { create } from '@bufbuild/protobuf';
 import { timestampFromMs, timestampMs, timestampNow } from '@bufbuild/protobuf/wkt';
 import { BusClient } from '@aico/bus';
-import { ConversationTopics, ExportFormat, ListThreadsResponseSchema, type ExportThreadResponse, type ListMessagesResponse, type ListThreadsResponse, type Thread } from '@aico/contracts';
+import {
+  ConversationTopics,
+  ExportFormat,
+  ListThreadsResponseSchema,
+  type ExportThreadResponse,
+  type ListMessagesResponse,
+  type ListThreadsResponse,
+  type Thread,
+} from '@aico/contracts';
 import { CONVERSATION_MEMORY, type ConversationMemoryPort } from '../memory/conversation-memory.port';
 import { ConversationError, ConversationErrorCode } from '../conversation.error';
 import { PersonaService } from '../persona/persona.service';
@@ -46,7 +54,8 @@ export class ThreadsService {
 
   async rename(userId: string, threadId: string, title: string): Promise<Thread> {
     const trimmed = title.trim();
-    if (!trimmed || trimmed.length > MAX_TITLE_CHARS) throw new ConversationError(ConversationErrorCode.InvalidArgument, `A title must be 1 to ${MAX_TITLE_CHARS} characters.`, { field: 'title' });
+    if (!trimmed || trimmed.length > MAX_TITLE_CHARS)
+      throw new ConversationError(ConversationErrorCode.InvalidArgument, `A title must be 1 to ${MAX_TITLE_CHARS} characters.`, { field: 'title' });
     const thread = await this.store.updateThread(userId, threadId, (changed) => {
       changed.title = trimmed;
       changed.updatedAt = timestampNow();
@@ -98,9 +107,12 @@ function encodePageToken(thread: Thread): string {
 function decodePageToken(token: string): Pick<Thread, 'updatedAt' | 'id'> {
   try {
     const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { t?: unknown; i?: unknown };
-    if (Number.isSafeInteger(parsed.t) && (parsed.t as number) >= 0 && typeof parsed.i === 'string' && parsed.i.length <= 128) return { id: parsed.i, updatedAt: timestampFromMs(parsed.t as number) };
+    if (Number.isSafeInteger(parsed.t) && (parsed.t as number) >= 0 && typeof parsed.i === 'string' && parsed.i.length <= 128)
+      return { id: parsed.i, updatedAt: timestampFromMs(parsed.t as number) };
   } catch {
     // Falls through to the refusal below.
   }
-  throw new ConversationError(ConversationErrorCode.InvalidArgument, 'The page token is not one this service gave; start from the first page.', { field: 'pageToken' });
+  throw new ConversationError(ConversationErrorCode.InvalidArgument, 'The page token is not one this service gave; start from the first page.', {
+    field: 'pageToken',
+  });
 }

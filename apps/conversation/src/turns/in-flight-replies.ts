@@ -18,7 +18,11 @@ export class InFlightReplies {
   constructor(private readonly storage: StorageClient) {}
 
   async add(reply: InFlightReply): Promise<void> {
-    await this.storage.putState(NAMESPACE, reply.replyId, Buffer.from(JSON.stringify({ threadId: reply.threadId, userId: reply.userId, generationId: reply.generationId })));
+    await this.storage.putState(
+      NAMESPACE,
+      reply.replyId,
+      Buffer.from(JSON.stringify({ threadId: reply.threadId, userId: reply.userId, generationId: reply.generationId })),
+    );
   }
 
   async remove(replyId: string): Promise<void> {
@@ -27,12 +31,17 @@ export class InFlightReplies {
 
   async all(): Promise<InFlightReply[]> {
     const replies: InFlightReply[] = [];
-    for (let afterKey = ''; ; ) {
+    for (let afterKey = ''; ;) {
       const page = await this.storage.listState({ namespace: NAMESPACE, afterKey, limit: 500 });
       for (const entry of page.entries) {
         const parsed = JSON.parse(Buffer.from(entry.value).toString('utf8')) as { threadId?: unknown; userId?: unknown; generationId?: unknown };
         if (typeof parsed.threadId === 'string' && typeof parsed.userId === 'string') {
-          replies.push({ replyId: entry.key, threadId: parsed.threadId, userId: parsed.userId, generationId: typeof parsed.generationId === 'string' ? parsed.generationId : '' });
+          replies.push({
+            replyId: entry.key,
+            threadId: parsed.threadId,
+            userId: parsed.userId,
+            generationId: typeof parsed.generationId === 'string' ? parsed.generationId : '',
+          });
         }
       }
       if (!page.nextKey) return replies;

@@ -14,7 +14,10 @@ function counter(contextSize: number): CountChatTokens & { calls: number } {
 
 const system: ChatTurn = { role: 'system', content: 'x'.repeat(16) }; // 20 tokens
 const turn = (role: 'user' | 'assistant', n: number): ChatTurn => ({ role, content: `${role[0]}${n}`.padEnd(16, '.') }); // 20 tokens each
-const thread = (pairs: number): ChatTurn[] => Array.from({ length: pairs }, (_, i) => [turn('user', i), turn('assistant', i)]).flat().concat(turn('user', pairs));
+const thread = (pairs: number): ChatTurn[] =>
+  Array.from({ length: pairs }, (_, i) => [turn('user', i), turn('assistant', i)])
+    .flat()
+    .concat(turn('user', pairs));
 
 describe('fitPromptWindow', () => {
   it('takes every turn when they fit beside the reply, with one count', async () => {

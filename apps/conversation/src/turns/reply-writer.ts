@@ -85,12 +85,21 @@ export class ReplyWriter {
           if (!run.stopRequested) for (const sentence of splitter.push(delta.kind.value)) events.speak(sentence, persona.expression);
         } else if (delta.kind.case === 'waiting') events.delta({ case: 'waiting', value: delta.kind.value });
       });
-      outcome = result ? outcomeOf(result, run) : { status: MessageStatus.STOPPED, stopReason: StopReason.CANCELLED, text: '', model: '', errorCode: '', errorMessage: '' };
+      outcome = result
+        ? outcomeOf(result, run)
+        : { status: MessageStatus.STOPPED, stopReason: StopReason.CANCELLED, text: '', model: '', errorCode: '', errorMessage: '' };
       if (!run.stopRequested && outcome.status === MessageStatus.COMPLETE) for (const sentence of splitter.flush()) events.speak(sentence, persona.expression);
     } catch (error) {
       const failure = replyFailure(error);
       if (!(error instanceof ConversationError)) this.logger.warn({ err: error, replyId: run.replyId, code: failure.code }, 'A reply failed');
-      outcome = { status: MessageStatus.FAILED, stopReason: StopReason.ERROR, text: streamed, model: '', errorCode: failure.code, errorMessage: failure.message };
+      outcome = {
+        status: MessageStatus.FAILED,
+        stopReason: StopReason.ERROR,
+        text: streamed,
+        model: '',
+        errorCode: failure.code,
+        errorMessage: failure.message,
+      };
     }
     await saving;
     const stored = create(ThreadMessageSchema, { ...placeholder, ...outcome, updatedAt: timestampNow() });
@@ -123,7 +132,9 @@ export class ReplyWriter {
 
   /** The generation's final reply, or undefined when the user stopped the reply before it started. */
   private async generate(run: ReplyRun, persona: Persona, latestText: string, onDelta: (delta: GenerateDelta) => void): Promise<GenerateResult | undefined> {
-    const turns = (await this.store.messages(run.threadId)).filter((message) => message.id !== run.replyId && inPrompt(message)).slice(-this.config.conversation.maxPromptTurns);
+    const turns = (await this.store.messages(run.threadId))
+      .filter((message) => message.id !== run.replyId && inPrompt(message))
+      .slice(-this.config.conversation.maxPromptTurns);
     // A failing memory must not cost the user the reply: it is answered without what memory would add.
     const memory = await this.memory.promptContext(run.userId, run.threadId, latestText).catch((error: unknown) => {
       this.logger.warn({ err: error, replyId: run.replyId }, 'Memory gave no prompt context; the reply is written without it');
@@ -135,7 +146,11 @@ export class ReplyWriter {
     try {
       window = await fitPromptWindow(systemTurn(persona, memory), turns.map(chatTurn), maxTokens, async (messages) => {
         // The first count after the models service starts loads its tokenizer (up to countTimeoutMs): a stop ends the wait.
-        const counted = await this.bus.request(ModelsTopics.tokensCount, { input: { case: 'chat', value: { messages: [...messages] } }, purpose: ModelPurpose.CHAT }, { timeoutMs: this.config.conversation.countTimeoutMs, signal: run.stopSignal });
+        const counted = await this.bus.request(
+          ModelsTopics.tokensCount,
+          { input: { case: 'chat', value: { messages: [...messages] } }, purpose: ModelPurpose.CHAT },
+          { timeoutMs: this.config.conversation.countTimeoutMs, signal: run.stopSignal },
+        );
         return { tokens: counted.tokens, contextSize: counted.contextSize };
       });
     } catch (error) {
@@ -182,12 +197,16 @@ class ReplyEvents {
   delta(kind: NonNullable<MessageInitShape<typeof ConversationTopics.replyDelta.payload>['kind']>): void {
     this.sequence++;
     const { userId, threadId, replyId } = this.run;
-    void this.bus.publish(ConversationTopics.replyDelta, { userId, threadId, replyId, sequence: BigInt(this.sequence), kind }, { attributes: { user: userId } }).catch(() => undefined);
+    void this.bus
+      .publish(ConversationTopics.replyDelta, { userId, threadId, replyId, sequence: BigInt(this.sequence), kind }, { attributes: { user: userId } })
+      .catch(() => undefined);
   }
 
   speak(text: string, expression: string): void {
     const { userId, threadId } = this.run;
-    void this.bus.publish(GatewayTopics.avatarSpeak, { text, expression, userId, conversationId: threadId }, { attributes: { user: userId } }).catch(() => undefined);
+    void this.bus
+      .publish(GatewayTopics.avatarSpeak, { text, expression, userId, conversationId: threadId }, { attributes: { user: userId } })
+      .catch(() => undefined);
   }
 }
 
@@ -209,7 +228,14 @@ export async function publishCompleted(bus: BusClient, reply: ThreadMessage, del
 }
 
 function outcomeOf(result: GenerateResult, run: ReplyRun): Outcome {
-  const base = { stopReason: result.stopReason, text: result.text, model: result.model, errorCode: '', errorMessage: '', ...(result.usage ? { usage: result.usage } : {}) };
+  const base = {
+    stopReason: result.stopReason,
+    text: result.text,
+    model: result.model,
+    errorCode: '',
+    errorMessage: '',
+    ...(result.usage ? { usage: result.usage } : {}),
+  };
   switch (result.stopReason) {
     case StopReason.END_OF_SEQUENCE:
     case StopReason.MAX_TOKENS:
@@ -219,10 +245,20 @@ function outcomeOf(result: GenerateResult, run: ReplyRun): Outcome {
     case StopReason.CANCELLED:
       return { ...base, status: MessageStatus.STOPPED };
     case StopReason.UNLOADED:
-      return { ...base, status: MessageStatus.FAILED, errorCode: ConversationErrorCode.ModelsUnavailable, errorMessage: 'Resources became critical and the model was unloaded; send your message again when they recover.' };
+      return {
+        ...base,
+        status: MessageStatus.FAILED,
+        errorCode: ConversationErrorCode.ModelsUnavailable,
+        errorMessage: 'Resources became critical and the model was unloaded; send your message again when they recover.',
+      };
     case StopReason.ERROR:
     case StopReason.UNSPECIFIED:
-      return { ...base, status: MessageStatus.FAILED, errorCode: ConversationErrorCode.ModelsUnavailable, errorMessage: `The model failed while writing: ${result.error || 'no reason given'}` };
+      return {
+        ...base,
+        status: MessageStatus.FAILED,
+        errorCode: ConversationErrorCode.ModelsUnavailable,
+        errorMessage: `The model failed while writing: ${result.error || 'no reason given'}`,
+      };
   }
 }
 
@@ -236,6 +272,7 @@ const chatTurn = (message: ThreadMessage): ChatTurn => ({ role: message.role ===
 
 /** The persona's system prompt, then what memory may add (nothing without consent). */
 function systemTurn(persona: Persona, memory: readonly string[]): ChatTurn {
-  const remembered = memory.length > 0 ? `\n\nWhat you remember from earlier conversations with this user:\n${memory.map((line) => `- ${line}`).join('\n')}` : '';
+  const remembered =
+    memory.length > 0 ? `\n\nWhat you remember from earlier conversations with this user:\n${memory.map((line) => `- ${line}`).join('\n')}` : '';
   return { role: 'system', content: `${persona.systemPrompt}${remembered}` };
 }

@@ -24,7 +24,11 @@ describe('SentenceSplitter', () => {
   });
 
   it('keeps abbreviations and decimals inside their sentence', () => {
-    expect(all(['Take e.g. this one. Dr. Smith paid 3.5 dollars', '. Then i.e. more.'])).toEqual(['Take e.g. this one.', 'Dr. Smith paid 3.5 dollars.', 'Then i.e. more.']);
+    expect(all(['Take e.g. this one. Dr. Smith paid 3.5 dollars', '. Then i.e. more.'])).toEqual([
+      'Take e.g. this one.',
+      'Dr. Smith paid 3.5 dollars.',
+      'Then i.e. more.',
+    ]);
   });
 
   it('waits for the character after a dot before deciding (a decimal split over two pieces)', () => {

@@ -60,7 +60,9 @@ export class TurnLoopService implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     // Not awaited: storage answers once the bus is up (the client retries until then); requests are served meanwhile.
-    void this.markInterrupted().catch((error: unknown) => this.logger.error({ err: error }, 'Replies interrupted by the last stop could not be marked; the next start tries again'));
+    void this.markInterrupted().catch((error: unknown) =>
+      this.logger.error({ err: error }, 'Replies interrupted by the last stop could not be marked; the next start tries again'),
+    );
   }
 
   /**
@@ -69,7 +71,11 @@ export class TurnLoopService implements OnApplicationBootstrap {
    */
   async whileNoReply<T>(threadId: string, work: () => Promise<T>): Promise<T> {
     if (this.running.has(threadId) || this.deleting.has(threadId)) {
-      throw new ConversationError(ConversationErrorCode.ReplyInProgress, 'A reply is being written in this conversation; stop it, then delete the conversation.', { threadId });
+      throw new ConversationError(
+        ConversationErrorCode.ReplyInProgress,
+        'A reply is being written in this conversation; stop it, then delete the conversation.',
+        { threadId },
+      );
     }
     this.deleting.add(threadId);
     try {
@@ -86,7 +92,16 @@ export class TurnLoopService implements OnApplicationBootstrap {
     const now = timestampNow();
     const existing = request.threadId ? await this.store.getThread(userId, request.threadId) : undefined;
     const thread = existing ?? create(ThreadSchema, { id: newMessageId(), ownerId: userId, title: threadTitle(text), createdAt: now, updatedAt: now });
-    const message = create(ThreadMessageSchema, { id: newMessageId(), threadId: thread.id, ownerId: userId, role: MessageRole.USER, text, status: MessageStatus.COMPLETE, createdAt: now, updatedAt: now });
+    const message = create(ThreadMessageSchema, {
+      id: newMessageId(),
+      threadId: thread.id,
+      ownerId: userId,
+      role: MessageRole.USER,
+      text,
+      status: MessageStatus.COMPLETE,
+      createdAt: now,
+      updatedAt: now,
+    });
     const run = this.reserve(userId, thread.id, newMessageId());
     let stored: Thread;
     let placeholder: ThreadMessage;
@@ -105,7 +120,11 @@ export class TurnLoopService implements OnApplicationBootstrap {
       throw error;
     }
     await this.bus
-      .publish(ConversationTopics.messageReceived, { id: message.id, userId, text, client: request.client, receivedAt: now, conversationId: thread.id, replyId: run.replyId }, { correlationId, attributes: { user: userId } })
+      .publish(
+        ConversationTopics.messageReceived,
+        { id: message.id, userId, text, client: request.client, receivedAt: now, conversationId: thread.id, replyId: run.replyId },
+        { correlationId, attributes: { user: userId } },
+      )
       .catch(() => undefined);
     this.threads.changed(userId, stored);
     this.start(run, placeholder, text);
@@ -121,7 +140,10 @@ export class TurnLoopService implements OnApplicationBootstrap {
       await this.store.getThread(userId, thread.id);
       const messages = await this.store.messages(thread.id);
       const lastUser = messages.findLastIndex((message) => message.role === MessageRole.USER);
-      if (lastUser < 0) throw new ConversationError(ConversationErrorCode.NothingToRegenerate, 'This conversation has no message of yours to answer again; send one.', { threadId: thread.id });
+      if (lastUser < 0)
+        throw new ConversationError(ConversationErrorCode.NothingToRegenerate, 'This conversation has no message of yours to answer again; send one.', {
+          threadId: thread.id,
+        });
       const replaced = messages.slice(lastUser + 1);
       for (const old of replaced) await this.store.deleteMessage(old.id);
       const placeholder = await this.storePlaceholder(run);
@@ -154,7 +176,10 @@ export class TurnLoopService implements OnApplicationBootstrap {
     await this.store.getThread(userId, request.threadId);
     const run = this.running.get(request.threadId);
     if (!run || (request.replyId && request.replyId !== run.replyId) || run.stopRequested) {
-      throw new ConversationError(ConversationErrorCode.ReplyNotRunning, 'No reply is being written in this conversation (it has ended).', { threadId: request.threadId, ...(request.replyId ? { replyId: request.replyId } : {}) });
+      throw new ConversationError(ConversationErrorCode.ReplyNotRunning, 'No reply is being written in this conversation (it has ended).', {
+        threadId: request.threadId,
+        ...(request.replyId ? { replyId: request.replyId } : {}),
+      });
     }
     run.stop();
     await this.bus.publish(GatewayTopics.avatarStop, { userId, conversationId: run.threadId }, { attributes: { user: userId } }).catch(() => undefined);
@@ -174,7 +199,10 @@ export class TurnLoopService implements OnApplicationBootstrap {
 
   /** Claims the thread for a reply; checked and set with no await between, so two messages cannot both start one. */
   private reserve(userId: string, threadId: string, replyId: string): ReplyRun {
-    if (this.running.has(threadId)) throw new ConversationError(ConversationErrorCode.ReplyInProgress, 'A reply is being written in this conversation; wait for it or stop it.', { threadId });
+    if (this.running.has(threadId))
+      throw new ConversationError(ConversationErrorCode.ReplyInProgress, 'A reply is being written in this conversation; wait for it or stop it.', {
+        threadId,
+      });
     if (this.deleting.has(threadId)) throw new ConversationError(ConversationErrorCode.ThreadNotFound, 'This conversation is being deleted.', { threadId });
     this.checkCapacity(userId);
     const run = new ReplyRun(userId, threadId, replyId);
@@ -185,9 +213,20 @@ export class TurnLoopService implements OnApplicationBootstrap {
   /** The reply's record (streaming, no text yet), listed as in flight first so a crash from here on is found. */
   private async storePlaceholder(run: ReplyRun): Promise<ThreadMessage> {
     const now = timestampNow();
-    const placeholder = create(ThreadMessageSchema, { id: run.replyId, threadId: run.threadId, ownerId: run.userId, role: MessageRole.ASSISTANT, status: MessageStatus.STREAMING, createdAt: now, updatedAt: now });
+    const placeholder = create(ThreadMessageSchema, {
+      id: run.replyId,
+      threadId: run.threadId,
+      ownerId: run.userId,
+      role: MessageRole.ASSISTANT,
+      status: MessageStatus.STREAMING,
+      createdAt: now,
+      updatedAt: now,
+    });
     await this.inFlight.add(run).catch(() => {
-      throw new ConversationError(ConversationErrorCode.StorageUnavailable, 'Storage did not keep the conversation; try again in a moment ("aico status" shows the services).');
+      throw new ConversationError(
+        ConversationErrorCode.StorageUnavailable,
+        'Storage did not keep the conversation; try again in a moment ("aico status" shows the services).',
+      );
     });
     await this.store.putMessage(placeholder);
     return placeholder;
@@ -211,7 +250,13 @@ export class TurnLoopService implements OnApplicationBootstrap {
       // The models service ends a generation whose requester went silent, but only after its idle timeout: ending it
       // now frees the model (and a core) at once. The same identity asks, so it may.
       if (entry.generationId) {
-        await this.bus.request(ModelsTopics.generateCancel, { generationId: entry.generationId, reason: 'the conversation service restarted' }, { timeoutMs: CANCEL_TIMEOUT_MS }).catch(() => undefined);
+        await this.bus
+          .request(
+            ModelsTopics.generateCancel,
+            { generationId: entry.generationId, reason: 'the conversation service restarted' },
+            { timeoutMs: CANCEL_TIMEOUT_MS },
+          )
+          .catch(() => undefined);
       }
       const reply = await this.store.getMessage(entry.replyId);
       if (reply?.status === MessageStatus.STREAMING) {
@@ -240,7 +285,11 @@ function requireUser(userId: string): string {
 function checkMessage(text: string): string {
   if (text.trim() === '') throw new ConversationError(ConversationErrorCode.EmptyMessage, 'The message is empty; write something to send.');
   if (text.length > MAX_CONVERSATION_MESSAGE_CHARS) {
-    throw new ConversationError(ConversationErrorCode.MessageTooLong, `The message is ${text.length} characters; at most ${MAX_CONVERSATION_MESSAGE_CHARS} are accepted.`, { limit: String(MAX_CONVERSATION_MESSAGE_CHARS) });
+    throw new ConversationError(
+      ConversationErrorCode.MessageTooLong,
+      `The message is ${text.length} characters; at most ${MAX_CONVERSATION_MESSAGE_CHARS} are accepted.`,
+      { limit: String(MAX_CONVERSATION_MESSAGE_CHARS) },
+    );
   }
   return text;
 }

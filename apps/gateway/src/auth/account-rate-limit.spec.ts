@@ -8,7 +8,9 @@ describe('AccountRateLimiter', () => {
     limiter.take('ada');
     clock.advance(30_000);
     limiter.take('ada');
-    expect(() => limiter.take('ada')).toThrow(expect.objectContaining({ status: 429, code: 'RATE_LIMITED', details: { scope: 'account', retryAfterSeconds: 30 } }));
+    expect(() => limiter.take('ada')).toThrow(
+      expect.objectContaining({ status: 429, code: 'RATE_LIMITED', details: { scope: 'account', retryAfterSeconds: 30 } }),
+    );
     limiter.take('bob');
     clock.advance(30_000);
     limiter.take('ada');

@@ -33,7 +33,10 @@ export class AccountRateLimiter {
     }
     if (window.count >= this.options.limit) {
       const retryAfterSeconds = Math.max(1, Math.ceil((window.startedAt + this.options.windowMs - now) / 1000));
-      throw new ApiError(429, 'RATE_LIMITED', `Too many login attempts for this account; try again in ${retryAfterSeconds} s.`, { retryAfterSeconds, scope: 'account' });
+      throw new ApiError(429, 'RATE_LIMITED', `Too many login attempts for this account; try again in ${retryAfterSeconds} s.`, {
+        retryAfterSeconds,
+        scope: 'account',
+      });
     }
     window.count++;
   }

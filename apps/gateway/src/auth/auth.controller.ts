@@ -53,7 +53,13 @@ export class AuthController {
     const sessions = await this.auth.openSessions(request.user!.sub);
     // Storage stamps every session with both times.
     return {
-      sessions: sessions.map((session) => ({ id: session.id, client: session.client, createdAt: isoTime(session.createdAt!), expiresAt: isoTime(session.expiresAt!), current: session.id === request.user!.sid })),
+      sessions: sessions.map((session) => ({
+        id: session.id,
+        client: session.client,
+        createdAt: isoTime(session.createdAt!),
+        expiresAt: isoTime(session.expiresAt!),
+        current: session.id === request.user!.sid,
+      })),
     };
   }
 
@@ -65,7 +71,7 @@ export class AuthController {
     if (!(await this.auth.endSession(request.user!.sub, id))) throw notFound(`You have no open session "${id}".`);
   }
 
-  @Doc("Log out everywhere: end every session of the caller, this one included", { response: LogoutAllResponse })
+  @Doc('Log out everywhere: end every session of the caller, this one included', { response: LogoutAllResponse })
   @Post('logout-all')
   @HttpCode(200)
   @Access('authenticated')

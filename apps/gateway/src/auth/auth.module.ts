@@ -39,17 +39,23 @@ import { TokenService } from './token.service';
       provide: LoginLockout,
       inject: [StorageClient, SERVICE_CONFIG, GATEWAY_CLOCK],
       useFactory: (storage: StorageClient, { gateway }: GatewayConfig, clock: Clock) =>
-        new LoginLockout(storage, { freeAttempts: gateway.lockoutFreeAttempts, baseDelayMs: gateway.lockoutBaseDelayMs, maxDelayMs: gateway.lockoutMaxDelayMs }, clock),
+        new LoginLockout(
+          storage,
+          { freeAttempts: gateway.lockoutFreeAttempts, baseDelayMs: gateway.lockoutBaseDelayMs, maxDelayMs: gateway.lockoutMaxDelayMs },
+          clock,
+        ),
     },
     {
       provide: AccountRateLimiter,
       inject: [SERVICE_CONFIG, GATEWAY_CLOCK],
-      useFactory: ({ gateway }: GatewayConfig, clock: Clock) => new AccountRateLimiter({ limit: gateway.loginRateLimitPerAccount, windowMs: gateway.rateLimitWindowMs }, clock),
+      useFactory: ({ gateway }: GatewayConfig, clock: Clock) =>
+        new AccountRateLimiter({ limit: gateway.loginRateLimitPerAccount, windowMs: gateway.rateLimitWindowMs }, clock),
     },
     {
       provide: PasswordHashQueue,
       inject: [SERVICE_CONFIG],
-      useFactory: ({ gateway }: GatewayConfig) => new PasswordHashQueue({ concurrency: gateway.passwordHashConcurrency, maxWaiting: gateway.passwordHashQueueLimit }),
+      useFactory: ({ gateway }: GatewayConfig) =>
+        new PasswordHashQueue({ concurrency: gateway.passwordHashConcurrency, maxWaiting: gateway.passwordHashQueueLimit }),
     },
     // The rate limit first: a flood is refused before any token is checked.
     { provide: APP_GUARD, useClass: HttpThrottlerGuard },

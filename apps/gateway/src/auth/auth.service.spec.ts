@@ -56,7 +56,12 @@ describe('AuthService logins', () => {
   });
 
   it('gives back an attempt whose password was never checked (hashing queue full)', async () => {
-    const { sut, hasher, addUser, storage } = newAuthTestService({ lockoutFreeAttempts: 3, passwordHashConcurrency: 1, passwordHashQueueLimit: 0, loginRateLimitPerAccount: 1000 });
+    const { sut, hasher, addUser, storage } = newAuthTestService({
+      lockoutFreeAttempts: 3,
+      passwordHashConcurrency: 1,
+      passwordHashQueueLimit: 0,
+      loginRateLimitPerAccount: 1000,
+    });
     addUser('eve', PASSWORD);
     addUser('bob', PASSWORD);
     hasher.hold();
@@ -73,7 +78,11 @@ describe('AuthService logins', () => {
     addUser('ada', PASSWORD);
     addUser('bob', PASSWORD);
     for (let i = 0; i < 3; i++) await expect(sut.login('ada', PASSWORD, `client-${i}`)).resolves.toBeDefined();
-    await expect(sut.login('Ada', PASSWORD, 'another-client')).rejects.toMatchObject({ status: 429, code: 'RATE_LIMITED', details: { scope: 'account', retryAfterSeconds: 60 } });
+    await expect(sut.login('Ada', PASSWORD, 'another-client')).rejects.toMatchObject({
+      status: 429,
+      code: 'RATE_LIMITED',
+      details: { scope: 'account', retryAfterSeconds: 60 },
+    });
     await expect(sut.login('bob', PASSWORD, 'test')).resolves.toBeDefined();
     clock.advance(60_000);
     await expect(sut.login('ada', PASSWORD, 'test')).resolves.toBeDefined();

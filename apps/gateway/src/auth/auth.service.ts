@@ -76,7 +76,9 @@ export class AuthService {
       valid = await this.hashing.verify(user?.passwordHash, password);
     } catch (error) {
       // Counted but never checked (rate limit, hashing queue full, storage away): the attempt is given back.
-      await this.lockout.release(userId).catch((releaseError: unknown) => this.logger.warn({ userId, err: releaseError }, 'Could not give back an unchecked login attempt'));
+      await this.lockout
+        .release(userId)
+        .catch((releaseError: unknown) => this.logger.warn({ userId, err: releaseError }, 'Could not give back an unchecked login attempt'));
       throw error;
     }
     if (!user || !valid) {
@@ -96,7 +98,14 @@ export class AuthService {
     await this.storage.putRecord({
       kind: {
         case: 'session',
-        value: { id: sessionId, userId: user.id, tokenHash: sha256(secret), client, createdAt: timestampFromMs(now), expiresAt: timestampFromMs(now + this.config.gateway.refreshTokenTtlDays * 86_400_000) },
+        value: {
+          id: sessionId,
+          userId: user.id,
+          tokenHash: sha256(secret),
+          client,
+          createdAt: timestampFromMs(now),
+          expiresAt: timestampFromMs(now + this.config.gateway.refreshTokenTtlDays * 86_400_000),
+        },
       },
     });
     this.logger.info({ userId: user.id, sessionId, client }, 'Logged in');
@@ -115,7 +124,10 @@ export class AuthService {
       if (!sameHash(presented, session.tokenHash)) {
         if (await this.spent.has(sessionId, presented)) {
           const revoked = await this.revokeAllSessions(session.userId);
-          this.logger.warn({ userId: session.userId, sessionId, revoked }, 'A replaced refresh token was presented again: every session of the user is revoked');
+          this.logger.warn(
+            { userId: session.userId, sessionId, revoked },
+            'A replaced refresh token was presented again: every session of the user is revoked',
+          );
           throw unauthorized('REFRESH_REUSED', 'This refresh token was already used. For safety every session of this account has been ended: log in again.');
         }
         // Never valid for this session: a guess or garbage. Ending sessions here would let anyone who read a session id

@@ -73,9 +73,11 @@ export class InMemoryStorage {
 
   async *allRecords(kind: RecordKind, parent = ''): AsyncGenerator<StoredRecord> {
     await tick();
-    if (KIND_CASE[kind] === 'user') for (const user of [...this.users.values()].sort((a, b) => a.id.localeCompare(b.id))) yield { kind: { case: 'user', value: user } } as StoredRecord;
+    if (KIND_CASE[kind] === 'user')
+      for (const user of [...this.users.values()].sort((a, b) => a.id.localeCompare(b.id))) yield { kind: { case: 'user', value: user } } as StoredRecord;
     if (KIND_CASE[kind] === 'session') {
-      for (const session of this.sessions.values()) if (!parent || session.userId === parent) yield { kind: { case: 'session', value: session } } as StoredRecord;
+      for (const session of this.sessions.values())
+        if (!parent || session.userId === parent) yield { kind: { case: 'session', value: session } } as StoredRecord;
     }
   }
 
@@ -170,9 +172,14 @@ export function newAuthTestService(gateway: Partial<GatewayConfig['gateway']> = 
   const { logger, lines } = captureLogger('gateway');
   // The in-memory storage answers the calls AuthService makes, in the shapes it reads.
   const client = storage as unknown as StorageClient;
-  const lockout = new LoginLockout(client, { freeAttempts: config.gateway.lockoutFreeAttempts, baseDelayMs: config.gateway.lockoutBaseDelayMs, maxDelayMs: config.gateway.lockoutMaxDelayMs }, clock);
+  const lockout = new LoginLockout(
+    client,
+    { freeAttempts: config.gateway.lockoutFreeAttempts, baseDelayMs: config.gateway.lockoutBaseDelayMs, maxDelayMs: config.gateway.lockoutMaxDelayMs },
+    clock,
+  );
   const accountLimit = new AccountRateLimiter({ limit: config.gateway.loginRateLimitPerAccount, windowMs: config.gateway.rateLimitWindowMs }, clock);
   const sut = new AuthService(config, logger, client, tokens, lockout, accountLimit, hashing, clock);
-  const addUser = (id: string, password: string, role = 'user', disabled = false) => void storage.users.set(id, { id, username: id, displayName: '', role, passwordHash: `hash:${password}`, disabled } as User);
+  const addUser = (id: string, password: string, role = 'user', disabled = false) =>
+    void storage.users.set(id, { id, username: id, displayName: '', role, passwordHash: `hash:${password}`, disabled } as User);
   return { sut, storage, clock, hasher, hashing, tokens, keys, config, logs: lines, addUser };
 }

@@ -2,7 +2,8 @@ import { LOOPBACK_CLIENT, rateLimitClient } from './client-address';
 
 describe('rateLimitClient', () => {
   it('counts every loopback address as one client (finding 6)', () => {
-    for (const address of ['127.0.0.1', '127.0.3.7', '127.255.255.254', '::1', '::ffff:127.0.9.9', '0:0:0:0:0:0:0:1', '::FFFF:127.1.2.3']) expect(rateLimitClient(address)).toBe(LOOPBACK_CLIENT);
+    for (const address of ['127.0.0.1', '127.0.3.7', '127.255.255.254', '::1', '::ffff:127.0.9.9', '0:0:0:0:0:0:0:1', '::FFFF:127.1.2.3'])
+      expect(rateLimitClient(address)).toBe(LOOPBACK_CLIENT);
   });
 
   it('keeps other IPv4 addresses apart, and reads IPv4-mapped IPv6 as IPv4', () => {

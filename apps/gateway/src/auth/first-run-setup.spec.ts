@@ -49,7 +49,10 @@ describe('FirstRunSetup', () => {
 
   it('makes exactly one admin of two setups at once', async () => {
     const { firstRun, storage } = setup();
-    const results = await Promise.allSettled([firstRun.createFirstAdmin(ADMIN, '127.0.0.1'), firstRun.createFirstAdmin({ ...ADMIN, username: 'bob' }, '127.0.0.1')]);
+    const results = await Promise.allSettled([
+      firstRun.createFirstAdmin(ADMIN, '127.0.0.1'),
+      firstRun.createFirstAdmin({ ...ADMIN, username: 'bob' }, '127.0.0.1'),
+    ]);
     expect(results.map((result) => result.status).sort()).toEqual(['fulfilled', 'rejected']);
     expect(results.find((result) => result.status === 'rejected')).toMatchObject({ reason: { status: 409, code: 'AUTH_SETUP_DONE' } });
     expect(storage.users.size).toBe(1);
@@ -58,7 +61,10 @@ describe('FirstRunSetup', () => {
   it('makes one admin when two gateways (two instances) set up at once: the claim in storage settles it', async () => {
     const { firstRun, storage, sut, hashing } = setup();
     const other = new FirstRunSetup(storage as unknown as StorageClient, sut, hashing);
-    const results = await Promise.allSettled([firstRun.createFirstAdmin(ADMIN, '127.0.0.1'), other.createFirstAdmin({ ...ADMIN, username: 'bob' }, '127.0.0.1')]);
+    const results = await Promise.allSettled([
+      firstRun.createFirstAdmin(ADMIN, '127.0.0.1'),
+      other.createFirstAdmin({ ...ADMIN, username: 'bob' }, '127.0.0.1'),
+    ]);
     expect(results.map((result) => result.status).sort()).toEqual(['fulfilled', 'rejected']);
     expect(storage.users.size).toBe(1);
   });

@@ -45,7 +45,11 @@ export class FirstRunSetup {
   /** Creates the first admin and logs them in; `remoteAddress` is the TCP peer (never a forwarded-for header). */
   async createFirstAdmin(input: FirstAdmin, remoteAddress: string | undefined): Promise<IssuedTokens> {
     if (rateLimitClient(remoteAddress) !== LOOPBACK_CLIENT) {
-      throw new ApiError(403, 'AUTH_SETUP_LOCAL_ONLY', 'The first administrator can only be created in a browser on the machine that runs aico (or with "aico users add" there).');
+      throw new ApiError(
+        403,
+        'AUTH_SETUP_LOCAL_ONLY',
+        'The first administrator can only be created in a browser on the machine that runs aico (or with "aico users add" there).',
+      );
     }
     if (!(await this.needed())) throw done();
     // Hashed before taking the turn: a slow hash must not hold up the other caller's answer.
@@ -58,7 +62,14 @@ export class FirstRunSetup {
         if ((error as { code?: string }).code === StorageErrorCode.VersionConflict) throw done();
         throw error;
       }
-      const user: User = { id: userIdOf(input.username), username: input.username, displayName: input.displayName ?? '', role: 'admin', passwordHash, disabled: false } as User;
+      const user: User = {
+        id: userIdOf(input.username),
+        username: input.username,
+        displayName: input.displayName ?? '',
+        role: 'admin',
+        passwordHash,
+        disabled: false,
+      } as User;
       try {
         await this.storage.putRecord({ kind: { case: 'user', value: user } });
       } catch (error) {

@@ -3,7 +3,8 @@ import { LOCKOUT_NAMESPACE, LoginLockout } from './login-lockout';
 import type { StorageClient } from '@aico/storage-client';
 
 const policy = { freeAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 8_000 };
-const stored = (storage: InMemoryStorage, id: string) => JSON.parse(Buffer.from(storage.state.get(`${LOCKOUT_NAMESPACE}/${id}`)!.value).toString()) as { attempts: number };
+const stored = (storage: InMemoryStorage, id: string) =>
+  JSON.parse(Buffer.from(storage.state.get(`${LOCKOUT_NAMESPACE}/${id}`)!.value).toString()) as { attempts: number };
 
 function setup() {
   const storage = new InMemoryStorage();

@@ -25,7 +25,9 @@ const CAS_ATTEMPTS = 5;
 
 const lockoutState = z.object({ attempts: z.number().int().min(0), lastAttemptAt: z.number() });
 // What gateways before the concurrent-lockout fix wrote (failures only): read as attempts.
-const formerLockoutState = z.object({ failures: z.number().int().min(0), lastFailureAt: z.number() }).transform(({ failures, lastFailureAt }) => ({ attempts: failures, lastAttemptAt: lastFailureAt }));
+const formerLockoutState = z
+  .object({ failures: z.number().int().min(0), lastFailureAt: z.number() })
+  .transform(({ failures, lastFailureAt }) => ({ attempts: failures, lastAttemptAt: lastFailureAt }));
 const storedState = z.union([lockoutState, formerLockoutState]);
 type LockoutState = z.infer<typeof lockoutState>;
 

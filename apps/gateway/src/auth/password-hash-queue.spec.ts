@@ -13,7 +13,8 @@ describe('PasswordHashQueue', () => {
     expect(hasher.running).toBe(2);
     expect(queue.stats).toEqual({ running: 2, waiting: 3, refused: 0 });
     const refused = await Promise.allSettled(Array.from({ length: 4 }, () => queue.verify('hash:right', 'right')));
-    for (const result of refused) expect(result).toMatchObject({ status: 'rejected', reason: { status: 503, code: 'SERVER_BUSY', details: { retryAfterSeconds: 1 } } });
+    for (const result of refused)
+      expect(result).toMatchObject({ status: 'rejected', reason: { status: 503, code: 'SERVER_BUSY', details: { retryAfterSeconds: 1 } } });
     expect(hasher.checked).toHaveLength(2);
     // Releasing the running ones lets the waiting ones run; nothing refused ever runs.
     const results = Promise.all(accepted);

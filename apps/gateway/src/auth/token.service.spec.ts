@@ -10,7 +10,12 @@ describe('TokenService', () => {
   const keys = new KeyRing(randomBytes(32), 'unit test');
   const tokens = new TokenService(gatewayConfigSchema.parse({ dataDir: '/nonexistent/aico-test' }), keys);
   const claims = (expires: boolean) => {
-    const token = new SignJWT({ role: 'admin', sid: '00000000-0000-4000-8000-000000000000' }).setProtectedHeader({ alg: 'HS256', kid: 'v1' }).setSubject('ada').setIssuer('aico-gateway').setAudience('aico').setIssuedAt();
+    const token = new SignJWT({ role: 'admin', sid: '00000000-0000-4000-8000-000000000000' })
+      .setProtectedHeader({ alg: 'HS256', kid: 'v1' })
+      .setSubject('ada')
+      .setIssuer('aico-gateway')
+      .setAudience('aico')
+      .setIssuedAt();
     return (expires ? token.setExpirationTime('5m') : token).sign(keys.purposeKey('token-signing', 1));
   };
 
@@ -26,9 +31,21 @@ describe('TokenService', () => {
 
   it('refuses a token without a session or subject', async () => {
     const key = keys.purposeKey('token-signing', 1);
-    const base = () => new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256', kid: 'v1' }).setIssuer('aico-gateway').setAudience('aico').setIssuedAt().setExpirationTime('5m');
+    const base = () =>
+      new SignJWT({ role: 'admin' })
+        .setProtectedHeader({ alg: 'HS256', kid: 'v1' })
+        .setIssuer('aico-gateway')
+        .setAudience('aico')
+        .setIssuedAt()
+        .setExpirationTime('5m');
     await expect(tokens.verify(await base().setSubject('ada').sign(key))).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
-    const withoutSubject = await new SignJWT({ role: 'admin', sid: 'x' }).setProtectedHeader({ alg: 'HS256', kid: 'v1' }).setIssuer('aico-gateway').setAudience('aico').setIssuedAt().setExpirationTime('5m').sign(key);
+    const withoutSubject = await new SignJWT({ role: 'admin', sid: 'x' })
+      .setProtectedHeader({ alg: 'HS256', kid: 'v1' })
+      .setIssuer('aico-gateway')
+      .setAudience('aico')
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(key);
     await expect(tokens.verify(withoutSubject)).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
   });
 });
@@ -61,7 +78,14 @@ describe('TokenService key versions', () => {
 
   it('refuses a token naming a version it does not have yet, and ignores other keys and older announcements', async () => {
     const { tokens, rotate } = await rotatingTokens();
-    const future = await new SignJWT({ role: 'admin', sid: session.sid }).setProtectedHeader({ alg: 'HS256', kid: 'v2' }).setSubject('ada').setIssuer('aico-gateway').setAudience('aico').setIssuedAt().setExpirationTime('5m').sign(keys.purposeKey('token-signing', 2));
+    const future = await new SignJWT({ role: 'admin', sid: session.sid })
+      .setProtectedHeader({ alg: 'HS256', kid: 'v2' })
+      .setSubject('ada')
+      .setIssuer('aico-gateway')
+      .setAudience('aico')
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(keys.purposeKey('token-signing', 2));
     await expect(tokens.verify(future)).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
     rotate(KeyPurpose.FILE, 5);
     expect(kidOf(await tokens.sign(session))).toBe('v1');

@@ -65,12 +65,14 @@ export class TokenService implements OnApplicationBootstrap {
         (header) => {
           const version = /^v(\d{1,6})$/.exec(header.kid ?? '')?.[1];
           // The current key and the one before it (tokens issued just before a rotation).
-          if (!version || Number(version) > this.version || Number(version) < this.version - 1 || Number(version) < 1) throw new errors.JWSSignatureVerificationFailed();
+          if (!version || Number(version) > this.version || Number(version) < this.version - 1 || Number(version) < 1)
+            throw new errors.JWSSignatureVerificationFailed();
           return this.keys.purposeKey('token-signing', Number(version));
         },
         { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], requiredClaims: ['exp', 'iat', 'sub', 'sid', 'role'] },
       );
-      if (typeof payload.exp !== 'number' || typeof payload.sub !== 'string' || typeof payload['role'] !== 'string' || typeof payload['sid'] !== 'string') throw new errors.JWTClaimValidationFailed('missing claims', payload);
+      if (typeof payload.exp !== 'number' || typeof payload.sub !== 'string' || typeof payload['role'] !== 'string' || typeof payload['sid'] !== 'string')
+        throw new errors.JWTClaimValidationFailed('missing claims', payload);
       return { sub: payload.sub, role: payload['role'], sid: payload['sid'] };
     } catch (error) {
       if (error instanceof errors.JWTExpired) throw unauthorized('TOKEN_EXPIRED', 'The access token has expired: refresh it.');

@@ -27,7 +27,12 @@ export class ConsentController {
   async history(@Req() request: AuthenticatedRequest) {
     const records = await this.consent.history(request.user!.sub);
     return {
-      history: records.map((record) => ({ purpose: record.purpose, granted: record.granted, source: record.source, recordedAt: isoTimeOrNull(record.recordedAt) })),
+      history: records.map((record) => ({
+        purpose: record.purpose,
+        granted: record.granted,
+        source: record.source,
+        recordedAt: isoTimeOrNull(record.recordedAt),
+      })),
     };
   }
 

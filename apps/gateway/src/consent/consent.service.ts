@@ -44,7 +44,8 @@ export class ConsentService {
   }
 
   async decide(userId: string, purpose: string, granted: boolean, source: string): Promise<PurposeState> {
-    if (!this.config.gateway.consentPurposes.includes(purpose)) throw notFound(`"${purpose}" is not a consent purpose (purposes: ${this.config.gateway.consentPurposes.join(', ')}).`);
+    if (!this.config.gateway.consentPurposes.includes(purpose))
+      throw notFound(`"${purpose}" is not a consent purpose (purposes: ${this.config.gateway.consentPurposes.join(', ')}).`);
     const recordedAt = timestampFromMs(Date.now());
     // Ids sort by time (ms, zero-padded) so a user's history pages in order.
     const id = `${String(Date.now()).padStart(15, '0')}-${randomUUID()}`;

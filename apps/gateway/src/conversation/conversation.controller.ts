@@ -45,7 +45,11 @@ export const MESSAGE_CHECKS: InputChecks<typeof SendMessageBody> = {
   before(body) {
     const raw = (body ?? {}) as { text?: unknown };
     if (typeof raw.text === 'string' && raw.text.length > MAX_CONVERSATION_MESSAGE_CHARS) {
-      throw badRequest(ConversationErrorCode.MessageTooLong, `A message may have at most ${MAX_CONVERSATION_MESSAGE_CHARS} characters; this one has ${raw.text.length}.`, { max: MAX_CONVERSATION_MESSAGE_CHARS });
+      throw badRequest(
+        ConversationErrorCode.MessageTooLong,
+        `A message may have at most ${MAX_CONVERSATION_MESSAGE_CHARS} characters; this one has ${raw.text.length}.`,
+        { max: MAX_CONVERSATION_MESSAGE_CHARS },
+      );
     }
   },
   after(input) {
@@ -65,7 +69,9 @@ const answered = (sent: SendMessageAnswer, correlationId: string) => ({
 export class ConversationController {
   constructor(private readonly conversation: ConversationService) {}
 
-  @Doc('Send a message to the companion (a new thread without conversationId); the reply streams over /ws as conversation.reply.delta events under replyId', { response: SendMessageResponse })
+  @Doc('Send a message to the companion (a new thread without conversationId); the reply streams over /ws as conversation.reply.delta events under replyId', {
+    response: SendMessageResponse,
+  })
   @Post('messages')
   @HttpCode(202)
   @Access(Permission.ConversationSend)
@@ -114,10 +120,18 @@ export class ConversationController {
   @Doc('A thread as a file to download: Markdown (default) or JSON', { response: ExportResponse, fileTypes: ['text/markdown', 'application/json'] })
   @Get('threads/:id/export')
   @Access(Permission.ConversationRead)
-  async export(@Req() request: AuthenticatedRequest, @Param('id') id: string, @ValidQuery(ExportQuery) { format }: Input<typeof ExportQuery>, @Res({ passthrough: true }) response: Response) {
+  async export(
+    @Req() request: AuthenticatedRequest,
+    @Param('id') id: string,
+    @ValidQuery(ExportQuery) { format }: Input<typeof ExportQuery>,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     const file = await this.conversation.export(request.user!.sub, id, format ?? 'markdown');
     response.setHeader('Content-Type', file.contentType || (format === 'json' ? 'application/json; charset=utf-8' : 'text/markdown; charset=utf-8'));
-    response.setHeader('Content-Disposition', `attachment; filename="${asciiFileName(file.fileName)}"; filename*=UTF-8''${encodeURIComponent(file.fileName || 'thread')}`);
+    response.setHeader(
+      'Content-Disposition',
+      `attachment; filename="${asciiFileName(file.fileName)}"; filename*=UTF-8''${encodeURIComponent(file.fileName || 'thread')}`,
+    );
     response.setHeader('Cache-Control', 'no-store');
     return file.content;
   }

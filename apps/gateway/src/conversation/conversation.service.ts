@@ -31,7 +31,9 @@ export class ConversationService {
   }
 
   threads(userId: string, query: Input<typeof ThreadsQuery>) {
-    return this.call(() => this.bus.request(ConversationTopics.threadsList, { userId, limit: query.limit ?? 50, pageToken: query.pageToken ?? '' }, onBehalfOf(userId)));
+    return this.call(() =>
+      this.bus.request(ConversationTopics.threadsList, { userId, limit: query.limit ?? 50, pageToken: query.pageToken ?? '' }, onBehalfOf(userId)),
+    );
   }
 
   thread(userId: string, threadId: string) {
@@ -57,11 +59,19 @@ export class ConversationService {
   }
 
   stop(userId: string, threadId: string, replyId: string | undefined) {
-    return this.call(() => this.bus.request(ConversationTopics.replyStop, { userId, threadId: checkedThreadId(threadId), replyId: replyId ?? '' }, onBehalfOf(userId)));
+    return this.call(() =>
+      this.bus.request(ConversationTopics.replyStop, { userId, threadId: checkedThreadId(threadId), replyId: replyId ?? '' }, onBehalfOf(userId)),
+    );
   }
 
   regenerate(userId: string, threadId: string, correlationId: string) {
-    return this.call(() => this.bus.request(ConversationTopics.replyRegenerate, { userId, threadId: checkedThreadId(threadId) }, { ...onBehalfOf(userId), correlationId, timeoutMs: STORING_TIMEOUT_MS }));
+    return this.call(() =>
+      this.bus.request(
+        ConversationTopics.replyRegenerate,
+        { userId, threadId: checkedThreadId(threadId) },
+        { ...onBehalfOf(userId), correlationId, timeoutMs: STORING_TIMEOUT_MS },
+      ),
+    );
   }
 
   private call<T>(request: () => Promise<T>): Promise<T> {

@@ -21,7 +21,9 @@ export class MemoryService {
   }
 
   edit(userId: string, factId: string, text: string) {
-    return callService('conversation', () => this.bus.request(ConversationTopics.memoryUpdate, { userId, factId: checkedFactId(factId), text }, onBehalfOf(userId)));
+    return callService('conversation', () =>
+      this.bus.request(ConversationTopics.memoryUpdate, { userId, factId: checkedFactId(factId), text }, onBehalfOf(userId)),
+    );
   }
 
   async remove(userId: string, factId: string): Promise<void> {

@@ -48,7 +48,9 @@ export class ActivityReporter {
   private publish(kind: ActivityKind, source: ActivitySource): void {
     // Activity is advisory: a report lost while the bus is down changes only how soon background work resumes.
     try {
-      this.bus.publish(MonitorTopics.activityReported, { kind, client: source.client, userId: source.userId, occurredAt: timestampNow() }).catch(() => undefined);
+      this.bus
+        .publish(MonitorTopics.activityReported, { kind, client: source.client, userId: source.userId, occurredAt: timestampNow() })
+        .catch(() => undefined);
     } catch {
       // A refusal at once (the bus client closed while stopping) is as advisory as a later one.
     }

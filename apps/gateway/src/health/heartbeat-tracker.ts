@@ -66,8 +66,21 @@ export class HeartbeatTracker {
       const silentMs = now - seen.lastSeenAt;
       const missed = silentMs > seen.intervalMs * this.config.gateway.missedHeartbeats;
       const status = seen.stopping || missed ? 'down' : 'up';
-      const reason = seen.stopping ? 'announced it is stopping' : missed ? `no heartbeat for ${silentMs} ms (every ${seen.intervalMs} ms expected)` : 'heartbeating';
-      return { service, status, reason, lastSeenMsAgo: silentMs, version: seen.version, pid: seen.pid, instanceId: seen.instanceId, uptimeMs: now - seen.startedAt };
+      const reason = seen.stopping
+        ? 'announced it is stopping'
+        : missed
+          ? `no heartbeat for ${silentMs} ms (every ${seen.intervalMs} ms expected)`
+          : 'heartbeating';
+      return {
+        service,
+        status,
+        reason,
+        lastSeenMsAgo: silentMs,
+        version: seen.version,
+        pid: seen.pid,
+        instanceId: seen.instanceId,
+        uptimeMs: now - seen.startedAt,
+      };
     });
     return apps.sort((a, b) => a.service.localeCompare(b.service));
   }

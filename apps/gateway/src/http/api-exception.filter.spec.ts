@@ -1,5 +1,13 @@
 import { BusErrorCode } from '@aico/bus';
-import { ConversationErrorCode, KeysErrorCode, ModelsErrorCode, PublicError, SchedulerErrorCode, StorageClientErrorCode, StorageErrorCode } from '@aico/contracts';
+import {
+  ConversationErrorCode,
+  KeysErrorCode,
+  ModelsErrorCode,
+  PublicError,
+  SchedulerErrorCode,
+  StorageClientErrorCode,
+  StorageErrorCode,
+} from '@aico/contracts';
 import { toApiError } from './api-exception.filter';
 import { ERROR_STATUS_TABLES, INTERNAL } from './domain-error-status';
 
@@ -17,7 +25,17 @@ describe('toApiError', () => {
   });
 
   it('answers 503 SERVICE_UNAVAILABLE with a Retry-After and the cause for every way of not answering', () => {
-    const codes = [StorageErrorCode.Busy, StorageErrorCode.ShuttingDown, StorageClientErrorCode.NotAcknowledged, BusErrorCode.DeadlineExceeded, BusErrorCode.NoHandler, BusErrorCode.Closed, BusErrorCode.QueueFull, BusErrorCode.ResponderGone, BusErrorCode.StreamStalled];
+    const codes = [
+      StorageErrorCode.Busy,
+      StorageErrorCode.ShuttingDown,
+      StorageClientErrorCode.NotAcknowledged,
+      BusErrorCode.DeadlineExceeded,
+      BusErrorCode.NoHandler,
+      BusErrorCode.Closed,
+      BusErrorCode.QueueFull,
+      BusErrorCode.ResponderGone,
+      BusErrorCode.StreamStalled,
+    ];
     for (const code of codes) {
       const error = toApiError(new StandInError(code, 'no answer'));
       expect([code, error.status, error.code, error.details]).toEqual([code, 503, 'SERVICE_UNAVAILABLE', { cause: code, retryAfterSeconds: 5 }]);
@@ -43,7 +61,13 @@ describe('toApiError', () => {
   });
 
   it('answers a failure no client can act on as 500 INTERNAL without its message, by decision', () => {
-    for (const code of [StorageErrorCode.Database, StorageErrorCode.WrongKey, BusErrorCode.HandlerFailed, KeysErrorCode.VaultTampered, 'SOME_UNDECLARED_CODE']) {
+    for (const code of [
+      StorageErrorCode.Database,
+      StorageErrorCode.WrongKey,
+      BusErrorCode.HandlerFailed,
+      KeysErrorCode.VaultTampered,
+      'SOME_UNDECLARED_CODE',
+    ]) {
       const error = toApiError(new StandInError(code, 'The database /secret/aico.db refused (SQLITE_CORRUPT).'));
       expect([code, error.status, error.code, error.message]).toEqual([code, 500, 'INTERNAL', INTERNAL.message]);
     }

@@ -47,6 +47,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
 export function sendApiError(response: Response, error: ApiError, requestId: string | undefined): void {
   if (response.headersSent) return;
-  if ((error.status === 429 || error.status === 503) && error.details?.['retryAfterSeconds']) response.setHeader('Retry-After', String(error.details['retryAfterSeconds']));
-  response.status(error.status).json({ error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}), ...(requestId ? { requestId } : {}) } });
+  if ((error.status === 429 || error.status === 503) && error.details?.['retryAfterSeconds'])
+    response.setHeader('Retry-After', String(error.details['retryAfterSeconds']));
+  response
+    .status(error.status)
+    .json({ error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}), ...(requestId ? { requestId } : {}) } });
 }

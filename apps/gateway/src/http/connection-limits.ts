@@ -24,8 +24,14 @@ export interface ConnectionLimitStats {
 const SUMMARY_INTERVAL_MS = 10_000;
 
 /** The server options that only take effect when the server is made: the TLS handshake deadline and how often header and request deadlines are checked. */
-export function tlsServerTimeouts(limits: { readonly tlsHandshakeTimeoutMs: number; readonly headersTimeoutMs: number }): { handshakeTimeout: number; connectionsCheckingInterval: number } {
-  return { handshakeTimeout: limits.tlsHandshakeTimeoutMs, connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(limits.headersTimeoutMs / 4))) };
+export function tlsServerTimeouts(limits: { readonly tlsHandshakeTimeoutMs: number; readonly headersTimeoutMs: number }): {
+  handshakeTimeout: number;
+  connectionsCheckingInterval: number;
+} {
+  return {
+    handshakeTimeout: limits.tlsHandshakeTimeoutMs,
+    connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(limits.headersTimeoutMs / 4))),
+  };
 }
 
 export function applyConnectionLimits(server: Server, limits: ConnectionLimits, logger: Logger, summaryIntervalMs = SUMMARY_INTERVAL_MS): ConnectionLimitStats {
@@ -42,7 +48,9 @@ export function applyConnectionLimits(server: Server, limits: ConnectionLimits, 
   const report = (first: boolean) => {
     logger.warn(
       { maxConnections: limits.maxConnections, refused: unreported, refusedTotal: stats.refused },
-      first ? 'Refused a connection: the gateway holds its maximum number of connections' : 'Still refusing connections: the gateway holds its maximum number of connections',
+      first
+        ? 'Refused a connection: the gateway holds its maximum number of connections'
+        : 'Still refusing connections: the gateway holds its maximum number of connections',
     );
     unreported = 0;
   };

@@ -50,12 +50,29 @@ export const PersonaBody = z.strictObject({
 });
 export const MemoryFactBody = z.strictObject({ text: z.string().trim().min(1).max(MAX_MEMORY_FACT_CHARS) });
 export const ImportModelBody = z.strictObject({ path: z.string().min(1).max(4096), name: z.string().min(1).max(128).optional() });
-export const PullModelBody = z.strictObject({ source: z.string().min(1).max(2048), name: z.string().min(1).max(128).optional(), sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, '64 hex digits').optional() });
+export const PullModelBody = z.strictObject({
+  source: z.string().min(1).max(2048),
+  name: z.string().min(1).max(128).optional(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, '64 hex digits')
+    .optional(),
+});
 export const UseModelBody = z.strictObject({ name: z.string().min(1).max(128) });
-export const SetupBody = z.strictObject({ username, password: z.string().min(8, 'at least 8 characters').max(1024), displayName: z.string().max(128).optional() });
+export const SetupBody = z.strictObject({
+  username,
+  password: z.string().min(8, 'at least 8 characters').max(1024),
+  displayName: z.string().max(128).optional(),
+});
 
 // Answers.
-export const SendMessageResponse = z.strictObject({ threadId: z.string(), messageId: z.string(), replyId: z.string(), correlationId: z.uuid(), thread: protoJsonSchema(ThreadSchema) });
+export const SendMessageResponse = z.strictObject({
+  threadId: z.string(),
+  messageId: z.string(),
+  replyId: z.string(),
+  correlationId: z.uuid(),
+  thread: protoJsonSchema(ThreadSchema),
+});
 export const ThreadsResponse = protoJsonSchema(ListThreadsResponseSchema);
 export const ThreadResponse = protoJsonSchema(GetThreadResponseSchema);
 export const MessagesResponse = protoJsonSchema(ListMessagesResponseSchema);
@@ -67,7 +84,10 @@ export const PersonaResponse = protoJsonSchema(PersonaResponseSchema);
 export const MemoryResponse = protoJsonSchema(ListMemoryResponseSchema);
 export const MemoryFactResponse = protoJsonSchema(MemoryFactResponseSchema);
 export const ForgetMemoryResponse = protoJsonSchema(ForgetMemoryResponseSchema);
-export const ModelsResponse = z.strictObject({ catalog: protoJsonSchema(ListModelsResponseSchema), status: protoJsonSchema(ModelsStatusResponseSchema).nullable() });
+export const ModelsResponse = z.strictObject({
+  catalog: protoJsonSchema(ListModelsResponseSchema),
+  status: protoJsonSchema(ModelsStatusResponseSchema).nullable(),
+});
 export const ImportModelResponse = protoJsonSchema(ImportModelResponseSchema);
 export const PullStartedResponse = z.strictObject({ pullId: z.uuid() });
 export const UseModelResponse = protoJsonSchema(UseModelResponseSchema);

@@ -19,7 +19,11 @@ export interface DeclaredRoute {
   readonly status: number;
 }
 
-const joinPath = (...parts: string[]) => `/${parts.map((part) => part.replace(/^\/|\/$/g, '')).filter(Boolean).join('/')}`;
+const joinPath = (...parts: string[]) =>
+  `/${parts
+    .map((part) => part.replace(/^\/|\/$/g, ''))
+    .filter(Boolean)
+    .join('/')}`;
 
 /** Method names of a class and its ancestors, as Nest's MetadataScanner finds them. */
 function methodNames(prototype: object): string[] {

@@ -23,4 +23,5 @@ export interface RouteDoc {
   readonly alsoAnswers?: readonly number[];
 }
 
-export const Doc = (summary: string, schemas: Omit<RouteDoc, 'summary' | 'body' | 'query'> = {}) => SetMetadata(DOC_METADATA, { summary, ...schemas } satisfies RouteDoc);
+export const Doc = (summary: string, schemas: Omit<RouteDoc, 'summary' | 'body' | 'query'> = {}) =>
+  SetMetadata(DOC_METADATA, { summary, ...schemas } satisfies RouteDoc);

@@ -4,7 +4,15 @@
 // known failure. A code missing here is a type error (a Record over each enum); the few deliberate 500s are
 // failures no client can act on, answered like an unknown error (INTERNAL, details only in the log).
 import { BusErrorCode } from '@aico/bus';
-import { ConversationErrorCode, JobsErrorCode, KeysErrorCode, ModelsErrorCode, SchedulerErrorCode, StorageClientErrorCode, StorageErrorCode } from '@aico/contracts';
+import {
+  ConversationErrorCode,
+  JobsErrorCode,
+  KeysErrorCode,
+  ModelsErrorCode,
+  SchedulerErrorCode,
+  StorageClientErrorCode,
+  StorageErrorCode,
+} from '@aico/contracts';
 
 export interface DomainErrorStatus {
   readonly status: number;
@@ -54,7 +62,8 @@ export const STORAGE_ERROR_STATUS: Readonly<Record<StorageErrorCode, DomainError
   // A file-size limit arrives as a write error, not as a full disk; the disk may also be failing.
   [StorageErrorCode.Io]: {
     status: 507,
-    message: 'The aico data could not be written: the disk may be full, a file-size limit reached, or the disk failing. Nothing was saved; free space or check the disk, then retry.',
+    message:
+      'The aico data could not be written: the disk may be full, a file-size limit reached, or the disk failing. Nothing was saved; free space or check the disk, then retry.',
   },
   [StorageErrorCode.ShuttingDown]: unavailable,
   [StorageErrorCode.Busy]: unavailable,
@@ -174,7 +183,16 @@ export const BUS_ERROR_STATUS: Readonly<Record<BusErrorCode, DomainErrorStatus>>
 };
 
 /** Every table above, for a lookup by the code on the wire (the codes of different domains never collide). */
-export const ERROR_STATUS_TABLES = [STORAGE_ERROR_STATUS, STORAGE_CLIENT_ERROR_STATUS, KEYS_ERROR_STATUS, SCHEDULER_ERROR_STATUS, JOBS_ERROR_STATUS, CONVERSATION_ERROR_STATUS, MODELS_ERROR_STATUS, BUS_ERROR_STATUS] as const;
+export const ERROR_STATUS_TABLES = [
+  STORAGE_ERROR_STATUS,
+  STORAGE_CLIENT_ERROR_STATUS,
+  KEYS_ERROR_STATUS,
+  SCHEDULER_ERROR_STATUS,
+  JOBS_ERROR_STATUS,
+  CONVERSATION_ERROR_STATUS,
+  MODELS_ERROR_STATUS,
+  BUS_ERROR_STATUS,
+] as const;
 
 const BY_CODE: ReadonlyMap<string, DomainErrorStatus> = new Map<string, DomainErrorStatus>(ERROR_STATUS_TABLES.flatMap((table) => Object.entries(table)));
 

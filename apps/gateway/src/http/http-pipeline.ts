@@ -80,9 +80,14 @@ export function bodyErrorAnswer(error: BodyError, maxBodyBytes: number): ApiErro
     case 'entity.parse.failed':
       return new ApiError(400, 'MALFORMED_JSON', 'The request body is not valid JSON.');
     case 'encoding.unsupported':
-      return new ApiError(415, 'UNSUPPORTED_CONTENT_ENCODING', 'The body is compressed in a way the gateway does not read: send it uncompressed, or as gzip, deflate or br.');
+      return new ApiError(
+        415,
+        'UNSUPPORTED_CONTENT_ENCODING',
+        'The body is compressed in a way the gateway does not read: send it uncompressed, or as gzip, deflate or br.',
+      );
     case undefined:
-      if (isDecompressionError(error.code)) return new ApiError(400, 'BAD_CONTENT_ENCODING', 'The request body does not decompress as its Content-Encoding says (truncated or corrupt).');
+      if (isDecompressionError(error.code))
+        return new ApiError(400, 'BAD_CONTENT_ENCODING', 'The request body does not decompress as its Content-Encoding says (truncated or corrupt).');
       return undefined;
     default:
       return new ApiError(error.status ?? 400, 'BAD_BODY', 'The request body could not be read.');

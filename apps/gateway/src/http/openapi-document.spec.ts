@@ -16,7 +16,9 @@ interface Operation {
 }
 
 const document = buildOpenApiDocument(GATEWAY_CONTROLLERS);
-const operations = Object.entries(document.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => ({ path, method, ...(operation as Operation) })));
+const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
+  Object.entries(methods).map(([method, operation]) => ({ path, method, ...(operation as Operation) })),
+);
 
 describe('buildOpenApiDocument (the gateway controllers)', () => {
   it('gives every operation a JSON response schema for its success status, or a 204 without content, and the error default', () => {
@@ -28,12 +30,16 @@ describe('buildOpenApiDocument (the gateway controllers)', () => {
         const content = operation.responses[status]!.content;
         if (status === '204') expect([operation.operationId, content]).toEqual([operation.operationId, undefined]);
         // A file download (a thread's export) declares its content types with a text body.
-        else if (operation.operationId === 'ConversationController.export') expect(content).toEqual({ 'text/markdown': { schema: { type: 'string' } }, 'application/json': { schema: { type: 'string' } } });
-        else expect([operation.operationId, content?.['application/json']?.schema]).toEqual([operation.operationId, expect.objectContaining({ type: 'object' })]);
+        else if (operation.operationId === 'ConversationController.export')
+          expect(content).toEqual({ 'text/markdown': { schema: { type: 'string' } }, 'application/json': { schema: { type: 'string' } } });
+        else
+          expect([operation.operationId, content?.['application/json']?.schema]).toEqual([operation.operationId, expect.objectContaining({ type: 'object' })]);
       }
       expect(operation.responses['default']!.content?.['application/json']?.schema).toEqual({ $ref: '#/components/schemas/Error' });
     }
-    expect(document.paths['/api/v1/auth/logout-all']!['post']).toMatchObject({ responses: { '200': { content: { 'application/json': { schema: { required: ['ended'] } } } } } });
+    expect(document.paths['/api/v1/auth/logout-all']!['post']).toMatchObject({
+      responses: { '200': { content: { 'application/json': { schema: { required: ['ended'] } } } } },
+    });
     expect(Object.keys((document.paths['/api/v1/health/ready']!['get'] as Operation).responses)).toEqual(['200', '503', 'default']);
     expect(Object.keys((document.paths['/api/v1/users']!['post'] as Operation).responses)).toEqual(['201', 'default']);
   });
@@ -49,9 +55,15 @@ describe('buildOpenApiDocument (the gateway controllers)', () => {
     for (const operation of operations) {
       const inPath = [...operation.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]);
       const declared = (operation.parameters ?? []).filter((parameter) => parameter.in === 'path');
-      expect([operation.operationId, declared.map((parameter) => [parameter.name, parameter.required])]).toEqual([operation.operationId, inPath.map((name) => [name, true])]);
+      expect([operation.operationId, declared.map((parameter) => [parameter.name, parameter.required])]).toEqual([
+        operation.operationId,
+        inPath.map((name) => [name, true]),
+      ]);
     }
-    expect(operations.find((operation) => operation.operationId === 'AuthController.endSession')).toMatchObject({ path: '/api/v1/auth/sessions/{id}', method: 'delete' });
+    expect(operations.find((operation) => operation.operationId === 'AuthController.endSession')).toMatchObject({
+      path: '/api/v1/auth/sessions/{id}',
+      method: 'delete',
+    });
     const logs = operations.find((operation) => operation.operationId === 'SystemController.logs')!;
     expect(logs.parameters?.filter((parameter) => parameter.in === 'query').map((parameter) => parameter.name)).toContain('minLevel');
   });

@@ -48,14 +48,25 @@ function undocumentable(route: DeclaredRoute): string | undefined {
 
 function operation(route: DeclaredRoute, path: string): Record<string, unknown> {
   const doc = route.doc!;
-  const parameters: Record<string, unknown>[] = [...path.matchAll(/\{(\w+)\}/g)].map((match) => ({ name: match[1], in: 'path', required: true, schema: { type: 'string' } }));
+  const parameters: Record<string, unknown>[] = [...path.matchAll(/\{(\w+)\}/g)].map((match) => ({
+    name: match[1],
+    in: 'path',
+    required: true,
+    schema: { type: 'string' },
+  }));
   if (doc.query) {
     const query = jsonSchema(doc.query, 'input') as { properties?: Record<string, JsonSchema>; required?: string[] };
-    for (const [name, schema] of Object.entries(query.properties ?? {})) parameters.push({ name, in: 'query', required: query.required?.includes(name) ?? false, schema });
+    for (const [name, schema] of Object.entries(query.properties ?? {}))
+      parameters.push({ name, in: 'query', required: query.required?.includes(name) ?? false, schema });
   }
   const content = (schema: JsonSchema) => (doc.fileTypes ? Object.fromEntries(doc.fileTypes.map((type) => [type, { schema }])) : json(schema));
   const success = doc.response
-    ? Object.fromEntries([route.status, ...(doc.alsoAnswers ?? [])].map((status) => [String(status), { description: status < 400 ? 'Success' : 'The same report, not successful', content: content(jsonSchema(doc.response!, 'output')) }]))
+    ? Object.fromEntries(
+        [route.status, ...(doc.alsoAnswers ?? [])].map((status) => [
+          String(status),
+          { description: status < 400 ? 'Success' : 'The same report, not successful', content: content(jsonSchema(doc.response!, 'output')) },
+        ]),
+      )
     : { [String(route.status)]: { description: 'Done; no content' } };
   return {
     summary: doc.summary,

@@ -13,7 +13,14 @@ describe('protoJsonSchema', () => {
     const full = create(SchedulerTopics.list.response, {
       tasks: [
         {
-          definition: { name: 'backup', schedule: { kind: { case: 'intervalMs', value: 86_400_000n } }, topic: 'storage.backup.create', payload: new Uint8Array([1, 2, 250]), retry: { maxAttempts: 3, jitter: 0.25 }, missedRunPolicy: MissedRunPolicy.SKIP },
+          definition: {
+            name: 'backup',
+            schedule: { kind: { case: 'intervalMs', value: 86_400_000n } },
+            topic: 'storage.backup.create',
+            payload: new Uint8Array([1, 2, 250]),
+            retry: { maxAttempts: 3, jitter: 0.25 },
+            missedRunPolicy: MissedRunPolicy.SKIP,
+          },
           owner: 'scheduler',
           builtIn: true,
           nextRunAt: timestampFromMs(Date.UTC(2026, 10, 26, 3, 30, 0, 123)),
@@ -22,10 +29,19 @@ describe('protoJsonSchema', () => {
       ],
     });
     const json = toJson(SchedulerTopics.list.response, full);
-    expect(json).toMatchObject({ tasks: [{ definition: { schedule: { intervalMs: '86400000' }, missedRunPolicy: 'MISSED_RUN_POLICY_SKIP', payload: 'AQL6' } }, {}] });
+    expect(json).toMatchObject({
+      tasks: [{ definition: { schedule: { intervalMs: '86400000' }, missedRunPolicy: 'MISSED_RUN_POLICY_SKIP', payload: 'AQL6' } }, {}],
+    });
     expect(list.safeParse(json).error).toBeUndefined();
     expect(list.safeParse(toJson(SchedulerTopics.list.response, create(SchedulerTopics.list.response))).success).toBe(true);
-    const run = toJson(SchedulerTopics.trigger.response, create(SchedulerTopics.trigger.response, { runId: 'r1', started: true, lastAttempt: { attempt: 1, status: RunStatus.SUCCEEDED, finishedAt: timestampFromMs(Date.now()) } }));
+    const run = toJson(
+      SchedulerTopics.trigger.response,
+      create(SchedulerTopics.trigger.response, {
+        runId: 'r1',
+        started: true,
+        lastAttempt: { attempt: 1, status: RunStatus.SUCCEEDED, finishedAt: timestampFromMs(Date.now()) },
+      }),
+    );
     expect(trigger.safeParse(run).error).toBeUndefined();
   });
 

@@ -60,6 +60,9 @@ function fieldSchema(field: DescField): z.ZodType {
     case 'list':
       return z.array(field.listKind === 'scalar' ? scalar(field.scalar) : field.listKind === 'enum' ? enumJson(field.enum) : protoJsonSchema(field.message));
     case 'map':
-      return z.record(z.string(), field.mapKind === 'scalar' ? scalar(field.scalar) : field.mapKind === 'enum' ? enumJson(field.enum) : protoJsonSchema(field.message));
+      return z.record(
+        z.string(),
+        field.mapKind === 'scalar' ? scalar(field.scalar) : field.mapKind === 'enum' ? enumJson(field.enum) : protoJsonSchema(field.message),
+      );
   }
 }

@@ -66,9 +66,15 @@ describe('ResponseValidationInterceptor', () => {
       expect(await call('GET', '/good')).toEqual({ status: 200, body: { id: 'a', at: '1970-01-01T00:00:00.000Z' } });
       expect(await call('POST', '/done')).toEqual({ status: 204, body: undefined });
       const leaky = await call('GET', '/leaky');
-      expect(leaky).toMatchObject({ status: 500, body: { error: { code: 'RESPONSE_SCHEMA_MISMATCH', message: expect.stringContaining('ThingsController.leaky') } } });
+      expect(leaky).toMatchObject({
+        status: 500,
+        body: { error: { code: 'RESPONSE_SCHEMA_MISMATCH', message: expect.stringContaining('ThingsController.leaky') } },
+      });
       expect(JSON.stringify(leaky.body)).not.toContain('argon2');
-      expect(logger.error).toHaveBeenCalledWith(expect.objectContaining({ route: 'ThingsController.leaky', path: '/leaky' }), expect.stringContaining('does not match'));
+      expect(logger.error).toHaveBeenCalledWith(
+        expect.objectContaining({ route: 'ThingsController.leaky', path: '/leaky' }),
+        expect.stringContaining('does not match'),
+      );
     } finally {
       await app.close();
     }

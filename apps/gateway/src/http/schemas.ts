@@ -4,7 +4,9 @@
 // gateway accepts and answers.
 import { z } from '@aico/config';
 
-export const username = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$/, '2-64 letters, digits, dots, dashes or underscores, starting with a letter or digit');
+export const username = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$/, '2-64 letters, digits, dots, dashes or underscores, starting with a letter or digit');
 const password = z.string().min(1).max(1024);
 const role = z.enum(['admin', 'user', 'guest']);
 const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
@@ -12,7 +14,12 @@ const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
 export const LoginBody = z.strictObject({ username, password, client: z.string().max(64).optional() });
 export const RefreshBody = z.strictObject({ refreshToken: z.string().min(1).max(512) });
 export const CreateUserBody = z.strictObject({ username, password, role, displayName: z.string().max(128).optional() });
-export const UpdateUserBody = z.strictObject({ role: role.optional(), disabled: z.boolean().optional(), displayName: z.string().max(128).optional(), password: password.optional() });
+export const UpdateUserBody = z.strictObject({
+  role: role.optional(),
+  disabled: z.boolean().optional(),
+  displayName: z.string().max(128).optional(),
+  password: password.optional(),
+});
 export const ConsentBody = z.strictObject({ granted: z.boolean() });
 export const LogsQuery = z.strictObject({
   service: z.string().max(64).optional(),
@@ -53,9 +60,21 @@ const AppHealth = z.strictObject({
   uptimeMs: z.number(),
 });
 const BusHealth = z.strictObject({ roundTripMs: z.number().nullable() });
-export const ReadinessResponse = z.strictObject({ status: z.enum(['ready', 'not-ready']), missing: z.array(z.string()).optional(), bus: BusHealth, apps: z.array(AppHealth) });
+export const ReadinessResponse = z.strictObject({
+  status: z.enum(['ready', 'not-ready']),
+  missing: z.array(z.string()).optional(),
+  bus: BusHealth,
+  apps: z.array(AppHealth),
+});
 
-export const UserResponse = z.strictObject({ id: z.string(), username: z.string(), displayName: z.string(), role, disabled: z.boolean(), createdAt: time.nullable() });
+export const UserResponse = z.strictObject({
+  id: z.string(),
+  username: z.string(),
+  displayName: z.string(),
+  role,
+  disabled: z.boolean(),
+  createdAt: time.nullable(),
+});
 export const UsersResponse = z.strictObject({ users: z.array(UserResponse) });
 
 export const PurposeStateResponse = z.strictObject({ purpose: z.string(), essential: z.boolean(), granted: z.boolean(), decidedAt: time.nullable() });
@@ -72,7 +91,11 @@ export const SystemStatusResponse = z.strictObject({
     z.strictObject({ ok: z.literal(false), unavailable: z.string() }),
   ]),
   keys: z.union([
-    z.strictObject({ setUp: z.boolean(), keychainHoldsMasterKey: z.boolean(), versions: z.array(z.strictObject({ purpose: z.string(), version: z.number().int() })) }),
+    z.strictObject({
+      setUp: z.boolean(),
+      keychainHoldsMasterKey: z.boolean(),
+      versions: z.array(z.strictObject({ purpose: z.string(), version: z.number().int() })),
+    }),
     z.strictObject({ unavailable: z.string() }),
   ]),
 });

@@ -18,7 +18,12 @@ export type ServiceName = 'conversation' | 'models';
 export const onBehalfOf = (userId: string) => ({ attributes: { user: userId } });
 
 export function serviceUnavailable(service: ServiceName, cause: string): ApiError {
-  return new ApiError(503, `${service.toUpperCase()}_SERVICE_UNAVAILABLE`, `The ${service} service did not answer; retry shortly ("aico status" shows whether it runs).`, { cause, retryAfterSeconds: 5 });
+  return new ApiError(
+    503,
+    `${service.toUpperCase()}_SERVICE_UNAVAILABLE`,
+    `The ${service} service did not answer; retry shortly ("aico status" shows whether it runs).`,
+    { cause, retryAfterSeconds: 5 },
+  );
 }
 
 export async function callService<T>(service: ServiceName, call: () => Promise<T>): Promise<T> {

@@ -30,10 +30,7 @@ class NotesController {
   @Doc('Write a note', { response: z.strictObject({ text: z.string(), limit: z.number().optional() }) })
   @Post()
   @Access('public')
-  write(
-    @ValidBody(NoteBody, { after: refuseForbidden }) body: Input<typeof NoteBody>,
-    @ValidQuery(NoteQuery) query: Input<typeof NoteQuery>,
-  ) {
+  write(@ValidBody(NoteBody, { after: refuseForbidden }) body: Input<typeof NoteBody>, @ValidQuery(NoteQuery) query: Input<typeof NoteQuery>) {
     this.received.push(body, query);
     return { text: body.text, limit: query.limit };
   }
@@ -47,7 +44,10 @@ async function serve() {
   await app.listen(0, '127.0.0.1');
   const { port } = (app.getHttpServer() as { address(): { port: number } }).address();
   const call = async (path: string, json?: unknown) => {
-    const response = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', ...(json === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(json) }) });
+    const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+      method: 'POST',
+      ...(json === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(json) }),
+    });
     return { status: response.status, body: (await response.json()) as { error?: { code: string; message: string } } };
   };
   return { app, call };
@@ -58,9 +58,18 @@ describe('@ValidBody / @ValidQuery', () => {
     const { app, call } = await serve();
     try {
       expect(await call('/notes?limit=3', { text: '  hi  ' })).toEqual({ status: 201, body: { text: 'hi', limit: 3 } });
-      expect(await call('/notes', { text: 'hi', extra: true })).toMatchObject({ status: 400, body: { error: { code: 'INVALID_BODY', message: expect.stringContaining('Unrecognized key') } } });
-      expect(await call('/notes')).toMatchObject({ status: 400, body: { error: { code: 'INVALID_BODY', message: expect.stringMatching(/^The request body is not valid: text: /) } } });
-      expect(await call('/notes?limit=0', { text: 'hi' })).toMatchObject({ status: 400, body: { error: { code: 'INVALID_QUERY', message: expect.stringMatching(/^The request query is not valid: limit: /) } } });
+      expect(await call('/notes', { text: 'hi', extra: true })).toMatchObject({
+        status: 400,
+        body: { error: { code: 'INVALID_BODY', message: expect.stringContaining('Unrecognized key') } },
+      });
+      expect(await call('/notes')).toMatchObject({
+        status: 400,
+        body: { error: { code: 'INVALID_BODY', message: expect.stringMatching(/^The request body is not valid: text: /) } },
+      });
+      expect(await call('/notes?limit=0', { text: 'hi' })).toMatchObject({
+        status: 400,
+        body: { error: { code: 'INVALID_QUERY', message: expect.stringMatching(/^The request query is not valid: limit: /) } },
+      });
       expect(await call('/notes', { text: 'forbidden' })).toMatchObject({ status: 400, body: { error: { code: 'NOTE_FORBIDDEN' } } });
     } finally {
       await app.close();
@@ -68,7 +77,10 @@ describe('@ValidBody / @ValidQuery', () => {
   });
 
   it('documents the body and the query it validates', () => {
-    const operation = buildOpenApiDocument([NotesController]).paths['/api/v1/notes']!['post'] as { requestBody?: unknown; parameters?: { name: string; in: string }[] };
+    const operation = buildOpenApiDocument([NotesController]).paths['/api/v1/notes']!['post'] as {
+      requestBody?: unknown;
+      parameters?: { name: string; in: string }[];
+    };
     expect(operation.requestBody).toMatchObject({ required: true, content: { 'application/json': { schema: { required: ['text'] } } } });
     expect(operation.parameters).toEqual([expect.objectContaining({ name: 'limit', in: 'query', required: false })]);
   });
@@ -78,7 +90,9 @@ describe('@ValidBody / @ValidQuery', () => {
     let checked = 0;
     for (const controller of GATEWAY_CONTROLLERS) {
       // REST handlers only: a bus handler's @Payload is recorded under the same keys.
-      for (const name of Object.getOwnPropertyNames(controller.prototype).filter((name) => Reflect.hasMetadata(PATH_METADATA, (controller.prototype as Record<string, object>)[name]!))) {
+      for (const name of Object.getOwnPropertyNames(controller.prototype).filter((name) =>
+        Reflect.hasMetadata(PATH_METADATA, (controller.prototype as Record<string, object>)[name]!),
+      )) {
         const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, name) ?? {}) as Record<string, { pipes?: unknown[] }>;
         for (const [key, arg] of Object.entries(args)) {
           const type = Number(key.split(':')[0]);

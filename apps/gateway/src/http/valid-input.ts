@@ -37,7 +37,9 @@ export class ZodInputPipe<S extends z.ZodType> implements PipeTransform<unknown,
     const result = this.schema.safeParse(value ?? {});
     if (!result.success) {
       const issues = issuesOf(result.error);
-      throw badRequest(this.where === 'body' ? 'INVALID_BODY' : 'INVALID_QUERY', `The request ${this.where} is not valid: ${describeIssues(issues)}.`, { issues });
+      throw badRequest(this.where === 'body' ? 'INVALID_BODY' : 'INVALID_QUERY', `The request ${this.where} is not valid: ${describeIssues(issues)}.`, {
+        issues,
+      });
     }
     this.checks.after?.(result.data);
     return result.data;

@@ -9,4 +9,3 @@ export interface Issue {
 
 export const issuesOf = (error: z.ZodError): Issue[] => error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
 export const describeIssues = (issues: readonly Issue[]) => issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ');
-

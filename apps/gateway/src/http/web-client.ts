@@ -42,7 +42,10 @@ interface Site {
 }
 
 export function serveWebClient(app: INestApplication, options: { readonly webRoot: string; readonly avatarRoot: string; readonly logger: Logger }): void {
-  const avatar = siteHandler({ name: 'avatar page', root: options.avatarRoot, project: 'avatar', code: 'AVATAR_NOT_BUILT', frameableBySelf: true }, options.logger);
+  const avatar = siteHandler(
+    { name: 'avatar page', root: options.avatarRoot, project: 'avatar', code: 'AVATAR_NOT_BUILT', frameableBySelf: true },
+    options.logger,
+  );
   const web = siteHandler({ name: 'web client', root: options.webRoot, project: 'web', code: 'WEB_CLIENT_NOT_BUILT', frameableBySelf: false }, options.logger);
   app.use((request: Request & { id?: string }, response: Response, next: NextFunction) => {
     if ((request.method !== 'GET' && request.method !== 'HEAD') || isApiPath(request.path)) return next();
@@ -62,7 +65,11 @@ export function serveWebClient(app: INestApplication, options: { readonly webRoo
 function siteHandler(site: Site, logger: Logger) {
   const root = resolve(site.root);
   const index = join(root, 'index.html');
-  if (!existsSync(index)) logger.warn({ root }, `The ${site.name} is not built (no index.html in its root): the API works, its page answers 404 until "npx nx build ${site.project}"`);
+  if (!existsSync(index))
+    logger.warn(
+      { root },
+      `The ${site.name} is not built (no index.html in its root): the API works, its page answers 404 until "npx nx build ${site.project}"`,
+    );
   const files = express.static(root, {
     index: false,
     redirect: false,
@@ -98,7 +105,10 @@ function siteHandler(site: Site, logger: Logger) {
 function allowFramingBySelf(response: Response): void {
   const policy = response.getHeader('Content-Security-Policy');
   if (typeof policy === 'string') {
-    response.setHeader('Content-Security-Policy', policy.replace("frame-ancestors 'none'", "frame-ancestors 'self'").replace("connect-src 'self'", "connect-src 'self' blob: data:"));
+    response.setHeader(
+      'Content-Security-Policy',
+      policy.replace("frame-ancestors 'none'", "frame-ancestors 'self'").replace("connect-src 'self'", "connect-src 'self' blob: data:"),
+    );
   }
   response.setHeader('X-Frame-Options', 'SAMEORIGIN');
 }

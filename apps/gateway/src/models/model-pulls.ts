@@ -16,7 +16,6 @@ export const PULL_COMPLETED_TOPIC = 'models.catalog.pull.completed';
 /** The longest a pull may take (a large model over a slow line); the stream's keep-alives catch a dead service sooner. */
 const PULL_DEADLINE_MS = 12 * 3_600_000;
 
-
 @Injectable()
 export class ModelPulls implements BeforeApplicationShutdown {
   private readonly running = new Map<string, AbortController>();
@@ -32,7 +31,8 @@ export class ModelPulls implements BeforeApplicationShutdown {
     const pullId = randomUUID();
     const abort = new AbortController();
     this.running.set(pullId, abort);
-    const event = (topic: string, payload: Record<string, unknown>) => this.frames.sendToUser(userId, { type: 'event', topic, timestamp: isoTimeOfMs(Date.now()), payload: { pullId, ...payload } });
+    const event = (topic: string, payload: Record<string, unknown>) =>
+      this.frames.sendToUser(userId, { type: 'event', topic, timestamp: isoTimeOfMs(Date.now()), payload: { pullId, ...payload } });
     this.bus
       .requestStream(ModelsTopics.catalogPull, request, {
         correlationId: pullId,
@@ -47,7 +47,10 @@ export class ModelPulls implements BeforeApplicationShutdown {
           event(PULL_COMPLETED_TOPIC, done.model ? { model: toJson(CatalogModelSchema, done.model) } : {});
         },
         (error: unknown) => {
-          const coded = error instanceof PublicError ? { code: error.code, message: error.message } : { code: 'INTERNAL', message: 'The pull failed inside the gateway; the log has the details.' };
+          const coded =
+            error instanceof PublicError
+              ? { code: error.code, message: error.message }
+              : { code: 'INTERNAL', message: 'The pull failed inside the gateway; the log has the details.' };
           this.logger.warn({ userId, pullId, code: coded.code }, 'Model pull failed');
           event(PULL_COMPLETED_TOPIC, { error: coded });
         },

@@ -3,11 +3,26 @@
 // progress over the WebSocket, choose the model for chat, remove one.
 import { Controller, Delete, Get, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
 import { toJson } from '@bufbuild/protobuf';
-import { ImportModelResponseSchema, ListModelsResponseSchema, ModelsStatusResponseSchema, RemoveModelResponseSchema, UseModelResponseSchema } from '@aico/contracts';
+import {
+  ImportModelResponseSchema,
+  ListModelsResponseSchema,
+  ModelsStatusResponseSchema,
+  RemoveModelResponseSchema,
+  UseModelResponseSchema,
+} from '@aico/contracts';
 import { Permission } from '@aico/policy';
 import { Access } from '../auth/access.decorator';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
-import { ImportModelBody, ImportModelResponse, ModelsResponse, PullModelBody, PullStartedResponse, RemoveModelResponse, UseModelBody, UseModelResponse } from '../http/conversation-schemas';
+import {
+  ImportModelBody,
+  ImportModelResponse,
+  ModelsResponse,
+  PullModelBody,
+  PullStartedResponse,
+  RemoveModelResponse,
+  UseModelBody,
+  UseModelResponse,
+} from '../http/conversation-schemas';
 import { Doc } from '../http/doc.decorator';
 import { ValidBody, type Input } from '../http/valid-input';
 import { ModelPulls } from './model-pulls';
@@ -36,7 +51,10 @@ export class ModelsController {
     return toJson(ImportModelResponseSchema, await this.models.import(request.user!.sub, input));
   }
 
-  @Doc('Download a model (https URL or hf:owner/repo/file.gguf); progress goes to your WebSockets as models.catalog.pull.progress / .completed frames with pullId', { response: PullStartedResponse })
+  @Doc(
+    'Download a model (https URL or hf:owner/repo/file.gguf); progress goes to your WebSockets as models.catalog.pull.progress / .completed frames with pullId',
+    { response: PullStartedResponse },
+  )
   @Post('pull')
   @HttpCode(202)
   @Access(Permission.ModelsManage)

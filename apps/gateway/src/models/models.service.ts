@@ -23,7 +23,9 @@ export class ModelsService {
   }
 
   import(userId: string, input: Input<typeof ImportModelBody>) {
-    return callService('models', () => this.bus.request(ModelsTopics.catalogImport, { path: input.path, name: input.name ?? '' }, { timeoutMs: IMPORT_TIMEOUT_MS, ...onBehalfOf(userId) }));
+    return callService('models', () =>
+      this.bus.request(ModelsTopics.catalogImport, { path: input.path, name: input.name ?? '' }, { timeoutMs: IMPORT_TIMEOUT_MS, ...onBehalfOf(userId) }),
+    );
   }
 
   use(userId: string, name: string) {

@@ -10,11 +10,22 @@ import type { LogsQuery } from '../http/schemas';
 import type { Input } from '../http/valid-input';
 import { isoTimeOrNull, timestampOfIso } from '../time/iso-time';
 
-const LEVELS = { trace: LogLevel.TRACE, debug: LogLevel.DEBUG, info: LogLevel.INFO, warn: LogLevel.WARN, error: LogLevel.ERROR, fatal: LogLevel.FATAL } as const;
+const LEVELS = {
+  trace: LogLevel.TRACE,
+  debug: LogLevel.DEBUG,
+  info: LogLevel.INFO,
+  warn: LogLevel.WARN,
+  error: LogLevel.ERROR,
+  fatal: LogLevel.FATAL,
+} as const;
 const LEVEL_NAMES: Record<number, string> = Object.fromEntries(Object.entries(LEVELS).map(([name, level]) => [level, name]));
 const STATUS_DEADLINE_MS = 2_000;
 
-const settled = <T>(promise: Promise<T>) => promise.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error: (error as Error).message }));
+const settled = <T>(promise: Promise<T>) =>
+  promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error: (error as Error).message }),
+  );
 
 @Injectable()
 export class SystemService {
@@ -34,10 +45,20 @@ export class SystemService {
       apps: this.tracker.apps(),
       bus: { roundTripMs: busRoundTripMs ?? null },
       database: database.ok
-        ? { ok: database.value.ok, problems: database.value.problems, schemaMigration: database.value.schemaMigration, keyVersion: database.value.databaseKeyVersion, sizeBytes: Number(database.value.sizeBytes) }
+        ? {
+            ok: database.value.ok,
+            problems: database.value.problems,
+            schemaMigration: database.value.schemaMigration,
+            keyVersion: database.value.databaseKeyVersion,
+            sizeBytes: Number(database.value.sizeBytes),
+          }
         : { ok: false, unavailable: database.error },
       keys: keys.ok
-        ? { setUp: keys.value.setUp, keychainHoldsMasterKey: keys.value.keychainHoldsMasterKey, versions: keys.value.keyVersions.map((key) => ({ purpose: KeyPurpose[key.purpose].toLowerCase(), version: key.version })) }
+        ? {
+            setUp: keys.value.setUp,
+            keychainHoldsMasterKey: keys.value.keychainHoldsMasterKey,
+            versions: keys.value.keyVersions.map((key) => ({ purpose: KeyPurpose[key.purpose].toLowerCase(), version: key.version })),
+          }
         : { unavailable: keys.error },
     };
   }

@@ -52,7 +52,9 @@ export async function loadOrCreateTlsCertificate(dataDir: string, fileKey: Uint8
           { type: 2, value: 'localhost' },
           { type: 7, ip: '127.0.0.1' },
           { type: 7, ip: '::1' },
-          ...(['127.0.0.1', 'localhost', '::1'].includes(host) ? [] : [/^[\d.]+$/.test(host) ? { type: 7 as const, ip: host } : { type: 2 as const, value: host }]),
+          ...(['127.0.0.1', 'localhost', '::1'].includes(host)
+            ? []
+            : [/^[\d.]+$/.test(host) ? { type: 7 as const, ip: host } : { type: 2 as const, value: host }]),
         ],
       },
     ],

@@ -16,8 +16,16 @@ function setup() {
 describe('UsersService: the last enabled administrator', () => {
   it('cannot be demoted, disabled or deleted, by themselves or anyone (409 LAST_ADMIN)', async () => {
     const { users, storage } = setup();
-    await expect(users.update('ada', { role: 'user' })).rejects.toMatchObject({ status: 409, code: 'LAST_ADMIN', message: expect.stringContaining('cannot be demoted') });
-    await expect(users.update('ada', { disabled: true })).rejects.toMatchObject({ status: 409, code: 'LAST_ADMIN', message: expect.stringContaining('cannot be disabled') });
+    await expect(users.update('ada', { role: 'user' })).rejects.toMatchObject({
+      status: 409,
+      code: 'LAST_ADMIN',
+      message: expect.stringContaining('cannot be demoted'),
+    });
+    await expect(users.update('ada', { disabled: true })).rejects.toMatchObject({
+      status: 409,
+      code: 'LAST_ADMIN',
+      message: expect.stringContaining('cannot be disabled'),
+    });
     await expect(users.remove('ada')).rejects.toMatchObject({ status: 409, code: 'LAST_ADMIN', message: expect.stringContaining('cannot be deleted') });
     expect(storage.users.get('ada')).toMatchObject({ role: 'admin', disabled: false });
     // Other changes to the last admin are fine.

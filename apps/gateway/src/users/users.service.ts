@@ -51,7 +51,9 @@ export class UsersService {
     const passwordHash = await this.hashing.hash(input.password);
     return this.serialized(async () => {
       if ((await this.storage.getRecord(RecordKind.USER, id)).found) throw new ApiError(409, 'USER_EXISTS', `A user "${input.username}" exists already.`);
-      await this.storage.putRecord({ kind: { case: 'user', value: { id, username: input.username, displayName: input.displayName ?? '', role: input.role, passwordHash, disabled: false } } });
+      await this.storage.putRecord({
+        kind: { case: 'user', value: { id, username: input.username, displayName: input.displayName ?? '', role: input.role, passwordHash, disabled: false } },
+      });
       return (await this.get(id))!;
     });
   }
@@ -88,7 +90,11 @@ export class UsersService {
   private async assertAnAdminRemains(user: User, next: User | undefined): Promise<void> {
     if (!isEnabledAdmin(user) || (next && isEnabledAdmin(next))) return;
     for (const other of await this.list()) if (other.id !== user.id && isEnabledAdmin(other)) return;
-    throw new ApiError(409, 'LAST_ADMIN', `"${user.username}" is the last enabled administrator and cannot be ${next ? (next.disabled ? 'disabled' : 'demoted') : 'deleted'}: make another user an administrator first.`);
+    throw new ApiError(
+      409,
+      'LAST_ADMIN',
+      `"${user.username}" is the last enabled administrator and cannot be ${next ? (next.disabled ? 'disabled' : 'demoted') : 'deleted'}: make another user an administrator first.`,
+    );
   }
 
   private serialized<T>(task: () => Promise<T>): Promise<T> {

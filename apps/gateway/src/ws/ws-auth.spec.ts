@@ -1,11 +1,16 @@
 import { unauthorized } from '../http/api-error';
 import { authFailure, tokenExpiresAtMs, tokenSession } from './ws-auth';
 
-const jwt = (claims: Record<string, unknown>) => `${Buffer.from('{"alg":"HS256"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
+const jwt = (claims: Record<string, unknown>) =>
+  `${Buffer.from('{"alg":"HS256"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
 
 describe('what the WebSocket bridge reads of tokens', () => {
   it('tells a client the code of an authentication failure, and nothing of an unexpected one', () => {
-    expect(authFailure(unauthorized('TOKEN_EXPIRED', 'The access token has expired: refresh it.'))).toEqual({ status: 401, code: 'TOKEN_EXPIRED', message: 'The access token has expired: refresh it.' });
+    expect(authFailure(unauthorized('TOKEN_EXPIRED', 'The access token has expired: refresh it.'))).toEqual({
+      status: 401,
+      code: 'TOKEN_EXPIRED',
+      message: 'The access token has expired: refresh it.',
+    });
     const internal = authFailure(new Error('storage at tcp://127.0.0.1:5555 did not answer'));
     expect(internal).toEqual({ status: 503, code: 'AUTH_UNAVAILABLE', message: 'The access token could not be checked now; try again.' });
   });

@@ -80,7 +80,12 @@ export class WsBridge implements BeforeApplicationShutdown {
     registry: TopicRegistry,
   ) {
     const settings = config.gateway;
-    this.server = new WebSocketServer({ noServer: true, maxPayload: settings.wsMaxFrameBytes, perMessageDeflate: false, handleProtocols: (offered) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false) });
+    this.server = new WebSocketServer({
+      noServer: true,
+      maxPayload: settings.wsMaxFrameBytes,
+      perMessageDeflate: false,
+      handleProtocols: (offered) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
+    });
     this.relay = new WsTopicRelay<Client>(bus, registry, logger, (client, frame) => this.sendRaw(client, frame));
     this.limiter = new WsFrameLimiter({
       framesPerMinute: settings.wsFramesPerMinute,
@@ -95,7 +100,13 @@ export class WsBridge implements BeforeApplicationShutdown {
   }
 
   get stats(): WsStats {
-    return { clients: this.clients.size, relayed: this.relay.relayed, droppedSlowClients: this.droppedSlowClients, rateLimitedFrames: this.rateLimitedFrames, refusedConnections: this.refusedConnections };
+    return {
+      clients: this.clients.size,
+      relayed: this.relay.relayed,
+      droppedSlowClients: this.droppedSlowClients,
+      rateLimitedFrames: this.rateLimitedFrames,
+      refusedConnections: this.refusedConnections,
+    };
   }
 
   attach(httpServer: Server): void {
@@ -140,7 +151,12 @@ export class WsBridge implements BeforeApplicationShutdown {
     if (open >= this.config.gateway.wsMaxConnectionsPerUser) {
       this.refusedConnections++;
       this.logger.warn({ userId: claims.sub, open }, 'WebSocket refused: the user has as many connections as allowed');
-      return refuse(socket, 429, 'TOO_MANY_CONNECTIONS', `At most ${this.config.gateway.wsMaxConnectionsPerUser} WebSocket connections per user; close one first.`);
+      return refuse(
+        socket,
+        429,
+        'TOO_MANY_CONNECTIONS',
+        `At most ${this.config.gateway.wsMaxConnectionsPerUser} WebSocket connections per user; close one first.`,
+      );
     }
     if (socket.destroyed) return;
     this.server.handleUpgrade(request, socket, head, (ws) => this.connected(ws, claims, token));
@@ -155,7 +171,17 @@ export class WsBridge implements BeforeApplicationShutdown {
       socket.close(WsCloseCode.TooManyConnections, 'too many connections for this user');
       return;
     }
-    const client: Client = { name: `ws:${claims.sub}:${++this.connections}`, socket, claims, token, prefixes: new Set(), allowance: this.limiter.connection(claims.sub), alive: true, expiresAtMs: 0, expiryTimer: undefined };
+    const client: Client = {
+      name: `ws:${claims.sub}:${++this.connections}`,
+      socket,
+      claims,
+      token,
+      prefixes: new Set(),
+      allowance: this.limiter.connection(claims.sub),
+      alive: true,
+      expiresAtMs: 0,
+      expiryTimer: undefined,
+    };
     this.clients.add(client);
     sockets.add(client);
     this.clientsByUser.set(claims.sub, sockets);
@@ -201,7 +227,8 @@ export class WsBridge implements BeforeApplicationShutdown {
     const id = frame.id === undefined ? {} : { id: frame.id };
     // What a person does counts as activity; pings and token renewals are the client's own doing, and an explicit
     // activity report says for itself what it is.
-    if (frame.type === 'subscribe' || frame.type === 'unsubscribe' || (frame.type === 'publish' && frame.topic !== MonitorTopics.activityReported.topic)) this.activity.input(sourceOf(client));
+    if (frame.type === 'subscribe' || frame.type === 'unsubscribe' || (frame.type === 'publish' && frame.topic !== MonitorTopics.activityReported.topic))
+      this.activity.input(sourceOf(client));
     switch (frame.type) {
       case 'ping':
         return this.send(client, { type: 'pong', ...id });
@@ -226,12 +253,23 @@ export class WsBridge implements BeforeApplicationShutdown {
   private rateLimited(client: Client, verdict: Extract<FrameVerdict, { admitted: false }>): void {
     this.rateLimitedFrames++;
     if (verdict.close) {
-      this.logger.warn({ userId: client.claims.sub, client: client.name, scope: verdict.scope }, 'Closing a WebSocket that kept sending over its frame rate limit');
+      this.logger.warn(
+        { userId: client.claims.sub, client: client.name, scope: verdict.scope },
+        'Closing a WebSocket that kept sending over its frame rate limit',
+      );
       return this.closeClient(client, WsCloseCode.RateLimited, 'too many frames');
     }
     const { limits } = this.limiter;
-    const allowance = verdict.scope === 'connection' ? `${limits.framesPerMinute} a minute per connection (bursts of ${limits.frameBurst})` : `${limits.userFramesPerMinute} a minute per user (bursts of ${limits.userFrameBurst})`;
-    this.send(client, { type: 'error', code: WsErrorCode.RateLimited, scope: verdict.scope, message: `Too many frames: at most ${allowance}. This frame was not handled; slow down.` });
+    const allowance =
+      verdict.scope === 'connection'
+        ? `${limits.framesPerMinute} a minute per connection (bursts of ${limits.frameBurst})`
+        : `${limits.userFramesPerMinute} a minute per user (bursts of ${limits.userFrameBurst})`;
+    this.send(client, {
+      type: 'error',
+      code: WsErrorCode.RateLimited,
+      scope: verdict.scope,
+      message: `Too many frames: at most ${allowance}. This frame was not handled; slow down.`,
+    });
   }
 
   private subscribe(client: Client, prefix: string, id: Reply): void {
@@ -241,7 +279,12 @@ export class WsBridge implements BeforeApplicationShutdown {
       return this.send(client, { type: 'error', code: WsErrorCode.ForbiddenTopic, message: `Not allowed: ${decision.reason}.`, topic: prefix, ...id });
     }
     if (this.relay.follow(client, prefix) === 'too-many') {
-      return this.send(client, { type: 'error', code: WsErrorCode.TooManySubscriptions, message: `At most ${MAX_SUBSCRIPTIONS} subscriptions per connection.`, ...id });
+      return this.send(client, {
+        type: 'error',
+        code: WsErrorCode.TooManySubscriptions,
+        message: `At most ${MAX_SUBSCRIPTIONS} subscriptions per connection.`,
+        ...id,
+      });
     }
     this.send(client, { type: 'subscribed', topic: prefix, ...id });
   }
@@ -255,7 +298,14 @@ export class WsBridge implements BeforeApplicationShutdown {
       return this.send(client, { type: 'error', code: WsErrorCode.ForbiddenTopic, message: `Not allowed: ${reason}.`, topic, ...id });
     }
     const input = publication.schema.safeParse(frame.payload);
-    if (!input.success) return this.send(client, { type: 'error', code: WsErrorCode.InvalidPayload, message: `The payload is not valid for ${topic}: ${describeZodError(input.error)}`, topic, ...id });
+    if (!input.success)
+      return this.send(client, {
+        type: 'error',
+        code: WsErrorCode.InvalidPayload,
+        message: `The payload is not valid for ${topic}: ${describeZodError(input.error)}`,
+        topic,
+        ...id,
+      });
     try {
       const answer = await publication.publish(input.data, { userId: client.claims.sub, connection: client.name }, this.ports);
       this.send(client, { type: 'published', topic, ...answer, ...id });
@@ -274,13 +324,22 @@ export class WsBridge implements BeforeApplicationShutdown {
       const failure = authFailure(error);
       if (!this.clients.has(client)) return;
       this.send(client, { type: 'error', code: failure.code, message: failure.message, ...id });
-      if (failure.code === WsErrorCode.SessionEnded && client.claims.sid === tokenSession(frame.token)) this.closeClient(client, WsCloseCode.SessionEnded, 'session ended');
+      if (failure.code === WsErrorCode.SessionEnded && client.claims.sid === tokenSession(frame.token))
+        this.closeClient(client, WsCloseCode.SessionEnded, 'session ended');
       return;
     }
     if (!this.clients.has(client)) return;
     if (claims.sub !== client.claims.sub || claims.sid !== client.claims.sid) {
-      this.logger.warn({ userId: client.claims.sub, client: client.name, presentedFor: claims.sub, sameUser: claims.sub === client.claims.sub }, 'WebSocket re-authentication refused: the token is of another user or session');
-      return this.send(client, { type: 'error', code: WsErrorCode.AuthMismatch, message: 'This token is of another user or session: a socket stays with the session it was opened for (open a new one).', ...id });
+      this.logger.warn(
+        { userId: client.claims.sub, client: client.name, presentedFor: claims.sub, sameUser: claims.sub === client.claims.sub },
+        'WebSocket re-authentication refused: the token is of another user or session',
+      );
+      return this.send(client, {
+        type: 'error',
+        code: WsErrorCode.AuthMismatch,
+        message: 'This token is of another user or session: a socket stays with the session it was opened for (open a new one).',
+        ...id,
+      });
     }
     client.claims = claims;
     client.token = frame.token;
@@ -387,5 +446,7 @@ function sourceOf(client: Client): ActivitySource {
 function refuse(socket: Duplex, status: number, code: string, message: string): void {
   if (socket.destroyed) return;
   const body = JSON.stringify({ error: { code, message } });
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

@@ -4,7 +4,10 @@ import { WsFrameLimiter, type FrameLimits } from './ws-frame-limiter';
 /** A clock the test moves by hand. */
 function newTestLimiter(limits: Partial<FrameLimits> = {}) {
   const clock = { now: 1_000_000 };
-  const sut = new WsFrameLimiter({ framesPerMinute: 60, frameBurst: 3, userFramesPerMinute: 600, userFrameBurst: 5, refusalsBeforeClose: 4, ...limits }, () => clock.now);
+  const sut = new WsFrameLimiter(
+    { framesPerMinute: 60, frameBurst: 3, userFramesPerMinute: 600, userFrameBurst: 5, refusalsBeforeClose: 4, ...limits },
+    () => clock.now,
+  );
   return { sut, clock };
 }
 

@@ -8,7 +8,10 @@ describe('WebSocket frame schemas', () => {
   it('accepts each frame type in its documented shape', () => {
     expect(parse({ type: 'subscribe', topic: 'conversation.', id: 'a' })).toEqual({ ok: true, frame: { type: 'subscribe', topic: 'conversation.', id: 'a' } });
     expect(parse({ type: 'unsubscribe', topic: 'ui.avatar.' })).toEqual({ ok: true, frame: { type: 'unsubscribe', topic: 'ui.avatar.' } });
-    expect(parse({ type: 'publish', topic: 'ui.avatar.speak', payload: { text: 'hi' }, id: 'p' })).toEqual({ ok: true, frame: { type: 'publish', topic: 'ui.avatar.speak', payload: { text: 'hi' }, id: 'p' } });
+    expect(parse({ type: 'publish', topic: 'ui.avatar.speak', payload: { text: 'hi' }, id: 'p' })).toEqual({
+      ok: true,
+      frame: { type: 'publish', topic: 'ui.avatar.speak', payload: { text: 'hi' }, id: 'p' },
+    });
     expect(parse({ type: 'ping' })).toEqual({ ok: true, frame: { type: 'ping' } });
     expect(parse({ type: 'auth', token: 'a.b.c', id: 'r' })).toEqual({ ok: true, frame: { type: 'auth', token: 'a.b.c', id: 'r' } });
     expect(FRAME_TYPES).toEqual(['subscribe', 'unsubscribe', 'publish', 'ping', 'auth']);
@@ -17,13 +20,32 @@ describe('WebSocket frame schemas', () => {
   it.each(['subscribe', 'unsubscribe', 'publish'])('refuses the frame that crashed the gateway, as %s, with INVALID_FRAME', (type) => {
     const raw = `{"type":"${type}","topic":{"toString":1}}`;
     const parsed = parseClientFrame(raw, false);
-    expect(parsed).toEqual({ ok: false, error: { code: WsErrorCode.InvalidFrame, message: expect.stringContaining('topic: Invalid input: expected string, received object') } });
+    expect(parsed).toEqual({
+      ok: false,
+      error: { code: WsErrorCode.InvalidFrame, message: expect.stringContaining('topic: Invalid input: expected string, received object') },
+    });
     // The same as bytes, the way ws hands it over.
     expect(parseClientFrame(Buffer.from(raw), false)).toEqual(parsed);
   });
 
   it('refuses what is not a JSON object with a string type, as MALFORMED_FRAME', () => {
-    for (const raw of ['not json', '', '{"type":', '42', 'null', 'true', '"subscribe"', '[]', '[{"type":"ping"}]', '{}', '{"type":1}', '{"type":null}', '{"type":{"toString":1}}', '{"type":["ping"]}', '{"__proto__":{"type":"ping"}}']) {
+    for (const raw of [
+      'not json',
+      '',
+      '{"type":',
+      '42',
+      'null',
+      'true',
+      '"subscribe"',
+      '[]',
+      '[{"type":"ping"}]',
+      '{}',
+      '{"type":1}',
+      '{"type":null}',
+      '{"type":{"toString":1}}',
+      '{"type":["ping"]}',
+      '{"__proto__":{"type":"ping"}}',
+    ]) {
       expect([raw, codeOf(parseClientFrame(raw, false))]).toEqual([raw, WsErrorCode.MalformedFrame]);
     }
   });
@@ -43,7 +65,8 @@ describe('WebSocket frame schemas', () => {
       expect(codeOf(parse({ type, topic: 'Conversation' }))).toBe(WsErrorCode.InvalidFrame);
       expect(codeOf(parse({ type, topic: 'x'.repeat(129) }))).toBe(WsErrorCode.InvalidFrame);
     }
-    for (const topic of [...wrongValues, 'ui', 'ui.avatar', 'UI.AVATAR.SPEAK']) expect(codeOf(parse({ type: 'publish', topic, payload: {} }))).toBe(WsErrorCode.InvalidFrame);
+    for (const topic of [...wrongValues, 'ui', 'ui.avatar', 'UI.AVATAR.SPEAK'])
+      expect(codeOf(parse({ type: 'publish', topic, payload: {} }))).toBe(WsErrorCode.InvalidFrame);
     for (const token of [...wrongValues, '', 'x'.repeat(4097)]) expect(codeOf(parse({ type: 'auth', token }))).toBe(WsErrorCode.InvalidFrame);
     expect(codeOf(parse({ type: 'ping', extra: 1 }))).toBe(WsErrorCode.InvalidFrame);
     expect(codeOf(parseClientFrame('{"type":"ping","__proto__":{"id":"x"}}', false))).toBe(WsErrorCode.InvalidFrame);

@@ -9,9 +9,14 @@ import { WsErrorCode } from './ws-protocol';
 /** A client's own id for a frame, echoed in the answer. */
 const frameId = z.string().max(64).optional();
 /** A topic prefix to follow: lowercase words, digits, dots, dashes or underscores. */
-export const topicPrefix = z.string().regex(/^[a-z][a-z0-9_.-]{0,127}$/, 'a topic prefix is 1-128 lowercase letters, digits, dots, dashes or underscores, starting with a letter');
+export const topicPrefix = z
+  .string()
+  .regex(/^[a-z][a-z0-9_.-]{0,127}$/, 'a topic prefix is 1-128 lowercase letters, digits, dots, dashes or underscores, starting with a letter');
 /** A topic to publish on (`<domain>.<subject>.<event>`). */
-const topicName = z.string().regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){2,}$/, 'a topic is <domain>.<subject>.<event> in lowercase').max(128);
+const topicName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){2,}$/, 'a topic is <domain>.<subject>.<event> in lowercase')
+  .max(128);
 /** A JWT: three base64url parts; the size bounds what a client can make the gateway verify. */
 const accessToken = z.string().min(1).max(4096);
 

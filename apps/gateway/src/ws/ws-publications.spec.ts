@@ -38,10 +38,16 @@ describe('what a front end may publish over its WebSocket', () => {
     expect(speech.schema.safeParse({ text: { toString: 1 } }).success).toBe(false);
     const { ports, published } = newTestPorts();
     await speech.publish(speech.schema.parse({ text: 'hello', expression: 'happy', userId: 'bob' }), from, ports);
-    expect(published).toEqual([{ topic: 'ui.avatar.speak', payload: { text: 'hello', expression: 'happy', conversationId: '', userId: 'ada' }, options: { attributes: { user: 'ada' } } }]);
+    expect(published).toEqual([
+      {
+        topic: 'ui.avatar.speak',
+        payload: { text: 'hello', expression: 'happy', conversationId: '', userId: 'ada' },
+        options: { attributes: { user: 'ada' } },
+      },
+    ]);
   });
 
-  it('stops the sender\'s own avatar only: a user named in the payload is refused', async () => {
+  it("stops the sender's own avatar only: a user named in the payload is refused", async () => {
     const stop = publication(GatewayTopics.avatarStop.topic);
     expect(stop.schema.safeParse({ userId: 'bob' }).success).toBe(false);
     expect(stop.schema.safeParse({ conversationId: 'x'.repeat(129) }).success).toBe(false);
@@ -56,7 +62,15 @@ describe('what a front end may publish over its WebSocket', () => {
 
   it('reports activity of the sending connection only: a client or user named in the payload is refused', async () => {
     const activity = publication(MonitorTopics.activityReported.topic);
-    for (const payload of [{ kind: 'ACTIVITY_KIND_AWAY', client: 'ws:bob:1' }, { kind: 'ACTIVITY_KIND_AWAY', userId: 'bob' }, { kind: 'ACTIVITY_KIND_UNSPECIFIED' }, { kind: 3 }, {}, null, 'AWAY']) {
+    for (const payload of [
+      { kind: 'ACTIVITY_KIND_AWAY', client: 'ws:bob:1' },
+      { kind: 'ACTIVITY_KIND_AWAY', userId: 'bob' },
+      { kind: 'ACTIVITY_KIND_UNSPECIFIED' },
+      { kind: 3 },
+      {},
+      null,
+      'AWAY',
+    ]) {
       expect([payload, activity.schema.safeParse(payload).success]).toEqual([payload, false]);
     }
     const { ports, published } = newTestPorts();

@@ -42,7 +42,11 @@ const avatarSpeech = publication(
     userId: z.string().max(128).optional(),
   }),
   async (input, from, ports) => {
-    await ports.bus.publish(GatewayTopics.avatarSpeak, { text: input.text, expression: input.expression ?? '', conversationId: input.conversationId ?? '', userId: from.userId }, { attributes: { user: from.userId } });
+    await ports.bus.publish(
+      GatewayTopics.avatarSpeak,
+      { text: input.text, expression: input.expression ?? '', conversationId: input.conversationId ?? '', userId: from.userId },
+      { attributes: { user: from.userId } },
+    );
     return {};
   },
 );

@@ -14,24 +14,43 @@ interface TestClient extends RelayClient {
 
 function newRelay(registry: TopicRegistry = defaultTopicRegistry) {
   const handlers = new Map<string, (message: IncomingMessage) => void>();
-  const bus = { subscribePrefix: (prefix: string, handler: (message: IncomingMessage) => void) => (handlers.set(prefix, handler), () => handlers.delete(prefix)) } as unknown as BusClient;
+  const bus = {
+    subscribePrefix: (prefix: string, handler: (message: IncomingMessage) => void) => (handlers.set(prefix, handler), () => handlers.delete(prefix)),
+  } as unknown as BusClient;
   const logger = { warn: () => undefined } as unknown as Logger;
   const relay = new WsTopicRelay<TestClient>(bus, registry, logger, (client, frame) => client.frames.push(frame));
   const client = (sub: string): TestClient => ({ claims: { sub }, prefixes: new Set(), frames: [] });
   const deliver = <S extends DescMessage>(prefix: string, definition: { topic: string; payload: S }, payload: MessageInitShape<S>) =>
-    handlers.get(prefix)!({ topic: definition.topic, source: 'conversation', correlationId: 'c1', envelope: { id: 'm1' }, payload: create(definition.payload, payload) } as unknown as IncomingMessage);
+    handlers.get(prefix)!({
+      topic: definition.topic,
+      source: 'conversation',
+      correlationId: 'c1',
+      envelope: { id: 'm1' },
+      payload: create(definition.payload, payload),
+    } as unknown as IncomingMessage);
   return { relay, client, deliver };
 }
 
 const topicsOf = (client: TestClient) => client.frames.map((frame) => (JSON.parse(frame) as { topic: string }).topic);
 
 describe('WsTopicRelay', () => {
-  it('finds every conversation event and the avatar\'s speech and stop declared for the user their userId names', () => {
-    const events = [...Object.values(ConversationTopics), GatewayTopics.avatarSpeak, GatewayTopics.avatarStop].filter((definition) => defaultTopicRegistry.get(definition.topic)?.kind === 'event');
-    expect(events.map((definition) => definition.topic).sort()).toEqual(
-      ['conversation.memory.changed', 'conversation.message.received', 'conversation.reply.completed', 'conversation.reply.delta', 'conversation.thread.changed', 'ui.avatar.speak', 'ui.avatar.stop'].sort(),
+  it("finds every conversation event and the avatar's speech and stop declared for the user their userId names", () => {
+    const events = [...Object.values(ConversationTopics), GatewayTopics.avatarSpeak, GatewayTopics.avatarStop].filter(
+      (definition) => defaultTopicRegistry.get(definition.topic)?.kind === 'event',
     );
-    for (const definition of events) expect([definition.topic, definition.kind === 'event' && definition.audience]).toEqual([definition.topic, { user: 'userId' }]);
+    expect(events.map((definition) => definition.topic).sort()).toEqual(
+      [
+        'conversation.memory.changed',
+        'conversation.message.received',
+        'conversation.reply.completed',
+        'conversation.reply.delta',
+        'conversation.thread.changed',
+        'ui.avatar.speak',
+        'ui.avatar.stop',
+      ].sort(),
+    );
+    for (const definition of events)
+      expect([definition.topic, definition.kind === 'event' && definition.audience]).toEqual([definition.topic, { user: 'userId' }]);
   });
 
   it('sends a reply delta, a completion, avatar speech and stop to their own user only', () => {
@@ -44,14 +63,24 @@ describe('WsTopicRelay', () => {
     relay.follow(bob, 'conversation.');
     relay.follow(ada, 'ui.');
     relay.follow(bob, 'ui.');
-    deliver('conversation.', ConversationTopics.replyDelta, { userId: 'ada', threadId: 't', replyId: 'r', sequence: 1n, kind: { case: 'text', value: 'Hello' } });
+    deliver('conversation.', ConversationTopics.replyDelta, {
+      userId: 'ada',
+      threadId: 't',
+      replyId: 'r',
+      sequence: 1n,
+      kind: { case: 'text', value: 'Hello' },
+    });
     deliver('conversation.', ConversationTopics.replyCompleted, { userId: 'bob', threadId: 't2', replyId: 'r2', text: 'for bob' });
     deliver('ui.', GatewayTopics.avatarSpeak, { userId: 'ada', text: 'Hello.', conversationId: 't' });
     deliver('ui.', GatewayTopics.avatarStop, { userId: 'ada', conversationId: 't' });
     expect(topicsOf(ada)).toEqual(['conversation.reply.delta', 'ui.avatar.speak', 'ui.avatar.stop']);
     expect(topicsOf(adaPhone)).toEqual(['conversation.reply.delta']);
     expect(topicsOf(bob)).toEqual(['conversation.reply.completed']);
-    expect(JSON.parse(ada.frames[0]!)).toMatchObject({ type: 'event', topic: 'conversation.reply.delta', payload: { userId: 'ada', sequence: '1', text: 'Hello' } });
+    expect(JSON.parse(ada.frames[0]!)).toMatchObject({
+      type: 'event',
+      topic: 'conversation.reply.delta',
+      payload: { userId: 'ada', sequence: '1', text: 'Hello' },
+    });
   });
 
   it('sends an event about a user that names nobody (an empty user id) to nobody', () => {
@@ -65,7 +94,14 @@ describe('WsTopicRelay', () => {
   });
 
   it('sends an event whose declared owner field names another user to nobody else, whatever that field is called', () => {
-    const owned = defineEvent({ topic: 'test.task.dead_lettered', payload: TaskDeadLetteredSchema, publishers: 'any', contractVersion: 1, description: '', audience: { user: 'owner' } });
+    const owned = defineEvent({
+      topic: 'test.task.dead_lettered',
+      payload: TaskDeadLetteredSchema,
+      publishers: 'any',
+      contractVersion: 1,
+      description: '',
+      audience: { user: 'owner' },
+    });
     const { relay, client, deliver } = newRelay(defaultTopicRegistry.with([owned]));
     const ada = client('ada');
     const bob = client('bob');

@@ -38,7 +38,13 @@ export interface JobListener {
   cancelled(reason: string): void;
 }
 
-const NOT_ANSWERING = new Set<string>([BusErrorCode.DeadlineExceeded, BusErrorCode.NoHandler, BusErrorCode.NotConnected, BusErrorCode.BusUnreachable, BusErrorCode.QueueFull]);
+const NOT_ANSWERING = new Set<string>([
+  BusErrorCode.DeadlineExceeded,
+  BusErrorCode.NoHandler,
+  BusErrorCode.NotConnected,
+  BusErrorCode.BusUnreachable,
+  BusErrorCode.QueueFull,
+]);
 
 export class JobTicket {
   state: 'waiting' | 'running' | 'ended' = 'waiting';
@@ -203,7 +209,10 @@ export class MonitorJobs {
     try {
       await this.bus.request(MonitorTopics.jobRenew, { id: ticket.spec.id, leaseMs: this.settings.leaseMs }, { timeoutMs: this.settings.submitTimeoutMs });
     } catch (error) {
-      if (error instanceof RemoteError && (error.code === JobsErrorCode.UnknownJob || error.code === JobsErrorCode.AlreadyFinished || error.code === JobsErrorCode.NotRunning)) {
+      if (
+        error instanceof RemoteError &&
+        (error.code === JobsErrorCode.UnknownJob || error.code === JobsErrorCode.AlreadyFinished || error.code === JobsErrorCode.NotRunning)
+      ) {
         // The monitor restarted or took the slot back; a cancel event (if any) stops the work. Renewing is over.
         this.logger.info({ job: ticket.spec.id, code: error.code }, 'The monitor no longer holds this job; not renewing its lease');
         ticket.stopRenewing();
@@ -215,16 +224,24 @@ export class MonitorJobs {
 
   /** @internal */
   async finish(id: string, outcome: { succeeded: boolean; error: string }): Promise<void> {
-    await this.bus.request(MonitorTopics.jobComplete, { id, succeeded: outcome.succeeded, error: outcome.error.slice(0, 500) }, { timeoutMs: this.settings.submitTimeoutMs }).catch((error: unknown) => {
-      this.logger.debug({ job: id, err: error }, 'The monitor did not take the completion (its lease ends the job)');
-    });
+    await this.bus
+      .request(
+        MonitorTopics.jobComplete,
+        { id, succeeded: outcome.succeeded, error: outcome.error.slice(0, 500) },
+        { timeoutMs: this.settings.submitTimeoutMs },
+      )
+      .catch((error: unknown) => {
+        this.logger.debug({ job: id, err: error }, 'The monitor did not take the completion (its lease ends the job)');
+      });
   }
 
   /** @internal */
   async withdraw(id: string, reason: string): Promise<void> {
-    await this.bus.request(MonitorTopics.jobCancel, { id, reason: reason.slice(0, 200) }, { timeoutMs: this.settings.submitTimeoutMs }).catch((error: unknown) => {
-      this.logger.debug({ job: id, err: error }, 'The monitor did not take the withdrawal');
-    });
+    await this.bus
+      .request(MonitorTopics.jobCancel, { id, reason: reason.slice(0, 200) }, { timeoutMs: this.settings.submitTimeoutMs })
+      .catch((error: unknown) => {
+        this.logger.debug({ job: id, err: error }, 'The monitor did not take the withdrawal');
+      });
   }
 
   /** @internal */
@@ -253,7 +270,9 @@ export class MonitorJobs {
     for (const ticket of [...this.tickets.values()]) {
       if (!ticket.rejoin()) continue;
       this.logger.info({ job: ticket.spec.id }, 'A monitor started; submitting a waiting job again');
-      await this.send(ticket).catch((error: unknown) => this.logger.warn({ job: ticket.spec.id, err: error }, 'Submitting again failed; the job waits for the next monitor'));
+      await this.send(ticket).catch((error: unknown) =>
+        this.logger.warn({ job: ticket.spec.id, err: error }, 'Submitting again failed; the job waits for the next monitor'),
+      );
     }
   }
 }
@@ -267,7 +286,10 @@ function refusal(error: unknown): ModelsError {
     return new ModelsError(ModelsErrorCode.Busy, `The monitor's job queue is full (${error.message}); try again later.`);
   }
   if (isNotAnswering(error)) {
-    return new ModelsError(ModelsErrorCode.NotAdmitted, 'The monitor did not answer, and only interactive work runs without its admission; try again when it is running.');
+    return new ModelsError(
+      ModelsErrorCode.NotAdmitted,
+      'The monitor did not answer, and only interactive work runs without its admission; try again when it is running.',
+    );
   }
   return new ModelsError(ModelsErrorCode.NotAdmitted, `The monitor refused the job: ${(error as Error).message}`);
 }

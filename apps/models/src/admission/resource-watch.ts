@@ -13,7 +13,13 @@ export interface ResourceListener {
 }
 
 const describe = (conditions: readonly ResourceCondition[], fallback: string): string =>
-  conditions.filter((condition) => condition.level === ResourceState.CRITICAL).map((condition) => condition.message).filter(Boolean).join('; ') || fallback || 'critical';
+  conditions
+    .filter((condition) => condition.level === ResourceState.CRITICAL)
+    .map((condition) => condition.message)
+    .filter(Boolean)
+    .join('; ') ||
+  fallback ||
+  'critical';
 
 export class ResourceWatch {
   private state = ResourceState.UNSPECIFIED;

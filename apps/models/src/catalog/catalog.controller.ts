@@ -64,7 +64,12 @@ export class CatalogController {
     const log = this.progressLog(request.name || request.source);
     const onProgress = (progress: DownloadProgress) => {
       log(progress);
-      const delta = { phase: progress.phase, doneBytes: BigInt(progress.doneBytes), totalBytes: BigInt(progress.totalBytes), resumedFromBytes: BigInt(progress.resumedFromBytes) };
+      const delta = {
+        phase: progress.phase,
+        doneBytes: BigInt(progress.doneBytes),
+        totalBytes: BigInt(progress.totalBytes),
+        resumedFromBytes: BigInt(progress.resumedFromBytes),
+      };
       stream.send(delta).catch((error: unknown) => this.logger.debug({ err: error }, 'A pull progress delta was not sent'));
     };
     const model = await this.catalog.pull({ source: request.source, name: request.name, sha256: request.sha256 }, { onProgress, signal: stream.signal });

@@ -20,12 +20,30 @@ import { importNodeLlamaCpp, NODE_LLAMA_CPP, type NodeLlamaCppLoader } from '../
   providers: [
     { provide: NODE_LLAMA_CPP, useValue: importNodeLlamaCpp },
     { provide: CatalogRecords, inject: [BusClient], useFactory: (bus: BusClient) => new StorageCatalogRecords(new StorageClient(bus)) },
-    { provide: CatalogEvents, inject: [BusClient, SERVICE_LOGGER], useFactory: (bus: BusClient, logger: Logger) => new BusCatalogEvents(bus, logger.child({ context: 'ModelCatalog' })) },
+    {
+      provide: CatalogEvents,
+      inject: [BusClient, SERVICE_LOGGER],
+      useFactory: (bus: BusClient, logger: Logger) => new BusCatalogEvents(bus, logger.child({ context: 'ModelCatalog' })),
+    },
     {
       provide: ModelCatalog,
       inject: [SERVICE_CONFIG, CatalogRecords, CatalogEvents, SERVICE_LOGGER, NODE_LLAMA_CPP, ModuleRef],
-      useFactory: (config: ModelsConfig, records: CatalogRecords, events: CatalogEvents, logger: Logger, nodeLlamaCpp: NodeLlamaCppLoader, modules: ModuleRef) =>
-        new ModelCatalog({ modelsDir: modelsDir(config), records, events, logger: logger.child({ context: 'ModelCatalog' }), nodeLlamaCpp, residency: () => residencyOf(modules) }),
+      useFactory: (
+        config: ModelsConfig,
+        records: CatalogRecords,
+        events: CatalogEvents,
+        logger: Logger,
+        nodeLlamaCpp: NodeLlamaCppLoader,
+        modules: ModuleRef,
+      ) =>
+        new ModelCatalog({
+          modelsDir: modelsDir(config),
+          records,
+          events,
+          logger: logger.child({ context: 'ModelCatalog' }),
+          nodeLlamaCpp,
+          residency: () => residencyOf(modules),
+        }),
     },
   ],
   exports: [ModelCatalog, NODE_LLAMA_CPP],

@@ -58,18 +58,38 @@ describe('checkFit', () => {
       headroomBytes: 512 * MiB,
     });
     expect(decision.contextThatFits).toBe(16384);
-    expect(decision.suggestions).toEqual(['a smaller context (models.contextSize 16384 or less, instead of 32768)', 'a smaller model (fewer parameters)', 'closing other applications (2.0 GiB more memory is needed)']);
+    expect(decision.suggestions).toEqual([
+      'a smaller context (models.contextSize 16384 or less, instead of 32768)',
+      'a smaller model (fewer parameters)',
+      'closing other applications (2.0 GiB more memory is needed)',
+    ]);
   });
 
   it('does not suggest a context too small to chat in', () => {
-    const decision = checkFit(sevenB({ freeRamBytes: 14.1 * GiB, estimate: { modelRamBytes: 13.5 * GiB, modelVramBytes: 0, contextRamBytes: 1 * GiB, contextVramBytes: 0, contextSize: 2048 } }));
+    const decision = checkFit(
+      sevenB({
+        freeRamBytes: 14.1 * GiB,
+        estimate: { modelRamBytes: 13.5 * GiB, modelVramBytes: 0, contextRamBytes: 1 * GiB, contextVramBytes: 0, contextSize: 2048 },
+      }),
+    );
     expect(decision.fits).toBe(false);
     expect(decision.contextThatFits).toBeUndefined();
   });
 
   it('checks GPU memory too, and suggests fewer GPU layers', () => {
-    const decision = checkFit(sevenB({ freeRamBytes: 32 * GiB, freeVramBytes: 4 * GiB, estimate: { modelRamBytes: 1 * GiB, modelVramBytes: 12 * GiB, contextRamBytes: 0.5 * GiB, contextVramBytes: 1 * GiB, contextSize: 8192 } }));
-    expect(decision).toMatchObject({ fits: false, neededVramBytes: 13 * GiB, shortByBytes: 9 * GiB, suggestions: ['fewer GPU layers, or the CPU (models.gpu: cpu)'] });
+    const decision = checkFit(
+      sevenB({
+        freeRamBytes: 32 * GiB,
+        freeVramBytes: 4 * GiB,
+        estimate: { modelRamBytes: 1 * GiB, modelVramBytes: 12 * GiB, contextRamBytes: 0.5 * GiB, contextVramBytes: 1 * GiB, contextSize: 8192 },
+      }),
+    );
+    expect(decision).toMatchObject({
+      fits: false,
+      neededVramBytes: 13 * GiB,
+      shortByBytes: 9 * GiB,
+      suggestions: ['fewer GPU layers, or the CPU (models.gpu: cpu)'],
+    });
     expect(decision.message).toContain('it needs about 13 GiB of GPU memory and 4.0 GiB is free');
   });
 });
@@ -80,7 +100,14 @@ describe('assertFits', () => {
       expect.objectContaining({
         code: ModelsErrorCode.DoesNotFit,
         message: expect.stringContaining('does not fit: it needs about 15 GiB'),
-        details: { model: 'mistral-7b-f16', neededRamBytes: String(15 * GiB), freeRamBytes: String(8 * GiB), neededVramBytes: '0', freeVramBytes: '0', shortByBytes: String(7 * GiB) },
+        details: {
+          model: 'mistral-7b-f16',
+          neededRamBytes: String(15 * GiB),
+          freeRamBytes: String(8 * GiB),
+          neededVramBytes: '0',
+          freeVramBytes: '0',
+          shortByBytes: String(7 * GiB),
+        },
       }),
     );
     expect(assertFits(sevenB({ freeRamBytes: 20 * GiB })).fits).toBe(true);
@@ -112,6 +139,8 @@ describe('estimateMemory with the real llama.cpp', () => {
 
     const input = { model: { name: 'tiny', quantization: 'F32', parameters: model.parameters }, estimate: large, freeVramBytes: 0, headroomBytes: 0 };
     expect(checkFit({ ...input, freeRamBytes: large.modelRamBytes + large.contextRamBytes }).fits).toBe(true);
-    expect(() => assertFits({ ...input, freeRamBytes: large.modelRamBytes + large.contextRamBytes - 1 })).toThrow(expect.objectContaining({ code: ModelsErrorCode.DoesNotFit, details: expect.objectContaining({ shortByBytes: '1' }) }));
+    expect(() => assertFits({ ...input, freeRamBytes: large.modelRamBytes + large.contextRamBytes - 1 })).toThrow(
+      expect.objectContaining({ code: ModelsErrorCode.DoesNotFit, details: expect.objectContaining({ shortByBytes: '1' }) }),
+    );
   });
 });

@@ -56,7 +56,13 @@ export function checkFit(input: FitInput): FitDecision {
   const neededVramBytes = estimate.modelVramBytes + estimate.contextVramBytes;
   const ramShort = Math.max(0, neededRamBytes - input.freeRamBytes);
   const vramShort = Math.max(0, neededVramBytes - input.freeVramBytes);
-  const decision = { neededRamBytes, freeRamBytes: input.freeRamBytes, neededVramBytes, freeVramBytes: input.freeVramBytes, shortByBytes: ramShort + vramShort };
+  const decision = {
+    neededRamBytes,
+    freeRamBytes: input.freeRamBytes,
+    neededVramBytes,
+    freeVramBytes: input.freeVramBytes,
+    shortByBytes: ramShort + vramShort,
+  };
   if (ramShort === 0 && vramShort === 0) return { ...decision, fits: true, suggestions: [], message: '' };
 
   const suggestions: string[] = [];
@@ -75,7 +81,9 @@ export function checkFit(input: FitInput): FitDecision {
     const quantization = input.model.quantization.toUpperCase();
     if (LARGER_THAN_Q4_K_M.has(quantization)) {
       const q4Bytes = (Number(input.model.parameters) * Q4_K_M_BITS_PER_WEIGHT) / 8;
-      suggestions.push(`a smaller quantization of this model (a Q4_K_M file is about ${formatBytes(q4Bytes)}, this ${quantization} one needs ${formatBytes(estimate.modelRamBytes)})`);
+      suggestions.push(
+        `a smaller quantization of this model (a Q4_K_M file is about ${formatBytes(q4Bytes)}, this ${quantization} one needs ${formatBytes(estimate.modelRamBytes)})`,
+      );
     } else {
       suggestions.push('a smaller model (fewer parameters)');
     }
@@ -120,11 +128,26 @@ export interface EstimateOptions {
  * llama.cpp's estimate of what a model and a context of `contextSize` take, from the GGUF header alone (no weights
  * loaded). Needs the engine's Llama (its backend decides what goes to the GPU).
  */
-export async function estimateMemory(api: Pick<NodeLlamaCpp, 'readGgufFileInfo' | 'GgufInsights'>, llama: Llama, modelPath: string, options: EstimateOptions): Promise<MemoryEstimate> {
+export async function estimateMemory(
+  api: Pick<NodeLlamaCpp, 'readGgufFileInfo' | 'GgufInsights'>,
+  llama: Llama,
+  modelPath: string,
+  options: EstimateOptions,
+): Promise<MemoryEstimate> {
   const gpuLayers = options.gpuLayers ?? 0;
   const info = await api.readGgufFileInfo(modelPath, { sourceType: 'filesystem', logWarnings: false });
   const insights = await api.GgufInsights.from(info, llama);
   const model = await insights.estimateModelResourceRequirementsV2({ gpuLayers });
-  const context = await insights.estimateContextResourceRequirementsV2({ contextSize: options.contextSize, modelGpuLayers: gpuLayers, sequences: options.sequences ?? 1 });
-  return { modelRamBytes: model.cpuRam, modelVramBytes: model.gpuVram, contextRamBytes: context.cpuRam, contextVramBytes: context.gpuVram, contextSize: options.contextSize };
+  const context = await insights.estimateContextResourceRequirementsV2({
+    contextSize: options.contextSize,
+    modelGpuLayers: gpuLayers,
+    sequences: options.sequences ?? 1,
+  });
+  return {
+    modelRamBytes: model.cpuRam,
+    modelVramBytes: model.gpuVram,
+    contextRamBytes: context.cpuRam,
+    contextVramBytes: context.gpuVram,
+    contextSize: options.contextSize,
+  };
 }

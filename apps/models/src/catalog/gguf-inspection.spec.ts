@@ -39,14 +39,23 @@ describe('inspectGgufFile', () => {
 
   it('refuses a file that is not GGUF, and an empty one (NOT_GGUF)', async () => {
     writeFileSync(join(dir, 'notes.gguf'), 'just some text, not a model\n');
-    await expect(inspectGgufFile(join(dir, 'notes.gguf'), api)).rejects.toMatchObject({ code: ModelsErrorCode.NotGguf, message: expect.stringContaining('starts with "just", not "GGUF"') });
+    await expect(inspectGgufFile(join(dir, 'notes.gguf'), api)).rejects.toMatchObject({
+      code: ModelsErrorCode.NotGguf,
+      message: expect.stringContaining('starts with "just", not "GGUF"'),
+    });
     writeFileSync(join(dir, 'empty.gguf'), '');
-    await expect(inspectGgufFile(join(dir, 'empty.gguf'), api)).rejects.toMatchObject({ code: ModelsErrorCode.NotGguf, message: expect.stringContaining('it is empty') });
+    await expect(inspectGgufFile(join(dir, 'empty.gguf'), api)).rejects.toMatchObject({
+      code: ModelsErrorCode.NotGguf,
+      message: expect.stringContaining('it is empty'),
+    });
   });
 
   it('refuses a GGUF version llama.cpp does not read (NOT_GGUF)', async () => {
     writeFileSync(join(dir, 'v9.gguf'), Buffer.concat([Buffer.from('GGUF'), Buffer.from([9, 0, 0, 0]), Buffer.alloc(40)]));
-    await expect(inspectGgufFile(join(dir, 'v9.gguf'), api)).rejects.toMatchObject({ code: ModelsErrorCode.NotGguf, message: expect.stringContaining('GGUF version 9') });
+    await expect(inspectGgufFile(join(dir, 'v9.gguf'), api)).rejects.toMatchObject({
+      code: ModelsErrorCode.NotGguf,
+      message: expect.stringContaining('GGUF version 9'),
+    });
   });
 
   it('refuses a file cut in its tensor data, naming the tensor as llama.cpp does (DAMAGED)', async () => {
@@ -61,12 +70,18 @@ describe('inspectGgufFile', () => {
   it('refuses a file cut one byte short, inside its last tensor (DAMAGED)', async () => {
     const whole = makeTestModel(join(dir, 'whole.gguf'));
     const cut = makeTestModel(join(dir, 'short-by-one.gguf'), { truncate: whole.bytes - 1 });
-    await expect(inspectGgufFile(cut.path, api)).rejects.toMatchObject({ code: ModelsErrorCode.Damaged, details: expect.objectContaining({ tensor: 'blk.1.ffn_down.weight' }) });
+    await expect(inspectGgufFile(cut.path, api)).rejects.toMatchObject({
+      code: ModelsErrorCode.Damaged,
+      details: expect.objectContaining({ tensor: 'blk.1.ffn_down.weight' }),
+    });
   });
 
   it('refuses a file cut inside its metadata, which node-llama-cpp reads past the end as zeros (DAMAGED)', async () => {
     const cut = makeTestModel(join(dir, 'cut-header.gguf'), { truncate: 200 });
-    await expect(inspectGgufFile(cut.path, api)).rejects.toMatchObject({ code: ModelsErrorCode.Damaged, message: expect.stringContaining('the file ends inside its metadata') });
+    await expect(inspectGgufFile(cut.path, api)).rejects.toMatchObject({
+      code: ModelsErrorCode.Damaged,
+      message: expect.stringContaining('the file ends inside its metadata'),
+    });
   });
 
   it('refuses an architecture llama.cpp does not know, and a vision projector (UNKNOWN_ARCHITECTURE)', async () => {
@@ -82,14 +97,25 @@ describe('inspectGgufFile', () => {
 
   it('says what is wrong with a path that is a directory, missing, or a URL (never fetched)', async () => {
     mkdirSync(join(dir, 'folder.gguf'));
-    await expect(inspectGgufFile(join(dir, 'folder.gguf'), api)).rejects.toMatchObject({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('is a directory') });
-    await expect(inspectGgufFile(join(dir, 'missing.gguf'), api)).rejects.toMatchObject({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('there is no such file') });
-    await expect(inspectGgufFile('https://127.0.0.1:9/model.gguf', api)).rejects.toMatchObject({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('there is no such file') });
+    await expect(inspectGgufFile(join(dir, 'folder.gguf'), api)).rejects.toMatchObject({
+      code: ModelsErrorCode.InvalidArgument,
+      message: expect.stringContaining('is a directory'),
+    });
+    await expect(inspectGgufFile(join(dir, 'missing.gguf'), api)).rejects.toMatchObject({
+      code: ModelsErrorCode.InvalidArgument,
+      message: expect.stringContaining('there is no such file'),
+    });
+    await expect(inspectGgufFile('https://127.0.0.1:9/model.gguf', api)).rejects.toMatchObject({
+      code: ModelsErrorCode.InvalidArgument,
+      message: expect.stringContaining('there is no such file'),
+    });
   });
 
   it('names the file as the caller knows it, not the temporary path it reads', async () => {
     writeFileSync(join(dir, '.tmp-1234'), 'nope');
-    await expect(inspectGgufFile(join(dir, '.tmp-1234'), api, '/home/me/model.gguf')).rejects.toMatchObject({ message: expect.stringMatching(/^\/home\/me\/model\.gguf is not a GGUF model file/) });
+    await expect(inspectGgufFile(join(dir, '.tmp-1234'), api, '/home/me/model.gguf')).rejects.toMatchObject({
+      message: expect.stringMatching(/^\/home\/me\/model\.gguf is not a GGUF model file/),
+    });
   });
 });
 

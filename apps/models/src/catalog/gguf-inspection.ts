@@ -56,10 +56,15 @@ export async function inspectGgufFile(path: string, api: GgufReader, shownPath =
     // sourceType: a path that looks like a URL must never be fetched.
     info = await api.readGgufFileInfo(path, { sourceType: 'filesystem', logWarnings: false, ignoreKeys: SKIPPED_KEYS, spliceSplitFiles: false });
   } catch (error) {
-    throw new ModelsError(ModelsErrorCode.Damaged, `${shownPath} is a GGUF file whose header does not parse: ${(error as Error).message}. Download or copy it again.`);
+    throw new ModelsError(
+      ModelsErrorCode.Damaged,
+      `${shownPath} is a GGUF file whose header does not parse: ${(error as Error).message}. Download or copy it again.`,
+    );
   }
   if (!READABLE_VERSIONS.has(info.version)) {
-    throw new ModelsError(ModelsErrorCode.NotGguf, `${shownPath} is GGUF version ${info.version}, which llama.cpp does not read (it reads versions 2 and 3).`, { version: String(info.version) });
+    throw new ModelsError(ModelsErrorCode.NotGguf, `${shownPath} is GGUF version ${info.version}, which llama.cpp does not read (it reads versions 2 and 3).`, {
+      version: String(info.version),
+    });
   }
   checkBounds(info, size, shownPath);
   const architecture = String(info.metadata.general?.architecture ?? '');
@@ -78,7 +83,10 @@ export async function inspectGgufFile(path: string, api: GgufReader, shownPath =
   return {
     sizeBytes: BigInt(size),
     architecture,
-    parameters: (info.fullTensorInfo ?? info.tensorInfo ?? []).reduce((sum, tensor) => sum + tensor.dimensions.reduce<bigint>((product, dimension) => product * BigInt(dimension), 1n), 0n),
+    parameters: (info.fullTensorInfo ?? info.tensorInfo ?? []).reduce(
+      (sum, tensor) => sum + tensor.dimensions.reduce<bigint>((product, dimension) => product * BigInt(dimension), 1n),
+      0n,
+    ),
     quantization: quantizationOf(info, api),
     contextLength: uint32(model.context_length),
     hasChatTemplate: typeof template === 'string' && template.trim() !== '',
@@ -94,8 +102,15 @@ async function fileSize(path: string, shownPath: string): Promise<number> {
     stats = await stat(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' || code === 'ENOTDIR' ? 'there is no such file' : code === 'EACCES' || code === 'EPERM' ? 'the models service may not read it' : `it cannot be read (${code ?? 'error'})`;
-    throw new ModelsError(ModelsErrorCode.InvalidArgument, `${shownPath}: ${why}. Give the absolute path of a .gguf file the models service can read.`, { errno: code ?? '' });
+    const why =
+      code === 'ENOENT' || code === 'ENOTDIR'
+        ? 'there is no such file'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'the models service may not read it'
+          : `it cannot be read (${code ?? 'error'})`;
+    throw new ModelsError(ModelsErrorCode.InvalidArgument, `${shownPath}: ${why}. Give the absolute path of a .gguf file the models service can read.`, {
+      errno: code ?? '',
+    });
   }
   if (stats.isDirectory()) throw new ModelsError(ModelsErrorCode.InvalidArgument, `${shownPath} is a directory: give the path of a .gguf file in it.`);
   if (!stats.isFile()) throw new ModelsError(ModelsErrorCode.InvalidArgument, `${shownPath} is not a regular file: give the path of a .gguf file.`);
@@ -118,7 +133,10 @@ async function checkMagic(path: string, size: number, shownPath: string): Promis
   }
   if (read < 4 || magic.toString('latin1') !== 'GGUF') {
     const what = size === 0 ? 'it is empty' : `it starts with ${JSON.stringify(magic.subarray(0, read).toString('latin1'))}, not "GGUF"`;
-    throw new ModelsError(ModelsErrorCode.NotGguf, `${shownPath} is not a GGUF model file: ${what}. aico runs GGUF files (llama.cpp's format), e.g. <model>-Q4_K_M.gguf.`);
+    throw new ModelsError(
+      ModelsErrorCode.NotGguf,
+      `${shownPath} is not a GGUF model file: ${what}. aico runs GGUF files (llama.cpp's format), e.g. <model>-Q4_K_M.gguf.`,
+    );
   }
 }
 
@@ -126,7 +144,10 @@ async function checkMagic(path: string, size: number, shownPath: string): Promis
 function checkBounds(info: GgufFileInfo, size: number, shownPath: string): void {
   const fileSize = BigInt(size);
   const damaged = (reason: string, details: Record<string, string>) =>
-    new ModelsError(ModelsErrorCode.Damaged, `${shownPath} is damaged or cut short (${size} bytes): ${reason}. Download or copy it again.`, { sizeBytes: String(size), ...details });
+    new ModelsError(ModelsErrorCode.Damaged, `${shownPath} is damaged or cut short (${size} bytes): ${reason}. Download or copy it again.`, {
+      sizeBytes: String(size),
+      ...details,
+    });
   if (info.infoEndOffset === undefined || BigInt(info.infoEndOffset) > fileSize) {
     throw damaged(`the file ends inside its metadata, which runs to byte ${info.infoEndOffset ?? '?'}`, { metadataEnd: String(info.infoEndOffset ?? '') });
   }
@@ -135,7 +156,10 @@ function checkBounds(info: GgufFileInfo, size: number, shownPath: string): void 
     const bytes = tensorDataBytes(tensor.ggmlType, tensor.dimensions) ?? 0n;
     if (start + bytes > fileSize) {
       // llama.cpp's own words when it refuses such a file (llama-model-loader.cpp).
-      throw damaged(`tensor '${tensor.name}' data is not within the file bounds (bytes ${start} to ${start + bytes})`, { tensor: tensor.name, tensorEnd: String(start + bytes) });
+      throw damaged(`tensor '${tensor.name}' data is not within the file bounds (bytes ${start} to ${start + bytes})`, {
+        tensor: tensor.name,
+        tensorEnd: String(start + bytes),
+      });
     }
   }
 }
@@ -147,7 +171,10 @@ function quantizationOf(info: GgufFileInfo, api: GgufReader): string {
   // No file type: the type most of the tensors' elements have.
   const counts = new Map<number, bigint>();
   for (const tensor of info.tensorInfo ?? []) {
-    counts.set(tensor.ggmlType, (counts.get(tensor.ggmlType) ?? 0n) + tensor.dimensions.reduce<bigint>((product, dimension) => product * BigInt(dimension), 1n));
+    counts.set(
+      tensor.ggmlType,
+      (counts.get(tensor.ggmlType) ?? 0n) + tensor.dimensions.reduce<bigint>((product, dimension) => product * BigInt(dimension), 1n),
+    );
   }
   const [dominant] = [...counts].sort((a, b) => (b[1] > a[1] ? 1 : b[1] < a[1] ? -1 : 0))[0] ?? [];
   return dominant === undefined ? '' : ((api.GgmlType as unknown as Record<number, string | undefined>)[dominant] ?? `type ${dominant}`);

@@ -96,10 +96,15 @@ describe('ModelCatalog', () => {
   it('refuses a name that is taken, or being imported at the same moment (ALREADY_EXISTS)', async () => {
     const { sut, modelsDir } = newCatalog();
     await sut.import({ path: tiny.path, name: 'tiny' });
-    await expect(sut.import({ path: other.path, name: 'tiny' })).rejects.toMatchObject({ code: ModelsErrorCode.AlreadyExists, message: expect.stringContaining('is in the catalog already') });
+    await expect(sut.import({ path: other.path, name: 'tiny' })).rejects.toMatchObject({
+      code: ModelsErrorCode.AlreadyExists,
+      message: expect.stringContaining('is in the catalog already'),
+    });
     const both = await Promise.allSettled([sut.import({ path: other.path, name: 'twin' }), sut.import({ path: other.path, name: 'twin' })]);
     expect(both.map((result) => result.status).sort()).toEqual(['fulfilled', 'rejected']);
-    expect(both.find((result) => result.status === 'rejected')).toMatchObject({ reason: { code: ModelsErrorCode.AlreadyExists, message: expect.stringContaining('being imported or pulled right now') } });
+    expect(both.find((result) => result.status === 'rejected')).toMatchObject({
+      reason: { code: ModelsErrorCode.AlreadyExists, message: expect.stringContaining('being imported or pulled right now') },
+    });
     expect(readdirSync(modelsDir).sort()).toEqual(['tiny.gguf', 'twin.gguf']);
   });
 
@@ -118,8 +123,14 @@ describe('ModelCatalog', () => {
       ['in/tiny.gguf', ModelsErrorCode.InvalidArgument, 'is not an absolute path'],
     ];
     for (const [path, code, message] of cases) await expect(sut.import({ path })).rejects.toMatchObject({ code, message: expect.stringContaining(message) });
-    await expect(sut.import({ path: tiny.path, name: '../escape' })).rejects.toMatchObject({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('is not a model name') });
-    await expect(sut.import({ path: tiny.path, sha256: 'abc' })).rejects.toMatchObject({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('is not a SHA-256') });
+    await expect(sut.import({ path: tiny.path, name: '../escape' })).rejects.toMatchObject({
+      code: ModelsErrorCode.InvalidArgument,
+      message: expect.stringContaining('is not a model name'),
+    });
+    await expect(sut.import({ path: tiny.path, sha256: 'abc' })).rejects.toMatchObject({
+      code: ModelsErrorCode.InvalidArgument,
+      message: expect.stringContaining('is not a SHA-256'),
+    });
     expect(records.entries.size).toBe(0);
     expect(existsSync(modelsDir) ? readdirSync(modelsDir) : []).toEqual([]);
   });
@@ -136,7 +147,10 @@ describe('ModelCatalog', () => {
 
   it('refuses an import the disk has no room for, before copying (DISK_FULL)', async () => {
     const { sut, modelsDir } = newCatalog({ freeSpace: () => Promise.resolve(10 * 1024 * 1024) });
-    await expect(sut.import({ path: tiny.path })).rejects.toMatchObject({ code: ModelsErrorCode.DiskFull, message: expect.stringContaining('kept free for aico') });
+    await expect(sut.import({ path: tiny.path })).rejects.toMatchObject({
+      code: ModelsErrorCode.DiskFull,
+      message: expect.stringContaining('kept free for aico'),
+    });
     expect(readdirSync(modelsDir)).toEqual([]);
   });
 
@@ -163,7 +177,10 @@ describe('ModelCatalog', () => {
       ['used', 'b'],
       ['used', 'b'],
     ]);
-    await expect(sut.use('nope')).rejects.toMatchObject({ code: ModelsErrorCode.UnknownModel, message: expect.stringContaining('There is no model named "nope"') });
+    await expect(sut.use('nope')).rejects.toMatchObject({
+      code: ModelsErrorCode.UnknownModel,
+      message: expect.stringContaining('There is no model named "nope"'),
+    });
   });
 
   it('resolves a model for the engine by name or purpose (background falls back to chat), and says what is missing', async () => {
@@ -174,7 +191,10 @@ describe('ModelCatalog', () => {
     expect(await sut.resolve()).toMatchObject({ entry: { id: 'a' }, absolutePath: join(modelsDir, 'a.gguf') });
     expect(await sut.resolve({ purpose: ModelPurpose.BACKGROUND })).toMatchObject({ entry: { id: 'a' } });
     expect(await sut.resolve({ name: 'b' })).toMatchObject({ entry: { id: 'b' }, absolutePath: join(modelsDir, 'b.gguf') });
-    await expect(sut.resolve({ purpose: ModelPurpose.EMBEDDING })).rejects.toMatchObject({ code: ModelsErrorCode.NoModel, message: expect.stringContaining('aico models use <name> --for embedding') });
+    await expect(sut.resolve({ purpose: ModelPurpose.EMBEDDING })).rejects.toMatchObject({
+      code: ModelsErrorCode.NoModel,
+      message: expect.stringContaining('aico models use <name> --for embedding'),
+    });
     await expect(sut.resolve({ name: 'c' })).rejects.toMatchObject({ code: ModelsErrorCode.UnknownModel });
   });
 
@@ -187,7 +207,10 @@ describe('ModelCatalog', () => {
     expect(listing.models.map((model) => model.id)).toEqual(['gone', 'here']);
     expect(listing.missingFiles).toEqual(['gone']);
     expect(lines).toContainEqual(expect.objectContaining({ msg: 'Catalog models without their weight file', models: ['gone'] }));
-    await expect(sut.resolve({ name: 'gone' })).rejects.toMatchObject({ code: ModelsErrorCode.LoadFailed, message: expect.stringContaining('The weight file of model "gone" is missing') });
+    await expect(sut.resolve({ name: 'gone' })).rejects.toMatchObject({
+      code: ModelsErrorCode.LoadFailed,
+      message: expect.stringContaining('The weight file of model "gone" is missing'),
+    });
     expect(await sut.remove('gone')).toEqual({ removed: true, freedBytes: 0n });
   });
 
@@ -207,7 +230,13 @@ describe('ModelCatalog', () => {
     const { sut, modelsDir, events } = newCatalog();
     const phases: string[] = [];
     const model = await sut.pull({ source: `${server.origin}/m/tiny.gguf?token=secret`, sha256: tiny.sha256 }, { onProgress: (p) => phases.push(p.phase) });
-    expect(model).toMatchObject({ id: 'tiny', sha256: tiny.sha256, source: `${server.origin}/m/tiny.gguf`, architecture: 'llama', usedFor: [ModelPurpose.CHAT] });
+    expect(model).toMatchObject({
+      id: 'tiny',
+      sha256: tiny.sha256,
+      source: `${server.origin}/m/tiny.gguf`,
+      architecture: 'llama',
+      usedFor: [ModelPurpose.CHAT],
+    });
     expect(readdirSync(modelsDir)).toEqual(['tiny.gguf']);
     expect(phases[0]).toBe('checking');
     expect(phases.at(-1)).toBe('done');
@@ -218,7 +247,10 @@ describe('ModelCatalog', () => {
     server.serve('/m/tiny.gguf', { body: readFileSync(tiny.path) }).serve('/m/login.gguf', { body: Buffer.from('<html>please sign in</html>') });
     const { sut, modelsDir, records } = newCatalog();
     await expect(sut.pull({ source: `${server.origin}/m/tiny.gguf`, sha256: other.sha256 })).rejects.toMatchObject({ code: ModelsErrorCode.ChecksumMismatch });
-    await expect(sut.pull({ source: `${server.origin}/m/login.gguf` })).rejects.toMatchObject({ code: ModelsErrorCode.NotGguf, message: expect.stringContaining(`${server.origin}/m/login.gguf is not a GGUF model file`) });
+    await expect(sut.pull({ source: `${server.origin}/m/login.gguf` })).rejects.toMatchObject({
+      code: ModelsErrorCode.NotGguf,
+      message: expect.stringContaining(`${server.origin}/m/login.gguf is not a GGUF model file`),
+    });
     expect(readdirSync(modelsDir)).toEqual([]);
     expect(records.entries.size).toBe(0);
   });
@@ -239,5 +271,4 @@ describe('ModelCatalog', () => {
     await sut.start();
     expect(readdirSync(modelsDir)).toEqual(['big.gguf.part']);
   });
-
 });

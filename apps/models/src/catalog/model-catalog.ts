@@ -14,7 +14,17 @@ import type { CatalogRecords } from './catalog-records';
 import { downloadModelFile, type DownloadProgress } from './download/model-downloader';
 import { parsePullSource, shownUrl } from './download/pull-source';
 import { inspectGgufFile, type GgufFacts } from './gguf-inspection';
-import { checkFreeSpace, checksumMismatch, copyWithSha256, isTemporaryFileName, normalizeSha256, placeAtomically, statfsFreeSpace, temporaryPathFor, type FreeSpace } from './model-files';
+import {
+  checkFreeSpace,
+  checksumMismatch,
+  copyWithSha256,
+  isTemporaryFileName,
+  normalizeSha256,
+  placeAtomically,
+  statfsFreeSpace,
+  temporaryPathFor,
+  type FreeSpace,
+} from './model-files';
 import { checkModelName, modelFileName, nameFromFileName } from './model-name';
 import type { ModelResidency } from './model-residency';
 import { ModelsError, ModelsErrorCode } from '../models.error';
@@ -114,7 +124,10 @@ export class ModelCatalog {
 
   async import(request: ImportRequest): Promise<CatalogModel> {
     if (!isAbsolute(request.path)) {
-      throw new ModelsError(ModelsErrorCode.InvalidArgument, `"${request.path.slice(0, 200)}" is not an absolute path: the models service does not know the caller's working directory.`);
+      throw new ModelsError(
+        ModelsErrorCode.InvalidArgument,
+        `"${request.path.slice(0, 200)}" is not an absolute path: the models service does not know the caller's working directory.`,
+      );
     }
     const expected = normalizeSha256(request.sha256 ?? '');
     const api = await this.options.nodeLlamaCpp();
@@ -176,7 +189,10 @@ export class ModelCatalog {
       await this.options.records.delete(model.id);
       this.cache?.delete(model.id);
       const path = join(this.modelsDir, model.file);
-      const freedBytes = await stat(path).then((stats) => BigInt(stats.size), () => 0n);
+      const freedBytes = await stat(path).then(
+        (stats) => BigInt(stats.size),
+        () => 0n,
+      );
       await rm(path, { force: true });
       this.options.logger.info({ model: model.id, freedBytes: String(freedBytes) }, 'Removed a model');
       this.options.events.changed('removed', model);
@@ -187,7 +203,8 @@ export class ModelCatalog {
   /** Makes `name` the model for `purpose` (chat when unspecified), and no other. */
   async use(name: string, purpose: ModelPurpose = ModelPurpose.CHAT): Promise<CatalogModel> {
     const wanted = purpose === ModelPurpose.UNSPECIFIED ? ModelPurpose.CHAT : purpose;
-    if (!Object.values(ModelPurpose).includes(wanted)) throw new ModelsError(ModelsErrorCode.InvalidArgument, `Purpose ${purpose} is not one of chat, background, embedding.`);
+    if (!Object.values(ModelPurpose).includes(wanted))
+      throw new ModelsError(ModelsErrorCode.InvalidArgument, `Purpose ${purpose} is not one of chat, background, embedding.`);
     return this.serialized(async () => {
       const model = await this.find(name, true);
       // The others first: at worst (a failure in between) no model has the purpose, never two.
@@ -245,7 +262,9 @@ export class ModelCatalog {
     let model = fresh || !this.cache ? undefined : this.cache.get(name);
     if (!model) model = (await this.refresh()).find((entry) => entry.id === name);
     if (!model) {
-      throw new ModelsError(ModelsErrorCode.UnknownModel, `There is no model named "${name.slice(0, 80)}": "aico models list" shows the catalog.`, { model: name.slice(0, 80) });
+      throw new ModelsError(ModelsErrorCode.UnknownModel, `There is no model named "${name.slice(0, 80)}": "aico models list" shows the catalog.`, {
+        model: name.slice(0, 80),
+      });
     }
     return model;
   }
@@ -263,7 +282,9 @@ export class ModelCatalog {
       if (exists || this.reserved.has(name)) {
         throw new ModelsError(
           ModelsErrorCode.AlreadyExists,
-          exists ? `A model named "${name}" is in the catalog already: choose another name (--name), or remove it first.` : `A model named "${name}" is being imported or pulled right now.`,
+          exists
+            ? `A model named "${name}" is in the catalog already: choose another name (--name), or remove it first.`
+            : `A model named "${name}" is being imported or pulled right now.`,
           { model: name },
         );
       }
@@ -306,7 +327,16 @@ export class ModelCatalog {
         throw error;
       }
       this.cache!.set(model.id, model);
-      this.options.logger.info({ model: name, architecture: model.architecture, parameters: String(model.parameters), quantization: model.quantization, sizeBytes: String(model.sizeBytes) }, `Model ${change}`);
+      this.options.logger.info(
+        {
+          model: name,
+          architecture: model.architecture,
+          parameters: String(model.parameters),
+          quantization: model.quantization,
+          sizeBytes: String(model.sizeBytes),
+        },
+        `Model ${change}`,
+      );
       this.options.events.changed(change, model);
       return model;
     });
@@ -319,7 +349,10 @@ export class ModelCatalog {
   }
 
   private fileExists(model: CatalogModel): Promise<boolean> {
-    return stat(join(this.modelsDir, model.file)).then((stats) => stats.isFile(), () => false);
+    return stat(join(this.modelsDir, model.file)).then(
+      (stats) => stats.isFile(),
+      () => false,
+    );
   }
 }
 

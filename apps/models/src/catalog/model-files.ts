@@ -36,9 +36,13 @@ export async function checkFreeSpace(freeSpace: FreeSpace, dir: string, bytes: n
 export const isDiskFull = (error: unknown): boolean => ['ENOSPC', 'EFBIG', 'EDQUOT'].includes((error as NodeJS.ErrnoException).code ?? '');
 
 export const diskFullError = (what: string, error: unknown, kept: string): ModelsError =>
-  new ModelsError(ModelsErrorCode.DiskFull, `The disk filled up while writing ${what} (${(error as NodeJS.ErrnoException).code}). ${kept} Free some space and try again.`, {
-    errno: (error as NodeJS.ErrnoException).code ?? '',
-  });
+  new ModelsError(
+    ModelsErrorCode.DiskFull,
+    `The disk filled up while writing ${what} (${(error as NodeJS.ErrnoException).code}). ${kept} Free some space and try again.`,
+    {
+      errno: (error as NodeJS.ErrnoException).code ?? '',
+    },
+  );
 
 /** A temporary file name beside `target`, hidden, unique, removed by the catalog at start if left over. */
 export const temporaryPathFor = (target: string): string => join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);

@@ -45,7 +45,13 @@ describe('with_fit in the catalog listing', () => {
     expect(check.asked).toEqual(['/data/models/small.gguf', '/data/models/large.gguf']);
     expect(fits).toEqual([
       { model: 'small', fits: true, requiredBytes: BigInt(2 * GiB), availableBytes: BigInt(4 * GiB), advice: '' },
-      { model: 'large', fits: false, requiredBytes: BigInt(17 * GiB), availableBytes: BigInt(4 * GiB), advice: expect.stringContaining('a smaller quantization of this model') },
+      {
+        model: 'large',
+        fits: false,
+        requiredBytes: BigInt(17 * GiB),
+        availableBytes: BigInt(4 * GiB),
+        advice: expect.stringContaining('a smaller quantization of this model'),
+      },
     ]);
   });
 
@@ -69,6 +75,8 @@ describe('with_fit in the catalog listing', () => {
       ['small', true],
       ['large', false],
     ]);
-    expect(await new CatalogController(catalog, logger, config, withoutEngine).list(create(ListModelsRequestSchema, { withFit: true }))).not.toHaveProperty('fits');
+    expect(await new CatalogController(catalog, logger, config, withoutEngine).list(create(ListModelsRequestSchema, { withFit: true }))).not.toHaveProperty(
+      'fits',
+    );
   });
 });

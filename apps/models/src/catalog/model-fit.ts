@@ -33,13 +33,23 @@ export function toModelFit(name: string, decision: FitDecision): ModelFitInit {
  * once they would only compete for the disk). A model whose estimate fails is left out and logged: the listing
  * still answers.
  */
-export async function fitsOf(listing: { models: readonly CatalogModel[]; modelsDir: string; missingFiles: readonly string[] }, check: ModelFitCheck, logger: Logger): Promise<ModelFitInit[]> {
+export async function fitsOf(
+  listing: { models: readonly CatalogModel[]; modelsDir: string; missingFiles: readonly string[] },
+  check: ModelFitCheck,
+  logger: Logger,
+): Promise<ModelFitInit[]> {
   const fits: ModelFitInit[] = [];
   const missing = new Set(listing.missingFiles);
   for (const model of listing.models) {
     if (missing.has(model.id)) continue;
     try {
-      const decision = await check.fit({ name: model.id, absolutePath: join(listing.modelsDir, model.file), contextLength: model.contextLength, quantization: model.quantization, parameters: model.parameters });
+      const decision = await check.fit({
+        name: model.id,
+        absolutePath: join(listing.modelsDir, model.file),
+        contextLength: model.contextLength,
+        quantization: model.quantization,
+        parameters: model.parameters,
+      });
       fits.push(toModelFit(model.id, decision));
     } catch (error) {
       logger.warn({ model: model.id, err: error }, 'Could not estimate whether a model fits');

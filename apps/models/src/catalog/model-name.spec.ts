@@ -8,7 +8,9 @@ describe('model names', () => {
 
   it('refuses names that could lead out of the models directory, or name something else', () => {
     for (const name of ['', '../etc', '.hidden', 'Upper', 'with space', 'a/b', 'x.gguf', 'a'.repeat(65), 'ünïcode']) {
-      expect(() => checkModelName(name)).toThrow(expect.objectContaining({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('is not a model name') }));
+      expect(() => checkModelName(name)).toThrow(
+        expect.objectContaining({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('is not a model name') }),
+      );
     }
   });
 
@@ -17,7 +19,9 @@ describe('model names', () => {
     expect(nameFromFileName('my model (final).GGUF')).toBe('my-model-final');
     expect(nameFromFileName('..weird.gguf')).toBe('weird');
     expect(nameFromFileName(`${'x'.repeat(70)}.gguf`)).toBe('x'.repeat(64));
-    expect(() => nameFromFileName('.gguf')).toThrow(expect.objectContaining({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('give one (--name)') }));
+    expect(() => nameFromFileName('.gguf')).toThrow(
+      expect.objectContaining({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('give one (--name)') }),
+    );
     expect(() => nameFromFileName('日本語.gguf')).toThrow(expect.objectContaining({ code: ModelsErrorCode.InvalidArgument }));
     expect(modelFileName('tiny')).toBe('tiny.gguf');
   });

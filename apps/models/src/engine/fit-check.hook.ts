@@ -30,7 +30,11 @@ export class FitCheckBeforeLoad implements BeforeLoadHook {
     const api = await this.options.loader();
     // With a GPU, 'auto' lets node-llama-cpp split the layers by the VRAM there is: the estimate is taken for the CPU
     // alone and held against RAM and free VRAM together, so the check refuses only what fits nowhere.
-    const estimate = await estimateMemory(api, llama, plan.model.absolutePath, { contextSize: plan.contextSize, sequences: plan.sequences, gpuLayers: typeof plan.gpuLayers === 'number' ? plan.gpuLayers : 0 });
+    const estimate = await estimateMemory(api, llama, plan.model.absolutePath, {
+      contextSize: plan.contextSize,
+      sequences: plan.sequences,
+      gpuLayers: typeof plan.gpuLayers === 'number' ? plan.gpuLayers : 0,
+    });
     const freeVramBytes = llama.gpu === false ? 0 : (await llama.getVramState()).free;
     const freeRamBytes = usableMemory((this.options.availableMemory ?? freemem)(), plan.memoryFloorBytes ?? 0);
     return {

@@ -205,11 +205,25 @@ export class LlamaEngine {
     const started = performance.now();
     // The thread count is set before any model exists: llama.cpp's default (max(cores, 4)) is the trap of
     // docs/architecture.md §9. maxThreads caps every context; contexts ask for exactly `threads`.
-    const probe = await api.getLlama({ build: 'never', skipDownload: true, gpu, logLevel: this.settings.logLevel as never, logger: this.log.add, maxThreads: Math.max(1, this.settings.threads), progressLogs: false });
+    const probe = await api.getLlama({
+      build: 'never',
+      skipDownload: true,
+      gpu,
+      logLevel: this.settings.logLevel as never,
+      logger: this.log.add,
+      maxThreads: Math.max(1, this.settings.threads),
+      progressLogs: false,
+    });
     const threads = this.settings.threads > 0 ? this.settings.threads : defaultThreadCount(probe.cpuMathCores);
     probe.maxThreads = threads;
     this.logger.info(
-      { gpu: probe.gpu === false ? 'cpu' : probe.gpu, threads, cpuMathCores: probe.cpuMathCores, configuredThreads: this.settings.threads, startMs: Math.round(performance.now() - started) },
+      {
+        gpu: probe.gpu === false ? 'cpu' : probe.gpu,
+        threads,
+        cpuMathCores: probe.cpuMathCores,
+        configuredThreads: this.settings.threads,
+        startMs: Math.round(performance.now() - started),
+      },
       'llama.cpp engine ready',
     );
     return { api, llama: probe, threads };
@@ -220,7 +234,12 @@ export class LlamaEngine {
     if (!(error as NodeJS.ErrnoException).code && /failed to load model/i.test((error as Error).message ?? '')) {
       await this.log.waitFor(LOAD_FAILED_LINE, mark, this.settings.failureReasonWaitMs);
     }
-    const failure = classifyLoadFailure({ modelName: model.name, path: model.absolutePath, error, engineLines: this.log.since(mark).map((line) => line.message) });
+    const failure = classifyLoadFailure({
+      modelName: model.name,
+      path: model.absolutePath,
+      error,
+      engineLines: this.log.since(mark).map((line) => line.message),
+    });
     this.logger.warn({ model: model.name, code: failure.code, reason: failure.details['reason'] }, 'A model failed to load');
     return failure;
   }
@@ -229,7 +248,11 @@ export class LlamaEngine {
     try {
       const insights = model.fileInsights;
       const weights = await insights.estimateModelResourceRequirementsV2({ gpuLayers: model.gpuLayers });
-      const context = await insights.estimateContextResourceRequirementsV2({ contextSize, modelGpuLayers: model.gpuLayers, sequences: this.settings.sequences });
+      const context = await insights.estimateContextResourceRequirementsV2({
+        contextSize,
+        modelGpuLayers: model.gpuLayers,
+        sequences: this.settings.sequences,
+      });
       return weights.cpuRam + context.cpuRam + weights.gpuVram + context.gpuVram;
     } catch (error) {
       this.logger.debug({ err: error }, 'No memory estimate for the model');

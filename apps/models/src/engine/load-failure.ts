@@ -25,7 +25,11 @@ export function classifyLoadFailure({ modelName, path, error, engineLines }: Loa
   const errno = (error as NodeJS.ErrnoException | undefined)?.code;
   const details = { model: modelName };
   if (errno === 'ENOENT') {
-    return new ModelsError(ModelsErrorCode.LoadFailed, `The file of model "${modelName}" is missing (${path}); import or pull it again, or remove the model.`, details);
+    return new ModelsError(
+      ModelsErrorCode.LoadFailed,
+      `The file of model "${modelName}" is missing (${path}); import or pull it again, or remove the model.`,
+      details,
+    );
   }
   if (errno === 'EACCES' || errno === 'EPERM') {
     return new ModelsError(ModelsErrorCode.LoadFailed, `The file of model "${modelName}" cannot be read (${errno}): check its permissions.`, details);
@@ -37,10 +41,22 @@ export function classifyLoadFailure({ modelName, path, error, engineLines }: Loa
     return new ModelsError(ModelsErrorCode.NotGguf, `Model "${modelName}" is not a GGUF file (${thrown}); remove it and import a .gguf file.`, said);
   }
   if (UNKNOWN_ARCHITECTURE.test(reason)) {
-    return new ModelsError(ModelsErrorCode.UnknownArchitecture, `Model "${modelName}" cannot be loaded: llama.cpp says "${reason}". This build of llama.cpp does not run that kind of model; choose another model.`, said);
+    return new ModelsError(
+      ModelsErrorCode.UnknownArchitecture,
+      `Model "${modelName}" cannot be loaded: llama.cpp says "${reason}". This build of llama.cpp does not run that kind of model; choose another model.`,
+      said,
+    );
   }
   if (DAMAGED.test(reason)) {
-    return new ModelsError(ModelsErrorCode.Damaged, `Model "${modelName}" is damaged or incomplete: llama.cpp says "${reason}". Pull or import the file again.`, said);
+    return new ModelsError(
+      ModelsErrorCode.Damaged,
+      `Model "${modelName}" is damaged or incomplete: llama.cpp says "${reason}". Pull or import the file again.`,
+      said,
+    );
   }
-  return new ModelsError(ModelsErrorCode.LoadFailed, `Model "${modelName}" failed to load: ${reason === thrown ? thrown : `llama.cpp says "${reason}"`}.`, said);
+  return new ModelsError(
+    ModelsErrorCode.LoadFailed,
+    `Model "${modelName}" failed to load: ${reason === thrown ? thrown : `llama.cpp says "${reason}"`}.`,
+    said,
+  );
 }

@@ -35,7 +35,13 @@ describe('embedTexts', () => {
   it('makes a context for the longest text, not the model’s whole context', async () => {
     const { resident, created } = fakeResident(8192);
     const outcome = await embedTexts(resident, ['abc', 'abcdefgh'], new AbortController().signal);
-    expect(outcome).toEqual({ vectors: [[3, 1, 2, 3], [8, 1, 2, 3]], dimensions: 4 });
+    expect(outcome).toEqual({
+      vectors: [
+        [3, 1, 2, 3],
+        [8, 1, 2, 3],
+      ],
+      dimensions: 4,
+    });
     expect(created).toEqual([expect.objectContaining({ contextSize: 64, batchSize: 64 })]);
 
     const long = 'x'.repeat(500);

@@ -13,7 +13,10 @@ export interface EmbedOutcome {
 
 export function checkEmbedTexts(texts: readonly string[]): void {
   if (texts.length === 0) throw new ModelsError(ModelsErrorCode.InvalidArgument, 'Give at least one text to embed.', { field: 'texts' });
-  if (texts.length > MAX_EMBED_TEXTS) throw new ModelsError(ModelsErrorCode.InvalidArgument, `At most ${MAX_EMBED_TEXTS} texts per request, not ${texts.length}; send them in parts.`, { field: 'texts' });
+  if (texts.length > MAX_EMBED_TEXTS)
+    throw new ModelsError(ModelsErrorCode.InvalidArgument, `At most ${MAX_EMBED_TEXTS} texts per request, not ${texts.length}; send them in parts.`, {
+      field: 'texts',
+    });
 }
 
 /**
@@ -30,11 +33,15 @@ export async function embedTexts(resident: ResidentModel, texts: readonly string
   for (const [index, text] of texts.entries()) {
     const tokens = model.tokenize(text).length + EMBED_SPECIAL_TOKENS;
     if (tokens >= resident.contextSize) {
-      throw new ModelsError(ModelsErrorCode.PromptTooLong, `texts[${index}] is ${tokens - EMBED_SPECIAL_TOKENS} tokens; model "${resident.model.name}" embeds at most ${resident.contextSize - 1 - EMBED_SPECIAL_TOKENS} at once. Split the text.`, {
-        field: `texts[${index}]`,
-        promptTokens: String(tokens - EMBED_SPECIAL_TOKENS),
-        contextSize: String(resident.contextSize),
-      });
+      throw new ModelsError(
+        ModelsErrorCode.PromptTooLong,
+        `texts[${index}] is ${tokens - EMBED_SPECIAL_TOKENS} tokens; model "${resident.model.name}" embeds at most ${resident.contextSize - 1 - EMBED_SPECIAL_TOKENS} at once. Split the text.`,
+        {
+          field: `texts[${index}]`,
+          promptTokens: String(tokens - EMBED_SPECIAL_TOKENS),
+          contextSize: String(resident.contextSize),
+        },
+      );
     }
     longest = Math.max(longest, tokens);
   }

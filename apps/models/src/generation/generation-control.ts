@@ -12,7 +12,10 @@ import type { GenerationSpec } from './generation-spec';
 export type GenerateResultInit = MessageInitShape<typeof GenerateResultSchema>;
 
 /** Why a generation ended before the model did. */
-export type EndCause = { readonly kind: 'cancelled'; readonly reason: string } | { readonly kind: 'deadline'; readonly reason: string } | { readonly kind: 'unloaded'; readonly reason: string };
+export type EndCause =
+  | { readonly kind: 'cancelled'; readonly reason: string }
+  | { readonly kind: 'deadline'; readonly reason: string }
+  | { readonly kind: 'unloaded'; readonly reason: string };
 
 export type Phase = 'admission' | 'queued' | 'paused' | 'running' | 'ended';
 
@@ -143,7 +146,9 @@ export abstract class GenerationControl {
 
   private send(delta: DeltaBody): void {
     if (delta.kind.case === 'text') this.lastWaiting = '';
-    this.stream.send({ ...delta, sequence: BigInt(++this.deltaSequence) }).catch((error: unknown) => this.logger.debug({ generation: this.id, err: error }, 'A delta was not sent'));
+    this.stream
+      .send({ ...delta, sequence: BigInt(++this.deltaSequence) })
+      .catch((error: unknown) => this.logger.debug({ generation: this.id, err: error }, 'A delta was not sent'));
   }
 
   private wake(): void {

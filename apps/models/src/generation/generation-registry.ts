@@ -27,7 +27,11 @@ export class GenerationRegistry<G extends GenerationControl> {
   refuseWhenBusy(slotFree: (waiting: number) => boolean = () => false): void {
     const waiting = this.waiting();
     if (waiting >= this.settings.maxWaiting && !slotFree(waiting)) {
-      throw new ModelsError(ModelsErrorCode.Busy, `${waiting} generations are already waiting (at most ${this.settings.maxWaiting}); try again when some have finished.`, { waiting: String(waiting) });
+      throw new ModelsError(
+        ModelsErrorCode.Busy,
+        `${waiting} generations are already waiting (at most ${this.settings.maxWaiting}); try again when some have finished.`,
+        { waiting: String(waiting) },
+      );
     }
   }
 
@@ -59,7 +63,10 @@ export class GenerationRegistry<G extends GenerationControl> {
     const generation = this.generations.get(request.generationId);
     if (!generation) return { found: false };
     if (!generation.mayCancel(source)) {
-      throw new ModelsError(ModelsErrorCode.InvalidArgument, `Generation ${request.generationId} was requested by ${generation.requester}; only it or an operator may cancel it.`);
+      throw new ModelsError(
+        ModelsErrorCode.InvalidArgument,
+        `Generation ${request.generationId} was requested by ${generation.requester}; only it or an operator may cancel it.`,
+      );
     }
     generation.end({ kind: 'cancelled', reason: `cancelled by ${source}${request.reason ? `: ${request.reason.slice(0, 200)}` : ''}` });
     return { found: true };

@@ -72,7 +72,11 @@ export async function runGeneration(input: RunInput): Promise<RunOutcome> {
       const completion = new api.LlamaCompletion({ contextSequence: sequence });
       try {
         // The whole prompt fits (checked before): no context shift, and the engine must not cut the prompt's start.
-        const { response, metadata } = await completion.generateCompletionWithMeta(spec.input.prompt + input.continuation, { ...sampling, disableContextShift: true, contextShiftSize: 1 });
+        const { response, metadata } = await completion.generateCompletionWithMeta(spec.input.prompt + input.continuation, {
+          ...sampling,
+          disableContextShift: true,
+          contextShiftSize: 1,
+        });
         return { text: response, stop: toRunStop(metadata.stopReason), completionTokens: sequence.tokenMeter.diff(meter).usedOutputTokens, firstTextAt };
       } finally {
         completion.dispose();
@@ -80,7 +84,10 @@ export async function runGeneration(input: RunInput): Promise<RunOutcome> {
     }
     const chat = new api.LlamaChat({ contextSequence: sequence, chatWrapper: chatWrapperOf(api, sequence.model) });
     try {
-      const { response, metadata } = await chat.generateResponse(chatHistory(spec.input.messages, input.continuation), { ...sampling, trimWhitespaceSuffix: false });
+      const { response, metadata } = await chat.generateResponse(chatHistory(spec.input.messages, input.continuation), {
+        ...sampling,
+        trimWhitespaceSuffix: false,
+      });
       return { text: response, stop: toRunStop(metadata.stopReason), completionTokens: sequence.tokenMeter.diff(meter).usedOutputTokens, firstTextAt };
     } finally {
       chat.dispose();

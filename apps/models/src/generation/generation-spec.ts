@@ -7,7 +7,9 @@ import type { ModelQuery } from '../engine/model-resolver';
 
 export type ChatRole = 'system' | 'user' | 'assistant';
 
-export type GenerationInput = { readonly kind: 'raw'; readonly prompt: string } | { readonly kind: 'chat'; readonly messages: readonly { readonly role: ChatRole; readonly content: string }[] };
+export type GenerationInput =
+  | { readonly kind: 'raw'; readonly prompt: string }
+  | { readonly kind: 'chat'; readonly messages: readonly { readonly role: ChatRole; readonly content: string }[] };
 
 export interface GenerationSpec {
   readonly input: GenerationInput;
@@ -53,8 +55,10 @@ export function toGenerationSpec(request: GenerateRequest, defaults: SpecDefault
       throw invalid('Give either a chat or a raw prompt.', 'input');
   }
   const temperature = request.temperature ?? defaults.temperature;
-  if (!Number.isFinite(temperature) || temperature < 0 || temperature > 2) throw invalid(`temperature must be from 0 (greedy) to 2, not ${temperature}.`, 'temperature');
-  if (request.topP !== undefined && (!Number.isFinite(request.topP) || request.topP <= 0 || request.topP > 1)) throw invalid(`top_p must be above 0 and at most 1, not ${request.topP}.`, 'top_p');
+  if (!Number.isFinite(temperature) || temperature < 0 || temperature > 2)
+    throw invalid(`temperature must be from 0 (greedy) to 2, not ${temperature}.`, 'temperature');
+  if (request.topP !== undefined && (!Number.isFinite(request.topP) || request.topP <= 0 || request.topP > 1))
+    throw invalid(`top_p must be above 0 and at most 1, not ${request.topP}.`, 'top_p');
   if (request.stop.length > MAX_STOP_STRINGS) throw invalid(`At most ${MAX_STOP_STRINGS} stop strings, not ${request.stop.length}.`, 'stop');
   for (const [index, stop] of request.stop.entries()) {
     if (stop === '' || stop.length > MAX_STOP_LENGTH) throw invalid(`stop[${index}] must be 1 to ${MAX_STOP_LENGTH} characters long.`, `stop[${index}]`);
@@ -78,11 +82,13 @@ export function toGenerationSpec(request: GenerateRequest, defaults: SpecDefault
 /** Chat messages checked: known roles, at least one user message, not ending with a system message. */
 export function toChatInput(raw: readonly { readonly role: string; readonly content: string }[]): Extract<GenerationInput, { kind: 'chat' }> {
   const messages = raw.map((message, index) => {
-    if (!ROLES.has(message.role)) throw invalid(`chat.messages[${index}].role is "${message.role.slice(0, 40)}"; it must be system, user or assistant.`, `chat.messages[${index}].role`);
+    if (!ROLES.has(message.role))
+      throw invalid(`chat.messages[${index}].role is "${message.role.slice(0, 40)}"; it must be system, user or assistant.`, `chat.messages[${index}].role`);
     return { role: message.role as ChatRole, content: message.content };
   });
   if (messages.length === 0) throw invalid('The chat has no messages: give at least one user message.', 'chat.messages');
-  if (messages.at(-1)!.role === 'system') throw invalid('The chat ends with a system message: end it with a user message (or an assistant message to continue).', 'chat.messages');
+  if (messages.at(-1)!.role === 'system')
+    throw invalid('The chat ends with a system message: end it with a user message (or an assistant message to continue).', 'chat.messages');
   if (!messages.some((message) => message.role === 'user')) throw invalid('The chat has no user message.', 'chat.messages');
   return { kind: 'chat', messages };
 }
@@ -96,6 +102,7 @@ function parseSchema(text: string): Readonly<Record<string, unknown>> | undefine
   } catch (error) {
     throw invalid(`json_schema is not JSON: ${(error as Error).message}`, 'json_schema');
   }
-  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) throw invalid('json_schema must be a JSON object (a JSON schema).', 'json_schema');
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema))
+    throw invalid('json_schema must be a JSON object (a JSON schema).', 'json_schema');
   return schema as Record<string, unknown>;
 }

@@ -81,7 +81,11 @@ function fakeEngine(onChunk: (count: number) => void) {
   return { api: { LlamaCompletion } as unknown as NodeLlamaCpp, resident };
 }
 
-function generationWith(onChunk: (generation: Generation, count: number) => void, complete: () => Promise<void> = async () => undefined, extra: Partial<GenerationDeps> = {}) {
+function generationWith(
+  onChunk: (generation: Generation, count: number) => void,
+  complete: () => Promise<void> = async () => undefined,
+  extra: Partial<GenerationDeps> = {},
+) {
   const { stream, controller, delivered } = fakeStream();
   // The engine's chunk callback needs the generation, which needs the engine: a holder ties the knot.
   const holder: { generation?: Generation } = {};

@@ -104,7 +104,12 @@ export class Generation extends GenerationControl {
   private async acquireSlot(): Promise<Slot | undefined> {
     this.phase = 'queued';
     try {
-      return await this.deps.acquire({ model: this.model, order: this.order, onWaiting: (state) => this.sendWaiting(state), signal: this.endController.signal });
+      return await this.deps.acquire({
+        model: this.model,
+        order: this.order,
+        onWaiting: (state) => this.sendWaiting(state),
+        signal: this.endController.signal,
+      });
     } catch (error) {
       if (this.ended) return undefined;
       throw error;
@@ -115,7 +120,12 @@ export class Generation extends GenerationControl {
   private tokensLeft(api: NodeLlamaCpp, slot: Slot): number {
     if (this.promptTokens === undefined) {
       this.promptTokens = countPromptTokens(api, slot.resident.llamaModel, this.spec.input);
-      this.deps.promptLog?.({ generation: this.id, requester: this.requester, model: this.model.name, prompt: renderPrompt(api, slot.resident.llamaModel, this.spec.input) });
+      this.deps.promptLog?.({
+        generation: this.id,
+        requester: this.requester,
+        model: this.model.name,
+        prompt: renderPrompt(api, slot.resident.llamaModel, this.spec.input),
+      });
       assertFits(this.promptTokens, slot.resident.contextSize, this.model.name);
     }
     // The prompt as the engine reads it now: counted above on the first run, with the text so far on a resumed one.
@@ -153,7 +163,8 @@ export class Generation extends GenerationControl {
     this.timing.firstTextAt ??= outcome.firstTextAt;
     if (outcome.firstTextAt !== undefined) this.timing.decodeMs += performance.now() - outcome.firstTextAt;
     if (outcome.stop !== 'aborted') return STOP_REASONS[outcome.stop];
-    if (slot.evicted.aborted && !this.ended) this.end({ kind: 'unloaded', reason: String((slot.evicted.reason as Error)?.message ?? 'the model was unloaded') });
+    if (slot.evicted.aborted && !this.ended)
+      this.end({ kind: 'unloaded', reason: String((slot.evicted.reason as Error)?.message ?? 'the model was unloaded') });
     return undefined;
   }
 
@@ -164,7 +175,16 @@ export class Generation extends GenerationControl {
     // answer from its requester (past its deadline) for as long as the job request may take.
     void ticket.complete(true);
     this.phase = 'ended';
-    this.logger.info({ generation: this.id, model: this.model.name, stop: StopReason[stopReason], completionTokens: this.completionTokens, ...(this.ended ? { why: this.ended.reason } : {}) }, 'Generation ended');
+    this.logger.info(
+      {
+        generation: this.id,
+        model: this.model.name,
+        stop: StopReason[stopReason],
+        completionTokens: this.completionTokens,
+        ...(this.ended ? { why: this.ended.reason } : {}),
+      },
+      'Generation ended',
+    );
     return { text: this.text, stopReason, model: this.model.name, jobId: ticket.id, usage: this.usage(endedAt) };
   }
 
@@ -184,7 +204,10 @@ export class Generation extends GenerationControl {
   }
 }
 
-async function jsonGrammar(llama: { createGrammarForJsonSchema(schema: object): Promise<LlamaGrammar> }, schema: Readonly<Record<string, unknown>>): Promise<LlamaGrammar> {
+async function jsonGrammar(
+  llama: { createGrammarForJsonSchema(schema: object): Promise<LlamaGrammar> },
+  schema: Readonly<Record<string, unknown>>,
+): Promise<LlamaGrammar> {
   try {
     return await llama.createGrammarForJsonSchema(schema);
   } catch (error) {

@@ -41,7 +41,10 @@ function setUp(settings = { keepAliveMs: 60_000, keepAliveOnBatteryMs: 20_000 })
   const scheduler = new ModelScheduler(
     engine as unknown as LlamaEngine,
     settings,
-    { loaded: (resident) => events.push(`loaded ${resident.model.name}`), unloaded: (name: string, reason: UnloadReason) => events.push(`unloaded ${name} (${reason})`) },
+    {
+      loaded: (resident) => events.push(`loaded ${resident.model.name}`),
+      unloaded: (name: string, reason: UnloadReason) => events.push(`unloaded ${name} (${reason})`),
+    },
     captureLogger('models').logger,
   );
   let order = 0;

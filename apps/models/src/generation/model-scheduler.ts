@@ -178,7 +178,8 @@ export class ModelScheduler {
     }
     this.disarmKeepAlive();
     if (resident) {
-      while (this.waiting[0] && sameModel(this.waiting[0].request.model, resident.model) && this.running.size < resident.sequences) this.grant(this.waiting.shift()!, resident);
+      while (this.waiting[0] && sameModel(this.waiting[0].request.model, resident.model) && this.running.size < resident.sequences)
+        this.grant(this.waiting.shift()!, resident);
       if (this.waiting[0] && !sameModel(this.waiting[0].request.model, resident.model) && this.running.size === 0) void this.startUnload('replaced');
       else if (this.waiting.length === 0) this.armKeepAlive();
       this.report();
@@ -211,7 +212,16 @@ export class ModelScheduler {
       try {
         const resident = await this.engine.load(model);
         this.logger.info(
-          { model: model.name, loadMs: resident.loadMs, contextSize: resident.contextSize, sequences: resident.sequences, threads: resident.threads, gpu: resident.gpu, estimatedBytes: resident.estimatedBytes, rssGrowthBytes: resident.rssGrowthBytes },
+          {
+            model: model.name,
+            loadMs: resident.loadMs,
+            contextSize: resident.contextSize,
+            sequences: resident.sequences,
+            threads: resident.threads,
+            gpu: resident.gpu,
+            estimatedBytes: resident.estimatedBytes,
+            rssGrowthBytes: resident.rssGrowthBytes,
+          },
           'Model loaded',
         );
         this.events.loaded(resident);
@@ -295,7 +305,8 @@ export class ModelScheduler {
     const model = entry.request.model;
     if (this.critical !== undefined) return { stage: 'admission', position, reason: `resources are critical (${this.critical}); waiting for them to recover` };
     if (this.loadingModel && sameModel(this.loadingModel, model)) return { stage: 'loading', position, reason: `loading model ${model.name}` };
-    if (resident && !sameModel(resident.model, model)) return { stage: 'queued', position, reason: `model ${resident.model.name} is in use; ${model.name} loads when it is free` };
+    if (resident && !sameModel(resident.model, model))
+      return { stage: 'queued', position, reason: `model ${resident.model.name} is in use; ${model.name} loads when it is free` };
     const slots = resident?.sequences ?? 1;
     return { stage: 'queued', position, reason: `${this.running.size} of ${slots} generation slots in use` };
   }

@@ -23,8 +23,14 @@ describe('PromptLog', () => {
     log.write({ generation: 'g2', requester: 'cli', model: 'm', prompt: 'second' });
     await log.close();
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    const entries = readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(entries).toEqual([expect.objectContaining({ generation: 'g1', requester: 'conversation', model: 'm', prompt: 'first\nprompt' }), expect.objectContaining({ generation: 'g2', prompt: 'second' })]);
+    const entries = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(entries).toEqual([
+      expect.objectContaining({ generation: 'g1', requester: 'conversation', model: 'm', prompt: 'first\nprompt' }),
+      expect.objectContaining({ generation: 'g2', prompt: 'second' }),
+    ]);
     expect(lines.some((line) => line.level === 40 && String(line.msg).startsWith('models.promptLogFile is set'))).toBe(true);
   });
 
@@ -50,7 +56,13 @@ describe('renderPrompt', () => {
     const model = await engine.llama.loadModel({ modelPath: makeTestModel(join(dir, 'chat.gguf')).path });
     try {
       const api = await importNodeLlamaCpp();
-      const input = { kind: 'chat' as const, messages: [{ role: 'system' as const, content: 'You are kind.' }, { role: 'user' as const, content: 'my cat is Miso' }] };
+      const input = {
+        kind: 'chat' as const,
+        messages: [
+          { role: 'system' as const, content: 'You are kind.' },
+          { role: 'user' as const, content: 'my cat is Miso' },
+        ],
+      };
       const rendered = renderPrompt(api, model, input);
       expect(rendered).toContain('You are kind.');
       expect(rendered).toContain('my cat is Miso');

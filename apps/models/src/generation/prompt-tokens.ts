@@ -51,13 +51,17 @@ export function countPromptTokens(api: NodeLlamaCpp, model: LlamaModel, input: G
     const bos = model.tokens.shouldPrependBosToken && model.tokens.bos !== null;
     return model.tokenize(input.prompt + continuation, false, bos ? 'trimLeadingSpace' : undefined).length + (bos ? 1 : 0);
   }
-  return chatWrapperOf(api, model).generateContextState({ chatHistory: chatHistory(input.messages, continuation) }).contextText.tokenize(model.tokenizer).length;
+  return chatWrapperOf(api, model)
+    .generateContextState({ chatHistory: chatHistory(input.messages, continuation) })
+    .contextText.tokenize(model.tokenizer).length;
 }
 
 /** The prompt as the engine reads it, as text (special tokens as their text): what `models.promptLogFile` keeps. */
 export function renderPrompt(api: NodeLlamaCpp, model: LlamaModel, input: GenerationInput): string {
   if (input.kind === 'raw') return input.prompt;
-  return chatWrapperOf(api, model).generateContextState({ chatHistory: chatHistory(input.messages) }).contextText.toString();
+  return chatWrapperOf(api, model)
+    .generateContextState({ chatHistory: chatHistory(input.messages) })
+    .contextText.toString();
 }
 
 /** Refuses a prompt that leaves no room for a single token of answer. */

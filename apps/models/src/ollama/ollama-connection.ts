@@ -22,14 +22,22 @@ export class OllamaConnection {
     const message = (error as Error)?.message ?? String(error);
     if (typeof status === 'number') {
       if (status === 404 && model !== undefined) {
-        return new ModelsError(ModelsErrorCode.UnknownModel, `Ollama at ${this.url} has no model "${model}" (${message.slice(0, 300)}); pull it with \`ollama pull ${model}\`, or name one that \`ollama list\` shows.`, { model });
+        return new ModelsError(
+          ModelsErrorCode.UnknownModel,
+          `Ollama at ${this.url} has no model "${model}" (${message.slice(0, 300)}); pull it with \`ollama pull ${model}\`, or name one that \`ollama list\` shows.`,
+          { model },
+        );
       }
       if (status === 400) return new ModelsError(ModelsErrorCode.InvalidArgument, `Ollama at ${this.url} refused the request: ${message.slice(0, 500)}`);
       return new ModelsError(ModelsErrorCode.LoadFailed, `Ollama at ${this.url} failed (HTTP ${status}): ${message.slice(0, 500)}`);
     }
     // fetch's own failures (refused, reset, cut short) are TypeErrors (by name: jest runs tests in another realm); other errors are Ollama's words in a stream.
     if ((error as Error)?.name !== 'TypeError') return new ModelsError(ModelsErrorCode.LoadFailed, `Ollama at ${this.url} failed: ${message.slice(0, 500)}`);
-    return new ModelsError(ModelsErrorCode.BackendUnavailable, `Ollama at ${this.url} does not answer (${message.slice(0, 200)}${causeOf(error)}): is Ollama running? (ollama serve)`, { url: this.url });
+    return new ModelsError(
+      ModelsErrorCode.BackendUnavailable,
+      `Ollama at ${this.url} does not answer (${message.slice(0, 200)}${causeOf(error)}): is Ollama running? (ollama serve)`,
+      { url: this.url },
+    );
   }
 }
 

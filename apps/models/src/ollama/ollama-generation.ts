@@ -97,7 +97,16 @@ export class OllamaGeneration extends GenerationControl {
       const endedAt = performance.now();
       void this.ticket.complete(true);
       this.phase = 'ended';
-      this.logger.info({ generation: this.id, model: this.model, stop: StopReason[stopReason], completionTokens: this.completionTokens, ...(this.ended ? { why: this.ended.reason } : {}) }, 'Generation ended (Ollama)');
+      this.logger.info(
+        {
+          generation: this.id,
+          model: this.model,
+          stop: StopReason[stopReason],
+          completionTokens: this.completionTokens,
+          ...(this.ended ? { why: this.ended.reason } : {}),
+        },
+        'Generation ended (Ollama)',
+      );
       const started = startedAt ?? endedAt;
       return {
         text: this.text,
@@ -135,7 +144,13 @@ export class OllamaGeneration extends GenerationControl {
       ...(spec.seed !== undefined ? { seed: spec.seed } : {}),
       ...(spec.stop.length > 0 ? { stop: [...spec.stop] } : {}),
     };
-    const common = { model: this.model, stream: true as const, keep_alive: this.deps.keepAlive(), options, ...(spec.jsonSchema ? { format: spec.jsonSchema } : {}) };
+    const common = {
+      model: this.model,
+      stream: true as const,
+      keep_alive: this.deps.keepAlive(),
+      options,
+      ...(spec.jsonSchema ? { format: spec.jsonSchema } : {}),
+    };
     let final: Final | undefined;
     if (spec.input.kind === 'raw') {
       const parts = await client.generate({ ...common, prompt: spec.input.prompt + this.text, raw: true });

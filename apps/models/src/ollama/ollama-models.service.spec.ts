@@ -3,7 +3,17 @@
 // real admission is the same MonitorJobs the llama.cpp back end uses (e2e/models/admission.e2e-spec.ts).
 import { create } from '@bufbuild/protobuf';
 import type { BusClient, ResponseStream } from '@aico/bus';
-import { EmbedRequestSchema, GenerateRequestSchema, JobClass, JobState, JobStatusSchema, MonitorTopics, StopReason, type GenerateDelta, type GenerateDeltaSchema } from '@aico/contracts';
+import {
+  EmbedRequestSchema,
+  GenerateRequestSchema,
+  JobClass,
+  JobState,
+  JobStatusSchema,
+  MonitorTopics,
+  StopReason,
+  type GenerateDelta,
+  type GenerateDeltaSchema,
+} from '@aico/contracts';
 import type { Logger } from '@aico/logging';
 import { modelsConfigSchema, type ModelsConfig } from '../models.config';
 import { ModelsError, ModelsErrorCode } from '../models.error';
@@ -28,7 +38,15 @@ const admittingBus = {
   publish: () => Promise.resolve(),
   request: (definition: { topic: string }, payload: { id?: string }) => {
     if (definition.topic === MonitorTopics.jobSubmit.topic) {
-      return Promise.resolve({ job: create(JobStatusSchema, { id: payload.id ?? '', jobClass: JobClass.INTERACTIVE, state: JobState.RUNNING, submitter: 'models', submitterInstanceId: 'models-1' }) });
+      return Promise.resolve({
+        job: create(JobStatusSchema, {
+          id: payload.id ?? '',
+          jobClass: JobClass.INTERACTIVE,
+          state: JobState.RUNNING,
+          submitter: 'models',
+          submitterInstanceId: 'models-1',
+        }),
+      });
     }
     if (definition.topic === MonitorTopics.resourceStatus.topic) return Promise.reject(new Error('no monitor in this test'));
     return Promise.resolve({});
@@ -45,7 +63,10 @@ function fakeStream() {
 const texts = (delivered: GenerateDelta[]): string[] => delivered.flatMap((delta) => (delta.kind.case === 'text' ? [delta.kind.value] : []));
 
 function service(url: string, models: Record<string, unknown> = {}): OllamaModelsService {
-  const config = { dataDir: '/nonexistent', models: modelsConfigSchema.shape.models.parse({ backend: 'ollama', ollamaUrl: url, ...models }) } as unknown as ModelsConfig;
+  const config = {
+    dataDir: '/nonexistent',
+    models: modelsConfigSchema.shape.models.parse({ backend: 'ollama', ollamaUrl: url, ...models }),
+  } as unknown as ModelsConfig;
   return new OllamaModelsService({ config, bus: admittingBus, logger: silent, instanceId: 'models-1' });
 }
 
@@ -69,23 +90,64 @@ describe('OllamaModelsService against a server speaking Ollama’s API', () => {
 
   it('streams a raw generation from /api/generate in ordered deltas, with the sampling mapped and usage from the last chunk', async () => {
     const { stream, delivered } = fakeStream();
-    const request = create(GenerateRequestSchema, { input: { case: 'prompt', value: 'Once upon' }, model: 'llama3.2:3b', maxTokens: 20, temperature: 0, topP: 0.9, topK: 40, seed: 7, stop: ['\n\n'], jsonSchema: '{"type":"object"}' });
+    const request = create(GenerateRequestSchema, {
+      input: { case: 'prompt', value: 'Once upon' },
+      model: 'llama3.2:3b',
+      maxTokens: 20,
+      temperature: 0,
+      topP: 0.9,
+      topK: 40,
+      seed: 7,
+      stop: ['\n\n'],
+      jsonSchema: '{"type":"object"}',
+    });
     const result = await models.generate(request, stream, meta());
     expect(texts(delivered)).toEqual(['Hello', ',', ' world']);
     expect(delivered.map((delta) => Number(delta.sequence))).toEqual([1, 2, 3]);
-    expect(result).toMatchObject({ text: 'Hello, world', stopReason: StopReason.END_OF_SEQUENCE, model: 'llama3.2:3b', usage: { promptTokens: 7, completionTokens: 3, tokensPerSecond: 1500 } });
+    expect(result).toMatchObject({
+      text: 'Hello, world',
+      stopReason: StopReason.END_OF_SEQUENCE,
+      model: 'llama3.2:3b',
+      usage: { promptTokens: 7, completionTokens: 3, tokensPerSecond: 1500 },
+    });
     const seen = server.requests.find((entry) => entry.path === '/api/generate')!;
-    expect(seen.body).toMatchObject({ model: 'llama3.2:3b', prompt: 'Once upon', raw: true, stream: true, keep_alive: '300000ms', format: { type: 'object' }, options: { num_predict: 20, temperature: 0, top_p: 0.9, top_k: 40, seed: 7, stop: ['\n\n'] } });
+    expect(seen.body).toMatchObject({
+      model: 'llama3.2:3b',
+      prompt: 'Once upon',
+      raw: true,
+      stream: true,
+      keep_alive: '300000ms',
+      format: { type: 'object' },
+      options: { num_predict: 20, temperature: 0, top_p: 0.9, top_k: 40, seed: 7, stop: ['\n\n'] },
+    });
   });
 
   it('streams a chat from /api/chat; done_reason "length" is MAX_TOKENS', async () => {
     server.script.doneReason = 'length';
     const { stream, delivered } = fakeStream();
-    const request = create(GenerateRequestSchema, { input: { case: 'chat', value: { messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }] } }, model: 'llama3.2:3b', maxTokens: 3 });
+    const request = create(GenerateRequestSchema, {
+      input: {
+        case: 'chat',
+        value: {
+          messages: [
+            { role: 'system', content: 'Be brief.' },
+            { role: 'user', content: 'Hi' },
+          ],
+        },
+      },
+      model: 'llama3.2:3b',
+      maxTokens: 3,
+    });
     const result = await models.generate(request, stream, meta());
     expect(texts(delivered)).toEqual(['Hello', ',', ' world']);
     expect(result).toMatchObject({ text: 'Hello, world', stopReason: StopReason.MAX_TOKENS });
-    expect(server.requests.find((entry) => entry.path === '/api/chat')!.body).toMatchObject({ messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }], options: { num_predict: 3 } });
+    expect(server.requests.find((entry) => entry.path === '/api/chat')!.body).toMatchObject({
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Hi' },
+      ],
+      options: { num_predict: 3 },
+    });
   });
 
   it('cancel aborts the HTTP request (Ollama sees the connection close) and ends CANCELLED with the partial text', async () => {
@@ -132,7 +194,11 @@ describe('OllamaModelsService against a server speaking Ollama’s API', () => {
     server.script.hang = true;
     const { stream, delivered } = fakeStream();
     const id = meta();
-    const running = models.generate(create(GenerateRequestSchema, { input: { case: 'prompt', value: 'Once' }, model: 'llama3.2:3b', jobClass: JobClass.LLM }), stream, id);
+    const running = models.generate(
+      create(GenerateRequestSchema, { input: { case: 'prompt', value: 'Once' }, model: 'llama3.2:3b', jobClass: JobClass.LLM }),
+      stream,
+      id,
+    );
     await server.chunksSent(3);
     while ((await models.status()).running === 0) await new Promise((resolve) => setImmediate(resolve));
     const job = create(JobStatusSchema, { id: id.id, jobClass: JobClass.LLM, state: JobState.RUNNING, submitter: 'models', submitterInstanceId: 'models-1' });
@@ -156,7 +222,9 @@ describe('OllamaModelsService against a server speaking Ollama’s API', () => {
 
   it('no model named is MODELS_NO_MODEL (the catalog does not choose for Ollama)', async () => {
     const { stream } = fakeStream();
-    await expect(models.generate(create(GenerateRequestSchema, { input: { case: 'prompt', value: 'x' } }), stream, meta())).rejects.toMatchObject({ code: ModelsErrorCode.NoModel });
+    await expect(models.generate(create(GenerateRequestSchema, { input: { case: 'prompt', value: 'x' } }), stream, meta())).rejects.toMatchObject({
+      code: ModelsErrorCode.NoModel,
+    });
   });
 
   it('embeds texts with /api/embed', async () => {

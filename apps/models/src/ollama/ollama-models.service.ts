@@ -43,7 +43,12 @@ export class OllamaModelsService implements ModelsBackend {
     this.settings = deps.config.models;
     this.logger = deps.logger;
     this.connection = new OllamaConnection(this.settings.ollamaUrl);
-    this.jobs = new MonitorJobs(deps.bus, { leaseMs: this.settings.jobLeaseMs, submitTimeoutMs: this.settings.admissionTimeoutMs }, deps.instanceId, deps.logger.child({ context: 'MonitorJobs' }));
+    this.jobs = new MonitorJobs(
+      deps.bus,
+      { leaseMs: this.settings.jobLeaseMs, submitTimeoutMs: this.settings.admissionTimeoutMs },
+      deps.instanceId,
+      deps.logger.child({ context: 'MonitorJobs' }),
+    );
     this.generations = new GenerationRegistry(this.settings, this.jobs);
     this.resources = new ResourceWatch(
       deps.bus,
@@ -58,18 +63,30 @@ export class OllamaModelsService implements ModelsBackend {
     void this.resources.ask();
   }
 
-  async generate(request: GenerateRequest, stream: ResponseStream<typeof GenerateDeltaSchema>, meta: { id: string; source: string; deadlineMs: number | undefined }): Promise<GenerateResultInit> {
+  async generate(
+    request: GenerateRequest,
+    stream: ResponseStream<typeof GenerateDeltaSchema>,
+    meta: { id: string; source: string; deadlineMs: number | undefined },
+  ): Promise<GenerateResultInit> {
     const receivedAt = performance.now();
     const spec = toGenerationSpec(request, { maxTokens: this.settings.defaultMaxTokens, temperature: this.settings.defaultTemperature });
     const model = this.modelName(spec.model.name);
     this.generations.refuseWhenBusy();
-    const generation = new OllamaGeneration(meta.id, meta.source, spec, model, stream, {
-      connection: this.connection,
-      submit: (owner) => this.generations.submit(owner),
-      resourcesOk: (signal, onWaiting) => this.resourcesOk(signal, onWaiting),
-      keepAlive: () => this.keepAlive(),
-      logger: this.logger.child({ context: 'OllamaGeneration' }),
-    }, receivedAt);
+    const generation = new OllamaGeneration(
+      meta.id,
+      meta.source,
+      spec,
+      model,
+      stream,
+      {
+        connection: this.connection,
+        submit: (owner) => this.generations.submit(owner),
+        resourcesOk: (signal, onWaiting) => this.resourcesOk(signal, onWaiting),
+        keepAlive: () => this.keepAlive(),
+        logger: this.logger.child({ context: 'OllamaGeneration' }),
+      },
+      receivedAt,
+    );
     return this.generations.run(generation, meta.deadlineMs);
   }
 
@@ -80,7 +97,11 @@ export class OllamaModelsService implements ModelsBackend {
   /** Ollama has no tokenize endpoint: counting would mean evaluating the prompt with the model, unadmitted. */
   countTokens(): Promise<{ tokens: number; contextSize: number; model: string }> {
     return Promise.reject(
-      new ModelsError(ModelsErrorCode.InvalidArgument, 'The Ollama back end cannot count tokens: Ollama has no tokenize endpoint. Token counts need models.backend: llama.cpp (Ollama reports the prompt tokens of each generation in its usage).', { field: 'backend', backend: 'ollama' }),
+      new ModelsError(
+        ModelsErrorCode.InvalidArgument,
+        'The Ollama back end cannot count tokens: Ollama has no tokenize endpoint. Token counts need models.backend: llama.cpp (Ollama reports the prompt tokens of each generation in its usage).',
+        { field: 'backend', backend: 'ollama' },
+      ),
     );
   }
 
@@ -184,6 +205,10 @@ export class OllamaModelsService implements ModelsBackend {
 
   private modelName(name: string | undefined): string {
     if (name) return name;
-    throw new ModelsError(ModelsErrorCode.NoModel, 'Name an Ollama model (one that `ollama list` shows, e.g. llama3.2:3b): with models.backend: ollama, aico’s catalog does not choose one.', { field: 'model' });
+    throw new ModelsError(
+      ModelsErrorCode.NoModel,
+      'Name an Ollama model (one that `ollama list` shows, e.g. llama3.2:3b): with models.backend: ollama, aico’s catalog does not choose one.',
+      { field: 'model' },
+    );
   }
 }

@@ -36,7 +36,11 @@ describe('activity tracker', () => {
       expect(sut.view(start)).toEqual({ active: false, reason: 'no user activity seen', lastActivityAtMs: undefined });
       expect(sut.report(ActivityKind.INPUT, start, 'web:1', start)).toBe(true);
       expect(sut.report(ActivityKind.PRESENT, start + 30_000, 'desktop', start + 30_000)).toBe(true);
-      expect(sut.view(clock.advance(60_000))).toEqual({ active: true, reason: 'the user is active: last activity 30 s ago, from front end desktop', lastActivityAtMs: start + 30_000 });
+      expect(sut.view(clock.advance(60_000))).toEqual({
+        active: true,
+        reason: 'the user is active: last activity 30 s ago, from front end desktop',
+        lastActivityAtMs: start + 30_000,
+      });
       expect(sut.report(ActivityKind.AWAY, undefined, 'desktop', clock.now())).toBe(true);
       expect(sut.view(clock.now())).toMatchObject({ active: true, reason: 'the user is active: last activity 60 s ago, from front end web:1' });
       expect(sut.view(clock.advance(60_000))).toEqual({ active: false, reason: 'no user activity seen', lastActivityAtMs: undefined });
@@ -61,18 +65,32 @@ describe('activity tracker', () => {
       const { sut, clock, lines } = newTestTracker([broken, xprintidle]);
       expect(await sut.pollOsIdle(clock.now())).toBe(true);
       expect(sut.view(clock.now())).toMatchObject({ active: true, reason: 'the user is active: last activity 5 s ago, from the OS (xprintidle)' });
-      expect(lines).toContainEqual(expect.objectContaining({ msg: 'Reading the OS idle time through xprintidle', notUsed: 'loginctl: the session does not report idleness (IdleSinceHint=0)' }));
+      expect(lines).toContainEqual(
+        expect.objectContaining({
+          msg: 'Reading the OS idle time through xprintidle',
+          notUsed: 'loginctl: the session does not report idleness (IdleSinceHint=0)',
+        }),
+      );
       expect(await sut.pollOsIdle(clock.advance(9_999))).toBe(false);
       xprintidle.answer = 600_000;
       expect(await sut.pollOsIdle(clock.advance(1))).toBe(true);
       expect(xprintidle.reads).toBe(2);
       expect(broken.reads).toBe(1);
       expect(sut.view(clock.now())).toMatchObject({ active: false, reason: 'the user has been idle for 10 min' });
-      expect(sut.status(clock.now())).toMatchObject({ userActive: false, osIdleAvailable: true, osIdleProbe: 'xprintidle', osIdleProblem: '', osIdleMs: 600_000n });
+      expect(sut.status(clock.now())).toMatchObject({
+        userActive: false,
+        osIdleAvailable: true,
+        osIdleProbe: 'xprintidle',
+        osIdleProblem: '',
+        osIdleMs: 600_000n,
+      });
     });
 
     it('no probe available: says so once in the log and in every status, and activity comes from the gateway alone', async () => {
-      const loginctl = scriptedProbe('loginctl', new IdleProbeError("show-session self: System has not been booted with systemd as init system (PID 1). Can't operate."));
+      const loginctl = scriptedProbe(
+        'loginctl',
+        new IdleProbeError("show-session self: System has not been booted with systemd as init system (PID 1). Can't operate."),
+      );
       const xprintidle = scriptedProbe('xprintidle', Object.assign(new Error('spawn xprintidle ENOENT'), { code: 'ENOENT' }));
       const { sut, clock, lines } = newTestTracker([loginctl, xprintidle]);
       expect(sut.status(clock.now())).toMatchObject({ osIdleAvailable: false, osIdleProblem: 'not read yet' });
@@ -82,7 +100,9 @@ describe('activity tracker', () => {
       expect(loginctl.reads).toBe(2);
       const problem = "loginctl: show-session self: System has not been booted with systemd as init system (PID 1). Can't operate.; xprintidle: not installed";
       const warnings = lines.filter((line) => line.level === 40);
-      expect(warnings).toEqual([expect.objectContaining({ msg: `The OS idle time cannot be read here (${problem}); user activity comes from the gateway alone` })]);
+      expect(warnings).toEqual([
+        expect.objectContaining({ msg: `The OS idle time cannot be read here (${problem}); user activity comes from the gateway alone` }),
+      ]);
       expect(sut.status(clock.now())).toMatchObject({ userActive: false, osIdleAvailable: false, osIdleProbe: '', osIdleProblem: problem, osIdleMs: 0n });
       sut.report(ActivityKind.INPUT, clock.now(), 'web', clock.now());
       expect(sut.status(clock.now())).toMatchObject({ userActive: true, activeClients: ['web'], osIdleAvailable: false });
@@ -95,7 +115,11 @@ describe('activity tracker', () => {
       probe.answer = new IdleProbeError('xprintidle printed "couldn\'t open display", not a number');
       await sut.pollOsIdle(clock.advance(10_000));
       await sut.pollOsIdle(clock.advance(10_000));
-      expect(sut.status(clock.now())).toMatchObject({ osIdleAvailable: false, osIdleProbe: 'xprintidle', osIdleProblem: 'xprintidle: xprintidle printed "couldn\'t open display", not a number' });
+      expect(sut.status(clock.now())).toMatchObject({
+        osIdleAvailable: false,
+        osIdleProbe: 'xprintidle',
+        osIdleProblem: 'xprintidle: xprintidle printed "couldn\'t open display", not a number',
+      });
       expect(lines.filter((line) => line.level === 40)).toHaveLength(1);
       probe.answer = 0;
       await sut.pollOsIdle(clock.advance(10_000));

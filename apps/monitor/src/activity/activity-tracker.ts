@@ -112,7 +112,8 @@ export class ActivityTracker {
       this.osProblem = '';
     } catch (error) {
       const problem = `${probe.name}: ${describeFailure(error)}`;
-      if (this.osProblem === '') this.logger.warn({ probe: probe.name, problem }, `The OS idle time could not be read (${problem}); user activity comes from the gateway until it can`);
+      if (this.osProblem === '')
+        this.logger.warn({ probe: probe.name, problem }, `The OS idle time could not be read (${problem}); user activity comes from the gateway until it can`);
       this.osProblem = problem;
       this.osIdle = undefined;
     }

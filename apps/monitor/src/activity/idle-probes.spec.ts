@@ -49,7 +49,10 @@ describe('idle-time probes', () => {
   });
 
   it('takes the first probe that answers, and says why the ones before it did not', async () => {
-    const run = recorded({ 'xprintidle': '2500\n', 'loginctl show-session self': new CommandError('System has not been booted with systemd as init system (PID 1). Can\'t operate.', 1) });
+    const run = recorded({
+      xprintidle: '2500\n',
+      'loginctl show-session self': new CommandError("System has not been booted with systemd as init system (PID 1). Can't operate.", 1),
+    });
     const choice = await chooseIdleProbe(platformIdleProbes('linux', run, undefined), NOW);
     expect(choice.probe?.name).toBe('xprintidle');
     expect(choice.idleMs).toBe(2500);
@@ -57,7 +60,10 @@ describe('idle-time probes', () => {
   });
 
   it('none available (this machine: no systemd, no X): no probe, and every reason, clearly', async () => {
-    const run = recorded({ 'loginctl show-session self': new CommandError('System has not been booted with systemd as init system (PID 1). Can\'t operate.', 1), 'loginctl show-user 0': new CommandError('Failed to connect to bus: Host is down', 1) });
+    const run = recorded({
+      'loginctl show-session self': new CommandError("System has not been booted with systemd as init system (PID 1). Can't operate.", 1),
+      'loginctl show-user 0': new CommandError('Failed to connect to bus: Host is down', 1),
+    });
     const choice = await chooseIdleProbe(platformIdleProbes('linux', run, 0), NOW);
     expect(choice).toEqual({
       probe: undefined,

@@ -32,13 +32,23 @@ export class BusJobAnnouncer implements JobAnnouncer {
   }
 
   job(decision: JobDecisionKind, job: JobStatus, reason: string): void {
-    this.logger.info({ jobId: job.id, jobClass: className(job.jobClass), submitter: job.submitter, kind: job.kind, priority: job.priority, decision, reason }, `Job ${decision}: ${reason}`);
-    this.bus.publish(TOPICS[decision], { job, reason, decidedAt: timestampFromMs(this.clock.now()) }).catch((error: unknown) => this.notSent(TOPICS[decision].topic, error));
+    this.logger.info(
+      { jobId: job.id, jobClass: className(job.jobClass), submitter: job.submitter, kind: job.kind, priority: job.priority, decision, reason },
+      `Job ${decision}: ${reason}`,
+    );
+    this.bus
+      .publish(TOPICS[decision], { job, reason, decidedAt: timestampFromMs(this.clock.now()) })
+      .catch((error: unknown) => this.notSent(TOPICS[decision].topic, error));
   }
 
   admission(admission: AdmissionStatus, reason: string): void {
-    this.logger.info({ concurrency: admission.concurrency, backgroundHolds: admission.backgroundHolds, llmHolds: admission.llmHolds, reason }, `Admission changed: ${reason}`);
-    this.bus.publish(MonitorTopics.queueChanged, { admission, reason, changedAt: timestampFromMs(this.clock.now()) }).catch((error: unknown) => this.notSent(MonitorTopics.queueChanged.topic, error));
+    this.logger.info(
+      { concurrency: admission.concurrency, backgroundHolds: admission.backgroundHolds, llmHolds: admission.llmHolds, reason },
+      `Admission changed: ${reason}`,
+    );
+    this.bus
+      .publish(MonitorTopics.queueChanged, { admission, reason, changedAt: timestampFromMs(this.clock.now()) })
+      .catch((error: unknown) => this.notSent(MonitorTopics.queueChanged.topic, error));
   }
 
   private notSent(topic: string, error: unknown): void {

@@ -7,10 +7,18 @@ import { JobAdmission, type AdmissionInputs } from './job-admission';
 
 const { INTERACTIVE, LLM, BACKGROUND } = JobClass;
 const idle: UserActivity = { active: false, reason: 'the user has been idle for 10 min', lastActivityAtMs: 0 };
-const normal: AdmissionInputs = { resourceState: ResourceState.NORMAL, resourceReason: 'normal: every resource within its limits', backgroundConditions: [], userActivity: idle };
+const normal: AdmissionInputs = {
+  resourceState: ResourceState.NORMAL,
+  resourceReason: 'normal: every resource within its limits',
+  backgroundConditions: [],
+  userActivity: idle,
+};
 const constrained: AdmissionInputs = { ...normal, resourceState: ResourceState.CONSTRAINED, resourceReason: 'constrained: available memory 9%, below 15%' };
 const critical: AdmissionInputs = { ...normal, resourceState: ResourceState.CRITICAL, resourceReason: 'critical: CPU 99% busy, above 97%' };
-const userActive: AdmissionInputs = { ...normal, userActivity: { active: true, reason: 'the user is active: last activity 3 s ago, from front end web', lastActivityAtMs: 0 } };
+const userActive: AdmissionInputs = {
+  ...normal,
+  userActivity: { active: true, reason: 'the user is active: last activity 3 s ago, from front end web', lastActivityAtMs: 0 },
+};
 
 function job(id: string, jobClass: JobClass, priority = 0, leaseMs = 0): SubmitJobRequest {
   return create(SubmitJobRequestSchema, { id, jobClass, priority, kind: `test.${id}`, leaseMs });
@@ -36,7 +44,13 @@ describe('job admission', () => {
     const { submit, complete, announcer } = newTestAdmission({ normalConcurrency: 1 });
     submit(job('first', BACKGROUND));
     expect(announcer.take()).toEqual(['admitted first']);
-    for (const [id, jobClass, priority] of [['bg-low', BACKGROUND, 0], ['llm-low', LLM, -5], ['bg-high', BACKGROUND, 10], ['llm-high', LLM, 5], ['bg-low-2', BACKGROUND, 0]] as const) {
+    for (const [id, jobClass, priority] of [
+      ['bg-low', BACKGROUND, 0],
+      ['llm-low', LLM, -5],
+      ['bg-high', BACKGROUND, 10],
+      ['llm-high', LLM, 5],
+      ['bg-low-2', BACKGROUND, 0],
+    ] as const) {
       expect(submit(job(id, jobClass, priority)).state).toBe(JobState.QUEUED);
     }
     expect(announcer.take()).toEqual(['queued bg-low', 'queued llm-low', 'queued bg-high', 'queued llm-high', 'queued bg-low-2']);
@@ -56,8 +70,17 @@ describe('job admission', () => {
     submit(job('running', LLM));
     submit(job('b', BACKGROUND, 1));
     const c = submit(job('c', LLM, 0));
-    expect(c).toMatchObject({ state: JobState.QUEUED, queuePosition: 1, reason: 'waiting for a slot', submitter: 'scheduler', submitterInstanceId: 'scheduler-instance' });
-    expect(sut.list({ states: [JobState.QUEUED], submitter: '' } as never).jobs.map((status) => [status.id, status.queuePosition])).toEqual([['c', 1], ['b', 2]]);
+    expect(c).toMatchObject({
+      state: JobState.QUEUED,
+      queuePosition: 1,
+      reason: 'waiting for a slot',
+      submitter: 'scheduler',
+      submitterInstanceId: 'scheduler-instance',
+    });
+    expect(sut.list({ states: [JobState.QUEUED], submitter: '' } as never).jobs.map((status) => [status.id, status.queuePosition])).toEqual([
+      ['c', 1],
+      ['b', 2],
+    ]);
   });
 
   it('admits interactive jobs at once, even with every slot taken and resources critical', () => {
@@ -92,8 +115,16 @@ describe('job admission', () => {
       sut.update(userActive);
       expect(states()).toEqual({ 'bg-running': 'RUNNING', 'bg-waiting': 'PAUSED' });
       const [advised, paused] = announcer.jobs.splice(0);
-      expect(paused).toMatchObject({ decision: 'paused', job: { id: 'bg-waiting', state: JobState.PAUSED, reason: userActive.userActivity.reason }, reason: userActive.userActivity.reason });
-      expect(advised).toMatchObject({ decision: 'paused', job: { id: 'bg-running', state: JobState.RUNNING, pauseAdvised: true }, reason: `asked to pause at a safe point: ${userActive.userActivity.reason}` });
+      expect(paused).toMatchObject({
+        decision: 'paused',
+        job: { id: 'bg-waiting', state: JobState.PAUSED, reason: userActive.userActivity.reason },
+        reason: userActive.userActivity.reason,
+      });
+      expect(advised).toMatchObject({
+        decision: 'paused',
+        job: { id: 'bg-running', state: JobState.RUNNING, pauseAdvised: true },
+        reason: `asked to pause at a safe point: ${userActive.userActivity.reason}`,
+      });
       expect(announcer.admissions.at(-1)!.reason).toBe(`background work held: ${userActive.userActivity.reason}`);
       // Submitted while held: paused at once, with the reason.
       expect(submit(job('bg-new', BACKGROUND))).toMatchObject({ state: JobState.PAUSED, reason: userActive.userActivity.reason });
@@ -114,7 +145,10 @@ describe('job admission', () => {
       sut.update(constrained);
       expect(submit(job('bg-1', BACKGROUND))).toMatchObject({ state: JobState.PAUSED, reason: 'resources are constrained: available memory 9%, below 15%' });
       sut.update({ ...normal, backgroundConditions: ['on battery at 40%, below the 50% background work needs'] });
-      expect(sut.list({ states: [], submitter: '' } as never).jobs[0]).toMatchObject({ state: JobState.PAUSED, reason: 'on battery at 40%, below the 50% background work needs' });
+      expect(sut.list({ states: [], submitter: '' } as never).jobs[0]).toMatchObject({
+        state: JobState.PAUSED,
+        reason: 'on battery at 40%, below the 50% background work needs',
+      });
       expect(sut.status().backgroundHolds).toEqual(['on battery at 40%, below the 50% background work needs']);
       sut.update(normal);
       expect(sut.list({ states: [], submitter: '' } as never).jobs[0]!.state).toBe(JobState.RUNNING);
@@ -140,7 +174,10 @@ describe('job admission', () => {
       announcer.take();
       expect(sut.cancel('b', 'not needed', 'scheduler')).toMatchObject({ state: JobState.CANCELLED, reason: 'cancelled by scheduler: not needed' });
       expect(announcer.take()).toEqual(['cancelled b']);
-      expect(sut.list({ states: [JobState.QUEUED], submitter: '' } as never).jobs.map((status) => [status.id, status.queuePosition])).toEqual([['a', 1], ['c', 2]]);
+      expect(sut.list({ states: [JobState.QUEUED], submitter: '' } as never).jobs.map((status) => [status.id, status.queuePosition])).toEqual([
+        ['a', 1],
+        ['c', 2],
+      ]);
       await complete('run');
       await complete('a');
       expect(announcer.take()).toEqual(['finished run', 'admitted a', 'finished a', 'admitted c']);
@@ -161,7 +198,9 @@ describe('job admission', () => {
       const { submit, sut } = newTestAdmission();
       sut.update(userActive);
       submit(job('paused', BACKGROUND));
-      expect(() => sut.cancel('paused', '', 'storage')).toThrow(expect.objectContaining({ code: 'JOBS_NOT_PERMITTED', message: expect.stringContaining('only it or an operator (cli, supervisor, gateway)') }));
+      expect(() => sut.cancel('paused', '', 'storage')).toThrow(
+        expect.objectContaining({ code: 'JOBS_NOT_PERMITTED', message: expect.stringContaining('only it or an operator (cli, supervisor, gateway)') }),
+      );
       expect(sut.cancel('paused', '', 'cli')).toMatchObject({ state: JobState.CANCELLED, reason: 'cancelled by cli' });
       expect(sut.cancel('paused', 'again', 'cli')).toMatchObject({ state: JobState.CANCELLED, reason: 'cancelled by cli' });
       sut.update(normal);
@@ -258,7 +297,9 @@ describe('job admission', () => {
       submit(job('run', LLM));
       submit(job('w1', LLM));
       submit(job('w2', BACKGROUND));
-      expect(() => submit(job('w3', LLM))).toThrow(expect.objectContaining({ code: 'JOBS_QUEUE_FULL', message: expect.stringContaining('2 jobs are already waiting') }));
+      expect(() => submit(job('w3', LLM))).toThrow(
+        expect.objectContaining({ code: 'JOBS_QUEUE_FULL', message: expect.stringContaining('2 jobs are already waiting') }),
+      );
       expect(submit(job('chat', INTERACTIVE)).state).toBe(JobState.RUNNING);
     });
   });

@@ -78,11 +78,17 @@ export class JobAdmission {
     if (existing) {
       // A retried submit (its reply was lost) gets the job as it stands; anything else under the same id is a mistake.
       if (existing.submitter === submitter && existing.jobClass === request.jobClass && existing.priority === request.priority) return this.statusOf(existing);
-      throw new JobsError(JobsErrorCode.DuplicateId, `A job "${request.id}" is already ${describeState(existing.state)} (submitted by ${existing.submitter}); choose another id.`);
+      throw new JobsError(
+        JobsErrorCode.DuplicateId,
+        `A job "${request.id}" is already ${describeState(existing.state)} (submitted by ${existing.submitter}); choose another id.`,
+      );
     }
     const waiting = this.count(JobState.QUEUED) + this.count(JobState.PAUSED);
     if (request.jobClass !== JobClass.INTERACTIVE && waiting >= this.settings.maxWaiting) {
-      throw new JobsError(JobsErrorCode.QueueFull, `${waiting} jobs are already waiting (at most ${this.settings.maxWaiting}); submit again once some have run.`);
+      throw new JobsError(
+        JobsErrorCode.QueueFull,
+        `${waiting} jobs are already waiting (at most ${this.settings.maxWaiting}); submit again once some have run.`,
+      );
     }
     this.finished.delete(request.id);
     const entry: JobEntry = {
@@ -117,7 +123,10 @@ export class JobAdmission {
   complete(request: CompleteJobRequest, source: string): JobStatus {
     const entry = this.find(request.id);
     if (entry.submitter !== source) {
-      throw new JobsError(JobsErrorCode.NotPermitted, `Job "${entry.id}" was submitted by ${entry.submitter}; only it may complete the job (${source} may cancel it if it is an operator).`);
+      throw new JobsError(
+        JobsErrorCode.NotPermitted,
+        `Job "${entry.id}" was submitted by ${entry.submitter}; only it may complete the job (${source} may cancel it if it is an operator).`,
+      );
     }
     const outcome = request.succeeded ? JobState.SUCCEEDED : JobState.FAILED;
     if (!isActive(entry.state)) {
@@ -126,7 +135,10 @@ export class JobAdmission {
       throw new JobsError(JobsErrorCode.AlreadyFinished, `Job "${entry.id}" already ended (${describeState(entry.state)}: ${entry.reason}).`);
     }
     if (entry.state !== JobState.RUNNING) {
-      throw new JobsError(JobsErrorCode.NotRunning, `Job "${entry.id}" is ${describeState(entry.state)}, not running: wait for jobs.job.admitted, or cancel it.`);
+      throw new JobsError(
+        JobsErrorCode.NotRunning,
+        `Job "${entry.id}" is ${describeState(entry.state)}, not running: wait for jobs.job.admitted, or cancel it.`,
+      );
     }
     const reason = request.succeeded ? `completed by ${source}` : `failed: ${clipText(request.error) || 'no error given'}`;
     this.finish(entry, outcome, reason, 'finished');
@@ -136,9 +148,12 @@ export class JobAdmission {
   /** The submitter extends a running job's lease from now (long streaming work renews while it runs). */
   renew(request: RenewJobRequest, source: string): JobStatus {
     const entry = this.find(request.id);
-    if (entry.submitter !== source) throw new JobsError(JobsErrorCode.NotPermitted, `Job "${entry.id}" was submitted by ${entry.submitter}; only it may renew its lease.`);
-    if (!isActive(entry.state)) throw new JobsError(JobsErrorCode.AlreadyFinished, `Job "${entry.id}" already ended (${describeState(entry.state)}: ${entry.reason}).`);
-    if (entry.state !== JobState.RUNNING) throw new JobsError(JobsErrorCode.NotRunning, `Job "${entry.id}" is ${describeState(entry.state)}, not running: only a running job holds a lease.`);
+    if (entry.submitter !== source)
+      throw new JobsError(JobsErrorCode.NotPermitted, `Job "${entry.id}" was submitted by ${entry.submitter}; only it may renew its lease.`);
+    if (!isActive(entry.state))
+      throw new JobsError(JobsErrorCode.AlreadyFinished, `Job "${entry.id}" already ended (${describeState(entry.state)}: ${entry.reason}).`);
+    if (entry.state !== JobState.RUNNING)
+      throw new JobsError(JobsErrorCode.NotRunning, `Job "${entry.id}" is ${describeState(entry.state)}, not running: only a running job holds a lease.`);
     entry.leaseMs = checkLease(request.leaseMs, entry.leaseMs, this.settings);
     entry.renewedAtMs = this.clock.now();
     return this.statusOf(entry);
@@ -147,7 +162,10 @@ export class JobAdmission {
   cancel(id: string, reason: string, source: string): JobStatus {
     const entry = this.find(id);
     if (entry.submitter !== source && !JOB_OPERATORS.includes(source as (typeof JOB_OPERATORS)[number])) {
-      throw new JobsError(JobsErrorCode.NotPermitted, `Job "${entry.id}" was submitted by ${entry.submitter}; only it or an operator (${JOB_OPERATORS.join(', ')}) may cancel it.`);
+      throw new JobsError(
+        JobsErrorCode.NotPermitted,
+        `Job "${entry.id}" was submitted by ${entry.submitter}; only it or an operator (${JOB_OPERATORS.join(', ')}) may cancel it.`,
+      );
     }
     if (!isActive(entry.state)) {
       if (entry.state === JobState.CANCELLED) return this.statusOf(entry);
@@ -182,7 +200,10 @@ export class JobAdmission {
     }
     for (const condition of inputs.backgroundConditions) background.push({ code: 'battery', message: condition });
     if (inputs.userActivity.active) background.push({ code: 'user_active', message: inputs.userActivity.reason });
-    const llm: Hold[] = inputs.resourceState === ResourceState.CRITICAL && this.settings.holdLlmWhenCritical ? [{ code: 'resources', message: `resources are ${inputs.resourceReason}` }] : [];
+    const llm: Hold[] =
+      inputs.resourceState === ResourceState.CRITICAL && this.settings.holdLlmWhenCritical
+        ? [{ code: 'resources', message: `resources are ${inputs.resourceReason}` }]
+        : [];
 
     const changes: string[] = [];
     const concurrency = this.concurrencyFor(inputs.resourceState);
@@ -191,7 +212,10 @@ export class JobAdmission {
     this.userActive = inputs.userActivity.active;
     // Slots first: a class released below then finds them.
     this.queue.concurrency = concurrency;
-    for (const [jobClass, holds] of [[JobClass.LLM, llm], [JobClass.BACKGROUND, background]] as const) {
+    for (const [jobClass, holds] of [
+      [JobClass.LLM, llm],
+      [JobClass.BACKGROUND, background],
+    ] as const) {
       const change = this.applyHolds(jobClass, holds);
       if (change) changes.push(change);
     }
@@ -200,9 +224,12 @@ export class JobAdmission {
 
   list(request: ListJobsRequest): { jobs: JobStatus[]; admission: AdmissionStatus } {
     const order = (entry: JobEntry) => (entry.state === JobState.RUNNING ? 0 : entry.state === JobState.QUEUED ? 1 : 2);
-    const active = [...this.active.values()].sort((a, b) => order(a) - order(b) || queuePriority(b) - queuePriority(a) || a.enqueuedSeq - b.enqueuedSeq || a.submittedAtMs - b.submittedAtMs);
+    const active = [...this.active.values()].sort(
+      (a, b) => order(a) - order(b) || queuePriority(b) - queuePriority(a) || a.enqueuedSeq - b.enqueuedSeq || a.submittedAtMs - b.submittedAtMs,
+    );
     const finished = [...this.finished.values()].reverse();
-    const wanted = (entry: JobEntry) => (request.states.length === 0 || request.states.includes(entry.state)) && (request.submitter === '' || entry.submitter === request.submitter);
+    const wanted = (entry: JobEntry) =>
+      (request.states.length === 0 || request.states.includes(entry.state)) && (request.submitter === '' || entry.submitter === request.submitter);
     return { jobs: [...active, ...finished].filter(wanted).map((entry) => this.statusOf(entry)), admission: this.status() };
   }
 

@@ -58,7 +58,8 @@ export function className(jobClass: JobClass): string {
 
 function checkText(field: string, value: string, required: boolean): void {
   if (required && value.trim() === '') throw new JobsError(JobsErrorCode.InvalidArgument, `"${field}" is required.`);
-  if (value.length > MAX_TEXT) throw new JobsError(JobsErrorCode.InvalidArgument, `"${field}" is ${value.length} characters long; at most ${MAX_TEXT} are accepted.`);
+  if (value.length > MAX_TEXT)
+    throw new JobsError(JobsErrorCode.InvalidArgument, `"${field}" is ${value.length} characters long; at most ${MAX_TEXT} are accepted.`);
   // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
   if (/[\u0000-\u001f\u007f]/.test(value)) throw new JobsError(JobsErrorCode.InvalidArgument, `"${field}" contains a control character; use printable text.`);
 }
@@ -87,7 +88,10 @@ export function checkSubmission(request: SubmitJobRequest, settings: JobSettings
 export function checkLease(leaseMs: number, fallbackMs: number, settings: JobSettings): number {
   if (leaseMs === 0) return fallbackMs;
   if (leaseMs < MIN_LEASE_MS || leaseMs > settings.maxLeaseMs) {
-    throw new JobsError(JobsErrorCode.InvalidArgument, `A lease of ${leaseMs} ms is outside ${MIN_LEASE_MS}..${settings.maxLeaseMs} ms (0 takes the default, ${settings.defaultLeaseMs} ms).`);
+    throw new JobsError(
+      JobsErrorCode.InvalidArgument,
+      `A lease of ${leaseMs} ms is outside ${MIN_LEASE_MS}..${settings.maxLeaseMs} ms (0 takes the default, ${settings.defaultLeaseMs} ms).`,
+    );
   }
   return leaseMs;
 }

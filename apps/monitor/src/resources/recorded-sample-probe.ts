@@ -70,7 +70,13 @@ export class RecordedSampleProbe implements SystemProbe {
   battery(): Promise<Omit<BatteryReading, 'sampledAtMs'>> {
     const battery = this.sample?.battery;
     if (!battery) return Promise.resolve({ hasBattery: false, percent: 0, acConnected: true, charging: false, minutesRemaining: undefined });
-    return Promise.resolve({ hasBattery: true, percent: battery.percent, acConnected: battery.acConnected, charging: battery.charging, minutesRemaining: battery.minutesRemaining });
+    return Promise.resolve({
+      hasBattery: true,
+      percent: battery.percent,
+      acConnected: battery.acConnected,
+      charging: battery.charging,
+      minutesRemaining: battery.minutesRemaining,
+    });
   }
 
   processes(pids: readonly number[]): Promise<readonly OsProcessUsage[]> {
@@ -84,7 +90,9 @@ export class RecordedSampleProbe implements SystemProbe {
       this.problem = undefined;
     } catch (error) {
       this.sample = undefined;
-      this.problem = new Error(`The recorded sample ${this.file} cannot be used: ${error instanceof z.ZodError ? z.prettifyError(error) : (error as Error).message}`);
+      this.problem = new Error(
+        `The recorded sample ${this.file} cannot be used: ${error instanceof z.ZodError ? z.prettifyError(error) : (error as Error).message}`,
+      );
     }
   }
 }

@@ -16,7 +16,13 @@ describe('resource policy', () => {
 
   it('starts from unknown: the first reading is a change to normal, later normal readings are not', () => {
     const [first, second] = replay([{}, {}]);
-    expect(first).toMatchObject({ state: NORMAL, previous: ResourceState.UNSPECIFIED, changed: true, conditions: [], reason: 'normal: every resource within its limits' });
+    expect(first).toMatchObject({
+      state: NORMAL,
+      previous: ResourceState.UNSPECIFIED,
+      changed: true,
+      conditions: [],
+      reason: 'normal: every resource within its limits',
+    });
     expect(second).toMatchObject({ state: NORMAL, changed: false });
   });
 
@@ -31,7 +37,13 @@ describe('resource policy', () => {
     // Three readings below 50 % hold background work (from the 5th reading) without changing the state.
     expect(verdicts[3]!.conditions).toEqual([]);
     expect(verdicts[4]!.conditions).toEqual([
-      { code: 'battery_below_background_minimum', level: ResourceState.UNSPECIFIED, value: 47, threshold: 50, message: 'on battery at 47%, below the 50% background work needs' },
+      {
+        code: 'battery_below_background_minimum',
+        level: ResourceState.UNSPECIFIED,
+        value: 47,
+        threshold: 50,
+        message: 'on battery at 47%, below the 50% background work needs',
+      },
     ]);
     // Once the battery is low, that rule (not the background one) explains the state.
     expect(verdicts[9]).toMatchObject({ state: CONSTRAINED, changed: true, reason: 'constrained: on battery at 17%, below 20%' });
@@ -50,7 +62,9 @@ describe('resource policy', () => {
       // Critical clears after 5 readings at or above 5 + 5 % available; constrained after 5 at or above 15 + 5 %.
       ...['constrained', 'constrained', 'constrained', 'constrained', 'constrained', 'constrained', 'normal'],
     ]);
-    expect(verdicts[7]!.conditions).toEqual([expect.objectContaining({ code: 'memory_critical', level: CRITICAL, threshold: 5, message: 'available memory 3%, below 5%' })]);
+    expect(verdicts[7]!.conditions).toEqual([
+      expect.objectContaining({ code: 'memory_critical', level: CRITICAL, threshold: 5, message: 'available memory 3%, below 5%' }),
+    ]);
     expect(verdicts[13]).toMatchObject({ state: CONSTRAINED, previous: CRITICAL, changed: true, reason: 'constrained: available memory 12%, below 15%' });
     expect(verdicts[19]).toMatchObject({ state: NORMAL, previous: CONSTRAINED, changed: true });
   });
@@ -60,16 +74,35 @@ describe('resource policy', () => {
     expect(states(replay(hovering)).every((state) => state === 'normal')).toBe(true);
 
     const policy = new ResourcePolicy(monitorSettings().policy);
-    const busy = replay([90, 91, 92].map((cpu) => ({ cpu })), policy);
+    const busy = replay(
+      [90, 91, 92].map((cpu) => ({ cpu })),
+      policy,
+    );
     // The first reading is a change from unknown to normal.
     expect(busy.map((verdict) => verdict.changed)).toEqual([true, false, true]);
     expect(busy[2]).toMatchObject({ state: CONSTRAINED, reason: 'constrained: CPU 92% busy, above 85%' });
     // Below the limit but not below limit - hysteresis (80 %): still constrained, however long it lasts.
-    const settling = replay([84, 83, 82, 81, 82, 84, 83, 82, 81, 83].map((cpu) => ({ cpu })), policy);
+    const settling = replay(
+      [84, 83, 82, 81, 82, 84, 83, 82, 81, 83].map((cpu) => ({ cpu })),
+      policy,
+    );
     expect(settling.every((verdict) => verdict.state === CONSTRAINED && !verdict.changed)).toBe(true);
     // Four readings at or below 80 %, then one above, restart the count; five in a row clear it.
-    const interrupted = replay([79, 78, 80, 77, 82, 79, 78, 77, 76].map((cpu) => ({ cpu })), policy);
-    expect(states(interrupted)).toEqual(['constrained', 'constrained', 'constrained', 'constrained', 'constrained', 'constrained', 'constrained', 'constrained', 'constrained']);
+    const interrupted = replay(
+      [79, 78, 80, 77, 82, 79, 78, 77, 76].map((cpu) => ({ cpu })),
+      policy,
+    );
+    expect(states(interrupted)).toEqual([
+      'constrained',
+      'constrained',
+      'constrained',
+      'constrained',
+      'constrained',
+      'constrained',
+      'constrained',
+      'constrained',
+      'constrained',
+    ]);
     const cleared = policy.evaluate(reading({ cpu: 75 }));
     expect(cleared).toMatchObject({ state: NORMAL, previous: CONSTRAINED, changed: true });
   });
@@ -83,16 +116,16 @@ describe('resource policy', () => {
   });
 
   it('applies no battery rule without a battery or on mains power, however low the charge', () => {
-    const verdicts = replay([
-      ...[1, 2, 3, 4].map(() => ({ battery: 3, ac: true })),
-      ...[1, 2, 3, 4].map(() => ({})),
-    ]);
+    const verdicts = replay([...[1, 2, 3, 4].map(() => ({ battery: 3, ac: true })), ...[1, 2, 3, 4].map(() => ({}))]);
     expect(verdicts.every((verdict) => verdict.state === NORMAL && verdict.conditions.length === 0)).toBe(true);
   });
 
   it('a limit of 100 % CPU or 0 % memory turns that rule off', () => {
     const policy = new ResourcePolicy(monitorSettings({ policy: { maxCpuPercent: 100, criticalCpuPercent: 100, criticalAvailableMemoryPercent: 0 } }).policy);
-    const verdicts = replay([1, 2, 3, 4].map(() => ({ cpu: 100, memory: 0 })), policy);
+    const verdicts = replay(
+      [1, 2, 3, 4].map(() => ({ cpu: 100, memory: 0 })),
+      policy,
+    );
     expect(verdicts.map((verdict) => verdict.conditions.map((condition) => condition.code))).toEqual([[], [], ['memory_low'], ['memory_low']]);
     expect(verdicts[3]!.state).toBe(CONSTRAINED);
   });

@@ -80,13 +80,21 @@ describe('resource sampler', () => {
     const { sut, probe, clock, services } = newTestSampler();
     expect((await sut.sample()).processes).toEqual([]);
     expect(probe.processReads).toBe(0); // nothing to look up, no `ps`
-    probe.processList = [{ pid: 101, cpuPercent: 2.5, rssBytes: 50e6 }, { pid: 7, cpuPercent: 0, rssBytes: 1e6 }];
+    probe.processList = [
+      { pid: 101, cpuPercent: 2.5, rssBytes: 50e6 },
+      { pid: 7, cpuPercent: 0, rssBytes: 1e6 },
+    ];
     services.heard('storage', 'st-1', 101, clock.now(), 5_000);
-    expect((await sut.sample()).processes).toEqual([{ service: 'storage', instanceId: 'st-1', pid: 101, found: true, cpuPercent: 2.5, rssBytes: 50e6, sampledAtMs: clock.now() }]);
+    expect((await sut.sample()).processes).toEqual([
+      { service: 'storage', instanceId: 'st-1', pid: 101, found: true, cpuPercent: 2.5, rssBytes: 50e6, sampledAtMs: clock.now() },
+    ]);
     services.heard('keys', 'k-1', 202, clock.advance(1_000), 5_000);
     const withNew = await sut.sample();
     expect(probe.processReads).toBe(2); // the new pid was looked up at once
-    expect(withNew.processes.map((process) => [process.service, process.found])).toEqual([['keys', false], ['storage', true]]);
+    expect(withNew.processes.map((process) => [process.service, process.found])).toEqual([
+      ['keys', false],
+      ['storage', true],
+    ]);
     clock.advance(1_000);
     await sut.sample();
     expect(probe.processReads).toBe(2); // a pid not found is not looked up again until the interval

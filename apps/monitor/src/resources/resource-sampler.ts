@@ -78,7 +78,15 @@ export class ResourceSampler {
     const listing = this.listing;
     return this.services.current(nowMs).map(({ service, instanceId, pid }) => {
       const usage = listing?.byPid.get(pid);
-      return { service, instanceId, pid, found: usage !== undefined, cpuPercent: usage?.cpuPercent ?? 0, rssBytes: usage?.rssBytes ?? 0, sampledAtMs: listing?.atMs ?? nowMs };
+      return {
+        service,
+        instanceId,
+        pid,
+        found: usage !== undefined,
+        cpuPercent: usage?.cpuPercent ?? 0,
+        rssBytes: usage?.rssBytes ?? 0,
+        sampledAtMs: listing?.atMs ?? nowMs,
+      };
     });
   }
 

@@ -135,7 +135,10 @@ export class BuiltInTasks {
     if (!report.ok) {
       throw new Error(`The database integrity check found ${report.problems.length} problem(s): ${report.problems.slice(0, 3).join('; ')}`);
     }
-    this.logger.info({ sizeBytes: Number(report.sizeBytes), walBytes: Number(report.walBytes), schemaMigration: report.schemaMigration }, 'Database check passed');
+    this.logger.info(
+      { sizeBytes: Number(report.sizeBytes), walBytes: Number(report.walBytes), schemaMigration: report.schemaMigration },
+      'Database check passed',
+    );
   }
 
   private async backup(runId: string, timeoutMs: number, signal: AbortSignal): Promise<void> {

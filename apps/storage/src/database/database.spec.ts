@@ -19,7 +19,9 @@ describe('Database', () => {
   const { logger } = captureLogger('storage');
   const open = (currentKeyVersion = 1, key = keyOf) => Database.open({ path, keyOf: key, currentKeyVersion, logger });
   const put = (db: Database, key: string, value: string) =>
-    db.lane.run(() => db.writes.insert(state).values({ namespace: 'test', key, value: Buffer.from(value), version: 1, updatedAt: Date.now(), updatedBy: 'test' }));
+    db.lane.run(() =>
+      db.writes.insert(state).values({ namespace: 'test', key, value: Buffer.from(value), version: 1, updatedAt: Date.now(), updatedBy: 'test' }),
+    );
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'aico-db-'));
@@ -72,10 +74,12 @@ describe('Database', () => {
     journal.entries = journal.entries.filter((entry) => entry.tag <= '0001');
     await writeFile(join(earlier, 'meta', '_journal.json'), JSON.stringify(journal));
     const old = await Database.open({ path, keyOf, currentKeyVersion: 1, logger, migrationsFolder: earlier });
-    await old.lane.run(() => old.writes.run(sql`INSERT INTO events (topic, source, message_id, time, payload) VALUES
+    await old.lane.run(() =>
+      old.writes.run(sql`INSERT INTO events (topic, source, message_id, time, payload) VALUES
       (${'conversation.message.received'}, 'gateway', 'm1', 1, ${Buffer.from('what a person said')}),
       (${'ui.avatar.speak'}, 'gateway', 'm2', 2, ${Buffer.from('what the avatar said')}),
-      (${'test.explicit.appended'}, 'scheduler', 'm3', 3, ${Buffer.from('kept on purpose')})`));
+      (${'test.explicit.appended'}, 'scheduler', 'm3', 3, ${Buffer.from('kept on purpose')})`),
+    );
     await old.close();
 
     const db = await open();

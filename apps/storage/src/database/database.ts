@@ -126,7 +126,11 @@ export class Database {
     // After a crash in the middle of a re-key the file may already be under the next version (or still the old);
     // after one in the middle of a restore, under the restored or the previous file's version.
     const candidates = [
-      ...new Set([recorded, options.currentKeyVersion, recorded + 1, recorded - 1, ...(restore ? [restore.stagedKeyVersion, restore.previousKeyVersion] : [])].filter((v) => v >= 1)),
+      ...new Set(
+        [recorded, options.currentKeyVersion, recorded + 1, recorded - 1, ...(restore ? [restore.stagedKeyVersion, restore.previousKeyVersion] : [])].filter(
+          (v) => v >= 1,
+        ),
+      ),
     ];
     let writer: Client | undefined;
     let keyVersion = recorded;

@@ -52,7 +52,11 @@ export const events = sqliteTable(
     /** Recorded from the bus by the history recorder (metadata only), not appended explicitly. */
     recorded: integer('recorded', { mode: 'boolean' }).notNull().default(false),
   },
-  (table) => [index('events_topic_sequence').on(table.topic, table.sequence), index('events_message_id').on(table.messageId), index('events_time').on(table.time)],
+  (table) => [
+    index('events_topic_sequence').on(table.topic, table.sequence),
+    index('events_message_id').on(table.messageId),
+    index('events_time').on(table.time),
+  ],
 );
 
 export const users = sqliteTable('users', {
@@ -102,7 +106,9 @@ export const scheduledTasks = sqliteTable('scheduled_tasks', {
   schedule: text('schedule').notNull(),
   enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
   topic: text('topic').notNull(),
-  payload: blob('payload', { mode: 'buffer' }).notNull().default(sql`x''`),
+  payload: blob('payload', { mode: 'buffer' })
+    .notNull()
+    .default(sql`x''`),
   maxAttempts: integer('max_attempts').notNull().default(1),
   nextRunAt: millis('next_run_at'),
   updatedAt: millis('updated_at').notNull(),
@@ -141,7 +147,9 @@ export const jobs = sqliteTable(
     kind: text('kind').notNull(),
     status: text('status').notNull(),
     priority: integer('priority').notNull().default(0),
-    payload: blob('payload', { mode: 'buffer' }).notNull().default(sql`x''`),
+    payload: blob('payload', { mode: 'buffer' })
+      .notNull()
+      .default(sql`x''`),
     owner: text('owner').notNull().default(''),
     createdAt: millis('created_at').notNull(),
     startedAt: millis('started_at'),
@@ -174,19 +182,34 @@ export const models = sqliteTable('models', {
  */
 export const threads = sqliteTable(
   'threads',
-  { id: text('id').primaryKey(), ownerId: text('owner_id').notNull(), entry: blob('entry', { mode: 'buffer' }).notNull(), updatedAt: millis('updated_at').notNull() },
+  {
+    id: text('id').primaryKey(),
+    ownerId: text('owner_id').notNull(),
+    entry: blob('entry', { mode: 'buffer' }).notNull(),
+    updatedAt: millis('updated_at').notNull(),
+  },
   (table) => [index('threads_owner').on(table.ownerId, table.id)],
 );
 
 export const threadMessages = sqliteTable(
   'thread_messages',
-  { id: text('id').primaryKey(), threadId: text('thread_id').notNull(), entry: blob('entry', { mode: 'buffer' }).notNull(), updatedAt: millis('updated_at').notNull() },
+  {
+    id: text('id').primaryKey(),
+    threadId: text('thread_id').notNull(),
+    entry: blob('entry', { mode: 'buffer' }).notNull(),
+    updatedAt: millis('updated_at').notNull(),
+  },
   (table) => [index('thread_messages_thread').on(table.threadId, table.id)],
 );
 
 export const memoryFacts = sqliteTable(
   'memory_facts',
-  { id: text('id').primaryKey(), ownerId: text('owner_id').notNull(), entry: blob('entry', { mode: 'buffer' }).notNull(), updatedAt: millis('updated_at').notNull() },
+  {
+    id: text('id').primaryKey(),
+    ownerId: text('owner_id').notNull(),
+    entry: blob('entry', { mode: 'buffer' }).notNull(),
+    updatedAt: millis('updated_at').notNull(),
+  },
   (table) => [index('memory_facts_owner').on(table.ownerId, table.id)],
 );
 

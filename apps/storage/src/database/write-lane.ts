@@ -41,7 +41,8 @@ export class WriteLane {
 
   /** Runs `job` inside the write transaction; resolves with its result once the transaction has committed. */
   run<T>(job: () => Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(new StorageError(StorageErrorCode.ShuttingDown, 'Storage is shutting down and takes no new writes; retry after it restarts.'));
+    if (this.closed)
+      return Promise.reject(new StorageError(StorageErrorCode.ShuttingDown, 'Storage is shutting down and takes no new writes; retry after it restarts.'));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ run: job, resolve, reject } as QueuedJob);
       this.startDraining();
@@ -139,7 +140,8 @@ export class WriteLane {
         } catch (error) {
           const translated = translateDatabaseError(error, this.path);
           // A full disk or an I/O error can end the whole transaction inside SQLite: fail the batch, not the job.
-          if (translated instanceof StorageError && (translated.code === StorageErrorCode.DiskFull || translated.code === StorageErrorCode.Io)) throw translated;
+          if (translated instanceof StorageError && (translated.code === StorageErrorCode.DiskFull || translated.code === StorageErrorCode.Io))
+            throw translated;
           await this.client.execute(`ROLLBACK TO job_${index}`);
           await this.client.execute(`RELEASE job_${index}`);
           outcomes.push({ ok: false, error: translated });

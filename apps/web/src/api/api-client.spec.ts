@@ -8,14 +8,20 @@ function memoryStorage(): KeyValueStorage {
 
 const user = { id: 'ada', username: 'ada', role: 'user', displayName: 'Ada' };
 const session = (n: number): Session => ({ accessToken: `access-${n}`, refreshToken: `refresh-${n}`, user });
-const json = (status: number, body: unknown, headers: Record<string, string> = {}) => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', ...headers } });
+const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', ...headers } });
 
 /** A scripted gateway: answers by method and path, and records what it was asked. */
 function gateway(routes: Record<string, (request: Request) => Response | Promise<Response>>) {
   const seen: { method: string; path: string; authorization: string | null; body?: string }[] = [];
   const fetch = async (request: Request) => {
     const path = new URL(request.url).pathname;
-    seen.push({ method: request.method, path, authorization: request.headers.get('Authorization'), ...(request.method !== 'GET' ? { body: await request.clone().text() } : {}) });
+    seen.push({
+      method: request.method,
+      path,
+      authorization: request.headers.get('Authorization'),
+      ...(request.method !== 'GET' ? { body: await request.clone().text() } : {}),
+    });
     const route = routes[`${request.method} ${path}`];
     if (!route) throw new TypeError('Failed to fetch');
     return route(request);
@@ -33,7 +39,10 @@ function setup(routes: Record<string, (request: Request) => Response | Promise<R
 
 describe('Api (the typed gateway client)', () => {
   it('logs in and keeps the session in the store', async () => {
-    const { store, api, server } = setup({ 'POST /api/v1/auth/login': () => json(200, { accessToken: 'a', refreshToken: 'r', tokenType: 'Bearer', expiresIn: 900, user }) }, false);
+    const { store, api, server } = setup(
+      { 'POST /api/v1/auth/login': () => json(200, { accessToken: 'a', refreshToken: 'r', tokenType: 'Bearer', expiresIn: 900, user }) },
+      false,
+    );
     await api.login('ada', 'correct horse battery staple');
     expect(store.current.session).toEqual({ accessToken: 'a', refreshToken: 'r', user });
     expect(JSON.parse(server.seen[0]!.body!)).toEqual({ username: 'ada', password: 'correct horse battery staple', client: 'web' });
@@ -49,11 +58,18 @@ describe('Api (the typed gateway client)', () => {
   it('refreshes an expired access token once and repeats the request with the new one', async () => {
     let consentCalls = 0;
     const { store, api, server } = setup({
-      'GET /api/v1/consent': (request) => (++consentCalls === 1 || request.headers.get('Authorization') !== 'Bearer access-2' ? json(401, { error: { code: 'TOKEN_EXPIRED', message: 'expired' } }) : json(200, { purposes: [] })),
+      'GET /api/v1/consent': (request) =>
+        ++consentCalls === 1 || request.headers.get('Authorization') !== 'Bearer access-2'
+          ? json(401, { error: { code: 'TOKEN_EXPIRED', message: 'expired' } })
+          : json(200, { purposes: [] }),
       'POST /api/v1/auth/refresh': () => json(200, { ...session(2), tokenType: 'Bearer', expiresIn: 900 }),
     });
     await expect(api.call(api.client.GET('/api/v1/consent'))).resolves.toEqual({ purposes: [] });
-    expect(server.seen.map((s) => `${s.method} ${s.path} ${s.authorization ?? ''}`)).toEqual(['GET /api/v1/consent Bearer access-1', 'POST /api/v1/auth/refresh ', 'GET /api/v1/consent Bearer access-2']);
+    expect(server.seen.map((s) => `${s.method} ${s.path} ${s.authorization ?? ''}`)).toEqual([
+      'GET /api/v1/consent Bearer access-1',
+      'POST /api/v1/auth/refresh ',
+      'GET /api/v1/consent Bearer access-2',
+    ]);
     expect(JSON.parse(server.seen[1]!.body!)).toEqual({ refreshToken: 'refresh-1' });
     expect(store.current.session?.accessToken).toBe('access-2');
   });
@@ -66,7 +82,10 @@ describe('Api (the typed gateway client)', () => {
     let everyoneAsked!: () => void;
     const allAsked = new Promise<void>((resolve) => (everyoneAsked = resolve));
     const { api } = setup({
-      'GET /api/v1/consent': (request) => (request.headers.get('Authorization') === 'Bearer access-2' ? json(200, { purposes: [] }) : json(401, { error: { code: 'TOKEN_EXPIRED', message: 'expired' } })),
+      'GET /api/v1/consent': (request) =>
+        request.headers.get('Authorization') === 'Bearer access-2'
+          ? json(200, { purposes: [] })
+          : json(401, { error: { code: 'TOKEN_EXPIRED', message: 'expired' } }),
       'POST /api/v1/auth/refresh': async () => {
         refreshes++;
         await allAsked;
@@ -98,7 +117,12 @@ describe('Api (the typed gateway client)', () => {
   it('adopts the tokens another tab refreshed instead of spending the old refresh token', async () => {
     const store = new AppStore(memoryStorage(), false);
     store.signedIn(session(1));
-    const server = gateway({ 'GET /api/v1/consent': (request) => (request.headers.get('Authorization') === 'Bearer access-7' ? json(200, { purposes: [] }) : json(401, { error: { code: 'TOKEN_EXPIRED', message: 'x' } })) });
+    const server = gateway({
+      'GET /api/v1/consent': (request) =>
+        request.headers.get('Authorization') === 'Bearer access-7'
+          ? json(200, { purposes: [] })
+          : json(401, { error: { code: 'TOKEN_EXPIRED', message: 'x' } }),
+    });
     const api = new Api(store, { baseUrl: 'https://127.0.0.1:8443', fetch: server.fetch, currentPage: () => '/', storedSession: () => session(7) });
     await expect(api.call(api.client.GET('/api/v1/consent'))).resolves.toEqual({ purposes: [] });
     expect(server.seen.map((s) => s.path)).not.toContain('/api/v1/auth/refresh');

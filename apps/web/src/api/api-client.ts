@@ -89,7 +89,13 @@ export class Api {
     if (!held) return undefined;
     let response: Response;
     try {
-      response = await this.baseFetch(new Request(new URL(REFRESH_PATH, this.origin()), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refreshToken: held.refreshToken }) }));
+      response = await this.baseFetch(
+        new Request(new URL(REFRESH_PATH, this.origin()), {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ refreshToken: held.refreshToken }),
+        }),
+      );
     } catch {
       throw new ApiError(networkError());
     }

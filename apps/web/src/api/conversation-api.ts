@@ -6,7 +6,16 @@ import type { ListMessagesResponseJson, ListThreadsResponseJson, ThreadJson } fr
 import type { Api } from './api-client';
 import type { RouteAnswer } from './route-types';
 
-export type { ListMessagesResponseJson, ListThreadsResponseJson, ThreadJson, ThreadMessageJson, ReplyDeltaJson, ReplyCompletedJson, ConversationMessageJson, ThreadChangedJson } from '@aico/contracts';
+export type {
+  ListMessagesResponseJson,
+  ListThreadsResponseJson,
+  ThreadJson,
+  ThreadMessageJson,
+  ReplyDeltaJson,
+  ReplyCompletedJson,
+  ConversationMessageJson,
+  ThreadChangedJson,
+} from '@aico/contracts';
 
 /** The answer to `POST /conversation/messages` and `…/regenerate`: the ids the events carry. */
 export type SendAnswer = RouteAnswer<'/api/v1/conversation/messages', 'post'>;
@@ -17,7 +26,9 @@ export class ConversationApi {
   constructor(private readonly api: Api) {}
 
   send(text: string, threadId: string | undefined): Promise<SendAnswer> {
-    return this.api.call(this.api.client.POST('/api/v1/conversation/messages', { body: { text, client: 'web', ...(threadId ? { conversationId: threadId } : {}) } }));
+    return this.api.call(
+      this.api.client.POST('/api/v1/conversation/messages', { body: { text, client: 'web', ...(threadId ? { conversationId: threadId } : {}) } }),
+    );
   }
 
   threads(limit: number, pageToken?: string): Promise<ListThreadsResponseJson> {
@@ -25,7 +36,11 @@ export class ConversationApi {
   }
 
   messages(threadId: string, limit: number, afterId?: string): Promise<ListMessagesResponseJson> {
-    return this.api.call(this.api.client.GET('/api/v1/conversation/threads/{id}/messages', { params: { path: { id: threadId }, query: { limit, ...(afterId ? { afterId } : {}) } } }));
+    return this.api.call(
+      this.api.client.GET('/api/v1/conversation/threads/{id}/messages', {
+        params: { path: { id: threadId }, query: { limit, ...(afterId ? { afterId } : {}) } },
+      }),
+    );
   }
 
   rename(threadId: string, title: string): Promise<{ thread?: ThreadJson }> {
@@ -37,7 +52,9 @@ export class ConversationApi {
   }
 
   stop(threadId: string, replyId?: string): Promise<RouteAnswer<'/api/v1/conversation/threads/{id}/stop', 'post'>> {
-    return this.api.call(this.api.client.POST('/api/v1/conversation/threads/{id}/stop', { params: { path: { id: threadId } }, body: replyId ? { replyId } : {} }));
+    return this.api.call(
+      this.api.client.POST('/api/v1/conversation/threads/{id}/stop', { params: { path: { id: threadId } }, body: replyId ? { replyId } : {} }),
+    );
   }
 
   regenerate(threadId: string): Promise<RouteAnswer<'/api/v1/conversation/threads/{id}/regenerate', 'post'>> {
@@ -46,7 +63,10 @@ export class ConversationApi {
 
   /** The exported file: its name (from Content-Disposition, else made up), type and content. */
   async export(threadId: string, format: ExportFormat): Promise<{ fileName: string; blob: Blob }> {
-    const answer = await this.api.client.GET('/api/v1/conversation/threads/{id}/export', { params: { path: { id: threadId }, query: { format } }, parseAs: 'blob' });
+    const answer = await this.api.client.GET('/api/v1/conversation/threads/{id}/export', {
+      params: { path: { id: threadId }, query: { format } },
+      parseAs: 'blob',
+    });
     const blob = await this.api.call(Promise.resolve(answer));
     const disposition = answer.response.headers.get('Content-Disposition') ?? '';
     // RFC 6266: the UTF-8 filename* wins over the plain (ASCII) filename.

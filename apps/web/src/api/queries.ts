@@ -35,13 +35,18 @@ export function useSetConsent() {
   const { api } = useServices();
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: ({ purpose, granted }: { purpose: string; granted: boolean }) => api.call(api.client.PUT('/api/v1/consent/{purpose}', { params: { path: { purpose } }, body: { granted } })),
+    mutationFn: ({ purpose, granted }: { purpose: string; granted: boolean }) =>
+      api.call(api.client.PUT('/api/v1/consent/{purpose}', { params: { path: { purpose } }, body: { granted } })),
     // The switch moves at once; if the gateway refuses, it moves back and the error is shown.
     mutationKey: queryKeys.consent,
     onMutate: ({ purpose, granted }) => {
       void queryClient.cancelQueries({ queryKey: queryKeys.consentList });
       const before = queryClient.getQueryData<ConsentList>(queryKeys.consentList);
-      if (before) queryClient.setQueryData<ConsentList>(queryKeys.consentList, { ...before, purposes: before.purposes.map((state) => (state.purpose === purpose ? { ...state, granted } : state)) });
+      if (before)
+        queryClient.setQueryData<ConsentList>(queryKeys.consentList, {
+          ...before,
+          purposes: before.purposes.map((state) => (state.purpose === purpose ? { ...state, granted } : state)),
+        });
       return { before };
     },
     onError: (_error, _change, context) => {
@@ -84,5 +89,8 @@ export function useLogout() {
 
 export function useLogs(contains: string) {
   const { api } = useServices();
-  return useQuery({ queryKey: queryKeys.logs(contains), queryFn: () => api.call(api.client.GET('/api/v1/logs', { params: { query: { limit: 100, ...(contains ? { contains } : {}) } } })) });
+  return useQuery({
+    queryKey: queryKeys.logs(contains),
+    queryFn: () => api.call(api.client.GET('/api/v1/logs', { params: { query: { limit: 100, ...(contains ? { contains } : {}) } } })),
+  });
 }

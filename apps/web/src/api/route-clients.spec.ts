@@ -12,7 +12,8 @@ function memoryStorage(): KeyValueStorage {
 }
 
 const user = { id: 'u1', username: 'grace', role: 'admin', displayName: 'Grace' };
-const json = (status: number, body: unknown, headers: Record<string, string> = {}) => new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', ...headers } });
+const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', ...headers } });
 
 function setup(route: (request: Request) => Response, signedIn = true) {
   const store = new AppStore(memoryStorage(), false);
@@ -22,7 +23,12 @@ function setup(route: (request: Request) => Response, signedIn = true) {
     baseUrl: 'https://127.0.0.1:8443',
     currentPage: () => '/',
     fetch: async (request) => {
-      seen.push({ method: request.method, url: request.url, authorization: request.headers.get('Authorization'), body: request.method === 'GET' ? '' : await request.clone().text() });
+      seen.push({
+        method: request.method,
+        url: request.url,
+        authorization: request.headers.get('Authorization'),
+        body: request.method === 'GET' ? '' : await request.clone().text(),
+      });
       return route(request);
     },
   });
@@ -49,7 +55,13 @@ describe('the issue-16 route clients (openapi-fetch over the generated gateway t
   });
 
   it('reads an export as a file named by Content-Disposition', async () => {
-    const { api, seen } = setup(() => new Response('# Hello\n', { status: 200, headers: { 'Content-Type': 'text/markdown; charset=utf-8', 'Content-Disposition': `attachment; filename="hello.md"; filename*=UTF-8''h%C3%A9llo.md` } }));
+    const { api, seen } = setup(
+      () =>
+        new Response('# Hello\n', {
+          status: 200,
+          headers: { 'Content-Type': 'text/markdown; charset=utf-8', 'Content-Disposition': `attachment; filename="hello.md"; filename*=UTF-8''h%C3%A9llo.md` },
+        }),
+    );
     const file = await new ConversationApi(api).export('t1', 'markdown');
     expect(file.fileName).toBe('héllo.md');
     expect(await file.blob.text()).toBe('# Hello\n');

@@ -11,4 +11,6 @@ export type RouteBody<P extends keyof paths, M extends Method> = Operation<P, M>
 
 /** The JSON route `P` answers method `M` with on success (200, 201 or 202). */
 export type RouteAnswer<P extends keyof paths, M extends Method> =
-  Operation<P, M> extends { responses: infer Responses } ? { [Status in keyof Responses & (200 | 201 | 202)]: Json<Responses[Status]> }[keyof Responses & (200 | 201 | 202)] : never;
+  Operation<P, M> extends { responses: infer Responses }
+    ? { [Status in keyof Responses & (200 | 201 | 202)]: Json<Responses[Status]> }[keyof Responses & (200 | 201 | 202)]
+    : never;

@@ -156,7 +156,8 @@ function followSession(
     window.clearTimeout(refreshTimer);
     if (session) {
       const seconds = secondsUntilExpiry(session.accessToken);
-      if (seconds !== undefined) refreshTimer = window.setTimeout(() => void api.refresh().catch(() => undefined), Math.max(seconds - REFRESH_AHEAD_SECONDS, 5) * 1000);
+      if (seconds !== undefined)
+        refreshTimer = window.setTimeout(() => void api.refresh().catch(() => undefined), Math.max(seconds - REFRESH_AHEAD_SECONDS, 5) * 1000);
       // A refreshed token goes to the open socket too, which the gateway would otherwise close when the old one expires.
       if (connected) connection.reauthenticate();
       else connection.start();

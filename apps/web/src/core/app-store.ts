@@ -48,7 +48,15 @@ export class AppStore {
   ) {
     const stored = storage.getItem(THEME_KEY);
     const theme: ThemeChoice = stored === 'light' || stored === 'dark' ? stored : 'system';
-    this.state = { session: readSession(storage), returnTo: undefined, theme, effectiveTheme: effective(theme, osPrefersDark), connection: 'closed', connectionDetail: undefined, memoryWithdrawn: undefined };
+    this.state = {
+      session: readSession(storage),
+      returnTo: undefined,
+      theme,
+      effectiveTheme: effective(theme, osPrefersDark),
+      connection: 'closed',
+      connectionDetail: undefined,
+      memoryWithdrawn: undefined,
+    };
   }
 
   get current(): AppState {

@@ -55,7 +55,11 @@ export class WsConnection {
   private readonly timers: Timers;
 
   constructor(private readonly options: WsConnectionOptions) {
-    this.timers = options.timers ?? { setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms), clearTimeout: (handle) => globalThis.clearTimeout(handle as number), random: Math.random };
+    this.timers = options.timers ?? {
+      setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
+      clearTimeout: (handle) => globalThis.clearTimeout(handle as number),
+      random: Math.random,
+    };
   }
 
   start(): void {
@@ -153,7 +157,12 @@ export class WsConnection {
     }
     if (frame.type === 'pong') this.awaitingPong = false;
     else if (frame.type === 'event' && typeof frame.topic === 'string') {
-      this.options.onEvent({ topic: frame.topic, payload: frame.payload, ...(frame.correlationId ? { correlationId: frame.correlationId } : {}), ...(frame.source ? { source: frame.source } : {}) });
+      this.options.onEvent({
+        topic: frame.topic,
+        payload: frame.payload,
+        ...(frame.correlationId ? { correlationId: frame.correlationId } : {}),
+        ...(frame.source ? { source: frame.source } : {}),
+      });
     }
   }
 

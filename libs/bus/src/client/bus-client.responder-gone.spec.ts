@@ -3,7 +3,16 @@
 // RESPONDER_GONE, instead of after its idle timeout (STREAM_STALLED). Over a real CURVE proxy; the idle timeouts here
 // are far longer than the tests, so only the report can end the streams.
 import { create } from '@bufbuild/protobuf';
-import { defaultTopicRegistry, defineRequest, LogEntrySchema, PingRequestSchema, PingResponseSchema, SupervisedAppSchema, SupervisedAppState, SupervisorTopics } from '@aico/contracts';
+import {
+  defaultTopicRegistry,
+  defineRequest,
+  LogEntrySchema,
+  PingRequestSchema,
+  PingResponseSchema,
+  SupervisedAppSchema,
+  SupervisedAppState,
+  SupervisorTopics,
+} from '@aico/contracts';
 import { BusErrorCode } from '../bus.error';
 import { nextValue, requestWhenRoutable, TestBus, type TestClient } from '../testing/bus-harness';
 

@@ -2,15 +2,7 @@
 // publish validation, queued sends, and reconnection after the proxy restarts.
 import { inspect } from 'node:util';
 import { create } from '@bufbuild/protobuf';
-import {
-  defaultTopicRegistry,
-  defineRequest,
-  HeartbeatSchema,
-  PingRequestSchema,
-  PingResponseSchema,
-  ServiceReadySchema,
-  SystemTopics,
-} from '@aico/contracts';
+import { defaultTopicRegistry, defineRequest, HeartbeatSchema, PingRequestSchema, PingResponseSchema, ServiceReadySchema, SystemTopics } from '@aico/contracts';
 import { captureLogger } from '@aico/logging';
 import { BusError, BusErrorCode, RemoteError } from '../bus.error';
 import { nextValue, requestWhenRoutable, TEST_TRANSPORTS, TestBus, type TestClient } from '../testing/bus-harness';
@@ -168,9 +160,7 @@ describe.each(TEST_TRANSPORTS)('BusClient over %s', (transport) => {
         message: 'Refused by the access policy: service "gateway" is not among the publishers of system.service.shutdown.',
       }),
     );
-    expect(() => client.publish(SystemTopics.ping.topic, create(PingRequestSchema))).toThrow(
-      expect.objectContaining({ code: BusErrorCode.NotARequestTopic }),
-    );
+    expect(() => client.publish(SystemTopics.ping.topic, create(PingRequestSchema))).toThrow(expect.objectContaining({ code: BusErrorCode.NotARequestTopic }));
     expect(() => client.handle(EchoRequest, () => ({}))).toThrow(expect.objectContaining({ code: BusErrorCode.NotPermitted }));
   });
 
@@ -233,10 +223,14 @@ describe.each(TEST_TRANSPORTS)('BusClient over %s', (transport) => {
 
   it('rejects a request that cannot be sent at once, leaving nothing pending', async () => {
     const requester = await bus.connected('gateway', { maxEnvelopeBytes: 2_048 });
-    await expect(requester.request(EchoRequest, { data: new Uint8Array(4_096) }, { timeoutMs: 100 })).rejects.toMatchObject({ code: BusErrorCode.PayloadTooLarge });
+    await expect(requester.request(EchoRequest, { data: new Uint8Array(4_096) }, { timeoutMs: 100 })).rejects.toMatchObject({
+      code: BusErrorCode.PayloadTooLarge,
+    });
     expect(requester.stats.pendingRequests).toBe(0);
     // A deadline that cannot be kept is a programming error, refused at once like an unknown topic.
-    expect(() => requester.request(EchoRequest, {}, { timeoutMs: Number.POSITIVE_INFINITY })).toThrow(expect.objectContaining({ code: BusErrorCode.InvalidRequest }));
+    expect(() => requester.request(EchoRequest, {}, { timeoutMs: Number.POSITIVE_INFINITY })).toThrow(
+      expect.objectContaining({ code: BusErrorCode.InvalidRequest }),
+    );
   });
 
   it('fails connect() with CLOSED when close() is called while it is still connecting', async () => {

@@ -31,7 +31,10 @@ const Unary = defineRequest({
 const registry = defaultTopicRegistry.with([Tokens, Unary]);
 
 /** Sequence 0 is the routability probe; anything else goes to the test's handler. */
-type TokensHandler = (request: IncomingOf<typeof PingRequestSchema>, stream: ResponseStream<typeof LogEntrySchema>) => Promise<{ sequence?: bigint; service?: string; data?: Uint8Array }>;
+type TokensHandler = (
+  request: IncomingOf<typeof PingRequestSchema>,
+  stream: ResponseStream<typeof LogEntrySchema>,
+) => Promise<{ sequence?: bigint; service?: string; data?: Uint8Array }>;
 
 class TestFailure extends PublicError<'TEST_OUT_OF_TOKENS'> {}
 
@@ -44,7 +47,10 @@ describe.each(TEST_TRANSPORTS)('Streamed requests over %s', (transport) => {
   afterEach(() => bus.stop());
 
   /** A storage client answering Tokens with `handler`, and a gateway client for which Tokens is routable. */
-  async function serve(handler: TokensHandler, responderOptions: Parameters<TestBus['connected']>[1] = {}): Promise<{ responder: TestClient; requester: TestClient }> {
+  async function serve(
+    handler: TokensHandler,
+    responderOptions: Parameters<TestBus['connected']>[1] = {},
+  ): Promise<{ responder: TestClient; requester: TestClient }> {
     const responder = await bus.connected('storage', responderOptions);
     responder.handleStream(Tokens, (request, stream) => (request.payload.sequence === 0n ? { service: 'storage' } : handler(request, stream)));
     const requester = await bus.connected('gateway');
@@ -101,7 +107,11 @@ describe.each(TEST_TRANSPORTS)('Streamed requests over %s', (transport) => {
     });
     const abort = new AbortController();
     const deltas = collect();
-    const call = requester.requestStream(Tokens, { sequence: 1n }, { signal: abort.signal, onDelta: (delta, sequence) => (deltas.onDelta(delta, sequence), abort.abort()) });
+    const call = requester.requestStream(
+      Tokens,
+      { sequence: 1n },
+      { signal: abort.signal, onDelta: (delta, sequence) => (deltas.onDelta(delta, sequence), abort.abort()) },
+    );
 
     await expect(call).rejects.toMatchObject({ code: BusErrorCode.Cancelled, name: 'BusError' });
     expect(deltas.texts).toEqual(['first']);
@@ -120,7 +130,11 @@ describe.each(TEST_TRANSPORTS)('Streamed requests over %s', (transport) => {
     });
     const stop = new AbortController();
     const deltas = collect();
-    const final = await requester.requestStream(Tokens, { sequence: 1n }, { stopSignal: stop.signal, onDelta: (delta, sequence) => (deltas.onDelta(delta, sequence), stop.abort()) });
+    const final = await requester.requestStream(
+      Tokens,
+      { sequence: 1n },
+      { stopSignal: stop.signal, onDelta: (delta, sequence) => (deltas.onDelta(delta, sequence), stop.abort()) },
+    );
 
     expect(deltas.texts).toEqual(['partial']);
     expect(final.sequence).toBe(1n);
@@ -193,11 +207,16 @@ describe.each(TEST_TRANSPORTS)('Streamed requests over %s', (transport) => {
       reasonSeen(stream.signal.reason);
       return {};
     });
-    const firstDelta = nextValue<void>((deliver) => requester.requestStream(Tokens, { sequence: 1n }, { idleTimeoutMs: 1_000, onDelta: () => deliver() }).catch(() => undefined));
+    const firstDelta = nextValue<void>((deliver) =>
+      requester.requestStream(Tokens, { sequence: 1n }, { idleTimeoutMs: 1_000, onDelta: () => deliver() }).catch(() => undefined),
+    );
     await firstDelta;
     await requester.close({ drainTimeoutMs: 0 });
 
-    expect(await gone).toMatchObject({ code: BusErrorCode.RequesterGone, message: expect.stringContaining('"gateway" stopped listening to test.tokens.generate') });
+    expect(await gone).toMatchObject({
+      code: BusErrorCode.RequesterGone,
+      message: expect.stringContaining('"gateway" stopped listening to test.tokens.generate'),
+    });
   });
 
   it('ends the call at its deadline and aborts the responder`s signal with DEADLINE_EXCEEDED', async () => {
@@ -208,7 +227,9 @@ describe.each(TEST_TRANSPORTS)('Streamed requests over %s', (transport) => {
       reasonSeen(stream.signal.reason);
       return {};
     });
-    await expect(requester.requestStream(Tokens, { sequence: 1n }, { timeoutMs: 1_000, idleTimeoutMs: 600_000 })).rejects.toMatchObject({ code: BusErrorCode.DeadlineExceeded });
+    await expect(requester.requestStream(Tokens, { sequence: 1n }, { timeoutMs: 1_000, idleTimeoutMs: 600_000 })).rejects.toMatchObject({
+      code: BusErrorCode.DeadlineExceeded,
+    });
     expect(await expired).toMatchObject({ code: BusErrorCode.DeadlineExceeded });
   });
 
@@ -239,7 +260,11 @@ describe.each(TEST_TRANSPORTS)('Streamed requests over %s', (transport) => {
     expect(Buffer.from(final.data).toString()).toBe('The storage service is stopping.');
     await responder.close();
     release();
-    expect(await stubborn).toMatchObject({ code: BusErrorCode.Closed, source: 'storage', message: 'The storage service is stopping; try again when it is back.' });
+    expect(await stubborn).toMatchObject({
+      code: BusErrorCode.Closed,
+      source: 'storage',
+      message: 'The storage service is stopping; try again when it is back.',
+    });
   });
 
   it('drops and counts a delta sent after the final reply', async () => {
@@ -269,7 +294,9 @@ describe.each(TEST_TRANSPORTS)('Streamed requests over %s', (transport) => {
     const final = await requester.requestStream(Tokens, { sequence: 1n }, { onDelta: deltas.onDelta });
     expect(final.sequence).toBe(1n);
     expect(deltas.sequences).toEqual([1]);
-    expect(deltas.texts[0]).toMatch(/^after PAYLOAD_TOO_LARGE: Delta 1 of test\.tokens\.generate was not sent: .* the limit is 4096\. Send it in smaller deltas\.$/);
+    expect(deltas.texts[0]).toMatch(
+      /^after PAYLOAD_TOO_LARGE: Delta 1 of test\.tokens\.generate was not sent: .* the limit is 4096\. Send it in smaller deltas\.$/,
+    );
     // A final reply too large to send becomes the typed error reply, as for a unary request.
     await expect(requester.requestStream(Tokens, { sequence: 2n })).rejects.toMatchObject({ code: BusErrorCode.PayloadTooLarge, source: 'storage' });
   });
@@ -285,11 +312,15 @@ describe.each(TEST_TRANSPORTS)('Streamed requests over %s', (transport) => {
     });
     const consumerError = new Error('the consumer could not take it');
     await expect(
-      requester.requestStream(Tokens, { sequence: 1n }, {
-        onDelta: () => {
-          throw consumerError;
+      requester.requestStream(
+        Tokens,
+        { sequence: 1n },
+        {
+          onDelta: () => {
+            throw consumerError;
+          },
         },
-      }),
+      ),
     ).rejects.toBe(consumerError);
     expect(await stopped).toMatchObject({ code: BusErrorCode.Cancelled });
   });
@@ -309,9 +340,13 @@ describe.each(TEST_TRANSPORTS)('Streamed requests over %s', (transport) => {
   it('refuses handleStream() and requestStream() on a unary topic, and bad idle timeouts', async () => {
     const client = await bus.connected('storage');
     const unaryAsStream = Unary as unknown as typeof Tokens;
-    expect(() => client.handleStream(unaryAsStream, async () => ({}))).toThrow(expect.objectContaining({ code: BusErrorCode.NotAStreamTopic, message: expect.stringContaining('test.unary.request') }));
+    expect(() => client.handleStream(unaryAsStream, async () => ({}))).toThrow(
+      expect.objectContaining({ code: BusErrorCode.NotAStreamTopic, message: expect.stringContaining('test.unary.request') }),
+    );
     expect(() => client.requestStream(unaryAsStream, {})).toThrow(expect.objectContaining({ code: BusErrorCode.NotAStreamTopic }));
-    expect(() => client.requestStream(Tokens, {}, { idleTimeoutMs: 10 })).toThrow(expect.objectContaining({ code: BusErrorCode.InvalidRequest, message: expect.stringContaining('from 100') }));
+    expect(() => client.requestStream(Tokens, {}, { idleTimeoutMs: 10 })).toThrow(
+      expect.objectContaining({ code: BusErrorCode.InvalidRequest, message: expect.stringContaining('from 100') }),
+    );
     expect(() => client.handleStream(Tokens, async () => ({}))).not.toThrow();
     const aborted = AbortSignal.abort();
     await expect(client.requestStream(Tokens, {}, { signal: aborted })).rejects.toMatchObject({ code: BusErrorCode.Cancelled });

@@ -98,7 +98,11 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
       requestTimeoutMs: options.requestTimeoutMs ?? 5_000,
       streamIdleTimeoutMs: options.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS,
     });
-    this.responseStreams = new ResponseStreams({ send, toDelta: (definition, delta) => this.guard.toMessage({ ...definition, payload: definition.stream }, delta), drop });
+    this.responseStreams = new ResponseStreams({
+      send,
+      toDelta: (definition, delta) => this.guard.toMessage({ ...definition, payload: definition.stream }, delta),
+      drop,
+    });
     this.responders = new RequestResponders({
       identity: this.identity,
       logger: this.logger,
@@ -175,7 +179,11 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
    * DEADLINE_EXCEEDED. On a streamed topic it waits for the final reply and ignores the deltas (as requestStream
    * without onDelta; streams are not idempotent, so an idempotency key is not sent).
    */
-  request<P extends DescMessage, R extends DescMessage>(definition: RequestDefinition<P, R>, payload: MessageInitShape<P>, options: RequestOptions = {}): Promise<MessageShape<R>> {
+  request<P extends DescMessage, R extends DescMessage>(
+    definition: RequestDefinition<P, R>,
+    payload: MessageInitShape<P>,
+    options: RequestOptions = {},
+  ): Promise<MessageShape<R>> {
     return this.requester.request(definition, payload, options) as Promise<MessageShape<R>>;
   }
 
@@ -276,7 +284,8 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
     if (this.options.followSupervisor) {
       // Only the supervisor may publish this topic (the proxy's policy): a crashed app's streams are lost for certain.
       this.subscribe(SupervisorTopics.appChanged, ({ payload: { app } }) => {
-        if (app && (app.state === SupervisedAppState.BACKOFF || app.state === SupervisedAppState.FAILED)) this.abandonStreamsFrom(app.name, app.lastExit ? `it ended: ${app.lastExit}` : 'it ended');
+        if (app && (app.state === SupervisedAppState.BACKOFF || app.state === SupervisedAppState.FAILED))
+          this.abandonStreamsFrom(app.name, app.lastExit ? `it ended: ${app.lastExit}` : 'it ended');
       });
     }
     if (this.options.answerPings ?? true) {
@@ -323,7 +332,12 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
 
   private deliver(frames: Buffer[]): void {
     this.received++;
-    const verdict = judgeInbound(frames, { registry: this.options.registry, codec: this.codec, maxEnvelopeBytes: this.connection.maxEnvelopeBytes, intakeOpen: this.intakeOpen });
+    const verdict = judgeInbound(frames, {
+      registry: this.options.registry,
+      codec: this.codec,
+      maxEnvelopeBytes: this.connection.maxEnvelopeBytes,
+      intakeOpen: this.intakeOpen,
+    });
     switch (verdict.kind) {
       case 'drop':
         this.drops.drop(verdict.reason, verdict.fields, verdict.why);

@@ -105,7 +105,10 @@ export class BusConnection {
     if (this.stateValue !== 'connecting') throw new BusError(BusErrorCode.Closed, 'The bus client was closed while it connected.');
     this.stateValue = 'ready';
     this.queue.release();
-    this.logger.info({ identity: this.owner.identity, publishEndpoint: this.options.publishEndpoint, subscribeEndpoint: this.options.subscribeEndpoint }, 'Connected to the bus');
+    this.logger.info(
+      { identity: this.owner.identity, publishEndpoint: this.options.publishEndpoint, subscribeEndpoint: this.options.subscribeEndpoint },
+      'Connected to the bus',
+    );
     this.owner.emit('ready');
   }
 
@@ -135,7 +138,10 @@ export class BusConnection {
     let drained = this.queue.length === 0;
     if (!drained && drainTimeoutMs > 0) {
       let timer: NodeJS.Timeout | undefined;
-      drained = await Promise.race([this.queue.drain().then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), drainTimeoutMs)))]);
+      drained = await Promise.race([
+        this.queue.drain().then(() => true),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), drainTimeoutMs))),
+      ]);
       clearTimeout(timer);
     }
     if (!drained) this.logger.warn({ unsent: this.queue.length }, 'Closing the bus client with envelopes still queued; they are lost');

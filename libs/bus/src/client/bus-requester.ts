@@ -79,7 +79,12 @@ export class BusRequester {
     const idleTimeoutMs = checkedTimeout('A stream idle timeout', options.idleTimeoutMs ?? this.context.streamIdleTimeoutMs, MIN_STREAM_IDLE_TIMEOUT_MS);
     const correlationId = this.newCorrelationId(options.correlationId);
     if (options.signal?.aborted) {
-      return Promise.reject(new BusError(BusErrorCode.Cancelled, `The request on ${registered.topic} was cancelled before it was sent.`, { topic: registered.topic, correlationId }));
+      return Promise.reject(
+        new BusError(BusErrorCode.Cancelled, `The request on ${registered.topic} was cancelled before it was sent.`, {
+          topic: registered.topic,
+          correlationId,
+        }),
+      );
     }
     const reply = this.streams.track({
       correlationId,
@@ -142,7 +147,9 @@ export class BusRequester {
   /** A keep-alive or cancel of a stream this client waits on, on the request's topic: best effort, never throws. */
   private sendStreamControl(definition: StreamRequestDefinition, correlationId: string, kind: StreamControl): void {
     try {
-      this.context.send({ topic: definition.topic, correlationId, contractVersion: definition.contractVersion, attributes: { [StreamAttribute.control]: kind } }).catch(() => undefined);
+      this.context
+        .send({ topic: definition.topic, correlationId, contractVersion: definition.contractVersion, attributes: { [StreamAttribute.control]: kind } })
+        .catch(() => undefined);
     } catch {
       // A control envelope has no payload; it cannot be too large. Nothing else throws here.
     }

@@ -28,7 +28,10 @@ describe('readEnvelope', () => {
       }),
     ],
     ['a large payload', envelope({ topic: 'a.b.c', payload: anyPack(PingRequestSchema, create(PingRequestSchema, { data: new Uint8Array(70_000).fill(3) })) })],
-    ['an error reply (generic path)', envelope({ topic: 'reply.x', error: { $typeName: 'aico.bus.v1.ErrorInfo', code: 'NO', message: 'no', details: { a: 'b' } } })],
+    [
+      'an error reply (generic path)',
+      envelope({ topic: 'reply.x', error: { $typeName: 'aico.bus.v1.ErrorInfo', code: 'NO', message: 'no', details: { a: 'b' } } }),
+    ],
   ];
 
   it.each(cases)('decodes %s exactly as protobuf-es does', (_name, bytes) => {

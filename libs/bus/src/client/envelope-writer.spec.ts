@@ -36,13 +36,25 @@ describe('EnvelopeWriter', () => {
     idempotencyKey: '',
   };
 
-  const cases: [string, Partial<EnvelopeFields>, ReturnType<typeof create<typeof LogEntrySchema>> | ReturnType<typeof create<typeof PingRequestSchema>> | undefined][] = [
+  const cases: [
+    string,
+    Partial<EnvelopeFields>,
+    ReturnType<typeof create<typeof LogEntrySchema>> | ReturnType<typeof create<typeof PingRequestSchema>> | undefined,
+  ][] = [
     ['no payload', {}, undefined],
     ['an empty payload message', {}, create(PingRequestSchema)],
     ['a small payload', {}, create(LogEntrySchema, { message: 'hello', service: 'storage' })],
     ['a payload over 16 KiB (3-byte length varints)', {}, create(PingRequestSchema, { data: new Uint8Array(20_000).fill(7), sequence: 2n ** 40n })],
-    ['a request with deadline, reply topic and idempotency key', { correlationId: 'c-1', replyTo: 'reply.abc', deadlineMs: 1_764_158_405_000, idempotencyKey: 'k-9' }, create(PingRequestSchema, { target: 'monitor' })],
-    ['attributes, including an empty value and non-ASCII text', { attributes: { trace_id: 't-1', empty: '', naïve: 'ünïcødé ✓' } }, create(LogEntrySchema, { message: 'é' })],
+    [
+      'a request with deadline, reply topic and idempotency key',
+      { correlationId: 'c-1', replyTo: 'reply.abc', deadlineMs: 1_764_158_405_000, idempotencyKey: 'k-9' },
+      create(PingRequestSchema, { target: 'monitor' }),
+    ],
+    [
+      'attributes, including an empty value and non-ASCII text',
+      { attributes: { trace_id: 't-1', empty: '', naïve: 'ünïcødé ✓' } },
+      create(LogEntrySchema, { message: 'é' }),
+    ],
     ['a whole-second timestamp (nanos omitted) and contract version 0', { timestampMs: 1_764_158_400_000, contractVersion: 0 }, undefined],
     ['a large contract version', { contractVersion: 300 }, undefined],
   ];
@@ -53,10 +65,15 @@ describe('EnvelopeWriter', () => {
       ...base,
       ...overrides,
       ...(payload
-        ? { payloadTypeUrl: `type.googleapis.com/${payload.$typeName}`, payloadBytes: toBinary(payload.$typeName === 'aico.system.v1.LogEntry' ? LogEntrySchema : PingRequestSchema, payload as never) }
+        ? {
+            payloadTypeUrl: `type.googleapis.com/${payload.$typeName}`,
+            payloadBytes: toBinary(payload.$typeName === 'aico.system.v1.LogEntry' ? LogEntrySchema : PingRequestSchema, payload as never),
+          }
         : {}),
     };
     const written = writer.write(fields);
-    expect(Buffer.from(written).toString('hex')).toBe(Buffer.from(reference('gateway', 'f3a1c2d4-0000-4000-8000-123456789abc', fields, payload)).toString('hex'));
+    expect(Buffer.from(written).toString('hex')).toBe(
+      Buffer.from(reference('gateway', 'f3a1c2d4-0000-4000-8000-123456789abc', fields, payload)).toString('hex'),
+    );
   });
 });

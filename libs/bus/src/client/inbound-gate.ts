@@ -28,11 +28,19 @@ export function judgeInbound(frames: readonly Buffer[], rules: InboundRules): In
   if (frames.length !== 2) return drop('frame_count', { frames: frames.length }, `expected 2 frames [topic, envelope], got ${frames.length}`);
   const [topicFrame, body] = frames as [Buffer, Buffer];
   if (topicFrame.length > MAX_TOPIC_BYTES) {
-    return drop('oversize', { topicBytes: topicFrame.length, limit: MAX_TOPIC_BYTES }, `a ${topicFrame.length}-byte topic frame exceeds the ${MAX_TOPIC_BYTES}-byte limit`);
+    return drop(
+      'oversize',
+      { topicBytes: topicFrame.length, limit: MAX_TOPIC_BYTES },
+      `a ${topicFrame.length}-byte topic frame exceeds the ${MAX_TOPIC_BYTES}-byte limit`,
+    );
   }
   const topic = topicFrame.toString('utf8');
   if (body.length > rules.maxEnvelopeBytes) {
-    return drop('oversize', { topic, bytes: body.length, limit: rules.maxEnvelopeBytes }, `${body.length} bytes exceeds the ${rules.maxEnvelopeBytes}-byte limit`);
+    return drop(
+      'oversize',
+      { topic, bytes: body.length, limit: rules.maxEnvelopeBytes },
+      `${body.length} bytes exceeds the ${rules.maxEnvelopeBytes}-byte limit`,
+    );
   }
   let envelope: Envelope;
   try {
@@ -41,7 +49,8 @@ export function judgeInbound(frames: readonly Buffer[], rules: InboundRules): In
     return drop('malformed', { topic, bytes: body.length, error: (error as Error).message }, 'the envelope frame is not a valid protobuf Envelope');
   }
   const source = envelope.source;
-  if (envelope.topic !== topic) return drop('topic_mismatch', { topic, envelopeTopic: envelope.topic, source }, 'the topic frame and the envelope topic differ');
+  if (envelope.topic !== topic)
+    return drop('topic_mismatch', { topic, envelopeTopic: envelope.topic, source }, 'the topic frame and the envelope topic differ');
   if (isReplyTopic(topic)) return { kind: 'reply', envelope };
   if (!rules.intakeOpen) return drop('intake_stopped', { topic }, 'the client is stopping');
   const definition = rules.registry.get(topic);

@@ -63,9 +63,15 @@ describe.each(TEST_TRANSPORTS)('BusClient receiving bad input over %s', (transpo
     expect(receiver.stats.dropped).toBe(7);
     expect(delivered.filter((text) => text !== 'first')).toEqual(['last']);
     const dropLines = receiver.logLines.filter((line) => line.msg.startsWith('Dropped envelope'));
-    expect(dropLines.map((line) => line['reason']).sort()).toEqual(
-      ['frame_count', 'malformed', 'oversize', 'topic_mismatch', 'unauthorized_source', 'unknown_topic', 'wrong_payload_type'],
-    );
+    expect(dropLines.map((line) => line['reason']).sort()).toEqual([
+      'frame_count',
+      'malformed',
+      'oversize',
+      'topic_mismatch',
+      'unauthorized_source',
+      'unknown_topic',
+      'wrong_payload_type',
+    ]);
     expect(dropLines.find((line) => line['reason'] === 'oversize')).toMatchObject({ topic: 'system.log.entry', limit: 2_048 });
     expect(dropLines.find((line) => line['reason'] === 'unauthorized_source')).toMatchObject({ source: 'gateway', topic: 'system.service.shutdown' });
     expect(receiver.state).toBe('ready');

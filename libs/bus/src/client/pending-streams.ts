@@ -48,7 +48,11 @@ class PendingStream {
     this.deadline = setTimeout(
       () =>
         this.fail(
-          new BusError(BusErrorCode.DeadlineExceeded, `No final reply to ${definition.topic} within ${timeoutMs} ms (correlation id ${correlationId}).`, this.details()),
+          new BusError(
+            BusErrorCode.DeadlineExceeded,
+            `No final reply to ${definition.topic} within ${timeoutMs} ms (correlation id ${correlationId}).`,
+            this.details(),
+          ),
           true,
         ),
       timeoutMs,
@@ -115,7 +119,14 @@ class PendingStream {
     const { definition, correlationId } = this.spec;
     const sequence = parseCount(sequenceText);
     if (sequence === undefined || sequence < 1) {
-      this.fail(new BusError(BusErrorCode.StreamGap, `A delta of ${definition.topic} from "${envelope.source}" carries no valid sequence number ("${sequenceText}").`, this.details()), true);
+      this.fail(
+        new BusError(
+          BusErrorCode.StreamGap,
+          `A delta of ${definition.topic} from "${envelope.source}" carries no valid sequence number ("${sequenceText}").`,
+          this.details(),
+        ),
+        true,
+      );
       return;
     }
     if (sequence < this.next) {
@@ -129,7 +140,11 @@ class PendingStream {
     const schema = definition.stream;
     if (envelope.payload && !anyIs(envelope.payload, schema)) {
       this.fail(
-        new BusError(BusErrorCode.WrongPayloadType, `A delta of ${definition.topic} from "${envelope.source}" carries ${envelope.payload.typeUrl}, not ${schema.typeName}.`, this.details()),
+        new BusError(
+          BusErrorCode.WrongPayloadType,
+          `A delta of ${definition.topic} from "${envelope.source}" carries ${envelope.payload.typeUrl}, not ${schema.typeName}.`,
+          this.details(),
+        ),
         true,
       );
       return;
@@ -189,7 +204,11 @@ class PendingStream {
     const message = this.responder
       ? `"${this.responder.source}" stopped answering ${definition.topic}: no message for ${idleTimeoutMs} ms (correlation id ${correlationId}). It may have crashed or lost the bus; the request was abandoned.`
       : `Nobody answered ${definition.topic} within ${idleTimeoutMs} ms (correlation id ${correlationId}). Is a service that answers it running?`;
-    return new BusError(BusErrorCode.StreamStalled, message, { ...this.details(), idleTimeoutMs: String(idleTimeoutMs), ...(this.responder ? { source: this.responder.source } : {}) });
+    return new BusError(BusErrorCode.StreamStalled, message, {
+      ...this.details(),
+      idleTimeoutMs: String(idleTimeoutMs),
+      ...(this.responder ? { source: this.responder.source } : {}),
+    });
   }
 
   private gap(what: string): BusError {

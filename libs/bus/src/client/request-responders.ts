@@ -70,7 +70,11 @@ export class RequestResponders {
     if (responder.stream) {
       stream = this.context.responseStreams.open(request, definition as StreamRequestDefinition, responder.stream.keepAliveIntervalMs);
       if (!stream) {
-        this.context.drop('malformed', { topic: definition.topic, source: request.source, correlationId: request.correlationId }, 'a second streamed request with the id of one still answered');
+        this.context.drop(
+          'malformed',
+          { topic: definition.topic, source: request.source, correlationId: request.correlationId },
+          'a second streamed request with the id of one still answered',
+        );
         return;
       }
     }
@@ -86,7 +90,11 @@ export class RequestResponders {
     }
     const deadline = request.deadlineMs;
     if (deadline !== undefined && deadline < Date.now()) {
-      drop('expired_request', { topic: definition.topic, source: request.source, correlationId: request.correlationId }, 'the request passed its deadline before it was handled');
+      drop(
+        'expired_request',
+        { topic: definition.topic, source: request.source, correlationId: request.correlationId },
+        'the request passed its deadline before it was handled',
+      );
       return false;
     }
     try {
@@ -109,7 +117,8 @@ export class RequestResponders {
         key && !stream
           ? this.idempotency.run(`${definition.topic}\u0000${request.source}\u0000${key}`, () => responder.handler(request, undefined))
           : { result: responder.handler(request, stream), replayed: false };
-      if (replayed) logger.debug({ topic: definition.topic, source: request.source, idempotencyKey: key }, 'Answered a repeated request from the idempotency cache');
+      if (replayed)
+        logger.debug({ topic: definition.topic, source: request.source, idempotencyKey: key }, 'Answered a repeated request from the idempotency cache');
       const result = await pending;
       const payload = this.context.guard.toMessage({ ...definition, payload: definition.response }, result);
       await send({ ...reply, schema: definition.response, payload });
@@ -117,7 +126,8 @@ export class RequestResponders {
       // Sending failed because this client is closing: there is no one left to tell.
       if (error instanceof BusError && error.code === BusErrorCode.Closed && !this.context.working()) throw error;
       // A coded (public) error is an answer the caller can act on, not a failure of this service.
-      if (error instanceof PublicError) logger.info({ code: error.code, reason: error.message, topic: definition.topic, source: request.source }, 'Request refused');
+      if (error instanceof PublicError)
+        logger.info({ code: error.code, reason: error.message, topic: definition.topic, source: request.source }, 'Request refused');
       else logger.error({ err: error, topic: definition.topic, source: request.source }, 'Request handler failed');
       await send({ ...reply, error: toErrorInfo(error, definition.topic, request.correlationId) });
     } finally {
@@ -135,8 +145,12 @@ function decodeRequestPayload(definition: RequestDefinition, request: IncomingMe
   try {
     void request.payload;
   } catch (error) {
-    throw new BusError(BusErrorCode.InvalidRequest, `The ${definition.topic} payload (${definition.payload.typeName}) does not decode: ${(error as Error).message}.`, {
-      topic: definition.topic,
-    });
+    throw new BusError(
+      BusErrorCode.InvalidRequest,
+      `The ${definition.topic} payload (${definition.payload.typeName}) does not decode: ${(error as Error).message}.`,
+      {
+        topic: definition.topic,
+      },
+    );
   }
 }

@@ -37,10 +37,13 @@ class ActiveResponseStream implements ResponseStream {
   ) {
     this.requesterSource = request.source;
     const requesterIdleMs = parseIdleTimeout(request.envelope.attributes[StreamAttribute.idleTimeoutMs]);
-    this.beat = setInterval(() => {
-      if (!this.sentSinceBeat) this.keepAlive().catch(() => undefined);
-      this.sentSinceBeat = false;
-    }, keepAliveIntervalMs(requesterIdleMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS, keepAliveMs));
+    this.beat = setInterval(
+      () => {
+        if (!this.sentSinceBeat) this.keepAlive().catch(() => undefined);
+        this.sentSinceBeat = false;
+      },
+      keepAliveIntervalMs(requesterIdleMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS, keepAliveMs),
+    );
     // A requester that says how long it waits also beats that often; silence from it means it is gone.
     this.watchdog =
       requesterIdleMs === undefined
@@ -61,7 +64,14 @@ class ActiveResponseStream implements ResponseStream {
       deadlineMs === undefined
         ? undefined
         : setTimeout(
-            () => this.abandon(new BusError(BusErrorCode.DeadlineExceeded, `The deadline of ${definition.topic} passed (correlation id ${request.correlationId}).`, this.details())),
+            () =>
+              this.abandon(
+                new BusError(
+                  BusErrorCode.DeadlineExceeded,
+                  `The deadline of ${definition.topic} passed (correlation id ${request.correlationId}).`,
+                  this.details(),
+                ),
+              ),
             Math.min(Math.max(deadlineMs - Date.now(), 0), MAX_TIMER_MS),
           );
     // The first beat at once: the requester learns who answers (and that someone does) before any delta.
@@ -80,7 +90,11 @@ class ActiveResponseStream implements ResponseStream {
     if (this.ended || this.controller.signal.aborted) {
       this.io.drop(
         'stream_after_end',
-        { topic: this.definition.topic, correlationId: this.request.correlationId, reason: this.ended ? 'ended' : (this.controller.signal.reason as BusError).code },
+        {
+          topic: this.definition.topic,
+          correlationId: this.request.correlationId,
+          reason: this.ended ? 'ended' : (this.controller.signal.reason as BusError).code,
+        },
         'a delta sent after its stream ended or was stopped',
       );
       return Promise.resolve(false);
@@ -102,7 +116,11 @@ class ActiveResponseStream implements ResponseStream {
       if (error instanceof BusError && error.code === BusErrorCode.PayloadTooLarge) {
         return settled(
           Promise.reject(
-            new BusError(BusErrorCode.PayloadTooLarge, `Delta ${sequence} of ${this.definition.topic} was not sent: ${error.message} Send it in smaller deltas.`, this.details()),
+            new BusError(
+              BusErrorCode.PayloadTooLarge,
+              `Delta ${sequence} of ${this.definition.topic} was not sent: ${error.message} Send it in smaller deltas.`,
+              this.details(),
+            ),
           ),
         );
       }
@@ -162,7 +180,9 @@ class ActiveResponseStream implements ResponseStream {
 
   /** Ends the stream with an error reply, e.g. CLOSED when the client stops before the handler answered. */
   finishWithError(error: Pick<ErrorInfo, 'code' | 'message' | 'details'>): void {
-    this.finish({ topic: this.request.replyTo, correlationId: this.request.correlationId, contractVersion: this.definition.contractVersion, error }).catch(() => undefined);
+    this.finish({ topic: this.request.replyTo, correlationId: this.request.correlationId, contractVersion: this.definition.contractVersion, error }).catch(
+      () => undefined,
+    );
   }
 
   /** Ends the stream without a word (the client is closing without draining). */
@@ -211,7 +231,12 @@ export class ResponseStreams {
     const kind = message.envelope.attributes[StreamAttribute.control];
     stream.heardFromRequester();
     if (kind === 'cancel') {
-      stream.abort(new BusError(BusErrorCode.Cancelled, `"${message.source}" cancelled ${message.topic} (correlation id ${message.correlationId}).`, { topic: message.topic, correlationId: message.correlationId }));
+      stream.abort(
+        new BusError(BusErrorCode.Cancelled, `"${message.source}" cancelled ${message.topic} (correlation id ${message.correlationId}).`, {
+          topic: message.topic,
+          correlationId: message.correlationId,
+        }),
+      );
     }
   }
 

@@ -32,7 +32,10 @@ export class SendQueue {
     if (this.closedError) return Promise.reject(this.closedError);
     if (!priority && this.normal.length >= this.maxLength) {
       return Promise.reject(
-        new BusError(BusErrorCode.QueueFull, `The bus send queue is full (${this.maxLength} envelopes waiting); the bus is unreachable or the publisher outruns it.`),
+        new BusError(
+          BusErrorCode.QueueFull,
+          `The bus send queue is full (${this.maxLength} envelopes waiting); the bus is unreachable or the publisher outruns it.`,
+        ),
       );
     }
     return new Promise<void>((resolve, reject) => {

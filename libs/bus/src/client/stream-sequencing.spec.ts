@@ -5,7 +5,17 @@
 import { create, type DescMessage, type Message, type MessageInitShape } from '@bufbuild/protobuf';
 import { anyPack } from '@bufbuild/protobuf/wkt';
 import { Publisher } from 'zeromq';
-import { defaultTopicRegistry, defineRequest, EnvelopeSchema, HeartbeatSchema, LogEntrySchema, PingRequestSchema, PingResponseSchema, type Envelope, type LogEntry } from '@aico/contracts';
+import {
+  defaultTopicRegistry,
+  defineRequest,
+  EnvelopeSchema,
+  HeartbeatSchema,
+  LogEntrySchema,
+  PingRequestSchema,
+  PingResponseSchema,
+  type Envelope,
+  type LogEntry,
+} from '@aico/contracts';
 import { BusErrorCode } from '../bus.error';
 import { nextValue, requestWhenRoutable, TEST_TRANSPORTS, TestBus, type TestClient } from '../testing/bus-harness';
 import type { DropReason } from './drop-counter';
@@ -65,7 +75,9 @@ describe.each(TEST_TRANSPORTS)('Stream sequencing over %s', (transport) => {
   async function openStream(options: { idleTimeoutMs?: number } = {}) {
     const responder = await bus.connected('storage', { instanceId: RESPONDER_INSTANCE });
     let opened!: (value: { replyTo: string; correlationId: string; signal: AbortSignal; send: (text: string) => Promise<boolean> }) => void;
-    const request = new Promise<{ replyTo: string; correlationId: string; signal: AbortSignal; send: (text: string) => Promise<boolean> }>((resolve) => (opened = resolve));
+    const request = new Promise<{ replyTo: string; correlationId: string; signal: AbortSignal; send: (text: string) => Promise<boolean> }>(
+      (resolve) => (opened = resolve),
+    );
     responder.handleStream(Tokens, async (incoming, stream) => {
       if (incoming.payload.sequence === 0n) return {};
       opened({ replyTo: incoming.replyTo, correlationId: incoming.correlationId, signal: stream.signal, send: (message) => stream.send({ message }) });
@@ -83,13 +95,23 @@ describe.each(TEST_TRANSPORTS)('Stream sequencing over %s', (transport) => {
   /** Resends `probe()` until the requester has counted one more late reply: the raw publisher's messages get through. */
   async function untilRoutable(requester: TestClient, probe: () => Promise<void>): Promise<void> {
     const before = requester.stats.droppedByReason['late_reply'] ?? 0;
-    await nextValue<void>((deliver) => {
-      const timer = setInterval(() => ((requester.stats.droppedByReason['late_reply'] ?? 0) > before ? (clearInterval(timer), deliver()) : void probe()), 10);
-    }, 60_000, 'a routable raw publisher');
+    await nextValue<void>(
+      (deliver) => {
+        const timer = setInterval(() => ((requester.stats.droppedByReason['late_reply'] ?? 0) > before ? (clearInterval(timer), deliver()) : void probe()), 10);
+      },
+      60_000,
+      'a routable raw publisher',
+    );
   }
 
   function delta(replyTo: string, correlationId: string, sequence: number, message: string): OutgoingEnvelope {
-    return { topic: replyTo, correlationId, schema: LogEntrySchema, payload: create(LogEntrySchema, { message }), attributes: { [StreamAttribute.sequence]: String(sequence) } };
+    return {
+      topic: replyTo,
+      correlationId,
+      schema: LogEntrySchema,
+      payload: create(LogEntrySchema, { message }),
+      attributes: { [StreamAttribute.sequence]: String(sequence) },
+    };
   }
 
   it('drops a duplicate delta, fails on a skipped one with STREAM_GAP, and tells the responder to stop', async () => {
@@ -115,7 +137,13 @@ describe.each(TEST_TRANSPORTS)('Stream sequencing over %s', (transport) => {
     await untilRoutable(requester, () => send({ topic: stream.replyTo, correlationId: 'nobody-waits-for-this' }));
 
     await send(delta(stream.replyTo, stream.correlationId, 1, 'a'));
-    await send({ topic: stream.replyTo, correlationId: stream.correlationId, schema: PingResponseSchema, payload: create(PingResponseSchema), attributes: { [StreamAttribute.count]: '2' } });
+    await send({
+      topic: stream.replyTo,
+      correlationId: stream.correlationId,
+      schema: PingResponseSchema,
+      payload: create(PingResponseSchema),
+      attributes: { [StreamAttribute.count]: '2' },
+    });
 
     await expect(call).rejects.toMatchObject({ code: BusErrorCode.StreamGap, message: expect.stringContaining('the final reply counts 2 deltas, 1 arrived') });
     expect(texts).toEqual(['a']);
@@ -129,7 +157,13 @@ describe.each(TEST_TRANSPORTS)('Stream sequencing over %s', (transport) => {
     // Another gateway process: same identity, another instance id.
     const forge = rawPublisher('gateway', '0193bbbb-0000-7000-8000-000000000002');
     const forgedCancel: OutgoingEnvelope = { topic: Tokens.topic, correlationId: stream.correlationId, attributes: { [StreamAttribute.control]: 'cancel' } };
-    const marker: OutgoingEnvelope = { topic: Marker.topic, schema: PingRequestSchema, payload: create(PingRequestSchema), correlationId: 'marker', replyTo: 'reply.nobody' };
+    const marker: OutgoingEnvelope = {
+      topic: Marker.topic,
+      schema: PingRequestSchema,
+      payload: create(PingRequestSchema),
+      correlationId: 'marker',
+      replyTo: 'reply.nobody',
+    };
     // One publisher's envelopes arrive in order: once the marker is handled, a forged cancel sent before it was too.
     const resend = setInterval(() => void forge(forgedCancel).then(() => forge(marker)), 10);
     await markerArrived;
@@ -142,7 +176,10 @@ describe.each(TEST_TRANSPORTS)('Stream sequencing over %s', (transport) => {
     const foreignBefore = requester.stats.droppedByReason['stream_foreign'] ?? 0;
     const impostorDelta = setInterval(() => void impostor(delta(stream.replyTo, stream.correlationId, 1, 'from the impostor')), 10);
     await nextValue<void>((deliver) => {
-      const timer = setInterval(() => ((requester.stats.droppedByReason['stream_foreign'] ?? 0) > foreignBefore ? (clearInterval(timer), deliver()) : undefined), 10);
+      const timer = setInterval(
+        () => ((requester.stats.droppedByReason['stream_foreign'] ?? 0) > foreignBefore ? (clearInterval(timer), deliver()) : undefined),
+        10,
+      );
     });
     clearInterval(impostorDelta);
 
@@ -170,12 +207,24 @@ describe('PendingStreams', () => {
   afterEach(() => streams.failAll(new Error('test over'), false));
 
   function track(options: { onDelta?: (delta: Message, sequence: number) => unknown; stopSignal?: AbortSignal } = {}): Promise<Message> {
-    const call = streams.track({ correlationId: 'c1', definition: Tokens, timeoutMs: 600_000, idleTimeoutMs: 600_000, control: (kind) => void controls.push(kind), ...options });
+    const call = streams.track({
+      correlationId: 'c1',
+      definition: Tokens,
+      timeoutMs: 600_000,
+      idleTimeoutMs: 600_000,
+      control: (kind) => void controls.push(kind),
+      ...options,
+    });
     call.catch(() => undefined);
     return call;
   }
 
-  function envelope<S extends DescMessage>(attributes: Record<string, string>, schema?: S, payload?: MessageInitShape<S>, instanceId = 'responder-1'): Envelope {
+  function envelope<S extends DescMessage>(
+    attributes: Record<string, string>,
+    schema?: S,
+    payload?: MessageInitShape<S>,
+    instanceId = 'responder-1',
+  ): Envelope {
     return create(EnvelopeSchema, {
       topic: 'reply.me',
       source: 'storage',

@@ -22,10 +22,16 @@ export class TopicGuard {
     const topic = typeof target === 'string' ? target : target.topic;
     const definition = this.registry.get(topic);
     if (!definition) {
-      throw new BusError(BusErrorCode.UnknownTopic, `Topic "${topic}" is not in the topic registry; add it to the contracts before publishing or subscribing.`, { topic });
+      throw new BusError(
+        BusErrorCode.UnknownTopic,
+        `Topic "${topic}" is not in the topic registry; add it to the contracts before publishing or subscribing.`,
+        { topic },
+      );
     }
     if (typeof target !== 'string' && target.payload.typeName !== definition.payload.typeName) {
-      throw new BusError(BusErrorCode.WrongPayloadType, `Topic "${topic}" is registered with ${definition.payload.typeName}, not ${target.payload.typeName}.`, { topic });
+      throw new BusError(BusErrorCode.WrongPayloadType, `Topic "${topic}" is registered with ${definition.payload.typeName}, not ${target.payload.typeName}.`, {
+        topic,
+      });
     }
     return definition;
   }
@@ -61,5 +67,9 @@ export function checkedTimeout(what: string, ms: number, min: number): number {
 }
 
 export function notAStreamTopic(topic: string): BusError {
-  return new BusError(BusErrorCode.NotAStreamTopic, `${topic} is not a streamed request topic (its definition declares no \`stream\` type); use request() and handle().`, { topic });
+  return new BusError(
+    BusErrorCode.NotAStreamTopic,
+    `${topic} is not a streamed request topic (its definition declares no \`stream\` type); use request() and handle().`,
+    { topic },
+  );
 }

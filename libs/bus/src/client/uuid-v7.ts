@@ -18,10 +18,25 @@ export function uuidv7(now: number = Date.now()): string {
   const high = Math.floor(ms / 0x10000); // top 32 bits of the 48-bit timestamp
   const low = ms % 0x10000;
   return (
-    HEX[(high >>> 24) & 0xff]! + HEX[(high >>> 16) & 0xff]! + HEX[(high >>> 8) & 0xff]! + HEX[high & 0xff]! + '-' +
-    HEX[(low >>> 8) & 0xff]! + HEX[low & 0xff]! + '-' +
-    HEX[0x70 | (pool[r]! & 0x0f)]! + HEX[pool[r + 1]!]! + '-' +
-    HEX[0x80 | (pool[r + 2]! & 0x3f)]! + HEX[pool[r + 3]!]! + '-' +
-    HEX[pool[r + 4]!]! + HEX[pool[r + 5]!]! + HEX[pool[r + 6]!]! + HEX[pool[r + 7]!]! + HEX[pool[r + 8]!]! + HEX[pool[r + 9]!]!
+    HEX[(high >>> 24) & 0xff]! +
+    HEX[(high >>> 16) & 0xff]! +
+    HEX[(high >>> 8) & 0xff]! +
+    HEX[high & 0xff]! +
+    '-' +
+    HEX[(low >>> 8) & 0xff]! +
+    HEX[low & 0xff]! +
+    '-' +
+    HEX[0x70 | (pool[r]! & 0x0f)]! +
+    HEX[pool[r + 1]!]! +
+    '-' +
+    HEX[0x80 | (pool[r + 2]! & 0x3f)]! +
+    HEX[pool[r + 3]!]! +
+    '-' +
+    HEX[pool[r + 4]!]! +
+    HEX[pool[r + 5]!]! +
+    HEX[pool[r + 6]!]! +
+    HEX[pool[r + 7]!]! +
+    HEX[pool[r + 8]!]! +
+    HEX[pool[r + 9]!]!
   );
 }

@@ -1,7 +1,15 @@
 // The (de)serialisation between Nest packets and protobuf messages. The transport moves envelopes; these classes
 // decide what a handler receives (the unpacked payload) and turn what it returns into the registered message type.
 import { create, isMessage, type DescMessage, type Message, type MessageInitShape } from '@bufbuild/protobuf';
-import type { ConsumerDeserializer, ConsumerSerializer, IncomingEvent, IncomingRequest, OutgoingResponse, ProducerSerializer, ReadPacket } from '@nestjs/microservices';
+import type {
+  ConsumerDeserializer,
+  ConsumerSerializer,
+  IncomingEvent,
+  IncomingRequest,
+  OutgoingResponse,
+  ProducerSerializer,
+  ReadPacket,
+} from '@nestjs/microservices';
 import type { TopicRegistry } from '@aico/contracts';
 import { BusError, BusErrorCode } from '../bus.error';
 import type { IncomingMessage } from '../client/envelope-codec';

@@ -122,7 +122,10 @@ describe('Nest transport over the bus', () => {
       expect.objectContaining({ $typeName: 'aico.system.v1.PingResponse', sequence: 3n, service: 'counter' }),
     ]);
     const notStreamed = await lastValueFrom(client.send('test.echo.request', { sequence: 15n })).catch((error: unknown) => error);
-    expect(notStreamed).toMatchObject({ code: BusErrorCode.NotAStreamTopic, message: expect.stringContaining('test.echo.request is not a streamed request topic') });
+    expect(notStreamed).toMatchObject({
+      code: BusErrorCode.NotAStreamTopic,
+      message: expect.stringContaining('test.echo.request is not a streamed request topic'),
+    });
   });
 
   it('delivers client.emit() to the exact and the prefix @EventPattern handlers', async () => {

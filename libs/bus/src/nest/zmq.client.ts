@@ -41,7 +41,10 @@ export class ZmqClient extends ClientProxy {
     const topic = String(packet.pattern);
     const definition = this.registry.get(topic);
     if (definition?.kind !== 'request') {
-      callback({ err: new BusError(BusErrorCode.NotARequestTopic, `"${topic}" is not a registered request topic; use emit() for events.`, { topic }), isDisposed: true });
+      callback({
+        err: new BusError(BusErrorCode.NotARequestTopic, `"${topic}" is not a registered request topic; use emit() for events.`, { topic }),
+        isDisposed: true,
+      });
       return () => undefined;
     }
     const abort = new AbortController();
@@ -60,15 +63,15 @@ export class ZmqClient extends ClientProxy {
       ? this.bus.requestStream(definition, payload, { ...options, onDelta: (response) => callback({ response, isDisposed: false }) })
       : this.bus.request(definition, payload, options)
     ).then(
-        (response) => {
-          settled = true;
-          callback({ response, isDisposed: true });
-        },
-        (err: unknown) => {
-          settled = true;
-          callback({ err, isDisposed: true });
-        },
-      );
+      (response) => {
+        settled = true;
+        callback({ response, isDisposed: true });
+      },
+      (err: unknown) => {
+        settled = true;
+        callback({ err, isDisposed: true });
+      },
+    );
     return () => {
       if (!settled) abort.abort();
     };

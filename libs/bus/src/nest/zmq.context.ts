@@ -28,7 +28,10 @@ export class ZmqContext extends BaseRpcContext<[IncomingMessage] | [IncomingMess
    */
   getStream<D extends DescMessage = DescMessage>(): ResponseStream<D> {
     const stream = this.args[1];
-    if (!stream) throw new BusError(BusErrorCode.NotAStreamTopic, `${this.getTopic()} is not a streamed request topic; it has no stream to send deltas on.`, { topic: this.getTopic() });
+    if (!stream)
+      throw new BusError(BusErrorCode.NotAStreamTopic, `${this.getTopic()} is not a streamed request topic; it has no stream to send deltas on.`, {
+        topic: this.getTopic(),
+      });
     return stream;
   }
 }

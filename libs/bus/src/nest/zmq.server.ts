@@ -66,7 +66,9 @@ export class ZmqServer extends Server implements CustomTransportStrategy {
       }
       const definition = this.registry.get(pattern);
       if (definition?.kind !== 'event') {
-        throw new BusError(BusErrorCode.UnknownTopic, `@EventPattern('${pattern}') does not name a registered event topic (or a "prefix.*").`, { topic: pattern });
+        throw new BusError(BusErrorCode.UnknownTopic, `@EventPattern('${pattern}') does not name a registered event topic (or a "prefix.*").`, {
+          topic: pattern,
+        });
       }
       this.teardowns.push(this.bus.subscribe(definition, (message) => this.onEvent(handler, message)));
       return;

@@ -50,10 +50,18 @@ describe.each(TEST_TRANSPORTS)('BusProxy over %s', (transport) => {
     const options = { curveServerKey: serverKey, curvePublicKey: stranger.publicKey, curveSecretKey: stranger.secretKey, linger: 0 };
     const sub = new Subscriber({ ...options, receiveTimeout: 300 });
     sub.subscribe();
-    const subRefused = nextValue<EventOfType<'handshake:error:auth'>>((deliver) => watchSocketEvents(sub, { 'handshake:error:auth': deliver }), undefined, 'subscriber auth refusal');
+    const subRefused = nextValue<EventOfType<'handshake:error:auth'>>(
+      (deliver) => watchSocketEvents(sub, { 'handshake:error:auth': deliver }),
+      undefined,
+      'subscriber auth refusal',
+    );
     intruder(sub, bus.subscribeEndpoint);
     const pub = new Publisher(options);
-    const pubRefused = nextValue<EventOfType<'handshake:error:auth'>>((deliver) => watchSocketEvents(pub, { 'handshake:error:auth': deliver }), undefined, 'publisher auth refusal');
+    const pubRefused = nextValue<EventOfType<'handshake:error:auth'>>(
+      (deliver) => watchSocketEvents(pub, { 'handshake:error:auth': deliver }),
+      undefined,
+      'publisher auth refusal',
+    );
     intruder(pub, bus.publishEndpoint);
     expect((await subRefused).error.status).toBe(400);
     expect((await pubRefused).error.status).toBe(400);
@@ -89,7 +97,11 @@ describe.each(TEST_TRANSPORTS)('BusProxy over %s', (transport) => {
     const stats = bus.proxyStats!;
     const repeated = bus.proxyLog.lines.filter((line) => line.msg === 'Bus client refused repeatedly');
     expect(repeated).toHaveLength(1);
-    expect(repeated[0]).toMatchObject({ reason: BusRefusalReason.UnknownKey, address: refusals[0]!['address'], details: [`unknown CURVE public key ${stranger.publicKey}`] });
+    expect(repeated[0]).toMatchObject({
+      reason: BusRefusalReason.UnknownKey,
+      address: refusals[0]!['address'],
+      details: [`unknown CURVE public key ${stranger.publicKey}`],
+    });
     expect(countSum(refusalLines(bus))).toBe(stats.rejected);
   });
 
@@ -113,14 +125,22 @@ describe.each(TEST_TRANSPORTS)('BusProxy over %s', (transport) => {
     expect(failures.length).toBeGreaterThanOrEqual(1);
     // The server sees the mismatch, or the client hanging up on it first ("Broken pipe"): either way it is logged
     // with the endpoint (libzmq names no peer for a handshake that failed before ZAP).
-    expect(failures[0]).toMatchObject({ reason: expect.stringMatching(/^(HANDSHAKE_PROTOCOL_ERROR|HANDSHAKE_ABORTED)$/), role: expect.stringMatching(/^(publish|subscribe)$/) });
+    expect(failures[0]).toMatchObject({
+      reason: expect.stringMatching(/^(HANDSHAKE_PROTOCOL_ERROR|HANDSHAKE_ABORTED)$/),
+      role: expect.stringMatching(/^(publish|subscribe)$/),
+    });
     expect(String(failures[0]!['detail'])).toMatch(/ERR_ZMTP_MECHANISM_MISMATCH|Broken pipe|Connection reset/);
     expect(failures[0]!['address']).toBeTruthy();
   });
 
   it('admits a known identity with the server key it derives from the same master key', async () => {
     const keys = bus.keys.curveKeyPair('scheduler');
-    const sub = new Subscriber({ curveServerKey: bus.keys.curveKeyPair('bus').publicKey, curvePublicKey: keys.publicKey, curveSecretKey: keys.secretKey, linger: 0 });
+    const sub = new Subscriber({
+      curveServerKey: bus.keys.curveKeyPair('bus').publicKey,
+      curvePublicKey: keys.publicKey,
+      curveSecretKey: keys.secretKey,
+      linger: 0,
+    });
     sockets.push(sub);
     const handshake = nextValue<void>((deliver) => watchSocketEvents(sub, { handshake: () => deliver() }));
     sub.connect(bus.subscribeEndpoint);

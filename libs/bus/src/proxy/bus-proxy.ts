@@ -50,7 +50,11 @@ export class BusProxy {
 
   constructor(private readonly options: BusProxyOptions) {
     this.logger = options.logger.child({ context: 'BusProxy' });
-    this.refusals = new RefusalLog({ logger: this.logger, intervalMs: options.refusalLogIntervalMs ?? 10_000, ...(options.refusalLogMaxSources ? { maxSources: options.refusalLogMaxSources } : {}) });
+    this.refusals = new RefusalLog({
+      logger: this.logger,
+      intervalMs: options.refusalLogIntervalMs ?? 10_000,
+      ...(options.refusalLogMaxSources ? { maxSources: options.refusalLogMaxSources } : {}),
+    });
     this.zap = new ZapAuthenticator(this.context, options.allowedKeys, BUS_ZAP_DOMAIN, this.logger, (refusal) => this.refusals.record(refusal));
     const curve = {
       context: this.context,
@@ -64,10 +68,18 @@ export class BusProxy {
       linger: 1_000,
     };
     const hwm = options.highWaterMark ?? 10_000;
-    this.frontend = new XSubscriber({ ...curve, receiveHighWaterMark: hwm, sendHighWaterMark: hwm, maxMessageSize: options.maxMessageBytes ?? 16 * 1024 * 1024 });
+    this.frontend = new XSubscriber({
+      ...curve,
+      receiveHighWaterMark: hwm,
+      sendHighWaterMark: hwm,
+      maxMessageSize: options.maxMessageBytes ?? 16 * 1024 * 1024,
+    });
     this.backend = new XPublisher({ ...curve, sendHighWaterMark: hwm, receiveHighWaterMark: hwm });
     this.proxy = new Proxy(this.frontend, this.backend);
-    for (const [socket, role] of [[this.frontend, 'publish'], [this.backend, 'subscribe']] as const) {
+    for (const [socket, role] of [
+      [this.frontend, 'publish'],
+      [this.backend, 'subscribe'],
+    ] as const) {
       // Clients without CURVE, or with a broken handshake, never reach ZAP: these events are their only trace. A
       // ZAP refusal also ends in a 'handshake:error:auth' event; it is the same refusal, already recorded by ZAP
       // (with the peer's address, which this event lacks), so it is not recorded twice.
@@ -103,10 +115,7 @@ export class BusProxy {
     await this.frontend.bind(this.options.publishEndpoint);
     await this.backend.bind(this.options.subscribeEndpoint);
     this.running = this.proxy.run();
-    this.logger.info(
-      { ...this.boundEndpoints, identities: [...this.options.allowedKeys.values()] },
-      'Bus proxy running (CURVE, deny by default)',
-    );
+    this.logger.info({ ...this.boundEndpoints, identities: [...this.options.allowedKeys.values()] }, 'Bus proxy running (CURVE, deny by default)');
   }
 
   async stop(): Promise<void> {

@@ -3,7 +3,12 @@ import { captureLogger } from '@aico/logging';
 import { BusRefusalReason, RefusalLog, type BusRefusal } from './refusal-log';
 
 const unknownKey = (address: string, key = 'k1'): BusRefusal => ({ address, reason: BusRefusalReason.UnknownKey, detail: `unknown CURVE public key ${key}` });
-const plain = (role: 'publish' | 'subscribe'): BusRefusal => ({ address: 'tcp://127.0.0.1:5555', role, reason: BusRefusalReason.HandshakeProtocol, detail: 'ERR_ZMTP_MECHANISM_MISMATCH' });
+const plain = (role: 'publish' | 'subscribe'): BusRefusal => ({
+  address: 'tcp://127.0.0.1:5555',
+  role,
+  reason: BusRefusalReason.HandshakeProtocol,
+  detail: 'ERR_ZMTP_MECHANISM_MISMATCH',
+});
 
 function newTestLog(options: { maxSources?: number } = {}) {
   const { logger, lines } = captureLogger('bus');
@@ -21,7 +26,14 @@ describe('RefusalLog', () => {
     const { sut, refusals, total } = newTestLog();
     sut.record(unknownKey('127.0.0.1'));
     expect(refusals()).toEqual([
-      expect.objectContaining({ level: 40, msg: 'Bus client refused', address: '127.0.0.1', reason: 'UNKNOWN_CURVE_KEY', detail: 'unknown CURVE public key k1', count: 1 }),
+      expect.objectContaining({
+        level: 40,
+        msg: 'Bus client refused',
+        address: '127.0.0.1',
+        reason: 'UNKNOWN_CURVE_KEY',
+        detail: 'unknown CURVE public key k1',
+        count: 1,
+      }),
     ]);
     for (let i = 0; i < 999; i++) {
       jest.advanceTimersByTime(5);

@@ -97,7 +97,18 @@ export class RefusalLog {
     if (!tally) {
       const address = key.startsWith(`${OTHER_SOURCES}\u0000`) ? OTHER_SOURCES : refusal.address;
       this.tallies.set(key, { address, reason: refusal.reason, role: refusal.role, count: 0, firstAt: at, lastAt: at, details: new Set() });
-      this.write({ address, reason: refusal.reason, detail: refusal.detail, ...(refusal.role ? { role: refusal.role } : {}), count: 1, firstAt: iso(at), lastAt: iso(at) }, 'Bus client refused');
+      this.write(
+        {
+          address,
+          reason: refusal.reason,
+          detail: refusal.detail,
+          ...(refusal.role ? { role: refusal.role } : {}),
+          count: 1,
+          firstAt: iso(at),
+          lastAt: iso(at),
+        },
+        'Bus client refused',
+      );
       this.timer ??= setInterval(() => this.flush(), this.options.intervalMs).unref();
       return;
     }

@@ -10,8 +10,7 @@ export const ZAP_ENDPOINT = 'inproc://zeromq.zap.01';
 const ZAP_VERSION = '1.0';
 
 export type ZapDecision =
-  | { readonly allowed: true; readonly identity: string }
-  | { readonly allowed: false; readonly reason: BusRefusalReason; readonly detail: string };
+  { readonly allowed: true; readonly identity: string } | { readonly allowed: false; readonly reason: BusRefusalReason; readonly detail: string };
 
 export type ZapRefusalListener = (refusal: { readonly address: string; readonly reason: BusRefusalReason; readonly detail: string }) => void;
 
@@ -45,7 +44,8 @@ export class ZapAuthenticator {
 
   decide(domain: string, mechanism: string, credentials: Buffer | undefined): ZapDecision {
     if (domain !== this.domain) return { allowed: false, reason: BusRefusalReason.UnexpectedDomain, detail: `unexpected ZAP domain "${domain}"` };
-    if (mechanism !== 'CURVE') return { allowed: false, reason: BusRefusalReason.MechanismNotAllowed, detail: `mechanism ${mechanism} is not allowed; only CURVE` };
+    if (mechanism !== 'CURVE')
+      return { allowed: false, reason: BusRefusalReason.MechanismNotAllowed, detail: `mechanism ${mechanism} is not allowed; only CURVE` };
     if (!credentials || credentials.length !== 32) return { allowed: false, reason: BusRefusalReason.NoKey, detail: 'no CURVE public key was presented' };
     const key = z85Encode(credentials);
     const identity = this.allowedKeys.get(key);
@@ -63,7 +63,8 @@ export class ZapAuthenticator {
         }
         const text = (frame: Buffer | undefined): string => frame?.toString('utf8') ?? '';
         let decision: ZapDecision;
-        if (text(version) !== ZAP_VERSION) decision = { allowed: false, reason: BusRefusalReason.UnsupportedZapVersion, detail: `unsupported ZAP version "${text(version)}"` };
+        if (text(version) !== ZAP_VERSION)
+          decision = { allowed: false, reason: BusRefusalReason.UnsupportedZapVersion, detail: `unsupported ZAP version "${text(version)}"` };
         else decision = this.decide(text(domain), text(mechanism), credentials);
         if (decision.allowed) {
           this.accepted++;

@@ -48,7 +48,12 @@ describe('downloadModelFile', () => {
     expect(statSync(target).mode & 0o777).toBe(0o600);
     expect(filesBeside()).toEqual(['tiny.gguf']);
     expect(progress[0]).toEqual({ phase: 'checking', doneBytes: 0, totalBytes: 0, resumedFromBytes: 0 });
-    expect(progress.filter((p) => p.phase === 'downloading').at(-1)).toEqual({ phase: 'downloading', doneBytes: model.bytes, totalBytes: model.bytes, resumedFromBytes: 0 });
+    expect(progress.filter((p) => p.phase === 'downloading').at(-1)).toEqual({
+      phase: 'downloading',
+      doneBytes: model.bytes,
+      totalBytes: model.bytes,
+      resumedFromBytes: 0,
+    });
     expect(progress.slice(-2).map((p) => p.phase)).toEqual(['verifying', 'done']);
     expect(server.requests).toEqual([{ path: '/m/tiny.gguf', range: undefined, ifRange: undefined }]);
   });
@@ -93,7 +98,11 @@ describe('downloadModelFile', () => {
     server.serve('/m/tiny.gguf', { body, etag: '"v1"' });
     writeFileSync(`${target}.part`, body);
     writeFileSync(`${target}.part.json`, JSON.stringify({ url: server.url('/m/tiny.gguf').href, validator: '"v1"', totalBytes: body.length }));
-    expect(await downloadModelFile({ url: server.url('/m/tiny.gguf'), target, expectedSha256: model.sha256 })).toEqual({ bytes: model.bytes, sha256: model.sha256, resumedFromBytes: model.bytes });
+    expect(await downloadModelFile({ url: server.url('/m/tiny.gguf'), target, expectedSha256: model.sha256 })).toEqual({
+      bytes: model.bytes,
+      sha256: model.sha256,
+      resumedFromBytes: model.bytes,
+    });
     expect(filesBeside()).toEqual(['tiny.gguf']);
   });
 
@@ -115,7 +124,7 @@ describe('downloadModelFile', () => {
     expect(filesBeside()).toEqual([]);
   });
 
-  it('leaves nothing behind when the finished file fails the caller\'s check', async () => {
+  it("leaves nothing behind when the finished file fails the caller's check", async () => {
     server.serve('/m/page.gguf', { body: Buffer.from('<html>sign in</html>') });
     const refused = new Error('not a model');
     await expect(downloadModelFile({ url: server.url('/m/page.gguf'), target, check: () => Promise.reject(refused) })).rejects.toBe(refused);
@@ -126,13 +135,22 @@ describe('downloadModelFile', () => {
     server.serve('/files/tiny.gguf', { body }).redirect('/r/1', '/r/2').redirect('/r/2', '/files/tiny.gguf');
     expect(await downloadModelFile({ url: server.url('/r/1'), target })).toMatchObject({ sha256: model.sha256 });
     server.redirect('/loop/a', '/loop/b').redirect('/loop/b', '/loop/a');
-    await expect(downloadModelFile({ url: server.url('/loop/a'), target: `${target}-2`, maxRedirects: 3 })).rejects.toMatchObject({ code: ModelsErrorCode.DownloadFailed, message: expect.stringContaining('redirected more than 3 times') });
+    await expect(downloadModelFile({ url: server.url('/loop/a'), target: `${target}-2`, maxRedirects: 3 })).rejects.toMatchObject({
+      code: ModelsErrorCode.DownloadFailed,
+      message: expect.stringContaining('redirected more than 3 times'),
+    });
   });
 
   it('refuses plain http off this machine, also as a redirect, before connecting', async () => {
-    await expect(downloadModelFile({ url: new URL('http://models.example/tiny.gguf'), target })).rejects.toMatchObject({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('plain http') });
+    await expect(downloadModelFile({ url: new URL('http://models.example/tiny.gguf'), target })).rejects.toMatchObject({
+      code: ModelsErrorCode.InvalidArgument,
+      message: expect.stringContaining('plain http'),
+    });
     server.redirect('/downgrade', 'http://models.example/tiny.gguf');
-    await expect(downloadModelFile({ url: server.url('/downgrade'), target })).rejects.toMatchObject({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('http://models.example/tiny.gguf is plain http') });
+    await expect(downloadModelFile({ url: server.url('/downgrade'), target })).rejects.toMatchObject({
+      code: ModelsErrorCode.InvalidArgument,
+      message: expect.stringContaining('http://models.example/tiny.gguf is plain http'),
+    });
   });
 
   it('says what the server answered when it refuses', async () => {

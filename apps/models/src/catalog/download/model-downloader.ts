@@ -15,7 +15,19 @@ import { request as httpRequest, type ClientRequest, type IncomingMessage } from
 import { request as httpsRequest } from 'node:https';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { checkFreeSpace, checksumMismatch, diskFullError, flush, formatBytes, HashingCounter, isDiskFull, placeAtomically, sha256OfFile, statfsFreeSpace, type FreeSpace } from '../model-files';
+import {
+  checkFreeSpace,
+  checksumMismatch,
+  diskFullError,
+  flush,
+  formatBytes,
+  HashingCounter,
+  isDiskFull,
+  placeAtomically,
+  sha256OfFile,
+  statfsFreeSpace,
+  type FreeSpace,
+} from '../model-files';
 import { ModelsError, ModelsErrorCode } from '../../models.error';
 import { checkDownloadUrl, shownUrl } from './pull-source';
 
@@ -99,7 +111,8 @@ export async function downloadModelFile(options: DownloadOptions): Promise<Downl
     if (status === 206) {
       discard(response);
       response = await get(url, undefined, 0, options);
-      if (response.message.statusCode !== 200) throw failed(`${shown} answered ${response.message.statusCode} ${response.message.statusMessage ?? ''} to a plain request`, 0);
+      if (response.message.statusCode !== 200)
+        throw failed(`${shown} answered ${response.message.statusCode} ${response.message.statusMessage ?? ''} to a plain request`, 0);
     }
     resumeFrom = 0;
     totalBytes = Number(response.message.headers['content-length'] ?? 0) || 0;
@@ -110,10 +123,12 @@ export async function downloadModelFile(options: DownloadOptions): Promise<Downl
 
   if (status !== 416) {
     if (totalBytes > 0) {
-      await checkFreeSpace(options.freeSpace ?? statfsFreeSpace, dirname(target), totalBytes - resumeFrom, `the download of ${shown}`).catch((error: unknown) => {
-        discard(response);
-        throw error;
-      });
+      await checkFreeSpace(options.freeSpace ?? statfsFreeSpace, dirname(target), totalBytes - resumeFrom, `the download of ${shown}`).catch(
+        (error: unknown) => {
+          discard(response);
+          throw error;
+        },
+      );
     }
     const info: PartInfo = { url: url.href, validator: validatorOf(response.message), totalBytes };
     await writeFile(infoPath, JSON.stringify(info), { mode: 0o600 });
@@ -178,7 +193,10 @@ async function receive(response: Response, part: string, resumeFrom: number, tot
     throw error;
   }
   if (received !== undefined) {
-    const kept = await stat(part).then((stats) => stats.size, () => 0);
+    const kept = await stat(part).then(
+      (stats) => stats.size,
+      () => 0,
+    );
     const reason = options.signal?.aborted ? 'the download was stopped' : `the connection to ${shown} failed (${describe(received)})`;
     throw failed(`${reason} after ${formatBytes(kept)}${totalBytes > 0 ? ` of ${formatBytes(totalBytes)}` : ''}`, kept);
   }
@@ -221,7 +239,11 @@ function once(url: URL, validator: string | undefined, from: number, options: Do
   }
   const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
   return new Promise((resolve, reject) => {
-    const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method: 'GET', headers, ...(options.signal ? { signal: options.signal } : {}) });
+    const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
+      method: 'GET',
+      headers,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     let response: Response | undefined;
     request.setTimeout(idleTimeoutMs, () => {
       const stalled = new Error(`nothing received for ${idleTimeoutMs / 1000} s`);
@@ -230,14 +252,24 @@ function once(url: URL, validator: string | undefined, from: number, options: Do
     });
     request.once('response', (message) => resolve((response = { request, message })));
     // Kept for the request's whole life: a reset after the response came is handled by the body's pipeline.
-    request.on('error', (error) => reject(failed(`${options.signal?.aborted ? 'the download was stopped' : `could not reach ${shownUrl(url)} (${describe(error)})`}`, from > 0 ? from : undefined)));
+    request.on('error', (error) =>
+      reject(
+        failed(
+          `${options.signal?.aborted ? 'the download was stopped' : `could not reach ${shownUrl(url)} (${describe(error)})`}`,
+          from > 0 ? from : undefined,
+        ),
+      ),
+    );
     request.end();
   });
 }
 
 /** Bytes of a .part that may be resumed: one of the same URL. Any other (or a stray one) is removed. */
 async function resumableBytes(part: string, infoPath: string, url: string): Promise<number> {
-  const size = await stat(part).then((stats) => stats.size, () => undefined);
+  const size = await stat(part).then(
+    (stats) => stats.size,
+    () => undefined,
+  );
   if (size === undefined) return 0;
   const info = await readInfo(infoPath);
   if (info?.url === url && size > 0) return size;
@@ -248,7 +280,9 @@ async function resumableBytes(part: string, infoPath: string, url: string): Prom
 async function readInfo(infoPath: string): Promise<PartInfo | undefined> {
   try {
     const info = JSON.parse(await readFile(infoPath, 'utf8')) as Partial<PartInfo>;
-    return typeof info.url === 'string' ? { url: info.url, validator: typeof info.validator === 'string' ? info.validator : '', totalBytes: Number(info.totalBytes) || 0 } : undefined;
+    return typeof info.url === 'string'
+      ? { url: info.url, validator: typeof info.validator === 'string' ? info.validator : '', totalBytes: Number(info.totalBytes) || 0 }
+      : undefined;
   } catch {
     return undefined;
   }
@@ -276,7 +310,11 @@ function rangeTotal(message: IncomingMessage): number | undefined {
 
 function failed(reason: string, keptBytes: number | undefined): ModelsError {
   const kept = keptBytes === undefined ? '' : keptBytes > 0 ? ` ${formatBytes(keptBytes)} were kept: pull again to resume.` : '';
-  return new ModelsError(ModelsErrorCode.DownloadFailed, `The download failed: ${reason}.${kept}`, keptBytes === undefined ? {} : { keptBytes: String(keptBytes) });
+  return new ModelsError(
+    ModelsErrorCode.DownloadFailed,
+    `The download failed: ${reason}.${kept}`,
+    keptBytes === undefined ? {} : { keptBytes: String(keptBytes) },
+  );
 }
 
 const describe = (error: unknown): string => (error as NodeJS.ErrnoException).code ?? (error as Error).message ?? String(error);

@@ -11,16 +11,25 @@ describe('parsePullSource', () => {
 
   it('refuses hf: sources that are not a .gguf file in a repository', () => {
     for (const bad of ['hf:owner/repo', 'hf:owner/repo/model.bin', 'hf:../x/y.gguf', 'hf:owner/repo/../../y.gguf', 'hf:owner/re po/m.gguf', 'hf:']) {
-      expect(() => parsePullSource(bad)).toThrow(expect.objectContaining({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('is not hf:<owner>/<repo>/<file>.gguf') }));
+      expect(() => parsePullSource(bad)).toThrow(
+        expect.objectContaining({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('is not hf:<owner>/<repo>/<file>.gguf') }),
+      );
     }
   });
 
   it('takes https URLs, and plain http only to this machine', () => {
     expect(parsePullSource('https://example.org/models/Tiny%20Model.gguf?download=1')).toMatchObject({ fileName: 'Tiny Model.gguf' });
-    for (const loopback of ['http://127.0.0.1:8080/m.gguf', 'http://localhost/m.gguf', 'http://[::1]:9/m.gguf']) expect(parsePullSource(loopback).url.protocol).toBe('http:');
-    expect(() => parsePullSource('http://example.org/m.gguf')).toThrow(expect.objectContaining({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('plain http') }));
-    expect(() => parsePullSource('ftp://example.org/m.gguf')).toThrow(expect.objectContaining({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('got ftp') }));
-    expect(() => parsePullSource('/home/me/m.gguf')).toThrow(expect.objectContaining({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('neither an https URL nor hf:') }));
+    for (const loopback of ['http://127.0.0.1:8080/m.gguf', 'http://localhost/m.gguf', 'http://[::1]:9/m.gguf'])
+      expect(parsePullSource(loopback).url.protocol).toBe('http:');
+    expect(() => parsePullSource('http://example.org/m.gguf')).toThrow(
+      expect.objectContaining({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('plain http') }),
+    );
+    expect(() => parsePullSource('ftp://example.org/m.gguf')).toThrow(
+      expect.objectContaining({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('got ftp') }),
+    );
+    expect(() => parsePullSource('/home/me/m.gguf')).toThrow(
+      expect.objectContaining({ code: ModelsErrorCode.InvalidArgument, message: expect.stringContaining('neither an https URL nor hf:') }),
+    );
   });
 
   it('shows a URL without credentials or query', () => {

@@ -30,7 +30,10 @@ function huggingFace(path: string, source: string): PullSource {
   const [owner = '', repo = '', ...file] = path.split('/');
   const fileName = file.at(-1) ?? '';
   if (!HF_PART.test(owner) || !HF_PART.test(repo) || file.length === 0 || !file.every((part) => HF_PART.test(part)) || !/\.gguf$/i.test(fileName)) {
-    throw new ModelsError(ModelsErrorCode.InvalidArgument, `"${source.slice(0, 120)}" is not hf:<owner>/<repo>/<file>.gguf (e.g. hf:Qwen/Qwen2.5-1.5B-Instruct-GGUF/qwen2.5-1.5b-instruct-q4_k_m.gguf).`);
+    throw new ModelsError(
+      ModelsErrorCode.InvalidArgument,
+      `"${source.slice(0, 120)}" is not hf:<owner>/<repo>/<file>.gguf (e.g. hf:Qwen/Qwen2.5-1.5B-Instruct-GGUF/qwen2.5-1.5b-instruct-q4_k_m.gguf).`,
+    );
   }
   return { url: new URL(`${HUGGING_FACE}/${owner}/${repo}/resolve/main/${file.map(encodeURIComponent).join('/')}`), fileName };
 }

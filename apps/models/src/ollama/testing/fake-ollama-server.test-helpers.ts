@@ -28,7 +28,13 @@ export interface FakeOllamaScript {
 
 export class FakeOllamaServer {
   readonly requests: SeenRequest[] = [];
-  readonly script: FakeOllamaScript = { chunks: ['Hello', ',', ' world'], doneReason: 'stop', hang: false, models: ['llama3.2:3b', 'nomic-embed-text'], loaded: [] };
+  readonly script: FakeOllamaScript = {
+    chunks: ['Hello', ',', ' world'],
+    doneReason: 'stop',
+    hang: false,
+    models: ['llama3.2:3b', 'nomic-embed-text'],
+    loaded: [],
+  };
   private readonly closeListeners: (() => void)[] = [];
   private readonly server: Server = createServer((request, response) => void this.handle(request, response));
 
@@ -83,7 +89,13 @@ export class FakeOllamaServer {
     if (!this.script.models.includes(model)) return json(response, 404, { error: `model "${model}" not found, try pulling it first` });
     if (seen.path === '/api/embed') {
       const input = body['input'] as string[];
-      return json(response, 200, { model, embeddings: input.map((entry, index) => [entry.length, index, 0.5]), total_duration: 1000, load_duration: 10, prompt_eval_count: input.length });
+      return json(response, 200, {
+        model,
+        embeddings: input.map((entry, index) => [entry.length, index, 0.5]),
+        total_duration: 1000,
+        load_duration: 10,
+        prompt_eval_count: input.length,
+      });
     }
     if (seen.path === '/api/generate' && body['keep_alive'] === 0 && body['prompt'] === '') {
       this.script.loaded = this.script.loaded.filter((name) => name !== model);
@@ -100,7 +112,17 @@ export class FakeOllamaServer {
       for (const waiter of this.chunkWaiters.filter((entry) => entry.count <= this.chunksWritten)) waiter.resolve();
     }
     if (this.script.hang) return; // held open until the client closes it
-    response.end(part('', true, { done_reason: this.script.doneReason, total_duration: 5_000_000, load_duration: 1_000_000, prompt_eval_count: 7, prompt_eval_duration: 1_000_000, eval_count: this.script.chunks.length, eval_duration: 2_000_000 }));
+    response.end(
+      part('', true, {
+        done_reason: this.script.doneReason,
+        total_duration: 5_000_000,
+        load_duration: 1_000_000,
+        prompt_eval_count: 7,
+        prompt_eval_duration: 1_000_000,
+        eval_count: this.script.chunks.length,
+        eval_duration: 2_000_000,
+      }),
+    );
   }
 }
 
@@ -110,5 +132,13 @@ function json(response: ServerResponse, status: number, body: unknown): void {
 }
 
 function psEntry(name: string) {
-  return { name, model: name, size: 2_019_393_189, digest: 'a80c4f17acd5', details: { parent_model: '', format: 'gguf', family: 'llama', families: ['llama'], parameter_size: '3.2B', quantization_level: 'Q4_K_M' }, expires_at: '2030-01-01T00:05:00Z', size_vram: 0 };
+  return {
+    name,
+    model: name,
+    size: 2_019_393_189,
+    digest: 'a80c4f17acd5',
+    details: { parent_model: '', format: 'gguf', family: 'llama', families: ['llama'], parameter_size: '3.2B', quantization_level: 'Q4_K_M' },
+    expires_at: '2030-01-01T00:05:00Z',
+    size_vram: 0,
+  };
 }

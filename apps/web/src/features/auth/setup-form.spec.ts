@@ -4,7 +4,10 @@ const good = { username: 'ada', password: 'Analytical-Engine-1843', repeat: 'Ana
 
 describe('validateSetupForm (create the first admin)', () => {
   it('takes a valid form, trimming the username and display name (the password as typed)', () => {
-    expect(validateSetupForm({ ...good, username: ' ada ' })).toEqual({ ok: true, input: { username: 'ada', password: 'Analytical-Engine-1843', displayName: 'Ada Lovelace' } });
+    expect(validateSetupForm({ ...good, username: ' ada ' })).toEqual({
+      ok: true,
+      input: { username: 'ada', password: 'Analytical-Engine-1843', displayName: 'Ada Lovelace' },
+    });
     expect(validateSetupForm({ ...good, displayName: '  ' })).toEqual({ ok: true, input: { username: 'ada', password: 'Analytical-Engine-1843' } });
   });
 
@@ -18,7 +21,10 @@ describe('validateSetupForm (create the first admin)', () => {
     if (result.ok) return;
     expect(Object.keys(result.errors).sort()).toEqual(['password', 'username']);
     expect(result.errors.password).toMatch(/at least 8/);
-    expect(validateSetupForm({ ...good, username: '', password: '', repeat: '' })).toEqual({ ok: false, errors: { username: 'Choose a username.', password: 'Choose a password.' } });
+    expect(validateSetupForm({ ...good, username: '', password: '', repeat: '' })).toEqual({
+      ok: false,
+      errors: { username: 'Choose a username.', password: 'Choose a password.' },
+    });
   });
 
   it('refuses a display name longer than the gateway keeps', () => {

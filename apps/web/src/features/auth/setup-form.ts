@@ -15,7 +15,9 @@ export const MIN_ADMIN_PASSWORD_CHARS = 8;
 const MAX_PASSWORD_CHARS = 1024;
 const MAX_DISPLAY_NAME_CHARS = 128;
 
-export type SetupFormResult = { readonly ok: true; readonly input: { username: string; password: string; displayName?: string } } | { readonly ok: false; readonly errors: SetupFormErrors };
+export type SetupFormResult =
+  | { readonly ok: true; readonly input: { username: string; password: string; displayName?: string } }
+  | { readonly ok: false; readonly errors: SetupFormErrors };
 
 export function validateSetupForm(values: SetupFormValues): SetupFormResult {
   const errors: SetupFormErrors = {};
@@ -25,7 +27,8 @@ export function validateSetupForm(values: SetupFormValues): SetupFormResult {
   else if (!USERNAME.test(username)) errors.username = 'A username is 2-64 letters, digits, dots, dashes or underscores, starting with a letter or digit.';
   const length = [...values.password].length;
   if (length === 0) errors.password = 'Choose a password.';
-  else if (length < MIN_ADMIN_PASSWORD_CHARS) errors.password = `The password needs at least ${MIN_ADMIN_PASSWORD_CHARS} characters: this account can do everything.`;
+  else if (length < MIN_ADMIN_PASSWORD_CHARS)
+    errors.password = `The password needs at least ${MIN_ADMIN_PASSWORD_CHARS} characters: this account can do everything.`;
   else if (length > MAX_PASSWORD_CHARS) errors.password = `The password may have at most ${MAX_PASSWORD_CHARS} characters.`;
   if (!errors.password && values.repeat !== values.password) errors.repeat = 'The two passwords are not the same.';
   if (displayName.length > MAX_DISPLAY_NAME_CHARS) errors.displayName = `A display name has at most ${MAX_DISPLAY_NAME_CHARS} characters.`;

@@ -58,7 +58,12 @@ export function AvatarPanel({ beside = false, threadId, stopSignal = 0 }: Avatar
 }
 
 /** The avatar page in `frame` through the postMessage bridge: its status, and a notice when it refused a command. */
-function useAvatarHost(frame: RefObject<HTMLIFrameElement | null>, host: RefObject<AvatarHost | undefined>, queue: SpeechQueue, setNotice: (notice: string) => void): Status {
+function useAvatarHost(
+  frame: RefObject<HTMLIFrameElement | null>,
+  host: RefObject<AvatarHost | undefined>,
+  queue: SpeechQueue,
+  setNotice: (notice: string) => void,
+): Status {
   const [status, setStatus] = useState<Status>({ kind: 'loading' });
   useEffect(() => {
     const target = frame.current?.contentWindow;
@@ -73,7 +78,13 @@ function useAvatarHost(frame: RefObject<HTMLIFrameElement | null>, host: RefObje
       avatar.on('error', (event) => (event.id ? setNotice(event.message) : setStatus({ kind: 'failed', message: event.message }))),
     ];
     // A page that never says ready (not built, or it cannot start) is a failure the user should see, not a spinner.
-    const giveUp = window.setTimeout(() => setStatus((current) => (current.kind === 'loading' ? { kind: 'failed', message: 'The avatar page did not start. Is it built (npx nx build avatar)?' } : current)), READY_TIMEOUT_MS);
+    const giveUp = window.setTimeout(
+      () =>
+        setStatus((current) =>
+          current.kind === 'loading' ? { kind: 'failed', message: 'The avatar page did not start. Is it built (npx nx build avatar)?' } : current,
+        ),
+      READY_TIMEOUT_MS,
+    );
     return () => {
       window.clearTimeout(giveUp);
       queue.clear();
@@ -170,7 +181,15 @@ function SpeakForm({ status, queue }: { status: Status; queue: SpeechQueue }) {
 }
 
 /** The user's own Ready Player Me-style model, from their disk: handed to the page as a blob: URL (never uploaded). */
-function OwnModelInput({ status, host, setNotice }: { status: Status; host: RefObject<AvatarHost | undefined>; setNotice: (notice: string | undefined) => void }) {
+function OwnModelInput({
+  status,
+  host,
+  setNotice,
+}: {
+  status: Status;
+  host: RefObject<AvatarHost | undefined>;
+  setNotice: (notice: string | undefined) => void;
+}) {
   const loadOwnModel = async (file: File | undefined) => {
     if (!file || !host.current) return;
     setNotice(undefined);
@@ -187,7 +206,12 @@ function OwnModelInput({ status, host, setNotice }: { status: Status; host: RefO
   return (
     <label className="file-row">
       Your own avatar (a Ready Player Me-style .glb file)
-      <input type="file" accept=".glb,model/gltf-binary" onChange={(event) => void loadOwnModel(event.target.files?.[0])} disabled={status.kind === 'loading' || status.kind === 'failed'} />
+      <input
+        type="file"
+        accept=".glb,model/gltf-binary"
+        onChange={(event) => void loadOwnModel(event.target.files?.[0])}
+        disabled={status.kind === 'loading' || status.kind === 'failed'}
+      />
     </label>
   );
 }

@@ -34,6 +34,9 @@ export function avatarSpeaker(host: () => AvatarHost | undefined): Speaker {
           if (!(error instanceof AvatarCommandError && error.code === 'TIMEOUT')) done();
         });
       }),
-    stop: () => void host()?.send({ type: 'stop' }).catch(() => undefined),
+    stop: () =>
+      void host()
+        ?.send({ type: 'stop' })
+        .catch(() => undefined),
   };
 }

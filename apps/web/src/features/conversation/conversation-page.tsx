@@ -31,7 +31,10 @@ export function ConversationPage() {
   const send = useSend(selected, select, streaming, setError);
   const reply = useReplyActions(selected, streaming, setError);
   const noModelInstalled = useNoModel();
-  const noModel = noModelInstalled === true || send.errorCode === ConversationErrorCode.NoModel || messages.some((message) => message.errorCode === ConversationErrorCode.NoModel);
+  const noModel =
+    noModelInstalled === true ||
+    send.errorCode === ConversationErrorCode.NoModel ||
+    messages.some((message) => message.errorCode === ConversationErrorCode.NoModel);
 
   return (
     <section className="page conversation">
@@ -48,7 +51,14 @@ export function ConversationPage() {
           {noModel ? <NoModelNotice /> : null}
           <ErrorAlert error={history.error} fallback="This conversation could not be read." />
           <ConversationLog messages={messages} loading={history.isLoading} canRegenerate={!streaming && !reply.acting} onRegenerate={reply.regenerate} />
-          <Composer draft={send.draft} setDraft={send.setDraft} submit={send.submit} streaming={streaming !== undefined} acting={reply.acting} onStop={reply.stop} />
+          <Composer
+            draft={send.draft}
+            setDraft={send.setDraft}
+            submit={send.submit}
+            streaming={streaming !== undefined}
+            acting={reply.acting}
+            onStop={reply.stop}
+          />
           <ErrorAlert error={error} fallback="That did not work. Try again." />
         </div>
         {avatarBeside ? <AvatarPanel beside threadId={selected} stopSignal={reply.stopSignal} /> : null}
@@ -88,7 +98,12 @@ function useThreadTimeline(selected: string | undefined) {
 }
 
 /** The draft and sending it: shown at once, matched with the gateway's answer, marked not sent when it fails. */
-function useSend(selected: string | undefined, select: (threadId: string | undefined) => void, streaming: ShownMessage | undefined, setError: (error: unknown) => void) {
+function useSend(
+  selected: string | undefined,
+  select: (threadId: string | undefined) => void,
+  streaming: ShownMessage | undefined,
+  setError: (error: unknown) => void,
+) {
   const { conversation, timeline } = useServices();
   const queryClient = useQueryClient();
   const [draft, setDraft] = useState('');
@@ -144,7 +159,17 @@ function useReplyActions(selected: string | undefined, streaming: ShownMessage |
   return { stopSignal, acting, stop, regenerate };
 }
 
-function ConversationLog({ messages, loading, canRegenerate, onRegenerate }: { messages: readonly ShownMessage[]; loading: boolean; canRegenerate: boolean; onRegenerate: () => void }) {
+function ConversationLog({
+  messages,
+  loading,
+  canRegenerate,
+  onRegenerate,
+}: {
+  messages: readonly ShownMessage[];
+  loading: boolean;
+  canRegenerate: boolean;
+  onRegenerate: () => void;
+}) {
   const logEnd = useRef<HTMLLIElement>(null);
   useEffect(() => {
     // A block body: scrollIntoView returns a promise in newer browsers, and an effect may return only a cleanup.
@@ -183,7 +208,14 @@ function Composer({ draft, setDraft, submit, streaming, acting, onStop }: Compos
     <form className="composer" onSubmit={(event) => void submit(event)}>
       <label className="grow">
         Message
-        <textarea name="message" rows={2} value={draft} maxLength={MAX_CONVERSATION_MESSAGE_CHARS} onChange={(event) => setDraft(event.target.value)} onKeyDown={onKeyDown} />
+        <textarea
+          name="message"
+          rows={2}
+          value={draft}
+          maxLength={MAX_CONVERSATION_MESSAGE_CHARS}
+          onChange={(event) => setDraft(event.target.value)}
+          onKeyDown={onKeyDown}
+        />
       </label>
       {streaming ? (
         <button type="button" className="filled-button danger" onClick={onStop} disabled={acting}>
@@ -227,7 +259,11 @@ function MessageBubble({ message, canRegenerate, onRegenerate }: { message: Show
       <span className="bubble-text" data-testid="message-text">
         {message.text}
       </span>
-      {hint ? <span className="hint" data-testid="message-hint">{hint}</span> : null}
+      {hint ? (
+        <span className="hint" data-testid="message-hint">
+          {hint}
+        </span>
+      ) : null}
       {message.error ? (
         <span role="alert" className="error">
           {message.error}

@@ -5,7 +5,8 @@ const THREAD = 't-1';
 const answer = { messageId: 'm-1', replyId: 'r-1', threadId: THREAD };
 const receivedEvent = { id: 'm-1', text: 'Hello', conversationId: THREAD, replyId: 'r-1', userId: 'u' };
 
-const users = (timeline: ConversationTimeline) => timeline.current.filter((message) => message.role === 'user').map((message) => ({ id: message.id, text: message.text, status: message.status }));
+const users = (timeline: ConversationTimeline) =>
+  timeline.current.filter((message) => message.role === 'user').map((message) => ({ id: message.id, text: message.text, status: message.status }));
 
 describe('ConversationTimeline: a sent message is shown once', () => {
   it('the WebSocket event before the POST answer (the order a new user met): one message, not stuck at "sending…"', () => {
@@ -93,7 +94,13 @@ describe('ConversationTimeline: a reply', () => {
     const timeline = new ConversationTimeline();
     timeline.delta({ replyId: 'r-1', threadId: THREAD, sequence: '1', text: 'Part' });
     timeline.completed({ replyId: 'r-1', threadId: THREAD, status: 'MESSAGE_STATUS_STOPPED', text: 'Part' });
-    timeline.completed({ replyId: 'r-2', threadId: THREAD, status: 'MESSAGE_STATUS_FAILED', errorCode: 'CONVERSATION_MODELS_UNAVAILABLE', errorMessage: 'The models service did not answer.' });
+    timeline.completed({
+      replyId: 'r-2',
+      threadId: THREAD,
+      status: 'MESSAGE_STATUS_FAILED',
+      errorCode: 'CONVERSATION_MODELS_UNAVAILABLE',
+      errorMessage: 'The models service did not answer.',
+    });
     expect(timeline.current.map(({ id, status, text, error }) => ({ id, status, text, error }))).toEqual([
       { id: 'r-1', status: 'stopped', text: 'Part', error: undefined },
       { id: 'r-2', status: 'failed', text: '', error: 'The models service did not answer.' },

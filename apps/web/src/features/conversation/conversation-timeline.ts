@@ -71,7 +71,10 @@ export class ConversationTimeline {
     const shown = this.messages.find((message) => message.id === answer.messageId);
     let next: ShownMessage[];
     if (shown && shown.key !== key) next = this.messages.filter((message) => message.key !== key);
-    else next = this.messages.map((message) => (message.key === key ? { ...message, id: answer.messageId, threadId: answer.threadId, status: 'sent' as const } : message));
+    else
+      next = this.messages.map((message) =>
+        message.key === key ? { ...message, id: answer.messageId, threadId: answer.threadId, status: 'sent' as const } : message,
+      );
     this.set(this.withReply(next, answer.replyId, answer.threadId));
   }
 
@@ -88,7 +91,13 @@ export class ConversationTimeline {
       next = this.messages.map((message) => (message.id === id && message.status === 'sending' ? { ...message, status: 'sent' as const } : message));
     } else {
       // A copy marked not sent may have been stored all the same (its POST timed out): the event says it was.
-      const local = this.messages.find((message) => message.id === undefined && (message.status === 'sending' || message.status === 'not-sent') && message.text === event.text && (message.threadId === threadId || message.threadId === undefined));
+      const local = this.messages.find(
+        (message) =>
+          message.id === undefined &&
+          (message.status === 'sending' || message.status === 'not-sent') &&
+          message.text === event.text &&
+          (message.threadId === threadId || message.threadId === undefined),
+      );
       next = local
         ? this.messages.map((message) => (message === local ? { ...message, id, threadId, status: 'sent' as const, error: undefined } : message))
         : [...this.messages, { key: id, id, threadId, role: 'user', text: event.text ?? '', status: 'sent' }];
@@ -105,9 +114,17 @@ export class ConversationTimeline {
       buffer = new ReplyReorderBuffer();
       this.buffers.set(replyId, buffer);
     }
-    const progress = buffer.push({ sequence: event.sequence, ...(event.text !== undefined ? { text: event.text } : {}), ...(event.waiting ? { waiting: event.waiting } : {}) });
+    const progress = buffer.push({
+      sequence: event.sequence,
+      ...(event.text !== undefined ? { text: event.text } : {}),
+      ...(event.waiting ? { waiting: event.waiting } : {}),
+    });
     const next = this.withReply(this.messages, replyId, event.threadId ?? '');
-    this.set(next.map((message) => (message.id === replyId ? { ...message, text: progress.text, waiting: progress.text ? undefined : this.describeWaiting(progress) } : message)));
+    this.set(
+      next.map((message) =>
+        message.id === replyId ? { ...message, text: progress.text, waiting: progress.text ? undefined : this.describeWaiting(progress) } : message,
+      ),
+    );
   }
 
   /** The reply ended: its stored text and status replace what streamed. */
@@ -121,7 +138,15 @@ export class ConversationTimeline {
     this.set(
       next.map((message) =>
         message.id === replyId
-          ? { ...message, text: event.text ?? message.text, status, waiting: undefined, model: event.model || message.model, error: status === 'failed' ? (event.errorMessage || event.errorCode || 'The reply failed.') : undefined, errorCode: event.errorCode || undefined }
+          ? {
+              ...message,
+              text: event.text ?? message.text,
+              status,
+              waiting: undefined,
+              model: event.model || message.model,
+              error: status === 'failed' ? event.errorMessage || event.errorCode || 'The reply failed.' : undefined,
+              errorCode: event.errorCode || undefined,
+            }
           : message,
       ),
     );
@@ -133,18 +158,24 @@ export class ConversationTimeline {
    */
   loaded(threadId: string, stored: readonly ThreadMessageJson[]): void {
     const storedIds = new Set(stored.map((message) => message.id));
-    const live = new Map(this.messages.filter((message) => message.threadId === threadId && message.id && storedIds.has(message.id)).map((message) => [message.id!, message]));
-    const fromStore = stored.filter((message) => message.id).map((message): ShownMessage => {
-      const shown = fromStored(threadId, message);
-      const now = live.get(shown.id!);
-      // A reply still streaming here knows more than the stored copy taken a moment ago.
-      if (now && (now.status === 'streaming' || shown.status === 'streaming')) return now;
-      return shown;
-    });
+    const live = new Map(
+      this.messages.filter((message) => message.threadId === threadId && message.id && storedIds.has(message.id)).map((message) => [message.id!, message]),
+    );
+    const fromStore = stored
+      .filter((message) => message.id)
+      .map((message): ShownMessage => {
+        const shown = fromStored(threadId, message);
+        const now = live.get(shown.id!);
+        // A reply still streaming here knows more than the stored copy taken a moment ago.
+        if (now && (now.status === 'streaming' || shown.status === 'streaming')) return now;
+        return shown;
+      });
     const others = this.messages.filter((message) => message.threadId !== threadId);
     // Not stored yet: a message on its way (or its event came after the page was read), a reply being written. A reply
     // that ended and is not stored any more was replaced (regenerated) or deleted.
-    const pending = this.messages.filter((message) => message.threadId === threadId && !(message.id && storedIds.has(message.id)) && (message.role === 'user' || message.status === 'streaming'));
+    const pending = this.messages.filter(
+      (message) => message.threadId === threadId && !(message.id && storedIds.has(message.id)) && (message.role === 'user' || message.status === 'streaming'),
+    );
     for (const message of fromStore) if (message.role === 'assistant' && message.status !== 'streaming') this.ended.add(message.id!);
     this.set([...others, ...fromStore, ...pending]);
   }
@@ -155,7 +186,9 @@ export class ConversationTimeline {
    */
   regenerating(threadId: string, replyId: string): void {
     const lastUser = this.messages.findLastIndex((message) => message.threadId === threadId && message.role === 'user');
-    const rest = this.messages.filter((message, index) => !(index > lastUser && message.threadId === threadId && message.role === 'assistant' && message.id !== replyId));
+    const rest = this.messages.filter(
+      (message, index) => !(index > lastUser && message.threadId === threadId && message.role === 'assistant' && message.id !== replyId),
+    );
     this.set(this.withReply(rest, replyId, threadId));
   }
 
@@ -179,7 +212,10 @@ export class ConversationTimeline {
   /** Ensures the reply's bubble exists (it streams from its first delta or from the POST's answer, whichever is first). */
   private withReply(messages: readonly ShownMessage[], replyId: string, threadId: string): ShownMessage[] {
     if (messages.some((message) => message.id === replyId) || this.ended.has(replyId)) return [...messages];
-    return [...messages, { key: replyId, id: replyId, threadId: threadId || undefined, role: 'assistant', text: '', status: 'streaming', waiting: 'starting…' }];
+    return [
+      ...messages,
+      { key: replyId, id: replyId, threadId: threadId || undefined, role: 'assistant', text: '', status: 'streaming', waiting: 'starting…' },
+    ];
   }
 
   private set(messages: readonly ShownMessage[]): void {
@@ -191,7 +227,15 @@ export class ConversationTimeline {
 function fromStored(threadId: string, message: ThreadMessageJson): ShownMessage {
   const role = message.role === 'MESSAGE_ROLE_ASSISTANT' ? 'assistant' : 'user';
   const status: ShownStatus =
-    message.status === 'MESSAGE_STATUS_STREAMING' ? 'streaming' : message.status === 'MESSAGE_STATUS_STOPPED' ? 'stopped' : message.status === 'MESSAGE_STATUS_FAILED' ? 'failed' : role === 'user' ? 'sent' : 'complete';
+    message.status === 'MESSAGE_STATUS_STREAMING'
+      ? 'streaming'
+      : message.status === 'MESSAGE_STATUS_STOPPED'
+        ? 'stopped'
+        : message.status === 'MESSAGE_STATUS_FAILED'
+          ? 'failed'
+          : role === 'user'
+            ? 'sent'
+            : 'complete';
   return {
     key: message.id!,
     id: message.id,
@@ -200,7 +244,7 @@ function fromStored(threadId: string, message: ThreadMessageJson): ShownMessage 
     text: message.text ?? '',
     status,
     model: message.model || undefined,
-    error: status === 'failed' ? (message.errorMessage || message.errorCode || 'The reply failed.') : undefined,
+    error: status === 'failed' ? message.errorMessage || message.errorCode || 'The reply failed.' : undefined,
     errorCode: message.errorCode || undefined,
   };
 }

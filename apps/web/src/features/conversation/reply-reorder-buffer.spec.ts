@@ -4,7 +4,13 @@ describe('ReplyReorderBuffer (a streamed reply in sequence order)', () => {
   it('shows the text in sequence order when the deltas arrive out of order', () => {
     const buffer = new ReplyReorderBuffer();
     const seen: string[] = [];
-    for (const [sequence, text] of [[2, 'lo, '], [1, 'Hel'], [4, 'ld.'], [3, 'wor']] as const) seen.push(buffer.push({ sequence: String(sequence), text }).text);
+    for (const [sequence, text] of [
+      [2, 'lo, '],
+      [1, 'Hel'],
+      [4, 'ld.'],
+      [3, 'wor'],
+    ] as const)
+      seen.push(buffer.push({ sequence: String(sequence), text }).text);
     // 2 waits for 1; then 1 and 2 together; 4 waits for 3; then 3 and 4.
     expect(seen).toEqual(['', 'Hello, ', 'Hello, ', 'Hello, world.']);
     expect(buffer.progress).toMatchObject({ through: 4, held: 0 });

@@ -16,7 +16,12 @@ export function ThreadList({ selected, onSelect, onNew }: { selected: string | u
         {all.length === 0 && threads.isSuccess ? <li className="hint empty">No conversations yet.</li> : null}
         {all.map((thread) => (
           <li key={thread.id} data-testid="thread" data-thread-id={thread.id}>
-            <button type="button" className={`thread-button${thread.id === selected ? ' selected' : ''}`} aria-current={thread.id === selected ? 'true' : undefined} onClick={() => onSelect(thread)}>
+            <button
+              type="button"
+              className={`thread-button${thread.id === selected ? ' selected' : ''}`}
+              aria-current={thread.id === selected ? 'true' : undefined}
+              onClick={() => onSelect(thread)}
+            >
               <span className="thread-title">{thread.title || 'Untitled'}</span>
               {thread.updatedAt ? <time dateTime={thread.updatedAt}>{new Date(thread.updatedAt).toLocaleString()}</time> : null}
             </button>

@@ -60,7 +60,13 @@ export function MemoryPage() {
       <ul aria-label="Remembered facts" className="facts">
         {facts.length === 0 && list.isSuccess ? <li className="hint empty">aico remembers nothing about you.</li> : null}
         {facts.map((view) => (
-          <FactRow key={view.fact?.id} view={view} busy={busy} onSave={(text) => run(async () => void (await memory.update(view.fact!.id!, text)))} onDelete={() => void run(() => memory.remove(view.fact!.id!))} />
+          <FactRow
+            key={view.fact?.id}
+            view={view}
+            busy={busy}
+            onSave={(text) => run(async () => void (await memory.update(view.fact!.id!, text)))}
+            onDelete={() => void run(() => memory.remove(view.fact!.id!))}
+          />
         ))}
       </ul>
       {list.data?.summaries ? <p className="hint">{list.data.summaries} conversations have a summary.</p> : null}

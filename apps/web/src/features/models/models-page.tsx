@@ -241,7 +241,15 @@ function ModelRow({ model, fit, missing, loaded, busy, confirming, onUse, onRemo
         {fitText}
         {fit && !fit.fits && fit.advice ? <span className="hint"> {fit.advice}</span> : null}
       </td>
-      <td>{chat ? <strong>in use</strong> : <button type="button" className="text-button" onClick={onUse} disabled={busy || missing}>Use for chat</button>}</td>
+      <td>
+        {chat ? (
+          <strong>in use</strong>
+        ) : (
+          <button type="button" className="text-button" onClick={onUse} disabled={busy || missing}>
+            Use for chat
+          </button>
+        )}
+      </td>
       <td>
         {confirming ? (
           <span role="alertdialog" aria-label={`Remove ${model.id}?`}>

@@ -39,7 +39,9 @@ export class PullTracker {
 
   completed(event: PullCompletedEvent): readonly Pull[] {
     const error = pullError(event);
-    return this.change(event.pullId, (pull) => (error ? { ...pull, error, done: true } : { ...pull, done: true, model: event.model, progress: { ...pull.progress, phase: 'done' } }));
+    return this.change(event.pullId, (pull) =>
+      error ? { ...pull, error, done: true } : { ...pull, done: true, model: event.model, progress: { ...pull.progress, phase: 'done' } },
+    );
   }
 
   private change(pullId: string | undefined, apply: (pull: Early) => Early): readonly Pull[] {

@@ -28,8 +28,7 @@ export function PrivacyPage() {
     setConsent.mutate(
       { purpose, granted },
       {
-        onSettled: () =>
-          setChoices((current) => Object.fromEntries(Object.entries(current).filter(([name]) => name !== purpose))),
+        onSettled: () => setChoices((current) => Object.fromEntries(Object.entries(current).filter(([name]) => name !== purpose))),
       },
     );
   };
@@ -48,7 +47,12 @@ export function PrivacyPage() {
       ) : null}
       <ul className="purposes">
         {(consent.data?.purposes ?? []).map((purpose) => (
-          <PurposeSwitch key={purpose.purpose} purpose={purpose} checked={choices[purpose.purpose] ?? purpose.granted} onChange={(granted) => choose(purpose.purpose, granted)} />
+          <PurposeSwitch
+            key={purpose.purpose}
+            purpose={purpose}
+            checked={choices[purpose.purpose] ?? purpose.granted}
+            onChange={(granted) => choose(purpose.purpose, granted)}
+          />
         ))}
       </ul>
       <h2>History</h2>
@@ -66,7 +70,14 @@ function PurposeSwitch({ purpose, checked, onChange }: { purpose: ConsentState; 
           <span className="hint">{PURPOSE_TEXT[purpose.purpose] ?? ''}</span>
           {purpose.essential ? <span className="hint">Essential: always on.</span> : null}
         </span>
-        <input type="checkbox" role="switch" aria-label={purpose.purpose} checked={checked} disabled={purpose.essential} onChange={(event) => onChange(event.target.checked)} />
+        <input
+          type="checkbox"
+          role="switch"
+          aria-label={purpose.purpose}
+          checked={checked}
+          disabled={purpose.essential}
+          onChange={(event) => onChange(event.target.checked)}
+        />
       </label>
     </li>
   );

@@ -37,7 +37,8 @@ export function validatePersonaForm(values: PersonaFormValues): PersonaFormResul
   if (!name) errors.name = 'Give the companion a name.';
   else if (name.length > PERSONA_LIMITS.nameChars) errors.name = `A name has at most ${PERSONA_LIMITS.nameChars} characters.`;
   if (!values.systemPrompt.trim()) errors.systemPrompt = 'Write a system prompt: it tells the model who it is.';
-  else if (values.systemPrompt.length > PERSONA_LIMITS.systemPromptChars) errors.systemPrompt = `The system prompt has at most ${PERSONA_LIMITS.systemPromptChars} characters.`;
+  else if (values.systemPrompt.length > PERSONA_LIMITS.systemPromptChars)
+    errors.systemPrompt = `The system prompt has at most ${PERSONA_LIMITS.systemPromptChars} characters.`;
   const temperature = number(values.temperature, { min: 0, max: 2, integer: false }, 'Temperature', errors, 'temperature');
   const topP = number(values.topP, { min: 0, max: 1, integer: false, aboveMin: true }, 'Top-p', errors, 'topP');
   const topK = number(values.topK, { min: 1, max: PERSONA_LIMITS.topK, integer: true }, 'Top-k', errors, 'topK');
@@ -59,12 +60,25 @@ export function validatePersonaForm(values: PersonaFormValues): PersonaFormResul
   };
 }
 
-function number(text: string, range: { min: number; max: number; integer: boolean; aboveMin?: boolean }, label: string, errors: PersonaFormErrors, field: keyof PersonaFormValues): number | undefined {
+function number(
+  text: string,
+  range: { min: number; max: number; integer: boolean; aboveMin?: boolean },
+  label: string,
+  errors: PersonaFormErrors,
+  field: keyof PersonaFormValues,
+): number | undefined {
   const trimmed = text.trim();
   if (trimmed === '') return undefined;
   const value = Number(trimmed);
-  if (!Number.isFinite(value) || (range.integer && !Number.isInteger(value)) || value < range.min || (range.aboveMin && value === range.min) || value > range.max) {
-    errors[field] = `${label} is ${range.integer ? 'a whole number' : 'a number'} ${range.aboveMin ? 'above' : 'from'} ${range.min} to ${range.max}${field === 'maxTokens' ? ' (0 or empty: the default)' : ' (empty: the model’s default)'}.`;
+  if (
+    !Number.isFinite(value) ||
+    (range.integer && !Number.isInteger(value)) ||
+    value < range.min ||
+    (range.aboveMin && value === range.min) ||
+    value > range.max
+  ) {
+    errors[field] =
+      `${label} is ${range.integer ? 'a whole number' : 'a number'} ${range.aboveMin ? 'above' : 'from'} ${range.min} to ${range.max}${field === 'maxTokens' ? ' (0 or empty: the default)' : ' (empty: the model’s default)'}.`;
     return undefined;
   }
   return value;

@@ -24,12 +24,24 @@ export function PersonaSettings() {
       <p className="hint">Who the companion is, for every user of this machine.</p>
       <ErrorAlert error={stored.error ?? error} fallback="The persona could not be read or saved." />
       {field('name', 'Name', <input name="persona-name" value={values.name} onChange={change('name')} aria-invalid={invalid('name')} />)}
-      {field('systemPrompt', 'System prompt', <textarea name="system-prompt" rows={5} value={values.systemPrompt} onChange={change('systemPrompt')} aria-invalid={invalid('systemPrompt')} />)}
+      {field(
+        'systemPrompt',
+        'System prompt',
+        <textarea name="system-prompt" rows={5} value={values.systemPrompt} onChange={change('systemPrompt')} aria-invalid={invalid('systemPrompt')} />,
+      )}
       <div className="field-row">
-        {field('temperature', 'Temperature', <input name="temperature" inputMode="decimal" value={values.temperature} onChange={change('temperature')} aria-invalid={invalid('temperature')} />)}
+        {field(
+          'temperature',
+          'Temperature',
+          <input name="temperature" inputMode="decimal" value={values.temperature} onChange={change('temperature')} aria-invalid={invalid('temperature')} />,
+        )}
         {field('topP', 'Top-p', <input name="top-p" inputMode="decimal" value={values.topP} onChange={change('topP')} aria-invalid={invalid('topP')} />)}
         {field('topK', 'Top-k', <input name="top-k" inputMode="numeric" value={values.topK} onChange={change('topK')} aria-invalid={invalid('topK')} />)}
-        {field('maxTokens', 'Max tokens', <input name="max-tokens" inputMode="numeric" value={values.maxTokens} onChange={change('maxTokens')} aria-invalid={invalid('maxTokens')} />)}
+        {field(
+          'maxTokens',
+          'Max tokens',
+          <input name="max-tokens" inputMode="numeric" value={values.maxTokens} onChange={change('maxTokens')} aria-invalid={invalid('maxTokens')} />,
+        )}
         {field(
           'expression',
           'Expression',

@@ -13,7 +13,9 @@ describe('ResourceHistory', () => {
     let changes = 0;
     history.subscribe(() => changes++);
     history.add(sample('2026-11-26T10:00:00Z', 12.5, 70));
-    expect(history.current).toEqual([{ at: Date.parse('2026-11-26T10:00:00Z'), cpuPercent: 12.5, memoryUsedPercent: 30, onBattery: false, batteryPercent: undefined }]);
+    expect(history.current).toEqual([
+      { at: Date.parse('2026-11-26T10:00:00Z'), cpuPercent: 12.5, memoryUsedPercent: 30, onBattery: false, batteryPercent: undefined },
+    ]);
     expect(changes).toBe(1);
   });
 

@@ -41,7 +41,11 @@ export function StatusPage() {
     <section className="page">
       <h1>System status</h1>
       <p className="summary">
-        {readiness.isPending ? 'Checking…' : report?.status === 'ready' ? 'aico is ready.' : `aico is not ready${report?.missing?.length ? `: waiting for ${report.missing.join(', ')}` : ''}.`}
+        {readiness.isPending
+          ? 'Checking…'
+          : report?.status === 'ready'
+            ? 'aico is ready.'
+            : `aico is not ready${report?.missing?.length ? `: waiting for ${report.missing.join(', ')}` : ''}.`}
       </p>
       <ErrorAlert error={readiness.error} fallback="The status could not be read." />
       <ul className="app-grid" aria-label="Apps">
