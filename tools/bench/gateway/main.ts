@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import { createTestClient, freeTcpPort, requestWhenRoutable } from '@aico/bus/testing';
 import { LogLevel, StorageTopics, SystemTopics } from '@aico/contracts';
 import { hashUserPassword } from '@aico/key-manager';
-import { createServiceTestEnvironment } from '@aico/service/testing';
+import { createServiceTestEnvironment, type ServiceTestEnvironment } from '@aico/service/testing';
 import { StorageClient } from '@aico/storage-client';
 
 const PASSWORD = 'Bench-password-2026!';
@@ -53,6 +53,47 @@ async function load(url: string, agent: Agent, ca: string, token: string | undef
   };
 }
 
+/** WebSocket fan-out: 100 clients subscribed to system.log.entry, 2,000 log entries published on the bus. */
+async function measureFanOut(port: number, token: string, ca: string, environment: ServiceTestEnvironment) {
+  const CLIENTS = 100;
+  const EVENTS = 2_000;
+  let delivered = 0;
+  const sockets = await Promise.all(
+    Array.from(
+      { length: CLIENTS },
+      () =>
+        new Promise<WebSocket>((resolve, reject) => {
+          const socket = new WebSocket(`wss://127.0.0.1:${port}/ws`, ['aico.v1', `aico.bearer.${token}`], { ca });
+          socket.on('message', (data) => {
+            const frame = JSON.parse(String(data)) as { type: string };
+            if (frame.type === 'subscribed') resolve(socket);
+            else if (frame.type === 'event') delivered++;
+          });
+          socket.on('open', () => socket.send(JSON.stringify({ type: 'subscribe', topic: 'system.log.entry' })));
+          socket.on('error', reject);
+        }),
+    ),
+  );
+  const publisher = createTestClient('scheduler', environment.keys, environment.endpoints);
+  await publisher.connect();
+  const started = performance.now();
+  for (let i = 0; i < EVENTS; i++) await publisher.publish(SystemTopics.logEntry, { service: 'bench', level: LogLevel.INFO, message: `event ${i}` });
+  const expected = CLIENTS * EVENTS;
+  const deadline = Date.now() + 60_000;
+  while (delivered < expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  const seconds = (performance.now() - started) / 1000;
+  for (const socket of sockets) socket.close();
+  await publisher.close({ drainTimeoutMs: 0 });
+  return {
+    clients: CLIENTS,
+    busEvents: EVENTS,
+    framesDelivered: delivered,
+    framesExpected: expected,
+    seconds: Number(seconds.toFixed(2)),
+    messagesPerSecond: Math.round(delivered / seconds),
+  };
+}
+
 async function main(): Promise<void> {
   const port = await freeTcpPort();
   const environment = await createServiceTestEnvironment('ipc', {
@@ -89,36 +130,7 @@ async function main(): Promise<void> {
     const ready = await load(`${base}/health/ready`, agent, ca, undefined, 5_000, 32);
     const throughStorage = await load(`${base}/consent`, agent, ca, token, 3_000, 32);
 
-    // WebSocket fan-out: 100 clients subscribed to system.log., 2,000 log entries published on the bus.
-    const CLIENTS = 100;
-    const EVENTS = 2_000;
-    let delivered = 0;
-    const sockets = await Promise.all(
-      Array.from(
-        { length: CLIENTS },
-        () =>
-          new Promise<WebSocket>((resolve, reject) => {
-            const socket = new WebSocket(`wss://127.0.0.1:${port}/ws`, ['aico.v1', `aico.bearer.${token}`], { ca });
-            socket.on('message', (data) => {
-              const frame = JSON.parse(String(data)) as { type: string };
-              if (frame.type === 'subscribed') resolve(socket);
-              else if (frame.type === 'event') delivered++;
-            });
-            socket.on('open', () => socket.send(JSON.stringify({ type: 'subscribe', topic: 'system.log.entry' })));
-            socket.on('error', reject);
-          }),
-      ),
-    );
-    const publisher = createTestClient('scheduler', environment.keys, environment.endpoints);
-    await publisher.connect();
-    const started = performance.now();
-    for (let i = 0; i < EVENTS; i++) await publisher.publish(SystemTopics.logEntry, { service: 'bench', level: LogLevel.INFO, message: `event ${i}` });
-    const expected = CLIENTS * EVENTS;
-    const deadline = Date.now() + 60_000;
-    while (delivered < expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-    const seconds = (performance.now() - started) / 1000;
-    for (const socket of sockets) socket.close();
-    await publisher.close({ drainTimeoutMs: 0 });
+    const webSocketFanOut = await measureFanOut(port, token, ca, environment);
     await cli.close({ drainTimeoutMs: 0 });
     agent.destroy();
 
@@ -129,14 +141,7 @@ async function main(): Promise<void> {
           machine: machine(),
           healthReady: ready,
           authenticatedRoundTripToStorage: { route: 'GET /api/v1/consent', ...throughStorage },
-          webSocketFanOut: {
-            clients: CLIENTS,
-            busEvents: EVENTS,
-            framesDelivered: delivered,
-            framesExpected: expected,
-            seconds: Number(seconds.toFixed(2)),
-            messagesPerSecond: Math.round(delivered / seconds),
-          },
+          webSocketFanOut,
         },
         null,
         2,

@@ -25,6 +25,15 @@ export interface OllamaGenerationDeps {
 
 type Final = Pick<GenerateResponse, 'done_reason' | 'prompt_eval_count' | 'eval_count' | 'eval_duration'>;
 
+/** What the runs of one generation (one per pause) add up to, for its usage. */
+interface RunStats {
+  readonly startedAt: number | undefined;
+  readonly firstTextAt: number | undefined;
+  readonly promptTokens: number | undefined;
+  readonly evalNs: number;
+  readonly evalCount: number;
+}
+
 export class OllamaGeneration extends GenerationControl {
   private runController: AbortController | undefined;
 
@@ -93,36 +102,7 @@ export class OllamaGeneration extends GenerationControl {
           this.runController = undefined;
         }
       }
-      const stopReason = stop ?? END_REASONS[this.ended!.kind];
-      const endedAt = performance.now();
-      void this.ticket.complete(true);
-      this.phase = 'ended';
-      this.logger.info(
-        {
-          generation: this.id,
-          model: this.model,
-          stop: StopReason[stopReason],
-          completionTokens: this.completionTokens,
-          ...(this.ended ? { why: this.ended.reason } : {}),
-        },
-        'Generation ended (Ollama)',
-      );
-      const started = startedAt ?? endedAt;
-      return {
-        text: this.text,
-        stopReason,
-        model: this.model,
-        jobId: this.ticket.id,
-        usage: {
-          promptTokens: promptTokens ?? 0,
-          completionTokens: this.completionTokens,
-          queuedMs: Math.round(started - this.receivedAt),
-          timeToFirstTokenMs: firstTextAt !== undefined ? Math.round(firstTextAt - started) : 0,
-          generationMs: Math.round(endedAt - started),
-          // Ollama's own decode rate (eval_count over eval_duration, in nanoseconds).
-          tokensPerSecond: evalNs > 0 ? Math.round((evalCount * 1e10) / evalNs) / 10 : 0,
-        },
-      };
+      return this.finish(stop ?? END_REASONS[this.ended!.kind], { startedAt, firstTextAt, promptTokens, evalNs, evalCount });
     } catch (error) {
       this.phase = 'ended';
       void this.ticket?.complete(false, (error as Error).message);
@@ -130,6 +110,39 @@ export class OllamaGeneration extends GenerationControl {
     } finally {
       unfollowStream();
     }
+  }
+
+  /** The generation ended (its ticket completed, logged) and what it answers: its text, why it stopped, usage. */
+  private finish(stopReason: StopReason, stats: RunStats): GenerateResultInit {
+    const endedAt = performance.now();
+    void this.ticket!.complete(true);
+    this.phase = 'ended';
+    this.logger.info(
+      {
+        generation: this.id,
+        model: this.model,
+        stop: StopReason[stopReason],
+        completionTokens: this.completionTokens,
+        ...(this.ended ? { why: this.ended.reason } : {}),
+      },
+      'Generation ended (Ollama)',
+    );
+    const started = stats.startedAt ?? endedAt;
+    return {
+      text: this.text,
+      stopReason,
+      model: this.model,
+      jobId: this.ticket!.id,
+      usage: {
+        promptTokens: stats.promptTokens ?? 0,
+        completionTokens: this.completionTokens,
+        queuedMs: Math.round(started - this.receivedAt),
+        timeToFirstTokenMs: stats.firstTextAt !== undefined ? Math.round(stats.firstTextAt - started) : 0,
+        generationMs: Math.round(endedAt - started),
+        // Ollama's own decode rate (eval_count over eval_duration, in nanoseconds).
+        tokensPerSecond: stats.evalNs > 0 ? Math.round((stats.evalCount * 1e10) / stats.evalNs) / 10 : 0,
+      },
+    };
   }
 
   /** One streamed request; resolves with Ollama's last chunk, rejects with an abort when `signal` ends it. */
