@@ -92,4 +92,5 @@ export async function stopAppProcesses(dataDir: string, entries: readonly PidFil
 }
 
 /** "bus (pid 12), keys (pid 13)" */
-export const describeApps = (entries: readonly Pick<PidFileEntry, 'name' | 'pid'>[]): string => entries.map((entry) => `${entry.name} (pid ${entry.pid})`).join(', ');
+export const describeApps = (entries: readonly Pick<PidFileEntry, 'name' | 'pid'>[]): string =>
+  entries.map((entry) => `${entry.name} (pid ${entry.pid})`).join(', ');

@@ -43,6 +43,17 @@ interface Frame {
   readonly payload?: Record<string, unknown>;
 }
 
+/** The one chat both the direct generation and the token count send. */
+const CHAT_INPUT = {
+  case: 'chat' as const,
+  value: {
+    messages: [
+      { role: 'system', content: SYSTEM_PROMPT },
+      { role: 'user', content: MESSAGE },
+    ],
+  },
+};
+
 /** (a): the chat straight to the models service, as `aico generate` sends it. */
 async function direct(bus: BusClient): Promise<{ firstTokenMs: number; totalMs: number }> {
   const started = performance.now();
@@ -50,15 +61,7 @@ async function direct(bus: BusClient): Promise<{ firstTokenMs: number; totalMs: 
   await bus.requestStream(
     ModelsTopics.generate,
     {
-      input: {
-        case: 'chat',
-        value: {
-          messages: [
-            { role: 'system', content: SYSTEM_PROMPT },
-            { role: 'user', content: MESSAGE },
-          ],
-        },
-      },
+      input: CHAT_INPUT,
       purpose: ModelPurpose.CHAT,
       maxTokens: REPLY_TOKENS,
       temperature: 0,
@@ -80,15 +83,7 @@ async function pieces(bus: BusClient, threadId: string): Promise<{ tokenCountMs:
   await bus.request(
     ModelsTopics.tokensCount,
     {
-      input: {
-        case: 'chat',
-        value: {
-          messages: [
-            { role: 'system', content: SYSTEM_PROMPT },
-            { role: 'user', content: MESSAGE },
-          ],
-        },
-      },
+      input: CHAT_INPUT,
       purpose: ModelPurpose.CHAT,
     },
     { timeoutMs: DEADLINE_MS },

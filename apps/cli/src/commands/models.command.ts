@@ -8,6 +8,7 @@ import { BusError, BusErrorCode, RemoteError, type BusClient } from '@aico/bus';
 import { ModelPurpose, ModelsTopics, SystemTopics, type CatalogModel, type PullProgress } from '@aico/contracts';
 import { withBus } from '../bus-connection';
 import type { CliContext } from '../cli-context';
+import { printTable } from '../text-table';
 import { CliError, ExitCode, modelsExitCode } from '../exit-codes';
 import { formatBytes } from '../storage-operation';
 
@@ -90,7 +91,7 @@ async function listModels(cli: CliContext, options: { json?: boolean }): Promise
     );
     return;
   }
-  table(
+  printTable(
     cli,
     ['NAME', 'ARCHITECTURE', 'PARAMETERS', 'QUANT', 'CONTEXT', 'SIZE', 'CHAT TEMPLATE', 'USED FOR'],
     listing.models.map((model) => [
@@ -242,15 +243,4 @@ function modelJson(model: CatalogModel, fileMissing: boolean) {
     addedAt: model.addedAt ? timestampDate(model.addedAt).toISOString() : null,
     usedFor: model.usedFor.map(purposeName),
   };
-}
-
-function table(cli: CliContext, header: string[], rows: string[][]): void {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  for (const row of [header, ...rows])
-    cli.out(
-      row
-        .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!)))
-        .join('  ')
-        .trimEnd(),
-    );
 }

@@ -6,6 +6,7 @@ import { BusError, BusErrorCode, RemoteError, type BusClient } from '@aico/bus';
 import { RunStatus, RunTrigger, SchedulerTopics, SystemTopics, type TaskInfo, type TaskRunEntry } from '@aico/contracts';
 import { withBus } from '../bus-connection';
 import type { CliContext } from '../cli-context';
+import { printTable } from '../text-table';
 import { CliError, ExitCode, schedulerExitCode } from '../exit-codes';
 
 const PING_TIMEOUT_MS = 3_000;
@@ -66,7 +67,7 @@ async function listTasks(cli: CliContext, options: { json?: boolean }): Promise<
     cli.out('No tasks are registered.');
     return;
   }
-  table(
+  printTable(
     cli,
     ['NAME', 'SCHEDULE', 'NEXT RUN', 'STATE', 'OWNER', 'TOPIC'],
     list.map((task) => [
@@ -116,7 +117,7 @@ async function taskHistory(cli: CliContext, name: string, options: { limit: stri
     cli.out(`${name} has not run yet.`);
     return;
   }
-  table(
+  printTable(
     cli,
     ['STARTED', 'FINISHED', 'TRIGGER', 'ATTEMPT', 'STATUS', 'ERROR'],
     entries.map((entry) => [
@@ -150,17 +151,6 @@ async function assertSchedulerAnswers(bus: BusClient): Promise<void> {
     if ((error as { code?: unknown }).code !== BusErrorCode.DeadlineExceeded) throw error;
     throw new CliError(`The scheduler does not answer on the bus (no reply within ${PING_TIMEOUT_MS / 1_000} s). Is it running?`, ExitCode.Unavailable);
   }
-}
-
-function table(cli: CliContext, header: string[], rows: string[][]): void {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  for (const row of [header, ...rows])
-    cli.out(
-      row
-        .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!)))
-        .join('  ')
-        .trimEnd(),
-    );
 }
 
 const UNITS = [
