@@ -3,7 +3,7 @@
 // occurrence (persisting it, so the next start can tell what was missed); starts runs without ever running one task
 // twice at once; and answers register, unregister, list, trigger, pause, resume and history.
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { fromBinary, type MessageInitShape } from '@bufbuild/protobuf';
+import type { MessageInitShape } from '@bufbuild/protobuf';
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { BusClient } from '@aico/bus';
 import {
@@ -18,6 +18,7 @@ import {
 import type { Logger } from '@aico/logging';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@aico/service';
 import { BuiltInTasks } from './built-in/built-in-tasks';
+import { busTaskAction } from './bus-task-action';
 import type { Clock, Timer } from './clock';
 import { entryToWire, newEntryId, type RunEntry, type RunTriggerName } from './run-entry';
 import { RunHistory } from './run-history';
@@ -26,9 +27,11 @@ import type { SchedulerConfig } from './scheduler.config';
 import { SchedulerError, SchedulerErrorCode } from './scheduler.error';
 import { SCHEDULER_CLOCK } from './scheduler.tokens';
 import { specFromDefinition, taskFromRecord, taskInfo, taskToRecord, type Task, type TaskDefaults } from './task';
-import { requestTimeoutMs, type TaskAction } from './task-action';
+import type { TaskAction } from './task-action';
+import { TaskLoadGate } from './task-load-gate';
 import { TaskRunner, type ActiveRun } from './task-runner';
 import { TaskStore } from './task-store';
+import { TaskWrites } from './task-writes';
 
 interface Entry {
   readonly task: Task;
@@ -59,13 +62,12 @@ export class TaskScheduler implements OnApplicationBootstrap, OnApplicationShutd
   /** Runs going on, by task name: kept apart from entries so a re-registration mid-run still prevents overlap. */
   private readonly running = new Map<string, ActiveRun>();
   /** Storage writes of each task's registration, in order (a later state never lands before an earlier one). */
-  private readonly writes = new Map<string, Promise<void>>();
-  private readonly loaded: Promise<void>;
-  private markLoaded!: () => void;
+  private readonly writes: TaskWrites;
+  private readonly loaded: TaskLoadGate;
   private stopped = false;
 
   constructor(
-    @Inject(SERVICE_CONFIG) private readonly config: SchedulerConfig,
+    @Inject(SERVICE_CONFIG) config: SchedulerConfig,
     @Inject(SERVICE_LOGGER) logger: Logger,
     @Inject(SCHEDULER_CLOCK) private readonly clock: Clock,
     // runService's registry, the one the bus client checks against (tests run the app with their topics added).
@@ -78,7 +80,8 @@ export class TaskScheduler implements OnApplicationBootstrap, OnApplicationShutd
   ) {
     this.logger = logger.child({ context: 'TaskScheduler' });
     this.defaults = { timeZone: config.scheduler.timeZone, timeoutMs: config.scheduler.defaultTimeoutMs };
-    this.loaded = new Promise((resolve) => (this.markLoaded = resolve));
+    this.writes = new TaskWrites(this.logger);
+    this.loaded = new TaskLoadGate(config.scheduler.readyTimeoutMs);
   }
 
   /** Not awaited: storage answers only once the bus is up, which happens after bootstrap. */
@@ -113,7 +116,7 @@ export class TaskScheduler implements OnApplicationBootstrap, OnApplicationShutd
       if (record.owner === BUILT_IN_OWNER) continue;
       try {
         const { task, nextRunAt } = taskFromRecord(record, this.registry, this.defaults);
-        this.resumeAtStart(task, this.busAction(task), nextRunAt, true, now);
+        this.resumeAtStart(task, busTaskAction(task, this.registry, this.bus), nextRunAt, true, now);
       } catch (error) {
         this.logger.error(
           { task: record.id, owner: record.owner, reason: (error as Error).message },
@@ -121,7 +124,7 @@ export class TaskScheduler implements OnApplicationBootstrap, OnApplicationShutd
         );
       }
     }
-    this.markLoaded();
+    this.loaded.open();
     this.logger.info({ tasks: [...this.entries.keys()] }, 'Tasks loaded and scheduled');
   }
 
@@ -211,44 +214,18 @@ export class TaskScheduler implements OnApplicationBootstrap, OnApplicationShutd
     return { runId: run.runId, started: true, skippedReason: '', finished };
   }
 
-  /** What a registered task does: request its topic (success is a reply) or publish it (success is sending). */
-  private busAction(task: Task): TaskAction {
-    const definition = this.registry.get(task.topic)!;
-    return async (context) => {
-      const { runId, signal } = context;
-      const payload = fromBinary(definition.payload, task.payload);
-      if (definition.kind === 'request') {
-        // The run id is the idempotency key: a responder that applied an attempt whose reply was lost answers the
-        // retry from its cache instead of doing the work twice.
-        await this.bus.request(definition, payload, { timeoutMs: requestTimeoutMs(context), signal, idempotencyKey: runId });
-      } else {
-        await this.bus.publish(definition.topic, payload, { idempotencyKey: runId });
-      }
-    };
-  }
-
   /** Queues a write of the entry's current state; it is skipped if the entry is retired by then. */
   private persist(entry: Entry): Promise<void> {
-    return this.writeFor(entry.task.name, async () => {
+    return this.writes.enqueue(entry.task.name, async () => {
       if (entry.retired) return;
       await this.store.saveTask(taskToRecord(entry.task, entry.nextRunAt));
     });
   }
 
-  private writeFor(name: string, write: () => Promise<void>): Promise<void> {
-    const result = (this.writes.get(name) ?? Promise.resolve()).then(write);
-    const settled = result.catch((error: unknown) => this.logger.warn({ err: error, task: name }, 'The task state could not be stored'));
-    this.writes.set(name, settled);
-    void settled.then(() => {
-      if (this.writes.get(name) === settled) this.writes.delete(name);
-    });
-    return result;
-  }
-
   // ---- the bus contract --------------------------------------------------------------------------------------
 
   async register(definition: TaskDefinition | undefined, owner: string): Promise<{ task: MessageInitShape<typeof TaskInfoSchema>; created: boolean }> {
-    await this.whenReady();
+    await this.loaded.wait();
     const spec = specFromDefinition(definition, this.registry, this.defaults);
     const existing = this.entries.get(spec.name);
     if (existing?.task.builtIn)
@@ -262,14 +239,14 @@ export class TaskScheduler implements OnApplicationBootstrap, OnApplicationShutd
     const now = this.clock.now();
     const keepNext = existing?.nextRunAt !== undefined && sameSchedule(existing.task.schedule, task.schedule);
     const nextRunAt = task.paused ? undefined : keepNext ? existing.nextRunAt : nextOccurrence(task.schedule, now);
-    const entry: Entry = { task, action: this.busAction(task), nextRunAt: undefined, timer: undefined, retired: false };
+    const entry: Entry = { task, action: busTaskAction(task, this.registry, this.bus), nextRunAt: undefined, timer: undefined, retired: false };
     // The old entry stops firing and writing before the new one is stored; it comes back if the store fails.
     if (existing) {
       existing.retired = true;
       existing.timer?.cancel();
     }
     try {
-      await this.writeFor(task.name, () => this.store.saveTask(taskToRecord(task, nextRunAt)));
+      await this.writes.enqueue(task.name, () => this.store.saveTask(taskToRecord(task, nextRunAt)));
     } catch (error) {
       if (existing) {
         existing.retired = false;
@@ -287,7 +264,7 @@ export class TaskScheduler implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   async unregister(name: string, requester: string): Promise<{ removed: boolean }> {
-    await this.whenReady();
+    await this.loaded.wait();
     const entry = this.entries.get(name);
     if (!entry) return { removed: false };
     if (entry.task.builtIn) {
@@ -301,18 +278,18 @@ export class TaskScheduler implements OnApplicationBootstrap, OnApplicationShutd
     entry.retired = true;
     entry.timer?.cancel();
     this.entries.delete(name);
-    await this.writeFor(name, () => this.store.deleteTask(name));
+    await this.writes.enqueue(name, () => this.store.deleteTask(name));
     this.logger.info({ task: name, requester }, 'Task unregistered');
     return { removed: true };
   }
 
   async list(): Promise<MessageInitShape<typeof TaskInfoSchema>[]> {
-    await this.whenReady();
+    await this.loaded.wait();
     return [...this.entries.values()].sort((a, b) => a.task.name.localeCompare(b.task.name)).map((entry) => this.info(entry));
   }
 
   async trigger(name: string, wait: boolean, requester: string): Promise<MessageInitShape<typeof TriggerTaskResponseSchema>> {
-    await this.whenReady();
+    await this.loaded.wait();
     const entry = this.known(name);
     this.assertMayManage(entry, requester);
     this.logger.info({ task: name, requester }, 'Task triggered');
@@ -323,7 +300,7 @@ export class TaskScheduler implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   async pause(name: string, requester: string): Promise<MessageInitShape<typeof TaskInfoSchema>> {
-    await this.whenReady();
+    await this.loaded.wait();
     const entry = this.replace(this.known(name), requester, { paused: true });
     entry.timer?.cancel();
     entry.timer = undefined;
@@ -334,7 +311,7 @@ export class TaskScheduler implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   async resume(name: string, requester: string): Promise<MessageInitShape<typeof TaskInfoSchema>> {
-    await this.whenReady();
+    await this.loaded.wait();
     const current = this.known(name);
     this.assertMayManage(current, requester);
     if (!current.task.paused) return this.info(current);
@@ -348,7 +325,7 @@ export class TaskScheduler implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   async history(name: string, limit: number): Promise<MessageInitShape<typeof TaskRunEntrySchema>[]> {
-    await this.whenReady();
+    await this.loaded.wait();
     const entries = await this.runs.latest(name, Math.min(limit || DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT));
     if (entries.length === 0 && !this.entries.has(name)) this.known(name);
     return entries.map(entryToWire);
@@ -388,28 +365,5 @@ export class TaskScheduler implements OnApplicationBootstrap, OnApplicationShutd
     const next: Entry = { task: { ...entry.task, ...change }, action: entry.action, nextRunAt: entry.nextRunAt, timer: undefined, retired: false };
     this.entries.set(entry.task.name, next);
     return next;
-  }
-
-  /** Requests wait for the tasks to be loaded, but not forever: storage may be down. */
-  private async whenReady(): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeoutMs = this.config.scheduler.readyTimeoutMs;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new SchedulerError(
-              SchedulerErrorCode.NotReady,
-              `The scheduler has not loaded its tasks from storage within ${timeoutMs} ms; is storage running? Try again shortly.`,
-            ),
-          ),
-        timeoutMs,
-      );
-    });
-    try {
-      await Promise.race([this.loaded, late]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }

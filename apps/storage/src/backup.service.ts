@@ -3,67 +3,26 @@
 // data: archive authentication and checksums, the manifest, and the staged database's integrity. One at a time.
 import type { Dirent } from 'node:fs';
 import { mkdtemp, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { createClient } from '@libsql/client';
 import { BackupArchiveError, readBackupArchive, writeBackupArchive, type BackupKeys, type BackupManifest, type BackupSource } from '@aico/backup-archive';
 import { BusClient } from '@aico/bus';
-import { PublicError, StorageTopics, type CreateBackupResponseSchema, type RestoreBackupResponseSchema } from '@aico/contracts';
+import { PublicError, type CreateBackupResponseSchema, type RestoreBackupResponseSchema } from '@aico/contracts';
 import { KeyVersionStore } from '@aico/key-manager';
 import { KeyRing } from '@aico/keys';
 import type { Logger } from '@aico/logging';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@aico/service';
+import { checkManifest, DATABASE_ENTRY, FILES_DIR, listDataFiles } from './backup-layout';
+import { ProgressReporter, type Operation } from './backup-progress';
 import { Database } from './database/database';
 import type { StorageConfig } from './storage.config';
 import { StorageError, StorageErrorCode, translateDatabaseError } from './storage.error';
 
-/** The archive entry holding the database snapshot; the data files are entries under `files/`. */
-const DATABASE_ENTRY = 'aico.db';
-const FILES_DIR = 'files';
 /** Staging directories live in the data directory (same file system, so the final moves are renames). */
 const STAGING_PREFIX = '.backup-staging-';
-const PROGRESS_INTERVAL_MS = 100;
-
-type Operation = 'create' | 'restore';
-/**
- * create: snapshot → hashing → writing → done. restore: verifying (decrypting, authenticating and checksumming the
- * archive into staging, then the staged database's integrity check) → restoring (the database is replaced,
- * migrated and re-keyed) → swapping (the files directory) → done.
- */
-type Phase = 'snapshot' | 'hashing' | 'writing' | 'verifying' | 'restoring' | 'swapping' | 'done';
-
-/** Publishes `storage.backup.progress` for one request: a phase's first report, then at most one per interval, and the last. */
-class ProgressReporter {
-  private lastPhase: Phase | undefined;
-  private lastAt = 0;
-
-  constructor(
-    private readonly bus: BusClient,
-    private readonly operation: Operation,
-    private readonly correlationId: string,
-    private readonly logger: Logger,
-  ) {}
-
-  report(phase: Phase, doneBytes: number, totalBytes: number): void {
-    const now = performance.now();
-    if (phase !== 'done' && phase === this.lastPhase && now - this.lastAt < PROGRESS_INTERVAL_MS) return;
-    this.lastPhase = phase;
-    this.lastAt = now;
-    const payload = {
-      operation: this.operation,
-      phase,
-      doneBytes: BigInt(doneBytes),
-      totalBytes: BigInt(totalBytes),
-      requestCorrelationId: this.correlationId,
-    };
-    // Progress is a courtesy: a failed publish must not fail the backup.
-    this.bus
-      .publish(StorageTopics.backupProgress, payload, { correlationId: this.correlationId })
-      .catch((error: unknown) => this.logger.debug({ err: error }, 'Backup progress not sent'));
-  }
-}
 
 @Injectable()
 export class BackupService implements OnApplicationBootstrap {
@@ -166,7 +125,7 @@ export class BackupService implements OnApplicationBootstrap {
       } finally {
         for (const key of [keys.current, ...(keys.previous ?? [])]) key.fill(0);
       }
-      const stagedKeyVersion = this.checkManifest(manifest, archive);
+      const stagedKeyVersion = checkManifest(manifest, archive);
       const stagedDatabase = join(target, DATABASE_ENTRY);
       const sessionsRevoked = await this.prepareStagedDatabase(stagedDatabase, stagedKeyVersion, archive);
       const liveFiles = join(this.dataDir, FILES_DIR);
@@ -278,28 +237,9 @@ export class BackupService implements OnApplicationBootstrap {
     }
   }
 
-  /** Every regular file under <dataDir>/files as an entry `files/<relative POSIX path>`, in name order. */
+  /** The data files to back up; what cannot be (not a regular file) is named in the log. */
   private async dataFiles(): Promise<BackupSource[]> {
-    const root = join(this.dataDir, FILES_DIR);
-    const sources: BackupSource[] = [];
-    const skipped: string[] = [];
-    const walk = async (directory: string): Promise<void> => {
-      let entries: Dirent[];
-      try {
-        entries = await readdir(directory, { withFileTypes: true });
-      } catch (error) {
-        if (directory === root && (error as NodeJS.ErrnoException).code === 'ENOENT') return;
-        throw error;
-      }
-      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      for (const entry of entries) {
-        const path = join(directory, entry.name);
-        if (entry.isDirectory()) await walk(path);
-        else if (entry.isFile()) sources.push({ name: `${FILES_DIR}/${relative(root, path).split(sep).join('/')}`, path });
-        else skipped.push(relative(root, path));
-      }
-    };
-    await walk(root);
+    const { sources, skipped } = await listDataFiles(this.dataDir);
     if (skipped.length > 0)
       this.logger.warn(
         { skipped: skipped.length, first: skipped.slice(0, 5) },
@@ -313,25 +253,6 @@ export class BackupService implements OnApplicationBootstrap {
     const previous: Buffer[] = [];
     for (let version = current - 1; version >= 1; version--) previous.push(this.keys.purposeKey('backup', version));
     return { current: this.keys.purposeKey('backup', current), previous };
-  }
-
-  /** The manifest is one `create` wrote: a database, files only under files/, and the database's key version. */
-  private checkManifest(manifest: BackupManifest, archive: string): number {
-    const refuse = (problem: string) =>
-      new StorageError(
-        StorageErrorCode.RestoreFailed,
-        `${archive} is not a backup of aico's data (${problem}); nothing was changed. Choose an archive made by "aico backup".`,
-        {
-          archive,
-        },
-      );
-    const names = manifest.entries.map((entry) => entry.name);
-    if (!names.includes(DATABASE_ENTRY)) throw refuse(`it holds no ${DATABASE_ENTRY}`);
-    const unknown = names.filter((name) => name !== DATABASE_ENTRY && !name.startsWith(`${FILES_DIR}/`));
-    if (unknown.length > 0) throw refuse(`it holds entries this version of aico does not know: ${unknown.slice(0, 3).join(', ')}`);
-    const version = Number(manifest.app['databaseKeyVersion']);
-    if (!Number.isInteger(version) || version < 1) throw refuse('its metadata names no database key version');
-    return version;
   }
 
   /**

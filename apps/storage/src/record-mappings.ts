@@ -1,6 +1,7 @@
-// How each record kind is kept: its table, the column it is listed by (its parent), which values it refuses, and how
-// its protobuf becomes a row and back. One entry per case of the wire record's oneof, typed by that case, so a
-// mapping reads its own message and its own table's row with no cast; records.store.ts runs the queries.
+// How each record kind is kept: its table, the column it is listed by (its parent), which values it refuses (its check,
+// from record-checks.ts), and how its protobuf becomes a row and back. One entry per case of the wire record's oneof,
+// typed by that case, so a mapping reads its own message and its own table's row with no cast; records.store.ts runs
+// the queries.
 import { fromBinary, toBinary, type Message, type MessageInitShape } from '@bufbuild/protobuf';
 import type { GenMessage } from '@bufbuild/protobuf/codegenv2';
 import { timestampFromMs, timestampMs, type Timestamp } from '@bufbuild/protobuf/wkt';
@@ -30,8 +31,8 @@ import {
   threads,
   users,
 } from './database/schema';
-import { checkBytes, checkName, checkText, type Limits } from './input';
-import { StorageError, StorageErrorCode } from './storage.error';
+import type { Limits } from './input';
+import { RECORD_CHECKS } from './record-checks';
 
 export type RecordInit = MessageInitShape<typeof RecordSchema>;
 /** The record kinds this storage keeps: one per case of the wire record's oneof. */
@@ -83,14 +84,6 @@ const msOrNow = (timestamp: Timestamp | undefined): number => ms(timestamp) ?? D
 const ts = (value: number): Timestamp => timestampFromMs(value);
 /** `fields(value)` when the column holds a time, nothing when it is null (an unset message field). */
 const ifSet = <T extends object>(value: number | null, fields: (ms: number) => T): T | Record<never, never> => (value === null ? {} : fields(value));
-const invalid = (message: string) => new StorageError(StorageErrorCode.InvalidArgument, message);
-
-type Fields = { readonly [field: string]: string };
-/** Each named field of a value checked, `names` as names and then `texts` as text: `task.owner` from ('task', { owner }). */
-const checkFields = (prefix: string, limits: Limits, names: Fields, texts: Fields): void => {
-  for (const [field, name] of Object.entries(names)) checkName(`${prefix}.${field}`, name);
-  for (const [field, text] of Object.entries(texts)) checkText(`${prefix}.${field}`, text, limits);
-};
 
 interface EntrySpec<V extends Message & { id: string }, Columns extends object> {
   readonly parent?: SQLiteColumn;
@@ -117,16 +110,11 @@ const entryMapping = <K extends Case, V extends Message & { id: string }, Column
 });
 const noColumns = () => ({});
 
-const ROLES = new Set(['admin', 'user', 'guest']);
-
 export const MAPPINGS: { readonly [C in Case]: Mapping<C> } = {
   user: {
     case: 'user',
     kind: RecordKind.USER,
-    check(user, limits) {
-      checkFields('user', limits, { username: user.username }, { display_name: user.displayName, password_hash: user.passwordHash });
-      if (!ROLES.has(user.role)) throw invalid(`user.role must be admin, user or guest, not "${user.role}".`);
-    },
+    check: RECORD_CHECKS.user,
     toRow: (user) => ({
       id: user.id,
       username: user.username,
@@ -157,11 +145,8 @@ export const MAPPINGS: { readonly [C in Case]: Mapping<C> } = {
     case: 'session',
     kind: RecordKind.SESSION,
     parent: sessions.userId,
-    check(session, limits) {
-      checkFields('session', limits, { user_id: session.userId, token_hash: session.tokenHash }, { client: session.client });
-      if (!session.expiresAt) throw invalid('session.expires_at is required.');
-    },
-    // check() makes sure expiresAt is set.
+    check: RECORD_CHECKS.session,
+    // RECORD_CHECKS.session makes sure expiresAt is set.
     toRow: (s) => ({
       id: s.id,
       userId: s.userId,
@@ -190,7 +175,7 @@ export const MAPPINGS: { readonly [C in Case]: Mapping<C> } = {
     case: 'consent',
     kind: RecordKind.CONSENT,
     parent: consentRecords.userId,
-    check: (consent, limits) => checkFields('consent', limits, { user_id: consent.userId, purpose: consent.purpose }, { source: consent.source }),
+    check: RECORD_CHECKS.consent,
     toRow: (c) => ({ id: c.id, userId: c.userId, purpose: c.purpose, granted: c.granted, recordedAt: msOrNow(c.recordedAt), source: c.source }),
     fromRow: (r) => ({
       kind: { case: 'consent', value: { id: r.id, userId: r.userId, purpose: r.purpose, granted: r.granted, recordedAt: ts(r.recordedAt), source: r.source } },
@@ -199,16 +184,7 @@ export const MAPPINGS: { readonly [C in Case]: Mapping<C> } = {
   task: {
     case: 'task',
     kind: RecordKind.TASK,
-    check(task, limits) {
-      // A task runs on a cron expression or a fixed interval.
-      if (task.intervalMs === 0n) checkName('task.schedule', task.schedule);
-      else checkText('task.schedule', task.schedule, limits);
-      if (task.intervalMs > BigInt(Number.MAX_SAFE_INTEGER)) throw invalid('task.interval_ms is too large.');
-      checkName('task.topic', task.topic);
-      checkBytes('task.payload', task.payload, limits);
-      checkFields('task', limits, {}, { time_zone: task.timeZone, missed_run_policy: task.missedRunPolicy, owner: task.owner, description: task.description });
-      if (!Number.isFinite(task.backoffJitter)) throw invalid('task.backoff_jitter must be a finite number.');
-    },
+    check: RECORD_CHECKS.task,
     toRow: (t) => ({
       id: t.id,
       schedule: t.schedule,
@@ -257,8 +233,7 @@ export const MAPPINGS: { readonly [C in Case]: Mapping<C> } = {
     case: 'taskRun',
     kind: RecordKind.TASK_RUN,
     parent: taskRuns.taskId,
-    check: (run, limits) =>
-      checkFields('task_run', limits, { task_id: run.taskId, status: run.status }, { error: run.error, run_id: run.runId, trigger: run.trigger }),
+    check: RECORD_CHECKS.taskRun,
     toRow: (r) => ({
       id: r.id,
       taskId: r.taskId,
@@ -293,13 +268,7 @@ export const MAPPINGS: { readonly [C in Case]: Mapping<C> } = {
     case: 'job',
     kind: RecordKind.JOB,
     parent: jobs.status,
-    check(job, limits) {
-      checkName('job.kind', job.kind);
-      checkName('job.status', job.status);
-      checkBytes('job.payload', job.payload, limits);
-      checkText('job.error', job.error, limits);
-      checkText('job.owner', job.owner, limits);
-    },
+    check: RECORD_CHECKS.job,
     toRow: (j) => ({
       id: j.id,
       kind: j.kind,
@@ -333,70 +302,31 @@ export const MAPPINGS: { readonly [C in Case]: Mapping<C> } = {
   setting: {
     case: 'setting',
     kind: RecordKind.SETTING,
-    check(setting, limits) {
-      checkText('setting.value_json', setting.valueJson, limits);
-      try {
-        JSON.parse(setting.valueJson);
-      } catch {
-        throw invalid(`setting.value_json of "${setting.id}" is not JSON.`);
-      }
-    },
+    check: RECORD_CHECKS.setting,
     toRow: (s, writer) => ({ id: s.id, valueJson: s.valueJson, updatedAt: Date.now(), updatedBy: writer }),
     fromRow: (r) => ({ kind: { case: 'setting', value: { id: r.id, valueJson: r.valueJson, updatedAt: ts(r.updatedAt), updatedBy: r.updatedBy } } }),
   },
   model: entryMapping('model', RecordKind.MODEL, CatalogModelSchema, {
     columns: noColumns,
-    check(model, limits) {
-      // A file name inside the models directory, never a path out of it.
-      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/.test(model.file)) throw invalid(`model.file must be a plain file name, not "${model.file.slice(0, 80)}".`);
-      if (model.sha256 !== '' && !/^[0-9a-f]{64}$/.test(model.sha256)) throw invalid('model.sha256 must be 64 lowercase hex digits.');
-      checkFields(
-        'model',
-        limits,
-        {},
-        { architecture: model.architecture, quantization: model.quantization, source: model.source, display_name: model.displayName },
-      );
-    },
+    check: RECORD_CHECKS.model,
   }),
   thread: entryMapping('thread', RecordKind.THREAD, ThreadSchema, {
     parent: threads.ownerId,
     columns: (thread) => ({ ownerId: thread.ownerId }),
-    check: (thread, limits) =>
-      checkFields(
-        'thread',
-        limits,
-        { owner_id: thread.ownerId },
-        { title: thread.title, summary: thread.summary, summarized_through: thread.summarizedThrough },
-      ),
+    check: RECORD_CHECKS.thread,
   }),
   threadMessage: entryMapping('threadMessage', RecordKind.THREAD_MESSAGE, ThreadMessageSchema, {
     parent: threadMessages.threadId,
     columns: (message) => ({ threadId: message.threadId }),
-    check: (message, limits) =>
-      checkFields(
-        'thread_message',
-        limits,
-        { thread_id: message.threadId, owner_id: message.ownerId },
-        { text: message.text, model: message.model, error_message: message.errorMessage },
-      ),
+    check: RECORD_CHECKS.threadMessage,
   }),
   memoryFact: entryMapping('memoryFact', RecordKind.MEMORY_FACT, MemoryFactSchema, {
     parent: memoryFacts.ownerId,
     columns: (fact) => ({ ownerId: fact.ownerId }),
-    check(fact, limits) {
-      checkFields('memory_fact', limits, { owner_id: fact.ownerId }, { text: fact.text, source_thread_id: fact.sourceThreadId });
-      if (fact.embedding.length > 8192 || fact.embedding.some((x) => !Number.isFinite(x)))
-        throw invalid('memory_fact.embedding must be at most 8192 finite numbers.');
-    },
+    check: RECORD_CHECKS.memoryFact,
   }),
   persona: entryMapping('persona', RecordKind.PERSONA, PersonaSchema, {
     columns: noColumns,
-    check: (persona, limits) =>
-      checkFields(
-        'persona',
-        limits,
-        {},
-        { name: persona.name, system_prompt: persona.systemPrompt, expression: persona.expression, updated_by: persona.updatedBy },
-      ),
+    check: RECORD_CHECKS.persona,
   }),
 };
