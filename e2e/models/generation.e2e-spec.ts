@@ -7,43 +7,30 @@
 //
 // Nothing here depends on the machine's speed: long generations are long in tokens (a context of 64K tokens, far
 // more than any machine writes before the test acts on a delta), and every step waits for a delta or a reply.
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { setTimeout as delay } from 'node:timers/promises';
-import { requestWhenRoutable } from '@aico/bus/testing';
-import { ModelPurpose, ModelsErrorCode, ModelsTopics, StopReason, type GenerateDelta } from '@aico/contracts';
+import { ModelPurpose, ModelsErrorCode, ModelsTopics, StopReason } from '@aico/contracts';
 import {
-  cpuTicks,
-  MODELS_TEST_ENV,
-  ModelsStack,
-  predictContinuation,
-  raw,
-  textDeltas,
-  textOf,
-  waitingDeltas,
-  type Generated,
-  type GenerateRequestInit,
-} from './models-stack';
-import { AICO_CLI } from '../support/aico-cli';
+  cancelGeneration,
+  DEADLINE_MARGIN_MS,
+  endless,
+  expectContiguous,
+  generateKilledAfter,
+  greedyChat,
+  IDLE_INTERVAL_MS,
+  IDLE_TICKS,
+  LONG_CONTEXT,
+  modelsStatus,
+  refused,
+  restartModels,
+  runningGeneration,
+  stoppedGeneration,
+  ticksAfterStop,
+} from './generation-support';
+import { cpuTicks, ModelsStack, predictContinuation, raw, textDeltas, textOf, waitingDeltas, type GenerateRequestInit } from './models-stack';
 import { SIGNAL_TIMEOUT_MS } from '../support/timing';
 
 // Three process starts and a restart of the models app, a few model loads of a fraction of a second.
 jest.setTimeout(10 * SIGNAL_TIMEOUT_MS);
-
-/** A context no generation here fills before the test acts on it (each token is a fraction of a millisecond). */
-const LONG_CONTEXT = 65_536;
-/** How far before its request's deadline a generation ends (so its reply surely arrives in time on a busy machine). */
-const DEADLINE_MARGIN_MS = 5_000;
-/** The interval over which the models process's CPU time is read after a stop (a measurement, not a wait). */
-const IDLE_INTERVAL_MS = 3_000;
-/** CPU ticks (1/100 s on Linux) an idle models process may use in IDLE_INTERVAL_MS: 10 % of a core; generating uses all of one. */
-const IDLE_TICKS = 30;
-
-/** The deltas' sequence numbers are 1, 2, 3, … in arrival order. */
-function expectContiguous(deltas: readonly GenerateDelta[]): void {
-  expect(deltas.map((delta) => Number(delta.sequence))).toEqual(deltas.map((_, index) => index + 1));
-}
 
 describe('generation through the bus with the real engine', () => {
   let stack: ModelsStack;
@@ -66,29 +53,6 @@ describe('generation through the bus with the real engine', () => {
     // Figures for the report (never asserted): tokens/s on the test model, CPU ticks after a stop.
     process.stdout.write(`generation e2e figures: ${JSON.stringify(figures)}\n`);
   });
-
-  /** A long generation on "long", stopped by `stop` once `afterTexts` text deltas have arrived. */
-  async function stoppedGeneration(afterTexts: number, stop: (generationId: string) => Promise<void>): Promise<Generated & { generationId: string }> {
-    const generationId = randomUUID();
-    let texts = 0;
-    let stopping: Promise<void> | undefined;
-    const generated = await stack.generate(raw('abc', { model: 'long', maxTokens: LONG_CONTEXT - 16 }), {
-      correlationId: generationId,
-      onDelta: (delta) => {
-        if (delta.kind.case === 'text' && ++texts === afterTexts) stopping = stop(generationId);
-      },
-    });
-    await stopping;
-    return { ...generated, generationId };
-  }
-
-  /** CPU ticks the models process uses over IDLE_INTERVAL_MS, read after the generation ended. */
-  async function ticksAfterStop(): Promise<number> {
-    const pid = stack.process('models').pid;
-    const before = await cpuTicks(pid);
-    await delay(IDLE_INTERVAL_MS);
-    return (await cpuTicks(pid)) - before;
-  }
 
   it('streams a raw completion of a known prompt: the exact predicted text in ordered deltas, with its stop reason and usage', async () => {
     const { result, deltas, streamed } = await stack.generate(raw('abc', { model: 'long', maxTokens: 40 }));
@@ -114,19 +78,11 @@ describe('generation through the bus with the real engine', () => {
   });
 
   it('answers a chat through the model’s chat template', async () => {
-    const { result, deltas, streamed } = await stack.generate({
-      input: {
-        case: 'chat',
-        value: {
-          messages: [
-            { role: 'system', content: 'You recite.' },
-            { role: 'user', content: 'Recite.' },
-          ],
-        },
-      },
-      temperature: 0,
-      maxTokens: 12,
-    });
+    const recite = [
+      { role: 'system', content: 'You recite.' },
+      { role: 'user', content: 'Recite.' },
+    ];
+    const { result, deltas, streamed } = await stack.generate(greedyChat(recite, { maxTokens: 12 }));
     // The ChatML template ends in "<|im_start|>assistant\n": the answer continues after the newline.
     const expected = await predictContinuation('\n', 12);
     expect(expected.startsWith('abcdef')).toBe(true);
@@ -137,19 +93,11 @@ describe('generation through the bus with the real engine', () => {
     expect(streamed).toBe(expected);
 
     // A chat that ends with the assistant's words: the model continues them.
-    const continued = await stack.generate({
-      input: {
-        case: 'chat',
-        value: {
-          messages: [
-            { role: 'user', content: 'Recite.' },
-            { role: 'assistant', content: 'abc' },
-          ],
-        },
-      },
-      temperature: 0,
-      maxTokens: 6,
-    });
+    const continuing = [
+      { role: 'user', content: 'Recite.' },
+      { role: 'assistant', content: 'abc' },
+    ];
+    const continued = await stack.generate(greedyChat(continuing, { maxTokens: 6 }));
     expect(continued.result).toMatchObject({ text: await predictContinuation('abc', 6), stopReason: StopReason.MAX_TOKENS });
   });
 
@@ -175,7 +123,7 @@ describe('generation through the bus with the real engine', () => {
 
   it('ends a generation cancelled mid-stream (models.text.cancel, and the requester’s stop) with its partial text, and the CPU falls back to idle', async () => {
     let answer: unknown;
-    const cancelled = await stoppedGeneration(20, async (generationId) => {
+    const cancelled = await stoppedGeneration(stack, 20, async (generationId) => {
       answer = await stack.requester.request(ModelsTopics.generateCancel, { generationId, reason: 'the test stops it' }, { timeoutMs: SIGNAL_TIMEOUT_MS });
     });
     expect(answer).toMatchObject({ found: true });
@@ -186,18 +134,16 @@ describe('generation through the bus with the real engine', () => {
     expect(tokens).toBeGreaterThanOrEqual(20);
     expect(tokens).toBeLessThan(LONG_CONTEXT - 16);
     expect(cancelled.result.text).toBe(await predictContinuation('abc', tokens));
-    const idleAfterCancel = await ticksAfterStop();
+    const idleAfterCancel = await ticksAfterStop(stack);
     expect(idleAfterCancel).toBeLessThanOrEqual(IDLE_TICKS);
     // A generation that is not (or no longer) there is not found.
-    await expect(
-      stack.requester.request(ModelsTopics.generateCancel, { generationId: cancelled.generationId }, { timeoutMs: SIGNAL_TIMEOUT_MS }),
-    ).resolves.toMatchObject({ found: false });
+    await expect(cancelGeneration(stack, cancelled.generationId)).resolves.toMatchObject({ found: false });
 
     // The requester stops the stream itself: the same end, and its reply still comes with the text so far.
     const stopper = new AbortController();
     const generationId = randomUUID();
     let texts = 0;
-    const stopped = await stack.generate(raw('abc', { model: 'long', maxTokens: LONG_CONTEXT - 16 }), {
+    const stopped = await stack.generate(endless(), {
       correlationId: generationId,
       stopSignal: stopper.signal,
       onDelta: (delta) => {
@@ -208,7 +154,7 @@ describe('generation through the bus with the real engine', () => {
     expect(stopped.streamed).toBe(stopped.result.text);
     expect(stopped.result.usage!.completionTokens).toBeGreaterThanOrEqual(20);
     expect(stopped.result.text).toBe(await predictContinuation('abc', stopped.result.usage!.completionTokens));
-    const idleAfterStop = await ticksAfterStop();
+    const idleAfterStop = await ticksAfterStop(stack);
     expect(idleAfterStop).toBeLessThanOrEqual(IDLE_TICKS);
     Object.assign(figures, {
       cancelledAfterTokens: tokens,
@@ -221,28 +167,8 @@ describe('generation through the bus with the real engine', () => {
   it('stops a generation whose requester is killed mid-stream (aico generate, kill -9), and the CPU falls back to idle', async () => {
     const models = stack.process('models');
     const since = models.lines.length;
-    const cli = spawn(
-      process.execPath,
-      [AICO_CLI, 'generate', '--raw', '--model', 'long', '--max-tokens', String(LONG_CONTEXT - 16), '--temperature', '0', 'abc'],
-      {
-        env: { PATH: process.env['PATH'], ...stack.environment.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const exited = once(cli, 'exit');
-    let printed = '';
     // The command prints the text as it streams: kill it once 20 characters are on the screen.
-    await new Promise<void>((resolve, reject) => {
-      cli.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        printed += chunk;
-        if (printed.length >= 20) resolve();
-      });
-      cli.on('error', reject);
-      cli.on('exit', (code) => reject(new Error(`aico generate exited (${code}) before it printed 20 characters: ${printed}`)));
-    });
-    cli.kill('SIGKILL');
-    const killedAt = Date.now();
-    await exited;
+    const { printed, killedAt } = await generateKilledAfter(stack, 20);
     expect(await predictContinuation('abc', printed.length)).toBe(printed);
     // The models service notices the requester is gone (it stops sending keep-alives) and ends the generation.
     const ended = await models.waitFor(
@@ -252,10 +178,10 @@ describe('generation through the bus with the real engine', () => {
       since,
     );
     expect(ended).toMatchObject({ model: 'long', stop: 'CANCELLED' });
-    const idle = await ticksAfterStop();
+    const idle = await ticksAfterStop(stack);
     expect(idle).toBeLessThanOrEqual(IDLE_TICKS);
     Object.assign(figures, { idleTicksAfterRequesterKilled: idle, msFromKillToEnd: new Date(ended['time'] as string | number).getTime() - killedAt });
-    await expect(stack.requester.request(ModelsTopics.status, {}, { timeoutMs: SIGNAL_TIMEOUT_MS })).resolves.toMatchObject({ running: 0, waiting: 0 });
+    await expect(modelsStatus(stack)).resolves.toMatchObject({ running: 0, waiting: 0 });
   });
 
   it('ends a generation whose deadline passes mid-stream with stop reason "deadline" and its text so far', async () => {
@@ -263,7 +189,7 @@ describe('generation through the bus with the real engine', () => {
     const pid = stack.process('models').pid;
     const ticksBefore = await cpuTicks(pid);
     // The request's deadline: the generation ends DEADLINE_MARGIN_MS before it, the reply arrives before it.
-    const { result, deltas, streamed } = await stack.generate(raw('abc', { model: 'long', maxTokens: LONG_CONTEXT - 16 }), {
+    const { result, deltas, streamed } = await stack.generate(endless(), {
       timeoutMs: DEADLINE_MARGIN_MS + 8_000,
       onDelta: (delta) => void (firstText ||= delta.kind.case === 'text'),
     });
@@ -285,7 +211,7 @@ describe('generation through the bus with the real engine', () => {
     const monitor = stack.process('monitor');
     let stopped = false;
     try {
-      const { result, streamed } = await stack.generate(raw('abc', { model: 'long', maxTokens: LONG_CONTEXT - 16 }), {
+      const { result, streamed } = await stack.generate(endless(), {
         timeoutMs: DEADLINE_MARGIN_MS + 8_000,
         onDelta: (delta) => {
           // Admitted and streaming: now the monitor stops answering (its job requests wait their whole timeout).
@@ -304,15 +230,7 @@ describe('generation through the bus with the real engine', () => {
   });
 
   it('with one slot, lets later requests wait, saying where they stand, and runs them in order after the first', async () => {
-    const firstId = randomUUID();
-    let firstStarted!: () => void;
-    const started = new Promise<void>((resolve) => (firstStarted = resolve));
-    const first = stack.generate(raw('abc', { model: 'long', maxTokens: LONG_CONTEXT - 16 }), {
-      correlationId: firstId,
-      onDelta: (delta) => void (delta.kind.case === 'text' && firstStarted()),
-    });
-    first.catch(() => undefined);
-    await started;
+    const { generationId: firstId, generated: first } = await runningGeneration(stack);
 
     // The second waits behind the running first; the third, sent once the second is queued, waits behind both.
     let secondQueued!: () => void;
@@ -328,10 +246,9 @@ describe('generation through the bus with the real engine', () => {
       onDelta: (delta) => {
         if (delta.kind.case !== 'waiting' || delta.kind.value.position !== 2 || cancelling) return;
         // Both wait for the one slot: the status says so, then the first generation is stopped to free it.
-        cancelling = stack.requester
-          .request(ModelsTopics.status, {}, { timeoutMs: SIGNAL_TIMEOUT_MS })
+        cancelling = modelsStatus(stack)
           .then((status) => (statusWhileWaiting = status))
-          .then(() => stack.requester.request(ModelsTopics.generateCancel, { generationId: firstId }, { timeoutMs: SIGNAL_TIMEOUT_MS }));
+          .then(() => cancelGeneration(stack, firstId));
       },
     });
     await cancelling;
@@ -368,42 +285,23 @@ describe('generation through the bus with the real engine', () => {
       message: expect.stringContaining('The prompt is 1501 tokens, and model "tiny" reads at most 1024 at once'),
       source: 'models',
     });
-    await expect(generate(raw('abc', { model: 'nobody' }))).rejects.toMatchObject({
-      code: ModelsErrorCode.UnknownModel,
-      message: expect.stringContaining('nobody'),
-    });
-    await expect(generate(raw('abc', { model: 'long', temperature: 5 }))).rejects.toMatchObject({
-      code: ModelsErrorCode.InvalidArgument,
-      message: expect.stringContaining('temperature must be from 0 (greedy) to 2, not 5'),
-    });
-    await expect(generate(raw('abc', { model: 'long', topP: 0 }))).rejects.toMatchObject({
-      code: ModelsErrorCode.InvalidArgument,
-      message: expect.stringContaining('top_p must be above 0 and at most 1, not 0'),
-    });
-    await expect(generate(raw('', { model: 'long' }))).rejects.toMatchObject({
-      code: ModelsErrorCode.InvalidArgument,
-      message: expect.stringContaining('The prompt is empty'),
-    });
-    await expect(generate({ input: { case: 'chat', value: { messages: [{ role: 'wizard', content: 'hi' }] } }, model: 'long' })).rejects.toMatchObject({
-      code: ModelsErrorCode.InvalidArgument,
-      message: expect.stringContaining('chat.messages[0].role is "wizard"'),
-    });
-    await expect(generate(raw('abc', { model: 'long', jsonSchema: '{not json' }))).rejects.toMatchObject({
-      code: ModelsErrorCode.InvalidArgument,
-      message: expect.stringContaining('json_schema is not JSON'),
-    });
+    await refused(stack, raw('abc', { model: 'nobody' }), ModelsErrorCode.UnknownModel, 'nobody');
+    await refused(stack, raw('abc', { model: 'long', temperature: 5 }), ModelsErrorCode.InvalidArgument, 'temperature must be from 0 (greedy) to 2, not 5');
+    await refused(stack, raw('abc', { model: 'long', topP: 0 }), ModelsErrorCode.InvalidArgument, 'top_p must be above 0 and at most 1, not 0');
+    await refused(stack, raw('', { model: 'long' }), ModelsErrorCode.InvalidArgument, 'The prompt is empty');
+    await refused(
+      stack,
+      { input: { case: 'chat', value: { messages: [{ role: 'wizard', content: 'hi' }] } }, model: 'long' },
+      ModelsErrorCode.InvalidArgument,
+      'chat.messages[0].role is "wizard"',
+    );
+    await refused(stack, raw('abc', { model: 'long', jsonSchema: '{not json' }), ModelsErrorCode.InvalidArgument, 'json_schema is not JSON');
 
     // Files in the catalog that cannot be loaded (changed on disk after their import): llama.cpp's own reason.
     await stack.addModel('cut', { truncate: true, seed: 3 });
     await stack.addModel('alien', { architecture: 'aico-unknown', seed: 4 });
-    await expect(generate(raw('abc', { model: 'cut', maxTokens: 4 }))).rejects.toMatchObject({
-      code: ModelsErrorCode.Damaged,
-      message: expect.stringContaining('data is not within the file bounds'),
-    });
-    await expect(generate(raw('abc', { model: 'alien', maxTokens: 4 }))).rejects.toMatchObject({
-      code: ModelsErrorCode.UnknownArchitecture,
-      message: expect.stringContaining('aico-unknown'),
-    });
+    await refused(stack, raw('abc', { model: 'cut', maxTokens: 4 }), ModelsErrorCode.Damaged, 'data is not within the file bounds');
+    await refused(stack, raw('abc', { model: 'alien', maxTokens: 4 }), ModelsErrorCode.UnknownArchitecture, 'aico-unknown');
 
     // Still up, still generating.
     const after = await generate(raw('abc', { model: 'long', maxTokens: 5 }));
@@ -424,7 +322,7 @@ describe('generation through the bus with the real engine', () => {
     );
     expect(chat).toMatchObject({ model: 'long', contextSize: LONG_CONTEXT });
     // The count is what a generation of that chat reads (what context budgeting needs).
-    const answered = await stack.generate({ input: { case: 'chat', value: { messages: [{ role: 'user', content: 'abc' }] } }, temperature: 0, maxTokens: 1 });
+    const answered = await stack.generate(greedyChat([{ role: 'user', content: 'abc' }], { maxTokens: 1 }));
     expect(chat.tokens).toBe(answered.result.usage!.promptTokens);
     await expect(request((timeoutMs) => stack.requester.request(ModelsTopics.tokensCount, { model: 'long' }, { timeoutMs }))).rejects.toMatchObject({
       code: ModelsErrorCode.InvalidArgument,
@@ -468,31 +366,21 @@ describe('generation through the bus with the real engine', () => {
   });
 
   it('runs two generations at once with two sequences, each with its exact text', async () => {
-    await stack.process('models').stop();
-    await stack.startApp('models', { ...MODELS_TEST_ENV, AICO_MODELS__SEQUENCES: '2', AICO_MODELS__MAX_CONTEXT_SIZE: String(LONG_CONTEXT) });
-    await requestWhenRoutable((timeoutMs) => stack.requester.request(ModelsTopics.status, {}, { timeoutMs }), SIGNAL_TIMEOUT_MS);
-    const firstId = randomUUID();
-    let firstStarted!: () => void;
-    const started = new Promise<void>((resolve) => (firstStarted = resolve));
-    const first = stack.generate(raw('abc', { model: 'long', maxTokens: LONG_CONTEXT - 16 }), {
-      correlationId: firstId,
-      onDelta: (delta) => void (delta.kind.case === 'text' && firstStarted()),
-    });
-    first.catch(() => undefined);
-    await started;
+    await restartModels(stack, { AICO_MODELS__SEQUENCES: '2', AICO_MODELS__MAX_CONTEXT_SIZE: String(LONG_CONTEXT) });
+    const { generationId: firstId, generated: first } = await runningGeneration(stack);
 
     // The first one still runs (it has tens of thousands of tokens to go): the second gets the other sequence.
     let running: unknown;
     const second = await stack.generate(raw('ABC', { model: 'long', maxTokens: 30 }), {
       onDelta: (delta) => {
-        if (delta.kind.case === 'text' && running === undefined) running = stack.requester.request(ModelsTopics.status, {}, { timeoutMs: SIGNAL_TIMEOUT_MS });
+        if (delta.kind.case === 'text' && running === undefined) running = modelsStatus(stack);
       },
     });
     expect(second.result).toMatchObject({ text: await predictContinuation('ABC', 30), stopReason: StopReason.MAX_TOKENS });
     expect(waitingDeltas(second.deltas).filter((state) => state.stage === 'queued')).toEqual([]);
     await expect(running).resolves.toMatchObject({ running: 2, waiting: 0, loaded: [{ name: 'long', sequences: 2 }] });
 
-    await stack.requester.request(ModelsTopics.generateCancel, { generationId: firstId }, { timeoutMs: SIGNAL_TIMEOUT_MS });
+    await cancelGeneration(stack, firstId);
     const { result } = await first;
     expect(result.stopReason).toBe(StopReason.CANCELLED);
     expect(result.text).toBe(await predictContinuation('abc', result.usage!.completionTokens));
@@ -500,9 +388,7 @@ describe('generation through the bus with the real engine', () => {
 
   it('refuses a model that does not fit before loading it, with the numbers, and stays up', async () => {
     // The models app again, now keeping 1 TiB free beyond what a model needs: nothing fits.
-    await stack.process('models').stop();
-    await stack.startApp('models', { ...MODELS_TEST_ENV, AICO_MODELS__MEMORY_HEADROOM_BYTES: String(1024 ** 4) });
-    await requestWhenRoutable((timeoutMs) => stack.requester.request(ModelsTopics.status, {}, { timeoutMs }), SIGNAL_TIMEOUT_MS);
+    await restartModels(stack, { AICO_MODELS__MEMORY_HEADROOM_BYTES: String(1024 ** 4) });
     await expect(stack.generate(raw('abc', { model: 'tiny', maxTokens: 4 }))).rejects.toMatchObject({
       code: ModelsErrorCode.DoesNotFit,
       message: expect.stringMatching(
@@ -516,8 +402,7 @@ describe('generation through the bus with the real engine', () => {
       }),
     });
     // Refused before loading: nothing is in memory, and nothing was loaded.
-    const status = await stack.requester.request(ModelsTopics.status, {}, { timeoutMs: SIGNAL_TIMEOUT_MS });
-    expect(status).toMatchObject({ loaded: [], running: 0, waiting: 0 });
+    expect(await modelsStatus(stack)).toMatchObject({ loaded: [], running: 0, waiting: 0 });
     expect(stack.process('models').lines.filter((line) => line.msg === 'Model loaded')).toEqual([]);
     // Counting tokens reads the vocabulary alone: it still answers.
     await expect(

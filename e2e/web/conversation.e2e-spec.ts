@@ -12,11 +12,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { StorageClient } from '@aico/storage-client';
+import { recordStreamingReply, streamingReplyRecorded, waitForSilentAvatar } from '../support/avatar-in-page';
 import { launchChromium, newAppContext } from '../support/browser';
 import { ModelFileServer } from '../support/model-file-server';
 import { RunningSystem } from '../support/system';
 import { connectAs } from '../support/system-bus';
 import { SIGNAL_TIMEOUT_MS } from '../support/timing';
+import { gatewayFetch, openScreen } from '../support/web-app';
 import { NORMAL_MONITOR_ENV, testModels } from '../models/models-stack';
 
 const ADMIN = { username: 'grace', password: 'First-admin-2026!', displayName: 'Grace Hopper' } as const;
@@ -57,11 +59,6 @@ describe('the conversation in a browser', () => {
     return signedIn;
   };
 
-  const openScreen = async (page: Page, link: string, heading: string) => {
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link, exact: true }).click();
-    await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
-  };
-
   const log = (page: Page) => page.getByRole('log', { name: 'Conversation' });
   const lastReply = (page: Page) => log(page).locator('[data-testid="message"][data-role="assistant"]').last();
 
@@ -75,17 +72,6 @@ describe('the conversation in a browser', () => {
     await form.getByRole('button', { name: 'Save persona' }).click();
     await form.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
   };
-
-  /** A gateway call with the tab's own session (its token from localStorage). */
-  const gatewayFetch = (page: Page, method: string, path: string) =>
-    page.evaluate(
-      async ([verb, url]) => {
-        const session = JSON.parse(localStorage.getItem('aico.session') ?? '{}') as { accessToken?: string };
-        const response = await fetch(url, { method: verb, headers: { Authorization: `Bearer ${session.accessToken ?? ''}` } });
-        return { status: response.status, body: await response.text() };
-      },
-      [method, path] as const,
-    );
 
   beforeAll(async () => {
     system = await RunningSystem.start({
@@ -217,41 +203,8 @@ describe('the conversation in a browser', () => {
     await page.getByRole('button', { name: 'Show the avatar beside' }).click();
     await page.getByRole('complementary', { name: 'Avatar' }).getByTestId('avatar-status').and(page.locator('[data-state="ready"]')).waitFor();
 
-    // Recorders installed before sending: every animation frame notes the streaming reply's text length; the first
-    // speechStart of the avatar triggers an `inspect` of the avatar page, noting the reply's status when it answers.
-    await page.evaluate(() => {
-      const record = {
-        frames: [] as number[],
-        inspected: undefined as undefined | { speechText: string | undefined; speaking: boolean; replyStatus: string | null },
-      };
-      (window as unknown as { aicoRecord: typeof record }).aicoRecord = record;
-      const reply = () => [...document.querySelectorAll('[data-testid="message"][data-role="assistant"]')].at(-1);
-      const sample = () => {
-        const current = reply();
-        if (current?.getAttribute('data-status') === 'streaming') {
-          const length = current.querySelector('[data-testid="message-text"]')?.textContent?.length ?? 0;
-          if (length > 0 && record.frames.at(-1) !== length) record.frames.push(length);
-        }
-        requestAnimationFrame(sample);
-      };
-      requestAnimationFrame(sample);
-      const frame = document.querySelector<HTMLIFrameElement>('iframe[title="aico avatar"]')!;
-      let asked = false;
-      window.addEventListener('message', (event: MessageEvent<{ protocol?: string; type?: string; id?: string; speechText?: string; speaking?: boolean }>) => {
-        if (event.source !== frame.contentWindow || event.data?.protocol !== 'aico.avatar') return;
-        if (event.data.type === 'speechStart' && !asked) {
-          asked = true;
-          frame.contentWindow!.postMessage({ protocol: 'aico.avatar', version: 1, type: 'inspect', id: 'e2e-first-speech' }, location.origin);
-        }
-        if (event.data.type === 'state' && event.data.id === 'e2e-first-speech') {
-          record.inspected = {
-            speechText: event.data.speechText,
-            speaking: event.data.speaking === true,
-            replyStatus: reply()?.getAttribute('data-status') ?? null,
-          };
-        }
-      });
-    });
+    // Recorders installed before sending: the streaming reply's length at every frame, the avatar's first speech.
+    await recordStreamingReply(page);
 
     const text = 'Tell me a long story, please.';
     await page.getByRole('textbox', { name: 'Message' }).fill(text);
@@ -259,10 +212,7 @@ describe('the conversation in a browser', () => {
     await log(page).locator('[data-testid="message"][data-role="user"][data-status="sent"]').filter({ hasText: text }).waitFor();
     expect(await log(page).locator('[data-testid="message"][data-role="user"]').filter({ hasText: text }).count()).toBe(1);
 
-    type Recorded = { frames: number[]; inspected?: { speechText: string | undefined; speaking: boolean; replyStatus: string | null } };
-    await page.waitForFunction(() => (window as unknown as { aicoRecord: Recorded }).aicoRecord.frames.length >= 2);
-    await page.waitForFunction(() => (window as unknown as { aicoRecord: Recorded }).aicoRecord.inspected !== undefined);
-    const recorded = await page.evaluate(() => (window as unknown as { aicoRecord: Recorded }).aicoRecord);
+    const recorded = await streamingReplyRecorded(page);
     expect(recorded.frames.length).toBeGreaterThanOrEqual(2);
     expect(recorded.frames).toEqual([...recorded.frames].sort((a, b) => a - b)); // it only grows
     // The avatar's own state names the first sentence (said now, or just said: a sentence is short), while the
@@ -282,20 +232,7 @@ describe('the conversation in a browser', () => {
     await page.getByRole('button', { name: 'Send' }).waitFor();
 
     // The avatar stopped too: its own state says it is silent (asked until it answers so, under the deadline).
-    await page.waitForFunction(
-      () =>
-        new Promise<boolean>((resolve) => {
-          const frame = document.querySelector<HTMLIFrameElement>('iframe[title="aico avatar"]')!;
-          const id = `e2e-after-stop-${Math.random().toString(36).slice(2)}`;
-          const listener = (event: MessageEvent<{ type?: string; id?: string; speaking?: boolean }>) => {
-            if (event.source !== frame.contentWindow || event.data?.id !== id) return;
-            window.removeEventListener('message', listener);
-            resolve(event.data.speaking === false);
-          };
-          window.addEventListener('message', listener);
-          frame.contentWindow!.postMessage({ protocol: 'aico.avatar', version: 1, type: 'inspect', id }, location.origin);
-        }),
-    );
+    await waitForSilentAvatar(page);
     // The stored reply is the partial text, marked stopped.
     const threadId = new URL(page.url()).searchParams.get('thread')!;
     const messages = JSON.parse((await gatewayFetch(page, 'GET', `/api/v1/conversation/threads/${threadId}/messages?limit=50`)).body) as {

@@ -3,9 +3,8 @@
 // gateway crash, screenshots of every screen in both themes, and the first-load figures.
 /// <reference lib="dom" />
 import { randomUUID } from 'node:crypto';
-import { access, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { access, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
   effectiveTheme,
@@ -18,9 +17,11 @@ import {
   WEB_ARTIFACTS,
   type ImageStats,
 } from '../support/browser';
+import { firstLoadTiming, gzipSizes, recordFirstLoad } from '../support/first-load';
 import { WORKSPACE_ROOT } from '../support/service-process';
 import { RunningSystem } from '../support/system';
 import { SIGNAL_TIMEOUT_MS } from '../support/timing';
+import { openScreen } from '../support/web-app';
 
 const USER = { username: 'ada', password: 'Web-client-2026!', role: 'admin' } as const;
 const WEB_DIST = join(WORKSPACE_ROOT, 'dist', 'apps', 'web');
@@ -57,12 +58,6 @@ describe('the web client in a browser', () => {
     await page.getByRole('navigation', { name: 'Main' }).waitFor();
     signedIn = page;
     return page;
-  };
-
-  /** Client-side navigation through the main menu (no reload: the WebSocket and the session stay). */
-  const openScreen = async (page: Page, link: string, heading: string) => {
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link, exact: true }).click();
-    await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
   };
 
   const sendAndSee = async (page: Page, text: string) => {
@@ -317,15 +312,7 @@ describe('the web client in a browser', () => {
   it('(g) measures the first load of the login page', async () => {
     const context = await newContext();
     // Every resource and paint from the very start of the page, whatever the app does later.
-    await context.addInitScript(() => {
-      const recorded: { resources: PerformanceResourceTiming[]; paints: PerformanceEntry[] } = { resources: [], paints: [] };
-      (window as unknown as { aicoFirstLoad: typeof recorded }).aicoFirstLoad = recorded;
-      new PerformanceObserver((list) => recorded.resources.push(...(list.getEntries() as PerformanceResourceTiming[]))).observe({
-        type: 'resource',
-        buffered: true,
-      });
-      new PerformanceObserver((list) => recorded.paints.push(...list.getEntries())).observe({ type: 'paint', buffered: true });
-    });
+    await recordFirstLoad(context);
     const page = await context.newPage();
     await page.goto('/login', { waitUntil: 'load' });
     // Interactive: the login button is enabled (polled every frame) and the form takes input.
@@ -343,36 +330,7 @@ describe('the web client in a browser', () => {
     // The app marks `aico:interactive` when its first screen has rendered; absent, the button stands in.
     const interactiveMarkMs = await page.evaluate(() => performance.getEntriesByName('aico:interactive')[0]?.startTime ?? null);
 
-    const timing = await page.evaluate(() => {
-      const navigation = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
-      const { resources, paints } = (window as unknown as { aicoFirstLoad: { resources: PerformanceResourceTiming[]; paints: PerformanceEntry[] } })
-        .aicoFirstLoad;
-      const sizes = (entries: readonly PerformanceResourceTiming[]) => ({
-        files: entries.length,
-        transferBytes: entries.reduce((sum, entry) => sum + entry.transferSize, 0),
-        encodedBytes: entries.reduce((sum, entry) => sum + entry.encodedBodySize, 0),
-        decodedBytes: entries.reduce((sum, entry) => sum + entry.decodedBodySize, 0),
-      });
-      const path = (entry: PerformanceResourceTiming) => new URL(entry.name).pathname;
-      return {
-        navigation: {
-          responseEndMs: navigation.responseEnd,
-          domContentLoadedMs: navigation.domContentLoadedEventEnd,
-          loadEventEndMs: navigation.loadEventEnd,
-          document: { transferBytes: navigation.transferSize, encodedBytes: navigation.encodedBodySize, decodedBytes: navigation.decodedBodySize },
-        },
-        firstContentfulPaintMs: paints.find((entry) => entry.name === 'first-contentful-paint')?.startTime ?? null,
-        js: sizes(resources.filter((entry) => path(entry).endsWith('.js'))),
-        css: sizes(resources.filter((entry) => path(entry).endsWith('.css'))),
-        resources: resources.map((entry) => ({
-          path: path(entry),
-          initiator: entry.initiatorType,
-          transferBytes: entry.transferSize,
-          encodedBytes: entry.encodedBodySize,
-          durationMs: entry.duration,
-        })),
-      };
-    });
+    const timing = await firstLoadTiming(page);
     const timeToInteractiveMs = Math.max(timing.navigation.domContentLoadedMs, interactiveMarkMs ?? loginButtonEnabledMs);
     const figures = {
       firstLoad: {
@@ -411,31 +369,4 @@ interface ConnectionRecord {
   states: string[];
   reconnectingTexts: string[];
   offlineBanner: boolean;
-}
-
-interface SizedFile {
-  readonly path: string;
-  readonly bytes: number;
-  readonly gzipBytes: number;
-}
-
-/** Every file of the built client with its gzip -9 size (what a compressing server would send), and JS/CSS totals. */
-async function gzipSizes(root: string) {
-  const files: SizedFile[] = [];
-  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const path = join(entry.parentPath, entry.name);
-    const content = await readFile(path);
-    files.push({ path: relative(root, path), bytes: content.length, gzipBytes: gzipSync(content, { level: 9 }).length });
-  }
-  // Source maps are built but only a debugger fetches them.
-  const total = (suffix: string) => {
-    const matching = files.filter((file) => file.path.endsWith(suffix));
-    return {
-      files: matching.length,
-      bytes: matching.reduce((sum, file) => sum + file.bytes, 0),
-      gzipBytes: matching.reduce((sum, file) => sum + file.gzipBytes, 0),
-    };
-  };
-  return { shipped: { js: total('.js'), css: total('.css'), html: total('.html') }, files: files.sort((a, b) => a.path.localeCompare(b.path)) };
 }

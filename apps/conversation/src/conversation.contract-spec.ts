@@ -1,7 +1,7 @@
 // The conversation app through its bus contract: the real app in this process behind a real CURVE proxy; storage and
 // the models service stood in for at the edge (the e2e tests run the real ones), each generation scripted by the test.
-import { create } from '@bufbuild/protobuf';
-import { timestampNow } from '@bufbuild/protobuf/wkt';
+// Here the replies: streamed, spoken, stopped, regenerated, limited, failed, and recovered after a crash; a user's threads
+// and the persona are in conversation-threads.contract-spec.ts.
 import {
   ConversationErrorCode,
   ConversationTopics,
@@ -11,36 +11,31 @@ import {
   MessageRole,
   MessageStatus,
   ModelsErrorCode,
-  RecordSchema,
-  RecordKind,
   StopReason,
   SupervisedAppState,
   SupervisorTopics,
-  ThreadSchema,
   type AvatarSpeech,
   type ConversationMessage,
-  type ReplyDelta,
   type ThreadChanged,
 } from '@aico/contracts';
 import { ConversationHarness } from './testing/conversation-harness.test-helpers';
+import {
+  chatOf,
+  conversationRequests,
+  putEmptyThread,
+  refused,
+  spokenIn,
+  stopAsIfCrashed,
+  waitForDelta,
+  storedMessagesOf,
+} from './testing/conversation-contract.test-helpers';
 import { NO_MODEL } from './testing/models-stand-in.test-helpers';
 
 jest.setTimeout(120_000);
 
 describe('conversation app contract', () => {
   let h: ConversationHarness;
-  const send = (userId: string, text: string, threadId = '') => h.gateway.request(ConversationTopics.messageSend, { userId, text, threadId, client: 'test' });
-  const messages = async (userId: string, threadId: string) => (await h.gateway.request(ConversationTopics.messagesList, { userId, threadId })).messages;
-  const stop = (userId: string, threadId: string, replyId = '') => h.gateway.request(ConversationTopics.replyStop, { userId, threadId, replyId });
-  /** Sends, lets the scripted model write `pieces` and end, and waits for the completion. */
-  async function exchange(userId: string, text: string, pieces: string[], threadId = '') {
-    const seen = h.models.generations.length;
-    const sent = await send(userId, text, threadId);
-    const generation = await h.models.next(seen);
-    generation.write(...pieces);
-    generation.end();
-    return { sent, generation, completed: await h.completion(sent.replyId) };
-  }
+  const { send, messages, stop, exchange, answer } = conversationRequests(() => h);
 
   beforeAll(async () => {
     h = await ConversationHarness.start({
@@ -81,7 +76,7 @@ describe('conversation app contract', () => {
     const generation = await h.models.next(0);
     // The prompt: the default persona's system prompt and the user's turn; interactive, for that user, with its sampling.
     expect(generation.request).toMatchObject({ jobClass: JobClass.INTERACTIVE, userId: 'ann', temperature: expect.closeTo(0.7, 5), maxTokens: 100 });
-    const chat = generation.request.input.case === 'chat' ? generation.request.input.value.messages : [];
+    const chat = chatOf(generation);
     expect(chat.map((m) => m.role)).toEqual(['system', 'user']);
     expect(chat[0]!.content).toContain('You are Aico');
     expect(chat[1]!.content).toBe('  Hello   Aico,\nhow are you?');
@@ -124,7 +119,7 @@ describe('conversation app contract', () => {
   it('answers the next message with the thread so far in the prompt', async () => {
     const first = await exchange('ann', 'one', ['reply one']);
     const second = await exchange('ann', 'two', ['reply two'], first.sent.thread!.id);
-    const chat = second.generation.request.input.case === 'chat' ? second.generation.request.input.value.messages : [];
+    const chat = chatOf(second.generation);
     expect(chat.slice(1).map((m) => `${m.role}:${m.content}`)).toEqual(['user:one', 'assistant:reply one', 'user:two']);
     expect(second.sent.thread?.messageCount).toBe(4);
   });
@@ -134,11 +129,11 @@ describe('conversation app contract', () => {
     h.models.contextSize = 900; // room for the reply (100) and about two turns of 300
     try {
       const second = await exchange('ann', 'c'.repeat(300), ['ok'], first.sent.thread!.id);
-      const chat = second.generation.request.input.case === 'chat' ? second.generation.request.input.value.messages : [];
+      const chat = chatOf(second.generation);
       expect(chat.slice(1).map((m) => m.content[0])).toEqual(['c']);
       h.models.contextSize = 100_000;
       const third = await exchange('ann', 'd', ['ok'], first.sent.thread!.id);
-      const all = third.generation.request.input.case === 'chat' ? third.generation.request.input.value.messages : [];
+      const all = chatOf(third.generation);
       expect(all.slice(1).map((m) => m.content[0])).toEqual(['a', 'b', 'c', 'o', 'd']);
     } finally {
       h.models.contextSize = 4096;
@@ -146,9 +141,9 @@ describe('conversation app contract', () => {
   });
 
   it('refuses bad input with specific codes: empty, too long, no user, another user’s thread, an unknown thread', async () => {
-    await expect(send('ann', '  \n\t ')).rejects.toMatchObject({ code: ConversationErrorCode.EmptyMessage });
-    await expect(send('ann', 'x'.repeat(MAX_CONVERSATION_MESSAGE_CHARS + 1))).rejects.toMatchObject({ code: ConversationErrorCode.MessageTooLong });
-    await expect(send('', 'hi')).rejects.toMatchObject({ code: ConversationErrorCode.InvalidArgument });
+    await refused(send('ann', '  \n\t '), ConversationErrorCode.EmptyMessage);
+    await refused(send('ann', 'x'.repeat(MAX_CONVERSATION_MESSAGE_CHARS + 1)), ConversationErrorCode.MessageTooLong);
+    await refused(send('', 'hi'), ConversationErrorCode.InvalidArgument);
     const { sent } = await exchange('ann', 'mine', ['yes']);
     const threadId = sent.thread!.id;
     for (const attempt of [
@@ -162,7 +157,7 @@ describe('conversation app contract', () => {
       stop('bob', threadId),
       h.gateway.request(ConversationTopics.replyRegenerate, { userId: 'bob', threadId }),
     ]) {
-      await expect(attempt).rejects.toMatchObject({ code: ConversationErrorCode.ThreadNotFound });
+      await refused(attempt, ConversationErrorCode.ThreadNotFound);
     }
     expect((await h.gateway.request(ConversationTopics.threadsList, { userId: 'bob' })).threads).toEqual([]);
   });
@@ -170,16 +165,12 @@ describe('conversation app contract', () => {
   it('refuses a second message while a reply streams in the thread, and more replies than configured at once', async () => {
     const seen = h.models.generations.length;
     const first = await send('ann', 'first');
-    await expect(send('ann', 'again', first.thread!.id)).rejects.toMatchObject({ code: ConversationErrorCode.ReplyInProgress });
-    await expect(h.gateway.request(ConversationTopics.replyRegenerate, { userId: 'ann', threadId: first.thread!.id })).rejects.toMatchObject({
-      code: ConversationErrorCode.ReplyInProgress,
-    });
-    await expect(h.gateway.request(ConversationTopics.threadDelete, { userId: 'ann', threadId: first.thread!.id })).rejects.toMatchObject({
-      code: ConversationErrorCode.ReplyInProgress,
-    });
+    await refused(send('ann', 'again', first.thread!.id), ConversationErrorCode.ReplyInProgress);
+    await refused(h.gateway.request(ConversationTopics.replyRegenerate, { userId: 'ann', threadId: first.thread!.id }), ConversationErrorCode.ReplyInProgress);
+    await refused(h.gateway.request(ConversationTopics.threadDelete, { userId: 'ann', threadId: first.thread!.id }), ConversationErrorCode.ReplyInProgress);
     const second = await send('bob', 'second');
     const third = await send('cid', 'third');
-    await expect(send('dee', 'fourth')).rejects.toMatchObject({ code: ConversationErrorCode.Busy });
+    await refused(send('dee', 'fourth'), ConversationErrorCode.Busy);
     for (const [i, sent] of [first, second, third].entries()) {
       const generation = await h.models.next(seen + i);
       generation.end();
@@ -192,29 +183,23 @@ describe('conversation app contract', () => {
   });
 
   it('stops a reply mid-stream: stored stopped with its partial text, the avatar told to stop and silent after; a stop after the end is refused', async () => {
-    await expect(stop('ann', (await exchange('ann', 'done already', ['fine.'])).sent.thread!.id)).rejects.toMatchObject({
-      code: ConversationErrorCode.ReplyNotRunning,
-    });
+    await refused(stop('ann', (await exchange('ann', 'done already', ['fine.'])).sent.thread!.id), ConversationErrorCode.ReplyNotRunning);
     const seen = h.models.generations.length;
     const sent = await send('ann', 'tell me a long story');
     const threadId = sent.thread!.id;
     const generation = await h.models.next(seen);
     generation.write('Once upon a time', ' there was');
-    await h.waitFor(
-      (e) =>
-        e.topic === 'conversation.reply.delta' && (e.payload as ReplyDelta).replyId === sent.replyId && (e.payload as ReplyDelta).kind.value === ' there was',
-      'the second piece',
-    );
-    await expect(stop('ann', threadId, 'some-other-reply')).rejects.toMatchObject({ code: ConversationErrorCode.ReplyNotRunning });
+    await waitForDelta(h, sent.replyId, (delta) => delta.kind.value === ' there was', 'the second piece');
+    await refused(stop('ann', threadId, 'some-other-reply'), ConversationErrorCode.ReplyNotRunning);
     expect(await stop('ann', threadId, sent.replyId)).toMatchObject({ replyId: sent.replyId });
     const completed = await h.completion(sent.replyId);
     expect(completed).toMatchObject({ status: MessageStatus.STOPPED, stopReason: StopReason.CANCELLED, text: 'Once upon a time there was' });
     expect(h.of<{ conversationId: string; userId: string }>('ui.avatar.stop')).toContainEqual(
       expect.objectContaining({ conversationId: threadId, userId: 'ann' }),
     );
-    expect(h.of<AvatarSpeech>('ui.avatar.speak').filter((s) => s.conversationId === threadId)).toEqual([]);
+    expect(spokenIn(h, threadId)).toEqual([]);
     expect((await messages('ann', threadId))[1]).toMatchObject({ status: MessageStatus.STOPPED, text: 'Once upon a time there was' });
-    await expect(stop('ann', threadId, sent.replyId)).rejects.toMatchObject({ code: ConversationErrorCode.ReplyNotRunning });
+    await refused(stop('ann', threadId, sent.replyId), ConversationErrorCode.ReplyNotRunning);
   });
 
   it('regenerates the last reply in its place, and refuses a thread with no message of the user', async () => {
@@ -223,23 +208,12 @@ describe('conversation app contract', () => {
     const seen = h.models.generations.length;
     const again = await h.gateway.request(ConversationTopics.replyRegenerate, { userId: 'ann', threadId });
     expect(again.message?.id).toBe(sent.message!.id);
-    const generation = await h.models.next(seen);
-    generation.write('seven');
-    generation.end();
-    expect(await h.completion(again.replyId)).toMatchObject({ status: MessageStatus.COMPLETE, text: 'seven' });
+    expect(await answer(seen, again.replyId, 'seven')).toMatchObject({ status: MessageStatus.COMPLETE, text: 'seven' });
     expect((await messages('ann', threadId)).map((m) => m.text)).toEqual(['pick a number', 'seven']);
 
-    const empty = create(ThreadSchema, {
-      id: '0190aaaa-0000-7000-8000-0000000000ee',
-      ownerId: 'ann',
-      title: 'empty',
-      createdAt: timestampNow(),
-      updatedAt: timestampNow(),
-    });
-    h.storage.records.set(`${RecordKind.THREAD}/${empty.id}`, create(RecordSchema, { kind: { case: 'thread', value: empty } }));
-    await expect(h.gateway.request(ConversationTopics.replyRegenerate, { userId: 'ann', threadId: empty.id })).rejects.toMatchObject({
-      code: ConversationErrorCode.NothingToRegenerate,
-    });
+    const empty = '0190aaaa-0000-7000-8000-0000000000ee';
+    putEmptyThread(h.storage, empty, 'ann');
+    await refused(h.gateway.request(ConversationTopics.replyRegenerate, { userId: 'ann', threadId: empty }), ConversationErrorCode.NothingToRegenerate);
   });
 
   it('fails a reply with NO_MODEL when no model is installed, and with MODELS_UNAVAILABLE when the models service fails', async () => {
@@ -273,16 +247,14 @@ describe('conversation app contract', () => {
     try {
       await arrived;
       // The thread is still in storage, but no turn may start in it now.
-      await expect(send('jo', 'too late', threadId)).rejects.toMatchObject({ code: ConversationErrorCode.ThreadNotFound });
-      await expect(h.gateway.request(ConversationTopics.replyRegenerate, { userId: 'jo', threadId })).rejects.toMatchObject({
-        code: ConversationErrorCode.ThreadNotFound,
-      });
+      await refused(send('jo', 'too late', threadId), ConversationErrorCode.ThreadNotFound);
+      await refused(h.gateway.request(ConversationTopics.replyRegenerate, { userId: 'jo', threadId }), ConversationErrorCode.ThreadNotFound);
     } finally {
       h.storage.holdDeletes = undefined;
       release();
     }
     expect(await deleting).toMatchObject({ deletedMessages: 2 });
-    expect([...h.storage.records.values()].filter((record) => record.kind.case === 'threadMessage' && record.kind.value.threadId === threadId)).toEqual([]);
+    expect(storedMessagesOf(h.storage, threadId)).toEqual([]);
 
     // Per user (AICO_CONVERSATION__MAX_REPLIES_PER_USER=2): a third of jo's replies at once waits; others still get one.
     const seen = h.models.generations.length;
@@ -310,13 +282,6 @@ describe('conversation app contract', () => {
     }
   });
 
-  it('refuses a forged page token (a time past what a date can hold) as invalid, not as a failure', async () => {
-    const forged = Buffer.from(JSON.stringify({ t: 1e300, i: 'x' })).toString('base64url');
-    await expect(h.gateway.request(ConversationTopics.threadsList, { userId: 'ann', pageToken: forged })).rejects.toMatchObject({
-      code: ConversationErrorCode.InvalidArgument,
-    });
-  });
-
   it('waits for a slow first token count (the models app loading its runtime and tokenizer) beyond the bus’s usual request timeout', async () => {
     // Longer than the bus's default request timeout (5 s), far shorter than the count's own (60 s).
     h.models.countDelayMs = 6_000;
@@ -334,14 +299,7 @@ describe('conversation app contract', () => {
     const sent = await send('ann', 'still there?');
     const generation = await h.models.next(seen);
     generation.write('half');
-    await h.waitFor(
-      (e) =>
-        e.topic === 'conversation.reply.delta' &&
-        (e.payload as ReplyDelta).replyId === sent.replyId &&
-        e.payload !== undefined &&
-        (e.payload as ReplyDelta).kind.case === 'text',
-      'the first text',
-    );
+    await waitForDelta(h, sent.replyId, (delta) => delta.kind.case === 'text', 'the first text');
     await supervisor.publish(SupervisorTopics.appChanged, { app: { name: 'models', state: SupervisedAppState.BACKOFF, lastExit: 'signal SIGKILL' } });
     const completed = await h.completion(sent.replyId);
     expect(completed).toMatchObject({
@@ -361,115 +319,13 @@ describe('conversation app contract', () => {
         code: ConversationErrorCode.StorageUnavailable,
         message: expect.not.stringContaining('disk'),
       });
-      await expect(
-        h.gateway.request(ConversationTopics.personaUpdate, { persona: { name: 'Aico', systemPrompt: '', expression: 'happy' } }),
-      ).rejects.toMatchObject({ code: ConversationErrorCode.StorageUnavailable });
+      const persona = { name: 'Aico', systemPrompt: '', expression: 'happy' };
+      await refused(h.gateway.request(ConversationTopics.personaUpdate, { persona }), ConversationErrorCode.StorageUnavailable);
     } finally {
       h.storage.refuseWrites = false;
     }
     const again = await exchange('hal', 'second', ['ok'], sent.thread!.id);
     expect(again.completed.status).toBe(MessageStatus.COMPLETE);
-  });
-
-  it('lists a user’s threads most recently updated first, page by page, and pages a thread’s messages oldest first', async () => {
-    const ids: string[] = [];
-    for (const text of ['t1', 't2', 't3']) ids.push((await exchange('eve', text, ['r'])).sent.thread!.id);
-    // Updating the oldest moves it to the front.
-    await exchange('eve', 'bump', ['r'], ids[0]);
-    const first = await h.gateway.request(ConversationTopics.threadsList, { userId: 'eve', limit: 2 });
-    expect(first.threads.map((t) => t.id)).toEqual([ids[0], ids[2]]);
-    const second = await h.gateway.request(ConversationTopics.threadsList, { userId: 'eve', limit: 2, pageToken: first.nextPageToken });
-    expect(second.threads.map((t) => t.id)).toEqual([ids[1]]);
-    expect(second.nextPageToken).toBe('');
-    await expect(h.gateway.request(ConversationTopics.threadsList, { userId: 'eve', pageToken: 'garbage' })).rejects.toMatchObject({
-      code: ConversationErrorCode.InvalidArgument,
-    });
-
-    const page = await h.gateway.request(ConversationTopics.messagesList, { userId: 'eve', threadId: ids[0]!, limit: 3 });
-    expect(page.messages.map((m) => m.text)).toEqual(['t1', 'r', 'bump']);
-    const rest = await h.gateway.request(ConversationTopics.messagesList, { userId: 'eve', threadId: ids[0]!, afterId: page.nextId, limit: 3 });
-    expect(rest).toMatchObject({ messages: [expect.objectContaining({ text: 'r' })], nextId: '' });
-    expect((await h.gateway.request(ConversationTopics.threadGet, { userId: 'eve', threadId: ids[0]! })).thread).toMatchObject({ id: ids[0], messageCount: 4 });
-  });
-
-  it('renames (title checked), exports as Markdown and JSON, and deletes a thread with its messages, telling the owner each time', async () => {
-    const { sent } = await exchange('fay', 'Plans for the weekend', ['Hiking sounds good.']);
-    const threadId = sent.thread!.id;
-    await expect(h.gateway.request(ConversationTopics.threadRename, { userId: 'fay', threadId, title: '   ' })).rejects.toMatchObject({
-      code: ConversationErrorCode.InvalidArgument,
-      details: { field: 'title' },
-    });
-    await expect(h.gateway.request(ConversationTopics.threadRename, { userId: 'fay', threadId, title: 'x'.repeat(201) })).rejects.toMatchObject({
-      code: ConversationErrorCode.InvalidArgument,
-    });
-    const since = h.seen.length;
-    expect((await h.gateway.request(ConversationTopics.threadRename, { userId: 'fay', threadId, title: ' Weekend ' })).thread).toMatchObject({
-      title: 'Weekend',
-    });
-    await h.waitFor(
-      (e) => h.seen.indexOf(e) >= since && e.topic === 'conversation.thread.changed' && (e.payload as ThreadChanged).thread?.title === 'Weekend',
-      'the rename told',
-    );
-
-    const markdown = await h.gateway.request(ConversationTopics.threadExport, { userId: 'fay', threadId, format: ExportFormat.MARKDOWN });
-    expect(markdown).toMatchObject({ fileName: 'conversation-weekend.md', contentType: 'text/markdown; charset=utf-8' });
-    expect(markdown.content).toMatch(/^# Weekend\n[\s\S]*## You \([^)]+\)\n\nPlans for the weekend\n\n## Aico \([^)]+\)\n\nHiking sounds good\.\n/);
-    const json = await h.gateway.request(ConversationTopics.threadExport, { userId: 'fay', threadId, format: ExportFormat.JSON });
-    expect(json).toMatchObject({ fileName: 'conversation-weekend.json', contentType: 'application/json; charset=utf-8' });
-    const parsed = JSON.parse(json.content) as { thread: { title: string }; messages: { role: string; text: string; status: string }[] };
-    expect(parsed.thread.title).toBe('Weekend');
-    expect(parsed.messages.map((m) => [m.role, m.text, m.status])).toEqual([
-      ['MESSAGE_ROLE_USER', 'Plans for the weekend', 'MESSAGE_STATUS_COMPLETE'],
-      ['MESSAGE_ROLE_ASSISTANT', 'Hiking sounds good.', 'MESSAGE_STATUS_COMPLETE'],
-    ]);
-
-    expect(await h.gateway.request(ConversationTopics.threadDelete, { userId: 'fay', threadId })).toMatchObject({ deletedMessages: 2 });
-    await h.waitFor(
-      (e) => e.topic === 'conversation.thread.changed' && (e.payload as ThreadChanged).deleted && (e.payload as ThreadChanged).thread?.id === threadId,
-      'the delete told',
-    );
-    await expect(h.gateway.request(ConversationTopics.threadGet, { userId: 'fay', threadId })).rejects.toMatchObject({
-      code: ConversationErrorCode.ThreadNotFound,
-    });
-    expect([...h.storage.records.values()].filter((r) => r.kind.case === 'threadMessage' && r.kind.value.threadId === threadId)).toEqual([]);
-  });
-
-  it('has a default persona until an admin saves one; every field is checked and named when wrong', async () => {
-    expect((await h.gateway.request(ConversationTopics.personaGet, {})).persona).toMatchObject({
-      name: 'Aico',
-      expression: 'happy',
-      temperature: expect.closeTo(0.7, 5),
-    });
-    const valid = { name: 'Mira', systemPrompt: 'You are Mira.', temperature: 0.2, topP: 0.9, topK: 40, maxTokens: 64, expression: 'thinking' };
-    for (const [field, value] of [
-      ['name', ''],
-      ['name', 'x'.repeat(65)],
-      ['systemPrompt', 'x'.repeat(4001)],
-      ['temperature', 2.5],
-      ['topP', 1.5],
-      ['topK', 1001],
-      ['maxTokens', 4097],
-      ['expression', 'angry'],
-    ] as const) {
-      await expect(h.gateway.request(ConversationTopics.personaUpdate, { persona: { ...valid, [field]: value } })).rejects.toMatchObject({
-        code: ConversationErrorCode.InvalidArgument,
-        details: { field },
-      });
-    }
-    const saved = await h.gateway.request(ConversationTopics.personaUpdate, { persona: valid, updatedBy: 'admin-1' });
-    expect(saved.persona).toMatchObject({ id: 'default', name: 'Mira', updatedBy: 'admin-1', expression: 'thinking', maxTokens: 64 });
-    const { generation, sent } = await exchange('ann', 'who are you?', ['I am Mira. Hi']);
-    expect(generation.request).toMatchObject({ maxTokens: 64, topK: 40, temperature: expect.closeTo(0.2, 5) });
-    expect(generation.request.input.case === 'chat' && generation.request.input.value.messages[0]!.content).toBe('You are Mira.');
-    expect(
-      h
-        .of<AvatarSpeech>('ui.avatar.speak')
-        .filter((s) => s.conversationId === sent.thread!.id)
-        .map((s) => s.expression),
-    ).toEqual(['thinking', 'thinking']);
-    await h.gateway.request(ConversationTopics.personaUpdate, {
-      persona: { name: 'Aico', systemPrompt: 'You are Aico.', temperature: 0.7, expression: 'happy' },
-    });
   });
 
   it('on start, marks the replies a crash interrupted as failed and tells their users', async () => {
@@ -483,11 +339,7 @@ describe('conversation app contract', () => {
     interrupted.write('so far');
     await saved;
     // The process "dies" mid-reply: its in-flight list and the streaming reply stay in storage as they were.
-    const inFlight = new Map(h.storage.state);
-    const streaming = h.storage.records.get(`${RecordKind.THREAD_MESSAGE}/${sent.replyId}`)!;
-    await h.running.stop('the test restarts it');
-    for (const [key, entry] of inFlight) h.storage.state.set(key, entry);
-    h.storage.records.set(`${RecordKind.THREAD_MESSAGE}/${sent.replyId}`, streaming);
+    await stopAsIfCrashed(h, sent.replyId);
     const before = h.of('conversation.reply.completed').length;
     await h.startApp();
     const completed = await h.waitFor(
@@ -510,10 +362,7 @@ describe('conversation app contract', () => {
     // And the next message works.
     const next = h.models.generations.length;
     const again = await send('gus', 'hello?', sent.thread!.id);
-    const generation = await h.models.next(next);
-    generation.write('yes');
-    generation.end();
-    expect(await h.completion(again.replyId)).toMatchObject({ status: MessageStatus.COMPLETE, text: 'yes' });
+    expect(await answer(next, again.replyId, 'yes')).toMatchObject({ status: MessageStatus.COMPLETE, text: 'yes' });
   });
 
   it('publishes every event to its own user only (payload and envelope name the user)', () => {

@@ -10,7 +10,7 @@ import { KeyManager } from '@aico/key-manager';
 import type { CliContext } from '../cli-context';
 import { createProgram, runCli } from '../cli-program';
 import { ExitCode, toCliError } from '../exit-codes';
-import type { CommandResult } from '../service/command-runner';
+import { FakeRunner, LAUNCHCTL_PRINT, failed, missing, ok } from '../service/command-runner.test-helpers';
 import { renderLaunchdPlist } from '../service/launchd-plist';
 import { describeService } from '../service/service-definition';
 import { type ServiceHost } from '../service/service-manager';
@@ -18,38 +18,6 @@ import { supervisorEntryPointBeside } from '../supervisor-process';
 import { renderSystemdUnit } from '../service/systemd-unit';
 import { parsePlist } from '../service/xml-reader.test-helpers';
 import { registerService } from './service.command';
-
-const ok = (stdout = ''): CommandResult => ({ found: true, exitCode: 0, stdout, stderr: '' });
-const failed = (exitCode: number, stderr: string, stdout = ''): CommandResult => ({ found: true, exitCode, stdout, stderr });
-const missing: CommandResult = { found: false };
-
-/** Answers each command line from a script (a list is used up in order), records every call, refuses the unscripted. */
-class FakeRunner {
-  readonly calls: string[] = [];
-  constructor(private readonly script: Record<string, CommandResult | CommandResult[]>) {}
-
-  readonly run = (command: string, args: readonly string[]): Promise<CommandResult> => {
-    const line = [command, ...args].join(' ');
-    this.calls.push(line);
-    const answer = this.script[line];
-    const result = Array.isArray(answer) ? answer.shift() : answer;
-    if (!result) return Promise.reject(new Error(`unscripted command: ${line}`));
-    return Promise.resolve(result);
-  };
-}
-
-const LAUNCHCTL_PRINT = `gui/501/dev.aico.supervisor = {
-\tactive count = 1
-\tpath = /Users/ada/Library/LaunchAgents/dev.aico.supervisor.plist
-\ttype = LaunchAgent
-\tstate = running
-
-\tprogram = /opt/homebrew/bin/node
-\truns = 2
-\tpid = 4242
-\tlast exit code = 1
-}
-`;
 
 describe('aico service', () => {
   let dir: string;
