@@ -1,10 +1,10 @@
 // The gateway with real processes (bus, keys, storage, gateway) and real clients over HTTPS and WSS: logins and
 // tokens, roles, refresh-token reuse, sessions ("log out everywhere"), WebSocket subscriptions and relayed bus events,
-// bad input, a slow WebSocket client, the web client on the same origin, and readiness that notices a killed app.
-// Every answer is checked against its route's declared response schema (gateway.validateResponses).
+// bad input, a slow WebSocket client, and readiness that notices a killed app (the web client and the avatar page on
+// the gateway's origin are web-origin.e2e-spec.ts). Every answer is checked against its route's declared response
+// schema (gateway.validateResponses).
 import { X509Certificate } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { createTestClient, nextValue, requestWhenRoutable } from '@aico/bus/testing';
@@ -18,33 +18,18 @@ import { SIGNAL_TIMEOUT_MS } from '../support/timing';
 
 const ADMIN_PASSWORD = 'Admin-password-2026!';
 const USER_PASSWORD = 'User-password-2026!';
-const INDEX_HTML = '<!doctype html><html><head><script type="module" src="/assets/app-abc123.js"></script></head><body><div id="root"></div></body></html>';
-const APP_JS = 'console.log("aico web");';
-const AVATAR_HTML = '<!doctype html><html><head><script type="module" src="/embed/avatar/assets/avatar-def456.js"></script></head><body></body></html>';
 const sessionIdOf = (tokens: { refreshToken: string }) => tokens.refreshToken.split('.')[0]!;
 const HOUR = String(60 * 60_000);
 
 describe('gateway with real processes over HTTPS and WSS', () => {
   let stack: GatewayStack;
   let api: GatewayClient;
-  let webRoot: string;
-  let avatarRoot: string;
 
   const login = (username: string, password: string) => stack.login(username, password);
   const storageUser = (id: string, password: string) => stack.putUser(id, password);
   const aico = (args: string[], input: string) => runAico(args, stack.environment.env, input);
 
   beforeAll(async () => {
-    // A built web client in miniature: index.html and one hashed asset.
-    webRoot = await mkdtemp(join(tmpdir(), 'aico-web-'));
-    await mkdir(join(webRoot, 'assets'));
-    await writeFile(join(webRoot, 'index.html'), INDEX_HTML);
-    await writeFile(join(webRoot, 'assets', 'app-abc123.js'), APP_JS);
-    // And the avatar page in miniature.
-    avatarRoot = await mkdtemp(join(tmpdir(), 'aico-avatar-'));
-    await mkdir(join(avatarRoot, 'assets'));
-    await writeFile(join(avatarRoot, 'index.html'), AVATAR_HTML);
-    await writeFile(join(avatarRoot, 'assets', 'avatar-def456.js'), APP_JS);
     stack = await GatewayStack.start({
       AICO_GATEWAY__MAX_BODY_BYTES: '4096',
       AICO_GATEWAY__WS_MAX_BUFFERED_BYTES: '16384',
@@ -56,8 +41,6 @@ describe('gateway with real processes over HTTPS and WSS', () => {
       // Room for the logins of every test before the rate-limit test exhausts it (per client, and per account).
       AICO_GATEWAY__LOGIN_RATE_LIMIT_PER_MINUTE: '30',
       AICO_GATEWAY__LOGIN_RATE_LIMIT_PER_ACCOUNT: '100',
-      AICO_GATEWAY__WEB_ROOT: webRoot,
-      AICO_GATEWAY__AVATAR_ROOT: avatarRoot,
       AICO_GATEWAY__VALIDATE_RESPONSES: 'true',
     });
     api = stack.api;
@@ -75,8 +58,6 @@ describe('gateway with real processes over HTTPS and WSS', () => {
 
   afterAll(async () => {
     await stack?.stop();
-    if (webRoot) await rm(webRoot, { recursive: true, force: true });
-    if (avatarRoot) await rm(avatarRoot, { recursive: true, force: true });
   });
 
   it('serves only with its own certificate, and liveness without a token', async () => {
@@ -232,83 +213,6 @@ describe('gateway with real processes over HTTPS and WSS', () => {
       expect((await api.call('GET', '/api/v1/auth/sessions', { token: tokens.accessToken })).body.error.code).toBe('SESSION_ENDED');
     expect((await api.call('POST', '/api/v1/auth/refresh', { json: { refreshToken: tablet.refreshToken } })).status).toBe(401);
     expect((await api.call('GET', '/api/v1/consent', { token: bob.accessToken })).status).toBe(200);
-  });
-
-  it('serves the web client on its own origin: the page for every route of it, hashed assets cached for good, the API untouched', async () => {
-    const page = await api.call('GET', '/', { headers: { accept: 'text/html' } });
-    expect(page).toMatchObject({ status: 200, body: INDEX_HTML });
-    expect(page.headers['content-type']).toContain('text/html');
-    expect(page.headers['cache-control']).toBe('no-cache');
-    const csp = String(page.headers['content-security-policy']);
-    for (const directive of [
-      "default-src 'self'",
-      "script-src 'self'",
-      "style-src 'self' 'unsafe-inline'",
-      "img-src 'self' data: blob:",
-      "connect-src 'self'",
-      "worker-src 'self' blob:",
-      "object-src 'none'",
-      "base-uri 'self'",
-      "frame-ancestors 'none'",
-    ]) {
-      expect(csp.split(';')).toContain(directive);
-    }
-    // A page of the client, reloaded: index.html, whose router draws it.
-    expect(await api.call('GET', '/status', { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } })).toMatchObject({
-      status: 200,
-      body: INDEX_HTML,
-    });
-    expect(await api.call('GET', '/privacy', { headers: { accept: 'text/html' } })).toMatchObject({ status: 200, body: INDEX_HTML });
-    const asset = await api.call('GET', '/assets/app-abc123.js');
-    expect(asset).toMatchObject({ status: 200, body: APP_JS });
-    expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
-    expect(asset.headers['content-type']).toContain('javascript');
-    for (const path of ['/assets/missing.js', '/status'])
-      expect(await api.call('GET', path)).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
-    expect(await api.call('GET', '/assets/missing.js', { headers: { accept: 'text/html' } })).toMatchObject({
-      status: 404,
-      body: { error: { code: 'NOT_FOUND' } },
-    });
-    const unknownApi = await api.call('GET', '/api/v1/nope', { headers: { accept: 'text/html' } });
-    expect(unknownApi).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND', requestId: expect.any(String) } } });
-    expect(unknownApi.headers['content-type']).toContain('application/json');
-  });
-
-  it('serves the avatar page at /embed/avatar/, framable by this origin only and able to load a model the host hands it', async () => {
-    expect(await api.call('GET', '/embed/avatar')).toMatchObject({ status: 308 });
-    const page = await api.call('GET', '/embed/avatar/', { headers: { accept: 'text/html' } });
-    expect(page).toMatchObject({ status: 200, body: AVATAR_HTML });
-    const csp = String(page.headers['content-security-policy']).split(';');
-    expect(csp).toContain("frame-ancestors 'self'");
-    expect(csp).toContain("connect-src 'self' blob: data:");
-    expect(page.headers['x-frame-options']).toBe('SAMEORIGIN');
-    expect(await api.call('GET', '/embed/avatar/anything', { headers: { accept: 'text/html' } })).toMatchObject({ status: 200, body: AVATAR_HTML });
-    const asset = await api.call('GET', '/embed/avatar/assets/avatar-def456.js');
-    expect(asset).toMatchObject({ status: 200, body: APP_JS });
-    expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
-    expect(await api.call('GET', '/embed/avatar/assets/missing.js')).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
-    // The web client itself stays unframable.
-    expect(String((await api.call('GET', '/', { headers: { accept: 'text/html' } })).headers['content-security-policy'])).toContain("frame-ancestors 'none'");
-  });
-
-  it('starts without a built web client: one warning naming the path, the page says how to build it, the API works', async () => {
-    const missing = join(webRoot, 'not-built');
-    const bare = await stack.startGateway('gateway-without-web', { AICO_GATEWAY__WEB_ROOT: missing });
-    try {
-      expect(
-        await bare.process.waitForMessage(
-          'The web client is not built (no index.html in its root): the API works, its page answers 404 until "npx nx build web"',
-        ),
-      ).toMatchObject({ root: missing });
-      const other = bare.api;
-      const page = await other.call('GET', '/', { headers: { accept: 'text/html' } });
-      expect(page).toMatchObject({ status: 404, body: { error: { code: 'WEB_CLIENT_NOT_BUILT', message: expect.stringContaining('npx nx build web') } } });
-      expect(await other.call('GET', '/api/v1/health')).toMatchObject({ status: 200, body: { status: 'ok' } });
-      expect((await other.call('GET', '/api/v1/nope')).body.error.code).toBe('NOT_FOUND');
-    } finally {
-      bare.process.signal('SIGKILL');
-      await bare.process.exited;
-    }
   });
 
   it('asks the conversation service to take a message for the caller, under the correlation id it returns', async () => {

@@ -5,12 +5,13 @@
 // "auth" with a fresh token of the same session, without which the socket closes when its token expires (4002).
 // Frames are rate-limited per connection and per user (4029 for a client that keeps on), sockets per user are
 // capped, a client that does not keep up is dropped (4008), one that stops answering pings is terminated.
+// The bridge owns the sockets and their lifetimes; what an admitted frame means is WsFrameHandler's (ws-frame-handler.ts).
 import { STATUS_CODES, type IncomingMessage as HttpRequest, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { BusClient } from '@aico/bus';
-import { MonitorTopics, TopicRegistry } from '@aico/contracts';
+import { TopicRegistry } from '@aico/contracts';
 import type { Logger } from '@aico/logging';
 import { AccessPolicy } from '@aico/policy';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@aico/service';
@@ -18,27 +19,21 @@ import { AuthService } from '../auth/auth.service';
 import { bearerToken } from '../auth/auth.guard';
 import type { AccessClaims } from '../auth/token.service';
 import type { GatewayConfig } from '../gateway.config';
-import { ActivityReporter, type ActivitySource } from '../health/activity-reporter';
-import { isoTimeOfMs } from '../time/iso-time';
-import { authFailure, tokenExpiresAtMs, tokenSession } from './ws-auth';
-import { describeZodError, parseClientFrame, type ClientFrame } from './ws-frames';
+import { ActivityReporter } from '../health/activity-reporter';
+import { authFailure, tokenExpiresAtMs } from './ws-auth';
+import { activitySourceOf, WsFrameHandler, type FrameClient } from './ws-frame-handler';
+import { parseClientFrame } from './ws-frames';
 import { WsFrameLimiter, type ConnectionAllowance, type FrameVerdict } from './ws-frame-limiter';
 import { WS_PATH, WS_PROTOCOL, WsCloseCode, WsErrorCode } from './ws-protocol';
-import { WS_PUBLICATIONS, type PublicationPorts } from './ws-publications';
-import { MAX_SUBSCRIPTIONS, WsTopicRelay } from './ws-topic-relay';
+import { WsTopicRelay } from './ws-topic-relay';
 
 export { WS_PATH, WS_PROTOCOL, WsCloseCode } from './ws-protocol';
 
 /** setTimeout's longest delay; a later expiry is checked again when this one fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-interface Client {
-  /** The gateway's name for this connection (activity reports): a client never chooses it. */
-  readonly name: string;
+interface Client extends FrameClient {
   readonly socket: WebSocket;
-  claims: AccessClaims;
-  token: string;
-  readonly prefixes: Set<string>;
   readonly allowance: ConnectionAllowance;
   alive: boolean;
   expiresAtMs: number;
@@ -53,7 +48,6 @@ export interface WsStats {
   readonly refusedConnections: number;
 }
 
-type FrameOf<T extends ClientFrame['type']> = Extract<ClientFrame, { type: T }>;
 type Reply = Record<string, unknown>;
 
 @Injectable()
@@ -63,7 +57,7 @@ export class WsBridge implements BeforeApplicationShutdown {
   private readonly clientsByUser = new Map<string, Set<Client>>();
   private readonly relay: WsTopicRelay<Client>;
   private readonly limiter: WsFrameLimiter;
-  private readonly ports: PublicationPorts;
+  private readonly frames: WsFrameHandler<Client>;
   private heartbeat: NodeJS.Timeout | undefined;
   private connections = 0;
   private droppedSlowClients = 0;
@@ -73,9 +67,9 @@ export class WsBridge implements BeforeApplicationShutdown {
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: GatewayConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
-    private readonly bus: BusClient,
+    bus: BusClient,
     private readonly auth: AuthService,
-    private readonly policy: AccessPolicy,
+    policy: AccessPolicy,
     private readonly activity: ActivityReporter,
     registry: TopicRegistry,
   ) {
@@ -94,7 +88,19 @@ export class WsBridge implements BeforeApplicationShutdown {
       userFrameBurst: settings.wsUserFrameBurst,
       refusalsBeforeClose: settings.wsRateLimitedBeforeClose,
     });
-    this.ports = { bus, activity, now: Date.now };
+    this.frames = new WsFrameHandler<Client>({
+      logger,
+      auth,
+      policy,
+      relay: this.relay,
+      ports: { bus, activity, now: Date.now },
+      connections: {
+        isOpen: (client) => this.clients.has(client),
+        send: (client, frame) => this.send(client, frame),
+        close: (client, code, reason) => this.closeClient(client, code, reason),
+        renewed: (client) => this.scheduleExpiry(client),
+      },
+    });
     // A session ended here (logout, "log out everywhere", a revoked account) closes its sockets now, not at the next beat.
     auth.onSessionsEnded((sessionIds) => this.endSessions(new Set(sessionIds)));
   }
@@ -198,7 +204,7 @@ export class WsBridge implements BeforeApplicationShutdown {
     const sockets = this.clientsByUser.get(client.claims.sub);
     sockets?.delete(client);
     if (sockets?.size === 0) this.clientsByUser.delete(client.claims.sub);
-    this.activity.away(sourceOf(client));
+    this.activity.away(activitySourceOf(client));
     this.relay.releaseAll(client);
     this.logger.info({ userId: client.claims.sub, client: client.name, clients: this.clients.size }, 'WebSocket client disconnected');
   }
@@ -216,37 +222,10 @@ export class WsBridge implements BeforeApplicationShutdown {
       if (!verdict.admitted) return this.rateLimited(client, verdict);
       const parsed = parseClientFrame(data, isBinary);
       if (!parsed.ok) return this.send(client, { type: 'error', ...parsed.error });
-      this.handle(client, parsed.frame);
+      this.frames.handle(client, parsed.frame);
     } catch (error) {
       this.logger.error({ err: error, userId: client.claims.sub }, 'A WebSocket frame could not be handled');
       this.send(client, { type: 'error', code: WsErrorCode.Internal, message: 'The frame could not be handled: a defect of the gateway, logged there.' });
-    }
-  }
-
-  private handle(client: Client, frame: ClientFrame): void {
-    const id = frame.id === undefined ? {} : { id: frame.id };
-    // What a person does counts as activity; pings and token renewals are the client's own doing, and an explicit
-    // activity report says for itself what it is.
-    if (frame.type === 'subscribe' || frame.type === 'unsubscribe' || (frame.type === 'publish' && frame.topic !== MonitorTopics.activityReported.topic))
-      this.activity.input(sourceOf(client));
-    switch (frame.type) {
-      case 'ping':
-        return this.send(client, { type: 'pong', ...id });
-      case 'subscribe':
-        return this.subscribe(client, frame.topic, id);
-      case 'unsubscribe':
-        this.relay.release(client, frame.topic);
-        return this.send(client, { type: 'unsubscribed', topic: frame.topic, ...id });
-      case 'publish':
-        this.publish(client, frame, id).catch((error: unknown) => this.failed(client, error, id));
-        return;
-      case 'auth':
-        this.reauthenticate(client, frame, id).catch((error: unknown) => this.failed(client, error, id));
-        return;
-      default: {
-        const unhandled: never = frame;
-        throw new Error(`unhandled frame ${JSON.stringify(unhandled)}`);
-      }
     }
   }
 
@@ -270,93 +249,6 @@ export class WsBridge implements BeforeApplicationShutdown {
       scope: verdict.scope,
       message: `Too many frames: at most ${allowance}. This frame was not handled; slow down.`,
     });
-  }
-
-  private subscribe(client: Client, prefix: string, id: Reply): void {
-    const decision = this.policy.canSubscribe({ kind: 'user', role: client.claims.role }, prefix);
-    if (!decision.allowed) {
-      this.logger.info({ userId: client.claims.sub, prefix, reason: decision.reason }, 'WebSocket subscription refused');
-      return this.send(client, { type: 'error', code: WsErrorCode.ForbiddenTopic, message: `Not allowed: ${decision.reason}.`, topic: prefix, ...id });
-    }
-    if (this.relay.follow(client, prefix) === 'too-many') {
-      return this.send(client, {
-        type: 'error',
-        code: WsErrorCode.TooManySubscriptions,
-        message: `At most ${MAX_SUBSCRIPTIONS} subscriptions per connection.`,
-        ...id,
-      });
-    }
-    this.send(client, { type: 'subscribed', topic: prefix, ...id });
-  }
-
-  private async publish(client: Client, frame: FrameOf<'publish'>, id: Reply): Promise<void> {
-    const { topic } = frame;
-    const decision = this.policy.canPublish({ kind: 'user', role: client.claims.role }, topic);
-    const publication = WS_PUBLICATIONS.get(topic);
-    if (!decision.allowed || !publication) {
-      const reason = decision.allowed ? `${topic} is not published over the WebSocket` : decision.reason;
-      return this.send(client, { type: 'error', code: WsErrorCode.ForbiddenTopic, message: `Not allowed: ${reason}.`, topic, ...id });
-    }
-    const input = publication.schema.safeParse(frame.payload);
-    if (!input.success)
-      return this.send(client, {
-        type: 'error',
-        code: WsErrorCode.InvalidPayload,
-        message: `The payload is not valid for ${topic}: ${describeZodError(input.error)}`,
-        topic,
-        ...id,
-      });
-    try {
-      const answer = await publication.publish(input.data, { userId: client.claims.sub, connection: client.name }, this.ports);
-      this.send(client, { type: 'published', topic, ...answer, ...id });
-    } catch (error) {
-      this.logger.warn({ err: error, userId: client.claims.sub, topic }, 'A WebSocket publication could not be put on the bus');
-      this.send(client, { type: 'error', code: WsErrorCode.PublishFailed, message: 'The event could not be published now; try again.', topic, ...id });
-    }
-  }
-
-  /** A fresh access token of the same user and session: the socket now lives as long as that token does. */
-  private async reauthenticate(client: Client, frame: FrameOf<'auth'>, id: Reply): Promise<void> {
-    let claims: AccessClaims;
-    try {
-      claims = await this.auth.authenticate(frame.token);
-    } catch (error) {
-      const failure = authFailure(error);
-      if (!this.clients.has(client)) return;
-      this.send(client, { type: 'error', code: failure.code, message: failure.message, ...id });
-      if (failure.code === WsErrorCode.SessionEnded && client.claims.sid === tokenSession(frame.token))
-        this.closeClient(client, WsCloseCode.SessionEnded, 'session ended');
-      return;
-    }
-    if (!this.clients.has(client)) return;
-    if (claims.sub !== client.claims.sub || claims.sid !== client.claims.sid) {
-      this.logger.warn(
-        { userId: client.claims.sub, client: client.name, presentedFor: claims.sub, sameUser: claims.sub === client.claims.sub },
-        'WebSocket re-authentication refused: the token is of another user or session',
-      );
-      return this.send(client, {
-        type: 'error',
-        code: WsErrorCode.AuthMismatch,
-        message: 'This token is of another user or session: a socket stays with the session it was opened for (open a new one).',
-        ...id,
-      });
-    }
-    client.claims = claims;
-    client.token = frame.token;
-    this.scheduleExpiry(client);
-    // The role may have changed since the socket opened: what it may no longer read stops now.
-    for (const prefix of [...client.prefixes]) {
-      const decision = this.policy.canSubscribe({ kind: 'user', role: claims.role }, prefix);
-      if (decision.allowed) continue;
-      this.relay.release(client, prefix);
-      this.send(client, { type: 'unsubscribed', topic: prefix, reason: `Not allowed any more: ${decision.reason}.` });
-    }
-    this.send(client, { type: 'authenticated', expiresAt: isoTimeOfMs(client.expiresAtMs), ...id });
-  }
-
-  private failed(client: Client, error: unknown, id: Reply): void {
-    this.logger.error({ err: error, userId: client.claims.sub }, 'A WebSocket frame failed');
-    this.send(client, { type: 'error', code: WsErrorCode.Internal, message: 'The frame could not be handled: a defect of the gateway, logged there.', ...id });
   }
 
   private scheduleExpiry(client: Client): void {
@@ -436,10 +328,6 @@ export class WsBridge implements BeforeApplicationShutdown {
       client.socket.ping();
     }
   }
-}
-
-function sourceOf(client: Client): ActivitySource {
-  return { userId: client.claims.sub, client: client.name };
 }
 
 /** Answers an upgrade request with an HTTP error in the REST API's error shape, and closes the connection. */
