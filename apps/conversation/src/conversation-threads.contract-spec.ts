@@ -4,7 +4,14 @@
 // The replies themselves (streaming, stopping, limits, failures, a restart) are in conversation.contract-spec.ts.
 import { ConversationErrorCode, ConversationTopics, ExportFormat, type ConversationMessage } from '@aico/contracts';
 import { ConversationHarness } from './testing/conversation-harness.test-helpers';
-import { conversationRequests, refused, spokenIn, storedMessagesOf, waitForThreadChange } from './testing/conversation-contract.test-helpers';
+import {
+  CONTRACT_SETTINGS,
+  conversationRequests,
+  refused,
+  spokenIn,
+  storedMessagesOf,
+  waitForThreadChange,
+} from './testing/conversation-contract.test-helpers';
 
 jest.setTimeout(120_000);
 
@@ -13,13 +20,7 @@ describe('conversation app contract: threads and persona', () => {
   const { exchange } = conversationRequests(() => h);
 
   beforeAll(async () => {
-    // The settings of conversation.contract-spec.ts, so these tests run as they did there.
-    h = await ConversationHarness.start({
-      AICO_CONVERSATION__MAX_REPLIES: '3',
-      AICO_CONVERSATION__MAX_REPLIES_PER_USER: '2',
-      AICO_CONVERSATION__DEFAULT_MAX_TOKENS: '100',
-      AICO_CONVERSATION__CHECKPOINT_MS: '0',
-    });
+    h = await ConversationHarness.start(CONTRACT_SETTINGS);
   });
   afterAll(async () => {
     await h?.stop();

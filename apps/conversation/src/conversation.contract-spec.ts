@@ -21,6 +21,7 @@ import {
 import { ConversationHarness } from './testing/conversation-harness.test-helpers';
 import {
   chatOf,
+  CONTRACT_SETTINGS,
   conversationRequests,
   putEmptyThread,
   refused,
@@ -38,12 +39,7 @@ describe('conversation app contract', () => {
   const { send, messages, stop, exchange, answer } = conversationRequests(() => h);
 
   beforeAll(async () => {
-    h = await ConversationHarness.start({
-      AICO_CONVERSATION__MAX_REPLIES: '3',
-      AICO_CONVERSATION__MAX_REPLIES_PER_USER: '2',
-      AICO_CONVERSATION__DEFAULT_MAX_TOKENS: '100',
-      AICO_CONVERSATION__CHECKPOINT_MS: '0',
-    });
+    h = await ConversationHarness.start(CONTRACT_SETTINGS);
   });
   afterAll(async () => {
     await h?.stop();

@@ -19,6 +19,14 @@ import type { ScriptedGeneration } from './models-stand-in.test-helpers';
 import type { StorageStandIn } from './storage-stand-in.test-helpers';
 
 /** The requests of the spec, on the harness `beforeAll` starts (read when a request is made, not before). */
+/** The settings both contract specs start the app with: small reply limits the limit tests reach, no checkpoint delay. */
+export const CONTRACT_SETTINGS: NodeJS.ProcessEnv = {
+  AICO_CONVERSATION__MAX_REPLIES: '3',
+  AICO_CONVERSATION__MAX_REPLIES_PER_USER: '2',
+  AICO_CONVERSATION__DEFAULT_MAX_TOKENS: '100',
+  AICO_CONVERSATION__CHECKPOINT_MS: '0',
+};
+
 export function conversationRequests(harness: () => ConversationHarness) {
   const send = (userId: string, text: string, threadId = '') =>
     harness().gateway.request(ConversationTopics.messageSend, { userId, text, threadId, client: 'test' });
