@@ -114,13 +114,13 @@ describe('makeTestModel', () => {
 // ---- the real engine ----
 
 let opened: Promise<TestEngine> | undefined;
-/** One engine for this file (llama.cpp's logger is process-wide). */
+/** One engine for this file (the process's shared Llama, with a log of this file's own). */
 function engine(): Promise<TestEngine> {
   opened ??= openTestEngine({ maxThreads: 1 });
   return opened;
 }
 afterAll(async () => {
-  if (opened) await (await opened).llama.dispose();
+  if (opened) (await opened).close();
 });
 
 describe('a generated model in the real engine (llama.cpp, CPU, 1 thread)', () => {

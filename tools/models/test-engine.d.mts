@@ -17,7 +17,10 @@ export interface TestEngine {
   /** node-llama-cpp's module namespace (LlamaCompletion, LlamaChatSession, readGgufFileInfo, …). */
   api: typeof import('node-llama-cpp');
   llama: Llama;
+  /** The lines logged since this open. */
   log: EngineLog;
+  /** Stops capturing lines into `log` (the process's one Llama stays: it is shared, and goes at exit). */
+  close(): void;
 }
 
 export declare function openTestEngine(options?: { maxThreads?: number; logLevel?: `${LlamaLogLevel}` }): Promise<TestEngine>;

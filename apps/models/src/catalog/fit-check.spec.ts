@@ -122,7 +122,7 @@ describe('estimateMemory with the real llama.cpp', () => {
     engine = await openTestEngine({ maxThreads: 1 });
   });
   afterAll(async () => {
-    await engine.llama.dispose();
+    engine.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

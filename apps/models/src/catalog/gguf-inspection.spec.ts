@@ -127,13 +127,13 @@ describe('against the bundled llama.cpp (CPU, prebuilt binary)', () => {
     getTypeSizeForGgmlType(type: number): number | undefined;
   }
   let bindings: Bindings;
-  let dispose: () => Promise<void>;
+  let close: () => void;
   beforeAll(async () => {
     const engine = await openTestEngine({ maxThreads: 1 });
     bindings = (engine.llama as unknown as { _bindings: Bindings })._bindings;
-    dispose = () => engine.llama.dispose();
+    close = () => engine.close();
   });
-  afterAll(() => dispose());
+  afterAll(() => close());
 
   it('knows every architecture the catalog accepts, and not the ones it refuses', () => {
     const accepted = [...supportedArchitectures(api)];

@@ -50,7 +50,7 @@ describe('renderPrompt', () => {
   beforeAll(async () => {
     engine = await openTestEngine({ maxThreads: 1 });
   });
-  afterAll(() => engine.llama.dispose());
+  afterAll(() => engine.close());
 
   it('renders a chat through the model’s template (the text counted is the text logged) and a raw prompt as is', async () => {
     const model = await engine.llama.loadModel({ modelPath: makeTestModel(join(dir, 'chat.gguf')).path });
