@@ -40,6 +40,8 @@ export class RunningSystem {
       AICO_BUS__SUBSCRIBE_ENDPOINT: `tcp://127.0.0.1:${await freeTcpPort()}`,
       AICO_GATEWAY__PORT: String(await freeTcpPort()),
       AICO_LOG__LEVEL: 'info',
+      // Node flags to try on every process (an experiment: `NODE_OPTIONS=--… npm run bench:footprint`).
+      ...(process.env['NODE_OPTIONS'] ? { NODE_OPTIONS: process.env['NODE_OPTIONS'] } : {}),
     };
     const system = new RunningSystem(dir, env);
     try {
