@@ -34,4 +34,4 @@ COPY --from=build /workspace/dist/apps/bus/ ./
 COPY --from=build /runtime/node_modules/ ./node_modules/
 USER node
 EXPOSE 5555 5556
-CMD ["node", "--max-semi-space-size=1", "apps/bus/src/main.js"]
+CMD ["node", "apps/bus/src/main.js"]

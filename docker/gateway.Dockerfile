@@ -49,4 +49,4 @@ EXPOSE 8443
 # Liveness over TLS against the certificate the gateway made at first start (pinned, not ignored).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "const fs=require('node:fs'),https=require('node:https');let ca;try{ca=fs.readFileSync((process.env.AICO_DATA_DIR||'/data')+'/gateway/tls-cert.pem')}catch{process.exit(1)}https.get({host:'127.0.0.1',port:Number(process.env.AICO_GATEWAY__PORT||8443),path:'/api/v1/health',ca,timeout:4000},(r)=>{r.resume();process.exit(r.statusCode===200?0:1)}).on('timeout',()=>process.exit(1)).on('error',()=>process.exit(1))"]
-CMD ["node", "--max-semi-space-size=1", "apps/gateway/src/main.js"]
+CMD ["node", "apps/gateway/src/main.js"]

@@ -33,4 +33,4 @@ WORKDIR /app
 COPY --from=build /workspace/dist/apps/keys/ ./
 COPY --from=build /runtime/node_modules/ ./node_modules/
 USER node
-CMD ["node", "--max-semi-space-size=1", "apps/keys/src/main.js"]
+CMD ["node", "apps/keys/src/main.js"]

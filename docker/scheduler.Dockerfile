@@ -34,4 +34,4 @@ WORKDIR /app
 COPY --from=build /workspace/dist/apps/scheduler/ ./
 COPY --from=build /runtime/node_modules/ ./node_modules/
 USER node
-CMD ["node", "--max-semi-space-size=1", "apps/scheduler/src/main.js"]
+CMD ["node", "apps/scheduler/src/main.js"]

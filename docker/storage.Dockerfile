@@ -33,4 +33,4 @@ WORKDIR /app
 COPY --from=build /workspace/dist/apps/storage/ ./
 COPY --from=build /runtime/node_modules/ ./node_modules/
 USER node
-CMD ["node", "--max-semi-space-size=1", "apps/storage/src/main.js"]
+CMD ["node", "apps/storage/src/main.js"]

@@ -6,4 +6,3 @@ export declare const builtAppEntryPoint: (root: string, app: string) => string;
 export declare const appsDirAbove: (appSourceDir: string) => string;
 export declare const programBuildDir: (root: string, name: string) => string;
 export declare const builtProgramFile: (root: string, name: string, sourceFile: string) => string;
-export declare const SERVICE_NODE_FLAGS: readonly string[];

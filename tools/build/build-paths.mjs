@@ -27,13 +27,3 @@ export const programBuildDir = (root, name) => join(root, 'dist', name);
 
 /** The compiled `<sourceFile>` (a path relative to the workspace, `.ts`) of the program `<name>`. */
 export const builtProgramFile = (root, name, sourceFile) => join(programBuildDir(root, name), sourceFile.replace(/\.ts$/, '.js'));
-
-/**
- * Node flags of every long-running aico process (each app, the supervisor), given before its script wherever one is
- * started: the supervisor, the CLI, benchmarks and e2e tests. `--max-semi-space-size=1` caps V8's young generation
- * at 1 MiB per semi-space: it grows to 16 MiB by default after an allocation burst (startup, a backup, a busy
- * minute) and stays resident, up to 34 MiB more RSS per process at idle (issue 18's footprint benchmark). Small
- * services keep little alive in it, so a small nursery costs them little (bench:bus before/after in the README).
- * A V8 flag, the same on Linux, macOS and Windows; `v8.setFlagsFromString` cannot set it after the heap exists.
- */
-export const SERVICE_NODE_FLAGS = Object.freeze(['--max-semi-space-size=1']);

@@ -9,7 +9,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join, posix, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { baseConfigSchema, loadConfig } from '@aico/config';
-import { SERVICE_NODE_FLAGS } from '../build/build-paths.mjs';
 import { parseDockerfile, type Dockerfile, type Instruction } from './dockerfile';
 
 const root = resolve(__dirname, '..', '..');
@@ -212,9 +211,7 @@ describe('docker/*.Dockerfile', () => {
     const stage = finalStage(image).instructions;
     const start = stage.findIndex((instruction) => instruction.keyword === (image === 'cli' ? 'ENTRYPOINT' : 'CMD'));
     expect(stage.findIndex((instruction) => instruction.keyword === 'USER')).toBeLessThan(start);
-    // The CLI's entry point is a command; every service runs with the Node flags every aico service has.
-    const command = image === 'cli' ? ['node', `apps/${image}/src/main.js`] : ['node', ...SERVICE_NODE_FLAGS, `apps/${image}/src/main.js`];
-    expect(stage[start]).toEqual(expect.objectContaining({ execForm: true, args: command }));
+    expect(stage[start]).toEqual(expect.objectContaining({ execForm: true, args: ['node', `apps/${image}/src/main.js`] }));
   });
 
   it('gives the gateway the web client and the avatar page it serves, where its roots point', () => {

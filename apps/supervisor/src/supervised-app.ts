@@ -10,7 +10,6 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
 import { SupervisedAppState, type SupervisedAppSchema } from '@aico/contracts';
 import { DegradableWriter, degradedMessage, recoveredMessage, RotatingFile, type Logger } from '@aico/logging';
 import type { RestartPolicy } from './restart-policy';
-import { SERVICE_NODE_FLAGS } from './build-layout';
 
 export interface SupervisedAppOptions {
   readonly name: string;
@@ -84,7 +83,7 @@ export class SupervisedApp {
     // Its own process group: a Ctrl-C in the terminal reaches the supervisor only, which stops the apps in order.
     // stdin is a pipe the supervisor never writes to: when the supervisor ends, however it ends, the app sees its
     // stdin end and stops (AICO_SUPERVISED tells it to watch).
-    const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, this.options.script], {
+    const child = spawn(process.execPath, [this.options.script], {
       env: { ...this.options.env, AICO_SUPERVISED: 'true' },
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,

@@ -5,13 +5,13 @@ import { request, type Agent } from 'node:https';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { builtAppEntryPoint, SERVICE_NODE_FLAGS } from '../../build/build-paths.mjs';
+import { builtAppEntryPoint } from '../../build/build-paths.mjs';
 
 /** The workspace root, from a benchmark built to dist/bench-<name>/tools/bench/<dir>/. */
 export const WORKSPACE_ROOT = join(__dirname, '..', '..', '..', '..', '..');
 
 export function startBuiltApp(name: string, env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, builtAppEntryPoint(WORKSPACE_ROOT, name)], {
+  const child = spawn(process.execPath, [builtAppEntryPoint(WORKSPACE_ROOT, name)], {
     env: { PATH: process.env['PATH'], ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -12,7 +12,7 @@ import { withBus } from '../bus-connection';
 import type { CliContext } from '../cli-context';
 import { CliError, ExitCode } from '../exit-codes';
 import { DEFAULT_STOP_TIMINGS, describeApps, findAppProcesses, stopAppProcesses, waitUntilReaped, type StopTimings } from '../orphaned-apps';
-import { runningSupervisor, SERVICE_NODE_FLAGS, SUPERVISOR_SCRIPT } from '../supervisor-process';
+import { runningSupervisor, SUPERVISOR_SCRIPT } from '../supervisor-process';
 
 const DETACHED_READY_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 120_000;
@@ -64,7 +64,7 @@ export function registerStartStop(program: Command, context: () => CliContext, o
       if (cleaned > 0) cli.progress(`Cleaned up ${cleaned} aico app${cleaned === 1 ? '' : 's'} left running without a supervisor.`);
       if (startOptions.detach) return startDetached(cli, supervisorScript);
       // Foreground: the terminal's Ctrl-C reaches the supervisor too; this process only waits for it to finish.
-      const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, supervisorScript], { stdio: 'inherit', env: process.env });
+      const child = spawn(process.execPath, [supervisorScript], { stdio: 'inherit', env: process.env });
       const ignore = () => undefined;
       const forward = () => void child.kill('SIGTERM');
       process.on('SIGINT', ignore);
@@ -119,7 +119,7 @@ async function startDetached(cli: CliContext, supervisorScript: string): Promise
   const output = openSync(consoleLog, 'a', 0o600);
   // Its structured log is already written (and rotated) as logs/supervisor.N.log: stdout would only copy it into a
   // file nothing rotates. Stderr keeps what is said before that log exists (a configuration error, a crash).
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, supervisorScript], {
+  const child = spawn(process.execPath, [supervisorScript], {
     detached: true,
     stdio: ['ignore', 'ignore', output],
     env: { ...process.env, AICO_SUPERVISOR__FORWARD_OUTPUT: 'false' },
