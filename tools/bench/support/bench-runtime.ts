@@ -12,7 +12,12 @@ export const WORKSPACE_ROOT = join(__dirname, '..', '..', '..', '..', '..');
 
 export function startBuiltApp(name: string, env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<ChildProcess> {
   const child = spawn(process.execPath, [builtAppEntryPoint(WORKSPACE_ROOT, name)], {
-    env: { PATH: process.env['PATH'], ...env },
+    // AICO_BENCH_APP_NODE_OPTIONS: Node options for the apps a benchmark starts (`--cpu-prof`, V8 flags to compare).
+    env: {
+      PATH: process.env['PATH'],
+      ...env,
+      ...(process.env['AICO_BENCH_APP_NODE_OPTIONS'] ? { NODE_OPTIONS: process.env['AICO_BENCH_APP_NODE_OPTIONS'] } : {}),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
