@@ -11,13 +11,10 @@ import { builtAppEntryPoint } from '../../build/build-paths.mjs';
 export const WORKSPACE_ROOT = join(__dirname, '..', '..', '..', '..', '..');
 
 export function startBuiltApp(name: string, env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [builtAppEntryPoint(WORKSPACE_ROOT, name)], {
-    // AICO_BENCH_APP_NODE_OPTIONS: Node options for the apps a benchmark starts (`--cpu-prof`, V8 flags to compare).
-    env: {
-      PATH: process.env['PATH'],
-      ...env,
-      ...(process.env['AICO_BENCH_APP_NODE_OPTIONS'] ? { NODE_OPTIONS: process.env['AICO_BENCH_APP_NODE_OPTIONS'] } : {}),
-    },
+  // AICO_BENCH_APP_NODE_ARGS: Node arguments for the apps a benchmark starts (`--cpu-prof`, V8 flags to compare).
+  const nodeArgs = process.env['AICO_BENCH_APP_NODE_ARGS']?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, builtAppEntryPoint(WORKSPACE_ROOT, name)], {
+    env: { PATH: process.env['PATH'], ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
