@@ -90,7 +90,8 @@ async function run(system: RunningSystem): Promise<void> {
   const heartbeats = new Heartbeats(bus);
   const idle = await snapshot(bus, heartbeats, 'idle');
   const apps = idle.processes.map((p) => p.name).filter((name) => name !== 'supervisor');
-  const heartbeatIntervalMs = heartbeats.latestOf(apps[0]!, idle.processes[1]!.pid)?.intervalMs ?? null;
+  const firstApp = idle.processes.find((p) => p.name !== 'supervisor');
+  const heartbeatIntervalMs = firstApp ? (heartbeats.latestOf(firstApp.name, firstApp.pid)?.intervalMs ?? null) : null;
   const model = await withModel(system, bus, heartbeats, idle);
   const result = {
     benchmark: 'footprint of the whole system at idle (aico start, default apps and settings), then with a model resident',

@@ -64,5 +64,6 @@ export function cpuPercent(before: ProcSample, after: ProcSample, seconds: numbe
   return ((after.cpuTicks - before.cpuTicks) / CLOCK_TICKS_PER_SECOND / seconds) * 100;
 }
 
-/** The summed CPU time of `pids` in ticks (processes without a figure count 0). */
-export const totalTicks = (pids: readonly number[]): number => pids.reduce((sum, pid) => sum + (sampleProcess(pid).cpuTicks ?? 0), 0);
+/** The summed CPU time of `pids` in ticks (processes without a figure count 0); reads only /proc/<pid>/stat. */
+export const totalTicks = (pids: readonly number[]): number =>
+  process.platform === 'linux' ? pids.reduce((sum, pid) => sum + (cpuTicksOf(read(`/proc/${pid}/stat`)) ?? 0), 0) : 0;

@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import { type BusClient } from '@aico/bus';
 import { ModelsTopics } from '@aico/contracts';
-import { round } from '../support/bench-runtime';
+import { mib } from '../support/bench-runtime';
 import type { RunningSystem } from './running-system';
 
 const MODEL_NAME = 'footprint';
@@ -39,14 +39,14 @@ export async function makeModelResident(system: RunningSystem, bus: BusClient, m
   const entry = catalog.models.find((model) => model.id === MODEL_NAME);
   return {
     name: MODEL_NAME,
-    fileMiB: round(statSync(modelPath).size / 2 ** 20, 1),
+    fileMiB: mib(statSync(modelPath).size)!,
     parameters: Number(entry?.parameters ?? 0),
     quantization: entry?.quantization ?? '',
     contextSize: loaded.contextSize,
     threads: loaded.threads,
     gpu: loaded.gpu,
     loadMs: loaded.loadMs,
-    modelsStatusMemoryMiB: round(Number(loaded.memoryBytes) / 2 ** 20, 1),
+    modelsStatusMemoryMiB: mib(Number(loaded.memoryBytes))!,
     firstGenerationMs,
   };
 }

@@ -4,11 +4,9 @@
 import { type BusClient } from '@aico/bus';
 import { requestWhenRoutable } from '@aico/bus/testing';
 import { SupervisedAppState, SupervisorTopics, SystemTopics, type Heartbeat } from '@aico/contracts';
-import { round } from '../support/bench-runtime';
+import { mib, round } from '../support/bench-runtime';
 import { cpuPercent, sampleProcess, totalTicks, CLOCK_TICKS_PER_SECOND, type ProcSample } from './proc-figures';
 
-const MIB = 2 ** 20;
-const mib = (bytes: number | null | undefined): number | null => (bytes === null || bytes === undefined ? null : round(bytes / MIB, 1));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface ProcessFigures {
@@ -28,14 +26,8 @@ export interface ProcessFigures {
 export interface Snapshot {
   readonly idleWindowSeconds: number;
   readonly processes: readonly ProcessFigures[];
-  readonly totals: {
-    readonly rssMiB: number | null;
-    readonly pssMiB: number | null;
-    readonly heapUsedMiB: number | null;
-    readonly heapTotalMiB: number | null;
-    readonly threads: number | null;
-    readonly cpuPercent: number | null;
-  };
+  /** The per-process figures that add up, summed over the processes. */
+  readonly totals: Pick<ProcessFigures, 'rssMiB' | 'pssMiB' | 'heapUsedMiB' | 'heapTotalMiB' | 'threads' | 'cpuPercent'>;
 }
 
 /** Every heartbeat on the bus, kept per service: the latest one, and those since the last `mark()`. */

@@ -50,6 +50,9 @@ export const machine = () => ({ cpus: cpus().length, model: cpus()[0]?.model, me
 
 export const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
 
+/** Bytes in MiB, to one decimal; null or undefined stays null (a figure that could not be read). */
+export const mib = (bytes: number | null | undefined): number | null => (bytes === null || bytes === undefined ? null : round(bytes / 2 ** 20, 1));
+
 export const median = (values: readonly number[], digits = 2): number => {
   const sorted = [...values].sort((a, b) => a - b);
   return round(sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2, digits);
