@@ -5,6 +5,7 @@ import { anyPack, anyUnpack, timestampDate, timestampFromMs, type Timestamp } fr
 import { EnvelopeSchema, type Envelope, type ErrorInfo } from '@aico/contracts';
 import { readEnvelope } from './envelope-reader';
 import { EnvelopeWriter } from './envelope-writer';
+import { PayloadWriter } from './payload-writer';
 import { uuidv7 } from './uuid-v7';
 
 export interface OutgoingEnvelope {
@@ -25,6 +26,7 @@ const MAX_CACHED_TOPICS = 1_024;
 
 export class EnvelopeCodec {
   private readonly writer: EnvelopeWriter;
+  private readonly payloads = new PayloadWriter();
   private readonly topicFrames = new Map<string, Buffer>();
 
   constructor(
@@ -52,7 +54,8 @@ export class EnvelopeCodec {
       contractVersion: out.contractVersion ?? 1,
       attributes: out.attributes,
       payloadTypeUrl: withPayload ? TYPE_URL_PREFIX + out.schema.typeName : undefined,
-      payloadBytes: withPayload ? toBinary(out.schema, out.payload) : undefined,
+      // A view of the payload writer's scratch space: the envelope writer copies it before anything else encodes.
+      payloadBytes: withPayload ? this.payloads.encode(out.schema, out.payload) : undefined,
       deadlineMs: out.deadlineMs,
       idempotencyKey: out.idempotencyKey ?? '',
     });
