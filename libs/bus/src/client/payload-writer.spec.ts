@@ -1,5 +1,14 @@
 import { create, ScalarType, toBinary, type DescField, type DescMessage, type Message } from '@bufbuild/protobuf';
-import { AnySchema, DurationSchema, FeatureSetSchema, FieldMaskSchema, GeneratedCodeInfoSchema, SourceCodeInfoSchema, StructSchema, ValueSchema } from '@bufbuild/protobuf/wkt';
+import {
+  AnySchema,
+  DurationSchema,
+  FeatureSetSchema,
+  FieldMaskSchema,
+  GeneratedCodeInfoSchema,
+  SourceCodeInfoSchema,
+  StructSchema,
+  ValueSchema,
+} from '@bufbuild/protobuf/wkt';
 import { defaultTopicRegistry, PingRequestSchema, LogEntrySchema } from '@aico/contracts';
 import { PayloadWriter } from './payload-writer';
 
@@ -119,7 +128,8 @@ function payloadTypes(): DescMessage[] {
   }
   // Well-known types cover what the contracts do not use yet: proto2 explicit presence and packed lists (descriptor.proto), oneofs
   // and recursion (Value), maps of messages (Struct).
-  for (const schema of [FeatureSetSchema, SourceCodeInfoSchema, GeneratedCodeInfoSchema, StructSchema, ValueSchema, DurationSchema, FieldMaskSchema, AnySchema]) types.add(schema);
+  for (const schema of [FeatureSetSchema, SourceCodeInfoSchema, GeneratedCodeInfoSchema, StructSchema, ValueSchema, DurationSchema, FieldMaskSchema, AnySchema])
+    types.add(schema);
   return [...types];
 }
 
@@ -139,7 +149,10 @@ describe('PayloadWriter', () => {
         const bytes = writer.encode(schema, message);
         // The writer's own output is a view of its scratch Buffer; toBinary returns a plain Uint8Array.
         if (!Buffer.isBuffer(bytes)) handedToToBinary.add(schema.typeName);
-        expect({ type: schema.typeName, bytes: Buffer.from(bytes).toString('hex') }).toEqual({ type: schema.typeName, bytes: Buffer.from(expected).toString('hex') });
+        expect({ type: schema.typeName, bytes: Buffer.from(bytes).toString('hex') }).toEqual({
+          type: schema.typeName,
+          bytes: Buffer.from(expected).toString('hex'),
+        });
         compared++;
       }
     }
@@ -185,13 +198,15 @@ describe('PayloadWriter', () => {
     } catch (error) {
       thrown = error;
     }
-    expect((thrown as Error).message).toBe(((): string => {
-      try {
-        toBinary(PingRequestSchema, refused);
-        return '';
-      } catch (error) {
-        return (error as Error).message;
-      }
-    })());
+    expect((thrown as Error).message).toBe(
+      ((): string => {
+        try {
+          toBinary(PingRequestSchema, refused);
+          return '';
+        } catch (error) {
+          return (error as Error).message;
+        }
+      })(),
+    );
   });
 });

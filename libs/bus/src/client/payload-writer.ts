@@ -22,7 +22,9 @@ const BIT64 = 1;
 const LENGTH_DELIMITED = 2;
 const BIT32 = 5;
 
-const WRAPPER_TYPES = new Set(['Double', 'Float', 'Int64', 'UInt64', 'Int32', 'UInt32', 'Bool', 'String', 'Bytes'].map((name) => `google.protobuf.${name}Value`));
+const WRAPPER_TYPES = new Set(
+  ['Double', 'Float', 'Int64', 'UInt64', 'Int32', 'UInt32', 'Bool', 'String', 'Bytes'].map((name) => `google.protobuf.${name}Value`),
+);
 
 /** Compiled writers by message type; null for a type that only toBinary encodes. */
 const compiled = new WeakMap<DescMessage, MessageWriter | null>();
@@ -36,7 +38,7 @@ export class PayloadWriter {
     if (write) {
       this.scratch.reset();
       try {
-        write(this.scratch, message as unknown as Fields);
+        write(this.scratch, message);
         return this.scratch.written();
       } catch {
         // Not a canonical value: toBinary coerces it or refuses it with its own message, as it always has.

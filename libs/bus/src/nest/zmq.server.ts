@@ -4,7 +4,7 @@
 // returned Observable is not turned into deltas (nothing could tell its deltas from its final value without holding
 // each value back until the next one arrives, which would delay every delta).
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
-import { lastValueFrom } from 'rxjs';
+import { isObservable, lastValueFrom } from 'rxjs';
 import { isStreamRequest, type TopicRegistry } from '@aico/contracts';
 import { BusError, BusErrorCode } from '../bus.error';
 import type { BusClient } from '../client/bus-client';
@@ -98,8 +98,9 @@ export class ZmqServer extends Server implements CustomTransportStrategy {
 
   private async onRequest(responses: ProtobufResponseSerializer, handler: MessageHandler, message: IncomingMessage, stream?: ResponseStream) {
     const packet = this.deserializer.deserialize(message) as { data: unknown };
-    const result$ = this.transformToObservable(await handler(packet.data, new ZmqContext(stream ? [message, stream] : [message])));
-    const value: unknown = await lastValueFrom(result$, { defaultValue: undefined });
+    // What transformToObservable() would do, without wrapping a plain value in of() and subscribing to it.
+    const result: unknown = await handler(packet.data, new ZmqContext(stream ? [message, stream] : [message]));
+    const value: unknown = isObservable(result) ? await lastValueFrom(result, { defaultValue: undefined }) : result;
     return responses.serialize(value as never);
   }
 }
