@@ -2,13 +2,14 @@
 // zeromq, the kernel or the scheduler. Two clients live in one process; each one's send queue hands its frames to
 // the other's receive path on a microtask instead of to a socket. The three-process bench (main.ts) measures the
 // whole path, where this part is about a third and the machine's scheduling noise is larger than a few µs. Prints
-// JSON: process CPU µs per round trip (64 in flight) and per published event (subscriber included), per round.
+// JSON: process CPU µs per round trip (64 in flight) and per published event (subscriber included), per round,
+// and their medians over the rounds after the first.
 import 'reflect-metadata';
 import { BusClient } from '@aico/bus';
 import { benchLogger, benchRegistry, BenchTopics, PUBLISHER_IDENTITY, SUBSCRIBER_IDENTITY } from './bench-topics';
 import { Kind, makePayload, nowNs } from './protocol';
 
-const ROUNDS = 3;
+const ROUNDS = 7;
 const ROUND_TRIPS = 50_000;
 const EVENTS = 100_000;
 
@@ -88,8 +89,11 @@ async function main(): Promise<void> {
     const perEvent = (cpuUs() - start) / EVENTS;
     rounds.push({ cpuUsPerRoundTrip: Math.round(perRoundTrip * 100) / 100, cpuUsPerEvent: Math.round(perEvent * 100) / 100, eventsReceived: received });
   }
-  // The first round includes compiling the hot paths: the figures are the later rounds.
-  process.stdout.write(`${JSON.stringify({ node: process.version, rounds }, null, 2)}\n`);
+  // The first round includes compiling the hot paths; the medians are of the later ones.
+  const later = rounds.slice(1);
+  const median = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  const summary = { cpuUsPerRoundTrip: median(later.map((r) => r.cpuUsPerRoundTrip)), cpuUsPerEvent: median(later.map((r) => r.cpuUsPerEvent)) };
+  process.stdout.write(`${JSON.stringify({ node: process.version, median: summary, rounds }, null, 2)}\n`);
   process.exit(0);
 }
 

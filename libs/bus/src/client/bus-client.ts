@@ -100,7 +100,7 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
     });
     this.responseStreams = new ResponseStreams({
       send,
-      toDelta: (definition, delta) => this.guard.toMessage({ ...definition, payload: definition.stream }, delta),
+      toDelta: (definition, delta) => this.guard.toMessage(definition.stream, definition.topic, delta),
       drop,
     });
     this.responders = new RequestResponders({
@@ -166,7 +166,7 @@ export class BusClient extends EventEmitter<{ ready: []; disconnected: []; recon
     return this.send({
       topic: definition.topic,
       schema: definition.payload,
-      payload: this.guard.toMessage(definition, payload),
+      payload: this.guard.toMessage(definition.payload, definition.topic, payload),
       contractVersion: definition.contractVersion,
       correlationId: options.correlationId ?? currentCorrelationId(),
       attributes: options.attributes,

@@ -45,7 +45,7 @@ export class BusRequester {
       return this.requestStream(registered, payload, { correlationId, attributes, timeoutMs, signal });
     }
     this.context.guard.assertMayPublish(definition.publishers, definition.topic);
-    const message = this.context.guard.toMessage(definition, payload);
+    const message = this.context.guard.toMessage(definition.payload, definition.topic, payload);
     const timeoutMs = checkedTimeout('A request timeout', options.timeoutMs ?? this.context.requestTimeoutMs, 1);
     const correlationId = this.newCorrelationId(options.correlationId);
     const reply = this.pending.track(correlationId, definition, timeoutMs, options.signal);
@@ -57,7 +57,7 @@ export class BusRequester {
       correlationId,
       replyTo: this.context.replyTopic,
       deadlineMs: Date.now() + timeoutMs,
-      attributes: { ...options.attributes, ...causedBy() },
+      attributes: withCause(options.attributes),
       idempotencyKey: options.idempotencyKey,
     };
     // A failure to send (even a synchronous one) fails that request instead of escaping.
@@ -74,7 +74,7 @@ export class BusRequester {
     const registered = guard.resolve(definition);
     if (!isStreamRequest(registered)) throw notAStreamTopic(definition.topic);
     guard.assertMayPublish(registered.publishers, registered.topic);
-    const message = guard.toMessage(registered, payload);
+    const message = guard.toMessage(registered.payload, registered.topic, payload);
     const timeoutMs = checkedTimeout('A request timeout', options.timeoutMs ?? this.context.requestTimeoutMs, 1);
     const idleTimeoutMs = checkedTimeout('A stream idle timeout', options.idleTimeoutMs ?? this.context.streamIdleTimeoutMs, MIN_STREAM_IDLE_TIMEOUT_MS);
     const correlationId = this.newCorrelationId(options.correlationId);
@@ -104,7 +104,7 @@ export class BusRequester {
       correlationId,
       replyTo: this.context.replyTopic,
       deadlineMs: Date.now() + timeoutMs,
-      attributes: { ...options.attributes, ...causedBy(), [StreamAttribute.idleTimeoutMs]: String(idleTimeoutMs) },
+      attributes: { ...withCause(options.attributes), [StreamAttribute.idleTimeoutMs]: String(idleTimeoutMs) },
     };
     try {
       this.context.send(out).catch((error: unknown) => this.streams.fail(correlationId, error));
@@ -156,8 +156,8 @@ export class BusRequester {
   }
 }
 
-/** The correlation scope the request is made in, so a trace can follow one cause through several services. */
-function causedBy(): Record<string, string> {
+/** The caller's attributes plus the correlation scope the request is made in (`caused_by`), so a trace can follow one cause through several services; no copy when there is no scope. */
+function withCause(attributes: Readonly<Record<string, string>> | undefined): Readonly<Record<string, string>> | undefined {
   const cause = currentCorrelationId();
-  return cause ? { caused_by: cause } : {};
+  return cause ? { ...attributes, caused_by: cause } : attributes;
 }

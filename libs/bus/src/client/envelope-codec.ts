@@ -1,7 +1,7 @@
 // Encoding and decoding of the two-frame wire format `[topic, Envelope]`. The payload stays packed in its Any until
 // a handler reads it, so routing and dropping never pay for decoding a payload.
 import { create, toBinary, type DescMessage, type Message, type MessageShape } from '@bufbuild/protobuf';
-import { anyPack, anyUnpack, timestampDate, timestampFromMs, type Timestamp } from '@bufbuild/protobuf/wkt';
+import { anyPack, anyUnpack, timestampFromMs, timestampMs, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { EnvelopeSchema, type Envelope, type ErrorInfo } from '@aico/contracts';
 import { readEnvelope } from './envelope-reader';
 import { EnvelopeWriter } from './envelope-writer';
@@ -100,7 +100,7 @@ export class EnvelopeCodec {
 }
 
 export function timestampToMs(timestamp: Timestamp | undefined): number | undefined {
-  return timestamp ? timestampDate(timestamp).getTime() : undefined;
+  return timestamp ? timestampMs(timestamp) : undefined;
 }
 
 /** A received envelope. `payload` is unpacked on first access and cached. */

@@ -120,7 +120,7 @@ export class RequestResponders {
       if (replayed)
         logger.debug({ topic: definition.topic, source: request.source, idempotencyKey: key }, 'Answered a repeated request from the idempotency cache');
       const result = await pending;
-      const payload = this.context.guard.toMessage({ ...definition, payload: definition.response }, result);
+      const payload = this.context.guard.toMessage(definition.response, definition.topic, result);
       await send({ ...reply, schema: definition.response, payload });
     } catch (error) {
       // Sending failed because this client is closing: there is no one left to tell.

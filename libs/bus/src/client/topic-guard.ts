@@ -36,16 +36,12 @@ export class TopicGuard {
     return definition;
   }
 
-  /** The payload as a message of the definition's type: made from an init shape, or checked when already one. */
-  toMessage(definition: TopicDefinition, payload: Message | MessageInitShape<DescMessage>): Message {
+  /** The payload as a message of `schema` (what `topic` carries): made from an init shape, or checked when already one. */
+  toMessage(schema: DescMessage, topic: string, payload: Message | MessageInitShape<DescMessage>): Message {
     const typeName = (payload as { $typeName?: unknown }).$typeName;
-    if (typeName === undefined) return create(definition.payload, payload as MessageInitShape<DescMessage>);
-    if (typeName !== definition.payload.typeName) {
-      throw new BusError(
-        BusErrorCode.WrongPayloadType,
-        `Topic "${definition.topic}" carries ${definition.payload.typeName}, but the payload is ${String(typeName)}.`,
-        { topic: definition.topic },
-      );
+    if (typeName === undefined) return create(schema, payload as MessageInitShape<DescMessage>);
+    if (typeName !== schema.typeName) {
+      throw new BusError(BusErrorCode.WrongPayloadType, `Topic "${topic}" carries ${schema.typeName}, but the payload is ${String(typeName)}.`, { topic });
     }
     return payload as Message;
   }
