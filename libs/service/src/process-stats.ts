@@ -17,7 +17,7 @@ export interface ProcessSample {
  * (issue 18). A tick fires late by however long the loop was blocked past its due time, so a stall longer than the
  * gap between ticks is always seen (at least stall − gap); only shorter blips can slip between two ticks.
  */
-export const LOOP_DELAY_RESOLUTION_MS = 500;
+export const LOOP_DELAY_RESOLUTION_MS = 1_000;
 
 export class ProcessStatsSampler {
   /** Lateness of each tick, in microseconds (a histogram records integers ≥ 1). */

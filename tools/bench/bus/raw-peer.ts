@@ -138,8 +138,8 @@ function openSockets(setup: Setup): { pub: Publisher; sub: Subscriber } {
     curveSecretKey: curve.secretKey,
     reconnectInterval: 100,
     reconnectMaxInterval: 1_000,
-    heartbeatInterval: 2_000,
-    heartbeatTimeout: 6_000,
+    heartbeatInterval: 10_000,
+    heartbeatTimeout: 30_000,
   };
   const pub = new Publisher({ ...common, sendHighWaterMark: HIGH_WATER_MARK, linger: 0 });
   const sub = new Subscriber({ ...common, receiveHighWaterMark: HIGH_WATER_MARK, linger: 0 });

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProcProcessReader, SystemInformationProbe } from './system-probe';
+import { parseMeminfo, ProcProcessReader, SystemInformationProbe } from './system-probe';
 
 describe('process usage from /proc', () => {
   let root: string;
@@ -43,5 +43,43 @@ describe('process usage from /proc', () => {
     // Within a few MiB of what Node itself says (the two reads are moments apart).
     expect(Math.abs(own!.rssBytes - process.memoryUsage.rss())).toBeLessThan(32 * 1024 * 1024);
     expect(own!.cpuPercent).toBeGreaterThan(0);
+  });
+});
+
+describe('memory from /proc/meminfo', () => {
+  const meminfo = [
+    'MemTotal:       24592128 kB',
+    'MemFree:         1000000 kB',
+    'MemAvailable:   20000000 kB',
+    'Buffers:          100000 kB',
+    'SwapCached:            0 kB',
+    'SwapTotal:       2097148 kB',
+    'SwapFree:        1048576 kB',
+    'HugePages_Total:       0',
+    '',
+  ].join('\n');
+
+  it('reads total and available memory and the swap in use, in bytes', () => {
+    expect(parseMeminfo(meminfo)).toEqual({
+      totalBytes: 24_592_128 * 1024,
+      availableBytes: 20_000_000 * 1024,
+      swapTotalBytes: 2_097_148 * 1024,
+      swapUsedBytes: (2_097_148 - 1_048_576) * 1024,
+    });
+  });
+
+  it('gives up (for systeminformation to estimate) when a figure is missing, as MemAvailable is on kernels before 3.14', () => {
+    expect(parseMeminfo(meminfo.replace(/^MemAvailable:.*$/m, ''))).toBeUndefined();
+  });
+
+  it('agrees with systeminformation on this machine', async () => {
+    const probe = new SystemInformationProbe();
+    const reading = await probe.memory();
+    const si = await import('systeminformation');
+    const reference = await si.mem();
+    expect(reading.totalBytes).toBe(reference.total);
+    expect(reading.swapTotalBytes).toBe(reference.swaptotal);
+    // Read moments apart: available memory moves a little.
+    expect(Math.abs(reading.availableBytes - reference.available)).toBeLessThan(256 * 1024 * 1024);
   });
 });
