@@ -6,7 +6,9 @@
 // (utime + stime from /proc/<pid>/stat at its start and end, as % of one core), with the totals. Then again with a
 // model resident in the models app (run.mjs generates the ~100M-parameter bench model), so its share is visible.
 // Not a test; JSON on stdout, progress on stderr. Linux for the /proc figures (elsewhere they are null).
-// Usage: main.js [model.gguf]; AICO_BENCH_IDLE_SECONDS (default 60) sets the idle window.
+// Usage: main.js [model.gguf]; AICO_BENCH_IDLE_SECONDS (default 60) sets the idle window; AICO_BENCH_SETTLE_MIN_SECONDS
+// (default 10) the least time to wait before it (V8 trims a fresh process's heap with a few full collections in its
+// first minutes: 120 or more measures a system that has been up a while).
 import { type BusClient } from '@aico/bus';
 import { machine, round } from '../support/bench-runtime';
 import { makeModelResident, stillLoaded, type ResidentModel } from './resident-model';
@@ -15,6 +17,8 @@ import { Heartbeats, measure, readyProcesses, settle, type Snapshot } from './sn
 
 const IDLE_SECONDS = Number(process.env['AICO_BENCH_IDLE_SECONDS'] ?? 60);
 if (!Number.isFinite(IDLE_SECONDS) || IDLE_SECONDS <= 0) throw new Error('AICO_BENCH_IDLE_SECONDS must be a positive number of seconds');
+const SETTLE_MIN_SECONDS = Number(process.env['AICO_BENCH_SETTLE_MIN_SECONDS'] ?? 10);
+if (!Number.isFinite(SETTLE_MIN_SECONDS) || SETTLE_MIN_SECONDS < 0) throw new Error('AICO_BENCH_SETTLE_MIN_SECONDS must be a number of seconds');
 const modelPath = process.argv[2];
 
 /** Targets of the issue: per service RSS (the gateway its own), the whole system's RSS, and idle CPU. */
@@ -42,7 +46,11 @@ function targets(idle: Snapshot) {
 async function snapshot(bus: BusClient, heartbeats: Heartbeats, label: string) {
   const processes = await readyProcesses(bus);
   progress(`${label}: ${processes.map((p) => `${p.name} ${p.pid}`).join(', ')}; settling`);
-  const settled = await settle(processes.map((p) => p.pid));
+  const minMs = SETTLE_MIN_SECONDS * 1000;
+  const settled = await settle(
+    processes.map((p) => p.pid),
+    { minMs, capMs: Math.max(60_000, minMs + 30_000) },
+  );
   progress(
     `${label}: settled after ${settled.settleMs} ms (% of a core in the last 5-s windows: ${settled.lastWindowsCpuPercent.join(', ')}); measuring ${IDLE_SECONDS} s`,
   );
