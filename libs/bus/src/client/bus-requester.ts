@@ -156,7 +156,10 @@ export class BusRequester {
   }
 }
 
-/** The caller's attributes plus the correlation scope the request is made in (`caused_by`), so a trace can follow one cause through several services; no copy when there is no scope. */
+/**
+ * The caller's attributes plus the correlation scope the request is made in (`caused_by`), so a trace can follow one
+ * cause through several services; the caller's own object when there is no scope.
+ */
 function withCause(attributes: Readonly<Record<string, string>> | undefined): Readonly<Record<string, string>> | undefined {
   const cause = currentCorrelationId();
   return cause ? { ...attributes, caused_by: cause } : attributes;
