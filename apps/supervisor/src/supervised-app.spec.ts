@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { SupervisedAppState } from '@aico/contracts';
 import { captureLogger } from '@aico/logging';
 import { RestartPolicy } from './restart-policy';
-import { SupervisedApp } from './supervised-app';
+import { appEnvironment, SupervisedApp } from './supervised-app';
 
 /** Waits for `predicate` on the app's state changes (or now), with a generous deadline. */
 function when(changes: { listeners: (() => void)[] }, predicate: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
@@ -124,5 +124,20 @@ describe('SupervisedApp', () => {
     expect(JSON.parse(notice)).toMatchObject({ service: 'supervisor', app: 'gateway', dropped: expect.any(Number) });
     expect(app.state).toBe(SupervisedAppState.STARTING);
     expect(app.restarts).toBe(0);
+  });
+});
+
+describe('appEnvironment', () => {
+  const env = { PATH: '/usr/bin', AICO_DATA_DIR: '/data' };
+
+  it('caps glibc malloc arenas at two for a service on Linux, and marks it supervised', () => {
+    expect(appEnvironment('storage', env, 'linux')).toEqual({ ...env, MALLOC_ARENA_MAX: '2', AICO_SUPERVISED: 'true' });
+  });
+
+  it('leaves the models app, a user setting and other systems alone', () => {
+    expect(appEnvironment('models', env, 'linux')['MALLOC_ARENA_MAX']).toBeUndefined();
+    expect(appEnvironment('gateway', { ...env, MALLOC_ARENA_MAX: '8' }, 'linux')['MALLOC_ARENA_MAX']).toBe('8');
+    expect(appEnvironment('gateway', env, 'darwin')).toEqual({ ...env, AICO_SUPERVISED: 'true' });
+    expect(appEnvironment('gateway', env, 'win32')['MALLOC_ARENA_MAX']).toBeUndefined();
   });
 });
