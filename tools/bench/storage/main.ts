@@ -4,7 +4,7 @@
 // (synchronous=FULL, WAL) and carries an idempotency key, as the storage client sends them. Pings of the storage
 // process over the same bus (answered by its bus client, no database) are measured in the same run: issue 18's read
 // targets are relative to them (64 reads in flight ≥ 0.7 of the ping rate, one read within 0.2 ms of a ping's p50).
-import { startBuiltApp, percentile, machine } from '../support/bench-runtime';
+import { startBuiltApp, percentile, machine, round } from '../support/bench-runtime';
 import type { ChildProcess } from 'node:child_process';
 import { createTestClient, requestWhenRoutable } from '@aico/bus/testing';
 import { StorageTopics, SystemTopics } from '@aico/contracts';
@@ -73,8 +73,8 @@ async function main(): Promise<void> {
           reads: { oneAtATime: reads, sixtyFourInFlight: readsConcurrent },
           busRoundTrips: { oneAtATime: pings, sixtyFourInFlight: pingsConcurrent },
           readsAgainstBus: {
-            sixtyFourInFlightRatio: Math.round((readsConcurrent.perSecond / pingsConcurrent.perSecond) * 1000) / 1000,
-            oneAtATimeP50ExtraMs: Math.round((reads.p50Ms - pings.p50Ms) * 1000) / 1000,
+            sixtyFourInFlightRatio: round(readsConcurrent.perSecond / pingsConcurrent.perSecond, 3),
+            oneAtATimeP50ExtraMs: round(reads.p50Ms - pings.p50Ms, 3),
             targets: { sixtyFourInFlightRatio: 0.7, oneAtATimeP50ExtraMs: 0.2 },
           },
           database: { sizeBytes: Number(check.sizeBytes), walBytes: Number(check.walBytes), ok: check.ok },

@@ -40,7 +40,8 @@ const TAG_FIELD2_VARINT = 0x10;
 const TAG_FIELD1_BYTES = 0x0a;
 const TAG_FIELD2_BYTES = 0x12;
 
-function varintSize(value: number): number {
+/** Bytes of a varint holding a non-negative integer (up to 2^53). */
+export function varintSize(value: number): number {
   let size = 1;
   while (value >= 0x80) {
     value = Math.floor(value / 0x80);

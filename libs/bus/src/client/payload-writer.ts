@@ -150,7 +150,7 @@ function singularValue(field: DescField & { fieldKind: 'scalar' | 'enum' | 'mess
   if (field.fieldKind === 'message') return childMessage(fieldNo, field.message);
   const type = field.fieldKind === 'enum' ? ScalarType.INT32 : field.scalar;
   const wireType = wireTypeOf(type);
-  const writeScalar = scalarWriter(type);
+  const writeScalar = SCALAR_WRITERS[type];
   return (writer, value) => {
     writer.tag(fieldNo, wireType);
     writeScalar(writer, value);
@@ -180,7 +180,7 @@ function listField(field: DescField & { fieldKind: 'list' }): FieldWriter {
     };
   }
   const type = field.listKind === 'enum' ? ScalarType.INT32 : field.scalar;
-  const writeScalar = scalarWriter(type);
+  const writeScalar = SCALAR_WRITERS[type];
   if (field.packed) {
     return (writer, message) => {
       const items = message[name] as unknown[];
@@ -205,14 +205,14 @@ function mapField(field: DescField & { fieldKind: 'map' }): FieldWriter {
   const name = field.localName;
   const fieldNo = field.number;
   const keyWireType = wireTypeOf(field.mapKey);
-  const writeKey = scalarWriter(field.mapKey);
+  const writeKey = SCALAR_WRITERS[field.mapKey];
   const keyOf = mapKeyConverter(field.mapKey);
   let writeValue: ValueWriter;
   if (field.mapKind === 'message') writeValue = childMessage(2, field.message);
   else {
     const type = field.mapKind === 'enum' ? ScalarType.INT32 : field.scalar;
     const valueWireType = wireTypeOf(type);
-    const writeScalar = scalarWriter(type);
+    const writeScalar = SCALAR_WRITERS[type];
     writeValue = (writer, value) => {
       writer.tag(2, valueWireType);
       writeScalar(writer, value);
@@ -288,7 +288,3 @@ const SCALAR_WRITERS: Record<ScalarType, ValueWriter> = {
   [ScalarType.SINT32]: (writer, value) => writer.sint32(value),
   [ScalarType.SINT64]: (writer, value) => writer.sint64(value),
 };
-
-function scalarWriter(type: ScalarType): ValueWriter {
-  return SCALAR_WRITERS[type];
-}

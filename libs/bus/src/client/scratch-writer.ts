@@ -4,6 +4,7 @@
 // Anything else throws, and the payload writer then hands the message to toBinary, which coerces or refuses it as
 // it always has.
 import { protoInt64 } from '@bufbuild/protobuf';
+import { varintSize } from './envelope-writer';
 
 const INT32_MIN = -0x80000000;
 const INT32_MAX = 0x7fffffff;
@@ -17,15 +18,6 @@ class NotCanonical extends Error {
   constructor(kind: string, value: unknown) {
     super(`not a canonical ${kind}: ${typeof value}`);
   }
-}
-
-function varint32Size(value: number): number {
-  let size = 1;
-  while (value > 0x7f) {
-    size++;
-    value >>>= 7;
-  }
-  return size;
 }
 
 function checkInt32(value: unknown): number {
@@ -72,7 +64,7 @@ export class ScratchWriter {
     const forkPos = this.forks.pop();
     if (forkPos === undefined) throw new Error('join() without fork()');
     const length = this.pos - forkPos - 1;
-    const prefixSize = varint32Size(length);
+    const prefixSize = varintSize(length);
     if (prefixSize > 1) {
       this.ensure(prefixSize - 1);
       this.buffer.copyWithin(forkPos + prefixSize, forkPos + 1, this.pos);
