@@ -7,7 +7,7 @@ import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { BusClient } from '@aico/bus';
 import { ActivityKind, MonitorTopics, ResourceState, ResourceStatusResponseSchema, type ResourceStatusResponse } from '@aico/contracts';
 import type { Logger } from '@aico/logging';
-import { SERVICE_CONFIG, SERVICE_LOGGER } from '@aico/service';
+import { everyAligned, SERVICE_CONFIG, SERVICE_LOGGER } from '@aico/service';
 import { ActivityTracker } from './activity/activity-tracker';
 import { JobAdmission } from './jobs/job-admission';
 import type { MonitorConfig, MonitorSettings } from './monitor.config';
@@ -21,7 +21,7 @@ import { ServiceProcessTable } from './resources/service-processes';
 export class MonitorService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly settings: MonitorSettings;
   private readonly logger: Logger;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: { stop(): void } | undefined;
   private ticking = false;
   private tickFailing = false;
   private lastPublishedMs = Number.NEGATIVE_INFINITY;
@@ -45,13 +45,13 @@ export class MonitorService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   onApplicationBootstrap(): void {
-    // The first reading comes one interval in: CPU use is measured over the time since the previous reading.
-    this.timer = setInterval(() => void this.tick(), this.settings.sampleIntervalMs);
-    this.timer.unref();
+    // The first reading comes one interval in: CPU use is measured over the time since the previous reading. Readings
+    // land on the wall clock's multiples of the interval, with the services' heartbeats and probes (issue 18).
+    this.timer = everyAligned(this.settings.sampleIntervalMs, () => void this.tick());
   }
 
   onApplicationShutdown(): void {
-    clearInterval(this.timer);
+    this.timer?.stop();
   }
 
   /** One round; a round still reading when the next is due is not overlapped (that one is skipped). */

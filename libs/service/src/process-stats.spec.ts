@@ -1,38 +1,56 @@
-import { LOOP_DELAY_RESOLUTION_MS, ProcessStatsSampler } from './process-stats';
+import { LOOP_PROBE_BUSY_GAP_MS, ProcessStatsSampler } from './process-stats';
 
-/** Resolves after the event-loop monitor has ticked at least once more (its ticks are LOOP_DELAY_RESOLUTION_MS apart). */
-const afterTicks = (count: number) => new Promise((resolve) => setTimeout(resolve, LOOP_DELAY_RESOLUTION_MS * count + 50));
+const IDLE_GAP_MS = 3 * LOOP_PROBE_BUSY_GAP_MS;
+
+/** Keeps the loop working (not waiting) for `ms`. */
+function block(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
+
+/** Resolves once the probe has ticked `count` more times (polls rarely, so the polling leaves the loop idle). */
+async function ticks(sampler: ProcessStatsSampler, count: number): Promise<void> {
+  const target = sampler.probeState.ticks + count;
+  while (sampler.probeState.ticks < target) await new Promise((resolve) => setTimeout(resolve, 100));
+}
 
 describe('ProcessStatsSampler', () => {
   let sampler: ProcessStatsSampler;
   beforeEach(() => {
-    sampler = new ProcessStatsSampler();
+    sampler = new ProcessStatsSampler(IDLE_GAP_MS);
   });
   afterEach(() => sampler.stop());
 
-  it('reports a blocked event loop as the delay past the monitor tick, not the tick interval itself', async () => {
-    await afterTicks(1);
+  it('reports a blocked event loop as the delay past the probe tick, not the tick gap itself', async () => {
     sampler.sample();
-    // A loop blocked for longer than two ticks: the tick due inside the block fires at least (block − resolution) late.
-    const blockMs = LOOP_DELAY_RESOLUTION_MS * 3;
-    const until = performance.now() + blockMs;
-    while (performance.now() < until);
-    await afterTicks(1);
+    // A new sampler probes at the busy gap; a block of three gaps holds back the tick due inside it by at least two.
+    expect(sampler.probeState.gapMs).toBe(LOOP_PROBE_BUSY_GAP_MS);
+    const blockMs = LOOP_PROBE_BUSY_GAP_MS * 3;
+    block(blockMs);
+    await ticks(sampler, 1);
     const sample = sampler.sample();
-    expect(sample.eventLoopDelayP99Ms).toBeGreaterThanOrEqual(blockMs - LOOP_DELAY_RESOLUTION_MS - 5);
+    expect(sample.eventLoopDelayP99Ms).toBeGreaterThanOrEqual(blockMs - LOOP_PROBE_BUSY_GAP_MS * 1.25 - 5);
     expect(sample.pid).toBe(process.pid);
     expect(sample.rssBytes).toBeGreaterThan(sample.heapUsedBytes);
   });
 
-  it('reports no delay before the monitor has ticked', () => {
+  it('probes an idle loop once per idle gap, and a loop that worked again once per busy gap', async () => {
+    // The test waits on timers, so the loop goes idle and the probe to the idle gap (not necessarily on the first
+    // tick: the loop may still have been working on the previous test).
+    while (sampler.probeState.gapMs !== IDLE_GAP_MS) await ticks(sampler, 1);
+    // Work of a tenth of the idle gap (a tenth of 3 s), well over the busy share, before the idle gap's tick.
+    block(IDLE_GAP_MS / 10);
+    await ticks(sampler, 1);
+    expect(sampler.probeState.gapMs).toBe(LOOP_PROBE_BUSY_GAP_MS);
+  });
+
+  it('reports no delay before the probe has ticked', () => {
     expect(sampler.sample().eventLoopDelayP99Ms).toBe(0);
   });
 
-  it('measures CPU since the previous sample, as a percent of one core', async () => {
+  it('measures CPU since the previous sample, as a percent of one core', () => {
     sampler.sample();
-    const until = performance.now() + 200;
-    while (performance.now() < until);
-    await afterTicks(0);
+    block(200);
     expect(sampler.sample().cpuPercent).toBeGreaterThan(0);
   });
 });

@@ -4,33 +4,39 @@ import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { BusClient } from '@aico/bus';
 import { HealthStatus, SystemTopics } from '@aico/contracts';
 import type { Logger } from '@aico/logging';
+import { everyAligned } from './aligned-timer';
 import { ProcessStatsSampler } from './process-stats';
 import type { ServiceInfo } from './service.tokens';
 
 export class ServiceHeartbeat {
-  private readonly stats = new ProcessStatsSampler();
+  private readonly stats: ProcessStatsSampler;
   private status = HealthStatus.OK;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: { stop(): void } | undefined;
 
   constructor(
     private readonly bus: BusClient,
     private readonly info: ServiceInfo,
     private readonly intervalMs: number,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    // The probe's idle tick shares the heartbeat's wake-up: both land on the same wall-clock multiples.
+    this.stats = new ProcessStatsSampler(intervalMs);
+  }
 
-  /** Beats now and every interval after; the timer never keeps the process alive. */
+  /**
+   * Beats now and then on every wall-clock multiple of the interval, as every other service does, so listeners take
+   * the beats in one wake-up; the timer never keeps the process alive.
+   */
   start(): void {
     if (this.status === HealthStatus.STOPPING) return;
-    this.timer = setInterval(() => this.beat(), this.intervalMs);
-    this.timer.unref();
+    this.timer = everyAligned(this.intervalMs, () => this.beat());
     this.beat();
   }
 
   /** The process is stopping: no more beats, and the sampler's event-loop monitor is released. */
   stop(): void {
     this.status = HealthStatus.STOPPING;
-    clearInterval(this.timer);
+    this.timer?.stop();
     this.stats.stop();
   }
 
