@@ -7,6 +7,12 @@ export const monitorConfigSchema = baseConfigSchema.extend({
     .object({
       /** CPU and memory are read this often; the policy judges every reading. */
       sampleIntervalMs: configInteger.min(100).default(1_000),
+      /**
+       * ...and this often while calm: the state normal, no reading past a limit, no job waiting, running or paused.
+       * Each reading wakes the monitor; at one a second it was a quarter of the idle system's CPU (issue 18). A
+       * reading past a limit or a job brings back the sample interval at once. At most the sample interval turns it off.
+       */
+      calmSampleIntervalMs: configInteger.min(100).default(5_000),
       /** `system.resources.sample` is published this often (storage keeps bus events; one a second is noise). */
       publishIntervalMs: configInteger.min(100).default(5_000),
       /** The battery is read this often (cheap on Linux; a child process on macOS and Windows). */

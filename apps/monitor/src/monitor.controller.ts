@@ -54,7 +54,9 @@ export class MonitorController {
 
   @MessagePattern(MonitorTopics.jobSubmit.topic)
   submit(@Payload() request: SubmitJobRequest, @Ctx() context: ZmqContext) {
-    return { job: this.admission.submit(request, context.getSource(), context.getEnvelope().instanceId) };
+    const job = this.admission.submit(request, context.getSource(), context.getEnvelope().instanceId);
+    this.monitor.jobSubmitted();
+    return { job };
   }
 
   @MessagePattern(MonitorTopics.jobComplete.topic)

@@ -1,13 +1,13 @@
-// The monitor's loop: every sample interval it reads the machine, lets the policy judge the reading, announces a
-// changed state, takes back expired job leases and re-applies admission; it publishes a sample every publish
-// interval. Activity reports and service lifecycle events from the bus come in through here too.
+// The monitor's loop: every sample interval (the calm one while nothing needs a quick answer) it reads the machine,
+// lets the policy judge the reading, announces a changed state, takes back expired job leases and re-applies
+// admission; it publishes a sample once per publish interval. Activity reports and service lifecycle events from the bus come in through here too.
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { create } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { BusClient } from '@aico/bus';
 import { ActivityKind, MonitorTopics, ResourceState, ResourceStatusResponseSchema, type ResourceStatusResponse } from '@aico/contracts';
 import type { Logger } from '@aico/logging';
-import { everyAligned, SERVICE_CONFIG, SERVICE_LOGGER } from '@aico/service';
+import { AlignedTimer, SERVICE_CONFIG, SERVICE_LOGGER } from '@aico/service';
 import { ActivityTracker } from './activity/activity-tracker';
 import { JobAdmission } from './jobs/job-admission';
 import type { MonitorConfig, MonitorSettings } from './monitor.config';
@@ -21,8 +21,13 @@ import { ServiceProcessTable } from './resources/service-processes';
 export class MonitorService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly settings: MonitorSettings;
   private readonly logger: Logger;
-  private timer: { stop(): void } | undefined;
+  private readonly timer = new AlignedTimer(() => {
+    void this.tick().finally(() => {
+      if (!this.stopped) this.timer.arm(this.nextIntervalMs());
+    });
+  });
   private ticking = false;
+  private stopped = false;
   private tickFailing = false;
   private lastPublishedMs = Number.NEGATIVE_INFINITY;
   private latest: ResourceReading | undefined;
@@ -47,14 +52,15 @@ export class MonitorService implements OnApplicationBootstrap, OnApplicationShut
   onApplicationBootstrap(): void {
     // The first reading comes one interval in: CPU use is measured over the time since the previous reading. Readings
     // land on the wall clock's multiples of the interval, with the services' heartbeats and probes (issue 18).
-    this.timer = everyAligned(this.settings.sampleIntervalMs, () => void this.tick());
+    this.timer.arm(this.settings.sampleIntervalMs);
   }
 
   onApplicationShutdown(): void {
-    this.timer?.stop();
+    this.stopped = true;
+    this.timer.stop();
   }
 
-  /** One round; a round still reading when the next is due is not overlapped (that one is skipped). */
+  /** One round; never two at once (a call while one is reading returns at once). */
   async tick(): Promise<void> {
     if (this.ticking) return;
     this.ticking = true;
@@ -69,7 +75,10 @@ export class MonitorService implements OnApplicationBootstrap, OnApplicationShut
       this.judge(reading);
       this.admission.expireLeases(reading.sampledAtMs);
       this.applyAdmission();
-      if (reading.sampledAtMs - this.lastPublishedMs >= this.settings.publishIntervalMs) {
+      // Once per wall-clock window of the publish interval: readings land just past the calm interval's multiples,
+      // so a difference of the two times could fall a millisecond short and skip a window.
+      const { publishIntervalMs } = this.settings;
+      if (Math.floor(reading.sampledAtMs / publishIntervalMs) !== Math.floor(this.lastPublishedMs / publishIntervalMs)) {
         this.lastPublishedMs = reading.sampledAtMs;
         this.bus
           .publish(MonitorTopics.resourceSample, toResourceSampleMessage(reading))
@@ -83,6 +92,19 @@ export class MonitorService implements OnApplicationBootstrap, OnApplicationShut
     } finally {
       this.ticking = false;
     }
+  }
+
+  /** The calm interval while the state is settled and no job is in the monitor's hands, else the sample interval. */
+  private nextIntervalMs(): number {
+    const { sampleIntervalMs, calmSampleIntervalMs } = this.settings;
+    if (!this.policy.settled) return sampleIntervalMs;
+    const { running, queued, paused } = this.admission.status();
+    return running + queued + paused === 0 ? Math.max(sampleIntervalMs, calmSampleIntervalMs) : sampleIntervalMs;
+  }
+
+  /** A job arrived while readings were calm: the next reading comes within the sample interval, not the calm one. */
+  jobSubmitted(): void {
+    if (!this.stopped && !this.ticking) this.timer.arm(this.settings.sampleIntervalMs);
   }
 
   private judge(reading: ResourceReading): void {

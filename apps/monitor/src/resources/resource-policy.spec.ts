@@ -26,6 +26,22 @@ describe('resource policy', () => {
     expect(second).toMatchObject({ state: NORMAL, changed: false });
   });
 
+  it('is settled only while normal with no rule on its way to holding or clearing (the monitor reads less often then)', () => {
+    const policy = new ResourcePolicy(monitorSettings().policy);
+    expect(policy.settled).toBe(false); // nothing read yet
+    policy.evaluate(reading({}, 0));
+    expect(policy.settled).toBe(true);
+    // One busy reading: still normal (three are needed), but no longer settled.
+    expect(policy.evaluate(reading({ cpu: 90 }, 1000)).state).toBe(NORMAL);
+    expect(policy.settled).toBe(false);
+    policy.evaluate(reading({}, 2000));
+    expect(policy.settled).toBe(true);
+    replay([{ cpu: 90 }, { cpu: 90 }, { cpu: 90 }], policy);
+    expect(policy.settled).toBe(false); // constrained
+    replay([{}, {}, {}, {}, {}], policy);
+    expect(policy.settled).toBe(true); // cleared after five readings back inside
+  });
+
   it('a laptop unplugged and draining: background waits below 50 %, constrained below 20 %, critical below 10 %, and plugging in clears it at once', () => {
     const draining = [55, 52, 49, 48, 47, 30, 21, 19, 18, 17, 12, 9, 8, 7, 6].map((battery) => ({ battery }));
     const verdicts = replay([...draining, { battery: 6, ac: true }]);

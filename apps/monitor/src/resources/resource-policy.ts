@@ -126,6 +126,13 @@ export class ResourcePolicy {
     for (const rule of this.rules) this.states.set(rule.code, { holds: false, streak: 0 });
   }
 
+  /** Normal, and no rule on its way to holding: the last reading was inside every limit. */
+  get settled(): boolean {
+    if (this.current !== ResourceState.NORMAL) return false;
+    for (const trigger of this.states.values()) if (trigger.holds || trigger.streak > 0) return false;
+    return true;
+  }
+
   evaluate(reading: ResourceReading): PolicyVerdict {
     const holding: ResourceConditionView[] = [];
     for (const rule of this.rules) {
