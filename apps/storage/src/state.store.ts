@@ -12,7 +12,7 @@ import type {
   StateEntrySchema,
   WriteStateRequest,
 } from '@aico/contracts';
-import { Database, type Db } from './database/database';
+import { Database } from './database/database';
 import { state } from './database/schema';
 import { checkBytes, checkLimit, checkName, checkText, type Limits } from './input';
 import { STORAGE_LIMITS } from './storage.tokens';
@@ -30,21 +30,14 @@ const toEntry = (row: Row, keysOnly = false): MessageInitShape<typeof StateEntry
 });
 
 /**
- * The key lookup, the hottest read, as a prepared query: drizzle builds its SQL once instead of on every read (that
- * building was about a tenth of the storage process's CPU under bench:storage, issue 18).
+ * The key lookup, the hottest read, as a statement kept on the connection (issue 18: drizzle building its SQL was a
+ * tenth of the storage process's CPU under bench:storage, and @libsql/client preparing it again on every execute
+ * most of the rest of a read). Its columns are named as drizzle names them, so the row is a state row.
  */
-const prepareLookup = (db: Db) =>
-  db
-    .select()
-    .from(state)
-    .where(and(eq(state.namespace, sql.placeholder('namespace')), eq(state.key, sql.placeholder('key'))))
-    .prepare();
+const LOOKUP_SQL = 'SELECT namespace, key, value, version, updated_at AS updatedAt, updated_by AS updatedBy FROM state WHERE namespace = ? AND key = ?';
 
 @Injectable()
 export class StateStore {
-  /** Per drizzle instance: the Database gets a new one when it re-attaches the file (restore). */
-  private readonly lookups = new WeakMap<Db, ReturnType<typeof prepareLookup>>();
-
   constructor(
     private readonly database: Database,
     @Inject(STORAGE_LIMITS) private readonly limits: Limits,
@@ -53,13 +46,7 @@ export class StateStore {
   async get(namespace: string, key: string): Promise<MessageInitShape<typeof GetStateResponseSchema>> {
     checkName('namespace', namespace);
     checkName('key', key, this.limits);
-    const db = await this.database.reader();
-    let lookup = this.lookups.get(db);
-    if (!lookup) {
-      lookup = prepareLookup(db);
-      this.lookups.set(db, lookup);
-    }
-    const [row] = await lookup.all({ namespace, key });
+    const row = (await this.database.first(LOOKUP_SQL, namespace, key)) as Row | undefined;
     return row ? { found: true, entry: toEntry(row) } : { found: false };
   }
 

@@ -138,6 +138,45 @@ describe('Database', () => {
     await reopened.close();
   });
 
+  it('reads through a statement kept on the connection: committed rows only, across a re-key and a restore onto a new connection', async () => {
+    const LOOKUP = 'SELECT key, value FROM state WHERE namespace = ? AND key = ?';
+    const read = async (db: Database, key: string) => (await db.first(LOOKUP, 'test', key))?.['value'];
+    const db = await open();
+    expect(await read(db, 'k')).toBeUndefined();
+    await put(db, 'k', 'one');
+    expect(await read(db, 'k')).toEqual(Buffer.from('one'));
+    // A read asked while a write transaction is open waits for its commit, so it never sees the write half done.
+    let release!: () => void;
+    const held = db.lane.run(async () => {
+      await db.writes
+        .update(state)
+        .set({ value: Buffer.from('two') })
+        .where(eq(state.key, 'k'));
+      await new Promise<void>((resolve) => (release = resolve));
+    });
+    while (!release) await new Promise((resolve) => setImmediate(resolve));
+    let answered = false;
+    const during = read(db, 'k').finally(() => (answered = true));
+    for (let turn = 0; turn < 10; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(answered).toBe(false);
+    release();
+    await held;
+    expect(await during).toEqual(Buffer.from('two'));
+    // The kept statement leaves no read open on the connection: the re-key's journal-mode switch still works.
+    const { previous } = await db.rekey(2);
+    expect(previous).toBe(1);
+    expect(await read(db, 'k')).toEqual(Buffer.from('two'));
+    // A restore re-attaches a new connection: statements are prepared again on it.
+    const staged = join(dir, 'staged.db');
+    await db.snapshot(staged);
+    await put(db, 'later', 'not in the snapshot');
+    await db.replaceWith(staged, 2, 2);
+    expect(await read(db, 'k')).toEqual(Buffer.from('two'));
+    expect(await read(db, 'later')).toBeUndefined();
+    await expect(db.first('DELETE FROM state')).rejects.toThrow('Only statements that return rows are kept');
+    await db.close();
+  });
+
   it('re-keys at open when the key service is ahead', async () => {
     // A fresh file: libSQL keeps a closed connection's file open until its statements are garbage-collected, and
     // any other open connection blocks the journal-mode switch a re-key needs (a fresh process has none).

@@ -2,15 +2,17 @@
 // refusal when the file is newer than this build), integrity checks, checkpoints, snapshots and re-keying.
 // One connection: libSQL closes a connection only once the garbage collector has finalized its statements, and
 // any second connection makes `journal_mode = DELETE` (needed to re-key) fail with SQLITE_BUSY. Readers therefore
-// share the writer's connection and wait while a write transaction is open, so they never see uncommitted writes.
+// share the writer's connection (the hottest through statements kept on it: connection.ts) and wait while a write
+// transaction is open, so they never see uncommitted writes.
 import { chmod, link, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createClient, type Client } from '@libsql/client';
+import type { Client } from '@libsql/client';
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import type { Logger } from '@aico/logging';
 import { writeFileAtomic } from '@aico/key-manager';
+import { Connection, type Row } from './connection';
 import * as schema from './schema';
 import { WriteLane } from './write-lane';
 import { StorageError, StorageErrorCode } from '../storage.error';
@@ -93,7 +95,7 @@ const isNotADatabase = (error: unknown): boolean => String((error as { code?: un
 export class Database {
   private constructor(
     readonly path: string,
-    private client: Client,
+    private connection: Connection,
     private keyVersion: number,
     private migrationTag: string,
     private readonly keyOf: DatabaseKeyOf,
@@ -132,21 +134,21 @@ export class Database {
         ),
       ),
     ];
-    let writer: Client | undefined;
+    let connection: Connection | undefined;
     let keyVersion = recorded;
     for (const version of candidates) {
-      const client = createClient({ url: `file:${path}`, encryptionKey: options.keyOf(version) });
+      const candidate = new Connection(path, options.keyOf(version));
       try {
-        await client.execute('SELECT count(*) FROM sqlite_master');
-        writer = client;
+        await candidate.client.execute('SELECT count(*) FROM sqlite_master');
+        connection = candidate;
         keyVersion = version;
         break;
       } catch (error) {
-        client.close();
+        candidate.close();
         if (!isNotADatabase(error)) throw error;
       }
     }
-    if (!writer) {
+    if (!connection) {
       throw new StorageError(
         StorageErrorCode.WrongKey,
         `The database ${path} cannot be read with the database key (versions ${candidates.join(', ')} tried): it belongs to another master key, or it is damaged. Restore a backup ("aico restore") or move the file away to start empty.`,
@@ -157,6 +159,7 @@ export class Database {
       await rm(`${path}.pre-restore`, { force: true });
       await rm(`${path}.restore.json`, { force: true });
     }
+    const writer = connection.client;
     await writer.execute('PRAGMA journal_mode = WAL');
     await configureConnection(writer);
 
@@ -167,9 +170,33 @@ export class Database {
     // The file may be new (created with the process's umask), and the WAL and SHM with it.
     await restrictDatabaseFiles(path, logger);
 
-    const database = new Database(path, writer, keyVersion, migration, options.keyOf, logger, writes, new WriteLane(writer, path, logger), migrationsFolder);
+    const database = new Database(
+      path,
+      connection,
+      keyVersion,
+      migration,
+      options.keyOf,
+      logger,
+      writes,
+      new WriteLane(writer, path, logger),
+      migrationsFolder,
+    );
     if (keyVersion < options.currentKeyVersion) await database.rekey(options.currentKeyVersion);
     return database;
+  }
+
+  /** The connection's client: drizzle's and the write lane's, for pragmas and statements of this class. */
+  private get client(): Client {
+    return this.connection.client;
+  }
+
+  /**
+   * The first row of a read on a statement kept on the connection (the hottest reads: see connection.ts), once no
+   * write transaction is open, as `reader()`.
+   */
+  async first(sql: string, ...parameters: unknown[]): Promise<Row | undefined> {
+    await this.lane.settled();
+    return this.connection.first(sql, ...parameters);
   }
 
   get databaseKeyVersion(): number {
@@ -254,7 +281,7 @@ export class Database {
         await rm(journal, { force: true });
         throw error;
       }
-      this.client.close();
+      this.connection.close();
       // A closed libSQL connection lingers until GC with the old -shm mapped: unlink it so the new file gets its own.
       await removeWalFiles(this.path);
       try {
@@ -280,11 +307,12 @@ export class Database {
 
   /** Opens `this.path` under `version` as this database's connection (inside an exclusive section). */
   private async attach(version: number): Promise<void> {
-    const client = createClient({ url: `file:${this.path}`, encryptionKey: this.keyOf(version) });
+    const connection = new Connection(this.path, this.keyOf(version));
+    const client = connection.client;
     try {
       await client.execute('SELECT count(*) FROM sqlite_master');
     } catch (error) {
-      client.close();
+      connection.close();
       if (isNotADatabase(error)) throw new StorageError(StorageErrorCode.WrongKey, `${this.path} cannot be read with database key version ${version}.`);
       throw error;
     }
@@ -295,10 +323,10 @@ export class Database {
       this.migrationTag = await applyMigrations(writes, client, this.migrationsFolder, this.path, this.logger);
       await configureConnection(client);
     } catch (error) {
-      client.close();
+      connection.close();
       throw error;
     }
-    this.client = client;
+    this.connection = connection;
     this.writes = writes;
     this.keyVersion = version;
     this.lane.useClient(client);
@@ -309,7 +337,7 @@ export class Database {
   async close(): Promise<void> {
     await this.lane.close();
     await this.client.execute('PRAGMA wal_checkpoint(TRUNCATE)').catch((error: unknown) => this.logger.warn({ err: error }, 'Checkpoint at close failed'));
-    this.client.close();
+    this.connection.close();
   }
 }
 
