@@ -2,7 +2,8 @@
 // built around a libsql Database kept here, so that the hottest reads run statements prepared once on that same
 // connection. @libsql/client prepares a statement again on every execute, asks for its columns twice and wraps each
 // row: a key lookup took 94-116 µs of CPU through it (127-143 µs through drizzle) and 22-30 µs as a kept statement
-// (issue 18). Same connection, so reads keep their rule: they run only while no write transaction is open.
+// (issue 18). Same connection, so reads keep their rule: they run only while no write transaction is open. Nothing may
+// call `client.transaction()`: @libsql/client hands its connection to the transaction and opens another for itself.
 import type { Client } from '@libsql/client';
 import { Sqlite3Client } from '@libsql/client/sqlite3';
 import LibsqlDatabase from 'libsql';
