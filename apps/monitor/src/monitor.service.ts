@@ -1,6 +1,7 @@
 // The monitor's loop: every sample interval (the calm one while nothing needs a quick answer) it reads the machine,
 // lets the policy judge the reading, announces a changed state, takes back expired job leases and re-applies
-// admission; it publishes a sample once per publish interval. Activity reports and service lifecycle events from the bus come in through here too.
+// admission; it publishes a sample once per publish interval. Activity reports and service lifecycle events from the
+// bus come in through here too.
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { create } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';

@@ -42,9 +42,11 @@ export class ProcessStatsSampler {
   private ticks = 0;
   private lastCpu = process.cpuUsage();
   private lastAt = process.hrtime.bigint();
+  private readonly idleGapMs: number;
 
-  /** `idleGapMs`: the gap between probe ticks while the loop is idle, at least the busy gap. */
-  constructor(private readonly idleGapMs: number) {
+  /** `idleGapMs`: the gap between probe ticks while the loop is idle (at least the busy gap). */
+  constructor(idleGapMs: number) {
+    this.idleGapMs = Math.max(LOOP_PROBE_BUSY_GAP_MS, idleGapMs);
     // A new process starts busy: it is loading and connecting.
     this.probe.arm(this.gapMs);
   }
@@ -59,7 +61,7 @@ export class ProcessStatsSampler {
     this.delays.record(Math.max(1, Math.round(lateMs * 1_000)));
     const use = performance.eventLoopUtilization(this.loopUse);
     this.loopUse = performance.eventLoopUtilization();
-    this.gapMs = use.utilization >= LOOP_PROBE_BUSY_UTILIZATION ? LOOP_PROBE_BUSY_GAP_MS : Math.max(LOOP_PROBE_BUSY_GAP_MS, this.idleGapMs);
+    this.gapMs = use.utilization >= LOOP_PROBE_BUSY_UTILIZATION ? LOOP_PROBE_BUSY_GAP_MS : this.idleGapMs;
     this.probe.arm(this.gapMs);
   }
 
