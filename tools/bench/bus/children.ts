@@ -9,6 +9,11 @@ const live = new Set<ChildProcess>();
 
 /** `BENCH_PROFILE=aico-pub,aico-sub` writes V8 CPU profiles of those children to `BENCH_PROFILE_DIR` (or a tmp dir). */
 const profiled = new Set((process.env['BENCH_PROFILE'] ?? '').split(',').filter(Boolean));
+/** `BENCH_NODE_ARGS_AICO` / `BENCH_NODE_ARGS_RAW`: extra node flags for one stack's children (aico = aico + nest). */
+function nodeArgsFor(name: string): string[] {
+  const value = process.env[name.startsWith('raw-') ? 'BENCH_NODE_ARGS_RAW' : 'BENCH_NODE_ARGS_AICO'] ?? '';
+  return value.split(/\s+/).filter(Boolean);
+}
 export const PROFILE_DIR = process.env['BENCH_PROFILE_DIR'] ?? join(tmpdir(), 'aico-bench-profiles');
 
 /** SIGKILLs every child still running. Safe to call from an 'exit' handler (synchronous). */
@@ -64,7 +69,10 @@ export class BenchChild {
       env: { ...process.env, BENCH_SETUP: JSON.stringify(setup) },
       // The child's stdout goes to our stderr: our stdout carries only the JSON result.
       stdio: ['ignore', 2, 2, 'ipc'],
-      execArgv: profiled.has(setup.name) ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${setup.name}-${Date.now()}.cpuprofile`] : [],
+      execArgv: [
+        ...nodeArgsFor(setup.name),
+        ...(profiled.has(setup.name) ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${setup.name}-${Date.now()}.cpuprofile`] : []),
+      ],
     });
     live.add(proc);
     const child = new BenchChild(setup.name, proc);

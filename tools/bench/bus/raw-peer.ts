@@ -149,11 +149,23 @@ function openSockets(setup: Setup): { pub: Publisher; sub: Subscriber } {
   return { pub, sub };
 }
 
+/**
+ * `BENCH_RAW_WORK_US`: CPU the raw peers burn on every message they receive (default 0). It shows what a few µs of
+ * JavaScript per message cost raw zeromq.js's figures, the yardstick for what aico's own JavaScript costs.
+ */
+const WORK_NS = Number(process.env['BENCH_RAW_WORK_US'] ?? 0) * 1_000;
+
+function work(): void {
+  const end = nowNs() + WORK_NS;
+  while (nowNs() < end);
+}
+
 /** Requests are echoed on `replyTopic`, replies go to the round trips, everything else is counted. */
 async function receiveLoop(sub: Subscriber, sender: RawSender, replyTopic: Buffer, roundTrips: RawRoundTrips, stats: ReceiveStats): Promise<void> {
   for await (const frames of sub) {
     const body = frames[1];
     if (!body) continue;
+    if (WORK_NS > 0) work();
     const kind = body[0];
     if (kind === Kind.Request) {
       body[0] = Kind.Reply;
