@@ -23,15 +23,12 @@ export class AlignedTimer {
   private dueAt = 0;
 
   /** `tick` gets how late it fired, in milliseconds of the monotonic clock (never less than 0). */
-  constructor(
-    private readonly tick: (lateMs: number) => void,
-    private readonly wallClock: () => number = Date.now,
-  ) {}
+  constructor(private readonly tick: (lateMs: number) => void) {}
 
   /** Arms the timer for the next multiple of `periodMs` on the wall clock (see alignedWaitMs), replacing an armed one. */
   arm(periodMs: number): void {
     clearTimeout(this.timer);
-    const waitMs = alignedWaitMs(periodMs, this.wallClock());
+    const waitMs = alignedWaitMs(periodMs, Date.now());
     this.dueAt = performance.now() + waitMs;
     this.timer = setTimeout(() => this.tick(Math.max(0, performance.now() - this.dueAt)), waitMs);
     this.timer.unref();

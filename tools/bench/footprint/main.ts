@@ -22,8 +22,8 @@ const SETTLE_MIN_SECONDS = Number(process.env['AICO_BENCH_SETTLE_MIN_SECONDS'] ?
 if (!Number.isFinite(SETTLE_MIN_SECONDS) || SETTLE_MIN_SECONDS < 0) throw new Error('AICO_BENCH_SETTLE_MIN_SECONDS must be a number of seconds');
 const modelPath = process.argv[2];
 
-/** Targets of the issue: per service RSS (the gateway its own), the whole system's RSS, and idle CPU. */
-const TARGETS = { perServiceRssMiB: 60, gatewayRssMiB: 80, totalRssMiB: 420, idleCpuPercentTotal: 1 };
+/** Targets of the issue: per service RSS (the gateway its own), the whole system's memory, and idle CPU. */
+const TARGETS = { perServiceRssMiB: 60, gatewayRssMiB: 80, totalMiB: 420, idleCpuPercentTotal: 1 };
 
 const progress = (text: string) => process.stderr.write(`footprint: ${text}\n`);
 
@@ -34,10 +34,10 @@ function targets(idle: Snapshot) {
   const met = (value: number | null, target: number) => (value === null ? null : value <= target);
   return {
     perServiceRssMiB: { target: TARGETS.perServiceRssMiB, gatewayTarget: TARGETS.gatewayRssMiB, over },
-    totalRssMiB: { target: TARGETS.totalRssMiB, value: idle.totals.rssMiB, met: met(idle.totals.rssMiB, TARGETS.totalRssMiB) },
+    totalRssMiB: { target: TARGETS.totalMiB, value: idle.totals.rssMiB, met: met(idle.totals.rssMiB, TARGETS.totalMiB) },
     // Summed RSS counts the pages the processes share (the Node binary, about 45 MiB each) once per process; summed
     // PSS splits them, so it is the memory the system takes from the machine. Both are reported against the target.
-    totalPssMiB: { target: TARGETS.totalRssMiB, value: idle.totals.pssMiB, met: met(idle.totals.pssMiB, TARGETS.totalRssMiB) },
+    totalPssMiB: { target: TARGETS.totalMiB, value: idle.totals.pssMiB, met: met(idle.totals.pssMiB, TARGETS.totalMiB) },
     idleCpuPercentTotal: {
       target: TARGETS.idleCpuPercentTotal,
       value: idle.totals.cpuPercent,

@@ -17,12 +17,27 @@ export class Connection {
   private statements = new Map<string, LibsqlDatabase.Statement>();
 
   /** Opens `path` under `encryptionKey` (hex); throws as createClient does on a file that does not open. */
-  constructor(path: string, encryptionKey: string) {
+  private constructor(path: string, encryptionKey: string) {
     // What createClient passes for a local file (its other options are for remote replicas).
     const options = { encryptionKey } as LibsqlDatabase.Options;
     this.native = new LibsqlDatabase(path, options);
     // createClient's own construction, with the Database in hand; 'number' is createClient's default intMode.
     this.client = new Sqlite3Client(path, options, this.native, 'number');
+  }
+
+  /**
+   * Opens `path` under `encryptionKey` and reads its schema, so a key that does not fit fails here (SQLITE_NOTADB)
+   * rather than at the first statement; the connection is closed again when that read fails.
+   */
+  static async open(path: string, encryptionKey: string): Promise<Connection> {
+    const connection = new Connection(path, encryptionKey);
+    try {
+      await connection.client.execute('SELECT count(*) FROM sqlite_master');
+      return connection;
+    } catch (error) {
+      connection.close();
+      throw error;
+    }
   }
 
   /** The first row of a query, its statement prepared on first use and kept; undefined when there is none. */

@@ -137,14 +137,11 @@ export class Database {
     let connection: Connection | undefined;
     let keyVersion = recorded;
     for (const version of candidates) {
-      const candidate = new Connection(path, options.keyOf(version));
       try {
-        await candidate.client.execute('SELECT count(*) FROM sqlite_master');
-        connection = candidate;
+        connection = await Connection.open(path, options.keyOf(version));
         keyVersion = version;
         break;
       } catch (error) {
-        candidate.close();
         if (!isNotADatabase(error)) throw error;
       }
     }
@@ -307,15 +304,14 @@ export class Database {
 
   /** Opens `this.path` under `version` as this database's connection (inside an exclusive section). */
   private async attach(version: number): Promise<void> {
-    const connection = new Connection(this.path, this.keyOf(version));
-    const client = connection.client;
+    let connection: Connection;
     try {
-      await client.execute('SELECT count(*) FROM sqlite_master');
+      connection = await Connection.open(this.path, this.keyOf(version));
     } catch (error) {
-      connection.close();
       if (isNotADatabase(error)) throw new StorageError(StorageErrorCode.WrongKey, `${this.path} cannot be read with database key version ${version}.`);
       throw error;
     }
+    const client = connection.client;
     const writes = drizzle(client, { schema });
     try {
       await client.execute('PRAGMA journal_mode = WAL');
